@@ -1,0 +1,130 @@
+# kobito - robotic process automation in C.
+#
+#   make            build bin/kobito, bin/kobito-agent, bin/kobito-scheduler
+#   make deps       install the Debian packages that are missing
+#   make test       deps, build, unit and end-to-end tests, then the same
+#                   suite again under AddressSanitizer + UBSan
+#   make demo       deps, build, and run the whole system on this machine
+#   make bench      every benchmark (make bench-NAME for one)
+#   make install PREFIX=/usr/local
+#
+# SAN=1 builds into build-san/ with the sanitizers.
+
+PREFIX	?= /usr/local
+CC	?= cc
+PKGS	 = yaml-0.1 jansson libcurl sqlite3 libmicrohttpd tesseract lept
+PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lxdo -lX11 -lXtst -largon2 -lpthread -lm
+
+WARN	 = -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Werror
+CFLAGS	?= -O2 -g
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(PKG_CFLAGS) \
+	    -Icommon -Iagent -Irecognizers -Ischeduler
+
+ifeq ($(SAN),1)
+BUILD	 = build-san
+BIN	 = build-san/bin
+ALL_CFLAGS += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS	+= -fsanitize=address,undefined
+else
+BUILD	 = build
+BIN	 = bin
+endif
+
+# Library sources: every .c in these directories except the mains.
+LIB_SRC	 = $(filter-out %_main.c, $(wildcard common/*.c agent/*.c recognizers/*.c scheduler/*.c))
+LIB_OBJ	 = $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB	 = $(BUILD)/libkobito.a
+
+CLI_SRC	 = $(wildcard cli/*.c)
+CLI_OBJ	 = $(CLI_SRC:%.c=$(BUILD)/%.o)
+
+UNIT_SRC = $(wildcard tests/unit/test_*.c)
+UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+FIXTURE_SRC = $(wildcard tests/fixtures/*.c)
+FIXTURE_BIN = $(FIXTURE_SRC:tests/fixtures/%.c=$(BUILD)/fixtures/%)
+
+PROGS	 = $(BIN)/kobito
+ifneq ($(wildcard agent/agent_main.c),)
+PROGS	+= $(BIN)/kobito-agent
+endif
+ifneq ($(wildcard scheduler/scheduler_main.c),)
+PROGS	+= $(BIN)/kobito-scheduler
+endif
+
+.PHONY: all deps test unit e2e demo bench clean install fixtures
+all: $(PROGS) fixtures
+
+fixtures: $(FIXTURE_BIN)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN)/kobito: $(CLI_OBJ) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(PKG_LIBS)
+
+$(BIN)/kobito-agent: $(BUILD)/agent/agent_main.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS)
+
+$(BIN)/kobito-scheduler: $(BUILD)/scheduler/scheduler_main.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) -lcmocka
+
+# Fixtures that are real programs (stand-in systems) are built like the rest.
+GTK_CFLAGS = $(shell pkg-config --cflags gtk+-3.0 2>/dev/null)
+GTK_LIBS   = $(shell pkg-config --libs gtk+-3.0 2>/dev/null)
+$(BUILD)/fixtures/legacy_finance: tests/fixtures/legacy_finance.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -Wno-deprecated-declarations $(CFLAGS) $(GTK_CFLAGS) -o $@ $< $(GTK_LIBS)
+
+$(BUILD)/fixtures/%: tests/fixtures/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS)
+
+deps:
+	@sh tools/deps.sh
+
+# The whole suite, then again under the sanitizers.
+test: deps
+	$(MAKE) all
+	$(MAKE) unit-bins
+	sh tests/run.sh build bin
+	$(MAKE) SAN=1 all
+	$(MAKE) SAN=1 unit-bins
+	sh tests/run.sh build-san build-san/bin
+
+unit-bins: $(UNIT_BIN)
+
+demo: deps
+	$(MAKE) all
+	sh tools/demo.sh
+
+bench: deps
+	$(MAKE) all
+	@for b in $(patsubst bench/%.sh,%,$(wildcard bench/*.sh)); do \
+		$(MAKE) --no-print-directory bench-$$b || exit 1; done
+
+bench-%: all
+	sh bench/$*.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/kobito
+	install -m 755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
+	cp -R scripts dashboard $(DESTDIR)$(PREFIX)/share/kobito/
+
+clean:
+	rm -rf build build-san bin
+
+-include $(shell find build build-san -name '*.d' 2>/dev/null)

@@ -1,0 +1,105 @@
+/*
+ * action.h - the contract between the script engine and its actions.
+ *
+ * An action is one row in a table of struct action.  Every module that adds
+ * actions (core, files, CSV, HTTP, SQLite, UI, OCR, ...) exports one table,
+ * terminated by a row whose name is NULL, and lists it once in actions.c.
+ * The engine finds actions by name, checks their arguments against the
+ * table's argument specs at load time (kobito validate) and again after the
+ * ${...} expressions in them are evaluated, then calls run().
+ *
+ * Ownership: act->args is borrowed for the duration of run().  An action
+ * that produces output stores a new reference in act->out; the engine owns
+ * it afterwards.  On failure an action returns -1 with a message in act->err
+ * (act_fail() does both); the engine adds the step's file:line:col.
+ */
+#ifndef KOBITO_ACTION_H
+#define KOBITO_ACTION_H
+
+#include <stdint.h>
+#include <jansson.h>
+
+struct run;
+struct act;
+
+enum arg_type {
+	ARG_ANY,
+	ARG_STRING,
+	ARG_INT,
+	ARG_NUMBER,
+	ARG_BOOL,
+	ARG_LIST,
+	ARG_MAP,
+};
+
+struct action_arg {
+	const char	*name;
+	enum arg_type	 type;
+	int		 required;
+	const char	*help;		/* one line, for the reference */
+};
+
+#define ACTION_UI	0x1	/* needs a display; screenshot on failure */
+#define ACTION_OPEN	0x2	/* accepts arguments not in its spec */
+#define ACTION_SCALAR	0x4	/* takes a bare value; it arrives as "value" */
+
+struct action {
+	const char		*name;		/* "file.read" */
+	const char		*summary;	/* one line, for the reference */
+	const struct action_arg	*args;		/* terminated by a NULL name */
+	int			(*run)(struct act *);
+	unsigned		 flags;
+	/* Called after run() failed, e.g. to save a screenshot; may be NULL. */
+	void			(*on_fail)(struct act *);
+};
+
+struct act {
+	struct run		*run;
+	const struct action	*action;
+	json_t			*args;		/* evaluated arguments, borrowed */
+	json_t			*out;		/* output, a new reference or NULL */
+	int64_t			 deadline_ms;	/* monotonic ms, 0 for none */
+	char			 err[1024];
+};
+
+/* Set act->err from a format and return -1. */
+int		 act_fail(struct act *, const char *fmt, ...)
+		    __attribute__((format(printf, 2, 3)));
+/* Typed argument getters: the default when the argument is absent or null. */
+json_t		*act_arg(struct act *, const char *name);
+const char	*act_str(struct act *, const char *name, const char *def);
+long long	 act_int(struct act *, const char *name, long long def);
+double		 act_num(struct act *, const char *name, double def);
+int		 act_bool(struct act *, const char *name, int def);
+
+/* Append a line to the run log; secrets are masked on the way. */
+void		 act_log(struct act *, const char *fmt, ...)
+		    __attribute__((format(printf, 2, 3)));
+/*
+ * A fresh path for an artifact named after base (e.g. "failure.png") in the
+ * run's artifact directory, created on demand.  The caller frees the path.
+ * Once the file is written, act_artifact_add() records it with the run.
+ */
+char		*act_artifact_path(struct act *, const char *base);
+void		 act_artifact_add(struct act *, const char *path, const char *kind);
+/* Milliseconds left before the step's timeout (INT64_MAX when none). */
+int64_t		 act_remaining_ms(const struct act *);
+/* Non-zero when the run has been asked to stop (lease lost, SIGTERM). */
+int		 act_cancelled(const struct act *);
+/* The X display the run drives ("" when none was given or found). */
+const char	*act_display(const struct act *);
+/* Whether this is a dry run: actions with side effects must not act. */
+int		 act_dry_run(const struct act *);
+/* Register a secret value so that it is masked in logs and output. */
+void		 act_secret(struct act *, const char *value);
+
+/* The registry of all action tables (actions.c). */
+const struct action	*action_find(const char *name);
+/* The known action whose name is nearest to name, for "did you mean". */
+const struct action	*action_nearest(const char *name);
+/* Call fn for every known action, in table order. */
+void			 action_foreach(void (*fn)(const struct action *, void *),
+			    void *arg);
+const char		*arg_type_name(enum arg_type);
+
+#endif

@@ -1,0 +1,82 @@
+/*
+ * expr.h - the ${...} expression language of kobito scripts.
+ *
+ * A template is a YAML string that may contain ${...} parts.  A template
+ * that is exactly one ${...} evaluates to the expression's typed value (a
+ * number stays a number, a list stays a list); any other template evaluates
+ * to a string with each part's value spliced in.  "$${" stands for a
+ * literal "${".
+ *
+ * Expressions are compiled once (at load time, so syntax errors carry a
+ * position) and evaluated many times.  Values are jansson values.
+ *
+ * Grammar, lowest precedence first:
+ *   expr    := or ( '?' expr ':' expr )?
+ *   or      := and ( ('||' | 'or') and )*
+ *   and     := not ( ('&&' | 'and') not )*
+ *   not     := ('!' | 'not') not | cmp
+ *   cmp     := sum ( ('=='|'!='|'<'|'<='|'>'|'>='|'in') sum )?
+ *   sum     := prod ( ('+'|'-') prod )*        '+' joins when either is a string
+ *   prod    := unary ( ('*'|'/'|'%') unary )*
+ *   unary   := '-' unary | pipe
+ *   pipe    := postfix ( '|' NAME ( '(' args ')' )? )*    filters
+ *   postfix := primary ( '.' NAME | '[' expr ']' )*
+ *   primary := NUMBER | STRING | true | false | null | '[' args ']'
+ *            | NAME '(' args ')' | NAME | '(' expr ')'
+ * A filter "x | f(a, b)" is the function call "f(x, a, b)".
+ * A missing member or index yields null (so "| default(...)" works); an
+ * undefined root name is an error.
+ *
+ * Ownership: compiled expressions and templates are freed with their _free
+ * function.  Evaluation returns a new reference the caller must json_decref.
+ */
+#ifndef KOBITO_EXPR_H
+#define KOBITO_EXPR_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+struct expr;
+struct tmpl;
+
+struct expr_error {
+	size_t	offset;		/* byte offset into the source text */
+	char	msg[256];
+};
+
+/*
+ * Where root names are looked up.  lookup returns a borrowed reference, or
+ * NULL when the name is undefined (an evaluation error).
+ */
+struct expr_scope {
+	json_t	*(*lookup)(void *ctx, const char *name);
+	void	*ctx;
+};
+
+/* Called for every name a template references: root, and the member after
+ * it when there is one ("steps", "rows"), else NULL. */
+typedef void (*expr_ref_fn)(void *arg, const char *root, const char *member,
+    size_t offset);
+
+struct expr	*expr_compile(const char *src, struct expr_error *err);
+json_t		*expr_eval(const struct expr *, const struct expr_scope *,
+		    struct expr_error *err);
+void		 expr_free(struct expr *);
+
+struct tmpl	*tmpl_compile(const char *src, struct expr_error *err);
+/* Non-zero when the template has no ${...} part. */
+int		 tmpl_is_literal(const struct tmpl *);
+json_t		*tmpl_eval(const struct tmpl *, const struct expr_scope *,
+		    struct expr_error *err);
+void		 tmpl_refs(const struct tmpl *, expr_ref_fn fn, void *arg);
+void		 tmpl_free(struct tmpl *);
+
+/* Truthiness: false, null, 0, "" and empty lists/objects are false. */
+int		 expr_truthy(const json_t *);
+/* A value as text, as it is spliced into a template; the caller frees it. */
+char		*expr_to_string(const json_t *);
+/* Call fn for each function/filter name, for the reference and suggestions. */
+void		 expr_foreach_function(void (*fn)(const char *name,
+		    const char *summary, void *arg), void *arg);
+
+#endif

@@ -1,0 +1,31 @@
+#!/bin/sh
+# deps.sh - install the Debian packages kobito needs, only those missing.
+#
+# Idempotent: when everything is present it changes nothing and needs no
+# network.  Runs apt-get as root, or through sudo when available.
+set -eu
+
+PKGS="build-essential pkg-config
+libyaml-dev libxdo-dev libtesseract-dev libleptonica-dev libcurl4-openssl-dev
+libsqlite3-dev sqlite3 libmicrohttpd-dev libjansson-dev libcmocka-dev
+libargon2-dev libgtk-3-dev libx11-dev libxtst-dev libpng-dev
+tesseract-ocr tesseract-ocr-eng tesseract-ocr-jpn tesseract-ocr-jpn-vert
+xvfb xauth x11-utils xdotool fonts-noto-cjk"
+
+missing=""
+for p in $PKGS; do
+	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	case "$st" in
+	*"install ok installed"*) ;;
+	*) missing="$missing $p" ;;
+	esac
+done
+[ -z "$missing" ] && exit 0
+
+echo "deps: installing$missing"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing
