@@ -22,13 +22,13 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(PKG_CFLAGS) \
 	    -Icommon -Iagent -Irecognizers -Ischeduler
 
 ifeq ($(SAN),1)
-BUILD	 = build-san
-BIN	 = build-san/bin
+BUILD	?= build-san
+BIN	?= build-san/bin
 ALL_CFLAGS += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS	+= -fsanitize=address,undefined
 else
-BUILD	 = build
-BIN	 = bin
+BUILD	?= build
+BIN	?= bin
 endif
 
 # Library sources: every .c in these directories except the mains.
