@@ -92,6 +92,13 @@ const char	*act_display(const struct act *);
 int		 act_dry_run(const struct act *);
 /* Register a secret value so that it is masked in logs and output. */
 void		 act_secret(struct act *, const char *value);
+/*
+ * A per-run object named key (an X display connection, an OCR engine),
+ * created by open() on first use and closed by close() when the run ends.
+ * open() may return NULL after act_fail(); act_slot then returns NULL.
+ */
+void		*act_slot(struct act *, const char *key,
+		    void *(*open)(struct act *), void (*close)(void *));
 
 /* The registry of all action tables (actions.c). */
 const struct action	*action_find(const char *name);
