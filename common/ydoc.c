@@ -1,0 +1,527 @@
+/*
+ * ydoc.c - build a position-keeping tree from libyaml's event stream.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "xmalloc.h"
+#include "ydoc.h"
+
+#define YDOC_MAX_DEPTH	64
+
+struct anchor {
+	char		*name;
+	struct ynode	*node;
+};
+
+struct loader {
+	yaml_parser_t	 parser;
+	struct ydoc	*doc;
+	struct anchor	*anchors;
+	size_t		 nanchors;
+	char		*err;
+	size_t		 errlen;
+};
+
+static void node_free(struct ynode *);
+
+/* Column in characters, not bytes: libyaml counts characters already. */
+static struct ynode *
+node_new(struct loader *l, enum ynode_kind kind, const yaml_mark_t *mark)
+{
+	struct ynode *n = xcalloc(1, sizeof *n);
+
+	n->kind = kind;
+	n->line = (int)mark->line + 1;
+	n->col = (int)mark->column + 1;
+	n->file = l->doc->file;
+	return n;
+}
+
+static void
+node_add(struct ynode *parent, struct ynode *key, struct ynode *item)
+{
+	parent->items = xreallocarray(parent->items, parent->n + 1,
+	    sizeof *parent->items);
+	if (parent->kind == YNODE_MAP) {
+		parent->keys = xreallocarray(parent->keys, parent->n + 1,
+		    sizeof *parent->keys);
+		parent->keys[parent->n] = key;
+	}
+	parent->items[parent->n++] = item;
+}
+
+static struct ynode *
+node_copy(const struct ynode *src)
+{
+	struct ynode *n = xcalloc(1, sizeof *n);
+	size_t i;
+
+	*n = *src;
+	n->keys = NULL;
+	n->items = NULL;
+	if (src->value != NULL) {
+		n->value = xmalloc(src->len + 1);
+		memcpy(n->value, src->value, src->len + 1);
+	}
+	if (src->n > 0) {
+		n->items = xcalloc(src->n, sizeof *n->items);
+		if (src->kind == YNODE_MAP)
+			n->keys = xcalloc(src->n, sizeof *n->keys);
+	}
+	for (i = 0; i < src->n; i++) {
+		n->items[i] = node_copy(src->items[i]);
+		if (src->kind == YNODE_MAP)
+			n->keys[i] = node_copy(src->keys[i]);
+	}
+	return n;
+}
+
+static void
+node_free(struct ynode *n)
+{
+	size_t i;
+
+	if (n == NULL)
+		return;
+	for (i = 0; i < n->n; i++) {
+		node_free(n->items[i]);
+		if (n->keys != NULL)
+			node_free(n->keys[i]);
+	}
+	free(n->items);
+	free(n->keys);
+	free(n->value);
+	free(n);
+}
+
+static int
+fail_at(struct loader *l, const yaml_mark_t *mark, const char *msg)
+{
+	snprintf(l->err, l->errlen, "%s:%zu:%zu: %s", l->doc->file,
+	    mark->line + 1, mark->column + 1, msg);
+	return -1;
+}
+
+static int
+parser_error(struct loader *l)
+{
+	yaml_parser_t *p = &l->parser;
+	const yaml_mark_t *m = &p->problem_mark;
+	char msg[512];
+
+	if (p->problem == NULL)
+		return fail_at(l, m, "invalid YAML");
+	if (p->context != NULL)
+		snprintf(msg, sizeof msg, "YAML syntax error: %s %s",
+		    p->problem, p->context);
+	else
+		snprintf(msg, sizeof msg, "YAML syntax error: %s", p->problem);
+	return fail_at(l, m, msg);
+}
+
+static void
+remember_anchor(struct loader *l, const yaml_char_t *name, struct ynode *n)
+{
+	if (name == NULL)
+		return;
+	l->anchors = xreallocarray(l->anchors, l->nanchors + 1,
+	    sizeof *l->anchors);
+	l->anchors[l->nanchors].name = xstrdup((const char *)name);
+	l->anchors[l->nanchors].node = n;
+	l->nanchors++;
+}
+
+static struct ynode *
+find_anchor(struct loader *l, const char *name)
+{
+	size_t i;
+
+	for (i = l->nanchors; i > 0; i--) {
+		if (strcmp(l->anchors[i - 1].name, name) == 0)
+			return l->anchors[i - 1].node;
+	}
+	return NULL;
+}
+
+static int parse_node(struct loader *, yaml_event_t *, int, struct ynode **);
+
+static int
+next_event(struct loader *l, yaml_event_t *ev)
+{
+	if (!yaml_parser_parse(&l->parser, ev))
+		return parser_error(l);
+	return 0;
+}
+
+static int
+key_exists(const struct ynode *map, const struct ynode *key)
+{
+	size_t i;
+
+	if (key->kind != YNODE_SCALAR)
+		return 0;
+	for (i = 0; i < map->n; i++) {
+		const struct ynode *k = map->keys[i];
+
+		if (k->kind == YNODE_SCALAR && k->len == key->len &&
+		    memcmp(k->value, key->value, key->len) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Parse the children of a sequence or mapping until its end event. */
+static int
+parse_children(struct loader *l, struct ynode *parent, int depth)
+{
+	yaml_event_t ev;
+	yaml_event_type_t end = parent->kind == YNODE_MAP ?
+	    YAML_MAPPING_END_EVENT : YAML_SEQUENCE_END_EVENT;
+	struct ynode *key, *item;
+
+	for (;;) {
+		if (next_event(l, &ev) != 0)
+			return -1;
+		if (ev.type == end) {
+			yaml_event_delete(&ev);
+			return 0;
+		}
+		if (parse_node(l, &ev, depth + 1, &key) != 0)
+			return -1;
+		if (parent->kind == YNODE_SEQ) {
+			node_add(parent, NULL, key);
+			continue;
+		}
+		if (key_exists(parent, key)) {
+			char msg[300];
+
+			snprintf(msg, sizeof msg, "duplicate key '%.200s'",
+			    key->value);
+			snprintf(l->err, l->errlen, "%s:%d:%d: %s",
+			    l->doc->file, key->line, key->col, msg);
+			node_free(key);
+			return -1;
+		}
+		if (next_event(l, &ev) != 0 ||
+		    parse_node(l, &ev, depth + 1, &item) != 0) {
+			node_free(key);
+			return -1;
+		}
+		node_add(parent, key, item);
+	}
+}
+
+/* Build the node that starts with event ev (which is consumed). */
+static int
+parse_node(struct loader *l, yaml_event_t *ev, int depth, struct ynode **out)
+{
+	struct ynode *n = NULL, *target;
+	int r = 0;
+
+	*out = NULL;
+	if (depth > YDOC_MAX_DEPTH) {
+		r = fail_at(l, &ev->start_mark, "nesting is too deep");
+		yaml_event_delete(ev);
+		return r;
+	}
+	switch (ev->type) {
+	case YAML_SCALAR_EVENT:
+		n = node_new(l, YNODE_SCALAR, &ev->start_mark);
+		n->len = ev->data.scalar.length;
+		n->value = xmalloc(n->len + 1);
+		memcpy(n->value, ev->data.scalar.value, n->len);
+		n->value[n->len] = '\0';
+		n->quoted = ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
+		remember_anchor(l, ev->data.scalar.anchor, n);
+		break;
+	case YAML_SEQUENCE_START_EVENT:
+	case YAML_MAPPING_START_EVENT:
+		n = node_new(l, ev->type == YAML_SEQUENCE_START_EVENT ?
+		    YNODE_SEQ : YNODE_MAP, &ev->start_mark);
+		if (parse_children(l, n, depth) != 0) {
+			node_free(n);
+			yaml_event_delete(ev);
+			return -1;
+		}
+		remember_anchor(l, ev->type == YAML_SEQUENCE_START_EVENT ?
+		    ev->data.sequence_start.anchor :
+		    ev->data.mapping_start.anchor, n);
+		break;
+	case YAML_ALIAS_EVENT:
+		target = find_anchor(l,
+		    (const char *)ev->data.alias.anchor);
+		if (target == NULL) {
+			r = fail_at(l, &ev->start_mark, "unknown alias");
+			break;
+		}
+		n = node_copy(target);
+		break;
+	default:
+		r = fail_at(l, &ev->start_mark, "unexpected YAML event");
+		break;
+	}
+	yaml_event_delete(ev);
+	*out = n;
+	return r;
+}
+
+static int
+parse_stream(struct loader *l)
+{
+	yaml_event_t ev;
+	int seen_doc = 0;
+
+	for (;;) {
+		if (next_event(l, &ev) != 0)
+			return -1;
+		switch (ev.type) {
+		case YAML_STREAM_END_EVENT:
+			yaml_event_delete(&ev);
+			return 0;
+		case YAML_DOCUMENT_START_EVENT:
+			if (seen_doc++) {
+				int r = fail_at(l, &ev.start_mark,
+				    "only one YAML document is allowed");
+
+				yaml_event_delete(&ev);
+				return r;
+			}
+			yaml_event_delete(&ev);
+			break;
+		case YAML_STREAM_START_EVENT:
+		case YAML_DOCUMENT_END_EVENT:
+			yaml_event_delete(&ev);
+			break;
+		default:
+			if (parse_node(l, &ev, 0, &l->doc->root) != 0)
+				return -1;
+			break;
+		}
+	}
+}
+
+struct ydoc *
+ydoc_load_string(const char *name, const char *text, size_t len, char *err,
+    size_t errlen)
+{
+	struct loader l;
+	size_t i;
+	int r;
+
+	memset(&l, 0, sizeof l);
+	l.err = err;
+	l.errlen = errlen;
+	l.doc = xcalloc(1, sizeof *l.doc);
+	l.doc->file = xstrdup(name);
+	if (!yaml_parser_initialize(&l.parser)) {
+		snprintf(err, errlen, "%s: cannot initialise the YAML parser",
+		    name);
+		ydoc_free(l.doc);
+		return NULL;
+	}
+	yaml_parser_set_input_string(&l.parser, (const unsigned char *)text,
+	    len);
+	r = parse_stream(&l);
+	yaml_parser_delete(&l.parser);
+	for (i = 0; i < l.nanchors; i++)
+		free(l.anchors[i].name);
+	free(l.anchors);
+	if (r != 0) {
+		ydoc_free(l.doc);
+		return NULL;
+	}
+	return l.doc;
+}
+
+struct ydoc *
+ydoc_load_file(const char *path, char *err, size_t errlen)
+{
+	FILE *f;
+	char *text = NULL;
+	size_t len = 0, size = 0, n;
+	struct ydoc *doc;
+
+	if ((f = fopen(path, "rb")) == NULL) {
+		snprintf(err, errlen, "%s: cannot open: %s", path,
+		    strerror(errno));
+		return NULL;
+	}
+	for (;;) {
+		if (size - len < 4096) {
+			size = size ? size * 2 : 8192;
+			text = xrealloc(text, size);
+		}
+		n = fread(text + len, 1, size - len, f);
+		len += n;
+		if (n == 0)
+			break;
+	}
+	if (ferror(f)) {
+		snprintf(err, errlen, "%s: read error: %s", path,
+		    strerror(errno));
+		fclose(f);
+		free(text);
+		return NULL;
+	}
+	fclose(f);
+	doc = ydoc_load_string(path, text ? text : "", len, err, errlen);
+	free(text);
+	return doc;
+}
+
+void
+ydoc_free(struct ydoc *doc)
+{
+	if (doc == NULL)
+		return;
+	node_free(doc->root);
+	free(doc->file);
+	free(doc);
+}
+
+struct ynode *
+ynode_get(const struct ynode *map, const char *key)
+{
+	size_t i;
+
+	if (map == NULL || map->kind != YNODE_MAP)
+		return NULL;
+	for (i = 0; i < map->n; i++) {
+		if (ynode_is(map->keys[i], key))
+			return map->items[i];
+	}
+	return NULL;
+}
+
+int
+ynode_is(const struct ynode *n, const char *s)
+{
+	return n != NULL && n->kind == YNODE_SCALAR && strcmp(n->value, s) == 0;
+}
+
+const char *
+ynode_kind_name(enum ynode_kind kind)
+{
+	switch (kind) {
+	case YNODE_SCALAR:
+		return "a scalar";
+	case YNODE_SEQ:
+		return "a list";
+	case YNODE_MAP:
+		return "a mapping";
+	}
+	return "?";
+}
+
+static int
+parse_int(const char *s, json_int_t *v)
+{
+	char *end;
+	long long x;
+	int base = 10;
+	const char *p = s;
+
+	if (*p == '+' || *p == '-')
+		p++;
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'o')) {
+		base = p[1] == 'x' ? 16 : 8;
+		if (p != s)
+			return -1;
+		p += 2;
+	} else {
+		p = s;
+	}
+	if (*p == '\0')
+		return -1;
+	errno = 0;
+	x = strtoll(p, &end, base);
+	if (errno != 0 || *end != '\0')
+		return -1;
+	*v = x;
+	return 0;
+}
+
+static int
+parse_float(const char *s, double *v)
+{
+	char *end;
+	const char *p = s;
+
+	if (strcmp(s, ".inf") == 0 || strcmp(s, "+.inf") == 0) {
+		*v = INFINITY;
+		return 0;
+	}
+	if (strcmp(s, "-.inf") == 0) {
+		*v = -INFINITY;
+		return 0;
+	}
+	if (*p == '+' || *p == '-')
+		p++;
+	/* Only what the core schema calls a float: digits, '.', exponent. */
+	if (strspn(p, "0123456789.eE+-") != strlen(p) || *p == '\0' ||
+	    strpbrk(p, "0123456789") == NULL)
+		return -1;
+	errno = 0;
+	*v = strtod(s, &end);
+	return errno != 0 || *end != '\0' ? -1 : 0;
+}
+
+json_t *
+ynode_scalar_json(const struct ynode *n)
+{
+	const char *s = n->value;
+	json_int_t i;
+	double d;
+
+	if (n->quoted)
+		return json_stringn(s, n->len);
+	if (*s == '\0' || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 ||
+	    strcmp(s, "Null") == 0 || strcmp(s, "NULL") == 0)
+		return json_null();
+	if (strcmp(s, "true") == 0 || strcmp(s, "True") == 0 ||
+	    strcmp(s, "TRUE") == 0)
+		return json_true();
+	if (strcmp(s, "false") == 0 || strcmp(s, "False") == 0 ||
+	    strcmp(s, "FALSE") == 0)
+		return json_false();
+	if (parse_int(s, &i) == 0)
+		return json_integer(i);
+	if (parse_float(s, &d) == 0 && isfinite(d))
+		return json_real(d);
+	return json_stringn(s, n->len);
+}
+
+json_t *
+ynode_to_json(const struct ynode *n)
+{
+	json_t *v;
+	size_t i;
+
+	if (n == NULL)
+		return json_null();
+	switch (n->kind) {
+	case YNODE_SCALAR:
+		return ynode_scalar_json(n);
+	case YNODE_SEQ:
+		v = json_array();
+		for (i = 0; i < n->n; i++)
+			json_array_append_new(v, ynode_to_json(n->items[i]));
+		return v;
+	case YNODE_MAP:
+		v = json_object();
+		for (i = 0; i < n->n; i++) {
+			const char *k = n->keys[i]->kind == YNODE_SCALAR ?
+			    n->keys[i]->value : "";
+
+			json_object_set_new(v, k, ynode_to_json(n->items[i]));
+		}
+		return v;
+	}
+	return json_null();
+}
