@@ -12,9 +12,9 @@
 
 PREFIX	?= /usr/local
 CC	?= cc
-PKGS	 = yaml-0.1 jansson libcurl sqlite3 libmicrohttpd tesseract lept
+PKGS	 = yaml-0.1 jansson libcurl sqlite3 libmicrohttpd tesseract lept libsodium
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lxdo -lX11 -lXtst -largon2 -lpthread -lm
+PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lxdo -lX11 -lXtst -lpthread -lm
 
 WARN	 = -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Werror
 CFLAGS	?= -O2 -g

@@ -8,7 +8,7 @@ set -eu
 PKGS="build-essential pkg-config
 libyaml-dev libxdo-dev libtesseract-dev libleptonica-dev libcurl4-openssl-dev
 libsqlite3-dev sqlite3 libmicrohttpd-dev libjansson-dev libcmocka-dev
-libargon2-dev libgtk-3-dev libx11-dev libxtst-dev libpng-dev
+libsodium-dev libgtk-3-dev libx11-dev libxtst-dev libpng-dev
 tesseract-ocr tesseract-ocr-eng tesseract-ocr-jpn tesseract-ocr-jpn-vert
 xvfb xauth x11-utils xdotool fonts-noto-cjk"
 
