@@ -41,7 +41,7 @@ struct action_arg {
 
 #define ACTION_UI	0x1	/* needs a display; screenshot on failure */
 #define ACTION_OPEN	0x2	/* accepts arguments not in its spec */
-#define ACTION_SCALAR	0x4	/* takes a bare value; it arrives as "value" */
+#define ACTION_SCALAR	0x4	/* a bare value is its first argument */
 
 struct action {
 	const char		*name;		/* "file.read" */
@@ -108,5 +108,15 @@ const struct action	*action_nearest(const char *name);
 void			 action_foreach(void (*fn)(const struct action *, void *),
 			    void *arg);
 const char		*arg_type_name(enum arg_type);
+/*
+ * Check a value against an argument's type, converting where the intent is
+ * plain (the string "42" for an int, 1 for a number).  On success *value
+ * may be replaced by a new reference (the old one is released); on failure
+ * return -1 with a message in err.
+ */
+int			 action_arg_check(const struct action_arg *,
+			    json_t **value, char *err, size_t errlen);
+const struct action_arg	*action_arg_find(const struct action *,
+			    const char *name);
 
 #endif
