@@ -1,0 +1,289 @@
+/*
+ * csv.c - RFC 4180 parser and writer (see csv.h for the accepted dialect).
+ *
+ * The parser is a single pass over the buffer with an explicit cursor that
+ * tracks line and character column, so every error can say where it is.
+ * Fields are collected in a struct buf so that one huge field cannot grow
+ * past a sane cap.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "csv.h"
+#include "xmalloc.h"
+
+/* A single field may not exceed this; a runaway quote usually trips it. */
+#define FIELD_CAP	(64u * 1024 * 1024)
+
+struct cursor {
+	const char	*p;
+	const char	*end;
+	size_t		 line;
+	size_t		 col;	/* column of *p, in characters */
+};
+
+/* Advance one byte, keeping line and column: a column is counted for each
+ * byte that starts a UTF-8 character; a line break starts a new line. */
+static void
+advance(struct cursor *c)
+{
+	unsigned char ch = (unsigned char)*c->p++;
+
+	if (ch == '\n' || (ch == '\r' && (c->p == c->end || *c->p != '\n'))) {
+		c->line++;
+		c->col = 1;
+	} else if (ch != '\r' && (ch & 0xC0) != 0x80)
+		c->col++;
+}
+
+static int fail(struct csv_error *, size_t, size_t, const char *, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Fill err (when given) and return -1. */
+static int
+fail(struct csv_error *err, size_t line, size_t col, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err != NULL) {
+		err->line = line;
+		err->col = col;
+		va_start(ap, fmt);
+		vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+static void
+row_add(struct csv_row *row, size_t *alloc, struct buf *field)
+{
+	if (row->nfields == *alloc) {
+		*alloc = *alloc ? *alloc * 2 : 8;
+		row->fields = xreallocarray(row->fields, *alloc,
+		    sizeof *row->fields);
+	}
+	row->fields[row->nfields++] = buf_detach(field, NULL);
+}
+
+static void
+table_add(struct csv_table *t, size_t *alloc, struct csv_row *row)
+{
+	if (t->nrows == *alloc) {
+		*alloc = *alloc ? *alloc * 2 : 64;
+		t->rows = xreallocarray(t->rows, *alloc, sizeof *t->rows);
+	}
+	t->rows[t->nrows++] = *row;
+	memset(row, 0, sizeof *row);
+}
+
+static int
+is_eol(char ch)
+{
+	return ch == '\n' || ch == '\r';
+}
+
+/* Skip one line end (CRLF, LF or CR) at the cursor. */
+static void
+skip_eol(struct cursor *c)
+{
+	if (*c->p == '\r') {
+		advance(c);
+		if (c->p < c->end && *c->p == '\n')
+			advance(c);
+	} else
+		advance(c);
+}
+
+/*
+ * Read one field at the cursor into field.  On return the cursor is at the
+ * delimiter, a line end or the end of the data.
+ */
+static int
+read_field(struct cursor *c, char delim, struct buf *field,
+    struct csv_error *err)
+{
+	size_t qline, qcol;
+
+	if (c->p < c->end && *c->p == '"') {
+		qline = c->line;
+		qcol = c->col;
+		advance(c);
+		for (;;) {
+			if (c->p == c->end)
+				return fail(err, qline, qcol, "unterminated "
+				    "quoted field starting at %zu:%zu", qline,
+				    qcol);
+			if (*c->p == '"') {
+				advance(c);
+				if (c->p < c->end && *c->p == '"') {
+					if (buf_putc(field, '"') != 0)
+						goto toolong;
+					advance(c);
+					continue;
+				}
+				break;
+			}
+			if (*c->p == '\0')
+				goto nul;
+			if (buf_putc(field, *c->p) != 0)
+				goto toolong;
+			advance(c);
+		}
+		if (c->p < c->end && *c->p != delim && !is_eol(*c->p)) {
+			char what[8];
+
+			if ((unsigned char)*c->p < 0x20 || *c->p == 0x7f)
+				snprintf(what, sizeof what, "\\x%02x",
+				    (unsigned char)*c->p);
+			else {
+				/* Quote the whole character, not a byte. */
+				size_t n = 1;
+
+				while (n < 4 && c->p + n < c->end &&
+				    ((unsigned char)c->p[n] & 0xC0) == 0x80)
+					n++;
+				memcpy(what, c->p, n);
+				what[n] = '\0';
+			}
+			return fail(err, c->line, c->col, "unexpected '%s' "
+			    "after a closing quote at %zu:%zu (a quote inside "
+			    "a quoted field must be doubled)", what, c->line,
+			    c->col);
+		}
+		return 0;
+	}
+	while (c->p < c->end && *c->p != delim && !is_eol(*c->p)) {
+		if (*c->p == '\0')
+			goto nul;
+		if (buf_putc(field, *c->p) != 0)
+			goto toolong;
+		advance(c);
+	}
+	return 0;
+nul:
+	return fail(err, c->line, c->col, "NUL byte at %zu:%zu (is the "
+	    "text UTF-16 or binary?)", c->line, c->col);
+toolong:
+	return fail(err, c->line, c->col, "field longer than %u bytes at "
+	    "%zu:%zu", FIELD_CAP, c->line, c->col);
+}
+
+int
+csv_parse(const char *data, size_t len, char delim, struct csv_table *table,
+    struct csv_error *err)
+{
+	struct cursor c = { data, data + len, 1, 1 };
+	struct csv_row row = { NULL, 0, 0 };
+	struct buf field;
+	size_t talloc = 0, falloc = 0;
+
+	table->rows = NULL;
+	table->nrows = 0;
+
+	if (delim == '"' || delim == '\r' || delim == '\n' || delim == '\0')
+		return fail(err, 0, 0, "invalid delimiter (a quote, a line "
+		    "end or NUL cannot separate fields)");
+	if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
+		c.p += 3;
+	buf_init(&field, FIELD_CAP);
+	while (c.p < c.end) {
+		row.line = c.line;
+		for (;;) {
+			if (read_field(&c, delim, &field, err) != 0)
+				goto fail;
+			row_add(&row, &falloc, &field);
+			if (c.p < c.end && *c.p == delim) {
+				advance(&c);
+				continue;
+			}
+			break;
+		}
+		if (c.p < c.end)
+			skip_eol(&c);
+		table_add(table, &talloc, &row);
+		falloc = 0;
+	}
+	buf_free(&field);
+	return 0;
+fail:
+	buf_free(&field);
+	for (size_t i = 0; i < row.nfields; i++)
+		free(row.fields[i]);
+	free(row.fields);
+	return -1;
+}
+
+void
+csv_table_free(struct csv_table *table)
+{
+	for (size_t i = 0; i < table->nrows; i++) {
+		for (size_t j = 0; j < table->rows[i].nfields; j++)
+			free(table->rows[i].fields[j]);
+		free(table->rows[i].fields);
+	}
+	free(table->rows);
+	table->rows = NULL;
+	table->nrows = 0;
+}
+
+int
+csv_row_is_empty(const struct csv_row *row)
+{
+	for (size_t i = 0; i < row->nfields; i++)
+		if (row->fields[i][0] != '\0')
+			return 0;
+	return 1;
+}
+
+void
+csv_writer_init(struct csv_writer *w)
+{
+	w->delim = ',';
+	w->quote_all = 0;
+	w->eol = "\r\n";
+}
+
+int
+csv_write_field(const struct csv_writer *w, struct buf *out, const char *field)
+{
+	const char *s = field ? field : "";
+	int quote = w->quote_all;
+
+	for (const char *p = s; *p != '\0' && !quote; p++)
+		if (*p == w->delim || *p == '"' || *p == '\r' || *p == '\n')
+			quote = 1;
+	if (!quote)
+		return buf_puts(out, s);
+	if (buf_putc(out, '"') != 0)
+		return -1;
+	for (const char *p = s; *p != '\0'; p++) {
+		if (*p == '"' && buf_putc(out, '"') != 0)
+			return -1;
+		if (buf_putc(out, *p) != 0)
+			return -1;
+	}
+	return buf_putc(out, '"');
+}
+
+int
+csv_write_row(const struct csv_writer *w, struct buf *out,
+    const char *const *fields, size_t n)
+{
+	/* A record of one empty field would read back as an empty line. */
+	if (n == 1 && (fields[0] == NULL || fields[0][0] == '\0')) {
+		if (buf_puts(out, "\"\"") != 0)
+			return -1;
+		return buf_puts(out, w->eol);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0 && buf_putc(out, w->delim) != 0)
+			return -1;
+		if (csv_write_field(w, out, fields[i]) != 0)
+			return -1;
+	}
+	return buf_puts(out, w->eol);
+}
