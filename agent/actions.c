@@ -1,0 +1,265 @@
+/*
+ * actions.c - the registry of action tables.
+ *
+ * Each module that provides actions exports one table; adding a module is
+ * one line in tables[] below.  Lookups are linear over a few dozen rows,
+ * which is cheaper than it sounds because scripts are resolved once, at
+ * load time.
+ */
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "action.h"
+#include "textutil.h"
+
+extern const struct action core_actions[];
+
+static const struct action *const tables[] = {
+	core_actions,
+};
+
+#define NTABLES (sizeof tables / sizeof tables[0])
+
+const struct action *
+action_find(const char *name)
+{
+	const struct action *a;
+	size_t i;
+
+	for (i = 0; i < NTABLES; i++) {
+		for (a = tables[i]; a->name != NULL; a++) {
+			if (strcmp(a->name, name) == 0)
+				return a;
+		}
+	}
+	return NULL;
+}
+
+const struct action *
+action_nearest(const char *name)
+{
+	const struct action *a, *best = NULL;
+	size_t i, d, bestd = SIZE_MAX;
+
+	for (i = 0; i < NTABLES; i++) {
+		for (a = tables[i]; a->name != NULL; a++) {
+			d = text_distance(name, a->name);
+			if (d < bestd) {
+				bestd = d;
+				best = a;
+			}
+		}
+	}
+	/* A suggestion further than half the name away is noise. */
+	return bestd <= strlen(name) / 2 + 1 ? best : NULL;
+}
+
+void
+action_foreach(void (*fn)(const struct action *, void *), void *arg)
+{
+	const struct action *a;
+	size_t i;
+
+	for (i = 0; i < NTABLES; i++) {
+		for (a = tables[i]; a->name != NULL; a++)
+			fn(a, arg);
+	}
+}
+
+const struct action_arg *
+action_arg_find(const struct action *a, const char *name)
+{
+	const struct action_arg *arg;
+
+	for (arg = a->args; arg != NULL && arg->name != NULL; arg++) {
+		if (strcmp(arg->name, name) == 0)
+			return arg;
+	}
+	return NULL;
+}
+
+const char *
+arg_type_name(enum arg_type t)
+{
+	static const char *const names[] = {
+		[ARG_ANY] = "any value",
+		[ARG_STRING] = "a string",
+		[ARG_INT] = "an integer",
+		[ARG_NUMBER] = "a number",
+		[ARG_BOOL] = "true or false",
+		[ARG_LIST] = "a list",
+		[ARG_MAP] = "a mapping",
+	};
+
+	return names[t];
+}
+
+static const char *
+json_type_word(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		return "a mapping";
+	case JSON_ARRAY:
+		return "a list";
+	case JSON_STRING:
+		return "a string";
+	case JSON_INTEGER:
+		return "an integer";
+	case JSON_REAL:
+		return "a number";
+	case JSON_TRUE:
+	case JSON_FALSE:
+		return "a boolean";
+	case JSON_NULL:
+		return "null";
+	}
+	return "?";
+}
+
+static void
+replace(json_t **value, json_t *with)
+{
+	json_decref(*value);
+	*value = with;
+}
+
+static int
+check_string(json_t **value)
+{
+	char buf[64];
+
+	switch (json_typeof(*value)) {
+	case JSON_STRING:
+		return 0;
+	case JSON_INTEGER:
+		snprintf(buf, sizeof buf, "%" JSON_INTEGER_FORMAT,
+		    json_integer_value(*value));
+		replace(value, json_string(buf));
+		return 0;
+	case JSON_REAL:
+		snprintf(buf, sizeof buf, "%.17g", json_real_value(*value));
+		replace(value, json_string(buf));
+		return 0;
+	case JSON_TRUE:
+	case JSON_FALSE:
+		replace(value, json_string(json_is_true(*value) ?
+		    "true" : "false"));
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+static int
+check_int(json_t **value)
+{
+	double d;
+	long long x;
+	char *end;
+	const char *s;
+
+	switch (json_typeof(*value)) {
+	case JSON_INTEGER:
+		return 0;
+	case JSON_REAL:
+		d = json_real_value(*value);
+		if (d != floor(d) || fabs(d) > 9e15)
+			return -1;
+		replace(value, json_integer((json_int_t)d));
+		return 0;
+	case JSON_STRING:
+		s = json_string_value(*value);
+		x = strtoll(s, &end, 10);
+		if (*s == '\0' || *end != '\0')
+			return -1;
+		replace(value, json_integer(x));
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+static int
+check_number(json_t **value)
+{
+	double d;
+	char *end;
+	const char *s;
+
+	switch (json_typeof(*value)) {
+	case JSON_INTEGER:
+	case JSON_REAL:
+		return 0;
+	case JSON_STRING:
+		s = json_string_value(*value);
+		d = strtod(s, &end);
+		if (*s == '\0' || *end != '\0' || !isfinite(d))
+			return -1;
+		replace(value, json_real(d));
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+static int
+check_bool(json_t **value)
+{
+	const char *s;
+
+	if (json_is_boolean(*value))
+		return 0;
+	if (!json_is_string(*value))
+		return -1;
+	s = json_string_value(*value);
+	if (strcmp(s, "true") == 0 || strcmp(s, "yes") == 0) {
+		replace(value, json_true());
+		return 0;
+	}
+	if (strcmp(s, "false") == 0 || strcmp(s, "no") == 0) {
+		replace(value, json_false());
+		return 0;
+	}
+	return -1;
+}
+
+int
+action_arg_check(const struct action_arg *arg, json_t **value, char *err,
+    size_t errlen)
+{
+	int r = 0;
+
+	if (json_is_null(*value))
+		return 0;
+	switch (arg->type) {
+	case ARG_ANY:
+		break;
+	case ARG_STRING:
+		r = check_string(value);
+		break;
+	case ARG_INT:
+		r = check_int(value);
+		break;
+	case ARG_NUMBER:
+		r = check_number(value);
+		break;
+	case ARG_BOOL:
+		r = check_bool(value);
+		break;
+	case ARG_LIST:
+		r = json_is_array(*value) ? 0 : -1;
+		break;
+	case ARG_MAP:
+		r = json_is_object(*value) ? 0 : -1;
+		break;
+	}
+	if (r != 0)
+		snprintf(err, errlen, "argument '%s' must be %s, not %s",
+		    arg->name, arg_type_name(arg->type),
+		    json_type_word(*value));
+	return r;
+}

@@ -1,0 +1,83 @@
+/*
+ * engine.h - running a loaded script: the run context.
+ *
+ * A struct run is one execution of a script.  It carries everything the
+ * steps share: params, step outputs, variables, the secrets and their mask,
+ * items (each for_each iteration that is not inside another is one item,
+ * with its own status), artifacts, and the KPI figures computed at the end.
+ * The same engine serves `kobito run` and the agent; both watch the run
+ * through events (JSON objects) rather than by reading its fields.
+ *
+ * Ownership: the run borrows the script and the option strings, which must
+ * outlive it.  run_summary() and events hand out values the caller must
+ * not keep past the callback (events) or must json_decref (summary).
+ */
+#ifndef KOBITO_ENGINE_H
+#define KOBITO_ENGINE_H
+
+#include <stdint.h>
+#include <jansson.h>
+
+struct run;
+struct script;
+
+/*
+ * Events, each a JSON object with "type":
+ *   step_start  {step, action, pos, depth, item}
+ *   step_end    {step, action, pos, depth, item, status, duration_ms,
+ *                error?, attempts}
+ *   item_end    {index, status, duration_ms, error?}
+ *   log         {time, level, message, step}
+ *   artifact    {path, kind}
+ * Every string in an event is already masked.
+ */
+typedef void (*run_event_fn)(void *arg, const json_t *event);
+
+struct run_opts {
+	json_t		*params;	/* name -> value (text or typed) */
+	json_t		*secrets;	/* name -> value */
+	int		 dry_run;
+	const char	*display;	/* X display for ui.* actions */
+	const char	*artifacts_dir;	/* created on demand */
+	const char	*run_id;	/* NULL: one is made up */
+	run_event_fn	 on_event;
+	void		*event_arg;
+	const volatile int *cancel;	/* non-zero stops the run */
+};
+
+/*
+ * Prepare a run: check and convert the params (missing required ones,
+ * unknown names, wrong types), load secrets.  Returns NULL with a message
+ * in err when the params are wrong.
+ */
+struct run	*run_new(const struct script *, const struct run_opts *,
+		    char *err, size_t errlen);
+/* Execute every step.  Returns 0 when the run succeeded (see status). */
+int		 run_exec(struct run *);
+/*
+ * "succeeded" (every step did and no item failed), "partial" (the steps
+ * completed but some items failed) or "failed".
+ */
+const char	*run_status(const struct run *);
+/*
+ * The run as one JSON object: status, error, items {succeeded, failed,
+ * failures}, minutes_saved, vendor_minutes_saved, duration_ms, steps,
+ * artifacts, output.  A new reference; every string masked.
+ */
+json_t		*run_summary(const struct run *);
+void		 run_free(struct run *);
+
+/* For the core actions: set a variable visible as ${name} and ${vars.name}. */
+void		 run_set_var(struct run *, const char *name, json_t *value);
+/* Emit a log line at a level ("info", "warn", "error"), masked. */
+void		 run_log(struct run *, const char *level, const char *msg);
+
+/*
+ * KPI arithmetic, kept apart so that it is tested alone and used by the
+ * scheduler's ledger too: per-run minutes count when the run completed
+ * (succeeded or partial), per-item minutes for each item that succeeded.
+ */
+double		 kpi_minutes(double per_run, double per_item, int completed,
+		    long items_succeeded);
+
+#endif

@@ -1,0 +1,1522 @@
+/*
+ * script.c - load a kobito script from YAML and check it thoroughly.
+ *
+ * Loading happens once per script and is where the engine earns its speed
+ * and its error messages: actions are resolved to table rows, expressions
+ * are compiled, argument literals are type-checked, and every name an
+ * expression uses is checked against what is defined at that point of the
+ * script (params, earlier step ids, loop variables, variables set by `set`).
+ * Every problem is reported with its file:line:col; loading goes on after an
+ * error so that an author sees them all at once.
+ */
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+
+#include "action.h"
+#include "script.h"
+#include "textutil.h"
+#include "xmalloc.h"
+#include "ydoc.h"
+
+#define MAX_INCLUDE_DEPTH	16
+
+/* Names that are always defined in expressions. */
+static const char *const builtin_roots[] = {
+	"params", "env", "steps", "vars", "secrets", "run", "loop", "error",
+	NULL,
+};
+
+/* The state of one script's loading. */
+struct loader {
+	struct diag	*diag;
+	struct script	*script;
+	const char	*dir;		/* of the script, for includes */
+	char		**stack;	/* include chain, for cycles */
+	size_t		 depth;
+	char		**ids;		/* step ids defined so far */
+	size_t		 nids;
+	char		**vars;		/* names set by `set` anywhere */
+	size_t		 nvars;
+	char		**loops;	/* loop variables in scope */
+	size_t		 nloops;
+};
+
+static void	parse_steps(struct loader *, const struct ynode *,
+		    struct steps *);
+static void	steps_free(struct steps *);
+static void	tval_free(struct tval *);
+static struct script *load_file(const char *, struct diag *, char **,
+		    size_t);
+
+void
+diag_add(struct diag *d, const struct pos *p, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	d->msgs = xreallocarray(d->msgs, d->n + 1, sizeof *d->msgs);
+	if (p != NULL && p->line > 0)
+		d->msgs[d->n++] = xasprintf("%s:%d:%d: %s", p->file, p->line,
+		    p->col, msg);
+	else if (p != NULL)
+		d->msgs[d->n++] = xasprintf("%s: %s", p->file, msg);
+	else
+		d->msgs[d->n++] = xstrdup(msg);
+	free(msg);
+}
+
+void
+diag_free(struct diag *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		free(d->msgs[i]);
+	free(d->msgs);
+	d->msgs = NULL;
+	d->n = 0;
+}
+
+static struct pos
+pos_of(const struct ynode *n)
+{
+	struct pos p = { n->file, n->line, n->col };
+
+	return p;
+}
+
+static void
+err_at(struct loader *l, const struct ynode *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+err_at(struct loader *l, const struct ynode *n, const char *fmt, ...)
+{
+	struct pos p = pos_of(n);
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	diag_add(l->diag, &p, "%s", msg);
+	free(msg);
+}
+
+static void
+strv_add(char ***v, size_t *n, const char *s)
+{
+	*v = xreallocarray(*v, *n + 1, sizeof **v);
+	(*v)[(*n)++] = xstrdup(s);
+}
+
+static int
+strv_has(char *const *v, size_t n, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(v[i], s) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static void
+strv_free(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* The nearest of a NULL-terminated list of words, or NULL. */
+static const char *
+nearest(const char *word, const char *const *words, size_t n)
+{
+	const char *best = NULL;
+	size_t i, d, bestd = SIZE_MAX;
+
+	for (i = 0; i < n && words[i] != NULL; i++) {
+		d = text_distance(word, words[i]);
+		if (d < bestd) {
+			bestd = d;
+			best = words[i];
+		}
+	}
+	return bestd <= strlen(word) / 2 + 1 ? best : NULL;
+}
+
+/* " (did you mean 'x'?)" or "" - in a static-free buffer of the caller. */
+static const char *
+suggest(char *buf, size_t len, const char *near)
+{
+	if (near == NULL)
+		return "";
+	snprintf(buf, len, " (did you mean '%s'?)", near);
+	return buf;
+}
+
+/* --- scalars ----------------------------------------------------------- */
+
+static const char *
+scalar(struct loader *l, const struct ynode *n, const char *what)
+{
+	if (n->kind != YNODE_SCALAR) {
+		err_at(l, n, "%s must be a scalar, not %s", what,
+		    ynode_kind_name(n->kind));
+		return NULL;
+	}
+	return n->value;
+}
+
+static char *
+scalar_dup(struct loader *l, const struct ynode *n, const char *what)
+{
+	const char *s = scalar(l, n, what);
+
+	return s != NULL ? xstrdup(s) : NULL;
+}
+
+static int
+scalar_number(struct loader *l, const struct ynode *n, const char *what,
+    double *out)
+{
+	json_t *v;
+
+	if (scalar(l, n, what) == NULL)
+		return -1;
+	v = ynode_scalar_json(n);
+	if (!json_is_number(v) || json_number_value(v) < 0) {
+		err_at(l, n, "%s must be a number of zero or more, not '%s'",
+		    what, n->value);
+		json_decref(v);
+		return -1;
+	}
+	*out = json_number_value(v);
+	json_decref(v);
+	return 0;
+}
+
+static int
+scalar_duration(struct loader *l, const struct ynode *n, const char *what,
+    int64_t *ms)
+{
+	long long v;
+
+	if (scalar(l, n, what) == NULL)
+		return -1;
+	if (text_parse_duration(n->value, &v) != 0) {
+		err_at(l, n, "%s must be a duration such as 30, 1.5s, 500ms "
+		    "or 2m, not '%s'", what, n->value);
+		return -1;
+	}
+	*ms = v;
+	return 0;
+}
+
+static int
+scalar_bool(struct loader *l, const struct ynode *n, const char *what,
+    int *out)
+{
+	json_t *v;
+
+	if (scalar(l, n, what) == NULL)
+		return -1;
+	v = ynode_scalar_json(n);
+	if (!json_is_boolean(v)) {
+		err_at(l, n, "%s must be true or false, not '%s'", what,
+		    n->value);
+		json_decref(v);
+		return -1;
+	}
+	*out = json_is_true(v);
+	json_decref(v);
+	return 0;
+}
+
+static int
+expect_map(struct loader *l, const struct ynode *n, const char *what)
+{
+	if (n->kind == YNODE_MAP)
+		return 0;
+	err_at(l, n, "%s must be a mapping, not %s", what,
+	    ynode_kind_name(n->kind));
+	return -1;
+}
+
+static int
+expect_seq(struct loader *l, const struct ynode *n, const char *what)
+{
+	if (n->kind == YNODE_SEQ)
+		return 0;
+	err_at(l, n, "%s must be a list, not %s", what,
+	    ynode_kind_name(n->kind));
+	return -1;
+}
+
+/* Report keys of map that are not in known[], with a suggestion. */
+static void
+check_keys(struct loader *l, const struct ynode *map, const char *what,
+    const char *const *known)
+{
+	char buf[128];
+	size_t i, nknown = 0;
+
+	while (known[nknown] != NULL)
+		nknown++;
+	for (i = 0; i < map->n; i++) {
+		const struct ynode *k = map->keys[i];
+
+		if (k->kind != YNODE_SCALAR) {
+			err_at(l, k, "%s keys must be scalars", what);
+			continue;
+		}
+		if (!strv_has((char *const *)known, nknown, k->value))
+			err_at(l, k, "unknown key '%s' in %s%s", k->value,
+			    what, suggest(buf, sizeof buf,
+			    nearest(k->value, known, nknown)));
+	}
+}
+
+/* --- names used by expressions ----------------------------------------- */
+
+struct refcheck {
+	struct loader		*l;
+	const struct ynode	*node;
+	int			 failed;
+};
+
+/* The position of byte offset off inside a scalar node. */
+static struct pos
+pos_in(const struct ynode *n, size_t off)
+{
+	struct pos p = pos_of(n);
+	size_t i;
+
+	if (n->kind != YNODE_SCALAR)
+		return p;
+	/* Only single-line scalars map offsets to columns exactly. */
+	for (i = 0; i < off && i < n->len; i++) {
+		if (n->value[i] == '\n')
+			return p;
+	}
+	p.col += (int)text_utf8_chars(n->value, off) + (n->quoted ? 1 : 0);
+	return p;
+}
+
+static void
+ref_error(struct refcheck *rc, size_t off, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+ref_error(struct refcheck *rc, size_t off, const char *fmt, ...)
+{
+	struct pos p = pos_in(rc->node, off);
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	diag_add(rc->l->diag, &p, "%s", msg);
+	free(msg);
+	rc->failed = 1;
+}
+
+static void
+check_ref(void *arg, const char *root, const char *member, size_t off)
+{
+	struct refcheck *rc = arg;
+	struct loader *l = rc->l;
+	const struct script *s = l->script;
+	const char **known;
+	char buf[128];
+	size_t i, n;
+
+	if (strcmp(root, "params") == 0) {
+		if (member == NULL || script_param(s, member) != NULL)
+			return;
+		known = xcalloc(s->nparams + 1, sizeof *known);
+		for (i = 0; i < s->nparams; i++)
+			known[i] = s->params[i].name;
+		ref_error(rc, off, "undefined param '%s'%s", member,
+		    suggest(buf, sizeof buf, nearest(member, known,
+		    s->nparams)));
+		free(known);
+		return;
+	}
+	if (strcmp(root, "steps") == 0) {
+		if (member == NULL || strv_has(l->ids, l->nids, member))
+			return;
+		ref_error(rc, off, "no step with id '%s' comes before this "
+		    "point%s", member, suggest(buf, sizeof buf,
+		    nearest(member, (const char *const *)l->ids, l->nids)));
+		return;
+	}
+	for (i = 0; builtin_roots[i] != NULL; i++) {
+		if (strcmp(root, builtin_roots[i]) == 0)
+			return;
+	}
+	if (strv_has(l->loops, l->nloops, root) ||
+	    strv_has(l->vars, l->nvars, root))
+		return;
+	n = l->nloops + l->nvars + 8;
+	known = xcalloc(n + 1, sizeof *known);
+	n = 0;
+	for (i = 0; builtin_roots[i] != NULL; i++)
+		known[n++] = builtin_roots[i];
+	for (i = 0; i < l->nloops; i++)
+		known[n++] = l->loops[i];
+	for (i = 0; i < l->nvars; i++)
+		known[n++] = l->vars[i];
+	ref_error(rc, off, "undefined name '%s'%s", root,
+	    suggest(buf, sizeof buf, nearest(root, known, n)));
+	free(known);
+}
+
+/* Compile a scalar as a template and check the names it uses. */
+static struct tmpl *
+compile(struct loader *l, const struct ynode *n)
+{
+	struct expr_error e;
+	struct refcheck rc = { l, n, 0 };
+	struct tmpl *t;
+	struct pos p;
+
+	memset(&e, 0, sizeof e);
+	if ((t = tmpl_compile(n->value, &e)) == NULL) {
+		p = pos_in(n, e.offset);
+		diag_add(l->diag, &p, "%s", e.msg);
+		return NULL;
+	}
+	tmpl_refs(t, check_ref, &rc);
+	return t;
+}
+
+/* --- argument trees ----------------------------------------------------- */
+
+static struct tval *
+tval_new(enum tval_kind kind, const struct ynode *n)
+{
+	struct tval *t = xcalloc(1, sizeof *t);
+
+	t->kind = kind;
+	t->pos = pos_of(n);
+	return t;
+}
+
+static struct tval *
+build_tval(struct loader *l, const struct ynode *n)
+{
+	struct tval *t;
+	struct tmpl *tm;
+	size_t i;
+	int literal = 1;
+
+	if (n->kind == YNODE_SCALAR) {
+		if (strstr(n->value, "${") == NULL) {
+			t = tval_new(TVAL_LITERAL, n);
+			t->literal = ynode_scalar_json(n);
+			return t;
+		}
+		if ((tm = compile(l, n)) == NULL)
+			return NULL;
+		t = tval_new(TVAL_TEMPLATE, n);
+		t->tmpl = tm;
+		return t;
+	}
+	t = tval_new(n->kind == YNODE_SEQ ? TVAL_LIST : TVAL_MAP, n);
+	t->items = xcalloc(n->n ? n->n : 1, sizeof *t->items);
+	if (n->kind == YNODE_MAP)
+		t->keys = xcalloc(n->n ? n->n : 1, sizeof *t->keys);
+	for (i = 0; i < n->n; i++) {
+		if (n->kind == YNODE_MAP) {
+			if (n->keys[i]->kind != YNODE_SCALAR) {
+				err_at(l, n->keys[i], "keys must be scalars");
+				tval_free(t);
+				return NULL;
+			}
+			t->keys[i] = xstrdup(n->keys[i]->value);
+		}
+		t->n = i + 1;
+		if ((t->items[i] = build_tval(l, n->items[i])) == NULL) {
+			tval_free(t);
+			return NULL;
+		}
+		if (t->items[i]->kind != TVAL_LITERAL)
+			literal = 0;
+	}
+	if (literal) {
+		/* A constant subtree is evaluated once, here. */
+		json_t *v = tval_eval(t, NULL, NULL, NULL);
+		struct tval *lit = tval_new(TVAL_LITERAL, n);
+
+		lit->literal = v;
+		tval_free(t);
+		return lit;
+	}
+	return t;
+}
+
+static void
+tval_free(struct tval *t)
+{
+	size_t i;
+
+	if (t == NULL)
+		return;
+	json_decref(t->literal);
+	tmpl_free(t->tmpl);
+	for (i = 0; i < t->n; i++) {
+		if (t->keys != NULL)
+			free(t->keys[i]);
+		tval_free(t->items[i]);
+	}
+	free(t->keys);
+	free(t->items);
+	free(t);
+}
+
+json_t *
+tval_eval(const struct tval *t, const struct expr_scope *scope,
+    struct expr_error *err, struct pos *where)
+{
+	json_t *v, *item;
+	size_t i;
+
+	switch (t->kind) {
+	case TVAL_LITERAL:
+		return json_incref(t->literal);
+	case TVAL_TEMPLATE:
+		v = tmpl_eval(t->tmpl, scope, err);
+		if (v == NULL && where != NULL)
+			*where = t->pos;
+		return v;
+	case TVAL_LIST:
+	case TVAL_MAP:
+		v = t->kind == TVAL_LIST ? json_array() : json_object();
+		for (i = 0; i < t->n; i++) {
+			item = tval_eval(t->items[i], scope, err, where);
+			if (item == NULL) {
+				json_decref(v);
+				return NULL;
+			}
+			if (t->kind == TVAL_LIST)
+				json_array_append_new(v, item);
+			else
+				json_object_set_new(v, t->keys[i], item);
+		}
+		return v;
+	}
+	return NULL;
+}
+
+/* --- steps -------------------------------------------------------------- */
+
+/* Keys a step may have besides its action. */
+static const char *const step_keys[] = {
+	"id", "name", "if", "retry", "timeout", "on_error", "for_each", "as",
+	"steps", "include", "with", NULL,
+};
+
+static int
+is_step_key(const char *k)
+{
+	size_t i;
+
+	for (i = 0; step_keys[i] != NULL; i++) {
+		if (strcmp(step_keys[i], k) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static void
+parse_retry(struct loader *l, const struct ynode *n, struct retry *r)
+{
+	static const char *const keys[] = { "attempts", "delay", "backoff",
+	    NULL };
+	const struct ynode *v;
+	double d;
+
+	if (n->kind == YNODE_SCALAR) {
+		if (scalar_number(l, n, "retry", &d) == 0)
+			r->attempts = (int)d;
+		if (r->attempts < 1)
+			err_at(l, n, "retry must be at least 1 attempt");
+		return;
+	}
+	if (expect_map(l, n, "retry") != 0)
+		return;
+	check_keys(l, n, "retry", keys);
+	if ((v = ynode_get(n, "attempts")) != NULL &&
+	    scalar_number(l, v, "retry attempts", &d) == 0) {
+		r->attempts = (int)d;
+		if (r->attempts < 1 || r->attempts > 100)
+			err_at(l, v, "retry attempts must be 1 to 100");
+	}
+	if ((v = ynode_get(n, "delay")) != NULL)
+		scalar_duration(l, v, "retry delay", &r->delay_ms);
+	if ((v = ynode_get(n, "backoff")) != NULL &&
+	    scalar_number(l, v, "retry backoff", &d) == 0) {
+		if (d < 1 || d > 10)
+			err_at(l, v, "retry backoff must be 1 to 10");
+		else
+			r->backoff = d;
+	}
+}
+
+static void
+parse_on_error(struct loader *l, const struct ynode *n, struct step *st)
+{
+	if (n->kind == YNODE_SEQ) {
+		st->on_error = ON_ERROR_STEPS;
+		parse_steps(l, n, &st->handler);
+		return;
+	}
+	if (ynode_is(n, "fail"))
+		st->on_error = ON_ERROR_FAIL;
+	else if (ynode_is(n, "continue"))
+		st->on_error = ON_ERROR_CONTINUE;
+	else
+		err_at(l, n, "on_error must be 'fail', 'continue' or a list "
+		    "of steps");
+}
+
+/* Check the arguments written for an action against its spec. */
+static void
+check_args(struct loader *l, const struct ynode *where, struct step *st)
+{
+	const struct action *a = st->action;
+	const struct action_arg *spec;
+	const struct tval *t = st->args;
+	char err[256], buf[128];
+	const char **names;
+	size_t i, n;
+
+	if (t != NULL && t->kind == TVAL_LITERAL && !json_is_object(t->literal)) {
+		err_at(l, where, "the arguments of %s must be a mapping",
+		    a->name);
+		return;
+	}
+	for (n = 0; a->args != NULL && a->args[n].name != NULL; n++)
+		;
+	names = xcalloc(n + 1, sizeof *names);
+	for (i = 0; i < n; i++)
+		names[i] = a->args[i].name;
+	/* Unknown arguments, and literal ones of the wrong type. */
+	if (t != NULL && t->kind == TVAL_LITERAL) {
+		const char *k;
+		json_t *v;
+
+		json_object_foreach(t->literal, k, v) {
+			json_t *copy;
+
+			if ((spec = action_arg_find(a, k)) == NULL) {
+				if (!(a->flags & ACTION_OPEN))
+					err_at(l, where, "%s has no argument "
+					    "'%s'%s", a->name, k, suggest(buf,
+					    sizeof buf, nearest(k, names, n)));
+				continue;
+			}
+			copy = json_incref(v);
+			if (action_arg_check(spec, &copy, err, sizeof err) != 0)
+				err_at(l, where, "%s: %s", a->name, err);
+			json_decref(copy);
+		}
+	} else if (t != NULL) {
+		for (i = 0; i < t->n; i++) {
+			if ((spec = action_arg_find(a, t->keys[i])) == NULL &&
+			    !(a->flags & ACTION_OPEN)) {
+				struct pos p = t->items[i]->pos;
+
+				diag_add(l->diag, &p, "%s has no argument "
+				    "'%s'%s", a->name, t->keys[i],
+				    suggest(buf, sizeof buf, nearest(t->keys[i],
+				    names, n)));
+				continue;
+			}
+			if (spec != NULL && t->items[i]->kind == TVAL_LITERAL) {
+				json_t *copy = json_incref(t->items[i]->literal);
+
+				if (action_arg_check(spec, &copy, err,
+				    sizeof err) != 0) {
+					struct pos p = t->items[i]->pos;
+
+					diag_add(l->diag, &p, "%s: %s",
+					    a->name, err);
+				}
+				json_decref(copy);
+			}
+		}
+	}
+	/* Missing required arguments. */
+	for (spec = a->args; spec != NULL && spec->name != NULL; spec++) {
+		int present = 0;
+
+		if (!spec->required)
+			continue;
+		if (t != NULL && t->kind == TVAL_LITERAL)
+			present = json_object_get(t->literal, spec->name) != NULL;
+		else if (t != NULL) {
+			for (i = 0; i < t->n; i++)
+				present |= strcmp(t->keys[i], spec->name) == 0;
+		}
+		if (!present)
+			err_at(l, where, "%s needs the argument '%s'", a->name,
+			    spec->name);
+	}
+	free(names);
+}
+
+/* Record the names a `set` step defines, wherever it is in the script. */
+static void
+collect_vars(struct loader *l, const struct ynode *n)
+{
+	const struct ynode *set;
+	size_t i;
+
+	if (n == NULL)
+		return;
+	if (n->kind == YNODE_MAP && (set = ynode_get(n, "set")) != NULL &&
+	    set->kind == YNODE_MAP) {
+		for (i = 0; i < set->n; i++) {
+			const struct ynode *k = set->keys[i];
+
+			if (k->kind == YNODE_SCALAR &&
+			    !strv_has(l->vars, l->nvars, k->value))
+				strv_add(&l->vars, &l->nvars, k->value);
+		}
+	}
+	for (i = 0; i < n->n; i++)
+		collect_vars(l, n->items[i]);
+}
+
+static void
+parse_action(struct loader *l, const struct ynode *key,
+    const struct ynode *val, struct step *st)
+{
+	const struct action *a, *near;
+	struct ynode wrapped;
+	struct ynode *k = NULL;
+	struct ynode *items[1];
+	struct ynode *keys[1];
+	struct ynode keynode;
+
+	if ((a = action_find(key->value)) == NULL) {
+		near = action_nearest(key->value);
+		err_at(l, key, "unknown action '%s'%s%s%s", key->value,
+		    near ? " (did you mean '" : "", near ? near->name : "",
+		    near ? "'?)" : "");
+		return;
+	}
+	st->kind = STEP_ACTION;
+	st->action = a;
+	if (val->kind == YNODE_SCALAR && val->len == 0 && !val->quoted) {
+		/* "- fail:" with nothing after it: no arguments. */
+		st->args = NULL;
+	} else if (val->kind != YNODE_MAP) {
+		if (!(a->flags & ACTION_SCALAR) || a->args == NULL ||
+		    a->args[0].name == NULL) {
+			err_at(l, val, "the arguments of %s must be a mapping",
+			    a->name);
+			return;
+		}
+		/* A bare value stands for the first argument. */
+		memset(&keynode, 0, sizeof keynode);
+		keynode.kind = YNODE_SCALAR;
+		keynode.value = (char *)a->args[0].name;
+		keynode.len = strlen(keynode.value);
+		keynode.line = val->line;
+		keynode.col = val->col;
+		keynode.file = val->file;
+		k = &keynode;
+		keys[0] = k;
+		items[0] = (struct ynode *)val;
+		wrapped = *val;
+		wrapped.kind = YNODE_MAP;
+		wrapped.keys = keys;
+		wrapped.items = items;
+		wrapped.n = 1;
+		wrapped.value = NULL;
+		st->args = build_tval(l, &wrapped);
+	} else {
+		st->args = build_tval(l, val);
+	}
+	check_args(l, key, st);
+}
+
+static void
+parse_include(struct loader *l, const struct ynode *n, struct step *st)
+{
+	char *path;
+	size_t i;
+
+	if (scalar(l, n, "include") == NULL)
+		return;
+	st->kind = STEP_INCLUDE;
+	if (n->value[0] == '/')
+		path = xstrdup(n->value);
+	else
+		path = xasprintf("%s/%s", l->dir, n->value);
+	if (l->depth >= MAX_INCLUDE_DEPTH) {
+		err_at(l, n, "includes nest deeper than %d levels",
+		    MAX_INCLUDE_DEPTH);
+		free(path);
+		return;
+	}
+	for (i = 0; i < l->depth; i++) {
+		if (strcmp(l->stack[i], path) == 0) {
+			err_at(l, n, "'%s' includes itself", n->value);
+			free(path);
+			return;
+		}
+	}
+	st->sub = load_file(path, l->diag, l->stack, l->depth);
+	free(path);
+	if (st->sub == NULL)
+		err_at(l, n, "cannot include '%s' (see above)", n->value);
+}
+
+static void
+check_include_params(struct loader *l, const struct ynode *at,
+    const struct ynode *with, struct step *st)
+{
+	const struct script *sub = st->sub;
+	char buf[128];
+	const char **names;
+	size_t i;
+
+	if (sub == NULL)
+		return;
+	names = xcalloc(sub->nparams + 1, sizeof *names);
+	for (i = 0; i < sub->nparams; i++)
+		names[i] = sub->params[i].name;
+	for (i = 0; with != NULL && i < with->n; i++) {
+		const struct ynode *k = with->keys[i];
+
+		if (k->kind == YNODE_SCALAR && script_param(sub, k->value) ==
+		    NULL)
+			err_at(l, k, "'%s' has no param '%s'%s", sub->path,
+			    k->value, suggest(buf, sizeof buf, nearest(k->value,
+			    names, sub->nparams)));
+	}
+	for (i = 0; i < sub->nparams; i++) {
+		const struct param *p = &sub->params[i];
+
+		if (p->required && p->def == NULL &&
+		    ynode_get(with, p->name) == NULL)
+			err_at(l, at, "'%s' needs the param '%s'", sub->path,
+			    p->name);
+	}
+	free(names);
+}
+
+static void
+parse_for_each(struct loader *l, const struct ynode *map,
+    const struct ynode *each, struct step *st)
+{
+	const struct ynode *as = ynode_get(map, "as");
+	const struct ynode *body = ynode_get(map, "steps");
+
+	st->kind = STEP_FOR_EACH;
+	if (scalar(l, each, "for_each") != NULL) {
+		if (strstr(each->value, "${") == NULL)
+			err_at(l, each, "for_each needs an expression such as "
+			    "${steps.rows.output.rows}");
+		else
+			st->each = compile(l, each);
+	}
+	st->as = xstrdup("item");
+	if (as != NULL && scalar(l, as, "as") != NULL) {
+		if (!text_is_ident(as->value))
+			err_at(l, as, "as must be a name such as 'row', not "
+			    "'%s'", as->value);
+		free(st->as);
+		st->as = xstrdup(as->value);
+	}
+	if (body == NULL) {
+		err_at(l, map, "for_each needs steps");
+		return;
+	}
+	strv_add(&l->loops, &l->nloops, st->as);
+	if (strcmp(st->as, "item") != 0)
+		strv_add(&l->loops, &l->nloops, "item");
+	parse_steps(l, body, &st->body);
+	if (strcmp(st->as, "item") != 0)
+		free(l->loops[--l->nloops]);
+	free(l->loops[--l->nloops]);
+}
+
+static struct step *
+parse_step(struct loader *l, const struct ynode *n)
+{
+	struct step *st;
+	const struct ynode *v, *actkey = NULL, *actval = NULL;
+	size_t i;
+
+	if (expect_map(l, n, "a step") != 0)
+		return NULL;
+	st = xcalloc(1, sizeof *st);
+	st->pos = pos_of(n);
+	st->retry.attempts = 1;
+	st->retry.delay_ms = 1000;
+	st->retry.backoff = 2.0;
+
+	for (i = 0; i < n->n; i++) {
+		const struct ynode *k = n->keys[i];
+
+		if (k->kind != YNODE_SCALAR || is_step_key(k->value))
+			continue;
+		if (actkey != NULL) {
+			err_at(l, k, "a step has one action; '%s' and '%s' "
+			    "are both here (start a new step with '-')",
+			    actkey->value, k->value);
+			continue;
+		}
+		actkey = k;
+		actval = n->items[i];
+	}
+	if ((v = ynode_get(n, "id")) != NULL &&
+	    (st->id = scalar_dup(l, v, "id")) != NULL) {
+		if (!text_is_ident(st->id))
+			err_at(l, v, "a step id must be a name such as "
+			    "'read_rows', not '%s'", st->id);
+		else if (strv_has(l->ids, l->nids, st->id))
+			err_at(l, v, "step id '%s' is used twice", st->id);
+	}
+	if ((v = ynode_get(n, "name")) != NULL)
+		st->name = scalar_dup(l, v, "name");
+	if ((v = ynode_get(n, "if")) != NULL && scalar(l, v, "if") != NULL) {
+		if (strstr(v->value, "${") == NULL)
+			err_at(l, v, "if needs an expression such as "
+			    "${row.amount > 0}");
+		else
+			st->cond = compile(l, v);
+	}
+	if ((v = ynode_get(n, "retry")) != NULL)
+		parse_retry(l, v, &st->retry);
+	if ((v = ynode_get(n, "timeout")) != NULL)
+		scalar_duration(l, v, "timeout", &st->timeout_ms);
+
+	v = ynode_get(n, "for_each");
+	if (v != NULL && (actkey != NULL || ynode_get(n, "include"))) {
+		err_at(l, v, "a for_each step cannot also have an action or "
+		    "an include");
+	} else if (v != NULL) {
+		parse_for_each(l, n, v, st);
+	} else if ((v = ynode_get(n, "include")) != NULL) {
+		if (actkey != NULL)
+			err_at(l, actkey, "an include step cannot also have an "
+			    "action");
+		parse_include(l, v, st);
+		if ((v = ynode_get(n, "with")) != NULL &&
+		    expect_map(l, v, "with") == 0)
+			st->with = build_tval(l, v);
+		check_include_params(l, n, v, st);
+	} else if (actkey != NULL) {
+		parse_action(l, actkey, actval, st);
+	} else {
+		err_at(l, n, "this step has no action");
+	}
+	if (ynode_get(n, "as") != NULL && st->kind != STEP_FOR_EACH)
+		err_at(l, ynode_get(n, "as"), "'as' belongs to for_each");
+	if (ynode_get(n, "steps") != NULL && st->kind != STEP_FOR_EACH)
+		err_at(l, ynode_get(n, "steps"), "'steps' belongs to "
+		    "for_each");
+	if ((v = ynode_get(n, "on_error")) != NULL)
+		parse_on_error(l, v, st);
+
+	if (st->id != NULL && !strv_has(l->ids, l->nids, st->id))
+		strv_add(&l->ids, &l->nids, st->id);
+	if (st->id != NULL)
+		st->label = xstrdup(st->id);
+	else if (st->name != NULL)
+		st->label = xstrdup(st->name);
+	else if (st->kind == STEP_ACTION && st->action != NULL)
+		st->label = xstrdup(st->action->name);
+	else if (st->kind == STEP_FOR_EACH)
+		st->label = xstrdup("for_each");
+	else
+		st->label = xstrdup("include");
+	return st;
+}
+
+static void step_free(struct step *);
+
+static void
+parse_steps(struct loader *l, const struct ynode *n, struct steps *out)
+{
+	struct step *st;
+	size_t i;
+
+	if (expect_seq(l, n, "steps") != 0)
+		return;
+	if (n->n == 0)
+		err_at(l, n, "steps is empty");
+	out->v = xcalloc(n->n ? n->n : 1, sizeof *out->v);
+	for (i = 0; i < n->n; i++) {
+		if ((st = parse_step(l, n->items[i])) != NULL)
+			out->v[out->n++] = st;
+	}
+}
+
+static void
+step_free(struct step *st)
+{
+	if (st == NULL)
+		return;
+	free(st->id);
+	free(st->name);
+	free(st->label);
+	tmpl_free(st->cond);
+	steps_free(&st->handler);
+	tval_free(st->args);
+	tmpl_free(st->each);
+	free(st->as);
+	steps_free(&st->body);
+	script_free(st->sub);
+	tval_free(st->with);
+	free(st);
+}
+
+static void
+steps_free(struct steps *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		step_free(s->v[i]);
+	free(s->v);
+	s->v = NULL;
+	s->n = 0;
+}
+
+/* --- params, KPI, metadata ---------------------------------------------- */
+
+static const struct {
+	const char	*name;
+	enum param_type	 type;
+} param_types[] = {
+	{ "string", PARAM_STRING }, { "int", PARAM_INT },
+	{ "number", PARAM_NUMBER }, { "bool", PARAM_BOOL },
+	{ "path", PARAM_PATH }, { "date", PARAM_DATE },
+	{ "enum", PARAM_ENUM },
+};
+
+const char *
+param_type_name(enum param_type t)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof param_types / sizeof param_types[0]; i++) {
+		if (param_types[i].type == t)
+			return param_types[i].name;
+	}
+	return "?";
+}
+
+static int
+param_type_parse(const char *s, enum param_type *t)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof param_types / sizeof param_types[0]; i++) {
+		if (strcmp(param_types[i].name, s) == 0) {
+			*t = param_types[i].type;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static void
+parse_param(struct loader *l, const struct ynode *key, const struct ynode *n,
+    struct param *p)
+{
+	static const char *const keys[] = { "type", "default", "required",
+	    "title", "description", "choices", NULL };
+	static const char *const types[] = { "string", "int", "number",
+	    "bool", "path", "date", "enum", NULL };
+	const struct ynode *v;
+	char err[256], buf[128];
+	json_t *def;
+
+	p->name = xstrdup(key->value);
+	p->pos = pos_of(key);
+	p->type = PARAM_STRING;
+	if (!text_is_ident(p->name))
+		err_at(l, key, "a param name must be a name such as "
+		    "'input_dir', not '%s'", p->name);
+	if (n->kind == YNODE_SCALAR) {
+		/* Shorthand: "name: int". */
+		if (param_type_parse(n->value, &p->type) != 0)
+			err_at(l, n, "unknown param type '%s'%s", n->value,
+			    suggest(buf, sizeof buf, nearest(n->value, types,
+			    7)));
+		return;
+	}
+	if (expect_map(l, n, "a param") != 0)
+		return;
+	check_keys(l, n, "a param", keys);
+	if ((v = ynode_get(n, "type")) != NULL && scalar(l, v, "type") &&
+	    param_type_parse(v->value, &p->type) != 0)
+		err_at(l, v, "unknown param type '%s'%s", v->value,
+		    suggest(buf, sizeof buf, nearest(v->value, types, 7)));
+	if ((v = ynode_get(n, "required")) != NULL)
+		scalar_bool(l, v, "required", &p->required);
+	if ((v = ynode_get(n, "title")) != NULL)
+		p->title = scalar_dup(l, v, "title");
+	if ((v = ynode_get(n, "description")) != NULL)
+		p->description = scalar_dup(l, v, "description");
+	if ((v = ynode_get(n, "choices")) != NULL) {
+		size_t i;
+
+		if (expect_seq(l, v, "choices") == 0) {
+			p->choices = json_array();
+			for (i = 0; i < v->n; i++) {
+				if (scalar(l, v->items[i], "a choice"))
+					json_array_append_new(p->choices,
+					    json_string(v->items[i]->value));
+			}
+		}
+	}
+	if (p->type == PARAM_ENUM && p->choices == NULL)
+		err_at(l, n, "param '%s' is an enum and needs choices",
+		    p->name);
+	if ((v = ynode_get(n, "default")) != NULL) {
+		def = ynode_to_json(v);
+		if ((p->def = param_coerce(p, def, err, sizeof err)) == NULL)
+			err_at(l, v, "default of param '%s': %s", p->name,
+			    err);
+		json_decref(def);
+	}
+}
+
+static void
+parse_params(struct loader *l, const struct ynode *n)
+{
+	struct script *s = l->script;
+	size_t i;
+
+	if (expect_map(l, n, "params") != 0)
+		return;
+	s->params = xcalloc(n->n ? n->n : 1, sizeof *s->params);
+	for (i = 0; i < n->n; i++) {
+		if (n->keys[i]->kind != YNODE_SCALAR) {
+			err_at(l, n->keys[i], "param names must be scalars");
+			continue;
+		}
+		parse_param(l, n->keys[i], n->items[i],
+		    &s->params[s->nparams++]);
+	}
+}
+
+static void
+parse_kpi(struct loader *l, const struct ynode *n)
+{
+	static const char *const keys[] = { "manual_minutes_per_run",
+	    "manual_minutes_per_item", "vendor_minutes_per_run",
+	    "vendor_minutes_per_item", "replaces_inputs", NULL };
+	struct kpi *k = &l->script->kpi;
+	const struct ynode *v;
+	size_t i;
+
+	if (expect_map(l, n, "kpi") != 0)
+		return;
+	check_keys(l, n, "kpi", keys);
+	if ((v = ynode_get(n, "manual_minutes_per_run")) != NULL)
+		scalar_number(l, v, "manual_minutes_per_run",
+		    &k->manual_minutes_per_run);
+	if ((v = ynode_get(n, "manual_minutes_per_item")) != NULL)
+		scalar_number(l, v, "manual_minutes_per_item",
+		    &k->manual_minutes_per_item);
+	if ((v = ynode_get(n, "vendor_minutes_per_run")) != NULL)
+		scalar_number(l, v, "vendor_minutes_per_run",
+		    &k->vendor_minutes_per_run);
+	if ((v = ynode_get(n, "vendor_minutes_per_item")) != NULL)
+		scalar_number(l, v, "vendor_minutes_per_item",
+		    &k->vendor_minutes_per_item);
+	if ((v = ynode_get(n, "replaces_inputs")) != NULL &&
+	    expect_seq(l, v, "replaces_inputs") == 0) {
+		for (i = 0; i < v->n; i++) {
+			if (scalar(l, v->items[i], "an input point"))
+				strv_add(&k->replaces_inputs, &k->nreplaces,
+				    v->items[i]->value);
+		}
+	}
+}
+
+static void
+parse_requires(struct loader *l, const struct ynode *n)
+{
+	struct script *s = l->script;
+	size_t i;
+
+	if (expect_seq(l, n, "requires") != 0)
+		return;
+	for (i = 0; i < n->n; i++) {
+		if (scalar(l, n->items[i], "a capability"))
+			strv_add(&s->requires, &s->nrequires,
+			    n->items[i]->value);
+	}
+}
+
+static void
+parse_script(struct loader *l, const struct ynode *root)
+{
+	static const char *const keys[] = { "name", "title", "description",
+	    "owner", "version", "kpi", "params", "requires", "steps",
+	    "output", NULL };
+	struct script *s = l->script;
+	const struct ynode *v;
+
+	if (root == NULL) {
+		struct pos p = { s->path, 0, 0 };
+
+		diag_add(l->diag, &p, "the script is empty");
+		return;
+	}
+	if (expect_map(l, root, "a script") != 0)
+		return;
+	check_keys(l, root, "a script", keys);
+	if ((v = ynode_get(root, "name")) == NULL)
+		err_at(l, root, "a script needs a name");
+	else if ((s->name = scalar_dup(l, v, "name")) != NULL &&
+	    !text_is_ident(s->name))
+		err_at(l, v, "name must be an identifier such as "
+		    "'invoice_entry', not '%s' (put free text in title)",
+		    s->name);
+	if ((v = ynode_get(root, "title")) != NULL)
+		s->title = scalar_dup(l, v, "title");
+	if ((v = ynode_get(root, "description")) != NULL)
+		s->description = scalar_dup(l, v, "description");
+	if ((v = ynode_get(root, "owner")) != NULL)
+		s->owner = scalar_dup(l, v, "owner");
+	if ((v = ynode_get(root, "version")) != NULL)
+		s->version = scalar_dup(l, v, "version");
+	if ((v = ynode_get(root, "kpi")) != NULL)
+		parse_kpi(l, v);
+	if ((v = ynode_get(root, "params")) != NULL)
+		parse_params(l, v);
+	if ((v = ynode_get(root, "requires")) != NULL)
+		parse_requires(l, v);
+	collect_vars(l, ynode_get(root, "steps"));
+	if ((v = ynode_get(root, "steps")) == NULL)
+		err_at(l, root, "a script needs steps");
+	else
+		parse_steps(l, v, &s->steps);
+	if ((v = ynode_get(root, "output")) != NULL)
+		s->output = build_tval(l, v);
+}
+
+static struct script *
+load_text(const char *name, const char *text, size_t len, struct diag *diag,
+    char **stack, size_t depth)
+{
+	struct loader l;
+	struct script *s;
+	struct ydoc *doc;
+	unsigned char hash[crypto_hash_sha256_BYTES];
+	char err[1024], *namecopy;
+	size_t before = diag->n, i;
+
+	doc = ydoc_load_string(name, text, len, err, sizeof err);
+	if (doc == NULL) {
+		diag_add(diag, NULL, "%s", err);
+		return NULL;
+	}
+	s = xcalloc(1, sizeof *s);
+	s->path = xstrdup(name);
+	s->source = xmalloc(len + 1);
+	memcpy(s->source, text, len);
+	s->source[len] = '\0';
+	s->source_len = len;
+	crypto_hash_sha256(hash, (const unsigned char *)text, len);
+	sodium_bin2hex(s->digest, sizeof s->digest, hash, sizeof hash);
+
+	memset(&l, 0, sizeof l);
+	l.diag = diag;
+	l.script = s;
+	namecopy = xstrdup(name);
+	l.dir = dirname(namecopy);
+	l.stack = xcalloc(depth + 1, sizeof *l.stack);
+	for (i = 0; i < depth; i++)
+		l.stack[i] = stack[i];
+	l.stack[depth] = s->path;
+	l.depth = depth + 1;
+	parse_script(&l, doc->root);
+	free(l.stack);
+	free(namecopy);
+	strv_free(l.ids, l.nids);
+	strv_free(l.vars, l.nvars);
+	strv_free(l.loops, l.nloops);
+	ydoc_free(doc);
+	if (diag->n > before) {
+		script_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static struct script *
+load_file(const char *path, struct diag *diag, char **stack, size_t depth)
+{
+	FILE *f;
+	char *text = NULL;
+	size_t len = 0, size = 0, n;
+	struct script *s;
+
+	if ((f = fopen(path, "rb")) == NULL) {
+		struct pos p = { path, 0, 0 };
+
+		diag_add(diag, &p, "cannot open: %s", strerror(errno));
+		return NULL;
+	}
+	for (;;) {
+		if (size - len < 4096) {
+			size = size ? size * 2 : 8192;
+			text = xrealloc(text, size);
+		}
+		if ((n = fread(text + len, 1, size - len, f)) == 0)
+			break;
+		len += n;
+	}
+	fclose(f);
+	s = load_text(path, text, len, diag, stack, depth);
+	free(text);
+	return s;
+}
+
+struct script *
+script_load(const char *path, struct diag *diag)
+{
+	return load_file(path, diag, NULL, 0);
+}
+
+struct script *
+script_load_text(const char *name, const char *text, size_t len,
+    struct diag *diag)
+{
+	return load_text(name, text, len, diag, NULL, 0);
+}
+
+void
+script_free(struct script *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return;
+	free(s->path);
+	free(s->name);
+	free(s->title);
+	free(s->description);
+	free(s->owner);
+	free(s->version);
+	strv_free(s->kpi.replaces_inputs, s->kpi.nreplaces);
+	for (i = 0; i < s->nparams; i++) {
+		free(s->params[i].name);
+		json_decref(s->params[i].def);
+		free(s->params[i].title);
+		free(s->params[i].description);
+		json_decref(s->params[i].choices);
+	}
+	free(s->params);
+	strv_free(s->requires, s->nrequires);
+	steps_free(&s->steps);
+	tval_free(s->output);
+	free(s->source);
+	free(s);
+}
+
+const struct param *
+script_param(const struct script *s, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < s->nparams; i++) {
+		if (strcmp(s->params[i].name, name) == 0)
+			return &s->params[i];
+	}
+	return NULL;
+}
+
+/* --- param values -------------------------------------------------------- */
+
+json_t *
+param_parse(const struct param *p, const char *text, char *err,
+    size_t errlen)
+{
+	json_t *v = json_string(text), *r;
+
+	if (v == NULL) {
+		snprintf(err, errlen, "param '%s' is not valid UTF-8",
+		    p->name);
+		return NULL;
+	}
+	r = param_coerce(p, v, err, errlen);
+	json_decref(v);
+	return r;
+}
+
+static int
+choice_ok(const struct param *p, const char *s)
+{
+	size_t i;
+	json_t *c;
+
+	json_array_foreach(p->choices, i, c) {
+		if (strcmp(json_string_value(c), s) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+json_t *
+param_coerce(const struct param *p, json_t *v, char *err, size_t errlen)
+{
+	const char *s = json_is_string(v) ? json_string_value(v) : NULL;
+	char *end;
+	double d;
+	long long x;
+
+	switch (p->type) {
+	case PARAM_STRING:
+	case PARAM_PATH:
+		if (s != NULL)
+			return json_incref(v);
+		if (json_is_number(v) || json_is_boolean(v)) {
+			char *t = json_dumps(v, JSON_ENCODE_ANY);
+			json_t *r = json_string(t);
+
+			free(t);
+			return r;
+		}
+		break;
+	case PARAM_INT:
+		if (json_is_integer(v))
+			return json_incref(v);
+		if (s != NULL && *s != '\0') {
+			errno = 0;
+			x = strtoll(s, &end, 10);
+			if (*end == '\0' && errno == 0)
+				return json_integer(x);
+		}
+		snprintf(err, errlen, "param '%s' must be a whole number",
+		    p->name);
+		return NULL;
+	case PARAM_NUMBER:
+		if (json_is_number(v))
+			return json_incref(v);
+		if (s != NULL && *s != '\0') {
+			d = strtod(s, &end);
+			if (*end == '\0')
+				return json_real(d);
+		}
+		snprintf(err, errlen, "param '%s' must be a number", p->name);
+		return NULL;
+	case PARAM_BOOL:
+		if (json_is_boolean(v))
+			return json_incref(v);
+		if (s != NULL && (strcmp(s, "true") == 0 ||
+		    strcmp(s, "yes") == 0 || strcmp(s, "1") == 0))
+			return json_true();
+		if (s != NULL && (strcmp(s, "false") == 0 ||
+		    strcmp(s, "no") == 0 || strcmp(s, "0") == 0))
+			return json_false();
+		snprintf(err, errlen, "param '%s' must be true or false",
+		    p->name);
+		return NULL;
+	case PARAM_DATE:
+		if (s != NULL && text_is_iso_date(s))
+			return json_incref(v);
+		snprintf(err, errlen, "param '%s' must be a date written "
+		    "YYYY-MM-DD", p->name);
+		return NULL;
+	case PARAM_ENUM:
+		if (s != NULL && (p->choices == NULL || choice_ok(p, s)))
+			return json_incref(v);
+		{
+			char *c = p->choices ? json_dumps(p->choices,
+			    JSON_COMPACT) : xstrdup("[]");
+
+			snprintf(err, errlen, "param '%s' must be one of %s",
+			    p->name, c);
+			free(c);
+		}
+		return NULL;
+	}
+	snprintf(err, errlen, "param '%s' must be %s", p->name,
+	    param_type_name(p->type));
+	return NULL;
+}
+
+json_t *
+script_describe(const struct script *s)
+{
+	json_t *o = json_object(), *params = json_array(), *k, *list;
+	size_t i;
+
+	json_object_set_new(o, "name", json_string(s->name));
+	json_object_set_new(o, "title", s->title ? json_string(s->title) :
+	    json_string(s->name));
+	json_object_set_new(o, "description", s->description ?
+	    json_string(s->description) : json_string(""));
+	json_object_set_new(o, "owner", s->owner ? json_string(s->owner) :
+	    json_null());
+	json_object_set_new(o, "version", s->version ?
+	    json_string(s->version) : json_null());
+	json_object_set_new(o, "digest", json_string(s->digest));
+	for (i = 0; i < s->nparams; i++) {
+		const struct param *p = &s->params[i];
+		json_t *pj = json_object();
+
+		json_object_set_new(pj, "name", json_string(p->name));
+		json_object_set_new(pj, "type",
+		    json_string(param_type_name(p->type)));
+		json_object_set_new(pj, "required", json_boolean(p->required));
+		json_object_set_new(pj, "default", p->def ?
+		    json_incref(p->def) : json_null());
+		json_object_set_new(pj, "title", json_string(p->title ?
+		    p->title : p->name));
+		json_object_set_new(pj, "description", json_string(
+		    p->description ? p->description : ""));
+		if (p->choices != NULL)
+			json_object_set(pj, "choices", p->choices);
+		json_array_append_new(params, pj);
+	}
+	json_object_set_new(o, "params", params);
+	k = json_object();
+	json_object_set_new(k, "manual_minutes_per_run",
+	    json_real(s->kpi.manual_minutes_per_run));
+	json_object_set_new(k, "manual_minutes_per_item",
+	    json_real(s->kpi.manual_minutes_per_item));
+	json_object_set_new(k, "vendor_minutes_per_run",
+	    json_real(s->kpi.vendor_minutes_per_run));
+	json_object_set_new(k, "vendor_minutes_per_item",
+	    json_real(s->kpi.vendor_minutes_per_item));
+	list = json_array();
+	for (i = 0; i < s->kpi.nreplaces; i++)
+		json_array_append_new(list,
+		    json_string(s->kpi.replaces_inputs[i]));
+	json_object_set_new(k, "replaces_inputs", list);
+	json_object_set_new(o, "kpi", k);
+	list = json_array();
+	for (i = 0; i < s->nrequires; i++)
+		json_array_append_new(list, json_string(s->requires[i]));
+	json_object_set_new(o, "requires", list);
+	return o;
+}

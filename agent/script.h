@@ -1,0 +1,194 @@
+/*
+ * script.h - kobito scripts: the model, the loader and its checks.
+ *
+ * A script is a YAML file: metadata, KPI figures, typed params, required
+ * capabilities and a list of steps.  script_load() parses it, resolves
+ * every action against the action tables, compiles every ${...}
+ * expression, loads included scripts and checks that every name an
+ * expression uses is defined where it is used.  All problems found are
+ * reported, each as "file:line:col: message", not only the first.
+ *
+ * Ownership: a struct script owns everything it points to, including the
+ * scripts it includes; script_free() releases it all.
+ */
+#ifndef KOBITO_SCRIPT_H
+#define KOBITO_SCRIPT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "expr.h"
+
+struct action;
+struct script;
+
+/* Where something was written, for error messages. */
+struct pos {
+	const char	*file;		/* borrowed from the script */
+	int		 line;
+	int		 col;
+};
+
+/* A list of messages, each "file:line:col: text". */
+struct diag {
+	char		**msgs;
+	size_t		 n;
+};
+
+void	 diag_add(struct diag *, const struct pos *, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+void	 diag_free(struct diag *);
+
+enum param_type {
+	PARAM_STRING,
+	PARAM_INT,
+	PARAM_NUMBER,
+	PARAM_BOOL,
+	PARAM_PATH,
+	PARAM_DATE,
+	PARAM_ENUM,
+};
+
+struct param {
+	char		*name;
+	enum param_type	 type;
+	json_t		*def;		/* default, or NULL */
+	int		 required;
+	char		*title;
+	char		*description;
+	json_t		*choices;	/* PARAM_ENUM: array of strings */
+	struct pos	 pos;
+};
+
+struct kpi {
+	double		 manual_minutes_per_run;
+	double		 manual_minutes_per_item;
+	double		 vendor_minutes_per_run;
+	double		 vendor_minutes_per_item;
+	char		**replaces_inputs;
+	size_t		 nreplaces;
+};
+
+/*
+ * A value in a step's arguments as written: a literal, a template with
+ * ${...} parts, or a list or mapping of such values.  A subtree without
+ * templates is kept as one literal so it costs nothing to evaluate.
+ */
+enum tval_kind {
+	TVAL_LITERAL,
+	TVAL_TEMPLATE,
+	TVAL_LIST,
+	TVAL_MAP,
+};
+
+struct tval {
+	enum tval_kind	 kind;
+	struct pos	 pos;
+	json_t		*literal;
+	struct tmpl	*tmpl;
+	char		**keys;		/* TVAL_MAP */
+	struct tval	**items;	/* TVAL_LIST, TVAL_MAP */
+	size_t		 n;
+};
+
+/*
+ * Evaluate an argument tree.  Returns a new reference, or NULL with a
+ * message in err and the position of the failing template in *where.
+ */
+json_t	*tval_eval(const struct tval *, const struct expr_scope *,
+	    struct expr_error *err, struct pos *where);
+
+struct retry {
+	int		 attempts;	/* total tries; 1 means no retry */
+	int64_t		 delay_ms;
+	double		 backoff;	/* delay multiplier per try */
+};
+
+enum step_kind {
+	STEP_ACTION,
+	STEP_FOR_EACH,
+	STEP_INCLUDE,
+};
+
+enum on_error {
+	ON_ERROR_FAIL,
+	ON_ERROR_CONTINUE,
+	ON_ERROR_STEPS,
+};
+
+struct steps {
+	struct step	**v;
+	size_t		 n;
+};
+
+struct step {
+	enum step_kind		 kind;
+	struct pos		 pos;
+	char			*id;		/* or NULL */
+	char			*name;		/* display name, or NULL */
+	char			*label;		/* id, name or action: for output */
+	struct tmpl		*cond;		/* if:, or NULL */
+	struct retry		 retry;
+	int64_t			 timeout_ms;	/* 0 for none */
+	enum on_error		 on_error;
+	struct steps		 handler;	/* ON_ERROR_STEPS */
+
+	/* STEP_ACTION */
+	const struct action	*action;
+	struct tval		*args;		/* a TVAL_MAP, or NULL */
+
+	/* STEP_FOR_EACH */
+	struct tmpl		*each;
+	char			*as;		/* loop variable, default "item" */
+	struct steps		 body;
+
+	/* STEP_INCLUDE */
+	struct script		*sub;
+	struct tval		*with;		/* params for the sub-script */
+};
+
+struct script {
+	char		*path;
+	char		*name;
+	char		*title;
+	char		*description;
+	char		*owner;
+	char		*version;
+	char		 digest[65];	/* SHA-256 of the file, hex */
+	struct kpi	 kpi;
+	struct param	*params;
+	size_t		 nparams;
+	char		**requires;
+	size_t		 nrequires;
+	struct steps	 steps;
+	struct tval	*output;	/* output:, or NULL */
+	char		*source;	/* the file's text */
+	size_t		 source_len;
+};
+
+/*
+ * Load and check a script.  Returns NULL when anything is wrong, with every
+ * problem appended to diag.  The name is used in messages in place of path
+ * when text is given (script_load_text).
+ */
+struct script	*script_load(const char *path, struct diag *);
+struct script	*script_load_text(const char *name, const char *text,
+		    size_t len, struct diag *);
+void		 script_free(struct script *);
+
+const struct param *script_param(const struct script *, const char *name);
+const char	*param_type_name(enum param_type);
+/*
+ * Convert a param value given as text (from --param or a form) to its
+ * type.  Returns a new reference, or NULL with a message in err.
+ */
+json_t		*param_parse(const struct param *, const char *text,
+		    char *err, size_t errlen);
+/* Check a value of any JSON type against a param; a new reference or NULL. */
+json_t		*param_coerce(const struct param *, json_t *value,
+		    char *err, size_t errlen);
+/* The script's metadata, params and KPI as JSON (for the API and forms). */
+json_t		*script_describe(const struct script *);
+
+#endif

@@ -1,0 +1,15 @@
+/*
+ * cmd.h - the subcommands of bin/kobito, one function each.
+ *
+ * Each takes the arguments after its name (argv[0] is the command name)
+ * and returns the process exit status: 0 success, 1 failure of the work,
+ * 2 a usage or load error.
+ */
+#ifndef KOBITO_CMD_H
+#define KOBITO_CMD_H
+
+int	cmd_run(int, char **);
+int	cmd_validate(int, char **);
+int	cmd_actions(int, char **);
+
+#endif

@@ -1,0 +1,83 @@
+/*
+ * kobito.c - the command-line front end: a table of subcommands.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+
+#define KOBITO_VERSION "0.1.0"
+
+struct command {
+	const char	*name;
+	int		(*fn)(int, char **);
+	const char	*usage;
+};
+
+static const struct command commands[] = {
+	{ "run", cmd_run, "run FILE [--param NAME=VALUE]... [--secrets FILE] "
+	    "[--dry-run] [--json] [--display :N] [--artifacts DIR]" },
+	{ "validate", cmd_validate, "validate FILE..." },
+	{ "actions", cmd_actions, "actions [--json]" },
+};
+
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+static void
+usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: kobito COMMAND [ARGS]\n\ncommands:\n");
+	for (i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  kobito %s\n", commands[i].usage);
+	fprintf(f, "  kobito version\n");
+}
+
+/*
+ * Tesseract's OpenMP runtime reads OMP_THREAD_LIMIT when the library is
+ * loaded, before main() runs, and with OpenMP on a dense page has been seen
+ * to take eight times longer on two cores.  So the variable is put in the
+ * environment and the program re-executes itself, once.
+ */
+static void
+limit_openmp(char **argv)
+{
+	if (getenv("OMP_THREAD_LIMIT") != NULL)
+		return;
+	if (setenv("OMP_THREAD_LIMIT", "1", 1) != 0)
+		return;
+	execv("/proc/self/exe", argv);
+	/* Without /proc the run is merely slower. */
+}
+
+int
+main(int argc, char **argv)
+{
+	size_t i;
+
+	limit_openmp(argv);
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "version") == 0 ||
+	    strcmp(argv[1], "--version") == 0) {
+		printf("kobito %s\n", KOBITO_VERSION);
+		return 0;
+	}
+	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	for (i = 0; i < NCOMMANDS; i++) {
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].fn(argc - 1, argv + 1);
+	}
+	fprintf(stderr, "kobito: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
+}

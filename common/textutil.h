@@ -1,0 +1,23 @@
+/*
+ * textutil.h - small text helpers shared by the loaders and the CLI.
+ */
+#ifndef KOBITO_TEXTUTIL_H
+#define KOBITO_TEXTUTIL_H
+
+#include <stddef.h>
+
+/* Levenshtein distance between two strings, for "did you mean". */
+size_t	 text_distance(const char *a, const char *b);
+/* Number of UTF-8 characters in the first n bytes of s. */
+size_t	 text_utf8_chars(const char *s, size_t n);
+/* Whether s is an identifier: [A-Za-z_][A-Za-z0-9_]*. */
+int	 text_is_ident(const char *s);
+/*
+ * Parse a duration: a number of seconds (2, 1.5) or a number with a unit
+ * (500ms, 2s, 5m, 1h).  Returns 0 and milliseconds in *ms, or -1.
+ */
+int	 text_parse_duration(const char *s, long long *ms);
+/* Whether s is a valid calendar date written YYYY-MM-DD. */
+int	 text_is_iso_date(const char *s);
+
+#endif
