@@ -1,0 +1,61 @@
+# lib.sh - helpers shared by the end-to-end tests (sourced, not run).
+#
+# Each test sources this file, gets a private temporary directory in $T
+# that is removed on exit, and reports problems with fail/check.  Tests
+# exit 0 when they pass, 77 when they must be skipped, 1 otherwise.
+
+: "${KOBITO_TOP:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${KOBITO_BIN:=$KOBITO_TOP/bin}"
+: "${KOBITO_BUILD:=$KOBITO_TOP/build}"
+KOBITO="$KOBITO_BIN/kobito"
+FIXTURES="$KOBITO_BUILD/fixtures"
+export OMP_THREAD_LIMIT=1
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/kobito-test.XXXXXX")
+CLEANUP=""
+# Register a shell command to run at exit (services to stop, ...).
+at_exit() { CLEANUP="$1; $CLEANUP"; }
+trap 'eval "$CLEANUP"; rm -rf "$T"' EXIT
+trap 'exit 1' INT TERM
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+skip() { echo "skip: $*"; exit 77; }
+# check DESCRIPTION EXPECTED ACTUAL
+check() {
+	if [ "$2" != "$3" ]; then
+		echo "FAIL: $1" >&2
+		echo "  expected: $2" >&2
+		echo "  actual:   $3" >&2
+		exit 1
+	fi
+	echo "ok: $1"
+}
+# The last line of a file, as JSON, queried with jq: jget FILE FILTER
+jget() { tail -n 1 "$1" | jq -r "$2"; }
+# Wait until a command succeeds, up to N tenths of a second.
+wait_for() {
+	n=$1; shift
+	while [ "$n" -gt 0 ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+		n=$((n - 1))
+	done
+	return 1
+}
+# Start Xvfb on a free display; sets DISPLAY_NUM and registers its stop.
+start_xvfb() {
+	command -v Xvfb >/dev/null || skip "Xvfb is not installed"
+	for n in $(seq 50 99); do
+		[ -e "/tmp/.X$n-lock" ] || [ -e "/tmp/.X11-unix/X$n" ] && continue
+		Xvfb ":$n" -screen 0 "${XVFB_SCREEN:-1280x1024x24}" -nolisten tcp \
+			>"$T/xvfb.log" 2>&1 &
+		xvfb_pid=$!
+		if wait_for 50 xdpyinfo -display ":$n"; then
+			DISPLAY_NUM=":$n"
+			at_exit "kill $xvfb_pid 2>/dev/null; wait $xvfb_pid 2>/dev/null"
+			return 0
+		fi
+		kill "$xvfb_pid" 2>/dev/null
+	done
+	fail "no free X display between :50 and :99"
+}
