@@ -1,0 +1,69 @@
+/*
+ * fsutil.h - file operations that never leave a half-written file.
+ *
+ * Every write goes to a temporary file in the target's own directory
+ * (".NAME.XXXXXX", hidden so that globs do not pick it up), is flushed to
+ * disk with fsync, and is renamed over the target, after which the
+ * directory itself is synced.  A reader therefore sees the old contents or
+ * the new, never a mixture, and a crash leaves at worst a stray temporary
+ * file, never a truncated target.  On any failure the temporary file is
+ * removed before returning.
+ *
+ * All functions return 0, or -1 with a message in err (errlen bytes) that
+ * says what failed and quotes the path ("cannot open 'in/x.csv': No such
+ * file or directory").  Paths are used as given (relative to the working
+ * directory when relative).
+ */
+#ifndef KOBITO_FSUTIL_H
+#define KOBITO_FSUTIL_H
+
+#include <stddef.h>
+
+/* Largest file fsutil_read loads when cap is 0. */
+#define FSUTIL_READ_CAP	(256u * 1024 * 1024)
+
+/*
+ * Read the whole file at path into a new NUL-terminated buffer *data (the
+ * caller frees it; the terminator is not counted in *len).  A file longer
+ * than cap bytes (0: FSUTIL_READ_CAP) is an error.
+ */
+int	fsutil_read(const char *path, size_t cap, char **data, size_t *len,
+	    char *err, size_t errlen);
+
+/*
+ * Replace path with len bytes of data, atomically.  mode < 0 keeps the
+ * permissions (and, when allowed, the owner) of the file being replaced,
+ * or gives a new file 0666 less the umask; mode >= 0 sets exactly those
+ * permission bits.  The parent directory must exist.
+ */
+int	fsutil_write_atomic(const char *path, const void *data, size_t len,
+	    int mode, char *err, size_t errlen);
+/*
+ * Append len bytes to path, atomically: the old contents and the new bytes
+ * are written to a temporary file that replaces path, so a failure leaves
+ * the file as it was.  A missing file is created.  mode as above.
+ */
+int	fsutil_append_atomic(const char *path, const void *data, size_t len,
+	    int mode, char *err, size_t errlen);
+
+/* mkdir -p: create path and its missing parents (0777 less the umask). */
+int	fsutil_mkdir_p(const char *path, char *err, size_t errlen);
+/* Create the missing parents of path (not path itself). */
+int	fsutil_mkdir_parent(const char *path, char *err, size_t errlen);
+
+/*
+ * Copy the regular file from to to, atomically, keeping its permission
+ * bits.  When overwrite is 0 an existing to is an error and is never
+ * replaced, not even by a racing writer.
+ */
+int	fsutil_copy(const char *from, const char *to, int overwrite,
+	    char *err, size_t errlen);
+/*
+ * Move from to to: rename(2) when both are on one filesystem (files and
+ * directories), else copy, fsync and unlink (regular files only).
+ * overwrite as for fsutil_copy.
+ */
+int	fsutil_move(const char *from, const char *to, int overwrite,
+	    char *err, size_t errlen);
+
+#endif

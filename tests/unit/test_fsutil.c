@@ -1,0 +1,402 @@
+/*
+ * test_fsutil.c - atomic writes, appends, mkdir -p, copy and move on a
+ * real temporary directory, including failures that must leave no
+ * temporary file behind and the old contents intact.
+ */
+#include <sys/stat.h>
+#include <dirent.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "fsutil.h"
+#include "xmalloc.h"
+
+struct fixture {
+	char	dir[64];
+	char	err[512];
+};
+
+static int
+setup(void **state)
+{
+	struct fixture *f = xcalloc(1, sizeof *f);
+
+	snprintf(f->dir, sizeof f->dir, "/tmp/kobito-fsutil-XXXXXX");
+	if (mkdtemp(f->dir) == NULL)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+	char *cmd = xasprintf("rm -rf '%s'", f->dir);
+	int rc = system(cmd);
+
+	free(cmd);
+	free(f);
+	return rc == 0 ? 0 : -1;
+}
+
+/* A path inside the fixture directory; the caller frees it. */
+static char *
+at(const struct fixture *f, const char *name)
+{
+	return xasprintf("%s/%s", f->dir, name);
+}
+
+static char *
+slurp(const char *path)
+{
+	char err[256], *data;
+	size_t len;
+
+	if (fsutil_read(path, 0, &data, &len, err, sizeof err) != 0)
+		fail_msg("%s", err);
+	return data;
+}
+
+static void
+spit(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "w");
+
+	assert_non_null(fp);
+	fputs(text, fp);
+	assert_int_equal(fclose(fp), 0);
+}
+
+/* Number of entries in dir whose name starts with a dot (temporaries). */
+static int
+count_hidden(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] == '.' && strcmp(e->d_name, ".") != 0 &&
+		    strcmp(e->d_name, "..") != 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+static void
+test_write_and_replace(void **state)
+{
+	struct fixture *f = *state;
+	char *p = at(f, "out.txt"), *s;
+	struct stat st;
+
+	assert_int_equal(fsutil_write_atomic(p, "first", 5, -1, f->err,
+	    sizeof f->err), 0);
+	s = slurp(p);
+	assert_string_equal(s, "first");
+	free(s);
+	/* Replacing keeps the permissions the file had. */
+	assert_int_equal(chmod(p, 0640), 0);
+	assert_int_equal(fsutil_write_atomic(p, "second", 6, -1, f->err,
+	    sizeof f->err), 0);
+	s = slurp(p);
+	assert_string_equal(s, "second");
+	free(s);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0640);
+	/* An explicit mode wins. */
+	assert_int_equal(fsutil_write_atomic(p, "x", 1, 0600, f->err,
+	    sizeof f->err), 0);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(count_hidden(f->dir), 0);
+	free(p);
+}
+
+static void
+test_write_through_symlink(void **state)
+{
+	struct fixture *f = *state;
+	char *real = at(f, "real.txt"), *link = at(f, "link.txt"), *s;
+	struct stat st;
+
+	/* Writing to a link replaces what it points to, not the link. */
+	spit(real, "old");
+	assert_int_equal(symlink("real.txt", link), 0);
+	assert_int_equal(fsutil_write_atomic(link, "new", 3, -1, f->err,
+	    sizeof f->err), 0);
+	assert_int_equal(lstat(link, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	s = slurp(real);
+	assert_string_equal(s, "new");
+	free(s);
+	assert_int_equal(fsutil_append_atomic(link, "er", 2, -1, f->err,
+	    sizeof f->err), 0);
+	s = slurp(real);
+	assert_string_equal(s, "newer");
+	free(s);
+	assert_int_equal(count_hidden(f->dir), 0);
+	free(real);
+	free(link);
+}
+
+static void
+test_new_file_gets_umask(void **state)
+{
+	struct fixture *f = *state;
+	char *p = at(f, "new.txt");
+	mode_t old = umask(027);
+	struct stat st;
+
+	assert_int_equal(fsutil_write_atomic(p, "", 0, -1, f->err,
+	    sizeof f->err), 0);
+	umask(old);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0640);
+	assert_int_equal(st.st_size, 0);
+	free(p);
+}
+
+static void
+test_failure_parent_is_file(void **state)
+{
+	struct fixture *f = *state;
+	char *file = at(f, "plain"), *p = at(f, "plain/child.txt");
+
+	spit(file, "keep");
+	assert_int_equal(fsutil_write_atomic(p, "data", 4, -1, f->err,
+	    sizeof f->err), -1);
+	assert_non_null(strstr(f->err, "cannot write '"));
+	assert_non_null(strstr(f->err, "plain/child.txt': Not a directory"));
+	assert_int_equal(count_hidden(f->dir), 0);
+	free(file);
+	free(p);
+}
+
+static void
+test_failure_after_temp_cleans_up(void **state)
+{
+	struct fixture *f = *state;
+	char *dir = at(f, "target"), *inner = at(f, "target/x"), *p;
+
+	/* The target is a non-empty directory: the temporary file is written
+	 * in full, then rename(2) refuses; nothing may remain. */
+	assert_int_equal(mkdir(dir, 0755), 0);
+	spit(inner, "x");
+	assert_int_equal(fsutil_write_atomic(dir, "data", 4, -1, f->err,
+	    sizeof f->err), -1);
+	assert_non_null(strstr(f->err, "Is a directory"));
+	assert_int_equal(count_hidden(f->dir), 0);
+	assert_int_equal(fsutil_append_atomic(dir, "data", 4, -1, f->err,
+	    sizeof f->err), -1);
+	assert_int_equal(count_hidden(f->dir), 0);
+	p = slurp(inner);
+	assert_string_equal(p, "x");
+	free(p);
+	free(dir);
+	free(inner);
+}
+
+static void
+test_append(void **state)
+{
+	struct fixture *f = *state;
+	char *p = at(f, "log.csv"), *s;
+	struct stat st;
+
+	assert_int_equal(fsutil_append_atomic(p, "a\r\n", 3, -1, f->err,
+	    sizeof f->err), 0);
+	assert_int_equal(chmod(p, 0604), 0);
+	assert_int_equal(fsutil_append_atomic(p, "b\r\n", 3, -1, f->err,
+	    sizeof f->err), 0);
+	s = slurp(p);
+	assert_string_equal(s, "a\r\nb\r\n");
+	free(s);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0604);
+	assert_int_equal(count_hidden(f->dir), 0);
+	free(p);
+}
+
+static void
+test_mkdir_p(void **state)
+{
+	struct fixture *f = *state;
+	char *p = at(f, "a/b//c/"), *file = at(f, "a/b/file"), *bad;
+	struct stat st;
+
+	assert_int_equal(fsutil_mkdir_p(p, f->err, sizeof f->err), 0);
+	assert_int_equal(stat(p, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	/* Existing directories are fine. */
+	assert_int_equal(fsutil_mkdir_p(p, f->err, sizeof f->err), 0);
+	spit(file, "x");
+	bad = at(f, "a/b/file/d");
+	assert_int_equal(fsutil_mkdir_p(bad, f->err, sizeof f->err), -1);
+	assert_non_null(strstr(f->err, "a/b/file': it exists and is not a "
+	    "directory"));
+	free(bad);
+	bad = at(f, "n1/n2/leaf.txt");
+	assert_int_equal(fsutil_mkdir_parent(bad, f->err, sizeof f->err), 0);
+	assert_int_equal(stat(bad, &st), -1);
+	*strrchr(bad, '/') = '\0';
+	assert_int_equal(stat(bad, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	free(bad);
+	free(file);
+	free(p);
+}
+
+static void
+test_copy(void **state)
+{
+	struct fixture *f = *state;
+	char *a = at(f, "a.txt"), *b = at(f, "b.txt"), *s;
+	struct stat st;
+
+	spit(a, "original");
+	assert_int_equal(chmod(a, 0751), 0);
+	assert_int_equal(fsutil_copy(a, b, 0, f->err, sizeof f->err), 0);
+	s = slurp(b);
+	assert_string_equal(s, "original");
+	free(s);
+	assert_int_equal(stat(b, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0751);
+	/* Without overwrite, the existing file survives untouched. */
+	spit(a, "changed");
+	assert_int_equal(fsutil_copy(a, b, 0, f->err, sizeof f->err), -1);
+	assert_non_null(strstr(f->err, "b.txt' already exists"));
+	s = slurp(b);
+	assert_string_equal(s, "original");
+	free(s);
+	assert_int_equal(fsutil_copy(a, b, 1, f->err, sizeof f->err), 0);
+	s = slurp(b);
+	assert_string_equal(s, "changed");
+	free(s);
+	assert_int_equal(fsutil_copy(a, a, 1, f->err, sizeof f->err), -1);
+	assert_non_null(strstr(f->err, "to itself"));
+	assert_int_equal(fsutil_copy(f->dir, b, 1, f->err, sizeof f->err), -1);
+	assert_non_null(strstr(f->err, "not a regular file"));
+	assert_int_equal(count_hidden(f->dir), 0);
+	free(a);
+	free(b);
+}
+
+static void
+test_move(void **state)
+{
+	struct fixture *f = *state;
+	char *a = at(f, "m1"), *b = at(f, "m2"), *missing = at(f, "nope"), *s;
+
+	spit(a, "one");
+	spit(b, "two");
+	assert_int_equal(fsutil_move(a, b, 0, f->err, sizeof f->err), -1);
+	assert_non_null(strstr(f->err, "m2' already exists"));
+	assert_int_equal(access(a, F_OK), 0);
+	assert_int_equal(fsutil_move(a, b, 1, f->err, sizeof f->err), 0);
+	assert_int_equal(access(a, F_OK), -1);
+	s = slurp(b);
+	assert_string_equal(s, "one");
+	free(s);
+	assert_int_equal(fsutil_move(missing, a, 0, f->err, sizeof f->err),
+	    -1);
+	assert_non_null(strstr(f->err, "cannot move '"));
+	assert_non_null(strstr(f->err, "No such file or directory"));
+	free(a);
+	free(b);
+	free(missing);
+}
+
+static void
+test_move_across_filesystems(void **state)
+{
+	struct fixture *f = *state;
+	char *src = at(f, "cross.txt"), *dst, *s;
+	char other[] = "/dev/shm/kobito-fsutil-XXXXXX";
+	struct stat a, b;
+
+	/* /dev/shm is a tmpfs; when /tmp is on the same filesystem the test
+	 * still checks an ordinary move. */
+	if (mkdtemp(other) == NULL)
+		skip();
+	dst = xasprintf("%s/moved.txt", other);
+	spit(src, "across");
+	assert_int_equal(stat(f->dir, &a), 0);
+	assert_int_equal(stat(other, &b), 0);
+	assert_int_equal(fsutil_move(src, dst, 0, f->err, sizeof f->err), 0);
+	assert_int_equal(access(src, F_OK), -1);
+	s = slurp(dst);
+	assert_string_equal(s, "across");
+	free(s);
+	if (a.st_dev == b.st_dev)
+		print_message("note: /tmp and /dev/shm share a filesystem\n");
+	unlink(dst);
+	rmdir(other);
+	free(dst);
+	free(src);
+}
+
+static void
+test_read_errors(void **state)
+{
+	struct fixture *f = *state;
+	char *p = at(f, "big"), *data;
+	size_t len;
+
+	assert_int_equal(fsutil_read(f->dir, 0, &data, &len, f->err,
+	    sizeof f->err), -1);
+	assert_non_null(strstr(f->err, "Is a directory"));
+	spit(p, "0123456789");
+	assert_int_equal(fsutil_read(p, 5, &data, &len, f->err,
+	    sizeof f->err), -1);
+	assert_non_null(strstr(f->err, "larger than 5 bytes"));
+	assert_null(data);
+	assert_int_equal(fsutil_read(p, 10, &data, &len, f->err,
+	    sizeof f->err), 0);
+	assert_int_equal(len, 10);
+	free(data);
+	free(p);
+	p = at(f, "missing.csv");
+	assert_int_equal(fsutil_read(p, 0, &data, &len, f->err,
+	    sizeof f->err), -1);
+	assert_non_null(strstr(f->err, "missing.csv': No such file or "
+	    "directory"));
+	assert_non_null(strstr(f->err, "cannot open '"));
+	free(p);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_write_and_replace, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_write_through_symlink,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_new_file_gets_umask, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_failure_parent_is_file,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_failure_after_temp_cleans_up, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_append, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mkdir_p, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_copy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_move, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_move_across_filesystems,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_read_errors, setup,
+		    teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
