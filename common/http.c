@@ -89,7 +89,7 @@ static const struct {
 	{ 406, "Not Acceptable" }, { 407, "Proxy Authentication Required" },
 	{ 408, "Request Timeout" }, { 409, "Conflict" }, { 410, "Gone" },
 	{ 411, "Length Required" }, { 412, "Precondition Failed" },
-	{ 413, "Content Too Large" }, { 414, "URI Too Long" },
+	{ 413, "Payload Too Large" }, { 414, "URI Too Long" },
 	{ 415, "Unsupported Media Type" }, { 416, "Range Not Satisfiable" },
 	{ 417, "Expectation Failed" }, { 421, "Misdirected Request" },
 	{ 422, "Unprocessable Entity" }, { 423, "Locked" },
@@ -196,8 +196,6 @@ http_form_append(struct buf *b, const char *name, const char *value)
 
 			if (isalnum(*p) || strchr("-._~", *p) != NULL)
 				r = buf_putc(b, (char)*p);
-			else if (*p == ' ')
-				r = buf_putc(b, '+');
 			else {
 				esc[0] = '%';
 				esc[1] = hex[*p >> 4];
@@ -658,10 +656,10 @@ describe(struct http_response *resp, CURLcode rc, const char *errbuf)
 		snprintf(resp->err, sizeof(resp->err), "cancelled");
 		break;
 	case HTTP_ERR_TIMEOUT:
-		snprintf(resp->err, sizeof(resp->err), "timed out (%s)", why);
+		snprintf(resp->err, sizeof(resp->err), "timed out (%.200s)", why);
 		break;
 	default:
-		snprintf(resp->err, sizeof(resp->err), "%s", why);
+		snprintf(resp->err, sizeof(resp->err), "%.240s", why);
 		break;
 	}
 }
@@ -744,7 +742,9 @@ http_send(struct http_client *client, const struct http_request *req,
 		if (rc == CURLE_OK && !a.too_big && !a.headers_too_big) {
 			curl_easy_getinfo(client->curl, CURLINFO_RESPONSE_CODE,
 			    &resp->status);
-			if (resp->reason[0] == '\0')
+			/* The standard phrase, so that messages do not vary
+			 * with the server; the server's for unknown codes. */
+			if (http_reason(resp->status)[0] != '\0')
 				snprintf(resp->reason, sizeof(resp->reason),
 				    "%s", http_reason(resp->status));
 		} else {

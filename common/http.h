@@ -92,7 +92,7 @@ struct http_header {
 /* A response; owns everything it points to.  Free with http_response_free. */
 struct http_response {
 	long			 status;	/* 0 when none arrived */
-	char			 reason[64];	/* "Unprocessable Entity" */
+	char			 reason[64];	/* standard phrase, else the server's */
 	struct http_header	*headers;	/* of the final response only */
 	size_t			 nheaders;
 	struct buf		 body;
@@ -141,8 +141,10 @@ int64_t		 http_now_ms(void);
  */
 char		*http_url_redact(const char *url);
 /*
- * Append name=value to b in application/x-www-form-urlencoded form,
- * preceded by '&' when b is not empty.  Returns -1 when b's cap is reached.
+ * Append name=value to b, percent-encoded for a query string or an
+ * application/x-www-form-urlencoded body (a space becomes %20, which both
+ * read as a space), preceded by '&' when b is not empty.  Returns -1, with
+ * b unchanged, when b's cap would be passed.
  */
 int		 http_form_append(struct buf *b, const char *name,
 		    const char *value);
