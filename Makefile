@@ -12,7 +12,7 @@
 
 PREFIX	?= /usr/local
 CC	?= cc
-PKGS	 = yaml-0.1 jansson libcurl sqlite3 libmicrohttpd tesseract lept libsodium
+PKGS	 = yaml-0.1 jansson libcurl sqlite3 libmicrohttpd tesseract lept libsodium libpng
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lxdo -lX11 -lXtst -lpthread -lm
 
