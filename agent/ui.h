@@ -1,0 +1,178 @@
+/*
+ * ui.h - driving an X11 desktop: windows, mouse, keyboard, screen, clipboard.
+ *
+ * ui.c is the one file of kobito that talks to libxdo and Xlib.  It converts
+ * at that boundary: libxdo reports failure as XDO_ERROR (1), Xlib reports
+ * errors asynchronously through a handler that would otherwise exit the
+ * process, strings come back in three encodings and are freed three ways.
+ * Everything above this header sees 0 / -1, UTF-8 and xmalloc'd memory.
+ *
+ * A struct ui is one connection to one display.  Open it once per run and
+ * reuse it for every step: opening a display costs milliseconds, an action
+ * costs microseconds.
+ *
+ * Errors: functions that can fail return -1 (or NULL) and leave a message,
+ * in words a script author understands, in ui_error().  Waits return
+ * UI_TIMEOUT when the condition was not met in time; that is not an error
+ * and ui_error() is not set.
+ *
+ * Typing Unicode.  Keys are sent with the XTEST extension, so the
+ * application sees ordinary key presses.  A character that is on the
+ * keyboard map (ASCII on a US map) is typed with its key, with Shift when
+ * needed.  Any other character (kanji, kana, full-width digits) is bound
+ * to one of the keycodes the map leaves empty and that key is pressed.
+ * Applications translate keycodes to characters when they read the event,
+ * with the map current at that moment, so a keycode must not be re-bound
+ * before the application has read the press: libxdo's own
+ * xdo_enter_text_window re-binds one keycode per character and, without
+ * a delay, applications receive the wrong characters.  Here the spare
+ * keycodes form a pool, a binding stays until the pool runs out, and
+ * before re-binding a keycode that was pressed since the last check, ui.c
+ * waits until the application has caught up (it answers a _NET_WM_PING
+ * sent after the keys; applications that do not speak _NET_WM_PING get a
+ * 50 ms pause instead).  The bindings are removed by ui_close().
+ *
+ * The clipboard.  Setting the CLIPBOARD selection means serving other
+ * programs' requests for as long as we own it.  ui_clipboard_set() starts
+ * a small detached helper process (forked twice, with its own display
+ * connection, all other descriptors closed) that owns the selection and
+ * serves it until another program takes ownership or the display goes
+ * away - the way xclip does.  The helper reports each request it served
+ * through a pipe, which lets the paste method of ui_type() wait until the
+ * application has received the text.
+ */
+#ifndef KOBITO_UI_H
+#define KOBITO_UI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct ui;
+
+#define UI_TIMEOUT	1	/* a wait ran out of time */
+
+/* What identifies a window; every given criterion must match. */
+struct ui_match {
+	const char	*title;		/* POSIX extended regex on the title, or NULL */
+	const char	*class;		/* regex on WM_CLASS name or class, or NULL */
+	long		 pid;		/* _NET_WM_PID, or 0 */
+	unsigned long	 id;		/* this window exactly, or 0 */
+};
+
+/* A window found on the screen.  The strings are owned by the struct. */
+struct ui_window {
+	unsigned long	 id;
+	char		*title;		/* UTF-8, "" when it has none */
+	char		*class;		/* WM_CLASS class, "" when none */
+	long		 pid;		/* 0 when unknown */
+	int		 x, y;		/* position on the screen */
+	int		 width, height;
+};
+
+/* How long a wait may last, and how to learn that the run was stopped. */
+struct ui_wait {
+	int64_t		  timeout_ms;
+	int		(*cancelled)(void *arg);	/* may be NULL */
+	void		 *arg;
+};
+
+enum ui_type_method {
+	UI_TYPE_KEYS,		/* key presses (the default) */
+	UI_TYPE_PASTE,		/* put the text on the clipboard, press ctrl+v */
+};
+
+enum ui_mouse_op {
+	UI_MOUSE_MOVE,
+	UI_MOUSE_PRESS,
+	UI_MOUSE_RELEASE,
+};
+
+/*
+ * Connect to display (":57").  Returns NULL with a message in err when the
+ * display cannot be opened or lacks the XTEST extension.
+ */
+struct ui	*ui_open(const char *display, char *err, size_t errlen);
+/* Remove our keycode bindings and close the connection.  NULL is a no-op. */
+void		 ui_close(struct ui *);
+/* The display name given to ui_open. */
+const char	*ui_display(const struct ui *);
+/* The message of the last failure; valid until the next call. */
+const char	*ui_error(const struct ui *);
+
+/* Release the strings of a struct ui_window (not the struct itself). */
+void		 ui_window_clear(struct ui_window *);
+/*
+ * Describe a match for messages: "title matching '^確認$' and pid 42".
+ * The caller frees the string.
+ */
+char		*ui_match_describe(const struct ui_match *);
+/*
+ * Wait until a visible window matches and describe it in *out (which the
+ * caller clears with ui_window_clear).  When several match, the topmost is
+ * chosen.  Returns 0, UI_TIMEOUT, or -1 (bad regex, cancelled, X error).
+ */
+int		 ui_window_find(struct ui *, const struct ui_match *,
+		    const struct ui_wait *, struct ui_window *out);
+/*
+ * Wait until no visible window matches.  Returns 0, UI_TIMEOUT or -1.
+ */
+int		 ui_window_wait_closed(struct ui *, const struct ui_match *,
+		    const struct ui_wait *);
+/* Fill *out with the current title, class, pid and geometry of id. */
+int		 ui_window_geometry(struct ui *, unsigned long id,
+		    struct ui_window *out);
+/*
+ * Raise the window and give it the keyboard focus, then wait (at most
+ * timeout_ms) until the X server reports the focus there.  With a window
+ * manager that supports _NET_ACTIVE_WINDOW the request goes through it;
+ * without one (Xvfb) the focus is set directly.
+ */
+int		 ui_window_activate(struct ui *, unsigned long id,
+		    int64_t timeout_ms);
+int		 ui_window_move(struct ui *, unsigned long id, int x, int y);
+int		 ui_window_resize(struct ui *, unsigned long id, int width,
+		    int height);
+
+/*
+ * Click button (1 left, 2 middle, 3 right) count times at x, y: relative
+ * to window id's top-left corner, or on the screen when id is 0.  The
+ * window is activated first.  *sx, *sy (may be NULL) get the screen point.
+ */
+int		 ui_click(struct ui *, unsigned long id, int x, int y,
+		    int button, int count, int *sx, int *sy);
+/* Move the pointer, or press or release a button (x, y ignored then). */
+int		 ui_mouse(struct ui *, enum ui_mouse_op, int x, int y,
+		    int button);
+/* Press at (x1, y1), move in steps to (x2, y2), release. */
+int		 ui_mouse_drag(struct ui *, int x1, int y1, int x2, int y2,
+		    int button, int steps);
+/*
+ * Type UTF-8 text into the focused window.  delay_ms is the pause between
+ * characters (0 is fine for most applications).  "\n" presses Return and
+ * "\t" Tab; other control characters are refused.  With UI_TYPE_PASTE
+ * the text stays on the clipboard afterwards.
+ */
+int		 ui_type(struct ui *, const char *text, int delay_ms,
+		    enum ui_type_method, const struct ui_wait *);
+/*
+ * Press key chords, separated by spaces: "Tab", "ctrl+s", "shift+Tab
+ * Return".  Names are X keysym names or the usual short ones (ctrl, alt,
+ * shift, super, enter, esc, pgup, ...), matched without regard to case.
+ * The whole sequence is pressed repeat times.  Returns -1 without pressing
+ * anything when a name is unknown.
+ */
+int		 ui_key(struct ui *, const char *keys, int repeat,
+		    int delay_ms);
+/*
+ * Save the screen (id 0) or the part of the screen a window covers to
+ * path as PNG.  *w, *h (may be NULL) get the image size.
+ */
+int		 ui_screenshot_png(struct ui *, unsigned long id,
+		    const char *path, int *w, int *h);
+/* The clipboard's text, UTF-8, newly allocated; "" when nobody owns it. */
+char		*ui_clipboard_get(struct ui *, const struct ui_wait *);
+/* Own the clipboard with text (see the top of this file). */
+int		 ui_clipboard_set(struct ui *, const char *text,
+		    const struct ui_wait *);
+
+#endif
