@@ -16,9 +16,12 @@
 #include "textutil.h"
 
 extern const struct action core_actions[];
+extern const struct action file_actions[], csv_actions[], json_actions[],
+    sqlite_actions[], exec_actions[];
 
 static const struct action *const tables[] = {
 	core_actions,
+	file_actions, csv_actions, json_actions, sqlite_actions, exec_actions,
 };
 
 #define NTABLES (sizeof tables / sizeof tables[0])
