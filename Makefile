@@ -89,6 +89,10 @@ $(BUILD)/fixtures/legacy_finance: tests/fixtures/legacy_finance.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -Wno-deprecated-declarations $(CFLAGS) $(GTK_CFLAGS) -o $@ $< $(GTK_LIBS)
 
+$(BUILD)/fixtures/formgen: tests/fixtures/formgen.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(GTK_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) $(GTK_LIBS)
+
 $(BUILD)/fixtures/%: tests/fixtures/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS)
