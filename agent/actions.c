@@ -18,10 +18,12 @@
 extern const struct action core_actions[];
 extern const struct action file_actions[], csv_actions[], json_actions[],
     sqlite_actions[], exec_actions[];
+extern const struct action ui_actions[];
 
 static const struct action *const tables[] = {
 	core_actions,
 	file_actions, csv_actions, json_actions, sqlite_actions, exec_actions,
+	ui_actions,
 };
 
 #define NTABLES (sizeof tables / sizeof tables[0])

@@ -1,0 +1,781 @@
+/*
+ * act_ui.c - the ui.* actions: driving desktop applications on X11.
+ *
+ * The actions find windows, wait for them to appear or go, click, type,
+ * press keys, move the mouse, take screenshots and use the clipboard.  The
+ * work itself is done by ui.c; this file turns step arguments into ui.c
+ * calls, results into step output, and records each step in the run log.
+ *
+ * One struct ui (a display connection) serves the whole run: it is kept in
+ * the run's "ui" slot, opened by the first ui.* step and closed when the
+ * run ends.  The slot also remembers the "current" window - the one the
+ * last ui.window or ui.wait_window found - which ui.click and ui.mouse use
+ * when a step names no window.
+ *
+ * Every ui.* action has on_fail set: when a step fails, a screenshot of the
+ * whole screen is saved as the run artifact "failure.png" and its path is
+ * added to the step's error.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "action.h"
+#include "ui.h"
+#include "xmalloc.h"
+
+#define DEFAULT_TIMEOUT_S	10.0
+#define FOCUS_TIMEOUT_MS	2000
+
+/* What a run keeps between ui.* steps. */
+struct ui_run {
+	struct ui	*ui;
+	unsigned long	 current;	/* window of the last ui.window */
+};
+
+static void *
+ui_run_open(struct act *a)
+{
+	const char *display = act_display(a);
+	struct ui_run *u;
+	struct ui *ui;
+	char err[512];
+
+	if (*display == '\0') {
+		act_fail(a, "no display: give kobito run --display :N or set "
+		    "DISPLAY");
+		return NULL;
+	}
+	if ((ui = ui_open(display, err, sizeof err)) == NULL) {
+		act_fail(a, "%s", err);
+		return NULL;
+	}
+	u = xcalloc(1, sizeof *u);
+	u->ui = ui;
+	return u;
+}
+
+static void
+ui_run_close(void *p)
+{
+	struct ui_run *u = p;
+
+	ui_close(u->ui);
+	free(u);
+}
+
+/* The run's display connection; NULL after act_fail(). */
+static struct ui_run *
+get_ui(struct act *a)
+{
+	return act_slot(a, "ui", ui_run_open, ui_run_close);
+}
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int
+cancelled(void *arg)
+{
+	return act_cancelled(arg);
+}
+
+/* The wait the step allows: its timeout argument, within the step's. */
+static int
+get_wait(struct act *a, struct ui_wait *w)
+{
+	double secs = act_num(a, "timeout", DEFAULT_TIMEOUT_S);
+	int64_t left = act_remaining_ms(a);
+
+	if (secs < 0 || secs > 86400)
+		return act_fail(a, "timeout must be between 0 and 86400 "
+		    "seconds, not %g", secs);
+	w->timeout_ms = (int64_t)(secs * 1000);
+	if (w->timeout_ms > left)
+		w->timeout_ms = left;
+	w->cancelled = cancelled;
+	w->arg = a;
+	return 0;
+}
+
+/* "5 s", "2.5 s": a wait's length for messages. */
+static const char *
+secs_text(int64_t ms, char *buf, size_t len)
+{
+	snprintf(buf, len, "%g s", (double)ms / 1000.0);
+	return buf;
+}
+
+static json_t *
+window_json(const struct ui_window *w)
+{
+	return json_pack("{s:I, s:s, s:s, s:I, s:i, s:i, s:i, s:i}",
+	    "id", (json_int_t)w->id, "title", w->title, "class", w->class,
+	    "pid", (json_int_t)w->pid, "x", w->x, "y", w->y,
+	    "width", w->width, "height", w->height);
+}
+
+/* Read title, class, pid and id into m; -1 after act_fail if none. */
+static int
+get_match(struct act *a, struct ui_match *m, int allow_current,
+    unsigned long current)
+{
+	long long id = act_int(a, "id", 0), pid = act_int(a, "pid", 0);
+
+	memset(m, 0, sizeof *m);
+	m->title = act_str(a, "title", NULL);
+	m->class = act_str(a, "class", NULL);
+	if (id < 0 || pid < 0)
+		return act_fail(a, "id and pid must be positive");
+	m->id = (unsigned long)id;
+	m->pid = (long)pid;
+	if (m->title == NULL && m->class == NULL && m->pid == 0 &&
+	    m->id == 0) {
+		if (allow_current && current != 0) {
+			m->id = current;
+			return 0;
+		}
+		return act_fail(a, "say which window: give title, class, pid "
+		    "or id");
+	}
+	return 0;
+}
+
+/* The window a step names with window: (an id, or a title regex). */
+static int
+named_window(struct act *a, struct ui_run *u, json_t *spec,
+    unsigned long *id)
+{
+	struct ui_match m;
+	struct ui_window w;
+	struct ui_wait wait;
+	char *what, t[32];
+	int r;
+
+	memset(&m, 0, sizeof m);
+	if (json_is_integer(spec) && json_integer_value(spec) > 0)
+		m.id = (unsigned long)json_integer_value(spec);
+	else if (json_is_string(spec))
+		m.title = json_string_value(spec);
+	else
+		return act_fail(a, "window must be a window id or a title "
+		    "pattern");
+	if (get_wait(a, &wait) != 0)
+		return -1;
+	r = ui_window_find(u->ui, &m, &wait, &w);
+	if (r == 0) {
+		*id = w.id;
+		ui_window_clear(&w);
+		return 0;
+	}
+	if (r == UI_TIMEOUT) {
+		what = ui_match_describe(&m);
+		act_fail(a, "%s: no window with %s appeared within %s on "
+		    "display %s", a->action->name, what,
+		    secs_text(wait.timeout_ms, t, sizeof t), ui_display(u->ui));
+		free(what);
+		return -1;
+	}
+	return act_fail(a, "%s: %s", a->action->name, ui_error(u->ui));
+}
+
+/*
+ * The window for coordinates: screen (0) when screen: true, the one named
+ * by window:, else the current one.
+ */
+static int
+coord_window(struct act *a, struct ui_run *u, unsigned long *id)
+{
+	json_t *spec = act_arg(a, "window");
+
+	*id = 0;
+	if (act_bool(a, "screen", 0))
+		return 0;
+	if (spec != NULL)
+		return named_window(a, u, spec, id);
+	if (u->current == 0)
+		return act_fail(a, "%s: no window to place (x, y) in: give "
+		    "window:, screen: true, or find one first with ui.window",
+		    a->action->name);
+	*id = u->current;
+	return 0;
+}
+
+static int
+get_button(struct act *a, int *button)
+{
+	static const char *const names[] = { "left", "middle", "right" };
+	json_t *b = act_arg(a, "button");
+	const char *s;
+	int i;
+
+	*button = 1;
+	if (b == NULL)
+		return 0;
+	if (json_is_integer(b) && json_integer_value(b) >= 1 &&
+	    json_integer_value(b) <= 9) {
+		*button = (int)json_integer_value(b);
+		return 0;
+	}
+	s = json_is_string(b) ? json_string_value(b) : "";
+	for (i = 0; i < 3; i++) {
+		if (strcmp(s, names[i]) == 0) {
+			*button = i + 1;
+			return 0;
+		}
+	}
+	return act_fail(a, "button must be left, middle, right or 1-9");
+}
+
+static int
+ui_failed(struct act *a, struct ui_run *u)
+{
+	return act_fail(a, "%s: %s", a->action->name, ui_error(u->ui));
+}
+
+/* --- ui.window, ui.wait_window, ui.wait_closed --------------------------- */
+
+static int
+find_window(struct act *a, int manipulate)
+{
+	struct ui_run *u;
+	struct ui_match m;
+	struct ui_window w;
+	struct ui_wait wait;
+	json_t *jx = act_arg(a, "x"), *jy = act_arg(a, "y");
+	json_t *jw = act_arg(a, "width"), *jh = act_arg(a, "height");
+	int activate = manipulate && act_bool(a, "activate", 0);
+	char *what, t[32];
+	int r;
+
+	if (get_match(a, &m, 0, 0) != 0 || get_wait(a, &wait) != 0)
+		return -1;
+	what = ui_match_describe(&m);
+	if (act_dry_run(a)) {
+		act_log(a, "dry run: would wait for a window with %s", what);
+		free(what);
+		return 0;
+	}
+	if ((u = get_ui(a)) == NULL) {
+		free(what);
+		return -1;
+	}
+	r = ui_window_find(u->ui, &m, &wait, &w);
+	if (r == UI_TIMEOUT) {
+		act_fail(a, "%s: no window with %s appeared within %s on "
+		    "display %s", a->action->name, what,
+		    secs_text(wait.timeout_ms, t, sizeof t), ui_display(u->ui));
+		free(what);
+		return -1;
+	}
+	free(what);
+	if (r != 0)
+		return ui_failed(a, u);
+	u->current = w.id;
+	if (manipulate && (jx != NULL || jy != NULL) &&
+	    ui_window_move(u->ui, w.id, jx ? (int)act_int(a, "x", 0) : w.x,
+	    jy ? (int)act_int(a, "y", 0) : w.y) != 0)
+		goto fail;
+	if (manipulate && (jw != NULL || jh != NULL) &&
+	    ui_window_resize(u->ui, w.id,
+	    jw ? (int)act_int(a, "width", 0) : w.width,
+	    jh ? (int)act_int(a, "height", 0) : w.height) != 0)
+		goto fail;
+	if (activate && ui_window_activate(u->ui, w.id, FOCUS_TIMEOUT_MS) != 0)
+		goto fail;
+	if (manipulate && (jx || jy || jw || jh)) {
+		/* Report where the window ended up, not where we asked. */
+		ui_window_clear(&w);
+		if (ui_window_geometry(u->ui, u->current, &w) != 0)
+			return ui_failed(a, u);
+	}
+	act_log(a, "window %lu '%s' (%s) at %d,%d %dx%d%s", w.id, w.title,
+	    w.class, w.x, w.y, w.width, w.height, activate ? ", activated" :
+	    "");
+	a->out = window_json(&w);
+	ui_window_clear(&w);
+	return 0;
+fail:
+	ui_window_clear(&w);
+	return ui_failed(a, u);
+}
+
+static int
+do_window(struct act *a)
+{
+	return find_window(a, 1);
+}
+
+static int
+do_wait_window(struct act *a)
+{
+	return find_window(a, 0);
+}
+
+static int
+do_wait_closed(struct act *a)
+{
+	struct ui_run *u = NULL;
+	struct ui_match m;
+	struct ui_wait wait;
+	char *what, t[32];
+	int64_t start;
+	int r;
+
+	if (!act_dry_run(a) && (u = get_ui(a)) == NULL)
+		return -1;
+	if (get_match(a, &m, 1, u ? u->current : 0) != 0 ||
+	    get_wait(a, &wait) != 0)
+		return -1;
+	what = ui_match_describe(&m);
+	if (u == NULL) {
+		act_log(a, "dry run: would wait until no window with %s is "
+		    "open", what);
+		free(what);
+		return 0;
+	}
+	start = mono_ms();
+	r = ui_window_wait_closed(u->ui, &m, &wait);
+	if (r == UI_TIMEOUT) {
+		act_fail(a, "%s: window with %s still open after %s on "
+		    "display %s", a->action->name, what,
+		    secs_text(wait.timeout_ms, t, sizeof t), ui_display(u->ui));
+		free(what);
+		return -1;
+	}
+	if (r != 0) {
+		free(what);
+		return ui_failed(a, u);
+	}
+	act_log(a, "no window with %s is open", what);
+	free(what);
+	if (m.id != 0 && m.id == u->current)
+		u->current = 0;
+	a->out = json_pack("{s:I}", "waited_ms", (json_int_t)(mono_ms() -
+	    start));
+	return 0;
+}
+
+/* --- ui.click, ui.mouse -------------------------------------------------- */
+
+static int
+do_click(struct act *a)
+{
+	struct ui_run *u;
+	unsigned long id;
+	int x = (int)act_int(a, "x", 0), y = (int)act_int(a, "y", 0);
+	int count = (int)act_int(a, "count", act_bool(a, "double", 0) ? 2 : 1);
+	int button, sx, sy;
+
+	if (get_button(a, &button) != 0)
+		return -1;
+	if (act_dry_run(a)) {
+		act_log(a, "dry run: would click button %d at (%d, %d)",
+		    button, x, y);
+		return 0;
+	}
+	if ((u = get_ui(a)) == NULL || coord_window(a, u, &id) != 0)
+		return -1;
+	if (ui_click(u->ui, id, x, y, button, count, &sx, &sy) != 0)
+		return ui_failed(a, u);
+	if (id != 0)
+		act_log(a, "clicked button %d x%d at (%d, %d) in window %lu, "
+		    "(%d, %d) on the screen", button, count, x, y, id, sx, sy);
+	else
+		act_log(a, "clicked button %d x%d at (%d, %d) on the screen",
+		    button, count, sx, sy);
+	a->out = json_pack("{s:i, s:i, s:i, s:i}", "x", sx, "y", sy,
+	    "button", button, "count", count);
+	return 0;
+}
+
+static const char *const mouse_ops[] = { "move", "press", "release", "drag",
+    NULL };
+
+static int
+do_mouse(struct act *a)
+{
+	struct ui_run *u;
+	struct ui_window g;
+	const char *op = act_str(a, "op", "move");
+	int x = (int)act_int(a, "x", 0), y = (int)act_int(a, "y", 0);
+	int tx = (int)act_int(a, "to_x", 0), ty = (int)act_int(a, "to_y", 0);
+	int button, i, ox = 0, oy = 0, rc;
+	unsigned long id = 0;
+
+	for (i = 0; mouse_ops[i] != NULL; i++) {
+		if (strcmp(op, mouse_ops[i]) == 0)
+			break;
+	}
+	if (mouse_ops[i] == NULL)
+		return act_fail(a, "op must be move, press, release or drag, "
+		    "not '%s'", op);
+	if (get_button(a, &button) != 0)
+		return -1;
+	if ((i == 0 || i == 3) && (act_arg(a, "x") == NULL ||
+	    act_arg(a, "y") == NULL))
+		return act_fail(a, "op %s needs x and y", op);
+	if (i == 3 && (act_arg(a, "to_x") == NULL || act_arg(a, "to_y") == NULL))
+		return act_fail(a, "op drag needs to_x and to_y");
+	if (act_dry_run(a)) {
+		act_log(a, "dry run: would %s the mouse", op);
+		return 0;
+	}
+	if ((u = get_ui(a)) == NULL)
+		return -1;
+	if ((i == 0 || i == 3) && coord_window(a, u, &id) != 0)
+		return -1;
+	if (id != 0) {
+		if (ui_window_geometry(u->ui, id, &g) != 0)
+			return ui_failed(a, u);
+		ox = g.x;
+		oy = g.y;
+		ui_window_clear(&g);
+	}
+	switch (i) {
+	case 0:
+		rc = ui_mouse(u->ui, UI_MOUSE_MOVE, ox + x, oy + y, button);
+		break;
+	case 1:
+		rc = ui_mouse(u->ui, UI_MOUSE_PRESS, 0, 0, button);
+		break;
+	case 2:
+		rc = ui_mouse(u->ui, UI_MOUSE_RELEASE, 0, 0, button);
+		break;
+	default:
+		rc = ui_mouse_drag(u->ui, ox + x, oy + y, ox + tx, oy + ty,
+		    button, (int)act_int(a, "steps", 10));
+		x = tx;
+		y = ty;
+		break;
+	}
+	if (rc != 0)
+		return ui_failed(a, u);
+	if (i == 1 || i == 2) {
+		act_log(a, "%s button %d", i == 1 ? "pressed" : "released",
+		    button);
+		a->out = json_pack("{s:i}", "button", button);
+	} else {
+		act_log(a, "%s the mouse to (%d, %d) on the screen",
+		    i == 0 ? "moved" : "dragged", ox + x, oy + y);
+		a->out = json_pack("{s:i, s:i}", "x", ox + x, "y", oy + y);
+	}
+	return 0;
+}
+
+/* --- ui.type, ui.key ----------------------------------------------------- */
+
+/* Give window: the focus when the step names one. */
+static int
+focus_named(struct act *a, struct ui_run *u)
+{
+	json_t *spec = act_arg(a, "window");
+	unsigned long id;
+
+	if (spec == NULL)
+		return 0;
+	if (named_window(a, u, spec, &id) != 0)
+		return -1;
+	if (ui_window_activate(u->ui, id, FOCUS_TIMEOUT_MS) != 0)
+		return ui_failed(a, u);
+	return 0;
+}
+
+/* How many characters (not bytes) text has. */
+static size_t
+nchars(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++) {
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	}
+	return n;
+}
+
+static int
+do_type(struct act *a)
+{
+	struct ui_run *u;
+	struct ui_wait wait;
+	const char *text = act_str(a, "text", "");
+	const char *method = act_str(a, "method", "keys");
+	long long delay = act_int(a, "delay_ms", 0);
+	enum ui_type_method m;
+
+	if (strcmp(method, "keys") == 0)
+		m = UI_TYPE_KEYS;
+	else if (strcmp(method, "paste") == 0)
+		m = UI_TYPE_PASTE;
+	else
+		return act_fail(a, "method must be keys or paste, not '%s'",
+		    method);
+	if (delay < 0 || delay > 10000)
+		return act_fail(a, "delay_ms must be between 0 and 10000");
+	if (get_wait(a, &wait) != 0)
+		return -1;
+	if (act_dry_run(a)) {
+		act_log(a, "dry run: would type %zu characters (%s)",
+		    nchars(text), method);
+		return 0;
+	}
+	if ((u = get_ui(a)) == NULL || focus_named(a, u) != 0)
+		return -1;
+	if (*text != '\0' &&
+	    ui_type(u->ui, text, (int)delay, m, &wait) != 0)
+		return ui_failed(a, u);
+	act_log(a, "typed %zu characters (%s): %.200s", nchars(text), method,
+	    text);
+	a->out = json_pack("{s:I, s:s}", "chars", (json_int_t)nchars(text),
+	    "method", method);
+	return 0;
+}
+
+static int
+do_key(struct act *a)
+{
+	struct ui_run *u;
+	const char *keys = act_str(a, "keys", "");
+	long long repeat = act_int(a, "repeat", 1);
+	long long delay = act_int(a, "delay_ms", 0);
+
+	if (repeat < 1 || repeat > 10000)
+		return act_fail(a, "repeat must be between 1 and 10000");
+	if (delay < 0 || delay > 10000)
+		return act_fail(a, "delay_ms must be between 0 and 10000");
+	if (act_dry_run(a)) {
+		act_log(a, "dry run: would press '%s' x%lld", keys, repeat);
+		return 0;
+	}
+	if ((u = get_ui(a)) == NULL || focus_named(a, u) != 0)
+		return -1;
+	if (ui_key(u->ui, keys, (int)repeat, (int)delay) != 0)
+		return ui_failed(a, u);
+	act_log(a, "pressed '%s' x%lld", keys, repeat);
+	a->out = json_pack("{s:s, s:I}", "keys", keys, "repeat",
+	    (json_int_t)repeat);
+	return 0;
+}
+
+/* --- ui.screenshot, ui.clipboard ----------------------------------------- */
+
+static int
+do_screenshot(struct act *a)
+{
+	struct ui_run *u;
+	json_t *spec = act_arg(a, "window");
+	const char *name = act_str(a, "name", "screenshot.png");
+	unsigned long id = 0;
+	char *path;
+	int w, h;
+
+	if (strchr(name, '/') != NULL || *name == '\0' || *name == '.')
+		return act_fail(a, "name must be a plain file name, not '%s'",
+		    name);
+	if (act_dry_run(a)) {
+		act_log(a, "dry run: would save a screenshot");
+		return 0;
+	}
+	if ((u = get_ui(a)) == NULL)
+		return -1;
+	if (spec != NULL && named_window(a, u, spec, &id) != 0)
+		return -1;
+	path = act_artifact_path(a, name);
+	if (ui_screenshot_png(u->ui, id, path, &w, &h) != 0) {
+		free(path);
+		return ui_failed(a, u);
+	}
+	act_artifact_add(a, path, "screenshot");
+	act_log(a, "saved a %dx%d screenshot of %s to %s", w, h,
+	    id ? "a window" : "the screen", path);
+	a->out = json_pack("{s:s, s:i, s:i}", "path", path, "width", w,
+	    "height", h);
+	free(path);
+	return 0;
+}
+
+static int
+do_clipboard(struct act *a)
+{
+	struct ui_run *u;
+	struct ui_wait wait;
+	const char *text = act_str(a, "text", NULL);
+	char *got;
+
+	if (get_wait(a, &wait) != 0)
+		return -1;
+	if (act_dry_run(a)) {
+		act_log(a, "dry run: would %s the clipboard", text ? "set" :
+		    "read");
+		return 0;
+	}
+	if ((u = get_ui(a)) == NULL)
+		return -1;
+	if (text != NULL) {
+		if (ui_clipboard_set(u->ui, text, &wait) != 0)
+			return ui_failed(a, u);
+		act_log(a, "put %zu characters on the clipboard", nchars(text));
+		a->out = json_pack("{s:s}", "text", text);
+		return 0;
+	}
+	if ((got = ui_clipboard_get(u->ui, &wait)) == NULL)
+		return ui_failed(a, u);
+	act_log(a, "read %zu characters from the clipboard", nchars(got));
+	a->out = json_pack("{s:s}", "text", got);
+	free(got);
+	return 0;
+}
+
+/* --- on failure: a picture of the screen --------------------------------- */
+
+static void
+screenshot_on_fail(struct act *a)
+{
+	struct ui_run *u;
+	char saved[sizeof a->err], *path;
+	size_t len;
+
+	if (act_dry_run(a))
+		return;
+	/* Opening the display may fail too; keep the step's own error. */
+	memcpy(saved, a->err, sizeof saved);
+	u = get_ui(a);
+	memcpy(a->err, saved, sizeof saved);
+	if (u == NULL)
+		return;
+	path = act_artifact_path(a, "failure.png");
+	len = strlen(a->err);
+	if (ui_screenshot_png(u->ui, 0, path, NULL, NULL) == 0) {
+		act_artifact_add(a, path, "screenshot");
+		snprintf(a->err + len, sizeof a->err - len, " (screenshot: %s)",
+		    path);
+	} else {
+		snprintf(a->err + len, sizeof a->err - len, " (no screenshot: "
+		    "%s)", ui_error(u->ui));
+	}
+	free(path);
+}
+
+/* --- the table ----------------------------------------------------------- */
+
+#define MATCH_ARGS \
+	{ "title", ARG_STRING, 0, "regular expression on the window title" }, \
+	{ "class", ARG_STRING, 0, "regular expression on WM_CLASS name or " \
+	    "class" }, \
+	{ "pid", ARG_INT, 0, "process id of the window's program" }, \
+	{ "id", ARG_INT, 0, "this window id (from an earlier step's output)" }, \
+	{ "timeout", ARG_NUMBER, 0, "seconds to wait (default 10)" }
+
+static const struct action_arg window_args[] = {
+	MATCH_ARGS,
+	{ "activate", ARG_BOOL, 0, "raise it and give it the keyboard focus" },
+	{ "x", ARG_INT, 0, "move it to this screen x" },
+	{ "y", ARG_INT, 0, "move it to this screen y" },
+	{ "width", ARG_INT, 0, "resize it to this width" },
+	{ "height", ARG_INT, 0, "resize it to this height" },
+	{ NULL, 0, 0, NULL },
+};
+
+static const struct action_arg wait_args[] = {
+	MATCH_ARGS,
+	{ NULL, 0, 0, NULL },
+};
+
+#define WINDOW_ARG \
+	{ "window", ARG_ANY, 0, "a window id or title pattern (default: " \
+	    "the current window)" }
+
+static const struct action_arg click_args[] = {
+	{ "x", ARG_INT, 1, "x, from the window's left edge" },
+	{ "y", ARG_INT, 1, "y, from the window's top edge" },
+	WINDOW_ARG,
+	{ "screen", ARG_BOOL, 0, "x and y are screen coordinates" },
+	{ "button", ARG_ANY, 0, "left (default), middle, right or 1-9" },
+	{ "double", ARG_BOOL, 0, "double-click" },
+	{ "count", ARG_INT, 0, "number of clicks (1-3)" },
+	{ "timeout", ARG_NUMBER, 0, "seconds to wait for window (default 10)" },
+	{ NULL, 0, 0, NULL },
+};
+
+static const struct action_arg mouse_args[] = {
+	{ "op", ARG_STRING, 0, "move (default), press, release or drag" },
+	{ "x", ARG_INT, 0, "x to move to or drag from" },
+	{ "y", ARG_INT, 0, "y to move to or drag from" },
+	{ "to_x", ARG_INT, 0, "x to drag to" },
+	{ "to_y", ARG_INT, 0, "y to drag to" },
+	{ "steps", ARG_INT, 0, "motion steps of a drag (default 10)" },
+	WINDOW_ARG,
+	{ "screen", ARG_BOOL, 0, "coordinates are screen coordinates" },
+	{ "button", ARG_ANY, 0, "left (default), middle, right or 1-9" },
+	{ "timeout", ARG_NUMBER, 0, "seconds to wait for window (default 10)" },
+	{ NULL, 0, 0, NULL },
+};
+
+static const struct action_arg type_args[] = {
+	{ "text", ARG_STRING, 1, "the text; any Unicode, \\n is Return" },
+	{ "method", ARG_STRING, 0, "keys (default) or paste (clipboard and "
+	    "ctrl+v)" },
+	{ "delay_ms", ARG_INT, 0, "pause between characters (default 0)" },
+	WINDOW_ARG,
+	{ "timeout", ARG_NUMBER, 0, "seconds to wait for window or paste" },
+	{ NULL, 0, 0, NULL },
+};
+
+static const struct action_arg key_args[] = {
+	{ "keys", ARG_STRING, 1, "chords separated by spaces: \"ctrl+s\", "
+	    "\"shift+Tab Return\"" },
+	{ "repeat", ARG_INT, 0, "press the whole sequence this many times" },
+	{ "delay_ms", ARG_INT, 0, "pause between key presses (default 0)" },
+	WINDOW_ARG,
+	{ "timeout", ARG_NUMBER, 0, "seconds to wait for window (default 10)" },
+	{ NULL, 0, 0, NULL },
+};
+
+static const struct action_arg screenshot_args[] = {
+	{ "window", ARG_ANY, 0, "a window id or title pattern (default: the "
+	    "whole screen)" },
+	{ "name", ARG_STRING, 0, "artifact file name (default "
+	    "screenshot.png)" },
+	{ "timeout", ARG_NUMBER, 0, "seconds to wait for window (default 10)" },
+	{ NULL, 0, 0, NULL },
+};
+
+static const struct action_arg clipboard_args[] = {
+	{ "text", ARG_STRING, 0, "set the clipboard to this; without it, "
+	    "read it" },
+	{ "timeout", ARG_NUMBER, 0, "seconds to wait for the owner "
+	    "(default 10)" },
+	{ NULL, 0, 0, NULL },
+};
+
+const struct action ui_actions[] = {
+	{ "ui.window", "find a window (waiting for it); activate, move or "
+	    "resize it", window_args, do_window, ACTION_UI | ACTION_SCALAR,
+	    screenshot_on_fail },
+	{ "ui.wait_window", "wait until a window appears", wait_args,
+	    do_wait_window, ACTION_UI | ACTION_SCALAR, screenshot_on_fail },
+	{ "ui.wait_closed", "wait until a window is gone", wait_args,
+	    do_wait_closed, ACTION_UI | ACTION_SCALAR, screenshot_on_fail },
+	{ "ui.click", "click in a window or on the screen", click_args,
+	    do_click, ACTION_UI, screenshot_on_fail },
+	{ "ui.type", "type text (any Unicode) into the focused window",
+	    type_args, do_type, ACTION_UI | ACTION_SCALAR, screenshot_on_fail },
+	{ "ui.key", "press key chords such as Tab, ctrl+s, alt+F4", key_args,
+	    do_key, ACTION_UI | ACTION_SCALAR, screenshot_on_fail },
+	{ "ui.mouse", "move the mouse, press or release a button, drag",
+	    mouse_args, do_mouse, ACTION_UI, screenshot_on_fail },
+	{ "ui.screenshot", "save the screen or a window as a PNG artifact",
+	    screenshot_args, do_screenshot, ACTION_UI, screenshot_on_fail },
+	{ "ui.clipboard", "read the clipboard, or set it with text",
+	    clipboard_args, do_clipboard, ACTION_UI, screenshot_on_fail },
+	{ NULL, NULL, NULL, NULL, 0, NULL },
+};
