@@ -58,8 +58,7 @@ action_nearest(const char *name)
 			}
 		}
 	}
-	/* A suggestion further than half the name away is noise. */
-	return bestd <= strlen(name) / 2 + 1 ? best : NULL;
+	return best != NULL && text_is_near(name, best->name) ? best : NULL;
 }
 
 void

@@ -99,6 +99,9 @@ emit(struct run *r, json_t *ev)
 {
 	json_t *masked;
 
+	if (ev == NULL)
+		abort();	/* a json_pack format does not match its values */
+
 	if (r->opts.on_event != NULL) {
 		masked = mask_json(&r->mask, ev);
 		r->opts.on_event(r->opts.event_arg, masked);
@@ -499,9 +502,9 @@ record_item(struct run *r, size_t index, int ok, const char *error,
 	else
 		r->items_failed++;
 	if (!ok && json_array_size(r->failures) < MAX_FAILURES_LISTED)
-		json_array_append_new(r->failures, json_pack("{s:i, s:s}",
+		json_array_append_new(r->failures, json_pack("{s:I, s:s}",
 		    "index", (json_int_t)index, "error", error));
-	ev = json_pack("{s:s, s:i, s:s, s:I}", "type", "item_end",
+	ev = json_pack("{s:s, s:I, s:s, s:I}", "type", "item_end",
 	    "index", (json_int_t)index, "status", ok ? "succeeded" : "failed",
 	    "duration_ms", (json_int_t)ms);
 	if (!ok)
@@ -544,7 +547,7 @@ exec_for_each(struct run *r, struct frame *f, const struct step *st,
 		f->bind[f->nbind + 1].name = "item";
 		f->bind[f->nbind + 1].value = item;
 		f->nbind += 2;
-		f->loop = json_pack("{s:i, s:i, s:i, s:b, s:b}", "index",
+		f->loop = json_pack("{s:I, s:I, s:I, s:b, s:b}", "index",
 		    (json_int_t)i, "number", (json_int_t)i + 1, "count",
 		    (json_int_t)n, "first", i == 0, "last", i + 1 == n);
 		if (counting) {
@@ -579,7 +582,7 @@ exec_for_each(struct run *r, struct frame *f, const struct step *st,
 		*err = xstrdup("the run was cancelled");
 		rc = -1;
 	}
-	*out = json_pack("{s:i, s:i, s:i}", "count", (json_int_t)n,
+	*out = json_pack("{s:I, s:I, s:I}", "count", (json_int_t)n,
 	    "succeeded", (json_int_t)(counting ? nok : i),
 	    "failed", (json_int_t)nfail);
 	json_decref(list);

@@ -155,7 +155,7 @@ nearest(const char *word, const char *const *words, size_t n)
 			best = words[i];
 		}
 	}
-	return bestd <= strlen(word) / 2 + 1 ? best : NULL;
+	return best != NULL && text_is_near(word, best) ? best : NULL;
 }
 
 /* " (did you mean 'x'?)" or "" - in a static-free buffer of the caller. */
@@ -595,87 +595,63 @@ parse_on_error(struct loader *l, const struct ynode *n, struct step *st)
 		    "of steps");
 }
 
-/* Check the arguments written for an action against its spec. */
-static void
-check_args(struct loader *l, const struct ynode *where, struct step *st)
+/* Whether a node holds no ${...} anywhere: its value is known now. */
+static int
+is_constant(const struct ynode *n)
 {
-	const struct action *a = st->action;
+	size_t i;
+
+	if (n->kind == YNODE_SCALAR)
+		return strstr(n->value, "${") == NULL;
+	for (i = 0; i < n->n; i++) {
+		if (!is_constant(n->items[i]))
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Check the arguments written for an action against its spec: unknown
+ * names, constant values of the wrong type (pointing at the value), and
+ * missing required ones (pointing at the action).
+ */
+static void
+check_args(struct loader *l, const struct ynode *key, const struct ynode *args,
+    const struct action *a)
+{
 	const struct action_arg *spec;
-	const struct tval *t = st->args;
 	char err[256], buf[128];
 	const char **names;
+	json_t *v;
 	size_t i, n;
 
-	if (t != NULL && t->kind == TVAL_LITERAL && !json_is_object(t->literal)) {
-		err_at(l, where, "the arguments of %s must be a mapping",
-		    a->name);
-		return;
-	}
 	for (n = 0; a->args != NULL && a->args[n].name != NULL; n++)
 		;
 	names = xcalloc(n + 1, sizeof *names);
 	for (i = 0; i < n; i++)
 		names[i] = a->args[i].name;
-	/* Unknown arguments, and literal ones of the wrong type. */
-	if (t != NULL && t->kind == TVAL_LITERAL) {
-		const char *k;
-		json_t *v;
+	for (i = 0; args != NULL && i < args->n; i++) {
+		const struct ynode *k = args->keys[i], *item = args->items[i];
 
-		json_object_foreach(t->literal, k, v) {
-			json_t *copy;
-
-			if ((spec = action_arg_find(a, k)) == NULL) {
-				if (!(a->flags & ACTION_OPEN))
-					err_at(l, where, "%s has no argument "
-					    "'%s'%s", a->name, k, suggest(buf,
-					    sizeof buf, nearest(k, names, n)));
-				continue;
-			}
-			copy = json_incref(v);
-			if (action_arg_check(spec, &copy, err, sizeof err) != 0)
-				err_at(l, where, "%s: %s", a->name, err);
-			json_decref(copy);
-		}
-	} else if (t != NULL) {
-		for (i = 0; i < t->n; i++) {
-			if ((spec = action_arg_find(a, t->keys[i])) == NULL &&
-			    !(a->flags & ACTION_OPEN)) {
-				struct pos p = t->items[i]->pos;
-
-				diag_add(l->diag, &p, "%s has no argument "
-				    "'%s'%s", a->name, t->keys[i],
-				    suggest(buf, sizeof buf, nearest(t->keys[i],
-				    names, n)));
-				continue;
-			}
-			if (spec != NULL && t->items[i]->kind == TVAL_LITERAL) {
-				json_t *copy = json_incref(t->items[i]->literal);
-
-				if (action_arg_check(spec, &copy, err,
-				    sizeof err) != 0) {
-					struct pos p = t->items[i]->pos;
-
-					diag_add(l->diag, &p, "%s: %s",
-					    a->name, err);
-				}
-				json_decref(copy);
-			}
-		}
-	}
-	/* Missing required arguments. */
-	for (spec = a->args; spec != NULL && spec->name != NULL; spec++) {
-		int present = 0;
-
-		if (!spec->required)
+		if (k->kind != YNODE_SCALAR)
 			continue;
-		if (t != NULL && t->kind == TVAL_LITERAL)
-			present = json_object_get(t->literal, spec->name) != NULL;
-		else if (t != NULL) {
-			for (i = 0; i < t->n; i++)
-				present |= strcmp(t->keys[i], spec->name) == 0;
+		if ((spec = action_arg_find(a, k->value)) == NULL) {
+			if (!(a->flags & ACTION_OPEN))
+				err_at(l, k, "%s has no argument '%s'%s",
+				    a->name, k->value, suggest(buf, sizeof buf,
+				    nearest(k->value, names, n)));
+			continue;
 		}
-		if (!present)
-			err_at(l, where, "%s needs the argument '%s'", a->name,
+		if (!is_constant(item))
+			continue;
+		v = ynode_to_json(item);
+		if (action_arg_check(spec, &v, err, sizeof err) != 0)
+			err_at(l, item, "%s: %s", a->name, err);
+		json_decref(v);
+	}
+	for (spec = a->args; spec != NULL && spec->name != NULL; spec++) {
+		if (spec->required && ynode_get(args, spec->name) == NULL)
+			err_at(l, key, "%s needs the argument '%s'", a->name,
 			    spec->name);
 	}
 	free(names);
@@ -727,6 +703,7 @@ parse_action(struct loader *l, const struct ynode *key,
 	if (val->kind == YNODE_SCALAR && val->len == 0 && !val->quoted) {
 		/* "- fail:" with nothing after it: no arguments. */
 		st->args = NULL;
+		check_args(l, key, NULL, a);
 	} else if (val->kind != YNODE_MAP) {
 		if (!(a->flags & ACTION_SCALAR) || a->args == NULL ||
 		    a->args[0].name == NULL) {
@@ -752,10 +729,11 @@ parse_action(struct loader *l, const struct ynode *key,
 		wrapped.n = 1;
 		wrapped.value = NULL;
 		st->args = build_tval(l, &wrapped);
+		check_args(l, key, &wrapped, a);
 	} else {
 		st->args = build_tval(l, val);
+		check_args(l, key, val, a);
 	}
-	check_args(l, key, st);
 }
 
 static void
@@ -1239,7 +1217,8 @@ load_text(const char *name, const char *text, size_t len, struct diag *diag,
 		return NULL;
 	}
 	s = xcalloc(1, sizeof *s);
-	s->path = xstrdup(name);
+	/* Positions point to the path: the script keeps it. */
+	s->path = ydoc_take_file(doc);
 	s->source = xmalloc(len + 1);
 	memcpy(s->source, text, len);
 	s->source[len] = '\0';

@@ -13,28 +13,38 @@
 size_t
 text_distance(const char *a, const char *b)
 {
-	size_t la = strlen(a), lb = strlen(b), i, j, *row, prev, tmp, d;
+	size_t la = strlen(a), lb = strlen(b), i, j, w = lb + 1, d, *m;
 
-	row = xcalloc(lb + 1, sizeof *row);
+	/* Optimal string alignment: a swap of two neighbours costs one. */
+	m = xcalloc((la + 1) * w, sizeof *m);
+	for (i = 0; i <= la; i++)
+		m[i * w] = i;
 	for (j = 0; j <= lb; j++)
-		row[j] = j;
+		m[j] = j;
 	for (i = 1; i <= la; i++) {
-		prev = row[0];
-		row[0] = i;
 		for (j = 1; j <= lb; j++) {
-			tmp = row[j];
-			d = prev + (a[i - 1] != b[j - 1]);
-			if (row[j] + 1 < d)
-				d = row[j] + 1;
-			if (row[j - 1] + 1 < d)
-				d = row[j - 1] + 1;
-			row[j] = d;
-			prev = tmp;
+			d = m[(i - 1) * w + j - 1] + (a[i - 1] != b[j - 1]);
+			if (m[(i - 1) * w + j] + 1 < d)
+				d = m[(i - 1) * w + j] + 1;
+			if (m[i * w + j - 1] + 1 < d)
+				d = m[i * w + j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && m[(i - 2) * w + j - 2] + 1 < d)
+				d = m[(i - 2) * w + j - 2] + 1;
+			m[i * w + j] = d;
 		}
 	}
-	d = row[lb];
-	free(row);
+	d = m[la * w + lb];
+	free(m);
 	return d;
+}
+
+int
+text_is_near(const char *word, const char *candidate)
+{
+	size_t d = text_distance(word, candidate);
+
+	return d <= (strlen(word) + 2) / 3;
 }
 
 size_t

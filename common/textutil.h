@@ -8,6 +8,8 @@
 
 /* Levenshtein distance between two strings, for "did you mean". */
 size_t	 text_distance(const char *a, const char *b);
+/* Whether candidate is close enough to word to suggest it. */
+int	 text_is_near(const char *word, const char *candidate);
 /* Number of UTF-8 characters in the first n bytes of s. */
 size_t	 text_utf8_chars(const char *s, size_t n);
 /* Whether s is an identifier: [A-Za-z_][A-Za-z0-9_]*. */

@@ -385,6 +385,15 @@ ydoc_free(struct ydoc *doc)
 	free(doc);
 }
 
+char *
+ydoc_take_file(struct ydoc *doc)
+{
+	char *file = doc->file;
+
+	doc->file = NULL;
+	return file;
+}
+
 struct ynode *
 ynode_get(const struct ynode *map, const char *key)
 {

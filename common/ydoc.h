@@ -47,6 +47,12 @@ struct ydoc	*ydoc_load_file(const char *path, char *err, size_t errlen);
 struct ydoc	*ydoc_load_string(const char *name, const char *text, size_t len,
 		    char *err, size_t errlen);
 void		 ydoc_free(struct ydoc *);
+/*
+ * Hand the document's file name to the caller, who frees it.  Every node's
+ * file pointer still points to it, so a loader that keeps positions past
+ * ydoc_free() takes the name and keeps it alive as long as they are used.
+ */
+char		*ydoc_take_file(struct ydoc *);
 
 /* The value of key in a mapping, or NULL (also when map is not a mapping). */
 struct ynode	*ynode_get(const struct ynode *map, const char *key);

@@ -68,7 +68,7 @@ steps:
 Y
 "$KOBITO" run "$T/onerr.yaml" > "$T/out" 2>&1
 check "handled errors let the run succeed" 0 $?
-grep -q "handler saw: .*onerr.yaml:7:5: handled: second problem" "$T/out" ||
+grep -q "handler saw: .*onerr.yaml:6:5: handled: second problem" "$T/out" ||
 	fail "handler did not see the error: $(cat "$T/out")"
 
 # --- include: a sub-flow with its own params and output -------------------
@@ -79,7 +79,7 @@ params:
   who: { type: string, required: true }
   times: { type: int, default: 2 }
 steps:
-  - set: { greeting: "こんにちは、${who}" }
+  - set: { greeting: "こんにちは、${params.who}" }
 output: "${greeting} x${params.times}"
 Y
 cat > "$T/main.yaml" <<'Y'

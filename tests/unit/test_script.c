@@ -128,7 +128,7 @@ test_type_mismatch(void **state)
 {
 	(void)state;
 	expect_error("name: x\nsteps:\n  - sleep: { seconds: soon }\n",
-	    "t.yaml:3:24: sleep: argument 'seconds' must be a number, "
+	    "t.yaml:3:23: sleep: argument 'seconds' must be a number, "
 	    "not a string");
 }
 
@@ -137,7 +137,7 @@ test_undefined_variable(void **state)
 {
 	(void)state;
 	expect_error("name: x\nsteps:\n  - log: \"total is ${totl}\"\n",
-	    "t.yaml:3:23: undefined name 'totl'");
+	    "t.yaml:3:22: undefined name 'totl'\n");
 }
 
 static void
