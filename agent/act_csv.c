@@ -402,19 +402,47 @@ write_row(struct act *a, const struct csv_writer *w, struct buf *b,
 	return 0;
 }
 
-/* Say which row holds the byte at off of the UTF-8 text. */
+/*
+ * Say which row (and, by encoding its fields one by one, which column)
+ * holds the byte at off of the UTF-8 text that could not be encoded.
+ */
 static void
-locate(const struct table_out *o, size_t nrows, size_t off, char *out,
-    size_t len)
+locate(const struct table_out *o, json_t *rows, const char *enc, size_t off,
+    char *out, size_t len)
 {
-	size_t i = nrows;
+	size_t i = json_array_size(rows), n;
+	json_t *row;
 
 	while (i > 0 && o->row_at[i - 1] > off)
 		i--;
-	if (i == 0)
+	if (i == 0) {
 		snprintf(out, len, "the header");
-	else
-		snprintf(out, len, "rows[%zu]", i - 1);
+		return;
+	}
+	row = json_array_get(rows, i - 1);
+	n = json_is_object(row) ? o->ncols : json_array_size(row);
+	for (size_t c = 0; c < n; c++) {
+		char err[256], *field, *bytes;
+		size_t blen, bad;
+		int rc;
+
+		field = field_text(json_is_object(row) ?
+		    json_object_get(row, o->names[c]) : json_array_get(row, c));
+		rc = charset_encode(enc, field, strlen(field), &bytes, &blen,
+		    &bad, err, sizeof err);
+		free(field);
+		free(bytes);
+		if (rc == 0)
+			continue;
+		if (o->names != NULL)
+			snprintf(out, len, "rows[%zu], column '%s'", i - 1,
+			    o->names[c]);
+		else
+			snprintf(out, len, "rows[%zu], field %zu", i - 1,
+			    c + 1);
+		return;
+	}
+	snprintf(out, len, "rows[%zu]", i - 1);
 }
 
 static int
@@ -428,7 +456,7 @@ do_write(struct act *a)
 	int append = act_bool(a, "append", 0);
 	int has_content = 0, ends_with_eol = 1, rc = -1;
 	struct table_out o = { NULL, 0, NULL };
-	char err[512], where[64], *bytes = NULL, delim;
+	char err[512], where[160], *bytes = NULL, delim;
 	const char *write_enc = enc;
 	struct csv_writer w;
 	size_t i, blen, off, nrows = json_array_size(rows);
@@ -476,7 +504,7 @@ do_write(struct act *a)
 		write_enc = "utf-8";
 	if (charset_encode(write_enc, buf_str(&b), b.len, &bytes, &blen, &off,
 	    err, sizeof err) != 0) {
-		locate(&o, nrows, off, where, sizeof where);
+		locate(&o, rows, write_enc, off, where, sizeof where);
 		act_fail(a, "cannot write '%s' in %s: %s: %s", path, enc, where,
 		    err);
 		goto outbuf;
