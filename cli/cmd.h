@@ -11,5 +11,6 @@
 int	cmd_run(int, char **);
 int	cmd_validate(int, char **);
 int	cmd_actions(int, char **);
+int	cmd_cron(int, char **);
 
 #endif

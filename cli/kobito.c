@@ -21,6 +21,8 @@ static const struct command commands[] = {
 	    "[--dry-run] [--json] [--display :N] [--artifacts DIR]" },
 	{ "validate", cmd_validate, "validate FILE..." },
 	{ "actions", cmd_actions, "actions [--json]" },
+	{ "cron", cmd_cron, "cron next EXPR [--tz ZONE] [--from ISO-TIME] "
+	    "[--count N] [--calendar NAME] | cron holidays YEAR" },
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
