@@ -44,6 +44,7 @@ for t in "$TOP/$BUILD"/tests/test_*; do
 done
 for t in "$TOP"/tests/e2e/*.sh; do
 	[ -f "$t" ] || continue
+	[ "$(basename "$t")" = lib.sh ] && continue	# sourced by the others
 	run_one "e2e_$(basename "$t" .sh)" sh "$t"
 done
 
