@@ -1387,7 +1387,7 @@ fn_max(struct fctx *c, json_t **argv, int argc)
 static json_t *
 fn_sum(struct fctx *c, json_t **argv, int argc)
 {
-	long long isum = 0;
+	long long isum = 0, tmp;
 	double dsum = 0;
 	int real = 0;
 	json_t *v;
@@ -1401,8 +1401,11 @@ fn_sum(struct fctx *c, json_t **argv, int argc)
 			return fail(c, "item [%zu] is a %s, not a number", i,
 			    type_name(v));
 		if (!real && json_is_integer(v) &&
-		    !__builtin_add_overflow(isum, json_integer_value(v), &isum))
+		    !__builtin_add_overflow(isum, json_integer_value(v), &tmp))
+		{
+			isum = tmp;
 			continue;
+		}
 		if (!real) {
 			real = 1;
 			dsum = (double)isum;
@@ -1792,7 +1795,7 @@ fn_format_number(struct fctx *c, json_t **argv, int argc)
 	char text[400], *dot, *out;
 	const char *digits;
 	json_t *v;
-	size_t i, n, o = 0, lead;
+	size_t i, n, o = 0;
 
 	if ((v = to_number(c, argv, 0)) == NULL)
 		return NULL;
@@ -1822,9 +1825,8 @@ fn_format_number(struct fctx *c, json_t **argv, int argc)
 	out = xmalloc(strlen(text) + n / 3 + 2);
 	if (text[0] == '-')
 		out[o++] = '-';
-	lead = n % 3 ? n % 3 : 3;
 	for (i = 0; i < n; i++) {
-		if (i > 0 && (i - lead) % 3 == 0)
+		if (i > 0 && (n - i) % 3 == 0)
 			out[o++] = ',';
 		out[o++] = digits[i];
 	}
@@ -2180,24 +2182,49 @@ is_ideographic_space(const char *s)
 	    (unsigned char)s[2] == 0x80;
 }
 
-static int
-name_start(const unsigned char *s)
-{
-	return isalpha(s[0]) || s[0] == '_' ||
-	    (s[0] >= 0x80 && !is_ideographic_space((const char *)s));
-}
+/*
+ * Non-ASCII characters that cannot be part of a name: spaces and
+ * punctuation, so that a full-width "＃" or "、" is reported as what it is.
+ * Letters of any script, kana, kanji, 々 and ー are name characters, so
+ * CSV columns like row.氏名 can be written directly.
+ */
+static const struct {
+	uint32_t	from, to;
+} not_name[] = {
+	{ 0x0080, 0x00BF },	/* Latin-1 controls, signs, punctuation */
+	{ 0x00D7, 0x00D7 }, { 0x00F7, 0x00F7 },		/* × ÷ */
+	{ 0x2000, 0x206F },	/* general punctuation */
+	{ 0x3000, 0x3004 }, { 0x3008, 0x303F },	/* CJK punctuation */
+	{ 0xFF01, 0xFF0F }, { 0xFF1A, 0xFF20 },	/* full-width signs */
+	{ 0xFF3B, 0xFF40 }, { 0xFF5B, 0xFF65 },
+};
 
-static int
-name_char(const unsigned char *s)
+/* The length of the name character at s (a digit only when not first),
+ * or 0 when there is none. */
+static size_t
+name_char_len(const char *s, int first)
 {
-	return name_start(s) || isdigit(s[0]);
+	const unsigned char *u = (const unsigned char *)s;
+	uint32_t cp;
+	size_t len, i;
+
+	if (u[0] < 0x80)
+		return isalpha(u[0]) || u[0] == '_' ||
+		    (!first && isdigit(u[0])) ? 1 : 0;
+	/* A decode stops at the NUL, so 4 is safe for a C string. */
+	if ((len = width_utf8_decode(s, 4, &cp)) == 0)
+		return 0;
+	for (i = 0; i < sizeof(not_name) / sizeof(not_name[0]); i++)
+		if (cp >= not_name[i].from && cp <= not_name[i].to)
+			return 0;
+	return len;
 }
 
 static void
 lex_number(struct parser *p)
 {
 	const char *s = p->src;
-	size_t i = p->pos;
+	size_t i = p->pos, n;
 	int real = 0;
 	char *end, q[64];
 	long long ll;
@@ -2219,9 +2246,9 @@ lex_number(struct parser *p)
 	}
 	p->tok = T_NUM;
 	p->len = i - p->pos;
-	if (name_char((const unsigned char *)s + i)) {
-		while (name_char((const unsigned char *)s + i))
-			i++;
+	if ((n = name_char_len(s + i, 0)) > 0) {
+		while ((n = name_char_len(s + i, 0)) > 0)
+			i += n;
 		perr(p, p->off, "invalid number '%s'",
 		    quote(s + p->pos, i - p->pos, q, sizeof(q)));
 		p->pos = i;
@@ -2370,12 +2397,9 @@ lex(struct parser *p)
 		lex_string(p);
 		return;
 	}
-	if (name_start((const unsigned char *)s + p->pos)) {
-		for (i = p->pos; name_char((const unsigned char *)s + i); ) {
-			/* A decode stops at the NUL, so 4 is safe here. */
-			n = width_utf8_decode(s + i, 4, &cp);
-			i += n ? n : 1;
-		}
+	if (name_char_len(s + p->pos, 1) > 0) {
+		for (i = p->pos; (n = name_char_len(s + i, i == p->pos)) > 0; )
+			i += n;
 		p->len = i - p->pos;
 		p->pos = i;
 		p->tok = T_NAME;

@@ -289,15 +289,22 @@ take(struct parse *ps, const char *s)
 static const struct era *
 read_era(struct parse *ps)
 {
+	const char *q;
 	size_t i;
 	char c;
 
 	for (i = 0; i < NERAS; i++)
 		if (take(ps, eras[i].name) || take(ps, eras[i].ligature))
 			return &eras[i];
+	/* A letter counts only before a number: "tomorrow" is not 大正. */
 	c = *ps->p;
 	if (c >= 'a' && c <= 'z')
 		c = (char)(c - 'a' + 'A');
+	q = ps->p + 1;
+	while (*q == ' ' || *q == '\t')
+		q++;
+	if (!(*q >= '0' && *q <= '9') && strncmp(q, "元", 3) != 0)
+		return NULL;
 	for (i = 0; i < NERAS; i++)
 		if (c == eras[i].letter) {
 			ps->p++;

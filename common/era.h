@@ -40,7 +40,8 @@ int	era_format(int y, int m, int d, unsigned flags, char *out,
 /*
  * Read an era date into the Gregorian *y, *m, *d.  Accepted:
  *   era     明治 大正 昭和 平成 令和, the one-character forms ㍾ ㍽ ㍼ ㍻ ㋿,
- *           or the letter M T S H R (either case, ASCII or full-width);
+ *           or the letter M T S H R (either case, ASCII or full-width)
+ *           before a number in digits;
  *   numbers ASCII or full-width digits, kanji numerals (一 .. 九, 〇, 十,
  *           百, 千: 十一, 二十九, 三十一, or digit by digit 二〇), and 元
  *           for the year;

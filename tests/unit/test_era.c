@@ -182,6 +182,9 @@ test_parse_refuses(void **state)
 	check_refused("   ", "empty date");
 	check_refused("2024-04-01", "expected an era");
 	check_refused("X6.4.1", "expected an era");
+	/* A letter is an era only before digits. */
+	check_refused("tomorrow", "expected an era");
+	check_refused("Heisei 31", "expected an era");
 	check_refused("令和", "expected a year after 令和");
 	check_refused("令和6", "expected 年, '.', '/' or '-' after the year");
 	check_refused("令和6年", "expected a month");
