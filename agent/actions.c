@@ -19,11 +19,13 @@ extern const struct action core_actions[];
 extern const struct action file_actions[], csv_actions[], json_actions[],
     sqlite_actions[], exec_actions[];
 extern const struct action ui_actions[];
+extern const struct action http_actions[];
 
 static const struct action *const tables[] = {
 	core_actions,
 	file_actions, csv_actions, json_actions, sqlite_actions, exec_actions,
 	ui_actions,
+	http_actions,
 };
 
 #define NTABLES (sizeof tables / sizeof tables[0])
