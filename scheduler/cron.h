@@ -110,7 +110,10 @@ int		 cron_zone_resolve(const struct cron_zone *z, int year,
 		    int month, int day, int hour, int minute, int second,
 		    time_t *t);
 
-/* Local date and time of instant T in Z, as struct tm fields (no tm_zone). */
+/*
+ * Local date and time of instant T in Z as struct tm fields, with
+ * tm_gmtoff set; tm_isdst is -1 and tm_zone NULL.
+ */
 void		 cron_zone_localtime(const struct cron_zone *z, time_t t,
 		    struct tm *tm);
 

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "calendar.h"
@@ -420,6 +421,10 @@ test_zone_errors(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		/* Newer Debian moves right/ to tzdata-legacy. */
+		if (strncmp(cases[i].name, "right/", 6) == 0 &&
+		    access("/usr/share/zoneinfo/right/UTC", R_OK) != 0)
+			continue;
 		z = cron_zone_load(cases[i].name, err, sizeof(err));
 		if (z != NULL)
 			fail_msg("zone '%s' was accepted", cases[i].name);
