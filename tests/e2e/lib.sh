@@ -34,11 +34,11 @@ check() {
 jget() { tail -n 1 "$1" | jq -r "$2"; }
 # Wait until a command succeeds, up to N tenths of a second.
 wait_for() {
-	n=$1; shift
-	while [ "$n" -gt 0 ]; do
+	_wait_n=$1; shift
+	while [ "$_wait_n" -gt 0 ]; do
 		"$@" >/dev/null 2>&1 && return 0
 		sleep 0.1
-		n=$((n - 1))
+		_wait_n=$((_wait_n - 1))
 	done
 	return 1
 }
