@@ -178,13 +178,13 @@ named_window(struct act *a, struct ui_run *u, json_t *spec,
 	}
 	if (r == UI_TIMEOUT) {
 		what = ui_match_describe(&m);
-		act_fail(a, "%s: no window with %s appeared within %s on "
-		    "display %s", a->action->name, what,
+		act_fail(a, "no window with %s appeared within %s on "
+		    "display %s", what,
 		    secs_text(wait.timeout_ms, t, sizeof t), ui_display(u->ui));
 		free(what);
 		return -1;
 	}
-	return act_fail(a, "%s: %s", a->action->name, ui_error(u->ui));
+	return act_fail(a, "%s", ui_error(u->ui));
 }
 
 /*
@@ -202,9 +202,8 @@ coord_window(struct act *a, struct ui_run *u, unsigned long *id)
 	if (spec != NULL)
 		return named_window(a, u, spec, id);
 	if (u->current == 0)
-		return act_fail(a, "%s: no window to place (x, y) in: give "
-		    "window:, screen: true, or find one first with ui.window",
-		    a->action->name);
+		return act_fail(a, "no window to place (x, y) in: give "
+		    "window:, screen: true, or find one first with ui.window");
 	*id = u->current;
 	return 0;
 }
@@ -238,7 +237,7 @@ get_button(struct act *a, int *button)
 static int
 ui_failed(struct act *a, struct ui_run *u)
 {
-	return act_fail(a, "%s: %s", a->action->name, ui_error(u->ui));
+	return act_fail(a, "%s", ui_error(u->ui));
 }
 
 /* --- ui.window, ui.wait_window, ui.wait_closed --------------------------- */
@@ -270,8 +269,8 @@ find_window(struct act *a, int manipulate)
 	}
 	r = ui_window_find(u->ui, &m, &wait, &w);
 	if (r == UI_TIMEOUT) {
-		act_fail(a, "%s: no window with %s appeared within %s on "
-		    "display %s", a->action->name, what,
+		act_fail(a, "no window with %s appeared within %s on "
+		    "display %s", what,
 		    secs_text(wait.timeout_ms, t, sizeof t), ui_display(u->ui));
 		free(what);
 		return -1;
@@ -345,8 +344,8 @@ do_wait_closed(struct act *a)
 	start = mono_ms();
 	r = ui_window_wait_closed(u->ui, &m, &wait);
 	if (r == UI_TIMEOUT) {
-		act_fail(a, "%s: window with %s still open after %s on "
-		    "display %s", a->action->name, what,
+		act_fail(a, "window with %s still open after %s on "
+		    "display %s", what,
 		    secs_text(wait.timeout_ms, t, sizeof t), ui_display(u->ui));
 		free(what);
 		return -1;
