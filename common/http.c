@@ -635,28 +635,39 @@ wait_ms(const struct http_request *req, int64_t ms)
 	}
 }
 
-/* Message for a failed attempt, without secrets: the URL is redacted. */
+/* Message for a failed attempt, in lower case; never a header or body. */
 static void
-describe(struct http_response *resp, CURLcode rc, const char *errbuf)
+describe(struct http_response *resp, CURLcode rc, const char *errbuf,
+    const struct attempt *a, long os_errno)
 {
 	const char *why = errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc);
 
 	switch (resp->error) {
 	case HTTP_ERR_TOO_BIG:
-		if (resp->body.len > 0 || rc == CURLE_FILESIZE_EXCEEDED)
-			snprintf(resp->err, sizeof(resp->err),
-			    "response body larger than %zu bytes",
-			    resp->body.cap);
-		else
+		if (a->headers_too_big)
 			snprintf(resp->err, sizeof(resp->err),
 			    "response headers larger than %u bytes",
 			    HTTP_MAX_HEADER_BYTES);
+		else
+			snprintf(resp->err, sizeof(resp->err),
+			    "response body larger than %zu bytes",
+			    resp->body.cap);
 		break;
 	case HTTP_ERR_CANCELLED:
 		snprintf(resp->err, sizeof(resp->err), "cancelled");
 		break;
 	case HTTP_ERR_TIMEOUT:
 		snprintf(resp->err, sizeof(resp->err), "timed out (%.200s)", why);
+		break;
+	case HTTP_ERR_CONNECT:
+		/* libcurl's text hides the reason ("Couldn't connect to
+		 * server"); the system's error says it ("Connection refused"). */
+		if (rc == CURLE_COULDNT_CONNECT && os_errno != 0)
+			snprintf(resp->err, sizeof(resp->err),
+			    "cannot connect: %s", strerror((int)os_errno));
+		else
+			snprintf(resp->err, sizeof(resp->err),
+			    "cannot connect: %.200s", why);
 		break;
 	default:
 		snprintf(resp->err, sizeof(resp->err), "%.240s", why);
@@ -749,8 +760,12 @@ http_send(struct http_client *client, const struct http_request *req,
 				    "%s", http_reason(resp->status));
 		} else {
 			resp->status = 0;
+			long os_errno = 0;
+
+			curl_easy_getinfo(client->curl, CURLINFO_OS_ERRNO,
+			    &os_errno);
 			resp->error = classify(rc, &a);
-			describe(resp, rc, errbuf);
+			describe(resp, rc, errbuf, &a, os_errno);
 		}
 
 		wait = -1;

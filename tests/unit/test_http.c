@@ -612,7 +612,8 @@ test_connection_refused(void **state)
 	assert_int_equal(resp.error, HTTP_ERR_CONNECT);
 	assert_int_equal(resp.status, 0);
 	assert_int_equal(resp.attempts, 3);
-	assert_non_null(strstr(resp.err, "(after 3 attempts)"));
+	assert_string_equal(resp.err,
+	    "cannot connect: Connection refused (after 3 attempts)");
 	assert_int_equal(l.n, 3);
 	assert_non_null(strstr(l.lines[0], "POST http://127.0.0.1:"));
 	http_response_free(&resp);
@@ -688,8 +689,16 @@ test_body_cap(void **state)
 	r.url = chunked;
 	assert_int_equal(http_send(NULL, &r, &resp), -1);
 	assert_int_equal(resp.error, HTTP_ERR_TOO_BIG);
+	assert_string_equal(resp.err, "response body larger than 1000 bytes");
 	assert_true(resp.body.len <= 1000);
 	http_response_free(&resp);
+	/* Even when the very first piece is over the cap. */
+	r.max_body = 100;
+	assert_int_equal(http_send(NULL, &r, &resp), -1);
+	assert_string_equal(resp.err, "response body larger than 100 bytes");
+	assert_int_equal(resp.body.len, 0);
+	http_response_free(&resp);
+	r.max_body = 1000;
 	/* Exactly at the cap is fine. */
 	r.url = exact;
 	assert_int_equal(http_send(NULL, &r, &resp), 0);
