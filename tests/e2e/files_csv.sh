@@ -4,8 +4,10 @@
 # CP932-only characters (①, ㈱, 髙) and a blank line, read with csv.read and
 # written back as UTF-8 with a byte order mark and as Shift_JIS; both are
 # compared byte for byte with fixtures made here by printf and iconv.  Then
-# an append, the file.* actions on the results, and a write that cannot be
-# encoded, which must fail naming the row and column and leave nothing.
+# an append, the file.* actions on the results, a write that cannot be
+# encoded (it must fail naming the row and column and leave nothing), and
+# exec running an outside converter, with a timeout that must stop the
+# program and the children it started.
 . "$(dirname "$0")/lib.sh"
 
 command -v iconv >/dev/null || skip "iconv is not installed"
@@ -142,4 +144,40 @@ esac
 [ ! -e "$T/bad/out.csv" ] || fail "a failed csv.write left a file"
 [ -z "$(ls -A "$T/bad" 2>/dev/null)" ] || fail "a failed csv.write left $(ls -A "$T/bad")"
 echo "ok: nothing written"
+
+# --- exec: an outside converter, no shell; a timeout stops the whole group ---
+cat > "$T/exec.yaml" <<'Y'
+name: exec
+params:
+  dir: { type: path, required: true }
+steps:
+  - id: conv
+    exec:
+      argv: [iconv, -f, "${env.FROM_ENC}", -t, UTF-8, sjis.csv]
+      cwd: "${params.dir}/done"
+  - assert: { that: "${steps.conv.output.stdout | starts_with('受付番号,氏名')}" }
+  - id: env
+    exec: { argv: [sh, -c, 'printf "%s|%s" "$KOBITO_X" "$(cat)"'], env: { KOBITO_X: "値 1" }, stdin: "入力" }
+  - assert: { that: "${steps.env.output.stdout == '値 1|入力'}", message: "got ${steps.env.output.stdout}" }
+  - id: status
+    exec: { argv: [sh, -c, "echo 問題 >&2; exit 3"], check: false }
+  - assert: { that: "${steps.status.output.exit_code == 3 && steps.status.output.stderr == '問題\n'}" }
+  - exec:
+      argv: [sh, -c, 'sleep 30 & echo $! > "$1"; wait', sh, "${params.dir}/bg.pid"]
+      timeout: 0.5
+Y
+FROM_ENC=CP932 "$KOBITO" run "$T/exec.yaml" --param "dir=$T" --json \
+	> "$T/out" 2> "$T/err"
+check "a program past its timeout fails the run" 1 $?
+case $(jget "$T/out" .error) in
+*"'sh' timed out after 0.5 s and was stopped"*) echo "ok: timeout reported" ;;
+*) cat "$T/err" >&2; fail "unexpected error: $(jget "$T/out" .error)" ;;
+esac
+check "the steps before the timeout succeeded" 6 \
+	"$(jget "$T/out" '[.steps[] | select(.status == "succeeded")] | length')"
+bg=$(cat "$T/bg.pid")
+[ -n "$bg" ] || fail "the background process did not start"
+wait_for 20 sh -c "! kill -0 $bg" ||
+	fail "the background child $bg of the timed-out program still runs"
+echo "ok: the timed-out program's children were stopped too"
 exit 0
