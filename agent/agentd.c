@@ -1,0 +1,1994 @@
+/*
+ * agentd.c - the agent daemon: lease jobs, run them, report them.
+ *
+ * agentd.h describes the threads and the isolation rule; docs/agent.md the
+ * behaviour an operator sees; docs/api.md the scheduler's side.  The rules
+ * that matter most here:
+ *
+ *   - a finished run's result is written to the spool (fsync'd) before the
+ *     first attempt to deliver it and removed only once the scheduler has
+ *     acknowledged it, so neither the scheduler being down nor the agent
+ *     being killed loses it;
+ *   - a lease that is no longer ours (409 from any call about the job)
+ *     stops the run and its output is dropped: someone else owns the job;
+ *   - everything sent about a job is idempotent (events carry seq numbers,
+ *     artifacts are replaced by name, a repeated result is acknowledged as
+ *     a duplicate), so a delivery can always be retried from the start.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <sodium.h>
+
+#include "action.h"
+#include "agentd.h"
+#include "buf.h"
+#include "client.h"
+#include "engine.h"
+#include "fsutil.h"
+#include "script.h"
+#include "spool.h"
+#include "timeutil.h"
+#include "xmalloc.h"
+
+#define EVENT_BATCH		50	/* send when this many are queued */
+#define EVENT_FLUSH_MS		200	/* or when the oldest is this old */
+#define EVENTS_PER_CALL		500	/* the API takes at most 1000 */
+#define EVENT_BYTES_PER_CALL	(512u * 1024)	/* the API takes 1 MiB */
+#define EVENT_TEXT_CAP		16384	/* longest message or error kept */
+#define MAX_QUEUED_EVENTS	20000	/* per job, while cut off */
+#define ARTIFACT_MAX_BYTES	(10u * 1024 * 1024)
+#define CHILD_KILL_GRACE_MS	10000	/* cancel ignored this long: SIGKILL */
+#define CHILD_OUTPUT_CAP	(64u * 1024 * 1024)
+#define RETRY_BASE_MS		500
+#define RETRY_MAX_MS		30000
+#define DELIVER_BASE_MS		1000
+#define DELIVER_MAX_MS		60000
+#define SHUTDOWN_CALL_MS	3000
+
+/* --- state ---------------------------------------------------------------- */
+
+struct job {
+	struct agentd		*d;
+	json_t			*lease;		/* the lease response */
+	char			*job_id;	/* as text, for paths */
+	long			 attempt;
+	char			*run_id;
+	const char		*token;		/* in lease */
+	long			 timeout_ms;	/* 0: none */
+	char			*key;		/* spool key */
+	char			*dir;		/* spool/jobs/KEY */
+	char			*artdir;	/* dir/artifacts */
+	struct script		*script;	/* NULL: did not load */
+	char			*load_error;
+	int			 display;	/* index, or -1 */
+	int			 process;	/* run in a child process */
+
+	volatile int		 cancel;	/* the engine's stop flag */
+	atomic_int		 stop_after_step;
+	atomic_int		 lost;		/* the lease is not ours */
+	atomic_int		 user_cancel;
+	atomic_int		 timed_out;
+
+	pthread_mutex_t		 mu;		/* guards the fields below */
+	pthread_cond_t		 cv;
+	json_t			*queue;		/* events not yet sent */
+	long			 next_seq;
+	long			 dropped;
+	int64_t			 queued_since;	/* mono ms of the oldest */
+	int			 finished;
+	int64_t			 started_ms;
+	pthread_t		 reporter;
+
+	struct job		*next;
+};
+
+struct retry {
+	char			*key;
+	int			 tries;
+	int64_t			 due;		/* mono ms */
+};
+
+struct agentd {
+	const struct agentd_opts *o;
+	char			*token;
+	char			*name;
+	struct spool		*spool;
+	char			**labels;
+	size_t			 nlabels;
+	const char		**displays;
+	size_t			 ndisplays;
+	int			 slots;
+	long			 agent_id;
+	long			 heartbeat_ms;
+
+	atomic_int		 stopping;	/* SIGTERM: take no new job */
+	atomic_int		 hurry;		/* second signal: stop now */
+	int			 fatal;		/* could not register */
+
+	pthread_mutex_t		 mu;		/* guards the fields below */
+	pthread_cond_t		 cv;		/* slots, runners, deliverer */
+	int			*display_busy;
+	int			 running;	/* jobs holding a slot */
+	int			 runners;	/* runner threads alive */
+	struct job		*jobs;
+	char			**inflight;	/* keys a runner delivers */
+	size_t			 ninflight;
+	struct retry		*retries;
+	size_t			 nretries;
+	int			 deliver_wake;
+	int			 deliver_quit;
+	struct client		**pool;
+	size_t			 npool;
+};
+
+/* --- small helpers ------------------------------------------------------ */
+
+static void
+say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* One line on stderr: time, program, message. */
+static void
+say(const char *fmt, ...)
+{
+	char when[64], line[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	time_iso_local(time_wall_ms(), when, sizeof when);
+	fprintf(stderr, "%s kobito-agent: %s\n", when, line);
+}
+
+static void
+cond_init_mono(pthread_cond_t *cv)
+{
+	pthread_condattr_t a;
+
+	pthread_condattr_init(&a);
+	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+	pthread_cond_init(cv, &a);
+	pthread_condattr_destroy(&a);
+}
+
+/* Wait on cv until the monotonic time until_ms (or a signal). */
+static void
+cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t until_ms)
+{
+	struct timespec ts;
+
+	ts.tv_sec = (time_t)(until_ms / 1000);
+	ts.tv_nsec = (long)(until_ms % 1000) * 1000000;
+	pthread_cond_timedwait(cv, mu, &ts);
+}
+
+static double
+random_unit(void)
+{
+	return (double)randombytes_uniform(1000000) / 1000000.0;
+}
+
+static int64_t
+backoff(int tries, int64_t base, int64_t max)
+{
+	return spool_backoff_ms(tries, base, max, random_unit());
+}
+
+/* Sleep up to ms, waking when the agent is told to stop. */
+static void
+nap(struct agentd *d, int64_t ms)
+{
+	int64_t end = time_mono_ms() + ms;
+
+	while (!atomic_load(&d->stopping) && time_mono_ms() < end)
+		time_sleep_ms(end - time_mono_ms() > 100 ? 100 :
+		    end - time_mono_ms(), NULL);
+}
+
+static struct client *
+client_take(struct agentd *d)
+{
+	struct client *c = NULL;
+
+	pthread_mutex_lock(&d->mu);
+	if (d->npool > 0)
+		c = d->pool[--d->npool];
+	pthread_mutex_unlock(&d->mu);
+	return c ? c : client_new(d->o->scheduler, d->token);
+}
+
+static void
+client_give(struct agentd *d, struct client *c)
+{
+	pthread_mutex_lock(&d->mu);
+	d->pool = xreallocarray(d->pool, d->npool + 1, sizeof *d->pool);
+	d->pool[d->npool++] = c;
+	pthread_mutex_unlock(&d->mu);
+}
+
+static long
+json_long(const json_t *o, const char *k, long def)
+{
+	json_t *v = json_object_get(o, k);
+
+	return json_is_integer(v) ? (long)json_integer_value(v) : def;
+}
+
+/* The text of an id that may come as a number or a string. */
+static char *
+id_text(const json_t *v)
+{
+	if (json_is_integer(v))
+		return xasprintf("%" JSON_INTEGER_FORMAT, json_integer_value(v));
+	if (json_is_string(v))
+		return xstrdup(json_string_value(v));
+	return NULL;
+}
+
+/* A copy of s cut to at most cap bytes on a UTF-8 boundary. */
+static char *
+clip_utf8(const char *s, size_t cap)
+{
+	size_t n = strlen(s);
+
+	if (n <= cap)
+		return NULL;
+	n = cap;
+	while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+		n--;
+	return xasprintf("%.*s... (%zu bytes cut)", (int)n, s,
+	    strlen(s) - n);
+}
+
+/* --- the isolation rule ------------------------------------------------- */
+
+/*
+ * Actions checked to keep no state outside their struct run and to call
+ * only re-entrant library functions.  A name ending in '.' covers a family.
+ */
+static const char *const thread_safe_actions[] = {
+	"log", "set", "assert", "fail", "sleep",
+	"file.", "csv.", "http.request",
+	NULL,
+};
+
+static int
+action_thread_safe(const char *name)
+{
+	const char *const *p;
+	size_t n;
+
+	for (p = thread_safe_actions; *p != NULL; p++) {
+		n = strlen(*p);
+		if ((*p)[n - 1] == '.' ? strncmp(name, *p, n) == 0 :
+		    strcmp(name, *p) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int
+steps_thread_safe(const struct steps *s)
+{
+	const struct step *st;
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		st = s->v[i];
+		if (!steps_thread_safe(&st->handler))
+			return 0;
+		switch (st->kind) {
+		case STEP_ACTION:
+			if (!action_thread_safe(st->action->name))
+				return 0;
+			break;
+		case STEP_FOR_EACH:
+			if (!steps_thread_safe(&st->body))
+				return 0;
+			break;
+		case STEP_INCLUDE:
+			if (!agentd_thread_safe(st->sub))
+				return 0;
+			break;
+		}
+	}
+	return 1;
+}
+
+int
+agentd_thread_safe(const struct script *s)
+{
+	size_t i;
+
+	/* A script that needs a display or OCR will use actions that are
+	 * not on the list anyway; saying so here makes it certain. */
+	for (i = 0; i < s->nrequires; i++) {
+		if (strcmp(s->requires[i], "display") == 0 ||
+		    strncmp(s->requires[i], "ocr", 3) == 0)
+			return 0;
+	}
+	return steps_thread_safe(&s->steps);
+}
+
+static int
+needs_display(const struct script *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nrequires; i++) {
+		if (strcmp(s->requires[i], "display") == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* --- events -------------------------------------------------------------- */
+
+/*
+ * Queue a copy of ev with the next seq, long texts cut.  Called by the
+ * runner (the engine's callback, or lines from the child).
+ */
+static void
+job_enqueue(struct job *j, const json_t *ev)
+{
+	static const char *const long_fields[] = { "message", "error" };
+	json_t *copy;
+	const char *type;
+	char *cut;
+	size_t i;
+	int wake;
+
+	pthread_mutex_lock(&j->mu);
+	if (json_array_size(j->queue) >= MAX_QUEUED_EVENTS) {
+		/* Cut off for long: keep the first ones, count the rest.
+		 * The seq still advances so the gap shows. */
+		j->next_seq++;
+		j->dropped++;
+		pthread_mutex_unlock(&j->mu);
+		return;
+	}
+	copy = json_deep_copy(ev);
+	for (i = 0; i < sizeof long_fields / sizeof long_fields[0]; i++) {
+		const char *s = json_string_value(json_object_get(copy,
+		    long_fields[i]));
+
+		if (s != NULL && (cut = clip_utf8(s, EVENT_TEXT_CAP)) != NULL) {
+			json_object_set_new(copy, long_fields[i],
+			    json_string(cut));
+			free(cut);
+		}
+	}
+	/* Artifacts are uploaded under their file name: say which. */
+	type = json_string_value(json_object_get(copy, "type"));
+	if (type != NULL && strcmp(type, "artifact") == 0) {
+		const char *path = json_string_value(json_object_get(copy,
+		    "path"));
+		const char *base = path ? strrchr(path, '/') : NULL;
+
+		if (path != NULL)
+			json_object_set_new(copy, "name",
+			    json_string(base ? base + 1 : path));
+	}
+	json_object_set_new(copy, "seq", json_integer(++j->next_seq));
+	if (json_array_size(j->queue) == 0)
+		j->queued_since = time_mono_ms();
+	json_array_append_new(j->queue, copy);
+	wake = json_array_size(j->queue) >= EVENT_BATCH;
+	pthread_mutex_unlock(&j->mu);
+	if (wake)
+		pthread_cond_signal(&j->cv);
+}
+
+/* The engine's event callback when the run is in this process. */
+static void
+on_event(void *arg, const json_t *ev)
+{
+	struct job *j = arg;
+	const char *type = json_string_value(json_object_get(ev, "type"));
+
+	job_enqueue(j, ev);
+	/* "Finish the current step, then stop": the engine checks the flag
+	 * before each step, so setting it at a step's end stops there. */
+	if (type != NULL && strcmp(type, "step_end") == 0 &&
+	    atomic_load(&j->stop_after_step))
+		j->cancel = 1;
+}
+
+/*
+ * Take up to EVENTS_PER_CALL events (EVENT_BYTES_PER_CALL of JSON) from
+ * the front of arr into a new array; *bytes gets their size.
+ */
+static json_t *
+take_batch(json_t *arr, size_t from)
+{
+	json_t *batch = json_array(), *ev;
+	size_t i, bytes = 0;
+	char *text;
+
+	for (i = from; i < json_array_size(arr) &&
+	    json_array_size(batch) < EVENTS_PER_CALL; i++) {
+		ev = json_array_get(arr, i);
+		text = json_dumps(ev, JSON_COMPACT);
+		bytes += text ? strlen(text) + 1 : 0;
+		free(text);
+		if (bytes > EVENT_BYTES_PER_CALL && json_array_size(batch) > 0)
+			break;
+		json_array_append(batch, ev);
+	}
+	return batch;
+}
+
+/* How a call about a job ended. */
+enum outcome {
+	OUT_OK,		/* acknowledged */
+	OUT_RETRY,	/* no answer or a passing failure: try again later */
+	OUT_STALE,	/* 409/404: the lease is not ours; drop the job */
+	OUT_REFUSED,	/* refused for good for another reason */
+};
+
+static enum outcome
+classify(int rc, const struct client_reply *rep)
+{
+	if (rc != 0)
+		return OUT_RETRY;
+	if (rep->status >= 200 && rep->status < 300)
+		return OUT_OK;
+	if (rep->status == 409 || rep->status == 404)
+		return OUT_STALE;
+	if (rep->status >= 500 || rep->status == 429 || rep->status == 401 ||
+	    rep->status == 403 || rep->status == 408)
+		return OUT_RETRY;	/* auth may be fixed; 5xx passes */
+	return OUT_REFUSED;
+}
+
+static enum outcome
+post_events(struct client *c, const char *job_id, const char *token,
+    json_t *batch, char *why, size_t whylen)
+{
+	struct client_reply rep;
+	enum outcome out;
+	char *path = xasprintf("/api/jobs/%s/events", job_id);
+	json_t *body = json_pack("{s:s, s:O}", "lease_token", token, "events",
+	    batch);
+	int rc;
+
+	rc = client_call(c, "POST", path, body, 0, 1, &rep);
+	out = classify(rc, &rep);
+	if (out != OUT_OK)
+		client_reply_error(&rep, why, whylen);
+	client_reply_free(&rep);
+	json_decref(body);
+	free(path);
+	return out;
+}
+
+/* --- the reporter: events and heartbeats while a job runs ------------- */
+
+static void
+job_stop(struct job *j, const char *why)
+{
+	if (!j->cancel)
+		say("job %s attempt %ld: %s; stopping it", j->job_id,
+		    j->attempt, why);
+	j->cancel = 1;
+}
+
+static void
+reporter_flush(struct job *j, struct client *c, int64_t *retry_at)
+{
+	json_t *batch;
+	enum outcome out;
+	char why[512];
+	size_t n;
+
+	pthread_mutex_lock(&j->mu);
+	batch = take_batch(j->queue, 0);
+	pthread_mutex_unlock(&j->mu);
+	n = json_array_size(batch);
+	out = post_events(c, j->job_id, j->token, batch, why, sizeof why);
+	json_decref(batch);
+	pthread_mutex_lock(&j->mu);
+	if (out == OUT_OK || out == OUT_REFUSED) {
+		/* Refused (400): resending would not help; the result still
+		 * matters more than these events. */
+		while (n-- > 0)
+			json_array_remove(j->queue, 0);
+		j->queued_since = time_mono_ms();
+		*retry_at = 0;
+	} else if (out == OUT_RETRY) {
+		*retry_at = time_mono_ms() + 2000;
+	}
+	pthread_mutex_unlock(&j->mu);
+	if (out == OUT_STALE) {
+		atomic_store(&j->lost, 1);
+		job_stop(j, "the scheduler says the lease is gone");
+	} else if (out == OUT_REFUSED) {
+		say("job %s: events refused: %s", j->job_id, why);
+	}
+}
+
+static void
+reporter_heartbeat(struct job *j, struct client *c, int64_t *next_hb)
+{
+	struct client_reply rep;
+	enum outcome out;
+	char *path = xasprintf("/api/jobs/%s/heartbeat", j->job_id);
+	json_t *body = json_pack("{s:s}", "lease_token", j->token);
+	char why[512];
+	int rc;
+
+	rc = client_call(c, "POST", path, body, 0, 1, &rep);
+	out = classify(rc, &rep);
+	if (out == OUT_OK) {
+		if (json_is_true(json_object_get(rep.body, "cancel"))) {
+			atomic_store(&j->user_cancel, 1);
+			job_stop(j, "cancelled by a user");
+		}
+		*next_hb = time_mono_ms() + j->d->heartbeat_ms;
+	} else if (out == OUT_STALE) {
+		atomic_store(&j->lost, 1);
+		job_stop(j, client_reply_error(&rep, why, sizeof why));
+	} else {
+		/* Cut off: keep running, keep trying a little more often. */
+		*next_hb = time_mono_ms() + (j->d->heartbeat_ms < 2000 ?
+		    j->d->heartbeat_ms : 2000);
+	}
+	client_reply_free(&rep);
+	json_decref(body);
+	free(path);
+}
+
+static void *
+reporter_main(void *arg)
+{
+	struct job *j = arg;
+	struct agentd *d = j->d;
+	struct client *c = client_take(d);
+	int64_t now, next_hb, flush_at, until, retry_at = 0;
+	int flush, hb;
+
+	next_hb = time_mono_ms() + d->heartbeat_ms;
+	pthread_mutex_lock(&j->mu);
+	while (!j->finished) {
+		now = time_mono_ms();
+		flush_at = json_array_size(j->queue) == 0 ? INT64_MAX :
+		    json_array_size(j->queue) >= EVENT_BATCH ? now :
+		    j->queued_since + EVENT_FLUSH_MS;
+		if (retry_at > flush_at)
+			flush_at = retry_at;
+		flush = now >= flush_at;
+		hb = now >= next_hb;
+		if (j->timeout_ms > 0 && !atomic_load(&j->timed_out) &&
+		    now - j->started_ms > j->timeout_ms) {
+			/* The scheduler times it out too (its clock started
+			 * first); stop now rather than at the next 409. */
+			atomic_store(&j->timed_out, 1);
+			pthread_mutex_unlock(&j->mu);
+			job_stop(j, "the job's time is up");
+			pthread_mutex_lock(&j->mu);
+			continue;
+		}
+		if (!flush && !hb) {
+			until = flush_at < next_hb ? flush_at : next_hb;
+			if (j->timeout_ms > 0 && !atomic_load(&j->timed_out) &&
+			    j->started_ms + j->timeout_ms + 1 < until)
+				until = j->started_ms + j->timeout_ms + 1;
+			cond_wait_until(&j->cv, &j->mu, until);
+			continue;
+		}
+		pthread_mutex_unlock(&j->mu);
+		if (flush)
+			reporter_flush(j, c, &retry_at);
+		if (hb)
+			reporter_heartbeat(j, c, &next_hb);
+		pthread_mutex_lock(&j->mu);
+	}
+	pthread_mutex_unlock(&j->mu);
+	client_give(d, c);
+	return NULL;
+}
+
+/* --- running the script --------------------------------------------------- */
+
+/* A summary for a run that never got going. */
+static json_t *
+failed_summary(const struct job *j, const char *error)
+{
+	json_t *lease_script = json_object_get(j->lease, "script");
+
+	return json_pack("{s:s, s:s?, s:s?, s:s, s:s, s:{s:i, s:i, s:[]}, "
+	    "s:f, s:f, s:i, s:[], s:[], s:n}",
+	    "run_id", j->run_id,
+	    "script", json_string_value(json_object_get(lease_script, "name")),
+	    "digest", json_string_value(json_object_get(lease_script,
+	    "digest")),
+	    "status", "failed", "error", error,
+	    "items", "succeeded", 0, "failed", 0, "failures",
+	    "minutes_saved", 0.0, "vendor_minutes_saved", 0.0,
+	    "duration_ms", 0, "steps", "artifacts", "output");
+}
+
+static const char *
+job_display(const struct job *j)
+{
+	return j->display >= 0 ? j->d->displays[j->display] : NULL;
+}
+
+/* Run the script in this thread. */
+static json_t *
+run_here(struct job *j)
+{
+	struct run_opts opts;
+	struct run *r;
+	json_t *sum;
+	char err[1024];
+
+	memset(&opts, 0, sizeof opts);
+	opts.params = json_object_get(j->lease, "params");
+	opts.secrets = json_object_get(j->lease, "secrets");
+	opts.display = job_display(j);
+	opts.artifacts_dir = j->artdir;
+	opts.run_id = j->run_id;
+	opts.on_event = on_event;
+	opts.event_arg = j;
+	opts.cancel = &j->cancel;
+	if ((r = run_new(j->script, &opts, err, sizeof err)) == NULL)
+		return failed_summary(j, err);
+	run_exec(r);
+	sum = run_summary(r);
+	run_free(r);
+	return sum;
+}
+
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* One line from the child: an event or the summary. */
+static void
+child_line(struct job *j, const char *line, size_t len, json_t **sum)
+{
+	json_t *msg = json_loadb(line, len, 0, NULL), *v;
+
+	if (msg == NULL) {
+		say("job %s: the run's process wrote a line that is not JSON",
+		    j->job_id);
+		return;
+	}
+	if ((v = json_object_get(msg, "event")) != NULL)
+		job_enqueue(j, v);
+	else if ((v = json_object_get(msg, "summary")) != NULL &&
+	    json_is_object(v)) {
+		json_decref(*sum);
+		*sum = json_incref(v);
+	}
+	json_decref(msg);
+}
+
+/*
+ * Run the script in a child process: this program with --run-job, fed the
+ * job on a pipe (secrets never go through argv or the environment), read
+ * back as JSON lines.  Cancellation goes by signal; a child that ignores
+ * it for CHILD_KILL_GRACE_MS is killed.
+ */
+static json_t *
+run_child(struct job *j)
+{
+	int in[2], out[2], status, sent_cancel = 0, sent_stop = 0, killed = 0;
+	json_t *job, *sum = NULL;
+	struct pollfd pfd;
+	struct buf acc;
+	int64_t cancel_at = 0;
+	sigset_t none;
+	char *text, chunk[65536], *nl, why[256];
+	char *const child_argv[] = { "kobito-agent", "--run-job", NULL };
+	ssize_t n;
+	pid_t pid, parent;
+
+	if (pipe2(in, O_CLOEXEC) != 0)
+		return failed_summary(j, "cannot create a pipe for the run");
+	if (pipe2(out, O_CLOEXEC) != 0) {
+		close(in[0]);
+		close(in[1]);
+		return failed_summary(j, "cannot create a pipe for the run");
+	}
+	job = json_pack("{s:s, s:s, s:O?, s:O?, s:s?, s:s, s:s}",
+	    "name", json_string_value(json_object_get(json_object_get(j->lease,
+	    "script"), "name")),
+	    "source", json_string_value(json_object_get(json_object_get(
+	    j->lease, "script"), "source")),
+	    "params", json_object_get(j->lease, "params"),
+	    "secrets", json_object_get(j->lease, "secrets"),
+	    "display", job_display(j), "artifacts_dir", j->artdir,
+	    "run_id", j->run_id);
+	text = json_dumps(job, JSON_COMPACT);
+	json_decref(job);
+	sigemptyset(&none);
+	parent = getpid();
+	pid = fork();
+	if (pid == 0) {
+		/* Only async-signal-safe calls until exec.  The child dies
+		 * with the thread that started it, so a killed agent never
+		 * leaves a run going that another agent will run again. */
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		close_range(3, ~0U, 0);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(127);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		execv(j->d->o->self_exe, child_argv);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	if (pid < 0) {
+		close(in[1]);
+		close(out[0]);
+		free(text);
+		return failed_summary(j, "cannot start a process for the run");
+	}
+	/* The child reads the whole job before it writes anything, so this
+	 * cannot deadlock on a full pipe. */
+	if (text == NULL || write_all(in[1], text, strlen(text)) != 0)
+		say("job %s: cannot hand the job to its process: %s",
+		    j->job_id, strerror(errno));
+	close(in[1]);
+	free(text);
+
+	buf_init(&acc, CHILD_OUTPUT_CAP);
+	pfd.fd = out[0];
+	pfd.events = POLLIN;
+	for (;;) {
+		if (j->cancel && !sent_cancel) {
+			kill(pid, SIGUSR1);
+			sent_cancel = 1;
+			cancel_at = time_mono_ms();
+		}
+		if (atomic_load(&j->stop_after_step) && !sent_stop) {
+			kill(pid, SIGUSR2);
+			sent_stop = 1;
+		}
+		if (sent_cancel && !killed &&
+		    time_mono_ms() - cancel_at > CHILD_KILL_GRACE_MS) {
+			say("job %s: the run ignored its cancellation for %d "
+			    "s; killing it", j->job_id,
+			    CHILD_KILL_GRACE_MS / 1000);
+			kill(pid, SIGKILL);
+			killed = 1;
+		}
+		if (poll(&pfd, 1, 100) <= 0)
+			continue;
+		n = read(out[0], chunk, sizeof chunk);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (buf_append(&acc, chunk, (size_t)n) != 0) {
+			say("job %s: the run's process wrote a line longer "
+			    "than %u bytes; killing it", j->job_id,
+			    CHILD_OUTPUT_CAP);
+			kill(pid, SIGKILL);
+			killed = 1;
+			buf_reset(&acc);
+		}
+		while (acc.len > 0 && (nl = memchr(acc.data, '\n', acc.len))) {
+			size_t len = (size_t)(nl - acc.data);
+
+			child_line(j, acc.data, len, &sum);
+			memmove(acc.data, nl + 1, acc.len - len - 1);
+			acc.len -= len + 1;
+			acc.data[acc.len] = '\0';
+		}
+	}
+	close(out[0]);
+	buf_free(&acc);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (sum != NULL)
+		return sum;
+	if (WIFSIGNALED(status))
+		snprintf(why, sizeof why, "the run's process was ended by "
+		    "signal %d (%s)", WTERMSIG(status),
+		    strsignal(WTERMSIG(status)));
+	else
+		snprintf(why, sizeof why, "the run's process exited with "
+		    "status %d without a result", WEXITSTATUS(status));
+	return failed_summary(j, why);
+}
+
+/* --- the child side ------------------------------------------------------ */
+
+struct child {
+	volatile int	 cancel;
+	volatile int	 stop_after_step;
+	int		 out;
+	int		 broken;
+	sigset_t	 sigs;
+};
+
+static void *
+child_signals(void *arg)
+{
+	struct child *c = arg;
+	int sig;
+
+	for (;;) {
+		if (sigwait(&c->sigs, &sig) != 0)
+			continue;
+		if (sig == SIGUSR2)
+			c->stop_after_step = 1;
+		else
+			c->cancel = 1;
+	}
+	return NULL;
+}
+
+static void
+child_emit(struct child *c, const char *key, const json_t *v)
+{
+	json_t *msg;
+	char *text;
+	size_t len;
+
+	if (c->broken)
+		return;
+	msg = json_pack("{s:O}", key, (json_t *)v);
+	text = json_dumps(msg, JSON_COMPACT);
+	json_decref(msg);
+	if (text == NULL)
+		return;
+	/* One write per line keeps lines whole. */
+	len = strlen(text);
+	text = xrealloc(text, len + 2);
+	text[len++] = '\n';
+	text[len] = '\0';
+	if (write_all(c->out, text, len) != 0) {
+		/* The agent is gone: nobody will see the result. */
+		c->broken = 1;
+		c->cancel = 1;
+	}
+	free(text);
+}
+
+static void
+child_event(void *arg, const json_t *ev)
+{
+	struct child *c = arg;
+	const char *type = json_string_value(json_object_get(ev, "type"));
+
+	child_emit(c, "event", ev);
+	if (type != NULL && strcmp(type, "step_end") == 0 &&
+	    c->stop_after_step)
+		c->cancel = 1;
+}
+
+static void
+child_fail(struct child *c, const char *name, const char *error)
+{
+	json_t *s = json_pack("{s:s?, s:s, s:s, s:{s:i, s:i, s:[]}, s:f, "
+	    "s:f, s:i, s:[], s:[], s:n}", "script", name, "status", "failed",
+	    "error", error, "items", "succeeded", 0, "failed", 0, "failures",
+	    "minutes_saved", 0.0, "vendor_minutes_saved", 0.0, "duration_ms",
+	    0, "steps", "artifacts", "output");
+
+	child_emit(c, "summary", s);
+	json_decref(s);
+}
+
+int
+agentd_child(int in_fd, int out_fd)
+{
+	struct child c;
+	struct run_opts opts;
+	struct diag diag = { NULL, 0 };
+	struct script *s;
+	struct run *r;
+	struct buf in;
+	json_t *job, *sum;
+	pthread_t t;
+	char chunk[65536], err[1024], *name;
+	const char *src;
+	ssize_t n;
+	size_t i;
+
+	memset(&c, 0, sizeof c);
+	c.out = out_fd;
+	sigemptyset(&c.sigs);
+	sigaddset(&c.sigs, SIGUSR1);
+	sigaddset(&c.sigs, SIGUSR2);
+	sigaddset(&c.sigs, SIGTERM);
+	sigaddset(&c.sigs, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &c.sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (pthread_create(&t, NULL, child_signals, &c) != 0) {
+		fprintf(stderr, "kobito-agent: cannot start a thread\n");
+		return 1;
+	}
+	buf_init(&in, CHILD_OUTPUT_CAP);
+	while ((n = read(in_fd, chunk, sizeof chunk)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || buf_append(&in, chunk, (size_t)n) != 0) {
+			fprintf(stderr, "kobito-agent --run-job: cannot read "
+			    "the job\n");
+			buf_free(&in);
+			return 1;
+		}
+	}
+	job = json_loadb(buf_str(&in), in.len, 0, NULL);
+	buf_free(&in);
+	if (!json_is_object(job)) {
+		fprintf(stderr, "kobito-agent --run-job: the job on standard "
+		    "input is not a JSON object\n");
+		json_decref(job);
+		return 1;
+	}
+	src = json_string_value(json_object_get(job, "source"));
+	name = xasprintf("%s.yaml", json_string_value(json_object_get(job,
+	    "name")) ? json_string_value(json_object_get(job, "name")) :
+	    "script");
+	s = src ? script_load_text(name, src, strlen(src), &diag) : NULL;
+	if (s == NULL) {
+		struct buf m;
+
+		buf_init(&m, 64 * 1024);
+		buf_puts(&m, "the script does not load on this agent:");
+		for (i = 0; i < diag.n; i++)
+			buf_printf(&m, " %s;", diag.msgs[i]);
+		child_fail(&c, name, buf_str(&m));
+		buf_free(&m);
+		diag_free(&diag);
+		free(name);
+		json_decref(job);
+		return 0;
+	}
+	memset(&opts, 0, sizeof opts);
+	opts.params = json_object_get(job, "params");
+	opts.secrets = json_object_get(job, "secrets");
+	opts.display = json_string_value(json_object_get(job, "display"));
+	opts.artifacts_dir = json_string_value(json_object_get(job,
+	    "artifacts_dir"));
+	opts.run_id = json_string_value(json_object_get(job, "run_id"));
+	opts.on_event = child_event;
+	opts.event_arg = &c;
+	opts.cancel = &c.cancel;
+	if ((r = run_new(s, &opts, err, sizeof err)) == NULL) {
+		child_fail(&c, s->name, err);
+	} else {
+		run_exec(r);
+		sum = run_summary(r);
+		child_emit(&c, "summary", sum);
+		json_decref(sum);
+		run_free(r);
+	}
+	script_free(s);
+	free(name);
+	json_decref(job);
+	return 0;
+}
+
+/* --- delivery -------------------------------------------------------------- */
+
+static const struct {
+	const char	*ext;
+	const char	*type;
+} content_types[] = {
+	{ ".png", "image/png" }, { ".jpg", "image/jpeg" },
+	{ ".jpeg", "image/jpeg" }, { ".txt", "text/plain; charset=utf-8" },
+	{ ".log", "text/plain; charset=utf-8" },
+	{ ".csv", "text/csv; charset=utf-8" },
+	{ ".json", "application/json" }, { ".pdf", "application/pdf" },
+	{ ".html", "text/html; charset=utf-8" },
+};
+
+static const char *
+content_type(const char *name)
+{
+	size_t i, n = strlen(name), e;
+
+	for (i = 0; i < sizeof content_types / sizeof content_types[0]; i++) {
+		e = strlen(content_types[i].ext);
+		if (n > e && strcasecmp(name + n - e, content_types[i].ext) == 0)
+			return content_types[i].type;
+	}
+	return "application/octet-stream";
+}
+
+/* The name an artifact is uploaded under: its file name, made safe. */
+static char *
+artifact_name(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	char *name = xstrdup(base ? base + 1 : path), *p;
+
+	for (p = name; *p != '\0'; p++) {
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' ||
+		    *p == '-'))
+			*p = '_';
+	}
+	if (name[0] == '.')
+		name[0] = '_';
+	if (strlen(name) > 128)
+		name[128] = '\0';
+	return name;
+}
+
+static enum outcome
+upload_artifact(struct client *c, const char *job_id, const char *token,
+    const char *path, long timeout, char *why, size_t whylen)
+{
+	struct client_reply rep;
+	enum outcome out;
+	char *name = artifact_name(path), *data, *url, *base, err[512];
+	const char *nv[] = { "lease_token", token, "name", name, NULL };
+	size_t len;
+	int rc;
+
+	if (fsutil_read(path, ARTIFACT_MAX_BYTES, &data, &len, err,
+	    sizeof err) != 0) {
+		/* Gone or too big: nothing a retry would change. */
+		say("job %s: artifact not sent: %s", job_id, err);
+		free(name);
+		return OUT_OK;
+	}
+	base = xasprintf("/api/jobs/%s/artifacts", job_id);
+	url = client_path(base, nv);
+	free(base);
+	rc = client_send(c, "POST", url, content_type(name), data, len,
+	    timeout, 1, &rep);
+	out = classify(rc, &rep);
+	if (out != OUT_OK) {
+		client_reply_error(&rep, why, whylen);
+		/* 409 here may also mean "too many artifacts"; 413 too big.
+		 * Neither stops the result: a stale lease shows there too. */
+		if (out != OUT_RETRY) {
+			say("job %s: artifact '%s' refused: %s", job_id, name,
+			    why);
+			out = OUT_OK;
+		}
+	}
+	client_reply_free(&rep);
+	free(url);
+	free(data);
+	free(name);
+	return out;
+}
+
+/* The summary cut down to what fits in a request: no steps or output. */
+static json_t *
+trimmed_summary(const json_t *sum)
+{
+	json_t *t = json_deep_copy(sum);
+
+	json_object_set_new(t, "steps", json_array());
+	json_object_set_new(t, "output", json_null());
+	json_object_set_new(t, "trimmed", json_true());
+	return t;
+}
+
+/*
+ * Deliver one record: its events, artifacts, then the result or the
+ * release.  Everything is idempotent, so after a failure the whole record
+ * is simply sent again later.
+ */
+static enum outcome
+deliver(struct client *c, const json_t *rec, long timeout, char *why,
+    size_t whylen)
+{
+	const char *kind = json_string_value(json_object_get(rec, "kind"));
+	const char *token = json_string_value(json_object_get(rec,
+	    "lease_token"));
+	const char *job_id = json_string_value(json_object_get(rec, "job_id"));
+	json_t *events = json_object_get(rec, "events"), *batch, *body, *a;
+	struct client_reply rep;
+	enum outcome out;
+	size_t from = 0, i;
+	char *path;
+	int rc;
+
+	if (kind == NULL || token == NULL || job_id == NULL) {
+		snprintf(why, whylen, "the record lacks kind, job_id or "
+		    "lease_token");
+		return OUT_REFUSED;
+	}
+	while (from < json_array_size(events)) {
+		batch = take_batch(events, from);
+		from += json_array_size(batch);
+		out = post_events(c, job_id, token, batch, why, whylen);
+		json_decref(batch);
+		if (out == OUT_RETRY || out == OUT_STALE)
+			return out;
+		/* OUT_REFUSED: skip these events, the result matters more. */
+	}
+	json_array_foreach(json_object_get(rec, "artifacts"), i, a) {
+		if (!json_is_string(a))
+			continue;
+		out = upload_artifact(c, job_id, token, json_string_value(a),
+		    timeout, why, whylen);
+		if (out != OUT_OK)
+			return out;
+	}
+	if (strcmp(kind, "release") == 0) {
+		path = xasprintf("/api/jobs/%s/release", job_id);
+		body = json_pack("{s:s, s:O}", "lease_token", token, "reason",
+		    json_object_get(rec, "reason"));
+	} else {
+		path = xasprintf("/api/jobs/%s/result", job_id);
+		body = json_pack("{s:s, s:O}", "lease_token", token, "summary",
+		    json_object_get(rec, "summary"));
+	}
+	rc = client_call(c, "POST", path, body, timeout, 1, &rep);
+	if (rc == 0 && rep.status == 413 && strcmp(kind, "result") == 0) {
+		/* A huge output: the status, items and KPI still count. */
+		client_reply_free(&rep);
+		json_object_set_new(body, "summary", trimmed_summary(
+		    json_object_get(rec, "summary")));
+		rc = client_call(c, "POST", path, body, timeout, 1, &rep);
+	}
+	out = classify(rc, &rep);
+	if (out != OUT_OK)
+		client_reply_error(&rep, why, whylen);
+	client_reply_free(&rep);
+	json_decref(body);
+	free(path);
+	return out;
+}
+
+static void
+inflight_add(struct agentd *d, const char *key)
+{
+	pthread_mutex_lock(&d->mu);
+	d->inflight = xreallocarray(d->inflight, d->ninflight + 1,
+	    sizeof *d->inflight);
+	d->inflight[d->ninflight++] = xstrdup(key);
+	pthread_mutex_unlock(&d->mu);
+}
+
+static void
+inflight_remove(struct agentd *d, const char *key)
+{
+	size_t i;
+
+	pthread_mutex_lock(&d->mu);
+	for (i = 0; i < d->ninflight; i++) {
+		if (strcmp(d->inflight[i], key) == 0) {
+			free(d->inflight[i]);
+			d->inflight[i] = d->inflight[--d->ninflight];
+			break;
+		}
+	}
+	pthread_mutex_unlock(&d->mu);
+}
+
+/* With d->mu held. */
+static int
+inflight_has(struct agentd *d, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < d->ninflight; i++) {
+		if (strcmp(d->inflight[i], key) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* The retry state of key, created when missing; with d->mu held. */
+static struct retry *
+retry_get(struct agentd *d, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < d->nretries; i++) {
+		if (strcmp(d->retries[i].key, key) == 0)
+			return &d->retries[i];
+	}
+	d->retries = xreallocarray(d->retries, d->nretries + 1,
+	    sizeof *d->retries);
+	d->retries[d->nretries].key = xstrdup(key);
+	d->retries[d->nretries].tries = 0;
+	d->retries[d->nretries].due = 0;
+	return &d->retries[d->nretries++];
+}
+
+static void
+retry_forget(struct agentd *d, const char *key)
+{
+	size_t i;
+
+	pthread_mutex_lock(&d->mu);
+	for (i = 0; i < d->nretries; i++) {
+		if (strcmp(d->retries[i].key, key) == 0) {
+			free(d->retries[i].key);
+			d->retries[i] = d->retries[--d->nretries];
+			break;
+		}
+	}
+	pthread_mutex_unlock(&d->mu);
+}
+
+/* A delivery of key failed for now: schedule the next try. */
+static void
+retry_later(struct agentd *d, const char *key)
+{
+	struct retry *r;
+
+	pthread_mutex_lock(&d->mu);
+	r = retry_get(d, key);
+	r->tries++;
+	r->due = time_mono_ms() + backoff(r->tries, DELIVER_BASE_MS,
+	    DELIVER_MAX_MS);
+	d->deliver_wake = 1;
+	pthread_cond_broadcast(&d->cv);
+	pthread_mutex_unlock(&d->mu);
+}
+
+/* The scheduler answered: whatever waits for it may go now. */
+static void
+scheduler_back(struct agentd *d)
+{
+	size_t i;
+
+	pthread_mutex_lock(&d->mu);
+	for (i = 0; i < d->nretries; i++)
+		d->retries[i].due = 0;
+	d->deliver_wake = 1;
+	pthread_cond_broadcast(&d->cv);
+	pthread_mutex_unlock(&d->mu);
+}
+
+/* Act on the outcome of delivering the record key. */
+static void
+settle(struct agentd *d, const char *key, const json_t *rec,
+    enum outcome out, const char *why)
+{
+	const char *job = json_string_value(json_object_get(rec, "job_id"));
+	const char *kind = json_string_value(json_object_get(rec, "kind"));
+
+	switch (out) {
+	case OUT_OK:
+		spool_done(d->spool, key);
+		retry_forget(d, key);
+		if (d->o->verbose)
+			say("job %s: %s delivered", job, kind);
+		break;
+	case OUT_STALE:
+		say("job %s: %s refused (%s): the lease is no longer ours; "
+		    "dropped (kept in %s/rejected)", job, kind, why,
+		    spool_dir(d->spool));
+		spool_reject(d->spool, key, why);
+		retry_forget(d, key);
+		break;
+	case OUT_REFUSED:
+		say("job %s: %s refused: %s; kept in %s/rejected", job, kind,
+		    why, spool_dir(d->spool));
+		spool_reject(d->spool, key, why);
+		retry_forget(d, key);
+		break;
+	case OUT_RETRY:
+		retry_later(d, key);
+		break;
+	}
+}
+
+/*
+ * The deliverer: sends what is in the spool's outbox, each record on its
+ * own backoff, until the agent quits.  On quitting it makes one last pass
+ * and stops at the first record that cannot be delivered.
+ */
+static void *
+deliverer_main(void *arg)
+{
+	struct agentd *d = arg;
+	struct client *c = client_new(d->o->scheduler, d->token);
+	char **keys, err[512], why[512];
+	int64_t now, next;
+	long n, i;
+	int quit, final = 0, skip, logged_down = 0;
+	json_t *rec;
+	struct retry *r;
+	enum outcome out;
+
+	for (;;) {
+		pthread_mutex_lock(&d->mu);
+		quit = d->deliver_quit;
+		d->deliver_wake = 0;
+		pthread_mutex_unlock(&d->mu);
+		if (quit)
+			final = 1;
+		n = spool_list(d->spool, &keys, err, sizeof err);
+		if (n < 0)
+			say("%s", err);
+		next = time_mono_ms() + 5000;
+		for (i = 0; i < n; i++) {
+			now = time_mono_ms();
+			pthread_mutex_lock(&d->mu);
+			skip = inflight_has(d, keys[i]);
+			r = retry_get(d, keys[i]);
+			if (!skip && !final && r->due > now) {
+				if (r->due < next)
+					next = r->due;
+				skip = 1;
+			}
+			pthread_mutex_unlock(&d->mu);
+			if (skip)
+				continue;
+			if ((rec = spool_get(d->spool, keys[i], err,
+			    sizeof err)) == NULL) {
+				say("%s", err);
+				retry_forget(d, keys[i]);
+				continue;
+			}
+			out = deliver(c, rec, final ? SHUTDOWN_CALL_MS : 0,
+			    why, sizeof why);
+			if (out == OUT_RETRY && !logged_down) {
+				say("cannot deliver to the scheduler (%s); "
+				    "%ld record(s) kept in %s/outbox, retrying "
+				    "with backoff", why, n - i,
+				    spool_dir(d->spool));
+				logged_down = 1;
+			} else if (out != OUT_RETRY && logged_down) {
+				logged_down = 0;
+				scheduler_back(d);
+			}
+			settle(d, keys[i], rec, out, why);
+			json_decref(rec);
+			if (out == OUT_RETRY) {
+				if (final)
+					break;
+				pthread_mutex_lock(&d->mu);
+				r = retry_get(d, keys[i]);
+				if (r->due < next)
+					next = r->due;
+				pthread_mutex_unlock(&d->mu);
+			}
+		}
+		if (n > 0)
+			spool_keys_free(keys, n);
+		if (final)
+			break;
+		pthread_mutex_lock(&d->mu);
+		while (!d->deliver_wake && !d->deliver_quit &&
+		    time_mono_ms() < next)
+			cond_wait_until(&d->cv, &d->mu, next);
+		pthread_mutex_unlock(&d->mu);
+	}
+	client_free(c);
+	return NULL;
+}
+
+/* --- the runner: one job from lease to delivery -------------------------- */
+
+static void
+job_free(struct job *j)
+{
+	json_decref(j->lease);
+	json_decref(j->queue);
+	free(j->job_id);
+	free(j->run_id);
+	free(j->key);
+	free(j->dir);
+	free(j->artdir);
+	free(j->load_error);
+	script_free(j->script);
+	pthread_mutex_destroy(&j->mu);
+	pthread_cond_destroy(&j->cv);
+	free(j);
+}
+
+/* The local paths of the artifacts a summary lists. */
+static json_t *
+artifact_paths(const json_t *sum)
+{
+	json_t *paths = json_array(), *a;
+	const char *p;
+	size_t i;
+
+	json_array_foreach(json_object_get(sum, "artifacts"), i, a) {
+		if ((p = json_string_value(json_object_get(a, "path"))) != NULL) {
+			json_object_set_new(a, "name",
+			    json_string(strrchr(p, '/') ? strrchr(p, '/') + 1 :
+			    p));
+			json_array_append_new(paths, json_string(p));
+		}
+	}
+	return paths;
+}
+
+/* Give the slot (and display) back, so the poller can take the next job. */
+static void
+slot_free(struct job *j)
+{
+	struct agentd *d = j->d;
+	struct job **pp;
+
+	pthread_mutex_lock(&d->mu);
+	if (j->display >= 0)
+		d->display_busy[j->display] = 0;
+	d->running--;
+	for (pp = &d->jobs; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == j) {
+			*pp = j->next;
+			break;
+		}
+	}
+	pthread_cond_broadcast(&d->cv);
+	pthread_mutex_unlock(&d->mu);
+}
+
+static void *
+runner_main(void *arg)
+{
+	struct job *j = arg;
+	struct agentd *d = j->d;
+	struct client *c;
+	json_t *sum = NULL, *rec;
+	const char *status;
+	char err[512], why[512], when[64];
+	enum outcome out;
+	int cut_short, release;
+
+	j->started_ms = time_mono_ms();
+	if (atomic_load(&d->stopping) && d->o->on_term == AGENTD_TERM_RELEASE)
+		atomic_store(&j->stop_after_step, 1);
+	if (pthread_create(&j->reporter, NULL, reporter_main, j) != 0) {
+		say("cannot start a thread: %s", strerror(errno));
+		abort();
+	}
+	if (atomic_load(&j->stop_after_step) && atomic_load(&d->stopping))
+		sum = NULL;	/* leased as we stopped: give it back unrun */
+	else if (j->script == NULL)
+		sum = failed_summary(j, j->load_error);
+	else if (j->process)
+		sum = run_child(j);
+	else
+		sum = run_here(j);
+
+	pthread_mutex_lock(&j->mu);
+	j->finished = 1;
+	pthread_cond_signal(&j->cv);
+	pthread_mutex_unlock(&j->mu);
+	pthread_join(j->reporter, NULL);
+
+	status = json_string_value(json_object_get(sum, "status"));
+	cut_short = sum == NULL || (j->cancel && status != NULL &&
+	    strcmp(status, "failed") == 0);
+	release = cut_short && !atomic_load(&j->user_cancel) &&
+	    (atomic_load(&j->stop_after_step) || atomic_load(&d->hurry));
+	if (atomic_load(&j->lost) || atomic_load(&j->timed_out)) {
+		say("job %s attempt %ld: %s; its output is dropped", j->job_id,
+		    j->attempt, atomic_load(&j->timed_out) ?
+		    "timed out" : "lease lost");
+		spool_forget(d->spool, j->key);
+		slot_free(j);
+		goto out;
+	}
+	rec = json_pack("{s:s, s:s, s:s, s:I, s:s, s:O, s:o, s:s}",
+	    "kind", release ? "release" : "result",
+	    "key", j->key, "job_id", j->job_id, "attempt",
+	    (json_int_t)j->attempt, "run_id", j->run_id,
+	    "events", j->queue, "artifacts", sum ? artifact_paths(sum) :
+	    json_array(), "created_at",
+	    time_iso_local(time_wall_ms(), when, sizeof when));
+	json_object_set_new(rec, "lease_token", json_string(j->token));
+	if (release)
+		json_object_set_new(rec, "reason", json_string(
+		    atomic_load(&d->hurry) ? "agent stopping at once (second "
+		    "signal)" : "agent stopping (SIGTERM)"));
+	else
+		json_object_set(rec, "summary", sum);
+	if (j->dropped > 0)
+		json_object_set_new(rec, "events_dropped",
+		    json_integer(j->dropped));
+	/* The slot is free once the run is over: the next job may start
+	 * while this one's result is made durable and delivered. */
+	slot_free(j);
+	inflight_add(d, j->key);
+	if (spool_put(d->spool, j->key, rec, err, sizeof err) != 0)
+		say("job %s: cannot spool the %s (%s); delivering it from "
+		    "memory only", j->job_id, release ? "release" : "result",
+		    err);
+	if (d->o->verbose)
+		say("job %s attempt %ld: %s", j->job_id, j->attempt,
+		    release ? "handed back" : status);
+	c = client_take(d);
+	out = deliver(c, rec, 0, why, sizeof why);
+	client_give(d, c);
+	inflight_remove(d, j->key);
+	settle(d, j->key, rec, out, why);
+	json_decref(rec);
+out:
+	json_decref(sum);
+	job_free(j);
+	pthread_mutex_lock(&d->mu);
+	d->runners--;
+	pthread_cond_broadcast(&d->cv);
+	pthread_mutex_unlock(&d->mu);
+	return NULL;
+}
+
+/* Turn a lease response into a running job. */
+static void
+job_start(struct agentd *d, json_t *lease)
+{
+	struct job *j = xcalloc(1, sizeof *j);
+	json_t *script = json_object_get(lease, "script");
+	const char *name = json_string_value(json_object_get(script, "name"));
+	const char *src = json_string_value(json_object_get(script, "source"));
+	struct diag diag = { NULL, 0 };
+	char *fname, *run_id;
+	pthread_attr_t attr;
+	pthread_t t;
+	size_t i;
+
+	j->d = d;
+	j->lease = lease;
+	j->display = -1;
+	j->job_id = id_text(json_object_get(lease, "job_id"));
+	run_id = id_text(json_object_get(lease, "run_id"));
+	j->run_id = run_id ? run_id : xstrdup("0");
+	j->attempt = json_long(lease, "attempt", 1);
+	j->token = json_string_value(json_object_get(lease, "lease_token"));
+	j->timeout_ms = json_long(lease, "timeout_ms", 0);
+	j->queue = json_array();
+	pthread_mutex_init(&j->mu, NULL);
+	cond_init_mono(&j->cv);
+	if (j->job_id == NULL || j->token == NULL) {
+		say("the scheduler sent a lease without job_id or "
+		    "lease_token; ignored");
+		job_free(j);
+		return;
+	}
+	j->key = spool_key(j->job_id, j->attempt);
+	j->dir = spool_job_dir(d->spool, j->key);
+	j->artdir = xasprintf("%s/artifacts", j->dir);
+	fname = xasprintf("%s.yaml", name ? name : "script");
+	{
+		if (src == NULL)
+			j->load_error = xstrdup("the lease carries no script "
+			    "source");
+		else if ((j->script = script_load_text(fname, src, strlen(src),
+		    &diag)) == NULL) {
+			struct buf m;
+
+			buf_init(&m, 64 * 1024);
+			buf_puts(&m, "the script does not load on this agent:");
+			for (i = 0; i < diag.n; i++)
+				buf_printf(&m, " %s;", diag.msgs[i]);
+			j->load_error = buf_detach(&m, NULL);
+			diag_free(&diag);
+		}
+	}
+	free(fname);
+	if (j->script != NULL) {
+		j->process = d->o->isolation == AGENTD_ISOLATE_PROCESS ||
+		    (d->o->isolation == AGENTD_ISOLATE_AUTO &&
+		    !agentd_thread_safe(j->script));
+	}
+	pthread_mutex_lock(&d->mu);
+	if (j->script != NULL && needs_display(j->script)) {
+		for (i = 0; i < d->ndisplays; i++) {
+			if (!d->display_busy[i]) {
+				d->display_busy[i] = 1;
+				j->display = (int)i;
+				break;
+			}
+		}
+		if (j->display < 0 && j->load_error == NULL) {
+			/* Cannot happen while "display" is only offered
+			 * with a display free; fail loudly if it does. */
+			j->load_error = xstrdup("the agent has no free "
+			    "display for this job");
+			script_free(j->script);
+			j->script = NULL;
+		}
+	}
+	d->running++;
+	d->runners++;
+	j->next = d->jobs;
+	d->jobs = j;
+	pthread_mutex_unlock(&d->mu);
+	if (d->o->verbose)
+		say("job %s attempt %ld: %s%s%s", j->job_id, j->attempt,
+		    name ? name : "?", j->process ? " (own process)" : "",
+		    j->display >= 0 ? " on " : "", j->display >= 0 ?
+		    d->displays[j->display] : "");
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &attr, runner_main, j) != 0) {
+		say("cannot start a thread: %s", strerror(errno));
+		abort();
+	}
+	pthread_attr_destroy(&attr);
+}
+
+/* --- the poller ------------------------------------------------------------ */
+
+static int
+poll_cancelled(void *arg)
+{
+	struct agentd *d = arg;
+
+	return atomic_load(&d->stopping);
+}
+
+/* Register (again); 0, or -1 when the scheduler refused for good. */
+static int
+agent_register(struct agentd *d, struct client *c)
+{
+	struct client_reply rep;
+	json_t *labels = json_array(), *body;
+	char why[512];
+	int rc, tries = 0;
+	size_t i;
+
+	for (i = 0; i < d->nlabels; i++)
+		json_array_append_new(labels, json_string(d->labels[i]));
+	body = json_pack("{s:s, s:o, s:i, s:s}", "name", d->name, "labels",
+	    labels, "slots", d->slots, "version", AGENTD_VERSION);
+	while (!atomic_load(&d->stopping)) {
+		rc = client_call(c, "POST", "/api/agents/register", body, 0, 1,
+		    &rep);
+		if (rc == 0 && rep.status == 200) {
+			d->agent_id = json_long(rep.body, "agent_id", 0);
+			d->heartbeat_ms = json_long(rep.body, "heartbeat_ms",
+			    json_long(rep.body, "lease_ttl_ms", 30000) / 3);
+			if (d->heartbeat_ms < 100)
+				d->heartbeat_ms = 100;
+			client_reply_free(&rep);
+			json_decref(body);
+			say("registered as '%s' (agent %ld) with %s; %d "
+			    "slot(s), heartbeat every %ld ms", d->name,
+			    d->agent_id, d->o->scheduler, d->slots,
+			    d->heartbeat_ms);
+			return 0;
+		}
+		client_reply_error(&rep, why, sizeof why);
+		if (rc == 0 && (rep.status == 401 || rep.status == 403 ||
+		    rep.status == 400)) {
+			fprintf(stderr, "kobito-agent: the scheduler refused "
+			    "to register '%s': %s\n", d->name, why);
+			client_reply_free(&rep);
+			json_decref(body);
+			return -1;
+		}
+		client_reply_free(&rep);
+		if (tries++ == 0)
+			say("cannot register with %s (%s); retrying",
+			    d->o->scheduler, why);
+		nap(d, backoff(tries, RETRY_BASE_MS, RETRY_MAX_MS));
+	}
+	json_decref(body);
+	return -1;
+}
+
+/* The labels to offer now: "display" only while a display is free. */
+static json_t *
+offered_labels(struct agentd *d)
+{
+	json_t *arr = json_array();
+	int display_free = 0;
+	size_t i;
+
+	for (i = 0; i < d->ndisplays; i++) {
+		if (!d->display_busy[i])
+			display_free = 1;
+	}
+	for (i = 0; i < d->nlabels; i++) {
+		if (strcmp(d->labels[i], "display") == 0 && !display_free)
+			continue;
+		json_array_append_new(arr, json_string(d->labels[i]));
+	}
+	return arr;
+}
+
+static void
+poll_loop(struct agentd *d)
+{
+	struct client *c = client_new(d->o->scheduler, d->token);
+	struct client_reply rep;
+	json_t *body;
+	int rc, failures = 0, free_slots;
+	char why[512];
+
+	client_set_cancel(c, poll_cancelled, d);
+	if (agent_register(d, c) != 0) {
+		d->fatal = !atomic_load(&d->stopping);
+		client_free(c);
+		return;
+	}
+	while (!atomic_load(&d->stopping)) {
+		pthread_mutex_lock(&d->mu);
+		while (d->running >= d->slots && !atomic_load(&d->stopping))
+			cond_wait_until(&d->cv, &d->mu, time_mono_ms() + 1000);
+		free_slots = d->slots - d->running;
+		body = json_pack("{s:I, s:I, s:i, s:o}", "agent_id",
+		    (json_int_t)d->agent_id, "wait_ms",
+		    (json_int_t)d->o->poll_wait_ms, "free_slots", free_slots,
+		    "labels", offered_labels(d));
+		pthread_mutex_unlock(&d->mu);
+		if (atomic_load(&d->stopping)) {
+			json_decref(body);
+			break;
+		}
+		rc = client_call(c, "POST", "/api/agents/lease", body,
+		    d->o->poll_wait_ms + 15000, 1, &rep);
+		json_decref(body);
+		if (atomic_load(&d->stopping)) {
+			/* A job leased as we stopped is started, and at
+			 * once handed back by its runner. */
+			if (rc == 0 && rep.status == 200 &&
+			    json_is_object(rep.body)) {
+				job_start(d, rep.body);
+				rep.body = NULL;
+			}
+			client_reply_free(&rep);
+			break;
+		}
+		if (rc != 0 || rep.status >= 500) {
+			client_reply_error(&rep, why, sizeof why);
+			client_reply_free(&rep);
+			if (failures++ == 0)
+				say("cannot reach the scheduler (%s); running "
+				    "jobs go on, results are spooled", why);
+			nap(d, backoff(failures, RETRY_BASE_MS, RETRY_MAX_MS));
+			continue;
+		}
+		if (failures > 0) {
+			say("the scheduler answers again");
+			failures = 0;
+			scheduler_back(d);
+		}
+		switch (rep.status) {
+		case 200:
+			if (json_is_object(rep.body)) {
+				job_start(d, rep.body);
+				rep.body = NULL;
+			}
+			break;
+		case 204:
+			break;
+		case 404:
+			/* The scheduler forgot us (new database): again. */
+			say("the scheduler does not know this agent; "
+			    "registering again");
+			if (agent_register(d, c) != 0)
+				atomic_store(&d->stopping, 1);
+			break;
+		default:
+			say("lease refused: %s", client_reply_error(&rep, why,
+			    sizeof why));
+			nap(d, backoff(++failures, RETRY_BASE_MS,
+			    RETRY_MAX_MS));
+			break;
+		}
+		client_reply_free(&rep);
+	}
+	client_free(c);
+}
+
+/* --- signals and the life cycle ------------------------------------------- */
+
+struct sigctx {
+	struct agentd	*d;
+	sigset_t	 set;
+};
+
+static void *
+signal_main(void *arg)
+{
+	struct sigctx *s = arg;
+	struct agentd *d = s->d;
+	struct job *j;
+	int sig, n = 0;
+
+	for (;;) {
+		if (sigwait(&s->set, &sig) != 0)
+			continue;
+		if (sig == SIGUSR1)	/* the agent is done: quit */
+			break;
+		pthread_mutex_lock(&d->mu);
+		if (!atomic_load(&d->stopping)) {
+			atomic_store(&d->stopping, 1);
+			for (j = d->jobs; j != NULL; j = j->next)
+				n++;
+			say("%s: %s %d running job(s), then exiting",
+			    strsignal(sig), d->o->on_term ==
+			    AGENTD_TERM_RELEASE ? "finishing the current step "
+			    "of and handing back" : "finishing", n);
+			if (d->o->on_term == AGENTD_TERM_RELEASE) {
+				for (j = d->jobs; j != NULL; j = j->next)
+					atomic_store(&j->stop_after_step, 1);
+			}
+		} else if (!atomic_load(&d->hurry)) {
+			atomic_store(&d->hurry, 1);
+			say("%s again: stopping every job now and handing it "
+			    "back", strsignal(sig));
+			for (j = d->jobs; j != NULL; j = j->next)
+				j->cancel = 1;
+		}
+		pthread_cond_broadcast(&d->cv);
+		pthread_mutex_unlock(&d->mu);
+	}
+	return NULL;
+}
+
+static char *
+default_spool(void)
+{
+	const char *state = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+
+	if (state != NULL && *state == '/')
+		return xasprintf("%s/kobito-agent", state);
+	if (home != NULL && *home == '/')
+		return xasprintf("%s/.local/state/kobito-agent", home);
+	return xstrdup("/var/tmp/kobito-agent");
+}
+
+/* Labels as given, plus "display" when the agent has displays. */
+static int
+setup_labels(struct agentd *d)
+{
+	const struct agentd_opts *o = d->o;
+	const char *env;
+	int has_display = 0;
+	size_t i;
+
+	d->labels = xcalloc(o->nlabels + 1, sizeof *d->labels);
+	for (i = 0; i < o->nlabels; i++) {
+		if (strcmp(o->labels[i], "display") == 0)
+			has_display = 1;
+		d->labels[d->nlabels++] = xstrdup(o->labels[i]);
+	}
+	d->displays = xcalloc(o->ndisplays + 1, sizeof *d->displays);
+	for (i = 0; i < o->ndisplays; i++)
+		d->displays[d->ndisplays++] = o->displays[i];
+	if (d->ndisplays == 0 && has_display) {
+		if ((env = getenv("DISPLAY")) == NULL || *env == '\0') {
+			fprintf(stderr, "kobito-agent: the label 'display' needs "
+			    "--display :N or DISPLAY in the environment\n");
+			return -1;
+		}
+		d->displays[d->ndisplays++] = env;
+	}
+	if (d->ndisplays > 0 && !has_display)
+		d->labels[d->nlabels++] = xstrdup("display");
+	d->display_busy = xcalloc(d->ndisplays + 1, sizeof *d->display_busy);
+	return 0;
+}
+
+int
+agentd_run(const struct agentd_opts *o)
+{
+	struct agentd d;
+	struct sigctx sc;
+	pthread_t sigthread, deliverer;
+	char err[512], host[256], *spool_path;
+	size_t i;
+
+	if (geteuid() == 0 && !o->allow_root) {
+		fprintf(stderr, "kobito-agent: refusing to run as root: run it "
+		    "as an ordinary user, or pass --allow-root\n");
+		return 1;
+	}
+	if (sodium_init() < 0) {
+		fprintf(stderr, "kobito-agent: cannot initialise libsodium\n");
+		return 1;
+	}
+	memset(&d, 0, sizeof d);
+	d.o = o;
+	d.slots = o->slots > 0 ? o->slots : 1;
+	d.heartbeat_ms = 10000;
+	pthread_mutex_init(&d.mu, NULL);
+	cond_init_mono(&d.cv);
+	if ((d.token = client_read_token(o->token_file, err, sizeof err)) ==
+	    NULL) {
+		fprintf(stderr, "kobito-agent: %s\n", err);
+		return 1;
+	}
+	if (o->name != NULL) {
+		d.name = xstrdup(o->name);
+	} else {
+		if (gethostname(host, sizeof host) != 0)
+			snprintf(host, sizeof host, "agent");
+		host[sizeof host - 1] = '\0';
+		d.name = xstrdup(host);
+	}
+	if (setup_labels(&d) != 0)
+		return 1;
+	spool_path = o->spool ? xstrdup(o->spool) : default_spool();
+	if ((d.spool = spool_open(spool_path, err, sizeof err)) == NULL) {
+		fprintf(stderr, "kobito-agent: %s\n", err);
+		free(spool_path);
+		return 1;
+	}
+	free(spool_path);
+
+	/* Signals are taken by one thread with sigwait; every other thread
+	 * (and so every child) starts with them blocked. */
+	sc.d = &d;
+	sigemptyset(&sc.set);
+	sigaddset(&sc.set, SIGTERM);
+	sigaddset(&sc.set, SIGINT);
+	sigaddset(&sc.set, SIGHUP);
+	sigaddset(&sc.set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &sc.set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (pthread_create(&sigthread, NULL, signal_main, &sc) != 0 ||
+	    pthread_create(&deliverer, NULL, deliverer_main, &d) != 0) {
+		fprintf(stderr, "kobito-agent: cannot start a thread\n");
+		return 1;
+	}
+	if (spool_pending(d.spool) > 0)
+		say("%ld undelivered record(s) in %s/outbox; delivering",
+		    spool_pending(d.spool), spool_dir(d.spool));
+
+	poll_loop(&d);
+
+	/* Stopping: wait for every runner (their jobs finish, or finish
+	 * their step and are handed back), then a last delivery pass. */
+	pthread_mutex_lock(&d.mu);
+	while (d.runners > 0)
+		cond_wait_until(&d.cv, &d.mu, time_mono_ms() + 1000);
+	d.deliver_quit = 1;
+	pthread_cond_broadcast(&d.cv);
+	pthread_mutex_unlock(&d.mu);
+	pthread_join(deliverer, NULL);
+	pthread_kill(sigthread, SIGUSR1);
+	pthread_join(sigthread, NULL);
+	if (spool_pending(d.spool) > 0)
+		say("exiting with %ld undelivered record(s) in %s/outbox; "
+		    "they are delivered when the agent starts again",
+		    spool_pending(d.spool), spool_dir(d.spool));
+	else
+		say("stopped");
+
+	for (i = 0; i < d.npool; i++)
+		client_free(d.pool[i]);
+	free(d.pool);
+	for (i = 0; i < d.nretries; i++)
+		free(d.retries[i].key);
+	free(d.retries);
+	free(d.inflight);
+	for (i = 0; i < d.nlabels; i++)
+		free(d.labels[i]);
+	free(d.labels);
+	free(d.displays);
+	free(d.display_busy);
+	spool_close(d.spool);
+	memset(d.token, 0, strlen(d.token));
+	free(d.token);
+	free(d.name);
+	pthread_mutex_destroy(&d.mu);
+	pthread_cond_destroy(&d.cv);
+	return d.fatal ? 1 : 0;
+}

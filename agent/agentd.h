@@ -1,0 +1,93 @@
+/*
+ * agentd.h - the agent daemon: takes jobs from the scheduler and runs them.
+ *
+ * bin/kobito-agent is agent_main.c around this module.  One struct agentd
+ * is the whole daemon's state (its context struct): options, the spool,
+ * the displays, the running jobs.  Its threads are
+ *
+ *   the poller (the caller of agentd_run): registers, then long-polls
+ *       POST /api/agents/lease whenever a slot is free;
+ *   one runner per job: runs the script with the engine, in this process
+ *       or in a child process (see "isolation" below), then writes the
+ *       result to the spool and delivers it;
+ *   one reporter per job: sends the job's events in batches (every 200 ms
+ *       or 50 events) and heartbeats, and stops the run when the lease is
+ *       lost, the job timed out or a user cancelled it;
+ *   the deliverer: retries spooled records, with exponential backoff,
+ *       until the scheduler acknowledges or refuses them;
+ *   the signal thread: turns SIGTERM/SIGINT into an orderly stop.
+ *
+ * Isolation.  The engine keeps all of a run's state in its struct run, so
+ * runs can share a process; but an action is only as re-entrant as the
+ * libraries under it, and Xlib (process-wide error handler), Tesseract and
+ * the clipboard helper (fork) are not safe to share between threads.  So a
+ * script whose every action is on a short list of actions checked to use
+ * no global state (the core actions, file.*, csv.*, http.request) runs in a
+ * thread; any other script runs in a child process (this program again,
+ * with --run-job), which also lets the agent kill a step that ignores
+ * cancellation and survive an action that crashes.  --isolation thread or
+ * process forces one way.  docs/agent.md has the measurements.
+ */
+#ifndef KOBITO_AGENTD_H
+#define KOBITO_AGENTD_H
+
+#include <stddef.h>
+
+#define AGENTD_VERSION	"0.1.0"
+
+enum agentd_on_term {
+	AGENTD_TERM_RELEASE,	/* finish the step, hand the job back */
+	AGENTD_TERM_FINISH,	/* finish the job, report it */
+};
+
+enum agentd_isolation {
+	AGENTD_ISOLATE_AUTO,
+	AGENTD_ISOLATE_THREAD,
+	AGENTD_ISOLATE_PROCESS,
+};
+
+/* Options, as given on the command line; strings are borrowed. */
+struct agentd_opts {
+	const char		*scheduler;	/* base URL */
+	const char		*token_file;
+	const char		*name;		/* agent name; NULL: host name */
+	const char		*const *labels;
+	size_t			 nlabels;
+	const char		*const *displays;
+	size_t			 ndisplays;
+	int			 slots;
+	const char		*spool;		/* NULL: a default */
+	int			 allow_root;
+	enum agentd_on_term	 on_term;
+	enum agentd_isolation	 isolation;
+	long			 poll_wait_ms;	/* long-poll length */
+	const char		*self_exe;	/* for child runs */
+	int			 verbose;
+};
+
+/*
+ * Run the daemon until it is told to stop (SIGTERM, SIGINT) and every job
+ * it holds has been handed back or finished.  Blocks SIGTERM, SIGINT and
+ * SIGPIPE in the calling thread (so call it from main before any other
+ * thread exists).  Returns the exit status: 0 after an orderly stop, 1
+ * when it could not start (message on stderr).
+ */
+int	agentd_run(const struct agentd_opts *);
+
+/*
+ * The child side of a run in its own process (kobito-agent --run-job):
+ * read one JSON job from in_fd, run it, write JSON lines to out_fd (one
+ * {"event": ...} per event, then {"summary": ..., "status": N}).  SIGUSR1
+ * cancels the run at once, SIGUSR2 after the step in progress.  Returns
+ * the exit status.
+ */
+int	agentd_child(int in_fd, int out_fd);
+
+/*
+ * Whether every action a script uses is known to be safe to run in a
+ * thread beside other runs (see "Isolation" above).
+ */
+struct script;
+int	agentd_thread_safe(const struct script *);
+
+#endif
