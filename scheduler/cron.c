@@ -35,6 +35,8 @@
 #define MAX_EXPR	1024			/* characters */
 #define MAX_ZONE_FILE	(1024 * 1024)		/* bytes */
 #define MAX_ZONE_NAME	255
+/* Instants beyond about +-35,000 years are refused outright. */
+#define MAX_INSTANT	((int64_t)1 << 40)
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -587,7 +589,7 @@ posix_lookup(const struct posix_tz *tz, int64_t t, int64_t *next)
 	long cur;
 	int y, m, d, n = 0, i, j;
 
-	if (!tz->has_dst) {
+	if (!tz->has_dst || t > MAX_INSTANT || t < -MAX_INSTANT) {
 		*next = NEVER;
 		return tz->std_off;
 	}
@@ -906,10 +908,18 @@ cron_zone_resolve(const struct cron_zone *z, int year, int month, int day,
 void
 cron_zone_localtime(const struct cron_zone *z, time_t t, struct tm *tm)
 {
-	long off = cron_zone_offset(z, t);
-	int64_t w = (int64_t)t + off, day = floordiv(w, DAY);
-	int secs = (int)(w - day * DAY);
+	int64_t w, day;
+	long off;
+	int secs;
 
+	if ((int64_t)t > MAX_INSTANT)	/* keep w and the year in range */
+		t = (time_t)MAX_INSTANT;
+	else if ((int64_t)t < -MAX_INSTANT)
+		t = (time_t)-MAX_INSTANT;
+	off = cron_zone_offset(z, t);
+	w = (int64_t)t + off;
+	day = floordiv(w, DAY);
+	secs = (int)(w - day * DAY);
 	memset(tm, 0, sizeof(*tm));
 	calendar_date((long)day, &tm->tm_year, &tm->tm_mon, &tm->tm_mday);
 	tm->tm_yday = (int)(day - calendar_day_number(tm->tm_year, 1, 1));
@@ -1028,10 +1038,14 @@ int
 cron_next_in(const struct cron *c, const struct cron_zone *z,
     const struct calendar *cal, time_t after, time_t *next)
 {
-	int64_t s = (int64_t)after + 1, e, lo, w = 0, wmin = 0, horizon;
+	int64_t s, e, lo, w = 0, wmin = 0, horizon;
 	int64_t cached_lo = NEVER, cached_w = 0;
 	long off;
 
+	/* Far outside years 1-9999: nothing to find, and no overflow. */
+	if ((int64_t)after < -MAX_INSTANT || (int64_t)after > MAX_INSTANT)
+		return -1;
+	s = (int64_t)after + 1;
 	off = zone_lookup(z, s, &e);
 	horizon = s + off + (int64_t)CRON_HORIZON_DAYS * DAY;
 	if (!c->interval)

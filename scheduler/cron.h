@@ -112,7 +112,8 @@ int		 cron_zone_resolve(const struct cron_zone *z, int year,
 
 /*
  * Local date and time of instant T in Z as struct tm fields, with
- * tm_gmtoff set; tm_isdst is -1 and tm_zone NULL.
+ * tm_gmtoff set; tm_isdst is -1 and tm_zone NULL.  T is clamped to about
+ * +-35,000 years around 1970.
  */
 void		 cron_zone_localtime(const struct cron_zone *z, time_t t,
 		    struct tm *tm);

@@ -380,6 +380,12 @@ test_next_none(void **state)
 	assert_int_equal(cron_next(c, "Asia/Tokio", NULL, t, &next), -2);
 	assert_int_equal(cron_next(c, NULL, NULL, t, &next), 0);
 	assert_int_equal(next, iso("2027-01-01T00:00:00+09:00"));
+
+	/* Absurd starting points are refused, not overflowed. */
+	assert_int_equal(cron_next(c, "UTC", NULL, (time_t)INT64_MAX, &next),
+	    -1);
+	assert_int_equal(cron_next(c, "UTC", NULL, (time_t)INT64_MIN, &next),
+	    -1);
 	cron_free(c);
 
 	/* 29 February recurs within the horizon, except across 2100. */
@@ -531,6 +537,10 @@ test_zone_resolve_and_format(void **state)
 	/* Local mean time before 1888 has seconds in its offset. */
 	assert_string_equal(cron_zone_format(tk, -3000000000LL, buf,
 	    sizeof(buf)), "1874-12-08T03:58:59+09:18:59");
+	/* Extreme instants neither overflow nor crash. */
+	cron_zone_format(ny, (time_t)INT64_MAX, buf, sizeof(buf));
+	cron_zone_format(ny, (time_t)INT64_MIN, buf, sizeof(buf));
+	assert_int_equal(cron_zone_offset(ny, (time_t)INT64_MAX), -5 * 3600);
 	/* Truncated, still terminated. */
 	assert_string_equal(cron_zone_format(tk, 0, buf, 11), "1970-01-01");
 	cron_zone_free(ny);
