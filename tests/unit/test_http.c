@@ -889,6 +889,110 @@ test_redirects(void **state)
 	free(url);
 }
 
+/* Read a whole small file into a new string; NULL when unreadable. */
+static char *
+slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	struct buf b;
+	char chunk[4096];
+	size_t n;
+
+	if (f == NULL)
+		return NULL;
+	buf_init(&b, 1024 * 1024);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		buf_append(&b, chunk, n);
+	fclose(f);
+	return buf_detach(&b, NULL);
+}
+
+/*
+ * TLS: a server with a certificate made now (so that it is valid whatever
+ * the clock says) for IP 127.0.0.1 only.  Verification is on by default,
+ * its failure is not retried, and ca_file or no_verify_tls get through.
+ */
+static void
+test_tls_verified_by_default(void **state)
+{
+	char dir[] = "/tmp/kobito-tls.XXXXXX", cmd[1024], *cert, *key, *url;
+	char *ca, *byname;
+	struct sockaddr_in addr;
+	struct MHD_Daemon *d;
+	struct http_request r = { .delay_ms = -1 };
+	struct http_response resp;
+	unsigned port;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(cmd, sizeof(cmd), "openssl req -x509 -newkey ec -pkeyopt "
+	    "ec_paramgen_curve:prime256v1 -nodes -keyout %s/k.pem -out "
+	    "%s/c.pem -days 2 -subj /CN=127.0.0.1 -addext "
+	    "subjectAltName=IP:127.0.0.1 -addext "
+	    "basicConstraints=critical,CA:TRUE >/dev/null 2>&1", dir, dir);
+	if (system(cmd) != 0) {
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+		(void)system(cmd);
+		skip();		/* no openssl program to make a certificate */
+	}
+	ca = xasprintf("%s/c.pem", dir);
+	cert = slurp(ca);
+	snprintf(cmd, sizeof(cmd), "%s/k.pem", dir);
+	key = slurp(cmd);
+	assert_non_null(cert);
+	assert_non_null(key);
+
+	memset(&addr, 0, sizeof(addr));
+	addr.sin_family = AF_INET;
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_TLS, 0,
+	    NULL, NULL, on_request, NULL,
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL,
+	    MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_HTTPS_MEM_CERT, cert,
+	    MHD_OPTION_END);
+	assert_non_null(d);
+	port = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)->port;
+	url = xasprintf("https://127.0.0.1:%u/ok", port);
+	byname = xasprintf("https://localhost:%u/ok", port);
+
+	/* An unknown issuer: refused, once, before any request is made. */
+	r.url = url;
+	assert_int_equal(http_send(NULL, &r, &resp), -1);
+	assert_int_equal(resp.error, HTTP_ERR_TLS);
+	assert_int_equal(resp.attempts, 1);
+	assert_int_equal(hits("/ok"), 0);
+	http_response_free(&resp);
+	/* Trusted through ca_file. */
+	r.ca_file = ca;
+	assert_int_equal(http_send(NULL, &r, &resp), 0);
+	assert_int_equal(resp.status, 200);
+	assert_string_equal(buf_str(&resp.body), "{\"hello\":\"世界\"}");
+	http_response_free(&resp);
+	/* Trusted, but not for that name: the host is checked too. */
+	r.url = byname;
+	assert_int_equal(http_send(NULL, &r, &resp), -1);
+	assert_int_equal(resp.error, HTTP_ERR_TLS);
+	http_response_free(&resp);
+	/* Checks off: the caller's choice. */
+	r.ca_file = NULL;
+	r.url = url;
+	r.no_verify_tls = 1;
+	assert_int_equal(http_send(NULL, &r, &resp), 0);
+	assert_int_equal(resp.status, 200);
+	http_response_free(&resp);
+	assert_int_equal(hits("/ok"), 2);
+
+	MHD_stop_daemon(d);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+	free(url);
+	free(byname);
+	free(ca);
+	free(cert);
+	free(key);
+}
+
 static void
 test_helpers(void **state)
 {
@@ -1330,6 +1434,7 @@ main(void)
 		cmocka_unit_test_setup(test_request_sent_as_given, setup),
 		cmocka_unit_test_setup(test_bad_requests_refused, setup),
 		cmocka_unit_test_setup(test_redirects, setup),
+		cmocka_unit_test_setup(test_tls_verified_by_default, setup),
 		cmocka_unit_test(test_helpers),
 		cmocka_unit_test_setup_teardown(test_action_post_json,
 		    run_setup, run_teardown),
