@@ -2758,6 +2758,22 @@ parse_unary(struct parser *p)
 
 	if (p->tok != T_MINUS)
 		return parse_pipe(p);
+	/*
+	 * A minus written right before a digit is part of the number, so
+	 * "-1 | abs" is abs(-1); before anything else it applies to the
+	 * filtered value, as the grammar says: "-n | abs" is -abs(n).
+	 */
+	if (isdigit((unsigned char)p->src[p->pos])) {
+		next(p);
+		if (p->tok == T_NUM && json_is_integer(p->val))
+			json_integer_set(p->val, -json_integer_value(p->val));
+		else if (p->tok == T_NUM)
+			json_real_set(p->val, -json_real_value(p->val));
+		if ((n = parse_pipe(p)) != NULL && n->kind == N_CONST &&
+		    n->offset == off + 1)
+			n->offset = off;
+		return n;
+	}
 	if (deeper(p) != 0)
 		return NULL;
 	next(p);
