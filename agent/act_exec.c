@@ -474,8 +474,9 @@ do_exec(struct act *a)
 	if (act_dry_run(a)) {
 		act_log(a, "dry run: would run: %s%s%s", buf_str(&cl),
 		    cwd ? " in " : "", cwd ? cwd : "");
-		a->out = json_pack("{s:i, s:s, s:s, s:i}", "exit_code", 0,
-		    "stdout", "", "stderr", "", "duration_ms", 0);
+		a->out = json_pack("{s:i, s:s, s:s, s:i, s:b}", "exit_code", 0,
+		    "stdout", "", "stderr", "", "duration_ms", 0, "truncated",
+		    0);
 		rc = 0;
 		goto out;
 	}
