@@ -563,7 +563,7 @@ static const struct action_arg write_args[] = {
 
 const struct action csv_actions[] = {
 	{ "csv.read", "read CSV rows (a file or text), keyed by the header",
-	    read_args, do_read, 0, NULL },
+	    read_args, do_read, ACTION_SCALAR, NULL },
 	{ "csv.write", "write rows as a CSV file atomically", write_args,
 	    do_write, 0, NULL },
 	{ NULL, NULL, NULL, NULL, 0, NULL },

@@ -2,7 +2,7 @@
  * csv.c - RFC 4180 parser and writer (see csv.h for the accepted dialect).
  *
  * The parser is a single pass over the buffer with an explicit cursor that
- * tracks line and character column, so every error can say where it is.
+ * tracks the line and where it begins, so every error can say line:col.
  * Fields are collected in a struct buf so that one huge field cannot grow
  * past a sane cap.
  */
@@ -22,21 +22,33 @@ struct cursor {
 	const char	*p;
 	const char	*end;
 	size_t		 line;
-	size_t		 col;	/* column of *p, in characters */
+	const char	*bol;	/* where the current line begins */
 };
 
-/* Advance one byte, keeping line and column: a column is counted for each
- * byte that starts a UTF-8 character; a line break starts a new line. */
-static void
-advance(struct cursor *c)
+/* The column of the cursor, in characters: positions are needed only for
+ * errors, so they are counted then rather than at every byte. */
+static size_t
+col(const struct cursor *c)
 {
-	unsigned char ch = (unsigned char)*c->p++;
+	size_t n = 1;
 
-	if (ch == '\n' || (ch == '\r' && (c->p == c->end || *c->p != '\n'))) {
-		c->line++;
-		c->col = 1;
-	} else if (ch != '\r' && (ch & 0xC0) != 0x80)
-		c->col++;
+	for (const char *q = c->bol; q < c->p; q++)
+		if (((unsigned char)*q & 0xC0) != 0x80)
+			n++;
+	return n;
+}
+
+/* Note the line breaks in [from, to), bytes the cursor has passed. */
+static void
+count_lines(struct cursor *c, const char *from, const char *to)
+{
+	for (const char *q = from; q < to; q++) {
+		if (*q == '\n' || (*q == '\r' && (q + 1 == c->end ||
+		    q[1] != '\n'))) {
+			c->line++;
+			c->bol = q + 1;
+		}
+	}
 }
 
 static int fail(struct csv_error *, size_t, size_t, const char *, ...)
@@ -44,13 +56,13 @@ static int fail(struct csv_error *, size_t, size_t, const char *, ...)
 
 /* Fill err (when given) and return -1. */
 static int
-fail(struct csv_error *err, size_t line, size_t col, const char *fmt, ...)
+fail(struct csv_error *err, size_t line, size_t column, const char *fmt, ...)
 {
 	va_list ap;
 
 	if (err != NULL) {
 		err->line = line;
-		err->col = col;
+		err->col = column;
 		va_start(ap, fmt);
 		vsnprintf(err->msg, sizeof err->msg, fmt, ap);
 		va_end(ap);
@@ -90,93 +102,103 @@ is_eol(char ch)
 static void
 skip_eol(struct cursor *c)
 {
-	if (*c->p == '\r') {
-		advance(c);
-		if (c->p < c->end && *c->p == '\n')
-			advance(c);
-	} else
-		advance(c);
+	if (*c->p == '\r' && c->p + 1 < c->end && c->p[1] == '\n')
+		c->p++;
+	c->p++;
+	c->line++;
+	c->bol = c->p;
+}
+
+/* Describe the character at the cursor for a message. */
+static void
+char_at(const struct cursor *c, char *what, size_t len)
+{
+	size_t n = 1;
+
+	if ((unsigned char)*c->p < 0x20 || *c->p == 0x7f) {
+		snprintf(what, len, "\\x%02x", (unsigned char)*c->p);
+		return;
+	}
+	/* Quote the whole character, not a byte. */
+	while (n < 4 && c->p + n < c->end &&
+	    ((unsigned char)c->p[n] & 0xC0) == 0x80)
+		n++;
+	snprintf(what, len, "%.*s", (int)n, c->p);
 }
 
 /*
  * Read one field at the cursor into field.  On return the cursor is at the
- * delimiter, a line end or the end of the data.
+ * delimiter, a line end or the end of the data.  Runs of ordinary bytes
+ * are appended at once.
  */
 static int
 read_field(struct cursor *c, char delim, struct buf *field,
     struct csv_error *err)
 {
 	size_t qline, qcol;
+	const char *q, *nul;
+	char what[8];
 
 	if (c->p < c->end && *c->p == '"') {
 		qline = c->line;
-		qcol = c->col;
-		advance(c);
+		qcol = col(c);
+		c->p++;
 		for (;;) {
-			if (c->p == c->end)
+			q = memchr(c->p, '"', (size_t)(c->end - c->p));
+			if (q == NULL)
 				return fail(err, qline, qcol, "unterminated "
 				    "quoted field starting at %zu:%zu", qline,
 				    qcol);
-			if (*c->p == '"') {
-				advance(c);
-				if (c->p < c->end && *c->p == '"') {
-					if (buf_putc(field, '"') != 0)
-						goto toolong;
-					advance(c);
-					continue;
-				}
-				break;
-			}
-			if (*c->p == '\0')
+			if ((nul = memchr(c->p, '\0', (size_t)(q - c->p))) !=
+			    NULL) {
+				count_lines(c, c->p, nul);
+				c->p = nul;
 				goto nul;
-			if (buf_putc(field, *c->p) != 0)
+			}
+			if (buf_append(field, c->p, (size_t)(q - c->p)) != 0)
 				goto toolong;
-			advance(c);
+			count_lines(c, c->p, q);
+			c->p = q + 1;
+			if (c->p < c->end && *c->p == '"') {
+				/* A doubled quote stands for one. */
+				if (buf_putc(field, '"') != 0)
+					goto toolong;
+				c->p++;
+				continue;
+			}
+			break;
 		}
 		if (c->p < c->end && *c->p != delim && !is_eol(*c->p)) {
-			char what[8];
-
-			if ((unsigned char)*c->p < 0x20 || *c->p == 0x7f)
-				snprintf(what, sizeof what, "\\x%02x",
-				    (unsigned char)*c->p);
-			else {
-				/* Quote the whole character, not a byte. */
-				size_t n = 1;
-
-				while (n < 4 && c->p + n < c->end &&
-				    ((unsigned char)c->p[n] & 0xC0) == 0x80)
-					n++;
-				memcpy(what, c->p, n);
-				what[n] = '\0';
-			}
-			return fail(err, c->line, c->col, "unexpected '%s' "
+			char_at(c, what, sizeof what);
+			return fail(err, c->line, col(c), "unexpected '%s' "
 			    "after a closing quote at %zu:%zu (a quote inside "
 			    "a quoted field must be doubled)", what, c->line,
-			    c->col);
+			    col(c));
 		}
 		return 0;
 	}
-	while (c->p < c->end && *c->p != delim && !is_eol(*c->p)) {
-		if (*c->p == '\0')
+	for (q = c->p; q < c->end && *q != delim && !is_eol(*q); q++)
+		if (*q == '\0') {
+			c->p = q;
 			goto nul;
-		if (buf_putc(field, *c->p) != 0)
-			goto toolong;
-		advance(c);
-	}
+		}
+	if (buf_append(field, c->p, (size_t)(q - c->p)) != 0)
+		goto toolong;
+	c->p = q;
 	return 0;
 nul:
-	return fail(err, c->line, c->col, "NUL byte at %zu:%zu (is the "
-	    "text UTF-16 or binary?)", c->line, c->col);
+	return fail(err, c->line, col(c), "NUL byte at %zu:%zu (is the "
+	    "text UTF-16 or binary?)", c->line, col(c));
 toolong:
-	return fail(err, c->line, c->col, "field longer than %u bytes at "
-	    "%zu:%zu", FIELD_CAP, c->line, c->col);
+	return fail(err, c->line, col(c), "field longer than %u bytes at "
+	    "%zu:%zu", FIELD_CAP, c->line, col(c));
 }
 
 int
 csv_parse(const char *data, size_t len, char delim, struct csv_table *table,
     struct csv_error *err)
 {
-	struct cursor c = { data, data + len, 1, 1 };
+	struct cursor c = { data, data + len, 1, data };
 	struct csv_row row = { NULL, 0, 0 };
 	struct buf field;
 	size_t talloc = 0, falloc = 0;
@@ -188,7 +210,7 @@ csv_parse(const char *data, size_t len, char delim, struct csv_table *table,
 		return fail(err, 0, 0, "invalid delimiter (a quote, a line "
 		    "end or NUL cannot separate fields)");
 	if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
-		c.p += 3;
+		c.p = c.bol = data + 3;
 	buf_init(&field, FIELD_CAP);
 	while (c.p < c.end) {
 		row.line = c.line;
@@ -197,7 +219,7 @@ csv_parse(const char *data, size_t len, char delim, struct csv_table *table,
 				goto fail;
 			row_add(&row, &falloc, &field);
 			if (c.p < c.end && *c.p == delim) {
-				advance(&c);
+				c.p++;
 				continue;
 			}
 			break;
