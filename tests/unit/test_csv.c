@@ -196,6 +196,23 @@ test_junk_after_quote(void **state)
 }
 
 static void
+test_position_after_quoted_newline(void **state)
+{
+	struct csv_error err;
+	struct csv_table t;
+	/* The junk is on the third physical line of the second record; the
+	 * quoted field holds a CRLF and a lone CR. */
+	const char *s = "h1,h2\r\n1,\"a\r\nb\rcd\"x\r\n";
+
+	(void)state;
+	assert_int_equal(csv_parse(s, strlen(s), ',', &t, &err), -1);
+	assert_int_equal(err.line, 4);
+	assert_int_equal(err.col, 4);
+	assert_non_null(strstr(err.msg, "unexpected 'x'"));
+	csv_table_free(&t);
+}
+
+static void
 test_columns_count_characters(void **state)
 {
 	struct csv_error err;
@@ -337,6 +354,7 @@ main(void)
 		cmocka_unit_test(test_lenient_inner_quote),
 		cmocka_unit_test(test_unterminated_quote),
 		cmocka_unit_test(test_junk_after_quote),
+		cmocka_unit_test(test_position_after_quoted_newline),
 		cmocka_unit_test(test_columns_count_characters),
 		cmocka_unit_test(test_nul_byte),
 		cmocka_unit_test(test_bad_delimiter),
