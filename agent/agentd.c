@@ -96,7 +96,7 @@ struct job {
 	struct job		*next;
 };
 
-struct retry {
+struct redelivery {
 	char			*key;
 	int			 tries;
 	int64_t			 due;		/* mono ms */
@@ -127,7 +127,7 @@ struct agentd {
 	struct job		*jobs;
 	char			**inflight;	/* keys a runner delivers */
 	size_t			 ninflight;
-	struct retry		*retries;
+	struct redelivery		*retries;
 	size_t			 nretries;
 	int			 deliver_wake;
 	int			 deliver_quit;
@@ -262,7 +262,7 @@ clip_utf8(const char *s, size_t cap)
  */
 static const char *const thread_safe_actions[] = {
 	"log", "set", "assert", "fail", "sleep",
-	"file.", "csv.", "http.request",
+	"file.", "csv.", "json.", "http.request", "sqlite.", "exec",
 	NULL,
 };
 
@@ -1203,7 +1203,7 @@ inflight_has(struct agentd *d, const char *key)
 }
 
 /* The retry state of key, created when missing; with d->mu held. */
-static struct retry *
+static struct redelivery *
 retry_get(struct agentd *d, const char *key)
 {
 	size_t i;
@@ -1240,7 +1240,7 @@ retry_forget(struct agentd *d, const char *key)
 static void
 retry_later(struct agentd *d, const char *key)
 {
-	struct retry *r;
+	struct redelivery *r;
 
 	pthread_mutex_lock(&d->mu);
 	r = retry_get(d, key);
@@ -1315,7 +1315,7 @@ deliverer_main(void *arg)
 	long n, i;
 	int quit, final = 0, skip, logged_down = 0;
 	json_t *rec;
-	struct retry *r;
+	struct redelivery *r;
 	enum outcome out;
 
 	for (;;) {
@@ -1618,7 +1618,7 @@ job_start(struct agentd *d, json_t *lease)
 	d->jobs = j;
 	pthread_mutex_unlock(&d->mu);
 	if (d->o->verbose)
-		say("job %s attempt %ld: %s%s%s", j->job_id, j->attempt,
+		say("job %s attempt %ld: %s%s%s%s", j->job_id, j->attempt,
 		    name ? name : "?", j->process ? " (own process)" : "",
 		    j->display >= 0 ? " on " : "", j->display >= 0 ?
 		    d->displays[j->display] : "");

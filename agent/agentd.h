@@ -22,7 +22,9 @@
  * libraries under it, and Xlib (process-wide error handler), Tesseract and
  * the clipboard helper (fork) are not safe to share between threads.  So a
  * script whose every action is on a short list of actions checked to use
- * no global state (the core actions, file.*, csv.*, http.request) runs in a
+ * no global state (the core actions, file.*, csv.*, json.*, http.request,
+ * sqlite.*, exec: each keeps its handles in the run, and exec forks with
+ * close-on-exec pipes and a clean child) runs in a
  * thread; any other script runs in a child process (this program again,
  * with --run-job), which also lets the agent kill a step that ignores
  * cancellation and survive an action that crashes.  --isolation thread or

@@ -12,5 +12,12 @@ int	cmd_run(int, char **);
 int	cmd_validate(int, char **);
 int	cmd_actions(int, char **);
 int	cmd_cron(int, char **);
+int	cmd_trigger(int, char **);
+int	cmd_jobs(int, char **);
+int	cmd_runs(int, char **);
+int	cmd_logs(int, char **);
+int	cmd_agents(int, char **);
+int	cmd_schedules(int, char **);
+int	cmd_token(int, char **);
 
 #endif

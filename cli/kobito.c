@@ -23,6 +23,13 @@ static const struct command commands[] = {
 	{ "actions", cmd_actions, "actions [--json]" },
 	{ "cron", cmd_cron, "cron next EXPR [--tz ZONE] [--from ISO-TIME] "
 	    "[--count N] [--calendar NAME] | cron holidays YEAR" },
+	{ "trigger", cmd_trigger, "trigger NAME [--param K=V]... [--priority N] [--idempotency-key K] [--wait] [--json]" },
+	{ "jobs", cmd_jobs, "jobs [--state S] [--script NAME] [--limit N] [--json]" },
+	{ "runs", cmd_runs, "runs [--job ID] [--script NAME] [--status S] [--limit N] [--json]" },
+	{ "logs", cmd_logs, "logs RUN [--follow] [--json]" },
+	{ "agents", cmd_agents, "agents [--json]" },
+	{ "schedules", cmd_schedules, "schedules [--json]" },
+	{ "token", cmd_token, "token create --role ROLE [--name N] [--json]" },
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
