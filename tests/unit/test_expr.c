@@ -1174,6 +1174,92 @@ test_random_input(void **state)
 	assert_true(bad_syntax > 1000 && values > 1000 && eval_errors > 50);
 }
 
+/*
+ * Split a Markdown table row into its cells, in place: trimmed, with "\|"
+ * turned back into "|".  Return the number of cells, 0 for other lines.
+ */
+static int
+table_cells(char *line, char **cells, int max)
+{
+	char *p = line, *out, *end;
+	int n = 0, bar;
+
+	line[strcspn(line, "\n")] = '\0';
+	if (*p++ != '|')
+		return 0;
+	while (*p != '\0' && n < max) {
+		while (*p == ' ')
+			p++;
+		cells[n] = out = p;
+		while (*p != '\0' && *p != '|') {
+			if (p[0] == '\\' && p[1] == '|')
+				p++;
+			*out++ = *p++;
+		}
+		bar = *p == '|';	/* before the terminator may cover it */
+		end = out;
+		while (end > cells[n] && end[-1] == ' ')
+			end--;
+		*end = '\0';
+		p += bar;
+		n++;
+	}
+	return n;
+}
+
+/* The text of a cell that is exactly one code span, else NULL. */
+static const char *
+code_span(char *cell)
+{
+	size_t n = strlen(cell);
+
+	if (n < 2 || cell[0] != '`' || cell[n - 1] != '`' ||
+	    memchr(cell + 1, '`', n - 2) != NULL)
+		return NULL;
+	cell[n - 1] = '\0';
+	return cell + 1;
+}
+
+/*
+ * Every example of docs/expressions.md - the rows of the tables whose last
+ * two columns are "example" and "result", where both are one code span -
+ * evaluates to its result, so the reference says what the program does.
+ */
+static void
+test_doc_examples(void **state)
+{
+	const char *top = getenv("KOBITO_TOP"), *ex, *res;
+	char path[4096], line[4096], *cells[8];
+	int n, lineno = 0, in_examples = 0, checked = 0;
+	FILE *fp;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/docs/expressions.md",
+	    top ? top : ".");
+	if ((fp = fopen(path, "r")) == NULL)
+		fail_msg("cannot open %s", path);
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		lineno++;
+		if ((n = table_cells(line, cells, 8)) < 2) {
+			in_examples = 0;
+			continue;
+		}
+		if (strcmp(cells[n - 2], "example") == 0 &&
+		    strcmp(cells[n - 1], "result") == 0) {
+			in_examples = 1;
+			continue;
+		}
+		if (!in_examples || (ex = code_span(cells[n - 2])) == NULL ||
+		    (res = code_span(cells[n - 1])) == NULL)
+			continue;
+		check_value(lineno, 0, ex, res);
+		checked++;
+	}
+	fclose(fp);
+	print_message("docs/expressions.md: %d examples checked\n", checked);
+	assert_true(checked >= 75);	/* 77 now: none may be skipped */
+}
+
 /* CPU time of this process: other builds on the machine do not count. */
 static double
 now_ms(void)
@@ -1243,6 +1329,7 @@ main(void)
 		cmocka_unit_test(test_refs),
 		cmocka_unit_test(test_truthy_and_to_string),
 		cmocka_unit_test(test_function_table),
+		cmocka_unit_test(test_doc_examples),
 		cmocka_unit_test(test_random_input),
 		cmocka_unit_test(test_random_expressions),
 		cmocka_unit_test(test_speed),
