@@ -529,8 +529,11 @@ setup(CURL *c, const struct http_request *req, const char *method,
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, req->no_verify_tls ? 0L : 2L);
 	if (req->ca_file != NULL)
 		curl_easy_setopt(c, CURLOPT_CAINFO, req->ca_file);
-	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE,
-	    (curl_off_t)a->resp->body.cap);
+	/* Refuse an announced oversized body before reading it; a HEAD
+	 * answer announces the size of a body it does not carry. */
+	if (strcmp(method, "HEAD") != 0)
+		curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE,
+		    (curl_off_t)a->resp->body.cap);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, a);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);

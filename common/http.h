@@ -102,7 +102,11 @@ struct http_response {
 	char			 err[256];	/* why no response, when error != HTTP_OK */
 };
 
-/* A reusable client: one libcurl handle whose connections stay open. */
+/*
+ * A reusable client: one libcurl handle whose connections stay open.  A
+ * client serves one thread at a time; threads that send concurrently each
+ * need their own (creating clients is thread-safe).
+ */
 struct http_client;
 
 /* A new client; it never fails (out of memory aborts).  Free it with

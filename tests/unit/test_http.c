@@ -699,6 +699,15 @@ test_body_cap(void **state)
 	assert_int_equal(resp.body.len, 0);
 	http_response_free(&resp);
 	r.max_body = 1000;
+	/* HEAD announces the length of a body it does not send: no limit. */
+	r.method = "HEAD";
+	r.url = big;
+	assert_int_equal(http_send(NULL, &r, &resp), 0);
+	assert_int_equal(resp.status, 200);
+	assert_string_equal(http_response_header(&resp, "content-length"),
+	    "100000");
+	http_response_free(&resp);
+	r.method = "GET";
 	/* Exactly at the cap is fine. */
 	r.url = exact;
 	assert_int_equal(http_send(NULL, &r, &resp), 0);
