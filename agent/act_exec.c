@@ -110,18 +110,23 @@ make_env(struct act *a, json_t *env)
 	return out;
 }
 
-/* Find prog in the PATH of envp, as execvp would; NULL with *err set. */
+/*
+ * Find prog in the PATH of envp, as execvp would; NULL with *err set.  A
+ * relative path with a slash is taken from cwd, where the child will be.
+ */
 static char *
-resolve(const char *prog, char **envp, int *err)
+resolve(const char *prog, char **envp, const char *cwd, int *err)
 {
 	const char *path = "/usr/local/bin:/usr/bin:/bin";
 
 	if (strchr(prog, '/') != NULL) {
-		if (access(prog, X_OK) != 0) {
-			*err = errno;
-			return NULL;
-		}
-		return xstrdup(prog);
+		char *there = prog[0] != '/' && cwd != NULL ?
+		    xasprintf("%s/%s", cwd, prog) : xstrdup(prog);
+		int ok = access(there, X_OK) == 0;
+
+		*err = errno;
+		free(there);
+		return ok ? xstrdup(prog) : NULL;
 	}
 	for (char **e = envp; *e != NULL; e++)
 		if (strncmp(*e, "PATH=", 5) == 0)
@@ -134,8 +139,18 @@ resolve(const char *prog, char **envp, int *err)
 		struct stat st;
 
 		if (stat(cand, &st) == 0 && S_ISREG(st.st_mode)) {
-			if (access(cand, X_OK) == 0)
+			if (access(cand, X_OK) == 0) {
+				/* A relative PATH entry means kobito's working
+				 * directory, not the child's. */
+				char *abs = cand[0] == '/' ? NULL :
+				    realpath(cand, NULL);
+
+				if (abs != NULL) {
+					free(cand);
+					cand = abs;
+				}
 				return cand;
+			}
 			*err = EACCES;
 		}
 		free(cand);
@@ -480,7 +495,7 @@ do_exec(struct act *a)
 		rc = 0;
 		goto out;
 	}
-	if ((prog = resolve(argv[0], envp, &err)) == NULL) {
+	if ((prog = resolve(argv[0], envp, cwd, &err)) == NULL) {
 		act_fail(a, "cannot run '%s': %s", argv[0], err == ENOENT &&
 		    strchr(argv[0], '/') == NULL ? "not found in PATH" :
 		    strerror(err));
