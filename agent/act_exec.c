@@ -46,8 +46,18 @@ scalar_text(const json_t *v)
 		return xstrdup(json_string_value(v));
 	case JSON_INTEGER:
 		return xasprintf("%" JSON_INTEGER_FORMAT, json_integer_value(v));
-	case JSON_REAL:
-		return xasprintf("%.17g", json_real_value(v));
+	case JSON_REAL: {
+		/* The shortest text that reads back the same: 0.1, not
+		 * 0.10000000000000001. */
+		double d = json_real_value(v);
+		char *t = xasprintf("%.15g", d);
+
+		if (strtod(t, NULL) != d) {
+			free(t);
+			t = xasprintf("%.17g", d);
+		}
+		return t;
+	}
 	case JSON_TRUE:
 		return xstrdup("true");
 	case JSON_FALSE:
