@@ -1061,7 +1061,9 @@ act_fail(struct act *act, const char *fmt, ...)
 json_t *
 act_arg(struct act *act, const char *name)
 {
-	return json_object_get(act->args, name);
+	json_t *v = json_object_get(act->args, name);
+
+	return json_is_null(v) ? NULL : v;	/* as the engine does */
 }
 
 const char *
