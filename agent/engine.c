@@ -353,6 +353,7 @@ run_free(struct run *r)
 	json_decref(r->top.params);
 	json_decref(r->top.steps);
 	json_decref(r->top.vars);
+	free(r->top.bind);
 	json_decref(r->env);
 	json_decref(r->secrets);
 	json_decref(r->runinfo);
