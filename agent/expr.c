@@ -34,6 +34,7 @@
 #include "xmalloc.h"
 
 #define MAX_DEPTH	200	/* nesting limit of the parser */
+#define MAX_HEIGHT	256	/* height limit of a compiled tree */
 #define STACK_ARGS	8	/* calls with more arguments allocate */
 
 /* ------------------------------------------------------------------ */
@@ -705,6 +706,7 @@ struct node {
 	struct node		*a, *b, *c;
 	struct node		**args;
 	int			 nargs;
+	int			 height;	/* 1 + the tallest child's */
 };
 
 /* Every node of one compiled expression or template, freed together. */
@@ -1808,9 +1810,12 @@ fn_format_number(struct fctx *c, json_t **argv, int argc)
 		return fail(c, "decimals must be between 0 and 20, not %lld",
 		    decimals);
 	}
-	if (decimals >= 0)
+	if (decimals >= 0) {
+		double r = round_decimal(json_number_value(v), (int)decimals);
+
 		snprintf(text, sizeof(text), "%.*f", (int)decimals,
-		    round_decimal(json_number_value(v), (int)decimals));
+		    r == 0 ? 0.0 : r);		/* never "-0" */
+	}
 	else if (json_is_integer(v))
 		snprintf(text, sizeof(text), "%" JSON_INTEGER_FORMAT,
 		    json_integer_value(v));
@@ -2478,6 +2483,32 @@ node_new(struct parser *p, enum node_kind kind, size_t offset)
 	return n;
 }
 
+/*
+ * Record the height of a finished node.  Chains such as "a + a + ... + a"
+ * or "x | trim | trim ..." are parsed by loops, not recursion, so the
+ * parser's depth limit does not see them; evaluation recurses down the
+ * tree, so its height is limited here.
+ */
+static struct node *
+sealed(struct parser *p, struct node *n)
+{
+	struct node *kids[3] = { n->a, n->b, n->c };
+	int h = 0, i;
+
+	for (i = 0; i < 3; i++)
+		if (kids[i] != NULL && kids[i]->height > h)
+			h = kids[i]->height;
+	for (i = 0; i < n->nargs; i++)
+		if (n->args[i]->height > h)
+			h = n->args[i]->height;
+	n->height = h + 1;
+	if (n->height > MAX_HEIGHT) {
+		perr(p, n->offset, "expression nested too deeply");
+		return NULL;
+	}
+	return n;
+}
+
 static int
 expect(struct parser *p, enum tok t, const char *what)
 {
@@ -2616,7 +2647,7 @@ parse_call(struct parser *p, struct node *input, size_t off, size_t len)
 		p->failed = 1;
 		return NULL;
 	}
-	return n;
+	return sealed(p, n);
 }
 
 static struct node *
@@ -2647,7 +2678,7 @@ parse_primary(struct parser *p)
 		next(p);
 		if (parse_args(p, T_RBRACK, "]", &n->args, &n->nargs, 0) != 0)
 			return NULL;
-		return n;
+		return sealed(p, n);
 	case T_LPAREN:
 		next(p);
 		if ((n = parse_expr(p)) == NULL || expect(p, T_RPAREN,
@@ -2702,7 +2733,7 @@ parse_postfix(struct parser *p)
 			m->a = n;
 			m->name = xstrndup(p->src + p->off, p->len);
 			next(p);
-			n = m;
+			n = sealed(p, m);
 		} else if (p->tok == T_LBRACK) {
 			m = node_new(p, N_INDEX, p->off);
 			next(p);
@@ -2710,7 +2741,7 @@ parse_postfix(struct parser *p)
 			if ((m->b = parse_expr(p)) == NULL ||
 			    expect(p, T_RBRACK, "']'") != 0)
 				return NULL;
-			n = m;
+			n = sealed(p, m);
 		} else
 			break;
 	}
@@ -2796,7 +2827,7 @@ parse_unary(struct parser *p)
 	}
 	n = node_new(p, N_NEG, off);
 	n->a = operand;
-	return n;
+	return sealed(p, n);
 }
 
 static const struct {
@@ -2830,7 +2861,7 @@ binary(struct parser *p, enum node_kind kind, enum tok t, struct node *l,
 		n->op = binop_of(t);
 	n->a = l;
 	n->b = r;
-	return n;
+	return sealed(p, n);
 }
 
 static struct node *
@@ -2916,7 +2947,7 @@ parse_not(struct parser *p)
 		return NULL;
 	n = node_new(p, N_NOT, off);
 	n->a = operand;
-	return n;
+	return sealed(p, n);
 }
 
 static struct node *
@@ -2970,7 +3001,7 @@ parse_expr(struct parser *p)
 		    (c->c = parse_expr(p)) == NULL)
 			n = NULL;
 		else
-			n = c;
+			n = sealed(p, c);
 	}
 	p->depth--;
 	return p->failed ? NULL : n;

@@ -481,6 +481,8 @@ test_number_functions(void **state)
 	EQ("format_number(12345.678)", "\"12,345.678\"");
 	EQ("format_number(1000, 0)", "\"1,000\"");
 	EQ("format_number(0)", "\"0\"");
+	EQ("format_number(-0.4, 0)", "\"0\"");
+	EQ("format_number(-0.5, 0)", "\"-1\"");
 	EQ("format_number('１２３４５６７円')", "\"1,234,567\"");
 	EERR("format_number(1, 30)", 0, "format_number(): decimals must be "
 	    "between 0 and 20, not 30");
@@ -681,6 +683,38 @@ test_clock_functions(void **state)
 	tzset();
 }
 
+/*
+ * head followed by n copies of link compiles; with more copies it fails
+ * with "expression nested too deeply" at offset off.
+ */
+static void
+check_chain(int line, const char *head, const char *link, int n, size_t off)
+{
+	size_t size = strlen(head) + (size_t)(n + 10) * strlen(link) + 1;
+	char *src = malloc(size);
+	struct expr_error err;
+	struct expr *e;
+	int i;
+
+	assert_non_null(src);
+	snprintf(src, size, "%s", head);
+	for (i = 0; i < n; i++)
+		strcat(src, link);
+	if ((e = expr_compile(src, &err)) == NULL)
+		fail_msg("line %d: %d links do not compile: %s", line, n,
+		    err.msg);
+	expr_free(e);
+	for (i = 0; i < 10; i++)
+		strcat(src, link);
+	if ((e = expr_compile(src, &err)) != NULL)
+		fail_msg("line %d: %d links compile", line, n + 10);
+	assert_string_equal(err.msg, "expression nested too deeply");
+	if (err.offset != off)
+		fail_msg("line %d: offset %zu, expected %zu", line, err.offset,
+		    off);
+	free(src);
+}
+
 static void
 test_syntax_errors(void **state)
 {
@@ -748,6 +782,11 @@ test_syntax_errors(void **state)
 	memset(deep, '-', 400);
 	strcpy(deep + 400, "1");
 	CERR(deep, 199, "expression nested too deeply");
+	/* Long chains are parsed by loops; the tree's height is limited. */
+	check_chain(__LINE__, "1", " + 1", 255, 2 + 256 * 4);
+	check_chain(__LINE__, "s", " | trim", 255, 1 + 256 * 7 + 3);
+	check_chain(__LINE__, "obj", ".a", 255, 3 + 256 * 2 + 1);
+	check_chain(__LINE__, "list", "[0]", 255, 4 + 256 * 3);
 }
 
 static void
