@@ -189,6 +189,7 @@ do_read(struct act *a)
 				json_array_append_new(v, s);
 		}
 		json_array_append_new(rows, v);
+		csv_row_clear(&t.rows[r]);	/* hold the data once, not twice */
 		count++;
 	}
 	csv_table_free(&t);

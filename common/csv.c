@@ -242,14 +242,21 @@ fail:
 void
 csv_table_free(struct csv_table *table)
 {
-	for (size_t i = 0; i < table->nrows; i++) {
-		for (size_t j = 0; j < table->rows[i].nfields; j++)
-			free(table->rows[i].fields[j]);
-		free(table->rows[i].fields);
-	}
+	for (size_t i = 0; i < table->nrows; i++)
+		csv_row_clear(&table->rows[i]);
 	free(table->rows);
 	table->rows = NULL;
 	table->nrows = 0;
+}
+
+void
+csv_row_clear(struct csv_row *row)
+{
+	for (size_t j = 0; j < row->nfields; j++)
+		free(row->fields[j]);
+	free(row->fields);
+	row->fields = NULL;
+	row->nfields = 0;
 }
 
 int

@@ -56,6 +56,11 @@ int	csv_parse(const char *data, size_t len, char delim,
 	    struct csv_table *table, struct csv_error *err);
 /* Free every record and field; the table is left empty and reusable. */
 void	csv_table_free(struct csv_table *table);
+/*
+ * Free one record's fields early, e.g. once it has been converted, so that
+ * a large file is not held twice; the row is left with no fields.
+ */
+void	csv_row_clear(struct csv_row *row);
 /* Non-zero when every field of the row is the empty string. */
 int	csv_row_is_empty(const struct csv_row *row);
 
