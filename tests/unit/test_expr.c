@@ -1299,29 +1299,17 @@ test_doc_examples(void **state)
 	assert_true(checked >= 75);	/* 77 now: none may be skipped */
 }
 
-/* CPU time of this process: other builds on the machine do not count. */
-static double
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 /*
- * Compile once, evaluate many times: 10,000 evaluations of a template
- * typical of a for_each over CSV rows.  The bound is generous enough for
- * a sanitizer build on a slow machine; an unsanitized build takes a few
- * milliseconds.
+ * A compiled template evaluated many times gives the same value each time:
+ * evaluation must not consume or change the compiled form.  (Its speed is
+ * measured by bench/engine.sh, not here.)
  */
 static void
-test_speed(void **state)
+test_repeated_evaluation(void **state)
 {
 	struct expr_scope sc = scope;
 	struct expr_error err;
 	struct tmpl *t;
-	double start, ms;
 	json_t *v;
 	int i;
 
@@ -1331,20 +1319,14 @@ test_speed(void **state)
 	    "${number(row.amount) * 2 + n} ${row.in > 3 ? 'yes' : 'no'} "
 	    "${steps.rows.output[-1].id}", &err);
 	assert_non_null(t);
-	start = now_ms();
 	for (i = 0; i < 10000; i++) {
 		v = tmpl_eval(t, &sc, &err);
 		if (v == NULL)
 			fail_msg("%s", err.msg);
-		if (i == 0)
-			assert_string_equal(json_string_value(v),
-			    "ABC 2473 yes 2");
+		assert_string_equal(json_string_value(v), "ABC 2473 yes 2");
 		json_decref(v);
 	}
-	ms = now_ms() - start;
 	tmpl_free(t);
-	print_message("10,000 template evaluations: %.1f ms of CPU\n", ms);
-	assert_true(ms < 1000);
 }
 
 int
@@ -1371,7 +1353,7 @@ main(void)
 		cmocka_unit_test(test_doc_examples),
 		cmocka_unit_test(test_random_input),
 		cmocka_unit_test(test_random_expressions),
-		cmocka_unit_test(test_speed),
+		cmocka_unit_test(test_repeated_evaluation),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
