@@ -1777,6 +1777,13 @@ fn_hankaku(struct fctx *c, json_t **argv, int argc)
 }
 
 static json_t *
+fn_kana_half(struct fctx *c, json_t **argv, int argc)
+{
+	(void)argc;
+	return width_fn(c, argv, width_kana_to_half);
+}
+
+static json_t *
 fn_zenkaku(struct fctx *c, json_t **argv, int argc)
 {
 	(void)argc;
@@ -2038,6 +2045,9 @@ static const struct func funcs[] = {
 	    "ASCII and half-width katakana as full-width", NULL },
 	{ "kana_full", 1, 1, fn_kana_full,
 	    "half-width katakana as full-width (ｶﾞ -> ガ)", NULL },
+	{ "kana_half", 1, 1, fn_kana_half,
+	    "katakana and letters as half-width, as bank files want them "
+	    "(ガッコウ -> ｶﾞｯｺｳ)", NULL },
 	{ "format_number", 1, 2, fn_format_number,
 	    "format_number(x[, decimals]): 1234567 as 1,234,567", NULL },
 	{ "urlencode", 1, 1, fn_urlencode,

@@ -223,3 +223,66 @@ width_kana_to_full(const char *utf8)
 {
 	return convert(utf8, KANA_FULL);
 }
+
+/* The half-width form of a full-width katakana or kana punctuation. */
+static int
+half_kana(uint32_t cp, uint32_t *half)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(full_kana) / sizeof(full_kana[0]); i++) {
+		if (full_kana[i] == cp) {
+			*half = 0xFF61 + (uint32_t)i;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+char *
+width_kana_to_half(const char *utf8)
+{
+	static const struct {
+		uint32_t	from, to;
+	} small[] = {
+		{ 0x30F5, 0x30AB }, { 0x30F6, 0x30B1 }, { 0x30EE, 0x30EF },
+	};
+	size_t n = strlen(utf8), i = 0, o = 0, len, k;
+	char *out = xreallocarray(NULL, n + 1, 2);
+	uint32_t cp, half, mark;
+
+	while (i < n) {
+		len = width_utf8_decode(utf8 + i, n - i, &cp);
+		if (len == 0) {
+			out[o++] = utf8[i++];
+			continue;
+		}
+		i += len;
+		cp = map_one(cp, TO_HALF);
+		for (k = 0; k < sizeof(small) / sizeof(small[0]); k++) {
+			if (small[k].from == cp)
+				cp = small[k].to;
+		}
+		mark = 0;
+		if (!half_kana(cp, &half)) {
+			/* A voiced kana is its plain kana and a mark. */
+			if (cp == 0x30F4)
+				cp = 0x30A6, mark = 0xFF9E;
+			else if (cp == 0x30F7)
+				cp = 0x30EF, mark = 0xFF9E;
+			else if (cp == 0x30FA)
+				cp = 0x30F2, mark = 0xFF9E;
+			else if (cp > 0x30A1 && kana_voiced(cp - 1, 1) == cp)
+				cp = cp - 1, mark = 0xFF9E;
+			else if (cp > 0x30A2 && kana_voiced(cp - 2, 2) == cp)
+				cp = cp - 2, mark = 0xFF9F;
+			if (mark == 0 || !half_kana(cp, &half))
+				half = cp, mark = 0;
+		}
+		o += width_utf8_encode(half, out + o);
+		if (mark != 0)
+			o += width_utf8_encode(mark, out + o);
+	}
+	out[o] = '\0';
+	return out;
+}

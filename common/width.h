@@ -47,6 +47,16 @@ char	*width_to_full(const char *utf8);
 char	*width_kana_to_full(const char *utf8);
 
 /*
+ * Full-width katakana to half-width, as bank transfer files and old
+ * mainframe systems want them ("ガッコウ" -> "ｶﾞｯｺｳ"): a voiced or
+ * semi-voiced kana becomes its plain kana and ﾞ or ﾟ, the small ヵヶヮ
+ * become ｶｹﾜ (half-width has none), kana punctuation 。「」、・ー narrows,
+ * and full-width ASCII narrows as width_to_half does.  Hiragana, kanji and
+ * everything else is copied unchanged.
+ */
+char	*width_kana_to_half(const char *utf8);
+
+/*
  * Decode the UTF-8 sequence at s (at most n bytes available) into *cp and
  * return its length in bytes (1..4).  Return 0 when the bytes are not a
  * valid, shortest-form sequence of a Unicode scalar value; *cp is then the

@@ -556,6 +556,7 @@ test_misc_functions(void **state)
 	EQ("zenkaku('ABC123 x')", "\"ＡＢＣ１２３　ｘ\"");
 	EQ("zenkaku('ﾔﾏﾀﾞ')", "\"ヤマダ\"");
 	EQ("kana_full('ﾔﾏﾀﾞ ﾀﾛｳ')", "\"ヤマダ タロウ\"");
+	EQ("'ヤマダ　タロウ' | kana_half", "\"ﾔﾏﾀﾞ ﾀﾛｳ\"");
 	EQ("hankaku(zenkaku('Invoice 2024-001'))", "\"Invoice 2024-001\"");
 	EQ("zenkaku(123)", "\"１２３\"");
 }
@@ -970,7 +971,7 @@ static const char *const tested[] = {
 	"sum", "first", "last", "keys", "values", "default", "json",
 	"from_json", "matches", "now", "today", "date", "date_add",
 	"days_between", "to_era", "wareki", "from_era", "seireki", "hankaku",
-	"zenkaku", "kana_full", "format_number", "urlencode", "base64",
+	"zenkaku", "kana_full", "kana_half", "format_number", "urlencode", "base64",
 	"base64_decode", "type",
 };
 

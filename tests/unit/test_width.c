@@ -140,6 +140,22 @@ test_invalid_bytes_pass_through(void **state)
 }
 
 static void
+test_kana_to_half(void **state)
+{
+	(void)state;
+	check(width_kana_to_half, "ガッコウ", "ｶﾞｯｺｳ");
+	check(width_kana_to_half, "カ）サクラシヨウジ", "ｶ)ｻｸﾗｼﾖｳｼﾞ");
+	check(width_kana_to_half, "パピプペポ・ヴァイオレット", "ﾊﾟﾋﾟﾌﾟﾍﾟﾎﾟ･ｳﾞｧｲｵﾚｯﾄ");
+	check(width_kana_to_half, "ヵヶヮヷヺ", "ｶｹﾜﾜﾞｦﾞ");
+	check(width_kana_to_half, "「ヤマダ」、ー。", "｢ﾔﾏﾀﾞ｣､ｰ｡");
+	check(width_kana_to_half, "ＡＢＣ１２３　カ", "ABC123 ｶ");
+	/* Hiragana and kanji have no half-width form: kept. */
+	check(width_kana_to_half, "がっこう学校", "がっこう学校");
+	/* Round trip through the full-width direction. */
+	check(width_kana_to_full, "ｶﾞｯｺｳ ﾊﾟﾝ ｳﾞｨ", "ガッコウ パン ヴィ");
+}
+
+static void
 test_utf8_codec(void **state)
 {
 	uint32_t cp;
@@ -173,6 +189,7 @@ main(void)
 		cmocka_unit_test(test_round_trip_ascii),
 		cmocka_unit_test(test_kana_to_full),
 		cmocka_unit_test(test_kana_table_complete),
+		cmocka_unit_test(test_kana_to_half),
 		cmocka_unit_test(test_invalid_bytes_pass_through),
 		cmocka_unit_test(test_utf8_codec),
 	};
