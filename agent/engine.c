@@ -521,7 +521,8 @@ exec_for_each(struct run *r, struct frame *f, const struct step *st,
 	struct expr_error e;
 	json_t *v, *list, *item, *saved_loop;
 	size_t i, n, nok = 0, nfail = 0;
-	int counting = !r->in_item, rc = 0, saved_index = r->item_index;
+	int counting = !r->in_item && st->items, rc = 0;
+	int saved_index = r->item_index, saved_in_item = r->in_item;
 	int64_t t0;
 	char *ierr;
 
@@ -541,6 +542,8 @@ exec_for_each(struct run *r, struct frame *f, const struct step *st,
 	n = json_array_size(list);
 	f->bind = xreallocarray(f->bind, f->nbind + 2, sizeof *f->bind);
 	saved_loop = f->loop;
+	if (!st->items)
+		r->in_item = 1;	/* nor are the iterations of loops inside */
 	for (i = 0; i < n && !cancelled(r); i++) {
 		item = json_array_get(list, i);
 		f->bind[f->nbind].name = st->as;
@@ -579,6 +582,7 @@ exec_for_each(struct run *r, struct frame *f, const struct step *st,
 	}
 	f->loop = saved_loop;
 	r->item_index = saved_index;
+	r->in_item = saved_in_item;
 	if (rc == 0 && cancelled(r)) {
 		*err = xstrdup("the run was cancelled");
 		rc = -1;

@@ -528,7 +528,7 @@ tval_eval(const struct tval *t, const struct expr_scope *scope,
 /* Keys a step may have besides its action. */
 static const char *const step_keys[] = {
 	"id", "name", "if", "retry", "timeout", "on_error", "for_each", "as",
-	"steps", "include", "with", NULL,
+	"steps", "items", "include", "with", NULL,
 };
 
 static int
@@ -808,8 +808,12 @@ parse_for_each(struct loader *l, const struct ynode *map,
 {
 	const struct ynode *as = ynode_get(map, "as");
 	const struct ynode *body = ynode_get(map, "steps");
+	const struct ynode *items = ynode_get(map, "items");
 
 	st->kind = STEP_FOR_EACH;
+	st->items = 1;
+	if (items != NULL)
+		scalar_bool(l, items, "items", &st->items);
 	if (scalar(l, each, "for_each") != NULL) {
 		if (strstr(each->value, "${") == NULL)
 			err_at(l, each, "for_each needs an expression such as "
@@ -911,6 +915,9 @@ parse_step(struct loader *l, const struct ynode *n)
 	}
 	if (ynode_get(n, "as") != NULL && st->kind != STEP_FOR_EACH)
 		err_at(l, ynode_get(n, "as"), "'as' belongs to for_each");
+	if (ynode_get(n, "items") != NULL && st->kind != STEP_FOR_EACH)
+		err_at(l, ynode_get(n, "items"), "'items' belongs to "
+		    "for_each");
 	if (ynode_get(n, "steps") != NULL && st->kind != STEP_FOR_EACH)
 		err_at(l, ynode_get(n, "steps"), "'steps' belongs to "
 		    "for_each");

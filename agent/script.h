@@ -141,6 +141,7 @@ struct step {
 	/* STEP_FOR_EACH */
 	struct tmpl		*each;
 	char			*as;		/* loop variable, default "item" */
+	int			 items;		/* iterations are items (default) */
 	struct steps		 body;
 
 	/* STEP_INCLUDE */

@@ -44,6 +44,27 @@ grep -q "^  item 3: failed: .*value 3 is bad" "$T/human" || fail "human output l
 grep -q "items 4 succeeded, 1 failed; 22.0 minutes saved" "$T/human" ||
 	fail "human summary missing: $(tail -n 2 "$T/human")"
 
+# --- a second pass over the same rows is not counted again ----------------
+cat > "$T/passes.yaml" <<'Y'
+name: passes
+kpi: { manual_minutes_per_item: 1 }
+steps:
+  - set: { rows: [1, 2, 3], done: [] }
+  - for_each: ${rows}
+    steps:
+      - set: { done: "${done + [item * 10]}" }
+  - for_each: ${done}
+    items: false
+    steps:
+      - for_each: ${[1, 2]}
+        steps:
+          - assert: ${item > 0}
+  - assert: { that: "${done == [10, 20, 30]}", message: "done is ${done | json}" }
+Y
+"$KOBITO" run "$T/passes.yaml" --json > "$T/out" 2>/dev/null
+check "items: false loops are not counted" 3 "$(jget "$T/out" .items.succeeded)"
+check "minutes count the items once" 3 "$(jget "$T/out" .minutes_saved)"
+
 # --- params: bad values are usage errors (exit 2) ------------------------
 "$KOBITO" run "$T/items.yaml" --param bad=x > /dev/null 2> "$T/err"
 check "bad int param exits 2" 2 $?
