@@ -5,15 +5,28 @@
  * a library call: typing arbitrary Unicode text through a pool of spare
  * keycodes, and owning the clipboard through a detached helper process.
  *
+ * libxdo focuses, raises, maps, moves and resizes windows and drives the
+ * pointer.  Keys are pressed with XTEST directly (see ui.h for why).
+ *
+ * Looking at windows is done here with plain Xlib, because windows vanish
+ * all the time (a dialog closing is one) and libxdo 3.20160805 does not
+ * survive that: xdo_search_windows and xdo_get_window_location XFree a
+ * stale pointer when XQueryTree fails on a window that just went (a
+ * double free, seen in the tests); xdo_get_pid_window,
+ * xdo_get_window_name and xdo_find_window_client read an item count that
+ * xdo_get_window_property_by_atom never sets when the read fails; and
+ * xdo_activate_window follows an unset Screen pointer.  Every Xlib call
+ * here that names a window checks for failure and leaves nothing unset.
+ *
  * Conversions made at this boundary:
  *   - libxdo returns XDO_SUCCESS (0) or XDO_ERROR (1); Xlib returns a
  *     Status that is non-zero on success.  Both become 0 / -1 here.
  *   - Xlib reports protocol errors (a window that vanished between two
  *     calls) through a process-wide handler whose default exits.  ui.c
  *     installs a handler that records the error; callers XSync and look.
- *   - the window list of xdo_search_windows is freed with free(); strings
- *     of xdo_get_window_name and XGetWindowProperty with XFree(); texts are
- *     converted to UTF-8 from UTF8_STRING, STRING (Latin-1) or
+ *   - what Xlib returns (XQueryTree's children, XGetWindowProperty's data,
+ *     class hints) is freed with XFree, and only when the call succeeded;
+ *     texts are converted to UTF-8 from UTF8_STRING, STRING (Latin-1) or
  *     COMPOUND_TEXT and handed out as xmalloc'd strings.
  *   - regular expressions are compiled and run in a UTF-8 locale, whatever
  *     the process locale is, so that "." is one character of a title.
@@ -86,6 +99,8 @@ enum atom_id {
 	A_NET_SUPPORTING_WM_CHECK,
 	A_NET_ACTIVE_WINDOW,
 	A_KOBITO_SELECTION,
+	A_NET_WM_NAME,
+	A_NET_WM_PID,
 	NATOMS
 };
 
@@ -103,6 +118,8 @@ static const char *const atom_names[NATOMS] = {
 	[A_NET_SUPPORTING_WM_CHECK] = "_NET_SUPPORTING_WM_CHECK",
 	[A_NET_ACTIVE_WINDOW] = "_NET_ACTIVE_WINDOW",
 	[A_KOBITO_SELECTION] = "KOBITO_SELECTION",
+	[A_NET_WM_NAME] = "_NET_WM_NAME",
+	[A_NET_WM_PID] = "_NET_WM_PID",
 };
 
 struct ui {
@@ -478,22 +495,38 @@ ui_match_describe(const struct ui_match *m)
 	return buf_detach(&b, NULL);
 }
 
+/* Text property prop of w as UTF-8 (xmalloc'd), or NULL if it has none. */
+static char *
+text_prop(struct ui *ui, Window w, Atom prop)
+{
+	Atom type = None;
+	int format = 0;
+	unsigned long n = 0, after;
+	unsigned char *data = NULL;
+	char *s;
+
+	xerr.code = 0;
+	if (XGetWindowProperty(ui->dpy, w, prop, 0, 16384, False,
+	    AnyPropertyType, &type, &format, &n, &after, &data) != Success ||
+	    xerr.code != 0 || data == NULL || format != 8 || n == 0) {
+		if (data != NULL)
+			XFree(data);
+		return NULL;
+	}
+	s = text_to_utf8(ui, data, n, type);
+	XFree(data);
+	return s;
+}
+
+/* The title: _NET_WM_NAME, else WM_NAME, else "". */
 static char *
 window_title(struct ui *ui, Window w)
 {
-	unsigned char *name = NULL;
-	int len = 0, type = 0;
-	char *s;
+	char *s = text_prop(ui, w, ui->atoms[A_NET_WM_NAME]);
 
-	if (xdo_get_window_name(ui->xdo, w, &name, &len, &type) != XDO_SUCCESS ||
-	    name == NULL || len <= 0) {
-		if (name != NULL)
-			XFree(name);
-		return xstrdup("");
-	}
-	s = text_to_utf8(ui, name, (size_t)len, (Atom)type);
-	XFree(name);
-	return s;
+	if (s == NULL)
+		s = text_prop(ui, w, XA_WM_NAME);
+	return s != NULL ? s : xstrdup("");
 }
 
 /* WM_CLASS: *name and *class are xmalloc'd ("" when absent). */
@@ -516,28 +549,49 @@ window_class(struct ui *ui, Window w, char **name, char **class)
 	}
 }
 
+static unsigned char *get_prop(struct ui *, Window, Atom, Atom,
+    unsigned long *);
+
+/* _NET_WM_PID, or 0. */
+static long
+window_pid(struct ui *ui, Window w)
+{
+	unsigned long n;
+	unsigned char *d = get_prop(ui, w, ui->atoms[A_NET_WM_PID], XA_CARDINAL,
+	    &n);
+	long pid = 0;
+
+	if (d != NULL) {
+		if (n > 0)
+			pid = *(long *)(void *)d;	/* format 32 is long */
+		XFree(d);
+	}
+	return pid;
+}
+
 int
 ui_window_geometry(struct ui *ui, unsigned long id, struct ui_window *out)
 {
-	unsigned int w = 0, h = 0;
+	XWindowAttributes a;
+	Window child;
 	int x = 0, y = 0;
 	char *name;
 
 	memset(out, 0, sizeof *out);
 	xerr.code = 0;
-	if (xdo_get_window_location(ui->xdo, id, &x, &y, NULL) != XDO_SUCCESS ||
-	    xdo_get_window_size(ui->xdo, id, &w, &h) != XDO_SUCCESS ||
-	    xsync_failed(ui))
+	if (!XGetWindowAttributes(ui->dpy, id, &a) || xerr.code != 0 ||
+	    !XTranslateCoordinates(ui->dpy, id, ui->root, 0, 0, &x, &y,
+	    &child) || xerr.code != 0)
 		return fail(ui, "window %lu no longer exists", id);
 	out->id = id;
 	out->x = x;
 	out->y = y;
-	out->width = (int)w;
-	out->height = (int)h;
+	out->width = a.width;
+	out->height = a.height;
 	out->title = window_title(ui, id);
 	window_class(ui, id, &name, &out->class);
 	free(name);
-	out->pid = xdo_get_pid_window(ui->xdo, id);
+	out->pid = window_pid(ui, id);
 	if (xsync_failed(ui)) {
 		ui_window_clear(out);
 		return fail(ui, "window %lu no longer exists", id);
@@ -653,15 +707,53 @@ window_viewable(struct ui *ui, Window w)
 }
 
 /*
+ * The windows down to SEARCH_DEPTH below the root, level by level, each
+ * level from the bottom of the stack up (xmalloc'd).  Windows that vanish
+ * while we look are skipped.
+ */
+static Window *
+list_windows(struct ui *ui, size_t *np)
+{
+	Window *all = NULL, *kids, rootw, parent;
+	size_t n = 0, from = 0, to, i, j;
+	unsigned int nk;
+	int depth;
+
+	all = xreallocarray(all, 1, sizeof *all);
+	all[n++] = ui->root;
+	for (depth = 1; depth <= SEARCH_DEPTH; depth++) {
+		to = n;
+		for (i = from; i < to; i++) {
+			kids = NULL;
+			nk = 0;
+			xerr.code = 0;
+			if (!XQueryTree(ui->dpy, all[i], &rootw, &parent, &kids,
+			    &nk) || xerr.code != 0)
+				continue;	/* gone: kids was never set */
+			if (nk > 0)
+				all = xreallocarray(all, n + nk, sizeof *all);
+			for (j = 0; j < nk; j++)
+				all[n++] = kids[j];
+			if (kids != NULL)
+				XFree(kids);
+		}
+		from = to;
+	}
+	/* Drop the root itself. */
+	memmove(all, all + 1, (n - 1) * sizeof *all);
+	*np = n - 1;
+	return all;
+}
+
+/*
  * One look at the screen: 1 when a visible window matches (the topmost,
  * described in *out when out is not NULL), 0 when none does.
  */
 static int
 scan(struct ui *ui, const struct matcher *mt, struct ui_window *out)
 {
-	xdo_search_t s;
-	Window *list = NULL;
-	unsigned int n = 0, i;
+	Window *list;
+	size_t n, i;
 	int found = 0;
 
 	if (mt->m->id != 0) {
@@ -669,22 +761,14 @@ scan(struct ui *ui, const struct matcher *mt, struct ui_window *out)
 			return 0;
 		return window_matches(ui, mt, mt->m->id, out);
 	}
-	memset(&s, 0, sizeof s);
-	s.searchmask = SEARCH_ONLYVISIBLE;
-	s.require = SEARCH_ALL;
-	s.max_depth = SEARCH_DEPTH;
-	if (mt->m->pid != 0) {
-		s.searchmask |= SEARCH_PID;
-		s.pid = (int)mt->m->pid;
+	list = list_windows(ui, &n);
+	/* Each level runs from the bottom of the stack up: take the last. */
+	for (i = n; i-- > 0 && !found;) {
+		if (mt->m->pid != 0 && window_pid(ui, list[i]) != mt->m->pid)
+			continue;
+		if (window_viewable(ui, list[i]))
+			found = window_matches(ui, mt, list[i], out);
 	}
-	xerr.code = 0;
-	if (xdo_search_windows(ui->xdo, &s, &list, &n) != XDO_SUCCESS) {
-		free(list);
-		return 0;
-	}
-	/* The list runs from the bottom of the stack up: take the last. */
-	for (i = n; i-- > 0 && !found;)
-		found = window_matches(ui, mt, list[i], out);
 	free(list);
 	return found;
 }
@@ -833,6 +917,7 @@ int
 ui_window_activate(struct ui *ui, unsigned long id, int64_t timeout_ms)
 {
 	XWindowAttributes a;
+	XEvent ev;
 	int64_t start = now_ms();
 	int rc;
 
@@ -850,7 +935,17 @@ ui_window_activate(struct ui *ui, unsigned long id, int64_t timeout_ms)
 		}
 	}
 	if (wm_supports(ui, ui->atoms[A_NET_ACTIVE_WINDOW])) {
-		rc = xdo_activate_window(ui->xdo, id);
+		/* Ask the window manager, as a pager would (source 2). */
+		memset(&ev, 0, sizeof ev);
+		ev.xclient.type = ClientMessage;
+		ev.xclient.window = id;
+		ev.xclient.message_type = ui->atoms[A_NET_ACTIVE_WINDOW];
+		ev.xclient.format = 32;
+		ev.xclient.data.l[0] = 2;
+		ev.xclient.data.l[1] = CurrentTime;
+		rc = XSendEvent(ui->dpy, ui->root, False,
+		    SubstructureRedirectMask | SubstructureNotifyMask, &ev) ?
+		    XDO_SUCCESS : XDO_ERROR;
 	} else {
 		/* No window manager (Xvfb): do its job ourselves. */
 		xdo_raise_window(ui->xdo, id);
@@ -912,6 +1007,30 @@ speaks_ping(struct ui *ui, Window w)
 	return ok;
 }
 
+/* A window below w (depth levels at most) that answers pings, or None. */
+static Window
+ping_child(struct ui *ui, Window w, int depth)
+{
+	Window rootw, parent, *kids = NULL, found = None;
+	unsigned int nk = 0, i;
+
+	if (depth == 0)
+		return None;
+	xerr.code = 0;
+	if (!XQueryTree(ui->dpy, w, &rootw, &parent, &kids, &nk) ||
+	    xerr.code != 0)
+		return None;
+	for (i = 0; i < nk && found == None; i++) {
+		if (speaks_ping(ui, kids[i]))
+			found = kids[i];
+		else
+			found = ping_child(ui, kids[i], depth - 1);
+	}
+	if (kids != NULL)
+		XFree(kids);
+	return found;
+}
+
 /*
  * Find the client that receives keyboard input now.  Returns -1 when
  * nothing does (no focus, or the pointer is over the bare root window);
@@ -921,7 +1040,7 @@ speaks_ping(struct ui *ui, Window w)
 static int
 key_target(struct ui *ui, Window *ping)
 {
-	Window f, w, rootw, parent, child, *kids, client;
+	Window f, w, rootw, parent, child, *kids;
 	unsigned int nk, mask;
 	int revert, rx, ry, wx, wy;
 
@@ -953,9 +1072,8 @@ key_target(struct ui *ui, Window *ping)
 			XFree(kids);
 	}
 	/* The focus may rest on a window manager's frame. */
-	if (*ping == None && xdo_find_window_client(ui->xdo, f, &client,
-	    XDO_FIND_CHILDREN) == XDO_SUCCESS && speaks_ping(ui, client))
-		*ping = client;
+	if (*ping == None)
+		*ping = ping_child(ui, f, 2);
 	ui->focus_cache = f;
 	ui->ping_cache = *ping;
 	return 0;
@@ -1203,8 +1321,12 @@ type_keys(struct ui *ui, const uint32_t *cps, size_t n, int delay_ms,
 			return fail(ui, "the run was cancelled after %zu "
 			    "characters", i + 1);
 	}
-	/* Return once the application has the text. */
-	settle(ui, SETTLE_MS);
+	/*
+	 * No waiting for the application here: X delivers its events in
+	 * order, so whatever a later step sends arrives after these keys.
+	 * Only re-binding a pool keycode (bind_slot) and ui_close() must wait.
+	 */
+	XFlush(ui->dpy);
 	return 0;
 }
 
@@ -1232,7 +1354,7 @@ static const struct {
 	{ "print", "Print" },
 };
 
-/* Resolve one key name to a keysym on the map; 0 after fail() if none. */
+/* Resolve one key name to a keysym; NoSymbol after fail() if none. */
 static KeySym
 key_name(struct ui *ui, const char *name, const char *chord)
 {
@@ -1262,33 +1384,24 @@ key_name(struct ui *ui, const char *name, const char *chord)
 	if (sym == NoSymbol && utf8_decode((const unsigned char *)name,
 	    strlen(name), &cp) == strlen(name) && cp >= 0x20)
 		sym = char_keysym(cp);
-	if (sym == NoSymbol) {
+	if (sym == NoSymbol)
 		fail(ui, "unknown key '%s' in '%s'", name, chord);
-		return NoSymbol;
-	}
-	if (XKeysymToKeycode(ui->dpy, sym) == 0) {
-		fail(ui, "key '%s' in '%s' is not on this display's keyboard "
-		    "map; type such characters with ui.type", name, chord);
-		return NoSymbol;
-	}
 	return sym;
 }
 
 /*
- * Turn "ctrl+shift+Tab Return" into the chords libxdo takes, with every
- * name resolved: "Control_L+Shift_L+Tab" "Return".  A "+" where a name
- * should start is the plus key ("ctrl++").  NULL after fail().
+ * Turn "ctrl+shift+Tab Return" into keysyms, each chord ended by a
+ * NoSymbol: Control_L Shift_L Tab 0 Return 0.  A "+" where a name should
+ * start is the plus key ("ctrl++").  NULL after fail().
  */
-static char **
-parse_keys(struct ui *ui, const char *keys, size_t *nchords)
+static KeySym *
+parse_keys(struct ui *ui, const char *keys, size_t *np)
 {
-	char **chords = NULL, name[64], *word = NULL;
+	KeySym *syms = NULL, sym;
+	char name[64], *word = NULL;
 	const char *p = keys, *q;
-	struct buf b;
-	KeySym sym;
-	size_t n = 0, i, len, wlen;
+	size_t n = 0, len, wlen;
 
-	buf_init(&b, 4096);
 	for (;;) {
 		p += strspn(p, " \t\n");
 		if (*p == '\0')
@@ -1306,58 +1419,99 @@ parse_keys(struct ui *ui, const char *keys, size_t *nchords)
 			name[len] = '\0';
 			if ((sym = key_name(ui, name, word)) == NoSymbol)
 				goto err_out;
-			buf_printf(&b, "%s%s", b.len ? "+" : "",
-			    XKeysymToString(sym));
+			syms = xreallocarray(syms, n + 2, sizeof *syms);
+			syms[n++] = sym;
 			q += len;
 			if (*q == '+')
 				q++;
 		}
 		free(word);
 		word = NULL;
-		chords = xreallocarray(chords, n + 1, sizeof *chords);
-		chords[n++] = buf_detach(&b, NULL);
+		syms[n++] = NoSymbol;
 	}
 	if (n == 0) {
 		fail(ui, "no keys given");
 		goto err_out;
 	}
-	*nchords = n;
-	return chords;
+	*np = n;
+	return syms;
 err_out:
 	free(word);
-	buf_free(&b);
-	for (i = 0; i < n; i++)
-		free(chords[i]);
-	free(chords);
+	free(syms);
 	return NULL;
+}
+
+/*
+ * Press the chord syms[0..n) in order and release it in reverse, adding
+ * Shift for keys that sit on the shifted level.  Keys the map lacks are
+ * bound in the pool, as for typing.
+ */
+static int
+press_chord(struct ui *ui, const KeySym *syms, size_t n, int delay_ms)
+{
+	KeyCode codes[16];
+	struct slot *s;
+	size_t i;
+	int shift, need_shift = 0, has_shift = 0;
+
+	if (n > sizeof codes / sizeof codes[0])
+		return fail(ui, "a chord of %zu keys is too long", n);
+	for (i = 0; i < n; i++) {
+		codes[i] = find_key(ui, syms[i], &shift);
+		if (codes[i] == 0) {
+			if ((s = bind_slot(ui, syms[i])) == NULL)
+				return -1;
+			s->gen = ui->gen;
+			s->lru = ++ui->tick;
+			codes[i] = s->code;
+			shift = 0;
+		}
+		need_shift |= shift;
+		has_shift |= codes[i] == ui->shift;
+	}
+	if (need_shift && !has_shift)
+		XTestFakeKeyEvent(ui->dpy, ui->shift, True, CurrentTime);
+	for (i = 0; i < n; i++)
+		XTestFakeKeyEvent(ui->dpy, codes[i], True, CurrentTime);
+	if (delay_ms > 0) {
+		XFlush(ui->dpy);
+		sleep_ms(delay_ms);
+	}
+	for (i = n; i-- > 0;)
+		XTestFakeKeyEvent(ui->dpy, codes[i], False, CurrentTime);
+	if (need_shift && !has_shift)
+		XTestFakeKeyEvent(ui->dpy, ui->shift, False, CurrentTime);
+	return 0;
 }
 
 int
 ui_key(struct ui *ui, const char *keys, int repeat, int delay_ms)
 {
-	char **chords;
-	size_t n, i;
+	KeySym *syms;
+	size_t n, i, start;
 	Window target;
 	int r, rc = 0;
 
-	if ((chords = parse_keys(ui, keys, &n)) == NULL)
+	if ((syms = parse_keys(ui, keys, &n)) == NULL)
 		return -1;
 	if (key_target(ui, &target) != 0)
 		rc = no_focus(ui);
+	else
+		load_keymap(ui);
 	for (r = 0; rc == 0 && r < repeat; r++) {
-		for (i = 0; rc == 0 && i < n; i++) {
-			if (xdo_send_keysequence_window(ui->xdo, CURRENTWINDOW,
-			    chords[i], (useconds_t)delay_ms * 1000) !=
-			    XDO_SUCCESS)
-				rc = fail(ui, "could not press '%s'",
-				    chords[i]);
+		for (start = i = 0; rc == 0 && i < n; i++) {
+			if (syms[i] != NoSymbol)
+				continue;
+			rc = press_chord(ui, syms + start, i - start, delay_ms);
+			start = i + 1;
+			if (delay_ms > 0) {
+				XFlush(ui->dpy);
+				sleep_ms(delay_ms);
+			}
 		}
 	}
-	for (i = 0; i < n; i++)
-		free(chords[i]);
-	free(chords);
-	if (rc == 0)
-		settle(ui, SETTLE_MS);
+	free(syms);
+	XFlush(ui->dpy);
 	return rc;
 }
 
