@@ -384,6 +384,15 @@ check_lease(struct conn *c, int64_t job_id, const char *token,
 	return JOBS_OK;
 }
 
+int
+jobs_check_lease(struct conn *c, int64_t job_id, const char *token,
+    char *err, size_t errlen)
+{
+	struct live lv;
+
+	return check_lease(c, job_id, token, &lv, err, errlen);
+}
+
 /* Renew a checked lease; leased becomes running. */
 static int
 renew(struct conn *c, int64_t job_id, struct live *lv, int64_t now,
@@ -979,4 +988,37 @@ jobs_ready_count(struct conn *c, int64_t now)
 		n = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
 	return n;
+}
+
+int
+jobs_purge(struct conn *c, int64_t before, int limit, int *deleted)
+{
+	static const char *const steps[] = {
+		"DELETE FROM run_events WHERE run_id IN (SELECT r.id FROM runs r"
+		" JOIN purge p ON p.id = r.job_id)",
+		"DELETE FROM artifacts WHERE run_id IN (SELECT r.id FROM runs r"
+		" JOIN purge p ON p.id = r.job_id)",
+		"DELETE FROM runs WHERE job_id IN (SELECT id FROM purge)",
+		"DELETE FROM job_transitions WHERE job_id IN (SELECT id FROM"
+		" purge)",
+		"DELETE FROM jobs WHERE id IN (SELECT id FROM purge)",
+	};
+	sqlite3_stmt *st;
+	size_t i;
+
+	*deleted = 0;
+	if (conn_exec(c, "CREATE TEMP TABLE IF NOT EXISTS purge (id INTEGER"
+	    " PRIMARY KEY)") != 0 || conn_exec(c, "DELETE FROM purge") != 0)
+		return JOBS_ERROR;
+	st = conn_stmt(c, "INSERT INTO purge SELECT id FROM jobs WHERE"
+	    " final_at < ? ORDER BY final_at LIMIT ?");
+	sqlite3_bind_int64(st, 1, before);
+	sqlite3_bind_int(st, 2, limit);
+	if (conn_step(c, st, NULL, 0) != 0)
+		return JOBS_ERROR;
+	*deleted = conn_changes(c);
+	for (i = 0; i < sizeof steps / sizeof steps[0] && *deleted > 0; i++)
+		if (conn_step(c, conn_stmt(c, steps[i]), NULL, 0) != 0)
+			return JOBS_ERROR;
+	return JOBS_OK;
 }

@@ -63,6 +63,14 @@ const char	*job_state_name(enum job_state);
 int		 job_state_parse(const char *name, enum job_state *);
 int		 job_state_final(enum job_state);
 
+/* Defaults for what a trigger does not say (from --config, jobs:). */
+struct job_defaults {
+	int		 max_attempts;		/* 3 */
+	int64_t		 backoff_ms;		/* 10 s */
+	int64_t		 backoff_max_ms;	/* 10 min */
+	int64_t		 timeout_ms;		/* 1 h */
+};
+
 /* What to queue.  Everything is borrowed; jobs_create copies it. */
 struct job_spec {
 	const char	*script;
@@ -111,6 +119,10 @@ int	jobs_lease(struct conn *, int64_t agent_id, json_t *labels,
 	    int64_t now, int64_t ttl_ms, struct lease *out, char *err,
 	    size_t errlen);
 void	lease_clear(struct lease *);
+
+/* JOBS_OK when token is the live lease of job_id, else why not. */
+int	jobs_check_lease(struct conn *, int64_t job_id, const char *token,
+	    char *err, size_t errlen);
 
 /* Renew the lease; the first renewal moves leased to running. */
 int	jobs_heartbeat(struct conn *, int64_t job_id, const char *token,
@@ -171,6 +183,14 @@ int	jobs_expire(struct conn *, int64_t now, int *expired, int *timed_out,
  * agents could not heartbeat while the scheduler was down.
  */
 int	jobs_extend_leases(struct conn *, int64_t now, int64_t ttl_ms);
+
+/*
+ * Retention: delete final jobs that ended before "before", with their
+ * transitions, runs, events and artifacts - at most limit jobs per call,
+ * so that the writer is never held long.  The KPI ledger is kept.
+ * *deleted counts the jobs removed.
+ */
+int	jobs_purge(struct conn *, int64_t before, int limit, int *deleted);
 
 /* The earliest time after now at which a retrying job becomes due, or 0. */
 int64_t	jobs_next_due(struct conn *, int64_t now);

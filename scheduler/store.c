@@ -256,6 +256,7 @@ static const struct migration migrations[] = {
 	"  WHERE state IN ('leased', 'running');"
 	"CREATE INDEX jobs_state ON jobs(state, id);"
 	"CREATE INDEX jobs_schedule ON jobs(schedule, id) WHERE schedule IS NOT NULL;"
+	"CREATE INDEX jobs_final ON jobs(final_at) WHERE final_at IS NOT NULL;"
 	"CREATE TABLE job_transitions (id INTEGER PRIMARY KEY,"
 	"  job_id INTEGER NOT NULL, from_state TEXT, to_state TEXT NOT NULL,"
 	"  at INTEGER NOT NULL, reason TEXT NOT NULL);"

@@ -1,0 +1,68 @@
+/*
+ * api.h - the scheduler's HTTP API (docs/api.md is its contract).
+ *
+ * libmicrohttpd serves it from a pool of threads, each running its own
+ * event loop; jansson reads and writes the JSON.  Every route is one row
+ * of a single table {method, path pattern, minimum role, body kind,
+ * handler}, which also drives `kobito-scheduler routes --json` and so the
+ * test that checks every route refuses callers without the right token.
+ *
+ * Long polls.  POST /api/agents/lease with wait_ms suspends the connection
+ * (MHD_suspend_connection) when no job is due, and parks it on a list of
+ * waiters.  Queueing a job resumes a waiter whose labels match at once,
+ * so an idle agent hears of new work within a millisecond or so, and no
+ * one polls.  A ticker thread resumes waiters whose time is up (answered
+ * 204), expires leases, fires schedules, checkpoints the WAL, records
+ * when agents and tokens were last seen, and purges old runs.
+ */
+#ifndef KOBITO_API_H
+#define KOBITO_API_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "jobs.h"
+#include "query.h"
+#include "schedules.h"
+#include "scripts.h"
+#include "secrets.h"
+#include "store.h"
+
+struct api_config {
+	size_t		 body_max;		/* 1 MiB */
+	size_t		 artifact_max;		/* 10 MiB */
+	size_t		 header_max;		/* 16 KiB */
+	int		 artifacts_per_run;	/* 100 */
+	int64_t		 lease_ttl_ms;		/* 30 s */
+	int64_t		 wait_max_ms;		/* 60 s */
+	int		 threads;		/* MHD worker threads */
+	int		 retention_days;	/* 90; 0 keeps everything */
+	struct job_defaults jobs;
+};
+
+/* Fill in the defaults above. */
+void		 api_config_defaults(struct api_config *);
+
+struct api;
+
+/*
+ * A server over these parts (all borrowed; they must outlive it).  Nothing
+ * listens until api_start().
+ */
+struct api	*api_new(struct store *, struct scripts *, struct sched *,
+		    struct secrets *, const struct tfmt *,
+		    const struct api_config *);
+/*
+ * Serve on the listening socket fd (bound and listening; the server owns
+ * it from now on) and start the ticker.  0, or -1 with a message.
+ */
+int		 api_start(struct api *, int fd, char *err, size_t errlen);
+/* Answer every waiting long poll, stop serving and the ticker. */
+void		 api_stop(struct api *);
+void		 api_free(struct api *);
+
+/* The route table as [{method, path, role}] (a new reference). */
+json_t		*api_routes_json(void);
+
+#endif
