@@ -28,6 +28,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "charset.h"
 #include "era.h"
 #include "expr.h"
 #include "width.h"
@@ -1076,6 +1077,33 @@ fn_len(struct fctx *c, json_t **argv, int argc)
 	}
 }
 
+/*
+ * bytes(s[, encoding]): the length of s in bytes once encoded - what a
+ * fixed-width file (a bank transfer record, a mainframe import) counts.
+ */
+static json_t *
+fn_bytes(struct fctx *c, json_t **argv, int argc)
+{
+	const char *s, *enc = "utf-8";
+	char *out = NULL, err[256];
+	size_t n, outlen = 0, bad;
+
+	if ((s = arg_text(c, argv, 0, &n)) == NULL)
+		return NULL;
+	if (argc > 1) {
+		if (!json_is_string(argv[1]))
+			return bad_arg(c, argv, 1, "an encoding name");
+		enc = json_string_value(argv[1]);
+	}
+	if (strcmp(enc, "utf-8") == 0)
+		return json_integer((json_int_t)n);
+	if (charset_encode(enc, s, n, &out, &outlen, &bad, err,
+	    sizeof err) != 0)
+		return fail(c, "%s", err);
+	free(out);
+	return json_integer((json_int_t)outlen);
+}
+
 /* "in" and contains(): list membership, substring, object key.  Return
  * 1, 0, or -1 with an error set. */
 static int
@@ -2045,6 +2073,9 @@ static const struct func funcs[] = {
 	    "ASCII and half-width katakana as full-width", NULL },
 	{ "kana_full", 1, 1, fn_kana_full,
 	    "half-width katakana as full-width (ｶﾞ -> ガ)", NULL },
+	{ "bytes", 1, 2, fn_bytes,
+	    "bytes(s[, encoding]): length in bytes once encoded (utf-8, "
+	    "shift_jis, ...)", NULL },
 	{ "kana_half", 1, 1, fn_kana_half,
 	    "katakana and letters as half-width, as bank files want them "
 	    "(ガッコウ -> ｶﾞｯｺｳ)", NULL },

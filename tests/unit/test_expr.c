@@ -557,6 +557,10 @@ test_misc_functions(void **state)
 	EQ("zenkaku('ﾔﾏﾀﾞ')", "\"ヤマダ\"");
 	EQ("kana_full('ﾔﾏﾀﾞ ﾀﾛｳ')", "\"ヤマダ タロウ\"");
 	EQ("'ヤマダ　タロウ' | kana_half", "\"ﾔﾏﾀﾞ ﾀﾛｳ\"");
+	EQ("bytes('ｶﾞ山')", "9");
+	EQ("bytes('ｶﾞ山', 'shift_jis')", "4");
+	EERR("bytes('😀', 'shift_jis')", 0, "bytes(): character '😀' (U+1F600) "
+	    "at byte offset 0 (line 1) has no equivalent in shift_jis");
 	EQ("hankaku(zenkaku('Invoice 2024-001'))", "\"Invoice 2024-001\"");
 	EQ("zenkaku(123)", "\"１２３\"");
 }
@@ -971,7 +975,7 @@ static const char *const tested[] = {
 	"sum", "first", "last", "keys", "values", "default", "json",
 	"from_json", "matches", "now", "today", "date", "date_add",
 	"days_between", "to_era", "wareki", "from_era", "seireki", "hankaku",
-	"zenkaku", "kana_full", "kana_half", "format_number", "urlencode", "base64",
+	"zenkaku", "kana_full", "kana_half", "bytes", "format_number", "urlencode", "base64",
 	"base64_decode", "type",
 };
 
