@@ -50,7 +50,7 @@ start_xvfb() {
 		Xvfb ":$n" -screen 0 "${XVFB_SCREEN:-1280x1024x24}" -nolisten tcp \
 			>"$T/xvfb.log" 2>&1 &
 		xvfb_pid=$!
-		if wait_for 50 xdpyinfo -display ":$n"; then
+		if wait_for 50 xdpyinfo -display ":$n" && [ "$(tr -d " \n" < "/tmp/.X$n-lock" 2>/dev/null)" = "$xvfb_pid" ]; then
 			DISPLAY_NUM=":$n"
 			at_exit "kill $xvfb_pid 2>/dev/null; wait $xvfb_pid 2>/dev/null"
 			return 0
