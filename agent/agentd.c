@@ -54,7 +54,7 @@
 #define CHILD_KILL_GRACE_MS	10000	/* cancel ignored this long: SIGKILL */
 #define CHILD_OUTPUT_CAP	(64u * 1024 * 1024)
 #define RETRY_BASE_MS		500
-#define RETRY_MAX_MS		30000
+#define RETRY_MAX_MS		10000
 #define DELIVER_BASE_MS		1000
 #define DELIVER_MAX_MS		60000
 #define SHUTDOWN_CALL_MS	3000
@@ -1523,8 +1523,10 @@ runner_main(void *arg)
 	c = client_take(d);
 	out = deliver(c, rec, 0, why, sizeof why);
 	client_give(d, c);
-	inflight_remove(d, j->key);
+	/* Settled before the deliverer may see it, so it never reads a
+	 * record that is being removed. */
 	settle(d, j->key, rec, out, why);
+	inflight_remove(d, j->key);
 	json_decref(rec);
 out:
 	json_decref(sum);
@@ -1821,10 +1823,11 @@ signal_main(void *arg)
 			atomic_store(&d->stopping, 1);
 			for (j = d->jobs; j != NULL; j = j->next)
 				n++;
-			say("%s: %s %d running job(s), then exiting",
-			    strsignal(sig), d->o->on_term ==
-			    AGENTD_TERM_RELEASE ? "finishing the current step "
-			    "of and handing back" : "finishing", n);
+			say("%s: taking no new job; %d running job(s) %s; "
+			    "then exiting", strsignal(sig), n,
+			    d->o->on_term == AGENTD_TERM_RELEASE ?
+			    "finish their current step and are handed back" :
+			    "finish and are reported");
 			if (d->o->on_term == AGENTD_TERM_RELEASE) {
 				for (j = d->jobs; j != NULL; j = j->next)
 					atomic_store(&j->stop_after_step, 1);
