@@ -1527,6 +1527,15 @@ runner_main(void *arg)
 	 * record that is being removed. */
 	settle(d, j->key, rec, out, why);
 	inflight_remove(d, j->key);
+	if (out == OUT_RETRY) {
+		/* The deliverer may have passed over it while it was ours. */
+		pthread_mutex_lock(&d->mu);
+		d->deliver_wake = 1;
+		pthread_cond_broadcast(&d->cv);
+		pthread_mutex_unlock(&d->mu);
+		say("job %s: cannot deliver the %s now (%s); it waits in the "
+		    "spool", j->job_id, release ? "release" : "result", why);
+	}
 	json_decref(rec);
 out:
 	json_decref(sum);
@@ -1713,6 +1722,19 @@ offered_labels(struct agentd *d)
 	return arr;
 }
 
+/*
+ * The longest wait between polls while the scheduler does not answer.
+ * The poll is what notices first that the scheduler is back, which sends
+ * every spooled result at once; after a restart the scheduler extends the
+ * live leases by one lease time, so the results must arrive within it.
+ * A third of the lease time (the heartbeat interval) leaves room.
+ */
+static int64_t
+poll_retry_max(const struct agentd *d)
+{
+	return d->heartbeat_ms < RETRY_MAX_MS ? d->heartbeat_ms : RETRY_MAX_MS;
+}
+
 static void
 poll_loop(struct agentd *d)
 {
@@ -1762,7 +1784,7 @@ poll_loop(struct agentd *d)
 			if (failures++ == 0)
 				say("cannot reach the scheduler (%s); running "
 				    "jobs go on, results are spooled", why);
-			nap(d, backoff(failures, RETRY_BASE_MS, RETRY_MAX_MS));
+			nap(d, backoff(failures, RETRY_BASE_MS, poll_retry_max(d)));
 			continue;
 		}
 		if (failures > 0) {
@@ -1790,7 +1812,7 @@ poll_loop(struct agentd *d)
 			say("lease refused: %s", client_reply_error(&rep, why,
 			    sizeof why));
 			nap(d, backoff(++failures, RETRY_BASE_MS,
-			    RETRY_MAX_MS));
+			    poll_retry_max(d)));
 			break;
 		}
 		client_reply_free(&rep);
