@@ -9,8 +9,10 @@
  * One struct ui (a display connection) serves the whole run: it is kept in
  * the run's "ui" slot, opened by the first ui.* step and closed when the
  * run ends.  The slot also remembers the "current" window - the one the
- * last ui.window or ui.wait_window found - which ui.click and ui.mouse use
- * when a step names no window.
+ * last ui.window or ui.wait_window found - which ui.click, ui.mouse and
+ * ui.wait_closed use when a step names no window.  When the current window
+ * closes (ui.wait_closed), the one before it becomes current again: after
+ * a dialog, the steps are back on the form that opened it.
  *
  * Every ui.* action has on_fail set: when a step fails, a screenshot of the
  * whole screen is saved as the run artifact "failure.png" and its path is
@@ -33,7 +35,17 @@
 struct ui_run {
 	struct ui	*ui;
 	unsigned long	 current;	/* window of the last ui.window */
+	unsigned long	 previous;	/* current before that one */
 };
+
+static void
+set_current(struct ui_run *u, unsigned long id)
+{
+	if (id != u->current) {
+		u->previous = u->current;
+		u->current = id;
+	}
+}
 
 static void *
 ui_run_open(struct act *a)
@@ -255,14 +267,17 @@ find_window(struct act *a, int manipulate)
 	char *what, t[32];
 	int r;
 
+	/*
+	 * A dry run checks no values: those that come from earlier steps'
+	 * outputs are null when nothing really ran.
+	 */
+	if (act_dry_run(a)) {
+		act_log(a, "dry run: would wait for a window");
+		return 0;
+	}
 	if (get_match(a, &m, 0, 0) != 0 || get_wait(a, &wait) != 0)
 		return -1;
 	what = ui_match_describe(&m);
-	if (act_dry_run(a)) {
-		act_log(a, "dry run: would wait for a window with %s", what);
-		free(what);
-		return 0;
-	}
 	if ((u = get_ui(a)) == NULL) {
 		free(what);
 		return -1;
@@ -278,7 +293,7 @@ find_window(struct act *a, int manipulate)
 	free(what);
 	if (r != 0)
 		return ui_failed(a, u);
-	u->current = w.id;
+	set_current(u, w.id);
 	if (manipulate && (jx != NULL || jy != NULL) &&
 	    ui_window_move(u->ui, w.id, jx ? (int)act_int(a, "x", 0) : w.x,
 	    jy ? (int)act_int(a, "y", 0) : w.y) != 0)
@@ -329,18 +344,15 @@ do_wait_closed(struct act *a)
 	int64_t start;
 	int r;
 
-	if (!act_dry_run(a) && (u = get_ui(a)) == NULL)
-		return -1;
-	if (get_match(a, &m, 1, u ? u->current : 0) != 0 ||
-	    get_wait(a, &wait) != 0)
-		return -1;
-	what = ui_match_describe(&m);
-	if (u == NULL) {
-		act_log(a, "dry run: would wait until no window with %s is "
-		    "open", what);
-		free(what);
+	if (act_dry_run(a)) {
+		act_log(a, "dry run: would wait until a window closes");
 		return 0;
 	}
+	if ((u = get_ui(a)) == NULL)
+		return -1;
+	if (get_match(a, &m, 1, u->current) != 0 || get_wait(a, &wait) != 0)
+		return -1;
+	what = ui_match_describe(&m);
 	start = mono_ms();
 	r = ui_window_wait_closed(u->ui, &m, &wait);
 	if (r == UI_TIMEOUT) {
@@ -356,8 +368,10 @@ do_wait_closed(struct act *a)
 	}
 	act_log(a, "no window with %s is open", what);
 	free(what);
-	if (m.id != 0 && m.id == u->current)
-		u->current = 0;
+	if (m.id != 0 && m.id == u->current) {
+		u->current = u->previous;
+		u->previous = 0;
+	}
 	a->out = json_pack("{s:I}", "waited_ms", (json_int_t)(mono_ms() -
 	    start));
 	return 0;
@@ -374,13 +388,12 @@ do_click(struct act *a)
 	int count = (int)act_int(a, "count", act_bool(a, "double", 0) ? 2 : 1);
 	int button, sx, sy;
 
-	if (get_button(a, &button) != 0)
-		return -1;
 	if (act_dry_run(a)) {
-		act_log(a, "dry run: would click button %d at (%d, %d)",
-		    button, x, y);
+		act_log(a, "dry run: would click at (%d, %d)", x, y);
 		return 0;
 	}
+	if (get_button(a, &button) != 0)
+		return -1;
 	if ((u = get_ui(a)) == NULL || coord_window(a, u, &id) != 0)
 		return -1;
 	if (ui_click(u->ui, id, x, y, button, count, &sx, &sy) != 0)
@@ -410,6 +423,10 @@ do_mouse(struct act *a)
 	int button, i, ox = 0, oy = 0, rc;
 	unsigned long id = 0;
 
+	if (act_dry_run(a)) {
+		act_log(a, "dry run: would %s the mouse", op);
+		return 0;
+	}
 	for (i = 0; mouse_ops[i] != NULL; i++) {
 		if (strcmp(op, mouse_ops[i]) == 0)
 			break;
@@ -424,10 +441,6 @@ do_mouse(struct act *a)
 		return act_fail(a, "op %s needs x and y", op);
 	if (i == 3 && (act_arg(a, "to_x") == NULL || act_arg(a, "to_y") == NULL))
 		return act_fail(a, "op drag needs to_x and to_y");
-	if (act_dry_run(a)) {
-		act_log(a, "dry run: would %s the mouse", op);
-		return 0;
-	}
 	if ((u = get_ui(a)) == NULL)
 		return -1;
 	if ((i == 0 || i == 3) && coord_window(a, u, &id) != 0)

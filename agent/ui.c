@@ -974,9 +974,15 @@ ui_window_move(struct ui *ui, unsigned long id, int x, int y)
 	return 0;
 }
 
+static int speaks_ping(struct ui *, Window);
+static int ping(struct ui *, Window, int64_t);
+
 int
 ui_window_resize(struct ui *ui, unsigned long id, int width, int height)
 {
+	XWindowAttributes a;
+	int64_t deadline = now_ms() + SETTLE_MS;
+
 	if (width <= 0 || height <= 0)
 		return fail(ui, "window size %dx%d is not positive", width,
 		    height);
@@ -984,6 +990,19 @@ ui_window_resize(struct ui *ui, unsigned long id, int width, int height)
 	if (xdo_set_window_size(ui->xdo, id, width, height, 0) != XDO_SUCCESS ||
 	    xsync_failed(ui))
 		return fail(ui, "could not resize window %lu", id);
+	/*
+	 * A toolkit lays its widgets out again on its next frame, after it
+	 * has read the new size: a click sent at once may land on the old
+	 * layout.  Wait for the size (a window manager may take a moment),
+	 * for the application to have read it, and for two frames.  The
+	 * window may refuse the size (a minimum); then it keeps its own.
+	 */
+	while (XGetWindowAttributes(ui->dpy, id, &a) && xerr.code == 0 &&
+	    (a.width != width || a.height != height) && now_ms() < deadline)
+		sleep_ms(5);
+	if (speaks_ping(ui, id))
+		ping(ui, id, deadline - now_ms());
+	sleep_ms(50);
 	return 0;
 }
 

@@ -12,6 +12,10 @@
 #      reports 19 succeeded, 1 failed, a screenshot artifact of the failure,
 #      and the file holds exactly the other 19.
 #   C: ui.clipboard round trip and a window screenshot.
+#   D: move and resize, clicks at window coordinates (a field, then 登録 on
+#      an empty form opens 入力エラー), ui.wait_closed with no arguments
+#      puts the form back as the current window, and a dry run of the
+#      entry script touches nothing.
 . "$(dirname "$0")/lib.sh"
 
 APP="$FIXTURES/legacy_finance"
@@ -188,4 +192,44 @@ grep -q "form ${w}x${h} at" "$T/c.err" || fail "C: the PNG is ${w}x${h}, not wha
 [ "$w" -lt 1280 ] && [ "$h" -lt 1024 ] && [ "$w" -gt 100 ] ||
 	fail "C: a window screenshot of ${w}x${h} is not the window"
 echo "ok: C: the window screenshot is ${w}x${h}"
+
+# --- D: clicks, the current window, a dry run -----------------------------
+cat > "$T/click.yaml" <<'Y'
+name: click
+requires: [display]
+steps:
+  - id: w
+    ui.window: { title: "^財務会計システム", activate: true, x: 40, y: 30, width: 600, height: 320 }
+  - assert:
+      that: ${steps.w.output.x == 40 and steps.w.output.y == 30 and steps.w.output.width == 600}
+      message: "the window is at ${steps.w.output.x},${steps.w.output.y} ${steps.w.output.width} wide"
+  - ui.click: { x: 300, y: 28 }
+  - ui.type: "2024-13-01"
+  # 登録 sits at the right of the form, under the last field.
+  - ui.click: { x: 558, y: 228 }
+  - id: dlg
+    ui.wait_window: { title: "^入力エラー$", timeout: 3 }
+  - ui.key: Return
+  - ui.wait_closed: {}
+  - id: m
+    ui.mouse: { op: move, x: 10, y: 20 }
+  - assert:
+      that: ${steps.m.output.x == 50 and steps.m.output.y == 50}
+      message: "the pointer went to ${steps.m.output.x},${steps.m.output.y}"
+Y
+"$KOBITO" run "$T/click.yaml" --display "$DISPLAY_NUM" --json > "$T/d.out" \
+	2> "$T/d.err" || fail "run D failed: $(tail -n 10 "$T/d.err")"
+grep -q "window [0-9]* '入力エラー'" "$T/d.err" ||
+	fail "D: the click on 登録 did not open the error dialog"
+echo "ok: D: clicks at window coordinates after a resize reach their widgets"
+echo "ok: D: after the dialog closed, the form was the current window again"
+cp "$T/out_b.csv" "$T/out_b.before"
+"$KOBITO" run "$T/enter.yaml" --display "$DISPLAY_NUM" --dry-run \
+	--param "input=$T/vouchers.csv" --json > "$T/dry.out" 2> "$T/dry.err" ||
+	fail "D: the dry run failed: $(tail -n 5 "$T/dry.err")"
+check "D: the dry run goes through the 20 items" 20 "$(jget "$T/dry.out" .items.succeeded)"
+grep -q "dry run: would type 9 characters (keys)" "$T/dry.err" ||
+	fail "D: the dry run does not say what it would type"
+cmp -s "$T/out_b.csv" "$T/out_b.before" || fail "D: the dry run changed the app's file"
+echo "ok: D: a dry run types nothing"
 stop_app
