@@ -1372,7 +1372,7 @@ deliverer_main(void *arg)
 				pthread_mutex_unlock(&d->mu);
 			}
 		}
-		if (n > 0)
+		if (n >= 0)
 			spool_keys_free(keys, n);
 		if (final)
 			break;
