@@ -12,7 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "kpi.h"
 #include "store.h"
+#include "web.h"
 #include "xmalloc.h"
 
 /* --- prepared statement cache ------------------------------------------ */
@@ -325,6 +327,7 @@ static const struct migration migrations[] = {
 	"  last_job_id INTEGER, origin TEXT NOT NULL DEFAULT 'api',"
 	"  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
 	},
+	{ 2, KPI_SCHEMA_SQL WEB_SCHEMA_SQL },
 };
 
 static int
