@@ -439,7 +439,8 @@ do_mouse(struct act *a)
 	if ((i == 0 || i == 3) && (act_arg(a, "x") == NULL ||
 	    act_arg(a, "y") == NULL))
 		return act_fail(a, "op %s needs x and y", op);
-	if (i == 3 && (act_arg(a, "to_x") == NULL || act_arg(a, "to_y") == NULL))
+	if (i == 3 && (act_arg(a, "to_x") == NULL ||
+	    act_arg(a, "to_y") == NULL))
 		return act_fail(a, "op drag needs to_x and to_y");
 	if ((u = get_ui(a)) == NULL)
 		return -1;
@@ -684,7 +685,7 @@ screenshot_on_fail(struct act *a)
 	{ "class", ARG_STRING, 0, "regular expression on WM_CLASS name or " \
 	    "class" }, \
 	{ "pid", ARG_INT, 0, "process id of the window's program" }, \
-	{ "id", ARG_INT, 0, "this window id (from an earlier step's output)" }, \
+	{ "id", ARG_INT, 0, "this window id (an earlier step's output)" }, \
 	{ "timeout", ARG_NUMBER, 0, "seconds to wait (default 10)" }
 
 static const struct action_arg window_args[] = {

@@ -62,19 +62,19 @@
 #include "xmalloc.h"
 
 #define POOL_MAX		64	/* spare keycodes used for typing */
-#define SETTLE_MS		2000	/* how long an application may lag */
+#define SETTLE_MS		2000	/* how long an app may lag */
 #define NO_PING_PAUSE_MS	50	/* settling without _NET_WM_PING */
 #define CLIP_MAX		(16u * 1024 * 1024)
-#define SEARCH_DEPTH		3	/* root > frame > client, and one more */
+#define SEARCH_DEPTH		3	/* frame > client > child */
 
 /*
  * Xlib's error handler is process-wide and gets no user pointer, so what it
  * records must live here.  This is ui.c's only global state.
  */
 static struct {
-	XErrorHandler	prev;		/* restored when the last ui closes */
+	XErrorHandler	prev;		/* the last ui_close puts it back */
 	int		users;		/* open struct ui */
-	int		code;		/* last error caught, 0 when none */
+	int		code;		/* last error caught, or 0 */
 } xerr;
 
 /* A spare keycode and the keysym typing has bound to it. */
@@ -82,7 +82,7 @@ struct slot {
 	KeyCode		code;
 	KeySym		sym;		/* NoSymbol when unbound */
 	unsigned long	gen;		/* ui->gen when last pressed */
-	unsigned long	lru;		/* ui->tick when last pressed */
+	unsigned long	lru;		/* ui->tick at the last press */
 };
 
 enum atom_id {
@@ -128,9 +128,9 @@ struct ui {
 	char		*display;
 	int		 screen;
 	Window		 root;
-	Window		 own;		/* unmapped; receives selections */
+	Window		 own;		/* unmapped, for selections */
 	Atom		 atoms[NATOMS];
-	locale_t	 utf8;		/* for regcomp/regexec; 0 if none */
+	locale_t	 utf8;		/* for regcomp/regexec, or 0 */
 
 	/* Keyboard map, refreshed before each ui_type. */
 	int		 kc_lo, kc_hi, per;
@@ -146,7 +146,7 @@ struct ui {
 	Window		 ping_cache;
 	unsigned long	 ping_serial;
 
-	int		 clip_fd;	/* reports from the clipboard helper */
+	int		 clip_fd;	/* the clipboard helper's reports */
 
 	char		 err[768];
 };
@@ -316,8 +316,8 @@ text_to_utf8(struct ui *ui, const unsigned char *data, size_t n, Atom type)
 	tp.encoding = type;
 	tp.format = 8;
 	tp.nitems = n;
-	if (Xutf8TextPropertyToTextList(ui->dpy, &tp, &list, &count) < Success ||
-	    count <= 0) {
+	if (Xutf8TextPropertyToTextList(ui->dpy, &tp, &list, &count) <
+	    Success || count <= 0) {
 		if (list != NULL)
 			XFreeStringList(list);
 		return xstrndup((const char *)data, n);
@@ -1133,7 +1133,8 @@ ping(struct ui *ui, Window w, int64_t timeout_ms)
 		while (XPending(ui->dpy) > 0) {
 			XNextEvent(ui->dpy, &ev);
 			if (ev.type == ClientMessage &&
-			    ev.xclient.message_type == ui->atoms[A_WM_PROTOCOLS] &&
+			    ev.xclient.message_type ==
+			    ui->atoms[A_WM_PROTOCOLS] &&
 			    (Atom)ev.xclient.data.l[0] ==
 			    ui->atoms[A_NET_WM_PING] &&
 			    (unsigned long)ev.xclient.data.l[1] == serial)
@@ -1186,7 +1187,7 @@ char_keysym(uint32_t cp)
 	if (cp == '\t')
 		return XK_Tab;
 	if ((cp >= 0x20 && cp <= 0x7e) || (cp >= 0xa0 && cp <= 0xff))
-		return (KeySym)cp;		/* Latin-1 keysyms are the code */
+		return (KeySym)cp;	/* Latin-1 keysyms are the code */
 	return (KeySym)(0x01000000 | cp);	/* Unicode keysyms */
 }
 

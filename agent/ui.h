@@ -57,8 +57,8 @@ struct ui;
 
 /* What identifies a window; every given criterion must match. */
 struct ui_match {
-	const char	*title;		/* POSIX extended regex on the title, or NULL */
-	const char	*class;		/* regex on WM_CLASS name or class, or NULL */
+	const char	*title;		/* regex on the title, or NULL */
+	const char	*class;		/* regex on WM_CLASS, or NULL */
 	long		 pid;		/* _NET_WM_PID, or 0 */
 	unsigned long	 id;		/* this window exactly, or 0 */
 };
@@ -66,8 +66,8 @@ struct ui_match {
 /* A window found on the screen.  The strings are owned by the struct. */
 struct ui_window {
 	unsigned long	 id;
-	char		*title;		/* UTF-8, "" when it has none */
-	char		*class;		/* WM_CLASS class, "" when none */
+	char		*title;		/* UTF-8, "" when none */
+	char		*class;		/* WM_CLASS class, or "" */
 	long		 pid;		/* 0 when unknown */
 	int		 x, y;		/* position on the screen */
 	int		 width, height;
@@ -82,7 +82,7 @@ struct ui_wait {
 
 enum ui_type_method {
 	UI_TYPE_KEYS,		/* key presses (the default) */
-	UI_TYPE_PASTE,		/* put the text on the clipboard, press ctrl+v */
+	UI_TYPE_PASTE,		/* clipboard, then ctrl+v */
 };
 
 enum ui_mouse_op {
