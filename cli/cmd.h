@@ -19,5 +19,6 @@ int	cmd_logs(int, char **);
 int	cmd_agents(int, char **);
 int	cmd_schedules(int, char **);
 int	cmd_token(int, char **);
+int	cmd_ocr(int, char **);
 
 #endif

@@ -21,6 +21,8 @@ static const struct command commands[] = {
 	    "[--dry-run] [--json] [--display :N] [--artifacts DIR]" },
 	{ "validate", cmd_validate, "validate FILE..." },
 	{ "actions", cmd_actions, "actions [--json]" },
+	{ "ocr", cmd_ocr, "ocr IMAGE|PDF|DIR... [--template T] [--lang LANGS] "
+	    "[--json] [--jobs N]" },
 	{ "cron", cmd_cron, "cron next EXPR [--tz ZONE] [--from ISO-TIME] "
 	    "[--count N] [--calendar NAME] | cron holidays YEAR" },
 	{ "trigger", cmd_trigger, "trigger NAME [--param K=V]... [--priority N] [--idempotency-key K] [--wait] [--json]" },

@@ -534,10 +534,24 @@ fk_order(struct loader *l, struct form_field *f, const struct ynode *v)
 		problem(l, v, "order must be mdy or dmy, not \"%s\"", s);
 }
 
+static void
+fk_decimals(struct loader *l, struct form_field *f, const struct ynode *v)
+{
+	double d;
+
+	if (get_number(l, v, "decimals", &d) != 0)
+		return;
+	if (d < 0 || d > 6 || d != (int)d)
+		problem(l, v, "decimals must be a whole number from 0 to 6");
+	else
+		f->spec.decimals = (int)d;
+}
+
 static const struct {
 	const char	*key;
 	field_key_fn	 fn;
 } field_keys[] = {
+	{ "decimals", fk_decimals },
 	{ "name", fk_name },
 	{ "label", fk_label },
 	{ "zone", fk_zone },
@@ -575,6 +589,7 @@ load_field(struct loader *l, const struct ynode *n)
 	f->line = n->line;
 	f->col = n->col;
 	f->spec.kind = NORM_TEXT;
+	f->spec.decimals = -1;
 	f->min_conf = -1;
 	for (i = 0; i < n->n; i++) {
 		const struct ynode *k = n->keys[i];

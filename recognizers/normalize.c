@@ -166,9 +166,17 @@ is_space_cp(uint32_t c)
 	    c == 0x3000 || c == 0xa0;
 }
 
+/* The characters OCR reads a printed hyphen as. */
+static int
+is_dash(uint32_t c)
+{
+	return c == 0x30fc || c == 0xff70 || c == 0x2212 || c == 0x4e00 ||
+	    (c >= 0x2010 && c <= 0x2015) || c == 0x2500;
+}
+
 /*
  * Half-width, spaces trimmed and collapsed; with digitish set, every kind
- * of dash becomes '-' (OCR reads a hyphen between digits as ー, ‐ or —).
+ * of dash (ー, 一, ‐, — for a hyphen between digits) becomes one '-'.
  */
 static char *
 clean(const char *raw, int digitish)
@@ -191,9 +199,10 @@ clean(const char *raw, int digitish)
 			*o++ = ' ';
 			pending_space = 0;
 		}
-		if (digitish && (c == 0x30fc || c == 0xff70 || c == 0x2212 ||
-		    (c >= 0x2010 && c <= 0x2015) || c == 0x2500)) {
-			*o++ = '-';
+		if (digitish && (c == '-' || is_dash(c))) {
+			/* "－" is often read as two dashes: one is meant. */
+			if (o == out || o[-1] != '-')
+				*o++ = '-';
 			p += k;
 			continue;
 		}
@@ -313,16 +322,94 @@ parse_decimal(const char *s, json_t **value, char *err, size_t errlen)
 	return 0;
 }
 
+/* Marks that are never a word of a value: what is left of box edges and
+ * specks when they stand alone at either end. */
+static int
+is_junk_token(const char *s, size_t n)
+{
+	static const char junk[] = "|!'\"`.,-_~()[]:;*";
+	const char *p = s, *end = s + n;
+
+	while (p < end) {
+		uint32_t c;
+		size_t k = next_cp(p, &c);
+
+		if (!(c < 0x80 && strchr(junk, (int)c) != NULL) &&
+		    !is_dash(c) && c != 0xff5c && c != 0x300c && c != 0x300d)
+			return 0;
+		p += k;
+	}
+	return 1;
+}
+
+/*
+ * Between two digits, any dash is a hyphen and spaces around it are gaps:
+ * "4一6 一16" -> "4-6-16".
+ */
+static void
+fix_digit_dashes(char *s)
+{
+	char *o = s, *p = s;
+
+	while (*p != '\0') {
+		uint32_t c;
+		size_t k = next_cp(p, &c);
+
+		if (o > s && isdigit((unsigned char)o[-1]) &&
+		    (c == ' ' || c == '-' || is_dash(c))) {
+			const char *q = p;
+			int dashes = 0;
+
+			while (*q != '\0') {
+				size_t kk = next_cp(q, &c);
+
+				if (c == '-' || is_dash(c))
+					dashes++;
+				else if (c != ' ')
+					break;
+				q += kk;
+			}
+			if (dashes >= 1 && dashes <= 2 &&
+			    isdigit((unsigned char)*q)) {
+				*o++ = '-';
+				p = (char *)q;
+				continue;
+			}
+		}
+		memmove(o, p, k);
+		o += k;
+		p += k;
+	}
+	*o = '\0';
+}
+
 static int
 norm_text(const struct norm_spec *spec, const char *raw, json_t **value,
     unsigned *flags, char *err, size_t errlen)
 {
-	char *s = clean(raw, 0);
+	char *s = clean(raw, 0), *sp;
+	size_t n;
 
 	(void)spec;
 	(void)flags;
-	(void)err;
-	(void)errlen;
+	fix_digit_dashes(s);
+	/* Drop a lone junk token at either end: "Initech LLC -". */
+	while ((sp = strrchr(s, ' ')) != NULL && is_junk_token(sp + 1,
+	    strlen(sp + 1)))
+		*sp = '\0';
+	while ((sp = strchr(s, ' ')) != NULL && is_junk_token(s,
+	    (size_t)(sp - s)))
+		memmove(s, sp + 1, strlen(sp + 1) + 1);
+	/* No value starts with a stop or a bar: ".東京都..." */
+	n = strspn(s, ".,'`:;|_~*");
+	if (n > 0 && s[n] != '\0')
+		memmove(s, s + n, strlen(s + n) + 1);
+	n = strlen(s);
+	if (n == 0 || is_junk_token(s, n)) {
+		snprintf(err, errlen, "no text, only marks: %s", raw);
+		free(s);
+		return -1;
+	}
 	*value = json_string(s);
 	free(s);
 	return 0;
@@ -359,8 +446,6 @@ norm_amount(const struct norm_spec *spec, const char *raw, json_t **value,
 	int neg = 0, rc, changed;
 	size_t i;
 
-	(void)spec;
-	(void)flags;
 	strip_spaces(s);
 	p = s;
 	/* Japanese accounts mark negatives with △ or ▲. */
@@ -392,9 +477,33 @@ norm_amount(const struct norm_spec *spec, const char *raw, json_t **value,
 		free(s);
 		return -1;
 	}
+	/*
+	 * Where no decimals are written (yen), a point can only be a
+	 * misread comma; the grouping check below still has to pass.
+	 */
+	if (spec->decimals == 0 && strchr(p, '.') != NULL) {
+		char *q;
+
+		for (q = p; *q != '\0'; q++)
+			if (*q == '.')
+				*q = ',';
+		*flags |= NORM_FUZZY;
+	}
 	rc = parse_decimal(p, value, err, errlen);
-	if (rc != 0)
+	if (rc != 0) {
 		snprintf(err, errlen, "not an amount: %s", raw);
+	} else if (spec->decimals >= 0) {
+		const char *dot = strchr(p, '.');
+		int nd = dot != NULL ? (int)strlen(dot + 1) : 0;
+
+		if (nd != 0 && nd != spec->decimals) {
+			snprintf(err, errlen, "%d decimals where %d are "
+			    "written: %s", nd, spec->decimals, raw);
+			json_decref(*value);
+			*value = NULL;
+			rc = -1;
+		}
+	}
 	else if (neg) {
 		json_t *v = *value;
 
@@ -565,6 +674,17 @@ gregorian(const struct norm_spec *spec, const char *s, int *y, int *m,
 	return -1;
 }
 
+/* A stray comma or full stop around a date carries no meaning. */
+static void
+trim_punct(char *s)
+{
+	size_t n = strlen(s), lead = strspn(s, ",.;: ");
+
+	while (n > lead && strchr(",.;: ", s[n - 1]) != NULL)
+		s[--n] = '\0';
+	memmove(s, s + lead, n - lead + 1);
+}
+
 static json_t *
 iso_date(int y, int m, int d)
 {
@@ -582,6 +702,7 @@ norm_date(const struct norm_spec *spec, const char *raw, json_t **value,
 	int y, m, d, rc;
 
 	(void)flags;
+	trim_punct(s);
 	rc = gregorian(spec, s, &y, &m, &d);
 	if (rc == 0)
 		*value = iso_date(y, m, d);
@@ -600,6 +721,10 @@ norm_era_date(const struct norm_spec *spec, const char *raw, json_t **value,
 	int y, m, d;
 
 	(void)flags;
+	/* Japanese dates have no spaces; OCR puts some between the wide
+	 * digits. */
+	strip_spaces(s);
+	trim_punct(s);
 	if (era_parse_err(s, &y, &m, &d, why, sizeof why) == 0 ||
 	    gregorian(spec, s, &y, &m, &d) == 0) {
 		*value = iso_date(y, m, d);
@@ -658,6 +783,31 @@ norm_phone(const struct norm_spec *spec, const char *raw, json_t **value,
 	return 0;
 }
 
+/*
+ * Remove the postal mark before the digits, and what OCR makes of it: T, 干,
+ * 丁, ⊤ or a stray mark.  Digits are never removed, so a cut-off digit still
+ * leaves too few of them.
+ */
+static void
+strip_postal_mark(char *s)
+{
+	static const char *const marks[] = {
+		"〒", "〶", "干", "丁", "⊤", "T", "t", "*", ":", ".", "'", "|",
+	};
+	size_t i;
+	int changed = 1;
+
+	while (changed) {
+		changed = 0;
+		for (i = 0; i < sizeof marks / sizeof marks[0]; i++)
+			if (starts_with(s, marks[i])) {
+				memmove(s, s + strlen(marks[i]),
+				    strlen(s) - strlen(marks[i]) + 1);
+				changed = 1;
+			}
+	}
+}
+
 static int
 norm_postal(const struct norm_spec *spec, const char *raw, json_t **value,
     unsigned *flags, char *err, size_t errlen)
@@ -668,8 +818,8 @@ norm_postal(const struct norm_spec *spec, const char *raw, json_t **value,
 	int seps = 0;
 
 	(void)flags;
-	strip_all(s, "〒");
 	strip_spaces(s);
+	strip_postal_mark(s);
 	for (p = s; *p != '\0'; p++) {
 		if (isdigit((unsigned char)*p) && nd + 1 < sizeof digits)
 			digits[nd++] = *p;
@@ -742,20 +892,54 @@ norm_code(const struct norm_spec *spec, const char *raw, json_t **value,
 	return -1;
 }
 
+char *
+norm_digit_run(const char *raw)
+{
+	char *s = clean(raw, 1), *p, *end;
+
+	strip_spaces(s);
+	for (end = s + strlen(s); end > s && !isdigit((unsigned char)end[-1]);)
+		*--end = '\0';
+	for (p = s; *p != '\0' && !isdigit((unsigned char)*p); p++)
+		;
+	memmove(s, p, strlen(p) + 1);
+	if (*s == '\0' || strspn(s, "0123456789-") != strlen(s)) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
 /* ---- the common checks ---- */
+
+/* Whether code point c is in a whitelist of characters and ranges "a-z". */
+static int
+in_whitelist(const char *wl, uint32_t c)
+{
+	while (*wl != '\0') {
+		uint32_t lo, hi;
+
+		wl += next_cp(wl, &lo);
+		hi = lo;
+		if (wl[0] == '-' && wl[1] != '\0') {
+			wl++;
+			wl += next_cp(wl, &hi);
+		}
+		if (c >= lo && c <= hi)
+			return 1;
+	}
+	return 0;
+}
 
 static int
 whitelist_ok(const char *whitelist, const char *s)
 {
 	while (*s != '\0') {
 		uint32_t c;
-		size_t k = next_cp(s, &c);
-		char enc[5] = { 0 };
 
-		memcpy(enc, s, k);
-		if (strstr(whitelist, enc) == NULL)
+		s += next_cp(s, &c);
+		if (!in_whitelist(whitelist, c))
 			return 0;
-		s += k;
 	}
 	return 1;
 }

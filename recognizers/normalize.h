@@ -43,9 +43,12 @@ enum norm_kind {
 struct norm_spec {
 	enum norm_kind	 kind;
 	char		*whitelist;	/* characters the value may use (UTF-8),
-					   or NULL for any */
+					   ranges as "ァ-ヶ" (a '-' first or
+					   last is itself), or NULL for any */
 	char		*pattern;	/* POSIX extended regex on the value's
-					   text, or NULL */
+					   text, or NULL; bracket ranges are
+					   ASCII only (use the whitelist for
+					   scripts) */
 	regex_t		 re;
 	int		 has_re;
 	char		**list;		/* code: the allowed values */
@@ -53,6 +56,8 @@ struct norm_spec {
 	int		 dmy;		/* date: numeric dates are D/M/Y, not
 					   M/D/Y (only used when no year-first
 					   form matches) */
+	int		 decimals;	/* amount: digits after the point, when
+					   there is one (-1: any) */
 };
 
 /* The kind's name ("era_date") and back; -1 for an unknown name. */
@@ -85,6 +90,14 @@ int	norm_apply(const struct norm_spec *spec, const char *raw,
  * "true"/"false".  The caller frees it.  Used to compare values.
  */
 char	*norm_value_text(const json_t *value);
+
+/*
+ * Text that should be digits joined by hyphens ("1-22-16"), as OCR gives it
+ * ("1—22－16", " |1-22-16."): dashes of every kind made one '-', spaces
+ * and stray marks at either end dropped.  Returns a string the caller
+ * frees, or NULL when what is left is anything else.
+ */
+char	*norm_digit_run(const char *s);
 
 /*
  * Levenshtein distance between two UTF-8 strings, counted in code points,

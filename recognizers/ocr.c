@@ -6,18 +6,22 @@
  * thread exits.  Nothing is shared between threads, so no locking is needed
  * after the key is created once.
  */
+#include <ctype.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <leptonica/allheaders.h>
 #include <tesseract/capi.h>
 
+#include "buf.h"
 #include "ocr.h"
 #include "xmalloc.h"
 
@@ -137,6 +141,31 @@ word_add(struct ocr_result *res, size_t *alloc)
 	return w;
 }
 
+/* Append the iterator's current symbol to w. */
+static void
+symbol_add(TessResultIterator *ri, TessPageIterator *pi, struct ocr_word *w,
+    float conf)
+{
+	struct ocr_symbol *sy;
+	char *txt = TessResultIteratorGetUTF8Text(ri, RIL_SYMBOL);
+	int l, t, r, b;
+
+	if (txt == NULL)
+		return;
+	w->syms = xreallocarray(w->syms, w->nsyms + 1, sizeof *w->syms);
+	sy = &w->syms[w->nsyms++];
+	memset(sy, 0, sizeof *sy);
+	sy->text = xstrdup(txt);
+	TessDeleteText(txt);
+	sy->conf = conf;
+	if (TessPageIteratorBoundingBox(pi, RIL_SYMBOL, &l, &t, &r, &b)) {
+		sy->x = l;
+		sy->y = t;
+		sy->w = r - l;
+		sy->h = b - t;
+	}
+}
+
 /*
  * Walk the result symbol by symbol: words begin where the page iterator
  * says so, and the lowest symbol confidence of each word is kept, because
@@ -189,6 +218,7 @@ collect_words(TessBaseAPI *api, struct ocr_result *res)
 		c = TessResultIteratorConfidence(ri, RIL_SYMBOL);
 		if (c < w->conf_min)
 			w->conf_min = c;
+		symbol_add(ri, pi, w, c);
 	} while (TessResultIteratorNext(ri, RIL_SYMBOL));
 	TessResultIteratorDelete(ri);
 	res->nlines = line + 1;
@@ -224,11 +254,140 @@ ocr_result_free(struct ocr_result *res)
 {
 	size_t i;
 
-	for (i = 0; i < res->nwords; i++)
+	for (i = 0; i < res->nwords; i++) {
+		size_t k;
+
+		for (k = 0; k < res->words[i].nsyms; k++)
+			free(res->words[i].syms[k].text);
+		free(res->words[i].syms);
 		free(res->words[i].text);
+	}
 	free(res->words);
 	free(res->text);
 	memset(res, 0, sizeof *res);
+}
+
+/*
+ * Whether two symbols are Latin letters, whose words keep tesseract's
+ * spaces.  Digits are not: full-width digits stand half an em apart and
+ * must not be split.
+ */
+static int
+latin_pair(const char *a, const char *b)
+{
+	unsigned char x = (unsigned char)a[0], y = (unsigned char)b[0];
+
+	return x < 0x80 && y < 0x80 && (isalpha(x) || x == '.' ||
+	    x == ',') && isalpha(y);
+}
+
+/* The tallest word of the line word i is on: the line's text height. */
+static double
+line_height(const struct ocr_result *res, size_t i, int vertical)
+{
+	const struct ocr_word *w = &res->words[i];
+	double h = 0;
+	size_t k;
+
+	for (k = 0; k < res->nwords; k++) {
+		const struct ocr_word *v = &res->words[k];
+
+		if (v->line != w->line || v->block != w->block)
+			continue;
+		h = fmax(h, vertical ? v->w : v->h);
+	}
+	return h;
+}
+
+/*
+ * Japanese lines carry no spaces but the wide gaps a writer left: a gap of
+ * JA_SPACE line heights between two characters (a full-width space is one
+ * em) is a space; Latin words inside keep theirs.
+ */
+#define JA_SPACE	0.8
+#define LATIN_SPACE	0.15
+
+/* Whether a measured gap lies between the centres of symbols p and s. */
+static int
+gap_between(const struct ocr_gaps *gaps, const struct ocr_symbol *p,
+    const struct ocr_symbol *s, int vertical)
+{
+	double a = vertical ? p->y + p->h / 2.0 : p->x + p->w / 2.0;
+	double b = vertical ? s->y + s->h / 2.0 : s->x + s->w / 2.0;
+	size_t i;
+
+	for (i = 0; i < gaps->n; i++) {
+		double c = (gaps->v[2 * i] + gaps->v[2 * i + 1]) / 2.0;
+
+		if (c > a && c < b)
+			return 1;
+	}
+	return 0;
+}
+
+static void
+join_cjk_word(struct buf *b, const struct ocr_word *w,
+    const struct ocr_symbol **prev, double lh, int vertical,
+    const struct ocr_gaps *gaps)
+{
+	size_t k;
+
+	if (w->nsyms == 0) {
+		buf_puts(b, w->text);
+		return;
+	}
+	for (k = 0; k < w->nsyms; k++) {
+		const struct ocr_symbol *s = &w->syms[k], *p = *prev;
+
+		if (p != NULL) {
+			double gap = vertical ? s->y - (p->y + p->h) :
+			    s->x - (p->x + p->w);
+			int space;
+
+			if (latin_pair(p->text, s->text))
+				space = k == 0 && gap > LATIN_SPACE * lh;
+			else if (gaps != NULL)
+				space = gap_between(gaps, p, s, vertical);
+			else
+				space = gap > JA_SPACE * lh;
+			if (space)
+				buf_putc(b, ' ');
+		}
+		buf_puts(b, s->text);
+		*prev = s;
+	}
+}
+
+char *
+ocr_join(const struct ocr_result *res, size_t from, size_t to, int cjk,
+    int vertical, const struct ocr_gaps *gaps)
+{
+	const struct ocr_symbol *prev = NULL;
+	struct buf b;
+	size_t i;
+	double lh = 0;
+
+	buf_init(&b, 1 << 20);
+	for (i = from; i < to && i < res->nwords; i++) {
+		const struct ocr_word *w = &res->words[i];
+		int newline = i > from && (res->words[i - 1].line != w->line ||
+		    res->words[i - 1].block != w->block);
+
+		if (newline)
+			buf_putc(&b, '\n');
+		if (!cjk) {
+			if (i > from && !newline)
+				buf_putc(&b, ' ');
+			buf_puts(&b, w->text);
+			continue;
+		}
+		if (i == from || newline) {
+			prev = NULL;
+			lh = line_height(res, i, vertical);
+		}
+		join_cjk_word(&b, w, &prev, lh, vertical, gaps);
+	}
+	return buf_detach(&b, NULL);
 }
 
 int

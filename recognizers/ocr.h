@@ -40,8 +40,16 @@ enum ocr_psm {
 	OCR_PSM_RAW_LINE = 13,		/* a line, bypassing tesseract's layout */
 };
 
+struct ocr_symbol {
+	char	*text;			/* UTF-8, owned: usually one character */
+	int	 x, y, w, h;
+	float	 conf;
+};
+
 struct ocr_word {
 	char	*text;			/* UTF-8, owned */
+	struct ocr_symbol *syms;	/* its characters, owned */
+	size_t	 nsyms;
 	int	 x, y, w, h;		/* box in the image recognised */
 	float	 conf;			/* word confidence, 0..100 */
 	float	 conf_min;		/* lowest symbol confidence in the word */
@@ -75,6 +83,30 @@ int	ocr_recognize(struct ocr_engine *, struct Pix *pix, enum ocr_psm psm,
 	    int dpi, struct ocr_result *res, char *err, size_t errlen);
 
 void	ocr_result_free(struct ocr_result *);
+
+/*
+ * Blank stretches of a text line measured on the image (x0 <= x < x1 in
+ * the recognised image's pixels, or y for vertical text), wide enough to be
+ * spaces.  Tesseract's symbol boxes are too rough for Japanese spacing;
+ * the image is not.
+ */
+struct ocr_gaps {
+	const int	*v;		/* pairs x0, x1 */
+	size_t		 n;
+};
+
+/*
+ * Words [from, to) of res joined into text (the caller frees it): lines
+ * are separated by '\n' and Latin words by a space.  With cjk set (a
+ * Japanese model read it) spaces come from the page instead, character by
+ * character: the jpn models split Japanese lines into "words" at arbitrary
+ * points and may run two words into one, so a space is put where the gap
+ * between two characters is wide (as between a family and a given name),
+ * and between Latin words; with gaps, exactly where a measured gap lies
+ * between two characters instead.  vertical: the text runs top to bottom.
+ */
+char	*ocr_join(const struct ocr_result *res, size_t from, size_t to,
+	    int cjk, int vertical, const struct ocr_gaps *gaps);
 
 /* The language string an engine was made for (borrowed). */
 const char	*ocr_engine_lang(const struct ocr_engine *);

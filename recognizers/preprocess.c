@@ -17,6 +17,9 @@
 #include "preprocess.h"
 #include "xmalloc.h"
 
+/* Grey levels between ink and paper below which a zone holds no ink. */
+#define OTSU_MIN_CONTRAST	60
+
 void
 prep_opts_default(struct prep_opts *o)
 {
@@ -25,7 +28,7 @@ prep_opts_default(struct prep_opts *o)
 	o->background = 0;
 	o->binarize = PREP_BIN_AUTO;
 	o->remove_lines = 1;
-	o->despeckle = 3;
+	o->despeckle = 4;
 	o->target_dpi = 300;
 }
 
@@ -84,7 +87,7 @@ prep_page_init(struct prep_page *pp, PIX *in, double dpi,
 		pp->factor = 1;
 		small_gray = pixClone(pp->gray);
 	}
-	bin = prep_binarize(small_gray, PREP_BIN_OTSU, 0);
+	bin = prep_binarize(small_gray, PREP_BIN_OTSU, PREP_PAGE);
 	pixDestroy(&small_gray);
 	if (bin == NULL) {
 		snprintf(err, errlen, "cannot binarise the page");
@@ -253,16 +256,43 @@ prep_crop(const struct prep_page *pp, double x, double y, double w, double h,
 	return out;
 }
 
+/*
+ * Otsu on a zone, with a sanity check: Otsu always splits the histogram in
+ * two, and on an empty, noisy zone it splits the noise, turning it into
+ * "ink".  When the two classes are not far apart there is no ink, and the
+ * threshold is put below both.
+ */
+static PIX *
+otsu_checked(PIX *g)
+{
+	l_int32 thresh = 128, fg = 0, bg = 255;
+
+	if (pixSplitDistributionFgBg(g, 0.1f, 1, &thresh, &fg, &bg,
+	    NULL) != 0)
+		thresh = 128;
+	else if (bg - fg < OTSU_MIN_CONTRAST)
+		thresh = fg - 1 > 0 ? fg - 1 : 0;
+	return pixThresholdToBinary(g, thresh);
+}
+
 PIX *
-prep_binarize(PIX *gray, enum prep_binarize how, int background)
+prep_binarize(PIX *gray, enum prep_binarize how, unsigned flags)
 {
 	PIX *g = NULL, *bin = NULL;
 	int w = pixGetWidth(gray), h = pixGetHeight(gray);
 
-	if (background && w >= 40 && h >= 40)
+	if ((flags & PREP_BACKGROUND) && w >= 40 && h >= 40)
 		g = pixBackgroundNormSimple(gray, NULL, NULL);
 	if (g == NULL)
 		g = pixClone(gray);
+	if ((flags & PREP_SMOOTH) && w >= 8 && h >= 8) {
+		PIX *sm = pixBlockconv(g, 1, 1);
+
+		if (sm != NULL) {
+			pixDestroy(&g);
+			g = sm;
+		}
+	}
 	if (how == PREP_BIN_SAUVOLA) {
 		int half = h / 6;
 
@@ -275,11 +305,11 @@ prep_binarize(PIX *gray, enum prep_binarize how, int background)
 			pixSauvolaBinarizeTiled(g, half, 0.34f, 1, 1, NULL,
 			    &bin);
 	}
-	if (bin == NULL) {
-		/* Large tiles: one threshold per region of a page, one per
-		 * zone for a crop. */
-		pixOtsuAdaptiveThreshold(g, w > 600 ? 300 : w,
-		    h > 600 ? 300 : h, 0, 0, 0.1f, NULL, &bin);
+	if (bin == NULL && (flags & PREP_PAGE)) {
+		/* A page: one Otsu threshold per 300 px tile. */
+		pixOtsuAdaptiveThreshold(g, 300, 300, 0, 0, 0.1f, NULL, &bin);
+	} else if (bin == NULL) {
+		bin = otsu_checked(g);
 	}
 	pixDestroy(&g);
 	return bin;
@@ -293,8 +323,8 @@ prep_line_masks(PIX *bin, int hlen, int vlen, PIX **hmask, PIX **vmask)
 }
 
 /*
- * Whether a component looks like what is left of a box edge: it touches the
- * border and is a thin bar along it.
+ * Whether a component looks like what is left of a box edge: a thin bar
+ * touching the border or lying along an edge.
  */
 static int
 edge_remnant(int x, int y, int w, int h, int W, int H)
@@ -302,8 +332,14 @@ edge_remnant(int x, int y, int w, int h, int W, int H)
 	int touches = x <= 0 || y <= 0 || x + w >= W || y + h >= H;
 	int thin_h = h <= (H / 12 > 3 ? H / 12 : 3) && w >= 4 * h;
 	int thin_v = w <= (W / 30 > 3 ? W / 30 : 3) && h >= 4 * w;
+	/* A broken line leaves dashes along an edge of the zone, where
+	 * writing does not go: flat pieces in the top or bottom fifth,
+	 * tall upright ones in the outer twentieth. */
+	int band_h = thin_h && (y + h <= H / 5 || y >= H - H / 5);
+	int band_v = thin_v && h >= H / 2 && (x + w <= W / 20 ||
+	    x >= W - W / 20);
 
-	return touches && (thin_h || thin_v);
+	return (touches && (thin_h || thin_v)) || band_h || band_v;
 }
 
 PIX *

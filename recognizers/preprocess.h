@@ -86,9 +86,19 @@ struct Pix	*prep_crop(const struct prep_page *pp, double x, double y,
 		    double w, double h, double margin, double scale, int color,
 		    double *ox, double *oy);
 
-/* 8 bpp grey to 1 bpp, black text = 1. */
+/* prep_binarize() flags */
+#define PREP_BACKGROUND	0x1	/* normalise the background first */
+#define PREP_SMOOTH	0x2	/* 3x3 mean first: tames noise and specks */
+#define PREP_PAGE	0x4	/* a whole page: Otsu per 300 px tile */
+
+/*
+ * 8 bpp grey to 1 bpp, black text = 1.  Pages (PREP_PAGE) get Otsu per
+ * 300 px tile; zones one Otsu threshold, or none at all when the zone's
+ * darkest class is too close to its paper to be ink (an empty, noisy zone
+ * stays empty).
+ */
 struct Pix	*prep_binarize(struct Pix *gray, enum prep_binarize how,
-		    int background);
+		    unsigned flags);
 
 /*
  * Masks of the horizontal (at least hlen px long) and vertical (vlen px)

@@ -1,0 +1,263 @@
+/*
+ * ocr_job.c - pages in, JSON out, in parallel.
+ *
+ * Each page is one batch item: the worker decodes it, reads it with its own
+ * engines, and leaves a JSON object in the page's slot, so results come out
+ * in input order whatever order the workers finish in.
+ */
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <leptonica/allheaders.h>
+
+#include "batch.h"
+#include "ocr.h"
+#include "ocr_job.h"
+#include "preprocess.h"
+#include "xmalloc.h"
+
+/* ---- full-page text ---- */
+
+struct line_acc {
+	int	x0, y0, x1, y1;
+	double	conf;
+	size_t	from, to;
+};
+
+static json_t *
+box_json(const struct prep_page *pp, double ox, double oy, double zoom,
+    int x, int y, int w, int h)
+{
+	int b[4];
+
+	prep_rect_to_input(pp, ox + x / zoom, oy + y / zoom, w / zoom,
+	    h / zoom, b);
+	return json_pack("[i,i,i,i]", b[0], b[1], b[2], b[3]);
+}
+
+json_t *
+ocr_page_text(PIX *pix, const char *lang, int psm, char *err, size_t errlen)
+{
+	struct prep_opts opts;
+	struct prep_page pp;
+	struct ocr_engine *e;
+	struct ocr_result res;
+	json_t *out, *words, *lines;
+	PIX *gray, *bin, *clean;
+	double dpi, zoom, ox, oy, sum = 0;
+	int cjk = strstr(lang, "jpn") != NULL;
+	int vertical = strstr(lang, "vert") != NULL;
+	size_t i, start;
+	char *text;
+
+	e = ocr_engine_get(lang, err, errlen);
+	if (e == NULL)
+		return NULL;
+	dpi = pixGetXRes(pix);
+	if (dpi < 72 || dpi > 1200)
+		dpi = 300;
+	prep_opts_default(&opts);
+	if (prep_page_init(&pp, pix, dpi, &opts, err, errlen) != 0)
+		return NULL;
+	/* Faxes and low-resolution scans are read at 300 dpi. */
+	zoom = dpi < 250 ? 300.0 / dpi : 1.0;
+	gray = prep_crop(&pp, 0, 0, pp.w, pp.h, 0, zoom, 0, &ox, &oy);
+	bin = gray != NULL ? prep_binarize(gray, PREP_BIN_OTSU, PREP_PAGE) : NULL;
+	pixDestroy(&gray);
+	clean = bin != NULL ? pixSelectBySize(bin, 3, 3, 8, L_SELECT_IF_EITHER,
+	    L_SELECT_IF_GTE, NULL) : NULL;
+	pixDestroy(&bin);
+	if (clean == NULL) {
+		snprintf(err, errlen, "cannot prepare the page");
+		prep_page_free(&pp);
+		return NULL;
+	}
+	if (ocr_recognize(e, clean, psm > 0 ? (enum ocr_psm)psm :
+	    vertical ? OCR_PSM_BLOCK_VERT : OCR_PSM_AUTO, (int)(dpi * zoom),
+	    &res, err, errlen) != 0) {
+		pixDestroy(&clean);
+		prep_page_free(&pp);
+		return NULL;
+	}
+	pixDestroy(&clean);
+
+	words = json_array();
+	lines = json_array();
+	start = 0;
+	for (i = 0; i < res.nwords; i++) {
+		const struct ocr_word *w = &res.words[i];
+
+		json_array_append_new(words, json_pack("{s:s, s:o, s:f, s:i}",
+		    "text", w->text, "box", box_json(&pp, ox, oy, zoom, w->x,
+		    w->y, w->w, w->h), "confidence", round(w->conf * 10) / 10,
+		    "line", json_array_size(lines)));
+		sum += w->conf;
+		if (i + 1 == res.nwords || res.words[i + 1].line != w->line ||
+		    res.words[i + 1].block != w->block) {
+			struct line_acc la = { INT_MAX, INT_MAX, 0, 0, 0, start,
+			    i + 1 };
+			size_t k;
+			char *lt;
+
+			for (k = la.from; k < la.to; k++) {
+				const struct ocr_word *v = &res.words[k];
+
+				la.x0 = v->x < la.x0 ? v->x : la.x0;
+				la.y0 = v->y < la.y0 ? v->y : la.y0;
+				la.x1 = v->x + v->w > la.x1 ? v->x + v->w :
+				    la.x1;
+				la.y1 = v->y + v->h > la.y1 ? v->y + v->h :
+				    la.y1;
+				la.conf += v->conf;
+			}
+			lt = ocr_join(&res, la.from, la.to, cjk, vertical, NULL);
+			json_array_append_new(lines, json_pack("{s:s, s:o, "
+			    "s:f}", "text", lt, "box", box_json(&pp, ox, oy,
+			    zoom, la.x0, la.y0, la.x1 - la.x0, la.y1 - la.y0),
+			    "confidence", round(la.conf / (double)(la.to -
+			    la.from) * 10) / 10));
+			free(lt);
+			start = i + 1;
+		}
+	}
+	text = ocr_join(&res, 0, res.nwords, cjk, vertical, NULL);
+	out = json_pack("{s:s, s:o, s:o, s:f}", "text", text, "lines", lines,
+	    "words", words, "confidence", res.nwords > 0 ?
+	    round(sum / (double)res.nwords * 10) / 10 : 0.0);
+	free(text);
+	ocr_result_free(&res);
+	prep_page_free(&pp);
+	return out;
+}
+
+/* ---- the batch ---- */
+
+struct job_run {
+	const struct ocr_job	*job;
+	const struct page_list	*pages;
+	json_t			**results;
+};
+
+static void
+do_page(size_t i, void *arg)
+{
+	struct job_run *run = arg;
+	const struct page_src *src = &run->pages->v[i];
+	json_t *r = NULL;
+	char err[1024] = "";
+	PIX *pix;
+
+	if (run->job->cancelled != NULL &&
+	    run->job->cancelled(run->job->cancel_arg)) {
+		snprintf(err, sizeof err, "cancelled");
+		goto done;
+	}
+	pix = pages_load(src, err, sizeof err);
+	if (pix == NULL)
+		goto done;
+	if (run->job->tmpl != NULL) {
+		struct form_page page;
+
+		if (form_read_page(run->job->tmpl, pix, &page, err,
+		    sizeof err) == 0) {
+			r = form_page_json(&page);
+			form_page_free(&page);
+		}
+	} else {
+		r = ocr_page_text(pix, run->job->lang != NULL ?
+		    run->job->lang : "eng", run->job->psm, err, sizeof err);
+	}
+	pixDestroy(&pix);
+done:
+	if (r == NULL)
+		r = json_pack("{s:s}", "error", err);
+	json_object_set_new(r, "file", json_string(src->path));
+	json_object_set_new(r, "page", json_integer(src->index + 1));
+	run->results[i] = r;
+}
+
+json_t *
+ocr_job_run(const struct ocr_job *job, const struct page_list *pages,
+    int *nerrors)
+{
+	struct job_run run = { job, pages, NULL };
+	json_t *arr = json_array();
+	size_t i;
+
+	*nerrors = 0;
+	run.results = xcalloc(pages->n + 1, sizeof *run.results);
+	batch_run(pages->n, job->threads, do_page, &run);
+	for (i = 0; i < pages->n; i++) {
+		/* Keys in a fixed order: where first, then what. */
+		json_t *r = run.results[i], *o = json_object();
+		const char *k;
+		json_t *v;
+
+		json_object_set(o, "file", json_object_get(r, "file"));
+		json_object_set(o, "page", json_object_get(r, "page"));
+		json_object_foreach(r, k, v)
+			if (strcmp(k, "file") != 0 && strcmp(k, "page") != 0)
+				json_object_set(o, k, v);
+		if (json_object_get(r, "error") != NULL)
+			(*nerrors)++;
+		json_array_append_new(arr, o);
+		json_decref(r);
+	}
+	free(run.results);
+	return json_pack("{s:o}", "pages", arr);
+}
+
+/* ---- templates by name ---- */
+
+static char *
+try_path(const char *dir, const char *name)
+{
+	static const char *const exts[] = { "", ".yaml", ".yml" };
+	size_t i;
+
+	for (i = 0; i < sizeof exts / sizeof exts[0]; i++) {
+		char *p = dir != NULL ? xasprintf("%s/%s%s", dir, name,
+		    exts[i]) : xasprintf("%s%s", name, exts[i]);
+
+		if (access(p, R_OK) == 0)
+			return p;
+		free(p);
+	}
+	return NULL;
+}
+
+char *
+ocr_template_path(const char *name)
+{
+	char exe[PATH_MAX], *p, *dir;
+	const char *env;
+	ssize_t n;
+
+	if ((p = try_path(NULL, name)) != NULL || strchr(name, '/') != NULL)
+		return p;
+	if ((env = getenv("KOBITO_TEMPLATES")) != NULL &&
+	    (p = try_path(env, name)) != NULL)
+		return p;
+	if ((p = try_path("scripts/templates", name)) != NULL)
+		return p;
+	/* Installed: PREFIX/bin/kobito and PREFIX/share/kobito/scripts. */
+	n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n <= 0)
+		return NULL;
+	exe[n] = '\0';
+	if ((p = strrchr(exe, '/')) != NULL)
+		*p = '\0';
+	dir = xasprintf("%s/../share/kobito/scripts/templates", exe);
+	p = try_path(dir, name);
+	free(dir);
+	if (p == NULL) {
+		dir = xasprintf("%s/../scripts/templates", exe);
+		p = try_path(dir, name);
+		free(dir);
+	}
+	return p;
+}
