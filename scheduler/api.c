@@ -93,6 +93,7 @@ struct req {
 	enum lp			 lp;
 	int64_t			 lp_deadline;	/* monotonic ms */
 	json_t			*lp_labels;
+	int			 lp_checked;	/* the agent is registered */
 	struct req		*lp_prev, *lp_next;
 };
 
@@ -121,6 +122,17 @@ struct touches {
 	size_t		 n;
 };
 
+/*
+ * Tokens seen recently, so that a request costs no database read to
+ * authenticate.  Revoking a token clears the cache (and bumps gen, so that
+ * a lookup racing with the revocation cannot put the token back).
+ */
+#define TCACHE_SIZE	1024
+struct tcache_ent {
+	char		 token[AUTH_TOKEN_LEN + 1];
+	struct identity	 who;
+};
+
 struct api {
 	struct store		*st;
 	struct scripts		*sc;
@@ -143,6 +155,10 @@ struct api {
 	int			 ticker_running;
 	pthread_mutex_t		 kmu;
 	pthread_cond_t		 kcv;
+
+	pthread_rwlock_t	 tclock;
+	struct tcache_ent	*tcache;
+	uint64_t		 tcgen;
 
 	struct metrics		 m;	/* updated with __atomic */
 };
@@ -516,42 +532,91 @@ job_secrets(struct api *a, struct conn *c, const char *digest,
 		json_decref(vals);
 }
 
-struct maskq {
-	struct api	*a;
-	int64_t		 job_id;
-	json_t		*in;
-	json_t		*out;
-};
-
-static int
-mask_read(struct conn *c, void *p)
+/*
+ * v with every secret of the job's script masked (a new reference), on
+ * the connection of the write that stores it.
+ */
+static json_t *
+mask_for_job(struct api *a, struct conn *c, int64_t job_id, json_t *v)
 {
-	struct maskq *q = p;
 	sqlite3_stmt *st = conn_stmt(c, "SELECT digest FROM jobs WHERE id = ?");
 	struct mask m;
 	char *digest = NULL;
+	json_t *out;
 
-	sqlite3_bind_int64(st, 1, q->job_id);
+	sqlite3_bind_int64(st, 1, job_id);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		digest = col_strdup(st, 0);
 	sqlite3_reset(st);
 	mask_init(&m);
 	if (digest != NULL)
-		job_secrets(q->a, c, digest, &m, NULL);
-	q->out = m.n > 0 ? mask_json(&m, q->in) : json_incref(q->in);
+		job_secrets(a, c, digest, &m, NULL);
+	out = m.n > 0 ? mask_json(&m, v) : json_incref(v);
 	mask_free(&m);
 	free(digest);
-	return 0;
+	return out;
 }
 
-/* v with every secret of the job's script masked: a new reference. */
-static json_t *
-mask_for_job(struct api *a, int64_t job_id, json_t *v)
+static size_t
+tcache_slot(const char *token)
 {
-	struct maskq q = { a, job_id, v, NULL };
+	uint64_t h = 1469598103934665603ull;
 
-	store_read(a->st, mask_read, &q);
-	return q.out ? q.out : json_incref(v);
+	for (; *token; token++)
+		h = (h ^ (unsigned char)*token) * 1099511628211ull;
+	return (size_t)(h % TCACHE_SIZE);
+}
+
+static void
+tcache_clear(struct api *a)
+{
+	pthread_rwlock_wrlock(&a->tclock);
+	a->tcgen++;
+	memset(a->tcache, 0, TCACHE_SIZE * sizeof *a->tcache);
+	pthread_rwlock_unlock(&a->tclock);
+}
+
+static int
+auth_read(struct conn *c, void *p)
+{
+	struct req *r = p;
+	const char *h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_AUTHORIZATION);
+
+	return auth_lookup(c, h + 7, &r->who);
+}
+
+/* Who the request's bearer token belongs to: 0, or -1 when no one. */
+static int
+authenticate(struct api *a, struct req *r, const char *token)
+{
+	struct tcache_ent *e;
+	size_t slot;
+	uint64_t gen;
+	int found = 0;
+
+	if (strlen(token) != AUTH_TOKEN_LEN)
+		return -1;
+	slot = tcache_slot(token);
+	pthread_rwlock_rdlock(&a->tclock);
+	e = &a->tcache[slot];
+	if (sodium_memcmp(e->token, token, AUTH_TOKEN_LEN + 1) == 0) {
+		r->who = e->who;
+		found = 1;
+	}
+	gen = a->tcgen;
+	pthread_rwlock_unlock(&a->tclock);
+	if (found)
+		return 0;
+	if (store_read(a->st, auth_read, r) != 0)
+		return -1;
+	pthread_rwlock_wrlock(&a->tclock);
+	if (a->tcgen == gen) {
+		memcpy(a->tcache[slot].token, token, AUTH_TOKEN_LEN + 1);
+		a->tcache[slot].who = r->who;
+	}
+	pthread_rwlock_unlock(&a->tclock);
+	return 0;
 }
 
 /* --- long-poll waiters ------------------------------------------------- */
@@ -840,42 +905,57 @@ refused:
 	return H_DONE;
 }
 
-struct agentq {
-	int64_t		 id;
-	json_t		*labels;
-	int		 registered;
+struct leasew {
+	int		 rc;
+	int		 status;	/* when the agent cannot lease */
+	char		 err[256];
+	json_t		*reply;
+	int64_t		 waited_ms;
 };
 
+/* The agent's registered labels (first call of a long poll only). */
 static int
-agent_read(struct conn *c, void *p)
+agent_labels(struct conn *c, struct req *r, struct leasew *w)
 {
-	struct agentq *q = p;
 	sqlite3_stmt *st = conn_stmt(c, "SELECT labels, registered_at IS NOT"
 	    " NULL FROM agents WHERE id = ?");
+	int registered = 0;
 
-	sqlite3_bind_int64(st, 1, q->id);
+	sqlite3_bind_int64(st, 1, r->who.agent_id);
 	if (sqlite3_step(st) == SQLITE_ROW) {
-		q->labels = json_loads(col_text(st, 0), 0, NULL);
-		q->registered = sqlite3_column_int(st, 1);
+		registered = sqlite3_column_int(st, 1);
+		if (registered && r->lp_labels == NULL)
+			r->lp_labels = json_loads(col_text(st, 0), 0, NULL);
 	}
 	sqlite3_reset(st);
+	if (!registered) {
+		w->status = MHD_HTTP_NOT_FOUND;
+		snprintf(w->err, sizeof w->err, "agent '%s' has not registered "
+		    "(POST /api/agents/register first)", r->who.name);
+		return -1;
+	}
+	if (r->lp_labels == NULL)
+		r->lp_labels = json_array();
 	return 0;
 }
-
-struct leasew {
-	json_t		*labels;
-	struct lease	 l;
-	int		 rc;
-};
 
 static int
 lease_write(struct conn *c, struct api *a, struct req *r, void *p)
 {
 	struct leasew *w = p;
-	char err[256];
+	const struct script *s;
+	struct lease l;
+	json_t *secrets;
 
-	w->rc = jobs_lease(c, r->who.agent_id, w->labels, time_wall_ms(),
-	    a->cfg.lease_ttl_ms, &w->l, err, sizeof err);
+	if (!r->lp_checked) {
+		if (agent_labels(c, r, w) != 0) {
+			r->no_audit = 1;  /* audited as a refusal by the caller */
+			return -1;
+		}
+		r->lp_checked = 1;
+	}
+	w->rc = jobs_lease(c, r->who.agent_id, r->lp_labels, time_wall_ms(),
+	    a->cfg.lease_ttl_ms, &l, w->err, sizeof w->err);
 	if (w->rc == JOBS_NONE) {
 		/* Nothing changed: no audit row for an empty poll. */
 		r->no_audit = 1;
@@ -883,68 +963,54 @@ lease_write(struct conn *c, struct api *a, struct req *r, void *p)
 		return 0;
 	}
 	if (w->rc != JOBS_OK) {
-		reply_jobs_error(r, w->rc, err);
+		reply_jobs_error(r, w->rc, w->err);
 		return -1;
 	}
-	r->status = MHD_HTTP_OK;
+	if ((s = scripts_get(a->sc, c, l.digest)) == NULL) {
+		reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot load "
+		    "script %s of job %lld", l.digest, (long long)l.job_id);
+		lease_clear(&l);
+		return -1;
+	}
+	job_secrets(a, c, l.digest, NULL, &secrets);
+	w->waited_ms = l.waited_ms;
+	r->no_audit = 0;
+	reply_json(r, MHD_HTTP_OK, json_pack("{s:I, s:I, s:i, s:s, s:I, s:I,"
+	    " s:{s:s, s:s, s:s%}, s:O, s:o}",
+	    "job_id", (json_int_t)l.job_id, "run_id", (json_int_t)l.run_id,
+	    "attempt", l.attempt, "lease_token", l.token,
+	    "lease_ttl_ms", (json_int_t)a->cfg.lease_ttl_ms,
+	    "timeout_ms", (json_int_t)l.timeout_ms,
+	    "script", "name", l.script, "digest", l.digest,
+	    "source", s->source, s->source_len,
+	    "params", l.params, "secrets", secrets));
 	r->detail = json_pack("{s:I, s:I, s:i}", "job_id",
-	    (json_int_t)w->l.job_id, "run_id", (json_int_t)w->l.run_id,
-	    "attempt", w->l.attempt);
+	    (json_int_t)l.job_id, "run_id", (json_int_t)l.run_id,
+	    "attempt", l.attempt);
+	lease_clear(&l);
 	return 0;
 }
 
-struct leaseq {
-	struct api	*a;
-	struct lease	*l;
-	json_t		*out;
-};
-
-static int
-lease_reply_read(struct conn *c, void *p)
-{
-	struct leaseq *q = p;
-	const struct script *s = scripts_get(q->a->sc, c, q->l->digest);
-	json_t *secrets;
-
-	job_secrets(q->a, c, q->l->digest, NULL, &secrets);
-	q->out = json_pack("{s:I, s:I, s:i, s:s, s:I, s:I,"
-	    " s:{s:s, s:s, s:s%}, s:O, s:o}",
-	    "job_id", (json_int_t)q->l->job_id,
-	    "run_id", (json_int_t)q->l->run_id,
-	    "attempt", q->l->attempt,
-	    "lease_token", q->l->token,
-	    "lease_ttl_ms", (json_int_t)q->a->cfg.lease_ttl_ms,
-	    "timeout_ms", (json_int_t)q->l->timeout_ms,
-	    "script", "name", q->l->script, "digest", q->l->digest,
-	    "source", s ? s->source : "", s ? s->source_len : (size_t)0,
-	    "params", q->l->params, "secrets", secrets);
-	return q->out ? 0 : -1;
-}
-
 /*
- * One attempt to lease.  H_DONE with the reply set (200, an error) or
- * with r->status 204 when nothing was due.
+ * One attempt to lease: the reply is set (200 or an error), or r->status
+ * is 204 when nothing was due.
  */
 static void
 try_lease(struct api *a, struct req *r)
 {
 	struct leasew w;
-	struct leaseq q;
 
 	memset(&w, 0, sizeof w);
-	w.labels = r->lp_labels;
-	if (write_audited(a, r, lease_write, &w) != 0 || w.rc != JOBS_OK)
+	if (write_audited(a, r, lease_write, &w) != 0)
 		return;
-	record_latency(a, w.l.waited_ms);
-	q.a = a;
-	q.l = &w.l;
-	q.out = NULL;
-	if (store_read(a->st, lease_reply_read, &q) != 0 || q.out == NULL)
-		reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot read "
-		    "job %lld's script", (long long)w.l.job_id);
-	else
-		reply_json(r, MHD_HTTP_OK, q.out);
-	lease_clear(&w.l);
+	if (w.status != 0) {
+		r->no_audit = 0;
+		reply_error(r, w.status, "%s", w.err);
+		audit_refusal(a, r);
+		return;
+	}
+	if (w.rc == JOBS_OK)
+		record_latency(a, w.waited_ms);
 }
 
 static enum hres
@@ -952,7 +1018,6 @@ h_lease(struct api *a, struct req *r)
 {
 	json_int_t agent_id, wait_ms, free_slots;
 	json_t *labels;
-	struct agentq aq;
 	uint64_t gen;
 
 	if (r->lp == LP_NONE) {
@@ -973,21 +1038,9 @@ h_lease(struct api *a, struct req *r)
 			    (long long)r->who.agent_id, (long long)agent_id);
 			goto refused;
 		}
-		memset(&aq, 0, sizeof aq);
-		aq.id = agent_id;
-		store_read(a->st, agent_read, &aq);
-		if (!aq.registered) {
-			json_decref(aq.labels);
-			reply_error(r, MHD_HTTP_NOT_FOUND, "agent '%s' has not "
-			    "registered (POST /api/agents/register first)",
-			    r->who.name);
-			goto refused;
-		}
-		if (labels != NULL) {
-			json_decref(aq.labels);
-			aq.labels = json_incref(labels);
-		}
-		r->lp_labels = aq.labels ? aq.labels : json_array();
+		/* Given labels replace the registered ones for matching. */
+		if (labels != NULL)
+			r->lp_labels = json_incref(labels);
 		r->lp_deadline = time_mono_ms() + wait_ms;
 		if (free_slots == 0) {
 			r->status = MHD_HTTP_NO_CONTENT;
@@ -1096,11 +1149,13 @@ static int
 events_write(struct conn *c, struct api *a, struct req *r, void *p)
 {
 	struct hbw *w = p;
+	json_t *masked = mask_for_job(a, c, w->id, w->events);
 	char err[256];
 	int rc;
 
-	rc = jobs_events(c, w->id, w->token, w->events, time_wall_ms(),
+	rc = jobs_events(c, w->id, w->token, masked, time_wall_ms(),
 	    a->cfg.lease_ttl_ms, &w->stored, &w->cancel, err, sizeof err);
+	json_decref(masked);
 	if (rc != JOBS_OK) {
 		reply_jobs_error(r, rc, err);
 		return -1;
@@ -1127,9 +1182,8 @@ h_events(struct api *a, struct req *r)
 		goto refused;
 	}
 	r->detail = json_pack("{s:I}", "job_id", (json_int_t)w.id);
-	w.events = mask_for_job(a, w.id, ev);
+	w.events = ev;
 	write_audited(a, r, events_write, &w);
-	json_decref(w.events);
 	return H_DONE;
 refused:
 	audit_refusal(a, r);
@@ -1226,12 +1280,13 @@ static int
 result_write(struct conn *c, struct api *a, struct req *r, void *p)
 {
 	struct resw *w = p;
+	json_t *masked = mask_for_job(a, c, w->id, w->summary);
 	char err[256];
 	int rc;
 
-	(void)a;
-	rc = jobs_result(c, w->id, w->token, w->summary, time_wall_ms(),
+	rc = jobs_result(c, w->id, w->token, masked, time_wall_ms(),
 	    &w->state, &w->dup, err, sizeof err);
+	json_decref(masked);
 	if (rc != JOBS_OK) {
 		reply_jobs_error(r, rc, err);
 		return -1;
@@ -1259,9 +1314,8 @@ h_result(struct api *a, struct req *r)
 		goto refused;
 	}
 	r->detail = json_pack("{s:I}", "job_id", (json_int_t)w.id);
-	w.summary = mask_for_job(a, w.id, sum);
+	w.summary = sum;
 	write_audited(a, r, result_write, &w);
-	json_decref(w.summary);
 	if (r->status == MHD_HTTP_OK && !w.dup) {
 		INC(a->m.finished[w.state]);
 		if (w.state == JOB_QUEUED)
@@ -1322,50 +1376,43 @@ h_release(struct api *a, struct req *r)
 struct trig {
 	struct job_spec	 js;
 	char		 digest[65];
-	json_t		*params;
+	json_t		*given;		/* the params as sent */
+	json_t		*params;	/* checked */
 	json_t		*requires;
 	const char	*parent_token;	/* children: the parent's lease */
 	int64_t		 id;
 	int		 created;
 };
 
-struct trigq {
-	struct api	*a;
-	const char	*script;
-	json_t		*given;
-	struct trig	*t;
-	char		 err[256];
-	int		 status;
-};
-
+/* The script's current version, the params checked, its requires. */
 static int
-trigger_read(struct conn *c, void *p)
+trigger_check(struct conn *c, struct api *a, struct req *r, struct trig *t)
 {
-	struct trigq *q = p;
 	const struct script *s;
+	char err[256];
 	size_t i;
 
-	if (scripts_current(c, q->script, q->t->digest) != 0) {
-		q->status = MHD_HTTP_NOT_FOUND;
-		snprintf(q->err, sizeof q->err, "no script named '%s'",
-		    q->script);
+	if (scripts_current(c, t->js.script, t->digest) != 0) {
+		reply_error(r, MHD_HTTP_NOT_FOUND, "no script named '%s'",
+		    t->js.script);
 		return -1;
 	}
-	if ((s = scripts_get(q->a->sc, c, q->t->digest)) == NULL) {
-		q->status = MHD_HTTP_INTERNAL_SERVER_ERROR;
-		snprintf(q->err, sizeof q->err, "script '%s' does not load",
-		    q->script);
+	if ((s = scripts_get(a->sc, c, t->digest)) == NULL) {
+		reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "script '%s' "
+		    "does not load", t->js.script);
 		return -1;
 	}
-	q->t->params = scripts_params(s, q->given, q->err, sizeof q->err);
-	if (q->t->params == NULL) {
-		q->status = MHD_HTTP_BAD_REQUEST;
+	if ((t->params = scripts_params(s, t->given, err, sizeof err)) ==
+	    NULL) {
+		reply_error(r, MHD_HTTP_BAD_REQUEST, "%s", err);
 		return -1;
 	}
-	q->t->requires = json_array();
+	t->requires = json_array();
 	for (i = 0; i < s->nrequires; i++)
-		json_array_append_new(q->t->requires,
-		    json_string(s->requires[i]));
+		json_array_append_new(t->requires, json_string(s->requires[i]));
+	t->js.digest = t->digest;
+	t->js.params = t->params;
+	t->js.requires = t->requires;
 	return 0;
 }
 
@@ -1377,13 +1424,14 @@ trigger_write(struct conn *c, struct api *a, struct req *r, void *p)
 	char err[256];
 	int rc;
 
-	(void)a;
 	if (t->parent_token != NULL && (rc = jobs_check_lease(c,
 	    t->js.parent_job_id, t->parent_token, err, sizeof err)) !=
 	    JOBS_OK) {
 		reply_jobs_error(r, rc, err);
 		return -1;
 	}
+	if (trigger_check(c, a, r, t) != 0)
+		return -1;
 	rc = jobs_create(c, &t->js, time_wall_ms(), &t->id, &t->created, err,
 	    sizeof err);
 	if (rc != JOBS_OK) {
@@ -1406,7 +1454,6 @@ static void
 trigger(struct api *a, struct req *r, int64_t parent, const char *ptoken)
 {
 	struct trig t;
-	struct trigq q;
 	const char *script, *key;
 	json_int_t prio, att, backoff, tmo;
 	char *by;
@@ -1420,28 +1467,16 @@ trigger(struct api *a, struct req *r, int64_t parent, const char *ptoken)
 	    in_int(r, "backoff_ms", 0, 86400000, a->cfg.jobs.backoff_ms,
 	    &backoff) != 0 ||
 	    in_int(r, "timeout_ms", 1, 7 * 86400000LL, a->cfg.jobs.timeout_ms,
-	    &tmo) != 0)
-		goto refused;
-	q.a = a;
-	q.script = script;
-	q.given = json_object_get(r->in, "params");
-	q.t = &t;
-	q.err[0] = '\0';
-	q.status = 0;
-	if (store_read(a->st, trigger_read, &q) != 0) {
-		reply_error(r, q.status ? q.status :
-		    MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", q.err);
-		json_decref(t.params);
-		goto refused;
+	    &tmo) != 0) {
+		audit_refusal(a, r);
+		return;
 	}
 	if (parent > 0)
 		by = xasprintf("job:%lld", (long long)parent);
 	else
 		by = xasprintf("user:%s", r->who.name);
+	t.given = json_object_get(r->in, "params");
 	t.js.script = script;
-	t.js.digest = t.digest;
-	t.js.params = t.params;
-	t.js.requires = t.requires;
 	t.js.priority = (int)prio;
 	t.js.max_attempts = (int)att;
 	t.js.backoff_ms = backoff;
@@ -1456,16 +1491,13 @@ trigger(struct api *a, struct req *r, int64_t parent, const char *ptoken)
 	r->detail = json_pack("{s:s, s:s?}", "script", script,
 	    "idempotency_key", key);
 	write_audited(a, r, trigger_write, &t);
-	if (t.created && (r->status == MHD_HTTP_CREATED)) {
+	if (t.created && r->status == MHD_HTTP_CREATED) {
 		INC(a->m.triggered);
 		wake(a, t.requires, 1);
 	}
 	free(by);
 	json_decref(t.params);
 	json_decref(t.requires);
-	return;
-refused:
-	audit_refusal(a, r);
 }
 
 static enum hres
@@ -2001,6 +2033,8 @@ h_token_revoke(struct api *a, struct req *r)
 	}
 	r->detail = json_pack("{s:I}", "id", (json_int_t)id);
 	write_audited(a, r, token_revoke_write, &id);
+	if (r->status == MHD_HTTP_OK)
+		tcache_clear(a);
 	return H_DONE;
 }
 
@@ -2224,16 +2258,6 @@ client_address(struct MHD_Connection *conn, char *out, size_t len)
 		    (socklen_t)len);
 }
 
-static int
-auth_read(struct conn *c, void *p)
-{
-	struct req *r = p;
-	const char *h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
-	    MHD_HTTP_HEADER_AUTHORIZATION);
-
-	return auth_lookup(c, h + 7, &r->who);
-}
-
 /*
  * Headers are in: limits, route, token.  Returns 0 to go on, or 1 when a
  * reply was made (r->status set).
@@ -2288,7 +2312,7 @@ begin(struct api *a, struct req *r, const char *url, const char *method)
 			audit_refusal(a, r);
 			return 1;
 		}
-		if (store_read(a->st, auth_read, r) != 0) {
+		if (authenticate(a, r, h + 7) != 0) {
 			reply_error(r, MHD_HTTP_UNAUTHORIZED, "invalid token");
 			audit_refusal(a, r);
 			return 1;
@@ -2550,7 +2574,6 @@ ticker_main(void *p)
 				store_write(a->st, flush_write, t, NULL, 0);
 			touches_clear(&t[0]);
 			touches_clear(&t[1]);
-			store_checkpoint(a->st);
 		}
 		if (a->cfg.retention_days > 0 && mono - last_purge >= 60000) {
 			last_purge = mono;
@@ -2609,6 +2632,8 @@ api_new(struct store *st, struct scripts *sc, struct sched *sched,
 	pthread_mutex_init(&a->tmu, NULL);
 	pthread_mutex_init(&a->kmu, NULL);
 	pthread_cond_init(&a->kcv, NULL);
+	pthread_rwlock_init(&a->tclock, NULL);
+	a->tcache = xcalloc(TCACHE_SIZE, sizeof *a->tcache);
 	return a;
 }
 
@@ -2689,5 +2714,8 @@ api_free(struct api *a)
 	pthread_mutex_destroy(&a->tmu);
 	pthread_mutex_destroy(&a->kmu);
 	pthread_cond_destroy(&a->kcv);
+	pthread_rwlock_destroy(&a->tclock);
+	sodium_memzero(a->tcache, TCACHE_SIZE * sizeof *a->tcache);
+	free(a->tcache);
 	free(a);
 }

@@ -254,11 +254,13 @@ jobs_lease(struct conn *c, int64_t agent_id, json_t *labels, int64_t now,
 	memset(out, 0, sizeof *out);
 	lab = labels ? dump(labels) : xstrdup("[]");
 	/*
-	 * The partial index jobs_ready gives due jobs in priority order; the
-	 * label test runs only for jobs that require something.
+	 * The partial index jobs_ready gives due jobs in priority order, so
+	 * the first row that qualifies is the answer; without INDEXED BY the
+	 * planner may pick jobs_state and sort the whole queue on every
+	 * lease.  The label test runs only for jobs that require something.
 	 */
 	st = conn_stmt(c, "SELECT id, state, script, digest, params,"
-	    " timeout_ms, attempt, not_before FROM jobs"
+	    " timeout_ms, attempt, not_before FROM jobs INDEXED BY jobs_ready"
 	    " WHERE state IN ('queued', 'retrying') AND not_before <= ?1"
 	    " AND (requires = '[]' OR NOT EXISTS (SELECT 1 FROM"
 	    " json_each(jobs.requires) r WHERE r.value NOT IN"
@@ -653,11 +655,12 @@ ledger_row(struct conn *c, int64_t job_id, int64_t run_id, const char *status,
 	sqlite3_reset(st);
 	*minutes = kpi_minutes(mrun, mitem, completed, ok);
 	*vendor = kpi_minutes(vrun, vitem, completed, ok);
-	st = conn_stmt(c, "INSERT INTO kpi_ledger (run_id, job_id, script,"
+	st = conn_stmt(c, "INSERT INTO kpi_ledger (id, run_id, job_id, script,"
 	    " digest, version, department, triggered_by, status,"
 	    " items_succeeded, items_failed, minutes_saved,"
 	    " vendor_minutes_saved, started_at, finished_at)"
-	    " VALUES (?, ?, ?, ?, ?, ?, coalesce(?, ''), ?, ?, ?, ?, ?, ?, ?)");
+	    " VALUES (?1, ?1, ?2, ?3, ?4, ?5, ?6, coalesce(?7, ''), ?8, ?9, ?10,"
+	    " ?11, ?12, ?13, ?14)");
 	sqlite3_bind_int64(st, 1, run_id);
 	sqlite3_bind_int64(st, 2, job_id);
 	bind_text(st, 3, script ? script : "");
@@ -884,8 +887,9 @@ jobs_expire(struct conn *c, int64_t now, int *expired, int *timed_out,
 	char *why;
 
 	/* Collect first: the updates below change the rows being scanned. */
-	st = conn_stmt(c, "SELECT id FROM jobs WHERE state IN ('leased',"
-	    " 'running') AND (lease_expires <= ?1 OR deadline <= ?1)");
+	st = conn_stmt(c, "SELECT id FROM jobs INDEXED BY jobs_live WHERE state"
+	    " IN ('leased', 'running') AND (lease_expires <= ?1 OR"
+	    " deadline <= ?1)");
 	sqlite3_bind_int64(st, 1, now);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		ids = xreallocarray(ids, n + 1, sizeof *ids);

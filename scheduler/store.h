@@ -8,14 +8,14 @@
  * on the single writer connection.  Readers use their own connections (WAL
  * lets them read while the writer writes).
  *
- * Group commit.  An fsync costs a fixed time whatever the transaction's
- * size, so when many requests write at once the writer thread runs all
- * the writes waiting in its queue in one transaction, each inside its own
- * SAVEPOINT (a write that fails is rolled back alone), commits once, and
- * only then wakes the callers.  Nothing is acknowledged before its commit:
- * durability per request is kept, the fsync is shared.  Without the writer
- * thread (tools, unit tests) store_write() runs the write at once in its
- * own transaction.
+ * Group commit.  An fsync costs about the same whatever the transaction's
+ * size, so when many requests write at once, one of them (the leader: the
+ * first to find no commit under way) runs all the writes waiting in the
+ * queue in one transaction, each inside its own SAVEPOINT (a write that
+ * fails is rolled back alone), commits once, and only then wakes their
+ * callers.  Nothing is acknowledged before its commit: durability per
+ * request is kept, the fsync is shared.  A lone write runs on its
+ * caller's thread with no hand-over at all.
  *
  * The schema is versioned with PRAGMA user_version; store_open() applies
  * the missing migrations in order, each in its own transaction.  A newer
@@ -40,7 +40,10 @@
 
 /* store_open() flags */
 #define STORE_LOCK	0x1	/* take the scheduler lock (DB.lock) */
-#define STORE_WRITER	0x2	/* start the group-commit writer thread */
+#define STORE_WRITER	0x2	/* the daemon's store: checkpoint by size */
+
+/* The daemon's writer checkpoints the WAL at this many (1 KiB) pages. */
+#define STORE_CHECKPOINT_PAGES	4096
 
 /* Busy timeout for every connection, in milliseconds. */
 #define STORE_BUSY_MS	10000
@@ -63,7 +66,7 @@ struct store;
  */
 struct store	*store_open(const char *path, int flags, char *err,
 		    size_t errlen);
-/* Stop the writer thread (after draining its queue) and close everything. */
+/* Close every connection and release the lock; no write may be running. */
 void		 store_close(struct store *);
 const char	*store_path(const struct store *);
 
@@ -80,7 +83,8 @@ typedef int (*store_read_fn)(struct conn *c, void *arg);
  * Run fn(arg) in a write transaction and commit it durably before
  * returning.  Returns fn's result, or -1 when the commit itself failed
  * (then nothing fn did was kept; the reason is in *err when err is not
- * NULL).
+ * NULL).  fn may run on another caller's thread (see group commit), so
+ * it must use only its arguments and the connection.
  */
 int		 store_write(struct store *, store_write_fn fn, void *arg,
 		    char *err, size_t errlen);
@@ -88,9 +92,8 @@ int		 store_write(struct store *, store_write_fn fn, void *arg,
 int		 store_read(struct store *, store_read_fn fn, void *arg);
 
 /*
- * Copy the WAL back into the database (PASSIVE: never blocks anyone).  The
- * scheduler calls it from its ticker, since the writer connection does
- * not checkpoint by itself when the writer thread runs.  0 or -1.
+ * Copy the WAL back into the database (PASSIVE: never blocks anyone), for
+ * tools; the daemon's writer checkpoints by itself.  0 or -1.
  */
 int		 store_checkpoint(struct store *);
 /* Commits and writes so far (for /metrics and the benchmark). */
