@@ -140,6 +140,10 @@ struct ui {
 	int		 npool;
 	unsigned long	 gen;		/* bumped by each settle */
 	unsigned long	 tick;
+	/* Who got pool keys since the last settle: None if it has no ping. */
+	int		 pool_pending;
+	Window		 pool_target;
+	Window		 key_target;	/* who gets the keys of this call */
 
 	/* Where the keys go, cached by the focus window they were found for. */
 	Window		 focus_cache;
@@ -440,7 +444,7 @@ ui_close(struct ui *ui)
 				bound = 1;
 		}
 		if (bound) {
-			settle(ui, 500);
+			settle(ui, SETTLE_MS);
 			for (i = 0; i < ui->npool; i++) {
 				if (ui->pool[i].sym != NoSymbol)
 					XChangeKeyboardMapping(ui->dpy,
@@ -1157,24 +1161,45 @@ out:
 }
 
 /*
- * Wait until the client receiving our keys has read them.  Returns 0, or
+ * Wait until the client that got pool keys since the last settle has read
+ * them, so that their keycodes may be bound anew.  Returns 0, or
  * UI_TIMEOUT when it did not answer in time.
  */
 static int
 settle(struct ui *ui, int64_t timeout_ms)
 {
-	Window w;
+	int r = 0;
 
 	XFlush(ui->dpy);
 	ui->gen++;
-	if (key_target(ui, &w) != 0)
-		return 0;	/* nobody gets the keys: nobody to wait for */
-	if (w == None) {
+	if (!ui->pool_pending)
+		return 0;
+	if (ui->pool_target != None) {
+		r = ping(ui, ui->pool_target, timeout_ms);
+	} else {
 		XSync(ui->dpy, False);
 		sleep_ms(NO_PING_PAUSE_MS);
-		return 0;
 	}
-	return ping(ui, w, timeout_ms);
+	if (r == 0)
+		ui->pool_pending = 0;
+	return r;
+}
+
+/*
+ * Note that a pool key goes to this call's receiver.  When an earlier
+ * receiver may still be reading pool keys, wait for it first: one
+ * receiver is tracked at a time.
+ */
+static int
+pool_press(struct ui *ui)
+{
+	if (ui->pool_pending && ui->pool_target != ui->key_target &&
+	    settle(ui, SETTLE_MS) != 0)
+		return fail(ui, "the window that got the last keys stopped "
+		    "reading them for more than %d ms", SETTLE_MS);
+	ui->pool_pending = 1;
+	ui->pool_target = ui->key_target;
+	return 0;
 }
 
 /* --- keyboard ---------------------------------------------------------- */
@@ -1256,8 +1281,8 @@ bind_slot(struct ui *ui, KeySym sym)
 	}
 	if (pick->sym != NoSymbol && pick->gen == ui->gen &&
 	    settle(ui, SETTLE_MS) != 0) {
-		fail(ui, "the focused window stopped reading keys for more "
-		    "than %d ms", SETTLE_MS);
+		fail(ui, "the window that got the last keys stopped "
+		    "reading them for more than %d ms", SETTLE_MS);
 		return NULL;
 	}
 	XChangeKeyboardMapping(ui->dpy, pick->code, 1, &sym, 1);
@@ -1319,6 +1344,7 @@ type_keys(struct ui *ui, const uint32_t *cps, size_t n, int delay_ms,
 
 	if (key_target(ui, &target) != 0)
 		return no_focus(ui);
+	ui->key_target = target;
 	load_keymap(ui);
 	for (i = 0; i < n; i++) {
 		sym = char_keysym(cps[i]);
@@ -1326,7 +1352,8 @@ type_keys(struct ui *ui, const uint32_t *cps, size_t n, int delay_ms,
 		if (kc != 0) {
 			press(ui, kc, shift);
 		} else {
-			if ((s = bind_slot(ui, sym)) == NULL)
+			if ((s = bind_slot(ui, sym)) == NULL ||
+			    pool_press(ui) != 0)
 				return -1;
 			press(ui, s->code, 0);
 			s->gen = ui->gen;
@@ -1479,7 +1506,8 @@ press_chord(struct ui *ui, const KeySym *syms, size_t n, int delay_ms)
 	for (i = 0; i < n; i++) {
 		codes[i] = find_key(ui, syms[i], &shift);
 		if (codes[i] == 0) {
-			if ((s = bind_slot(ui, syms[i])) == NULL)
+			if ((s = bind_slot(ui, syms[i])) == NULL ||
+			    pool_press(ui) != 0)
 				return -1;
 			s->gen = ui->gen;
 			s->lru = ++ui->tick;
@@ -1516,8 +1544,10 @@ ui_key(struct ui *ui, const char *keys, int repeat, int delay_ms)
 		return -1;
 	if (key_target(ui, &target) != 0)
 		rc = no_focus(ui);
-	else
+	else {
+		ui->key_target = target;
 		load_keymap(ui);
+	}
 	for (r = 0; rc == 0 && r < repeat; r++) {
 		for (start = i = 0; rc == 0 && i < n; i++) {
 			if (syms[i] != NoSymbol)
@@ -2245,7 +2275,6 @@ type_paste(struct ui *ui, const char *text, const struct ui_wait *w)
 	if (clip_served(ui, timeout) != 0)
 		return fail(ui, "the focused window did not ask for the "
 		    "clipboard within %lld ms of ctrl+v", (long long)timeout);
-	settle(ui, SETTLE_MS);
 	return 0;
 }
 
