@@ -47,7 +47,7 @@ start_xvfb() {
 	command -v Xvfb >/dev/null || skip "Xvfb is not installed"
 	for n in $(seq 50 99); do
 		[ -e "/tmp/.X$n-lock" ] || [ -e "/tmp/.X11-unix/X$n" ] && continue
-		Xvfb ":$n" -screen 0 "${XVFB_SCREEN:-1280x1024x24}" -nolisten tcp \
+		Xvfb ":$n" -screen 0 "${XVFB_SCREEN:-1280x1024x24}" -nolisten tcp -noreset \
 			>"$T/xvfb.log" 2>&1 &
 		xvfb_pid=$!
 		if wait_for 50 xdpyinfo -display ":$n" && [ "$(tr -d " \n" < "/tmp/.X$n-lock" 2>/dev/null)" = "$xvfb_pid" ]; then
