@@ -9,7 +9,8 @@
 #   2. by 200 `xdotool` commands (plus one windowfocus), the way a shell
 #      script drives a desktop, with --delay 0 so that xdotool is not held
 #      back by its default 12 ms between keys.
-# Both times are wall clock for the whole batch, process start-up included.
+# Both times are wall clock for the whole batch, process start-up included,
+# the best of 3 runs each (the build machine is shared).
 # kobito also waits, after each key step, until the app has read the keys
 # (xdotool does not), so it does strictly more.  Goal: ratio >= 10.
 set -u
@@ -59,16 +60,22 @@ now_ms() { date +%s%3N; }
 	done
 } > "$T/bench_xdotool.sh"
 
-t0=$(now_ms)
-"$KOBITO" run "$T/bench.yaml" --display "$DISPLAY_NUM" --quiet \
-	> "$T/kobito.out" 2>&1 ||
-	fail "bench ui: kobito run failed: $(tail -n 5 "$T/kobito.out")"
-kobito_ms=$(( $(now_ms) - t0 ))
+kobito_ms=0
+xdotool_ms=0
+for run in 1 2 3; do
+	t0=$(now_ms)
+	"$KOBITO" run "$T/bench.yaml" --display "$DISPLAY_NUM" --quiet \
+		> "$T/kobito.out" 2>&1 ||
+		fail "bench ui: kobito run failed: $(tail -n 5 "$T/kobito.out")"
+	ms=$(( $(now_ms) - t0 ))
+	[ "$kobito_ms" -eq 0 ] || [ "$ms" -lt "$kobito_ms" ] && kobito_ms=$ms
 
-t0=$(now_ms)
-DISPLAY=$DISPLAY_NUM sh "$T/bench_xdotool.sh" > "$T/xdotool.out" 2>&1 ||
-	fail "bench ui: xdotool failed: $(tail -n 5 "$T/xdotool.out")"
-xdotool_ms=$(( $(now_ms) - t0 ))
+	t0=$(now_ms)
+	DISPLAY=$DISPLAY_NUM sh "$T/bench_xdotool.sh" > "$T/xdotool.out" 2>&1 ||
+		fail "bench ui: xdotool failed: $(tail -n 5 "$T/xdotool.out")"
+	ms=$(( $(now_ms) - t0 ))
+	[ "$xdotool_ms" -eq 0 ] || [ "$ms" -lt "$xdotool_ms" ] && xdotool_ms=$ms
+done
 
 [ "$kobito_ms" -gt 0 ] || kobito_ms=1
 echo "bench ui: actions=$((ROUNDS * 4)) kobito_ms=$kobito_ms xdotool_ms=$xdotool_ms ratio=$(awk "BEGIN { printf \"%.1f\", $xdotool_ms / $kobito_ms }")"
