@@ -10,6 +10,7 @@
  */
 #include <getopt.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -902,9 +903,26 @@ cmd_token(int argc, char **argv)
 	}
 	if (optind != argc || role == NULL)
 		goto usage;
+	if (name == NULL && strcmp(role, "agent") == 0) {
+		fprintf(stderr, "kobito: an agent token needs --name, the name "
+		    "the agent will register with\n");
+		return 2;
+	}
+	if (name == NULL) {
+		/* A personal token: for whoever runs the command. */
+		struct passwd *pw = getpwuid(getuid());
+
+		name = getenv("USER") ? getenv("USER") : pw ? pw->pw_name :
+		    NULL;
+		if (name == NULL) {
+			fprintf(stderr, "kobito: give --name: the user the "
+			    "token is for\n");
+			return 2;
+		}
+	}
 	if ((rc = conn_open(&cn)) != 0)
 		return rc;
-	body = json_pack("{s:s, s:s?}", "role", role, "name", name);
+	body = json_pack("{s:s, s:s}", "role", role, "name", name);
 	res = api(&cn, "POST", "/api/tokens", body, NULL);
 	json_decref(body);
 	conn_close(&cn);
