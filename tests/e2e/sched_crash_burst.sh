@@ -42,7 +42,8 @@ while [ $c -le $CLIENTS ]; do
 		printf 'header = "Authorization: Bearer %s"\n' "$token"
 		printf 'header = "Content-Type: application/json"\n'
 		printf 'data = "{\\"script\\": \\"tiny\\"}"\n'
-		printf 'write-out = "=%%{http_code}\\n"\nnext\n'
+		printf 'write-out = "=%%{http_code}\\n"\n'
+		[ $i -lt $((per - 1)) ] && echo next
 		i=$((i + 1))
 	done >"$T/burst-$c.conf"
 	c=$((c + 1))
