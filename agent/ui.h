@@ -11,6 +11,11 @@
  * reuse it for every step: opening a display costs milliseconds, an action
  * costs microseconds.
  *
+ * While a struct ui is open, ui.c owns Xlib's process-wide error handler
+ * (it records protocol errors instead of exiting); the last ui_close()
+ * puts the previous one back.  If the X server itself goes away, Xlib
+ * ends the process: it has no way back from a lost connection.
+ *
  * Errors: functions that can fail return -1 (or NULL) and leave a message,
  * in words a script author understands, in ui_error().  Waits return
  * UI_TIMEOUT when the condition was not met in time; that is not an error
