@@ -29,6 +29,7 @@
 #include "buf.h"
 #include "mask.h"
 #include "timeutil.h"
+#include "web.h"
 #include "xmalloc.h"
 
 #define KOBITO_VERSION	"0.1.0"
@@ -88,6 +89,8 @@ struct req {
 	char			*ctype;
 	json_t			*detail;	/* for the audit log */
 	int			 no_audit;
+	char			*hdr[2 * WEB_MAX_HEADERS];	/* name, value */
+	int			 nhdr;
 
 	/* long poll */
 	enum lp			 lp;
@@ -141,6 +144,7 @@ struct api {
 	const struct tfmt	*tf;
 	struct api_config	 cfg;
 	struct MHD_Daemon	*mhd;
+	struct web		*web;	/* the dashboard, or NULL */
 
 	pthread_mutex_t		 wmu;	/* waiters and gen */
 	struct req		*wait_head, *wait_tail;
@@ -222,6 +226,7 @@ send_reply(struct api *a, struct req *r)
 	enum MHD_Result ret;
 	char *text = NULL;
 	size_t len = 0;
+	int i;
 
 	if (r->raw != NULL) {
 		resp = MHD_create_response_from_buffer(r->rawlen, r->raw,
@@ -250,6 +255,8 @@ send_reply(struct api *a, struct req *r)
 	if (r->status == MHD_HTTP_UNAUTHORIZED)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
 		    "Bearer");
+	for (i = 0; i < r->nhdr; i++)
+		MHD_add_response_header(resp, r->hdr[2 * i], r->hdr[2 * i + 1]);
 	if (r->status >= 100 && r->status < 600)
 		INC(a->m.http[r->status]);
 	ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);
@@ -2096,6 +2103,121 @@ h_secret_delete(struct api *a, struct req *r)
 	return H_DONE;
 }
 
+/* --- web routes (web.c): the dashboard, sessions, users, KPIs ----------- */
+
+struct webctx {
+	struct api	*a;
+	struct req	*r;
+};
+
+struct webw {
+	struct web_req	*w;
+	web_write_fn	 fn;
+	void		*arg;
+};
+
+/* Move what a web handler put in its reply into the request. */
+static void
+web_take(struct req *r, struct web_req *w)
+{
+	int i;
+
+	if (w->status != 0)
+		r->status = w->status;
+	if (w->out != NULL) {
+		json_decref(r->out);
+		r->out = w->out;
+		w->out = NULL;
+	}
+	if (w->raw != NULL) {
+		free(r->raw);
+		r->raw = w->raw;
+		r->rawlen = w->rawlen;
+		w->raw = NULL;
+	}
+	if (w->ctype != NULL) {
+		free(r->ctype);
+		r->ctype = w->ctype;
+		w->ctype = NULL;
+	}
+	if (w->detail != NULL) {
+		json_decref(r->detail);
+		r->detail = w->detail;
+		w->detail = NULL;
+	}
+	for (i = 0; i < w->nhdr && r->nhdr < WEB_MAX_HEADERS; i++) {
+		r->hdr[2 * r->nhdr] = w->hdr[2 * i];
+		r->hdr[2 * r->nhdr + 1] = w->hdr[2 * i + 1];
+		r->nhdr++;
+		w->hdr[2 * i] = w->hdr[2 * i + 1] = NULL;
+	}
+	w->nhdr = 0;
+	r->no_audit |= w->no_audit;
+	if (w->authed && !r->authed) {
+		r->who = w->who;	/* a login: the audit row names the user */
+		r->authed = 1;
+	}
+}
+
+static int
+web_write_op(struct conn *c, struct api *a, struct req *r, void *p)
+{
+	struct webw *x = p;
+	int rc = x->fn(c, x->w, x->arg);
+
+	(void)a;
+	web_take(r, x->w);
+	return rc;
+}
+
+/* web_req.write: the change and its audit row in one durable write. */
+static int
+web_write(struct web_req *w, web_write_fn fn, void *arg)
+{
+	struct webctx *ctx = w->api_ctx;
+	struct webw x = { w, fn, arg };
+
+	w->wrote = 1;
+	web_take(ctx->r, w);
+	return write_audited(ctx->a, ctx->r, web_write_op, &x);
+}
+
+static enum hres
+h_web(struct api *a, struct req *r)
+{
+	struct webctx ctx = { a, r };
+	struct web_req w;
+	web_handler_fn fn = web_handler(r->route->method, r->route->pattern);
+
+	if (a->web == NULL || fn == NULL) {
+		reply_error(r, MHD_HTTP_NOT_FOUND, "no dashboard here");
+		audit_refusal(a, r);
+		return H_DONE;
+	}
+	memset(&w, 0, sizeof w);
+	w.conn = r->conn;
+	w.method = r->method;
+	w.path = r->path;
+	w.remote = r->remote;
+	w.args = r->args;
+	w.in = r->in;
+	if (r->route->body == BODY_RAW) {
+		w.body = r->body.data;
+		w.bodylen = r->body.len;
+	}
+	w.who = r->who;
+	w.authed = r->authed;
+	w.now = time_wall_ms();
+	w.write = web_write;
+	w.api_ctx = &ctx;
+	fn(a->web, &w);
+	web_take(r, &w);
+	web_req_clear(&w);
+	if (mutating(r) && !w.wrote)
+		audit_refusal(a, r);
+	return H_DONE;
+}
+
 /* --- the route table ------------------------------------------------------ */
 
 static const struct route routes[] = {
@@ -2140,6 +2262,23 @@ static const struct route routes[] = {
 	{ "PUT", "/api/secrets/{name}", ROLE_ADMIN, BODY_JSON, h_secret_put },
 	{ "DELETE", "/api/secrets/{name}", ROLE_ADMIN, BODY_NONE,
 	    h_secret_delete },
+
+	{ "GET", "/", ROLE_NONE, BODY_NONE, h_web },
+	{ "GET", "/vendor/{file}", ROLE_NONE, BODY_NONE, h_web },
+	{ "POST", "/api/session", ROLE_NONE, BODY_JSON, h_web },
+	{ "GET", "/api/session", ROLE_VIEWER, BODY_NONE, h_web },
+	{ "DELETE", "/api/session", ROLE_VIEWER, BODY_NONE, h_web },
+	{ "PUT", "/api/session/password", ROLE_VIEWER, BODY_JSON, h_web },
+	{ "GET", "/api/users", ROLE_ADMIN, BODY_NONE, h_web },
+	{ "PUT", "/api/users/{name}", ROLE_ADMIN, BODY_JSON, h_web },
+	{ "GET", "/api/kpi/config", ROLE_VIEWER, BODY_NONE, h_web },
+	{ "GET", "/api/kpi/{report}", ROLE_VIEWER, BODY_NONE, h_web },
+	{ "POST", "/api/kpi/surveys", ROLE_ADMIN, BODY_JSON, h_web },
+	{ "POST", "/api/kpi/surveys/import", ROLE_ADMIN, BODY_RAW, h_web },
+	{ "DELETE", "/api/kpi/surveys/{id}", ROLE_ADMIN, BODY_NONE, h_web },
+	{ "PUT", "/api/kpi/runs/{id}/fix_minutes", ROLE_OPERATOR, BODY_JSON,
+	    h_web },
+	{ "GET", "/{file}", ROLE_NONE, BODY_NONE, h_web },
 };
 #define NROUTES	(sizeof routes / sizeof routes[0])
 
@@ -2206,6 +2345,11 @@ req_free(struct req *r)
 	json_decref(r->lp_labels);
 	free(r->raw);
 	free(r->ctype);
+	while (r->nhdr > 0) {
+		r->nhdr--;
+		free(r->hdr[2 * r->nhdr]);
+		free(r->hdr[2 * r->nhdr + 1]);
+	}
 	free(r);
 }
 
@@ -2259,6 +2403,35 @@ client_address(struct MHD_Connection *conn, char *out, size_t len)
 }
 
 /*
+ * A call without a bearer token: a browser's session cookie stands for
+ * one (web.c).  0 when r->who is set, else 1 with the refusal made.
+ */
+static int
+session_auth(struct api *a, struct req *r, const char *method)
+{
+	char msg[256];
+	enum web_auth rc = a->web == NULL ? WEB_AUTH_NONE :
+	    web_authenticate(a->web, r->conn, method, &r->who, msg,
+	    sizeof msg);
+
+	switch (rc) {
+	case WEB_AUTH_OK:
+		return 0;
+	case WEB_AUTH_CSRF:
+		reply_error(r, MHD_HTTP_FORBIDDEN, "%s", msg);
+		break;
+	case WEB_AUTH_INVALID:
+		reply_error(r, MHD_HTTP_UNAUTHORIZED, "%s", msg);
+		break;
+	case WEB_AUTH_NONE:
+		reply_error(r, MHD_HTTP_UNAUTHORIZED, "missing bearer token");
+		break;
+	}
+	audit_refusal(a, r);
+	return 1;
+}
+
+/*
  * Headers are in: limits, route, token.  Returns 0 to go on, or 1 when a
  * reply was made (r->status set).
  */
@@ -2307,12 +2480,9 @@ begin(struct api *a, struct req *r, const char *url, const char *method)
 		h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
 		    MHD_HTTP_HEADER_AUTHORIZATION);
 		if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0) {
-			reply_error(r, MHD_HTTP_UNAUTHORIZED, "missing bearer "
-			    "token");
-			audit_refusal(a, r);
-			return 1;
-		}
-		if (authenticate(a, r, h + 7) != 0) {
+			if (session_auth(a, r, method) != 0)
+				return 1;
+		} else if (authenticate(a, r, h + 7) != 0) {
 			reply_error(r, MHD_HTTP_UNAUTHORIZED, "invalid token");
 			audit_refusal(a, r);
 			return 1;
@@ -2608,7 +2778,7 @@ api_config_defaults(struct api_config *c)
 	c->artifacts_per_run = 100;
 	c->lease_ttl_ms = 30000;
 	c->wait_max_ms = 60000;
-	c->threads = 8;
+	c->threads = 32;
 	c->retention_days = 90;
 	c->jobs.max_attempts = 3;
 	c->jobs.backoff_ms = 10000;
@@ -2701,6 +2871,12 @@ api_stop(struct api *a)
 		MHD_stop_daemon(a->mhd);
 		a->mhd = NULL;
 	}
+}
+
+void
+api_set_web(struct api *a, struct web *w)
+{
+	a->web = w;
 }
 
 void

@@ -178,7 +178,8 @@ sched_check(struct sched *s, struct conn *c, struct scripts *sc, json_t *def,
 	char digest[65], err[256];
 	int64_t next;
 	size_t before = json_array_size(errors), i, n;
-	int y, m, d, enabled = 1;
+	int y, m, d, enabled = 1, zone_ok, cron_ok = 0;
+	struct cron *cr = NULL;
 
 	if (!json_is_object(def)) {
 		json_array_append_new(errors, json_string("expected an object"));
@@ -246,12 +247,20 @@ sched_check(struct sched *s, struct conn *c, struct scripts *sc, json_t *def,
 		if (params == NULL)
 			json_array_append_new(errors, json_string(err));
 	}
-	if (expr != NULL && tz != NULL && cal != NULL &&
-	    sched_next(s, expr, tz, cal, closures, 0, &next, err,
-	    sizeof err) != 0)
-		json_array_append_new(errors, json_sprintf("%s: %s",
-		    strstr(err, "zone") || strstr(err, "tz") ? "tz" : "cron",
-		    err));
+	zone_ok = tz != NULL && zone(s, tz, err, sizeof err) != NULL;
+	if (tz != NULL && !zone_ok)
+		json_array_append_new(errors, json_sprintf("tz: %s", err));
+	if (expr != NULL) {
+		if ((cr = cron_parse(expr, err, sizeof err)) == NULL)
+			json_array_append_new(errors, json_sprintf("cron: %s",
+			    err));
+		cron_ok = cr != NULL;
+		cron_free(cr);
+	}
+	/* A well-formed expression that never fires, e.g. 31 February. */
+	if (cron_ok && zone_ok && cal != NULL && sched_next(s, expr, tz,
+	    cal, closures, 0, &next, err, sizeof err) != 0)
+		json_array_append_new(errors, json_sprintf("cron: %s", err));
 	if (json_array_size(errors) != before) {
 		json_decref(params);
 		return NULL;
