@@ -58,6 +58,13 @@ struct api	*api_new(struct store *, struct scripts *, struct sched *,
  * it from now on) and start the ticker.  0, or -1 with a message.
  */
 int		 api_start(struct api *, int fd, char *err, size_t errlen);
+/*
+ * Serve the dashboard, its sessions and the KPI routes through w (see
+ * web.h; borrowed, it must outlive the server).  Without it those routes
+ * answer 404 and only bearer tokens authenticate.  Call before api_start.
+ */
+struct web;
+void		 api_set_web(struct api *, struct web *w);
 /* Answer every waiting long poll, stop serving and the ticker. */
 void		 api_stop(struct api *);
 void		 api_free(struct api *);

@@ -464,6 +464,10 @@ parse_targets(struct cl *l, const struct ynode *n)
 			continue;
 		}
 		what = xasprintf("targets.%s", kpis[k].key);
+		/* A KPI named in the file replaces its built-in targets. */
+		free(cfg->targets[k]);
+		cfg->targets[k] = NULL;
+		cfg->ntargets[k] = 0;
 		if (want(l, t, YNODE_MAP, what) == 0) {
 			for (j = 0; j < t->n; j++) {
 				long year;
@@ -628,18 +632,48 @@ parse_points(struct cl *l, const struct ynode *n)
 	}
 }
 
+/* The city's published targets: fiscal years 2030 and 2040. */
+static const struct {
+	enum kpi_id	 k;
+	double		 v2030, v2040;
+} city_targets[] = {
+	{ KPI_INPUT_POINTS, 0, 0 },
+	{ KPI_STAFF_HOURS, 1100000, 2120000 },
+	{ KPI_BUSINESS_HOURS, 120000, 340000 },
+	{ KPI_PRODUCTIVITY, 10.3, 20.0 },
+	{ KPI_ENGAGEMENT, 80, 95 },
+};
+
+static void
+set_targets(struct kpi_config *cfg, enum kpi_id k, double v2030, double v2040)
+{
+	free(cfg->targets[k]);
+	cfg->targets[k] = xcalloc(2, sizeof *cfg->targets[k]);
+	cfg->targets[k][0].year = 2030;
+	cfg->targets[k][0].value = v2030;
+	cfg->targets[k][1].year = 2040;
+	cfg->targets[k][1].value = v2040;
+	cfg->ntargets[k] = 2;
+}
+
 void
 kpi_config_defaults(struct kpi_config *cfg)
 {
+	size_t i;
+
 	memset(cfg, 0, sizeof *cfg);
 	cfg->fy_start_month = 4;
 	cfg->utc_offset_s = 9 * 3600;
-	cfg->staff_count = 1;
-	cfg->hours_per_staff = 1;
+	/* 5,900 x 1,800 h: 1,100,000 h saved is the 2030 target's 10.3 %. */
+	cfg->staff_count = 5900;
+	cfg->hours_per_staff = 1800;
 	cfg->window_days = 90;
 	cfg->rates = xcalloc(1, sizeof *cfg->rates);
 	cfg->rates[0].script = xstrdup("");
 	cfg->nrates = 1;
+	for (i = 0; i < sizeof city_targets / sizeof city_targets[0]; i++)
+		set_targets(cfg, city_targets[i].k, city_targets[i].v2030,
+		    city_targets[i].v2040);
 }
 
 static int

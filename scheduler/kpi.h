@@ -114,7 +114,11 @@ int		 kpi_config_load(struct kpi_config *cfg, const char *path,
 		    char *err, size_t errlen);
 int		 kpi_config_load_text(struct kpi_config *cfg, const char *name,
 		    const char *text, size_t len, char *err, size_t errlen);
-/* The built-in defaults alone (no departments, points or targets). */
+/*
+ * The built-in defaults: April, +09:00, the city's targets and baseline,
+ * 90 days; no departments, input points or exception rates.  A file
+ * overrides what it names (a KPI's targets as a whole).
+ */
 void		 kpi_config_defaults(struct kpi_config *cfg);
 void		 kpi_config_free(struct kpi_config *cfg);
 /* The configuration as JSON for the admin view (a new reference). */

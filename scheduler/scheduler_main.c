@@ -38,13 +38,15 @@
 #include "secrets.h"
 #include "store.h"
 #include "timeutil.h"
+#include "web.h"
 #include "xmalloc.h"
 #include "ydoc.h"
 
 static const char usage[] =
 "usage: kobito-scheduler --db FILE --listen HOST:PORT --scripts DIR\n"
 "                        [--config FILE] [--key-file FILE] [--port-file FILE]\n"
-"                        [--threads N]\n"
+"                        [--threads N] [--kpi-config FILE] [--dashboard DIR]\n"
+"       kobito-scheduler user set|list --db FILE ... (see docs/kpi.md)\n"
 "       kobito-scheduler token create --db FILE --role ROLE --name NAME\n"
 "       kobito-scheduler agent-token create --db FILE --name AGENT\n"
 "       kobito-scheduler routes [--json]\n";
@@ -476,11 +478,15 @@ serve(int argc, char **argv)
 		{ "key-file", required_argument, NULL, 'k' },
 		{ "port-file", required_argument, NULL, 'p' },
 		{ "threads", required_argument, NULL, 't' },
+		{ "kpi-config", required_argument, NULL, 'K' },
+		{ "dashboard", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *db = NULL, *listen_spec = NULL, *dir = NULL, *cfgpath = NULL;
 	const char *keyfile = NULL, *portfile = NULL;
+	const char *kpipath = NULL, *dashdir = NULL;
+	struct web *web;
 	struct settings set;
 	struct bootw boot;
 	struct store *st = NULL;
@@ -508,6 +514,8 @@ serve(int argc, char **argv)
 		case 'c': cfgpath = optarg; break;
 		case 'k': keyfile = optarg; break;
 		case 'p': portfile = optarg; break;
+		case 'K': kpipath = optarg; break;
+		case 'D': dashdir = optarg; break;
 		case 't':
 			errno = 0;
 			threads = strtol(optarg, &end, 10);
@@ -571,9 +579,12 @@ serve(int argc, char **argv)
 	if (boot.failed)
 		die("%s: the schedules above do not validate", cfgpath);
 
+	if ((web = web_setup(st, kpipath, dashdir, err, sizeof err)) == NULL)
+		die("%s", err);
 	if ((fd = listen_on(listen_spec, &port, err, sizeof err)) < 0)
 		die("%s", err);
 	api = api_new(st, sc, sched, &sk, &tf, &set.api);
+	api_set_web(api, web);
 	if (api_start(api, fd, err, sizeof err) != 0)
 		die("%s", err);
 	if (portfile != NULL && write_port_file(portfile, port) != 0)
@@ -591,6 +602,7 @@ serve(int argc, char **argv)
 	fprintf(stderr, "kobito-scheduler: %s: stopping\n", strsignal(sig));
 	api_stop(api);
 	api_free(api);
+	web_free(web);
 	store_close(st);
 	scripts_free(sc);
 	sched_free(sched);
@@ -609,6 +621,8 @@ main(int argc, char **argv)
 		return cmd_token(argc - 1, argv + 1, 0);
 	if (argc > 1 && strcmp(argv[1], "agent-token") == 0)
 		return cmd_token(argc - 1, argv + 1, 1);
+	if (argc > 1 && strcmp(argv[1], "user") == 0)
+		return web_cmd_user(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "routes") == 0)
 		return cmd_routes(argc - 1, argv + 1);
 	return serve(argc, argv);

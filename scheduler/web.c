@@ -125,44 +125,35 @@ apply_fn(struct conn *c, void *p)
 	return kpi_apply(c, a[0], a[1], 256);
 }
 
-/* Whether dir holds the dashboard (its index.html). */
-static int
-is_dashboard(const char *dir)
-{
-	char *p = xasprintf("%s/index.html", dir);
-	int ok = access(p, R_OK) == 0;
-
-	free(p);
-	return ok;
-}
-
 /*
- * The dashboard next to the program: BIN/../dashboard (the source tree),
- * BIN/../../dashboard (a build directory's bin/), BIN/../share/kobito/
- * dashboard (installed).
+ * A file shipped with kobito, next to the program: BIN/../NAME (the source
+ * tree), BIN/../../NAME (a build directory's bin/), BIN/../share/kobito/
+ * NAME (installed).  Returns the path of the first that exists (with
+ * check appended) with check left off, or NULL.
  */
 static char *
-find_dashboard(void)
+find_near(const char *name, const char *check)
 {
-	static const char *const rel[] = { "../dashboard", "../../dashboard",
-	    "../share/kobito/dashboard" };
+	static const char *const rel[] = { "..", "../..", "../share/kobito" };
 	char exe[PATH_MAX], *slash, *p;
 	ssize_t n;
 	size_t i;
 
 	n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		if ((slash = strrchr(exe, '/')) != NULL)
-			*slash = '\0';
-		for (i = 0; i < sizeof rel / sizeof rel[0]; i++) {
-			p = xasprintf("%s/%s", exe, rel[i]);
-			if (is_dashboard(p))
-				return p;
-			free(p);
+	if (n <= 0)
+		return NULL;
+	exe[n] = '\0';
+	if ((slash = strrchr(exe, '/')) != NULL)
+		*slash = '\0';
+	for (i = 0; i < sizeof rel / sizeof rel[0]; i++) {
+		p = xasprintf("%s/%s/%s%s", exe, rel[i], name, check);
+		if (access(p, R_OK) == 0) {
+			p[strlen(p) - strlen(check)] = '\0';
+			return p;
 		}
+		free(p);
 	}
-	return xstrdup("dashboard");
+	return NULL;
 }
 
 struct web *
@@ -172,12 +163,19 @@ web_setup(struct store *st, const char *kpi_path, const char *dashboard_dir,
 	struct kpi_config *kpi = xcalloc(1, sizeof *kpi);
 	struct web_config wc;
 	struct web *w;
-	char aerr[256] = "", *dir;
+	char aerr[256] = "", *dir, *found = NULL;
 	void *args[2];
+	int rc;
 
 	if (kpi_path == NULL)
+		kpi_path = found = find_near("config/kpi.yaml", "");
+	if (kpi_path == NULL) {
 		kpi_config_defaults(kpi);
-	else if (kpi_config_load(kpi, kpi_path, err, errlen) != 0) {
+		rc = 0;
+	} else
+		rc = kpi_config_load(kpi, kpi_path, err, errlen);
+	free(found);
+	if (rc != 0) {
 		kpi_config_free(kpi);
 		free(kpi);
 		return NULL;
@@ -191,7 +189,10 @@ web_setup(struct store *st, const char *kpi_path, const char *dashboard_dir,
 		free(kpi);
 		return NULL;
 	}
-	dir = dashboard_dir ? xstrdup(dashboard_dir) : find_dashboard();
+	dir = dashboard_dir ? xstrdup(dashboard_dir) :
+	    find_near("dashboard", "/index.html");
+	if (dir == NULL)
+		dir = xstrdup("dashboard");
 	web_config_defaults(&wc);
 	wc.dashboard_dir = dir;
 	if ((w = web_new(st, kpi, &wc, err, errlen)) == NULL) {
@@ -1476,6 +1477,46 @@ web_h_fix_minutes(struct web *w, struct web_req *r)
 	r->detail = json_pack("{s:I, s:f}", "run", (json_int_t)f.run,
 	    "minutes", f.minutes);
 	r->write(r, fix_write, &f);
+}
+
+/* --- the route table ------------------------------------------------------ */
+
+/*
+ * The API's route table has a row for each web route (its role and body);
+ * this table says which function answers it.
+ */
+static const struct {
+	const char	*method;
+	const char	*pattern;
+	web_handler_fn	 fn;
+} handlers[] = {
+	{ "GET", "/", web_h_static },
+	{ "GET", "/{file}", web_h_static },
+	{ "GET", "/vendor/{file}", web_h_vendor },
+	{ "POST", "/api/session", web_h_login },
+	{ "GET", "/api/session", web_h_session },
+	{ "DELETE", "/api/session", web_h_logout },
+	{ "PUT", "/api/session/password", web_h_password },
+	{ "GET", "/api/users", web_h_users },
+	{ "PUT", "/api/users/{name}", web_h_user_put },
+	{ "GET", "/api/kpi/config", web_h_kpi_config },
+	{ "GET", "/api/kpi/{report}", web_h_kpi_report },
+	{ "POST", "/api/kpi/surveys", web_h_survey_add },
+	{ "POST", "/api/kpi/surveys/import", web_h_survey_import },
+	{ "DELETE", "/api/kpi/surveys/{id}", web_h_survey_delete },
+	{ "PUT", "/api/kpi/runs/{id}/fix_minutes", web_h_fix_minutes },
+};
+
+web_handler_fn
+web_handler(const char *method, const char *pattern)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof handlers / sizeof handlers[0]; i++)
+		if (strcmp(handlers[i].method, method) == 0 &&
+		    strcmp(handlers[i].pattern, pattern) == 0)
+			return handlers[i].fn;
+	return NULL;
 }
 
 /* --- the user command -------------------------------------------------------- */

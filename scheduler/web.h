@@ -66,9 +66,10 @@ void		 web_free(struct web *);
 
 /*
  * Set up the web front for the daemon: load the KPI configuration from
- * kpi_path (NULL: the built-in defaults), write its settings to the
- * database (kpi_apply), and create the web front serving dashboard_dir
- * (NULL: found next to the program, see docs/kpi.md).  NULL with
+ * kpi_path (NULL: config/kpi.yaml next to the program, else the built-in
+ * defaults), write its settings to the database (kpi_apply), and create
+ * the web front serving dashboard_dir (NULL: the dashboard next to the
+ * program, see docs/kpi.md).  NULL with
  * "file:line:col: message" in err.  web_free() frees the configuration.
  */
 struct web	*web_setup(struct store *, const char *kpi_path,
@@ -165,6 +166,12 @@ void	web_h_survey_add(struct web *, struct web_req *);
 void	web_h_survey_import(struct web *, struct web_req *);
 void	web_h_survey_delete(struct web *, struct web_req *);
 void	web_h_fix_minutes(struct web *, struct web_req *);
+
+/*
+ * The handler of the web route (method, pattern) as the API's route table
+ * spells it, or NULL.  web.c keeps these in one table.
+ */
+web_handler_fn	 web_handler(const char *method, const char *pattern);
 
 /*
  * Create or change a user (inside a write transaction): role (NULL keeps
