@@ -67,8 +67,15 @@ while read -r method path role; do
 	# Ids that exist nowhere, so that allowed calls change nothing.
 	p=$(echo "$path" | sed 's/{id}/999999/; s/{name}/nonexistent/g')
 	if [ "$role" = none ]; then
+		# Open routes (health, the dashboard's files, the login) answer
+		# without a token; what they answer depends on the path.
 		out=$(api "$method" "$p" "")
-		check "$method $path needs no token" 200 "$(status_of "$out")"
+		case $(status_of "$out") in
+		401|403) fail "$method $path needs no token, yet: $(status_of "$out")" ;;
+		esac
+		[ "$path" != /health ] ||
+			check "GET /health answers" 200 "$(status_of "$out")"
+		echo "ok: $method $path needs no token"
 		continue
 	fi
 	out=$(api "$method" "$p" "" '{}')
