@@ -69,6 +69,7 @@ struct job {
 	char			*run_id;
 	const char		*token;		/* in lease */
 	long			 timeout_ms;	/* 0: none */
+	long			 heartbeat_ms;	/* a third of the lease */
 	char			*key;		/* spool key */
 	char			*dir;		/* spool/jobs/KEY */
 	char			*artdir;	/* dir/artifacts */
@@ -529,6 +530,7 @@ reporter_heartbeat(struct job *j, struct client *c, int64_t *next_hb)
 	char *path = xasprintf("/api/jobs/%s/heartbeat", j->job_id);
 	json_t *body = json_pack("{s:s}", "lease_token", j->token);
 	char why[512];
+	long ttl;
 	int rc;
 
 	rc = client_call(c, "POST", path, body, 0, 1, &rep);
@@ -538,14 +540,17 @@ reporter_heartbeat(struct job *j, struct client *c, int64_t *next_hb)
 			atomic_store(&j->user_cancel, 1);
 			job_stop(j, "cancelled by a user");
 		}
-		*next_hb = time_mono_ms() + j->d->heartbeat_ms;
+		ttl = json_long(rep.body, "lease_ttl_ms", 0);
+		if (ttl >= 300)
+			j->heartbeat_ms = ttl / 3;
+		*next_hb = time_mono_ms() + j->heartbeat_ms;
 	} else if (out == OUT_STALE) {
 		atomic_store(&j->lost, 1);
 		job_stop(j, client_reply_error(&rep, why, sizeof why));
 	} else {
 		/* Cut off: keep running, keep trying a little more often. */
-		*next_hb = time_mono_ms() + (j->d->heartbeat_ms < 2000 ?
-		    j->d->heartbeat_ms : 2000);
+		*next_hb = time_mono_ms() + (j->heartbeat_ms < 2000 ?
+		    j->heartbeat_ms : 2000);
 	}
 	client_reply_free(&rep);
 	json_decref(body);
@@ -561,7 +566,7 @@ reporter_main(void *arg)
 	int64_t now, next_hb, flush_at, until, retry_at = 0;
 	int flush, hb;
 
-	next_hb = time_mono_ms() + d->heartbeat_ms;
+	next_hb = time_mono_ms() + j->heartbeat_ms;
 	pthread_mutex_lock(&j->mu);
 	while (!j->finished) {
 		now = time_mono_ms();
@@ -1301,9 +1306,9 @@ settle(struct agentd *d, const char *key, const json_t *rec,
 }
 
 /*
- * The deliverer: sends what is in the spool's outbox, each record on its
- * own backoff, until the agent quits.  On quitting it makes one last pass
- * and stops at the first record that cannot be delivered.
+ * The deliverer: sends what is in the spool's outbox, oldest first, each
+ * record on its own backoff, until the agent quits (then it makes one last
+ * pass).  A pass stops at the first record that cannot be delivered.
  */
 static void *
 deliverer_main(void *arg)
@@ -1363,13 +1368,15 @@ deliverer_main(void *arg)
 			settle(d, keys[i], rec, out, why);
 			json_decref(rec);
 			if (out == OUT_RETRY) {
-				if (final)
-					break;
+				/* The scheduler is away: the other records
+				 * would only wait for the same timeouts.  They
+				 * are tried again with this one. */
 				pthread_mutex_lock(&d->mu);
 				r = retry_get(d, keys[i]);
 				if (r->due < next)
 					next = r->due;
 				pthread_mutex_unlock(&d->mu);
+				break;
 			}
 		}
 		if (n >= 0)
@@ -1570,6 +1577,10 @@ job_start(struct agentd *d, json_t *lease)
 	j->attempt = json_long(lease, "attempt", 1);
 	j->token = json_string_value(json_object_get(lease, "lease_token"));
 	j->timeout_ms = json_long(lease, "timeout_ms", 0);
+	/* Heartbeat every third of this lease's time. */
+	j->heartbeat_ms = json_long(lease, "lease_ttl_ms", 0) / 3;
+	if (j->heartbeat_ms < 100)
+		j->heartbeat_ms = d->heartbeat_ms;
 	j->queue = json_array();
 	pthread_mutex_init(&j->mu, NULL);
 	cond_init_mono(&j->cv);
