@@ -114,7 +114,7 @@ Y
 
 # --- A: 20 good records, key by key ---------------------------------------
 start_app "$T/out_a.csv"
-"$KOBITO" run "$T/enter.yaml" --display "$DISPLAY_NUM" \
+"$KOBITO" run "$T/enter.yaml" --display "$DISPLAY_NUM" --artifacts "$T/art-a" \
 	--param "input=$T/vouchers.csv" --json > "$T/a.out" 2> "$T/a.err"
 rc=$?
 [ $rc -eq 0 ] || fail "run A exited $rc: $(tail -n 20 "$T/a.err")"
@@ -135,6 +135,7 @@ stop_app
 # --- B: one bad record, pasted, in the C locale ---------------------------
 start_app "$T/out_b.csv"
 LC_ALL=C LANG=C "$KOBITO" run "$T/enter.yaml" --display "$DISPLAY_NUM" \
+	--artifacts "$T/art-b" \
 	--param "input=$T/vouchers_bad.csv" --param method=paste --json \
 	> "$T/b.out" 2> "$T/b.err"
 check "B: a run with a failed item exits 1" 1 $?
@@ -153,6 +154,7 @@ check "B: it is a screenshot" screenshot "$(jget "$T/b.out" '.artifacts[0].kind'
 check "B: of the seventh item" 6 "$(jget "$T/b.out" '.artifacts[0].item')"
 shot=$(jget "$T/b.out" '.artifacts[0].path')
 case "$err" in *"(screenshot: $shot)"*) ;; *) fail "B: the error names another file" ;; esac
+case "$shot" in "$T/art-b/"*) ;; *) fail "B: the screenshot is not in the artifact directory: $shot" ;; esac
 [ -s "$shot" ] || fail "B: the screenshot $shot is missing"
 check "B: the screenshot is a PNG" "89 50 4e 47 0d 0a 1a 0a" \
 	"$(od -An -tx1 -N8 "$shot" | sed 's/^ *//')"
@@ -162,7 +164,6 @@ check "B: the screenshot is of the whole 1280x1024 screen" \
 cmp "$T/expected_19.csv" "$T/out_b.csv" ||
 	fail "B: the app's file differs: $(diff "$T/expected_19.csv" "$T/out_b.csv")"
 echo "ok: B: the app's file holds exactly the 19 good records"
-rm -rf "$(dirname "$shot")"
 
 # --- C: the clipboard and a window screenshot -----------------------------
 cat > "$T/clip.yaml" <<'Y'
@@ -217,7 +218,8 @@ steps:
       that: ${steps.m.output.x == 50 and steps.m.output.y == 50}
       message: "the pointer went to ${steps.m.output.x},${steps.m.output.y}"
 Y
-"$KOBITO" run "$T/click.yaml" --display "$DISPLAY_NUM" --json > "$T/d.out" \
+"$KOBITO" run "$T/click.yaml" --display "$DISPLAY_NUM" --artifacts "$T/art-d" \
+	--json > "$T/d.out" \
 	2> "$T/d.err" || fail "run D failed: $(tail -n 10 "$T/d.err")"
 grep -q "window [0-9]* '入力エラー'" "$T/d.err" ||
 	fail "D: the click on 登録 did not open the error dialog"
