@@ -190,7 +190,7 @@ jobs_create(struct conn *c, const struct job_spec *js, int64_t now,
 		snprintf(err, errlen, "invalid retry or timeout settings");
 		return JOBS_INVALID;
 	}
-	params = dump(js->params ? js->params : json_object());
+	params = js->params ? dump(js->params) : xstrdup("{}");
 	req = js->requires ? dump(js->requires) : xstrdup("[]");
 	st = conn_stmt(c, "INSERT INTO jobs (script, digest, params, priority,"
 	    " state, requires, max_attempts, backoff_ms, backoff_max_ms,"
