@@ -625,6 +625,67 @@ load_field(struct loader *l, const struct ynode *n)
 	}
 }
 
+/* checks: [{sum: [a, b], equals: c}, ...] */
+static void
+load_check(struct loader *l, const struct ynode *n)
+{
+	struct form_check *c;
+	const struct ynode *sum, *eq;
+	size_t i;
+
+	if (n->kind != YNODE_MAP) {
+		problem(l, n, "a check must be a mapping {sum: [...], "
+		    "equals: FIELD}");
+		return;
+	}
+	for (i = 0; i < n->n; i++)
+		if (!ynode_is(n->keys[i], "sum") &&
+		    !ynode_is(n->keys[i], "equals"))
+			problem(l, n->keys[i], "unknown key in a check (sum, "
+			    "equals)");
+	sum = ynode_get(n, "sum");
+	eq = ynode_get(n, "equals");
+	if (sum == NULL || sum->kind != YNODE_SEQ || sum->n < 1 ||
+	    eq == NULL) {
+		problem(l, n, "a check needs \"sum\": [FIELD, ...] and "
+		    "\"equals\": FIELD");
+		return;
+	}
+	l->t->checks = xreallocarray(l->t->checks, l->t->nchecks + 1,
+	    sizeof *l->t->checks);
+	c = &l->t->checks[l->t->nchecks++];
+	memset(c, 0, sizeof *c);
+	c->line = n->line;
+	c->col = n->col;
+	c->equals = get_string(l, eq, "equals");
+	c->terms = xcalloc(sum->n, sizeof *c->terms);
+	for (i = 0; i < sum->n; i++) {
+		char *name = get_string(l, sum->items[i], "a summed field");
+
+		if (name != NULL)
+			c->terms[c->nterms++] = name;
+	}
+}
+
+/* A check's field must exist and hold a number. */
+static void
+check_names(struct loader *l, const struct ynode *root,
+    const struct form_check *c, const char *name)
+{
+	const struct form_field *f;
+
+	if (name == NULL)
+		return;
+	f = form_field_find(l->t, name);
+	if (f == NULL)
+		problem(l, NULL, "%s:%d:%d: check names field \"%s\", which "
+		    "is not defined", root->file, c->line, c->col, name);
+	else if (f->spec.kind != NORM_NUMBER && f->spec.kind != NORM_AMOUNT)
+		problem(l, NULL, "%s:%d:%d: check names field \"%s\", which "
+		    "is not a number or an amount", root->file, c->line,
+		    c->col, name);
+}
+
 /* Cross-checks once everything is read: names unique, anchors known. */
 static void
 check_template(struct loader *l, const struct ynode *root)
@@ -660,6 +721,12 @@ check_template(struct loader *l, const struct ynode *root)
 	}
 	if (t->nfields == 0)
 		problem(l, root, "a template needs at least one field");
+	for (i = 0; i < t->nchecks; i++) {
+		check_names(l, root, &t->checks[i], t->checks[i].equals);
+		for (j = 0; j < t->checks[i].nterms; j++)
+			check_names(l, root, &t->checks[i],
+			    t->checks[i].terms[j]);
+	}
 }
 
 static const struct {
@@ -740,6 +807,13 @@ load_root(struct loader *l, const struct ynode *root)
 			}
 			for (j = 0; j < v->n; j++)
 				load_text(l, v->items[j]);
+		} else if (ynode_is(k, "checks")) {
+			if (v->kind != YNODE_SEQ) {
+				problem(l, v, "checks must be a sequence");
+				continue;
+			}
+			for (j = 0; j < v->n; j++)
+				load_check(l, v->items[j]);
 		} else if (ynode_is(k, "fields")) {
 			if (v->kind != YNODE_SEQ) {
 				problem(l, v, "fields must be a sequence");
@@ -750,7 +824,7 @@ load_root(struct loader *l, const struct ynode *root)
 		} else
 			problem(l, k, "unknown key \"%s\" (template, title, "
 			    "page, units, lang, register, preprocess, "
-			    "min_confidence, texts, fields)",
+			    "min_confidence, texts, fields, checks)",
 			    k->kind == YNODE_SCALAR ? k->value : "?");
 	}
 	if (t->name == NULL)
@@ -818,6 +892,15 @@ form_template_free(struct form_template *t)
 		free(f->lang);
 		norm_spec_free(&f->spec);
 	}
+	for (i = 0; i < t->nchecks; i++) {
+		size_t j;
+
+		for (j = 0; j < t->checks[i].nterms; j++)
+			free(t->checks[i].terms[j]);
+		free(t->checks[i].terms);
+		free(t->checks[i].equals);
+	}
+	free(t->checks);
 	free(t->texts);
 	free(t->fields);
 	free(t->path);

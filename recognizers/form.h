@@ -70,6 +70,18 @@ struct form_field {
 	int		 line, col;	/* where it was defined */
 };
 
+/*
+ * A check across fields: the sum of some number or amount fields must
+ * equal another (subtotal + tax = total).  When it does not, each of them
+ * is flagged, since any one may be the misread.
+ */
+struct form_check {
+	char		**terms;	/* fields summed */
+	size_t		 nterms;
+	char		*equals;	/* the field the sum must equal */
+	int		 line, col;
+};
+
 enum form_register {
 	FORM_REG_AUTO,			/* boxes when there are any, else anchors */
 	FORM_REG_BOXES,			/* match the ruled boxes */
@@ -90,6 +102,8 @@ struct form_template {
 	size_t		 ntexts;
 	struct form_field *fields;
 	size_t		 nfields;
+	struct form_check *checks;
+	size_t		 nchecks;
 };
 
 /*

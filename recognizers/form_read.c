@@ -393,6 +393,7 @@ struct zone_img {
 	int		 text_h;	/* height of the writing, px */
 	int		*gaps;		/* blank stretches as wide as a space */
 	size_t		 ngaps;
+	int		 ink0, ink1;	/* first and last inked column */
 };
 
 /* How a zone is prepared: the ways differ in how they treat noise. */
@@ -578,6 +579,8 @@ measure_gaps(struct zone_img *zi)
 				first = i;
 			last = i;
 		}
+	zi->ink0 = first;
+	zi->ink1 = last + 1;
 	for (i = first + 1; first >= 0 && i <= last; i++) {
 		if (prof[i] == 0) {
 			run++;
@@ -697,8 +700,8 @@ static int
 is_digitish_sym(const char *s)
 {
 	static const char *const look[] = {
-		"ユ", "オ", "キ", "ヨ", "ラ", "コ", "二", "工", "ロ", "l", "|",
-		"I",
+		"ユ", "オ", "キ", "ヨ", "ラ", "コ", "ア", "二", "工", "ロ", "l",
+		"|", "I",
 	};
 	size_t i;
 
@@ -892,6 +895,8 @@ read_variant(struct reader *r, const struct form_field *f,
 		g[i] = (int)(zi->gaps[i] * v->scale);
 	gaps.v = g;
 	gaps.n = zi->ngaps;
+	gaps.ink0 = (int)(zi->ink0 * v->scale);
+	gaps.ink1 = (int)(zi->ink1 * v->scale);
 	rd->raw = ocr_join(&res, 0, res.nwords, cjk, f->vertical,
 	    cjk ? &gaps : NULL);
 	free(g);
@@ -1208,6 +1213,67 @@ add_reason(struct form_page *page, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* The numeric value of field name on the page, or NAN. */
+static double
+number_of(const struct form_template *t, const struct form_page *page,
+    const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < t->nfields; i++)
+		if (strcmp(t->fields[i].name, name) == 0)
+			return json_is_number(page->fields[i].value) ?
+			    json_number_value(page->fields[i].value) : NAN;
+	return NAN;
+}
+
+/* Flag field name for a failed check. */
+static void
+flag_check(const struct form_template *t, struct form_page *page,
+    const char *name, const char *why)
+{
+	size_t i;
+
+	for (i = 0; i < t->nfields; i++)
+		if (strcmp(t->fields[i].name, name) == 0 &&
+		    page->fields[i].status == FIELD_OK) {
+			page->fields[i].status = FIELD_LOW_CONFIDENCE;
+			set_reason(&page->fields[i], "%s", why);
+		}
+}
+
+/*
+ * Sums that must add up.  A check whose fields are not all read is
+ * skipped: those fields are flagged already.
+ */
+static void
+apply_checks(const struct form_template *t, struct form_page *page)
+{
+	size_t i, j;
+
+	for (i = 0; i < t->nchecks; i++) {
+		const struct form_check *c = &t->checks[i];
+		double sum = 0, want = number_of(t, page, c->equals);
+		struct buf why;
+
+		for (j = 0; j < c->nterms; j++)
+			sum += number_of(t, page, c->terms[j]);
+		if (isnan(sum) || isnan(want) || fabs(sum - want) < 0.005)
+			continue;
+		buf_init(&why, 4096);
+		for (j = 0; j < c->nterms; j++)
+			buf_printf(&why, "%s%s", j > 0 ? " + " : "",
+			    c->terms[j]);
+		buf_printf(&why, " does not equal %s", c->equals);
+		for (j = 0; j < c->nterms; j++)
+			flag_check(t, page, c->terms[j], buf_str(&why));
+		flag_check(t, page, c->equals, buf_str(&why));
+		page->review = 1;
+		add_reason(page, "%s", buf_str(&why));
+		buf_free(&why);
+	}
+}
+
 static int
 has_ruled(const struct form_template *t)
 {
@@ -1286,6 +1352,8 @@ form_read_page(const struct form_template *t, PIX *pix,
 			    fr->reason != NULL ? fr->reason : "");
 		}
 	}
+	if (rc == 0)
+		apply_checks(t, page);
 	free(r.anchors);
 	prep_page_free(&r.pp);
 	if (rc != 0)

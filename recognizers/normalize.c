@@ -944,6 +944,71 @@ whitelist_ok(const char *whitelist, const char *s)
 	return 1;
 }
 
+/* Characters OCR takes for one another in codes. */
+static const struct {
+	char		 c;
+	const char	*alts;
+} confusions[] = {
+	{ 'l', "I1" }, { 'I', "1l" }, { '1', "Il" }, { '|', "I1" },
+	{ '0', "O" }, { 'O', "0" }, { 'o', "0O" }, { '5', "S" }, { 'S', "5" },
+	{ '8', "B" }, { 'B', "8" }, { '2', "Z" }, { 'Z', "2" }, { '6', "G" },
+	{ 'G', "6" },
+};
+
+#define REPAIR_MAX	6	/* ambiguous characters tried at most */
+
+/*
+ * A code that misses its pattern only because OCR mistook I for l or O for
+ * 0: try the look-alikes of up to REPAIR_MAX characters, and take the
+ * result when exactly one spelling matches.  NULL when none or several do.
+ */
+static char *
+pattern_repair(const struct norm_spec *spec, const char *text)
+{
+	size_t pos[REPAIR_MAX], npos = 0, len = strlen(text), i, k;
+	const char *alts[REPAIR_MAX];
+	char *try, *found = NULL;
+	long combos = 1, c;
+	int matches = 0;
+
+	for (i = 0; i < len; i++)
+		for (k = 0; k < sizeof confusions / sizeof confusions[0]; k++)
+			if (text[i] == confusions[k].c) {
+				if (npos == REPAIR_MAX)
+					return NULL;
+				pos[npos] = i;
+				alts[npos++] = confusions[k].alts;
+				combos *= 1 + (long)strlen(confusions[k].alts);
+			}
+	if (npos == 0)
+		return NULL;
+	try = xstrdup(text);
+	for (c = 1; c < combos; c++) {
+		long rest = c;
+
+		for (i = 0; i < npos; i++) {
+			long m = 1 + (long)strlen(alts[i]), pick = rest % m;
+
+			rest /= m;
+			try[pos[i]] = pick == 0 ? text[pos[i]] :
+			    alts[i][pick - 1];
+		}
+		if (regexec(&spec->re, try, 0, NULL, 0) != 0)
+			continue;
+		if (found == NULL) {
+			found = xstrdup(try);
+			matches = 1;
+		} else if (strcmp(found, try) != 0)
+			matches++;
+	}
+	free(try);
+	if (matches != 1) {
+		free(found);
+		return NULL;
+	}
+	return found;
+}
+
 char *
 norm_value_text(const json_t *v)
 {
@@ -1009,9 +1074,18 @@ norm_apply(const struct norm_spec *spec, const char *raw, json_t **value,
 		goto fail;
 	}
 	if (spec->has_re && regexec(&spec->re, text, 0, NULL, 0) != 0) {
-		snprintf(err, errlen, "does not match the pattern %s: %s",
-		    spec->pattern, text);
-		goto fail;
+		char *fixed = spec->kind == NORM_CODE ?
+		    pattern_repair(spec, text) : NULL;
+
+		if (fixed == NULL) {
+			snprintf(err, errlen, "does not match the pattern "
+			    "%s: %s", spec->pattern, text);
+			goto fail;
+		}
+		json_decref(*value);
+		*value = json_string(fixed);
+		*flags |= NORM_FUZZY;
+		free(fixed);
 	}
 	free(text);
 	return 0;

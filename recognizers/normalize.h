@@ -73,7 +73,9 @@ int	norm_spec_compile(struct norm_spec *spec, char *err, size_t errlen);
 void	norm_spec_free(struct norm_spec *spec);
 
 /* What norm_apply() found besides the value. */
-#define NORM_FUZZY	0x1	/* code matched a list entry at distance 1 */
+#define NORM_FUZZY	0x1	/* code matched a list entry at distance 1,
+				   or its pattern after swapping look-alikes
+				   (l/I/1, O/0, S/5, B/8, Z/2, G/6) */
 
 /*
  * Normalise raw (UTF-8) for spec.  Returns 0 with *value set (a new

@@ -307,13 +307,17 @@ line_height(const struct ocr_result *res, size_t i, int vertical)
 #define JA_SPACE	0.8
 #define LATIN_SPACE	0.15
 
-/* Whether a measured gap lies between the centres of symbols p and s. */
+/*
+ * Whether a measured gap lies between symbols p and s.  An LSTM symbol
+ * box starts about where its character's ink starts but often runs on to
+ * the right, over the gap that follows; so left edges are compared.
+ */
 static int
 gap_between(const struct ocr_gaps *gaps, const struct ocr_symbol *p,
     const struct ocr_symbol *s, int vertical)
 {
-	double a = vertical ? p->y + p->h / 2.0 : p->x + p->w / 2.0;
-	double b = vertical ? s->y + s->h / 2.0 : s->x + s->w / 2.0;
+	double a = vertical ? p->y : p->x;
+	double b = vertical ? s->y : s->x;
 	size_t i;
 
 	for (i = 0; i < gaps->n; i++) {
@@ -358,17 +362,90 @@ join_cjk_word(struct buf *b, const struct ocr_word *w,
 	}
 }
 
+/* Whether a symbol is one full-width character (kanji, kana, 全角). */
+static int
+full_width(const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	uint32_t c;
+
+	/* Three-byte UTF-8: U+0800..U+FFFF. */
+	if ((u[0] & 0xf0) != 0xe0 || u[1] == 0 || u[2] == 0 || u[3] != 0)
+		return 0;
+	c = (uint32_t)(u[0] & 0x0f) << 12 | (uint32_t)(u[1] & 0x3f) << 6 |
+	    (u[2] & 0x3f);
+	return c >= 0x3000 && !(c >= 0xff61 && c <= 0xff9f);
+}
+
+/*
+ * Spaces in a line of full-width characters only: with N characters and
+ * the measured gaps taken out, the ink spans N pitches, so the number of
+ * characters before a gap is the ink before it divided by the pitch.
+ * Sets space_before[k] for the k-th symbol of the line; 0 when the line is
+ * not all full-width.
+ */
+static int
+pitch_spaces(const struct ocr_result *res, size_t from, size_t to,
+    const struct ocr_gaps *gaps, unsigned char *space_before, size_t nmax)
+{
+	size_t i, k, nsym = 0, g;
+	double inked, pitch, skipped = 0;
+
+	for (i = from; i < to; i++) {
+		if (res->words[i].line != res->words[from].line ||
+		    res->words[i].block != res->words[from].block)
+			return 0;
+		for (k = 0; k < res->words[i].nsyms; k++) {
+			if (!full_width(res->words[i].syms[k].text))
+				return 0;
+			nsym++;
+		}
+	}
+	if (nsym < 2 || nsym > nmax || gaps->ink1 <= gaps->ink0)
+		return 0;
+	inked = gaps->ink1 - gaps->ink0;
+	for (g = 0; g < gaps->n; g++)
+		inked -= gaps->v[2 * g + 1] - gaps->v[2 * g];
+	pitch = inked / (double)nsym;
+	if (pitch <= 0)
+		return 0;
+	memset(space_before, 0, nmax);
+	for (g = 0; g < gaps->n; g++) {
+		double before = gaps->v[2 * g] - gaps->ink0 - skipped;
+		long idx = lround(before / pitch);
+
+		if (idx >= 1 && (size_t)idx < nsym)
+			space_before[idx] = 1;
+		skipped += gaps->v[2 * g + 1] - gaps->v[2 * g];
+	}
+	return 1;
+}
+
 char *
 ocr_join(const struct ocr_result *res, size_t from, size_t to, int cjk,
     int vertical, const struct ocr_gaps *gaps)
 {
 	const struct ocr_symbol *prev = NULL;
+	unsigned char space_before[256];
 	struct buf b;
-	size_t i;
+	size_t i, k, nsym = 0;
 	double lh = 0;
 
+	if (to > res->nwords)
+		to = res->nwords;
 	buf_init(&b, 1 << 20);
-	for (i = from; i < to && i < res->nwords; i++) {
+	if (cjk && !vertical && gaps != NULL && gaps->n > 0 && from < to &&
+	    pitch_spaces(res, from, to, gaps, space_before,
+	    sizeof space_before)) {
+		for (i = from; i < to; i++)
+			for (k = 0; k < res->words[i].nsyms; k++) {
+				if (space_before[nsym++])
+					buf_putc(&b, ' ');
+				buf_puts(&b, res->words[i].syms[k].text);
+			}
+		return buf_detach(&b, NULL);
+	}
+	for (i = from; i < to; i++) {
 		const struct ocr_word *w = &res->words[i];
 		int newline = i > from && (res->words[i - 1].line != w->line ||
 		    res->words[i - 1].block != w->block);

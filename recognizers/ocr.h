@@ -93,6 +93,7 @@ void	ocr_result_free(struct ocr_result *);
 struct ocr_gaps {
 	const int	*v;		/* pairs x0, x1 */
 	size_t		 n;
+	int		 ink0, ink1;	/* first and last column with ink */
 };
 
 /*
@@ -102,8 +103,11 @@ struct ocr_gaps {
  * character: the jpn models split Japanese lines into "words" at arbitrary
  * points and may run two words into one, so a space is put where the gap
  * between two characters is wide (as between a family and a given name),
- * and between Latin words; with gaps, exactly where a measured gap lies
- * between two characters instead.  vertical: the text runs top to bottom.
+ * and between Latin words; with gaps, where a measured gap lies between
+ * two characters instead.  A line of full-width characters alone (names,
+ * their kana) is placed by counting character pitches from the start of
+ * the ink, since LSTM symbol boxes can be off by a whole character.
+ * vertical: the text runs top to bottom.
  */
 char	*ocr_join(const struct ocr_result *res, size_t from, size_t to,
 	    int cjk, int vertical, const struct ocr_gaps *gaps);
