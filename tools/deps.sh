@@ -10,6 +10,7 @@ libyaml-dev libxdo-dev libtesseract-dev libleptonica-dev libcurl4-openssl-dev
 libsqlite3-dev sqlite3 libmicrohttpd-dev libjansson-dev libcmocka-dev
 libsodium-dev libgtk-3-dev libx11-dev libxtst-dev libpng-dev
 tesseract-ocr tesseract-ocr-eng tesseract-ocr-jpn tesseract-ocr-jpn-vert
+tesseract-ocr-script-jpan ghostscript
 xvfb xauth x11-utils xdotool fonts-noto-cjk time jq tzdata"
 
 missing=""
