@@ -1761,14 +1761,23 @@ poll_loop(struct agentd *d)
 		client_free(c);
 		return;
 	}
+	/* Spooled records may wait for the scheduler we just reached. */
+	scheduler_back(d);
 	while (!atomic_load(&d->stopping)) {
+		/*
+		 * After a failure the next poll asks without waiting: a long
+		 * poll that reached a scheduler just back would say so only
+		 * when it ends, and the spooled results must be delivered
+		 * within the lease time the scheduler gives them on restart.
+		 */
 		pthread_mutex_lock(&d->mu);
 		while (d->running >= d->slots && !atomic_load(&d->stopping))
 			cond_wait_until(&d->cv, &d->mu, time_mono_ms() + 1000);
 		free_slots = d->slots - d->running;
 		body = json_pack("{s:I, s:I, s:i, s:o}", "agent_id",
 		    (json_int_t)d->agent_id, "wait_ms",
-		    (json_int_t)d->o->poll_wait_ms, "free_slots", free_slots,
+		    (json_int_t)(failures > 0 ? 0 : d->o->poll_wait_ms),
+		    "free_slots", free_slots,
 		    "labels", offered_labels(d));
 		pthread_mutex_unlock(&d->mu);
 		if (atomic_load(&d->stopping)) {
