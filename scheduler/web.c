@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 #include <microhttpd.h>
 #include <sodium.h>
@@ -1197,6 +1198,26 @@ web_h_password(struct web *w, struct web_req *r)
 
 /* --- KPI routes ---------------------------------------------------------- */
 
+/* Monotonic milliseconds with a fraction, for Server-Timing. */
+static double
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+/* The time spent building a report, for the browser's tools and benches. */
+static void
+server_timing(struct web_req *r, double t0)
+{
+	char v[64];
+
+	snprintf(v, sizeof v, "report;dur=%.3f", mono_ms() - t0);
+	web_add_header(r, "Server-Timing", v);
+}
+
 void
 web_h_kpi_config(struct web *w, struct web_req *r)
 {
@@ -1237,6 +1258,7 @@ web_h_kpi_report(struct web *w, struct web_req *r)
 	int want_csv = 0;
 	long fy = 0;
 	char *end;
+	double t0 = mono_ms();
 
 	snprintf(name, sizeof name, "%s", r->args[0]);
 	if ((dot = strrchr(name, '.')) != NULL && strcmp(dot, ".csv") == 0) {
@@ -1282,6 +1304,7 @@ web_h_kpi_report(struct web *w, struct web_req *r)
 	}
 	if (!want_csv) {
 		web_reply_json(r, MHD_HTTP_OK, q.out);
+		server_timing(r, t0);
 		return;
 	}
 	csv = kpi_csv(q.out, lang != NULL && strcmp(lang, "en") == 0, &len);
@@ -1292,6 +1315,7 @@ web_h_kpi_report(struct web *w, struct web_req *r)
 	reply_raw(r, MHD_HTTP_OK, csv, len, "text/csv; charset=utf-8");
 	web_add_header(r, MHD_HTTP_HEADER_CONTENT_DISPOSITION, disp);
 	free(disp);
+	server_timing(r, t0);
 }
 
 struct surveyw {
