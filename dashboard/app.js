@@ -721,7 +721,8 @@ async function viewRun(main, r) {
     el('ol', { class: 'timeline', id: 'timeline' }, ends.map(s => {
       const span = el('div', { class: 'span ' + (s.status === 'failed' ? 'failed' : '') });
       span.style.width = Math.max(0.5, 100 * (s.duration_ms || 0) / longest) + '%';
-      return el('li', null, el('span', { text: (s.step || '') + (s.action ? ' (' + s.action + ')' : '') }),
+      const label = (s.step || '') + (s.action && s.action !== s.step ? ' (' + s.action + ')' : '');
+      return el('li', null, el('span', { text: label }),
         el('div', null, span), el('span', { class: 'num', text: fmt((s.duration_ms || 0) / 1000, 2) + ' s' }));
     }))));
   const failures = (run.summary && run.summary.items && run.summary.items.failures) || [];

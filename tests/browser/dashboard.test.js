@@ -1,0 +1,321 @@
+/*
+ * dashboard.test.js - the dashboard in a real browser: Debian's chromium,
+ * headless, driven by playwright-core, against a private scheduler and a
+ * real agent that tests/e2e/browser.sh starts.
+ *
+ * Scenarios: a staff member logs in, runs a bot with a parameter from the
+ * form built from its params, and sees it succeed in plain words; a
+ * manager sees the hours grow after a run and downloads the CSV; a viewer
+ * cannot trigger anything (no button, and the API refuses); a script
+ * title carrying markup is shown as text, never run; every page renders at
+ * 1366x768 and on a tablet; the English switch works.  A screenshot of
+ * each page goes to $OUT.
+ *
+ * Environment: URL (the scheduler), OUT (screenshots and downloads),
+ * CHROMIUM (default /usr/bin/chromium), PASSWORD (every test user's).
+ */
+'use strict';
+
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { chromium } = require('playwright-core');
+
+const URL = process.env.URL;
+const OUT = process.env.OUT;
+const PASSWORD = process.env.PASSWORD;
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const XSS_TITLE = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>';
+
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
+  '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync'];
+
+let passed = 0;
+let failed = 0;
+const dirs = [];
+
+function check(what, cond, detail) {
+  if (!cond) throw new Error(what + (detail !== undefined ? ': ' + detail : ''));
+  console.log('ok: ' + what);
+}
+
+/* A fresh browser (its own --user-data-dir) for one person. */
+async function browserFor(who, viewport) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kobito-chromium-' + who + '-'));
+  dirs.push(dir);
+  const context = await chromium.launchPersistentContext(dir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ARGS,
+    viewport: viewport || { width: 1366, height: 768 },
+    acceptDownloads: true,
+    locale: 'ja-JP',
+    timezoneId: 'Asia/Tokyo'
+  });
+  const page = context.pages()[0] || await context.newPage();
+  page.setDefaultTimeout(20000);
+  page.errors = [];
+  page.dialogs = [];
+  page.on('pageerror', e => page.errors.push(String(e)));
+  page.on('dialog', d => { page.dialogs.push(d.message()); d.dismiss().catch(() => {}); });
+  return { context, page };
+}
+
+async function login(page, user) {
+  await page.goto(URL + '/#/login');
+  await page.waitForSelector('#login-user');
+  await page.fill('#login-user', user);
+  await page.fill('#login-password', PASSWORD);
+  await page.click('#login-submit');
+  await page.waitForSelector('#logout:not([hidden])');
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: path.join(OUT, name + '.png'), fullPage: true });
+  console.log('screenshot: ' + name + '.png');
+}
+
+/* Open a view and wait until it has drawn (its heading is there). */
+async function open(page, hash, selector) {
+  await page.goto(URL + '/' + hash);
+  await page.waitForSelector(selector || 'main h1');
+}
+
+/* The number in the overview's actual column for a KPI row. */
+async function actualOf(page, id) {
+  const text = await page.textContent('#kpi-' + id + ' td:nth-child(2)');
+  return Number(text.replace(/[^0-9.\-]/g, ''));
+}
+
+async function runBot(page, script, names) {
+  await page.click('button.run-now[data-script="' + script + '"]');
+  await page.waitForSelector('#run-dialog[open]');
+  await page.fill('#param-names', names);
+  await page.click('#run-submit');
+  await page.waitForSelector('#run-dialog', { state: 'detached' });
+}
+
+/* Wait for the newest of my runs to reach a final state; its text. */
+async function newestRunText(page, want) {
+  const row = '#my-runs tbody tr:first-child td:nth-child(3)';
+  await page.waitForFunction(([sel, w]) => {
+    const td = document.querySelector(sel);
+    return td && w.some(x => td.textContent.includes(x));
+  }, [row, want], { timeout: 60000 });
+  return page.textContent(row);
+}
+
+const scenarios = [
+  ['a staff member runs a bot with a parameter and sees it succeed', async () => {
+    const { context, page } = await browserFor('staff');
+    try {
+      await login(page, 'sato');
+      check('the staff member lands on the bot catalogue', page.url().endsWith('#/bots'), page.url());
+      await page.waitForSelector('.bot[data-script="greet"]');
+      check('the catalogue shows the title in plain words',
+        (await page.textContent('.bot[data-script="greet"] .bot-title')) === 'あいさつ状の作成');
+      await page.click('button.run-now[data-script="greet"]');
+      await page.waitForSelector('#run-dialog[open]');
+      check('the form marks the required parameter',
+        (await page.textContent('#run-dialog')).includes('必須'));
+      check('the form offers the default of a parameter',
+        (await page.inputValue('#param-greeting')) === 'こんにちは');
+      await shot(page, 'staff-run-form');
+      await page.fill('#param-names', '山田,佐藤,鈴木');
+      await page.click('#run-submit');
+      await page.waitForSelector('#run-dialog', { state: 'detached' });
+      const text = await newestRunText(page, ['完了', '失敗']);
+      check('the run succeeded, in plain words', text.includes('完了') && text.includes('3件を処理しました'), text);
+      await shot(page, 'staff-bots');
+      check('no script errors on the page', page.errors.length === 0, page.errors.join('; '));
+    } finally {
+      await context.close();
+    }
+  }],
+
+  ['a manager sees the hours grow and downloads the CSV', async () => {
+    const mgr = await browserFor('manager');
+    const staff = await browserFor('staff2');
+    try {
+      await login(mgr.page, 'tanaka');
+      await open(mgr.page, '#/kpi', '#kpi-table');
+      await mgr.page.waitForSelector('#months-chart');
+      const before = await actualOf(mgr.page, 'staff_hours_saved');
+      check('the first run counts: 3 items x 30 minutes', before >= 1.5, before);
+      await shot(mgr.page, 'manager-kpi');
+      await login(staff.page, 'sato');
+      await staff.page.waitForSelector('.bot[data-script="greet"]');
+      await runBot(staff.page, 'greet', 'a,b,c,d');
+      const text = await newestRunText(staff.page, ['完了', '失敗']);
+      check('the second run succeeded', text.includes('4件を処理しました'), text);
+      await mgr.page.reload();
+      await mgr.page.waitForSelector('#kpi-table');
+      const after = await actualOf(mgr.page, 'staff_hours_saved');
+      check('the hours grew by 4 x 30 minutes', Math.abs(after - before - 2) < 0.11, before + ' -> ' + after);
+      const drawn = await mgr.page.evaluate(() => {
+        const c = document.getElementById('months-chart');
+        return typeof Chart !== 'undefined' && !!Chart.getChart(c) && c.width > 0;
+      });
+      check('the monthly chart is drawn by Chart.js', drawn);
+      const [download] = await Promise.all([
+        mgr.page.waitForEvent('download'),
+        mgr.page.click('#csv-overview')
+      ]);
+      const file = path.join(OUT, 'overview.csv');
+      await download.saveAs(file);
+      const csv = fs.readFileSync(file);
+      check('the CSV starts with a byte order mark', csv[0] === 0xef && csv[1] === 0xbb && csv[2] === 0xbf);
+      const lines = csv.toString('utf8').slice(1).split('\r\n');
+      check('the CSV has the Japanese header', lines[0] === 'ID,指標,単位,実績,年度見込み,目標,目標年度,進捗(%)', lines[0]);
+      const row = lines.find(l => l.startsWith('staff_hours_saved,'));
+      check('the CSV has this year\'s hours', row && Math.abs(Number(row.split(',')[3]) - after) < 0.06, row);
+      await open(mgr.page, '#/report', '#kpi-table');
+      await shot(mgr.page, 'manager-report');
+      await mgr.page.emulateMedia({ media: 'print' });
+      check('the report prints without the menu', !(await mgr.page.isVisible('#top')));
+      await mgr.page.emulateMedia({ media: 'screen' });
+      check('a viewer sees no engineer pages', (await mgr.page.$('#nav-runs')) === null);
+      await mgr.page.click('#lang');
+      await mgr.page.waitForSelector('#nav-kpi');
+      check('the English switch', (await mgr.page.textContent('#nav-kpi')) === 'KPIs');
+      await open(mgr.page, '#/kpi', '#kpi-table');
+      await shot(mgr.page, 'manager-kpi-en');
+      await mgr.page.click('#lang');
+      check('no script errors on the page', mgr.page.errors.length === 0, mgr.page.errors.join('; '));
+    } finally {
+      await mgr.context.close();
+      await staff.context.close();
+    }
+  }],
+
+  ['a viewer cannot trigger anything', async () => {
+    const { context, page } = await browserFor('viewer');
+    try {
+      await login(page, 'suzuki');
+      await open(page, '#/bots', '.bot');
+      check('no Run now button for a viewer', (await page.$$('button.run-now')).length === 0);
+      check('the page says why', await page.isVisible('#viewer-note'));
+      const res = await page.evaluate(async () => {
+        const s = await (await fetch('/api/session')).json();
+        const r = await fetch('/api/jobs', { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': s.csrf_token }, body: JSON.stringify({ script: 'greet', params: { names: 'x' } }) });
+        return { status: r.status, body: await r.json() };
+      });
+      check('the API refuses a viewer\'s trigger', res.status === 403, JSON.stringify(res));
+      const nocsrf = await page.evaluate(async () => {
+        const r = await fetch('/api/session', { method: 'DELETE' });
+        return r.status;
+      });
+      check('a change without the CSRF token is refused', nocsrf === 403, nocsrf);
+      await shot(page, 'viewer-bots');
+    } finally {
+      await context.close();
+    }
+  }],
+
+  ['a script title with markup is shown as text', async () => {
+    const { context, page } = await browserFor('xss');
+    try {
+      await login(page, 'eng');
+      await open(page, '#/bots', '.bot[data-script="xss"]');
+      const title = await page.textContent('.bot[data-script="xss"] .bot-title');
+      check('the title is the literal text', title === XSS_TITLE, title);
+      const desc = await page.textContent('.bot[data-script="xss"] .bot-desc');
+      check('the description too', desc.includes('<b>太字</b>'), desc);
+      await open(page, '#/scripts', '#scripts-table');
+      check('the scripts page shows it as text', (await page.textContent('#scripts-table')).includes(XSS_TITLE));
+      const injected = await page.evaluate(() => ({
+        xss: window.__xss, imgs: document.querySelectorAll('img[src="x"]').length,
+        scripts: [...document.scripts].filter(s => s.textContent.includes('__xss')).length
+      }));
+      check('no element was made from it and nothing ran',
+        injected.xss === undefined && injected.imgs === 0 && injected.scripts === 0, JSON.stringify(injected));
+      check('no dialog appeared', page.dialogs.length === 0, page.dialogs.join('; '));
+      await shot(page, 'xss-escaped');
+    } finally {
+      await context.close();
+    }
+  }],
+
+  ['engineers\' and admins\' pages render', async () => {
+    const { context, page } = await browserFor('admin');
+    try {
+      await login(page, 'kanri');
+      const views = [
+        ['#/runs', '#runs-table', 'engineer-runs'],
+        ['#/agents', '#agents-table', 'engineer-agents'],
+        ['#/schedules', '#schedules-table', 'engineer-schedules'],
+        ['#/queue', '#queue-table', 'engineer-queue'],
+        ['#/scripts', '#scripts-table', 'engineer-scripts'],
+        ['#/users', '#users-table', 'admin-users'],
+        ['#/tokens', '#tokens-table', 'admin-tokens'],
+        ['#/kpiconf', '#surveys-table', 'admin-kpi-config'],
+        ['#/audit', '#audit-table', 'admin-audit']
+      ];
+      for (const [hash, sel, name] of views) {
+        await open(page, hash, sel);
+        await shot(page, name);
+      }
+      check('the agent is listed online', (await page.goto(URL + '/#/agents'), await page.waitForSelector('#agents-table'),
+        (await page.textContent('#agents-table')).includes('稼働中')));
+      check('the schedule has a next fire time', (await open(page, '#/schedules', '#schedules-table'),
+        /\d{4}/.test(await page.textContent('#schedules-table tbody tr td:nth-child(5)'))));
+      await open(page, '#/runs?script=greet&status=succeeded', '#runs-table');
+      const rows = await page.$$('#runs-table tbody tr.clickable');
+      check('the run filter finds the greet runs', rows.length >= 2, rows.length);
+      await rows[0].click();
+      await page.waitForSelector('#timeline li');
+      check('a run shows its step timeline', (await page.$$('#timeline li')).length >= 1);
+      check('and its items', (await page.$$('#items-table tbody tr')).length >= 3);
+      check('and its log lines', (await page.textContent('#logs')).includes('こんにちは'));
+      await shot(page, 'engineer-run');
+      check('the audit log shows the logins', (await open(page, '#/audit', '#audit-table'),
+        (await page.textContent('#audit-table')).includes('/api/session')));
+      check('no script errors on the pages', page.errors.length === 0, page.errors.join('; '));
+    } finally {
+      await context.close();
+    }
+  }],
+
+  ['every page fits a tablet and a 1366x768 laptop', async () => {
+    const sizes = [['laptop', { width: 1366, height: 768 }], ['tablet', { width: 820, height: 1180 }]];
+    for (const [label, viewport] of sizes) {
+      const { context, page } = await browserFor('size-' + label, viewport);
+      try {
+        await login(page, 'kanri');
+        for (const [hash, sel] of [['#/kpi', '#kpi-table'], ['#/bots', '.bot'], ['#/runs', '#runs-table'], ['#/kpiconf', '#surveys-table']]) {
+          await open(page, hash, sel);
+          const over = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+          check(label + ' ' + hash + ' has no sideways scrolling', over <= 1, over + ' px too wide');
+        }
+        await open(page, '#/kpi', '#kpi-table');
+        await shot(page, 'kpi-' + label);
+        await open(page, '#/bots', '.bot');
+        await shot(page, 'bots-' + label);
+      } finally {
+        await context.close();
+      }
+    }
+  }]
+];
+
+(async () => {
+  if (!URL || !OUT || !PASSWORD) {
+    console.error('dashboard.test.js: set URL, OUT and PASSWORD');
+    process.exit(2);
+  }
+  fs.mkdirSync(OUT, { recursive: true });
+  for (const [name, fn] of scenarios) {
+    try {
+      await fn();
+      passed++;
+      console.log('PASS ' + name);
+    } catch (e) {
+      failed++;
+      console.log('FAIL ' + name + ': ' + (e && e.stack || e));
+    }
+  }
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+  console.log(passed + ' passed, ' + failed + ' failed');
+  process.exit(failed ? 1 : 0);
+})();

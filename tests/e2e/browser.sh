@@ -1,0 +1,80 @@
+#!/bin/sh
+# browser.sh - the dashboard in headless Chromium (Debian's chromium,
+# driven by playwright-core from npm): a private scheduler serving the
+# shipped KPI configuration and the dashboard, a real agent running the
+# bots, five people with their roles, and tests/browser/dashboard.test.js
+# playing their parts.  Screenshots of every page are left in
+# tests/out/BUILD/browser/ as test artifacts.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/sched.inc"
+. "$(dirname "$0")/agent.inc"
+
+CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+[ -x "$CHROMIUM" ] || skip "chromium is not installed ($CHROMIUM; make deps installs it)"
+command -v node >/dev/null || skip "node is not installed"
+BT="$KOBITO_TOP/tests/browser"
+if [ ! -f "$BT/node_modules/playwright-core/package.json" ]; then
+	command -v npm >/dev/null || skip "npm is not installed, so playwright-core cannot be"
+	(cd "$BT" && npm ci --no-audit --no-fund) >"$T/npm.log" 2>&1 || {
+		cat "$T/npm.log"
+		skip "npm ci in tests/browser failed (no registry?)"
+	}
+fi
+
+cat >"$T/scripts/greet.yaml" <<'EOF'
+name: greet
+title: あいさつ状の作成
+description: 名前の一覧から、一人ずつあいさつ状を作ります。
+owner: 市民局/区政部/戸籍住民課
+kpi:
+  manual_minutes_per_item: 30
+  replaces_inputs: [residents-to-insurance]
+params:
+  names: { type: string, required: true, title: 宛先の名前 (カンマ区切り) }
+  greeting: { type: string, default: こんにちは, title: あいさつ }
+steps:
+  - for_each: ${split(params.names, ',')}
+    steps:
+      - log: "${params.greeting} ${item} さん"
+EOF
+cat >"$T/scripts/xss.yaml" <<'EOF'
+name: xss
+title: '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
+description: '説明 <b>太字</b>'
+steps:
+  - log: markup
+EOF
+
+start_scheduler --kpi-config "$KOBITO_TOP/config/kpi.yaml" \
+	--dashboard "$KOBITO_TOP/dashboard"
+PASSWORD="pass-$(head -c 9 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+printf '%s\n' "$PASSWORD" >"$T/pw"
+for u in sato:operator:戸籍住民課 tanaka:viewer:市民局 suzuki:viewer: \
+    eng:engineer:DX推進課 kanri:admin:総務局; do
+	IFS=: read -r name role dept <<EOF
+$u
+EOF
+	"$SCHED" user set --db "$T/sched.db" --name "$name" --role "$role" \
+		--department "$dept" --password-file "$T/pw" 2>>"$T/users.log" ||
+		fail "user set $name: $(cat "$T/users.log")"
+done
+out=$(api POST /api/schedules "$(admin_token)" '{"name": "nightly-greet",
+	"script": "greet", "cron": "30 2 * * 1-5", "calendar": "jp-gov",
+	"params": {"names": "夜間"}}')
+case $(status_of "$out") in 200|201) ;; *) fail "schedule: $out" ;; esac
+start_agent a1
+
+OUT="$KOBITO_TOP/tests/out/$(basename "$KOBITO_BUILD")/browser"
+rm -rf "$OUT"
+mkdir -p "$OUT"
+URL="$SCHED_URL" OUT="$OUT" PASSWORD="$PASSWORD" CHROMIUM="$CHROMIUM" \
+	node "$BT/dashboard.test.js" || {
+	echo "--- scheduler log" >&2
+	tail -n 30 "$T/scheduler.log" >&2
+	echo "--- agent log" >&2
+	tail -n 30 "$T/agent-a1.log" >&2
+	fail "browser scenarios failed (screenshots in $OUT)"
+}
+n=$(ls "$OUT"/*.png | wc -l)
+[ "$n" -ge 20 ] || fail "only $n screenshots in $OUT"
+echo "browser: $n screenshots in $OUT"
