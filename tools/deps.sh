@@ -11,7 +11,8 @@ libsqlite3-dev sqlite3 libmicrohttpd-dev libjansson-dev libcmocka-dev
 libsodium-dev libgtk-3-dev libx11-dev libxtst-dev libpng-dev
 tesseract-ocr tesseract-ocr-eng tesseract-ocr-jpn tesseract-ocr-jpn-vert
 tesseract-ocr-script-jpan ghostscript
-xvfb xauth x11-utils xdotool fonts-noto-cjk time jq tzdata"
+xvfb xauth x11-utils xdotool fonts-noto-cjk time jq tzdata
+chromium libjs-chart.js"
 
 missing=""
 for p in $PKGS; do
@@ -21,6 +22,12 @@ for p in $PKGS; do
 	*) missing="$missing $p" ;;
 	esac
 done
+# The browser tests drive Debian's chromium with playwright-core from npm.
+BT="$(dirname "$0")/../tests/browser"
+if [ ! -d "$BT/node_modules/playwright-core" ] && command -v npm >/dev/null; then
+	(cd "$BT" && npm ci --no-audit --no-fund --loglevel=error) ||
+		echo "deps: npm ci in tests/browser failed; the browser tests will be skipped" >&2
+fi
 [ -z "$missing" ] && exit 0
 
 echo "deps: installing$missing"
