@@ -859,8 +859,7 @@ web_h_login(struct web *w, struct web_req *r)
 		r->write(r, login_write, &l);
 		return;
 	}
-	if (r->write(r, login_write, &l) != 0 || r->status >= 400)
-		return;
+	/* Known from here on: the audit row of the login names the user. */
 	memset(&r->who, 0, sizeof r->who);
 	(void)role_parse(u.role, &r->who.role);
 	r->who.user_id = u.id;
@@ -868,6 +867,9 @@ web_h_login(struct web *w, struct web_req *r)
 	snprintf(r->who.department, sizeof r->who.department, "%s",
 	    u.department);
 	r->authed = 1;
+	r->status = MHD_HTTP_OK;
+	if (r->write(r, login_write, &l) != 0 || r->status >= 400)
+		return;
 	web_reply_json(r, MHD_HTTP_OK, json_pack("{s:s, s:s, s:s, s:s}",
 	    "name", u.name, "role", u.role, "department", u.department,
 	    "csrf_token", l.csrf));
