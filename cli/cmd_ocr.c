@@ -213,7 +213,7 @@ cmd_ocr(int argc, char **argv)
 		}
 	}
 	for (i = 0; i < a.npaths; i++)
-		if (pages_add(&pages, a.paths[i], err, sizeof err) != 0) {
+		if (pages_add(&pages, a.paths[i], NULL, err, sizeof err) != 0) {
 			fprintf(stderr, "kobito ocr: %s\n", err);
 			rc = 1;
 			goto out;

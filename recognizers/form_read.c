@@ -1182,6 +1182,12 @@ read_field(struct reader *r, const struct form_field *f,
 				    fr->conf, f->min_conf);
 			}
 		}
+		if (!r->located && fr->status == FIELD_OK) {
+			/* Read where the template puts it, on a page that could
+			 * not be located: whatever is there may be anything. */
+			fr->status = FIELD_LOW_CONFIDENCE;
+			set_reason(fr, "the page was not located");
+		}
 		if (label_lost && fr->status == FIELD_OK) {
 			fr->status = FIELD_LOW_CONFIDENCE;
 			set_reason(fr, "label \"%s\" not found; read where "

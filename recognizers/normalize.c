@@ -300,7 +300,11 @@ parse_decimal(const char *s, json_t **value, char *err, size_t errlen)
 			return -1;
 		}
 	}
-	if ((commas > 0 && frac < 0 && group != 3) || frac == 0) {
+	if (commas > 0 && frac < 0 && group != 3) {
+		snprintf(err, errlen, "misplaced thousands separator: %s", s);
+		return -1;
+	}
+	if (frac == 0) {
 		snprintf(err, errlen, "not a number: %s", s);
 		return -1;
 	}
@@ -541,6 +545,14 @@ month_at(const char **p)
 		if (strncasecmp(*p, month_names[m], 3) == 0 &&
 		    !isalpha((unsigned char)(*p)[3])) {
 			*p += 3;
+			if (**p == '.')
+				(*p)++;
+			return m + 1;
+		}
+		/* "Sept", the one four-letter abbreviation in use. */
+		if (m == 8 && strncasecmp(*p, "sept", 4) == 0 &&
+		    !isalpha((unsigned char)(*p)[4])) {
+			*p += 4;
 			if (**p == '.')
 				(*p)++;
 			return m + 1;
@@ -898,9 +910,12 @@ norm_digit_run(const char *raw)
 	char *s = clean(raw, 1), *p, *end;
 
 	strip_spaces(s);
-	for (end = s + strlen(s); end > s && !isdigit((unsigned char)end[-1]);)
+	/* Marks at either end go, letters do not: they are not slivers. */
+	for (end = s + strlen(s); end > s && !isalnum((unsigned char)end[-1]) &&
+	    (unsigned char)end[-1] < 0x80;)
 		*--end = '\0';
-	for (p = s; *p != '\0' && !isdigit((unsigned char)*p); p++)
+	for (p = s; *p != '\0' && !isalnum((unsigned char)*p) &&
+	    (unsigned char)*p < 0x80; p++)
 		;
 	memmove(s, p, strlen(p) + 1);
 	if (*s == '\0' || strspn(s, "0123456789-") != strlen(s)) {

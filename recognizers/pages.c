@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -210,7 +211,8 @@ cmp_names(const void *a, const void *b)
 }
 
 static int
-add_dir(struct page_list *l, const char *path, char *err, size_t errlen)
+add_dir(struct page_list *l, const char *path, const char *pattern,
+    char *err, size_t errlen)
 {
 	DIR *d = opendir(path);
 	struct dirent *de;
@@ -224,6 +226,8 @@ add_dir(struct page_list *l, const char *path, char *err, size_t errlen)
 	}
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.' || !has_image_ext(de->d_name))
+			continue;
+		if (pattern != NULL && fnmatch(pattern, de->d_name, 0) != 0)
 			continue;
 		names = xreallocarray(names, n + 1, sizeof *names);
 		names[n++] = xasprintf("%s/%s", path, de->d_name);
@@ -240,7 +244,8 @@ add_dir(struct page_list *l, const char *path, char *err, size_t errlen)
 }
 
 int
-pages_add(struct page_list *l, const char *path, char *err, size_t errlen)
+pages_add(struct page_list *l, const char *path, const char *pattern,
+    char *err, size_t errlen)
 {
 	struct stat st;
 
@@ -249,7 +254,7 @@ pages_add(struct page_list *l, const char *path, char *err, size_t errlen)
 		return -1;
 	}
 	if (S_ISDIR(st.st_mode))
-		return add_dir(l, path, err, errlen);
+		return add_dir(l, path, pattern, err, errlen);
 	return add_file(l, path, err, errlen);
 }
 

@@ -30,12 +30,13 @@ struct page_list {
 };
 
 /*
- * List the pages of paths into *out (initially zeroed).  Returns 0, or -1
- * with "PATH: message" in err; what was listed before the failure stays in
- * *out (free it with pages_free()).
+ * List the pages of path into *out (initially zeroed).  For a directory,
+ * pattern (a glob such as "*.png", or NULL for every image and PDF) selects
+ * the files by name.  Returns 0, or -1 with "PATH: message" in err; what
+ * was listed before the failure stays in *out (free it with pages_free()).
  */
-int	pages_add(struct page_list *out, const char *path, char *err,
-	    size_t errlen);
+int	pages_add(struct page_list *out, const char *path,
+	    const char *pattern, char *err, size_t errlen);
 
 /* Decode one page; NULL with a message in err.  The caller destroys it. */
 struct Pix	*pages_load(const struct page_src *p, char *err, size_t errlen);

@@ -8,6 +8,7 @@
  * 300 dpi, and a form needs only its zones.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,21 @@
 
 /* Grey levels between ink and paper below which a zone holds no ink. */
 #define OTSU_MIN_CONTRAST	60
+
+/*
+ * Leptonica prints its warnings and errors to stderr, even those kobito
+ * expects and handles (an empty zone has no Otsu split); they are kept
+ * only when KOBITO_OCR_DEBUG is set.  The setting is the library's own,
+ * made once.
+ */
+static pthread_once_t quiet_once = PTHREAD_ONCE_INIT;
+
+static void
+quiet_leptonica(void)
+{
+	if (getenv("KOBITO_OCR_DEBUG") == NULL)
+		setMsgSeverity(L_SEVERITY_NONE);
+}
 
 void
 prep_opts_default(struct prep_opts *o)
@@ -62,6 +78,7 @@ prep_page_init(struct prep_page *pp, PIX *in, double dpi,
 	PIX *small_gray, *bin;
 	l_float32 angle = 0, conf = 0;
 
+	pthread_once(&quiet_once, quiet_leptonica);
 	memset(pp, 0, sizeof *pp);
 	if (in == NULL || pixGetWidth(in) < 16 || pixGetHeight(in) < 16) {
 		snprintf(err, errlen, "the image is empty or too small");
