@@ -20,12 +20,14 @@ extern const struct action file_actions[], csv_actions[], json_actions[],
     sqlite_actions[], exec_actions[];
 extern const struct action ui_actions[];
 extern const struct action http_actions[];
+extern const struct action ocr_actions[];
 
 static const struct action *const tables[] = {
 	core_actions,
 	file_actions, csv_actions, json_actions, sqlite_actions, exec_actions,
 	ui_actions,
 	http_actions,
+	ocr_actions,
 };
 
 #define NTABLES (sizeof tables / sizeof tables[0])
