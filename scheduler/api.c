@@ -54,6 +54,8 @@ enum lp {
 	LP_WAITING,
 	LP_WOKEN,
 	LP_TIMEOUT,
+	LP_CLAIMED,	/* taken off the list by a trigger leasing for it */
+	LP_HANDED,	/* leased by that trigger: the reply is ready */
 };
 
 struct api;
@@ -316,20 +318,19 @@ struct wctx {
 	struct req		*r;
 	handler_write_fn	 fn;
 	void			*arg;
+	int			 refused;	/* fn returned non-zero */
 };
 
 static int
 audited_op(struct conn *c, void *p)
 {
 	struct wctx *w = p;
-	int rc = 0;
 
-	if (w->fn != NULL) {
-		conn_step(c, conn_stmt(c, "SAVEPOINT h"), NULL, 0);
-		rc = w->fn(c, w->a, w->r, w->arg);
-		if (rc != 0)
-			conn_step(c, conn_stmt(c, "ROLLBACK TO h"), NULL, 0);
-		conn_step(c, conn_stmt(c, "RELEASE h"), NULL, 0);
+	if (w->fn != NULL && w->fn(c, w->a, w->r, w->arg) != 0) {
+		/* The store rolls this write back; the refusal is audited
+		 * in a write of its own. */
+		w->refused = 1;
+		return -1;
 	}
 	if (mutating(w->r) && !w->r->no_audit && audit_insert(c, w->r) != 0)
 		return -1;
@@ -339,21 +340,27 @@ audited_op(struct conn *c, void *p)
 /*
  * Run fn in a durable write with the request's audit row.  fn sets the
  * reply; it returns non-zero to have its changes rolled back (the audit
- * row of the refusal is still written).  -1 when the commit failed (the
+ * row of the refusal is still written).  -1 when a commit failed (the
  * reply is then a 500).
  */
 static int
 write_audited(struct api *a, struct req *r, handler_write_fn fn, void *arg)
 {
-	struct wctx w = { a, r, fn, arg };
+	struct wctx w = { a, r, fn, arg, 0 };
 	char err[256];
 
-	if (store_write(a->st, audited_op, &w, err, sizeof err) != 0) {
-		reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s",
-		    err[0] ? err : "database write failed");
-		return -1;
+	if (store_write(a->st, audited_op, &w, err, sizeof err) == 0)
+		return 0;
+	if (w.refused) {
+		if (!mutating(r) || r->no_audit)
+			return 0;
+		w.fn = NULL;
+		if (store_write(a->st, audited_op, &w, err, sizeof err) == 0)
+			return 0;
 	}
-	return 0;
+	reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s",
+	    err[0] ? err : "database write failed");
+	return -1;
 }
 
 /* Audit a call refused before its handler ran. */
@@ -1054,6 +1061,8 @@ h_lease(struct api *a, struct req *r)
 			return H_DONE;
 		}
 	}
+	if (r->lp == LP_HANDED)
+		return H_DONE;	/* a trigger leased a job for us */
 	if (r->lp == LP_TIMEOUT || a->stopping) {
 		r->status = MHD_HTTP_NO_CONTENT;
 		return H_DONE;
@@ -1389,6 +1398,8 @@ struct trig {
 	const char	*parent_token;	/* children: the parent's lease */
 	int64_t		 id;
 	int		 created;
+	struct req	*handoff;	/* a waiting agent leased for */
+	struct leasew	 lw;
 };
 
 /* The script's current version, the params checked, its requires. */
@@ -1423,6 +1434,76 @@ trigger_check(struct conn *c, struct api *a, struct req *r, struct trig *t)
 	return 0;
 }
 
+/*
+ * Take the oldest waiting agent that can run a job requiring requires off
+ * the list, or NULL.  The caller resumes it (finish_handoff).
+ */
+static struct req *
+claim_waiter(struct api *a, json_t *requires)
+{
+	struct req *w;
+
+	pthread_mutex_lock(&a->wmu);
+	for (w = a->wait_head; w != NULL; w = w->lp_next)
+		if (jobs_labels_match(requires, w->lp_labels))
+			break;
+	if (w != NULL) {
+		wait_unlink(a, w);
+		w->lp = LP_CLAIMED;
+	}
+	pthread_mutex_unlock(&a->wmu);
+	return w;
+}
+
+/*
+ * Direct hand-off: with an agent waiting, the trigger's own transaction
+ * leases the job to it, so one commit (one fsync) both queues and
+ * dispatches the job, and the agent's long poll is answered with the
+ * trigger's answer.  The lease is the agent's call and is audited as such.
+ */
+static void
+handoff(struct conn *c, struct api *a, struct trig *t)
+{
+	struct req *w = claim_waiter(a, t->requires);
+
+	if (w == NULL)
+		return;
+	t->handoff = w;
+	memset(&t->lw, 0, sizeof t->lw);
+	w->status = 0;
+	/* A savepoint of its own: a failed hand-off leaves no half lease. */
+	conn_step(c, conn_stmt(c, "SAVEPOINT ho"), NULL, 0);
+	if (lease_write(c, a, w, &t->lw) != 0 || t->lw.rc != JOBS_OK ||
+	    (!w->no_audit && audit_insert(c, w) != 0)) {
+		t->lw.rc = JOBS_ERROR;	/* it will try again itself */
+		conn_step(c, conn_stmt(c, "ROLLBACK TO ho"), NULL, 0);
+	}
+	conn_step(c, conn_stmt(c, "RELEASE ho"), NULL, 0);
+}
+
+/* After the trigger's commit: answer or wake the agent handed the job. */
+static void
+finish_handoff(struct api *a, struct trig *t, int committed)
+{
+	struct req *w = t->handoff;
+
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&a->wmu);
+	if (committed && t->lw.rc == JOBS_OK) {
+		w->lp = LP_HANDED;
+		record_latency(a, t->lw.waited_ms);
+	} else {
+		w->lp = LP_WOKEN;
+		json_decref(w->out);
+		w->out = NULL;
+		json_decref(w->detail);
+		w->detail = NULL;
+	}
+	MHD_resume_connection(w->conn);
+	pthread_mutex_unlock(&a->wmu);
+}
+
 static int
 trigger_write(struct conn *c, struct api *a, struct req *r, void *p)
 {
@@ -1445,6 +1526,8 @@ trigger_write(struct conn *c, struct api *a, struct req *r, void *p)
 		reply_jobs_error(r, rc, err);
 		return -1;
 	}
+	if (t->created)
+		handoff(c, a, t);
 	st = conn_stmt(c, "SELECT state FROM jobs WHERE id = ?");
 	sqlite3_bind_int64(st, 1, t->id);
 	reply_json(r, t->created ? MHD_HTTP_CREATED : MHD_HTTP_OK,
@@ -1498,9 +1581,11 @@ trigger(struct api *a, struct req *r, int64_t parent, const char *ptoken)
 	r->detail = json_pack("{s:s, s:s?}", "script", script,
 	    "idempotency_key", key);
 	write_audited(a, r, trigger_write, &t);
+	finish_handoff(a, &t, r->status == MHD_HTTP_CREATED);
 	if (t.created && r->status == MHD_HTTP_CREATED) {
 		INC(a->m.triggered);
-		wake(a, t.requires, 1);
+		if (t.handoff == NULL || t.lw.rc != JOBS_OK)
+			wake(a, t.requires, 1);
 	}
 	free(by);
 	json_decref(t.params);
@@ -2584,7 +2669,7 @@ access_cb(void *cls, struct MHD_Connection *conn, const char *url,
 			}
 		}
 	}
-	if (r->lp == LP_WAITING)
+	if (r->lp == LP_WAITING || r->lp == LP_CLAIMED)
 		return MHD_YES;		/* resumed spuriously: still parked */
 	if (r->route->handler(a, r) == H_SUSPEND)
 		return MHD_YES;
@@ -2823,15 +2908,16 @@ api_start(struct api *a, int fd, char *err, size_t errlen)
 
 	/*
 	 * The pool holds the request line and headers plus MHD's buffers:
-	 * twice the header limit, so that our own check (431 with a JSON
-	 * body) sees oversized headers before MHD runs out of room.
+	 * the header limit and room to spare, so that our own check (431
+	 * with a JSON body) sees oversized headers before MHD runs out of
+	 * room.  MHD clears the pool for every request: no bigger.
 	 */
 	a->mhd = MHD_start_daemon(flags, 0, NULL, NULL, access_cb, a,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 	    MHD_OPTION_LISTEN_SOCKET, fd,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)a->cfg.threads,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-	    (size_t)(2 * a->cfg.header_max + 32 * 1024),
+	    (size_t)(a->cfg.header_max + 16 * 1024),
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)8192,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
 	    MHD_OPTION_NOTIFY_COMPLETED, completed_cb, a,

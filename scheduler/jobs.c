@@ -1,7 +1,9 @@
 /*
- * jobs.c - the job state machine (see jobs.h): every change of a job goes
- * through set_state(), which checks the transition against the table and
- * records it, so no code path can move a job in a way the table forbids.
+ * jobs.c - the job state machine (see jobs.h): every change of a job's
+ * state goes through set_state() or, where one statement changes more,
+ * check_move() and transition(), which check the move against the table
+ * and record it, so no code path can move a job in a way the table
+ * forbids.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,38 +108,63 @@ db_fail(struct conn *c, char *err, size_t errlen)
 	return JOBS_ERROR;
 }
 
-/* Move job id from "from" to "to", recording why.  Aborts on a bad move. */
-static int
-set_state(struct conn *c, int64_t id, enum job_state from, enum job_state to,
-    const char *reason, int64_t now, char *err, size_t errlen)
+/* A move the table does not allow is a program error: abort. */
+static void
+check_move(int64_t id, enum job_state from, enum job_state to)
 {
-	sqlite3_stmt *st;
-
 	if (from != to && !(allowed[from] & B(to))) {
 		fprintf(stderr, "kobito-scheduler: job %lld: transition %s -> "
 		    "%s is not allowed\n", (long long)id, job_state_name(from),
 		    job_state_name(to));
 		abort();
 	}
-	st = conn_stmt(c, "UPDATE jobs SET state = ?2, updated_at = ?3,"
-	    " final_at = CASE WHEN ?4 THEN ?3 ELSE NULL END WHERE id = ?1");
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_text(st, 2, state_names[to], -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, now);
-	sqlite3_bind_int(st, 4, job_state_final(to));
-	if (conn_step(c, st, err, errlen) != 0)
-		return JOBS_ERROR;
+}
+
+/* Record the move of job id from "from" to "to". */
+static int
+transition(struct conn *c, int64_t id, enum job_state from, enum job_state to,
+    const char *reason, int64_t now, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+
+	check_move(id, from, to);
 	st = conn_stmt(c, "INSERT INTO job_transitions (job_id, from_state,"
 	    " to_state, at, reason) VALUES (?, ?, ?, ?, ?)");
 	sqlite3_bind_int64(st, 1, id);
-	if (from == JOB_NSTATES)
-		sqlite3_bind_null(st, 2);
-	else
-		sqlite3_bind_text(st, 2, state_names[from], -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, state_names[from], -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, state_names[to], -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, now);
 	bind_text(st, 5, reason);
 	return conn_step(c, st, err, errlen) == 0 ? JOBS_OK : JOBS_ERROR;
+}
+
+/*
+ * Move job id from "from" to "to" and record why.  A job that leaves the
+ * leased and running states loses its lease (token, agent, expiry,
+ * deadline) in the same statement, so a stale token can never match.
+ */
+static int
+set_state(struct conn *c, int64_t id, enum job_state from, enum job_state to,
+    const char *reason, int64_t now, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	int live = to == JOB_LEASED || to == JOB_RUNNING;
+
+	check_move(id, from, to);
+	st = conn_stmt(c, "UPDATE jobs SET state = ?2, updated_at = ?3,"
+	    " final_at = CASE WHEN ?4 THEN ?3 ELSE NULL END,"
+	    " lease_token = CASE WHEN ?5 THEN lease_token END,"
+	    " lease_agent_id = CASE WHEN ?5 THEN lease_agent_id END,"
+	    " lease_expires = CASE WHEN ?5 THEN lease_expires END,"
+	    " deadline = CASE WHEN ?5 THEN deadline END WHERE id = ?1");
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_text(st, 2, state_names[to], -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, now);
+	sqlite3_bind_int(st, 4, job_state_final(to));
+	sqlite3_bind_int(st, 5, live);
+	if (conn_step(c, st, err, errlen) != 0)
+		return JOBS_ERROR;
+	return transition(c, id, from, to, reason, now, err, errlen);
 }
 
 /* Record a transition row for a job created in state "to". */
@@ -305,8 +332,10 @@ jobs_lease(struct conn *c, int64_t agent_id, json_t *labels, int64_t now,
 		goto fail;
 	out->run_id = conn_last_id(c);
 
-	st = conn_stmt(c, "UPDATE jobs SET attempt = ?2, lease_token = ?3,"
-	    " lease_agent_id = ?4, lease_expires = ?5 + ?6, leased_at = ?5,"
+	check_move(out->job_id, from, JOB_LEASED);
+	st = conn_stmt(c, "UPDATE jobs SET state = 'leased', updated_at = ?5,"
+	    " attempt = ?2, lease_token = ?3, lease_agent_id = ?4,"
+	    " lease_expires = ?5 + ?6, leased_at = ?5,"
 	    " deadline = ?5 + timeout_ms, run_id = ?7 WHERE id = ?1");
 	sqlite3_bind_int64(st, 1, out->job_id);
 	sqlite3_bind_int(st, 2, out->attempt);
@@ -319,7 +348,8 @@ jobs_lease(struct conn *c, int64_t agent_id, json_t *labels, int64_t now,
 		goto fail;
 	reason = xasprintf("leased by agent %lld, attempt %d, run %lld",
 	    (long long)agent_id, out->attempt, (long long)out->run_id);
-	rc = set_state(c, out->job_id, from, JOB_LEASED, reason, now, err,
+	/* The UPDATE above made the move; this records it. */
+	rc = transition(c, out->job_id, from, JOB_LEASED, reason, now, err,
 	    errlen);
 	free(reason);
 	if (rc != JOBS_OK)
@@ -549,18 +579,6 @@ finish_run(struct conn *c, int64_t run_id, const char *status,
 	return conn_step(c, st, err, errlen) == 0 ? JOBS_OK : JOBS_ERROR;
 }
 
-/* Drop the lease fields of a job that is no longer leased. */
-static int
-clear_lease(struct conn *c, int64_t job_id, char *err, size_t errlen)
-{
-	sqlite3_stmt *st = conn_stmt(c, "UPDATE jobs SET lease_token = NULL,"
-	    " lease_agent_id = NULL, lease_expires = NULL, deadline = NULL"
-	    " WHERE id = ?");
-
-	sqlite3_bind_int64(st, 1, job_id);
-	return conn_step(c, st, err, errlen) == 0 ? JOBS_OK : JOBS_ERROR;
-}
-
 /*
  * After a failed or lost attempt (already counted in used): retry after
  * backoff (delay_ok) or at once, or fail for good.
@@ -757,8 +775,6 @@ jobs_result(struct conn *c, int64_t job_id, const char *token,
 	sqlite3_bind_text(st, 9, dump(summary), -1, free);
 	if (conn_step(c, st, err, errlen) != 0)
 		return JOBS_ERROR;
-	if ((rc = clear_lease(c, job_id, err, errlen)) != JOBS_OK)
-		return rc;
 	if (lv.cancel) {
 		*state = JOB_CANCELLED;
 		why = xasprintf("cancelled; the run ended %s", status);
@@ -796,7 +812,6 @@ jobs_release(struct conn *c, int64_t job_id, const char *token,
 	if ((rc = check_lease(c, job_id, token, &lv, err, errlen)) != JOBS_OK)
 		return rc;
 	if ((rc = finish_run(c, lv.run_id, "released", reason, now, err,
-	    errlen)) != JOBS_OK || (rc = clear_lease(c, job_id, err,
 	    errlen)) != JOBS_OK)
 		return rc;
 	why = xasprintf("released by the agent%s%s", reason ? ": " : "",
@@ -916,8 +931,6 @@ jobs_expire(struct conn *c, int64_t now, int *expired, int *timed_out,
 		lv.backoff_max_ms = sqlite3_column_int64(st, 6);
 		timeout = sqlite3_column_int(st, 7);
 		sqlite3_reset(st);
-		if ((rc = clear_lease(c, ids[i], err, errlen)) != JOBS_OK)
-			break;
 		if (timeout) {
 			nto++;
 			rc = finish_run(c, lv.run_id, "timed_out",
