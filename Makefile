@@ -126,7 +126,7 @@ bench-%: all
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/kobito
 	install -m 755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
-	cp -R scripts dashboard $(DESTDIR)$(PREFIX)/share/kobito/
+	cp -R scripts dashboard config $(DESTDIR)$(PREFIX)/share/kobito/
 
 clean:
 	rm -rf build build-san bin
