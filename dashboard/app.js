@@ -54,6 +54,7 @@ const WORDS = {
     cron: 'cron', tz: 'タイムゾーン', next_fire: '次回', last_fire: '前回',
     enabled: '有効', priority: '優先度', version: 'バージョン',
     updated: '更新', valid: '検証済み', versions: '版',
+    invalid: '検証エラー', title: '表題', invalid_files: '読み込めなかったスクリプト', file: 'ファイル',
     role: '役割', sessions: 'セッション', tokens: 'トークン', disabled: '無効',
     save: '保存', new_user: 'ユーザーの追加・変更', create_token: 'トークンの発行',
     token_once: 'このトークンは一度だけ表示されます。今すぐ控えてください。',
@@ -112,6 +113,7 @@ const WORDS = {
     cron: 'cron', tz: 'Time zone', next_fire: 'Next', last_fire: 'Last',
     enabled: 'Enabled', priority: 'Priority', version: 'Version',
     updated: 'Updated', valid: 'validated', versions: 'Versions',
+    invalid: 'does not validate', title: 'Title', invalid_files: 'Script files that do not validate', file: 'File',
     role: 'Role', sessions: 'Sessions', tokens: 'Tokens', disabled: 'Disabled',
     save: 'Save', new_user: 'Add or change a user', create_token: 'Create a token',
     token_once: 'This token is shown only once. Copy it now.',
@@ -795,7 +797,7 @@ async function viewScripts(main) {
   const detail = el('div');
   main.appendChild(table([
     { label: t('name'), cell: s => s.name },
-    { label: t('name'), cell: s => s.title || '' },
+    { label: t('title'), cell: s => s.title || '' },
     { label: t('version'), cell: s => s.version || '' },
     { label: 'digest', cell: s => (s.digest || '').slice(0, 12) },
     { label: t('status'), cell: () => el('span', { class: 'status ok', text: t('valid') }) },
@@ -814,6 +816,13 @@ async function viewScripts(main) {
         el('pre', { class: 'logs', text: full.text || '' })));
     } catch (e) { showError(detail, e); }
   } }));
+  const invalid = data.invalid || [];
+  main.appendChild(el('div', { class: 'card' }, el('h2', { text: t('invalid_files') }),
+    table([
+      { label: t('file'), cell: f => f.filename },
+      { label: t('status'), cell: () => el('span', { class: 'status failed', text: t('invalid') }) },
+      { label: t('error'), cell: f => (f.errors || []).join('\n'), cls: () => 'error' }
+    ], invalid, { id: 'invalid-table' })));
   main.appendChild(detail);
 }
 

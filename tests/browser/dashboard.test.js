@@ -260,6 +260,10 @@ const scenarios = [
         (await page.textContent('#agents-table')).includes('稼働中')));
       check('the schedule has a next fire time', (await open(page, '#/schedules', '#schedules-table'),
         /\d{4}/.test(await page.textContent('#schedules-table tbody tr td:nth-child(5)'))));
+      await open(page, '#/scripts', '#invalid-table');
+      const invalid = await page.textContent('#invalid-table');
+      check('the scripts page shows a file that does not validate, with line:col',
+        /broken\.yaml:\d+:\d+: .*file\.wirte/.test(invalid), invalid);
       await open(page, '#/runs?script=greet&status=succeeded', '#runs-table');
       const rows = await page.$$('#runs-table tbody tr.clickable');
       check('the run filter finds the greet runs', rows.length >= 2, rows.length);

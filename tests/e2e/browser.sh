@@ -45,6 +45,12 @@ steps:
   - log: markup
 EOF
 
+cat >"$T/scripts/broken.yaml" <<'EOF'
+name: broken
+steps:
+  - file.wirte: { path: x, content: y }
+EOF
+
 start_scheduler --kpi-config "$KOBITO_TOP/config/kpi.yaml" \
 	--dashboard "$KOBITO_TOP/dashboard"
 PASSWORD="pass-$(head -c 9 /dev/urandom | od -An -tx1 | tr -d ' \n')"
