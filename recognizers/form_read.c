@@ -55,6 +55,8 @@ struct reader {
 	double				 ox, oy;	/* deskewed px of (0,0) */
 	double				 zoom;		/* crop px per deskewed px */
 	int				 located;
+	int				 boxes;		/* ruled zones read */
+	int				 boxes_found;	/* ... whose box was seen */
 	struct anchor_hit		*anchors;	/* per template text */
 	char				*err;
 	size_t				 errlen;
@@ -474,13 +476,14 @@ zone_img_clear(struct zone_img *zi)
  * lines near the expected left and right.  in[] is the expected box and is
  * replaced by the inside of the found box (or shrunk a little when no box
  * is seen).  inset: pixels kept clear inside the line, for the blur and
- * the residual tilt of a scanned line.
+ * the residual tilt of a scanned line.  Returns how many of the four
+ * lines were found.
  */
-static void
+static int
 refine_box(PIX *bin, double in[4], double slack, int inset)
 {
 	PIX *hm, *vm;
-	int *hp, *vp, hn, vn, i;
+	int *hp, *vp, hn, vn, i, nfound = 0;
 	double exp_pos[4] = { in[1], in[1] + in[3], in[0], in[0] + in[2] };
 	double found[4];
 
@@ -506,6 +509,7 @@ refine_box(PIX *bin, double in[4], double slack, int inset)
 			found[i] = exp_pos[i] + (i % 2 == 0 ? inset : -inset);
 			continue;
 		}
+		nfound++;
 		/* Step past the whole thickness of the line, inwards. */
 		if (i % 2 == 0) {
 			while (bestk + 1 < n && prof[bestk + 1] >= best / 3)
@@ -527,6 +531,7 @@ refine_box(PIX *bin, double in[4], double slack, int inset)
 		in[2] = found[3] - found[2];
 		in[3] = found[1] - found[0];
 	}
+	return nfound;
 }
 
 /*
@@ -633,8 +638,13 @@ prepare_zone(struct reader *r, const struct form_field *f, const double z[4],
 	in[2] = z[2] * r->zoom;
 	in[3] = z[3] * r->zoom;
 	if (f->ruled) {
-		refine_box(bin, in, BOX_SLACK * r->sx * r->zoom,
+		int lines = refine_box(bin, in, BOX_SLACK * r->sx * r->zoom,
 		    (int)(BOX_INSET * r->sx * r->zoom));
+
+		if (which == 0) {
+			r->boxes++;
+			r->boxes_found += lines >= 3;
+		}
 		ruled_h = (int)(0.5 * in[2]);
 		ruled_v = (int)(0.8 * in[3]);
 	}
@@ -1357,6 +1367,21 @@ form_read_page(const struct form_template *t, PIX *pix,
 			    field_status_name(fr->status),
 			    fr->reason != NULL ? fr->reason : "");
 		}
+	}
+	if (rc == 0 && r.located && r.boxes >= 3 &&
+	    r.boxes_found < 0.6 * r.boxes) {
+		/* Registered, yet most boxes are not where they should be: a
+		 * wrong template, or a page too damaged to trust. */
+		page->located = 0;
+		page->review = 1;
+		add_reason(page, "only %d of %d ruled boxes were found where "
+		    "template %s puts them", r.boxes_found, r.boxes, t->name);
+		for (i = 0; i < page->nfields; i++)
+			if (page->fields[i].status == FIELD_OK) {
+				page->fields[i].status = FIELD_LOW_CONFIDENCE;
+				set_reason(&page->fields[i], "the page was not "
+				    "located");
+			}
 	}
 	if (rc == 0)
 		apply_checks(t, page);

@@ -196,7 +196,10 @@ collect_words(TessBaseAPI *api, struct ocr_result *res)
 		    w == NULL) {
 			char *txt = TessResultIteratorGetUTF8Text(ri, RIL_WORD);
 
-			if (txt == NULL) {
+			/* Tesseract reports blank "words" for empty lines. */
+			if (txt == NULL || txt[strspn(txt, " \t\r\n")] == '\0') {
+				if (txt != NULL)
+					TessDeleteText(txt);
 				w = NULL;
 				continue;
 			}

@@ -254,8 +254,15 @@ ocr_template_path(const char *name)
 	dir = xasprintf("%s/../share/kobito/scripts/templates", exe);
 	p = try_path(dir, name);
 	free(dir);
+	/* Not installed: bin/kobito, or build-NAME/bin/kobito, in the
+	 * source tree. */
 	if (p == NULL) {
 		dir = xasprintf("%s/../scripts/templates", exe);
+		p = try_path(dir, name);
+		free(dir);
+	}
+	if (p == NULL) {
+		dir = xasprintf("%s/../../scripts/templates", exe);
 		p = try_path(dir, name);
 		free(dir);
 	}

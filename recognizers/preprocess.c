@@ -322,11 +322,18 @@ prep_binarize(PIX *gray, enum prep_binarize how, unsigned flags)
 			pixSauvolaBinarizeTiled(g, half, 0.34f, 1, 1, NULL,
 			    &bin);
 	}
-	if (bin == NULL && (flags & PREP_PAGE)) {
-		/* A page: one Otsu threshold per 300 px tile. */
-		pixOtsuAdaptiveThreshold(g, 300, 300, 0, 0, 0.1f, NULL, &bin);
-	} else if (bin == NULL) {
+	if (bin == NULL)
 		bin = otsu_checked(g);
+	if (bin != NULL && (flags & PREP_PAGE)) {
+		/* Noise that crossed the threshold would drown the skew
+		 * measurement and the line profiles: specks go. */
+		PIX *clean = pixSelectBySize(bin, 3, 3, 8, L_SELECT_IF_EITHER,
+		    L_SELECT_IF_GTE, NULL);
+
+		if (clean != NULL) {
+			pixDestroy(&bin);
+			bin = clean;
+		}
 	}
 	pixDestroy(&g);
 	return bin;

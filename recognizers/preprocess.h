@@ -89,13 +89,12 @@ struct Pix	*prep_crop(const struct prep_page *pp, double x, double y,
 /* prep_binarize() flags */
 #define PREP_BACKGROUND	0x1	/* normalise the background first */
 #define PREP_SMOOTH	0x2	/* 3x3 mean first: tames noise and specks */
-#define PREP_PAGE	0x4	/* a whole page: Otsu per 300 px tile */
+#define PREP_PAGE	0x4	/* a whole page: specks removed too */
 
 /*
- * 8 bpp grey to 1 bpp, black text = 1.  Pages (PREP_PAGE) get Otsu per
- * 300 px tile; zones one Otsu threshold, or none at all when the zone's
- * darkest class is too close to its paper to be ink (an empty, noisy zone
- * stays empty).
+ * 8 bpp grey to 1 bpp, black text = 1, with one Otsu threshold - or none
+ * at all when the darkest class is too close to the paper to be ink (an
+ * empty, noisy zone stays empty).  With PREP_PAGE, specks are removed.
  */
 struct Pix	*prep_binarize(struct Pix *gray, enum prep_binarize how,
 		    unsigned flags);
