@@ -140,6 +140,14 @@ const KPI_NAMES_EN = {
   engagement_percent: 'Staff who find their work rewarding'
 };
 
+const KPI_NAMES_JA = {
+  multiple_input_points: '多重入力箇所',
+  staff_hours_saved: '作業削減時間',
+  business_hours_saved: '事業者負担軽減時間',
+  productivity_percent: '生産性向上率',
+  engagement_percent: '職員のやりがい向上'
+};
+
 const ROLES = ['viewer', 'operator', 'engineer', 'admin'];
 
 const state = {
@@ -905,13 +913,13 @@ async function viewKpiConf(main) {
   const years = [...new Set(tg.flatMap(x => Object.keys(x.v)))].sort();
   main.appendChild(el('div', { class: 'grid2' },
     el('div', { class: 'card' }, el('h2', { text: t('targets') }),
-      table([{ label: t('kpi'), cell: x => state.lang === 'en' ? (KPI_NAMES_EN[x.id] || x.id) : x.id }]
+      table([{ label: t('kpi'), cell: x => (state.lang === 'en' ? KPI_NAMES_EN : KPI_NAMES_JA)[x.id] || x.id }]
         .concat(years.map(y => ({ label: yearLabel(y), num: true, cell: x => x.v[y] === undefined ? '–' : fmt(x.v[y]) }))), tg),
       el('h2', { text: t('baseline') }),
       table([
         { label: t('staff_count'), num: true, cell: b => fmt(b.staff_count, 0) },
         { label: t('hours_per_staff'), num: true, cell: b => fmt(b.annual_hours_per_staff, 0) },
-        { label: t('hours'), num: true, cell: b => fmt(b.hours, 0) }
+        { label: t('baseline') + ' (h)', num: true, cell: b => fmt(b.hours, 0) }
       ], [conf.baseline]),
       el('h2', { text: t('rates') }),
       table([
