@@ -154,8 +154,14 @@ struct api {
 	uint64_t		 gen;	/* bumped on every wake */
 	int			 stopping;
 
-	pthread_mutex_t		 tmu;	/* touches */
+	pthread_mutex_t		 tmu;	/* touches, finals */
 	struct touches		 agents, tokens;
+	/*
+	 * Jobs in final states, counted at most once a minute for /metrics:
+	 * counting them reads an index entry per job kept.
+	 */
+	json_t			*finals;
+	int64_t			 finals_at;
 
 	pthread_t		 ticker;
 	int			 ticker_running;
@@ -736,6 +742,7 @@ h_whoami(struct api *a, struct req *r)
 struct metq {
 	int64_t		 now;
 	int64_t		 online_ms;
+	int		 finals;
 	json_t		*counts;
 	int64_t		 ready;
 	int64_t		 online;
@@ -747,7 +754,7 @@ metrics_read(struct conn *c, void *p)
 	struct metq *q = p;
 	sqlite3_stmt *st;
 
-	q->counts = query_job_counts(c);
+	q->counts = query_job_counts(c, q->finals);
 	q->ready = jobs_ready_count(c, q->now);
 	st = conn_stmt(c, "SELECT count(*) FROM agents WHERE last_seen >= ?");
 	sqlite3_bind_int64(st, 1, q->now - q->online_ms);
@@ -760,16 +767,35 @@ metrics_read(struct conn *c, void *p)
 static enum hres
 h_metrics(struct api *a, struct req *r)
 {
-	struct metq q = { time_wall_ms(), 2 * a->cfg.lease_ttl_ms, NULL, 0, 0 };
+	struct metq q = { time_wall_ms(), 2 * a->cfg.lease_ttl_ms, 0, NULL, 0,
+	    0 };
 	struct buf b;
 	const char *k;
 	json_t *v;
 	uint64_t cum = 0, commits, writes;
+	int64_t mono = time_mono_ms();
+	enum job_state fs;
 	size_t i;
 
 	buf_init(&b, 1024 * 1024);
+	/* Final states are counted at most once a minute (see below). */
+	pthread_mutex_lock(&a->tmu);
+	q.finals = a->finals == NULL || mono - a->finals_at >= 60000;
+	pthread_mutex_unlock(&a->tmu);
 	store_read(a->st, metrics_read, &q);
-	buf_puts(&b, "# HELP kobito_jobs Jobs by state.\n"
+	pthread_mutex_lock(&a->tmu);
+	if (q.finals) {
+		json_decref(a->finals);
+		a->finals = json_deep_copy(q.counts);
+		a->finals_at = mono;
+	} else {
+		json_object_foreach(a->finals, k, v)
+			if (job_state_parse(k, &fs) == 0 && job_state_final(fs))
+				json_object_set(q.counts, k, v);
+	}
+	pthread_mutex_unlock(&a->tmu);
+	buf_puts(&b, "# HELP kobito_jobs Jobs by state (final states counted "
+	    "at most once a minute).\n"
 	    "# TYPE kobito_jobs gauge\n");
 	json_object_foreach(q.counts, k, v)
 		buf_printf(&b, "kobito_jobs{state=\"%s\"} %lld\n", k,
@@ -2972,6 +2998,7 @@ api_free(struct api *a)
 		return;
 	touches_clear(&a->agents);
 	touches_clear(&a->tokens);
+	json_decref(a->finals);
 	pthread_mutex_destroy(&a->wmu);
 	pthread_mutex_destroy(&a->tmu);
 	pthread_mutex_destroy(&a->kmu);

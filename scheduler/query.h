@@ -66,7 +66,10 @@ json_t	*query_agents(struct conn *, const struct tfmt *, int64_t now,
 json_t	*query_tokens(struct conn *, const struct tfmt *);
 json_t	*query_audit(struct conn *, const struct tfmt *,
 	    const struct query_filter *);
-/* {state: count} for every state. */
-json_t	*query_job_counts(struct conn *);
+/*
+ * {state: count} for the live states (queued, leased, running, retrying),
+ * and with finals for every state (slower: it counts every job kept).
+ */
+json_t	*query_job_counts(struct conn *, int finals);
 
 #endif
