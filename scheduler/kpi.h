@@ -15,9 +15,13 @@
  *    twice and then succeeded counts as one successful run with the items
  *    of the attempt that did the work;
  *  - the minutes people spend on the bot's exceptions (fix_minutes), from
- *    the rates in the configuration, unless a figure was entered;
+ *    the rates in the configuration when the row is written, unless a
+ *    figure was entered;
  *  - the last successful run of each script version (kpi_script_success),
  *    for the registry of multiple-input points.
+ *
+ * The migration that adds all this also rolls up the rows a database
+ * already had.
  *
  * Fiscal years start in the configured month (April: FY2026 is 1 Apr 2026
  * to 31 Mar 2027).  Months are local months at the configured UTC offset
@@ -269,6 +273,24 @@ int		 kpi_survey_delete(struct conn *c, int64_t id);
 	"  respondents INTEGER NOT NULL, positive INTEGER NOT NULL," \
 	"  created_at INTEGER NOT NULL, created_by TEXT);" \
 	"CREATE INDEX kpi_surveys_date ON kpi_surveys(survey_date);" \
+	/* rows written before this schema: months, counts, rollup */ \
+	"UPDATE kpi_ledger SET month = CAST(strftime('%Y%m'," \
+	"  finished_at / 1000 + 32400, 'unixepoch') AS INTEGER)," \
+	"  counted = (id = (SELECT max(id) FROM kpi_ledger l2" \
+	"  WHERE l2.job_id = kpi_ledger.job_id));" \
+	"INSERT INTO kpi_rollup (month, script, department, runs," \
+	"  runs_succeeded, runs_partial, runs_failed, attempts," \
+	"  items_succeeded, items_failed, minutes, vendor_minutes, fix_minutes)" \
+	"  SELECT month, script, coalesce(department, ''), sum(counted)," \
+	"  sum(counted * (status = 'succeeded'))," \
+	"  sum(counted * (status = 'partial'))," \
+	"  sum(counted * (status = 'failed')), count(*)," \
+	"  sum(counted * items_succeeded), sum(counted * items_failed)," \
+	"  sum(counted * minutes_saved), sum(counted * vendor_minutes_saved)," \
+	"  sum(counted * fix_minutes) FROM kpi_ledger GROUP BY 1, 2, 3;" \
+	"INSERT INTO kpi_script_success (digest, script, last_ok)" \
+	"  SELECT digest, max(script), max(finished_at) FROM kpi_ledger" \
+	"  WHERE status = 'succeeded' GROUP BY digest;" \
 	"CREATE TRIGGER kpi_ledger_insert AFTER INSERT ON kpi_ledger BEGIN" \
 	/* earlier attempts of the same job: take their figures back out */ \
 	"  INSERT INTO kpi_rollup (month, script, department, runs," \
