@@ -16,6 +16,7 @@
  * TTL (agents could not heartbeat while it was down), and serves until
  * SIGTERM or SIGINT.
  */
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -497,6 +498,7 @@ serve(int argc, char **argv)
 	struct api *api;
 	char err[512], *keydefault = NULL, *end;
 	sigset_t sigs;
+	struct rlimit rl;
 	int c, fd, port = 0, sig;
 	long threads = 0;
 
@@ -546,6 +548,15 @@ serve(int argc, char **argv)
 		die("cannot initialise libsodium");
 	if (tfmt_init(&tf, set.timezone, err, sizeof err) != 0)
 		die("timezone: %s", err);
+
+	/*
+	 * Every agent holds a connection open (its long poll): allow as many
+	 * descriptors as the system lets this user have.
+	 */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 
 	/* Threads started from here on inherit the blocked signals. */
 	sigemptyset(&sigs);
