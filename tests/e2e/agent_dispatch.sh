@@ -167,6 +167,23 @@ check "trigger --wait reports the end" "succeeded" \
 grep -q "404 Not Found: " "$T/nosuch.err" ||
 	fail "the error does not show the status: $(cat "$T/nosuch.err")"
 
+out=$(api POST /api/schedules "$KOBITO_TOKEN" '{"name": "nightly-ok",
+	"script": "ok", "cron": "30 2 * * 1-5", "calendar": "jp-gov"}')
+check "a schedule is made" 201 "$(status_of "$out")"
+"$KOBITO" schedules >"$T/schedules.txt"
+grep -q '^nightly-ok  *ok  *30 2 \* \* 1-5  *Asia/Tokyo  *jp-gov ' "$T/schedules.txt" ||
+	fail "kobito schedules does not show it: $(cat "$T/schedules.txt")"
+echo "ok: kobito schedules lists it"
+"$KOBITO" token create --role viewer --name carol >"$T/carol.token" 2>"$T/carol.err"
+grep -q '^kbu_' "$T/carol.token" || fail "no token printed: $(cat "$T/carol.err")"
+check "the new viewer token works" 200 \
+	"$(api GET /api/whoami "$(cat "$T/carol.token")" | tail -n 1)"
+KOBITO_TOKEN=$(cat "$T/carol.token") "$KOBITO" trigger ok 2>"$T/viewer.err" &&
+	fail "a viewer could trigger a job"
+grep -q "403 Forbidden: " "$T/viewer.err" ||
+	fail "the refusal does not show the status: $(cat "$T/viewer.err")"
+echo "ok: a viewer's trigger is refused with 403 and its message"
+
 # An orderly stop: every agent exits 0.
 for a in a1 a2 a3; do
 	stop_agent "$a"
