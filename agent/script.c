@@ -32,9 +32,21 @@ static const char *const builtin_roots[] = {
 	NULL,
 };
 
+/*
+ * What one script and everything it includes share: the included files
+ * given with the text (by path relative to the main script, from a
+ * scheduler or an agent's lease), and those actually loaded.
+ */
+struct bundle {
+	json_t		*given;		/* borrowed, may be NULL */
+	json_t		*loaded;	/* relative path -> source */
+};
+
 /* The state of one script's loading. */
 struct loader {
 	struct diag	*diag;
+	struct bundle	*bundle;
+	const char	*reldir;	/* of this file, from the main one */
 	struct script	*script;
 	const char	*dir;		/* of the script, for includes */
 	char		**stack;	/* include chain, for cycles */
@@ -52,7 +64,10 @@ static void	parse_steps(struct loader *, const struct ynode *,
 static void	steps_free(struct steps *);
 static void	tval_free(struct tval *);
 static struct script *load_file(const char *, struct diag *, char **,
-		    size_t);
+		    size_t, struct bundle *, const char *);
+static struct script *load_text(const char *, const char *, size_t,
+		    struct diag *, char **, size_t, struct bundle *,
+		    const char *);
 
 void
 diag_add(struct diag *d, const struct pos *p, const char *fmt, ...)
@@ -736,10 +751,55 @@ parse_action(struct loader *l, const struct ynode *key,
 	}
 }
 
+/*
+ * dir/rel with "." and ".." segments resolved, as far as they go: the key
+ * under which an included file travels with its script.  Caller frees.
+ */
+static char *
+path_join_clean(const char *dir, const char *rel)
+{
+	char *all = *dir ? xasprintf("%s/%s", dir, rel) : xstrdup(rel);
+	char *out = xcalloc(1, strlen(all) + 1), *slash;
+	const char *seg = all, *end;
+	size_t o = 0, n;
+
+	/* The output never grows past the input, so out is big enough. */
+	while (*seg != '\0') {
+		end = strchr(seg, '/');
+		n = end ? (size_t)(end - seg) : strlen(seg);
+		if (n == 0 || (n == 1 && seg[0] == '.')) {
+			/* nothing */
+		} else if (n == 2 && seg[0] == '.' && seg[1] == '.' && o > 0 &&
+		    strcmp(((slash = strrchr(out, '/')) ? slash + 1 : out),
+		    "..") != 0) {
+			o = slash ? (size_t)(slash - out) : 0;
+			out[o] = '\0';
+		} else {
+			if (o > 0)
+				out[o++] = '/';
+			memcpy(out + o, seg, n);
+			o += n;
+			out[o] = '\0';
+		}
+		seg += n + (end != NULL);
+	}
+	free(all);
+	return out;
+}
+
+static char *
+dir_of(const char *key)
+{
+	const char *slash = strrchr(key, '/');
+
+	return slash ? xstrndup(key, (size_t)(slash - key)) : xstrdup("");
+}
+
 static void
 parse_include(struct loader *l, const struct ynode *n, struct step *st)
 {
-	char *path;
+	char *path, *key, *subdir;
+	json_t *given;
 	size_t i;
 
 	if (scalar(l, n, "include") == NULL)
@@ -749,23 +809,39 @@ parse_include(struct loader *l, const struct ynode *n, struct step *st)
 		path = xstrdup(n->value);
 	else
 		path = xasprintf("%s/%s", l->dir, n->value);
+	key = n->value[0] == '/' ? xstrdup(n->value) :
+	    path_join_clean(l->reldir, n->value);
+	subdir = dir_of(key);
 	if (l->depth >= MAX_INCLUDE_DEPTH) {
 		err_at(l, n, "includes nest deeper than %d levels",
 		    MAX_INCLUDE_DEPTH);
-		free(path);
-		return;
+		goto out;
 	}
 	for (i = 0; i < l->depth; i++) {
 		if (strcmp(l->stack[i], path) == 0) {
 			err_at(l, n, "'%s' includes itself", n->value);
-			free(path);
-			return;
+			goto out;
 		}
 	}
-	st->sub = load_file(path, l->diag, l->stack, l->depth);
-	free(path);
+	/* A file that came with the script wins over the disk. */
+	given = l->bundle->given ? json_object_get(l->bundle->given, key) :
+	    NULL;
+	if (json_is_string(given))
+		st->sub = load_text(path, json_string_value(given),
+		    json_string_length(given), l->diag, l->stack, l->depth,
+		    l->bundle, subdir);
+	else
+		st->sub = load_file(path, l->diag, l->stack, l->depth,
+		    l->bundle, subdir);
 	if (st->sub == NULL)
 		err_at(l, n, "cannot include '%s' (see above)", n->value);
+	else
+		json_object_set_new(l->bundle->loaded, key,
+		    json_stringn(st->sub->source, st->sub->source_len));
+out:
+	free(subdir);
+	free(key);
+	free(path);
 }
 
 static void
@@ -1209,7 +1285,7 @@ parse_script(struct loader *l, const struct ynode *root)
 
 static struct script *
 load_text(const char *name, const char *text, size_t len, struct diag *diag,
-    char **stack, size_t depth)
+    char **stack, size_t depth, struct bundle *bundle, const char *reldir)
 {
 	struct loader l;
 	struct script *s;
@@ -1235,6 +1311,8 @@ load_text(const char *name, const char *text, size_t len, struct diag *diag,
 
 	memset(&l, 0, sizeof l);
 	l.diag = diag;
+	l.bundle = bundle;
+	l.reldir = reldir;
 	l.script = s;
 	namecopy = xstrdup(name);
 	l.dir = dirname(namecopy);
@@ -1258,7 +1336,8 @@ load_text(const char *name, const char *text, size_t len, struct diag *diag,
 }
 
 static struct script *
-load_file(const char *path, struct diag *diag, char **stack, size_t depth)
+load_file(const char *path, struct diag *diag, char **stack, size_t depth,
+    struct bundle *bundle, const char *reldir)
 {
 	FILE *f;
 	char *text = NULL;
@@ -1281,22 +1360,108 @@ load_file(const char *path, struct diag *diag, char **stack, size_t depth)
 		len += n;
 	}
 	fclose(f);
-	s = load_text(path, text, len, diag, stack, depth);
+	s = load_text(path, text ? text : "", len, diag, stack, depth, bundle,
+	    reldir);
 	free(text);
+	return s;
+}
+
+/*
+ * The version of a script with includes covers them too: a changed
+ * sub-flow is a new version of every script that includes it.
+ */
+static void
+bundle_digest(struct script *s)
+{
+	crypto_hash_sha256_state st;
+	unsigned char hash[crypto_hash_sha256_BYTES];
+	const char *k;
+	json_t *v;
+
+	if (json_object_size(s->files) == 0)
+		return;
+	crypto_hash_sha256_init(&st);
+	crypto_hash_sha256_update(&st, (const unsigned char *)s->source,
+	    s->source_len);
+	json_object_foreach(s->files, k, v) {
+		crypto_hash_sha256_update(&st, (const unsigned char *)"", 1);
+		crypto_hash_sha256_update(&st, (const unsigned char *)k,
+		    strlen(k) + 1);
+		crypto_hash_sha256_update(&st, (const unsigned char *)
+		    json_string_value(v), json_string_length(v));
+	}
+	crypto_hash_sha256_final(&st, hash);
+	sodium_bin2hex(s->digest, sizeof s->digest, hash, sizeof hash);
+}
+
+static struct script *
+load_root(const char *path, const char *text, size_t len, json_t *files,
+    struct diag *diag)
+{
+	struct bundle b = { files, json_object() };
+	struct script *s;
+
+	if (text != NULL)
+		s = load_text(path, text, len, diag, NULL, 0, &b, "");
+	else
+		s = load_file(path, diag, NULL, 0, &b, "");
+	if (s == NULL) {
+		json_decref(b.loaded);
+		return NULL;
+	}
+	/* Keys in sorted order, so the digest does not depend on order. */
+	s->files = json_object();
+	{
+		const char **keys;
+		const char *k;
+		json_t *v;
+		size_t n = 0, i, j;
+
+		keys = xcalloc(json_object_size(b.loaded) + 1, sizeof *keys);
+		json_object_foreach(b.loaded, k, v)
+			keys[n++] = k;
+		for (i = 1; i < n; i++) {
+			for (j = i; j > 0 && strcmp(keys[j - 1], keys[j]) > 0;
+			    j--) {
+				k = keys[j];
+				keys[j] = keys[j - 1];
+				keys[j - 1] = k;
+			}
+		}
+		for (i = 0; i < n; i++)
+			json_object_set(s->files, keys[i],
+			    json_object_get(b.loaded, keys[i]));
+		free(keys);
+	}
+	json_decref(b.loaded);
+	bundle_digest(s);
 	return s;
 }
 
 struct script *
 script_load(const char *path, struct diag *diag)
 {
-	return load_file(path, diag, NULL, 0);
+	return load_root(path, NULL, 0, NULL, diag);
 }
 
 struct script *
 script_load_text(const char *name, const char *text, size_t len,
     struct diag *diag)
 {
-	return load_text(name, text, len, diag, NULL, 0);
+	return load_root(name, text, len, NULL, diag);
+}
+
+struct script *
+script_load_bundle(const char *name, const char *text, size_t len,
+    json_t *files, struct diag *diag)
+{
+	return load_root(name, text, len, files, diag);
+}
+
+json_t *
+script_files(const struct script *s)
+{
+	return s->files;
 }
 
 void
@@ -1324,6 +1489,7 @@ script_free(struct script *s)
 	strv_free(s->requires, s->nrequires);
 	steps_free(&s->steps);
 	tval_free(s->output);
+	json_decref(s->files);
 	free(s->source);
 	free(s);
 }

@@ -166,6 +166,7 @@ struct script {
 	struct tval	*output;	/* output:, or NULL */
 	char		*source;	/* the file's text */
 	size_t		 source_len;
+	json_t		*files;		/* included files: path -> text */
 };
 
 /*
@@ -176,6 +177,19 @@ struct script {
 struct script	*script_load(const char *path, struct diag *);
 struct script	*script_load_text(const char *name, const char *text,
 		    size_t len, struct diag *);
+/*
+ * As script_load_text, taking each included file from files (an object of
+ * paths relative to the main script -> their text) before the disk: how a
+ * script travels from the scheduler to an agent.  files is borrowed.
+ */
+struct script	*script_load_bundle(const char *name, const char *text,
+		    size_t len, json_t *files, struct diag *);
+/*
+ * The files the script includes, directly or not: an object of paths
+ * relative to the main script -> their text (empty when none).  Borrowed.
+ * With includes, the digest covers them too.
+ */
+json_t		*script_files(const struct script *);
 void		 script_free(struct script *);
 
 const struct param *script_param(const struct script *, const char *name);

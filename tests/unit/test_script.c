@@ -290,6 +290,57 @@ test_param_coercion(void **state)
 	json_decref(v);
 }
 
+/* Includes travel with the script: loaded from the given files, not disk. */
+static void
+test_bundle(void **state)
+{
+	const char *main_text = "name: m\nsteps:\n  - id: s\n"
+	    "    include: lib/a.yaml\n    with: { who: x }\n"
+	    "  - log: ${steps.s.output}\n";
+	json_t *files = json_object(), *loaded;
+	struct diag d = { NULL, 0 };
+	struct script *s, *s2;
+	char digest[65];
+
+	(void)state;
+	json_object_set_new(files, "lib/a.yaml", json_string(
+	    "name: a\nparams:\n  who: string\nsteps:\n"
+	    "  - include: ../common/b.yaml\noutput: ${params.who}\n"));
+	json_object_set_new(files, "common/b.yaml", json_string(
+	    "name: b\nsteps:\n  - log: hello\n"));
+	/* The directory does not exist: only the given files can serve. */
+	s = script_load_bundle("/nonexistent/dir/m.yaml", main_text,
+	    strlen(main_text), files, &d);
+	if (s == NULL)
+		fail_msg("%s", d.n ? d.msgs[0] : "?");
+	loaded = script_files(s);
+	assert_int_equal(json_object_size(loaded), 2);
+	assert_non_null(json_object_get(loaded, "lib/a.yaml"));
+	assert_non_null(json_object_get(loaded, "common/b.yaml"));
+	memcpy(digest, s->digest, sizeof digest);
+
+	/* A changed sub-flow is a new version of the main script. */
+	json_object_set_new(files, "common/b.yaml", json_string(
+	    "name: b\nsteps:\n  - log: changed\n"));
+	s2 = script_load_bundle("/nonexistent/dir/m.yaml", main_text,
+	    strlen(main_text), files, &d);
+	assert_non_null(s2);
+	assert_string_not_equal(digest, s2->digest);
+	script_free(s2);
+	script_free(s);
+
+	/* A file that is neither given nor on disk is an error. */
+	json_object_del(files, "common/b.yaml");
+	s = script_load_bundle("/nonexistent/dir/m.yaml", main_text,
+	    strlen(main_text), files, &d);
+	assert_null(s);
+	assert_true(d.n >= 1);
+	assert_non_null(strstr(d.msgs[0], "/nonexistent/dir/lib/../common/"
+	    "b.yaml: cannot open"));
+	diag_free(&d);
+	json_decref(files);
+}
+
 int
 main(void)
 {
@@ -313,6 +364,7 @@ main(void)
 		cmocka_unit_test(test_retry_and_timeout),
 		cmocka_unit_test(test_all_errors_reported),
 		cmocka_unit_test(test_param_coercion),
+		cmocka_unit_test(test_bundle),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
