@@ -724,11 +724,13 @@ run_child(struct job *j)
 		close(in[1]);
 		return failed_summary(j, "cannot create a pipe for the run");
 	}
-	job = json_pack("{s:s, s:s, s:O?, s:O?, s:s?, s:s, s:s}",
+	job = json_pack("{s:s, s:s, s:O?, s:O?, s:O?, s:s?, s:s, s:s}",
 	    "name", json_string_value(json_object_get(json_object_get(j->lease,
 	    "script"), "name")),
 	    "source", json_string_value(json_object_get(json_object_get(
 	    j->lease, "script"), "source")),
+	    "files", json_object_get(json_object_get(j->lease, "script"),
+	    "files"),
 	    "params", json_object_get(j->lease, "params"),
 	    "secrets", json_object_get(j->lease, "secrets"),
 	    "display", job_display(j), "artifacts_dir", j->artdir,
@@ -960,7 +962,9 @@ agentd_child(int in_fd, int out_fd)
 	name = xasprintf("%s.yaml", json_string_value(json_object_get(job,
 	    "name")) ? json_string_value(json_object_get(job, "name")) :
 	    "script");
-	s = src ? script_load_text(name, src, strlen(src), &diag) : NULL;
+	/* Included sub-flows come with the script, never from this disk. */
+	s = src ? script_load_bundle(name, src, strlen(src),
+	    json_object_get(job, "files"), &diag) : NULL;
 	if (s == NULL) {
 		struct buf m;
 
@@ -968,7 +972,8 @@ agentd_child(int in_fd, int out_fd)
 		buf_puts(&m, "the script does not load on this agent:");
 		for (i = 0; i < diag.n; i++)
 			buf_printf(&m, " %s;", diag.msgs[i]);
-		child_fail(&c, name, buf_str(&m));
+		child_fail(&c, json_string_value(json_object_get(job, "name")),
+		    buf_str(&m));
 		buf_free(&m);
 		diag_free(&diag);
 		free(name);
@@ -1598,7 +1603,8 @@ job_start(struct agentd *d, json_t *lease)
 		if (src == NULL)
 			j->load_error = xstrdup("the lease carries no script "
 			    "source");
-		else if ((j->script = script_load_text(fname, src, strlen(src),
+		else if ((j->script = script_load_bundle(fname, src,
+		    strlen(src), json_object_get(script, "files"),
 		    &diag)) == NULL) {
 			struct buf m;
 
