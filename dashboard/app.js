@@ -155,7 +155,8 @@ const state = {
   me: null,
   csrf: null,
   timers: [],
-  charts: []
+  charts: [],
+  gen: 0
 };
 
 function t(key, vars) {
@@ -337,6 +338,17 @@ function drawNav(current) {
   document.documentElement.lang = state.lang;
 }
 
+/*
+ * A view fetches first and draws after; when the person has gone on to
+ * another view meanwhile, the late one must not draw over it.  take()
+ * clears main for the view and says whether it is still the current one.
+ */
+function take(main, r) {
+  if (!r.current()) return false;
+  clear(main);
+  return true;
+}
+
 function stopTimers() {
   for (const id of state.timers) clearInterval(id);
   state.timers = [];
@@ -347,6 +359,8 @@ function stopTimers() {
 async function route() {
   stopTimers();
   const r = parseHash();
+  const gen = ++state.gen;
+  r.current = () => gen === state.gen;
   if (!state.me && r.name !== 'login') {
     try {
       const s = await api('GET', '/api/session');
@@ -368,14 +382,14 @@ async function route() {
   try {
     await view.render(main, r);
   } catch (e) {
-    if (e.status !== 401) { clear(main); showError(main, e); }
+    if (e.status !== 401 && r.current()) { clear(main); showError(main, e); }
   }
 }
 
 /* --- login ------------------------------------------------------------------ */
 
-async function viewLogin(main) {
-  clear(main);
+async function viewLogin(main, r) {
+  if (!take(main, r)) return;
   const user = el('input', { id: 'login-user', autocomplete: 'username', required: true });
   const pass = el('input', { id: 'login-password', type: 'password', autocomplete: 'current-password', required: true });
   const msg = el('p', { class: 'error', id: 'login-error' });
@@ -520,7 +534,7 @@ async function loadKpi(fy) {
 async function viewKpi(main, r) {
   const pick = await yearPicker(r.params, fy => { location.hash = '#/kpi?year=' + fy; });
   const d = await loadKpi(pick.fy);
-  clear(main);
+  if (!take(main, r)) return;
   main.appendChild(el('h1', { text: t('kpi_title') + ' ' + yearLabel(d.ov.fiscal_year) }));
   main.appendChild(el('div', { class: 'toolbar' },
     el('label', null, t('fiscal_year'), pick.sel),
@@ -543,7 +557,7 @@ async function viewKpi(main, r) {
 async function viewReport(main, r) {
   const pick = await yearPicker(r.params, fy => { location.hash = '#/report?year=' + fy; });
   const d = await loadKpi(pick.fy);
-  clear(main);
+  if (!take(main, r)) return;
   main.appendChild(el('div', { class: 'toolbar' },
     el('label', null, t('fiscal_year'), pick.sel),
     el('button', { type: 'button', id: 'print', text: t('print'), on: { click: () => window.print() } })));
@@ -661,9 +675,9 @@ async function myRuns(box) {
   ], mine, { id: 'my-runs', rowId: j => 'job-' + j.id }));
 }
 
-async function viewBots(main) {
+async function viewBots(main, r) {
   const scripts = await api('GET', '/api/scripts');
-  clear(main);
+  if (!take(main, r)) return;
   main.appendChild(el('h1', { text: t('bots_title') }));
   const canRun = roleAtLeast('operator');
   if (!canRun) main.appendChild(el('p', { class: 'muted', id: 'viewer-note', text: t('viewer_note') }));
@@ -679,7 +693,7 @@ async function viewBots(main) {
     main.appendChild(el('h2', { text: t('my_runs') }));
     main.appendChild(runsBox);
     await refresh();
-    state.timers.push(setInterval(refresh, 2000));
+    if (r.current()) state.timers.push(setInterval(refresh, 2000));
   }
 }
 
@@ -702,7 +716,7 @@ async function viewRuns(main, r) {
   const q = new URLSearchParams({ limit: '100' });
   for (const k of ['script', 'status', 'job']) if (r.params.get(k)) q.set(k, r.params.get(k));
   const runs = await api('GET', '/api/runs?' + q.toString());
-  clear(main);
+  if (!take(main, r)) return;
   main.appendChild(el('h1', { text: t('nav_runs') }));
   main.appendChild(el('div', { class: 'toolbar' }, script, status, job,
     el('button', { type: 'button', id: 'f-apply', text: t('apply'), on: { click: apply } })));
@@ -720,7 +734,7 @@ async function viewRuns(main, r) {
 
 async function viewRun(main, r) {
   const run = await api('GET', '/api/runs/' + encodeURIComponent(r.arg));
-  clear(main);
+  if (!take(main, r)) return;
   main.appendChild(el('h1', { text: '#' + run.id + ' ' + run.script }));
   main.appendChild(el('p', null, el('span', { class: 'status ' + run.status, id: 'run-status', text: t('st_' + run.status) }),
     ' · ' + t('job') + ' #' + run.job_id + ' · ' + t('attempt') + ' ' + run.attempt + ' · ' + (run.agent || '') + ' · ' + when(run.started_at)));
@@ -753,9 +767,9 @@ async function viewRun(main, r) {
       el('p', null, el('a', { href: a.url, text: a.name + ' (' + fmt(a.size, 0) + ' B)' })))));
 }
 
-async function viewAgents(main) {
+async function viewAgents(main, r) {
   const data = await api('GET', '/api/agents');
-  clear(main);
+  if (!take(main, r)) return;
   main.appendChild(el('h1', { text: t('nav_agents') }));
   main.appendChild(table([
     { label: t('name'), cell: a => a.name },
@@ -767,9 +781,9 @@ async function viewAgents(main) {
   ], data.agents, { id: 'agents-table' }));
 }
 
-async function viewSchedules(main) {
+async function viewSchedules(main, r) {
   const data = await api('GET', '/api/schedules');
-  clear(main);
+  if (!take(main, r)) return;
   main.appendChild(el('h1', { text: t('nav_schedules') }));
   main.appendChild(table([
     { label: t('name'), cell: s => s.name },
@@ -782,9 +796,9 @@ async function viewSchedules(main) {
   ], data.schedules, { id: 'schedules-table' }));
 }
 
-async function viewQueue(main) {
+async function viewQueue(main, r) {
   const data = await api('GET', '/api/jobs?state=queued,leased,running,retrying&limit=200');
-  clear(main);
+  if (!take(main, r)) return;
   main.appendChild(el('h1', { text: t('nav_queue') }));
   main.appendChild(table([
     { label: '#', num: true, cell: j => j.id },
@@ -798,9 +812,9 @@ async function viewQueue(main) {
   ], data.jobs, { id: 'queue-table', onclick: j => { if (j.run_id) location.hash = '#/run/' + j.run_id; } }));
 }
 
-async function viewScripts(main) {
+async function viewScripts(main, r) {
   const data = await api('GET', '/api/scripts');
-  clear(main);
+  if (!take(main, r)) return;
   main.appendChild(el('h1', { text: t('nav_scripts') }));
   const detail = el('div');
   main.appendChild(table([
@@ -836,9 +850,9 @@ async function viewScripts(main) {
 
 /* --- admins -------------------------------------------------------------------- */
 
-async function viewUsers(main) {
+async function viewUsers(main, r) {
   const data = await api('GET', '/api/users');
-  clear(main);
+  if (!take(main, r)) return;
   main.appendChild(el('h1', { text: t('nav_users') }));
   main.appendChild(table([
     { label: t('name'), cell: u => u.name },
@@ -872,9 +886,9 @@ async function viewUsers(main) {
       el('button', { type: 'submit', text: t('save') }), msg)));
 }
 
-async function viewTokens(main) {
+async function viewTokens(main, r) {
   const data = await api('GET', '/api/tokens');
-  clear(main);
+  if (!take(main, r)) return;
   main.appendChild(el('h1', { text: t('nav_tokens') }));
   main.appendChild(table([
     { label: '#', num: true, cell: x => x.id },
@@ -904,9 +918,9 @@ async function viewTokens(main) {
       el('button', { type: 'submit', text: t('create_token') })), out));
 }
 
-async function viewKpiConf(main) {
+async function viewKpiConf(main, r) {
   const [conf, surveys] = await Promise.all([api('GET', '/api/kpi/config'), api('GET', '/api/kpi/surveys')]);
-  clear(main);
+  if (!take(main, r)) return;
   main.appendChild(el('h1', { text: t('nav_kpiconf') }));
   main.appendChild(el('p', { class: 'muted', text: conf.file || '' }));
   const tg = Object.entries(conf.targets).map(([k, v]) => ({ id: k, v }));
@@ -980,7 +994,7 @@ async function viewAudit(main, r) {
   const q = new URLSearchParams({ limit: '200' });
   if (r.params.get('actor')) q.set('actor', r.params.get('actor'));
   const data = await api('GET', '/api/audit?' + q.toString());
-  clear(main);
+  if (!take(main, r)) return;
   main.appendChild(el('h1', { text: t('nav_audit') }));
   main.appendChild(table([
     { label: t('when'), cell: a => when(a.at) },
