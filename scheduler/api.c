@@ -1016,13 +1016,13 @@ lease_write(struct conn *c, struct api *a, struct req *r, void *p)
 	w->waited_ms = l.waited_ms;
 	r->no_audit = 0;
 	reply_json(r, MHD_HTTP_OK, json_pack("{s:I, s:I, s:i, s:s, s:I, s:I,"
-	    " s:{s:s, s:s, s:s%}, s:O, s:o}",
+	    " s:{s:s, s:s, s:s%, s:O}, s:O, s:o}",
 	    "job_id", (json_int_t)l.job_id, "run_id", (json_int_t)l.run_id,
 	    "attempt", l.attempt, "lease_token", l.token,
 	    "lease_ttl_ms", (json_int_t)a->cfg.lease_ttl_ms,
 	    "timeout_ms", (json_int_t)l.timeout_ms,
 	    "script", "name", l.script, "digest", l.digest,
-	    "source", s->source, s->source_len,
+	    "source", s->source, s->source_len, "files", script_files(s),
 	    "params", l.params, "secrets", secrets));
 	r->detail = json_pack("{s:I, s:I, s:i}", "job_id",
 	    (json_int_t)l.job_id, "run_id", (json_int_t)l.run_id,

@@ -210,8 +210,8 @@ scripts_store(struct conn *c, const struct script *s, const char *origin,
 	st = conn_stmt(c, "INSERT OR IGNORE INTO script_versions (digest, name,"
 	    " version, title, description, owner, requires, secrets, describe,"
 	    " manual_per_run, manual_per_item, vendor_per_run, vendor_per_item,"
-	    " source, origin, filename, created_at, created_by) VALUES (?, ?,"
-	    " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+	    " source, origin, filename, created_at, created_by, files) VALUES"
+	    " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
 	bind_text(st, 1, s->digest);
 	bind_text(st, 2, s->name);
 	bind_text(st, 3, s->version);
@@ -231,6 +231,11 @@ scripts_store(struct conn *c, const struct script *s, const char *origin,
 	bind_text(st, 16, filename);
 	sqlite3_bind_int64(st, 17, now);
 	bind_text(st, 18, by);
+	if (json_object_size(script_files(s)) > 0)
+		sqlite3_bind_text(st, 19, json_dumps(script_files(s),
+		    JSON_COMPACT), -1, free);
+	else
+		sqlite3_bind_null(st, 19);
 	json_decref(req);
 	json_decref(sec);
 	json_decref(desc);
@@ -327,6 +332,7 @@ scripts_get(struct scripts *sc, struct conn *c, const char *digest)
 	sqlite3_stmt *st;
 	struct diag d = { NULL, 0 };
 	char *src = NULL, *fname = NULL;
+	json_t *files = NULL;
 	int len = 0;
 
 	pthread_mutex_lock(&sc->mu);
@@ -334,18 +340,21 @@ scripts_get(struct scripts *sc, struct conn *c, const char *digest)
 	pthread_mutex_unlock(&sc->mu);
 	if (s != NULL)
 		return s;
-	st = conn_stmt(c, "SELECT source, coalesce(filename, name) FROM"
+	st = conn_stmt(c, "SELECT source, coalesce(filename, name), files FROM"
 	    " script_versions WHERE digest = ?");
 	bind_text(st, 1, digest);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		len = sqlite3_column_bytes(st, 0);
 		src = xstrndup(col_text(st, 0), (size_t)len);
 		fname = col_strdup(st, 1);
+		if (sqlite3_column_type(st, 2) == SQLITE_TEXT)
+			files = json_loads(col_text(st, 2), 0, NULL);
 	}
 	sqlite3_reset(st);
 	if (src == NULL)
 		return NULL;
-	s = script_load_text(fname, src, (size_t)len, &d);
+	s = script_load_bundle(fname, src, (size_t)len, files, &d);
+	json_decref(files);
 	if (s == NULL) {
 		/* It loaded when stored: the engine changed since. */
 		fprintf(stderr, "kobito-scheduler: stored script %s no longer "

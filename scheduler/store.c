@@ -335,7 +335,12 @@ static const struct migration migrations[] = {
 	"  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
 	},
 	{ 2, KPI_SCHEMA_SQL WEB_SCHEMA_SQL },
+	/* The sub-flows a script includes travel with its version. */
+	{ 3, "ALTER TABLE script_versions ADD COLUMN files TEXT;" },
 };
+
+_Static_assert(sizeof migrations / sizeof migrations[0] ==
+    STORE_SCHEMA_VERSION, "STORE_SCHEMA_VERSION must name the last migration");
 
 static int
 migrate(struct conn *c, const char *path, char *err, size_t errlen)
