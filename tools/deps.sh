@@ -11,7 +11,7 @@ libsqlite3-dev sqlite3 libmicrohttpd-dev libjansson-dev libcmocka-dev
 libsodium-dev libgtk-3-dev libx11-dev libxtst-dev libpng-dev
 tesseract-ocr tesseract-ocr-eng tesseract-ocr-jpn tesseract-ocr-jpn-vert
 tesseract-ocr-script-jpan ghostscript
-xvfb xauth x11-utils xdotool fonts-noto-cjk time jq tzdata
+xvfb xauth x11-utils xdotool fonts-noto-cjk time jq tzdata curl
 chromium libjs-chart.js"
 
 missing=""
