@@ -45,6 +45,22 @@ requires: [display]
 steps:
   - ui.screenshot: { name: screen.png }
 EOF
+# A sub-flow that exists only beside the scheduler's copy: it travels
+# with the script in the lease.
+mkdir -p "$T/scripts/lib"
+cat >"$T/scripts/lib/greet.yaml" <<'EOF'
+name: greet
+params:
+  who: { type: string, required: true }
+steps:
+  - log: "hello from the sub-flow, ${params.who}"
+EOF
+cat >"$T/scripts/outer.yaml" <<'EOF'
+name: outer
+steps:
+  - include: lib/greet.yaml
+    with: { who: agent }
+EOF
 cat >"$T/config.yaml" <<'EOF'
 lease_ttl_ms: 3000
 jobs:
@@ -72,7 +88,7 @@ if command -v Xvfb >/dev/null && command -v xdpyinfo >/dev/null; then
 	have_x=1
 fi
 start_agent a1 --slots 2
-start_agent a2
+start_agent a2 --isolation process
 if [ $have_x = 1 ]; then
 	start_agent a3 --display "$DISPLAY_NUM"
 else
@@ -87,6 +103,8 @@ ok2=$(trigger ok)
 ok3=$(trigger ok)
 bad=$(trigger broken)
 flaky=$(trigger flaky "\"params\": {\"dir\": \"$T/flaky\"}")
+outer1=$(trigger outer)
+outer2=$(trigger outer)
 [ $have_x = 1 ] && shot=$(trigger shot)
 
 # While the hanging job runs, its events and its log line are already
@@ -101,7 +119,7 @@ check "its log line is readable while it runs" "about to hang" \
 	"$("$KOBITO" logs "$hang_run" --scheduler "$SCHED_URL" --json \
 	--token-file "$T/admin.token" | jq -r '.logs[0].message')"
 
-for j in $ok1 $ok2 $ok3 $bad $flaky $hang ${shot:-}; do
+for j in $ok1 $ok2 $ok3 $bad $flaky $hang $outer1 $outer2 ${shot:-}; do
 	wait_final "$j" 150
 done
 for j in $ok1 $ok2 $ok3; do
@@ -116,6 +134,16 @@ check "its error says why" "broken.yaml:3:5: fail: the ledger does not balance" 
 check "the flaky job succeeded" succeeded "$(job_field "$flaky" .state)"
 check "on its third attempt, after two failures" "failed failed succeeded" \
 	"$(job_field "$flaky" '[.runs[].status] | join(" ")')"
+for j in $outer1 $outer2; do
+	check "job $j with an included sub-flow succeeded" succeeded \
+		"$(job_field "$j" .state)"
+	check "the sub-flow's log line was stored" \
+		"hello from the sub-flow, agent" \
+		"$(sql "SELECT json_extract(event, '$.message') FROM run_events WHERE run_id = $(job_field "$j" .run_id) AND type = 'log'")"
+done
+grep -q "(own process)" "$T/agent-a2.log" ||
+	fail "a2 (--isolation process) ran no job in its own process"
+echo "ok: a2 ran its jobs in their own processes"
 check "the hanging job timed out" timed_out "$(job_field "$hang" .state)"
 hang_agent=$(job_field "$hang" '.runs[0].agent')
 wait_for 50 grep -q "job $hang attempt 1: timed out; its output is dropped" \
