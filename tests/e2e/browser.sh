@@ -64,9 +64,11 @@ EOF
 		--department "$dept" --password-file "$T/pw" 2>>"$T/users.log" ||
 		fail "user set $name: $(cat "$T/users.log")"
 done
-out=$(api POST /api/schedules "$(admin_token)" '{"name": "nightly-greet",
-	"script": "greet", "cron": "30 2 * * 1-5", "calendar": "jp-gov",
-	"params": {"names": "夜間"}}')
+# A schedule for the engineers' page that cannot fire during the test
+# (its run would add hours the manager's check does not expect).
+out=$(api POST /api/schedules "$(admin_token)" '{"name": "leap-day-greet",
+	"script": "greet", "cron": "0 3 29 2 *", "calendar": "jp-gov",
+	"params": {"names": "閏日"}}')
 case $(status_of "$out") in 200|201) ;; *) fail "schedule: $out" ;; esac
 start_agent a1
 
