@@ -1,0 +1,86 @@
+#!/bin/sh
+# demo_short.sh - the demo's short run end to end (make demo's first
+# minutes): a scheduler, an agent driving the stand-in finance system on
+# its own display, the e-procurement API, the document store and an inbox
+# of generated scans; the invoice, subsidy and budget scripts each run
+# once.  Checks what arrived in every stand-in system and in the KPI
+# ledger, against the values the form generator printed on the scans.
+. "$(dirname "$0")/lib.sh"
+command -v Xvfb >/dev/null || skip "Xvfb is not installed"
+[ -x "$KOBITO_BIN/kobito-scheduler" ] || skip "the scheduler is not built"
+
+D="$T/demo"
+sh "$KOBITO_TOP/tools/demo.sh" --once --dir "$D" --port 0 >"$T/demo.out" 2>"$T/demo.err" ||
+	fail "the demo failed: $(tail -n 20 "$T/demo.err")"
+cat "$T/demo.err"
+db="$D/kobito.db"
+sql() { sqlite3 -readonly -batch -noheader "$db" "$1"; }
+summary() { sql "SELECT summary FROM runs WHERE script = '$1'" | jq -r "$2"; }
+
+# --- 1. invoices: finance screen, procurement API, document store, review list
+ok=$(summary invoice_entry .items.succeeded)
+check "invoices read and entered (3 clean + 1 degraded)" 4 "$ok"
+check "the unreadable invoice is not guessed" 1 "$(summary invoice_entry .items.failed)"
+summary invoice_entry '.items.failures[0].error' | grep -q "要確認リストへ回しました（invx-001.png）" ||
+	fail "the unreadable invoice is not the one sent to review"
+[ -f "$D/review/invoices/invx-001.png" ] || fail "the unreadable scan is not in the review folder"
+grep -q "^invx-001.png," "$D/review/invoices/review_list.csv" || fail "the review list lacks it"
+check "vouchers in the finance system" 4 "$(wc -l < "$D/finance/vouchers.csv")"
+check "invoices in the procurement system" 4 "$(wc -l < "$D/procure/invoices.jsonl")"
+for truth in "$D"/gen/inv-*.json "$D"/gen/invd-*.json; do
+	no=$(jq -r .fields.invoice_no "$truth")
+	total=$(jq -r '.fields.total | . + 0.5 | floor' "$truth")
+	date=$(jq -r .fields.invoice_date "$truth")
+	got=$(jq -c "select(.invoice_no == \"$no\") | [.date, .amount]" "$D/procure/invoices.jsonl")
+	check "invoice $no posted with the printed date and total" "[\"$date\",$total]" "$got"
+	grep -q "^$date,Northwind Office Supplies Ltd,04100,$total,Invoice $no / PO " \
+		"$D/finance/vouchers.csv" || fail "invoice $no is not in the finance system as printed"
+	meta="$D/docstore/invoice/${date%%-*}/$no/meta.json"
+	[ -f "$meta" ] || fail "invoice $no was not filed in the document store"
+	check "filed invoice $no keeps its data" "$total" "$(jq -r .amount "$meta")"
+	[ -f "$(dirname "$meta")/$(jq -r .image "$truth")" ] || fail "the scan of $no was not filed"
+done
+check "the inbox is empty afterwards" 0 "$(ls "$D/inbox/invoices" | wc -l)"
+
+# --- 2. subsidy applications: Shift_JIS import file, era dates, review list
+sok=$(summary subsidy_intake .items.succeeded)
+sfail=$(summary subsidy_intake .items.failed)
+check "every application is either accepted or sent to review" 5 $((sok + sfail))
+[ "$sok" -ge 2 ] || fail "fewer than 2 of 3 clean applications were accepted: $sok"
+grep -q "^appx-001.png," "$D/review/applications/review_list.csv" ||
+	fail "the blank application is not on the review list"
+csv=$(ls "$D"/import/subsidy_import_*.csv)
+iconv -f CP932 -t UTF-8 "$csv" > "$T/import.csv" || fail "the import file is not Shift_JIS"
+check "import rows: header + accepted" $((sok + 1)) "$(wc -l < "$T/import.csv")"
+for png in "$D"/archive/*.png; do
+	truth="$D/gen/$(basename "$png" .png).json"
+	want=$(jq -r '[.fields."受付番号", .fields."申請日", .fields."金額"] | join(",")' "$truth")
+	got=$(awk -F, -v id="$(jq -r '.fields."受付番号"' "$truth")" \
+		'$1 == id { sub(/\r$/, ""); print $1 "," $2 "," $10 }' "$T/import.csv")
+	check "application $(basename "$png"): number, era date as ISO, amount" "$want" "$got"
+done
+
+# --- 3. budget sheet: the budget screen, full-width digits normalised -----
+printf '%s\r\n' \
+	"2024-04-01,庁舎維持管理事業,4100,1200000,令和６年度当初" \
+	"2024-04-01,ＤＸ推進事業,4200,3500000,全角数字のまま書き出された行" \
+	"2024-04-01,道路補修事業,5100,12800000," \
+	"2024-04-01,地域活性化補助金,7100,2000000,補助金交付要綱による" > "$T/budget.expected"
+cmp "$T/budget.expected" "$D/finance/budget.csv" ||
+	fail "the budget screen holds: $(cat "$D/finance/budget.csv")"
+echo "ok: the budget screen holds the four good lines byte for byte"
+check "the zero-amount line failed alone" 1 "$(summary budget_entry .items.failed)"
+[ "$(summary budget_entry '.artifacts | length')" -ge 1 ] || fail "no screenshot of the refused line"
+
+# --- the KPI ledger: one row per run, the run's own figures --------------------
+check "ledger rows" 3 "$(sql 'SELECT count(*) FROM kpi_ledger')"
+for s in invoice_entry subsidy_intake budget_entry; do
+	check "ledger items of $s" \
+		"$(summary $s .items.succeeded)|$(summary $s .items.failed)" \
+		"$(sql "SELECT items_succeeded || '|' || items_failed FROM kpi_ledger WHERE script = '$s'")"
+	check "ledger minutes of $s" "$(summary $s .minutes_saved)" \
+		"$(sql "SELECT CAST(minutes_saved AS INTEGER) FROM kpi_ledger WHERE script = '$s'")"
+done
+check "invoice minutes: 10 per run + 12 per invoice" $((10 + 12 * 4)) \
+	"$(summary invoice_entry .minutes_saved)"
+check "the integrity of the database" ok "$(sql 'PRAGMA integrity_check')"

@@ -1,0 +1,273 @@
+#!/bin/sh
+# demo.sh - the whole of kobito at work on this one machine.
+#
+#   sh tools/demo.sh [--once] [--dir DIR] [--port PORT]
+#
+# Starts, each as a real program: stand-ins for the city's systems (the
+# legacy finance desktop program on a private X display, the e-procurement
+# REST API, the document store folder, an inbox of scanned paper forms),
+# the scheduler with its SQLite database and dashboard, and an agent that
+# drives the display.  It then runs the shipped scripts on demand and on a
+# schedule, and keeps feeding the inbox new scans, until Ctrl-C, which
+# stops everything it started.
+#
+# --once runs the invoice, subsidy and budget scripts one time each
+# through the scheduler and the agent, waits for them to end, prints what
+# arrived where, and exits: the end-to-end test uses it.
+#
+# It needs no display of its own (Xvfb), no prior set-up (`make demo`
+# installs and builds first) and nothing but loopback.
+set -u
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+BIN=${KOBITO_BIN:-$TOP/bin}
+FIX=${KOBITO_BUILD:-$TOP/build}/fixtures
+DIR=$TOP/demo-data
+PORT=8470
+ONCE=0
+while [ $# -gt 0 ]; do
+	case $1 in
+	--once) ONCE=1 ;;
+	--dir) DIR=$2; shift ;;
+	--port) PORT=$2; shift ;;
+	*) echo "usage: demo.sh [--once] [--dir DIR] [--port PORT]" >&2; exit 2 ;;
+	esac
+	shift
+done
+export OMP_THREAD_LIMIT=1 NO_AT_BRIDGE=1 GTK_IM_MODULE=gtk-im-context-simple
+
+PIDS=""
+say() { printf 'demo: %s\n' "$*" >&2; }
+die() { say "$*"; exit 1; }
+started() { PIDS="$1 $PIDS"; }
+stop_all() {
+	trap - EXIT INT TERM
+	[ -n "$PIDS" ] && say "stopping everything the demo started"
+	for p in $PIDS; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	for p in $PIDS; do
+		# The agent finishes its step; the rest stop at once.
+		n=50
+		while kill -0 "$p" 2>/dev/null && [ $n -gt 0 ]; do
+			sleep 0.1
+			n=$((n - 1))
+		done
+		kill -KILL "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+}
+trap stop_all EXIT
+trap 'exit 130' INT TERM
+
+wait_for() {
+	_w=$1; shift
+	while [ "$_w" -gt 0 ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+		_w=$((_w - 1))
+	done
+	return 1
+}
+
+for f in "$BIN/kobito" "$BIN/kobito-scheduler" "$BIN/kobito-agent" \
+    "$FIX/legacy_finance" "$FIX/procure_api" "$FIX/formgen"; do
+	[ -x "$f" ] || die "$f is missing: run 'make demo' (it builds first)"
+done
+
+# --- a fresh place for everything ------------------------------------------
+rm -rf "$DIR"
+mkdir -p "$DIR/inbox/invoices" "$DIR/inbox/applications" "$DIR/review" \
+    "$DIR/finance" "$DIR/procure" "$DIR/import" "$DIR/archive" \
+    "$DIR/bank" "$DIR/search" "$DIR/gen" "$DIR/logs"
+cp -R "$TOP/tools/demo/docstore" "$DIR/docstore"
+cp "$TOP/tools/demo/payments.json" "$DIR/procure/payments.json"
+cp "$TOP/tools/demo/budget_sheet.csv" "$DIR/budget_sheet.csv"
+LOG=$DIR/logs
+
+# --- the desktop: a private X display with the finance system ----------------
+for n in $(seq 60 99); do
+	[ -e "/tmp/.X$n-lock" ] || [ -e "/tmp/.X11-unix/X$n" ] && continue
+	Xvfb ":$n" -screen 0 1280x1024x24 -nolisten tcp -noreset \
+	    >"$LOG/xvfb.log" 2>&1 &
+	xpid=$!
+	if wait_for 50 xdpyinfo -display ":$n"; then
+		DISPLAY_NUM=":$n"
+		started $xpid
+		break
+	fi
+	kill $xpid 2>/dev/null
+done
+[ -n "${DISPLAY_NUM:-}" ] || die "no free X display between :60 and :99"
+DISPLAY=$DISPLAY_NUM "$FIX/legacy_finance" --out "$DIR/finance/vouchers.csv" \
+    >"$LOG/finance-voucher.log" 2>&1 &
+started $!
+DISPLAY=$DISPLAY_NUM "$FIX/legacy_finance" --screen budget \
+    --out "$DIR/finance/budget.csv" >"$LOG/finance-budget.log" 2>&1 &
+started $!
+say "finance system (支出伝票入力, 予算登録) on display $DISPLAY_NUM"
+
+# --- the e-procurement API -------------------------------------------------------
+PROCURE_TOKEN=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
+"$FIX/procure_api" --port 0 --port-file "$DIR/procure/port" \
+    --token "$PROCURE_TOKEN" --data "$DIR/procure" >"$LOG/procure.log" 2>&1 &
+started $!
+wait_for 50 test -s "$DIR/procure/port" || die "the procurement API did not start"
+PROCURE_URL="http://127.0.0.1:$(cat "$DIR/procure/port")"
+say "e-procurement API (電子調達システム) at $PROCURE_URL"
+
+# --- scanned paper in the inbox ----------------------------------------------------
+gen() {	# gen TEMPLATE INBOX PREFIX SEED VARIANT COUNT
+	"$FIX/formgen" -t "$TOP/scripts/templates/$1.yaml" -o "$DIR/gen" \
+	    -p "$3" -s "$4" -v "$5" -n "$6" >>"$LOG/formgen.log" 2>&1 ||
+	    die "formgen failed: $(tail -n 3 "$LOG/formgen.log")"
+	for f in "$DIR/gen/$3"-*.png; do
+		mv "$f" "$DIR/inbox/$2/"
+	done
+}
+gen invoice_en invoices inv 101 clean 3
+gen invoice_en invoices invd 102 degraded 1
+gen invoice_en invoices invx 103 unreadable 1
+gen subsidy_ja applications app 202 clean 3
+gen subsidy_ja applications appd 205 degraded 1
+gen subsidy_ja applications appx 203 blank 1
+say "inbox: $(ls "$DIR/inbox/invoices" | wc -l) invoices, $(ls "$DIR/inbox/applications" | wc -l) applications"
+
+# --- the scheduler ----------------------------------------------------------------
+DB=$DIR/kobito.db
+SCHED="$BIN/kobito-scheduler"
+"$SCHED" token create --db "$DB" --role admin --name demo-admin \
+    >"$DIR/admin.token" 2>/dev/null || die "cannot create the admin token"
+"$SCHED" agent-token create --db "$DB" --name demo-pc-01 \
+    >"$DIR/agent.token" 2>/dev/null || die "cannot create the agent token"
+chmod 600 "$DIR/admin.token" "$DIR/agent.token"
+user() {	# user NAME ROLE DEPARTMENT PASSWORD
+	printf '%s\n' "$4" | "$SCHED" user set --db "$DB" --name "$1" \
+	    --role "$2" --department "$3" --password-stdin >/dev/null 2>&1 ||
+	    die "cannot create the user $1"
+}
+user manager viewer 財政局 kobito-manager-2030
+user staff operator 財政局/経理部/会計課 kobito-staff-2030
+user engineer engineer 総務局/デジタル推進部/DX推進課 kobito-engineer-2030
+
+listen_port=$PORT
+if command -v ss >/dev/null && ss -ltn 2>/dev/null | grep -q "127.0.0.1:$PORT "; then
+	listen_port=0
+fi
+"$SCHED" --db "$DB" --listen "127.0.0.1:$listen_port" --port-file "$DIR/port" \
+    --scripts "$TOP/scripts" --kpi-config "$TOP/config/kpi.yaml" \
+    --dashboard "$TOP/dashboard" --key-file "$DIR/secrets.key" \
+    >"$LOG/scheduler.log" 2>&1 &
+started $!
+wait_for 100 test -s "$DIR/port" || die "the scheduler did not start: $(tail -n 5 "$LOG/scheduler.log")"
+URL="http://127.0.0.1:$(cat "$DIR/port")"
+ADMIN=$(cat "$DIR/admin.token")
+
+api() {	# api METHOD PATH [BODY]: prints the body; fails on >= 400
+	curl -sS -f -X "$1" -H "Authorization: Bearer $ADMIN" \
+	    -H 'Content-Type: application/json' ${3:+--data-binary "$3"} \
+	    "$URL$2"
+}
+printf '{"value": "%s"}' "$PROCURE_TOKEN" |
+    curl -sS -f -X PUT -H "Authorization: Bearer $ADMIN" \
+    -H 'Content-Type: application/json' --data-binary @- \
+    "$URL/api/secrets/procure_token" >/dev/null || die "cannot store the secret"
+
+# --- the agent --------------------------------------------------------------------
+root_ok=""
+[ "$(id -u)" -eq 0 ] && root_ok=--allow-root
+"$BIN/kobito-agent" --scheduler "$URL" --token-file "$DIR/agent.token" \
+    --name demo-pc-01 --labels "ocr:jpn,ocr:eng" --display "$DISPLAY_NUM" \
+    --slots 2 --spool "$DIR/spool" --verbose $root_ok \
+    >"$LOG/agent.log" 2>&1 &
+started $!
+
+# --- the work -----------------------------------------------------------------------
+p_invoice=$(printf '{"inbox": "%s", "review_dir": "%s", "docstore": "%s", "api": "%s"}' \
+    "$DIR/inbox/invoices" "$DIR/review/invoices" "$DIR/docstore" "$PROCURE_URL")
+p_subsidy=$(printf '{"inbox": "%s", "out_dir": "%s", "review_dir": "%s", "archive_dir": "%s"}' \
+    "$DIR/inbox/applications" "$DIR/import" "$DIR/review/applications" "$DIR/archive")
+p_budget=$(printf '{"input": "%s"}' "$DIR/budget_sheet.csv")
+p_payment=$(printf '{"api": "%s", "out_dir": "%s", "transfer_date": "%s"}' \
+    "$PROCURE_URL" "$DIR/bank" "$(date +%Y-%m-%d)")
+p_search=$(printf '{"store": "%s", "keyword": "空調", "out_dir": "%s"}' \
+    "$DIR/docstore" "$DIR/search")
+
+trigger() {	# trigger SCRIPT PARAMS-JSON: prints the job id
+	api POST /api/jobs "{\"script\": \"$1\", \"params\": $2}" | jq -r .job_id
+}
+job_state() { api GET "/api/jobs/$1" | jq -r .state; }
+wait_final() {
+	n=${2:-1800}
+	while [ "$n" -gt 0 ]; do
+		case $(job_state "$1") in
+		succeeded|failed|cancelled|timed_out) return 0 ;;
+		esac
+		sleep 0.2
+		n=$((n - 1))
+	done
+	return 1
+}
+
+# All at once: the agent gives its one display to one UI job at a time
+# (invoices, then budget) and runs the subsidy forms on its other slot.
+j_invoice=$(trigger invoice_entry "$p_invoice")
+j_subsidy=$(trigger subsidy_intake "$p_subsidy")
+j_budget=$(trigger budget_entry "$p_budget")
+[ -n "$j_invoice" ] && [ -n "$j_subsidy" ] && [ -n "$j_budget" ] ||
+    die "cannot trigger the scripts"
+for j in $j_invoice $j_subsidy $j_budget; do
+	wait_final "$j" || die "job $j did not end: $(tail -n 5 "$LOG/agent.log")"
+done
+
+report() {
+	for j in "$@"; do
+		api GET "/api/jobs/$j" | jq -r '"  job \(.id) \(.script): \(.state)" +
+		    (if .runs then " - items \(.runs[-1].items.succeeded) succeeded, \(.runs[-1].items.failed) failed, \(.runs[-1].minutes_saved) min saved" else "" end)'
+	done
+}
+say "first runs:"
+report "$j_subsidy" "$j_invoice" "$j_budget" >&2
+
+if [ $ONCE = 1 ]; then
+	echo "DEMO_URL=$URL"
+	echo "DEMO_DIR=$DIR"
+	echo "JOBS=$j_invoice $j_subsidy $j_budget"
+	exit 0
+fi
+
+j_payment=$(trigger payment_batch "$p_payment")
+j_search=$(trigger procurement_search "$p_search")
+sched() {	# sched NAME SCRIPT CRON PARAMS-JSON
+	api POST /api/schedules "{\"name\": \"$1\", \"script\": \"$2\", \
+\"cron\": \"$3\", \"tz\": \"Asia/Tokyo\", \"overlap\": \"forbid\", \
+\"params\": $4}" >/dev/null || die "cannot create the schedule $1"
+}
+sched invoices-every-5-min invoice_entry "*/5 * * * *" "$p_invoice"
+sched applications-every-5-min subsidy_intake "*/5 * * * *" "$p_subsidy"
+sched payments-hourly payment_batch "0 * * * *" "$p_payment"
+sched weekday-search procurement_search "0 9 * * 1-5" "$p_search"
+
+cat <<EOF
+
+  kobito is running.   Dashboard: $URL/
+
+  Log in as   manager  / kobito-manager-2030   (KPIs, hours saved, reports)
+              staff    / kobito-staff-2030     (run bots, see your runs)
+              engineer / kobito-engineer-2030  (runs, logs, agents, schedules)
+
+  The finance system runs on display $DISPLAY_NUM; the e-procurement API at
+  $PROCURE_URL; everything the bots wrote is under $DIR.
+  New scanned forms arrive in the inbox every two minutes, and the
+  schedules pick them up every five.  Press Ctrl-C to stop everything.
+
+EOF
+
+# Keep the paper coming, until Ctrl-C.
+seed=1000
+while :; do
+	sleep 120
+	seed=$((seed + 1))
+	gen invoice_en invoices "inv$seed" "$seed" clean 1
+	gen subsidy_ja applications "app$seed" "$seed" clean 1
+	say "two new scans in the inbox"
+done
