@@ -834,7 +834,7 @@ load_root(struct loader *l, const struct ynode *root)
 
 /* The confidence below which a field is flagged when the template does
  * not say; calibrated on the generated sets (see docs/ocr.md). */
-#define FORM_DEFAULT_MIN_CONF	60.0
+#define FORM_DEFAULT_MIN_CONF	70.0
 
 struct form_template *
 form_template_load(const char *path, char *err, size_t errlen)

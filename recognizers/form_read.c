@@ -18,6 +18,7 @@
  *    compared: two that agree make a sure field, a lone doubtful one is
  *    flagged.
  */
+#include <ctype.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -171,7 +172,7 @@ register_boxes(struct reader *r)
 	}
 	pxmm = r->sx / k;
 	/* Bridge the breaks noise and a sheared rotation leave in lines. */
-	closed = pixCloseBrick(NULL, r->pp.small, 3, 3);
+	closed = pixCloseCompBrickExtendDwa(NULL, r->pp.small, 3, 3);
 	prep_line_masks(closed != NULL ? closed : r->pp.small,
 	    (int)(0.6 * minw * pxmm), (int)(0.6 * minh * pxmm), &hm, &vm);
 	pixDestroy(&closed);
@@ -416,14 +417,17 @@ static const struct {
 #define V_RETRY		0x04	/* the first round was not sure */
 #define V_JA_RETRY	0x08	/* the same, Japanese text */
 #define V_LATIN		0x10	/* not sure, and latin_helps() */
+#define V_JA_OTHER	0x20	/* first round, other Japanese fields */
 
 /*
- * The ways a zone is read.  Japanese text is read three ways from the
+ * The ways a zone is read.  Japanese text is read two ways from the
  * start, since the jpn models misread one kanji in a few dozen and one way
- * alone cannot tell when: full size, reduced to 60% (these models read
- * large print better at about 25 px), and with the Japanese script model,
- * trained apart.  Other fields are read once, and again only when the
- * reading does not validate or is not sure.
+ * alone cannot tell when: reduced to 60% (these models read large print
+ * better at about 25 px) with the jpn model and with the Japanese script
+ * model, trained apart.  When the two differ, it is read at full size and
+ * with other preparations too, and the readings vote.  Other fields are
+ * read once, and again only when the reading does not validate or is not
+ * sure.
  */
 static const struct variant {
 	int		 prep;		/* index into preps */
@@ -432,9 +436,9 @@ static const struct variant {
 	enum ocr_psm	 psm;
 	unsigned	 when;
 } variants[] = {
-	{ 0, NULL, 1.0, OCR_PSM_LINE, V_FIRST },
-	{ 0, NULL, 0.6, OCR_PSM_LINE, V_JA_FIRST },
+	{ 0, NULL, 0.6, OCR_PSM_LINE, V_JA_FIRST | V_JA_OTHER },
 	{ 0, "Japanese", 0.6, OCR_PSM_LINE, V_JA_FIRST },
+	{ 0, NULL, 1.0, OCR_PSM_LINE, V_FIRST | V_JA_RETRY },
 	{ 1, NULL, 1.0, OCR_PSM_LINE, V_RETRY },
 	{ 2, NULL, 1.0, OCR_PSM_RAW_LINE, V_RETRY },
 	{ 1, NULL, 0.6, OCR_PSM_LINE, V_JA_RETRY },
@@ -724,57 +728,62 @@ is_digitish_sym(const char *s)
 }
 
 /*
- * The middle of the nearest blank column run at or before x (after x),
- * looking at most reach columns away; x itself when there is none.
+ * The digits-and-hyphens tail of eng's reading of a Japanese line, e.g.
+ * "1-22-16" from "A)MAS ABBIR1-22-16": the eng model turns kanji into
+ * junk but reads full-width digits and hyphens well.  NULL when the line
+ * does not end in digits.
  */
-static int
-blank_before(const int *prof, int n, int x, int reach)
+static char *
+latin_tail(const char *text)
 {
-	int i, end = -1;
+	char *s = norm_digit_run(text), *p;
 
-	for (i = x < n - 1 ? x : n - 1; i >= 0 && i >= x - reach; i--) {
-		if (prof[i] == 0 && end < 0)
-			end = i;
-		else if (prof[i] != 0 && end >= 0)
-			return (i + 1 + end) / 2;
+	if (s != NULL)
+		return s;
+	/* norm_digit_run refused the whole line: keep the tail that is
+	 * digits and dashes, after dropping marks at the end. */
+	s = xstrdup(text);
+	p = s + strlen(s);
+	while (p > s && strchr(" \n.|'", p[-1]) != NULL)
+		*--p = '\0';
+	while (p > s) {
+		const char *q = p - 1;
+		unsigned char c = (unsigned char)*q;
+
+		if (isdigit(c) || c == '-' || c == ' ')
+			p--;
+		else if (p - s >= 3 && (strncmp(p - 3, "\xe2\x80\x94", 3) == 0 ||
+		    strncmp(p - 3, "\xe2\x80\x93", 3) == 0 ||
+		    strncmp(p - 3, "\xe2\x88\x92", 3) == 0))
+			p -= 3;		/* em dash, en dash, minus */
+		else
+			break;
 	}
-	return end >= 0 ? (i + 1 + end) / 2 : x;
-}
-
-static int
-blank_after(const int *prof, int n, int x, int reach)
-{
-	int i, start = -1;
-
-	for (i = x > 0 ? x : 0; i < n && i <= x + reach; i++) {
-		if (prof[i] == 0 && start < 0)
-			start = i;
-		else if (prof[i] != 0 && start >= 0)
-			return (start + i - 1) / 2;
-	}
-	return start >= 0 ? (start + i - 1) / 2 : x;
+	p = norm_digit_run(p);
+	free(s);
+	return p;
 }
 
 /*
- * House numbers in Japanese text ("広坂１－２２－１６") are where the jpn
- * models go wrong: a full-width hyphen after a one becomes "ユー", a four
- * "オ".  Each run of digits and their look-alikes in a reading is cut out
- * of the zone image and read again with the eng model; when that reads
- * digits and hyphens only, with at least as many digits, it replaces the
- * run.  res holds the reading of pix scaled by scale.
+ * House numbers at the end of Japanese text ("広坂１－２２－１６") are
+ * where the jpn models go wrong: a full-width hyphen after a one becomes
+ * "ユー", a four "オ".  When the reading ends in digits mixed with such
+ * look-alikes, the whole line is read again with the eng model, and its
+ * tail of digits and hyphens replaces the run - if it has as many digits
+ * as the run, or one more for each look-alike, and a group per hyphen.
+ * (LSTM symbol boxes are too rough to cut the run out alone.)
  */
 static void
-fix_digit_runs(PIX *pix, double scale,
-    struct ocr_result *res)
+fix_digit_runs(PIX *pix, struct ocr_result *res)
 {
 	struct ocr_symbol **sym = NULL;
-	struct ocr_engine *eng = NULL;
-	size_t n = 0, i, j, k;
-	char err[256];
-	int *prof, np, reach = pixGetHeight(pix) / 2;
+	struct ocr_engine *eng;
+	struct ocr_result er;
+	size_t n = 0, i, k;
+	int digits = 0, odd = 0, dashes = 0, got = 0, groups = 1;
+	char err[256], *tail = NULL;
+	const char *p;
 
-	/* Symbol boxes of LSTM models are rough: cut at blank columns. */
-	prep_profile(pix, 0, &prof, &np);
 	for (i = 0; i < res->nwords; i++)
 		for (k = 0; k < res->words[i].nsyms; k++) {
 			if (res->words[i].line != res->words[0].line)
@@ -782,70 +791,39 @@ fix_digit_runs(PIX *pix, double scale,
 			sym = xreallocarray(sym, n + 1, sizeof *sym);
 			sym[n++] = &res->words[i].syms[k];
 		}
-	for (i = 0; i < n; i = j) {
-		int digits = 0, odd = 0, x0, x1, good;
-		struct ocr_result er;
-		PIX *cut, *padded;
-		BOX *b;
-		char *t;
-		const char *p;
-
-		for (j = i; j < n && is_digitish_sym(sym[j]->text); j++) {
-			digits += is_digit_sym(sym[j]->text);
-			odd += !is_digit_sym(sym[j]->text) &&
-			    !is_dash_sym(sym[j]->text);
-		}
-		if (j == i) {
-			j++;
-			continue;
-		}
-		/* Only runs with a kana or kanji among the digits: a clean
-		 * run is better left as the jpn model read it. */
-		if (digits == 0 || odd == 0 || j - i < 2)
-			continue;
-		/* From the end of the character before to the start of the
-		 * one after, in pix's pixels. */
-		x0 = i > 0 ? blank_before(prof, np, (int)((sym[i - 1]->x +
-		    sym[i - 1]->w) / scale), reach) : 0;
-		x1 = j < n ? blank_after(prof, np, (int)(sym[j]->x / scale),
-		    reach) : np;
-		if (x1 - x0 < 8)
-			continue;
-		if (eng == NULL && (eng = ocr_engine_get("eng", err,
-		    sizeof err)) == NULL)
-			break;
-		b = boxCreate(x0, 0, x1 - x0, pixGetHeight(pix));
-		cut = pixClipRectangle(pix, b, NULL);
-		boxDestroy(&b);
-		/* Tesseract drops characters that touch the image's edge. */
-		padded = cut != NULL ? pixAddBorder(cut, 12, 0) : NULL;
-		pixDestroy(&cut);
-		if (padded == NULL)
-			continue;
-		if (ocr_recognize(eng, padded, OCR_PSM_LINE, 300, &er, err,
-		    sizeof err) != 0) {
-			pixDestroy(&padded);
-			continue;
-		}
-		pixDestroy(&padded);
-		t = norm_digit_run(er.text);
-		good = t != NULL;
-		for (p = t, k = 0; good && *p != '\0'; p++)
-			k += *p >= '0' && *p <= '9';
-		if (good && (int)k >= digits) {
-			free(sym[i]->text);
-			sym[i]->text = t;
-			for (k = i + 1; k < j; k++) {
-				free(sym[k]->text);
-				sym[k]->text = xstrdup("");
-			}
-		} else {
-			free(t);
-		}
-		ocr_result_free(&er);
+	for (i = n; i > 0 && is_digitish_sym(sym[i - 1]->text); i--) {
+		if (is_digit_sym(sym[i - 1]->text))
+			digits++;
+		else if (is_dash_sym(sym[i - 1]->text))
+			dashes++;
+		else
+			odd++;
 	}
+	if (digits == 0 || odd == 0 ||
+	    (eng = ocr_engine_get("eng", err, sizeof err)) == NULL ||
+	    ocr_recognize(eng, pix, OCR_PSM_LINE, 300, &er, err,
+	    sizeof err) != 0) {
+		free(sym);
+		return;
+	}
+	tail = latin_tail(er.text);
+	ocr_result_free(&er);
+	for (p = tail; p != NULL && *p != '\0'; p++) {
+		got += isdigit((unsigned char)*p) != 0;
+		groups += *p == '-';
+	}
+	if (tail != NULL && got >= digits && got <= digits + odd &&
+	    groups >= 2 && groups <= dashes + odd + 1) {
+		free(sym[i]->text);
+		sym[i]->text = tail;
+		tail = NULL;
+		for (k = i + 1; k < n; k++) {
+			free(sym[k]->text);
+			sym[k]->text = xstrdup("");
+		}
+	}
+	free(tail);
 	free(sym);
-	free(prof);
 }
 
 /* Japanese text on one horizontal line: the field kind read three ways. */
@@ -899,7 +877,7 @@ read_variant(struct reader *r, const struct form_field *f,
 	}
 	pixDestroy(&img);
 	if (cjk && f->spec.kind == NORM_TEXT)
-		fix_digit_runs(zi->pix, v->scale, &res);
+		fix_digit_runs(zi->pix, &res);
 	g = xcalloc(2 * zi->ngaps + 1, sizeof *g);
 	for (i = 0; i < 2 * zi->ngaps; i++)
 		g[i] = (int)(zi->gaps[i] * v->scale);
@@ -1093,7 +1071,9 @@ read_field(struct reader *r, const struct form_field *f,
 	const struct form_rect *zm = &f->zone;
 	struct zone_img zi[NPREPS];
 	struct reading rd[NVARIANTS], *best;
-	unsigned first = V_FIRST | (ja_text(f) ? V_JA_FIRST : 0);
+	unsigned first = ja_text(f) ? V_JA_FIRST :
+	    strncmp(f->lang, "jpn", 3) == 0 && !f->vertical ? V_JA_OTHER :
+	    V_FIRST;
 	unsigned retry = (ja_text(f) ? V_JA_RETRY : V_RETRY) |
 	    (latin_helps(f) ? V_LATIN : 0);
 	double z[4];

@@ -48,7 +48,11 @@ prep_opts_default(struct prep_opts *o)
 	o->target_dpi = 300;
 }
 
-/* The input as 8 bpp grey, and as 32 bpp when it has colour. */
+/*
+ * The input as 32 bpp when it has colour, else as 8 bpp grey.  A colour
+ * page is not turned grey as a whole: the reduced page and each crop are,
+ * which costs a fraction of converting 9 million pixels.
+ */
 static int
 split_gray_color(PIX *in, PIX **gray, PIX **color)
 {
@@ -61,21 +65,27 @@ split_gray_color(PIX *in, PIX **gray, PIX **color)
 		p = pixClone(in);
 	if (p == NULL)
 		return -1;
-	if (pixGetDepth(p) == 32) {
-		*gray = pixConvertRGBToLuminance(p);
+	if (pixGetDepth(p) == 32)
 		*color = pixClone(p);
-	} else {
+	else
 		*gray = pixConvertTo8(p, 0);
-	}
 	pixDestroy(&p);
-	return *gray != NULL ? 0 : -1;
+	return *gray != NULL || *color != NULL ? 0 : -1;
+}
+
+/* Grey of any 8 or 32 bpp image (a new PIX). */
+static PIX *
+to_gray(PIX *p)
+{
+	return pixGetDepth(p) == 32 ? pixConvertRGBToLuminance(p) :
+	    pixClone(p);
 }
 
 int
 prep_page_init(struct prep_page *pp, PIX *in, double dpi,
     const struct prep_opts *opts, char *err, size_t errlen)
 {
-	PIX *small_gray, *bin;
+	PIX *small_gray, *bin, *src, *reduced;
 	l_float32 angle = 0, conf = 0;
 
 	pthread_once(&quiet_once, quiet_leptonica);
@@ -89,20 +99,28 @@ prep_page_init(struct prep_page *pp, PIX *in, double dpi,
 		    pixGetDepth(in));
 		return -1;
 	}
-	pp->w = pixGetWidth(pp->gray);
-	pp->h = pixGetHeight(pp->gray);
+	src = pp->color != NULL ? pp->color : pp->gray;
+	pp->w = pixGetWidth(src);
+	pp->h = pixGetHeight(src);
 	pp->dpi = dpi > 0 ? dpi : 300;
 
 	/* 100-150 dpi is plenty for skew and ruled lines. */
 	if (pp->dpi >= 500) {
 		pp->factor = 4;
-		small_gray = pixScaleAreaMap(pp->gray, 0.25, 0.25);
+		reduced = pixScaleAreaMap(src, 0.25, 0.25);
 	} else if (pp->dpi >= 250) {
 		pp->factor = 2;
-		small_gray = pixScaleAreaMap2(pp->gray);
+		reduced = pixScaleAreaMap2(src);
 	} else {
 		pp->factor = 1;
-		small_gray = pixClone(pp->gray);
+		reduced = pixClone(src);
+	}
+	small_gray = reduced != NULL ? to_gray(reduced) : NULL;
+	pixDestroy(&reduced);
+	if (small_gray == NULL) {
+		snprintf(err, errlen, "cannot reduce the page");
+		prep_page_free(pp);
+		return -1;
 	}
 	bin = prep_binarize(small_gray, PREP_BIN_OTSU, PREP_PAGE);
 	pixDestroy(&small_gray);
@@ -216,7 +234,8 @@ PIX *
 prep_crop(const struct prep_page *pp, double x, double y, double w, double h,
     double margin, double scale, int color, double *ox, double *oy)
 {
-	PIX *src = color ? pp->color : pp->gray, *c, *r, *out;
+	PIX *src = color ? pp->color : pp->gray != NULL ? pp->gray : pp->color;
+	PIX *c, *r, *out;
 	int box[4], cw, ch;
 	double X0 = x - margin, Y0 = y - margin, W = w + 2 * margin,
 	    H = h + 2 * margin;
@@ -261,6 +280,13 @@ prep_crop(const struct prep_page *pp, double x, double y, double w, double h,
 	}
 	if (c == NULL)
 		return NULL;
+	if (!color && pixGetDepth(c) == 32) {
+		PIX *g = pixConvertRGBToLuminance(c);
+
+		pixDestroy(&c);
+		if ((c = g) == NULL)
+			return NULL;
+	}
 	if (fabs(scale - 1.0) < 0.01)
 		return c;
 	cw = pixGetWidth(c);
@@ -342,8 +368,12 @@ prep_binarize(PIX *gray, enum prep_binarize how, unsigned flags)
 void
 prep_line_masks(PIX *bin, int hlen, int vlen, PIX **hmask, PIX **vmask)
 {
-	*hmask = hlen > 1 ? pixOpenBrick(NULL, bin, hlen, 1) : NULL;
-	*vmask = vlen > 1 ? pixOpenBrick(NULL, bin, 1, vlen) : NULL;
+	/* Composite DWA openings: long structuring elements cost a few
+	 * passes instead of one pass per pixel of length. */
+	*hmask = hlen > 1 ? pixOpenCompBrickExtendDwa(NULL, bin, hlen, 1) :
+	    NULL;
+	*vmask = vlen > 1 ? pixOpenCompBrickExtendDwa(NULL, bin, 1, vlen) :
+	    NULL;
 }
 
 /*

@@ -46,7 +46,8 @@ struct prep_opts {
 void	prep_opts_default(struct prep_opts *);
 
 struct prep_page {
-	struct Pix	*gray;		/* the input as 8 bpp */
+	struct Pix	*gray;		/* the input as 8 bpp, or NULL when it
+					   has colour */
 	struct Pix	*color;		/* the input as 32 bpp, or NULL when the
 					   input had no colour */
 	struct Pix	*small;		/* binary, deskewed, reduced by factor */
@@ -76,7 +77,8 @@ void	prep_rect_to_input(const struct prep_page *pp, double x, double y,
 
 /*
  * Cut the deskewed rectangle (x, y, w, h), grown by margin on every side,
- * out of the grey page and scale it by scale (output px per deskewed px).
+ * out of the page, as grey, and scale it by scale (output px per deskewed
+ * px).
  * Returns the crop; *ox, *oy receive the deskewed position of its top-left
  * corner (before scaling).  Parts outside the page are white.  When color
  * is set the crop is cut from the colour page instead (NULL when the input
