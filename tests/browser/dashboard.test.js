@@ -88,22 +88,31 @@ async function actualOf(page, id) {
   return Number(text.replace(/[^0-9.\-]/g, ''));
 }
 
+/* Submit the open run form; the job id the page announces. */
+async function submitRun(page) {
+  await page.click('#run-submit');
+  await page.waitForSelector('#run-dialog', { state: 'detached' });
+  const note = await page.textContent('#toast');
+  const m = /#(\d+)/.exec(note);
+  if (!m) throw new Error('no job id in "' + note + '"');
+  return m[1];
+}
+
 async function runBot(page, script, names) {
   await page.click('button.run-now[data-script="' + script + '"]');
   await page.waitForSelector('#run-dialog[open]');
   await page.fill('#param-names', names);
-  await page.click('#run-submit');
-  await page.waitForSelector('#run-dialog', { state: 'detached' });
+  return submitRun(page);
 }
 
-/* Wait for the newest of my runs to reach a final state; its text. */
-async function newestRunText(page, want) {
-  const row = '#my-runs tbody tr:first-child td:nth-child(3)';
+/* Wait until my run of job id shows a final state; its status text. */
+async function runText(page, id, want) {
+  const cell = '#job-' + id + ' td:nth-child(3)';
   await page.waitForFunction(([sel, w]) => {
     const td = document.querySelector(sel);
     return td && w.some(x => td.textContent.includes(x));
-  }, [row, want], { timeout: 60000 });
-  return page.textContent(row);
+  }, [cell, want], { timeout: 60000 });
+  return page.textContent(cell);
 }
 
 const scenarios = [
@@ -123,9 +132,8 @@ const scenarios = [
         (await page.inputValue('#param-greeting')) === 'こんにちは');
       await shot(page, 'staff-run-form');
       await page.fill('#param-names', '山田,佐藤,鈴木');
-      await page.click('#run-submit');
-      await page.waitForSelector('#run-dialog', { state: 'detached' });
-      const text = await newestRunText(page, ['完了', '失敗']);
+      const id = await submitRun(page);
+      const text = await runText(page, id, ['完了', '失敗']);
       check('the run succeeded, in plain words', text.includes('完了') && text.includes('3件を処理しました'), text);
       await shot(page, 'staff-bots');
       check('no script errors on the page', page.errors.length === 0, page.errors.join('; '));
@@ -146,8 +154,8 @@ const scenarios = [
       await shot(mgr.page, 'manager-kpi');
       await login(staff.page, 'sato');
       await staff.page.waitForSelector('.bot[data-script="greet"]');
-      await runBot(staff.page, 'greet', 'a,b,c,d');
-      const text = await newestRunText(staff.page, ['完了', '失敗']);
+      const id = await runBot(staff.page, 'greet', 'a,b,c,d');
+      const text = await runText(staff.page, id, ['完了', '失敗']);
       check('the second run succeeded', text.includes('4件を処理しました'), text);
       await mgr.page.reload();
       await mgr.page.waitForSelector('#kpi-table');
