@@ -265,7 +265,9 @@ EOF
 # Keep the paper coming, until Ctrl-C.
 seed=1000
 while :; do
-	sleep 120
+	# In the background, so that a signal is handled at once.
+	sleep 120 &
+	wait $!
 	seed=$((seed + 1))
 	gen invoice_en invoices "inv$seed" "$seed" clean 1
 	gen subsidy_ja applications "app$seed" "$seed" clean 1
