@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -656,6 +657,34 @@ wait_unlink(struct api *a, struct req *r)
 	a->nwaiting--;
 }
 
+/*
+ * Whether the agent behind a parked long poll has hung up (it stopped or
+ * was killed while waiting).  A suspended connection is not watched by
+ * libmicrohttpd, so without this a job would be leased into a dead
+ * connection and come back only when its lease expired.
+ */
+static int
+peer_gone(struct req *r)
+{
+	const union MHD_ConnectionInfo *ci;
+	struct pollfd pfd;
+	char c;
+
+	ci = MHD_get_connection_info(r->conn,
+	    MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (ci == NULL)
+		return 0;
+	pfd.fd = ci->connect_fd;
+	pfd.events = POLLIN | POLLRDHUP;
+	pfd.revents = 0;
+	if (poll(&pfd, 1, 0) <= 0)
+		return 0;
+	if (pfd.revents & (POLLHUP | POLLERR | POLLRDHUP))
+		return 1;
+	return (pfd.revents & POLLIN) &&
+	    recv(pfd.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
 /* Resume a parked request; wmu held. */
 static void
 resume(struct api *a, struct req *r, enum lp why)
@@ -678,6 +707,10 @@ wake(struct api *a, json_t *requires, int n)
 	a->gen++;
 	for (r = a->wait_head; r != NULL && n != 0; r = next) {
 		next = r->lp_next;
+		if (peer_gone(r)) {
+			resume(a, r, LP_TIMEOUT);	/* nobody to answer */
+			continue;
+		}
 		if (requires != NULL && !jobs_labels_match(requires,
 		    r->lp_labels))
 			continue;
@@ -1467,12 +1500,18 @@ trigger_check(struct conn *c, struct api *a, struct req *r, struct trig *t)
 static struct req *
 claim_waiter(struct api *a, json_t *requires)
 {
-	struct req *w;
+	struct req *w, *next;
 
 	pthread_mutex_lock(&a->wmu);
-	for (w = a->wait_head; w != NULL; w = w->lp_next)
+	for (w = a->wait_head; w != NULL; w = next) {
+		next = w->lp_next;
+		if (peer_gone(w)) {
+			resume(a, w, LP_TIMEOUT);	/* nobody to answer */
+			continue;
+		}
 		if (jobs_labels_match(requires, w->lp_labels))
 			break;
+	}
 	if (w != NULL) {
 		wait_unlink(a, w);
 		w->lp = LP_CLAIMED;
