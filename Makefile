@@ -131,4 +131,4 @@ install: all
 clean:
 	rm -rf build build-san bin
 
--include $(shell find build build-san -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
