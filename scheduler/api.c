@@ -2363,6 +2363,10 @@ h_web(struct api *a, struct req *r)
 	fn(a->web, &w);
 	web_take(r, &w);
 	web_req_clear(&w);
+	/* A changed or disabled user's tokens must be looked up again. */
+	if (w.wrote && r->status < 300 && strncmp(r->path, "/api/users",
+	    strlen("/api/users")) == 0)
+		tcache_clear(a);
 	if (mutating(r) && !w.wrote)
 		audit_refusal(a, r);
 	return H_DONE;

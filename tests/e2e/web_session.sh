@@ -98,9 +98,12 @@ body_of "$out" | grep -q 'a long enough secret' && fail "a password is in the au
 
 # A disabled user's sessions end at once.
 check "vera logs in" 200 "$(login vera 'a long enough secret' "$T/v")"
+VERA=$(make_token viewer vera)
+check "vera's token works" 200 "$(status_of "$(api GET /api/whoami "$VERA")")"
 out=$(api PUT /api/users/vera "$ADMIN" '{"disabled": true}')
 check "an admin disables vera" 200 "$(status_of "$out")"
 check "her session is gone" 401 "$(call GET /api/whoami "$T/v")"
+check "and her token with it" 401 "$(status_of "$(api GET /api/whoami "$VERA")")"
 
 # Logout ends the session and clears the cookie.
 check "logout" 200 "$(call DELETE /api/session "$T/a" "$CSRF")"
