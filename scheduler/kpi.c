@@ -994,7 +994,7 @@ kpi_rebuild(struct conn *c, char *err, size_t errlen)
 		"DELETE FROM kpi_script_success",
 		"INSERT INTO kpi_script_success (digest, script, last_ok)"
 		" SELECT digest, max(script), max(finished_at) FROM kpi_ledger"
-		" WHERE status = 'succeeded' GROUP BY digest",
+		" WHERE status IN ('succeeded', 'partial') GROUP BY digest",
 	};
 	size_t i;
 
@@ -1389,7 +1389,7 @@ points_scan(struct rq *q, struct point_state *ps, int *eliminated)
 		st = conn_stmt(q->c, "SELECT v.name, j.value, l.last_ok"
 		    " FROM (SELECT digest, max(finished_at) AS last_ok"
 		    "  FROM kpi_ledger WHERE finished_at BETWEEN ?1 AND ?2"
-		    "  AND status = 'succeeded' GROUP BY digest) l"
+		    "  AND status IN ('succeeded', 'partial') GROUP BY digest) l"
 		    " JOIN script_versions v ON v.digest = l.digest,"
 		    " json_each(v.describe, '$.kpi.replaces_inputs') j");
 	sqlite3_bind_int64(st, 1, from);

@@ -290,7 +290,7 @@ int		 kpi_survey_delete(struct conn *c, int64_t id);
 	"  sum(counted * fix_minutes) FROM kpi_ledger GROUP BY 1, 2, 3;" \
 	"INSERT INTO kpi_script_success (digest, script, last_ok)" \
 	"  SELECT digest, max(script), max(finished_at) FROM kpi_ledger" \
-	"  WHERE status = 'succeeded' GROUP BY digest;" \
+	"  WHERE status IN ('succeeded', 'partial') GROUP BY digest;" \
 	"CREATE TRIGGER kpi_ledger_insert AFTER INSERT ON kpi_ledger BEGIN" \
 	/* earlier attempts of the same job: take their figures back out */ \
 	"  INSERT INTO kpi_rollup (month, script, department, runs," \
@@ -350,7 +350,7 @@ int		 kpi_survey_delete(struct conn *c, int64_t id);
 	"   fix_minutes = fix_minutes + excluded.fix_minutes;" \
 	"  INSERT INTO kpi_script_success (digest, script, last_ok)" \
 	"  SELECT NEW.digest, NEW.script, NEW.finished_at" \
-	"  WHERE NEW.status = 'succeeded'" \
+	"  WHERE NEW.status IN ('succeeded', 'partial')" \
 	"  ON CONFLICT (digest) DO UPDATE SET" \
 	"   last_ok = max(last_ok, excluded.last_ok);" \
 	"END;"
