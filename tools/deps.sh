@@ -22,18 +22,25 @@ for p in $PKGS; do
 	*) missing="$missing $p" ;;
 	esac
 done
-# The browser tests drive Debian's chromium with playwright-core from npm.
+# Node.js and npm run the browser tests; a machine may have them from
+# elsewhere than Debian, so they are asked for only when missing.
+command -v npm >/dev/null || missing="$missing nodejs npm"
+
+if [ -n "$missing" ]; then
+	echo "deps: installing$missing"
+	SUDO=""
+	[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+	export DEBIAN_FRONTEND=noninteractive
+	$SUDO apt-get update -qq
+	# shellcheck disable=SC2086
+	$SUDO apt-get install -y -qq --no-install-recommends $missing
+fi
+
+# The browser tests drive Debian's chromium with playwright-core from npm
+# (the npm registry; the lock file pins the version).
 BT="$(dirname "$0")/../tests/browser"
 if [ ! -d "$BT/node_modules/playwright-core" ] && command -v npm >/dev/null; then
 	(cd "$BT" && npm ci --no-audit --no-fund --loglevel=error) ||
 		echo "deps: npm ci in tests/browser failed; the browser tests will be skipped" >&2
 fi
-[ -z "$missing" ] && exit 0
-
-echo "deps: installing$missing"
-SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-# shellcheck disable=SC2086
-$SUDO apt-get install -y -qq --no-install-recommends $missing
+exit 0
