@@ -23,6 +23,10 @@
 # one with the best accuracy is reported, with its time.  Seals cannot be
 # read from text and are left out of the peer's fields.
 #
+# Time is measured both on the clock (pages/s, and their ratio) and in CPU
+# seconds per page (user + system, children included, and their ratio):
+# on a machine shared with other work the clock is noisy, CPU time less so.
+#
 # Word recall: the share of the printed words (titles, labels, values)
 # found in the full-page text, spaces ignored, of `kobito ocr` (no
 # template; eng for the invoices, jpn for the applications) and of the
@@ -33,6 +37,7 @@
 #   kobito_clean_jpn=... kobito_degraded_jpn=... accepted_pct=...
 #   accepted_precision=... kobito_pages_per_s=... peer_psm=...
 #   peer_clean_eng=... ... peer_pages_per_s=... throughput_ratio=...
+#   kobito_cpu_s_per_page=... peer_cpu_s_per_page=... cpu_ratio=...
 #   recall_kobito=... recall_peer=...
 set -eu
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -51,6 +56,10 @@ trap 'exit 1' INT TERM
 
 log() { echo "bench ocr: $*" >&2; }
 now() { date +%s.%N; }
+# Run a command, adding its CPU seconds (user + system, children
+# included) to the file $1.
+cpu() { f=$1; shift; /usr/bin/time -f "%U %S" -a -o "$f" "$@"; }
+cpu_sum() { awk '{ s += $1 + $2 } END { printf "%.2f", s }' "$1"; }
 # A score line's value: score FILE GROUP KEY
 score() { awk -v g="$2" -v k="$3" '$1 == g { for (i = 2; i <= NF; i++) {
 	split($i, kv, "="); if (kv[1] == k) print kv[2] } }' "$1"; }
@@ -60,6 +69,7 @@ calc() { awk "BEGIN { printf \"%.2f\", $1 }"; }
 	{ echo "bench ocr: build first (make all)" >&2; exit 1; }
 command -v tesseract >/dev/null ||
 	{ echo "bench ocr: the tesseract command is needed" >&2; exit 1; }
+[ -x /usr/bin/time ] || { echo "bench ocr: /usr/bin/time is needed" >&2; exit 1; }
 Q=$((PAGES / 4))
 [ "$Q" -ge 1 ] || { echo "bench ocr: BENCH_OCR_PAGES must be 4 or more" >&2; exit 1; }
 
@@ -74,8 +84,8 @@ mkdir -p "$TMP/eng" "$TMP/jpn"
 # --- kobito -----------------------------------------------------------
 log "kobito ocr --template"
 t0=$(now)
-"$BIN/kobito" ocr "$TMP/eng" --template "$TPL/invoice_en.yaml" --json > "$TMP/k_eng.json"
-"$BIN/kobito" ocr "$TMP/jpn" --template "$TPL/subsidy_ja.yaml" --json > "$TMP/k_jpn.json"
+cpu "$TMP/k.cpu" "$BIN/kobito" ocr "$TMP/eng" --template "$TPL/invoice_en.yaml" --json > "$TMP/k_eng.json"
+cpu "$TMP/k.cpu" "$BIN/kobito" ocr "$TMP/jpn" --template "$TPL/subsidy_ja.yaml" --json > "$TMP/k_jpn.json"
 t1=$(now)
 k_secs=$(calc "$t1 - $t0")
 "$SCORE" fields "$TMP/k_eng.json" > "$TMP/k_eng.score"
@@ -85,7 +95,8 @@ k_fields=$(( $(score "$TMP/k_eng.score" all fields) + $(score "$TMP/k_jpn.score"
 k_acc=$(( $(score "$TMP/k_eng.score" all accepted) + $(score "$TMP/k_jpn.score" all accepted) ))
 k_accr=$(( $(score "$TMP/k_eng.score" all accepted_right) + $(score "$TMP/k_jpn.score" all accepted_right) ))
 k_pps=$(calc "$PAGES / $k_secs")
-log "kobito: $PAGES pages in $k_secs s"
+k_cpu=$(calc "$(cpu_sum "$TMP/k.cpu") / $PAGES")
+log "kobito: $PAGES pages in $k_secs s, $k_cpu CPU s per page"
 
 # --- the peer, each page segmentation mode ------------------------------
 best_psm="" best_exact=-1
@@ -93,7 +104,7 @@ for psm in $PSMS; do
 	mkdir -p "$TMP/p$psm"
 	t0=$(now)
 	for lang in eng jpn; do
-		ls "$TMP/$lang"/*.png | xargs -P "$NCPU" -I{} sh -c \
+		ls "$TMP/$lang"/*.png | cpu "$TMP/p$psm.cpu" xargs -P "$NCPU" -I{} sh -c \
 			'b=$(basename "$1" .png); tesseract "$1" "$2/$3-$b" -l "$3" --psm "$4" >/dev/null 2>&1' \
 			sh {} "$TMP/p$psm" "$lang" "$psm"
 	done
@@ -113,10 +124,11 @@ for psm in $PSMS; do
 	"$SCORE" peer "$TPL/subsidy_ja.yaml" "$TMP"/jpn/*.p"$psm".txt > "$TMP/p$psm.jpn.score"
 	exact=$(( $(score "$TMP/p$psm.eng.score" all exact) + $(score "$TMP/p$psm.jpn.score" all exact) ))
 	secs=$(calc "$t1 - $t0")
-	log "peer --psm $psm: $exact fields exact, $PAGES pages in $secs s"
+	pcpu=$(calc "$(cpu_sum "$TMP/p$psm.cpu") / $PAGES")
+	log "peer --psm $psm: $exact fields exact, $PAGES pages in $secs s, $pcpu CPU s per page"
 	cat "$TMP/p$psm.eng.score" "$TMP/p$psm.jpn.score" >&2
 	if [ "$exact" -gt "$best_exact" ]; then
-		best_exact=$exact best_psm=$psm best_secs=$secs
+		best_exact=$exact best_psm=$psm best_secs=$secs best_cpu=$pcpu
 	fi
 done
 p_pps=$(calc "$PAGES / $best_secs")
@@ -141,4 +153,6 @@ echo "bench ocr: pages=$PAGES" \
 	"peer_clean_jpn=$(g "p$best_psm.jpn" clean_jpn) peer_degraded_jpn=$(g "p$best_psm.jpn" degraded_jpn)" \
 	"peer_pages_per_s=$p_pps" \
 	"throughput_ratio=$(calc "$k_pps / $p_pps")" \
+	"kobito_cpu_s_per_page=$k_cpu peer_cpu_s_per_page=$best_cpu" \
+	"cpu_ratio=$(calc "$best_cpu / $k_cpu")" \
 	"recall_kobito=$rk recall_peer=$rp"

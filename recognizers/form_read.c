@@ -284,12 +284,12 @@ find_phrase(const struct ocr_result *res, const char *text, int box[4])
 }
 
 /*
- * OCR the deskewed rectangle (x, y, w, h) as sparse text and look for
- * text; on success box receives the phrase's deskewed box.
+ * OCR the deskewed rectangle (x, y, w, h) in mode psm and look for text;
+ * on success box receives the phrase's deskewed box.
  */
 static int
 locate_text(struct reader *r, const char *lang, const char *text, double x,
-    double y, double w, double h, double box[4])
+    double y, double w, double h, enum ocr_psm psm, double box[4])
 {
 	struct ocr_engine *e;
 	struct ocr_result res;
@@ -308,8 +308,8 @@ locate_text(struct reader *r, const char *lang, const char *text, double x,
 	pixDestroy(&crop);
 	if (bin == NULL)
 		return 0;
-	if (ocr_recognize(e, bin, OCR_PSM_SPARSE, r->t->prep.target_dpi, &res,
-	    err, sizeof err) == 0) {
+	if (ocr_recognize(e, bin, psm, r->t->prep.target_dpi, &res, err,
+	    sizeof err) == 0) {
 		found = find_phrase(&res, text, b);
 		ocr_result_free(&res);
 	}
@@ -351,7 +351,7 @@ find_anchors(struct reader *r)
 			continue;
 		if (!locate_text(r, x->lang, x->text, map_x(r, x->at.x) - m,
 		    map_y(r, x->at.y) - m, x->at.w * r->sx + 2 * m,
-		    x->at.h * r->sy + 2 * m, box))
+		    x->at.h * r->sy + 2 * m, OCR_PSM_SPARSE, box))
 			continue;
 		/* Printed left-aligned, centred vertically in "at". */
 		r->anchors[i].found = 1;
@@ -475,24 +475,22 @@ zone_img_clear(struct zone_img *zi)
 }
 
 /*
- * Find the ruled box near where it should be inside a binarised crop: the
- * strongest horizontal lines near the expected top and bottom and vertical
- * lines near the expected left and right.  in[] is the expected box and is
+ * Find the ruled box near where it should be inside a binarised crop,
+ * given its horizontal and vertical line masks: the strongest horizontal
+ * lines near the expected top and bottom and vertical lines near the
+ * expected left and right.  in[] is the expected box and is
  * replaced by the inside of the found box (or shrunk a little when no box
  * is seen).  inset: pixels kept clear inside the line, for the blur and
  * the residual tilt of a scanned line.  Returns how many of the four
  * lines were found.
  */
 static int
-refine_box(PIX *bin, double in[4], double slack, int inset)
+refine_box(PIX *hm, PIX *vm, double in[4], double slack, int inset)
 {
-	PIX *hm, *vm;
 	int *hp, *vp, hn, vn, i, nfound = 0;
 	double exp_pos[4] = { in[1], in[1] + in[3], in[0], in[0] + in[2] };
 	double found[4];
 
-	prep_line_masks(bin, (int)(0.5 * in[2]), (int)(0.5 * in[3]), &hm,
-	    &vm);
 	prep_profile(hm, 1, &hp, &hn);
 	prep_profile(vm, 0, &vp, &vn);
 	for (i = 0; i < 4; i++) {
@@ -525,8 +523,6 @@ refine_box(PIX *bin, double in[4], double slack, int inset)
 			found[i] = bestk - inset;
 		}
 	}
-	pixDestroy(&hm);
-	pixDestroy(&vm);
 	free(hp);
 	free(vp);
 	if (found[1] - found[0] > 8 && found[3] - found[2] > 8) {
@@ -619,7 +615,7 @@ prepare_zone(struct reader *r, const struct form_field *f, const double z[4],
 	const struct form_template *t = r->t;
 	PIX *crop, *bin, *sub, *clean;
 	double cx, cy, in[4], m = (f->ruled ? BOX_SLACK : 1.0) * r->sx;
-	int cb[4], speck, ruled_h = 0, ruled_v = 0;
+	int cb[4], speck;
 	BOX *clip;
 
 	zi->done = 1;
@@ -642,15 +638,24 @@ prepare_zone(struct reader *r, const struct form_field *f, const double z[4],
 	in[2] = z[2] * r->zoom;
 	in[3] = z[3] * r->zoom;
 	if (f->ruled) {
-		int lines = refine_box(bin, in, BOX_SLACK * r->sx * r->zoom,
-		    (int)(BOX_INSET * r->sx * r->zoom));
+		PIX *hm, *vm;
+		int lines;
 
+		/* The box's lines: found, then taken out of the crop. */
+		prep_line_masks(bin, (int)(0.5 * in[2]), (int)(0.5 * in[3]),
+		    &hm, &vm);
+		lines = refine_box(hm, vm, in, BOX_SLACK * r->sx * r->zoom,
+		    (int)(BOX_INSET * r->sx * r->zoom));
+		if (t->prep.remove_lines) {
+			pixSubtract(bin, bin, hm);
+			pixSubtract(bin, bin, vm);
+		}
+		pixDestroy(&hm);
+		pixDestroy(&vm);
 		if (which == 0) {
 			r->boxes++;
 			r->boxes_found += lines >= 3;
 		}
-		ruled_h = (int)(0.5 * in[2]);
-		ruled_v = (int)(0.8 * in[3]);
 	}
 	zi->box[0] = cx + in[0] / r->zoom;
 	zi->box[1] = cy + in[1] / r->zoom;
@@ -663,8 +668,7 @@ prepare_zone(struct reader *r, const struct form_field *f, const double z[4],
 	if (sub == NULL)
 		return 0;
 	speck = t->prep.despeckle * t->prep.target_dpi / 300;
-	clean = prep_clean(sub, t->prep.remove_lines ? ruled_h : 0,
-	    t->prep.remove_lines ? ruled_v : 0, speck, cb);
+	clean = prep_clean(sub, 0, 0, speck, cb);
 	pixDestroy(&sub);
 	if (clean == NULL)
 		return 0;
@@ -677,7 +681,8 @@ prepare_zone(struct reader *r, const struct form_field *f, const double z[4],
 		return -1;
 	}
 	debug_save(zi->pix, f->name, which);
-	if (!f->vertical && !f->multiline)
+	/* Spaces are measured for Japanese, which has none of its own. */
+	if (!f->vertical && !f->multiline && strncmp(f->lang, "jpn", 3) == 0)
 		measure_gaps(zi);
 	return 0;
 }
@@ -875,6 +880,7 @@ read_variant(struct reader *r, const struct form_field *f,
 		pixDestroy(&img);
 		return -1;
 	}
+
 	pixDestroy(&img);
 	if (cjk && f->spec.kind == NORM_TEXT)
 		fix_digit_runs(zi->pix, &res);
@@ -1009,7 +1015,17 @@ zone_from_label(struct reader *r, const struct form_field *f, double z[4])
 	double box[4], sx = r->sx, sy = r->sy;
 	double x, y, w, h;
 
-	if (f->side == FORM_SIDE_RIGHT) {
+	enum ocr_psm psm = OCR_PSM_SPARSE;
+
+	if (f->side == FORM_SIDE_RIGHT && r->located) {
+		/* The page is located: the label is on the zone's line, within
+		 * a few millimetres; one line is read, cheaply. */
+		x = z[0] - 45 * sx;
+		y = z[1] - 3 * sy;
+		w = 47 * sx;
+		h = z[3] + 6 * sy;
+		psm = OCR_PSM_LINE;
+	} else if (f->side == FORM_SIDE_RIGHT) {
 		x = z[0] - 60 * sx;
 		y = z[1] - 8 * sy;
 		w = 65 * sx;
@@ -1020,7 +1036,10 @@ zone_from_label(struct reader *r, const struct form_field *f, double z[4])
 		w = z[2] + 20 * sx;
 		h = 16 * sy;
 	}
-	if (!locate_text(r, f->lang, f->label, x, y, w, h, box))
+	if (!locate_text(r, f->lang, f->label, x, y, w, h, psm, box) &&
+	    (psm == OCR_PSM_SPARSE || !locate_text(r, f->lang, f->label,
+	    z[0] - 60 * sx, z[1] - 8 * sy, 65 * sx, z[3] + 16 * sy,
+	    OCR_PSM_SPARSE, box)))
 		return -1;
 	if (f->side == FORM_SIDE_RIGHT) {
 		z[0] = box[0] + box[2] + LABEL_GAP * sx * 0.5;
@@ -1166,6 +1185,12 @@ read_field(struct reader *r, const struct form_field *f,
 			if (ja_text(f) && agree < 2) {
 				fr->status = FIELD_LOW_CONFIDENCE;
 				set_reason(fr, "the readings disagree");
+			} else if (best->flags & NORM_FUZZY) {
+				/* A repaired code or amount is a proposal for
+				 * a person to confirm, not a reading. */
+				fr->status = FIELD_LOW_CONFIDENCE;
+				set_reason(fr, "corrected from \"%s\"",
+				    best->raw);
 			} else if (fr->conf < f->min_conf) {
 				fr->status = FIELD_LOW_CONFIDENCE;
 				set_reason(fr, "confidence %.0f below %.0f",

@@ -450,6 +450,7 @@ norm_amount(const struct norm_spec *spec, const char *raw, json_t **value,
 	int neg = 0, rc, changed;
 	size_t i;
 
+	(void)flags;
 	strip_spaces(s);
 	p = s;
 	/* Japanese accounts mark negatives with △ or ▲. */
@@ -482,8 +483,9 @@ norm_amount(const struct norm_spec *spec, const char *raw, json_t **value,
 		return -1;
 	}
 	/*
-	 * Where no decimals are written (yen), a point can only be a
-	 * misread comma; the grouping check below still has to pass.
+	 * Where no decimals are written (yen), a point is a thousands
+	 * separator (as in 1.234.567, and as OCR reads "，"); the grouping
+	 * check below still has to pass.
 	 */
 	if (spec->decimals == 0 && strchr(p, '.') != NULL) {
 		char *q;
@@ -491,7 +493,6 @@ norm_amount(const struct norm_spec *spec, const char *raw, json_t **value,
 		for (q = p; *q != '\0'; q++)
 			if (*q == '.')
 				*q = ',';
-		*flags |= NORM_FUZZY;
 	}
 	rc = parse_decimal(p, value, err, errlen);
 	if (rc != 0) {

@@ -92,7 +92,9 @@ ocr_engine_get(const char *lang, char *err, size_t errlen)
 	for (i = 0; i < sizeof engine_vars / sizeof engine_vars[0]; i++)
 		TessBaseAPISetVariable(e->api, engine_vars[i].name,
 		    engine_vars[i].value);
-	if (TessBaseAPIInit3(e->api, NULL, lang) != 0) {
+	/* LSTM only: the models kobito uses have no legacy part, and the
+	 * default mode would still load the legacy engine's tables. */
+	if (TessBaseAPIInit2(e->api, NULL, lang, OEM_LSTM_ONLY) != 0) {
 		snprintf(err, errlen, "cannot load tesseract language data "
 		    "for \"%s\" (is the tesseract-ocr-* package installed?)",
 		    lang);

@@ -252,7 +252,8 @@ prep_crop(const struct prep_page *pp, double x, double y, double w, double h,
 	c = cut_white(src, box[0], box[1], box[2], box[3]);
 	if (c == NULL)
 		return NULL;
-	if (fabs(pp->angle) > 0.0005) {
+	/* Rotate only when it moves the crop's far side by a pixel. */
+	if (fabs(pp->angle) * (W > H ? W : H) > 1.0) {
 		double ix, iy, ccx = box[2] / 2.0, ccy = box[3] / 2.0;
 		double u, v, cs = cos(pp->angle), sn = sin(pp->angle);
 
@@ -399,11 +400,11 @@ edge_remnant(int x, int y, int w, int h, int W, int H)
 PIX *
 prep_clean(PIX *bin, int hlen, int vlen, int speck, int box[4])
 {
-	PIX *p, *hm, *vm, *q;
+	PIX *p, *hm, *vm;
 	BOXA *boxa;
 	PIXA *pixa = NULL;
-	BOX *fg = NULL;
 	int i, n, W = pixGetWidth(bin), H = pixGetHeight(bin), count = 0;
+	int x0 = W, y0 = H, x1 = 0, y1 = 0;
 
 	p = pixCopy(NULL, bin);
 	prep_line_masks(p, hlen, vlen, &hm, &vm);
@@ -414,39 +415,37 @@ prep_clean(PIX *bin, int hlen, int vlen, int speck, int box[4])
 	pixDestroy(&hm);
 	pixDestroy(&vm);
 
+	/* One pass over the components: specks and remains of box edges
+	 * go, the rest makes the writing's box. */
 	boxa = pixConnCompPixa(p, &pixa, 8);
 	n = boxa != NULL ? boxaGetCount(boxa) : 0;
 	for (i = 0; i < n; i++) {
-		int x, y, w, h;
-		PIX *comp;
+		int x, y, w, h, c = 0;
+		PIX *comp = pixaGetPix(pixa, i, L_CLONE);
 
 		boxaGetBoxGeometry(boxa, i, &x, &y, &w, &h);
-		if (!edge_remnant(x, y, w, h, W, H))
-			continue;
-		comp = pixaGetPix(pixa, i, L_CLONE);
-		pixRasterop(p, x, y, w, h, PIX_SUBTRACT, comp, 0, 0);
+		if ((w < speck && h < speck) || edge_remnant(x, y, w, h, W, H)) {
+			pixRasterop(p, x, y, w, h, PIX_SUBTRACT, comp, 0, 0);
+		} else {
+			pixCountPixels(comp, &c, NULL);
+			count += c;
+			x0 = x < x0 ? x : x0;
+			y0 = y < y0 ? y : y0;
+			x1 = x + w > x1 ? x + w : x1;
+			y1 = y + h > y1 ? y + h : y1;
+		}
 		pixDestroy(&comp);
 	}
 	boxaDestroy(&boxa);
 	pixaDestroy(&pixa);
-
-	if (speck > 1) {
-		q = pixSelectBySize(p, speck, speck, 8, L_SELECT_IF_EITHER,
-		    L_SELECT_IF_GTE, NULL);
-		pixDestroy(&p);
-		p = q;
-		if (p == NULL)
-			return NULL;
-	}
-	pixCountPixels(p, &count, NULL);
-	if (count < 12 || pixClipToForeground(p, NULL, &fg) != 0 ||
-	    fg == NULL) {
-		boxDestroy(&fg);
+	if (count < 12) {
 		pixDestroy(&p);
 		return NULL;
 	}
-	boxGetGeometry(fg, &box[0], &box[1], &box[2], &box[3]);
-	boxDestroy(&fg);
+	box[0] = x0;
+	box[1] = y0;
+	box[2] = x1 - x0;
+	box[3] = y1 - y0;
 	return p;
 }
 
