@@ -14,7 +14,8 @@ PREFIX	?= /usr/local
 CC	?= cc
 PKGS	 = yaml-0.1 jansson libcurl sqlite3 libmicrohttpd tesseract lept libsodium libpng
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lxdo -lX11 -lXtst -lpthread -lm
+# libtesseract is loaded at run time (recognizers/ocr.c): headers only.
+PKG_LIBS	:= $(shell pkg-config --libs $(filter-out tesseract,$(PKGS)) 2>/dev/null) -lxdo -lX11 -lXtst -lpthread -lm -ldl
 
 WARN	 = -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Werror
 CFLAGS	?= -O2 -g

@@ -97,21 +97,6 @@ add_list(const char ***list, size_t *n, char *arg)
 	}
 }
 
-/*
- * Tesseract's OpenMP runtime reads OMP_THREAD_LIMIT when the library is
- * loaded, before main(); on two cores OpenMP makes OCR several times
- * slower.  Set it and re-execute once; children inherit it.
- */
-static void
-limit_openmp(char **argv)
-{
-	if (getenv("OMP_THREAD_LIMIT") != NULL)
-		return;
-	if (setenv("OMP_THREAD_LIMIT", "1", 1) != 0)
-		return;
-	execv("/proc/self/exe", argv);
-}
-
 int
 main(int argc, char **argv)
 {
@@ -140,7 +125,6 @@ main(int argc, char **argv)
 
 	if (argc == 2 && strcmp(argv[1], "--run-job") == 0)
 		return agentd_child(0, 1);
-	limit_openmp(argv);
 	memset(&o, 0, sizeof o);
 	o.slots = 1;
 	o.poll_wait_ms = 30000;

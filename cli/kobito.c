@@ -47,29 +47,11 @@ usage(FILE *f)
 	fprintf(f, "  kobito version\n");
 }
 
-/*
- * Tesseract's OpenMP runtime reads OMP_THREAD_LIMIT when the library is
- * loaded, before main() runs, and with OpenMP on a dense page has been seen
- * to take eight times longer on two cores.  So the variable is put in the
- * environment and the program re-executes itself, once.
- */
-static void
-limit_openmp(char **argv)
-{
-	if (getenv("OMP_THREAD_LIMIT") != NULL)
-		return;
-	if (setenv("OMP_THREAD_LIMIT", "1", 1) != 0)
-		return;
-	execv("/proc/self/exe", argv);
-	/* Without /proc the run is merely slower. */
-}
-
 int
 main(int argc, char **argv)
 {
 	size_t i;
 
-	limit_openmp(argv);
 	if (argc < 2) {
 		usage(stderr);
 		return 2;

@@ -16,10 +16,9 @@
  * kobito parallelises across pages instead (one engine per thread), and on
  * a two-core machine tesseract's own threads make a dense page several times
  * slower.  libgomp reads OMP_THREAD_LIMIT once, in its constructor, when the
- * shared library is loaded, i.e. before main() runs; setting it later has no
- * effect.  ocr_env_reexec() is therefore called first thing in main() of
- * every program that links libtesseract: when the variable is not yet 1 it
- * sets it and re-executes the program.
+ * shared library is loaded.  libtesseract is therefore not linked but loaded
+ * with dlopen() when the first engine is made, after OMP_THREAD_LIMIT=1 has
+ * been put in the environment (unless the caller set it otherwise).
  */
 #ifndef KOBITO_OCR_H
 #define KOBITO_OCR_H
@@ -121,16 +120,6 @@ const char	*ocr_engine_lang(const struct ocr_engine *);
  * checkers see a clean heap).
  */
 void	ocr_thread_release(void);
-
-/*
- * Make sure OMP_THREAD_LIMIT=1 was in the environment when the program
- * started; if not, set it and execv() the program again (argv as given to
- * main).  Returns only when the environment was already right, or when the
- * re-execution failed (then with -1: the program still works, just slower on
- * dense pages).  KOBITO_OMP_REEXEC marks the second start so that a failed
- * setenv can never loop.
- */
-int	ocr_env_reexec(char **argv);
 
 /* Whether the running process has OpenMP limited to one thread. */
 int	ocr_env_ok(void);
