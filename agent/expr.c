@@ -31,6 +31,7 @@
 #include "charset.h"
 #include "era.h"
 #include "expr.h"
+#include "textutil.h"
 #include "width.h"
 #include "xmalloc.h"
 
@@ -41,31 +42,13 @@
 /* ------------------------------------------------------------------ */
 /* Messages */
 
-/* Cut a string before an incomplete UTF-8 sequence left at its end by a
- * truncating snprintf, so messages stay valid UTF-8 (they end up in JSON). */
-static void
-trim_partial(char *s)
-{
-	size_t n = strlen(s), i = n, need;
-	unsigned char c;
-
-	while (i > 0 && i + 4 > n) {
-		c = (unsigned char)s[--i];
-		if ((c & 0xC0) == 0x80)
-			continue;
-		need = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
-		if (i + need > n)
-			s[i] = '\0';
-		return;
-	}
-}
 
 static void __attribute__((format(printf, 3, 0)))
 set_verr(struct expr_error *err, size_t offset, const char *fmt, va_list ap)
 {
 	err->offset = offset;
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	trim_partial(err->msg);
+	text_utf8_trim_partial(err->msg);
 }
 
 static void __attribute__((format(printf, 3, 4)))

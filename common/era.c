@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "era.h"
+#include "textutil.h"
 #include "width.h"
 
 struct era {
@@ -216,24 +217,6 @@ struct parse {
 	size_t		 errlen;
 };
 
-/* Cut a NUL-terminated string before an incomplete UTF-8 sequence at its
- * end, left there by a truncating snprintf. */
-static void
-trim_partial(char *s)
-{
-	size_t n = strlen(s), i = n, need;
-	unsigned char c;
-
-	while (i > 0 && i + 4 > n) {
-		c = (unsigned char)s[--i];
-		if ((c & 0xC0) == 0x80)
-			continue;
-		need = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
-		if (i + need > n)
-			s[i] = '\0';
-		return;
-	}
-}
 
 /* Write a message about the input into the error buffer; return -1.  The
  * quoted input is cut at a character boundary so the message stays valid
@@ -263,7 +246,7 @@ fail(struct parse *ps, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	snprintf(ps->err, ps->errlen, "%s: '%s'", msg, subject);
-	trim_partial(ps->err);
+	text_utf8_trim_partial(ps->err);
 	return -1;
 }
 

@@ -122,3 +122,20 @@ text_is_iso_date(const char *s)
 	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 	return d <= mdays[m - 1] + (m == 2 && leap);
 }
+
+void
+text_utf8_trim_partial(char *s)
+{
+	size_t n = strlen(s), i = n, need;
+	unsigned char c;
+
+	while (i > 0 && i + 4 > n) {
+		c = (unsigned char)s[--i];
+		if ((c & 0xC0) == 0x80)
+			continue;
+		need = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+		if (i + need > n)
+			s[i] = '\0';
+		return;
+	}
+}

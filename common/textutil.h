@@ -12,6 +12,12 @@ size_t	 text_distance(const char *a, const char *b);
 int	 text_is_near(const char *word, const char *candidate);
 /* Number of UTF-8 characters in the first n bytes of s. */
 size_t	 text_utf8_chars(const char *s, size_t n);
+/*
+ * Cut a string before an incomplete UTF-8 sequence at its end, as a
+ * truncating snprintf leaves, so that messages stay valid UTF-8 (they end
+ * up in JSON).
+ */
+void	 text_utf8_trim_partial(char *s);
 /* Whether s is an identifier: [A-Za-z_][A-Za-z0-9_]*. */
 int	 text_is_ident(const char *s);
 /*
