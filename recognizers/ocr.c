@@ -581,17 +581,30 @@ ocr_join(const struct ocr_result *res, size_t from, size_t to, int cjk,
 }
 
 int
+ocr_load(char *err, size_t errlen)
+{
+	return tess_load(err, errlen);
+}
+
+int
 ocr_env_ok(void)
 {
 	int (*limit)(void);
+	void *gomp;
+	int ok;
 
 	/* Before the first engine, nothing is loaded: it will be right. */
 	if (!tess_lib.ok)
 		return 1;
-	*(void **)&limit = dlsym(RTLD_DEFAULT, "omp_get_thread_limit");
-	if (limit == NULL)
-		return 1;
-	return limit() == 1;
+	/* libgomp came in privately with libtesseract (RTLD_LOCAL), so it
+	 * is asked by handle, not through the global namespace. */
+	gomp = dlopen("libgomp.so.1", RTLD_NOW | RTLD_NOLOAD);
+	if (gomp == NULL)
+		return 1;	/* tesseract built without OpenMP */
+	*(void **)&limit = dlsym(gomp, "omp_get_thread_limit");
+	ok = limit == NULL || limit() == 1;
+	dlclose(gomp);
+	return ok;
 }
 
 int

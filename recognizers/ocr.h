@@ -121,7 +121,16 @@ const char	*ocr_engine_lang(const struct ocr_engine *);
  */
 void	ocr_thread_release(void);
 
-/* Whether the running process has OpenMP limited to one thread. */
+/*
+ * Load libtesseract now, if it is not yet (it is loaded on first use
+ * otherwise).  Call it from the main thread before starting workers: the
+ * load puts OMP_THREAD_LIMIT in the environment, and setenv() must not run
+ * while other threads read it.  0, or -1 with a message in err.
+ */
+int	ocr_load(char *err, size_t errlen);
+
+/* Whether the running process has OpenMP limited to one thread (true too
+ * before libtesseract is loaded, since the load will see to it). */
 int	ocr_env_ok(void);
 
 /* The number of processors to use for batches (at least 1). */

@@ -191,10 +191,14 @@ ocr_job_run(const struct ocr_job *job, const struct page_list *pages,
 {
 	struct job_run run = { job, pages, NULL };
 	json_t *arr = json_array();
+	char err[256];
 	size_t i;
 
 	*nerrors = 0;
 	run.results = xcalloc(pages->n + 1, sizeof *run.results);
+	/* Load libtesseract here, before the workers read the environment
+	 * (a failure shows in every page's error). */
+	ocr_load(err, sizeof err);
 	batch_run(pages->n, job->threads, do_page, &run);
 	for (i = 0; i < pages->n; i++) {
 		/* Keys in a fixed order: where first, then what. */

@@ -350,10 +350,28 @@ test_unreadable(void **state)
 	form_template_free(t);
 }
 
+/*
+ * OpenMP limited to one thread although the test started without
+ * OMP_THREAD_LIMIT (setup() removes it): libtesseract is loaded on first
+ * use, after kobito has set the variable that libgomp reads at load.
+ */
+static void
+test_openmp_limited(void **state)
+{
+	char err[256];
+
+	(void)state;
+	assert_int_equal(ocr_load(err, sizeof err), 0);
+	assert_non_null(ocr_engine_get("eng", err, sizeof err));
+	assert_true(ocr_env_ok());
+	assert_string_equal(getenv("OMP_THREAD_LIMIT"), "1");
+}
+
 static int
 setup(void **state)
 {
 	(void)state;
+	unsetenv("OMP_THREAD_LIMIT");
 	return mkdtemp(tmpdir) != NULL ? 0 : -1;
 }
 
@@ -374,6 +392,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_openmp_limited),
 		cmocka_unit_test(test_load_shipped),
 		cmocka_unit_test(test_load_errors),
 		cmocka_unit_test(test_read_clean),
