@@ -25,6 +25,7 @@
 #include "batch.h"
 #include "cmd.h"
 #include "form.h"
+#include "normalize.h"
 #include "ocr.h"
 #include "ocr_job.h"
 #include "pages.h"
@@ -165,9 +166,8 @@ print_page(const json_t *p, int many)
 	}
 	json_object_foreach(fields, name, v) {
 		json_t *val = json_object_get(v, "value");
-		char *s = json_is_null(val) ? xstrdup("-") : json_is_string(val) ?
-		    xstrdup(json_string_value(val)) : json_dumps(val,
-		    JSON_ENCODE_ANY);
+		char *s = json_is_null(val) ? xstrdup("-") :
+		    norm_value_text(val);
 
 		printf("%-14s %-32s %5.1f  %s\n", name, s,
 		    json_real_value(json_object_get(v, "confidence")),
@@ -230,7 +230,7 @@ cmd_ocr(int argc, char **argv)
 	job.threads = a.jobs;
 	out = ocr_job_run(&job, &pages, &nerr);
 	if (a.json) {
-		json_dumpf(out, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
+		json_dumpf(out, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
 		putchar('\n');
 	} else {
 		json_t *arr = json_object_get(out, "pages");
