@@ -49,6 +49,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <leptonica/allheaders.h>
 #include <png.h>
 #include <xdo.h>
 #include <X11/Xatom.h>
@@ -1857,6 +1858,123 @@ ui_screenshot_png(struct ui *ui, unsigned long id, const char *path,
 			*hp = h;
 	}
 	return rc;
+}
+
+/* Fill a 32 bpp PIX with the pixels of img (leptonica wants RGBx words). */
+static void
+image_to_pix(XImage *img, PIX *pix)
+{
+	l_uint32 *data = pixGetData(pix), *line;
+	const unsigned char *row;
+	unsigned long px;
+	int x, y, wpl = pixGetWpl(pix), rs, rb, gs, gb, bs, bb;
+	uint32_t v;
+
+	if (img->bits_per_pixel == 32 && img->byte_order == LSBFirst &&
+	    img->red_mask == 0xff0000 && img->green_mask == 0xff00 &&
+	    img->blue_mask == 0xff) {
+		for (y = 0; y < img->height; y++) {
+			row = (const unsigned char *)img->data +
+			    (size_t)y * (size_t)img->bytes_per_line;
+			line = data + (size_t)y * (size_t)wpl;
+			for (x = 0; x < img->width; x++, row += 4) {
+				v = (uint32_t)row[2] << 24 |
+				    (uint32_t)row[1] << 16 |
+				    (uint32_t)row[0] << 8;
+				line[x] = v;
+			}
+		}
+		return;
+	}
+	mask_shift(img->red_mask, &rs, &rb);
+	mask_shift(img->green_mask, &gs, &gb);
+	mask_shift(img->blue_mask, &bs, &bb);
+	for (y = 0; y < img->height; y++) {
+		line = data + (size_t)y * (size_t)wpl;
+		for (x = 0; x < img->width; x++) {
+			px = XGetPixel(img, x, y);
+			line[x] = (uint32_t)channel(px, img->red_mask, rs, rb)
+			    << 24 | (uint32_t)channel(px, img->green_mask, gs,
+			    gb) << 16 | (uint32_t)channel(px, img->blue_mask, bs,
+			    bb) << 8;
+		}
+	}
+}
+
+struct Pix *
+ui_capture(struct ui *ui, unsigned long id, const int rect[4], int *oxp,
+    int *oyp)
+{
+	struct ui_window g;
+	XImage *img;
+	PIX *pix;
+	int sw = DisplayWidth(ui->dpy, ui->screen);
+	int sh = DisplayHeight(ui->dpy, ui->screen);
+	int wx = 0, wy = 0, x0, y0, x1, y1;
+
+	if (id != 0) {
+		if (ui_window_geometry(ui, id, &g) != 0)
+			return NULL;
+		wx = g.x;
+		wy = g.y;
+		x1 = g.x + g.width;
+		y1 = g.y + g.height;
+		ui_window_clear(&g);
+	} else {
+		x1 = sw;
+		y1 = sh;
+	}
+	x0 = wx;
+	y0 = wy;
+	if (rect != NULL) {
+		if (rect[2] <= 0 || rect[3] <= 0) {
+			fail(ui, "a region of %dx%d pixels is empty", rect[2],
+			    rect[3]);
+			return NULL;
+		}
+		/* The region, within the window. */
+		x0 = wx + rect[0] > x0 ? wx + rect[0] : x0;
+		y0 = wy + rect[1] > y0 ? wy + rect[1] : y0;
+		x1 = wx + rect[0] + rect[2] < x1 ? wx + rect[0] + rect[2] : x1;
+		y1 = wy + rect[1] + rect[3] < y1 ? wy + rect[1] + rect[3] : y1;
+	}
+	/* And within the screen. */
+	x0 = x0 < 0 ? 0 : x0;
+	y0 = y0 < 0 ? 0 : y0;
+	x1 = x1 > sw ? sw : x1;
+	y1 = y1 > sh ? sh : y1;
+	if (x1 <= x0 || y1 <= y0) {
+		if (id != 0)
+			fail(ui, "%s of window %lu is off the screen",
+			    rect != NULL ? "the region" : "all", id);
+		else
+			fail(ui, "the region is off the screen");
+		return NULL;
+	}
+	xerr.code = 0;
+	img = XGetImage(ui->dpy, ui->root, x0, y0, (unsigned)(x1 - x0),
+	    (unsigned)(y1 - y0), AllPlanes, ZPixmap);
+	if (img == NULL || xsync_failed(ui)) {
+		if (img != NULL)
+			XDestroyImage(img);
+		fail(ui, "could not read the screen of display %s",
+		    ui->display);
+		return NULL;
+	}
+	pix = pixCreate(x1 - x0, y1 - y0, 32);
+	if (pix == NULL) {
+		XDestroyImage(img);
+		fail(ui, "leptonica could not make a %dx%d image", x1 - x0,
+		    y1 - y0);
+		return NULL;
+	}
+	image_to_pix(img, pix);
+	XDestroyImage(img);
+	if (oxp != NULL)
+		*oxp = x0 - wx;
+	if (oyp != NULL)
+		*oyp = y0 - wy;
+	return pix;
 }
 
 /* --- clipboard --------------------------------------------------------- */

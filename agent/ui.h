@@ -180,6 +180,20 @@ int		 ui_key(struct ui *, const char *keys, int repeat,
  */
 int		 ui_screenshot_png(struct ui *, unsigned long id,
 		    const char *path, int *w, int *h);
+/*
+ * The pixels the screen shows of window id (of the screen when id is 0),
+ * or of the rectangle rect = {x, y, w, h} in its pixels (NULL: all of it),
+ * read straight into memory: a 32 bpp leptonica PIX (struct Pix) that the
+ * caller destroys with pixDestroy().  What lies off the screen is cut off;
+ * *ox, *oy (may be NULL) get the position of the image's top-left pixel in
+ * the window's coordinates (the screen's when id is 0), so that the image
+ * point (px, py) is ui_click(ui, id, *ox + px, *oy + py, ...).  NULL, with
+ * a message in ui_error(), when the window is gone, the rectangle lies off
+ * the screen or the screen cannot be read.
+ */
+struct Pix;
+struct Pix	*ui_capture(struct ui *, unsigned long id, const int rect[4],
+		    int *ox, int *oy);
 /* The clipboard's text, UTF-8, newly allocated; "" when nobody owns it. */
 char		*ui_clipboard_get(struct ui *, const struct ui_wait *);
 /* Own the clipboard with text (see the top of this file). */
