@@ -24,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "act_ui.h"
 #include "action.h"
 #include "ui.h"
 #include "xmalloc.h"
@@ -31,12 +32,6 @@
 #define DEFAULT_TIMEOUT_S	10.0
 #define FOCUS_TIMEOUT_MS	2000
 
-/* What a run keeps between ui.* steps. */
-struct ui_run {
-	struct ui	*ui;
-	unsigned long	 current;	/* window of the last ui.window */
-	unsigned long	 previous;	/* current before that one */
-};
 
 static void
 set_current(struct ui_run *u, unsigned long id)
@@ -676,6 +671,38 @@ screenshot_on_fail(struct act *a)
 		    "%s)", ui_error(u->ui));
 	}
 	free(path);
+}
+
+/* --- for act_screen.c (act_ui.h) ----------------------------------------- */
+
+struct ui_run *
+act_ui_get(struct act *a)
+{
+	return get_ui(a);
+}
+
+int
+act_ui_wait(struct act *a, struct ui_wait *w)
+{
+	return get_wait(a, w);
+}
+
+int
+act_ui_window(struct act *a, struct ui_run *u, unsigned long *id)
+{
+	return coord_window(a, u, id);
+}
+
+int
+act_ui_button(struct act *a, int *button)
+{
+	return get_button(a, button);
+}
+
+void
+act_ui_on_fail(struct act *a)
+{
+	screenshot_on_fail(a);
 }
 
 /* --- the table ----------------------------------------------------------- */

@@ -19,6 +19,7 @@ extern const struct action core_actions[];
 extern const struct action file_actions[], csv_actions[], json_actions[],
     sqlite_actions[], exec_actions[];
 extern const struct action ui_actions[];
+extern const struct action screen_actions[];
 extern const struct action http_actions[];
 extern const struct action ocr_actions[];
 
@@ -26,6 +27,7 @@ static const struct action *const tables[] = {
 	core_actions,
 	file_actions, csv_actions, json_actions, sqlite_actions, exec_actions,
 	ui_actions,
+	screen_actions,
 	http_actions,
 	ocr_actions,
 };

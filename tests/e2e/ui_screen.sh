@@ -1,0 +1,176 @@
+#!/bin/sh
+# ui_screen.sh - the ui.* actions that read the screen, on a private Xvfb
+# with the stand-in legacy finance screen (tests/fixtures/legacy_finance).
+#
+#   A: ui.click_text clicks the 登録 button by its label: on an empty form
+#      that opens the 入力エラー dialog; ui.wait_text waits for its message
+#      日付が不正です; ui.read_text reads the form's labels, whole and in a
+#      region; the 登録 label's box is cut out of a window screenshot as a
+#      reference image.
+#   B: ui.click_image clicks that reference and the same dialog opens; a
+#      copy with its colours shifted a little is still found by
+#      ui.wait_image (without a click), and ui.wait_text gone: true sees the
+#      dialog's text go.
+#   C: a text that never appears fails after its 2 s timeout with a message
+#      naming the text, the window and the display, and a screenshot.
+#   D: with tolerance 0 the shifted copy is not found, in about 1 s.
+. "$(dirname "$0")/lib.sh"
+
+APP="$FIXTURES/legacy_finance"
+[ -x "$APP" ] || fail "$APP is not built"
+command -v convert >/dev/null || skip "imagemagick's convert is not installed"
+start_xvfb
+export NO_AT_BRIDGE=1 GTK_IM_MODULE=gtk-im-context-simple
+
+DISPLAY=$DISPLAY_NUM "$APP" --out "$T/out.csv" 2>>"$T/app.log" &
+app_pid=$!
+at_exit "kill $app_pid 2>/dev/null"
+
+now_ms() { date +%s%3N; }
+
+# run NAME SCRIPT [ARGS...]: kobito run with a 60 s guard; sets rc, elapsed.
+run() {
+	_name=$1 _script=$2
+	shift 2
+	t0=$(now_ms)
+	timeout 60 "$KOBITO" run "$_script" --display "$DISPLAY_NUM" \
+		--artifacts "$T/art-$_name" --json "$@" > "$T/$_name.out" \
+		2> "$T/$_name.err"
+	rc=$?
+	elapsed=$(( $(now_ms) - t0 ))
+	[ $rc -ne 124 ] || fail "$_name: kobito run hung (killed after 60 s)"
+}
+
+# --- A: click a label, wait for a dialog's text, read, cut a reference ----
+cat > "$T/a.yaml" <<'Y'
+name: screen_a
+requires: [display]
+steps:
+  - ui.window: { title: "^財務会計システム 支出伝票入力$", activate: true, timeout: 20 }
+  - id: click
+    ui.click_text: { text: "登録" }
+  - ui.wait_window: { title: "^入力エラー$", timeout: 5 }
+  - id: msg
+    ui.wait_text: { text: "日付が不正です", timeout: 5 }
+  - ui.key: Return
+  - ui.wait_closed: {}
+  # Away from the button, so that it is drawn without its hover colour.
+  - ui.mouse: { op: move, x: 1200, y: 1000, screen: true }
+  - id: all
+    ui.read_text: {}
+  - assert:
+      that: ${contains(steps.all.output.text, "取引先") and contains(steps.all.output.text, "勘定科目コード")}
+      message: "the form read as '${steps.all.output.text}'"
+  - id: part
+    ui.read_text: { region: [0, 0, 200, 120] }
+  - assert:
+      that: ${contains(steps.part.output.text, "取引先") and not contains(steps.part.output.text, "登録")}
+      message: "the region read as '${steps.part.output.text}'"
+  - id: shot
+    ui.screenshot: { window: "^財務会計システム", name: "form.png" }
+  - id: label
+    ui.wait_text: { text: "登 録" }
+  - log: "CLICKED ${steps.click.output.x} ${steps.click.output.y} ${steps.click.output.box[0]} ${steps.click.output.box[1]} ${steps.click.output.box[2]} ${steps.click.output.box[3]}"
+  - log: "MSG ${steps.msg.output.text}"
+  - log: "BOX ${steps.label.output.box[0]} ${steps.label.output.box[1]} ${steps.label.output.box[2]} ${steps.label.output.box[3]} ${steps.shot.output.path}"
+Y
+"$KOBITO" validate "$T/a.yaml" > "$T/validate" 2>&1 ||
+	fail "A: the script does not validate: $(cat "$T/validate")"
+run a "$T/a.yaml"
+[ $rc -eq 0 ] || fail "A: run exited $rc: $(tail -n 20 "$T/a.err")"
+grep -q "window [0-9]* '入力エラー'" "$T/a.err" ||
+	fail "A: clicking 登録 by its text did not open the error dialog"
+echo "ok: A: ui.click_text on 登録 opened 入力エラー"
+check "A: the dialog's message was read" "MSG 日付が不正です" \
+	"$(grep -o 'MSG .*' "$T/a.err")"
+echo "ok: A: ui.read_text read the form's labels, whole and in a region"
+set -- $(grep -o 'BOX .*' "$T/a.err")
+[ $# -eq 6 ] || fail "A: no box for 登録: $(grep BOX "$T/a.err")"
+bx=$2 by=$3 bw=$4 bh=$5 shot=$6
+# The label sits near the right of the 520x300 form, below the fields.
+[ "$bx" -gt 300 ] && [ "$by" -gt 150 ] && [ "$bw" -ge 16 ] && [ "$bw" -le 80 ] &&
+	[ "$bh" -ge 8 ] && [ "$bh" -le 40 ] ||
+	fail "A: the box of 登録 is $bx,$by ${bw}x$bh"
+set -- $(grep -o 'CLICKED .*' "$T/a.err")
+[ "$4" = "$bx" ] && [ "$5" = "$by" ] ||
+	fail "A: the click went to the box $4,$5, not $bx,$by"
+echo "ok: A: 登録 is at $bx,$by ${bw}x$bh in the window; the click went to its centre"
+[ -s "$shot" ] || fail "A: no screenshot at $shot"
+# The reference: the label and 4 px of button around it.
+convert "$shot" -crop "$((bw + 8))x$((bh + 8))+$((bx - 4))+$((by - 4))" +repage \
+	"$T/ref.png" || fail "A: convert could not cut the reference"
+# A copy whose colours are all a little off (+10 on every channel).
+convert "$T/ref.png" -evaluate add 4% "$T/ref_shifted.png" ||
+	fail "A: convert could not shift the reference"
+cmp -s "$T/ref.png" "$T/ref_shifted.png" && fail "A: the shifted copy is the same"
+
+# --- B: click the reference image -----------------------------------------
+cat > "$T/b.yaml" <<'Y'
+name: screen_b
+requires: [display]
+params:
+  ref: { type: path, required: true }
+  shifted: { type: path, required: true }
+steps:
+  - ui.window: { title: "^財務会計システム 支出伝票入力$", activate: true }
+  - id: seen
+    ui.wait_image: { image: "${params.shifted}", timeout: 5 }
+  - id: img
+    ui.click_image: { image: "${params.ref}", timeout: 5 }
+  - ui.wait_window: { title: "^入力エラー$", timeout: 5 }
+  - ui.key: Return
+  - id: gone
+    ui.wait_text: { screen: true, text: "日付が不正です", gone: true, timeout: 5 }
+  - log: "IMG ${steps.img.output.box[0]} ${steps.img.output.box[1]} ${steps.img.output.difference} ${steps.seen.output.box[0]} ${steps.seen.output.box[1]} ${steps.seen.output.difference} ${steps.gone.output.found}"
+Y
+run b "$T/b.yaml" --param "ref=$T/ref.png" --param "shifted=$T/ref_shifted.png"
+[ $rc -eq 0 ] || fail "B: run exited $rc: $(tail -n 20 "$T/b.err")"
+grep -q "window [0-9]* '入力エラー'" "$T/b.err" ||
+	fail "B: clicking the image of 登録 did not open the error dialog"
+echo "ok: B: ui.click_image on the reference opened 入力エラー"
+set -- $(grep -o 'IMG .*' "$T/b.err")
+check "B: the image was found where it was cut" "$((bx - 4)) $((by - 4)) 0" "$2 $3 $4"
+check "B: the shifted copy was found at the same place" "$((bx - 4)) $((by - 4))" "$5 $6"
+awk -v d="$7" 'BEGIN { exit !(d > 5 && d <= 24) }' ||
+	fail "B: the shifted copy differs by $7 on average"
+echo "ok: B: ui.wait_image found the colour-shifted copy (mean difference $7)"
+check "B: the dialog's text went" false "$8"
+
+# --- C: a text that never appears -----------------------------------------
+cat > "$T/c.yaml" <<'Y'
+name: screen_c
+requires: [display]
+steps:
+  - ui.wait_text: { window: "^財務会計システム", text: "承認済み", timeout: 2 }
+Y
+run c "$T/c.yaml"
+check "C: the run fails" 1 "$rc"
+[ "$elapsed" -ge 2000 ] && [ "$elapsed" -le 8000 ] ||
+	fail "C: the wait took $elapsed ms, not about 2 s"
+err=$(jget "$T/c.out" .error)
+case "$err" in
+*"c.yaml:4:5: ui.wait_text: text '承認済み' did not appear in window "*" '財務会計システム 支出伝票入力' on display $DISPLAY_NUM within 2 s (read: '"*"取引先"*"') (screenshot: $T/art-c/"*"failure.png)") ;;
+*) fail "C: unclear error: $err" ;;
+esac
+echo "ok: C: failed after $elapsed ms: $err"
+shot=$(jget "$T/c.out" '.artifacts[0].path')
+check "C: the failure screenshot is a PNG" "89 50 4e 47 0d 0a 1a 0a" \
+	"$(od -An -tx1 -N8 "$shot" | sed 's/^ *//')"
+
+# --- D: no tolerance, no match --------------------------------------------
+cat > "$T/d.yaml" <<'Y'
+name: screen_d
+requires: [display]
+params:
+  shifted: { type: path, required: true }
+steps:
+  - ui.click_image: { window: "^財務会計システム", image: "${params.shifted}", tolerance: 0, timeout: 1 }
+Y
+run d "$T/d.yaml" --param "shifted=$T/ref_shifted.png"
+check "D: the run fails" 1 "$rc"
+err=$(jget "$T/d.out" .error)
+case "$err" in
+*"ui.click_image: image '$T/ref_shifted.png' not found in window "*" on display $DISPLAY_NUM within 1 s (tolerance 0)"*) ;;
+*) fail "D: unclear error: $err" ;;
+esac
+echo "ok: D: $err"
