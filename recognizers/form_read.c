@@ -456,6 +456,7 @@ struct reading {
 	unsigned	 flags;
 	char		 why[256];
 	int		 prep;
+	int		 script;	/* read with the Japanese script model */
 };
 
 static void
@@ -859,6 +860,7 @@ read_variant(struct reader *r, const struct form_field *f,
 
 	memset(rd, 0, sizeof *rd);
 	rd->prep = v->prep;
+	rd->script = strcmp(model, "Japanese") == 0;
 	e = ocr_engine_get(model, err, sizeof err);
 	if (e == NULL) {
 		/* The Japanese script model is optional. */
@@ -953,6 +955,30 @@ vote(struct reading *rd, size_t n, double *conf, int *agree)
 	*conf = best_sum / best_k * best_k / (double)valid;
 	*agree = best_k;
 	return best;
+}
+
+/*
+ * Whether best's value was read by both the field's own model and the
+ * Japanese script model (or the script model gave no reading at all, when
+ * it is not installed).
+ */
+static int
+models_agree(const struct reading *rd, size_t n, const struct reading *best)
+{
+	size_t i;
+	int own = 0, script = 0, any_script = 0;
+
+	for (i = 0; i < n; i++) {
+		any_script |= rd[i].script;
+		if (rd[i].value == NULL || !json_equal(rd[i].value,
+		    best->value))
+			continue;
+		if (rd[i].script)
+			script = 1;
+		else
+			own = 1;
+	}
+	return own && (script || !any_script);
 }
 
 /* Whether the readings so far settle the field. */
@@ -1185,6 +1211,12 @@ read_field(struct reader *r, const struct form_field *f,
 			if (ja_text(f) && agree < 2) {
 				fr->status = FIELD_LOW_CONFIDENCE;
 				set_reason(fr, "the readings disagree");
+			} else if (ja_text(f) && !models_agree(rd, n, best)) {
+				/* Readings of one model at several sizes share
+				 * its mistakes: the two models must agree. */
+				fr->status = FIELD_LOW_CONFIDENCE;
+				set_reason(fr, "the jpn and Japanese models "
+				    "disagree");
 			} else if (best->flags & NORM_FUZZY) {
 				/* A repaired code or amount is a proposal for
 				 * a person to confirm, not a reading. */
