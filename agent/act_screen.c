@@ -11,19 +11,9 @@
  * (ocr.h).  Boxes come back in the window's own pixels, the coordinates
  * ui.click takes.
  *
- * Text is matched on a normalised form: full-width letters and digits made
- * half-width, half-width katakana made full-width, ASCII letters lower case
- * and all spaces removed, since OCR puts spaces between Japanese characters
- * and drops them between Latin words at will.  A phrase is found within a
- * text line, character by character, so it may start or end in the middle
- * of one of tesseract's "words".
- *
- * Images are found by template matching in two passes: a sum of absolute
- * differences of grey levels over every position of a reduced image (the
- * reduction chosen so the reference keeps about 8 pixels in its smaller
- * dimension) gives a few candidates; each is checked at full resolution
- * around its place, pixel by pixel and channel by channel, within the
- * tolerance.  A few pixels (1 in 100) may differ more: anti-aliased edges.
+ * Text is matched on a normal form (spaces removed, widths unified) and
+ * images by template matching within a colour tolerance: both are in
+ * recognizers/screenmatch.h, where they can be tested without a display.
  *
  * The actions share act_ui.c's display connection, window lookup, waits and
  * failure screenshot (act_ui.h).
@@ -39,10 +29,9 @@
 
 #include "act_ui.h"
 #include "action.h"
-#include "buf.h"
 #include "ocr.h"
+#include "screenmatch.h"
 #include "ui.h"
-#include "width.h"
 #include "xmalloc.h"
 
 #define DEFAULT_LANG		"jpn+eng"
@@ -50,7 +39,6 @@
 #define SCREEN_DPI		144	/* what that looks like to tesseract */
 #define POLL_MS			100	/* pause between two looks */
 #define DEFAULT_TOLERANCE	24
-#define MAX_CANDIDATES		16
 #define SNIPPET_MAX		200	/* characters of read text in errors */
 
 static int64_t
@@ -228,145 +216,6 @@ snippet(const struct reading *rd)
 	return t;
 }
 
-/*
- * The normal form text is matched on (see the top of the file); the
- * caller frees it.
- */
-static char *
-normalise(const char *s)
-{
-	char *half = width_to_half(s), *full = width_kana_to_full(half);
-	char *o = full, *p;
-
-	free(half);
-	for (p = full; *p != '\0'; p++) {
-		if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
-			continue;
-		*o++ = *p >= 'A' && *p <= 'Z' ? (char)(*p - 'A' + 'a') : *p;
-	}
-	*o = '\0';
-	return full;
-}
-
-/* A piece of a line that text is matched against: a character or a word. */
-struct unit {
-	const char	*text;		/* borrowed from the reading */
-	size_t		 from, to;	/* its bytes in the line's normal form */
-	int		 x, y, w, h;	/* zoomed image px */
-	float		 conf;
-};
-
-/* A match: its box in the window's pixels and what it read there. */
-struct found {
-	int		 box[4];
-	char		*text;		/* what OCR read there; owned */
-	double		 conf;
-};
-
-/*
- * Look for the normal form want in the lines of rd; the n-th occurrence
- * (from 1) in reading order goes to *f.  Returns 1 when found, else 0.
- */
-static int
-find_text(const struct reading *rd, const char *want, int n,
-    struct found *f)
-{
-	const struct ocr_result *res = &rd->res;
-	struct unit *units = NULL;
-	size_t nunits = 0, cap = 0, i, k, first, u;
-	struct buf line;
-	int seen = 0, hit = 0;
-
-	memset(f, 0, sizeof *f);
-	if (*want == '\0')
-		return 0;
-	buf_init(&line, 1u << 20);
-	for (i = 0; i < res->nwords && !hit; ) {
-		const struct ocr_word *w0 = &res->words[i];
-
-		/* One line: its units and their normal form. */
-		buf_reset(&line);
-		nunits = 0;
-		for (; i < res->nwords && res->words[i].line == w0->line &&
-		    res->words[i].block == w0->block; i++) {
-			const struct ocr_word *w = &res->words[i];
-			size_t nu = w->nsyms > 0 ? w->nsyms : 1;
-
-			for (k = 0; k < nu; k++) {
-				const char *t = w->nsyms > 0 ?
-				    w->syms[k].text : w->text;
-				char *norm = normalise(t);
-				struct unit *un;
-
-				if (nunits == cap) {
-					cap = cap ? cap * 2 : 64;
-					units = xreallocarray(units, cap,
-					    sizeof *units);
-				}
-				un = &units[nunits++];
-				un->text = t;
-				un->from = line.len;
-				buf_puts(&line, norm);
-				un->to = line.len;
-				if (w->nsyms > 0) {
-					un->x = w->syms[k].x;
-					un->y = w->syms[k].y;
-					un->w = w->syms[k].w;
-					un->h = w->syms[k].h;
-					un->conf = w->syms[k].conf;
-				} else {
-					un->x = w->x;
-					un->y = w->y;
-					un->w = w->w;
-					un->h = w->h;
-					un->conf = w->conf;
-				}
-				free(norm);
-			}
-		}
-		hit = 0;
-		for (const char *s = buf_str(&line), *p = s;
-		    (p = strstr(p, want)) != NULL; p++) {
-			size_t at = (size_t)(p - s), end = at + strlen(want);
-			int x0 = INT_MAX, y0 = INT_MAX, x1 = 0, y1 = 0;
-			struct buf txt;
-			double sum = 0;
-
-			/* Only at a unit's start: not in a character. */
-			for (first = 0; first < nunits &&
-			    units[first].from < at; first++)
-				;
-			if (first == nunits || units[first].from != at)
-				continue;
-			if (++seen < n)
-				continue;
-			buf_init(&txt, 1u << 16);
-			for (u = first; u < nunits && units[u].from < end;
-			    u++) {
-				const struct unit *un = &units[u];
-
-				x0 = un->x < x0 ? un->x : x0;
-				y0 = un->y < y0 ? un->y : y0;
-				x1 = un->x + un->w > x1 ? un->x + un->w : x1;
-				y1 = un->y + un->h > y1 ? un->y + un->h : y1;
-				sum += un->conf;
-				if (u > first && !rd->cjk)
-					buf_puts(&txt, " ");
-				buf_puts(&txt, un->text);
-			}
-			to_window(rd, x0, y0, x1 - x0, y1 - y0, f->box);
-			f->text = xstrdup(buf_str(&txt));
-			f->conf = sum / (double)(u - first);
-			buf_free(&txt);
-			hit = 1;
-			break;
-		}
-	}
-	buf_free(&line);
-	free(units);
-	return hit;
-}
-
 static json_t *
 box_json(const int b[4])
 {
@@ -422,11 +271,12 @@ do_read_text(struct act *a)
  */
 static int
 wait_for_text(struct act *a, const struct place *p, const char *text,
-    const char *lang, int gone, int n, struct found *f, int64_t *waited)
+    const char *lang, int gone, int n, struct screenmatch_hit *f,
+    int64_t *waited)
 {
 	struct ui_wait w;
 	struct reading rd;
-	char *want = normalise(text), *what, *seen = NULL, t[32];
+	char *want = screenmatch_normalise(text), *what, *seen = NULL, t[32];
 	int64_t start = mono_ms(), left;
 	int hit;
 
@@ -445,7 +295,10 @@ wait_for_text(struct act *a, const struct place *p, const char *text,
 			free(seen);
 			return -1;
 		}
-		hit = find_text(&rd, want, n, f);
+		hit = screenmatch_text(&rd.res, rd.cjk, want, n, f);
+		if (hit)
+			to_window(&rd, f->box[0], f->box[1], f->box[2],
+			    f->box[3], f->box);
 		free(seen);
 		seen = snippet(&rd);
 		ocr_result_free(&rd.res);
@@ -500,7 +353,7 @@ do_wait_text(struct act *a)
 	const char *lang = act_str(a, "lang", DEFAULT_LANG);
 	int gone = act_bool(a, "gone", 0), n = 1, r;
 	struct place p;
-	struct found f;
+	struct screenmatch_hit f;
 	int64_t waited = 0;
 
 	if (act_dry_run(a)) {
@@ -549,7 +402,7 @@ do_click_text(struct act *a)
 	const char *text = act_str(a, "text", "");
 	const char *lang = act_str(a, "lang", DEFAULT_LANG);
 	struct place p;
-	struct found f;
+	struct screenmatch_hit f;
 	int64_t waited = 0, t0 = mono_ms();
 	int n = 1, sx, sy, button, count;
 
@@ -577,234 +430,9 @@ do_click_text(struct act *a)
 
 /* --- images -------------------------------------------------------------- */
 
-/* An image as packed RGB and grey bytes. */
-struct img {
-	int		 w, h;
-	unsigned char	*rgb;		/* w * h * 3 */
-	unsigned char	*grey;		/* w * h */
-};
-
-static void
-img_from_pix(struct img *im, PIX *pix)
-{
-	const l_uint32 *data = pixGetData(pix), *line;
-	int x, y, wpl = pixGetWpl(pix);
-	unsigned char *o, *g;
-	uint32_t v;
-
-	im->w = pixGetWidth(pix);
-	im->h = pixGetHeight(pix);
-	im->rgb = xreallocarray(NULL, (size_t)im->w * 3, (size_t)im->h);
-	im->grey = xreallocarray(NULL, (size_t)im->w, (size_t)im->h);
-	o = im->rgb;
-	g = im->grey;
-	for (y = 0; y < im->h; y++) {
-		line = data + (size_t)y * (size_t)wpl;
-		for (x = 0; x < im->w; x++) {
-			v = line[x];
-			o[0] = (unsigned char)(v >> 24);
-			o[1] = (unsigned char)(v >> 16);
-			o[2] = (unsigned char)(v >> 8);
-			*g++ = (unsigned char)((o[0] * 77 + o[1] * 150 +
-			    o[2] * 29) >> 8);
-			o += 3;
-		}
-	}
-}
-
-static void
-img_free(struct img *im)
-{
-	free(im->rgb);
-	free(im->grey);
-	memset(im, 0, sizeof *im);
-}
-
-/* The grey image reduced by f: each pixel the mean of an f x f block. */
-static unsigned char *
-reduce(const struct img *im, int f, int *rw, int *rh)
-{
-	int w = im->w / f, h = im->h / f, x, y, i, j;
-	unsigned char *out = xreallocarray(NULL, (size_t)(w > 0 ? w : 1),
-	    (size_t)(h > 0 ? h : 1));
-	unsigned sum;
-
-	for (y = 0; y < h; y++) {
-		for (x = 0; x < w; x++) {
-			sum = 0;
-			for (j = 0; j < f; j++) {
-				const unsigned char *r = im->grey +
-				    (size_t)(y * f + j) * (size_t)im->w +
-				    (size_t)(x * f);
-
-				for (i = 0; i < f; i++)
-					sum += r[i];
-			}
-			out[(size_t)y * (size_t)w + (size_t)x] =
-			    (unsigned char)(sum / (unsigned)(f * f));
-		}
-	}
-	*rw = w;
-	*rh = h;
-	return out;
-}
-
-/*
- * Check the reference at (x, y) of the screen image at full resolution:
- * the number of pixels with a channel further than tol from the
- * reference's, giving up past limit; *sad gets the sum of differences.
- */
-static long
-check_at(const struct img *scr, const struct img *ref, int x, int y,
-    int tol, long limit, long long *sad)
-{
-	long bad = 0;
-	long long s = 0;
-	int i, j, c, d, worst;
-
-	for (j = 0; j < ref->h; j++) {
-		const unsigned char *a = scr->rgb + ((size_t)(y + j) *
-		    (size_t)scr->w + (size_t)x) * 3;
-		const unsigned char *b = ref->rgb + (size_t)j *
-		    (size_t)ref->w * 3;
-
-		for (i = 0; i < ref->w * 3; i += 3) {
-			worst = 0;
-			for (c = 0; c < 3; c++) {
-				d = a[i + c] - b[i + c];
-				d = d < 0 ? -d : d;
-				s += d;
-				worst = d > worst ? d : worst;
-			}
-			if (worst > tol && ++bad > limit) {
-				*sad = s;
-				return bad;
-			}
-		}
-	}
-	*sad = s;
-	return bad;
-}
-
-struct cand {
-	long long	sad;
-	int		x, y;
-};
-
-/*
- * Find ref in scr.  Returns 1 with the top-left corner in *fx, *fy and
- * the mean channel difference in *score when it is there, else 0.
- */
-static int
-find_image(const struct img *scr, const struct img *ref, int tol, int *fx,
-    int *fy, double *score)
-{
-	int f, sw, sh, rw, rh, mw, mh, x, y, i, j, k, dx, dy, px, py;
-	unsigned char *s, *r;
-	long long *map, bestsad = LLONG_MAX, sad;
-	long limit = (long)ref->w * ref->h / 100, bad, bestbad = LONG_MAX;
-	struct cand c[MAX_CANDIDATES];
-	int nc = 0, small;
-
-	if (ref->w > scr->w || ref->h > scr->h)
-		return 0;
-	small = ref->w < ref->h ? ref->w : ref->h;
-	f = small / 8;
-	f = f < 1 ? 1 : f > 8 ? 8 : f;
-	s = reduce(scr, f, &sw, &sh);
-	r = reduce(ref, f, &rw, &rh);
-	mw = sw - rw + 1;
-	mh = sh - rh + 1;
-	if (mw <= 0 || mh <= 0 || rw <= 0 || rh <= 0) {
-		free(s);
-		free(r);
-		return 0;
-	}
-	/* Pass 1: the grey difference at every reduced position. */
-	map = xreallocarray(NULL, (size_t)mw, (size_t)mh * sizeof *map);
-	for (y = 0; y < mh; y++) {
-		for (x = 0; x < mw; x++) {
-			sad = 0;
-			for (j = 0; j < rh; j++) {
-				const unsigned char *a = s + (size_t)(y + j) *
-				    (size_t)sw + (size_t)x;
-				const unsigned char *b = r + (size_t)j *
-				    (size_t)rw;
-
-				for (i = 0; i < rw; i++)
-					sad += a[i] > b[i] ? a[i] - b[i] :
-					    b[i] - a[i];
-			}
-			map[(size_t)y * (size_t)mw + (size_t)x] = sad;
-		}
-	}
-	/* The best few, each suppressing its neighbourhood. */
-	for (nc = 0; nc < MAX_CANDIDATES; nc++) {
-		long long best = LLONG_MAX;
-		int bx = -1, by = -1;
-
-		for (y = 0; y < mh; y++) {
-			for (x = 0; x < mw; x++) {
-				if (map[(size_t)y * (size_t)mw + (size_t)x] <
-				    best) {
-					best = map[(size_t)y * (size_t)mw +
-					    (size_t)x];
-					bx = x;
-					by = y;
-				}
-			}
-		}
-		if (bx < 0 || best == LLONG_MAX)
-			break;
-		/* Far too different on average: no more candidates. */
-		if (best > (long long)rw * rh * 96)
-			break;
-		c[nc].sad = best;
-		c[nc].x = bx;
-		c[nc].y = by;
-		for (y = by - rh / 2; y <= by + rh / 2; y++) {
-			for (x = bx - rw / 2; x <= bx + rw / 2; x++) {
-				if (x >= 0 && y >= 0 && x < mw && y < mh)
-					map[(size_t)y * (size_t)mw +
-					    (size_t)x] = LLONG_MAX;
-			}
-		}
-	}
-	free(map);
-	free(s);
-	free(r);
-	/* Pass 2: full resolution, around each candidate. */
-	for (k = 0; k < nc; k++) {
-		for (dy = -f; dy <= f; dy++) {
-			for (dx = -f; dx <= f; dx++) {
-				px = c[k].x * f + dx;
-				py = c[k].y * f + dy;
-				if (px < 0 || py < 0 || px + ref->w > scr->w ||
-				    py + ref->h > scr->h)
-					continue;
-				bad = check_at(scr, ref, px, py, tol, limit,
-				    &sad);
-				if (bad > limit)
-					continue;
-				if (bad < bestbad || (bad == bestbad &&
-				    sad < bestsad)) {
-					bestbad = bad;
-					bestsad = sad;
-					*fx = px;
-					*fy = py;
-				}
-			}
-		}
-	}
-	if (bestbad == LONG_MAX)
-		return 0;
-	*score = (double)bestsad / ((double)ref->w * ref->h * 3);
-	return 1;
-}
-
 /* Load the reference image; -1 after act_fail. */
 static int
-load_ref(struct act *a, const char *path, struct img *ref)
+load_ref(struct act *a, const char *path, struct screenmatch_img *ref)
 {
 	PIX *pix, *rgb;
 
@@ -817,10 +445,10 @@ load_ref(struct act *a, const char *path, struct img *ref)
 	if (rgb == NULL)
 		return act_fail(a, "cannot convert the image '%s' to colour",
 		    path);
-	img_from_pix(ref, rgb);
+	screenmatch_img_from_pix(ref, rgb);
 	pixDestroy(&rgb);
 	if (ref->w < 2 || ref->h < 2) {
-		img_free(ref);
+		screenmatch_img_free(ref);
 		return act_fail(a, "the image '%s' is too small to look for",
 		    path);
 	}
@@ -836,7 +464,7 @@ look_for_image(struct act *a, int click_default)
 	int click = act_bool(a, "click", click_default) && !gone;
 	struct place p;
 	struct ui_wait w;
-	struct img ref, scr;
+	struct screenmatch_img ref, scr;
 	PIX *pix;
 	int64_t start, left;
 	int ox, oy, fx = 0, fy = 0, hit, box[4], sx = 0, sy = 0, button = 1;
@@ -854,19 +482,19 @@ look_for_image(struct act *a, int click_default)
 	if (load_ref(a, path, &ref) != 0)
 		return -1;
 	if (act_ui_wait(a, &w) != 0 || get_place(a, &p) != 0) {
-		img_free(&ref);
+		screenmatch_img_free(&ref);
 		return -1;
 	}
 	start = mono_ms();
 	for (;;) {
 		if ((pix = capture(a, &p, &ox, &oy)) == NULL) {
-			img_free(&ref);
+			screenmatch_img_free(&ref);
 			return -1;
 		}
-		img_from_pix(&scr, pix);
+		screenmatch_img_from_pix(&scr, pix);
 		pixDestroy(&pix);
-		hit = find_image(&scr, &ref, (int)tol, &fx, &fy, &score);
-		img_free(&scr);
+		hit = screenmatch_image(&scr, &ref, (int)tol, &fx, &fy, &score);
+		screenmatch_img_free(&scr);
 		if (hit != gone)
 			break;
 		left = w.timeout_ms - (mono_ms() - start);
@@ -881,7 +509,7 @@ look_for_image(struct act *a, int click_default)
 				    "still shown in" : "not found in", what,
 				    (double)w.timeout_ms / 1000.0, tol);
 			free(what);
-			img_free(&ref);
+			screenmatch_img_free(&ref);
 			return -1;
 		}
 		pause_ms(left < POLL_MS ? left : POLL_MS);
@@ -890,7 +518,7 @@ look_for_image(struct act *a, int click_default)
 	box[1] = oy + fy;
 	box[2] = ref.w;
 	box[3] = ref.h;
-	img_free(&ref);
+	screenmatch_img_free(&ref);
 	if (gone) {
 		act_log(a, "image '%s' is not shown", path);
 		a->out = json_pack("{s:b, s:I}", "found", 0, "waited_ms",

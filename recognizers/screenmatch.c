@@ -1,0 +1,378 @@
+/*
+ * screenmatch.c - finding text in OCR output and reference images in
+ * screen images (see screenmatch.h).
+ */
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <leptonica/allheaders.h>
+
+#include "buf.h"
+#include "ocr.h"
+#include "screenmatch.h"
+#include "width.h"
+#include "xmalloc.h"
+
+#define MAX_CANDIDATES		16	/* places checked at full resolution */
+#define CANDIDATE_MEAN		96	/* worst mean grey difference of one */
+
+char *
+screenmatch_normalise(const char *s)
+{
+	char *half = width_to_half(s), *full = width_kana_to_full(half);
+	char *o = full, *p;
+
+	free(half);
+	for (p = full; *p != '\0'; p++) {
+		if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+			continue;
+		*o++ = *p >= 'A' && *p <= 'Z' ? (char)(*p - 'A' + 'a') : *p;
+	}
+	*o = '\0';
+	return full;
+}
+
+/* A piece of a line that text is matched against: a character or a word. */
+struct unit {
+	const char	*text;		/* borrowed from the result */
+	size_t		 from, to;	/* its bytes in the line's normal form */
+	size_t		 word;		/* index of its word in the result */
+	int		 x, y, w, h;	/* recognised image px */
+	float		 conf;
+};
+
+int
+screenmatch_text(const struct ocr_result *res, int cjk, const char *want,
+    int n, struct screenmatch_hit *f)
+{
+	struct unit *units = NULL;
+	size_t nunits = 0, cap = 0, i, k, first, u;
+	struct buf line;
+	int seen = 0, hit = 0;
+
+	memset(f, 0, sizeof *f);
+	if (*want == '\0')
+		return 0;
+	buf_init(&line, 1u << 20);
+	for (i = 0; i < res->nwords && !hit; ) {
+		const struct ocr_word *w0 = &res->words[i];
+
+		/* One line: its units and their normal form. */
+		buf_reset(&line);
+		nunits = 0;
+		for (; i < res->nwords && res->words[i].line == w0->line &&
+		    res->words[i].block == w0->block; i++) {
+			const struct ocr_word *w = &res->words[i];
+			size_t nu = w->nsyms > 0 ? w->nsyms : 1;
+
+			for (k = 0; k < nu; k++) {
+				const char *t = w->nsyms > 0 ?
+				    w->syms[k].text : w->text;
+				char *norm = screenmatch_normalise(t);
+				struct unit *un;
+
+				if (nunits == cap) {
+					cap = cap ? cap * 2 : 64;
+					units = xreallocarray(units, cap,
+					    sizeof *units);
+				}
+				un = &units[nunits++];
+				un->text = t;
+				un->word = i;
+				un->from = line.len;
+				buf_puts(&line, norm);
+				un->to = line.len;
+				if (w->nsyms > 0) {
+					un->x = w->syms[k].x;
+					un->y = w->syms[k].y;
+					un->w = w->syms[k].w;
+					un->h = w->syms[k].h;
+					un->conf = w->syms[k].conf;
+				} else {
+					un->x = w->x;
+					un->y = w->y;
+					un->w = w->w;
+					un->h = w->h;
+					un->conf = w->conf;
+				}
+				free(norm);
+			}
+		}
+		hit = 0;
+		for (const char *s = buf_str(&line), *p = s;
+		    (p = strstr(p, want)) != NULL; p++) {
+			size_t at = (size_t)(p - s), end = at + strlen(want);
+			int x0 = INT_MAX, y0 = INT_MAX, x1 = 0, y1 = 0;
+			struct buf txt;
+			double sum = 0;
+
+			/* Only at a unit's start: not in a character. */
+			for (first = 0; first < nunits &&
+			    units[first].from < at; first++)
+				;
+			if (first == nunits || units[first].from != at)
+				continue;
+			if (++seen < n)
+				continue;
+			buf_init(&txt, 1u << 16);
+			for (u = first; u < nunits && units[u].from < end;
+			    u++) {
+				const struct unit *un = &units[u];
+
+				x0 = un->x < x0 ? un->x : x0;
+				y0 = un->y < y0 ? un->y : y0;
+				x1 = un->x + un->w > x1 ? un->x + un->w : x1;
+				y1 = un->y + un->h > y1 ? un->y + un->h : y1;
+				sum += un->conf;
+				/* Latin words apart, their letters not. */
+				if (u > first && !cjk &&
+				    un->word != units[u - 1].word)
+					buf_puts(&txt, " ");
+				buf_puts(&txt, un->text);
+			}
+			f->box[0] = x0;
+			f->box[1] = y0;
+			f->box[2] = x1 - x0;
+			f->box[3] = y1 - y0;
+			f->text = xstrdup(buf_str(&txt));
+			f->conf = sum / (double)(u - first);
+			buf_free(&txt);
+			hit = 1;
+			break;
+		}
+	}
+	buf_free(&line);
+	free(units);
+	return hit;
+}
+
+void
+screenmatch_img_from_pix(struct screenmatch_img *im, PIX *pix)
+{
+	const l_uint32 *data = pixGetData(pix), *line;
+	int x, y, wpl = pixGetWpl(pix);
+	unsigned char *o, *g;
+	uint32_t v;
+
+	im->w = pixGetWidth(pix);
+	im->h = pixGetHeight(pix);
+	im->rgb = xreallocarray(NULL, (size_t)im->w * 3, (size_t)im->h);
+	im->grey = xreallocarray(NULL, (size_t)im->w, (size_t)im->h);
+	o = im->rgb;
+	g = im->grey;
+	for (y = 0; y < im->h; y++) {
+		line = data + (size_t)y * (size_t)wpl;
+		for (x = 0; x < im->w; x++) {
+			v = line[x];
+			o[0] = (unsigned char)(v >> 24);
+			o[1] = (unsigned char)(v >> 16);
+			o[2] = (unsigned char)(v >> 8);
+			*g++ = (unsigned char)((o[0] * 77 + o[1] * 150 +
+			    o[2] * 29) >> 8);
+			o += 3;
+		}
+	}
+}
+
+void
+screenmatch_img_free(struct screenmatch_img *im)
+{
+	free(im->rgb);
+	free(im->grey);
+	memset(im, 0, sizeof *im);
+}
+
+/* The grey image reduced by f: each pixel the mean of an f x f block. */
+static unsigned char *
+reduce(const struct screenmatch_img *im, int f, int *rw, int *rh)
+{
+	int w = im->w / f, h = im->h / f, x, y, i, j;
+	unsigned char *out = xreallocarray(NULL, (size_t)(w > 0 ? w : 1),
+	    (size_t)(h > 0 ? h : 1));
+	unsigned sum;
+
+	for (y = 0; y < h; y++) {
+		for (x = 0; x < w; x++) {
+			sum = 0;
+			for (j = 0; j < f; j++) {
+				const unsigned char *r = im->grey +
+				    (size_t)(y * f + j) * (size_t)im->w +
+				    (size_t)(x * f);
+
+				for (i = 0; i < f; i++)
+					sum += r[i];
+			}
+			out[(size_t)y * (size_t)w + (size_t)x] =
+			    (unsigned char)(sum / (unsigned)(f * f));
+		}
+	}
+	*rw = w;
+	*rh = h;
+	return out;
+}
+
+/*
+ * Check the reference at (x, y) of the screen image at full resolution:
+ * the number of pixels with a channel further than tol from the
+ * reference's, giving up past limit; *sad gets the sum of differences.
+ */
+static long
+check_at(const struct screenmatch_img *scr,
+    const struct screenmatch_img *ref, int x, int y, int tol, long limit,
+    long long *sad)
+{
+	long bad = 0;
+	long long s = 0;
+	int i, j, c, d, worst;
+
+	for (j = 0; j < ref->h; j++) {
+		const unsigned char *a = scr->rgb + ((size_t)(y + j) *
+		    (size_t)scr->w + (size_t)x) * 3;
+		const unsigned char *b = ref->rgb + (size_t)j *
+		    (size_t)ref->w * 3;
+
+		for (i = 0; i < ref->w * 3; i += 3) {
+			worst = 0;
+			for (c = 0; c < 3; c++) {
+				d = a[i + c] - b[i + c];
+				d = d < 0 ? -d : d;
+				s += d;
+				worst = d > worst ? d : worst;
+			}
+			if (worst > tol && ++bad > limit) {
+				*sad = s;
+				return bad;
+			}
+		}
+	}
+	*sad = s;
+	return bad;
+}
+
+/* Sum of absolute differences of n grey bytes (a loop compilers vectorise). */
+static unsigned
+row_sad(const unsigned char *a, const unsigned char *b, int n)
+{
+	unsigned sum = 0;
+	int i, d;
+
+	for (i = 0; i < n; i++) {
+		d = a[i] - b[i];
+		sum += (unsigned)(d < 0 ? -d : d);
+	}
+	return sum;
+}
+
+struct cand {
+	long long	sad;
+	int		x, y;
+};
+
+int
+screenmatch_image(const struct screenmatch_img *scr,
+    const struct screenmatch_img *ref, int tol, int *fx, int *fy,
+    double *score)
+{
+	int f, sw, sh, rw, rh, mw, mh, x, y, j, k, dx, dy, px, py;
+	unsigned char *s, *r;
+	long long *map, bestsad = LLONG_MAX, sad, cutoff;
+	long limit = (long)ref->w * ref->h / 100, bad, bestbad = LONG_MAX;
+	struct cand c[MAX_CANDIDATES];
+	int nc = 0, small;
+
+	if (ref->w > scr->w || ref->h > scr->h)
+		return 0;
+	small = ref->w < ref->h ? ref->w : ref->h;
+	f = small / 6;
+	f = f < 1 ? 1 : f > 8 ? 8 : f;
+	s = reduce(scr, f, &sw, &sh);
+	r = reduce(ref, f, &rw, &rh);
+	mw = sw - rw + 1;
+	mh = sh - rh + 1;
+	if (mw <= 0 || mh <= 0 || rw <= 0 || rh <= 0) {
+		free(s);
+		free(r);
+		return 0;
+	}
+	/*
+	 * Pass 1: the grey difference at every reduced position, given up
+	 * (left at the cut-off) once it is too large to be a candidate.
+	 */
+	cutoff = (long long)rw * rh * CANDIDATE_MEAN;
+	map = xreallocarray(NULL, (size_t)mw, (size_t)mh * sizeof *map);
+	for (y = 0; y < mh; y++) {
+		for (x = 0; x < mw; x++) {
+			sad = 0;
+			for (j = 0; j < rh && sad <= cutoff; j++)
+				sad += row_sad(s + (size_t)(y + j) *
+				    (size_t)sw + (size_t)x, r + (size_t)j *
+				    (size_t)rw, rw);
+			map[(size_t)y * (size_t)mw + (size_t)x] = sad;
+		}
+	}
+	/* The best few, each suppressing its neighbourhood. */
+	for (nc = 0; nc < MAX_CANDIDATES; nc++) {
+		long long best = LLONG_MAX;
+		int bx = -1, by = -1;
+
+		for (y = 0; y < mh; y++) {
+			for (x = 0; x < mw; x++) {
+				if (map[(size_t)y * (size_t)mw + (size_t)x] <
+				    best) {
+					best = map[(size_t)y * (size_t)mw +
+					    (size_t)x];
+					bx = x;
+					by = y;
+				}
+			}
+		}
+		if (bx < 0 || best == LLONG_MAX)
+			break;
+		/* Far too different on average: no more candidates. */
+		if (best > cutoff)
+			break;
+		c[nc].sad = best;
+		c[nc].x = bx;
+		c[nc].y = by;
+		for (y = by - rh / 2; y <= by + rh / 2; y++) {
+			for (x = bx - rw / 2; x <= bx + rw / 2; x++) {
+				if (x >= 0 && y >= 0 && x < mw && y < mh)
+					map[(size_t)y * (size_t)mw +
+					    (size_t)x] = LLONG_MAX;
+			}
+		}
+	}
+	free(map);
+	free(s);
+	free(r);
+	/* Pass 2: full resolution, around each candidate. */
+	for (k = 0; k < nc; k++) {
+		for (dy = -f; dy <= f; dy++) {
+			for (dx = -f; dx <= f; dx++) {
+				px = c[k].x * f + dx;
+				py = c[k].y * f + dy;
+				if (px < 0 || py < 0 || px + ref->w > scr->w ||
+				    py + ref->h > scr->h)
+					continue;
+				bad = check_at(scr, ref, px, py, tol, limit,
+				    &sad);
+				if (bad > limit)
+					continue;
+				if (bad < bestbad || (bad == bestbad &&
+				    sad < bestsad)) {
+					bestbad = bad;
+					bestsad = sad;
+					*fx = px;
+					*fy = py;
+				}
+			}
+		}
+	}
+	if (bestbad == LONG_MAX)
+		return 0;
+	*score = (double)bestsad / ((double)ref->w * ref->h * 3);
+	return 1;
+}
+
