@@ -277,10 +277,12 @@ wait_for_text(struct act *a, const struct place *p, const char *text,
 	struct ui_wait w;
 	struct reading rd;
 	char *want = screenmatch_normalise(text), *what, *seen = NULL, t[32];
+	char occ[48];
 	int64_t start = mono_ms(), left;
 	int hit;
 
 	memset(f, 0, sizeof *f);
+	snprintf(occ, sizeof occ, " %d times", n);
 	if (act_ui_wait(a, &w) != 0) {
 		free(want);
 		return -1;
@@ -318,9 +320,9 @@ wait_for_text(struct act *a, const struct place *p, const char *text,
 				act_fail(a, "text '%s' still shown in %s after "
 				    "%s", text, what, t);
 			else
-				act_fail(a, "text '%s'%s did not appear in %s "
+				act_fail(a, "text '%s' did not appear%s in %s "
 				    "within %s (read: '%s')", text, n > 1 ?
-				    " (that many times)" : "", what, t, seen);
+				    occ : "", what, t, seen);
 			free(what);
 			free(want);
 			free(seen);
@@ -351,7 +353,7 @@ do_wait_text(struct act *a)
 {
 	const char *text = act_str(a, "text", "");
 	const char *lang = act_str(a, "lang", DEFAULT_LANG);
-	int gone = act_bool(a, "gone", 0), n = 1, r;
+	int gone = (act_bool(a, "gone", 0) != 0), n = 1, r;
 	struct place p;
 	struct screenmatch_hit f;
 	int64_t waited = 0;
@@ -460,7 +462,7 @@ look_for_image(struct act *a, int click_default)
 {
 	const char *path = act_str(a, "image", "");
 	long long tol = act_int(a, "tolerance", DEFAULT_TOLERANCE);
-	int gone = act_bool(a, "gone", 0);
+	int gone = (act_bool(a, "gone", 0) != 0);
 	int click = act_bool(a, "click", click_default) && !gone;
 	struct place p;
 	struct ui_wait w;
