@@ -21,4 +21,12 @@ int	cmd_schedules(int, char **);
 int	cmd_token(int, char **);
 int	cmd_ocr(int, char **);
 
+/*
+ * Shared by the commands that take --param NAME=VALUE: add the pair to
+ * params as a string (converted to the param's type later, by the script).
+ * Returns 0, or -1 after saying on stderr what is wrong.
+ */
+struct json_t;
+int	cmd_param_add(struct json_t *params, const char *arg);
+
 #endif

@@ -457,23 +457,6 @@ wait_job(struct conn *cn, json_int_t id)
 	return job;
 }
 
-static int
-add_param(json_t *params, const char *arg)
-{
-	const char *eq = strchr(arg, '=');
-	char *name;
-
-	if (eq == NULL || eq == arg) {
-		fprintf(stderr, "kobito: --param needs NAME=VALUE, not '%s'\n",
-		    arg);
-		return -1;
-	}
-	name = xstrndup(arg, (size_t)(eq - arg));
-	json_object_set_new(params, name, json_string(eq + 1));
-	free(name);
-	return 0;
-}
-
 int
 cmd_trigger(int argc, char **argv)
 {
@@ -499,7 +482,7 @@ cmd_trigger(int argc, char **argv)
 			continue;
 		switch (c) {
 		case 'p':
-			if (add_param(params, optarg) != 0)
+			if (cmd_param_add(params, optarg) != 0)
 				goto out;
 			break;
 		case 'P':

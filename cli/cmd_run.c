@@ -135,8 +135,8 @@ load_secrets(const char *path)
 	return sec;
 }
 
-static int
-add_param(json_t *params, const char *arg)
+int
+cmd_param_add(json_t *params, const char *arg)
 {
 	const char *eq = strchr(arg, '=');
 	char *name;
@@ -214,7 +214,7 @@ cmd_run(int argc, char **argv)
 	    NULL)) != -1) {
 		switch (c) {
 		case 'p':
-			if (add_param(params, optarg) != 0)
+			if (cmd_param_add(params, optarg) != 0)
 				goto out;
 			break;
 		case 's':

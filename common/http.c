@@ -97,7 +97,7 @@ static const struct {
 	{ 428, "Precondition Required" }, { 429, "Too Many Requests" },
 	{ 431, "Request Header Fields Too Large" },
 	{ 451, "Unavailable For Legal Reasons" },
-	{ 500, "Internal Server Error" }, { 501, "Not Implemented" },
+	{ 500, "Internal Server Error" },
 	{ 502, "Bad Gateway" }, { 503, "Service Unavailable" },
 	{ 504, "Gateway Timeout" }, { 505, "HTTP Version Not Supported" },
 	{ 507, "Insufficient Storage" }, { 511, "Network Authentication Required" },
