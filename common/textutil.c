@@ -139,3 +139,16 @@ text_utf8_trim_partial(char *s)
 		return;
 	}
 }
+
+int64_t
+text_parse_id(const char *s)
+{
+	char *end;
+	long long v;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return 0;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	return errno != 0 || *end != '\0' || v <= 0 ? 0 : (int64_t)v;
+}

@@ -5,6 +5,7 @@
 #define KOBITO_TEXTUTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Levenshtein distance between two strings, for "did you mean". */
 size_t	 text_distance(const char *a, const char *b);
@@ -25,6 +26,8 @@ int	 text_is_ident(const char *s);
  * (500ms, 2s, 5m, 1h).  Returns 0 and milliseconds in *ms, or -1.
  */
 int	 text_parse_duration(const char *s, long long *ms);
+/* A positive decimal id (a path segment, a query value); 0 when s is not one. */
+int64_t	 text_parse_id(const char *s);
 /* Whether s is a valid calendar date written YYYY-MM-DD. */
 int	 text_is_iso_date(const char *s);
 

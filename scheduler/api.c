@@ -29,6 +29,7 @@
 #include "auth.h"
 #include "buf.h"
 #include "mask.h"
+#include "textutil.h"
 #include "timeutil.h"
 #include "web.h"
 #include "xmalloc.h"
@@ -386,21 +387,6 @@ query_arg(struct req *r, const char *key)
 	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
 }
 
-/* A positive id from text; 0 when it is not one. */
-static int64_t
-parse_id(const char *s)
-{
-	char *end;
-	long long v;
-
-	if (s == NULL || *s < '0' || *s > '9')
-		return 0;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v <= 0)
-		return 0;
-	return (int64_t)v;
-}
 
 /* A string member: 0 and *out (NULL when absent and optional), or -1. */
 static int
@@ -1170,7 +1156,7 @@ refused:
 static int
 job_and_token(struct req *r, int64_t *id, const char **token)
 {
-	if ((*id = parse_id(r->args[0])) == 0) {
+	if ((*id = text_parse_id(r->args[0])) == 0) {
 		reply_error(r, MHD_HTTP_NOT_FOUND, "no job '%s'", r->args[0]);
 		return -1;
 	}
@@ -1307,7 +1293,7 @@ h_artifact(struct api *a, struct req *r)
 	char hex[2 * crypto_hash_sha256_BYTES + 1];
 
 	memset(&w, 0, sizeof w);
-	if ((w.id = parse_id(r->args[0])) == 0) {
+	if ((w.id = text_parse_id(r->args[0])) == 0) {
 		reply_error(r, MHD_HTTP_NOT_FOUND, "no job '%s'", r->args[0]);
 		goto refused;
 	}
@@ -1712,7 +1698,7 @@ h_cancel(struct api *a, struct req *r)
 	struct cancelw w;
 
 	memset(&w, 0, sizeof w);
-	if ((w.id = parse_id(r->args[0])) == 0) {
+	if ((w.id = text_parse_id(r->args[0])) == 0) {
 		reply_error(r, MHD_HTTP_NOT_FOUND, "no job '%s'", r->args[0]);
 		goto refused;
 	}
@@ -1807,21 +1793,21 @@ filter_from_query(struct req *r, struct query_filter *f)
 	f->status = query_arg(r, "status");
 	f->actor = query_arg(r, "actor");
 	if ((v = query_arg(r, "limit")) != NULL &&
-	    ((f->limit = (int)parse_id(v)) == 0 || f->limit > 1000)) {
+	    ((f->limit = (int)text_parse_id(v)) == 0 || f->limit > 1000)) {
 		reply_error(r, MHD_HTTP_BAD_REQUEST, "limit: expected 1-1000");
 		return -1;
 	}
 	if ((v = query_arg(r, "before")) != NULL &&
-	    (f->before = parse_id(v)) == 0) {
+	    (f->before = text_parse_id(v)) == 0) {
 		reply_error(r, MHD_HTTP_BAD_REQUEST, "before: expected an id");
 		return -1;
 	}
 	if ((v = query_arg(r, "after")) != NULL && strcmp(v, "0") != 0 &&
-	    (f->after = parse_id(v)) == 0) {
+	    (f->after = text_parse_id(v)) == 0) {
 		reply_error(r, MHD_HTTP_BAD_REQUEST, "after: expected an id");
 		return -1;
 	}
-	if ((v = query_arg(r, "job")) != NULL && (f->job = parse_id(v)) == 0) {
+	if ((v = query_arg(r, "job")) != NULL && (f->job = text_parse_id(v)) == 0) {
 		reply_error(r, MHD_HTTP_BAD_REQUEST, "job: expected an id");
 		return -1;
 	}
@@ -1857,7 +1843,7 @@ read_route(struct api *a, struct req *r, int kind, const char *what)
 		return H_DONE;
 	if (r->args[0] != NULL) {
 		q.name = r->args[0];
-		if (kind != RQ_SCRIPT && (q.id = parse_id(r->args[0])) == 0) {
+		if (kind != RQ_SCRIPT && (q.id = text_parse_id(r->args[0])) == 0) {
 			reply_error(r, MHD_HTTP_NOT_FOUND, "no %s '%s'", what,
 			    r->args[0]);
 			return H_DONE;
@@ -1978,7 +1964,7 @@ h_artifact_get(struct api *a, struct req *r)
 	struct artq q;
 
 	memset(&q, 0, sizeof q);
-	q.run = parse_id(r->args[0]);
+	q.run = text_parse_id(r->args[0]);
 	q.name = r->args[1];
 	if (q.run > 0)
 		store_read(a->st, artifact_read, &q);
@@ -2181,7 +2167,7 @@ token_revoke_write(struct conn *c, struct api *a, struct req *r, void *p)
 static enum hres
 h_token_revoke(struct api *a, struct req *r)
 {
-	int64_t id = parse_id(r->args[0]);
+	int64_t id = text_parse_id(r->args[0]);
 
 	if (id == 0) {
 		reply_error(r, MHD_HTTP_NOT_FOUND, "no token '%s'", r->args[0]);

@@ -1418,18 +1418,6 @@ web_h_survey_import(struct web *w, struct web_req *r)
 	r->write(r, import_write, &im);
 }
 
-static int64_t
-parse_id(const char *s)
-{
-	char *end;
-	long long v;
-
-	if (s == NULL || *s < '0' || *s > '9')
-		return 0;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	return errno != 0 || *end != '\0' || v <= 0 ? 0 : (int64_t)v;
-}
 
 static int
 survey_delete_write(struct conn *c, struct web_req *r, void *p)
@@ -1449,7 +1437,7 @@ survey_delete_write(struct conn *c, struct web_req *r, void *p)
 void
 web_h_survey_delete(struct web *w, struct web_req *r)
 {
-	int64_t id = parse_id(r->args[0]);
+	int64_t id = text_parse_id(r->args[0]);
 
 	(void)w;
 	if (id == 0) {
@@ -1489,7 +1477,7 @@ web_h_fix_minutes(struct web *w, struct web_req *r)
 	struct fixw f;
 
 	(void)w;
-	f.run = parse_id(r->args[0]);
+	f.run = text_parse_id(r->args[0]);
 	if (f.run == 0) {
 		web_reply_error(r, MHD_HTTP_NOT_FOUND, "no run '%s'", r->args[0]);
 		return;
