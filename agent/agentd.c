@@ -5,10 +5,12 @@
  * behaviour an operator sees; docs/api.md the scheduler's side.  The rules
  * that matter most here:
  *
- *   - a finished run's result is written to the spool (fsync'd) before the
- *     first attempt to deliver it and removed only once the scheduler has
- *     acknowledged it, so neither the scheduler being down nor the agent
- *     being killed loses it;
+ *   - a finished run's result is written to the spool before the first
+ *     attempt to deliver it, synced to disk when that attempt fails, and
+ *     removed only once the scheduler has acknowledged it, so neither the
+ *     scheduler being down nor the agent being killed loses it (a machine
+ *     that dies before the first attempt loses the record, but then the
+ *     lease expires and the job runs again);
  *   - a lease that is no longer ours (409 from any call about the job)
  *     stops the run and its output is dropped: someone else owns the job;
  *   - everything sent about a job is idempotent (events carry seq numbers,
@@ -94,7 +96,8 @@ struct job {
 	int64_t			 started_ms;
 	pthread_t		 reporter;
 
-	struct job		*next;
+	struct job		*next;		/* in d->jobs */
+	struct job		*next_ready;	/* in d->ready */
 };
 
 struct redelivery {
@@ -121,7 +124,7 @@ struct agentd {
 	int			 fatal;		/* could not register */
 
 	pthread_mutex_t		 mu;		/* guards the fields below */
-	pthread_cond_t		 cv;		/* slots, runners, deliverer */
+	pthread_cond_t		 cv;		/* slots, runners */
 	int			*display_busy;
 	int			 running;	/* jobs holding a slot */
 	int			 runners;	/* runner threads alive */
@@ -130,6 +133,15 @@ struct agentd {
 	size_t			 ninflight;
 	struct redelivery		*retries;
 	size_t			 nretries;
+	struct job		*ready, **ready_tail;	/* for a worker */
+	pthread_cond_t		 work_cv;	/* idle workers wait here */
+	size_t			 nready;
+	int			 idle;		/* workers waiting */
+	int			 starting;	/* workers not yet waiting */
+	int			 work_quit;
+	pthread_t		*workers;
+	size_t			 nworkers;
+	pthread_cond_t		 deliver_cv;	/* the deliverer waits here */
 	int			 deliver_wake;
 	int			 deliver_quit;
 	struct client		**pool;
@@ -1119,20 +1131,27 @@ deliver(struct client *c, const json_t *rec, long timeout, char *why,
 	    "lease_token"));
 	const char *job_id = json_string_value(json_object_get(rec, "job_id"));
 	json_t *events = json_object_get(rec, "events"), *batch, *body, *a;
+	json_t *last = NULL;
 	struct client_reply rep;
 	enum outcome out;
-	size_t from = 0, i;
+	size_t from = 0, i, n = json_array_size(events);
 	char *path;
-	int rc;
+	int rc, result;
 
 	if (kind == NULL || token == NULL || job_id == NULL) {
 		snprintf(why, whylen, "the record lacks kind, job_id or "
 		    "lease_token");
 		return OUT_REFUSED;
 	}
-	while (from < json_array_size(events)) {
+	result = strcmp(kind, "result") == 0;
+	while (from < n) {
 		batch = take_batch(events, from);
 		from += json_array_size(batch);
+		if (result && from == n) {
+			/* The last batch rides with the result. */
+			last = batch;
+			break;
+		}
 		out = post_events(c, job_id, token, batch, why, whylen);
 		json_decref(batch);
 		if (out == OUT_RETRY || out == OUT_STALE)
@@ -1147,7 +1166,7 @@ deliver(struct client *c, const json_t *rec, long timeout, char *why,
 		if (out != OUT_OK)
 			return out;
 	}
-	if (strcmp(kind, "release") == 0) {
+	if (!result) {
 		path = xasprintf("/api/jobs/%s/release", job_id);
 		body = json_pack("{s:s, s:O}", "lease_token", token, "reason",
 		    json_object_get(rec, "reason"));
@@ -1155,9 +1174,17 @@ deliver(struct client *c, const json_t *rec, long timeout, char *why,
 		path = xasprintf("/api/jobs/%s/result", job_id);
 		body = json_pack("{s:s, s:O}", "lease_token", token, "summary",
 		    json_object_get(rec, "summary"));
+		if (last != NULL)
+			json_object_set_new(body, "events", last);
 	}
 	rc = client_call(c, "POST", path, body, timeout, 1, &rep);
-	if (rc == 0 && rep.status == 413 && strcmp(kind, "result") == 0) {
+	if (rc == 0 && rep.status == 400 && last != NULL) {
+		/* Events refused: the result matters more (as above). */
+		client_reply_free(&rep);
+		json_object_del(body, "events");
+		rc = client_call(c, "POST", path, body, timeout, 1, &rep);
+	}
+	if (rc == 0 && rep.status == 413 && result) {
 		/* A huge output: the status, items and KPI still count. */
 		client_reply_free(&rep);
 		json_object_set_new(body, "summary", trimmed_summary(
@@ -1258,7 +1285,7 @@ retry_later(struct agentd *d, const char *key)
 	r->due = time_mono_ms() + backoff(r->tries, DELIVER_BASE_MS,
 	    DELIVER_MAX_MS);
 	d->deliver_wake = 1;
-	pthread_cond_broadcast(&d->cv);
+	pthread_cond_signal(&d->deliver_cv);
 	pthread_mutex_unlock(&d->mu);
 }
 
@@ -1272,7 +1299,7 @@ scheduler_back(struct agentd *d)
 	for (i = 0; i < d->nretries; i++)
 		d->retries[i].due = 0;
 	d->deliver_wake = 1;
-	pthread_cond_broadcast(&d->cv);
+	pthread_cond_signal(&d->deliver_cv);
 	pthread_mutex_unlock(&d->mu);
 }
 
@@ -1283,6 +1310,7 @@ settle(struct agentd *d, const char *key, const json_t *rec,
 {
 	const char *job = json_string_value(json_object_get(rec, "job_id"));
 	const char *kind = json_string_value(json_object_get(rec, "kind"));
+	char err[512];
 
 	switch (out) {
 	case OUT_OK:
@@ -1305,6 +1333,9 @@ settle(struct agentd *d, const char *key, const json_t *rec,
 		retry_forget(d, key);
 		break;
 	case OUT_RETRY:
+		/* It may now wait for long: make it outlive the machine. */
+		if (spool_sync(d->spool, key, err, sizeof err) != 0)
+			say("job %s: %s", job, err);
 		retry_later(d, key);
 		break;
 	}
@@ -1391,7 +1422,7 @@ deliverer_main(void *arg)
 		pthread_mutex_lock(&d->mu);
 		while (!d->deliver_wake && !d->deliver_quit &&
 		    time_mono_ms() < next)
-			cond_wait_until(&d->cv, &d->mu, next);
+			cond_wait_until(&d->deliver_cv, &d->mu, next);
 		pthread_mutex_unlock(&d->mu);
 	}
 	client_free(c);
@@ -1457,10 +1488,9 @@ slot_free(struct job *j)
 	pthread_mutex_unlock(&d->mu);
 }
 
-static void *
-runner_main(void *arg)
+static void
+run_job(struct job *j)
 {
-	struct job *j = arg;
 	struct agentd *d = j->d;
 	struct client *c;
 	json_t *sum = NULL, *rec;
@@ -1543,7 +1573,7 @@ runner_main(void *arg)
 		/* The deliverer may have passed over it while it was ours. */
 		pthread_mutex_lock(&d->mu);
 		d->deliver_wake = 1;
-		pthread_cond_broadcast(&d->cv);
+		pthread_cond_signal(&d->deliver_cv);
 		pthread_mutex_unlock(&d->mu);
 		say("job %s: cannot deliver the %s now (%s); it waits in the "
 		    "spool", j->job_id, release ? "release" : "result", why);
@@ -1553,10 +1583,66 @@ out:
 	json_decref(sum);
 	job_free(j);
 	pthread_mutex_lock(&d->mu);
-	d->runners--;
-	pthread_cond_broadcast(&d->cv);
+	if (--d->runners == 0)
+		pthread_cond_broadcast(&d->cv);
+	pthread_mutex_unlock(&d->mu);
+}
+
+/*
+ * A worker: runs jobs from d->ready until told to quit.  Workers are kept
+ * rather than started per job (a thread costs more to start than to
+ * wake), and there are as many as jobs were ever at once in a run or its
+ * delivery.
+ */
+static void *
+worker_main(void *arg)
+{
+	struct agentd *d = arg;
+	struct job *j;
+
+	pthread_mutex_lock(&d->mu);
+	d->starting--;
+	for (;;) {
+		while (d->ready == NULL && !d->work_quit) {
+			d->idle++;
+			pthread_cond_wait(&d->work_cv, &d->mu);
+			d->idle--;
+		}
+		if ((j = d->ready) == NULL)
+			break;
+		if ((d->ready = j->next_ready) == NULL)
+			d->ready_tail = &d->ready;
+		d->nready--;
+		pthread_mutex_unlock(&d->mu);
+		run_job(j);
+		pthread_mutex_lock(&d->mu);
+	}
 	pthread_mutex_unlock(&d->mu);
 	return NULL;
+}
+
+/* Hand j to an idle worker, or to a new one.  d->mu is held. */
+static void
+work_add(struct agentd *d, struct job *j)
+{
+	pthread_t t;
+
+	j->next_ready = NULL;
+	*d->ready_tail = j;
+	d->ready_tail = &j->next_ready;
+	d->nready++;
+	if (d->idle > 0)
+		pthread_cond_signal(&d->work_cv);
+	if ((size_t)(d->idle + d->starting) >= d->nready)
+		return;
+	if (pthread_create(&t, NULL, worker_main, d) != 0) {
+		say("cannot start a thread: %s", strerror(errno));
+		abort();
+	}
+	d->workers = xreallocarray(d->workers, d->nworkers + 1,
+	    sizeof *d->workers);
+	d->workers[d->nworkers++] = t;
+	d->starting++;
 }
 
 /* Turn a lease response into a running job. */
@@ -1569,8 +1655,6 @@ job_start(struct agentd *d, json_t *lease)
 	const char *src = json_string_value(json_object_get(script, "source"));
 	struct diag diag = { NULL, 0 };
 	char *fname, *run_id;
-	pthread_attr_t attr;
-	pthread_t t;
 	size_t i;
 
 	j->d = d;
@@ -1644,19 +1728,13 @@ job_start(struct agentd *d, json_t *lease)
 	d->runners++;
 	j->next = d->jobs;
 	d->jobs = j;
-	pthread_mutex_unlock(&d->mu);
 	if (d->o->verbose)
 		say("job %s attempt %ld: %s%s%s%s", j->job_id, j->attempt,
 		    name ? name : "?", j->process ? " (own process)" : "",
 		    j->display >= 0 ? " on " : "", j->display >= 0 ?
 		    d->displays[j->display] : "");
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	if (pthread_create(&t, &attr, runner_main, j) != 0) {
-		say("cannot start a thread: %s", strerror(errno));
-		abort();
-	}
-	pthread_attr_destroy(&attr);
+	work_add(d, j);
+	pthread_mutex_unlock(&d->mu);
 }
 
 /* --- the poller ------------------------------------------------------------ */
@@ -1961,6 +2039,9 @@ agentd_run(const struct agentd_opts *o)
 	d.heartbeat_ms = 10000;
 	pthread_mutex_init(&d.mu, NULL);
 	cond_init_mono(&d.cv);
+	cond_init_mono(&d.deliver_cv);
+	pthread_cond_init(&d.work_cv, NULL);
+	d.ready_tail = &d.ready;
 	if ((d.token = client_read_token(o->token_file, err, sizeof err)) ==
 	    NULL) {
 		fprintf(stderr, "kobito-agent: %s\n", err);
@@ -2010,8 +2091,15 @@ agentd_run(const struct agentd_opts *o)
 	pthread_mutex_lock(&d.mu);
 	while (d.runners > 0)
 		cond_wait_until(&d.cv, &d.mu, time_mono_ms() + 1000);
+	d.work_quit = 1;
+	pthread_cond_broadcast(&d.work_cv);
+	pthread_mutex_unlock(&d.mu);
+	for (i = 0; i < d.nworkers; i++)
+		pthread_join(d.workers[i], NULL);
+	free(d.workers);
+	pthread_mutex_lock(&d.mu);
 	d.deliver_quit = 1;
-	pthread_cond_broadcast(&d.cv);
+	pthread_cond_signal(&d.deliver_cv);
 	pthread_mutex_unlock(&d.mu);
 	pthread_join(deliverer, NULL);
 	pthread_kill(sigthread, SIGUSR1);
@@ -2041,5 +2129,7 @@ agentd_run(const struct agentd_opts *o)
 	free(d.name);
 	pthread_mutex_destroy(&d.mu);
 	pthread_cond_destroy(&d.cv);
+	pthread_cond_destroy(&d.deliver_cv);
+	pthread_cond_destroy(&d.work_cv);
 	return d.fatal ? 1 : 0;
 }

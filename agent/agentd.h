@@ -7,9 +7,10 @@
  *
  *   the poller (the caller of agentd_run): registers, then long-polls
  *       POST /api/agents/lease whenever a slot is free;
- *   one runner per job: runs the script with the engine, in this process
- *       or in a child process (see "isolation" below), then writes the
- *       result to the spool and delivers it;
+ *   the workers, one per job at a time (kept between jobs, more started
+ *       when every one is busy): each runs a job's script with the engine,
+ *       in this process or in a child process (see "isolation" below),
+ *       then writes the result to the spool and delivers it;
  *   one reporter per job: sends the job's events in batches (every 200 ms
  *       or 50 events) and heartbeats, and stops the run when the lease is
  *       lost, the job timed out or a user cancelled it;

@@ -2,9 +2,10 @@
  * spool.c - the agent's on-disk buffer of unacknowledged results.
  *
  * See spool.h for the layout and the contract.  Records are small JSON
- * files written with fsutil_write_atomic() (temporary file, fsync, rename,
- * fsync of the directory); artifacts stay where the run wrote them, in the
- * job's own directory, until the record is done with.
+ * files written with fsutil_write_atomic_nosync() (temporary file, rename)
+ * and synced by spool_sync() when they must outlive the machine;
+ * artifacts stay where the run wrote them, in the job's own directory,
+ * until the record is done with.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -132,8 +133,20 @@ spool_put(struct spool *sp, const char *key, const json_t *record,
 		free(path);
 		return -1;
 	}
-	rc = fsutil_write_atomic(path, text, strlen(text), 0600, err, errlen);
+	rc = fsutil_write_atomic_nosync(path, text, strlen(text), 0600, err,
+	    errlen);
 	free(text);
+	free(path);
+	return rc;
+}
+
+int
+spool_sync(struct spool *sp, const char *key, char *err, size_t errlen)
+{
+	char *path = record_path(sp, key);
+	int rc;
+
+	rc = fsutil_sync(path, err, errlen);
 	free(path);
 	return rc;
 }

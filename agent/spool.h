@@ -7,9 +7,9 @@
  * deliver.  So a finished run is written here first, as one JSON record
  * (the result, the events not yet delivered, the lease it ran under, the
  * artifacts to upload), and removed only once the scheduler has answered
- * that it has it.  Records are written atomically (temporary file, fsync,
- * rename, fsync of the directory), so a crash leaves either the old record
- * or the new one, never half of one.
+ * that it has it.  Records are written atomically (temporary file,
+ * rename), so a crash leaves either the old record or the new one, never
+ * half of one; see spool_put() for when they reach the disk.
  *
  * Layout under the spool directory:
  *   lock              held (flock) by the one agent using the spool
@@ -59,11 +59,19 @@ char		*spool_key(const char *job_id, long attempt);
 char		*spool_job_dir(struct spool *, const char *key);
 
 /*
- * Write record (not consumed) as outbox/KEY.json atomically and durably,
- * replacing any previous record of that key.  Returns 0, or -1 with err.
+ * Write record (not consumed) as outbox/KEY.json atomically, replacing
+ * any previous record of that key.  Returns 0, or -1 with err.  The
+ * record survives a crash of the agent at once, a crash of the machine
+ * only after spool_sync(): the agent syncs a record when its first
+ * delivery fails, since until then the scheduler's lease still guards
+ * the job (a record lost with the machine means the lease expires and
+ * the job runs again, as if the run had not finished).
  */
 int		 spool_put(struct spool *, const char *key, const json_t *record,
 		    char *err, size_t errlen);
+/* Make outbox/KEY.json durable (fsync of the file and the outbox). */
+int		 spool_sync(struct spool *, const char *key, char *err,
+		    size_t errlen);
 /*
  * Read outbox/KEY.json.  Returns a new reference, or NULL with err (a
  * record that does not parse is moved to rejected/ so it is not retried

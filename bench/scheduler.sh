@@ -23,6 +23,8 @@
 # Celery's packages are installed here when missing (they are not needed
 # by `make test`).
 #
+# BENCH_PEER=0 skips Celery (for quick runs while tuning kobito).
+#
 # Prints one line:
 # bench scheduler: kobito_jobs_per_s=... kobito_p50_ms=... kobito_p99_ms=...
 #   celery_early_jobs_per_s=... celery_late_jobs_per_s=... ratio_early=...
@@ -36,6 +38,7 @@ JOBS=${BENCH_JOBS:-3000}
 LAT_JOBS=${BENCH_LAT_JOBS:-200}
 CELERY_JOBS=${BENCH_CELERY_JOBS:-2000}
 CELERY_SECS=${BENCH_CELERY_SECS:-30}
+PEER=${BENCH_PEER:-1}
 export OMP_THREAD_LIMIT=1
 TMP=$(mktemp -d "${TMPDIR:-/var/tmp}/kobito-bench.XXXXXX")
 PIDS=""
@@ -85,6 +88,7 @@ while [ $i -le "$AGENTS" ]; do
 done
 "$S" --db "$TMP/sched.db" --listen 127.0.0.1:0 --port-file "$TMP/port" \
 	--scripts "$TMP/scripts" >"$TMP/scheduler.log" 2>&1 &
+SPID=$!
 PIDS="$PIDS $!"
 wait_until 100 '[ -s "$TMP/port" ]' || die "the scheduler did not start"
 URL="http://127.0.0.1:$(cat "$TMP/port")"
@@ -95,6 +99,7 @@ while [ $i -le "$AGENTS" ]; do
 		--name "bench$i" --spool "$TMP/spool$i" --allow-root \
 		>"$TMP/agent$i.log" 2>&1 &
 	PIDS="$PIDS $!"
+	APIDS="${APIDS:-} $!"
 	i=$((i + 1))
 done
 wait_until 100 '[ "$(sql "SELECT count(*) FROM agents WHERE last_seen IS NOT NULL")" -ge "$AGENTS" ]' ||
@@ -140,7 +145,24 @@ pct() {
 p50=$(pct 0.50)
 p99=$(pct 0.99)
 
+# CPU time (user + system, in clock ticks) of the given processes.
+cpu_ticks() {
+	for p in "$@"; do
+		# Fields 14 and 15 of /proc/PID/stat, after the "(comm)".
+		sed 's/.*) //' "/proc/$p/stat" | awk '{ print $12 + $13 }'
+	done | awk '{ t += $1 } END { print t + 0 }'
+}
+
 # Throughput: two clients trigger as fast as they are acknowledged.
+# Database commits (each one fsync) and writes, from /metrics.
+store_count() {
+	curl -s -H "Authorization: Bearer $TOKEN" "$URL/metrics" |
+		awk -v k="kobito_store_$1_total" '$1 == k { print $2 }'
+}
+commits0=$(store_count commits)
+writes0=$(store_count writes)
+s_cpu0=$(cpu_ticks $SPID)
+a_cpu0=$(cpu_ticks $APIDS)
 half=$((JOBS / 2))
 requests "$half" >"$TMP/t1.conf"
 requests "$((JOBS - half))" >"$TMP/t2.conf"
@@ -158,10 +180,22 @@ bad=$(sql "SELECT count(*) FROM jobs WHERE state <> 'succeeded'")
 [ "$bad" -eq 0 ] || die "$bad jobs did not succeed"
 span=$(sql "SELECT max(final_at) - min(created_at) FROM jobs WHERE id > $lat_ids")
 kobito_rate=$(awk -v n="$JOBS" -v ms="$span" 'BEGIN { printf "%.0f", n * 1000 / ms }')
+hz=$(getconf CLK_TCK)
+per_job() { awk -v t="$1" -v hz="$hz" -v n="$JOBS" 'BEGIN { printf "%.2f", t * 1000 / hz / n }'; }
+s_ms=$(per_job $(( $(cpu_ticks $SPID) - s_cpu0 )))
+a_ms=$(per_job $(( $(cpu_ticks $APIDS) - a_cpu0 )))
+commits=$(awk -v a="$(store_count commits)" -v b="$commits0" -v n="$JOBS" 'BEGIN { printf "%.2f", (a - b) / n }')
+writes=$(awk -v a="$(store_count writes)" -v b="$writes0" -v n="$JOBS" 'BEGIN { printf "%.2f", (a - b) / n }')
 note "kobito: $AGENTS agents, $JOBS jobs in $span ms; latency over $LAT_JOBS jobs p50 ${p50} ms p99 ${p99} ms"
+note "kobito: CPU per job: scheduler $s_ms ms, agents $a_ms ms; database writes per job $writes in $commits commits"
 for p in $PIDS; do kill "$p" 2>/dev/null || true; done
 for p in $PIDS; do wait "$p" 2>/dev/null || true; done
 PIDS=""
+
+if [ "$PEER" = 0 ]; then
+	echo "bench scheduler: kobito_jobs_per_s=$kobito_rate kobito_p50_ms=$p50 kobito_p99_ms=$p99 agents=$AGENTS jobs=$JOBS goal_jobs_per_s=1500 goal_p99_ms=20 (peer not run: BENCH_PEER=0)"
+	exit 0
+fi
 
 # --- Celery with Redis ---------------------------------------------------
 

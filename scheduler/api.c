@@ -1206,6 +1206,19 @@ h_heartbeat(struct api *a, struct req *r)
 	return H_DONE;
 }
 
+/* The "events" list of an agent's call (borrowed), at most 1000. */
+static int
+in_events(struct req *r, int required, json_t **events)
+{
+	*events = json_object_get(r->in, "events");
+	if ((*events == NULL && !required) || (json_is_array(*events) &&
+	    json_array_size(*events) <= 1000))
+		return 0;
+	reply_error(r, MHD_HTTP_BAD_REQUEST, "events: expected a list of at "
+	    "most 1000 events");
+	return -1;
+}
+
 static int
 events_write(struct conn *c, struct api *a, struct req *r, void *p)
 {
@@ -1231,19 +1244,13 @@ static enum hres
 h_events(struct api *a, struct req *r)
 {
 	struct hbw w;
-	json_t *ev;
 
 	memset(&w, 0, sizeof w);
 	if (job_and_token(r, &w.id, &w.token) != 0)
 		goto refused;
-	ev = json_object_get(r->in, "events");
-	if (!json_is_array(ev) || json_array_size(ev) > 1000) {
-		reply_error(r, MHD_HTTP_BAD_REQUEST, "events: expected a list "
-		    "of at most 1000 events");
+	if (in_events(r, 1, &w.events) != 0)
 		goto refused;
-	}
 	r->detail = json_pack("{s:I}", "job_id", (json_int_t)w.id);
-	w.events = ev;
 	write_audited(a, r, events_write, &w);
 	return H_DONE;
 refused:
@@ -1332,6 +1339,7 @@ struct resw {
 	int64_t		 id;
 	const char	*token;
 	json_t		*summary;
+	json_t		*events;	/* the last ones, or NULL */
 	enum job_state	 state;
 	int		 dup;
 	json_t		*requires;
@@ -1341,10 +1349,25 @@ static int
 result_write(struct conn *c, struct api *a, struct req *r, void *p)
 {
 	struct resw *w = p;
-	json_t *masked = mask_for_job(a, c, w->id, w->summary);
+	json_t *masked;
 	char err[256];
-	int rc;
+	int rc, stored, cancel;
 
+	if (w->events != NULL && json_array_size(w->events) > 0) {
+		/* The run's last events come with its result: one call and
+		 * one commit instead of two.  A resent result's events are
+		 * stale or already stored (by seq); jobs_result() tells a
+		 * duplicate from a stale token. */
+		masked = mask_for_job(a, c, w->id, w->events);
+		rc = jobs_events(c, w->id, w->token, masked, time_wall_ms(),
+		    a->cfg.lease_ttl_ms, &stored, &cancel, err, sizeof err);
+		json_decref(masked);
+		if (rc != JOBS_OK && rc != JOBS_STALE) {
+			reply_jobs_error(r, rc, err);
+			return -1;
+		}
+	}
+	masked = mask_for_job(a, c, w->id, w->summary);
 	rc = jobs_result(c, w->id, w->token, masked, time_wall_ms(),
 	    &w->state, &w->dup, err, sizeof err);
 	json_decref(masked);
@@ -1374,6 +1397,8 @@ h_result(struct api *a, struct req *r)
 		    "run summary object");
 		goto refused;
 	}
+	if (in_events(r, 0, &w.events) != 0)
+		goto refused;
 	r->detail = json_pack("{s:I}", "job_id", (json_int_t)w.id);
 	w.summary = sum;
 	write_audited(a, r, result_write, &w);

@@ -192,7 +192,11 @@ check "the waiting agent got the job" "$jw" "$(jq .job_id "$T/lp")"
 ms=$(( (end - start) / 1000000 ))
 [ "$ms" -lt 2000 ] || fail "long poll answered after $ms ms"
 echo "ok: long poll answered ${ms} ms after it began (trigger at 500 ms)"
-call 200 POST "/api/jobs/$jw/result" "$B" "{\"lease_token\":\"$(jq -r .lease_token "$T/lp")\",\"summary\":{\"status\":\"succeeded\"}}" >/dev/null
+# The run's last events may come with its result, in one call.
+call 200 POST "/api/jobs/$jw/result" "$B" "{\"lease_token\":\"$(jq -r .lease_token "$T/lp")\",\"summary\":{\"status\":\"succeeded\"},\"events\":[{\"type\":\"log\",\"seq\":1,\"level\":\"info\",\"message\":\"with the result\",\"time\":\"2026-01-01T00:00:00+09:00\"}]}" >/dev/null
+check "events with the result are stored" "with the result" \
+	"$(call 200 GET "/api/runs/$(jq .run_id "$T/lp")/logs" "$OP" | jq -r '.logs[0].message')"
+call 400 POST "/api/jobs/$jw/result" "$B" "{\"lease_token\":\"$(jq -r .lease_token "$T/lp")\",\"summary\":{\"status\":\"succeeded\"},\"events\":{}}" >/dev/null
 start=$(date +%s%N)
 check "an empty long poll" 204 "$(lease "$B" "$bid" 700)"
 ms=$(( ($(date +%s%N) - start) / 1000000 ))

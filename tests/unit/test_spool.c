@@ -133,6 +133,24 @@ test_put_get_done(void **state)
 	json_decref(rec);
 }
 
+/* A record is synced on demand; syncing one that is gone says which. */
+static void
+test_sync(void **state)
+{
+	struct fixture *f = *state;
+	json_t *rec = json_pack("{s:s}", "kind", "result");
+
+	assert_int_equal(spool_put(f->sp, "job-2.a1", rec, f->err,
+	    sizeof f->err), 0);
+	assert_int_equal(spool_sync(f->sp, "job-2.a1", f->err,
+	    sizeof f->err), 0);
+	assert_int_equal(spool_done(f->sp, "job-2.a1"), 0);
+	assert_int_equal(spool_sync(f->sp, "job-2.a1", f->err,
+	    sizeof f->err), -1);
+	assert_non_null(strstr(f->err, "outbox/job-2.a1.json"));
+	json_decref(rec);
+}
+
 static void
 test_replace(void **state)
 {
@@ -258,6 +276,7 @@ main(void)
 		cmocka_unit_test(test_key),
 		cmocka_unit_test_setup_teardown(test_put_get_done, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_sync, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replace, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_oldest_first, setup,
 		    teardown),
