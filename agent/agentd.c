@@ -43,9 +43,13 @@
 #include "fsutil.h"
 #include "script.h"
 #include "spool.h"
+#include "textutil.h"
 #include "timeutil.h"
 #include "xmalloc.h"
 
+#define LEASE_BATCH		32	/* jobs one lease call may take */
+#define RESULT_BATCH		64	/* results one call may carry */
+#define RESULT_BATCH_BYTES	(512u * 1024)
 #define EVENT_BATCH		50	/* send when this many are queued */
 #define EVENT_FLUSH_MS		200	/* or when the oldest is this old */
 #define EVENTS_PER_CALL		500	/* the API takes at most 1000 */
@@ -86,18 +90,29 @@ struct job {
 	atomic_int		 user_cancel;
 	atomic_int		 timed_out;
 
-	pthread_mutex_t		 mu;		/* guards the fields below */
-	pthread_cond_t		 cv;
+	pthread_mutex_t		 mu;		/* guards the four below */
 	json_t			*queue;		/* events not yet sent */
 	long			 next_seq;
 	long			 dropped;
 	int64_t			 queued_since;	/* mono ms of the oldest */
-	int			 finished;
-	int64_t			 started_ms;
-	pthread_t		 reporter;
+
+	/* the reporter's, under d->mu (all times mono ms) */
+	int64_t			 started_ms;	/* leased */
+	int64_t			 next_hb;
+	int64_t			 retry_at;	/* events failed: not before */
+	int			 reporting;	/* a call about it is on */
+	int			 finished;	/* the run is over */
 
 	struct job		*next;		/* in d->jobs */
 	struct job		*next_ready;	/* in d->ready */
+};
+
+/* A record queued for POST /api/results. */
+struct outgoing {
+	char			*key;
+	json_t			*rec;
+	char			*item;		/* its JSON in the call */
+	struct outgoing		*next;
 };
 
 struct redelivery {
@@ -141,6 +156,11 @@ struct agentd {
 	int			 work_quit;
 	pthread_t		*workers;
 	size_t			 nworkers;
+	struct outgoing		*out, **out_tail;	/* results to send */
+	int			 sending;	/* a worker is sending them */
+	pthread_cond_t		 report_cv;	/* the reporter waits here */
+	pthread_cond_t		 reported_cv;	/* a call by it ended */
+	int			 report_quit;
 	pthread_cond_t		 deliver_cv;	/* the deliverer waits here */
 	int			 deliver_wake;
 	int			 deliver_quit;
@@ -400,10 +420,13 @@ job_enqueue(struct job *j, const json_t *ev)
 	if (json_array_size(j->queue) == 0)
 		j->queued_since = time_mono_ms();
 	json_array_append_new(j->queue, copy);
-	wake = json_array_size(j->queue) >= EVENT_BATCH;
+	wake = json_array_size(j->queue) == EVENT_BATCH;
 	pthread_mutex_unlock(&j->mu);
-	if (wake)
-		pthread_cond_signal(&j->cv);
+	if (wake) {
+		pthread_mutex_lock(&j->d->mu);
+		pthread_cond_signal(&j->d->report_cv);
+		pthread_mutex_unlock(&j->d->mu);
+	}
 }
 
 /* The engine's event callback when the run is in this process. */
@@ -489,7 +512,13 @@ post_events(struct client *c, const char *job_id, const char *token,
 	return out;
 }
 
-/* --- the reporter: events and heartbeats while a job runs ------------- */
+/* --- the reporter: events and heartbeats while jobs run --------------- */
+
+/*
+ * One thread reports for every job: a short job costs it nothing (no
+ * thread started, no wake-up), and it looks at the running jobs at least
+ * every EVENT_FLUSH_MS, sooner when a job's events fill a batch.
+ */
 
 static void
 job_stop(struct job *j, const char *why)
@@ -500,13 +529,15 @@ job_stop(struct job *j, const char *why)
 	j->cancel = 1;
 }
 
-static void
-reporter_flush(struct job *j, struct client *c, int64_t *retry_at)
+/* Send the first batch of j's events.  Returns when to try again. */
+static int64_t
+reporter_flush(struct job *j, struct client *c)
 {
 	json_t *batch;
 	enum outcome out;
 	char why[512];
 	size_t n;
+	int64_t retry_at = 0;
 
 	pthread_mutex_lock(&j->mu);
 	batch = take_batch(j->queue, 0);
@@ -521,9 +552,8 @@ reporter_flush(struct job *j, struct client *c, int64_t *retry_at)
 		while (n-- > 0)
 			json_array_remove(j->queue, 0);
 		j->queued_since = time_mono_ms();
-		*retry_at = 0;
 	} else if (out == OUT_RETRY) {
-		*retry_at = time_mono_ms() + 2000;
+		retry_at = time_mono_ms() + 2000;
 	}
 	pthread_mutex_unlock(&j->mu);
 	if (out == OUT_STALE) {
@@ -532,10 +562,12 @@ reporter_flush(struct job *j, struct client *c, int64_t *retry_at)
 	} else if (out == OUT_REFUSED) {
 		say("job %s: events refused: %s", j->job_id, why);
 	}
+	return retry_at;
 }
 
-static void
-reporter_heartbeat(struct job *j, struct client *c, int64_t *next_hb)
+/* Heartbeat j.  Returns when the next one is due. */
+static int64_t
+reporter_heartbeat(struct job *j, struct client *c)
 {
 	struct client_reply rep;
 	enum outcome out;
@@ -543,6 +575,7 @@ reporter_heartbeat(struct job *j, struct client *c, int64_t *next_hb)
 	json_t *body = json_pack("{s:s}", "lease_token", j->token);
 	char why[512];
 	long ttl;
+	int64_t next;
 	int rc;
 
 	rc = client_call(c, "POST", path, body, 0, 1, &rep);
@@ -555,67 +588,107 @@ reporter_heartbeat(struct job *j, struct client *c, int64_t *next_hb)
 		ttl = json_long(rep.body, "lease_ttl_ms", 0);
 		if (ttl >= 300)
 			j->heartbeat_ms = ttl / 3;
-		*next_hb = time_mono_ms() + j->heartbeat_ms;
-	} else if (out == OUT_STALE) {
-		atomic_store(&j->lost, 1);
-		job_stop(j, client_reply_error(&rep, why, sizeof why));
+		next = time_mono_ms() + j->heartbeat_ms;
 	} else {
+		if (out == OUT_STALE) {
+			atomic_store(&j->lost, 1);
+			job_stop(j, client_reply_error(&rep, why, sizeof why));
+		}
 		/* Cut off: keep running, keep trying a little more often. */
-		*next_hb = time_mono_ms() + (j->heartbeat_ms < 2000 ?
+		next = time_mono_ms() + (j->heartbeat_ms < 2000 ?
 		    j->heartbeat_ms : 2000);
 	}
 	client_reply_free(&rep);
 	json_decref(body);
 	free(path);
+	return next;
+}
+
+/* When j's events are to be sent (INT64_MAX: none waiting). */
+static int64_t
+flush_due(struct job *j, int64_t now)
+{
+	int64_t at;
+
+	pthread_mutex_lock(&j->mu);
+	at = json_array_size(j->queue) == 0 ? INT64_MAX :
+	    json_array_size(j->queue) >= EVENT_BATCH ? now :
+	    j->queued_since + EVENT_FLUSH_MS;
+	pthread_mutex_unlock(&j->mu);
+	return at > j->retry_at || at == INT64_MAX ? at : j->retry_at;
+}
+
+/* When j next needs the reporter.  d->mu is held. */
+static int64_t
+report_due(struct job *j, int64_t now)
+{
+	int64_t at = flush_due(j, now);
+
+	if (j->next_hb < at)
+		at = j->next_hb;
+	if (j->timeout_ms > 0 && !atomic_load(&j->timed_out) &&
+	    j->started_ms + j->timeout_ms + 1 < at)
+		at = j->started_ms + j->timeout_ms + 1;
+	return at;
+}
+
+/* Do what is due for j (a call may be made: d->mu is not held). */
+static void
+report(struct job *j, struct client *c, int64_t now)
+{
+	if (j->timeout_ms > 0 && !atomic_load(&j->timed_out) &&
+	    now - j->started_ms > j->timeout_ms) {
+		/* The scheduler times it out too (its clock started first);
+		 * stop now rather than at the next 409. */
+		atomic_store(&j->timed_out, 1);
+		job_stop(j, "the job's time is up");
+	}
+	if (flush_due(j, now) <= now)
+		j->retry_at = reporter_flush(j, c);
+	if (j->next_hb <= now)
+		j->next_hb = reporter_heartbeat(j, c);
 }
 
 static void *
 reporter_main(void *arg)
 {
-	struct job *j = arg;
-	struct agentd *d = j->d;
-	struct client *c = client_take(d);
-	int64_t now, next_hb, flush_at, until, retry_at = 0;
-	int flush, hb;
+	struct agentd *d = arg;
+	struct client *c = client_new(d->o->scheduler, d->token);
+	struct job *j, *due;
+	int64_t now, next, at;
 
-	next_hb = time_mono_ms() + j->heartbeat_ms;
-	pthread_mutex_lock(&j->mu);
-	while (!j->finished) {
+	pthread_mutex_lock(&d->mu);
+	while (!d->report_quit) {
 		now = time_mono_ms();
-		flush_at = json_array_size(j->queue) == 0 ? INT64_MAX :
-		    json_array_size(j->queue) >= EVENT_BATCH ? now :
-		    j->queued_since + EVENT_FLUSH_MS;
-		if (retry_at > flush_at)
-			flush_at = retry_at;
-		flush = now >= flush_at;
-		hb = now >= next_hb;
-		if (j->timeout_ms > 0 && !atomic_load(&j->timed_out) &&
-		    now - j->started_ms > j->timeout_ms) {
-			/* The scheduler times it out too (its clock started
-			 * first); stop now rather than at the next 409. */
-			atomic_store(&j->timed_out, 1);
-			pthread_mutex_unlock(&j->mu);
-			job_stop(j, "the job's time is up");
-			pthread_mutex_lock(&j->mu);
+		next = INT64_MAX;
+		due = NULL;
+		for (j = d->jobs; j != NULL && due == NULL; j = j->next) {
+			if (j->finished)
+				continue;
+			if ((at = report_due(j, now)) <= now)
+				due = j;
+			else if (at < next)
+				next = at;
+		}
+		if (due == NULL) {
+			/* New events are seen at the next look. */
+			if (d->jobs != NULL && next > now + EVENT_FLUSH_MS)
+				next = now + EVENT_FLUSH_MS;
+			if (next == INT64_MAX)
+				pthread_cond_wait(&d->report_cv, &d->mu);
+			else
+				cond_wait_until(&d->report_cv, &d->mu, next);
 			continue;
 		}
-		if (!flush && !hb) {
-			until = flush_at < next_hb ? flush_at : next_hb;
-			if (j->timeout_ms > 0 && !atomic_load(&j->timed_out) &&
-			    j->started_ms + j->timeout_ms + 1 < until)
-				until = j->started_ms + j->timeout_ms + 1;
-			cond_wait_until(&j->cv, &j->mu, until);
-			continue;
-		}
-		pthread_mutex_unlock(&j->mu);
-		if (flush)
-			reporter_flush(j, c, &retry_at);
-		if (hb)
-			reporter_heartbeat(j, c, &next_hb);
-		pthread_mutex_lock(&j->mu);
+		due->reporting = 1;
+		pthread_mutex_unlock(&d->mu);
+		report(due, c, now);
+		pthread_mutex_lock(&d->mu);
+		due->reporting = 0;
+		pthread_cond_broadcast(&d->reported_cv);
 	}
-	pthread_mutex_unlock(&j->mu);
-	client_give(d, c);
+	pthread_mutex_unlock(&d->mu);
+	client_free(c);
 	return NULL;
 }
 
@@ -1444,7 +1517,6 @@ job_free(struct job *j)
 	free(j->load_error);
 	script_free(j->script);
 	pthread_mutex_destroy(&j->mu);
-	pthread_cond_destroy(&j->cv);
 	free(j);
 }
 
@@ -1488,6 +1560,173 @@ slot_free(struct job *j)
 	pthread_mutex_unlock(&d->mu);
 }
 
+/*
+ * After the first try to deliver the record key: settled before the
+ * deliverer may see it (so it never reads a record being removed), and on
+ * failure left to the deliverer.
+ */
+static void
+delivered(struct agentd *d, const char *key, const json_t *rec,
+    enum outcome out, const char *why)
+{
+	settle(d, key, rec, out, why);
+	inflight_remove(d, key);
+	if (out != OUT_RETRY)
+		return;
+	/* The deliverer may have passed over it while it was ours. */
+	pthread_mutex_lock(&d->mu);
+	d->deliver_wake = 1;
+	pthread_cond_signal(&d->deliver_cv);
+	pthread_mutex_unlock(&d->mu);
+	say("job %s: cannot deliver the %s now (%s); it waits in the spool",
+	    json_string_value(json_object_get(rec, "job_id")),
+	    json_string_value(json_object_get(rec, "kind")), why);
+}
+
+/*
+ * The record as one item of POST /api/results, or NULL when it must go
+ * by itself: a release, artifacts to upload first, or more events or
+ * bytes than one call carries.
+ */
+static char *
+batch_item(const json_t *rec)
+{
+	const char *kind = json_string_value(json_object_get(rec, "kind"));
+	json_t *events = json_object_get(rec, "events"), *item;
+	int64_t id = text_parse_id(json_string_value(json_object_get(rec,
+	    "job_id")));
+	char *text;
+
+	if (kind == NULL || strcmp(kind, "result") != 0 || id == 0 ||
+	    json_array_size(json_object_get(rec, "artifacts")) > 0 ||
+	    json_array_size(events) > EVENTS_PER_CALL)
+		return NULL;
+	item = json_pack("{s:I, s:O, s:O, s:O*}", "job_id", (json_int_t)id,
+	    "lease_token", json_object_get(rec, "lease_token"), "summary",
+	    json_object_get(rec, "summary"), "events",
+	    json_array_size(events) > 0 ? events : NULL);
+	text = item ? json_dumps(item, JSON_COMPACT) : NULL;
+	json_decref(item);
+	if (text != NULL && strlen(text) > RESULT_BATCH_BYTES) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+/* The outcome of results[i] of a POST /api/results answer. */
+static enum outcome
+batch_outcome(const json_t *answer, char *why, size_t whylen)
+{
+	long status = json_long(answer, "status", 0);
+	const char *err = json_string_value(json_object_get(answer, "error"));
+
+	snprintf(why, whylen, "%ld: %s", status, err ? err : "no reason");
+	if (status == 200)
+		return OUT_OK;
+	if (status == 409 || status == 404)
+		return OUT_STALE;
+	if (status == 400)
+		return OUT_REFUSED;	/* sent again alone, see below */
+	return OUT_RETRY;
+}
+
+/* Send a batch of records in one call, and settle each. */
+static void
+results_send(struct agentd *d, struct outgoing *batch)
+{
+	struct client *c = client_take(d);
+	struct client_reply rep;
+	struct outgoing *o;
+	json_t *answers;
+	struct buf body;
+	enum outcome out, all;
+	char why[512];
+	size_t i, n = 0;
+	int rc;
+
+	buf_init(&body, 0);
+	buf_puts(&body, "{\"results\": [");
+	for (o = batch; o != NULL; o = o->next, n++) {
+		if (n > 0)
+			buf_puts(&body, ",");
+		buf_puts(&body, o->item);
+	}
+	buf_puts(&body, "]}");
+	rc = client_send(c, "POST", "/api/results", "application/json",
+	    body.data, body.len, 0, 1, &rep);
+	buf_free(&body);
+	all = classify(rc, &rep);
+	answers = json_object_get(rep.body, "results");
+	if (all == OUT_OK && json_array_size(answers) != n)
+		all = OUT_REFUSED;
+	client_reply_error(&rep, why, sizeof why);
+	for (o = batch, i = 0; o != NULL; o = o->next, i++) {
+		out = all;
+		if (all == OUT_OK)
+			out = batch_outcome(json_array_get(answers, i), why,
+			    sizeof why);
+		/* Refused (the whole call, or this one): alone, the result
+		 * still goes without the events that were refused. */
+		if (out == OUT_REFUSED)
+			out = deliver(c, o->rec, 0, why, sizeof why);
+		delivered(d, o->key, o->rec, out, why);
+	}
+	client_reply_free(&rep);
+	client_give(d, c);
+}
+
+/*
+ * Deliver rec with whatever else is waiting: the first worker to find no
+ * call on the way sends, and keeps sending what the others queue while it
+ * waits for the answer; they go on at once.  item is consumed.
+ */
+static void
+result_submit(struct agentd *d, const char *key, json_t *rec, char *item)
+{
+	struct outgoing *o = xcalloc(1, sizeof *o), *batch, **tail;
+	size_t n, bytes;
+
+	o->key = xstrdup(key);
+	o->rec = json_incref(rec);
+	o->item = item;
+	pthread_mutex_lock(&d->mu);
+	*d->out_tail = o;
+	d->out_tail = &o->next;
+	if (d->sending) {
+		pthread_mutex_unlock(&d->mu);
+		return;
+	}
+	d->sending = 1;
+	while (d->out != NULL) {
+		batch = d->out;
+		tail = &batch->next;
+		n = 1;
+		bytes = strlen(batch->item);
+		while (*tail != NULL && n < RESULT_BATCH &&
+		    bytes + strlen((*tail)->item) <= RESULT_BATCH_BYTES) {
+			bytes += strlen((*tail)->item);
+			tail = &(*tail)->next;
+			n++;
+		}
+		if ((d->out = *tail) == NULL)
+			d->out_tail = &d->out;
+		*tail = NULL;
+		pthread_mutex_unlock(&d->mu);
+		results_send(d, batch);
+		for (; batch != NULL; batch = o) {
+			o = batch->next;
+			free(batch->key);
+			json_decref(batch->rec);
+			free(batch->item);
+			free(batch);
+		}
+		pthread_mutex_lock(&d->mu);
+	}
+	d->sending = 0;
+	pthread_mutex_unlock(&d->mu);
+}
+
 static void
 run_job(struct job *j)
 {
@@ -1495,17 +1734,12 @@ run_job(struct job *j)
 	struct client *c;
 	json_t *sum = NULL, *rec;
 	const char *status;
-	char err[512], why[512], when[64];
+	char err[512], why[512], when[64], *item;
 	enum outcome out;
 	int cut_short, release;
 
-	j->started_ms = time_mono_ms();
 	if (atomic_load(&d->stopping) && d->o->on_term == AGENTD_TERM_RELEASE)
 		atomic_store(&j->stop_after_step, 1);
-	if (pthread_create(&j->reporter, NULL, reporter_main, j) != 0) {
-		say("cannot start a thread: %s", strerror(errno));
-		abort();
-	}
 	if (atomic_load(&j->stop_after_step) && atomic_load(&d->stopping))
 		sum = NULL;	/* leased as we stopped: give it back unrun */
 	else if (j->script == NULL)
@@ -1515,11 +1749,13 @@ run_job(struct job *j)
 	else
 		sum = run_here(j);
 
-	pthread_mutex_lock(&j->mu);
+	/* The reporter leaves it alone from now on; its events left go
+	 * with the result. */
+	pthread_mutex_lock(&d->mu);
 	j->finished = 1;
-	pthread_cond_signal(&j->cv);
-	pthread_mutex_unlock(&j->mu);
-	pthread_join(j->reporter, NULL);
+	while (j->reporting)
+		pthread_cond_wait(&d->reported_cv, &d->mu);
+	pthread_mutex_unlock(&d->mu);
 
 	status = json_string_value(json_object_get(sum, "status"));
 	cut_short = sum == NULL || (j->cancel && status != NULL &&
@@ -1562,21 +1798,13 @@ run_job(struct job *j)
 	if (d->o->verbose)
 		say("job %s attempt %ld: %s", j->job_id, j->attempt,
 		    release ? "handed back" : status);
-	c = client_take(d);
-	out = deliver(c, rec, 0, why, sizeof why);
-	client_give(d, c);
-	/* Settled before the deliverer may see it, so it never reads a
-	 * record that is being removed. */
-	settle(d, j->key, rec, out, why);
-	inflight_remove(d, j->key);
-	if (out == OUT_RETRY) {
-		/* The deliverer may have passed over it while it was ours. */
-		pthread_mutex_lock(&d->mu);
-		d->deliver_wake = 1;
-		pthread_cond_signal(&d->deliver_cv);
-		pthread_mutex_unlock(&d->mu);
-		say("job %s: cannot deliver the %s now (%s); it waits in the "
-		    "spool", j->job_id, release ? "release" : "result", why);
+	if ((item = batch_item(rec)) != NULL) {
+		result_submit(d, j->key, rec, item);
+	} else {
+		c = client_take(d);
+		out = deliver(c, rec, 0, why, sizeof why);
+		client_give(d, c);
+		delivered(d, j->key, rec, out, why);
 	}
 	json_decref(rec);
 out:
@@ -1672,7 +1900,6 @@ job_start(struct agentd *d, json_t *lease)
 		j->heartbeat_ms = d->heartbeat_ms;
 	j->queue = json_array();
 	pthread_mutex_init(&j->mu, NULL);
-	cond_init_mono(&j->cv);
 	if (j->job_id == NULL || j->token == NULL) {
 		say("the scheduler sent a lease without job_id or "
 		    "lease_token; ignored");
@@ -1726,6 +1953,10 @@ job_start(struct agentd *d, json_t *lease)
 	}
 	d->running++;
 	d->runners++;
+	j->started_ms = time_mono_ms();
+	j->next_hb = j->started_ms + j->heartbeat_ms;
+	if (d->jobs == NULL)	/* the reporter waits for no one */
+		pthread_cond_signal(&d->report_cv);
 	j->next = d->jobs;
 	d->jobs = j;
 	if (d->o->verbose)
@@ -1735,6 +1966,18 @@ job_start(struct agentd *d, json_t *lease)
 		    d->displays[j->display] : "");
 	work_add(d, j);
 	pthread_mutex_unlock(&d->mu);
+}
+
+/* Start every job of a lease reply ({"jobs": [LEASE...]}). */
+static void
+jobs_start(struct agentd *d, json_t *reply)
+{
+	json_t *lease;
+	size_t i;
+
+	json_array_foreach(json_object_get(reply, "jobs"), i, lease)
+		if (json_is_object(lease))
+			job_start(d, json_incref(lease));
 }
 
 /* --- the poller ------------------------------------------------------------ */
@@ -1858,10 +2101,11 @@ poll_loop(struct agentd *d)
 		while (d->running >= d->slots && !atomic_load(&d->stopping))
 			cond_wait_until(&d->cv, &d->mu, time_mono_ms() + 1000);
 		free_slots = d->slots - d->running;
-		body = json_pack("{s:I, s:I, s:i, s:o}", "agent_id",
+		body = json_pack("{s:I, s:I, s:i, s:i, s:o}", "agent_id",
 		    (json_int_t)d->agent_id, "wait_ms",
 		    (json_int_t)(failures > 0 ? 0 : d->o->poll_wait_ms),
-		    "free_slots", free_slots,
+		    "free_slots", free_slots, "max_jobs",
+		    free_slots < LEASE_BATCH ? free_slots : LEASE_BATCH,
 		    "labels", offered_labels(d));
 		pthread_mutex_unlock(&d->mu);
 		if (atomic_load(&d->stopping)) {
@@ -1874,11 +2118,8 @@ poll_loop(struct agentd *d)
 		if (atomic_load(&d->stopping)) {
 			/* A job leased as we stopped is started, and at
 			 * once handed back by its runner. */
-			if (rc == 0 && rep.status == 200 &&
-			    json_is_object(rep.body)) {
-				job_start(d, rep.body);
-				rep.body = NULL;
-			}
+			if (rc == 0 && rep.status == 200)
+				jobs_start(d, rep.body);
 			client_reply_free(&rep);
 			break;
 		}
@@ -1898,10 +2139,7 @@ poll_loop(struct agentd *d)
 		}
 		switch (rep.status) {
 		case 200:
-			if (json_is_object(rep.body)) {
-				job_start(d, rep.body);
-				rep.body = NULL;
-			}
+			jobs_start(d, rep.body);
 			break;
 		case 204:
 			break;
@@ -2020,7 +2258,7 @@ agentd_run(const struct agentd_opts *o)
 {
 	struct agentd d;
 	struct sigctx sc;
-	pthread_t sigthread, deliverer;
+	pthread_t sigthread, deliverer, reporter;
 	char err[512], host[256], *spool_path;
 	size_t i;
 
@@ -2041,7 +2279,10 @@ agentd_run(const struct agentd_opts *o)
 	cond_init_mono(&d.cv);
 	cond_init_mono(&d.deliver_cv);
 	pthread_cond_init(&d.work_cv, NULL);
+	cond_init_mono(&d.report_cv);
+	pthread_cond_init(&d.reported_cv, NULL);
 	d.ready_tail = &d.ready;
+	d.out_tail = &d.out;
 	if ((d.token = client_read_token(o->token_file, err, sizeof err)) ==
 	    NULL) {
 		fprintf(stderr, "kobito-agent: %s\n", err);
@@ -2076,7 +2317,8 @@ agentd_run(const struct agentd_opts *o)
 	pthread_sigmask(SIG_BLOCK, &sc.set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (pthread_create(&sigthread, NULL, signal_main, &sc) != 0 ||
-	    pthread_create(&deliverer, NULL, deliverer_main, &d) != 0) {
+	    pthread_create(&deliverer, NULL, deliverer_main, &d) != 0 ||
+	    pthread_create(&reporter, NULL, reporter_main, &d) != 0) {
 		fprintf(stderr, "kobito-agent: cannot start a thread\n");
 		return 1;
 	}
@@ -2097,6 +2339,11 @@ agentd_run(const struct agentd_opts *o)
 	for (i = 0; i < d.nworkers; i++)
 		pthread_join(d.workers[i], NULL);
 	free(d.workers);
+	pthread_mutex_lock(&d.mu);
+	d.report_quit = 1;
+	pthread_cond_signal(&d.report_cv);
+	pthread_mutex_unlock(&d.mu);
+	pthread_join(reporter, NULL);
 	pthread_mutex_lock(&d.mu);
 	d.deliver_quit = 1;
 	pthread_cond_signal(&d.deliver_cv);
@@ -2131,5 +2378,7 @@ agentd_run(const struct agentd_opts *o)
 	pthread_cond_destroy(&d.cv);
 	pthread_cond_destroy(&d.deliver_cv);
 	pthread_cond_destroy(&d.work_cv);
+	pthread_cond_destroy(&d.report_cv);
+	pthread_cond_destroy(&d.reported_cv);
 	return d.fatal ? 1 : 0;
 }

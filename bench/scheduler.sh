@@ -34,6 +34,8 @@ set -eu
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${KOBITO_BIN:-$TOP/bin}
 AGENTS=${BENCH_AGENTS:-4}
+SLOTS=${BENCH_SLOTS:-1}
+CLIENTS=${BENCH_CLIENTS:-2}
 JOBS=${BENCH_JOBS:-3000}
 LAT_JOBS=${BENCH_LAT_JOBS:-200}
 CELERY_JOBS=${BENCH_CELERY_JOBS:-2000}
@@ -87,7 +89,7 @@ while [ $i -le "$AGENTS" ]; do
 	i=$((i + 1))
 done
 "$S" --db "$TMP/sched.db" --listen 127.0.0.1:0 --port-file "$TMP/port" \
-	--scripts "$TMP/scripts" >"$TMP/scheduler.log" 2>&1 &
+	--scripts "$TMP/scripts" ${BENCH_SCHED_ARGS:-} >"$TMP/scheduler.log" 2>&1 &
 SPID=$!
 PIDS="$PIDS $!"
 wait_until 100 '[ -s "$TMP/port" ]' || die "the scheduler did not start"
@@ -96,7 +98,7 @@ TOKEN=$(cat "$TMP/user.token")
 i=1
 while [ $i -le "$AGENTS" ]; do
 	"$BIN/kobito-agent" --scheduler "$URL" --token-file "$TMP/bench$i.token" \
-		--name "bench$i" --spool "$TMP/spool$i" --allow-root \
+		--name "bench$i" --spool "$TMP/spool$i" --allow-root --slots "$SLOTS" \
 		>"$TMP/agent$i.log" 2>&1 &
 	PIDS="$PIDS $!"
 	APIDS="${APIDS:-} $!"
@@ -163,15 +165,20 @@ commits0=$(store_count commits)
 writes0=$(store_count writes)
 s_cpu0=$(cpu_ticks $SPID)
 a_cpu0=$(cpu_ticks $APIDS)
-half=$((JOBS / 2))
-requests "$half" >"$TMP/t1.conf"
-requests "$((JOBS - half))" >"$TMP/t2.conf"
-curl -s -K "$TMP/t1.conf" >"$TMP/t1.out" &
-c1=$!
-curl -s -K "$TMP/t2.conf" >"$TMP/t2.out" &
-c2=$!
-wait $c1 $c2
-acked=$(cat "$TMP/t1.out" "$TMP/t2.out" | grep -c '^201$' || true)
+k=1
+cpids=""
+while [ $k -le "$CLIENTS" ]; do
+	requests "$(( JOBS * k / CLIENTS - JOBS * (k - 1) / CLIENTS ))" >"$TMP/t$k.conf"
+	k=$((k + 1))
+done
+k=1
+while [ $k -le "$CLIENTS" ]; do
+	curl -s -K "$TMP/t$k.conf" >"$TMP/t$k.out" &
+	cpids="$cpids $!"
+	k=$((k + 1))
+done
+wait $cpids
+acked=$(cat "$TMP"/t*.out | grep -c '^201$' || true)
 [ "$acked" -eq "$JOBS" ] || die "only $acked of $JOBS triggers were acknowledged"
 total=$((LAT_JOBS + JOBS))
 wait_until 1200 '[ "$(final_count)" -ge "$total" ]' ||

@@ -101,6 +101,8 @@ struct req {
 	int64_t			 lp_deadline;	/* monotonic ms */
 	json_t			*lp_labels;
 	int			 lp_checked;	/* the agent is registered */
+	int			 lp_max;	/* jobs it may take at once */
+	int			 lp_batch;	/* it asked with max_jobs */
 	struct req		*lp_prev, *lp_next;
 };
 
@@ -206,9 +208,9 @@ reply_error(struct req *r, int status, const char *fmt, ...)
 	reply_json(r, status, json_pack("{s:s}", "error", msg));
 }
 
-/* Map a jobs_* result to an HTTP error reply. */
-static void
-reply_jobs_error(struct req *r, int rc, const char *err)
+/* The HTTP status of a jobs_* failure. */
+static int
+jobs_status(int rc)
 {
 	static const struct {
 		int	rc;
@@ -222,11 +224,16 @@ reply_jobs_error(struct req *r, int rc, const char *err)
 	size_t i;
 
 	for (i = 0; i < sizeof map / sizeof map[0]; i++)
-		if (map[i].rc == rc) {
-			reply_error(r, map[i].status, "%s", err);
-			return;
-		}
-	reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", err);
+		if (map[i].rc == rc)
+			return map[i].status;
+	return MHD_HTTP_INTERNAL_SERVER_ERROR;
+}
+
+/* Map a jobs_* result to an HTTP error reply. */
+static void
+reply_jobs_error(struct req *r, int rc, const char *err)
+{
+	reply_error(r, jobs_status(rc), "%s", err);
 }
 
 static enum MHD_Result
@@ -964,12 +971,16 @@ refused:
 	return H_DONE;
 }
 
+/* Most jobs one lease call may take (max_jobs). */
+#define LEASE_BATCH_MAX	32
+
 struct leasew {
 	int		 rc;
 	int		 status;	/* when the agent cannot lease */
 	char		 err[256];
 	json_t		*reply;
-	int64_t		 waited_ms;
+	int64_t		 waited_ms[LEASE_BATCH_MAX];
+	int		 n;		/* jobs leased */
 };
 
 /* The agent's registered labels (first call of a long poll only). */
@@ -998,29 +1009,22 @@ agent_labels(struct conn *c, struct req *r, struct leasew *w)
 	return 0;
 }
 
+/*
+ * Lease one job into w (its answer appended to jobs, its audit detail to
+ * detail).  JOBS_NONE when nothing is due; -1 when the reply is an error.
+ */
 static int
-lease_write(struct conn *c, struct api *a, struct req *r, void *p)
+lease_one(struct conn *c, struct api *a, struct req *r, struct leasew *w,
+    json_t *jobs, json_t *detail)
 {
-	struct leasew *w = p;
 	const struct script *s;
 	struct lease l;
 	json_t *secrets;
 
-	if (!r->lp_checked) {
-		if (agent_labels(c, r, w) != 0) {
-			r->no_audit = 1;  /* audited as a refusal by the caller */
-			return -1;
-		}
-		r->lp_checked = 1;
-	}
 	w->rc = jobs_lease(c, r->who.agent_id, r->lp_labels, time_wall_ms(),
 	    a->cfg.lease_ttl_ms, &l, w->err, sizeof w->err);
-	if (w->rc == JOBS_NONE) {
-		/* Nothing changed: no audit row for an empty poll. */
-		r->no_audit = 1;
-		r->status = MHD_HTTP_NO_CONTENT;
-		return 0;
-	}
+	if (w->rc == JOBS_NONE)
+		return JOBS_NONE;
 	if (w->rc != JOBS_OK) {
 		reply_jobs_error(r, w->rc, w->err);
 		return -1;
@@ -1032,9 +1036,8 @@ lease_write(struct conn *c, struct api *a, struct req *r, void *p)
 		return -1;
 	}
 	job_secrets(a, c, l.digest, NULL, &secrets);
-	w->waited_ms = l.waited_ms;
-	r->no_audit = 0;
-	reply_json(r, MHD_HTTP_OK, json_pack("{s:I, s:I, s:i, s:s, s:I, s:I,"
+	w->waited_ms[w->n++] = l.waited_ms;
+	json_array_append_new(jobs, json_pack("{s:I, s:I, s:i, s:s, s:I, s:I,"
 	    " s:{s:s, s:s, s:s%, s:O}, s:O, s:o}",
 	    "job_id", (json_int_t)l.job_id, "run_id", (json_int_t)l.run_id,
 	    "attempt", l.attempt, "lease_token", l.token,
@@ -1043,11 +1046,70 @@ lease_write(struct conn *c, struct api *a, struct req *r, void *p)
 	    "script", "name", l.script, "digest", l.digest,
 	    "source", s->source, s->source_len, "files", script_files(s),
 	    "params", l.params, "secrets", secrets));
-	r->detail = json_pack("{s:I, s:I, s:i}", "job_id",
+	json_array_append_new(detail, json_pack("{s:I, s:I, s:i}", "job_id",
 	    (json_int_t)l.job_id, "run_id", (json_int_t)l.run_id,
-	    "attempt", l.attempt);
+	    "attempt", l.attempt));
 	lease_clear(&l);
 	return 0;
+}
+
+/*
+ * Lease up to r->lp_max jobs (1 for an agent that did not ask for more)
+ * in this one transaction.  A call with max_jobs is answered
+ * {"jobs": [LEASE...]}, one without it LEASE alone.
+ */
+static int
+lease_write(struct conn *c, struct api *a, struct req *r, void *p)
+{
+	struct leasew *w = p;
+	json_t *jobs, *detail;
+	int i, max = r->lp_max > 0 ? r->lp_max : 1, rc = 0;
+
+	if (!r->lp_checked) {
+		if (agent_labels(c, r, w) != 0) {
+			r->no_audit = 1;  /* audited as a refusal by the caller */
+			return -1;
+		}
+		r->lp_checked = 1;
+	}
+	w->n = 0;
+	jobs = json_array();
+	detail = json_array();
+	for (i = 0; i < max && (rc = lease_one(c, a, r, w, jobs, detail)) ==
+	    0; i++)
+		;
+	if (rc == -1 || w->n == 0) {
+		json_decref(jobs);
+		json_decref(detail);
+		if (rc == -1)
+			return -1;
+		/* Nothing changed: no audit row for an empty poll. */
+		w->rc = JOBS_NONE;
+		r->no_audit = 1;
+		r->status = MHD_HTTP_NO_CONTENT;
+		return 0;
+	}
+	w->rc = JOBS_OK;
+	r->no_audit = 0;
+	if (r->lp_batch) {
+		reply_json(r, MHD_HTTP_OK, json_pack("{s:o}", "jobs", jobs));
+		r->detail = json_pack("{s:o}", "jobs", detail);
+	} else {
+		reply_json(r, MHD_HTTP_OK, json_incref(json_array_get(jobs, 0)));
+		r->detail = json_incref(json_array_get(detail, 0));
+		json_decref(jobs);
+		json_decref(detail);
+	}
+	return 0;
+}
+
+static void
+record_leases(struct api *a, const struct leasew *w)
+{
+	int i;
+
+	for (i = 0; i < w->n; i++)
+		record_latency(a, w->waited_ms[i]);
 }
 
 /*
@@ -1069,13 +1131,13 @@ try_lease(struct api *a, struct req *r)
 		return;
 	}
 	if (w.rc == JOBS_OK)
-		record_latency(a, w.waited_ms);
+		record_leases(a, &w);
 }
 
 static enum hres
 h_lease(struct api *a, struct req *r)
 {
-	json_int_t agent_id, wait_ms, free_slots;
+	json_int_t agent_id, wait_ms, free_slots, max_jobs;
 	json_t *labels;
 	uint64_t gen;
 
@@ -1084,8 +1146,13 @@ h_lease(struct api *a, struct req *r)
 		    in_int(r, "wait_ms", 0, a->cfg.wait_max_ms, 0,
 		    &wait_ms) != 0 ||
 		    in_int(r, "free_slots", 0, 1024, 1, &free_slots) != 0 ||
+		    in_int(r, "max_jobs", 0, LEASE_BATCH_MAX, 0,
+		    &max_jobs) != 0 ||
 		    in_labels(r, "labels", &labels) != 0)
 			goto refused;
+		r->lp_batch = max_jobs > 0;
+		r->lp_max = (int)(max_jobs > free_slots ? free_slots :
+		    max_jobs);
 		if (agent_id == 0) {
 			reply_error(r, MHD_HTTP_BAD_REQUEST, "agent_id: "
 			    "required");
@@ -1345,12 +1412,12 @@ struct resw {
 	json_t		*requires;
 };
 
+/* Store one result (and the events with it); a jobs_* code. */
 static int
-result_write(struct conn *c, struct api *a, struct req *r, void *p)
+result_store(struct conn *c, struct api *a, struct resw *w, char *err,
+    size_t errlen)
 {
-	struct resw *w = p;
 	json_t *masked;
-	char err[256];
 	int rc, stored, cancel;
 
 	if (w->events != NULL && json_array_size(w->events) > 0) {
@@ -1360,18 +1427,37 @@ result_write(struct conn *c, struct api *a, struct req *r, void *p)
 		 * duplicate from a stale token. */
 		masked = mask_for_job(a, c, w->id, w->events);
 		rc = jobs_events(c, w->id, w->token, masked, time_wall_ms(),
-		    a->cfg.lease_ttl_ms, &stored, &cancel, err, sizeof err);
+		    a->cfg.lease_ttl_ms, &stored, &cancel, err, errlen);
 		json_decref(masked);
-		if (rc != JOBS_OK && rc != JOBS_STALE) {
-			reply_jobs_error(r, rc, err);
-			return -1;
-		}
+		if (rc != JOBS_OK && rc != JOBS_STALE)
+			return rc;
 	}
 	masked = mask_for_job(a, c, w->id, w->summary);
 	rc = jobs_result(c, w->id, w->token, masked, time_wall_ms(),
-	    &w->state, &w->dup, err, sizeof err);
+	    &w->state, &w->dup, err, errlen);
 	json_decref(masked);
-	if (rc != JOBS_OK) {
+	return rc;
+}
+
+/* After the commit: count a stored result, wake agents for a retry. */
+static void
+result_stored(struct api *a, const struct resw *w)
+{
+	if (w->dup)
+		return;
+	INC(a->m.finished[w->state]);
+	if (w->state == JOB_QUEUED)
+		wake(a, NULL, 1);
+}
+
+static int
+result_write(struct conn *c, struct api *a, struct req *r, void *p)
+{
+	struct resw *w = p;
+	char err[256];
+	int rc;
+
+	if ((rc = result_store(c, a, w, err, sizeof err)) != JOBS_OK) {
 		reply_jobs_error(r, rc, err);
 		return -1;
 	}
@@ -1402,14 +1488,132 @@ h_result(struct api *a, struct req *r)
 	r->detail = json_pack("{s:I}", "job_id", (json_int_t)w.id);
 	w.summary = sum;
 	write_audited(a, r, result_write, &w);
-	if (r->status == MHD_HTTP_OK && !w.dup) {
-		INC(a->m.finished[w.state]);
-		if (w.state == JOB_QUEUED)
-			wake(a, NULL, 1);
-	}
+	if (r->status == MHD_HTTP_OK)
+		result_stored(a, &w);
 	return H_DONE;
 refused:
 	audit_refusal(a, r);
+	return H_DONE;
+}
+
+/* Most results one POST /api/results may carry. */
+#define RESULTS_MAX	64
+
+struct resultsw {
+	struct resw	 w[RESULTS_MAX];
+	int		 status[RESULTS_MAX];	/* of each; 0: not looked at */
+	json_t		*answers;
+	size_t		 n;
+};
+
+/* Check results[i] into w; an error message and -1 when it is bad. */
+static int
+result_item(json_t *item, struct resw *w, char *err, size_t errlen)
+{
+	json_t *id = json_object_get(item, "job_id");
+
+	memset(w, 0, sizeof *w);
+	w->token = json_string_value(json_object_get(item, "lease_token"));
+	w->summary = json_object_get(item, "summary");
+	w->events = json_object_get(item, "events");
+	if (!json_is_integer(id) || json_integer_value(id) < 1) {
+		snprintf(err, errlen, "job_id: expected a job id");
+		return -1;
+	}
+	w->id = json_integer_value(id);
+	if (w->token == NULL || strlen(w->token) > 64) {
+		snprintf(err, errlen, "lease_token: expected a string of up "
+		    "to 64 characters");
+		return -1;
+	}
+	if (!json_is_object(w->summary)) {
+		snprintf(err, errlen, "summary: expected the run summary "
+		    "object");
+		return -1;
+	}
+	if (json_is_null(w->events))
+		w->events = NULL;
+	if (w->events != NULL && (!json_is_array(w->events) ||
+	    json_array_size(w->events) > 1000)) {
+		snprintf(err, errlen, "events: expected a list of at most "
+		    "1000 events");
+		return -1;
+	}
+	return 0;
+}
+
+/* Each result in a savepoint of its own: one refused keeps the others. */
+static int
+results_write(struct conn *c, struct api *a, struct req *r, void *p)
+{
+	struct resultsw *b = p;
+	json_t *list = json_object_get(r->in, "results"), *detail;
+	char err[256];
+	size_t i;
+	int rc;
+
+	b->answers = json_array();
+	detail = json_array();
+	for (i = 0; i < b->n; i++) {
+		struct resw *w = &b->w[i];
+
+		if (result_item(json_array_get(list, i), w, err,
+		    sizeof err) != 0) {
+			rc = JOBS_INVALID;
+		} else {
+			conn_step(c, conn_stmt(c, "SAVEPOINT ri"), NULL, 0);
+			rc = result_store(c, a, w, err, sizeof err);
+			if (rc != JOBS_OK)
+				conn_step(c, conn_stmt(c, "ROLLBACK TO ri"),
+				    NULL, 0);
+			conn_step(c, conn_stmt(c, "RELEASE ri"), NULL, 0);
+		}
+		b->status[i] = rc == JOBS_OK ? MHD_HTTP_OK : jobs_status(rc);
+		if (rc == JOBS_OK) {
+			json_array_append_new(b->answers, json_pack("{s:I, s:i,"
+			    " s:s, s:b}", "job_id", (json_int_t)w->id,
+			    "status", b->status[i], "state",
+			    job_state_name(w->state), "duplicate", w->dup));
+		} else {
+			json_array_append_new(b->answers, json_pack("{s:I, s:i,"
+			    " s:s}", "job_id", (json_int_t)w->id, "status",
+			    b->status[i], "error", err));
+		}
+		json_array_append_new(detail, json_pack("{s:I, s:s}",
+		    "job_id", (json_int_t)w->id, "state", rc == JOBS_OK ?
+		    job_state_name(w->state) : "refused"));
+	}
+	r->detail = json_pack("{s:o}", "results", detail);
+	reply_json(r, MHD_HTTP_OK, json_pack("{s:O}", "results", b->answers));
+	return 0;
+}
+
+/*
+ * Several results in one call and one commit: an agent with many slots
+ * reports the runs that finished while its previous call was on the way.
+ */
+static enum hres
+h_results(struct api *a, struct req *r)
+{
+	struct resultsw *b = xcalloc(1, sizeof *b);
+	json_t *list = json_object_get(r->in, "results");
+	size_t i;
+
+	if (!json_is_array(list) || json_array_size(list) < 1 ||
+	    json_array_size(list) > RESULTS_MAX) {
+		reply_error(r, MHD_HTTP_BAD_REQUEST, "results: expected a "
+		    "list of 1 to %d results", RESULTS_MAX);
+		audit_refusal(a, r);
+		free(b);
+		return H_DONE;
+	}
+	b->n = json_array_size(list);
+	if (write_audited(a, r, results_write, b) == 0)
+		for (i = 0; i < b->n; i++)
+			if (b->status[i] == MHD_HTTP_OK)
+				result_stored(a, &b->w[i]);
+	json_decref(b->answers);
+	free(b);
 	return H_DONE;
 }
 
@@ -1568,7 +1772,7 @@ finish_handoff(struct api *a, struct trig *t, int committed)
 	pthread_mutex_lock(&a->wmu);
 	if (committed && t->lw.rc == JOBS_OK) {
 		w->lp = LP_HANDED;
-		record_latency(a, t->lw.waited_ms);
+		record_leases(a, &t->lw);
 	} else {
 		w->lp = LP_WOKEN;
 		json_decref(w->out);
@@ -2398,6 +2602,7 @@ static const struct route routes[] = {
 	{ "POST", "/api/jobs/{id}/artifacts", ROLE_AGENT, BODY_RAW,
 	    h_artifact },
 	{ "POST", "/api/jobs/{id}/result", ROLE_AGENT, BODY_JSON, h_result },
+	{ "POST", "/api/results", ROLE_AGENT, BODY_JSON, h_results },
 	{ "POST", "/api/jobs/{id}/release", ROLE_AGENT, BODY_JSON, h_release },
 	{ "POST", "/api/jobs/{id}/children", ROLE_AGENT, BODY_JSON,
 	    h_children },

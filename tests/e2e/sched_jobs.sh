@@ -155,6 +155,33 @@ drain() {	# finish every job still queued
 }
 drain
 check "nothing left queued" 0 "$(call 200 GET '/api/jobs?state=queued,retrying' "$OP" | jq '.jobs | length')"
+
+# Batches: one lease call takes up to max_jobs jobs (no more than its free
+# slots); one results call reports several, each stored or refused alone.
+jb1=$(trigger '{"script":"hello"}')
+jb2=$(trigger '{"script":"hello"}')
+jb3=$(trigger '{"script":"hello"}')
+out=$(call 200 POST /api/agents/lease "$B" "{\"agent_id\":$bid,\"wait_ms\":0,\"free_slots\":2,\"max_jobs\":8}")
+check "a batch lease takes up to free_slots" "$jb1,$jb2" "$(printf '%s\n' "$out" | jq -r '[.jobs[].job_id] | join(",")')"
+tb1=$(printf '%s\n' "$out" | jq -r '.jobs[0].lease_token')
+tb2=$(printf '%s\n' "$out" | jq -r '.jobs[1].lease_token')
+call 400 POST /api/agents/lease "$B" "{\"agent_id\":$bid,\"max_jobs\":99}" >/dev/null
+call 400 POST /api/results "$B" '{"results":[]}' >/dev/null
+out=$(call 200 POST /api/results "$B" "{\"results\":[
+	{\"job_id\":$jb1,\"lease_token\":\"$tb1\",\"summary\":{\"status\":\"succeeded\"},\"events\":[{\"type\":\"log\",\"seq\":1,\"level\":\"info\",\"message\":\"batched\",\"time\":\"2026-01-01T00:00:00+09:00\"}]},
+	{\"job_id\":$jb2,\"lease_token\":\"0123456789abcdef0123456789abcdef\",\"summary\":{\"status\":\"succeeded\"}},
+	{\"job_id\":$jb2,\"lease_token\":\"$tb2\"},
+	{\"job_id\":$jb1,\"lease_token\":\"$tb1\",\"summary\":{\"status\":\"succeeded\"}}]}")
+check "each result answered alone" "200,409,400,200" "$(printf '%s\n' "$out" | jq -r '[.results[].status] | join(",")')"
+check "a result sent twice is a duplicate" "false,true" "$(printf '%s\n' "$out" | jq -r '[.results[] | select(.status == 200) | .duplicate] | join(",")')"
+check "the batched result is stored" succeeded "$(state_of "$jb1")"
+check "a refused one changes nothing" leased "$(state_of "$jb2")"
+check "the batched events are stored" batched \
+	"$(call 200 GET "/api/runs/$(call 200 GET "/api/jobs/$jb1" "$OP" | jq .run_id)/logs" "$OP" | jq -r '.logs[0].message')"
+call 200 POST "/api/jobs/$jb2/result" "$B" "{\"lease_token\":\"$tb2\",\"summary\":{\"status\":\"succeeded\"}}" >/dev/null
+l=$(lease "$B" "$bid" 0)
+check "a lease without max_jobs is one job" "$jb3" "$(printf '%s\n' "$l" | jq .job_id)"
+call 200 POST "/api/jobs/$jb3/result" "$B" "{\"lease_token\":\"$(printf '%s\n' "$l" | jq -r .lease_token)\",\"summary\":{\"status\":\"succeeded\"}}" >/dev/null
 jr=$(trigger '{"script":"hello","max_attempts":2}')
 l=$(lease "$B" "$bid" 0)
 check "the retry job" "$jr" "$(printf '%s\n' "$l" | jq .job_id)"
