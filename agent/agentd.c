@@ -1396,18 +1396,18 @@ settle(struct agentd *d, const char *key, const json_t *rec,
 		say("job %s: %s refused (%s): the lease is no longer ours; "
 		    "dropped (kept in %s/rejected)", job, kind, why,
 		    spool_dir(d->spool));
-		spool_reject(d->spool, key, why);
+		spool_reject(d->spool, key, rec, why);
 		retry_forget(d, key);
 		break;
 	case OUT_REFUSED:
 		say("job %s: %s refused: %s; kept in %s/rejected", job, kind,
 		    why, spool_dir(d->spool));
-		spool_reject(d->spool, key, why);
+		spool_reject(d->spool, key, rec, why);
 		retry_forget(d, key);
 		break;
 	case OUT_RETRY:
 		/* It may now wait for long: make it outlive the machine. */
-		if (spool_sync(d->spool, key, err, sizeof err) != 0)
+		if (spool_keep(d->spool, key, rec, err, sizeof err) != 0)
 			say("job %s: %s", job, err);
 		retry_later(d, key);
 		break;

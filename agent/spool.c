@@ -1,16 +1,28 @@
 /*
  * spool.c - the agent's on-disk buffer of unacknowledged results.
  *
- * See spool.h for the layout and the contract.  Records are small JSON
- * files written with fsutil_write_atomic_nosync() (temporary file, rename)
- * and synced by spool_sync() when they must outlive the machine;
- * artifacts stay where the run wrote them, in the job's own directory,
- * until the record is done with.
+ * See spool.h for the layout and the contract.  A fresh record is one
+ * line appended to a journal (no file made, no fsync: a file per record
+ * cost the agent more than running a short job); a record that must wait
+ * is moved from there to its own file in outbox/, written durably
+ * (fsutil_write_atomic).  Artifacts stay where the run wrote them, in the
+ * job's own directory, until the record is done with.
+ *
+ * The journal is two files used in turn, journal.0 and journal.1, each a
+ * list of lines "P SEQ KEY JSON" (a record) and "D SEQ KEY" (done with
+ * it).  Once the file being written passes JOURNAL_ROTATE bytes and the
+ * other holds no live record, the other is emptied and written instead,
+ * so the journal stays small however long the agent runs.  On opening,
+ * both are read back: a record whose last "P" has no later "D" is moved
+ * to outbox/ and the journal is emptied.  A line cut short by a crash
+ * does not parse and is skipped.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,23 +30,226 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "fsutil.h"
 #include "spool.h"
 #include "xmalloc.h"
 
 /* Largest record accepted back from disk: results are capped well below. */
 #define RECORD_CAP	(64u * 1024 * 1024)
+/* A journal file this big is left for the other once that one is free. */
+#define JOURNAL_ROTATE	(4u * 1024 * 1024)
+
+/* A record in the journal not yet done with. */
+struct live {
+	char		*key;
+	int		 file;		/* 0 or 1 */
+	struct live	*next;
+};
 
 struct spool {
-	char	*dir;
-	int	 lockfd;
+	char		*dir;
+	int		 lockfd;
+
+	pthread_mutex_t	 mu;		/* guards the journal */
+	int		 jfd[2];
+	off_t		 jsize[2];
+	int		 jlive[2];	/* live records in each */
+	int		 cur;		/* the one written */
+	uint64_t	 seq;
+	struct live	*live;
 };
+
+static int journal_open(struct spool *, char *, size_t);
 
 static int
 make_dir(const char *path, char *err, size_t errlen)
 {
 	return fsutil_mkdir_p(path, err, errlen);
 }
+
+/* --- the journal ---------------------------------------------------------- */
+
+static char *
+record_path(const struct spool *sp, const char *key)
+{
+	return xasprintf("%s/outbox/%s.json", sp->dir, key);
+}
+
+static struct live **
+live_find(struct spool *sp, const char *key)
+{
+	struct live **pp;
+
+	for (pp = &sp->live; *pp != NULL; pp = &(*pp)->next)
+		if (strcmp((*pp)->key, key) == 0)
+			return pp;
+	return NULL;
+}
+
+/* Append one line to the journal file in use.  sp->mu is held. */
+static int
+journal_append(struct spool *sp, const char *line, size_t len, char *err,
+    size_t errlen)
+{
+	int fd = sp->jfd[sp->cur];
+	ssize_t n;
+	size_t off = 0;
+
+	while (off < len) {
+		n = write(fd, line + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			snprintf(err, errlen, "cannot write '%s/journal.%d': "
+			    "%s", sp->dir, sp->cur, strerror(errno));
+			/* Leave no half line for the next one to follow. */
+			if (ftruncate(fd, sp->jsize[sp->cur]) != 0)
+				sp->jsize[sp->cur] = lseek(fd, 0, SEEK_END);
+			return -1;
+		}
+		off += (size_t)n;
+	}
+	sp->jsize[sp->cur] += (off_t)len;
+	return 0;
+}
+
+/* Empty journal file i (it holds nothing live).  sp->mu is held. */
+static void
+journal_empty(struct spool *sp, int i)
+{
+	if (sp->jsize[i] > 0 && ftruncate(sp->jfd[i], 0) == 0)
+		sp->jsize[i] = 0;
+}
+
+/* Done with the live record *pp: a "D" line; its file emptied when it
+ * can be.  sp->mu is held. */
+static void
+live_drop(struct spool *sp, struct live **pp)
+{
+	struct live *l = *pp;
+	char *line, err[256];
+
+	line = xasprintf("D %" PRIu64 " %s\n", ++sp->seq, l->key);
+	if (journal_append(sp, line, strlen(line), err, sizeof err) != 0)
+		fprintf(stderr, "kobito-agent: %s\n", err);
+	free(line);
+	if (--sp->jlive[l->file] == 0 && l->file != sp->cur)
+		journal_empty(sp, l->file);
+	*pp = l->next;
+	free(l->key);
+	free(l);
+}
+
+struct replay {
+	char		*key;
+	uint64_t	 put, done;	/* seq of the last P and D */
+	char		*json;		/* of the last P */
+};
+
+/* Read journal file fd into the table v (*n entries). */
+static void
+journal_read(int fd, struct replay **v, size_t *n)
+{
+	char *data, *line, *next, *key, *json, *end;
+	char chunk[65536];
+	struct buf b;
+	ssize_t got;
+	uint64_t seq;
+	size_t i;
+
+	buf_init(&b, 0);
+	while ((got = read(fd, chunk, sizeof chunk)) > 0)
+		buf_append(&b, chunk, (size_t)got);
+	data = buf_detach(&b, NULL);
+	for (line = data; line != NULL && *line != '\0'; line = next) {
+		if ((next = strchr(line, '\n')) == NULL)
+			break;		/* cut short by a crash */
+		*next++ = '\0';
+		if ((line[0] != 'P' && line[0] != 'D') || line[1] != ' ')
+			continue;
+		seq = strtoull(line + 2, &end, 10);
+		if (*end != ' ')
+			continue;
+		key = end + 1;
+		json = NULL;
+		if (line[0] == 'P') {
+			if ((json = strchr(key, ' ')) == NULL)
+				continue;
+			*json++ = '\0';
+		}
+		for (i = 0; i < *n && strcmp((*v)[i].key, key) != 0; i++)
+			;
+		if (i == *n) {
+			*v = xreallocarray(*v, *n + 1, sizeof **v);
+			memset(&(*v)[i], 0, sizeof **v);
+			(*v)[i].key = xstrdup(key);
+			(*n)++;
+		}
+		if (json != NULL && seq > (*v)[i].put) {
+			(*v)[i].put = seq;
+			free((*v)[i].json);
+			(*v)[i].json = xstrdup(json);
+		} else if (json == NULL && seq > (*v)[i].done) {
+			(*v)[i].done = seq;
+		}
+	}
+	free(data);
+}
+
+/*
+ * Open the journal; move what a crash left live in it to outbox/ (durably)
+ * before emptying it.
+ */
+static int
+journal_open(struct spool *sp, char *err, size_t errlen)
+{
+	struct replay *v = NULL;
+	size_t n = 0, i;
+	json_t *rec;
+	char *path;
+	int rc = 0, j;
+
+	for (j = 0; j < 2 && rc == 0; j++) {
+		path = xasprintf("%s/journal.%d", sp->dir, j);
+		sp->jfd[j] = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC,
+		    0600);
+		if (sp->jfd[j] < 0) {
+			snprintf(err, errlen, "cannot open '%s': %s", path,
+			    strerror(errno));
+			rc = -1;
+		} else {
+			journal_read(sp->jfd[j], &v, &n);
+		}
+		free(path);
+	}
+	for (i = 0; i < n; i++) {
+		if (rc == 0 && v[i].put > v[i].done) {
+			if ((rec = json_loads(v[i].json, 0, NULL)) == NULL) {
+				snprintf(err, errlen, "%s/journal: the record "
+				    "'%s' is damaged", sp->dir, v[i].key);
+				rc = -1;
+			} else if (spool_keep(sp, v[i].key, rec, err,
+			    errlen) != 0) {
+				rc = -1;
+			}
+			json_decref(rec);
+		}
+		free(v[i].key);
+		free(v[i].json);
+	}
+	free(v);
+	for (j = 0; j < 2 && rc == 0; j++) {
+		if (ftruncate(sp->jfd[j], 0) != 0) {
+			snprintf(err, errlen, "cannot empty '%s/journal.%d': "
+			    "%s", sp->dir, j, strerror(errno));
+			rc = -1;
+		}
+	}
+	return rc;
+}
+
+/* --- the spool ------------------------------------------------------------ */
 
 struct spool *
 spool_open(const char *dir, char *err, size_t errlen)
@@ -74,14 +289,32 @@ spool_open(const char *dir, char *err, size_t errlen)
 	sp = xcalloc(1, sizeof *sp);
 	sp->dir = xstrdup(dir);
 	sp->lockfd = fd;
+	sp->jfd[0] = sp->jfd[1] = -1;
+	pthread_mutex_init(&sp->mu, NULL);
+	if (journal_open(sp, err, errlen) != 0) {
+		spool_close(sp);
+		return NULL;
+	}
 	return sp;
 }
 
 void
 spool_close(struct spool *sp)
 {
+	struct live *l, *next;
+	int i;
+
 	if (sp == NULL)
 		return;
+	for (i = 0; i < 2; i++)
+		if (sp->jfd[i] >= 0)
+			close(sp->jfd[i]);
+	for (l = sp->live; l != NULL; l = next) {
+		next = l->next;
+		free(l->key);
+		free(l);
+	}
+	pthread_mutex_destroy(&sp->mu);
 	close(sp->lockfd);	/* releases the flock */
 	free(sp->dir);
 	free(sp);
@@ -108,12 +341,6 @@ spool_key(const char *job_id, long attempt)
 	return key;
 }
 
-static char *
-record_path(const struct spool *sp, const char *key)
-{
-	return xasprintf("%s/outbox/%s.json", sp->dir, key);
-}
-
 char *
 spool_job_dir(struct spool *sp, const char *key)
 {
@@ -124,31 +351,78 @@ int
 spool_put(struct spool *sp, const char *key, const json_t *record,
     char *err, size_t errlen)
 {
-	char *path = record_path(sp, key), *text;
-	int rc;
+	char *text, *line;
+	struct live **pp, *l;
+	int rc, other;
 
 	text = json_dumps(record, JSON_COMPACT);
 	if (text == NULL) {
 		snprintf(err, errlen, "cannot encode the record '%s'", key);
-		free(path);
 		return -1;
 	}
-	rc = fsutil_write_atomic_nosync(path, text, strlen(text), 0600, err,
-	    errlen);
+	pthread_mutex_lock(&sp->mu);
+	other = !sp->cur;
+	if (sp->jsize[sp->cur] > JOURNAL_ROTATE && sp->jlive[other] == 0) {
+		journal_empty(sp, other);
+		sp->cur = other;
+		/* The last record in the old one is usually done already. */
+		if (sp->jlive[!other] == 0)
+			journal_empty(sp, !other);
+	}
+	line = xasprintf("P %" PRIu64 " %s %s\n", ++sp->seq, key, text);
+	rc = journal_append(sp, line, strlen(line), err, errlen);
+	if (rc == 0) {
+		if ((pp = live_find(sp, key)) != NULL) {
+			/* Replaced: the old line no longer counts. */
+			if (--sp->jlive[(*pp)->file] == 0 &&
+			    (*pp)->file != sp->cur)
+				journal_empty(sp, (*pp)->file);
+			(*pp)->file = sp->cur;
+		} else {
+			l = xcalloc(1, sizeof *l);
+			l->key = xstrdup(key);
+			l->file = sp->cur;
+			l->next = sp->live;
+			sp->live = l;
+		}
+		sp->jlive[sp->cur]++;
+	}
+	pthread_mutex_unlock(&sp->mu);
+	free(line);
 	free(text);
-	free(path);
 	return rc;
 }
 
 int
-spool_sync(struct spool *sp, const char *key, char *err, size_t errlen)
+spool_keep(struct spool *sp, const char *key, const json_t *record,
+    char *err, size_t errlen)
 {
-	char *path = record_path(sp, key);
+	char *path = record_path(sp, key), *text;
+	struct live **pp;
 	int rc;
 
-	rc = fsutil_sync(path, err, errlen);
+	pthread_mutex_lock(&sp->mu);
+	pp = live_find(sp, key);
+	pthread_mutex_unlock(&sp->mu);
+	if (pp == NULL && access(path, F_OK) == 0) {
+		free(path);
+		return 0;	/* kept already */
+	}
+	if ((text = json_dumps(record, JSON_COMPACT)) == NULL) {
+		snprintf(err, errlen, "cannot encode the record '%s'", key);
+		free(path);
+		return -1;
+	}
+	rc = fsutil_write_atomic(path, text, strlen(text), 0600, err, errlen);
+	free(text);
 	free(path);
-	return rc;
+	if (rc != 0)
+		return -1;
+	pthread_mutex_lock(&sp->mu);
+	if ((pp = live_find(sp, key)) != NULL)
+		live_drop(sp, pp);
+	pthread_mutex_unlock(&sp->mu);
+	return 0;
 }
 
 json_t *
@@ -171,7 +445,7 @@ spool_get(struct spool *sp, const char *key, char *err, size_t errlen)
 		    rec ? "not an object" : je.text);
 		json_decref(rec);
 		free(path);
-		spool_reject(sp, key, "damaged record");
+		spool_reject(sp, key, NULL, "damaged record");
 		return NULL;
 	}
 	free(path);
@@ -255,9 +529,26 @@ spool_pending(struct spool *sp)
 	long n = spool_list(sp, &keys, err, sizeof err);
 
 	if (n < 0)
-		return 0;
-	spool_keys_free(keys, n);
+		n = 0;
+	else
+		spool_keys_free(keys, n);
+	pthread_mutex_lock(&sp->mu);
+	n += sp->jlive[0] + sp->jlive[1];
+	pthread_mutex_unlock(&sp->mu);
 	return n;
+}
+
+/* Done with key in the journal; 1 when it was there. */
+static int
+journal_done(struct spool *sp, const char *key)
+{
+	struct live **pp;
+
+	pthread_mutex_lock(&sp->mu);
+	if ((pp = live_find(sp, key)) != NULL)
+		live_drop(sp, pp);
+	pthread_mutex_unlock(&sp->mu);
+	return pp != NULL;
 }
 
 static int
@@ -300,7 +591,7 @@ spool_done(struct spool *sp, const char *key)
 
 	/* The record goes first: a crash between the two leaves only an
 	 * orphan directory, never a record whose artifacts are gone. */
-	if (unlink(path) != 0 && errno != ENOENT) {
+	if (!journal_done(sp, key) && unlink(path) != 0 && errno != ENOENT) {
 		fprintf(stderr, "kobito-agent: cannot remove '%s': %s\n", path,
 		    strerror(errno));
 		rc = -1;
@@ -311,36 +602,38 @@ spool_done(struct spool *sp, const char *key)
 }
 
 int
-spool_reject(struct spool *sp, const char *key, const char *reason)
+spool_reject(struct spool *sp, const char *key, const json_t *record,
+    const char *reason)
 {
 	char *from = record_path(sp, key);
 	char *to = xasprintf("%s/rejected/%s.json", sp->dir, key);
-	char *data = NULL, err[512];
+	char *data = NULL, *text = NULL, err[512];
 	size_t len;
-	json_t *rec;
+	json_t *rec = NULL;
 	int rc = 0;
 
 	/* Keep the record with the reason, for whoever looks into it. */
-	if (fsutil_read(from, RECORD_CAP, &data, &len, err, sizeof err) == 0 &&
-	    (rec = json_loadb(data, len, 0, NULL)) != NULL &&
-	    json_is_object(rec)) {
-		char *text;
-
+	if (record != NULL)
+		rec = json_deep_copy(record);
+	else if (fsutil_read(from, RECORD_CAP, &data, &len, err,
+	    sizeof err) == 0)
+		rec = json_loadb(data, len, 0, NULL);
+	if (json_is_object(rec)) {
 		json_object_set_new(rec, "rejected", json_string(reason));
 		text = json_dumps(rec, JSON_COMPACT);
-		json_decref(rec);
-		if (text != NULL && fsutil_write_atomic(to, text, strlen(text),
-		    0600, err, sizeof err) == 0)
+	}
+	if (text != NULL && fsutil_write_atomic(to, text, strlen(text), 0600,
+	    err, sizeof err) == 0) {
+		if (!journal_done(sp, key))
 			unlink(from);
-		else
-			rc = rename(from, to);
-		free(text);
-	} else {
+	} else if (!journal_done(sp, key)) {
 		rc = rename(from, to);
 	}
 	if (rc != 0 && errno != ENOENT)
 		fprintf(stderr, "kobito-agent: cannot move '%s' to '%s': %s\n",
 		    from, to, strerror(errno));
+	json_decref(rec);
+	free(text);
 	free(data);
 	free(from);
 	free(to);

@@ -13,6 +13,7 @@
  *
  * Layout under the spool directory:
  *   lock              held (flock) by the one agent using the spool
+ *   journal.0, .1     fresh records, appended (see spool.c)
  *   jobs/KEY/         the working directory of a job: artifacts/ lives here
  *   outbox/KEY.json   a record waiting for delivery
  *   rejected/KEY.json a record the scheduler refused for good (kept for
@@ -21,9 +22,11 @@
  * KEY names one lease of one job ("job-42.a3"); spool_key() builds it from
  * outside text, keeping only characters that are safe in a file name.
  *
- * Delivery is the caller's: it lists the outbox, tries each record, and
+ * Delivery is the caller's: it tries a fresh record once, keeps it
+ * (spool_keep) when that fails, lists the outbox, tries each record, and
  * calls spool_done() on acknowledgement or spool_reject() on a definitive
- * refusal.  spool_backoff_ms() says how long to wait between tries.
+ * refusal.  Records left in the journal by a crash are in the outbox when
+ * the spool is opened again.  Thread-safe.  spool_backoff_ms() says how long to wait between tries.
  */
 #ifndef KOBITO_SPOOL_H
 #define KOBITO_SPOOL_H
@@ -59,19 +62,25 @@ char		*spool_key(const char *job_id, long attempt);
 char		*spool_job_dir(struct spool *, const char *key);
 
 /*
- * Write record (not consumed) as outbox/KEY.json atomically, replacing
- * any previous record of that key.  Returns 0, or -1 with err.  The
- * record survives a crash of the agent at once, a crash of the machine
- * only after spool_sync(): the agent syncs a record when its first
- * delivery fails, since until then the scheduler's lease still guards
- * the job (a record lost with the machine means the lease expires and
- * the job runs again, as if the run had not finished).
+ * Put record (not consumed) in the spool under key: one line appended to
+ * the journal, replacing any previous record of that key.  Returns 0, or
+ * -1 with err.  The record survives a crash of the agent at once, a crash
+ * of the machine only once spool_keep() has moved it to the outbox: the
+ * agent keeps a record when its first delivery fails, since until then the
+ * scheduler's lease still guards the job (a record lost with the machine
+ * means the lease expires and the job runs again, as if the run had not
+ * finished).
  */
 int		 spool_put(struct spool *, const char *key, const json_t *record,
 		    char *err, size_t errlen);
-/* Make outbox/KEY.json durable (fsync of the file and the outbox). */
-int		 spool_sync(struct spool *, const char *key, char *err,
-		    size_t errlen);
+/*
+ * Make the record of key durable as outbox/KEY.json (written atomically,
+ * fsync'd) and drop it from the journal.  record is the record itself
+ * (the journal is never read back while the agent runs).  A key already
+ * in the outbox is left as it is.  0, or -1 with err.
+ */
+int		 spool_keep(struct spool *, const char *key, const json_t *record,
+		    char *err, size_t errlen);
 /*
  * Read outbox/KEY.json.  Returns a new reference, or NULL with err (a
  * record that does not parse is moved to rejected/ so it is not retried
@@ -80,23 +89,27 @@ int		 spool_sync(struct spool *, const char *key, char *err,
 json_t		*spool_get(struct spool *, const char *key, char *err,
 		    size_t errlen);
 /*
- * The keys in the outbox, oldest first (by modification time, then name).
+ * The keys in the outbox (not the journal), oldest first (by modification
+ * time, then name).
  * *keys is a new array of new strings; free it with spool_keys_free().
  * Returns the count, or -1 with err.
  */
 long		 spool_list(struct spool *, char ***keys, char *err,
 		    size_t errlen);
 void		 spool_keys_free(char **keys, long n);
-/* The number of records in the outbox (0 when it cannot be read). */
+/* The number of records in the journal and the outbox. */
 long		 spool_pending(struct spool *);
 
 /* The record was acknowledged: remove it and the job's directory. */
 int		 spool_done(struct spool *, const char *key);
 /*
- * The record was refused for good (stale lease, unknown job): move it to
- * rejected/KEY.json with the reason added, and remove the job's directory.
+ * The record was refused for good (stale lease, unknown job): write it
+ * (record, or when NULL the outbox's copy) to rejected/KEY.json with the
+ * reason added, drop it from the journal or the outbox, and remove the
+ * job's directory.
  */
-int		 spool_reject(struct spool *, const char *key, const char *reason);
+int		 spool_reject(struct spool *, const char *key,
+		    const json_t *record, const char *reason);
 /* Remove a job's directory without touching any record (a run dropped
  * before it produced one). */
 void		 spool_forget(struct spool *, const char *key);

@@ -1,6 +1,7 @@
 /*
  * test_spool.c - the agent's spool on a real temporary directory: keys,
- * atomic records, oldest-first listing, acknowledgement, rejection, a
+ * the journal (recovery after a crash, a torn line, rotation), records
+ * kept in the outbox, oldest-first listing, acknowledgement, rejection, a
  * damaged record, the one-agent lock, and the backoff arithmetic.
  */
 #include <dirent.h>
@@ -85,6 +86,14 @@ count_entries(const char *dir, const char *sub)
 	return n;
 }
 
+static long
+fsize(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? (long)st.st_size : -1;
+}
+
 static void
 test_key(void **state)
 {
@@ -104,22 +113,27 @@ test_key(void **state)
 }
 
 static void
-test_put_get_done(void **state)
+test_put_keep_get_done(void **state)
 {
 	struct fixture *f = *state;
 	json_t *rec = json_pack("{s:s, s:i}", "kind", "result", "n", 7), *got;
 	char *jobdir;
 
+	/* Put: journaled, no file of its own yet. */
 	assert_int_equal(spool_put(f->sp, "job-1.a1", rec, f->err,
 	    sizeof f->err), 0);
+	assert_false(exists(f->dir, "outbox/job-1.a1.json"));
+	assert_int_equal(spool_pending(f->sp), 1);
+	/* Kept: a file in the outbox, and nothing half-written beside it. */
+	assert_int_equal(spool_keep(f->sp, "job-1.a1", rec, f->err,
+	    sizeof f->err), 0);
 	assert_true(exists(f->dir, "outbox/job-1.a1.json"));
-	/* Nothing half-written is left beside it. */
 	assert_int_equal(count_entries(f->dir, "outbox"), 1);
+	assert_int_equal(spool_pending(f->sp), 1);
 	got = spool_get(f->sp, "job-1.a1", f->err, sizeof f->err);
 	assert_non_null(got);
 	assert_true(json_equal(got, rec));
 	json_decref(got);
-	assert_int_equal(spool_pending(f->sp), 1);
 
 	/* The job's directory goes with its record. */
 	jobdir = spool_job_dir(f->sp, "job-1.a1");
@@ -130,24 +144,80 @@ test_put_get_done(void **state)
 	assert_false(exists(f->dir, "outbox/job-1.a1.json"));
 	assert_false(exists(f->dir, "jobs/job-1.a1"));
 	assert_int_equal(spool_pending(f->sp), 0);
+
+	/* Done straight from the journal. */
+	assert_int_equal(spool_put(f->sp, "job-2.a1", rec, f->err,
+	    sizeof f->err), 0);
+	assert_int_equal(spool_done(f->sp, "job-2.a1"), 0);
+	assert_int_equal(spool_pending(f->sp), 0);
+	assert_int_equal(count_entries(f->dir, "outbox"), 0);
 	json_decref(rec);
 }
 
-/* A record is synced on demand; syncing one that is gone says which. */
+/* A crash leaves records in the journal: the next opening keeps them. */
 static void
-test_sync(void **state)
+test_journal_recovery(void **state)
 {
 	struct fixture *f = *state;
-	json_t *rec = json_pack("{s:s}", "kind", "result");
+	json_t *a = json_pack("{s:s}", "kind", "a");
+	json_t *b = json_pack("{s:s, s:s}", "kind", "b", "text", "line\nbreak");
+	json_t *got;
+	char *path;
+	FILE *fp;
 
-	assert_int_equal(spool_put(f->sp, "job-2.a1", rec, f->err,
+	assert_int_equal(spool_put(f->sp, "job-a.a1", a, f->err,
 	    sizeof f->err), 0);
-	assert_int_equal(spool_sync(f->sp, "job-2.a1", f->err,
+	assert_int_equal(spool_put(f->sp, "job-b.a1", b, f->err,
 	    sizeof f->err), 0);
-	assert_int_equal(spool_done(f->sp, "job-2.a1"), 0);
-	assert_int_equal(spool_sync(f->sp, "job-2.a1", f->err,
-	    sizeof f->err), -1);
-	assert_non_null(strstr(f->err, "outbox/job-2.a1.json"));
+	assert_int_equal(spool_done(f->sp, "job-a.a1"), 0);
+	spool_close(f->sp);
+	/* The agent died writing a line. */
+	path = xasprintf("%s/journal.0", f->dir);
+	fp = fopen(path, "a");
+	assert_non_null(fp);
+	fputs("P 99 job-c.a1 {\"kind\": \"c", fp);
+	fclose(fp);
+	f->sp = spool_open(f->dir, f->err, sizeof f->err);
+	assert_non_null(f->sp);
+	assert_int_equal(spool_pending(f->sp), 1);
+	assert_false(exists(f->dir, "outbox/job-a.a1.json"));
+	assert_false(exists(f->dir, "outbox/job-c.a1.json"));
+	got = spool_get(f->sp, "job-b.a1", f->err, sizeof f->err);
+	assert_non_null(got);
+	assert_true(json_equal(got, b));
+	json_decref(got);
+	/* Emptied once its records are safe in the outbox. */
+	assert_int_equal(fsize(path), 0);
+	free(path);
+	json_decref(a);
+	json_decref(b);
+}
+
+/* Many records through: the journal stays small. */
+static void
+test_journal_rotates(void **state)
+{
+	struct fixture *f = *state;
+	char *big = xcalloc(1, 4001), key[32], *p0, *p1;
+	json_t *rec;
+	int i;
+
+	memset(big, 'x', 4000);
+	rec = json_pack("{s:s}", "output", big);
+	for (i = 0; i < 3000; i++) {
+		snprintf(key, sizeof key, "job-%d.a1", i);
+		assert_int_equal(spool_put(f->sp, key, rec, f->err,
+		    sizeof f->err), 0);
+		assert_int_equal(spool_done(f->sp, key), 0);
+	}
+	p0 = xasprintf("%s/journal.0", f->dir);
+	p1 = xasprintf("%s/journal.1", f->dir);
+	/* 12 MB went through; at most one file past 4 MiB is kept. */
+	assert_true(fsize(p0) + fsize(p1) < 5 * 1024 * 1024);
+	assert_int_equal(spool_pending(f->sp), 0);
+	free(p0);
+	free(p1);
+	free(big);
 	json_decref(rec);
 }
 
@@ -160,6 +230,11 @@ test_replace(void **state)
 
 	assert_int_equal(spool_put(f->sp, "k", a, f->err, sizeof f->err), 0);
 	assert_int_equal(spool_put(f->sp, "k", b, f->err, sizeof f->err), 0);
+	assert_int_equal(spool_pending(f->sp), 1);
+	/* Reopened as after a crash: the later record wins. */
+	spool_close(f->sp);
+	f->sp = spool_open(f->dir, f->err, sizeof f->err);
+	assert_non_null(f->sp);
 	got = spool_get(f->sp, "k", f->err, sizeof f->err);
 	assert_int_equal(json_integer_value(json_object_get(got, "v")), 2);
 	assert_int_equal(count_entries(f->dir, "outbox"), 1);
@@ -176,12 +251,12 @@ test_list_oldest_first(void **state)
 	char **keys;
 	long n;
 
-	/* Written b, then a, then c: the order of writing is kept. */
-	assert_int_equal(spool_put(f->sp, "b", rec, f->err, sizeof f->err), 0);
+	/* Kept b, then a, then c: the order of keeping is kept. */
+	assert_int_equal(spool_keep(f->sp, "b", rec, f->err, sizeof f->err), 0);
 	usleep(20000);
-	assert_int_equal(spool_put(f->sp, "a", rec, f->err, sizeof f->err), 0);
+	assert_int_equal(spool_keep(f->sp, "a", rec, f->err, sizeof f->err), 0);
 	usleep(20000);
-	assert_int_equal(spool_put(f->sp, "c", rec, f->err, sizeof f->err), 0);
+	assert_int_equal(spool_keep(f->sp, "c", rec, f->err, sizeof f->err), 0);
 	n = spool_list(f->sp, &keys, f->err, sizeof f->err);
 	assert_int_equal(n, 3);
 	assert_string_equal(keys[0], "b");
@@ -199,9 +274,16 @@ test_reject_keeps_reason(void **state)
 	char *path, *data;
 	size_t len;
 
+	/* From the outbox (the record read back from there)... */
+	assert_int_equal(spool_keep(f->sp, "job-8.a1", rec, f->err,
+	    sizeof f->err), 0);
+	assert_int_equal(spool_reject(f->sp, "job-8.a1", NULL, "400"), 0);
+	assert_false(exists(f->dir, "outbox/job-8.a1.json"));
+	assert_true(exists(f->dir, "rejected/job-8.a1.json"));
+	/* ...and from the journal (the record given). */
 	assert_int_equal(spool_put(f->sp, "job-9.a1", rec, f->err,
 	    sizeof f->err), 0);
-	assert_int_equal(spool_reject(f->sp, "job-9.a1",
+	assert_int_equal(spool_reject(f->sp, "job-9.a1", rec,
 	    "409 Conflict: stale lease token"), 0);
 	assert_false(exists(f->dir, "outbox/job-9.a1.json"));
 	path = xasprintf("%s/rejected/job-9.a1.json", f->dir);
@@ -274,9 +356,12 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_key),
-		cmocka_unit_test_setup_teardown(test_put_get_done, setup,
+		cmocka_unit_test_setup_teardown(test_put_keep_get_done, setup,
 		    teardown),
-		cmocka_unit_test_setup_teardown(test_sync, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal_recovery, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_journal_rotates, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_replace, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_oldest_first, setup,
 		    teardown),
