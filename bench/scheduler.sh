@@ -3,13 +3,17 @@
 # the job queue a Linux shop would reach for: Celery with a Redis broker.
 #
 # kobito: one kobito-scheduler (SQLite on disk, synchronous=FULL) and
-# BENCH_AGENTS local kobito-agent processes, all talking HTTP on loopback,
-# running a one-step script.
-#   - throughput: BENCH_JOBS jobs triggered by two clients as fast as the
-#     scheduler acknowledges them; jobs/s = jobs / (last job's final time -
-#     first job's creation time), both from the scheduler's database, so
-#     every job counted went trigger -> lease -> run -> result stored
-#     durably (and the agent spooled its result durably first);
+# BENCH_AGENTS local kobito-agent processes of BENCH_SLOTS slots each, all
+# talking HTTP on loopback, running a one-step script.
+#   - throughput: BENCH_JOBS jobs triggered by BENCH_CLIENTS clients, each
+#     sending its next trigger once the last one is acknowledged (each
+#     acknowledgement is a durable commit, so one client alone measures
+#     the disk's fsync time, not the scheduler); jobs/s = jobs / (last
+#     job's final time - first job's creation time), both from the
+#     scheduler's database, so every job counted went trigger -> lease ->
+#     run -> result stored durably (the agent journals its result first);
+#     CPU time per job of the scheduler and of the agents, and the
+#     database writes and commits (fsyncs) per job, go to stderr;
 #   - latency: with the agents idle and waiting, BENCH_LAT_JOBS jobs
 #     triggered 20 ms apart; trigger-to-start = when the agent's engine
 #     started the run (its summary's started_at) minus when the trigger
@@ -23,7 +27,8 @@
 # Celery's packages are installed here when missing (they are not needed
 # by `make test`).
 #
-# BENCH_PEER=0 skips Celery (for quick runs while tuning kobito).
+# BENCH_PEER=0 skips Celery (for quick runs while tuning kobito);
+# BENCH_SCHED_ARGS adds options to the scheduler's command line.
 #
 # Prints one line:
 # bench scheduler: kobito_jobs_per_s=... kobito_p50_ms=... kobito_p99_ms=...
@@ -33,10 +38,10 @@
 set -eu
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${KOBITO_BIN:-$TOP/bin}
-AGENTS=${BENCH_AGENTS:-4}
-SLOTS=${BENCH_SLOTS:-1}
-CLIENTS=${BENCH_CLIENTS:-2}
-JOBS=${BENCH_JOBS:-3000}
+AGENTS=${BENCH_AGENTS:-2}
+SLOTS=${BENCH_SLOTS:-8}
+CLIENTS=${BENCH_CLIENTS:-16}
+JOBS=${BENCH_JOBS:-10000}
 LAT_JOBS=${BENCH_LAT_JOBS:-200}
 CELERY_JOBS=${BENCH_CELERY_JOBS:-2000}
 CELERY_SECS=${BENCH_CELERY_SECS:-30}
@@ -193,14 +198,18 @@ s_ms=$(per_job $(( $(cpu_ticks $SPID) - s_cpu0 )))
 a_ms=$(per_job $(( $(cpu_ticks $APIDS) - a_cpu0 )))
 commits=$(awk -v a="$(store_count commits)" -v b="$commits0" -v n="$JOBS" 'BEGIN { printf "%.2f", (a - b) / n }')
 writes=$(awk -v a="$(store_count writes)" -v b="$writes0" -v n="$JOBS" 'BEGIN { printf "%.2f", (a - b) / n }')
-note "kobito: $AGENTS agents, $JOBS jobs in $span ms; latency over $LAT_JOBS jobs p50 ${p50} ms p99 ${p99} ms"
+note "kobito: $AGENTS agents x $SLOTS slots, $CLIENTS clients, $JOBS jobs in $span ms; latency over $LAT_JOBS jobs p50 ${p50} ms p99 ${p99} ms"
+per_call=$(sql "SELECT printf('%.1f jobs per lease call, %.1f results per results call',
+	(SELECT avg(coalesce(json_array_length(detail, '\$.jobs'), 1)) FROM audit WHERE path = '/api/agents/lease' AND status = 200),
+	(SELECT avg(json_array_length(detail, '\$.results')) FROM audit WHERE path = '/api/results' AND status = 200))")
+note "kobito: $per_call"
 note "kobito: CPU per job: scheduler $s_ms ms, agents $a_ms ms; database writes per job $writes in $commits commits"
 for p in $PIDS; do kill "$p" 2>/dev/null || true; done
 for p in $PIDS; do wait "$p" 2>/dev/null || true; done
 PIDS=""
 
 if [ "$PEER" = 0 ]; then
-	echo "bench scheduler: kobito_jobs_per_s=$kobito_rate kobito_p50_ms=$p50 kobito_p99_ms=$p99 agents=$AGENTS jobs=$JOBS goal_jobs_per_s=1500 goal_p99_ms=20 (peer not run: BENCH_PEER=0)"
+	echo "bench scheduler: kobito_jobs_per_s=$kobito_rate kobito_p50_ms=$p50 kobito_p99_ms=$p99 agents=$AGENTS slots=$SLOTS clients=$CLIENTS jobs=$JOBS goal_jobs_per_s=1500 goal_p99_ms=20 (peer not run: BENCH_PEER=0)"
 	exit 0
 fi
 
@@ -286,4 +295,4 @@ late=$1
 note "celery late ack: $2 tasks in $3 s (stopped after ${CELERY_SECS} s)"
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "inf" }'; }
-echo "bench scheduler: kobito_jobs_per_s=$kobito_rate kobito_p50_ms=$p50 kobito_p99_ms=$p99 celery_early_jobs_per_s=$early celery_late_jobs_per_s=$late ratio_early=$(ratio "$kobito_rate" "$early") ratio_late=$(ratio "$kobito_rate" "$late") agents=$AGENTS jobs=$JOBS goal_jobs_per_s=1500 goal_p99_ms=20"
+echo "bench scheduler: kobito_jobs_per_s=$kobito_rate kobito_p50_ms=$p50 kobito_p99_ms=$p99 celery_early_jobs_per_s=$early celery_late_jobs_per_s=$late ratio_early=$(ratio "$kobito_rate" "$early") ratio_late=$(ratio "$kobito_rate" "$late") agents=$AGENTS slots=$SLOTS clients=$CLIENTS jobs=$JOBS goal_jobs_per_s=1500 goal_p99_ms=20"
