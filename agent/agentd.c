@@ -80,6 +80,7 @@ struct job {
 	char			*dir;		/* spool/jobs/KEY */
 	char			*artdir;	/* dir/artifacts */
 	struct script		*script;	/* NULL: did not load */
+	char			*digest;	/* the script's, or NULL */
 	char			*load_error;
 	int			 display;	/* index, or -1 */
 	int			 process;	/* run in a child process */
@@ -106,6 +107,19 @@ struct job {
 	struct job		*next;		/* in d->jobs */
 	struct job		*next_ready;	/* in d->ready */
 };
+
+/*
+ * A loaded script kept for the next job of the same version (by digest):
+ * loading is a good part of a short job's cost.  One job at a time uses
+ * a script; a second job of the same version at once loads its own.
+ */
+struct cached {
+	char			*digest;
+	struct script		*script;
+	struct cached		*next;
+};
+
+#define SCRIPT_CACHE_MAX	32
 
 /* A record queued for POST /api/results. */
 struct outgoing {
@@ -156,6 +170,8 @@ struct agentd {
 	int			 work_quit;
 	pthread_t		*workers;
 	size_t			 nworkers;
+	struct cached		*cache;		/* most recent first */
+	size_t			 ncache;
 	struct outgoing		*out, **out_tail;	/* results to send */
 	int			 sending;	/* a worker is sending them */
 	pthread_cond_t		 report_cv;	/* the reporter waits here */
@@ -1504,9 +1520,66 @@ deliverer_main(void *arg)
 
 /* --- the runner: one job from lease to delivery -------------------------- */
 
+/* A loaded script of this digest, taken from the cache, or NULL. */
+static struct script *
+cache_take(struct agentd *d, const char *digest)
+{
+	struct cached **pp, *c;
+	struct script *s = NULL;
+
+	pthread_mutex_lock(&d->mu);
+	for (pp = &d->cache; *pp != NULL; pp = &(*pp)->next) {
+		if (strcmp((*pp)->digest, digest) == 0) {
+			c = *pp;
+			*pp = c->next;
+			d->ncache--;
+			s = c->script;
+			free(c->digest);
+			free(c);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&d->mu);
+	return s;
+}
+
+/* Give a script back to the cache, the oldest dropped beyond the cap. */
+static void
+cache_give(struct agentd *d, const char *digest, struct script *s)
+{
+	struct cached *c = xcalloc(1, sizeof *c), **pp;
+
+	c->digest = xstrdup(digest);
+	c->script = s;
+	pthread_mutex_lock(&d->mu);
+	c->next = d->cache;
+	d->cache = c;
+	if (++d->ncache > SCRIPT_CACHE_MAX) {
+		for (pp = &d->cache; (*pp)->next != NULL; pp = &(*pp)->next)
+			;
+		c = *pp;
+		*pp = NULL;
+		d->ncache--;
+	} else {
+		c = NULL;
+	}
+	pthread_mutex_unlock(&d->mu);
+	if (c != NULL) {
+		script_free(c->script);
+		free(c->digest);
+		free(c);
+	}
+}
+
 static void
 job_free(struct job *j)
 {
+	if (j->script != NULL && j->digest != NULL)
+		cache_give(j->d, j->digest, j->script);
+	else
+		script_free(j->script);
+	j->script = NULL;
+	free(j->digest);
 	json_decref(j->lease);
 	json_decref(j->queue);
 	free(j->job_id);
@@ -1515,7 +1588,6 @@ job_free(struct job *j)
 	free(j->dir);
 	free(j->artdir);
 	free(j->load_error);
-	script_free(j->script);
 	pthread_mutex_destroy(&j->mu);
 	free(j);
 }
@@ -1881,6 +1953,8 @@ job_start(struct agentd *d, json_t *lease)
 	json_t *script = json_object_get(lease, "script");
 	const char *name = json_string_value(json_object_get(script, "name"));
 	const char *src = json_string_value(json_object_get(script, "source"));
+	const char *digest = json_string_value(json_object_get(script,
+	    "digest"));
 	struct diag diag = { NULL, 0 };
 	char *fname, *run_id;
 	size_t i;
@@ -1914,6 +1988,9 @@ job_start(struct agentd *d, json_t *lease)
 		if (src == NULL)
 			j->load_error = xstrdup("the lease carries no script "
 			    "source");
+		else if (digest != NULL &&
+		    (j->script = cache_take(d, digest)) != NULL)
+			j->digest = xstrdup(digest);
 		else if ((j->script = script_load_bundle(fname, src,
 		    strlen(src), json_object_get(script, "files"),
 		    &diag)) == NULL) {
@@ -1928,6 +2005,8 @@ job_start(struct agentd *d, json_t *lease)
 		}
 	}
 	free(fname);
+	if (j->script != NULL && digest != NULL && j->digest == NULL)
+		j->digest = xstrdup(digest);	/* kept for the next job */
 	if (j->script != NULL) {
 		j->process = d->o->isolation == AGENTD_ISOLATE_PROCESS ||
 		    (d->o->isolation == AGENTD_ISOLATE_AUTO &&
@@ -2358,6 +2437,14 @@ agentd_run(const struct agentd_opts *o)
 	else
 		say("stopped");
 
+	while (d.cache != NULL) {
+		struct cached *c = d.cache;
+
+		d.cache = c->next;
+		script_free(c->script);
+		free(c->digest);
+		free(c);
+	}
 	for (i = 0; i < d.npool; i++)
 		client_free(d.pool[i]);
 	free(d.pool);

@@ -3356,7 +3356,9 @@ eval(const struct node *n, const struct expr_scope *sc, struct expr_error *err)
 
 	switch (n->kind) {
 	case N_CONST:
-		return json_incref(n->value);
+		/* Copied when a container, as in tval_eval(). */
+		return json_is_object(n->value) || json_is_array(n->value) ?
+		    json_deep_copy(n->value) : json_incref(n->value);
 	case N_NAME:
 		v = sc && sc->lookup ? sc->lookup(sc->ctx, n->name) : NULL;
 		if (v == NULL) {

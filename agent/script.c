@@ -513,7 +513,10 @@ tval_eval(const struct tval *t, const struct expr_scope *scope,
 
 	switch (t->kind) {
 	case TVAL_LITERAL:
-		return json_incref(t->literal);
+		/* Containers are copied: a run may change what it is given,
+		 * and a loaded script serves the runs after it. */
+		return json_is_object(t->literal) || json_is_array(t->literal) ?
+		    json_deep_copy(t->literal) : json_incref(t->literal);
 	case TVAL_TEMPLATE:
 		v = tmpl_eval(t->tmpl, scope, err);
 		if (v == NULL && where != NULL)

@@ -91,6 +91,36 @@ test_valid_script(void **state)
 	script_free(s);
 }
 
+/* A loaded script serves many runs: what a run is given is its own. */
+static void
+test_literals_are_not_shared(void **state)
+{
+	struct script *s;
+	struct expr_error e;
+	struct pos where;
+	json_t *a, *b;
+	char *errs;
+
+	(void)state;
+	errs = load("name: x\nsteps:\n  - set: { rows: [1, 2], opts: { k: v } }\n",
+	    &s);
+	assert_string_equal(errs, "");
+	free(errs);
+	memset(&e, 0, sizeof e);
+	a = tval_eval(s->steps.v[0]->args, NULL, &e, &where);
+	assert_non_null(a);
+	json_array_append_new(json_object_get(a, "rows"), json_integer(3));
+	json_object_set_new(json_object_get(a, "opts"), "k", json_string("w"));
+	b = tval_eval(s->steps.v[0]->args, NULL, &e, &where);
+	assert_non_null(b);
+	assert_int_equal(json_array_size(json_object_get(b, "rows")), 2);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(b,
+	    "opts"), "k")), "v");
+	json_decref(a);
+	json_decref(b);
+	script_free(s);
+}
+
 static void
 test_yaml_syntax_error(void **state)
 {
@@ -346,6 +376,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_valid_script),
+		cmocka_unit_test(test_literals_are_not_shared),
 		cmocka_unit_test(test_yaml_syntax_error),
 		cmocka_unit_test(test_unknown_action_suggests),
 		cmocka_unit_test(test_missing_required_argument),
