@@ -1427,7 +1427,7 @@ result_store(struct conn *c, struct api *a, struct resw *w, char *err,
 		 * duplicate from a stale token. */
 		masked = mask_for_job(a, c, w->id, w->events);
 		rc = jobs_events(c, w->id, w->token, masked, time_wall_ms(),
-		    a->cfg.lease_ttl_ms, &stored, &cancel, err, errlen);
+		    0, &stored, &cancel, err, errlen);
 		json_decref(masked);
 		if (rc != JOBS_OK && rc != JOBS_STALE)
 			return rc;

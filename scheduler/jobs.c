@@ -430,14 +430,17 @@ static int
 renew(struct conn *c, int64_t job_id, struct live *lv, int64_t now,
     int64_t ttl_ms, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = conn_stmt(c, "UPDATE jobs SET lease_expires = ?,"
-	    " updated_at = ? WHERE id = ?");
+	sqlite3_stmt *st;
 
-	sqlite3_bind_int64(st, 1, now + ttl_ms);
-	sqlite3_bind_int64(st, 2, now);
-	sqlite3_bind_int64(st, 3, job_id);
-	if (conn_step(c, st, err, errlen) != 0)
-		return JOBS_ERROR;
+	if (ttl_ms > 0) {
+		st = conn_stmt(c, "UPDATE jobs SET lease_expires = ?,"
+		    " updated_at = ? WHERE id = ?");
+		sqlite3_bind_int64(st, 1, now + ttl_ms);
+		sqlite3_bind_int64(st, 2, now);
+		sqlite3_bind_int64(st, 3, job_id);
+		if (conn_step(c, st, err, errlen) != 0)
+			return JOBS_ERROR;
+	}
 	if (lv->state == JOB_LEASED) {
 		lv->state = JOB_RUNNING;
 		return set_state(c, job_id, JOB_LEASED, JOB_RUNNING,

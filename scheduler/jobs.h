@@ -131,7 +131,8 @@ int	jobs_heartbeat(struct conn *, int64_t job_id, const char *token,
 /*
  * Store engine events (a JSON array, borrowed) for the live run: events
  * with a "seq" not above the last one stored are skipped.  Renews the
- * lease like a heartbeat.  *stored counts what was kept.
+ * lease like a heartbeat (ttl_ms 0: only moves leased to running, for
+ * events that come with the result).  *stored counts what was kept.
  */
 int	jobs_events(struct conn *, int64_t job_id, const char *token,
 	    json_t *events, int64_t now, int64_t ttl_ms, int *stored,

@@ -40,4 +40,6 @@ echo "ok: one lease call took $leased jobs"
 sent=$(sql "SELECT max(json_array_length(detail, '\$.results')) FROM audit WHERE path = '/api/results' AND status = 200")
 [ "${sent:-0}" -ge 2 ] || fail "no results call carried more than one result (most: ${sent:-none})"
 echo "ok: one results call carried $sent results"
+check "every move recorded" "queued,leased,running,succeeded" \
+	"$(sql "SELECT group_concat(to_state) FROM (SELECT to_state FROM job_transitions WHERE job_id = (SELECT max(id) FROM jobs) ORDER BY id)")"
 check "nothing left in the spool" 0 "$(ls "$T/spool-batcher/outbox" | wc -l)"
