@@ -85,7 +85,7 @@ struct job {
 	int			 display;	/* index, or -1 */
 	int			 process;	/* run in a child process */
 
-	volatile int		 cancel;	/* the engine's stop flag */
+	atomic_int		 cancel;	/* the engine's stop flag */
 	atomic_int		 stop_after_step;
 	atomic_int		 lost;		/* the lease is not ours */
 	atomic_int		 user_cancel;
@@ -935,8 +935,8 @@ run_child(struct job *j)
 /* --- the child side ------------------------------------------------------ */
 
 struct child {
-	volatile int	 cancel;
-	volatile int	 stop_after_step;
+	atomic_int	 cancel;
+	atomic_int	 stop_after_step;
 	int		 out;
 	int		 broken;
 	sigset_t	 sigs;
@@ -1751,7 +1751,7 @@ results_send(struct agentd *d, struct outgoing *batch)
 /*
  * Deliver rec with whatever else is waiting: the first worker to find no
  * call on the way sends, and keeps sending what the others queue while it
- * waits for the answer; they go on at once.  item is consumed.
+ * waits for the answer; they go on at once.  rec and item are consumed.
  */
 static void
 result_submit(struct agentd *d, const char *key, json_t *rec, char *item)
@@ -1760,7 +1760,7 @@ result_submit(struct agentd *d, const char *key, json_t *rec, char *item)
 	size_t n, bytes;
 
 	o->key = xstrdup(key);
-	o->rec = json_incref(rec);
+	o->rec = rec;
 	o->item = item;
 	pthread_mutex_lock(&d->mu);
 	*d->out_tail = o;
@@ -1842,20 +1842,26 @@ run_job(struct job *j)
 		slot_free(j);
 		goto out;
 	}
-	rec = json_pack("{s:s, s:s, s:s, s:I, s:s, s:O, s:o, s:s}",
+	/*
+	 * The record owns what it holds (the events, the summary) and is
+	 * owned by whoever delivers it, perhaps another worker: nothing in
+	 * it is shared with this job any more.
+	 */
+	rec = json_pack("{s:s, s:s, s:s, s:I, s:s, s:o, s:o, s:s}",
 	    "kind", release ? "release" : "result",
 	    "key", j->key, "job_id", j->job_id, "attempt",
 	    (json_int_t)j->attempt, "run_id", j->run_id,
 	    "events", j->queue, "artifacts", sum ? artifact_paths(sum) :
 	    json_array(), "created_at",
 	    time_iso_local(time_wall_ms(), when, sizeof when));
+	j->queue = NULL;
 	json_object_set_new(rec, "lease_token", json_string(j->token));
 	if (release)
 		json_object_set_new(rec, "reason", json_string(
 		    atomic_load(&d->hurry) ? "agent stopping at once (second "
 		    "signal)" : "agent stopping (SIGTERM)"));
 	else
-		json_object_set(rec, "summary", sum);
+		json_object_set_new(rec, "summary", json_incref(sum));
 	if (j->dropped > 0)
 		json_object_set_new(rec, "events_dropped",
 		    json_integer(j->dropped));
@@ -1877,8 +1883,8 @@ run_job(struct job *j)
 		out = deliver(c, rec, 0, why, sizeof why);
 		client_give(d, c);
 		delivered(d, j->key, rec, out, why);
+		json_decref(rec);
 	}
-	json_decref(rec);
 out:
 	json_decref(sum);
 	job_free(j);
@@ -2051,12 +2057,18 @@ job_start(struct agentd *d, json_t *lease)
 static void
 jobs_start(struct agentd *d, json_t *reply)
 {
-	json_t *lease;
+	json_t *jobs = json_object_get(reply, "jobs"), *lease;
 	size_t i;
 
-	json_array_foreach(json_object_get(reply, "jobs"), i, lease)
+	/* Each job owns its lease alone: taken out of the reply first. */
+	json_array_foreach(jobs, i, lease) {
+		json_incref(lease);
+		json_array_set_new(jobs, i, json_null());
 		if (json_is_object(lease))
-			job_start(d, json_incref(lease));
+			job_start(d, lease);
+		else
+			json_decref(lease);
+	}
 }
 
 /* --- the poller ------------------------------------------------------------ */

@@ -15,6 +15,7 @@
 #ifndef KOBITO_ENGINE_H
 #define KOBITO_ENGINE_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <jansson.h>
 
@@ -42,7 +43,7 @@ struct run_opts {
 	const char	*run_id;	/* NULL: one is made up */
 	run_event_fn	 on_event;
 	void		*event_arg;
-	const volatile int *cancel;	/* non-zero stops the run */
+	const atomic_int *cancel;	/* non-zero stops the run */
 };
 
 /*

@@ -5,6 +5,7 @@
  */
 #include <getopt.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,7 @@
 #include "ydoc.h"
 
 /* Set by SIGINT/SIGTERM; the engine stops at the next step. */
-static volatile int stop_requested;
+static atomic_int stop_requested;	/* lock-free: set by a signal */
 
 static void
 on_signal(int sig)

@@ -43,7 +43,7 @@ time_iso_local(int64_t wall_ms, char *buf, size_t len)
 }
 
 void
-time_sleep_ms(int64_t ms, const volatile int *stop)
+time_sleep_ms(int64_t ms, const atomic_int *stop)
 {
 	struct timespec ts;
 	int64_t slice;

@@ -5,6 +5,7 @@
 #ifndef KOBITO_TIMEUTIL_H
 #define KOBITO_TIMEUTIL_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -16,6 +17,6 @@ int64_t	 time_wall_ms(void);
 /* "2026-11-25T13:40:01.123+09:00" in local time; returns buf. */
 char	*time_iso_local(int64_t wall_ms, char *buf, size_t len);
 /* Sleep for ms milliseconds, waking early when *stop becomes non-zero. */
-void	 time_sleep_ms(int64_t ms, const volatile int *stop);
+void	 time_sleep_ms(int64_t ms, const atomic_int *stop);
 
 #endif

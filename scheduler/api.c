@@ -156,7 +156,7 @@ struct api {
 	struct req		*wait_head, *wait_tail;
 	size_t			 nwaiting;
 	uint64_t		 gen;	/* bumped on every wake */
-	int			 stopping;
+	atomic_int		 stopping;
 
 	pthread_mutex_t		 tmu;	/* touches, finals */
 	struct touches		 agents, tokens;
