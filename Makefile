@@ -8,7 +8,8 @@
 #   make bench      every benchmark (make bench-NAME for one)
 #   make install PREFIX=/usr/local
 #
-# SAN=1 builds into build-san/ with the sanitizers.
+# SAN=1 builds into build-san/ with the sanitizers; TSAN=1 into build-tsan/
+# with ThreadSanitizer (make test-tsan: the agent and scheduler tests).
 
 PREFIX	?= /usr/local
 CC	?= cc
@@ -22,7 +23,12 @@ CFLAGS	?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(PKG_CFLAGS) \
 	    -Icommon -Iagent -Irecognizers -Ischeduler
 
-ifeq ($(SAN),1)
+ifeq ($(TSAN),1)
+BUILD	?= build-tsan
+BIN	?= build-tsan/bin
+ALL_CFLAGS += -O1 -fsanitize=thread -fno-omit-frame-pointer
+LDFLAGS	+= -fsanitize=thread
+else ifeq ($(SAN),1)
 BUILD	?= build-san
 BIN	?= build-san/bin
 ALL_CFLAGS += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -54,7 +60,7 @@ ifneq ($(wildcard scheduler/scheduler_main.c),)
 PROGS	+= $(BIN)/kobito-scheduler
 endif
 
-.PHONY: all deps test unit e2e demo bench clean install fixtures
+.PHONY: all deps test test-tsan unit e2e demo bench clean install fixtures
 all: $(PROGS) fixtures
 
 fixtures: $(FIXTURE_BIN)
@@ -112,6 +118,13 @@ test: deps
 
 unit-bins: $(UNIT_BIN)
 
+# The threaded daemons under ThreadSanitizer (any report fails the test:
+# the sanitizer's exit status).
+test-tsan: deps
+	$(MAKE) TSAN=1 all
+	sh tests/run.sh build-tsan build-tsan/bin agent_
+	sh tests/run.sh build-tsan build-tsan/bin sched_
+
 demo: deps
 	$(MAKE) all
 	sh tools/demo.sh
@@ -130,6 +143,6 @@ install: all
 	cp -R scripts dashboard config $(DESTDIR)$(PREFIX)/share/kobito/
 
 clean:
-	rm -rf build build-san bin
+	rm -rf build build-san build-tsan bin
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
