@@ -83,6 +83,7 @@ struct job {
 	char			*digest;	/* the script's, or NULL */
 	char			*load_error;
 	int			 display;	/* index, or -1 */
+	int			 no_display;	/* none was free: hand it back */
 	int			 process;	/* run in a child process */
 
 	atomic_int		 cancel;	/* the engine's stop flag */
@@ -173,6 +174,7 @@ struct agentd {
 	struct cached		*cache;		/* most recent first */
 	size_t			 ncache;
 	struct outgoing		*out, **out_tail;	/* results to send */
+	struct outgoing		*unsaved;	/* the spool could not keep */
 	int			 sending;	/* a worker is sending them */
 	pthread_cond_t		 report_cv;	/* the reporter waits here */
 	pthread_cond_t		 reported_cv;	/* a call by it ended */
@@ -570,6 +572,9 @@ reporter_flush(struct job *j, struct client *c)
 		j->queued_since = time_mono_ms();
 	} else if (out == OUT_RETRY) {
 		retry_at = time_mono_ms() + 2000;
+	} else {
+		/* Not ours any more: nothing about it is sent again. */
+		json_array_clear(j->queue);
 	}
 	pthread_mutex_unlock(&j->mu);
 	if (out == OUT_STALE) {
@@ -634,11 +639,16 @@ flush_due(struct job *j, int64_t now)
 	return at > j->retry_at || at == INT64_MAX ? at : j->retry_at;
 }
 
-/* When j next needs the reporter.  d->mu is held. */
+/* When j next needs the reporter (never once its lease is lost: it is
+ * stopping, and a call about it would only be refused).  d->mu is held. */
 static int64_t
 report_due(struct job *j, int64_t now)
 {
-	int64_t at = flush_due(j, now);
+	int64_t at;
+
+	if (atomic_load(&j->lost))
+		return INT64_MAX;
+	at = flush_due(j, now);
 
 	if (j->next_hb < at)
 		at = j->next_hb;
@@ -671,20 +681,26 @@ reporter_main(void *arg)
 	struct agentd *d = arg;
 	struct client *c = client_new(d->o->scheduler, d->token);
 	struct job *j, *due;
-	int64_t now, next, at;
+	int64_t now, next, at, due_at;
 
 	pthread_mutex_lock(&d->mu);
 	while (!d->report_quit) {
 		now = time_mono_ms();
 		next = INT64_MAX;
 		due = NULL;
-		for (j = d->jobs; j != NULL && due == NULL; j = j->next) {
+		due_at = INT64_MAX;
+		/* The job due longest goes first, so none waits behind
+		 * another that is due again at once. */
+		for (j = d->jobs; j != NULL; j = j->next) {
 			if (j->finished)
 				continue;
-			if ((at = report_due(j, now)) <= now)
+			at = report_due(j, now);
+			if (at <= now && at < due_at) {
 				due = j;
-			else if (at < next)
+				due_at = at;
+			} else if (at > now && at < next) {
 				next = at;
+			}
 		}
 		if (due == NULL) {
 			/* New events are seen at the next look. */
@@ -1252,8 +1268,10 @@ deliver(struct client *c, const json_t *rec, long timeout, char *why,
 			continue;
 		out = upload_artifact(c, job_id, token, json_string_value(a),
 		    timeout, why, whylen);
-		if (out != OUT_OK)
+		if (out != OUT_OK) {
+			json_decref(last);
 			return out;
+		}
 	}
 	if (!result) {
 		path = xasprintf("/api/jobs/%s/release", job_id);
@@ -1392,6 +1410,41 @@ scheduler_back(struct agentd *d)
 	pthread_mutex_unlock(&d->mu);
 }
 
+/*
+ * Records the spool could not keep (a full disk, say) are held here, so
+ * that the deliverer still tries them.  Returns 1 when key was not held.
+ */
+static int
+unsaved_add(struct agentd *d, const char *key, const json_t *rec)
+{
+	struct outgoing *o;
+	int added = 0;
+
+	pthread_mutex_lock(&d->mu);
+	for (o = d->unsaved; o != NULL && strcmp(o->key, key) != 0;
+	    o = o->next)
+		;
+	if (o == NULL) {
+		o = xcalloc(1, sizeof *o);
+		o->key = xstrdup(key);
+		o->rec = json_deep_copy(rec);
+		o->next = d->unsaved;
+		d->unsaved = o;
+		added = 1;
+	}
+	pthread_mutex_unlock(&d->mu);
+	return added;
+}
+
+static void
+outgoing_free(struct outgoing *o)
+{
+	free(o->key);
+	json_decref(o->rec);
+	free(o->item);
+	free(o);
+}
+
 /* Act on the outcome of delivering the record key. */
 static void
 settle(struct agentd *d, const char *key, const json_t *rec,
@@ -1423,10 +1476,56 @@ settle(struct agentd *d, const char *key, const json_t *rec,
 		break;
 	case OUT_RETRY:
 		/* It may now wait for long: make it outlive the machine. */
-		if (spool_keep(d->spool, key, rec, err, sizeof err) != 0)
-			say("job %s: %s", job, err);
+		if (spool_keep(d->spool, key, rec, err, sizeof err) != 0 &&
+		    unsaved_add(d, key, rec))
+			say("job %s: %s; the %s is held in memory until it can be "
+			    "saved or delivered", job, err, kind);
 		retry_later(d, key);
 		break;
+	}
+}
+
+/*
+ * The deliverer's look at the records held in memory: saved to the outbox
+ * now if the spool takes them (the pass over the outbox then sends them),
+ * else sent from here when due.
+ */
+static void
+unsaved_pass(struct agentd *d, struct client *c, int final, int64_t *next)
+{
+	struct outgoing *list, *o, *rest;
+	struct redelivery *r;
+	enum outcome out;
+	char err[512], why[512];
+	int64_t due;
+
+	pthread_mutex_lock(&d->mu);
+	list = d->unsaved;
+	d->unsaved = NULL;
+	pthread_mutex_unlock(&d->mu);
+	for (o = list; o != NULL; o = rest) {
+		rest = o->next;
+		if (spool_keep(d->spool, o->key, o->rec, err, sizeof err) == 0) {
+			outgoing_free(o);
+			continue;
+		}
+		pthread_mutex_lock(&d->mu);
+		r = retry_get(d, o->key);
+		due = r->due;
+		if (!final && due > time_mono_ms()) {
+			if (due < *next)
+				*next = due;
+			o->next = d->unsaved;
+			d->unsaved = o;
+			pthread_mutex_unlock(&d->mu);
+			continue;
+		}
+		pthread_mutex_unlock(&d->mu);
+		out = deliver(c, o->rec, final ? SHUTDOWN_CALL_MS : 0, why,
+		    sizeof why);
+		/* On failure settle() holds it again, with its next try. */
+		settle(d, o->key, o->rec, out, why);
+		outgoing_free(o);
 	}
 }
 
@@ -1455,10 +1554,11 @@ deliverer_main(void *arg)
 		pthread_mutex_unlock(&d->mu);
 		if (quit)
 			final = 1;
+		next = time_mono_ms() + 5000;
+		unsaved_pass(d, c, final, &next);
 		n = spool_list(d->spool, &keys, err, sizeof err);
 		if (n < 0)
 			say("%s", err);
-		next = time_mono_ms() + 5000;
 		for (i = 0; i < n; i++) {
 			now = time_mono_ms();
 			pthread_mutex_lock(&d->mu);
@@ -1730,7 +1830,11 @@ results_send(struct agentd *d, struct outgoing *batch)
 	buf_free(&body);
 	all = classify(rc, &rep);
 	answers = json_object_get(rep.body, "results");
-	if (all == OUT_OK && json_array_size(answers) != n)
+	/* Any answer but a list of answers, or a passing failure: each
+	 * record goes by itself (a scheduler without /api/results says
+	 * 404, which must not read as "the lease is gone"). */
+	if ((all == OUT_OK && json_array_size(answers) != n) ||
+	    all == OUT_STALE)
 		all = OUT_REFUSED;
 	client_reply_error(&rep, why, sizeof why);
 	for (o = batch, i = 0; o != NULL; o = o->next, i++) {
@@ -1788,10 +1892,7 @@ result_submit(struct agentd *d, const char *key, json_t *rec, char *item)
 		results_send(d, batch);
 		for (; batch != NULL; batch = o) {
 			o = batch->next;
-			free(batch->key);
-			json_decref(batch->rec);
-			free(batch->item);
-			free(batch);
+			outgoing_free(batch);
 		}
 		pthread_mutex_lock(&d->mu);
 	}
@@ -1812,7 +1913,8 @@ run_job(struct job *j)
 
 	if (atomic_load(&d->stopping) && d->o->on_term == AGENTD_TERM_RELEASE)
 		atomic_store(&j->stop_after_step, 1);
-	if (atomic_load(&j->stop_after_step) && atomic_load(&d->stopping))
+	if ((atomic_load(&j->stop_after_step) && atomic_load(&d->stopping)) ||
+	    j->no_display)
 		sum = NULL;	/* leased as we stopped: give it back unrun */
 	else if (j->script == NULL)
 		sum = failed_summary(j, j->load_error);
@@ -1832,8 +1934,8 @@ run_job(struct job *j)
 	status = json_string_value(json_object_get(sum, "status"));
 	cut_short = sum == NULL || (j->cancel && status != NULL &&
 	    strcmp(status, "failed") == 0);
-	release = cut_short && !atomic_load(&j->user_cancel) &&
-	    (atomic_load(&j->stop_after_step) || atomic_load(&d->hurry));
+	release = j->no_display || (cut_short && !atomic_load(&j->user_cancel) &&
+	    (atomic_load(&j->stop_after_step) || atomic_load(&d->hurry)));
 	if (atomic_load(&j->lost) || atomic_load(&j->timed_out)) {
 		say("job %s attempt %ld: %s; its output is dropped", j->job_id,
 		    j->attempt, atomic_load(&j->timed_out) ?
@@ -1858,6 +1960,7 @@ run_job(struct job *j)
 	json_object_set_new(rec, "lease_token", json_string(j->token));
 	if (release)
 		json_object_set_new(rec, "reason", json_string(
+		    j->no_display ? "the agent had no free display" :
 		    atomic_load(&d->hurry) ? "agent stopping at once (second "
 		    "signal)" : "agent stopping (SIGTERM)"));
 	else
@@ -2028,12 +2131,12 @@ job_start(struct agentd *d, json_t *lease)
 			}
 		}
 		if (j->display < 0 && j->load_error == NULL) {
-			/* Cannot happen while "display" is only offered
-			 * with a display free; fail loudly if it does. */
-			j->load_error = xstrdup("the agent has no free "
-			    "display for this job");
-			script_free(j->script);
-			j->script = NULL;
+			/* Cannot happen while no more jobs are asked for
+			 * than displays are free; if it does, the job goes
+			 * back to the queue without using an attempt. */
+			say("job %s: no free display; handing it back",
+			    j->job_id);
+			j->no_display = 1;
 		}
 	}
 	d->running++;
@@ -2053,12 +2156,21 @@ job_start(struct agentd *d, json_t *lease)
 	pthread_mutex_unlock(&d->mu);
 }
 
-/* Start every job of a lease reply ({"jobs": [LEASE...]}). */
+/*
+ * Start every job of a lease reply: {"jobs": [LEASE...]}, or LEASE alone
+ * (a scheduler that does not know max_jobs), which is taken from *reply.
+ */
 static void
-jobs_start(struct agentd *d, json_t *reply)
+jobs_start(struct agentd *d, json_t **reply)
 {
-	json_t *jobs = json_object_get(reply, "jobs"), *lease;
+	json_t *jobs = json_object_get(*reply, "jobs"), *lease;
 	size_t i;
+
+	if (jobs == NULL && json_object_get(*reply, "job_id") != NULL) {
+		job_start(d, *reply);
+		*reply = NULL;
+		return;
+	}
 
 	/* Each job owns its lease alone: taken out of the reply first. */
 	json_array_foreach(jobs, i, lease) {
@@ -2131,18 +2243,39 @@ agent_register(struct agentd *d, struct client *c)
 	return -1;
 }
 
+static int
+free_displays(const struct agentd *d)
+{
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < d->ndisplays; i++)
+		n += !d->display_busy[i];
+	return n;
+}
+
+/*
+ * How many jobs to ask for at once: every job of a batch is matched
+ * against the labels offered, so while "display" is offered no more jobs
+ * than there are free displays.  d->mu is held.
+ */
+static int
+lease_max(const struct agentd *d, int free_slots)
+{
+	int n = free_slots < LEASE_BATCH ? free_slots : LEASE_BATCH;
+	int displays = free_displays(d);
+
+	return displays > 0 && displays < n ? displays : n;
+}
+
 /* The labels to offer now: "display" only while a display is free. */
 static json_t *
 offered_labels(struct agentd *d)
 {
 	json_t *arr = json_array();
-	int display_free = 0;
+	int display_free = free_displays(d) > 0;
 	size_t i;
 
-	for (i = 0; i < d->ndisplays; i++) {
-		if (!d->display_busy[i])
-			display_free = 1;
-	}
 	for (i = 0; i < d->nlabels; i++) {
 		if (strcmp(d->labels[i], "display") == 0 && !display_free)
 			continue;
@@ -2196,8 +2329,7 @@ poll_loop(struct agentd *d)
 		    (json_int_t)d->agent_id, "wait_ms",
 		    (json_int_t)(failures > 0 ? 0 : d->o->poll_wait_ms),
 		    "free_slots", free_slots, "max_jobs",
-		    free_slots < LEASE_BATCH ? free_slots : LEASE_BATCH,
-		    "labels", offered_labels(d));
+		    lease_max(d, free_slots), "labels", offered_labels(d));
 		pthread_mutex_unlock(&d->mu);
 		if (atomic_load(&d->stopping)) {
 			json_decref(body);
@@ -2210,7 +2342,7 @@ poll_loop(struct agentd *d)
 			/* A job leased as we stopped is started, and at
 			 * once handed back by its runner. */
 			if (rc == 0 && rep.status == 200)
-				jobs_start(d, rep.body);
+				jobs_start(d, &rep.body);
 			client_reply_free(&rep);
 			break;
 		}
@@ -2230,7 +2362,7 @@ poll_loop(struct agentd *d)
 		}
 		switch (rep.status) {
 		case 200:
-			jobs_start(d, rep.body);
+			jobs_start(d, &rep.body);
 			break;
 		case 204:
 			break;
@@ -2449,6 +2581,16 @@ agentd_run(const struct agentd_opts *o)
 	else
 		say("stopped");
 
+	if (d.unsaved != NULL)
+		say("results the spool could not keep were not delivered: "
+		    "those its journal holds are sent at the next start, and "
+		    "the jobs of any other run again when their leases expire");
+	while (d.unsaved != NULL) {
+		struct outgoing *u = d.unsaved;
+
+		d.unsaved = u->next;
+		outgoing_free(u);
+	}
 	while (d.cache != NULL) {
 		struct cached *c = d.cache;
 

@@ -11,9 +11,9 @@
  *       when every one is busy): each runs a job's script with the engine,
  *       in this process or in a child process (see "isolation" below),
  *       then writes the result to the spool and delivers it;
- *   one reporter per job: sends the job's events in batches (every 200 ms
- *       or 50 events) and heartbeats, and stops the run when the lease is
- *       lost, the job timed out or a user cancelled it;
+ *   the reporter, one for all jobs: sends each job's events in batches
+ *       (every 200 ms or 50 events) and heartbeats, and stops a run when
+ *       its lease is lost, the job timed out or a user cancelled it;
  *   the deliverer: retries spooled records, with exponential backoff,
  *       until the scheduler acknowledges or refuses them;
  *   the signal thread: turns SIGTERM/SIGINT into an orderly stop.

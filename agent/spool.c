@@ -103,8 +103,10 @@ journal_append(struct spool *sp, const char *line, size_t len, char *err,
 		if (n <= 0) {
 			snprintf(err, errlen, "cannot write '%s/journal.%d': "
 			    "%s", sp->dir, sp->cur, strerror(errno));
-			/* Leave no half line for the next one to follow. */
-			if (ftruncate(fd, sp->jsize[sp->cur]) != 0)
+			/* Leave no half line for the next one to follow:
+			 * cut it, or else end it (it will not parse). */
+			if (ftruncate(fd, sp->jsize[sp->cur]) != 0 &&
+			    write(fd, "\n", 1) == 1)
 				sp->jsize[sp->cur] = lseek(fd, 0, SEEK_END);
 			return -1;
 		}
@@ -225,14 +227,15 @@ journal_open(struct spool *sp, char *err, size_t errlen)
 	}
 	for (i = 0; i < n; i++) {
 		if (rc == 0 && v[i].put > v[i].done) {
-			if ((rec = json_loads(v[i].json, 0, NULL)) == NULL) {
-				snprintf(err, errlen, "%s/journal: the record "
-				    "'%s' is damaged", sp->dir, v[i].key);
+			/* A damaged line is one a crash cut: the machine's,
+			 * which the journal does not promise to survive. */
+			if ((rec = json_loads(v[i].json, 0, NULL)) == NULL)
+				fprintf(stderr, "kobito-agent: %s/journal: the "
+				    "record '%s' is damaged; skipped\n", sp->dir,
+				    v[i].key);
+			else if (spool_keep(sp, v[i].key, rec, err,
+			    errlen) != 0)
 				rc = -1;
-			} else if (spool_keep(sp, v[i].key, rec, err,
-			    errlen) != 0) {
-				rc = -1;
-			}
 			json_decref(rec);
 		}
 		free(v[i].key);

@@ -7,9 +7,12 @@
  * deliver.  So a finished run is written here first, as one JSON record
  * (the result, the events not yet delivered, the lease it ran under, the
  * artifacts to upload), and removed only once the scheduler has answered
- * that it has it.  Records are written atomically (temporary file,
- * rename), so a crash leaves either the old record or the new one, never
- * half of one; see spool_put() for when they reach the disk.
+ * that it has it.  A fresh record is a line appended to a journal (a
+ * line a crash cuts short is skipped when the journal is read back); one
+ * that must wait is written to its own file atomically (temporary file,
+ * fsync, rename), so a crash leaves the old record or the new one, never
+ * half of one.  See spool_put() and spool_keep() for when each reaches
+ * the disk.
  *
  * Layout under the spool directory:
  *   lock              held (flock) by the one agent using the spool
@@ -26,7 +29,8 @@
  * (spool_keep) when that fails, lists the outbox, tries each record, and
  * calls spool_done() on acknowledgement or spool_reject() on a definitive
  * refusal.  Records left in the journal by a crash are in the outbox when
- * the spool is opened again.  Thread-safe.  spool_backoff_ms() says how long to wait between tries.
+ * the spool is opened again.  Thread-safe.  spool_backoff_ms() says how
+ * long to wait between tries.
  */
 #ifndef KOBITO_SPOOL_H
 #define KOBITO_SPOOL_H

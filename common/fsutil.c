@@ -182,14 +182,10 @@ set_mode(int fd, int mode, const struct stat *old)
  * contents (when append and the file exists) and then data, and replaces
  * path.
  */
-#define R_APPEND	0x1	/* keep the old contents in front */
-#define R_SYNC		0x2	/* fsync the file and its directory */
-
 static int
-replace(const char *path, const void *data, size_t len, int mode, int flags,
+replace(const char *path, const void *data, size_t len, int mode, int append,
     char *err, size_t errlen)
 {
-	int append = flags & R_APPEND;
 	struct stat st, *old = NULL;
 	char *tmp = NULL, *real = NULL;
 	int fd = -1, in = -1, rc;
@@ -198,7 +194,7 @@ replace(const char *path, const void *data, size_t len, int mode, int flags,
 	 * link survives (a dangling link is replaced itself). */
 	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode) &&
 	    (real = realpath(path, NULL)) != NULL) {
-		rc = replace(real, data, len, mode, flags, err, errlen);
+		rc = replace(real, data, len, mode, append, err, errlen);
 		free(real);
 		return rc;
 	}
@@ -226,8 +222,7 @@ replace(const char *path, const void *data, size_t len, int mode, int flags,
 		    strerror(errno));
 		goto fail;
 	}
-	if (write_all(fd, data, len) != 0 ||
-	    ((flags & R_SYNC) && fsync(fd) != 0)) {
+	if (write_all(fd, data, len) != 0 || fsync(fd) != 0) {
 		ferr(err, errlen, "cannot write '%s': %s", path,
 		    strerror(errno));
 		goto fail;
@@ -247,7 +242,7 @@ replace(const char *path, const void *data, size_t len, int mode, int flags,
 	free(tmp);
 	if (in >= 0)
 		close(in);
-	return (flags & R_SYNC) ? sync_dir_of(path, err, errlen) : 0;
+	return sync_dir_of(path, err, errlen);
 fail:
 	if (fd >= 0)
 		close(fd);
@@ -264,37 +259,14 @@ int
 fsutil_write_atomic(const char *path, const void *data, size_t len, int mode,
     char *err, size_t errlen)
 {
-	return replace(path, data, len, mode, R_SYNC, err, errlen);
-}
-
-int
-fsutil_write_atomic_nosync(const char *path, const void *data, size_t len,
-    int mode, char *err, size_t errlen)
-{
 	return replace(path, data, len, mode, 0, err, errlen);
-}
-
-int
-fsutil_sync(const char *path, char *err, size_t errlen)
-{
-	int fd, rc;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return ferr(err, errlen, "cannot open '%s': %s", path,
-		    strerror(errno));
-	rc = fsync(fd);
-	close(fd);
-	if (rc != 0)
-		return ferr(err, errlen, "cannot sync '%s': %s", path,
-		    strerror(errno));
-	return sync_dir_of(path, err, errlen);
 }
 
 int
 fsutil_append_atomic(const char *path, const void *data, size_t len, int mode,
     char *err, size_t errlen)
 {
-	return replace(path, data, len, mode, R_APPEND | R_SYNC, err, errlen);
+	return replace(path, data, len, mode, 1, err, errlen);
 }
 
 int

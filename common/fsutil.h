@@ -39,16 +39,6 @@ int	fsutil_read(const char *path, size_t cap, char **data, size_t *len,
 int	fsutil_write_atomic(const char *path, const void *data, size_t len,
 	    int mode, char *err, size_t errlen);
 /*
- * As fsutil_write_atomic(), without the fsyncs: a crash of the program
- * still leaves the old contents or the new, but a crash of the machine
- * may lose the write (or leave an empty file).  For records that are
- * also held elsewhere until fsutil_sync() is called on them.
- */
-int	fsutil_write_atomic_nosync(const char *path, const void *data,
-	    size_t len, int mode, char *err, size_t errlen);
-/* Flush path and the directory entry naming it to disk. */
-int	fsutil_sync(const char *path, char *err, size_t errlen);
-/*
  * Append len bytes to path, atomically: the old contents and the new bytes
  * are written to a temporary file that replaces path, so a failure leaves
  * the file as it was.  A missing file is created.  mode as above.

@@ -3,7 +3,8 @@
 # jobs: it leases several jobs per call and reports several results per
 # call (POST /api/results), keeps the loaded script between jobs, and
 # every job still ends succeeded exactly once, with its own events and one
-# ledger row.
+# ledger row.  Then an agent with two slots and one display, and two jobs
+# that need a display: it never takes both at once.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sched.inc"
 . "$(dirname "$0")/agent.inc"
@@ -13,6 +14,14 @@ name: quick
 kpi: { manual_minutes_per_run: 1 }
 steps:
   - log: "quick ${run.id}"
+  # Jobs leased together end together: their results go together.
+  - sleep: 0.05
+EOF2
+cat >"$T/scripts/screen.yaml" <<'EOF2'
+name: screen
+requires: [display]
+steps:
+  - log: "on the screen"
 EOF2
 start_scheduler
 N=40
@@ -23,7 +32,7 @@ while [ $i -lt $N ]; do
 done
 # Queued before the agent starts, so its first lease can take four.
 start_agent batcher --slots 4
-all_done() { [ "$(sql "SELECT count(*) FROM jobs WHERE state = 'succeeded'")" -eq $N ]; }
+all_done() { [ "$(sql "SELECT count(*) FROM jobs WHERE state = 'succeeded'")" -eq "$N" ]; }
 wait_for 300 all_done ||
 	fail "not all jobs succeeded: $(sql "SELECT state, count(*) FROM jobs GROUP BY state")"
 
@@ -43,3 +52,17 @@ echo "ok: one results call carried $sent results"
 check "every move recorded" "queued,leased,running,succeeded" \
 	"$(sql "SELECT group_concat(to_state) FROM (SELECT to_state FROM job_transitions WHERE job_id = (SELECT max(id) FROM jobs) ORDER BY id)")"
 check "nothing left in the spool" 0 "$(ls "$T/spool-batcher/outbox" | wc -l)"
+
+# Two slots, one display: every job of a batch must match the labels the
+# agent offered, so it asks for no more jobs than it has free displays.
+trigger screen >/dev/null
+trigger screen >/dev/null
+N=$((N + 2))
+start_agent painter --slots 2 --display :99
+wait_for 300 all_done ||
+	fail "the display jobs did not succeed: $(sql "SELECT state, count(*) FROM jobs WHERE script = 'screen' GROUP BY state")"
+check "each display job on its first attempt" 1 "$(sql "SELECT max(attempt) FROM jobs WHERE script = 'screen'")"
+check "one display job per lease call" 1 \
+	"$(sql "SELECT max(coalesce(json_array_length(detail, '\$.jobs'), 1)) FROM audit WHERE path = '/api/agents/lease' AND status = 200 AND actor = 'agent:painter'")"
+grep -q "no free display" "$T/agent-painter.log" && fail "a job found no free display"
+echo "ok: no job found its display taken"

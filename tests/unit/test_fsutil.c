@@ -122,29 +122,6 @@ test_write_and_replace(void **state)
 	free(p);
 }
 
-/* The unsynced write replaces as atomically; fsutil_sync names a
- * missing file. */
-static void
-test_write_nosync_and_sync(void **state)
-{
-	struct fixture *f = *state;
-	char *p = at(f, "rec.json"), *s;
-
-	assert_int_equal(fsutil_write_atomic_nosync(p, "{}", 2, 0600, f->err,
-	    sizeof f->err), 0);
-	assert_int_equal(fsutil_write_atomic_nosync(p, "[1]", 3, 0600,
-	    f->err, sizeof f->err), 0);
-	s = slurp(p);
-	assert_string_equal(s, "[1]");
-	free(s);
-	assert_int_equal(count_hidden(f->dir), 0);
-	assert_int_equal(fsutil_sync(p, f->err, sizeof f->err), 0);
-	assert_int_equal(unlink(p), 0);
-	assert_int_equal(fsutil_sync(p, f->err, sizeof f->err), -1);
-	assert_non_null(strstr(f->err, "rec.json"));
-	free(p);
-}
-
 static void
 test_write_through_symlink(void **state)
 {
@@ -403,8 +380,6 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_write_and_replace, setup,
 		    teardown),
-		cmocka_unit_test_setup_teardown(test_write_nosync_and_sync,
-		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_through_symlink,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_new_file_gets_umask, setup,

@@ -175,6 +175,7 @@ test_journal_recovery(void **state)
 	path = xasprintf("%s/journal.0", f->dir);
 	fp = fopen(path, "a");
 	assert_non_null(fp);
+	fputs("P 98 job-d.a1 {\"kind\": \"d\n", fp);	/* ended, not whole */
 	fputs("P 99 job-c.a1 {\"kind\": \"c", fp);
 	fclose(fp);
 	f->sp = spool_open(f->dir, f->err, sizeof f->err);
@@ -182,6 +183,7 @@ test_journal_recovery(void **state)
 	assert_int_equal(spool_pending(f->sp), 1);
 	assert_false(exists(f->dir, "outbox/job-a.a1.json"));
 	assert_false(exists(f->dir, "outbox/job-c.a1.json"));
+	assert_false(exists(f->dir, "outbox/job-d.a1.json"));
 	got = spool_get(f->sp, "job-b.a1", f->err, sizeof f->err);
 	assert_non_null(got);
 	assert_true(json_equal(got, b));
