@@ -9,8 +9,8 @@
 
 # The second step ignores SIGTERM: stopping it takes the exec action's
 # two seconds before SIGKILL.  The lease is taken during the first.
-cat >"$T/scripts/stubborn.yaml" <<'EOF2'
-name: stubborn
+cat >"$T/scripts/unyielding.yaml" <<'EOF2'
+name: unyielding
 steps:
   - sleep: 1.5
   - exec: { argv: [sh, -c, 'trap "" TERM; sleep 6'], check: false }
@@ -23,9 +23,9 @@ steps:
 EOF2
 start_scheduler
 start_agent keeper --slots 2
-js=$(trigger stubborn)
+js=$(trigger unyielding)
 jt=$(trigger steady)
-wait_for 100 job_in_state "$js" running || fail "the stubborn job did not start"
+wait_for 100 job_in_state "$js" running || fail "the unyielding job did not start"
 # Someone else's lease now (as after an expiry and a re-dispatch).
 sqlite3 -batch "$T/sched.db" ".timeout 5000" \
 	"UPDATE jobs SET lease_token = '0123456789abcdef0123456789abcdef' WHERE id = $js" ||
