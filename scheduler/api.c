@@ -1273,16 +1273,18 @@ h_heartbeat(struct api *a, struct req *r)
 	return H_DONE;
 }
 
-/* The "events" list of an agent's call (borrowed), at most 1000. */
+/* Events one agent call may carry. */
+#define EVENTS_MAX	1000
+#define EVENTS_ERR	"events: expected a list of at most 1000 events"
+
+/* The "events" list of an agent's call (borrowed). */
 static int
-in_events(struct req *r, int required, json_t **events)
+in_events(struct req *r, json_t **events)
 {
 	*events = json_object_get(r->in, "events");
-	if ((*events == NULL && !required) || (json_is_array(*events) &&
-	    json_array_size(*events) <= 1000))
+	if (json_is_array(*events) && json_array_size(*events) <= EVENTS_MAX)
 		return 0;
-	reply_error(r, MHD_HTTP_BAD_REQUEST, "events: expected a list of at "
-	    "most 1000 events");
+	reply_error(r, MHD_HTTP_BAD_REQUEST, EVENTS_ERR);
 	return -1;
 }
 
@@ -1315,7 +1317,7 @@ h_events(struct api *a, struct req *r)
 	memset(&w, 0, sizeof w);
 	if (job_and_token(r, &w.id, &w.token) != 0)
 		goto refused;
-	if (in_events(r, 1, &w.events) != 0)
+	if (in_events(r, &w.events) != 0)
 		goto refused;
 	r->detail = json_pack("{s:I}", "job_id", (json_int_t)w.id);
 	write_audited(a, r, events_write, &w);
@@ -1412,6 +1414,30 @@ struct resw {
 	json_t		*requires;
 };
 
+/*
+ * The summary and the optional events of a result (the body of /result,
+ * or an item of /results) into w; an error message and -1 when bad.
+ */
+static int
+result_body(json_t *in, struct resw *w, char *err, size_t errlen)
+{
+	w->summary = json_object_get(in, "summary");
+	w->events = json_object_get(in, "events");
+	if (json_is_null(w->events))
+		w->events = NULL;
+	if (!json_is_object(w->summary)) {
+		snprintf(err, errlen, "summary: expected the run summary "
+		    "object");
+		return -1;
+	}
+	if (w->events != NULL && (!json_is_array(w->events) ||
+	    json_array_size(w->events) > EVENTS_MAX)) {
+		snprintf(err, errlen, EVENTS_ERR);
+		return -1;
+	}
+	return 0;
+}
+
 /* Store one result (and the events with it); a jobs_* code. */
 static int
 result_store(struct conn *c, struct api *a, struct resw *w, char *err,
@@ -1472,21 +1498,16 @@ static enum hres
 h_result(struct api *a, struct req *r)
 {
 	struct resw w;
-	json_t *sum;
+	char err[128];
 
 	memset(&w, 0, sizeof w);
 	if (job_and_token(r, &w.id, &w.token) != 0)
 		goto refused;
-	sum = json_object_get(r->in, "summary");
-	if (!json_is_object(sum)) {
-		reply_error(r, MHD_HTTP_BAD_REQUEST, "summary: expected the "
-		    "run summary object");
+	if (result_body(r->in, &w, err, sizeof err) != 0) {
+		reply_error(r, MHD_HTTP_BAD_REQUEST, "%s", err);
 		goto refused;
 	}
-	if (in_events(r, 0, &w.events) != 0)
-		goto refused;
 	r->detail = json_pack("{s:I}", "job_id", (json_int_t)w.id);
-	w.summary = sum;
 	write_audited(a, r, result_write, &w);
 	if (r->status == MHD_HTTP_OK)
 		result_stored(a, &w);
@@ -1514,8 +1535,6 @@ result_item(json_t *item, struct resw *w, char *err, size_t errlen)
 
 	memset(w, 0, sizeof *w);
 	w->token = json_string_value(json_object_get(item, "lease_token"));
-	w->summary = json_object_get(item, "summary");
-	w->events = json_object_get(item, "events");
 	if (!json_is_integer(id) || json_integer_value(id) < 1) {
 		snprintf(err, errlen, "job_id: expected a job id");
 		return -1;
@@ -1526,20 +1545,7 @@ result_item(json_t *item, struct resw *w, char *err, size_t errlen)
 		    "to 64 characters");
 		return -1;
 	}
-	if (!json_is_object(w->summary)) {
-		snprintf(err, errlen, "summary: expected the run summary "
-		    "object");
-		return -1;
-	}
-	if (json_is_null(w->events))
-		w->events = NULL;
-	if (w->events != NULL && (!json_is_array(w->events) ||
-	    json_array_size(w->events) > 1000)) {
-		snprintf(err, errlen, "events: expected a list of at most "
-		    "1000 events");
-		return -1;
-	}
-	return 0;
+	return result_body(item, w, err, errlen);
 }
 
 /* Each result in a savepoint of its own: one refused keeps the others. */
