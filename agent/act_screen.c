@@ -32,6 +32,7 @@
 #include "ocr.h"
 #include "screenmatch.h"
 #include "ui.h"
+#include "timeutil.h"
 #include "xmalloc.h"
 
 #define DEFAULT_LANG		"jpn+eng"
@@ -40,27 +41,6 @@
 #define POLL_MS			100	/* pause between two looks */
 #define DEFAULT_TOLERANCE	24
 #define SNIPPET_MAX		200	/* characters of read text in errors */
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-pause_ms(int64_t ms)
-{
-	struct timespec ts;
-
-	if (ms <= 0)
-		return;
-	ts.tv_sec = (time_t)(ms / 1000);
-	ts.tv_nsec = (long)(ms % 1000) * 1000000;
-	nanosleep(&ts, NULL);
-}
 
 /* --- where to look ------------------------------------------------------- */
 
@@ -236,7 +216,7 @@ do_read_text(struct act *a)
 	struct reading rd;
 	json_t *words;
 	char *text;
-	int64_t t0 = mono_ms();
+	int64_t t0 = time_mono_ms();
 	size_t i;
 	int b[4];
 
@@ -257,7 +237,7 @@ do_read_text(struct act *a)
 	}
 	text = reading_text(&rd);
 	act_log(a, "read %zu words in %lld ms", rd.res.nwords,
-	    (long long)(mono_ms() - t0));
+	    (long long)(time_mono_ms() - t0));
 	a->out = json_pack("{s:s, s:o}", "text", text, "words", words);
 	free(text);
 	ocr_result_free(&rd.res);
@@ -278,7 +258,7 @@ wait_for_text(struct act *a, const struct place *p, const char *text,
 	struct reading rd;
 	char *want = screenmatch_normalise(text), *what, *seen = NULL, t[32];
 	char occ[48];
-	int64_t start = mono_ms(), left;
+	int64_t start = time_mono_ms(), left;
 	int hit;
 
 	memset(f, 0, sizeof *f);
@@ -308,7 +288,7 @@ wait_for_text(struct act *a, const struct place *p, const char *text,
 			break;
 		free(f->text);
 		memset(f, 0, sizeof *f);
-		left = w.timeout_ms - (mono_ms() - start);
+		left = w.timeout_ms - (time_mono_ms() - start);
 		if (left <= 0 || act_cancelled(a)) {
 			what = place_describe(p);
 			snprintf(t, sizeof t, "%g s",
@@ -328,9 +308,9 @@ wait_for_text(struct act *a, const struct place *p, const char *text,
 			free(seen);
 			return 0;
 		}
-		pause_ms(left < POLL_MS ? left : POLL_MS);
+		time_sleep_ms(left < POLL_MS ? left : POLL_MS, NULL);
 	}
-	*waited = mono_ms() - start;
+	*waited = time_mono_ms() - start;
 	free(want);
 	free(seen);
 	return 1;
@@ -405,7 +385,7 @@ do_click_text(struct act *a)
 	const char *lang = act_str(a, "lang", DEFAULT_LANG);
 	struct place p;
 	struct screenmatch_hit f;
-	int64_t waited = 0, t0 = mono_ms();
+	int64_t waited = 0, t0 = time_mono_ms();
 	int n = 1, sx, sy, button, count;
 
 	if (act_dry_run(a)) {
@@ -422,7 +402,7 @@ do_click_text(struct act *a)
 	}
 	act_log(a, "clicked text '%s' (read '%s', confidence %.0f) at "
 	    "(%d, %d) on the screen in %lld ms", text, f.text, f.conf, sx, sy,
-	    (long long)(mono_ms() - t0));
+	    (long long)(time_mono_ms() - t0));
 	a->out = json_pack("{s:s, s:o, s:f, s:i, s:i, s:I}", "text", f.text,
 	    "box", box_json(f.box), "conf", round1(f.conf), "x", sx, "y", sy,
 	    "waited_ms", (json_int_t)waited);
@@ -487,7 +467,7 @@ look_for_image(struct act *a, int click_default)
 		screenmatch_img_free(&ref);
 		return -1;
 	}
-	start = mono_ms();
+	start = time_mono_ms();
 	for (;;) {
 		if ((pix = capture(a, &p, &ox, &oy)) == NULL) {
 			screenmatch_img_free(&ref);
@@ -499,7 +479,7 @@ look_for_image(struct act *a, int click_default)
 		screenmatch_img_free(&scr);
 		if (hit != gone)
 			break;
-		left = w.timeout_ms - (mono_ms() - start);
+		left = w.timeout_ms - (time_mono_ms() - start);
 		if (left <= 0 || act_cancelled(a)) {
 			what = place_describe(&p);
 			if (act_cancelled(a))
@@ -514,7 +494,7 @@ look_for_image(struct act *a, int click_default)
 			screenmatch_img_free(&ref);
 			return -1;
 		}
-		pause_ms(left < POLL_MS ? left : POLL_MS);
+		time_sleep_ms(left < POLL_MS ? left : POLL_MS, NULL);
 	}
 	box[0] = ox + fx;
 	box[1] = oy + fy;
@@ -524,7 +504,7 @@ look_for_image(struct act *a, int click_default)
 	if (gone) {
 		act_log(a, "image '%s' is not shown", path);
 		a->out = json_pack("{s:b, s:I}", "found", 0, "waited_ms",
-		    (json_int_t)(mono_ms() - start));
+		    (json_int_t)(time_mono_ms() - start));
 		return 0;
 	}
 	if (click && click_box(a, &p, box, &sx, &sy, &button, &count) != 0)
@@ -534,7 +514,7 @@ look_for_image(struct act *a, int click_default)
 	    "");
 	a->out = json_pack("{s:b, s:o, s:f, s:I}", "found", 1, "box",
 	    box_json(box), "difference", round1(score), "waited_ms",
-	    (json_int_t)(mono_ms() - start));
+	    (json_int_t)(time_mono_ms() - start));
 	if (click) {
 		json_object_set_new(a->out, "x", json_integer(sx));
 		json_object_set_new(a->out, "y", json_integer(sy));

@@ -60,6 +60,7 @@
 
 #include "buf.h"
 #include "ui.h"
+#include "timeutil.h"
 #include "xmalloc.h"
 
 #define POOL_MAX		64	/* spare keycodes used for typing */
@@ -186,28 +187,6 @@ fail(struct ui *ui, const char *fmt, ...)
 	vsnprintf(ui->err, sizeof ui->err, fmt, ap);
 	va_end(ap);
 	return -1;
-}
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-sleep_ms(int64_t ms)
-{
-	struct timespec ts;
-
-	if (ms <= 0)
-		return;
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = (long)(ms % 1000) * 1000000;
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
 }
 
 /* Wait until the connection has something to read, at most ms. */
@@ -784,7 +763,7 @@ poll_scan(struct ui *ui, const struct ui_match *m, const struct ui_wait *w,
     int want, struct ui_window *out)
 {
 	struct matcher mt;
-	int64_t start = now_ms(), elapsed, pause = 10;
+	int64_t start = time_mono_ms(), elapsed, pause = 10;
 	int r;
 
 	if (matcher_init(ui, &mt, m) != 0)
@@ -799,13 +778,13 @@ poll_scan(struct ui *ui, const struct ui_match *m, const struct ui_wait *w,
 			r = fail(ui, "the run was cancelled");
 			break;
 		}
-		elapsed = now_ms() - start;
+		elapsed = time_mono_ms() - start;
 		if (elapsed >= w->timeout_ms) {
 			r = UI_TIMEOUT;
 			break;
 		}
-		sleep_ms(pause < w->timeout_ms - elapsed ? pause :
-		    w->timeout_ms - elapsed);
+		time_sleep_ms(pause < w->timeout_ms - elapsed ? pause :
+		    w->timeout_ms - elapsed, NULL);
 		if (pause < 50)
 			pause += 10;
 	}
@@ -923,7 +902,7 @@ ui_window_activate(struct ui *ui, unsigned long id, int64_t timeout_ms)
 {
 	XWindowAttributes a;
 	XEvent ev;
-	int64_t start = now_ms();
+	int64_t start = time_mono_ms();
 	int rc;
 
 	xerr.code = 0;
@@ -932,11 +911,11 @@ ui_window_activate(struct ui *ui, unsigned long id, int64_t timeout_ms)
 	if (a.map_state != IsViewable) {
 		xdo_map_window(ui->xdo, id);
 		while (!window_viewable(ui, id)) {
-			if (now_ms() - start >= timeout_ms)
+			if (time_mono_ms() - start >= timeout_ms)
 				return fail(ui, "window %lu did not become "
 				    "visible within %lld ms", id,
 				    (long long)timeout_ms);
-			sleep_ms(10);
+			time_sleep_ms(10, NULL);
 		}
 	}
 	if (wm_supports(ui, ui->atoms[A_NET_ACTIVE_WINDOW])) {
@@ -962,10 +941,10 @@ ui_window_activate(struct ui *ui, unsigned long id, int64_t timeout_ms)
 	for (;;) {
 		if (has_focus(ui, id))
 			return 0;
-		if (now_ms() - start >= timeout_ms)
+		if (time_mono_ms() - start >= timeout_ms)
 			return fail(ui, "window %lu did not get the keyboard "
 			    "focus within %lld ms", id, (long long)timeout_ms);
-		sleep_ms(5);
+		time_sleep_ms(5, NULL);
 	}
 }
 
@@ -986,7 +965,7 @@ int
 ui_window_resize(struct ui *ui, unsigned long id, int width, int height)
 {
 	XWindowAttributes a;
-	int64_t deadline = now_ms() + SETTLE_MS;
+	int64_t deadline = time_mono_ms() + SETTLE_MS;
 
 	if (width <= 0 || height <= 0)
 		return fail(ui, "window size %dx%d is not positive", width,
@@ -1003,11 +982,11 @@ ui_window_resize(struct ui *ui, unsigned long id, int width, int height)
 	 * window may refuse the size (a minimum); then it keeps its own.
 	 */
 	while (XGetWindowAttributes(ui->dpy, id, &a) && xerr.code == 0 &&
-	    (a.width != width || a.height != height) && now_ms() < deadline)
-		sleep_ms(5);
+	    (a.width != width || a.height != height) && time_mono_ms() < deadline)
+		time_sleep_ms(5, NULL);
 	if (speaks_ping(ui, id))
-		ping(ui, id, deadline - now_ms());
-	sleep_ms(50);
+		ping(ui, id, deadline - time_mono_ms());
+	time_sleep_ms(50, NULL);
 	return 0;
 }
 
@@ -1114,7 +1093,7 @@ ping(struct ui *ui, Window w, int64_t timeout_ms)
 {
 	XEvent ev;
 	unsigned long serial = ++ui->ping_serial;
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = time_mono_ms() + timeout_ms;
 	int r = UI_TIMEOUT;
 
 	memset(&ev, 0, sizeof ev);
@@ -1149,9 +1128,9 @@ ping(struct ui *ui, Window w, int64_t timeout_ms)
 			    (ev.type == UnmapNotify && ev.xunmap.window == w))
 				r = 0;
 		}
-		if (r == 0 || now_ms() >= deadline)
+		if (r == 0 || time_mono_ms() >= deadline)
 			break;
-		wait_readable(ui, deadline - now_ms());
+		wait_readable(ui, deadline - time_mono_ms());
 	}
 out:
 	XSelectInput(ui->dpy, ui->root, NoEventMask);
@@ -1179,7 +1158,7 @@ settle(struct ui *ui, int64_t timeout_ms)
 		r = ping(ui, ui->pool_target, timeout_ms);
 	} else {
 		XSync(ui->dpy, False);
-		sleep_ms(NO_PING_PAUSE_MS);
+		time_sleep_ms(NO_PING_PAUSE_MS, NULL);
 	}
 	if (r == 0)
 		ui->pool_pending = 0;
@@ -1362,7 +1341,7 @@ type_keys(struct ui *ui, const uint32_t *cps, size_t n, int delay_ms,
 		}
 		if (delay_ms > 0) {
 			XFlush(ui->dpy);
-			sleep_ms(delay_ms);
+			time_sleep_ms(delay_ms, NULL);
 		}
 		if (i % 256 == 255 && w->cancelled != NULL &&
 		    w->cancelled(w->arg))
@@ -1524,7 +1503,7 @@ press_chord(struct ui *ui, const KeySym *syms, size_t n, int delay_ms)
 		XTestFakeKeyEvent(ui->dpy, codes[i], True, CurrentTime);
 	if (delay_ms > 0) {
 		XFlush(ui->dpy);
-		sleep_ms(delay_ms);
+		time_sleep_ms(delay_ms, NULL);
 	}
 	for (i = n; i-- > 0;)
 		XTestFakeKeyEvent(ui->dpy, codes[i], False, CurrentTime);
@@ -1557,7 +1536,7 @@ ui_key(struct ui *ui, const char *keys, int repeat, int delay_ms)
 			start = i + 1;
 			if (delay_ms > 0) {
 				XFlush(ui->dpy);
-				sleep_ms(delay_ms);
+				time_sleep_ms(delay_ms, NULL);
 			}
 		}
 	}
@@ -1632,7 +1611,7 @@ ui_mouse_drag(struct ui *ui, int x1, int y1, int x2, int y2, int button,
 		return -1;
 	for (i = 1; i <= steps; i++) {
 		/* Toolkits start a drag only after motion they can see. */
-		sleep_ms(5);
+		time_sleep_ms(5, NULL);
 		if (ui_mouse(ui, UI_MOUSE_MOVE, x1 + (x2 - x1) * i / steps,
 		    y1 + (y2 - y1) * i / steps, button) != 0)
 			return -1;
@@ -2249,9 +2228,9 @@ wait_selection(struct ui *ui, XEvent *ev, int64_t deadline)
 		if (XCheckTypedWindowEvent(ui->dpy, ui->own, SelectionNotify,
 		    ev))
 			return 0;
-		if (now_ms() >= deadline)
+		if (time_mono_ms() >= deadline)
 			return -1;
-		wait_readable(ui, deadline - now_ms());
+		wait_readable(ui, deadline - time_mono_ms());
 	}
 }
 
@@ -2268,10 +2247,10 @@ read_incr(struct ui *ui, struct buf *b, Atom *type, int64_t deadline)
 	for (;;) {
 		if (!XCheckTypedWindowEvent(ui->dpy, ui->own, PropertyNotify,
 		    &ev)) {
-			if (now_ms() >= deadline)
+			if (time_mono_ms() >= deadline)
 				return fail(ui, "the clipboard owner stopped "
 				    "sending");
-			wait_readable(ui, deadline - now_ms());
+			wait_readable(ui, deadline - time_mono_ms());
 			continue;
 		}
 		if (ev.xproperty.atom != prop ||
@@ -2301,7 +2280,7 @@ ui_clipboard_get(struct ui *ui, const struct ui_wait *w)
 {
 	Atom targets[2] = { ui->atoms[A_UTF8_STRING], XA_STRING };
 	Atom prop = ui->atoms[A_KOBITO_SELECTION], type;
-	int64_t deadline = now_ms() + (w->timeout_ms < 5000 ?
+	int64_t deadline = time_mono_ms() + (w->timeout_ms < 5000 ?
 	    w->timeout_ms : 5000);
 	unsigned char *data = NULL;
 	unsigned long n, after;
@@ -2361,14 +2340,14 @@ static int
 clip_served(struct ui *ui, int64_t timeout_ms)
 {
 	struct pollfd p = { .fd = ui->clip_fd, .events = POLLIN };
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = time_mono_ms() + timeout_ms;
 	char c;
 	ssize_t n;
 
 	for (;;) {
 		p.revents = 0;
-		if (poll(&p, 1, (int)(deadline - now_ms() > 0 ?
-		    deadline - now_ms() : 0)) <= 0)
+		if (poll(&p, 1, (int)(deadline - time_mono_ms() > 0 ?
+		    deadline - time_mono_ms() : 0)) <= 0)
 			return -1;
 		n = read(ui->clip_fd, &c, 1);
 		if (n <= 0)
