@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +58,7 @@ struct loader {
 	size_t		 nvars;
 	char		**loops;	/* loop variables in scope */
 	size_t		 nloops;
+	struct ysink	 sink;		/* into diag */
 };
 
 static void	parse_steps(struct loader *, const struct ynode *,
@@ -156,23 +158,6 @@ strv_free(char **v, size_t n)
 	free(v);
 }
 
-/* The nearest of a NULL-terminated list of words, or NULL. */
-static const char *
-nearest(const char *word, const char *const *words, size_t n)
-{
-	const char *best = NULL;
-	size_t i, d, bestd = SIZE_MAX;
-
-	for (i = 0; i < n && words[i] != NULL; i++) {
-		d = text_distance(word, words[i]);
-		if (d < bestd) {
-			bestd = d;
-			best = words[i];
-		}
-	}
-	return best != NULL && text_is_near(word, best) ? best : NULL;
-}
-
 /* " (did you mean 'x'?)" or "" - in a static-free buffer of the caller. */
 static const char *
 suggest(char *buf, size_t len, const char *near)
@@ -183,126 +168,24 @@ suggest(char *buf, size_t len, const char *near)
 	return buf;
 }
 
-/* --- scalars ----------------------------------------------------------- */
+/* --- values ------------------------------------------------------------ */
 
-static const char *
-scalar(struct loader *l, const struct ynode *n, const char *what)
+/* The typed getters of ydoc report into the loader's diagnostics. */
+static void
+sink_report(void *arg, const char *msg)
 {
-	if (n->kind != YNODE_SCALAR) {
-		err_at(l, n, "%s must be a scalar, not %s", what,
-		    ynode_kind_name(n->kind));
-		return NULL;
-	}
-	return n->value;
+	diag_add(arg, NULL, "%s", msg);
 }
 
-static char *
-scalar_dup(struct loader *l, const struct ynode *n, const char *what)
-{
-	const char *s = scalar(l, n, what);
-
-	return s != NULL ? xstrdup(s) : NULL;
-}
-
-static int
-scalar_number(struct loader *l, const struct ynode *n, const char *what,
-    double *out)
-{
-	json_t *v;
-
-	if (scalar(l, n, what) == NULL)
-		return -1;
-	v = ynode_scalar_json(n);
-	if (!json_is_number(v) || json_number_value(v) < 0) {
-		err_at(l, n, "%s must be a number of zero or more, not '%s'",
-		    what, n->value);
-		json_decref(v);
-		return -1;
-	}
-	*out = json_number_value(v);
-	json_decref(v);
-	return 0;
-}
-
-static int
-scalar_duration(struct loader *l, const struct ynode *n, const char *what,
+/* A duration in milliseconds, into an int64_t. */
+static void
+get_duration(struct loader *l, const struct ynode *n, const char *what,
     int64_t *ms)
 {
 	long long v;
 
-	if (scalar(l, n, what) == NULL)
-		return -1;
-	if (text_parse_duration(n->value, &v) != 0) {
-		err_at(l, n, "%s must be a duration such as 30, 1.5s, 500ms "
-		    "or 2m, not '%s'", what, n->value);
-		return -1;
-	}
-	*ms = v;
-	return 0;
-}
-
-static int
-scalar_bool(struct loader *l, const struct ynode *n, const char *what,
-    int *out)
-{
-	json_t *v;
-
-	if (scalar(l, n, what) == NULL)
-		return -1;
-	v = ynode_scalar_json(n);
-	if (!json_is_boolean(v)) {
-		err_at(l, n, "%s must be true or false, not '%s'", what,
-		    n->value);
-		json_decref(v);
-		return -1;
-	}
-	*out = json_is_true(v);
-	json_decref(v);
-	return 0;
-}
-
-static int
-expect_map(struct loader *l, const struct ynode *n, const char *what)
-{
-	if (n->kind == YNODE_MAP)
-		return 0;
-	err_at(l, n, "%s must be a mapping, not %s", what,
-	    ynode_kind_name(n->kind));
-	return -1;
-}
-
-static int
-expect_seq(struct loader *l, const struct ynode *n, const char *what)
-{
-	if (n->kind == YNODE_SEQ)
-		return 0;
-	err_at(l, n, "%s must be a list, not %s", what,
-	    ynode_kind_name(n->kind));
-	return -1;
-}
-
-/* Report keys of map that are not in known[], with a suggestion. */
-static void
-check_keys(struct loader *l, const struct ynode *map, const char *what,
-    const char *const *known)
-{
-	char buf[128];
-	size_t i, nknown = 0;
-
-	while (known[nknown] != NULL)
-		nknown++;
-	for (i = 0; i < map->n; i++) {
-		const struct ynode *k = map->keys[i];
-
-		if (k->kind != YNODE_SCALAR) {
-			err_at(l, k, "%s keys must be scalars", what);
-			continue;
-		}
-		if (!strv_has((char *const *)known, nknown, k->value))
-			err_at(l, k, "unknown key '%s' in %s%s", k->value,
-			    what, suggest(buf, sizeof buf,
-			    nearest(k->value, known, nknown)));
-	}
+	if (ynode_duration(n, what, &v, &l->sink) == 0)
+		*ms = v;
 }
 
 /* --- names used by expressions ----------------------------------------- */
@@ -367,7 +250,7 @@ check_ref(void *arg, const char *root, const char *member, size_t off)
 		for (i = 0; i < s->nparams; i++)
 			known[i] = s->params[i].name;
 		ref_error(rc, off, "undefined param '%s'%s", member,
-		    suggest(buf, sizeof buf, nearest(member, known,
+		    suggest(buf, sizeof buf, text_nearest(member, known,
 		    s->nparams)));
 		free(known);
 		return;
@@ -376,8 +259,8 @@ check_ref(void *arg, const char *root, const char *member, size_t off)
 		if (member == NULL || strv_has(l->ids, l->nids, member))
 			return;
 		ref_error(rc, off, "no step with id '%s' comes before this "
-		    "point%s", member, suggest(buf, sizeof buf,
-		    nearest(member, (const char *const *)l->ids, l->nids)));
+		    "point%s", member, suggest(buf, sizeof buf, text_nearest(
+		    member, (const char *const *)l->ids, l->nids)));
 		return;
 	}
 	for (i = 0; builtin_roots[i] != NULL; i++) {
@@ -397,7 +280,7 @@ check_ref(void *arg, const char *root, const char *member, size_t off)
 	for (i = 0; i < l->nvars; i++)
 		known[n++] = l->vars[i];
 	ref_error(rc, off, "undefined name '%s'%s", root,
-	    suggest(buf, sizeof buf, nearest(root, known, n)));
+	    suggest(buf, sizeof buf, text_nearest(root, known, n)));
 	free(known);
 }
 
@@ -567,33 +450,25 @@ parse_retry(struct loader *l, const struct ynode *n, struct retry *r)
 	static const char *const keys[] = { "attempts", "delay", "backoff",
 	    NULL };
 	const struct ynode *v;
+	long long i;
 	double d;
 
 	if (n->kind == YNODE_SCALAR) {
-		if (scalar_number(l, n, "retry", &d) == 0)
-			r->attempts = (int)d;
-		if (r->attempts < 1)
-			err_at(l, n, "retry must be at least 1 attempt");
+		if (ynode_int(n, "retry", 1, 100, &i, &l->sink) == 0)
+			r->attempts = (int)i;
 		return;
 	}
-	if (expect_map(l, n, "retry") != 0)
+	if (ynode_want(n, YNODE_MAP, "retry", &l->sink) != 0)
 		return;
-	check_keys(l, n, "retry", keys);
+	ynode_check_keys(n, "retry", keys, &l->sink);
 	if ((v = ynode_get(n, "attempts")) != NULL &&
-	    scalar_number(l, v, "retry attempts", &d) == 0) {
-		r->attempts = (int)d;
-		if (r->attempts < 1 || r->attempts > 100)
-			err_at(l, v, "retry attempts must be 1 to 100");
-	}
+	    ynode_int(v, "retry attempts", 1, 100, &i, &l->sink) == 0)
+		r->attempts = (int)i;
 	if ((v = ynode_get(n, "delay")) != NULL)
-		scalar_duration(l, v, "retry delay", &r->delay_ms);
+		get_duration(l, v, "retry delay", &r->delay_ms);
 	if ((v = ynode_get(n, "backoff")) != NULL &&
-	    scalar_number(l, v, "retry backoff", &d) == 0) {
-		if (d < 1 || d > 10)
-			err_at(l, v, "retry backoff must be 1 to 10");
-		else
-			r->backoff = d;
-	}
+	    ynode_number(v, "retry backoff", 1, 10, &d, &l->sink) == 0)
+		r->backoff = d;
 }
 
 static void
@@ -657,7 +532,7 @@ check_args(struct loader *l, const struct ynode *key, const struct ynode *args,
 			if (!(a->flags & ACTION_OPEN))
 				err_at(l, k, "%s has no argument '%s'%s",
 				    a->name, k->value, suggest(buf, sizeof buf,
-				    nearest(k->value, names, n)));
+				    text_nearest(k->value, names, n)));
 			continue;
 		}
 		if (!is_constant(item))
@@ -805,7 +680,7 @@ parse_include(struct loader *l, const struct ynode *n, struct step *st)
 	json_t *given;
 	size_t i;
 
-	if (scalar(l, n, "include") == NULL)
+	if (ynode_text(n, "include", &l->sink) == NULL)
 		return;
 	st->kind = STEP_INCLUDE;
 	if (n->value[0] == '/')
@@ -867,8 +742,8 @@ check_include_params(struct loader *l, const struct ynode *at,
 		if (k->kind == YNODE_SCALAR && script_param(sub, k->value) ==
 		    NULL)
 			err_at(l, k, "'%s' has no param '%s'%s", sub->path,
-			    k->value, suggest(buf, sizeof buf, nearest(k->value,
-			    names, sub->nparams)));
+			    k->value, suggest(buf, sizeof buf,
+			    text_nearest(k->value, names, sub->nparams)));
 	}
 	for (i = 0; i < sub->nparams; i++) {
 		const struct param *p = &sub->params[i];
@@ -892,8 +767,8 @@ parse_for_each(struct loader *l, const struct ynode *map,
 	st->kind = STEP_FOR_EACH;
 	st->items = 1;
 	if (items != NULL)
-		scalar_bool(l, items, "items", &st->items);
-	if (scalar(l, each, "for_each") != NULL) {
+		ynode_bool(items, "items", &st->items, &l->sink);
+	if (ynode_text(each, "for_each", &l->sink) != NULL) {
 		if (strstr(each->value, "${") == NULL)
 			err_at(l, each, "for_each needs an expression such as "
 			    "${steps.rows.output.rows}");
@@ -901,7 +776,7 @@ parse_for_each(struct loader *l, const struct ynode *map,
 			st->each = compile(l, each);
 	}
 	st->as = xstrdup("item");
-	if (as != NULL && scalar(l, as, "as") != NULL) {
+	if (as != NULL && ynode_text(as, "as", &l->sink) != NULL) {
 		if (!text_is_ident(as->value))
 			err_at(l, as, "as must be a name such as 'row', not "
 			    "'%s'", as->value);
@@ -928,7 +803,7 @@ parse_step(struct loader *l, const struct ynode *n)
 	const struct ynode *v, *actkey = NULL, *actval = NULL;
 	size_t i;
 
-	if (expect_map(l, n, "a step") != 0)
+	if (ynode_want(n, YNODE_MAP, "a step", &l->sink) != 0)
 		return NULL;
 	st = xcalloc(1, sizeof *st);
 	st->pos = pos_of(n);
@@ -951,7 +826,7 @@ parse_step(struct loader *l, const struct ynode *n)
 		actval = n->items[i];
 	}
 	if ((v = ynode_get(n, "id")) != NULL &&
-	    (st->id = scalar_dup(l, v, "id")) != NULL) {
+	    (st->id = ynode_text_dup(v, "id", &l->sink)) != NULL) {
 		if (!text_is_ident(st->id))
 			err_at(l, v, "a step id must be a name such as "
 			    "'read_rows', not '%s'", st->id);
@@ -959,8 +834,9 @@ parse_step(struct loader *l, const struct ynode *n)
 			err_at(l, v, "step id '%s' is used twice", st->id);
 	}
 	if ((v = ynode_get(n, "name")) != NULL)
-		st->name = scalar_dup(l, v, "name");
-	if ((v = ynode_get(n, "if")) != NULL && scalar(l, v, "if") != NULL) {
+		st->name = ynode_text_dup(v, "name", &l->sink);
+	if ((v = ynode_get(n, "if")) != NULL &&
+	    ynode_text(v, "if", &l->sink) != NULL) {
 		if (strstr(v->value, "${") == NULL)
 			err_at(l, v, "if needs an expression such as "
 			    "${row.amount > 0}");
@@ -970,7 +846,7 @@ parse_step(struct loader *l, const struct ynode *n)
 	if ((v = ynode_get(n, "retry")) != NULL)
 		parse_retry(l, v, &st->retry);
 	if ((v = ynode_get(n, "timeout")) != NULL)
-		scalar_duration(l, v, "timeout", &st->timeout_ms);
+		get_duration(l, v, "timeout", &st->timeout_ms);
 
 	v = ynode_get(n, "for_each");
 	if (v != NULL && (actkey != NULL || ynode_get(n, "include"))) {
@@ -984,7 +860,7 @@ parse_step(struct loader *l, const struct ynode *n)
 			    "action");
 		parse_include(l, v, st);
 		if ((v = ynode_get(n, "with")) != NULL &&
-		    expect_map(l, v, "with") == 0)
+		    ynode_want(v, YNODE_MAP, "with", &l->sink) == 0)
 			st->with = build_tval(l, v);
 		check_include_params(l, n, v, st);
 	} else if (actkey != NULL) {
@@ -1026,7 +902,7 @@ parse_steps(struct loader *l, const struct ynode *n, struct steps *out)
 	struct step *st;
 	size_t i;
 
-	if (expect_seq(l, n, "steps") != 0)
+	if (ynode_want(n, YNODE_SEQ, "steps", &l->sink) != 0)
 		return;
 	if (n->n == 0)
 		err_at(l, n, "steps is empty");
@@ -1128,30 +1004,32 @@ parse_param(struct loader *l, const struct ynode *key, const struct ynode *n,
 		/* Shorthand: "name: int". */
 		if (param_type_parse(n->value, &p->type) != 0)
 			err_at(l, n, "unknown param type '%s'%s", n->value,
-			    suggest(buf, sizeof buf, nearest(n->value, types,
-			    7)));
+			    suggest(buf, sizeof buf,
+			    text_nearest(n->value, types, 7)));
 		return;
 	}
-	if (expect_map(l, n, "a param") != 0)
+	if (ynode_want(n, YNODE_MAP, "a param", &l->sink) != 0)
 		return;
-	check_keys(l, n, "a param", keys);
-	if ((v = ynode_get(n, "type")) != NULL && scalar(l, v, "type") &&
+	ynode_check_keys(n, "a param", keys, &l->sink);
+	if ((v = ynode_get(n, "type")) != NULL &&
+	    ynode_text(v, "type", &l->sink) != NULL &&
 	    param_type_parse(v->value, &p->type) != 0)
 		err_at(l, v, "unknown param type '%s'%s", v->value,
-		    suggest(buf, sizeof buf, nearest(v->value, types, 7)));
+		    suggest(buf, sizeof buf, text_nearest(v->value, types, 7)));
 	if ((v = ynode_get(n, "required")) != NULL)
-		scalar_bool(l, v, "required", &p->required);
+		ynode_bool(v, "required", &p->required, &l->sink);
 	if ((v = ynode_get(n, "title")) != NULL)
-		p->title = scalar_dup(l, v, "title");
+		p->title = ynode_text_dup(v, "title", &l->sink);
 	if ((v = ynode_get(n, "description")) != NULL)
-		p->description = scalar_dup(l, v, "description");
+		p->description = ynode_text_dup(v, "description", &l->sink);
 	if ((v = ynode_get(n, "choices")) != NULL) {
 		size_t i;
 
-		if (expect_seq(l, v, "choices") == 0) {
+		if (ynode_want(v, YNODE_SEQ, "choices", &l->sink) == 0) {
 			p->choices = json_array();
 			for (i = 0; i < v->n; i++) {
-				if (scalar(l, v->items[i], "a choice"))
+				if (ynode_text(v->items[i], "a choice",
+				    &l->sink) != NULL)
 					json_array_append_new(p->choices,
 					    json_string(v->items[i]->value));
 			}
@@ -1175,7 +1053,7 @@ parse_params(struct loader *l, const struct ynode *n)
 	struct script *s = l->script;
 	size_t i;
 
-	if (expect_map(l, n, "params") != 0)
+	if (ynode_want(n, YNODE_MAP, "params", &l->sink) != 0)
 		return;
 	s->params = xcalloc(n->n ? n->n : 1, sizeof *s->params);
 	for (i = 0; i < n->n; i++) {
@@ -1198,25 +1076,25 @@ parse_kpi(struct loader *l, const struct ynode *n)
 	const struct ynode *v;
 	size_t i;
 
-	if (expect_map(l, n, "kpi") != 0)
+	if (ynode_want(n, YNODE_MAP, "kpi", &l->sink) != 0)
 		return;
-	check_keys(l, n, "kpi", keys);
+	ynode_check_keys(n, "kpi", keys, &l->sink);
 	if ((v = ynode_get(n, "manual_minutes_per_run")) != NULL)
-		scalar_number(l, v, "manual_minutes_per_run",
-		    &k->manual_minutes_per_run);
+		ynode_number(v, "manual_minutes_per_run", 0, INFINITY,
+		    &k->manual_minutes_per_run, &l->sink);
 	if ((v = ynode_get(n, "manual_minutes_per_item")) != NULL)
-		scalar_number(l, v, "manual_minutes_per_item",
-		    &k->manual_minutes_per_item);
+		ynode_number(v, "manual_minutes_per_item", 0, INFINITY,
+		    &k->manual_minutes_per_item, &l->sink);
 	if ((v = ynode_get(n, "vendor_minutes_per_run")) != NULL)
-		scalar_number(l, v, "vendor_minutes_per_run",
-		    &k->vendor_minutes_per_run);
+		ynode_number(v, "vendor_minutes_per_run", 0, INFINITY,
+		    &k->vendor_minutes_per_run, &l->sink);
 	if ((v = ynode_get(n, "vendor_minutes_per_item")) != NULL)
-		scalar_number(l, v, "vendor_minutes_per_item",
-		    &k->vendor_minutes_per_item);
+		ynode_number(v, "vendor_minutes_per_item", 0, INFINITY,
+		    &k->vendor_minutes_per_item, &l->sink);
 	if ((v = ynode_get(n, "replaces_inputs")) != NULL &&
-	    expect_seq(l, v, "replaces_inputs") == 0) {
+	    ynode_want(v, YNODE_SEQ, "replaces_inputs", &l->sink) == 0) {
 		for (i = 0; i < v->n; i++) {
-			if (scalar(l, v->items[i], "an input point"))
+			if (ynode_text(v->items[i], "an input point", &l->sink))
 				strv_add(&k->replaces_inputs, &k->nreplaces,
 				    v->items[i]->value);
 		}
@@ -1229,10 +1107,10 @@ parse_requires(struct loader *l, const struct ynode *n)
 	struct script *s = l->script;
 	size_t i;
 
-	if (expect_seq(l, n, "requires") != 0)
+	if (ynode_want(n, YNODE_SEQ, "requires", &l->sink) != 0)
 		return;
 	for (i = 0; i < n->n; i++) {
-		if (scalar(l, n->items[i], "a capability"))
+		if (ynode_text(n->items[i], "a capability", &l->sink))
 			strv_add(&s->requires, &s->nrequires,
 			    n->items[i]->value);
 	}
@@ -1253,24 +1131,24 @@ parse_script(struct loader *l, const struct ynode *root)
 		diag_add(l->diag, &p, "the script is empty");
 		return;
 	}
-	if (expect_map(l, root, "a script") != 0)
+	if (ynode_want(root, YNODE_MAP, "a script", &l->sink) != 0)
 		return;
-	check_keys(l, root, "a script", keys);
+	ynode_check_keys(root, "a script", keys, &l->sink);
 	if ((v = ynode_get(root, "name")) == NULL)
 		err_at(l, root, "a script needs a name");
-	else if ((s->name = scalar_dup(l, v, "name")) != NULL &&
+	else if ((s->name = ynode_text_dup(v, "name", &l->sink)) != NULL &&
 	    !text_is_ident(s->name))
 		err_at(l, v, "name must be an identifier such as "
 		    "'invoice_entry', not '%s' (put free text in title)",
 		    s->name);
 	if ((v = ynode_get(root, "title")) != NULL)
-		s->title = scalar_dup(l, v, "title");
+		s->title = ynode_text_dup(v, "title", &l->sink);
 	if ((v = ynode_get(root, "description")) != NULL)
-		s->description = scalar_dup(l, v, "description");
+		s->description = ynode_text_dup(v, "description", &l->sink);
 	if ((v = ynode_get(root, "owner")) != NULL)
-		s->owner = scalar_dup(l, v, "owner");
+		s->owner = ynode_text_dup(v, "owner", &l->sink);
 	if ((v = ynode_get(root, "version")) != NULL)
-		s->version = scalar_dup(l, v, "version");
+		s->version = ynode_text_dup(v, "version", &l->sink);
 	if ((v = ynode_get(root, "kpi")) != NULL)
 		parse_kpi(l, v);
 	if ((v = ynode_get(root, "params")) != NULL)
@@ -1314,6 +1192,8 @@ load_text(const char *name, const char *text, size_t len, struct diag *diag,
 
 	memset(&l, 0, sizeof l);
 	l.diag = diag;
+	l.sink.report = sink_report;
+	l.sink.arg = diag;
 	l.bundle = bundle;
 	l.reldir = reldir;
 	l.script = s;

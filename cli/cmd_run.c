@@ -98,12 +98,22 @@ print_diag(const struct diag *d)
  * Secrets for local runs: a YAML mapping of names to strings, e.g.
  * "procure_token: s3cr3t".  The file should be readable by its owner only.
  */
+/* The secrets file's typed getters print the problem. */
+static void
+secrets_report(void *arg, const char *msg)
+{
+	(void)arg;
+	fprintf(stderr, "kobito: %s\n", msg);
+}
+
 static json_t *
 load_secrets(const char *path)
 {
+	static const struct ysink sink = { secrets_report, NULL };
 	struct ydoc *doc;
 	struct ynode *root;
 	char err[1024];
+	const char *v;
 	json_t *sec;
 	size_t i;
 
@@ -112,25 +122,26 @@ load_secrets(const char *path)
 		return NULL;
 	}
 	root = doc->root;
-	if (root == NULL || root->kind != YNODE_MAP) {
+	if (root == NULL) {
 		fprintf(stderr, "kobito: %s: secrets must be a mapping of "
 		    "names to values\n", path);
 		ydoc_free(doc);
 		return NULL;
 	}
+	if (ynode_want(root, YNODE_MAP, "secrets", &sink) != 0) {
+		ydoc_free(doc);
+		return NULL;
+	}
 	sec = json_object();
 	for (i = 0; i < root->n; i++) {
-		if (root->keys[i]->kind != YNODE_SCALAR ||
-		    root->items[i]->kind != YNODE_SCALAR) {
-			fprintf(stderr, "kobito: %s:%d:%d: each secret must be "
-			    "name: value\n", path, root->keys[i]->line,
-			    root->keys[i]->col);
+		if (ynode_text(root->keys[i], "a secret's name", &sink) ==
+		    NULL || (v = ynode_text(root->items[i], "a secret",
+		    &sink)) == NULL) {
 			json_decref(sec);
 			ydoc_free(doc);
 			return NULL;
 		}
-		json_object_set_new(sec, root->keys[i]->value,
-		    json_string(root->items[i]->value));
+		json_object_set_new(sec, root->keys[i]->value, json_string(v));
 	}
 	ydoc_free(doc);
 	return sec;

@@ -47,6 +47,22 @@ text_is_near(const char *word, const char *candidate)
 	return d <= (strlen(word) + 2) / 3;
 }
 
+const char *
+text_nearest(const char *word, const char *const *words, size_t n)
+{
+	const char *best = NULL;
+	size_t i, d, bestd = SIZE_MAX;
+
+	for (i = 0; i < n && words[i] != NULL; i++) {
+		d = text_distance(word, words[i]);
+		if (d < bestd) {
+			bestd = d;
+			best = words[i];
+		}
+	}
+	return best != NULL && text_is_near(word, best) ? best : NULL;
+}
+
 size_t
 text_utf8_chars(const char *s, size_t n)
 {

@@ -11,6 +11,12 @@
 size_t	 text_distance(const char *a, const char *b);
 /* Whether candidate is close enough to word to suggest it. */
 int	 text_is_near(const char *word, const char *candidate);
+/*
+ * The word of words[0..n) (stopping early at a NULL) nearest to word, if
+ * near enough to suggest; else NULL.  The result points into words.
+ */
+const char *text_nearest(const char *word, const char *const *words,
+	    size_t n);
 /* Number of UTF-8 characters in the first n bytes of s. */
 size_t	 text_utf8_chars(const char *s, size_t n);
 /*

@@ -4,11 +4,13 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
 
+#include "textutil.h"
 #include "xmalloc.h"
 #include "ydoc.h"
 
@@ -533,4 +535,193 @@ ynode_to_json(const struct ynode *n)
 		return v;
 	}
 	return json_null();
+}
+
+/* --- typed getters ------------------------------------------------------ */
+
+void
+ysink_report(const struct ysink *sink, const struct ynode *n, const char *fmt,
+    ...)
+{
+	va_list ap;
+	char *msg, *line;
+
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	if (n != NULL) {
+		line = xasprintf("%s:%d:%d: %s", n->file ? n->file : "?",
+		    n->line, n->col, msg);
+		free(msg);
+		msg = line;
+	}
+	sink->report(sink->arg, msg);
+	free(msg);
+}
+
+int
+ynode_want(const struct ynode *n, enum ynode_kind kind, const char *what,
+    const struct ysink *sink)
+{
+	if (n->kind == kind)
+		return 0;
+	ysink_report(sink, n, "%s must be %s, not %s", what,
+	    ynode_kind_name(kind), ynode_kind_name(n->kind));
+	return -1;
+}
+
+const char *
+ynode_text(const struct ynode *n, const char *what, const struct ysink *sink)
+{
+	return ynode_want(n, YNODE_SCALAR, what, sink) == 0 ? n->value : NULL;
+}
+
+char *
+ynode_text_dup(const struct ynode *n, const char *what,
+    const struct ysink *sink)
+{
+	const char *s = ynode_text(n, what, sink);
+
+	return s != NULL ? xstrdup(s) : NULL;
+}
+
+/* " from 1 to 12", " of zero or more", "" - what a range adds to a type. */
+static void
+range_words(char *buf, size_t len, double min, double max)
+{
+	if (min == 0 && isinf(max) && max > 0)
+		snprintf(buf, len, " of zero or more");
+	else if (isinf(max) && isinf(min))
+		buf[0] = '\0';
+	else if (isinf(max))
+		snprintf(buf, len, " of %.15g or more", min);
+	else if (isinf(min))
+		snprintf(buf, len, " of %.15g or less", max);
+	else
+		snprintf(buf, len, " from %.15g to %.15g", min, max);
+}
+
+/* The scalar's value typed by the core schema, or NULL when not a scalar. */
+static json_t *
+typed(const struct ynode *n, const char *what, const struct ysink *sink)
+{
+	return ynode_want(n, YNODE_SCALAR, what, sink) == 0 ?
+	    ynode_scalar_json(n) : NULL;
+}
+
+int
+ynode_number(const struct ynode *n, const char *what, double min, double max,
+    double *out, const struct ysink *sink)
+{
+	json_t *v = typed(n, what, sink);
+	char range[96];
+	double d;
+
+	if (v == NULL)
+		return -1;
+	d = json_is_number(v) ? json_number_value(v) : NAN;
+	json_decref(v);
+	if (isnan(d) || d < min || d > max) {
+		range_words(range, sizeof range, min, max);
+		ysink_report(sink, n, "%s must be a number%s, not '%s'", what,
+		    range, n->value);
+		return -1;
+	}
+	*out = d;
+	return 0;
+}
+
+int
+ynode_int(const struct ynode *n, const char *what, long long min,
+    long long max, long long *out, const struct ysink *sink)
+{
+	json_t *v = typed(n, what, sink);
+	char range[96];
+	int ok;
+
+	if (v == NULL)
+		return -1;
+	ok = json_is_integer(v) && json_integer_value(v) >= min &&
+	    json_integer_value(v) <= max;
+	if (ok)
+		*out = json_integer_value(v);
+	json_decref(v);
+	if (ok)
+		return 0;
+	if (min == LLONG_MIN && max == LLONG_MAX)
+		range[0] = '\0';
+	else if (min == 0 && max == LLONG_MAX)
+		snprintf(range, sizeof range, " of zero or more");
+	else if (max == LLONG_MAX)
+		snprintf(range, sizeof range, " of %lld or more", min);
+	else
+		snprintf(range, sizeof range, " from %lld to %lld", min, max);
+	ysink_report(sink, n, "%s must be a whole number%s, not '%s'", what,
+	    range, n->value);
+	return -1;
+}
+
+int
+ynode_bool(const struct ynode *n, const char *what, int *out,
+    const struct ysink *sink)
+{
+	json_t *v = typed(n, what, sink);
+	int ok;
+
+	if (v == NULL)
+		return -1;
+	ok = json_is_boolean(v);
+	if (ok)
+		*out = json_is_true(v);
+	json_decref(v);
+	if (ok)
+		return 0;
+	ysink_report(sink, n, "%s must be true or false, not '%s'", what,
+	    n->value);
+	return -1;
+}
+
+int
+ynode_duration(const struct ynode *n, const char *what, long long *ms,
+    const struct ysink *sink)
+{
+	if (ynode_want(n, YNODE_SCALAR, what, sink) != 0)
+		return -1;
+	if (text_parse_duration(n->value, ms) == 0)
+		return 0;
+	ysink_report(sink, n, "%s must be a duration such as 30, 1.5s, 500ms "
+	    "or 2m, not '%s'", what, n->value);
+	return -1;
+}
+
+int
+ynode_check_keys(const struct ynode *map, const char *what,
+    const char *const *keys, const struct ysink *sink)
+{
+	const struct ynode *k;
+	const char *near;
+	size_t i, j;
+	int bad = 0;
+
+	for (i = 0; i < map->n; i++) {
+		k = map->keys[i];
+		if (k->kind != YNODE_SCALAR) {
+			ysink_report(sink, k, "%s keys must be scalars", what);
+			bad++;
+			continue;
+		}
+		for (j = 0; keys[j] != NULL; j++)
+			if (strcmp(k->value, keys[j]) == 0)
+				break;
+		if (keys[j] != NULL)
+			continue;
+		bad++;
+		if ((near = text_nearest(k->value, keys, SIZE_MAX)) != NULL)
+			ysink_report(sink, k, "unknown key '%s' in %s (did you "
+			    "mean '%s'?)", k->value, what, near);
+		else
+			ysink_report(sink, k, "unknown key '%s' in %s",
+			    k->value, what);
+	}
+	return bad;
 }

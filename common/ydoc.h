@@ -44,8 +44,8 @@ struct ydoc {
  * "file:line:col: message" into err.  The caller frees with ydoc_free().
  */
 struct ydoc	*ydoc_load_file(const char *path, char *err, size_t errlen);
-struct ydoc	*ydoc_load_string(const char *name, const char *text, size_t len,
-		    char *err, size_t errlen);
+struct ydoc	*ydoc_load_string(const char *name, const char *text,
+		    size_t len, char *err, size_t errlen);
 void		 ydoc_free(struct ydoc *);
 /*
  * Hand the document's file name to the caller, who frees it.  Every node's
@@ -67,5 +67,53 @@ const char	*ynode_kind_name(enum ynode_kind);
 json_t		*ynode_to_json(const struct ynode *);
 /* The typed value of a scalar alone (a new reference). */
 json_t		*ynode_scalar_json(const struct ynode *);
+
+/* --- typed getters ------------------------------------------------------
+ *
+ * Every loader (scripts, form templates, configuration, secrets) reads its
+ * values through these, so that a value of the wrong kind or type is told
+ * the same way everywhere: "file:line:col: WHAT must be ...".  A getter
+ * that refuses a value hands that message to the loader's sink and returns
+ * -1 (NULL for the text getters); it keeps nothing.  Numbers, whole numbers
+ * and booleans must be plain scalars: the quoted "42" is a string.
+ */
+struct ysink {
+	/* Called with the whole message, which it copies if it keeps it. */
+	void	(*report)(void *arg, const char *msg);
+	void	 *arg;
+};
+
+/* Report "file:line:col: message" at n (the message alone when n is NULL). */
+void		 ysink_report(const struct ysink *, const struct ynode *n,
+		    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* 0 when n is of that kind, else "WHAT must be a list, not a mapping". */
+int		 ynode_want(const struct ynode *n, enum ynode_kind,
+		    const char *what, const struct ysink *);
+/* A scalar's text (borrowed from the node), or NULL. */
+const char	*ynode_text(const struct ynode *n, const char *what,
+		    const struct ysink *);
+/* A scalar's text as a copy the caller frees, or NULL. */
+char		*ynode_text_dup(const struct ynode *n, const char *what,
+		    const struct ysink *);
+/* A number from min to max (-INFINITY, INFINITY for any) into *out. */
+int		 ynode_number(const struct ynode *n, const char *what,
+		    double min, double max, double *out, const struct ysink *);
+/* A whole number from min to max into *out. */
+int		 ynode_int(const struct ynode *n, const char *what,
+		    long long min, long long max, long long *out,
+		    const struct ysink *);
+/* true or false (and the core schema's True, FALSE...) into *out as 1/0. */
+int		 ynode_bool(const struct ynode *n, const char *what, int *out,
+		    const struct ysink *);
+/* A duration (30, 1.5s, 500ms, 2m, 1h) into *ms. */
+int		 ynode_duration(const struct ynode *n, const char *what,
+		    long long *ms, const struct ysink *);
+/*
+ * Report every key of map that is not in keys (NULL-terminated) as
+ * "unknown key 'x' in WHAT (did you mean 'y'?)"; the number reported.
+ */
+int		 ynode_check_keys(const struct ynode *map, const char *what,
+		    const char *const *keys, const struct ysink *);
 
 #endif

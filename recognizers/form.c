@@ -26,6 +26,7 @@ struct loader {
 	int			 nerr;
 	/* units of zones: millimetres, or fractions of the page */
 	int			 frac;
+	struct ysink		 sink;	/* into errs */
 };
 
 static void
@@ -46,62 +47,13 @@ problem(struct loader *l, const struct ynode *n, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* A scalar's text, or NULL (with a problem reported) when it is not one. */
-static const char *
-scalar(struct loader *l, const struct ynode *n, const char *what)
+/* The typed getters of ydoc report as problems of the template. */
+static void
+sink_report(void *arg, const char *msg)
 {
-	if (n->kind != YNODE_SCALAR) {
-		problem(l, n, "%s must be a scalar, not a %s", what,
-		    ynode_kind_name(n->kind));
-		return NULL;
-	}
-	return n->value;
-}
+	struct loader *l = arg;
 
-static char *
-get_string(struct loader *l, const struct ynode *n, const char *what)
-{
-	const char *s = scalar(l, n, what);
-
-	return s != NULL ? xstrdup(s) : NULL;
-}
-
-static int
-get_number(struct loader *l, const struct ynode *n, const char *what,
-    double *out)
-{
-	const char *s = scalar(l, n, what);
-	char *end;
-	double d;
-
-	if (s == NULL)
-		return -1;
-	d = strtod(s, &end);
-	if (end == s || *end != '\0' || !isfinite(d)) {
-		problem(l, n, "%s must be a number, not \"%s\"", what, s);
-		return -1;
-	}
-	*out = d;
-	return 0;
-}
-
-static int
-get_bool(struct loader *l, const struct ynode *n, const char *what, int *out)
-{
-	json_t *v;
-
-	if (scalar(l, n, what) == NULL)
-		return -1;
-	v = ynode_scalar_json(n);
-	if (!json_is_boolean(v)) {
-		problem(l, n, "%s must be true or false, not \"%s\"", what,
-		    n->value);
-		json_decref(v);
-		return -1;
-	}
-	*out = json_is_true(v);
-	json_decref(v);
-	return 0;
+	problem(l, NULL, "%s", msg);
 }
 
 /* [x, y, w, h] or {x:, y:, w:, h:}, in the template's units. */
@@ -120,7 +72,8 @@ get_rect(struct loader *l, const struct ynode *n, const char *what,
 			return -1;
 		}
 		for (i = 0; i < 4; i++)
-			if (get_number(l, n->items[i], what, &v[i]) != 0)
+			if (ynode_number(n->items[i], what, -INFINITY,
+			    INFINITY, &v[i], &l->sink) != 0)
 				return -1;
 	} else if (n->kind == YNODE_MAP) {
 		for (i = 0; i < n->n; i++)
@@ -138,7 +91,8 @@ get_rect(struct loader *l, const struct ynode *n, const char *what,
 				problem(l, n, "%s lacks %s", what, names[i]);
 				return -1;
 			}
-			if (get_number(l, c, what, &v[i]) != 0)
+			if (ynode_number(c, what, -INFINITY, INFINITY, &v[i],
+			    &l->sink) != 0)
 				return -1;
 		}
 	} else {
@@ -215,10 +169,11 @@ load_page(struct loader *l, const struct ynode *n)
 		const struct ynode *k = n->keys[i], *v = n->items[i];
 		double d;
 
-		if (ynode_is(k, "width") && get_number(l, v, "width", &d) == 0)
+		if (ynode_is(k, "width") && ynode_number(v, "width", 0,
+		    INFINITY, &d, &l->sink) == 0)
 			l->t->page_w = d;
-		else if (ynode_is(k, "height") &&
-		    get_number(l, v, "height", &d) == 0)
+		else if (ynode_is(k, "height") && ynode_number(v, "height", 0,
+		    INFINITY, &d, &l->sink) == 0)
 			l->t->page_h = d;
 		else if (!ynode_is(k, "width") && !ynode_is(k, "height"))
 			problem(l, k, "unknown key in page (width, height)");
@@ -252,16 +207,19 @@ load_preprocess(struct loader *l, const struct ynode *n)
 	}
 	for (i = 0; i < n->n; i++) {
 		const struct ynode *k = n->keys[i], *v = n->items[i];
+		long long w;
 		double d;
 
 		if (ynode_is(k, "deskew"))
-			get_bool(l, v, "deskew", &o->deskew);
+			ynode_bool(v, "deskew", &o->deskew, &l->sink);
 		else if (ynode_is(k, "background"))
-			get_bool(l, v, "background", &o->background);
+			ynode_bool(v, "background", &o->background, &l->sink);
 		else if (ynode_is(k, "remove_lines"))
-			get_bool(l, v, "remove_lines", &o->remove_lines);
+			ynode_bool(v, "remove_lines", &o->remove_lines,
+			    &l->sink);
 		else if (ynode_is(k, "max_skew")) {
-			if (get_number(l, v, "max_skew", &d) == 0) {
+			if (ynode_number(v, "max_skew", -INFINITY, INFINITY,
+			    &d, &l->sink) == 0) {
 				if (d <= 0 || d > 45)
 					problem(l, v, "max_skew must be "
 					    "between 0 and 45 degrees");
@@ -269,23 +227,15 @@ load_preprocess(struct loader *l, const struct ynode *n)
 					o->max_skew = d;
 			}
 		} else if (ynode_is(k, "despeckle")) {
-			if (get_number(l, v, "despeckle", &d) == 0) {
-				if (d < 0 || d > 20)
-					problem(l, v, "despeckle must be "
-					    "between 0 and 20 pixels");
-				else
-					o->despeckle = (int)d;
-			}
+			if (ynode_int(v, "despeckle", 0, 20, &w,
+			    &l->sink) == 0)
+				o->despeckle = (int)w;
 		} else if (ynode_is(k, "dpi")) {
-			if (get_number(l, v, "dpi", &d) == 0) {
-				if (d < 150 || d > 600)
-					problem(l, v, "dpi must be between "
-					    "150 and 600");
-				else
-					o->target_dpi = (int)d;
-			}
+			if (ynode_int(v, "dpi", 150, 600, &w,
+			    &l->sink) == 0)
+				o->target_dpi = (int)w;
 		} else if (ynode_is(k, "binarize")) {
-			const char *s = scalar(l, v, "binarize");
+			const char *s = ynode_text(v, "binarize", &l->sink);
 
 			if (s == NULL)
 				continue;
@@ -329,22 +279,20 @@ load_text(struct loader *l, const struct ynode *n)
 		const struct ynode *k = n->keys[i], *v = n->items[i];
 
 		if (ynode_is(k, "text"))
-			x->text = get_string(l, v, "text");
+			x->text = ynode_text_dup(v, "text", &l->sink);
 		else if (ynode_is(k, "name"))
-			x->name = get_string(l, v, "name");
+			x->name = ynode_text_dup(v, "name", &l->sink);
 		else if (ynode_is(k, "lang"))
-			x->lang = get_string(l, v, "lang");
+			x->lang = ynode_text_dup(v, "lang", &l->sink);
 		else if (ynode_is(k, "at")) {
 			if (get_rect(l, v, "at", &x->at) == 0) {
 				rect_finish(l, v, "text", &x->at);
 				have_at = 1;
 			}
 		} else if (ynode_is(k, "size")) {
-			if (get_number(l, v, "size", &x->size) == 0 &&
-			    (x->size < 4 || x->size > 72))
-				problem(l, v, "size must be 4 to 72 points");
+			ynode_number(v, "size", 4, 72, &x->size, &l->sink);
 		} else if (ynode_is(k, "anchor"))
-			get_bool(l, v, "anchor", &x->anchor);
+			ynode_bool(v, "anchor", &x->anchor, &l->sink);
 		else
 			problem(l, k, "unknown key \"%s\" in a text (text, "
 			    "name, at, size, anchor, lang)", k->value);
@@ -372,7 +320,7 @@ load_list(struct loader *l, const struct ynode *n, struct norm_spec *spec)
 	}
 	spec->list = xcalloc(n->n, sizeof *spec->list);
 	for (i = 0; i < n->n; i++) {
-		char *s = get_string(l, n->items[i], "a list entry");
+		char *s = ynode_text_dup(n->items[i], "a list entry", &l->sink);
 
 		if (s != NULL)
 			spec->list[spec->nlist++] = s;
@@ -386,13 +334,13 @@ typedef void (*field_key_fn)(struct loader *, struct form_field *,
 static void
 fk_name(struct loader *l, struct form_field *f, const struct ynode *v)
 {
-	f->name = get_string(l, v, "name");
+	f->name = ynode_text_dup(v, "name", &l->sink);
 }
 
 static void
 fk_label(struct loader *l, struct form_field *f, const struct ynode *v)
 {
-	f->label = get_string(l, v, "label");
+	f->label = ynode_text_dup(v, "label", &l->sink);
 }
 
 static void
@@ -407,7 +355,7 @@ fk_zone(struct loader *l, struct form_field *f, const struct ynode *v)
 static void
 fk_kind(struct loader *l, struct form_field *f, const struct ynode *v)
 {
-	const char *s = scalar(l, v, "kind");
+	const char *s = ynode_text(v, "kind", &l->sink);
 
 	if (s != NULL && norm_kind_parse(s, &f->spec.kind) != 0)
 		problem(l, v, "unknown kind \"%s\" (text, number, amount, "
@@ -417,13 +365,13 @@ fk_kind(struct loader *l, struct form_field *f, const struct ynode *v)
 static void
 fk_lang(struct loader *l, struct form_field *f, const struct ynode *v)
 {
-	f->lang = get_string(l, v, "lang");
+	f->lang = ynode_text_dup(v, "lang", &l->sink);
 }
 
 static void
 fk_whitelist(struct loader *l, struct form_field *f, const struct ynode *v)
 {
-	f->spec.whitelist = get_string(l, v, "whitelist");
+	f->spec.whitelist = ynode_text_dup(v, "whitelist", &l->sink);
 }
 
 static void
@@ -431,7 +379,7 @@ fk_pattern(struct loader *l, struct form_field *f, const struct ynode *v)
 {
 	char err[256];
 
-	f->spec.pattern = get_string(l, v, "pattern");
+	f->spec.pattern = ynode_text_dup(v, "pattern", &l->sink);
 	if (f->spec.pattern != NULL &&
 	    norm_spec_compile(&f->spec, err, sizeof err) != 0)
 		problem(l, v, "bad pattern: %s", err);
@@ -446,37 +394,37 @@ fk_list(struct loader *l, struct form_field *f, const struct ynode *v)
 static void
 fk_required(struct loader *l, struct form_field *f, const struct ynode *v)
 {
-	get_bool(l, v, "required", &f->required);
+	ynode_bool(v, "required", &f->required, &l->sink);
 }
 
 static void
 fk_ruled(struct loader *l, struct form_field *f, const struct ynode *v)
 {
-	get_bool(l, v, "ruled", &f->ruled);
+	ynode_bool(v, "ruled", &f->ruled, &l->sink);
 }
 
 static void
 fk_vertical(struct loader *l, struct form_field *f, const struct ynode *v)
 {
-	get_bool(l, v, "vertical", &f->vertical);
+	ynode_bool(v, "vertical", &f->vertical, &l->sink);
 }
 
 static void
 fk_multiline(struct loader *l, struct form_field *f, const struct ynode *v)
 {
-	get_bool(l, v, "multiline", &f->multiline);
+	ynode_bool(v, "multiline", &f->multiline, &l->sink);
 }
 
 static void
 fk_anchor(struct loader *l, struct form_field *f, const struct ynode *v)
 {
-	f->anchor = get_string(l, v, "anchor");
+	f->anchor = ynode_text_dup(v, "anchor", &l->sink);
 }
 
 static void
 fk_side(struct loader *l, struct form_field *f, const struct ynode *v)
 {
-	const char *s = scalar(l, v, "side");
+	const char *s = ynode_text(v, "side", &l->sink);
 
 	if (s == NULL)
 		return;
@@ -491,7 +439,7 @@ fk_side(struct loader *l, struct form_field *f, const struct ynode *v)
 static void
 fk_locate(struct loader *l, struct form_field *f, const struct ynode *v)
 {
-	const char *s = scalar(l, v, "locate");
+	const char *s = ynode_text(v, "locate", &l->sink);
 
 	if (s == NULL)
 		return;
@@ -506,23 +454,19 @@ fk_locate(struct loader *l, struct form_field *f, const struct ynode *v)
 static void
 fk_min_conf(struct loader *l, struct form_field *f, const struct ynode *v)
 {
-	if (get_number(l, v, "min_confidence", &f->min_conf) == 0 &&
-	    (f->min_conf < 0 || f->min_conf > 100))
-		problem(l, v, "min_confidence must be 0 to 100");
+	ynode_number(v, "min_confidence", 0, 100, &f->min_conf, &l->sink);
 }
 
 static void
 fk_size(struct loader *l, struct form_field *f, const struct ynode *v)
 {
-	if (get_number(l, v, "size", &f->size) == 0 &&
-	    (f->size < 4 || f->size > 72))
-		problem(l, v, "size must be 4 to 72 points");
+	ynode_number(v, "size", 4, 72, &f->size, &l->sink);
 }
 
 static void
 fk_order(struct loader *l, struct form_field *f, const struct ynode *v)
 {
-	const char *s = scalar(l, v, "order");
+	const char *s = ynode_text(v, "order", &l->sink);
 
 	if (s == NULL)
 		return;
@@ -537,13 +481,9 @@ fk_order(struct loader *l, struct form_field *f, const struct ynode *v)
 static void
 fk_decimals(struct loader *l, struct form_field *f, const struct ynode *v)
 {
-	double d;
+	long long d;
 
-	if (get_number(l, v, "decimals", &d) != 0)
-		return;
-	if (d < 0 || d > 6 || d != (int)d)
-		problem(l, v, "decimals must be a whole number from 0 to 6");
-	else
+	if (ynode_int(v, "decimals", 0, 6, &d, &l->sink) == 0)
 		f->spec.decimals = (int)d;
 }
 
@@ -657,10 +597,11 @@ load_check(struct loader *l, const struct ynode *n)
 	memset(c, 0, sizeof *c);
 	c->line = n->line;
 	c->col = n->col;
-	c->equals = get_string(l, eq, "equals");
+	c->equals = ynode_text_dup(eq, "equals", &l->sink);
 	c->terms = xcalloc(sum->n, sizeof *c->terms);
 	for (i = 0; i < sum->n; i++) {
-		char *name = get_string(l, sum->items[i], "a summed field");
+		char *name = ynode_text_dup(sum->items[i], "a summed field",
+		    &l->sink);
 
 		if (name != NULL)
 			c->terms[c->nterms++] = name;
@@ -750,7 +691,7 @@ load_header(struct loader *l, const struct ynode *root)
 	else
 		problem(l, root, "a template needs \"page\" (e.g. A4)");
 	if ((n = ynode_get(root, "lang")) != NULL)
-		l->t->lang = get_string(l, n, "lang");
+		l->t->lang = ynode_text_dup(n, "lang", &l->sink);
 	else
 		l->t->lang = xstrdup("eng");
 	if ((n = ynode_get(root, "units")) != NULL) {
@@ -775,19 +716,16 @@ load_root(struct loader *l, const struct ynode *root)
 		    ynode_is(k, "units"))
 			continue;
 		if (ynode_is(k, "template"))
-			t->name = get_string(l, v, "template");
+			t->name = ynode_text_dup(v, "template", &l->sink);
 		else if (ynode_is(k, "title"))
-			t->title = get_string(l, v, "title");
+			t->title = ynode_text_dup(v, "title", &l->sink);
 		else if (ynode_is(k, "preprocess"))
 			load_preprocess(l, v);
-		else if (ynode_is(k, "min_confidence")) {
-			if (get_number(l, v, "min_confidence",
-			    &t->min_conf) == 0 && (t->min_conf < 0 ||
-			    t->min_conf > 100))
-				problem(l, v, "min_confidence must be 0 to "
-				    "100");
-		} else if (ynode_is(k, "register")) {
-			const char *s = scalar(l, v, "register");
+		else if (ynode_is(k, "min_confidence"))
+			ynode_number(v, "min_confidence", 0, 100, &t->min_conf,
+			    &l->sink);
+		else if (ynode_is(k, "register")) {
+			const char *s = ynode_text(v, "register", &l->sink);
 
 			if (s == NULL)
 				continue;
@@ -858,6 +796,8 @@ form_template_load(const char *path, char *err, size_t errlen)
 	prep_opts_default(&t->prep);
 	memset(&l, 0, sizeof l);
 	l.t = t;
+	l.sink.report = sink_report;
+	l.sink.arg = &l;
 	buf_init(&l.errs, 16384);
 	load_root(&l, doc->root);
 	ydoc_free(doc);

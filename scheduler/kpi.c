@@ -216,6 +216,7 @@ struct cl {
 	char		*err;
 	size_t		 errlen;
 	int		 failed;
+	struct ysink	 sink;		/* into err, as fail_at */
 };
 
 static void fail_at(struct cl *, const struct ynode *, const char *, ...)
@@ -238,94 +239,22 @@ fail_at(struct cl *l, const struct ynode *n, const char *fmt, ...)
 	va_end(ap);
 }
 
-static int
-want(struct cl *l, const struct ynode *n, enum ynode_kind kind,
-    const char *what)
-{
-	static const char *const article[] = {
-		[YNODE_SCALAR] = "a value", [YNODE_SEQ] = "a list",
-		[YNODE_MAP] = "a mapping",
-	};
-
-	if (n->kind == kind)
-		return 0;
-	fail_at(l, n, "%s: expected %s, found %s", what, article[kind],
-	    ynode_kind_name(n->kind));
-	return -1;
-}
-
-/* Every key of map must be in keys (NULL-terminated). */
+/* The typed getters of ydoc report as the loader's first problem. */
 static void
-check_keys(struct cl *l, const struct ynode *map, const char *what,
-    const char *const *keys)
+cl_report(void *arg, const char *msg)
 {
-	size_t i, j;
+	struct cl *l = arg;
 
-	for (i = 0; i < map->n; i++) {
-		for (j = 0; keys[j] != NULL; j++)
-			if (ynode_is(map->keys[i], keys[j]))
-				break;
-		if (keys[j] == NULL)
-			fail_at(l, map->keys[i], "%s: unknown key '%s'", what,
-			    map->keys[i]->value);
-	}
-}
-
-static int
-get_number(struct cl *l, const struct ynode *n, const char *what, double min,
-    double max, double *out)
-{
-	char *end;
-	double v;
-
-	if (want(l, n, YNODE_SCALAR, what) != 0)
-		return -1;
-	errno = 0;
-	v = strtod(n->value, &end);
-	if (n->quoted || n->len == 0 || *end != '\0' || errno != 0 ||
-	    !isfinite(v)) {
-		fail_at(l, n, "%s: expected a number, found '%s'", what,
-		    n->value);
-		return -1;
-	}
-	if (v < min || v > max) {
-		fail_at(l, n, "%s: %g is out of range %g-%g", what, v, min, max);
-		return -1;
-	}
-	*out = v;
-	return 0;
-}
-
-static int
-get_int(struct cl *l, const struct ynode *n, const char *what, long min,
-    long max, long *out)
-{
-	char *end;
-	long v;
-
-	if (want(l, n, YNODE_SCALAR, what) != 0)
-		return -1;
-	errno = 0;
-	v = strtol(n->value, &end, 10);
-	if (n->quoted || n->len == 0 || *end != '\0' || errno != 0) {
-		fail_at(l, n, "%s: expected a whole number, found '%s'", what,
-		    n->value);
-		return -1;
-	}
-	if (v < min || v > max) {
-		fail_at(l, n, "%s: %ld is out of range %ld-%ld", what, v, min,
-		    max);
-		return -1;
-	}
-	*out = v;
-	return 0;
+	if (l->failed++)
+		return;
+	snprintf(l->err, l->errlen, "%s", msg);
 }
 
 /* A non-empty string value, copied. */
 static char *
 get_text(struct cl *l, const struct ynode *n, const char *what)
 {
-	if (want(l, n, YNODE_SCALAR, what) != 0)
+	if (ynode_text(n, what, &l->sink) == NULL)
 		return NULL;
 	if (n->len == 0) {
 		fail_at(l, n, "%s: must not be empty", what);
@@ -365,15 +294,15 @@ parse_baseline(struct cl *l, const struct ynode *n)
 	    "annual_hours_per_staff", NULL };
 	const struct ynode *v;
 
-	if (want(l, n, YNODE_MAP, "baseline") != 0)
+	if (ynode_want(n, YNODE_MAP, "baseline", &l->sink) != 0)
 		return;
-	check_keys(l, n, "baseline", keys);
+	ynode_check_keys(n, "baseline", keys, &l->sink);
 	if ((v = ynode_get(n, "staff_count")) != NULL)
-		get_number(l, v, "baseline.staff_count", 1, 1e7,
-		    &l->cfg->staff_count);
+		ynode_number(v, "baseline.staff_count", 1, 1e7,
+		    &l->cfg->staff_count, &l->sink);
 	if ((v = ynode_get(n, "annual_hours_per_staff")) != NULL)
-		get_number(l, v, "baseline.annual_hours_per_staff", 1, 8784,
-		    &l->cfg->hours_per_staff);
+		ynode_number(v, "baseline.annual_hours_per_staff", 1, 8784,
+		    &l->cfg->hours_per_staff, &l->sink);
 }
 
 static void
@@ -385,15 +314,15 @@ parse_rate(struct cl *l, const struct ynode *n, const char *what,
 	const struct ynode *v;
 	char *f;
 
-	check_keys(l, n, what, keys);
+	ynode_check_keys(n, what, keys, &l->sink);
 	if ((v = ynode_get(n, "minutes_per_failed_item")) != NULL) {
 		f = xasprintf("%s.minutes_per_failed_item", what);
-		get_number(l, v, f, 0, 1e6, &r->per_failed_item);
+		ynode_number(v, f, 0, 1e6, &r->per_failed_item, &l->sink);
 		free(f);
 	}
 	if ((v = ynode_get(n, "minutes_per_failed_run")) != NULL) {
 		f = xasprintf("%s.minutes_per_failed_run", what);
-		get_number(l, v, f, 0, 1e6, &r->per_failed_run);
+		ynode_number(v, f, 0, 1e6, &r->per_failed_run, &l->sink);
 		free(f);
 	}
 }
@@ -408,24 +337,25 @@ parse_exceptions(struct cl *l, const struct ynode *n)
 	size_t i;
 	char *what;
 
-	if (want(l, n, YNODE_MAP, "exceptions") != 0)
+	if (ynode_want(n, YNODE_MAP, "exceptions", &l->sink) != 0)
 		return;
-	check_keys(l, n, "exceptions", keys);
+	ynode_check_keys(n, "exceptions", keys, &l->sink);
 	if (ynode_get(n, "minutes_per_failed_item") != NULL)
-		get_number(l, ynode_get(n, "minutes_per_failed_item"),
+		ynode_number(ynode_get(n, "minutes_per_failed_item"),
 		    "exceptions.minutes_per_failed_item", 0, 1e6,
-		    &cfg->rates[0].per_failed_item);
+		    &cfg->rates[0].per_failed_item, &l->sink);
 	if (ynode_get(n, "minutes_per_failed_run") != NULL)
-		get_number(l, ynode_get(n, "minutes_per_failed_run"),
+		ynode_number(ynode_get(n, "minutes_per_failed_run"),
 		    "exceptions.minutes_per_failed_run", 0, 1e6,
-		    &cfg->rates[0].per_failed_run);
+		    &cfg->rates[0].per_failed_run, &l->sink);
 	if ((s = ynode_get(n, "scripts")) == NULL ||
-	    want(l, s, YNODE_MAP, "exceptions.scripts") != 0)
+	    ynode_want(s, YNODE_MAP, "exceptions.scripts", &l->sink) != 0)
 		return;
 	for (i = 0; i < s->n; i++) {
 		struct kpi_fix_rate *r;
 
-		if (want(l, s->items[i], YNODE_MAP, "exceptions.scripts") != 0)
+		if (ynode_want(s->items[i], YNODE_MAP, "exceptions.scripts",
+		    &l->sink) != 0)
 			continue;
 		cfg->rates = xreallocarray(cfg->rates, cfg->nrates + 1,
 		    sizeof *cfg->rates);
@@ -447,7 +377,7 @@ parse_targets(struct cl *l, const struct ynode *n)
 	size_t i, j;
 	int k;
 
-	if (want(l, n, YNODE_MAP, "targets") != 0)
+	if (ynode_want(n, YNODE_MAP, "targets", &l->sink) != 0)
 		return;
 	for (i = 0; i < n->n; i++) {
 		const struct ynode *t = n->items[i];
@@ -468,16 +398,17 @@ parse_targets(struct cl *l, const struct ynode *n)
 		free(cfg->targets[k]);
 		cfg->targets[k] = NULL;
 		cfg->ntargets[k] = 0;
-		if (want(l, t, YNODE_MAP, what) == 0) {
+		if (ynode_want(t, YNODE_MAP, what, &l->sink) == 0) {
 			for (j = 0; j < t->n; j++) {
-				long year;
+				long long year;
 				double v;
 				char *f = xasprintf("%s.%s", what,
 				    t->keys[j]->value);
 
-				if (get_int(l, t->keys[j], f, 2000, 2200,
-				    &year) == 0 && get_number(l, t->items[j],
-				    f, 0, 1e12, &v) == 0) {
+				if (ynode_int(t->keys[j], f, 2000, 2200,
+				    &year, &l->sink) == 0 &&
+				    ynode_number(t->items[j], f, 0, 1e12, &v,
+				    &l->sink) == 0) {
 					cfg->targets[k] = xreallocarray(
 					    cfg->targets[k], cfg->ntargets[k] + 1,
 					    sizeof *cfg->targets[k]);
@@ -513,14 +444,14 @@ add_dept(struct cl *l, const struct ynode *n, int parent, int level)
 	size_t i;
 	int me;
 
-	if (want(l, n, YNODE_MAP, "departments") != 0)
+	if (ynode_want(n, YNODE_MAP, "departments", &l->sink) != 0)
 		return;
 	if (level > 2) {
 		fail_at(l, n, "departments: the tree has three levels (局, 部, "
 		    "課); this one is deeper");
 		return;
 	}
-	check_keys(l, n, "departments", keys);
+	ynode_check_keys(n, "departments", keys, &l->sink);
 	if ((v = ynode_get(n, "code")) == NULL ||
 	    (v = ynode_get(n, "name")) == NULL) {
 		fail_at(l, n, "departments: a %s needs a code and a name",
@@ -551,7 +482,7 @@ add_dept(struct cl *l, const struct ynode *n, int parent, int level)
 	d->path = parent < 0 ? xstrdup(d->name) : xasprintf("%s/%s",
 	    cfg->depts[parent].path, d->name);
 	if ((v = ynode_get(n, "aliases")) != NULL &&
-	    want(l, v, YNODE_SEQ, "departments.aliases") == 0) {
+	    ynode_want(v, YNODE_SEQ, "departments.aliases", &l->sink) == 0) {
 		for (i = 0; i < v->n; i++) {
 			char *a = get_text(l, v->items[i],
 			    "departments.aliases");
@@ -564,7 +495,7 @@ add_dept(struct cl *l, const struct ynode *n, int parent, int level)
 		}
 	}
 	if ((kids = ynode_get(n, "children")) != NULL &&
-	    want(l, kids, YNODE_SEQ, "departments.children") == 0)
+	    ynode_want(kids, YNODE_SEQ, "departments.children", &l->sink) == 0)
 		for (i = 0; i < kids->n; i++)
 			add_dept(l, kids->items[i], me, level + 1);
 }
@@ -578,24 +509,26 @@ parse_points(struct cl *l, const struct ynode *n)
 	struct kpi_config *cfg = l->cfg;
 	const struct ynode *v, *pts;
 	size_t i, j;
-	long days;
+	long long days;
 
-	if (want(l, n, YNODE_MAP, "input_points") != 0)
+	if (ynode_want(n, YNODE_MAP, "input_points", &l->sink) != 0)
 		return;
-	check_keys(l, n, "input_points", keys);
+	ynode_check_keys(n, "input_points", keys, &l->sink);
 	if ((v = ynode_get(n, "window_days")) != NULL &&
-	    get_int(l, v, "input_points.window_days", 1, 3660, &days) == 0)
+	    ynode_int(v, "input_points.window_days", 1, 3660, &days,
+	    &l->sink) == 0)
 		cfg->window_days = (int)days;
 	if ((pts = ynode_get(n, "points")) == NULL ||
-	    want(l, pts, YNODE_SEQ, "input_points.points") != 0)
+	    ynode_want(pts, YNODE_SEQ, "input_points.points", &l->sink) != 0)
 		return;
 	for (i = 0; i < pts->n; i++) {
 		const struct ynode *p = pts->items[i];
 		struct kpi_point *pt;
 
-		if (want(l, p, YNODE_MAP, "input_points.points") != 0)
+		if (ynode_want(p, YNODE_MAP, "input_points.points",
+		    &l->sink) != 0)
 			continue;
-		check_keys(l, p, "input_points.points", pkeys);
+		ynode_check_keys(p, "input_points.points", pkeys, &l->sink);
 		if (ynode_get(p, "id") == NULL || ynode_get(p, "name") == NULL) {
 			fail_at(l, p, "input_points.points: a point needs an "
 			    "id and a name");
@@ -682,26 +615,27 @@ load_doc(struct kpi_config *cfg, struct ydoc *doc, char *err, size_t errlen)
 	static const char *const keys[] = { "fiscal_year_start", "utc_offset",
 	    "baseline", "exceptions", "targets", "departments",
 	    "input_points", NULL };
-	struct cl l = { cfg, err, errlen, 0 };
+	struct cl l = { cfg, err, errlen, 0, { cl_report, NULL } };
 	const struct ynode *root = doc->root, *v;
 	size_t i;
-	long month;
+	long long month;
 	int k;
 
+	l.sink.arg = &l;
 	cfg->file = ydoc_take_file(doc);
 	if (root == NULL) {
 		snprintf(err, errlen, "%s:1:1: the KPI configuration is empty",
 		    cfg->file);
 		return -1;
 	}
-	if (want(&l, root, YNODE_MAP, "the KPI configuration") != 0)
+	if (ynode_want(root, YNODE_MAP, "the KPI configuration", &l.sink) != 0)
 		return -1;
-	check_keys(&l, root, "the KPI configuration", keys);
+	ynode_check_keys(root, "the KPI configuration", keys, &l.sink);
 	if ((v = ynode_get(root, "fiscal_year_start")) != NULL &&
-	    get_int(&l, v, "fiscal_year_start", 1, 12, &month) == 0)
+	    ynode_int(v, "fiscal_year_start", 1, 12, &month, &l.sink) == 0)
 		cfg->fy_start_month = (int)month;
 	if ((v = ynode_get(root, "utc_offset")) != NULL &&
-	    want(&l, v, YNODE_SCALAR, "utc_offset") == 0 &&
+	    ynode_want(v, YNODE_SCALAR, "utc_offset", &l.sink) == 0 &&
 	    parse_offset(v->value, &cfg->utc_offset_s) != 0)
 		fail_at(&l, v, "utc_offset: expected +HH:MM, found '%s'",
 		    v->value);
@@ -713,7 +647,7 @@ load_doc(struct kpi_config *cfg, struct ydoc *doc, char *err, size_t errlen)
 		parse_targets(&l, v);
 	/* Departments before points: a point's owner names one. */
 	if ((v = ynode_get(root, "departments")) != NULL &&
-	    want(&l, v, YNODE_SEQ, "departments") == 0)
+	    ynode_want(v, YNODE_SEQ, "departments", &l.sink) == 0)
 		for (i = 0; i < v->n; i++)
 			add_dept(&l, v->items[i], -1, 0);
 	if ((v = ynode_get(root, "input_points")) != NULL)

@@ -106,27 +106,30 @@ static const struct setting settings_table[] = {
 
 static const char *const top_keys[] = {
 	"timezone", "lease_ttl_ms", "wait_max_ms", "retention_days", "threads",
-	"limits", "jobs", "schedules",
+	"limits", "jobs", "schedules", NULL,
 };
 
-static int
-set_one(struct settings *s, const struct setting *st, const struct ynode *v,
-    const char *file)
+/* The config file's typed getters print the problem. */
+static void
+config_report(void *arg, const char *msg)
 {
-	json_t *j = ynode_to_json(v);
+	(void)arg;
+	fprintf(stderr, "kobito-scheduler: %s\n", msg);
+}
+
+static const struct ysink config_sink = { config_report, NULL };
+
+static int
+set_one(struct settings *s, const struct setting *st, const struct ynode *v)
+{
+	char what[64];
 	long long n;
 	char *p = (char *)s + st->off;
 
-	if (!json_is_integer(j) || (n = json_integer_value(j)) < st->min ||
-	    n > st->max) {
-		fprintf(stderr, "kobito-scheduler: %s:%d:%d: %s%s%s: expected "
-		    "an integer from %lld to %lld\n", file, v->line, v->col,
-		    st->section ? st->section : "", st->section ? "." : "",
-		    st->key, st->min, st->max);
-		json_decref(j);
+	snprintf(what, sizeof what, "%s%s%s", st->section ? st->section : "",
+	    st->section ? "." : "", st->key);
+	if (ynode_int(v, what, st->min, st->max, &n, &config_sink) != 0)
 		return -1;
-	}
-	json_decref(j);
 	if (st->is_size == 1)
 		*(size_t *)(void *)p = (size_t)n;
 	else if (st->is_size == 2)
@@ -136,36 +139,21 @@ set_one(struct settings *s, const struct setting *st, const struct ynode *v,
 	return 0;
 }
 
-/* Known keys of a mapping: report the first unknown one. */
+/* A section's settings must all be known: 0, or -1 when one is not. */
 static int
-check_keys(const struct ynode *map, const char *section, const char *file)
+check_section(const struct ynode *sec, const char *section)
 {
-	size_t i, j;
-	int known;
+	const char *keys[sizeof settings_table / sizeof settings_table[0] + 1];
+	size_t i, n = 0;
 
-	for (i = 0; i < map->n; i++) {
-		known = 0;
-		if (section == NULL) {
-			for (j = 0; j < sizeof top_keys / sizeof top_keys[0];
-			    j++)
-				known |= ynode_is(map->keys[i], top_keys[j]);
-		} else {
-			for (j = 0; j < sizeof settings_table /
-			    sizeof settings_table[0]; j++)
-				known |= settings_table[j].section != NULL &&
-				    strcmp(settings_table[j].section,
-				    section) == 0 && ynode_is(map->keys[i],
-				    settings_table[j].key);
-		}
-		if (!known) {
-			fprintf(stderr, "kobito-scheduler: %s:%d:%d: unknown "
-			    "setting '%s%s%s'\n", file, map->keys[i]->line,
-			    map->keys[i]->col, section ? section : "",
-			    section ? "." : "", map->keys[i]->value);
-			return -1;
-		}
-	}
-	return 0;
+	if (ynode_want(sec, YNODE_MAP, section, &config_sink) != 0)
+		return -1;
+	for (i = 0; i < sizeof settings_table / sizeof settings_table[0]; i++)
+		if (settings_table[i].section != NULL &&
+		    strcmp(settings_table[i].section, section) == 0)
+			keys[n++] = settings_table[i].key;
+	keys[n] = NULL;
+	return ynode_check_keys(sec, section, keys, &config_sink) ? -1 : 0;
 }
 
 static int
@@ -174,6 +162,7 @@ load_config(const char *path, struct settings *s)
 	char err[512];
 	struct ydoc *doc = ydoc_load_file(path, err, sizeof err);
 	const struct ynode *root, *sec, *v;
+	const char *tz;
 	size_t i;
 	int rc = -1;
 
@@ -186,12 +175,9 @@ load_config(const char *path, struct settings *s)
 		ydoc_free(doc);
 		return 0;
 	}
-	if (root->kind != YNODE_MAP) {
-		fprintf(stderr, "kobito-scheduler: %s:%d:%d: expected a mapping "
-		    "of settings\n", path, root->line, root->col);
-		goto out;
-	}
-	if (check_keys(root, NULL, path) != 0)
+	if (ynode_want(root, YNODE_MAP, "the configuration", &config_sink) !=
+	    0 || ynode_check_keys(root, "the configuration", top_keys,
+	    &config_sink) != 0)
 		goto out;
 	for (i = 0; i < sizeof settings_table / sizeof settings_table[0]; i++) {
 		sec = root;
@@ -199,35 +185,22 @@ load_config(const char *path, struct settings *s)
 			sec = ynode_get(root, settings_table[i].section);
 			if (sec == NULL)
 				continue;
-			if (sec->kind != YNODE_MAP) {
-				fprintf(stderr, "kobito-scheduler: %s:%d:%d: %s: "
-				    "expected a mapping\n", path, sec->line,
-				    sec->col, settings_table[i].section);
-				goto out;
-			}
-			if (check_keys(sec, settings_table[i].section, path) != 0)
+			if (check_section(sec, settings_table[i].section) != 0)
 				goto out;
 		}
 		if ((v = ynode_get(sec, settings_table[i].key)) != NULL &&
-		    set_one(s, &settings_table[i], v, path) != 0)
+		    set_one(s, &settings_table[i], v) != 0)
 			goto out;
 	}
 	if ((v = ynode_get(root, "timezone")) != NULL) {
-		if (v->kind != YNODE_SCALAR) {
-			fprintf(stderr, "kobito-scheduler: %s:%d:%d: timezone: "
-			    "expected an IANA zone name\n", path, v->line,
-			    v->col);
+		if ((tz = ynode_text(v, "timezone", &config_sink)) == NULL)
 			goto out;
-		}
 		free(s->timezone);
-		s->timezone = xstrdup(v->value);
+		s->timezone = xstrdup(tz);
 	}
 	if ((v = ynode_get(root, "schedules")) != NULL) {
-		if (v->kind != YNODE_SEQ) {
-			fprintf(stderr, "kobito-scheduler: %s:%d:%d: schedules: "
-			    "expected a list\n", path, v->line, v->col);
+		if (ynode_want(v, YNODE_SEQ, "schedules", &config_sink) != 0)
 			goto out;
-		}
 		s->schedules = ynode_to_json(v);
 		/* Keep positions for messages: store line:col beside each. */
 		for (i = 0; i < v->n; i++)

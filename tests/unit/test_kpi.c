@@ -693,10 +693,11 @@ test_config_errors(void **state)
 		const char	*err;
 	} cases[] = {
 		{ "fiscal_year_start: 13\n",
-		  "k.yaml:1:20: fiscal_year_start: 13 is out of range 1-12" },
+		  "k.yaml:1:20: fiscal_year_start must be a whole number "
+		  "from 1 to 12, not '13'" },
 		{ "baseline:\n  staff_count: many\n",
-		  "k.yaml:2:16: baseline.staff_count: expected a number, "
-		  "found 'many'" },
+		  "k.yaml:2:16: baseline.staff_count must be a number from 1 "
+		  "to 10000000, not 'many'" },
 		{ "targets:\n  staff_hours: {2030: 1}\n",
 		  "k.yaml:2:3: targets: unknown KPI 'staff_hours' (known: "
 		  "multiple_input_points, staff_hours_saved, "
@@ -712,7 +713,7 @@ test_config_errors(void **state)
 		{ "utc_offset: \"9\"\n",
 		  "k.yaml:1:13: utc_offset: expected +HH:MM, found '9'" },
 		{ "colour: red\n",
-		  "k.yaml:1:1: the KPI configuration: unknown key 'colour'" },
+		  "k.yaml:1:1: unknown key 'colour' in the KPI configuration" },
 	};
 	struct kpi_config cfg;
 	char err[512];
