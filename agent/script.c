@@ -20,6 +20,7 @@
 #include <sodium.h>
 
 #include "action.h"
+#include "fsutil.h"
 #include "script.h"
 #include "textutil.h"
 #include "xmalloc.h"
@@ -41,6 +42,7 @@ static const char *const builtin_roots[] = {
 struct bundle {
 	json_t		*given;		/* borrowed, may be NULL */
 	json_t		*loaded;	/* relative path -> source */
+	size_t		 bytes;		/* text loaded, includes counted */
 };
 
 /* The state of one script's loading. */
@@ -1175,6 +1177,16 @@ load_text(const char *name, const char *text, size_t len, struct diag *diag,
 	char err[1024], *namecopy;
 	size_t before = diag->n, i;
 
+	if (len > SCRIPT_MAX_BYTES) {
+		diag_add(diag, NULL, "%s: the script is larger than %d bytes",
+		    name, SCRIPT_MAX_BYTES);
+		return NULL;
+	}
+	if ((bundle->bytes += len) > SCRIPT_BUNDLE_MAX) {
+		diag_add(diag, NULL, "%s: the script and what it includes "
+		    "are larger than %d bytes", name, SCRIPT_BUNDLE_MAX);
+		return NULL;
+	}
 	doc = ydoc_load_string(name, text, len, err, sizeof err);
 	if (doc == NULL) {
 		diag_add(diag, NULL, "%s", err);
@@ -1222,29 +1234,16 @@ static struct script *
 load_file(const char *path, struct diag *diag, char **stack, size_t depth,
     struct bundle *bundle, const char *reldir)
 {
-	FILE *f;
-	char *text = NULL;
-	size_t len = 0, size = 0, n;
+	char err[512], *text;
+	size_t len;
 	struct script *s;
 
-	if ((f = fopen(path, "rb")) == NULL) {
-		struct pos p = { path, 0, 0 };
-
-		diag_add(diag, &p, "cannot open: %s", strerror(errno));
+	if (fsutil_read(path, SCRIPT_MAX_BYTES, &text, &len, err,
+	    sizeof err) != 0) {
+		diag_add(diag, NULL, "%s", err);
 		return NULL;
 	}
-	for (;;) {
-		if (size - len < 4096) {
-			size = size ? size * 2 : 8192;
-			text = xrealloc(text, size);
-		}
-		if ((n = fread(text + len, 1, size - len, f)) == 0)
-			break;
-		len += n;
-	}
-	fclose(f);
-	s = load_text(path, text ? text : "", len, diag, stack, depth, bundle,
-	    reldir);
+	s = load_text(path, text, len, diag, stack, depth, bundle, reldir);
 	free(text);
 	return s;
 }
@@ -1281,7 +1280,7 @@ static struct script *
 load_root(const char *path, const char *text, size_t len, json_t *files,
     struct diag *diag)
 {
-	struct bundle b = { files, json_object() };
+	struct bundle b = { files, json_object(), 0 };
 	struct script *s;
 
 	if (text != NULL)

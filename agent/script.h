@@ -23,6 +23,15 @@
 struct action;
 struct script;
 
+/*
+ * The largest script file, and the most text one script may load with all
+ * it includes (an include used twice counts twice).  Scripts are programs
+ * written by people: a megabyte is far beyond any, and the limits keep a
+ * hostile upload from costing the scheduler gigabytes.
+ */
+#define SCRIPT_MAX_BYTES	(1024 * 1024)
+#define SCRIPT_BUNDLE_MAX	(4 * 1024 * 1024)
+
 /* Where something was written, for error messages. */
 struct pos {
 	const char	*file;		/* borrowed from the script */

@@ -2,6 +2,7 @@
  * textutil.c - small text helpers shared by the loaders and the CLI.
  */
 #include <ctype.h>
+#include <limits.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -73,6 +74,20 @@ text_utf8_chars(const char *s, size_t n)
 			chars++;
 	}
 	return chars;
+}
+
+int
+text_utf8_prefix(const char *s, size_t maxchars)
+{
+	size_t i = 0, chars = 0;
+
+	while (s[i] != '\0' && chars < maxchars && i < INT_MAX - 4) {
+		i++;
+		while (((unsigned char)s[i] & 0xC0) == 0x80)
+			i++;
+		chars++;
+	}
+	return (int)i;
 }
 
 int

@@ -20,6 +20,14 @@ const char *text_nearest(const char *word, const char *const *words,
 /* Number of UTF-8 characters in the first n bytes of s. */
 size_t	 text_utf8_chars(const char *s, size_t n);
 /*
+ * The length in bytes of the first maxchars characters of s (all of s when
+ * shorter), never ending inside a UTF-8 sequence: what "%.200s" means for
+ * bytes, for characters.  Use as printf("%.*s", text_utf8_prefix(s, 200),
+ * s) wherever text is cut short, since a cut character makes the line
+ * invalid UTF-8 and no longer a JSON string.
+ */
+int	 text_utf8_prefix(const char *s, size_t maxchars);
+/*
  * Cut a string before an incomplete UTF-8 sequence at its end, as a
  * truncating snprintf leaves, so that messages stay valid UTF-8 (they end
  * up in JSON).

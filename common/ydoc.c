@@ -10,6 +10,7 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "fsutil.h"
 #include "textutil.h"
 #include "xmalloc.h"
 #include "ydoc.h"
@@ -19,6 +20,8 @@
 struct anchor {
 	char		*name;
 	struct ynode	*node;
+	size_t		 nodes;		/* what a copy of it costs */
+	size_t		 bytes;
 };
 
 struct loader {
@@ -26,6 +29,11 @@ struct loader {
 	struct ydoc	*doc;
 	struct anchor	*anchors;
 	size_t		 nanchors;
+	json_t		*anchor_index;	/* name -> index into anchors */
+	/* What the tree holds so far, aliases expanded: the budget. */
+	size_t		 nodes;
+	size_t		 bytes;
+	size_t		 aliases;
 	char		*err;
 	size_t		 errlen;
 };
@@ -42,16 +50,28 @@ node_new(struct loader *l, enum ynode_kind kind, const yaml_mark_t *mark)
 	n->line = (int)mark->line + 1;
 	n->col = (int)mark->column + 1;
 	n->file = l->doc->file;
+	l->nodes++;
 	return n;
+}
+
+/*
+ * Grow an array of pointers to hold n + 1: capacities are powers of two,
+ * so that a long list or a big mapping costs linear time, not quadratic.
+ */
+static void *
+grow(void *v, size_t n, size_t size)
+{
+	if (n == 0 || (n & (n - 1)) == 0)
+		v = xreallocarray(v, n ? n * 2 : 1, size);
+	return v;
 }
 
 static void
 node_add(struct ynode *parent, struct ynode *key, struct ynode *item)
 {
-	parent->items = xreallocarray(parent->items, parent->n + 1,
-	    sizeof *parent->items);
+	parent->items = grow(parent->items, parent->n, sizeof *parent->items);
 	if (parent->kind == YNODE_MAP) {
-		parent->keys = xreallocarray(parent->keys, parent->n + 1,
+		parent->keys = grow(parent->keys, parent->n,
 		    sizeof *parent->keys);
 		parent->keys[parent->n] = key;
 	}
@@ -59,7 +79,7 @@ node_add(struct ynode *parent, struct ynode *key, struct ynode *item)
 }
 
 static struct ynode *
-node_copy(const struct ynode *src)
+node_copy(struct loader *l, const struct ynode *src)
 {
 	struct ynode *n = xcalloc(1, sizeof *n);
 	size_t i;
@@ -77,10 +97,12 @@ node_copy(const struct ynode *src)
 			n->keys = xcalloc(src->n, sizeof *n->keys);
 	}
 	for (i = 0; i < src->n; i++) {
-		n->items[i] = node_copy(src->items[i]);
+		n->items[i] = node_copy(l, src->items[i]);
 		if (src->kind == YNODE_MAP)
-			n->keys[i] = node_copy(src->keys[i]);
+			n->keys[i] = node_copy(l, src->keys[i]);
 	}
+	l->nodes++;
+	l->bytes += src->len;
 	return n;
 }
 
@@ -127,28 +149,33 @@ parser_error(struct loader *l)
 	return fail_at(l, m, msg);
 }
 
+/* Remember the anchor of node n, with what a copy of it will cost. */
 static void
-remember_anchor(struct loader *l, const yaml_char_t *name, struct ynode *n)
+remember_anchor(struct loader *l, const yaml_char_t *name, struct ynode *n,
+    size_t nodes, size_t bytes)
 {
+	struct anchor *a;
+
 	if (name == NULL)
 		return;
-	l->anchors = xreallocarray(l->anchors, l->nanchors + 1,
-	    sizeof *l->anchors);
-	l->anchors[l->nanchors].name = xstrdup((const char *)name);
-	l->anchors[l->nanchors].node = n;
+	l->anchors = grow(l->anchors, l->nanchors, sizeof *l->anchors);
+	a = &l->anchors[l->nanchors];
+	a->name = xstrdup((const char *)name);
+	a->node = n;
+	a->nodes = nodes;
+	a->bytes = bytes;
+	/* A name defined again means the newer node from here on. */
+	json_object_set_new_nocheck(l->anchor_index, a->name,
+	    json_integer((json_int_t)l->nanchors));
 	l->nanchors++;
 }
 
-static struct ynode *
+static struct anchor *
 find_anchor(struct loader *l, const char *name)
 {
-	size_t i;
+	json_t *i = json_object_get(l->anchor_index, name);
 
-	for (i = l->nanchors; i > 0; i--) {
-		if (strcmp(l->anchors[i - 1].name, name) == 0)
-			return l->anchors[i - 1].node;
-	}
-	return NULL;
+	return i != NULL ? &l->anchors[json_integer_value(i)] : NULL;
 }
 
 static int parse_node(struct loader *, yaml_event_t *, int, struct ynode **);
@@ -161,20 +188,41 @@ next_event(struct loader *l, yaml_event_t *ev)
 	return 0;
 }
 
+/*
+ * Whether a mapping already has key.  Small mappings are searched; from
+ * KEYSET_AFTER keys on a set of the keys is kept in *set, so that a
+ * mapping of 40,000 keys is not 800 million comparisons.
+ */
+#define KEYSET_AFTER	8
+
 static int
-key_exists(const struct ynode *map, const struct ynode *key)
+key_seen(json_t **set, const struct ynode *map, const struct ynode *key)
 {
 	size_t i;
 
 	if (key->kind != YNODE_SCALAR)
 		return 0;
-	for (i = 0; i < map->n; i++) {
-		const struct ynode *k = map->keys[i];
+	if (*set == NULL && map->n < KEYSET_AFTER) {
+		for (i = 0; i < map->n; i++) {
+			const struct ynode *k = map->keys[i];
 
-		if (k->kind == YNODE_SCALAR && k->len == key->len &&
-		    memcmp(k->value, key->value, key->len) == 0)
-			return 1;
+			if (k->kind == YNODE_SCALAR && k->len == key->len &&
+			    memcmp(k->value, key->value, key->len) == 0)
+				return 1;
+		}
+		return 0;
 	}
+	if (*set == NULL) {
+		*set = json_object();
+		for (i = 0; i < map->n; i++)
+			if (map->keys[i]->kind == YNODE_SCALAR)
+				json_object_setn_new_nocheck(*set,
+				    map->keys[i]->value, map->keys[i]->len,
+				    json_null());
+	}
+	if (json_object_getn(*set, key->value, key->len) != NULL)
+		return 1;
+	json_object_setn_new_nocheck(*set, key->value, key->len, json_null());
 	return 0;
 }
 
@@ -186,49 +234,89 @@ parse_children(struct loader *l, struct ynode *parent, int depth)
 	yaml_event_type_t end = parent->kind == YNODE_MAP ?
 	    YAML_MAPPING_END_EVENT : YAML_SEQUENCE_END_EVENT;
 	struct ynode *key, *item;
+	json_t *keyset = NULL;
+	int r = -1;
 
 	for (;;) {
 		if (next_event(l, &ev) != 0)
-			return -1;
+			goto out;
 		if (ev.type == end) {
 			yaml_event_delete(&ev);
-			return 0;
+			r = 0;
+			goto out;
 		}
 		if (parse_node(l, &ev, depth + 1, &key) != 0)
-			return -1;
+			goto out;
 		if (parent->kind == YNODE_SEQ) {
 			node_add(parent, NULL, key);
 			continue;
 		}
-		if (key_exists(parent, key)) {
-			char msg[300];
-
-			snprintf(msg, sizeof msg, "duplicate key '%.200s'",
-			    key->value);
-			snprintf(l->err, l->errlen, "%s:%d:%d: %s",
-			    l->doc->file, key->line, key->col, msg);
+		if (key_seen(&keyset, parent, key)) {
+			snprintf(l->err, l->errlen, "%s:%d:%d: duplicate key "
+			    "'%.*s'", l->doc->file, key->line, key->col,
+			    text_utf8_prefix(key->value, 100), key->value);
 			node_free(key);
-			return -1;
+			goto out;
 		}
 		if (next_event(l, &ev) != 0 ||
 		    parse_node(l, &ev, depth + 1, &item) != 0) {
 			node_free(key);
-			return -1;
+			goto out;
 		}
 		node_add(parent, key, item);
 	}
+out:
+	json_decref(keyset);
+	return r;
+}
+
+/* The copy of an alias's node, within the document's budget. */
+static int
+expand_alias(struct loader *l, const yaml_event_t *ev, struct ynode **out)
+{
+	const char *name = (const char *)ev->data.alias.anchor;
+	struct anchor *a = find_anchor(l, name);
+	char msg[256];
+
+	if (a == NULL)
+		return fail_at(l, &ev->start_mark, "unknown alias");
+	if (++l->aliases > YDOC_MAX_ALIASES) {
+		snprintf(msg, sizeof msg, "more than %d aliases",
+		    YDOC_MAX_ALIASES);
+		return fail_at(l, &ev->start_mark, msg);
+	}
+	if (a->nodes > YDOC_MAX_NODES - l->nodes ||
+	    a->bytes > YDOC_MAX_BYTES - l->bytes) {
+		snprintf(msg, sizeof msg, "alias '*%.*s' would make the "
+		    "document larger than %d values or %d bytes of text: "
+		    "aliases may repeat a part, not multiply the document",
+		    text_utf8_prefix(name, 40), name, YDOC_MAX_NODES,
+		    YDOC_MAX_BYTES);
+		return fail_at(l, &ev->start_mark, msg);
+	}
+	*out = node_copy(l, a->node);
+	return 0;
 }
 
 /* Build the node that starts with event ev (which is consumed). */
 static int
 parse_node(struct loader *l, yaml_event_t *ev, int depth, struct ynode **out)
 {
-	struct ynode *n = NULL, *target;
+	struct ynode *n = NULL;
+	size_t nodes = l->nodes, bytes = l->bytes;
+	char msg[128];
 	int r = 0;
 
 	*out = NULL;
 	if (depth > YDOC_MAX_DEPTH) {
 		r = fail_at(l, &ev->start_mark, "nesting is too deep");
+		yaml_event_delete(ev);
+		return r;
+	}
+	if (l->nodes >= YDOC_MAX_NODES) {
+		snprintf(msg, sizeof msg, "the document has more than %d "
+		    "values", YDOC_MAX_NODES);
+		r = fail_at(l, &ev->start_mark, msg);
 		yaml_event_delete(ev);
 		return r;
 	}
@@ -240,7 +328,8 @@ parse_node(struct loader *l, yaml_event_t *ev, int depth, struct ynode **out)
 		memcpy(n->value, ev->data.scalar.value, n->len);
 		n->value[n->len] = '\0';
 		n->quoted = ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
-		remember_anchor(l, ev->data.scalar.anchor, n);
+		l->bytes += n->len;
+		remember_anchor(l, ev->data.scalar.anchor, n, 1, n->len);
 		break;
 	case YAML_SEQUENCE_START_EVENT:
 	case YAML_MAPPING_START_EVENT:
@@ -253,16 +342,11 @@ parse_node(struct loader *l, yaml_event_t *ev, int depth, struct ynode **out)
 		}
 		remember_anchor(l, ev->type == YAML_SEQUENCE_START_EVENT ?
 		    ev->data.sequence_start.anchor :
-		    ev->data.mapping_start.anchor, n);
+		    ev->data.mapping_start.anchor, n, l->nodes - nodes,
+		    l->bytes - bytes);
 		break;
 	case YAML_ALIAS_EVENT:
-		target = find_anchor(l,
-		    (const char *)ev->data.alias.anchor);
-		if (target == NULL) {
-			r = fail_at(l, &ev->start_mark, "unknown alias");
-			break;
-		}
-		n = node_copy(target);
+		r = expand_alias(l, ev, &n);
 		break;
 	default:
 		r = fail_at(l, &ev->start_mark, "unexpected YAML event");
@@ -316,11 +400,17 @@ ydoc_load_string(const char *name, const char *text, size_t len, char *err,
 	size_t i;
 	int r;
 
+	if (len > YDOC_MAX_INPUT) {
+		snprintf(err, errlen, "%s: larger than %u bytes", name,
+		    YDOC_MAX_INPUT);
+		return NULL;
+	}
 	memset(&l, 0, sizeof l);
 	l.err = err;
 	l.errlen = errlen;
 	l.doc = xcalloc(1, sizeof *l.doc);
 	l.doc->file = xstrdup(name);
+	l.anchor_index = json_object();
 	if (!yaml_parser_initialize(&l.parser)) {
 		snprintf(err, errlen, "%s: cannot initialise the YAML parser",
 		    name);
@@ -334,6 +424,7 @@ ydoc_load_string(const char *name, const char *text, size_t len, char *err,
 	for (i = 0; i < l.nanchors; i++)
 		free(l.anchors[i].name);
 	free(l.anchors);
+	json_decref(l.anchor_index);
 	if (r != 0) {
 		ydoc_free(l.doc);
 		return NULL;
@@ -344,35 +435,13 @@ ydoc_load_string(const char *name, const char *text, size_t len, char *err,
 struct ydoc *
 ydoc_load_file(const char *path, char *err, size_t errlen)
 {
-	FILE *f;
-	char *text = NULL;
-	size_t len = 0, size = 0, n;
 	struct ydoc *doc;
+	char *text;
+	size_t len;
 
-	if ((f = fopen(path, "rb")) == NULL) {
-		snprintf(err, errlen, "%s: cannot open: %s", path,
-		    strerror(errno));
+	if (fsutil_read(path, YDOC_MAX_INPUT, &text, &len, err, errlen) != 0)
 		return NULL;
-	}
-	for (;;) {
-		if (size - len < 4096) {
-			size = size ? size * 2 : 8192;
-			text = xrealloc(text, size);
-		}
-		n = fread(text + len, 1, size - len, f);
-		len += n;
-		if (n == 0)
-			break;
-	}
-	if (ferror(f)) {
-		snprintf(err, errlen, "%s: read error: %s", path,
-		    strerror(errno));
-		fclose(f);
-		free(text);
-		return NULL;
-	}
-	fclose(f);
-	doc = ydoc_load_string(path, text ? text : "", len, err, errlen);
+	doc = ydoc_load_string(path, text, len, err, errlen);
 	free(text);
 	return doc;
 }

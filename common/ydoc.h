@@ -3,8 +3,9 @@
  *
  * libyaml's event stream is turned into a small tree so that every loader in
  * kobito (scripts, form templates, configuration) can report errors as
- * file:line:col.  Anchors and aliases are resolved by copying; duplicate
- * mapping keys are errors.  Scalars keep their text and whether they were
+ * file:line:col.  Anchors and aliases are resolved by copying, within the
+ * budget below; duplicate mapping keys are errors.  Loading costs time in
+ * proportion to the document (anchors and keys are looked up by hash).  Scalars keep their text and whether they were
  * quoted, so that a loader can tell the string "42" from the number 42.
  */
 #ifndef KOBITO_YDOC_H
@@ -12,6 +13,18 @@
 
 #include <stddef.h>
 #include <jansson.h>
+
+/*
+ * What one document may cost, whoever wrote it.  Aliases are resolved by
+ * copying, so without a budget 700 bytes of nested aliases ("billion
+ * laughs", also through merge keys) would ask for gigabytes: the values in
+ * the tree (aliases expanded) and their text are counted, and a document
+ * that goes past either is refused where the alias that did it stands.
+ */
+#define YDOC_MAX_INPUT		(8u * 1024 * 1024)	/* bytes of YAML */
+#define YDOC_MAX_NODES		200000	/* values, aliases expanded */
+#define YDOC_MAX_BYTES		(16 * 1024 * 1024)	/* text, expanded */
+#define YDOC_MAX_ALIASES	65536	/* uses of aliases */
 
 enum ynode_kind {
 	YNODE_SCALAR,

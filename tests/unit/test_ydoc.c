@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "xmalloc.h"
@@ -113,12 +114,162 @@ test_check_keys(void **state)
 	ydoc_free(doc);
 }
 
+/*
+ * The classic "billion laughs": 9 levels of 10 aliases of the level below,
+ * each level written between open and close.
+ */
+static char *
+laughs(const char *open, const char *close)
+{
+	char *text = xstrdup("l0: &l0 \"lol\"\n"), *line, *next;
+	int i, j;
+
+	for (i = 1; i <= 9; i++) {
+		line = xasprintf("l%d: &l%d %s", i, i, open);
+		for (j = 0; j < 10; j++) {
+			next = xasprintf("%s%s*l%d", line, j ? ", " : "",
+			    i - 1);
+			free(line);
+			line = next;
+		}
+		next = xasprintf("%s%s%s\n", text, line, close);
+		free(text);
+		free(line);
+		text = next;
+	}
+	return text;
+}
+
+static void
+expect_refused(const char *text, const char *where, const char *what)
+{
+	char err[512];
+	struct ydoc *doc = ydoc_load_string("t.yaml", text, strlen(text), err,
+	    sizeof err);
+
+	if (doc != NULL)
+		fail_msg("the document loaded; expected: %s", what);
+	if (strstr(err, where) == NULL || strstr(err, what) == NULL)
+		fail_msg("'%s' lacks '%s' or '%s'", err, where, what);
+}
+
+static void
+test_alias_bombs(void **state)
+{
+	char *text;
+
+	(void)state;
+	/* Lists of aliases. */
+	text = laughs("[", "]");
+	expect_refused(text, "t.yaml:", "would make the document larger "
+	    "than 200000 values");
+	free(text);
+	/* The same through merge keys: {<<: [*l8, *l8, ...]}. */
+	text = laughs("{<<: [", "]}");
+	expect_refused(text, "t.yaml:", "aliases may repeat a part, not "
+	    "multiply the document");
+	free(text);
+}
+
+static void
+test_alias_bytes(void **state)
+{
+	char *big = xmalloc(2 * 1024 * 1024 + 64), *text;
+	size_t i, n = 0;
+
+	(void)state;
+	/* Few values, much text: a 2 MB scalar repeated 9 times. */
+	n += (size_t)sprintf(big, "a: &a ");
+	for (i = 0; i < 2 * 1024 * 1024; i++)
+		big[n++] = 'x';
+	big[n] = '\0';
+	text = xasprintf("%s\nb: [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n",
+	    big);
+	expect_refused(text, "t.yaml:2:", "bytes of text");
+	free(text);
+	free(big);
+}
+
+static void
+test_alias_count(void **state)
+{
+	size_t i, len, size = 8 * (YDOC_MAX_ALIASES + 16);
+	char *text = xmalloc(size);
+
+	(void)state;
+	len = (size_t)snprintf(text, size, "a: &a 1\nb: [");
+	for (i = 0; i <= YDOC_MAX_ALIASES; i++)
+		len += (size_t)snprintf(text + len, size - len, "*a,");
+	snprintf(text + len, size - len, "*a]\n");
+	expect_refused(text, "t.yaml:2:", "more than 65536 aliases");
+	free(text);
+}
+
+static void
+test_input_limit(void **state)
+{
+	size_t len = YDOC_MAX_INPUT + 1;
+	char *text = xmalloc(len + 1), err[256];
+
+	(void)state;
+	memset(text, '#', len);
+	text[len] = '\0';
+	assert_null(ydoc_load_string("big.yaml", text, len, err, sizeof err));
+	assert_string_equal(err, "big.yaml: larger than 8388608 bytes");
+	free(text);
+}
+
+/*
+ * 40,000 anchors, each used once, in a mapping of 40,000 keys: linear
+ * work (it took 3.5 s of CPU when anchors and keys were searched one by
+ * one).  CPU time, not wall time, so that a busy machine does not fail it;
+ * the bound is ten times what a sanitizer build needs.
+ */
+static void
+test_many_anchors(void **state)
+{
+	enum { N = 40000 };
+	size_t size = (size_t)N * 40, len = 0;
+	char *text = xmalloc(size), err[256];
+	struct ydoc *doc;
+	clock_t t0;
+	double secs;
+	int i;
+
+	(void)state;
+	len += (size_t)snprintf(text + len, size - len, "defs:\n");
+	for (i = 0; i < N; i++)
+		len += (size_t)snprintf(text + len, size - len,
+		    "  k%d: &a%d v%d\n", i, i, i);
+	len += (size_t)snprintf(text + len, size - len, "uses:\n");
+	for (i = 0; i < N; i++)
+		len += (size_t)snprintf(text + len, size - len, "  - *a%d\n",
+		    i);
+	t0 = clock();
+	doc = ydoc_load_string("t.yaml", text, len, err, sizeof err);
+	secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
+	if (doc == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(ynode_get(doc->root, "defs")->n, N);
+	assert_string_equal(ynode_get(doc->root, "uses")->items[N - 1]->value,
+	    "v39999");
+	if (secs > 1.0)
+		fail_msg("40,000 anchors took %.2f s of CPU", secs);
+	ydoc_free(doc);
+	free(text);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_getters),
 		cmocka_unit_test(test_check_keys),
+		cmocka_unit_test(test_alias_bombs),
+		cmocka_unit_test(test_alias_bytes),
+		cmocka_unit_test(test_alias_count),
+		cmocka_unit_test(test_input_limit),
+		cmocka_unit_test(test_many_anchors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
