@@ -6,6 +6,8 @@
  * of a single table {method, path pattern, minimum role, body kind,
  * handler}, which also drives `kobito-scheduler routes --json` and so the
  * test that checks every route refuses callers without the right token.
+ * The table and the dispatch are in api.c; the handlers live in a file
+ * per resource (api_jobs.c, api_runs.c, ...; api_int.h says how).
  *
  * Long polls.  POST /api/agents/lease with wait_ms suspends the connection
  * (MHD_suspend_connection) when no job is due, and parks it on a list of

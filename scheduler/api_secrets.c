@@ -1,0 +1,145 @@
+/*
+ * api_secrets.c - secrets (see api_secrets.h): the admin routes, and the
+ * values a job's script references.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <microhttpd.h>
+
+#include "api_audit.h"
+#include "api_secrets.h"
+#include "scripts.h"
+#include "secrets.h"
+#include "timeutil.h"
+#include "xmalloc.h"
+
+/*
+ * The secret values a job's script references, as a mask (for masking
+ * what agents send) and as an object (for the lease); either may be NULL.
+ */
+void
+api_job_secrets(struct api *a, struct conn *c, const char *digest,
+    struct mask *m, json_t **values)
+{
+	const struct script *s = scripts_get(a->sc, c, digest);
+	json_t *names, *vals, *v;
+	const char *k;
+
+	if (values)
+		*values = json_object();
+	if (s == NULL)
+		return;
+	names = scripts_secret_refs(s);
+	if (json_array_size(names) == 0) {
+		json_decref(names);
+		return;
+	}
+	vals = secrets_get(c, a->sk, names);
+	json_decref(names);
+	if (m != NULL)
+		json_object_foreach(vals, k, v)
+			mask_add(m, json_string_value(v));
+	if (values) {
+		json_decref(*values);
+		*values = vals;
+	} else
+		json_decref(vals);
+}
+
+/*
+ * v with every secret of the job's script masked (a new reference), on
+ * the connection of the write that stores it.
+ */
+json_t *
+api_mask_for_job(struct api *a, struct conn *c, int64_t job_id, json_t *v)
+{
+	sqlite3_stmt *st = conn_stmt(c, "SELECT digest FROM jobs WHERE id = ?");
+	struct mask m;
+	char *digest = NULL;
+	json_t *out;
+
+	sqlite3_bind_int64(st, 1, job_id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		digest = col_strdup(st, 0);
+	sqlite3_reset(st);
+	mask_init(&m);
+	if (digest != NULL)
+		api_job_secrets(a, c, digest, &m, NULL);
+	out = m.n > 0 ? mask_json(&m, v) : json_incref(v);
+	mask_free(&m);
+	free(digest);
+	return out;
+}
+
+static int
+secret_put_write(struct conn *c, struct api *a, struct req *r, void *p)
+{
+	const char *value = p;
+	char err[256];
+	int64_t now = time_wall_ms();
+
+	if (secrets_put(c, a->sk, r->args[0], value, r->who.name, now, err,
+	    sizeof err) != 0) {
+		api_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", err);
+		return -1;
+	}
+	api_reply_json(r, MHD_HTTP_OK, json_pack("{s:s, s:o}", "name",
+	    r->args[0], "updated_at", tfmt_json(a->tf, now)));
+	return 0;
+}
+
+enum hres
+api_h_secret_put(struct api *a, struct req *r)
+{
+	const char *value;
+
+	r->detail = json_pack("{s:s}", "name", r->args[0]);
+	if (!secrets_name_ok(r->args[0])) {
+		api_reply_error(r, MHD_HTTP_BAD_REQUEST,
+		    "secret names are 1-64 characters of a-z 0-9 _");
+		goto refused;
+	}
+	if (api_in_str(r, "value", 1, 65536, &value) != 0)
+		goto refused;
+	api_write_audited(a, r, secret_put_write, (void *)value);
+	return H_DONE;
+refused:
+	api_audit_refusal(a, r);
+	return H_DONE;
+}
+
+static int
+secret_delete_write(struct conn *c, struct api *a, struct req *r, void *p)
+{
+	(void)a;
+	(void)p;
+	if (secrets_delete(c, r->args[0]) != 0) {
+		api_reply_error(r, MHD_HTTP_NOT_FOUND, "no secret '%s'",
+		    r->args[0]);
+		return -1;
+	}
+	api_reply_json(r, MHD_HTTP_OK, json_pack("{s:s}", "deleted",
+	    r->args[0]));
+	return 0;
+}
+
+enum hres
+api_h_secret_delete(struct api *a, struct req *r)
+{
+	r->detail = json_pack("{s:s}", "name", r->args[0]);
+	api_write_audited(a, r, secret_delete_write, NULL);
+	return H_DONE;
+}
+
+static json_t *
+secrets_read(struct conn *c, struct api_readq *q)
+{
+	return json_pack("{s:o}", "secrets", secrets_list(c, q->a->tf));
+}
+
+enum hres
+api_h_secrets(struct api *a, struct req *r)
+{
+	return api_read(a, r, secrets_read, 0, "secrets");
+}
