@@ -2,20 +2,19 @@
  * agentd.c - the agent daemon: lease jobs, run them, report them.
  *
  * agentd.h describes the threads and the isolation rule; docs/agent.md the
- * behaviour an operator sees; docs/api.md the scheduler's side.  The rules
- * that matter most here:
+ * behaviour an operator sees; docs/api.md the scheduler's side.  This file
+ * leases jobs, runs them (in a thread or a child process) and owns the
+ * daemon's life cycle; reporter.c tells the scheduler what a running job
+ * does, delivery.c delivers what it did (agentd_state.h is the state they
+ * share).  The rules that matter most here:
  *
- *   - a finished run's result is written to the spool before the first
- *     attempt to deliver it, synced to disk when that attempt fails, and
- *     removed only once the scheduler has acknowledged it, so neither the
+ *   - a finished run's record goes to delivery.c, which writes it to the
+ *     spool before the first attempt to deliver it, so neither the
  *     scheduler being down nor the agent being killed loses it (a machine
  *     that dies before the first attempt loses the record, but then the
  *     lease expires and the job runs again);
  *   - a lease that is no longer ours (409 from any call about the job)
- *     stops the run and its output is dropped: someone else owns the job;
- *   - everything sent about a job is idempotent (events carry seq numbers,
- *     artifacts are replaced by name, a repeated result is acknowledged as
- *     a duplicate), so a delivery can always be retried from the start.
+ *     stops the run and its output is dropped: someone else owns the job.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -37,163 +36,27 @@
 
 #include "action.h"
 #include "agentd.h"
+#include "agentd_state.h"
 #include "buf.h"
 #include "client.h"
+#include "delivery.h"
 #include "engine.h"
-#include "fsutil.h"
 #include "script.h"
+#include "reporter.h"
 #include "spool.h"
 #include "textutil.h"
 #include "timeutil.h"
 #include "xmalloc.h"
 
 #define LEASE_BATCH		32	/* jobs one lease call may take */
-#define RESULT_BATCH		64	/* results one call may carry */
-#define RESULT_BATCH_BYTES	(512u * 1024)
-#define EVENT_BATCH		50	/* send when this many are queued */
-#define EVENT_FLUSH_MS		200	/* or when the oldest is this old */
-#define EVENTS_PER_CALL		500	/* the API takes at most 1000 */
-#define EVENT_BYTES_PER_CALL	(512u * 1024)	/* the API takes 1 MiB */
-#define EVENT_TEXT_CAP		16384	/* longest message or error kept */
-#define MAX_QUEUED_EVENTS	20000	/* per job, while cut off */
-#define ARTIFACT_MAX_BYTES	(10u * 1024 * 1024)
 #define CHILD_KILL_GRACE_MS	10000	/* cancel ignored this long: SIGKILL */
 #define CHILD_OUTPUT_CAP	(64u * 1024 * 1024)
 #define RETRY_BASE_MS		500
 #define RETRY_MAX_MS		10000
-#define DELIVER_BASE_MS		1000
-#define DELIVER_MAX_MS		60000
-#define SHUTDOWN_CALL_MS	3000
-
-/* --- state ---------------------------------------------------------------- */
-
-struct job {
-	struct agentd		*d;
-	json_t			*lease;		/* the lease response */
-	char			*job_id;	/* as text, for paths */
-	long			 attempt;
-	char			*run_id;
-	const char		*token;		/* in lease */
-	long			 timeout_ms;	/* 0: none */
-	long			 heartbeat_ms;	/* a third of the lease */
-	char			*key;		/* spool key */
-	char			*dir;		/* spool/jobs/KEY */
-	char			*artdir;	/* dir/artifacts */
-	struct script		*script;	/* NULL: did not load */
-	char			*digest;	/* the script's, or NULL */
-	char			*load_error;
-	int			 display;	/* index, or -1 */
-	int			 no_display;	/* none was free: hand it back */
-	int			 process;	/* run in a child process */
-
-	atomic_int		 cancel;	/* the engine's stop flag */
-	atomic_int		 stop_after_step;
-	atomic_int		 lost;		/* the lease is not ours */
-	atomic_int		 user_cancel;
-	atomic_int		 timed_out;
-
-	pthread_mutex_t		 mu;		/* guards the four below */
-	json_t			*queue;		/* events not yet sent */
-	long			 next_seq;
-	long			 dropped;
-	int64_t			 queued_since;	/* mono ms of the oldest */
-
-	/* the reporter's, under d->mu (all times mono ms) */
-	int64_t			 started_ms;	/* leased */
-	int64_t			 next_hb;
-	int64_t			 retry_at;	/* events failed: not before */
-	int			 reporting;	/* a call about it is on */
-	int			 finished;	/* the run is over */
-
-	struct job		*next;		/* in d->jobs */
-	struct job		*next_ready;	/* in d->ready */
-};
-
-/*
- * A loaded script kept for the next job of the same version (by digest):
- * loading is a good part of a short job's cost.  One job at a time uses
- * a script; a second job of the same version at once loads its own.
- */
-struct cached {
-	char			*digest;
-	struct script		*script;
-	struct cached		*next;
-};
-
-#define SCRIPT_CACHE_MAX	32
-
-/* A record queued for POST /api/results. */
-struct outgoing {
-	char			*key;
-	json_t			*rec;
-	char			*item;		/* its JSON in the call */
-	struct outgoing		*next;
-};
-
-struct redelivery {
-	char			*key;
-	int			 tries;
-	int64_t			 due;		/* mono ms */
-};
-
-struct agentd {
-	const struct agentd_opts *o;
-	char			*token;
-	char			*name;
-	struct spool		*spool;
-	char			**labels;
-	size_t			 nlabels;
-	const char		**displays;
-	size_t			 ndisplays;
-	int			 slots;
-	long			 agent_id;
-	long			 heartbeat_ms;
-
-	atomic_int		 stopping;	/* SIGTERM: take no new job */
-	atomic_int		 hurry;		/* second signal: stop now */
-	int			 fatal;		/* could not register */
-
-	pthread_mutex_t		 mu;		/* guards the fields below */
-	pthread_cond_t		 cv;		/* slots, runners */
-	int			*display_busy;
-	int			 running;	/* jobs holding a slot */
-	int			 runners;	/* runner threads alive */
-	struct job		*jobs;
-	char			**inflight;	/* keys a runner delivers */
-	size_t			 ninflight;
-	struct redelivery		*retries;
-	size_t			 nretries;
-	struct job		*ready, **ready_tail;	/* for a worker */
-	pthread_cond_t		 work_cv;	/* idle workers wait here */
-	size_t			 nready;
-	int			 idle;		/* workers waiting */
-	int			 starting;	/* workers not yet waiting */
-	int			 work_quit;
-	pthread_t		*workers;
-	size_t			 nworkers;
-	struct cached		*cache;		/* most recent first */
-	size_t			 ncache;
-	struct outgoing		*out, **out_tail;	/* results to send */
-	struct outgoing		*unsaved;	/* the spool could not keep */
-	int			 sending;	/* a worker is sending them */
-	pthread_cond_t		 report_cv;	/* the reporter waits here */
-	pthread_cond_t		 reported_cv;	/* a call by it ended */
-	int			 report_quit;
-	pthread_cond_t		 deliver_cv;	/* the deliverer waits here */
-	int			 deliver_wake;
-	int			 deliver_quit;
-	struct client		**pool;
-	size_t			 npool;
-};
-
 /* --- small helpers ------------------------------------------------------ */
 
-static void
-say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* One line on stderr: time, program, message. */
-static void
-say(const char *fmt, ...)
+void
+agentd_say(const char *fmt, ...)
 {
 	char when[64], line[2048];
 	va_list ap;
@@ -216,9 +79,8 @@ cond_init_mono(pthread_cond_t *cv)
 	pthread_condattr_destroy(&a);
 }
 
-/* Wait on cv until the monotonic time until_ms (or a signal). */
-static void
-cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t until_ms)
+void
+agentd_wait_until(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t until_ms)
 {
 	struct timespec ts;
 
@@ -233,8 +95,8 @@ random_unit(void)
 	return (double)randombytes_uniform(1000000) / 1000000.0;
 }
 
-static int64_t
-backoff(int tries, int64_t base, int64_t max)
+int64_t
+agentd_backoff(int tries, int64_t base, int64_t max)
 {
 	return spool_backoff_ms(tries, base, max, random_unit());
 }
@@ -250,33 +112,27 @@ nap(struct agentd *d, int64_t ms)
 		    end - time_mono_ms(), NULL);
 }
 
-static struct client *
-client_take(struct agentd *d)
-{
-	struct client *c = NULL;
-
-	pthread_mutex_lock(&d->mu);
-	if (d->npool > 0)
-		c = d->pool[--d->npool];
-	pthread_mutex_unlock(&d->mu);
-	return c ? c : client_new(d->o->scheduler, d->token);
-}
-
-static void
-client_give(struct agentd *d, struct client *c)
-{
-	pthread_mutex_lock(&d->mu);
-	d->pool = xreallocarray(d->pool, d->npool + 1, sizeof *d->pool);
-	d->pool[d->npool++] = c;
-	pthread_mutex_unlock(&d->mu);
-}
-
-static long
-json_long(const json_t *o, const char *k, long def)
+long
+agentd_json_long(const json_t *o, const char *k, long def)
 {
 	json_t *v = json_object_get(o, k);
 
 	return json_is_integer(v) ? (long)json_integer_value(v) : def;
+}
+
+enum outcome
+agentd_classify(int rc, const struct client_reply *rep)
+{
+	if (rc != 0)
+		return OUT_RETRY;
+	if (rep->status >= 200 && rep->status < 300)
+		return OUT_OK;
+	if (rep->status == 409 || rep->status == 404)
+		return OUT_STALE;
+	if (rep->status >= 500 || rep->status == 429 || rep->status == 401 ||
+	    rep->status == 403 || rep->status == 408)
+		return OUT_RETRY;	/* auth may be fixed; 5xx passes */
+	return OUT_REFUSED;
 }
 
 /* The text of an id that may come as a number or a string. */
@@ -288,21 +144,6 @@ id_text(const json_t *v)
 	if (json_is_string(v))
 		return xstrdup(json_string_value(v));
 	return NULL;
-}
-
-/* A copy of s cut to at most cap bytes on a UTF-8 boundary. */
-static char *
-clip_utf8(const char *s, size_t cap)
-{
-	size_t n = strlen(s);
-
-	if (n <= cap)
-		return NULL;
-	n = cap;
-	while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-		n--;
-	return xasprintf("%.*s... (%zu bytes cut)", (int)n, s,
-	    strlen(s) - n);
 }
 
 /* --- the isolation rule ------------------------------------------------- */
@@ -387,343 +228,6 @@ needs_display(const struct script *s)
 	return 0;
 }
 
-/* --- events -------------------------------------------------------------- */
-
-/*
- * Queue a copy of ev with the next seq, long texts cut.  Called by the
- * runner (the engine's callback, or lines from the child).
- */
-static void
-job_enqueue(struct job *j, const json_t *ev)
-{
-	static const char *const long_fields[] = { "message", "error" };
-	json_t *copy;
-	const char *type;
-	char *cut;
-	size_t i;
-	int wake;
-
-	pthread_mutex_lock(&j->mu);
-	if (json_array_size(j->queue) >= MAX_QUEUED_EVENTS) {
-		/* Cut off for long: keep the first ones, count the rest.
-		 * The seq still advances so the gap shows. */
-		j->next_seq++;
-		j->dropped++;
-		pthread_mutex_unlock(&j->mu);
-		return;
-	}
-	copy = json_deep_copy(ev);
-	for (i = 0; i < sizeof long_fields / sizeof long_fields[0]; i++) {
-		const char *s = json_string_value(json_object_get(copy,
-		    long_fields[i]));
-
-		if (s != NULL && (cut = clip_utf8(s, EVENT_TEXT_CAP)) != NULL) {
-			json_object_set_new(copy, long_fields[i],
-			    json_string(cut));
-			free(cut);
-		}
-	}
-	/* Artifacts are uploaded under their file name: say which. */
-	type = json_string_value(json_object_get(copy, "type"));
-	if (type != NULL && strcmp(type, "artifact") == 0) {
-		const char *path = json_string_value(json_object_get(copy,
-		    "path"));
-		const char *base = path ? strrchr(path, '/') : NULL;
-
-		if (path != NULL)
-			json_object_set_new(copy, "name",
-			    json_string(base ? base + 1 : path));
-	}
-	json_object_set_new(copy, "seq", json_integer(++j->next_seq));
-	if (json_array_size(j->queue) == 0)
-		j->queued_since = time_mono_ms();
-	json_array_append_new(j->queue, copy);
-	wake = json_array_size(j->queue) == EVENT_BATCH;
-	pthread_mutex_unlock(&j->mu);
-	if (wake) {
-		pthread_mutex_lock(&j->d->mu);
-		pthread_cond_signal(&j->d->report_cv);
-		pthread_mutex_unlock(&j->d->mu);
-	}
-}
-
-/* The engine's event callback when the run is in this process. */
-static void
-on_event(void *arg, const json_t *ev)
-{
-	struct job *j = arg;
-	const char *type = json_string_value(json_object_get(ev, "type"));
-
-	job_enqueue(j, ev);
-	/* "Finish the current step, then stop": the engine checks the flag
-	 * before each step, so setting it at a step's end stops there. */
-	if (type != NULL && strcmp(type, "step_end") == 0 &&
-	    atomic_load(&j->stop_after_step))
-		j->cancel = 1;
-}
-
-/*
- * Take up to EVENTS_PER_CALL events (EVENT_BYTES_PER_CALL of JSON) from
- * the front of arr into a new array; *bytes gets their size.
- */
-static json_t *
-take_batch(json_t *arr, size_t from)
-{
-	json_t *batch = json_array(), *ev;
-	size_t i, bytes = 0;
-	char *text;
-
-	for (i = from; i < json_array_size(arr) &&
-	    json_array_size(batch) < EVENTS_PER_CALL; i++) {
-		ev = json_array_get(arr, i);
-		text = json_dumps(ev, JSON_COMPACT);
-		bytes += text ? strlen(text) + 1 : 0;
-		free(text);
-		if (bytes > EVENT_BYTES_PER_CALL && json_array_size(batch) > 0)
-			break;
-		json_array_append(batch, ev);
-	}
-	return batch;
-}
-
-/* How a call about a job ended. */
-enum outcome {
-	OUT_OK,		/* acknowledged */
-	OUT_RETRY,	/* no answer or a passing failure: try again later */
-	OUT_STALE,	/* 409/404: the lease is not ours; drop the job */
-	OUT_REFUSED,	/* refused for good for another reason */
-};
-
-static enum outcome
-classify(int rc, const struct client_reply *rep)
-{
-	if (rc != 0)
-		return OUT_RETRY;
-	if (rep->status >= 200 && rep->status < 300)
-		return OUT_OK;
-	if (rep->status == 409 || rep->status == 404)
-		return OUT_STALE;
-	if (rep->status >= 500 || rep->status == 429 || rep->status == 401 ||
-	    rep->status == 403 || rep->status == 408)
-		return OUT_RETRY;	/* auth may be fixed; 5xx passes */
-	return OUT_REFUSED;
-}
-
-static enum outcome
-post_events(struct client *c, const char *job_id, const char *token,
-    json_t *batch, char *why, size_t whylen)
-{
-	struct client_reply rep;
-	enum outcome out;
-	char *path = xasprintf("/api/jobs/%s/events", job_id);
-	json_t *body = json_pack("{s:s, s:O}", "lease_token", token, "events",
-	    batch);
-	int rc;
-
-	rc = client_call(c, "POST", path, body, 0, 1, &rep);
-	out = classify(rc, &rep);
-	if (out != OUT_OK)
-		client_reply_error(&rep, why, whylen);
-	client_reply_free(&rep);
-	json_decref(body);
-	free(path);
-	return out;
-}
-
-/* --- the reporter: events and heartbeats while jobs run --------------- */
-
-/*
- * One thread reports for every job: a short job costs it nothing (no
- * thread started, no wake-up), and it looks at the running jobs at least
- * every EVENT_FLUSH_MS, sooner when a job's events fill a batch.
- */
-
-static void
-job_stop(struct job *j, const char *why)
-{
-	if (!j->cancel)
-		say("job %s attempt %ld: %s; stopping it", j->job_id,
-		    j->attempt, why);
-	j->cancel = 1;
-}
-
-/* Send the first batch of j's events.  Returns when to try again. */
-static int64_t
-reporter_flush(struct job *j, struct client *c)
-{
-	json_t *batch;
-	enum outcome out;
-	char why[512];
-	size_t n;
-	int64_t retry_at = 0;
-
-	pthread_mutex_lock(&j->mu);
-	batch = take_batch(j->queue, 0);
-	pthread_mutex_unlock(&j->mu);
-	n = json_array_size(batch);
-	out = post_events(c, j->job_id, j->token, batch, why, sizeof why);
-	json_decref(batch);
-	pthread_mutex_lock(&j->mu);
-	if (out == OUT_OK || out == OUT_REFUSED) {
-		/* Refused (400): resending would not help; the result still
-		 * matters more than these events. */
-		while (n-- > 0)
-			json_array_remove(j->queue, 0);
-		j->queued_since = time_mono_ms();
-	} else if (out == OUT_RETRY) {
-		retry_at = time_mono_ms() + 2000;
-	} else {
-		/* Not ours any more: nothing about it is sent again. */
-		json_array_clear(j->queue);
-	}
-	pthread_mutex_unlock(&j->mu);
-	if (out == OUT_STALE) {
-		atomic_store(&j->lost, 1);
-		job_stop(j, "the scheduler says the lease is gone");
-	} else if (out == OUT_REFUSED) {
-		say("job %s: events refused: %s", j->job_id, why);
-	}
-	return retry_at;
-}
-
-/* Heartbeat j.  Returns when the next one is due. */
-static int64_t
-reporter_heartbeat(struct job *j, struct client *c)
-{
-	struct client_reply rep;
-	enum outcome out;
-	char *path = xasprintf("/api/jobs/%s/heartbeat", j->job_id);
-	json_t *body = json_pack("{s:s}", "lease_token", j->token);
-	char why[512];
-	long ttl;
-	int64_t next;
-	int rc;
-
-	rc = client_call(c, "POST", path, body, 0, 1, &rep);
-	out = classify(rc, &rep);
-	if (out == OUT_OK) {
-		if (json_is_true(json_object_get(rep.body, "cancel"))) {
-			atomic_store(&j->user_cancel, 1);
-			job_stop(j, "cancelled by a user");
-		}
-		ttl = json_long(rep.body, "lease_ttl_ms", 0);
-		if (ttl >= 300)
-			j->heartbeat_ms = ttl / 3;
-		next = time_mono_ms() + j->heartbeat_ms;
-	} else {
-		if (out == OUT_STALE) {
-			atomic_store(&j->lost, 1);
-			job_stop(j, client_reply_error(&rep, why, sizeof why));
-		}
-		/* Cut off: keep running, keep trying a little more often. */
-		next = time_mono_ms() + (j->heartbeat_ms < 2000 ?
-		    j->heartbeat_ms : 2000);
-	}
-	client_reply_free(&rep);
-	json_decref(body);
-	free(path);
-	return next;
-}
-
-/* When j's events are to be sent (INT64_MAX: none waiting). */
-static int64_t
-flush_due(struct job *j, int64_t now)
-{
-	int64_t at;
-
-	pthread_mutex_lock(&j->mu);
-	at = json_array_size(j->queue) == 0 ? INT64_MAX :
-	    json_array_size(j->queue) >= EVENT_BATCH ? now :
-	    j->queued_since + EVENT_FLUSH_MS;
-	pthread_mutex_unlock(&j->mu);
-	return at > j->retry_at || at == INT64_MAX ? at : j->retry_at;
-}
-
-/* When j next needs the reporter (never once its lease is lost: it is
- * stopping, and a call about it would only be refused).  d->mu is held. */
-static int64_t
-report_due(struct job *j, int64_t now)
-{
-	int64_t at;
-
-	if (atomic_load(&j->lost))
-		return INT64_MAX;
-	at = flush_due(j, now);
-
-	if (j->next_hb < at)
-		at = j->next_hb;
-	if (j->timeout_ms > 0 && !atomic_load(&j->timed_out) &&
-	    j->started_ms + j->timeout_ms + 1 < at)
-		at = j->started_ms + j->timeout_ms + 1;
-	return at;
-}
-
-/* Do what is due for j (a call may be made: d->mu is not held). */
-static void
-report(struct job *j, struct client *c, int64_t now)
-{
-	if (j->timeout_ms > 0 && !atomic_load(&j->timed_out) &&
-	    now - j->started_ms > j->timeout_ms) {
-		/* The scheduler times it out too (its clock started first);
-		 * stop now rather than at the next 409. */
-		atomic_store(&j->timed_out, 1);
-		job_stop(j, "the job's time is up");
-	}
-	if (flush_due(j, now) <= now)
-		j->retry_at = reporter_flush(j, c);
-	if (j->next_hb <= now)
-		j->next_hb = reporter_heartbeat(j, c);
-}
-
-static void *
-reporter_main(void *arg)
-{
-	struct agentd *d = arg;
-	struct client *c = client_new(d->o->scheduler, d->token);
-	struct job *j, *due;
-	int64_t now, next, at, due_at;
-
-	pthread_mutex_lock(&d->mu);
-	while (!d->report_quit) {
-		now = time_mono_ms();
-		next = INT64_MAX;
-		due = NULL;
-		due_at = INT64_MAX;
-		/* The job due longest goes first, so none waits behind
-		 * another that is due again at once. */
-		for (j = d->jobs; j != NULL; j = j->next) {
-			if (j->finished)
-				continue;
-			at = report_due(j, now);
-			if (at <= now && at < due_at) {
-				due = j;
-				due_at = at;
-			} else if (at > now && at < next) {
-				next = at;
-			}
-		}
-		if (due == NULL) {
-			/* New events are seen at the next look. */
-			if (d->jobs != NULL && next > now + EVENT_FLUSH_MS)
-				next = now + EVENT_FLUSH_MS;
-			if (next == INT64_MAX)
-				pthread_cond_wait(&d->report_cv, &d->mu);
-			else
-				cond_wait_until(&d->report_cv, &d->mu, next);
-			continue;
-		}
-		due->reporting = 1;
-		pthread_mutex_unlock(&d->mu);
-		report(due, c, now);
-		pthread_mutex_lock(&d->mu);
-		due->reporting = 0;
-		pthread_cond_broadcast(&d->reported_cv);
-	}
-	pthread_mutex_unlock(&d->mu);
-	client_free(c);
-	return NULL;
-}
-
 /* --- running the script --------------------------------------------------- */
 
 /* A summary for a run that never got going. */
@@ -765,7 +269,7 @@ run_here(struct job *j)
 	opts.display = job_display(j);
 	opts.artifacts_dir = j->artdir;
 	opts.run_id = j->run_id;
-	opts.on_event = on_event;
+	opts.on_event = reporter_on_event;
 	opts.event_arg = j;
 	opts.cancel = &j->cancel;
 	if ((r = run_new(j->script, &opts, err, sizeof err)) == NULL)
@@ -800,12 +304,12 @@ child_line(struct job *j, const char *line, size_t len, json_t **sum)
 	json_t *msg = json_loadb(line, len, 0, NULL), *v;
 
 	if (msg == NULL) {
-		say("job %s: the run's process wrote a line that is not JSON",
+		agentd_say("job %s: the run's process wrote a line that is not JSON",
 		    j->job_id);
 		return;
 	}
 	if ((v = json_object_get(msg, "event")) != NULL)
-		job_enqueue(j, v);
+		reporter_enqueue(j, v);
 	else if ((v = json_object_get(msg, "summary")) != NULL &&
 	    json_is_object(v)) {
 		json_decref(*sum);
@@ -882,7 +386,7 @@ run_child(struct job *j)
 	/* The child reads the whole job before it writes anything, so this
 	 * cannot deadlock on a full pipe. */
 	if (text == NULL || write_all(in[1], text, strlen(text)) != 0)
-		say("job %s: cannot hand the job to its process: %s",
+		agentd_say("job %s: cannot hand the job to its process: %s",
 		    j->job_id, strerror(errno));
 	close(in[1]);
 	free(text);
@@ -902,7 +406,7 @@ run_child(struct job *j)
 		}
 		if (sent_cancel && !killed &&
 		    time_mono_ms() - cancel_at > CHILD_KILL_GRACE_MS) {
-			say("job %s: the run ignored its cancellation for %d "
+			agentd_say("job %s: the run ignored its cancellation for %d "
 			    "s; killing it", j->job_id,
 			    CHILD_KILL_GRACE_MS / 1000);
 			kill(pid, SIGKILL);
@@ -916,7 +420,7 @@ run_child(struct job *j)
 		if (n <= 0)
 			break;
 		if (buf_append(&acc, chunk, (size_t)n) != 0) {
-			say("job %s: the run's process wrote a line longer "
+			agentd_say("job %s: the run's process wrote a line longer "
 			    "than %u bytes; killing it", j->job_id,
 			    CHILD_OUTPUT_CAP);
 			kill(pid, SIGKILL);
@@ -1122,502 +626,6 @@ agentd_child(int in_fd, int out_fd)
 	return 0;
 }
 
-/* --- delivery -------------------------------------------------------------- */
-
-static const struct {
-	const char	*ext;
-	const char	*type;
-} content_types[] = {
-	{ ".png", "image/png" }, { ".jpg", "image/jpeg" },
-	{ ".jpeg", "image/jpeg" }, { ".txt", "text/plain; charset=utf-8" },
-	{ ".log", "text/plain; charset=utf-8" },
-	{ ".csv", "text/csv; charset=utf-8" },
-	{ ".json", "application/json" }, { ".pdf", "application/pdf" },
-	{ ".html", "text/html; charset=utf-8" },
-};
-
-static const char *
-content_type(const char *name)
-{
-	size_t i, n = strlen(name), e;
-
-	for (i = 0; i < sizeof content_types / sizeof content_types[0]; i++) {
-		e = strlen(content_types[i].ext);
-		if (n > e && strcasecmp(name + n - e, content_types[i].ext) == 0)
-			return content_types[i].type;
-	}
-	return "application/octet-stream";
-}
-
-/* The name an artifact is uploaded under: its file name, made safe. */
-static char *
-artifact_name(const char *path)
-{
-	const char *base = strrchr(path, '/');
-	char *name = xstrdup(base ? base + 1 : path), *p;
-
-	for (p = name; *p != '\0'; p++) {
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' ||
-		    *p == '-'))
-			*p = '_';
-	}
-	if (name[0] == '.')
-		name[0] = '_';
-	if (strlen(name) > 128)
-		name[128] = '\0';
-	return name;
-}
-
-static enum outcome
-upload_artifact(struct client *c, const char *job_id, const char *token,
-    const char *path, long timeout, char *why, size_t whylen)
-{
-	struct client_reply rep;
-	enum outcome out;
-	char *name = artifact_name(path), *data, *url, *base, err[512];
-	const char *nv[] = { "lease_token", token, "name", name, NULL };
-	size_t len;
-	int rc;
-
-	if (fsutil_read(path, ARTIFACT_MAX_BYTES, &data, &len, err,
-	    sizeof err) != 0) {
-		/* Gone or too big: nothing a retry would change. */
-		say("job %s: artifact not sent: %s", job_id, err);
-		free(name);
-		return OUT_OK;
-	}
-	base = xasprintf("/api/jobs/%s/artifacts", job_id);
-	url = client_path(base, nv);
-	free(base);
-	rc = client_send(c, "POST", url, content_type(name), data, len,
-	    timeout, 1, &rep);
-	out = classify(rc, &rep);
-	if (out != OUT_OK) {
-		client_reply_error(&rep, why, whylen);
-		/* 409 here may also mean "too many artifacts"; 413 too big.
-		 * Neither stops the result: a stale lease shows there too. */
-		if (out != OUT_RETRY) {
-			say("job %s: artifact '%s' refused: %s", job_id, name,
-			    why);
-			out = OUT_OK;
-		}
-	}
-	client_reply_free(&rep);
-	free(url);
-	free(data);
-	free(name);
-	return out;
-}
-
-/* The summary cut down to what fits in a request: no steps or output. */
-static json_t *
-trimmed_summary(const json_t *sum)
-{
-	json_t *t = json_deep_copy(sum);
-
-	json_object_set_new(t, "steps", json_array());
-	json_object_set_new(t, "output", json_null());
-	json_object_set_new(t, "trimmed", json_true());
-	return t;
-}
-
-/*
- * Deliver one record: its events, artifacts, then the result or the
- * release.  Everything is idempotent, so after a failure the whole record
- * is simply sent again later.
- */
-static enum outcome
-deliver(struct client *c, const json_t *rec, long timeout, char *why,
-    size_t whylen)
-{
-	const char *kind = json_string_value(json_object_get(rec, "kind"));
-	const char *token = json_string_value(json_object_get(rec,
-	    "lease_token"));
-	const char *job_id = json_string_value(json_object_get(rec, "job_id"));
-	json_t *events = json_object_get(rec, "events"), *batch, *body, *a;
-	json_t *last = NULL;
-	struct client_reply rep;
-	enum outcome out;
-	size_t from = 0, i, n = json_array_size(events);
-	char *path;
-	int rc, result;
-
-	if (kind == NULL || token == NULL || job_id == NULL) {
-		snprintf(why, whylen, "the record lacks kind, job_id or "
-		    "lease_token");
-		return OUT_REFUSED;
-	}
-	result = strcmp(kind, "result") == 0;
-	while (from < n) {
-		batch = take_batch(events, from);
-		from += json_array_size(batch);
-		if (result && from == n) {
-			/* The last batch rides with the result. */
-			last = batch;
-			break;
-		}
-		out = post_events(c, job_id, token, batch, why, whylen);
-		json_decref(batch);
-		if (out == OUT_RETRY || out == OUT_STALE)
-			return out;
-		/* OUT_REFUSED: skip these events, the result matters more. */
-	}
-	json_array_foreach(json_object_get(rec, "artifacts"), i, a) {
-		if (!json_is_string(a))
-			continue;
-		out = upload_artifact(c, job_id, token, json_string_value(a),
-		    timeout, why, whylen);
-		if (out != OUT_OK) {
-			json_decref(last);
-			return out;
-		}
-	}
-	if (!result) {
-		path = xasprintf("/api/jobs/%s/release", job_id);
-		body = json_pack("{s:s, s:O}", "lease_token", token, "reason",
-		    json_object_get(rec, "reason"));
-	} else {
-		path = xasprintf("/api/jobs/%s/result", job_id);
-		body = json_pack("{s:s, s:O}", "lease_token", token, "summary",
-		    json_object_get(rec, "summary"));
-		if (last != NULL)
-			json_object_set_new(body, "events", last);
-	}
-	rc = client_call(c, "POST", path, body, timeout, 1, &rep);
-	if (rc == 0 && rep.status == 400 && last != NULL) {
-		/* Events refused: the result matters more (as above). */
-		client_reply_free(&rep);
-		json_object_del(body, "events");
-		rc = client_call(c, "POST", path, body, timeout, 1, &rep);
-	}
-	if (rc == 0 && rep.status == 413 && result) {
-		/* A huge output: the status, items and KPI still count. */
-		client_reply_free(&rep);
-		json_object_set_new(body, "summary", trimmed_summary(
-		    json_object_get(rec, "summary")));
-		rc = client_call(c, "POST", path, body, timeout, 1, &rep);
-	}
-	out = classify(rc, &rep);
-	if (out != OUT_OK)
-		client_reply_error(&rep, why, whylen);
-	client_reply_free(&rep);
-	json_decref(body);
-	free(path);
-	return out;
-}
-
-static void
-inflight_add(struct agentd *d, const char *key)
-{
-	pthread_mutex_lock(&d->mu);
-	d->inflight = xreallocarray(d->inflight, d->ninflight + 1,
-	    sizeof *d->inflight);
-	d->inflight[d->ninflight++] = xstrdup(key);
-	pthread_mutex_unlock(&d->mu);
-}
-
-static void
-inflight_remove(struct agentd *d, const char *key)
-{
-	size_t i;
-
-	pthread_mutex_lock(&d->mu);
-	for (i = 0; i < d->ninflight; i++) {
-		if (strcmp(d->inflight[i], key) == 0) {
-			free(d->inflight[i]);
-			d->inflight[i] = d->inflight[--d->ninflight];
-			break;
-		}
-	}
-	pthread_mutex_unlock(&d->mu);
-}
-
-/* With d->mu held. */
-static int
-inflight_has(struct agentd *d, const char *key)
-{
-	size_t i;
-
-	for (i = 0; i < d->ninflight; i++) {
-		if (strcmp(d->inflight[i], key) == 0)
-			return 1;
-	}
-	return 0;
-}
-
-/* The retry state of key, created when missing; with d->mu held. */
-static struct redelivery *
-retry_get(struct agentd *d, const char *key)
-{
-	size_t i;
-
-	for (i = 0; i < d->nretries; i++) {
-		if (strcmp(d->retries[i].key, key) == 0)
-			return &d->retries[i];
-	}
-	d->retries = xreallocarray(d->retries, d->nretries + 1,
-	    sizeof *d->retries);
-	d->retries[d->nretries].key = xstrdup(key);
-	d->retries[d->nretries].tries = 0;
-	d->retries[d->nretries].due = 0;
-	return &d->retries[d->nretries++];
-}
-
-static void
-retry_forget(struct agentd *d, const char *key)
-{
-	size_t i;
-
-	pthread_mutex_lock(&d->mu);
-	for (i = 0; i < d->nretries; i++) {
-		if (strcmp(d->retries[i].key, key) == 0) {
-			free(d->retries[i].key);
-			d->retries[i] = d->retries[--d->nretries];
-			break;
-		}
-	}
-	pthread_mutex_unlock(&d->mu);
-}
-
-/* A delivery of key failed for now: schedule the next try. */
-static void
-retry_later(struct agentd *d, const char *key)
-{
-	struct redelivery *r;
-
-	pthread_mutex_lock(&d->mu);
-	r = retry_get(d, key);
-	r->tries++;
-	r->due = time_mono_ms() + backoff(r->tries, DELIVER_BASE_MS,
-	    DELIVER_MAX_MS);
-	d->deliver_wake = 1;
-	pthread_cond_signal(&d->deliver_cv);
-	pthread_mutex_unlock(&d->mu);
-}
-
-/* The scheduler answered: whatever waits for it may go now. */
-static void
-scheduler_back(struct agentd *d)
-{
-	size_t i;
-
-	pthread_mutex_lock(&d->mu);
-	for (i = 0; i < d->nretries; i++)
-		d->retries[i].due = 0;
-	d->deliver_wake = 1;
-	pthread_cond_signal(&d->deliver_cv);
-	pthread_mutex_unlock(&d->mu);
-}
-
-/*
- * Records the spool could not keep (a full disk, say) are held here, so
- * that the deliverer still tries them.  Returns 1 when key was not held.
- */
-static int
-unsaved_add(struct agentd *d, const char *key, const json_t *rec)
-{
-	struct outgoing *o;
-	int added = 0;
-
-	pthread_mutex_lock(&d->mu);
-	for (o = d->unsaved; o != NULL && strcmp(o->key, key) != 0;
-	    o = o->next)
-		;
-	if (o == NULL) {
-		o = xcalloc(1, sizeof *o);
-		o->key = xstrdup(key);
-		o->rec = json_deep_copy(rec);
-		o->next = d->unsaved;
-		d->unsaved = o;
-		added = 1;
-	}
-	pthread_mutex_unlock(&d->mu);
-	return added;
-}
-
-static void
-outgoing_free(struct outgoing *o)
-{
-	free(o->key);
-	json_decref(o->rec);
-	free(o->item);
-	free(o);
-}
-
-/* Act on the outcome of delivering the record key. */
-static void
-settle(struct agentd *d, const char *key, const json_t *rec,
-    enum outcome out, const char *why)
-{
-	const char *job = json_string_value(json_object_get(rec, "job_id"));
-	const char *kind = json_string_value(json_object_get(rec, "kind"));
-	char err[512];
-
-	switch (out) {
-	case OUT_OK:
-		spool_done(d->spool, key);
-		retry_forget(d, key);
-		if (d->o->verbose)
-			say("job %s: %s delivered", job, kind);
-		break;
-	case OUT_STALE:
-		say("job %s: %s refused (%s): the lease is no longer ours; "
-		    "dropped (kept in %s/rejected)", job, kind, why,
-		    spool_dir(d->spool));
-		spool_reject(d->spool, key, rec, why);
-		retry_forget(d, key);
-		break;
-	case OUT_REFUSED:
-		say("job %s: %s refused: %s; kept in %s/rejected", job, kind,
-		    why, spool_dir(d->spool));
-		spool_reject(d->spool, key, rec, why);
-		retry_forget(d, key);
-		break;
-	case OUT_RETRY:
-		/* It may now wait for long: make it outlive the machine. */
-		if (spool_keep(d->spool, key, rec, err, sizeof err) != 0 &&
-		    unsaved_add(d, key, rec))
-			say("job %s: %s; the %s is held in memory until it can be "
-			    "saved or delivered", job, err, kind);
-		retry_later(d, key);
-		break;
-	}
-}
-
-/*
- * The deliverer's look at the records held in memory: saved to the outbox
- * now if the spool takes them (the pass over the outbox then sends them),
- * else sent from here when due.
- */
-static void
-unsaved_pass(struct agentd *d, struct client *c, int final, int64_t *next)
-{
-	struct outgoing *list, *o, *rest;
-	struct redelivery *r;
-	enum outcome out;
-	char err[512], why[512];
-	int64_t due;
-
-	pthread_mutex_lock(&d->mu);
-	list = d->unsaved;
-	d->unsaved = NULL;
-	pthread_mutex_unlock(&d->mu);
-	for (o = list; o != NULL; o = rest) {
-		rest = o->next;
-		if (spool_keep(d->spool, o->key, o->rec, err, sizeof err) == 0) {
-			outgoing_free(o);
-			continue;
-		}
-		pthread_mutex_lock(&d->mu);
-		r = retry_get(d, o->key);
-		due = r->due;
-		if (!final && due > time_mono_ms()) {
-			if (due < *next)
-				*next = due;
-			o->next = d->unsaved;
-			d->unsaved = o;
-			pthread_mutex_unlock(&d->mu);
-			continue;
-		}
-		pthread_mutex_unlock(&d->mu);
-		out = deliver(c, o->rec, final ? SHUTDOWN_CALL_MS : 0, why,
-		    sizeof why);
-		/* On failure settle() holds it again, with its next try. */
-		settle(d, o->key, o->rec, out, why);
-		outgoing_free(o);
-	}
-}
-
-/*
- * The deliverer: sends what is in the spool's outbox, oldest first, each
- * record on its own backoff, until the agent quits (then it makes one last
- * pass).  A pass stops at the first record that cannot be delivered.
- */
-static void *
-deliverer_main(void *arg)
-{
-	struct agentd *d = arg;
-	struct client *c = client_new(d->o->scheduler, d->token);
-	char **keys, err[512], why[512];
-	int64_t now, next;
-	long n, i;
-	int quit, final = 0, skip, logged_down = 0;
-	json_t *rec;
-	struct redelivery *r;
-	enum outcome out;
-
-	for (;;) {
-		pthread_mutex_lock(&d->mu);
-		quit = d->deliver_quit;
-		d->deliver_wake = 0;
-		pthread_mutex_unlock(&d->mu);
-		if (quit)
-			final = 1;
-		next = time_mono_ms() + 5000;
-		unsaved_pass(d, c, final, &next);
-		n = spool_list(d->spool, &keys, err, sizeof err);
-		if (n < 0)
-			say("%s", err);
-		for (i = 0; i < n; i++) {
-			now = time_mono_ms();
-			pthread_mutex_lock(&d->mu);
-			skip = inflight_has(d, keys[i]);
-			r = retry_get(d, keys[i]);
-			if (!skip && !final && r->due > now) {
-				if (r->due < next)
-					next = r->due;
-				skip = 1;
-			}
-			pthread_mutex_unlock(&d->mu);
-			if (skip)
-				continue;
-			if ((rec = spool_get(d->spool, keys[i], err,
-			    sizeof err)) == NULL) {
-				say("%s", err);
-				retry_forget(d, keys[i]);
-				continue;
-			}
-			out = deliver(c, rec, final ? SHUTDOWN_CALL_MS : 0,
-			    why, sizeof why);
-			if (out == OUT_RETRY && !logged_down) {
-				say("cannot deliver to the scheduler (%s); "
-				    "%ld record(s) kept in %s/outbox, retrying "
-				    "with backoff", why, n - i,
-				    spool_dir(d->spool));
-				logged_down = 1;
-			} else if (out != OUT_RETRY && logged_down) {
-				logged_down = 0;
-				scheduler_back(d);
-			}
-			settle(d, keys[i], rec, out, why);
-			json_decref(rec);
-			if (out == OUT_RETRY) {
-				/* The scheduler is away: the other records
-				 * would only wait for the same timeouts.  They
-				 * are tried again with this one. */
-				pthread_mutex_lock(&d->mu);
-				r = retry_get(d, keys[i]);
-				if (r->due < next)
-					next = r->due;
-				pthread_mutex_unlock(&d->mu);
-				break;
-			}
-		}
-		if (n >= 0)
-			spool_keys_free(keys, n);
-		if (final)
-			break;
-		pthread_mutex_lock(&d->mu);
-		while (!d->deliver_wake && !d->deliver_quit &&
-		    time_mono_ms() < next)
-			cond_wait_until(&d->deliver_cv, &d->mu, next);
-		pthread_mutex_unlock(&d->mu);
-	}
-	client_free(c);
-	return NULL;
-}
-
 /* --- the runner: one job from lease to delivery -------------------------- */
 
 /* A loaded script of this digest, taken from the cache, or NULL. */
@@ -1732,183 +740,13 @@ slot_free(struct job *j)
 	pthread_mutex_unlock(&d->mu);
 }
 
-/*
- * After the first try to deliver the record key: settled before the
- * deliverer may see it (so it never reads a record being removed), and on
- * failure left to the deliverer.
- */
-static void
-delivered(struct agentd *d, const char *key, const json_t *rec,
-    enum outcome out, const char *why)
-{
-	settle(d, key, rec, out, why);
-	inflight_remove(d, key);
-	if (out != OUT_RETRY)
-		return;
-	/* The deliverer may have passed over it while it was ours. */
-	pthread_mutex_lock(&d->mu);
-	d->deliver_wake = 1;
-	pthread_cond_signal(&d->deliver_cv);
-	pthread_mutex_unlock(&d->mu);
-	say("job %s: cannot deliver the %s now (%s); it waits in the spool",
-	    json_string_value(json_object_get(rec, "job_id")),
-	    json_string_value(json_object_get(rec, "kind")), why);
-}
-
-/*
- * The record as one item of POST /api/results, or NULL when it must go
- * by itself: a release, artifacts to upload first, or more events or
- * bytes than one call carries.
- */
-static char *
-batch_item(const json_t *rec)
-{
-	const char *kind = json_string_value(json_object_get(rec, "kind"));
-	json_t *events = json_object_get(rec, "events"), *item;
-	int64_t id = text_parse_id(json_string_value(json_object_get(rec,
-	    "job_id")));
-	char *text;
-
-	if (kind == NULL || strcmp(kind, "result") != 0 || id == 0 ||
-	    json_array_size(json_object_get(rec, "artifacts")) > 0 ||
-	    json_array_size(events) > EVENTS_PER_CALL)
-		return NULL;
-	item = json_pack("{s:I, s:O, s:O, s:O*}", "job_id", (json_int_t)id,
-	    "lease_token", json_object_get(rec, "lease_token"), "summary",
-	    json_object_get(rec, "summary"), "events",
-	    json_array_size(events) > 0 ? events : NULL);
-	text = item ? json_dumps(item, JSON_COMPACT) : NULL;
-	json_decref(item);
-	if (text != NULL && strlen(text) > RESULT_BATCH_BYTES) {
-		free(text);
-		return NULL;
-	}
-	return text;
-}
-
-/* The outcome of results[i] of a POST /api/results answer. */
-static enum outcome
-batch_outcome(const json_t *answer, char *why, size_t whylen)
-{
-	long status = json_long(answer, "status", 0);
-	const char *err = json_string_value(json_object_get(answer, "error"));
-
-	snprintf(why, whylen, "%ld: %s", status, err ? err : "no reason");
-	if (status == 200)
-		return OUT_OK;
-	if (status == 409 || status == 404)
-		return OUT_STALE;
-	if (status == 400)
-		return OUT_REFUSED;	/* sent again alone, see below */
-	return OUT_RETRY;
-}
-
-/* Send a batch of records in one call, and settle each. */
-static void
-results_send(struct agentd *d, struct outgoing *batch)
-{
-	struct client *c = client_take(d);
-	struct client_reply rep;
-	struct outgoing *o;
-	json_t *answers;
-	struct buf body;
-	enum outcome out, all;
-	char why[512];
-	size_t i, n = 0;
-	int rc;
-
-	buf_init(&body, 0);
-	buf_puts(&body, "{\"results\": [");
-	for (o = batch; o != NULL; o = o->next, n++) {
-		if (n > 0)
-			buf_puts(&body, ",");
-		buf_puts(&body, o->item);
-	}
-	buf_puts(&body, "]}");
-	rc = client_send(c, "POST", "/api/results", "application/json",
-	    body.data, body.len, 0, 1, &rep);
-	buf_free(&body);
-	all = classify(rc, &rep);
-	answers = json_object_get(rep.body, "results");
-	/* Any answer but a list of answers, or a passing failure: each
-	 * record goes by itself (a scheduler without /api/results says
-	 * 404, which must not read as "the lease is gone"). */
-	if ((all == OUT_OK && json_array_size(answers) != n) ||
-	    all == OUT_STALE)
-		all = OUT_REFUSED;
-	client_reply_error(&rep, why, sizeof why);
-	for (o = batch, i = 0; o != NULL; o = o->next, i++) {
-		out = all;
-		if (all == OUT_OK)
-			out = batch_outcome(json_array_get(answers, i), why,
-			    sizeof why);
-		/* Refused (the whole call, or this one): alone, the result
-		 * still goes without the events that were refused. */
-		if (out == OUT_REFUSED)
-			out = deliver(c, o->rec, 0, why, sizeof why);
-		delivered(d, o->key, o->rec, out, why);
-	}
-	client_reply_free(&rep);
-	client_give(d, c);
-}
-
-/*
- * Deliver rec with whatever else is waiting: the first worker to find no
- * call on the way sends, and keeps sending what the others queue while it
- * waits for the answer; they go on at once.  rec and item are consumed.
- */
-static void
-result_submit(struct agentd *d, const char *key, json_t *rec, char *item)
-{
-	struct outgoing *o = xcalloc(1, sizeof *o), *batch, **tail;
-	size_t n, bytes;
-
-	o->key = xstrdup(key);
-	o->rec = rec;
-	o->item = item;
-	pthread_mutex_lock(&d->mu);
-	*d->out_tail = o;
-	d->out_tail = &o->next;
-	if (d->sending) {
-		pthread_mutex_unlock(&d->mu);
-		return;
-	}
-	d->sending = 1;
-	while (d->out != NULL) {
-		batch = d->out;
-		tail = &batch->next;
-		n = 1;
-		bytes = strlen(batch->item);
-		while (*tail != NULL && n < RESULT_BATCH &&
-		    bytes + strlen((*tail)->item) <= RESULT_BATCH_BYTES) {
-			bytes += strlen((*tail)->item);
-			tail = &(*tail)->next;
-			n++;
-		}
-		if ((d->out = *tail) == NULL)
-			d->out_tail = &d->out;
-		*tail = NULL;
-		pthread_mutex_unlock(&d->mu);
-		results_send(d, batch);
-		for (; batch != NULL; batch = o) {
-			o = batch->next;
-			outgoing_free(batch);
-		}
-		pthread_mutex_lock(&d->mu);
-	}
-	d->sending = 0;
-	pthread_mutex_unlock(&d->mu);
-}
-
 static void
 run_job(struct job *j)
 {
 	struct agentd *d = j->d;
-	struct client *c;
 	json_t *sum = NULL, *rec;
 	const char *status;
-	char err[512], why[512], when[64], *item;
-	enum outcome out;
+	char when[64];
 	int cut_short, release;
 
 	if (atomic_load(&d->stopping) && d->o->on_term == AGENTD_TERM_RELEASE)
@@ -1937,7 +775,7 @@ run_job(struct job *j)
 	release = j->no_display || (cut_short && !atomic_load(&j->user_cancel) &&
 	    (atomic_load(&j->stop_after_step) || atomic_load(&d->hurry)));
 	if (atomic_load(&j->lost) || atomic_load(&j->timed_out)) {
-		say("job %s attempt %ld: %s; its output is dropped", j->job_id,
+		agentd_say("job %s attempt %ld: %s; its output is dropped", j->job_id,
 		    j->attempt, atomic_load(&j->timed_out) ?
 		    "timed out" : "lease lost");
 		spool_forget(d->spool, j->key);
@@ -1971,23 +809,10 @@ run_job(struct job *j)
 	/* The slot is free once the run is over: the next job may start
 	 * while this one's result is made durable and delivered. */
 	slot_free(j);
-	inflight_add(d, j->key);
-	if (spool_put(d->spool, j->key, rec, err, sizeof err) != 0)
-		say("job %s: cannot spool the %s (%s); delivering it from "
-		    "memory only", j->job_id, release ? "release" : "result",
-		    err);
 	if (d->o->verbose)
-		say("job %s attempt %ld: %s", j->job_id, j->attempt,
+		agentd_say("job %s attempt %ld: %s", j->job_id, j->attempt,
 		    release ? "handed back" : status);
-	if ((item = batch_item(rec)) != NULL) {
-		result_submit(d, j->key, rec, item);
-	} else {
-		c = client_take(d);
-		out = deliver(c, rec, 0, why, sizeof why);
-		client_give(d, c);
-		delivered(d, j->key, rec, out, why);
-		json_decref(rec);
-	}
+	delivery_submit(d, j->key, rec);
 out:
 	json_decref(sum);
 	job_free(j);
@@ -2045,7 +870,7 @@ work_add(struct agentd *d, struct job *j)
 	if ((size_t)(d->idle + d->starting) >= d->nready)
 		return;
 	if (pthread_create(&t, NULL, worker_main, d) != 0) {
-		say("cannot start a thread: %s", strerror(errno));
+		agentd_say("cannot start a thread: %s", strerror(errno));
 		abort();
 	}
 	d->workers = xreallocarray(d->workers, d->nworkers + 1,
@@ -2074,17 +899,17 @@ job_start(struct agentd *d, json_t *lease)
 	j->job_id = id_text(json_object_get(lease, "job_id"));
 	run_id = id_text(json_object_get(lease, "run_id"));
 	j->run_id = run_id ? run_id : xstrdup("0");
-	j->attempt = json_long(lease, "attempt", 1);
+	j->attempt = agentd_json_long(lease, "attempt", 1);
 	j->token = json_string_value(json_object_get(lease, "lease_token"));
-	j->timeout_ms = json_long(lease, "timeout_ms", 0);
+	j->timeout_ms = agentd_json_long(lease, "timeout_ms", 0);
 	/* Heartbeat every third of this lease's time. */
-	j->heartbeat_ms = json_long(lease, "lease_ttl_ms", 0) / 3;
+	j->heartbeat_ms = agentd_json_long(lease, "lease_ttl_ms", 0) / 3;
 	if (j->heartbeat_ms < 100)
 		j->heartbeat_ms = d->heartbeat_ms;
 	j->queue = json_array();
 	pthread_mutex_init(&j->mu, NULL);
 	if (j->job_id == NULL || j->token == NULL) {
-		say("the scheduler sent a lease without job_id or "
+		agentd_say("the scheduler sent a lease without job_id or "
 		    "lease_token; ignored");
 		job_free(j);
 		return;
@@ -2134,7 +959,7 @@ job_start(struct agentd *d, json_t *lease)
 			/* Cannot happen while no more jobs are asked for
 			 * than displays are free; if it does, the job goes
 			 * back to the queue without using an attempt. */
-			say("job %s: no free display; handing it back",
+			agentd_say("job %s: no free display; handing it back",
 			    j->job_id);
 			j->no_display = 1;
 		}
@@ -2148,7 +973,7 @@ job_start(struct agentd *d, json_t *lease)
 	j->next = d->jobs;
 	d->jobs = j;
 	if (d->o->verbose)
-		say("job %s attempt %ld: %s%s%s%s", j->job_id, j->attempt,
+		agentd_say("job %s attempt %ld: %s%s%s%s", j->job_id, j->attempt,
 		    name ? name : "?", j->process ? " (own process)" : "",
 		    j->display >= 0 ? " on " : "", j->display >= 0 ?
 		    d->displays[j->display] : "");
@@ -2211,14 +1036,14 @@ agent_register(struct agentd *d, struct client *c)
 		rc = client_call(c, "POST", "/api/agents/register", body, 0, 1,
 		    &rep);
 		if (rc == 0 && rep.status == 200) {
-			d->agent_id = json_long(rep.body, "agent_id", 0);
-			d->heartbeat_ms = json_long(rep.body, "heartbeat_ms",
-			    json_long(rep.body, "lease_ttl_ms", 30000) / 3);
+			d->agent_id = agentd_json_long(rep.body, "agent_id", 0);
+			d->heartbeat_ms = agentd_json_long(rep.body, "heartbeat_ms",
+			    agentd_json_long(rep.body, "lease_ttl_ms", 30000) / 3);
 			if (d->heartbeat_ms < 100)
 				d->heartbeat_ms = 100;
 			client_reply_free(&rep);
 			json_decref(body);
-			say("registered as '%s' (agent %ld) with %s; %d "
+			agentd_say("registered as '%s' (agent %ld) with %s; %d "
 			    "slot(s), heartbeat every %ld ms", d->name,
 			    d->agent_id, d->o->scheduler, d->slots,
 			    d->heartbeat_ms);
@@ -2235,9 +1060,9 @@ agent_register(struct agentd *d, struct client *c)
 		}
 		client_reply_free(&rep);
 		if (tries++ == 0)
-			say("cannot register with %s (%s); retrying",
+			agentd_say("cannot register with %s (%s); retrying",
 			    d->o->scheduler, why);
-		nap(d, backoff(tries, RETRY_BASE_MS, RETRY_MAX_MS));
+		nap(d, agentd_backoff(tries, RETRY_BASE_MS, RETRY_MAX_MS));
 	}
 	json_decref(body);
 	return -1;
@@ -2313,7 +1138,7 @@ poll_loop(struct agentd *d)
 		return;
 	}
 	/* Spooled records may wait for the scheduler we just reached. */
-	scheduler_back(d);
+	delivery_scheduler_back(d);
 	while (!atomic_load(&d->stopping)) {
 		/*
 		 * After a failure the next poll asks without waiting: a long
@@ -2323,7 +1148,7 @@ poll_loop(struct agentd *d)
 		 */
 		pthread_mutex_lock(&d->mu);
 		while (d->running >= d->slots && !atomic_load(&d->stopping))
-			cond_wait_until(&d->cv, &d->mu, time_mono_ms() + 1000);
+			agentd_wait_until(&d->cv, &d->mu, time_mono_ms() + 1000);
 		free_slots = d->slots - d->running;
 		body = json_pack("{s:I, s:I, s:i, s:i, s:o}", "agent_id",
 		    (json_int_t)d->agent_id, "wait_ms",
@@ -2350,15 +1175,15 @@ poll_loop(struct agentd *d)
 			client_reply_error(&rep, why, sizeof why);
 			client_reply_free(&rep);
 			if (failures++ == 0)
-				say("cannot reach the scheduler (%s); running "
+				agentd_say("cannot reach the scheduler (%s); running "
 				    "jobs go on, results are spooled", why);
-			nap(d, backoff(failures, RETRY_BASE_MS, poll_retry_max(d)));
+			nap(d, agentd_backoff(failures, RETRY_BASE_MS, poll_retry_max(d)));
 			continue;
 		}
 		if (failures > 0) {
-			say("the scheduler answers again");
+			agentd_say("the scheduler answers again");
 			failures = 0;
-			scheduler_back(d);
+			delivery_scheduler_back(d);
 		}
 		switch (rep.status) {
 		case 200:
@@ -2368,15 +1193,15 @@ poll_loop(struct agentd *d)
 			break;
 		case 404:
 			/* The scheduler forgot us (new database): again. */
-			say("the scheduler does not know this agent; "
+			agentd_say("the scheduler does not know this agent; "
 			    "registering again");
 			if (agent_register(d, c) != 0)
 				atomic_store(&d->stopping, 1);
 			break;
 		default:
-			say("lease refused: %s", client_reply_error(&rep, why,
+			agentd_say("lease refused: %s", client_reply_error(&rep, why,
 			    sizeof why));
-			nap(d, backoff(++failures, RETRY_BASE_MS,
+			nap(d, agentd_backoff(++failures, RETRY_BASE_MS,
 			    poll_retry_max(d)));
 			break;
 		}
@@ -2410,7 +1235,7 @@ signal_main(void *arg)
 			atomic_store(&d->stopping, 1);
 			for (j = d->jobs; j != NULL; j = j->next)
 				n++;
-			say("%s: taking no new job; %d running job(s) %s; "
+			agentd_say("%s: taking no new job; %d running job(s) %s; "
 			    "then exiting", strsignal(sig), n,
 			    d->o->on_term == AGENTD_TERM_RELEASE ?
 			    "finish their current step and are handed back" :
@@ -2421,7 +1246,7 @@ signal_main(void *arg)
 			}
 		} else if (!atomic_load(&d->hurry)) {
 			atomic_store(&d->hurry, 1);
-			say("%s again: stopping every job now and handing it "
+			agentd_say("%s again: stopping every job now and handing it "
 			    "back", strsignal(sig));
 			for (j = d->jobs; j != NULL; j = j->next)
 				j->cancel = 1;
@@ -2540,13 +1365,13 @@ agentd_run(const struct agentd_opts *o)
 	pthread_sigmask(SIG_BLOCK, &sc.set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (pthread_create(&sigthread, NULL, signal_main, &sc) != 0 ||
-	    pthread_create(&deliverer, NULL, deliverer_main, &d) != 0 ||
+	    pthread_create(&deliverer, NULL, delivery_main, &d) != 0 ||
 	    pthread_create(&reporter, NULL, reporter_main, &d) != 0) {
 		fprintf(stderr, "kobito-agent: cannot start a thread\n");
 		return 1;
 	}
 	if (spool_pending(d.spool) > 0)
-		say("%ld undelivered record(s) in %s/outbox; delivering",
+		agentd_say("%ld undelivered record(s) in %s/outbox; delivering",
 		    spool_pending(d.spool), spool_dir(d.spool));
 
 	poll_loop(&d);
@@ -2555,7 +1380,7 @@ agentd_run(const struct agentd_opts *o)
 	 * their step and are handed back), then a last delivery pass. */
 	pthread_mutex_lock(&d.mu);
 	while (d.runners > 0)
-		cond_wait_until(&d.cv, &d.mu, time_mono_ms() + 1000);
+		agentd_wait_until(&d.cv, &d.mu, time_mono_ms() + 1000);
 	d.work_quit = 1;
 	pthread_cond_broadcast(&d.work_cv);
 	pthread_mutex_unlock(&d.mu);
@@ -2575,22 +1400,13 @@ agentd_run(const struct agentd_opts *o)
 	pthread_kill(sigthread, SIGUSR1);
 	pthread_join(sigthread, NULL);
 	if (spool_pending(d.spool) > 0)
-		say("exiting with %ld undelivered record(s) in %s/outbox; "
+		agentd_say("exiting with %ld undelivered record(s) in %s/outbox; "
 		    "they are delivered when the agent starts again",
 		    spool_pending(d.spool), spool_dir(d.spool));
 	else
-		say("stopped");
+		agentd_say("stopped");
 
-	if (d.unsaved != NULL)
-		say("results the spool could not keep were not delivered: "
-		    "those its journal holds are sent at the next start, and "
-		    "the jobs of any other run again when their leases expire");
-	while (d.unsaved != NULL) {
-		struct outgoing *u = d.unsaved;
-
-		d.unsaved = u->next;
-		outgoing_free(u);
-	}
+	delivery_release(&d);
 	while (d.cache != NULL) {
 		struct cached *c = d.cache;
 
@@ -2599,13 +1415,6 @@ agentd_run(const struct agentd_opts *o)
 		free(c->digest);
 		free(c);
 	}
-	for (i = 0; i < d.npool; i++)
-		client_free(d.pool[i]);
-	free(d.pool);
-	for (i = 0; i < d.nretries; i++)
-		free(d.retries[i].key);
-	free(d.retries);
-	free(d.inflight);
 	for (i = 0; i < d.nlabels; i++)
 		free(d.labels[i]);
 	free(d.labels);

@@ -11,11 +11,13 @@
  *       when every one is busy): each runs a job's script with the engine,
  *       in this process or in a child process (see "isolation" below),
  *       then writes the result to the spool and delivers it;
- *   the reporter, one for all jobs: sends each job's events in batches
- *       (every 200 ms or 50 events) and heartbeats, and stops a run when
- *       its lease is lost, the job timed out or a user cancelled it;
- *   the deliverer: retries spooled records, with exponential backoff,
- *       until the scheduler acknowledges or refuses them;
+ *   the reporter, one for all jobs (reporter.c): sends each job's events
+ *       in batches (every 200 ms or 50 events) and heartbeats, and stops a
+ *       run when its lease is lost, the job timed out or a user cancelled
+ *       it;
+ *   the deliverer (delivery.c): retries spooled records, with
+ *       exponential backoff, until the scheduler acknowledges or refuses
+ *       them;
  *   the signal thread: turns SIGTERM/SIGINT into an orderly stop.
  *
  * Isolation.  The engine keeps all of a run's state in its struct run, so
