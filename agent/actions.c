@@ -22,6 +22,7 @@ extern const struct action ui_actions[];
 extern const struct action screen_actions[];
 extern const struct action http_actions[];
 extern const struct action ocr_actions[];
+extern const struct action xlsx_actions[];
 
 static const struct action *const tables[] = {
 	core_actions,
@@ -30,6 +31,7 @@ static const struct action *const tables[] = {
 	screen_actions,
 	http_actions,
 	ocr_actions,
+	xlsx_actions,
 };
 
 #define NTABLES (sizeof tables / sizeof tables[0])

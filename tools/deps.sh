@@ -12,7 +12,10 @@ libsodium-dev libgtk-3-dev libx11-dev libxtst-dev libpng-dev
 tesseract-ocr tesseract-ocr-eng tesseract-ocr-jpn tesseract-ocr-jpn-vert
 tesseract-ocr-script-jpan ghostscript
 xvfb xauth x11-utils xdotool fonts-noto-cjk time jq tzdata curl
-chromium libjs-chart.js"
+chromium libjs-chart.js
+libzip-dev libexpat1-dev libxlsxwriter-dev libfreexl-dev libpoppler-glib-dev
+libcairo2-dev libpango1.0-dev libqpdf-dev poppler-utils python3-openpyxl
+python3-xlwt"
 
 missing=""
 for p in $PKGS; do
