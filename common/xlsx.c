@@ -117,40 +117,46 @@ xlsx_part_parse(struct xlsx *x, const char *part, struct xlsx_parse *p,
 	zip_stat_t st;
 	zip_int64_t idx, n;
 	zip_file_t *zf;
-	uint64_t got = 0;
-	char *chunk;
+	uint64_t got = 0, room;
+	char *chunk, what[512];
 	int rc = -1;
 
 	p->err[0] = '\0';
 	p->stopped = 0;
+	if (p->label != NULL)
+		snprintf(what, sizeof what, "%s", p->label);
+	else
+		snprintf(what, sizeof what, "part '%s'", part);
 	if ((idx = zip_name_locate(x->zip, part, ZIP_FL_NOCASE)) < 0) {
 		snprintf(err, errlen, "'%s': the workbook has no part '%s'",
 		    x->path, part);
 		return -1;
 	}
 	if (zip_stat_index(x->zip, (zip_uint64_t)idx, 0, &st) != 0) {
-		snprintf(err, errlen, "'%s': cannot read part '%s': %s",
-		    x->path, part, zip_strerror(x->zip));
+		snprintf(err, errlen, "'%s' %s: %s", x->path, what,
+		    zip_strerror(x->zip));
 		return -1;
 	}
 	if ((st.valid & ZIP_STAT_ENCRYPTION_METHOD) &&
 	    st.encryption_method != ZIP_EM_NONE) {
-		snprintf(err, errlen, "'%s': part '%s' is encrypted "
-		    "(a password-protected archive)", x->path, part);
+		snprintf(err, errlen, "'%s' %s is encrypted (a "
+		    "password-protected archive)", x->path, what);
 		return -1;
 	}
+	room = x->lim.total - x->inflated;
 	if ((st.valid & ZIP_STAT_SIZE) && (st.size > x->lim.part ||
-	    st.size > x->lim.total - x->inflated)) {
-		snprintf(err, errlen, "'%s': part '%s' would inflate to %llu "
-		    "bytes, past the limit of %llu (a zip bomb?)", x->path,
-		    part, (unsigned long long)st.size,
-		    (unsigned long long)(x->lim.part < x->lim.total -
-		    x->inflated ? x->lim.part : x->lim.total - x->inflated));
+	    st.size > room)) {
+		snprintf(err, errlen, "'%s' %s (%s) would inflate to %llu "
+		    "bytes, past the limit of %llu%s (a zip bomb?)", x->path,
+		    what, part, (unsigned long long)st.size,
+		    (unsigned long long)(st.size > x->lim.part ? x->lim.part :
+		    x->lim.total), st.size > x->lim.part ? "" :
+		    " for the whole workbook");
 		return -1;
 	}
 	if ((zf = zip_fopen_index(x->zip, (zip_uint64_t)idx, 0)) == NULL) {
-		snprintf(err, errlen, "'%s': cannot open part '%s': %s",
-		    x->path, part, zip_strerror(x->zip));
+		snprintf(err, errlen, "'%s' %s: %s", x->path, what,
+		    zip_strerror(x->zip));
 		return -1;
 	}
 	p->parser = XML_ParserCreateNS(NULL, '|');
@@ -167,17 +173,17 @@ xlsx_part_parse(struct xlsx *x, const char *part, struct xlsx_parse *p,
 	for (;;) {
 		n = zip_fread(zf, chunk, 65536);
 		if (n < 0) {
-			snprintf(err, errlen, "'%s': part '%s' is corrupt: %s",
-			    x->path, part, zip_file_strerror(zf));
+			snprintf(err, errlen, "'%s' %s is corrupt: %s",
+			    x->path, what, zip_file_strerror(zf));
 			goto out;
 		}
 		got += (uint64_t)n;
 		x->inflated += (uint64_t)n;
 		if (got > st.size || got > x->lim.part ||
 		    x->inflated > x->lim.total) {
-			snprintf(err, errlen, "'%s': part '%s' inflates past "
-			    "its declared size or the limit (a zip bomb?)",
-			    x->path, part);
+			snprintf(err, errlen, "'%s' %s (%s) inflates past its "
+			    "declared size or the limit (a zip bomb?)",
+			    x->path, what, part);
 			goto out;
 		}
 		if (XML_Parse(p->parser, chunk, (int)n, n == 0) ==
@@ -186,17 +192,10 @@ xlsx_part_parse(struct xlsx *x, const char *part, struct xlsx_parse *p,
 				rc = 0;
 				goto out;
 			}
-			if (p->err[0] != '\0')
-				snprintf(err, errlen, "'%s': part '%s' line "
-				    "%lu: %s", x->path, part,
-				    (unsigned long)XML_GetCurrentLineNumber(
-				    p->parser), p->err);
-			else
-				snprintf(err, errlen, "'%s': part '%s' line "
-				    "%lu: %s", x->path, part,
-				    (unsigned long)XML_GetCurrentLineNumber(
-				    p->parser), XML_ErrorString(
-				    XML_GetErrorCode(p->parser)));
+			snprintf(err, errlen, "'%s' %s line %lu: %s", x->path,
+			    what, (unsigned long)XML_GetCurrentLineNumber(
+			    p->parser), p->err[0] != '\0' ? p->err :
+			    XML_ErrorString(XML_GetErrorCode(p->parser)));
 			goto out;
 		}
 		if (n == 0)

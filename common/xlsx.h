@@ -213,6 +213,8 @@ struct xlsx_parse {
 	XML_StartElementHandler	 start;
 	XML_EndElementHandler	 end;
 	XML_CharacterDataHandler text;		/* may be NULL */
+	const char		*label;		/* for messages ("sheet
+						   '明細'"); NULL: the part */
 	XML_Parser		 parser;	/* set while parsing */
 	int			 stopped;	/* stopped early, no error */
 	char			 err[512];

@@ -419,7 +419,7 @@ static int
 run(struct xlsx *x, size_t i, struct sheetparse *s, char *err, size_t errlen)
 {
 	const struct xlsx_sheet *sh = xlsx_sheet_at(x, i);
-	char perr[512];
+	char *label;
 	int rc;
 
 	if (sh == NULL) {
@@ -435,9 +435,10 @@ run(struct xlsx *x, size_t i, struct sheetparse *s, char *err, size_t errlen)
 	buf_init(&s->v, CELL_TEXT_CAP);
 	buf_init(&s->f, CELL_TEXT_CAP);
 	buf_init(&s->is, CELL_TEXT_CAP);
-	rc = xlsx_part_parse(x, sh->part, &s->p, perr, sizeof perr);
-	if (rc != 0)
-		snprintf(err, errlen, "sheet '%s': %s", sh->name, perr);
+	label = xasprintf("sheet '%s'", sh->name);
+	s->p.label = label;
+	rc = xlsx_part_parse(x, sh->part, &s->p, err, errlen);
+	free(label);
 	return rc;
 }
 
