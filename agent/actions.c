@@ -23,6 +23,7 @@ extern const struct action screen_actions[];
 extern const struct action http_actions[];
 extern const struct action ocr_actions[];
 extern const struct action xlsx_actions[];
+extern const struct action pdf_actions[];
 
 static const struct action *const tables[] = {
 	core_actions,
@@ -32,6 +33,7 @@ static const struct action *const tables[] = {
 	http_actions,
 	ocr_actions,
 	xlsx_actions,
+	pdf_actions,
 };
 
 #define NTABLES (sizeof tables / sizeof tables[0])
