@@ -39,8 +39,14 @@ open_doc(struct act *a, const char *path)
 	f = g_file_new_for_path(path);
 	doc = poppler_document_new_from_gfile(f, pw, NULL, &ge);
 	g_object_unref(f);
-	if (doc != NULL)
+	if (doc != NULL && poppler_document_get_n_pages(doc) > 0)
 		return doc;
+	if (doc != NULL) {
+		g_object_unref(doc);
+		act_fail(a, "cannot read the PDF '%s': it has no pages (a "
+		    "broken file?)", path);
+		return NULL;
+	}
 	if (ge != NULL && ge->domain == POPPLER_ERROR &&
 	    ge->code == POPPLER_ERROR_ENCRYPTED)
 		act_fail(a, "'%s' is a password-protected PDF%s", path,
