@@ -745,8 +745,13 @@ static const struct action_arg read_args[] = {
 	{ NULL, 0, 0, NULL },
 };
 
+extern const struct action_arg xlsx_write_args[];
+int	xlsx_do_write(struct act *);
+
 const struct action xlsx_actions[] = {
 	{ "xlsx.read", "read an Excel workbook's rows, cells and typed values",
 	    read_args, do_read, 0, NULL },
+	{ "xlsx.write", "write rows to a new workbook, one or more sheets",
+	    xlsx_write_args, xlsx_do_write, 0, NULL },
 	{ NULL, NULL, NULL, NULL, 0, NULL },
 };
