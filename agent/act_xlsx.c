@@ -269,9 +269,10 @@ on_row(void *arg, const struct xlsx_row *r, char *err, size_t errlen)
 
 	if (c->nwants > 0)
 		take_wants(c, r);
+	/* A merge may begin above the range and still reach into it. */
+	if (c->nmerges > 0)
+		remember_merge_tops(c, r);
 	if (c->want_rows && r->row >= c->range.r1 && r->row <= c->range.r2) {
-		if (c->nmerges > 0)
-			remember_merge_tops(c, r);
 		if (r->hidden)
 			json_array_append_new(c->hidden_rows,
 			    json_integer(r->row));
@@ -439,7 +440,8 @@ resolve_cells(struct act *a, struct book *b, long sheet, size_t *n)
 	json_t *cells = act_arg(a, "cells"), *v;
 	struct want *w;
 	const char *key, *ref;
-	size_t i = 0;
+	char err[512];
+	size_t i = 0, si;
 
 	*n = json_object_size(cells);
 	w = xcalloc(*n + 1, sizeof *w);
@@ -449,39 +451,28 @@ resolve_cells(struct act *a, struct book *b, long sheet, size_t *n)
 
 		w[i].key = key;
 		w[i].sheet_i = sheet;
-		ref = json_string_value(v);
-		if (ref == NULL) {
+		if ((ref = json_string_value(v)) == NULL) {
 			act_fail(a, "cells: '%s' must name a cell such as "
 			    "C3 or '表紙'!C3", key);
 			goto fail;
 		}
-		if (xlsx_qualified_parse(ref, &sh, &r) != 0) {
-			const char *def = b->x ? xlsx_defined_name(b->x, ref,
-			    sheet) : NULL;
-
-			if (def == NULL || xlsx_qualified_parse(def[0] == '=' ?
-			    def + 1 : def, &sh, &r) != 0) {
-				act_fail(a, "cells: '%s' is '%s', neither a "
-				    "cell reference nor a name defined in "
-				    "the workbook", key, ref);
+		if (b->x != NULL) {
+			if (xlsx_resolve_cell(b->x, ref, (size_t)sheet, &si,
+			    &w[i].row, &w[i].col, err, sizeof err) != 0) {
+				act_fail(a, "cells: '%s': %s", key, err);
 				goto fail;
 			}
+			w[i++].sheet_i = (long)si;
+			continue;
 		}
-		if (r.r1 != r.r2 || r.c1 != r.c2) {
+		/* .xls: references only; freexl knows no names */
+		if (xlsx_qualified_parse(ref, &sh, &r) != 0 || r.r1 != r.r2 ||
+		    r.c1 != r.c2 || (sh != NULL &&
+		    (w[i].sheet_i = book_find(b, sh)) < 0)) {
 			free(sh);
-			act_fail(a, "cells: '%s' is '%s', a range, not one "
-			    "cell", key, ref);
+			act_fail(a, "cells: '%s': '%s' is not a cell of the "
+			    "workbook", key, ref);
 			goto fail;
-		}
-		if (sh != NULL) {
-			w[i].sheet_i = book_find(b, sh);
-			if (w[i].sheet_i < 0) {
-				act_fail(a, "cells: '%s' names sheet '%s', "
-				    "which the workbook does not have", key,
-				    sh);
-				free(sh);
-				goto fail;
-			}
 		}
 		free(sh);
 		w[i].row = r.r1;
@@ -745,13 +736,16 @@ static const struct action_arg read_args[] = {
 	{ NULL, 0, 0, NULL },
 };
 
-extern const struct action_arg xlsx_write_args[];
+extern const struct action_arg xlsx_write_args[], xlsx_fill_args[];
 int	xlsx_do_write(struct act *);
+int	xlsx_do_fill(struct act *);
 
 const struct action xlsx_actions[] = {
 	{ "xlsx.read", "read an Excel workbook's rows, cells and typed values",
 	    read_args, do_read, 0, NULL },
 	{ "xlsx.write", "write rows to a new workbook, one or more sheets",
 	    xlsx_write_args, xlsx_do_write, 0, NULL },
+	{ "xlsx.fill", "fill a template workbook's cells and table, keeping "
+	    "the rest", xlsx_fill_args, xlsx_do_fill, 0, NULL },
 	{ NULL, NULL, NULL, NULL, 0, NULL },
 };

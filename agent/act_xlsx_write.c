@@ -317,6 +317,206 @@ out:
 	return rc;
 }
 
+/* --- xlsx.fill ----------------------------------------------------------- */
+
+/* One value as an edit; -1 after act_fail for a value of no cell type. */
+static int
+to_edit(struct act *a, const json_t *v, struct xlsx_edit *e, char **keep,
+    const char *where)
+{
+	e->str = "";
+	switch (v ? json_typeof(v) : JSON_NULL) {
+	case JSON_NULL:
+		e->kind = XLSX_V_BLANK;
+		return 0;
+	case JSON_INTEGER:
+	case JSON_REAL:
+		e->kind = XLSX_V_NUMBER;
+		e->num = json_number_value(v);
+		return 0;
+	case JSON_TRUE:
+	case JSON_FALSE:
+		e->kind = XLSX_V_BOOL;
+		e->num = json_is_true(v);
+		return 0;
+	case JSON_STRING:
+		e->str = *keep = xstrdup(json_string_value(v));
+		e->kind = text_is_iso_date(e->str) ? XLSX_V_DATE :
+		    XLSX_V_STRING;
+		return 0;
+	default:
+		return act_fail(a, "%s: a list or mapping cannot go into a "
+		    "cell", where);
+	}
+}
+
+struct edits {
+	struct xlsx_edit	*v;
+	char			**keep;		/* strings the edits point to */
+	size_t			 n, cap;
+};
+
+static struct xlsx_edit *
+edits_add(struct edits *es)
+{
+	if (es->n == es->cap) {
+		es->cap = es->cap ? es->cap * 2 : 32;
+		es->v = xreallocarray(es->v, es->cap, sizeof *es->v);
+		es->keep = xreallocarray(es->keep, es->cap, sizeof *es->keep);
+	}
+	memset(&es->v[es->n], 0, sizeof es->v[0]);
+	es->keep[es->n] = NULL;
+	return &es->v[es->n++];
+}
+
+static void
+edits_free(struct edits *es)
+{
+	for (size_t i = 0; i < es->n; i++)
+		free(es->keep[i]);
+	free(es->keep);
+	free(es->v);
+}
+
+static int
+fill_cells(struct act *a, struct xlsx *x, size_t sheet, struct edits *es)
+{
+	json_t *cells = act_arg(a, "cells"), *v;
+	const char *ref;
+	char err[512];
+
+	json_object_foreach(cells, ref, v) {
+		struct xlsx_edit *e = edits_add(es);
+
+		if (xlsx_resolve_cell(x, ref, sheet, &e->sheet, &e->row,
+		    &e->col, err, sizeof err) != 0)
+			return act_fail(a, "cells: %s", err);
+		if (to_edit(a, v, e, &es->keep[es->n - 1], ref) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+fill_table(struct act *a, struct xlsx *x, size_t sheet, struct edits *es)
+{
+	json_t *t = act_arg(a, "table"), *rows, *cols, *row, *v;
+	const char *start = json_string_value(json_object_get(t, "start"));
+	json_int_t max = json_integer_value(json_object_get(t, "max_rows"));
+	uint32_t r0, c0;
+	size_t sh, i, k;
+	char err[512], where[64];
+
+	if (start == NULL)
+		return act_fail(a, "table: start must name the first cell, "
+		    "e.g. B6");
+	if (xlsx_resolve_cell(x, start, sheet, &sh, &r0, &c0, err,
+	    sizeof err) != 0)
+		return act_fail(a, "table: start %s", err);
+	rows = json_object_get(t, "rows");
+	cols = json_object_get(t, "columns");
+	if (!json_is_array(rows))
+		return act_fail(a, "table: rows must be a list");
+	if (max > 0 && (json_int_t)json_array_size(rows) > max)
+		return act_fail(a, "table: %zu rows do not fit the form's %"
+		    JSON_INTEGER_FORMAT " lines", json_array_size(rows), max);
+	json_array_foreach(rows, i, row) {
+		size_t n = json_is_array(row) ? json_array_size(row) :
+		    json_array_size(cols);
+
+		if (json_is_object(row) && !json_is_array(cols))
+			return act_fail(a, "table: rows that are mappings "
+			    "need columns (the keys, left to right)");
+		for (k = 0; k < n; k++) {
+			struct xlsx_edit *e;
+
+			v = json_is_array(row) ? json_array_get(row, k) :
+			    json_object_get(row, json_string_value(
+			    json_array_get(cols, k)));
+			if (json_is_object(row) && json_is_string(
+			    json_array_get(cols, k)) == 0)
+				return act_fail(a, "table: columns must be "
+				    "key names");
+			e = edits_add(es);
+			e->sheet = sh;
+			e->row = r0 + (uint32_t)i;
+			e->col = c0 + (uint32_t)k;
+			e->style_row = r0;
+			snprintf(where, sizeof where, "table row %zu", i + 1);
+			if (to_edit(a, v, e, &es->keep[es->n - 1], where) != 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+int
+xlsx_do_fill(struct act *a)
+{
+	const char *tmpl = act_str(a, "template", "");
+	const char *out = act_str(a, "path", "");
+	json_t *s = act_arg(a, "sheet");
+	struct xlsx *x;
+	struct edits es = { NULL, NULL, 0, 0 };
+	char err[1024];
+	size_t sheet = 0;
+	long i;
+	int rc = -1;
+
+	if (xlsx_open(tmpl, NULL, &x, err, sizeof err) != 0)
+		return act_fail(a, "%s", err);
+	if (json_is_integer(s)) {
+		if (json_integer_value(s) < 1 || (size_t)json_integer_value(s) >
+		    xlsx_sheet_count(x)) {
+			act_fail(a, "'%s' has no sheet %" JSON_INTEGER_FORMAT,
+			    tmpl, json_integer_value(s));
+			goto out;
+		}
+		sheet = (size_t)json_integer_value(s) - 1;
+	} else if (json_is_string(s)) {
+		if ((i = xlsx_sheet_find(x, json_string_value(s))) < 0) {
+			act_fail(a, "'%s' has no sheet '%s'", tmpl,
+			    json_string_value(s));
+			goto out;
+		}
+		sheet = (size_t)i;
+	}
+	if (act_arg(a, "cells") != NULL && fill_cells(a, x, sheet, &es) != 0)
+		goto out;
+	if (act_arg(a, "table") != NULL && fill_table(a, x, sheet, &es) != 0)
+		goto out;
+	if (es.n == 0) {
+		act_fail(a, "nothing to fill: give cells or table");
+		goto out;
+	}
+	if (act_dry_run(a)) {
+		act_log(a, "dry run: would fill %zu cells of '%s' into '%s'",
+		    es.n, tmpl, out);
+	} else if (xlsx_fill(x, out, es.v, es.n, err, sizeof err) != 0) {
+		act_fail(a, "%s", err);
+		goto out;
+	}
+	a->out = json_pack("{s:s, s:s, s:I}", "path", out, "template", tmpl,
+	    "cells", (json_int_t)es.n);
+	rc = 0;
+out:
+	edits_free(&es);
+	xlsx_close(x);
+	return rc;
+}
+
+const struct action_arg xlsx_fill_args[] = {
+	{ "template", ARG_STRING, 1, "the template workbook (様式)" },
+	{ "path", ARG_STRING, 1, "the filled workbook to write" },
+	{ "sheet", ARG_ANY, 0, "the sheet for unqualified cells (default the "
+	    "first)" },
+	{ "cells", ARG_MAP, 0,
+	    "values by cell or defined name: { C3: 総務課, 提出日: ... }" },
+	{ "table", ARG_MAP, 0,
+	    "{ start: B6, rows, columns, max_rows }: rows into a table region" },
+	{ NULL, 0, 0, NULL },
+};
+
 const struct action_arg xlsx_write_args[] = {
 	{ "path", ARG_STRING, 1, "the workbook to write (.xlsx)" },
 	{ "rows", ARG_LIST, 0, "one sheet's rows: mappings or lists" },

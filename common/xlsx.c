@@ -159,12 +159,19 @@ xlsx_part_parse(struct xlsx *x, const char *part, struct xlsx_parse *p,
 		    zip_strerror(x->zip));
 		return -1;
 	}
-	p->parser = XML_ParserCreateNS(NULL, '|');
+	p->parser = p->raw ? XML_ParserCreate(NULL) :
+	    XML_ParserCreateNS(NULL, '|');
 	if (p->parser == NULL) {
 		fprintf(stderr, "xlsx: out of memory\n");
 		abort();
 	}
 	XML_SetUserData(p->parser, p);
+	if (p->decl != NULL)
+		XML_SetXmlDeclHandler(p->parser, p->decl);
+	if (p->comment != NULL)
+		XML_SetCommentHandler(p->parser, p->comment);
+	if (p->pi != NULL)
+		XML_SetProcessingInstructionHandler(p->parser, p->pi);
 	XML_SetElementHandler(p->parser, p->start, p->end);
 	if (p->text != NULL)
 		XML_SetCharacterDataHandler(p->parser, p->text);
@@ -844,6 +851,46 @@ xlsx_defined_name(const struct xlsx *x, const char *name, long sheet)
 			found = x->names[i].value;
 	}
 	return found;
+}
+
+int
+xlsx_resolve_cell(const struct xlsx *x, const char *ref, size_t dflt,
+    size_t *sheet, uint32_t *row, uint32_t *col, char *err, size_t errlen)
+{
+	struct xlsx_range r;
+	const char *def;
+	char *sh = NULL;
+	long i;
+
+	if (xlsx_qualified_parse(ref, &sh, &r) != 0) {
+		def = xlsx_defined_name(x, ref, (long)dflt);
+		if (def == NULL || xlsx_qualified_parse(def[0] == '=' ?
+		    def + 1 : def, &sh, &r) != 0) {
+			snprintf(err, errlen, "'%s' is neither a cell "
+			    "reference nor a name defined in the workbook",
+			    ref);
+			return -1;
+		}
+	}
+	if (r.r1 != r.r2 || r.c1 != r.c2) {
+		free(sh);
+		snprintf(err, errlen, "'%s' is a range, not one cell", ref);
+		return -1;
+	}
+	*sheet = dflt;
+	if (sh != NULL) {
+		if ((i = xlsx_sheet_find(x, sh)) < 0) {
+			snprintf(err, errlen, "'%s' names sheet '%s', which "
+			    "the workbook does not have", ref, sh);
+			free(sh);
+			return -1;
+		}
+		*sheet = (size_t)i;
+		free(sh);
+	}
+	*row = r.r1;
+	*col = r.c1;
+	return 0;
 }
 
 const char *

@@ -123,6 +123,16 @@ int			 xlsx_date1904(const struct xlsx *);
  */
 const char		*xlsx_defined_name(const struct xlsx *, const char *name,
 			    long sheet);
+/*
+ * Where ref points: a cell reference ("C3", "'表紙'!$C$3") or a defined
+ * name of the workbook (looked up for sheet dflt first).  Unqualified
+ * references are on sheet dflt.  Return 0 with *sheet, *row, *col, or -1
+ * with a message in err: not a reference nor a name, a range rather than
+ * one cell, or a sheet the workbook lacks.
+ */
+int			 xlsx_resolve_cell(const struct xlsx *, const char *ref,
+			    size_t dflt, size_t *sheet, uint32_t *row,
+			    uint32_t *col, char *err, size_t errlen);
 /* The path the workbook was opened from. */
 const char		*xlsx_path(const struct xlsx *);
 /* The open archive, for xlsx_fill (borrowed). */
@@ -191,6 +201,42 @@ const char	*xlsx_format_date_kind(const char *code);
 char	*xlsx_formula_shift(const char *formula, long drow, long dcol);
 
 
+/* --- filling a template (xlsx_fill.c) -------------------------------- */
+
+enum xlsx_value {
+	XLSX_V_BLANK,		/* clear the value, keep the cell's format */
+	XLSX_V_NUMBER,
+	XLSX_V_STRING,
+	XLSX_V_BOOL,
+	XLSX_V_DATE,		/* str is ISO text: a date serial where the
+				   cell's format shows dates, else text */
+};
+
+struct xlsx_edit {
+	size_t		 sheet;
+	uint32_t	 row, col;
+	enum xlsx_value	 kind;
+	double		 num;
+	const char	*str;		/* borrowed */
+	/* a row of the template whose cell in this column lends its
+	   format to a cell the template does not have (0: none) */
+	uint32_t	 style_row;
+};
+
+/*
+ * Write the template x with the edits applied to out (atomically: a
+ * temporary file renamed).  Only the XML of the sheets edited is rewritten
+ * (streamed through expat, everything else in it kept), plus the
+ * workbook part, which is told to recalculate on opening; libzip copies
+ * every other member of the archive byte for byte.  A cell holding a
+ * formula is never overwritten (an error names it); formula cells of an
+ * edited sheet lose their cached values, which would be stale.  Strings
+ * are written inline, so the shared strings part is not touched.
+ * Return 0, or -1 with a message naming the template or the cell.
+ */
+int	xlsx_fill(struct xlsx *x, const char *out, const struct xlsx_edit *e,
+	    size_t n, char *err, size_t errlen);
+
 /* --- for the other xlsx*.c files and xlsx_fill ------------------------- */
 
 /* What xlsx_sniff finds at the start of a file. */
@@ -213,6 +259,12 @@ struct xlsx_parse {
 	XML_StartElementHandler	 start;
 	XML_EndElementHandler	 end;
 	XML_CharacterDataHandler text;		/* may be NULL */
+	/* raw: no namespace processing, names as written ("x:row"), and
+	   these three reported too; for rewriting a part faithfully */
+	int			 raw;
+	XML_XmlDeclHandler	 decl;
+	XML_CommentHandler	 comment;
+	XML_ProcessingInstructionHandler pi;
 	const char		*label;		/* for messages ("sheet
 						   '明細'"); NULL: the part */
 	XML_Parser		 parser;	/* set while parsing */

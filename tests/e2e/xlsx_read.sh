@@ -196,7 +196,7 @@ bad "a missing file" nothere.xlsx "" "cannot open '$T/nothere.xlsx'"
 bad "a bad range" survey.xlsx ", range: 'B5-H4'" "range must look like B5:H40"
 bad "an empty header row" survey.xlsx ", sheet: 2, header_row: 2" "the header row 2 is empty"
 bad "a repeated header name" survey.xlsx ", sheet: 2, header_row: 8, merged: fill" "sheet '明細' line 9: header cell B8 repeats the column name '結合'"
-bad "a cell name that is nothing" survey.xlsx ", cells: { x: 合計 }" "neither a cell reference nor a name defined"
+bad "a cell name that is nothing" survey.xlsx ", cells: { x: 合計 }" "is neither a cell reference nor a name defined"
 
 # The big sheet still reads under the default limit, and stops early.
 cat > "$T/big.yaml" <<Y
