@@ -70,7 +70,7 @@ wait_for() {
 }
 
 for f in "$BIN/kobito" "$BIN/kobito-scheduler" "$BIN/kobito-agent" \
-    "$FIX/legacy_finance" "$FIX/procure_api" "$FIX/formgen"; do
+    "$FIX/legacy_finance" "$FIX/procure_api" "$FIX/formgen" "$FIX/surveygen"; do
 	[ -x "$f" ] || die "$f is missing: run 'make demo' (it builds first)"
 done
 
@@ -78,7 +78,8 @@ done
 rm -rf "$DIR"
 mkdir -p "$DIR/inbox/invoices" "$DIR/inbox/applications" "$DIR/review" \
     "$DIR/finance" "$DIR/procure" "$DIR/import" "$DIR/archive" \
-    "$DIR/bank" "$DIR/search" "$DIR/gen" "$DIR/logs"
+    "$DIR/bank" "$DIR/search" "$DIR/gen" "$DIR/logs" "$DIR/inbox/surveys" \
+    "$DIR/budget"
 cp -R "$TOP/tools/demo/docstore" "$DIR/docstore"
 cp "$TOP/tools/demo/payments.json" "$DIR/procure/payments.json"
 cp "$TOP/tools/demo/budget_sheet.csv" "$DIR/budget_sheet.csv"
@@ -130,7 +131,11 @@ gen invoice_en invoices invx 103 unreadable 1
 gen subsidy_ja applications app 202 clean 3
 gen subsidy_ja applications appd 205 degraded 1
 gen subsidy_ja applications appx 203 blank 1
-say "inbox: $(ls "$DIR/inbox/invoices" | wc -l) invoices, $(ls "$DIR/inbox/applications" | wc -l) applications"
+# The departments' budget survey workbooks (three good, three to send back).
+"$FIX/surveygen" -d "$DIR/inbox/surveys" >>"$LOG/surveygen.log" 2>&1 ||
+    die "surveygen failed: $(tail -n 3 "$LOG/surveygen.log")"
+mv "$DIR/inbox/surveys/truth.json" "$DIR/gen/surveys.json"
+say "inbox: $(ls "$DIR/inbox/invoices" | wc -l) invoices, $(ls "$DIR/inbox/applications" | wc -l) applications, $(ls "$DIR/inbox/surveys" | wc -l) budget surveys"
 
 # --- the scheduler ----------------------------------------------------------------
 DB=$DIR/kobito.db
@@ -234,6 +239,15 @@ if [ $ONCE = 1 ]; then
 	echo "JOBS=$j_invoice $j_subsidy $j_budget"
 	exit 0
 fi
+
+# The budget survey: the departments' workbooks consolidated, then the
+# consolidated lines entered into the budget screen by budget_entry.
+p_survey=$(printf '{"inbox": "%s", "out_dir": "%s"}' "$DIR/inbox/surveys" "$DIR/budget")
+j_survey=$(trigger budget_survey "$p_survey")
+wait_final "$j_survey" || die "job $j_survey did not end"
+j_entry=$(trigger budget_entry "$(printf '{"input": "%s"}' "$DIR/budget/予算算定調査_集計表.xlsx")")
+wait_final "$j_entry" || die "job $j_entry did not end"
+report "$j_survey" "$j_entry" >&2
 
 j_payment=$(trigger payment_batch "$p_payment")
 j_search=$(trigger procurement_search "$p_search")
