@@ -5,20 +5,26 @@
 #
 # The input is written by openpyxl (shared strings, dates, numbers,
 # booleans, Japanese text), BENCH_OFFICE_ROWS rows (default 100000).
-# kobito: one `kobito run` of xlsx.read then xlsx.write.  The peer:
+# kobito: one `kobito run` of xlsx.read (the data rows as lists, as
+# openpyxl's values_only gives them) then xlsx.write (the header, dates as
+# dates).  The peer:
 # load_workbook() and a new Workbook() as a script would use them
 # ("default"), and again in openpyxl's read_only / write_only modes
-# ("fast"), which trade features for memory.  Times are wall clock, peak
-# memory the maximum resident set (GNU time).  Both outputs are checked:
+# ("fast"), which trade features for memory.  Times are wall clock and
+# CPU seconds (user + system): on a machine shared with other work the
+# clock is noisy, CPU time less so, and the speed goal is checked on it.
+# Peak memory is the maximum resident set (GNU time).  Both outputs are checked:
 # the same number of rows, the same last row.
 #
-# Goal: kobito at least 5x as fast as openpyxl's default mode, in at most
-# a quarter of its memory; the bench fails when either is missed.
+# Goal: kobito at least 5x as fast as openpyxl's default mode (in CPU
+# time), in at most a quarter of its memory; the bench fails when either
+# is missed.
 #
 # Prints one line (details on stderr):
-# bench office: rows=... kobito_s=... kobito_rss_mb=... openpyxl_s=...
-#   openpyxl_rss_mb=... speed_ratio=... memory_ratio=...
-#   openpyxl_fast_s=... openpyxl_fast_rss_mb=... speed_ratio_fast=...
+# bench office: rows=... kobito_s=... kobito_cpu_s=... kobito_rss_mb=...
+#   openpyxl_s=... openpyxl_cpu_s=... openpyxl_rss_mb=... speed_ratio=...
+#   cpu_ratio=... memory_ratio=... openpyxl_fast_s=... openpyxl_fast_cpu_s=...
+#   openpyxl_fast_rss_mb=... cpu_ratio_fast=...
 set -eu
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${KOBITO_BIN:-$TOP/bin}
@@ -65,12 +71,12 @@ params:
   output: { type: path, required: true }
 steps:
   - id: r
-    xlsx.read: { path: "${params.input}" }
+    xlsx.read: { path: "${params.input}", range: "A2:J1048576", header: false }
   - xlsx.write:
       path: "${params.output}"
       sheet: 明細
       rows: "${steps.r.output.rows}"
-      columns: "${steps.r.output.columns}"
+      columns: [番号, { name: 計上日, type: date }, 取引先, { name: 科目コード, type: string }, 金額, 数量, 確認, 摘要, 区分, 単価]
 Y
 cat > "$TMP/check.py" <<'PYEOF'
 import sys, openpyxl
@@ -83,33 +89,36 @@ PYEOF
 
 say "writing $ROWS rows x 10 columns with openpyxl"
 $PY "$TMP/gen.py" "$TMP/in.xlsx" "$ROWS"
-measure() {	# measure OUTFILE COMMAND...: "seconds kb" of one run
+measure() {	# measure OUTFILE COMMAND...: "seconds cpu-seconds kb" of one run
 	_o=$1; shift
-	/usr/bin/time -f "%e %M" -o "$_o" "$@" >/dev/null 2>"$_o.err" ||
+	/usr/bin/time -f "%e %U %S %M" -o "$_o" "$@" >/dev/null 2>"$_o.err" ||
 		{ cat "$_o.err" >&2; exit 1; }
-	cat "$_o"
+	awk '{ printf "%s %.2f %s\n", $1, $2 + $3, $4 }' "$_o"
 }
 set -- $(measure "$TMP/k.time" "$BIN/kobito" run "$TMP/copy.yaml" \
 	--param "input=$TMP/in.xlsx" --param "output=$TMP/k.xlsx")
-k_s=$1 k_kb=$2
-say "kobito: ${k_s}s, $((k_kb / 1024)) MB"
+k_s=$1 k_cpu=$2 k_kb=$3
+say "kobito: ${k_s}s (${k_cpu}s CPU), $((k_kb / 1024)) MB"
 set -- $(measure "$TMP/p.time" $PY "$TMP/peer.py" "$TMP/in.xlsx" "$TMP/p.xlsx" default)
-p_s=$1 p_kb=$2
-say "openpyxl: ${p_s}s, $((p_kb / 1024)) MB"
+p_s=$1 p_cpu=$2 p_kb=$3
+say "openpyxl: ${p_s}s (${p_cpu}s CPU), $((p_kb / 1024)) MB"
 set -- $(measure "$TMP/f.time" $PY "$TMP/peer.py" "$TMP/in.xlsx" "$TMP/f.xlsx" fast)
-f_s=$1 f_kb=$2
-say "openpyxl read_only/write_only: ${f_s}s, $((f_kb / 1024)) MB"
+f_s=$1 f_cpu=$2 f_kb=$3
+say "openpyxl read_only/write_only: ${f_s}s (${f_cpu}s CPU), $((f_kb / 1024)) MB"
 $PY "$TMP/check.py" "$ROWS" "$TMP/k.xlsx" "$TMP/p.xlsx" "$TMP/f.xlsx" ||
 	{ echo "bench office: the outputs differ from the input" >&2; exit 1; }
 
-LINE=$(awk -v r="$ROWS" -v ks="$k_s" -v kk="$k_kb" -v ps="$p_s" -v pk="$p_kb" \
-	-v fs="$f_s" -v fk="$f_kb" 'BEGIN {
-	printf "rows=%d kobito_s=%.2f kobito_rss_mb=%.0f openpyxl_s=%.2f openpyxl_rss_mb=%.0f speed_ratio=%.1f memory_ratio=%.2f openpyxl_fast_s=%.2f openpyxl_fast_rss_mb=%.0f speed_ratio_fast=%.1f",
-	    r, ks, kk / 1024, ps, pk / 1024, ps / ks, kk / pk, fs, fk / 1024, fs / ks }')
+LINE=$(awk -v r="$ROWS" -v ks="$k_s" -v kc="$k_cpu" -v kk="$k_kb" \
+	-v ps="$p_s" -v pc="$p_cpu" -v pk="$p_kb" -v fs="$f_s" -v fc="$f_cpu" \
+	-v fk="$f_kb" 'BEGIN {
+	printf "rows=%d kobito_s=%.2f kobito_cpu_s=%.2f kobito_rss_mb=%.0f", r, ks, kc, kk / 1024
+	printf " openpyxl_s=%.2f openpyxl_cpu_s=%.2f openpyxl_rss_mb=%.0f", ps, pc, pk / 1024
+	printf " speed_ratio=%.1f cpu_ratio=%.1f memory_ratio=%.2f", ps / ks, pc / kc, kk / pk
+	printf " openpyxl_fast_s=%.2f openpyxl_fast_cpu_s=%.2f openpyxl_fast_rss_mb=%.0f cpu_ratio_fast=%.1f", fs, fc, fk / 1024, fc / kc }')
 # Further figures (the mail server's, for one) are appended to LINE here.
 echo "bench office: $LINE"
-awk -v ks="$k_s" -v kk="$k_kb" -v ps="$p_s" -v pk="$p_kb" 'BEGIN {
+awk -v kc="$k_cpu" -v kk="$k_kb" -v pc="$p_cpu" -v pk="$p_kb" 'BEGIN {
 	bad = 0
-	if (ps / ks < 5) { print "bench office: GOAL MISSED: kobito is " ps / ks "x as fast as openpyxl, not 5x" > "/dev/stderr"; bad = 1 }
+	if (pc / kc < 5) { print "bench office: GOAL MISSED: kobito is " pc / kc "x as fast as openpyxl (CPU), not 5x" > "/dev/stderr"; bad = 1 }
 	if (kk / pk > 0.25) { print "bench office: GOAL MISSED: kobito needs " kk / pk " of openpyxl memory, not 1/4" > "/dev/stderr"; bad = 1 }
 	exit bad }'
