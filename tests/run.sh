@@ -45,6 +45,7 @@ rm -rf "$OUT"
 mkdir -p "$OUT"
 export KOBITO_TOP="$TOP" KOBITO_BUILD="$TOP/$BUILD" KOBITO_BIN="$TOP/$BIN"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:${ASAN_OPTIONS:-}"
+export LSAN_OPTIONS="suppressions=$TOP/tests/lsan.supp:print_suppressions=0:${LSAN_OPTIONS:-}"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 export OMP_THREAD_LIMIT=1
 JOBS=${KOBITO_TEST_JOBS:-$(( $(nproc 2>/dev/null || echo 1) + 1 ))}
