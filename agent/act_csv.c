@@ -19,6 +19,7 @@
 #include "charset.h"
 #include "csv.h"
 #include "fsutil.h"
+#include "textutil.h"
 #include "xmalloc.h"
 
 /* The output of csv.write may not grow past this. */
@@ -205,25 +206,6 @@ fail:
 
 /* --- csv.write ------------------------------------------------------------ */
 
-/* Shortest text that reads back as d, without a trailing ".0". */
-static void
-number_text(double d, char *out, size_t len)
-{
-	if (d == 0) {
-		snprintf(out, len, "0");
-		return;
-	}
-	if (d == floor(d) && fabs(d) < 1e15) {
-		snprintf(out, len, "%.0f", d);
-		return;
-	}
-	for (int prec = 1; prec <= 17; prec++) {
-		snprintf(out, len, "%.*g", prec, d);
-		if (strtod(out, NULL) == d)
-			return;
-	}
-}
-
 /* A value as the text of one field; the caller frees it. */
 static char *
 field_text(const json_t *v)
@@ -238,7 +220,7 @@ field_text(const json_t *v)
 		    json_integer_value(v));
 		return xstrdup(num);
 	case JSON_REAL:
-		number_text(json_real_value(v), num, sizeof num);
+		text_number(json_real_value(v), num, sizeof num);
 		return xstrdup(num);
 	case JSON_TRUE:
 		return xstrdup("true");

@@ -74,6 +74,17 @@ box_json(const char *text, size_t len, const PopplerRectangle *b)
 	    "height", r1(b->y2 - b->y1));
 }
 
+/* Append the box of text [start, end) to list when open; close it. */
+static void
+box_close(json_t *list, int *open, const char *start, const char *end,
+    const PopplerRectangle *b)
+{
+	if (*open)
+		json_array_append_new(list, box_json(start, (size_t)(end -
+		    start), b));
+	*open = 0;
+}
+
 static void
 box_grow(PopplerRectangle *acc, const PopplerRectangle *r, int first)
 {
@@ -116,31 +127,19 @@ page_layout(PopplerPage *page, const char *text, json_t *words,
 		const PopplerRectangle *r = i < nrects ? &rects[i] : NULL;
 
 		if (c == '\n') {
-			if (win)
-				json_array_append_new(words, box_json(wstart,
-				    (size_t)(p - wstart), &wbox));
-			if (lin)
-				json_array_append_new(lines, box_json(lstart,
-				    (size_t)(p - lstart), &lbox));
-			win = lin = 0;
-			lstart = g_utf8_next_char(p);
+			box_close(words, &win, wstart, p, &wbox);
+			box_close(lines, &lin, lstart, p, &lbox);
 			continue;
 		}
 		if (is_space(c)) {
-			if (win)
-				json_array_append_new(words, box_json(wstart,
-				    (size_t)(p - wstart), &wbox));
-			win = 0;
+			box_close(words, &win, wstart, p, &wbox);
 			continue;
 		}
 		if (r == NULL)
 			continue;
 		if (win && (r->x1 - wbox.x2 > (r->y2 - r->y1) / 3 ||
-		    r->x2 < wbox.x1)) {
-			json_array_append_new(words, box_json(wstart,
-			    (size_t)(p - wstart), &wbox));
-			win = 0;
-		}
+		    r->x2 < wbox.x1))
+			box_close(words, &win, wstart, p, &wbox);
 		if (!win)
 			wstart = p;
 		if (!lin)
@@ -149,12 +148,8 @@ page_layout(PopplerPage *page, const char *text, json_t *words,
 		box_grow(&lbox, r, !lin);
 		win = lin = 1;
 	}
-	if (win)
-		json_array_append_new(words, box_json(wstart,
-		    (size_t)(p - wstart), &wbox));
-	if (lin)
-		json_array_append_new(lines, box_json(lstart,
-		    (size_t)(p - lstart), &lbox));
+	box_close(words, &win, wstart, p, &wbox);
+	box_close(lines, &lin, lstart, p, &lbox);
 	g_free(rects);
 }
 

@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -182,4 +183,22 @@ text_parse_id(const char *s)
 	errno = 0;
 	v = strtoll(s, &end, 10);
 	return errno != 0 || *end != '\0' || v <= 0 ? 0 : (int64_t)v;
+}
+
+void
+text_number(double d, char *out, size_t len)
+{
+	if (d == 0) {
+		snprintf(out, len, "0");
+		return;
+	}
+	if (d == floor(d) && fabs(d) < 1e15) {
+		snprintf(out, len, "%.0f", d);
+		return;
+	}
+	for (int prec = 1; prec <= 17; prec++) {
+		snprintf(out, len, "%.*g", prec, d);
+		if (strtod(out, NULL) == d)
+			return;
+	}
 }

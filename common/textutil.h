@@ -42,6 +42,11 @@ int	 text_is_ident(const char *s);
 int	 text_parse_duration(const char *s, long long *ms);
 /* A positive decimal id (a path segment, a query value); 0 when s is not one. */
 int64_t	 text_parse_id(const char *s);
+/*
+ * The shortest text that reads back as d, without a trailing ".0" ("0",
+ * "1200000", "0.1"), into out (len bytes; 32 are always enough).
+ */
+void	 text_number(double d, char *out, size_t len);
 /* Whether s is a valid calendar date written YYYY-MM-DD. */
 int	 text_is_iso_date(const char *s);
 

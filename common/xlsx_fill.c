@@ -20,6 +20,7 @@
 
 #include "buf.h"
 #include "fsutil.h"
+#include "textutil.h"
 #include "xlsx.h"
 #include "xmalloc.h"
 
@@ -113,21 +114,6 @@ emit_end(struct rw *w, const char *name)
 	buf_printf(&w->out, "</%s>", name);
 }
 
-/* The shortest text that reads back as d. */
-static void
-number_text(double d, char *out, size_t len)
-{
-	if (d == floor(d) && fabs(d) < 1e15) {
-		snprintf(out, len, "%.0f", d);
-		return;
-	}
-	for (int prec = 1; prec <= 17; prec++) {
-		snprintf(out, len, "%.*g", prec, d);
-		if (strtod(out, NULL) == d)
-			return;
-	}
-}
-
 /* Write the cell an edit makes, with style s ("" for none). */
 static void
 emit_cell(struct rw *w, const struct xlsx_edit *e, const char *s)
@@ -148,7 +134,7 @@ emit_cell(struct rw *w, const struct xlsx_edit *e, const char *s)
 		buf_puts(&w->out, "/>");
 		return;
 	case XLSX_V_NUMBER:
-		number_text(e->num, num, sizeof num);
+		text_number(e->num, num, sizeof num);
 		buf_printf(&w->out, "><v>%s</v></c>", num);
 		return;
 	case XLSX_V_BOOL:
@@ -156,7 +142,7 @@ emit_cell(struct rw *w, const struct xlsx_edit *e, const char *s)
 		return;
 	case XLSX_V_DATE:
 		if (kind != NULL && xlsx_serial_from_iso(e->str, &serial) == 0) {
-			number_text(serial, num, sizeof num);
+			text_number(serial, num, sizeof num);
 			buf_printf(&w->out, "><v>%s</v></c>", num);
 			return;
 		}
