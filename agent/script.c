@@ -43,6 +43,13 @@ struct bundle {
 	json_t		*given;		/* borrowed, may be NULL */
 	json_t		*loaded;	/* relative path -> source */
 	size_t		 bytes;		/* text loaded, includes counted */
+	/*
+	 * The script's version tree on disk (the main script's folder), or
+	 * NULL when includes come only from given: a script sent with its
+	 * files (an upload, a lease) never reads the disk of who loads it.
+	 */
+	const char	*root;
+	const char	*base;		/* folder of the main script's name */
 };
 
 /* The state of one script's loading. */
@@ -51,7 +58,6 @@ struct loader {
 	struct bundle	*bundle;
 	const char	*reldir;	/* of this file, from the main one */
 	struct script	*script;
-	const char	*dir;		/* of the script, for includes */
 	char		**stack;	/* include chain, for cycles */
 	size_t		 depth;
 	char		**ids;		/* step ids defined so far */
@@ -675,51 +681,104 @@ dir_of(const char *key)
 	return slash ? xstrndup(key, (size_t)(slash - key)) : xstrdup("");
 }
 
+/*
+ * Whether text is a kobito script: a YAML mapping with steps.  Only then
+ * are its problems shown where it is included; the problems of anything
+ * else (a password file, say) would quote what it holds.
+ */
+static int
+looks_like_script(const char *text, size_t len)
+{
+	char err[64];
+	struct ydoc *doc = ydoc_load_string("", text, len, err, sizeof err);
+	int yes;
+
+	yes = doc != NULL && ynode_get(doc->root, "steps") != NULL;
+	ydoc_free(doc);
+	return yes;
+}
+
+/*
+ * The included file key (relative to the version tree) into st->sub: from
+ * the files given with the script, or from the tree on disk when there is
+ * one; path is its name in messages.
+ */
+static void
+include_file(struct loader *l, const struct ynode *n, struct step *st,
+    const char *key, const char *path)
+{
+	struct diag sub = { NULL, 0 };
+	json_t *given;
+	char err[512], *text = NULL, *subdir = dir_of(key);
+	const char *src;
+	size_t len, i;
+
+	given = l->bundle->given ? json_object_get(l->bundle->given, key) :
+	    NULL;
+	if (json_is_string(given)) {
+		src = json_string_value(given);
+		len = json_string_length(given);
+	} else if (l->bundle->root == NULL) {
+		err_at(l, n, "cannot include '%s': it is not among the files "
+		    "given with the script", n->value);
+		goto out;
+	} else if (fsutil_read_under(l->bundle->root, key, SCRIPT_MAX_BYTES,
+	    &text, &len, err, sizeof err) != 0) {
+		err_at(l, n, "cannot include '%s': %s", n->value, err);
+		goto out;
+	} else
+		src = text;
+	st->sub = load_text(path, src, len, &sub, l->stack, l->depth,
+	    l->bundle, subdir);
+	if (st->sub != NULL) {
+		json_object_set_new(l->bundle->loaded, key,
+		    json_stringn(st->sub->source, st->sub->source_len));
+	} else if (looks_like_script(src, len)) {
+		for (i = 0; i < sub.n; i++)
+			diag_add(l->diag, NULL, "%s", sub.msgs[i]);
+		err_at(l, n, "cannot include '%s' (see above)", n->value);
+	} else {
+		err_at(l, n, "cannot include '%s': it is not a kobito script "
+		    "(a YAML mapping with steps), and what it holds is not "
+		    "shown", n->value);
+	}
+out:
+	diag_free(&sub);
+	free(subdir);
+	free(text);
+}
+
 static void
 parse_include(struct loader *l, const struct ynode *n, struct step *st)
 {
-	char *path, *key, *subdir;
-	json_t *given;
+	char *path = NULL, *key;
 	size_t i;
 
 	if (ynode_text(n, "include", &l->sink) == NULL)
 		return;
 	st->kind = STEP_INCLUDE;
-	if (n->value[0] == '/')
-		path = xstrdup(n->value);
-	else
-		path = xasprintf("%s/%s", l->dir, n->value);
-	key = n->value[0] == '/' ? xstrdup(n->value) :
-	    path_join_clean(l->reldir, n->value);
-	subdir = dir_of(key);
+	key = path_join_clean(l->reldir, n->value);
+	if (n->value[0] == '/' || *key == '\0' || strcmp(key, "..") == 0 ||
+	    strncmp(key, "../", 3) == 0) {
+		err_at(l, n, "cannot include '%s': includes are paths inside "
+		    "the script's own folder", n->value);
+		goto out;
+	}
 	if (l->depth >= MAX_INCLUDE_DEPTH) {
 		err_at(l, n, "includes nest deeper than %d levels",
 		    MAX_INCLUDE_DEPTH);
 		goto out;
 	}
+	path = strcmp(l->bundle->base, ".") == 0 ? xstrdup(key) :
+	    xasprintf("%s/%s", l->bundle->base, key);
 	for (i = 0; i < l->depth; i++) {
 		if (strcmp(l->stack[i], path) == 0) {
 			err_at(l, n, "'%s' includes itself", n->value);
 			goto out;
 		}
 	}
-	/* A file that came with the script wins over the disk. */
-	given = l->bundle->given ? json_object_get(l->bundle->given, key) :
-	    NULL;
-	if (json_is_string(given))
-		st->sub = load_text(path, json_string_value(given),
-		    json_string_length(given), l->diag, l->stack, l->depth,
-		    l->bundle, subdir);
-	else
-		st->sub = load_file(path, l->diag, l->stack, l->depth,
-		    l->bundle, subdir);
-	if (st->sub == NULL)
-		err_at(l, n, "cannot include '%s' (see above)", n->value);
-	else
-		json_object_set_new(l->bundle->loaded, key,
-		    json_stringn(st->sub->source, st->sub->source_len));
+	include_file(l, n, st, key, path);
 out:
-	free(subdir);
 	free(key);
 	free(path);
 }
@@ -1174,7 +1233,7 @@ load_text(const char *name, const char *text, size_t len, struct diag *diag,
 	struct script *s;
 	struct ydoc *doc;
 	unsigned char hash[crypto_hash_sha256_BYTES];
-	char err[1024], *namecopy;
+	char err[1024];
 	size_t before = diag->n, i;
 
 	if (len > SCRIPT_MAX_BYTES) {
@@ -1209,8 +1268,6 @@ load_text(const char *name, const char *text, size_t len, struct diag *diag,
 	l.bundle = bundle;
 	l.reldir = reldir;
 	l.script = s;
-	namecopy = xstrdup(name);
-	l.dir = dirname(namecopy);
 	l.stack = xcalloc(depth + 1, sizeof *l.stack);
 	for (i = 0; i < depth; i++)
 		l.stack[i] = stack[i];
@@ -1218,7 +1275,6 @@ load_text(const char *name, const char *text, size_t len, struct diag *diag,
 	l.depth = depth + 1;
 	parse_script(&l, doc->root);
 	free(l.stack);
-	free(namecopy);
 	strv_free(l.ids, l.nids);
 	strv_free(l.vars, l.nvars);
 	strv_free(l.loops, l.nloops);
@@ -1276,17 +1332,26 @@ bundle_digest(struct script *s)
 	sodium_bin2hex(s->digest, sizeof s->digest, hash, sizeof hash);
 }
 
+/*
+ * Load the main script (from text, or from the file at path) with what it
+ * includes: from files when given, else from its folder on disk when
+ * from_disk.
+ */
 static struct script *
 load_root(const char *path, const char *text, size_t len, json_t *files,
-    struct diag *diag)
+    int from_disk, struct diag *diag)
 {
-	struct bundle b = { files, json_object(), 0 };
+	char *namecopy = xstrdup(path);
+	struct bundle b = { files, json_object(), 0, NULL, NULL };
 	struct script *s;
 
+	b.base = dirname(namecopy);
+	b.root = from_disk ? b.base : NULL;
 	if (text != NULL)
 		s = load_text(path, text, len, diag, NULL, 0, &b, "");
 	else
 		s = load_file(path, diag, NULL, 0, &b, "");
+	free(namecopy);
 	if (s == NULL) {
 		json_decref(b.loaded);
 		return NULL;
@@ -1323,21 +1388,21 @@ load_root(const char *path, const char *text, size_t len, json_t *files,
 struct script *
 script_load(const char *path, struct diag *diag)
 {
-	return load_root(path, NULL, 0, NULL, diag);
+	return load_root(path, NULL, 0, NULL, 1, diag);
 }
 
 struct script *
 script_load_text(const char *name, const char *text, size_t len,
     struct diag *diag)
 {
-	return load_root(name, text, len, NULL, diag);
+	return load_root(name, text, len, NULL, 0, diag);
 }
 
 struct script *
 script_load_bundle(const char *name, const char *text, size_t len,
     json_t *files, struct diag *diag)
 {
-	return load_root(name, text, len, files, diag);
+	return load_root(name, text, len, files, 0, diag);
 }
 
 json_t *

@@ -182,6 +182,14 @@ struct script {
  * Load and check a script.  Returns NULL when anything is wrong, with every
  * problem appended to diag.  The name is used in messages in place of path
  * when text is given (script_load_text).
+ *
+ * Includes are paths relative to the including file that stay inside the
+ * script's own version tree: script_load reads them from the main script's
+ * folder on disk (regular files of at most SCRIPT_MAX_BYTES, never through
+ * a link that leads out); script_load_bundle only from the files given
+ * with the text; script_load_text has none.  A problem inside an included
+ * file is shown only when that file is a script, so that an include never
+ * quotes what another kind of file holds.
  */
 struct script	*script_load(const char *path, struct diag *);
 struct script	*script_load_text(const char *name, const char *text,

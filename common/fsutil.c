@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -269,14 +270,56 @@ fsutil_append_atomic(const char *path, const void *data, size_t len, int mode,
 	return replace(path, data, len, mode, 1, err, errlen);
 }
 
+/*
+ * Read what fd holds, up to cap bytes, into a new NUL-terminated buffer;
+ * size_hint is the file's size when known.  path is for messages.
+ */
+static int
+read_fd(int fd, const char *path, size_t cap, size_t size_hint, char **data,
+    size_t *len, char *err, size_t errlen)
+{
+	size_t size, used = 0;
+	char *p;
+
+	size = size_hint > 0 && size_hint < cap ? size_hint + 2 : 65536;
+	p = xmalloc(size);
+	while (used <= cap) {
+		ssize_t n;
+
+		if (used + 1 == size) {
+			size *= 2;
+			p = xrealloc(p, size);
+		}
+		n = read(fd, p + used, size - used - 1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			ferr(err, errlen, "cannot read '%s': %s", path,
+			    strerror(errno));
+			free(p);
+			return -1;
+		}
+		if (n == 0)
+			break;
+		used += (size_t)n;
+	}
+	if (used > cap) {
+		free(p);
+		return ferr(err, errlen, "cannot read '%s': larger than %zu "
+		    "bytes", path, cap);
+	}
+	p[used] = '\0';
+	*data = p;
+	*len = used;
+	return 0;
+}
+
 int
 fsutil_read(const char *path, size_t cap, char **data, size_t *len,
     char *err, size_t errlen)
 {
 	struct stat st;
-	size_t size, used = 0;
-	char *p;
-	int fd;
+	int fd, rc;
 
 	*data = NULL;
 	if (cap == 0)
@@ -296,40 +339,91 @@ fsutil_read(const char *path, size_t cap, char **data, size_t *len,
 		return ferr(err, errlen, "cannot read '%s': %s", path,
 		    strerror(errno));
 	}
-	size = S_ISREG(st.st_mode) && (size_t)st.st_size < cap ?
-	    (size_t)st.st_size + 2 : 65536;
-	p = xmalloc(size);
-	while (used <= cap) {
-		ssize_t n;
-
-		if (used + 1 == size) {
-			size *= 2;
-			p = xrealloc(p, size);
-		}
-		n = read(fd, p + used, size - used - 1);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			ferr(err, errlen, "cannot read '%s': %s", path,
-			    strerror(errno));
-			free(p);
-			close(fd);
-			return -1;
-		}
-		if (n == 0)
-			break;
-		used += (size_t)n;
-	}
+	rc = read_fd(fd, path, cap, S_ISREG(st.st_mode) ?
+	    (size_t)st.st_size : 0, data, len, err, errlen);
 	close(fd);
-	if (used > cap) {
-		free(p);
-		return ferr(err, errlen, "cannot read '%s': larger than %zu "
-		    "bytes", path, cap);
+	return rc;
+}
+
+/* Whether the resolved path real lies inside the resolved directory dir. */
+static int
+is_under(const char *real, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	if (strcmp(dir, "/") == 0)
+		return 1;
+	return strncmp(real, dir, n) == 0 && (real[n] == '/' ||
+	    real[n] == '\0');
+}
+
+int
+fsutil_read_under(const char *root, const char *rel, size_t cap, char **data,
+    size_t *len, char *err, size_t errlen)
+{
+	char *rroot = NULL, *path = NULL, *real = NULL;
+	struct stat st, fst;
+	int fd = -1, rc = -1;
+
+	*data = NULL;
+	if (cap == 0)
+		cap = FSUTIL_READ_CAP;
+	if (rel[0] == '/') {
+		ferr(err, errlen, "'%s' is not a path relative to '%s'", rel,
+		    root);
+		goto out;
 	}
-	p[used] = '\0';
-	*data = p;
-	*len = used;
-	return 0;
+	if ((rroot = realpath(root, NULL)) == NULL) {
+		ferr(err, errlen, "cannot open '%s': %s", root,
+		    strerror(errno));
+		goto out;
+	}
+	path = xasprintf("%s/%s", rroot, rel);
+	if ((real = realpath(path, NULL)) == NULL) {
+		ferr(err, errlen, "cannot open '%s': %s", rel,
+		    strerror(errno));
+		goto out;
+	}
+	if (!is_under(real, rroot) || strcmp(real, rroot) == 0) {
+		ferr(err, errlen, "'%s' is outside '%s'", rel, root);
+		goto out;
+	}
+	/* Look before opening: opening a device or a FIFO can block or act. */
+	if (stat(real, &st) != 0) {
+		ferr(err, errlen, "cannot open '%s': %s", rel,
+		    strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		ferr(err, errlen, "'%s' is not a regular file", rel);
+		goto out;
+	}
+	if ((uint64_t)st.st_size > cap) {
+		ferr(err, errlen, "cannot read '%s': larger than %zu bytes",
+		    rel, cap);
+		goto out;
+	}
+	fd = open(real, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &fst) != 0) {
+		ferr(err, errlen, "cannot open '%s': %s", rel,
+		    strerror(errno));
+		goto out;
+	}
+	/* Swapped since we looked: refuse rather than guess. */
+	if (!S_ISREG(fst.st_mode) || fst.st_ino != st.st_ino ||
+	    fst.st_dev != st.st_dev) {
+		ferr(err, errlen, "'%s' changed while being opened", rel);
+		goto out;
+	}
+	rc = read_fd(fd, rel, cap, (size_t)fst.st_size, data, len, err,
+	    errlen);
+out:
+	if (fd >= 0)
+		close(fd);
+	free(real);
+	free(path);
+	free(rroot);
+	return rc;
 }
 
 /* Create one directory; an existing directory is fine. */

@@ -29,6 +29,15 @@
  */
 int	fsutil_read(const char *path, size_t cap, char **data, size_t *len,
 	    char *err, size_t errlen);
+/*
+ * As fsutil_read, for the file rel (a relative path) inside the directory
+ * root, when it is a regular file of at most cap bytes: a path that leaves
+ * root (by "..", or by a symbolic link that points out) is refused, and so
+ * is a FIFO, a device or a directory, before it is opened.  Messages name
+ * rel, never what the file holds.
+ */
+int	fsutil_read_under(const char *root, const char *rel, size_t cap,
+	    char **data, size_t *len, char *err, size_t errlen);
 
 /*
  * Replace path with len bytes of data, atomically.  mode < 0 keeps the

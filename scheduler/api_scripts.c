@@ -35,22 +35,47 @@ script_write(struct conn *c, struct api *a, struct req *r, void *p)
 	return 0;
 }
 
+/* The files sent with a script: an object of relative paths -> text. */
+static int
+in_files(struct req *r, const char *key, json_t **out)
+{
+	json_t *v = json_object_get(r->in, key), *f;
+	const char *k;
+
+	*out = NULL;
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_object(v))
+		goto bad;
+	json_object_foreach(v, k, f)
+		if (!json_is_string(f) || *k == '\0')
+			goto bad;
+	*out = v;
+	return 0;
+bad:
+	api_reply_error(r, MHD_HTTP_BAD_REQUEST, "%s: expected an object of "
+	    "paths relative to the script -> their text", key);
+	return -1;
+}
+
 enum hres
 api_h_script_upload(struct api *a, struct req *r)
 {
 	struct scriptw w;
 	const char *source;
-	json_t *errors;
+	json_t *errors, *files;
 
 	memset(&w, 0, sizeof w);
 	if (api_in_str(r, "source", 1, a->cfg.body_max, &source) != 0 ||
-	    api_in_str(r, "filename", 0, 255, &w.filename) != 0)
+	    api_in_str(r, "filename", 0, 255, &w.filename) != 0 ||
+	    in_files(r, "files", &files) != 0)
 		goto refused;
 	if (w.filename == NULL)
 		w.filename = "upload.yaml";
 	errors = json_array();
 	w.s = scripts_check(a->sc, w.filename, source,
-	    json_string_length(json_object_get(r->in, "source")), errors);
+	    json_string_length(json_object_get(r->in, "source")), files,
+	    errors);
 	if (w.s == NULL) {
 		api_reply_json(r, MHD_HTTP_UNPROCESSABLE_CONTENT,
 		    json_pack("{s:s, s:o}", "error",

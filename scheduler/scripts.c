@@ -85,12 +85,12 @@ diag_to_json(struct diag *d, json_t *errors)
 
 const struct script *
 scripts_check(struct scripts *sc, const char *filename, const char *text,
-    size_t len, json_t *errors)
+    size_t len, json_t *files, json_t *errors)
 {
 	struct diag d = { NULL, 0 };
 	struct script *s;
 
-	s = script_load_text(filename, text, len, &d);
+	s = script_load_bundle(filename, text, len, files, &d);
 	if (s == NULL) {
 		diag_to_json(&d, errors);
 		if (d.n == 0)

@@ -33,10 +33,13 @@ void		 scripts_free(struct scripts *);
  * Check text with the engine's loader.  On success return the loaded
  * script (owned by the cache, read-only); on failure NULL with every
  * problem, "file:line:col: message", appended to errors (a JSON array).
- * filename is used in messages.
+ * filename is used in messages.  The script's includes come from files (an
+ * object of paths relative to it -> their text; borrowed, may be NULL),
+ * never from the scheduler's disk.
  */
 const struct script *scripts_check(struct scripts *, const char *filename,
-		    const char *text, size_t len, json_t *errors);
+		    const char *text, size_t len, json_t *files,
+		    json_t *errors);
 
 /*
  * Store the version s (from scripts_check or scripts_load_dir) and make it

@@ -374,6 +374,86 @@ test_read_errors(void **state)
 	free(p);
 }
 
+/* read_under(f, "tree", rel, cap): fsutil_read_under's result, err kept. */
+static int
+read_under(struct fixture *f, const char *rel, size_t cap, char **data)
+{
+	char *root = at(f, "tree");
+	size_t len;
+	int rc;
+
+	rc = fsutil_read_under(root, rel, cap, data, &len, f->err,
+	    sizeof f->err);
+	free(root);
+	return rc;
+}
+
+static void
+test_read_under(void **state)
+{
+	struct fixture *f = *state;
+	char *p, *q, *data;
+
+	p = at(f, "tree/lib");
+	assert_int_equal(fsutil_mkdir_p(p, f->err, sizeof f->err), 0);
+	free(p);
+	p = at(f, "tree/lib/a.yaml");
+	spit(p, "inside");
+	free(p);
+	p = at(f, "outside.txt");
+	spit(p, "root:$6$hash");
+	free(p);
+
+	/* Inside, also by "..": read. */
+	assert_int_equal(read_under(f, "lib/../lib/a.yaml", 0, &data), 0);
+	assert_string_equal(data, "inside");
+	free(data);
+	/* A link inside to a file inside is followed. */
+	p = at(f, "tree/link.yaml");
+	assert_int_equal(symlink("lib/a.yaml", p), 0);
+	free(p);
+	assert_int_equal(read_under(f, "link.yaml", 0, &data), 0);
+	free(data);
+
+	/* Out by "..", by an absolute path, by a link: refused, unread. */
+	assert_int_equal(read_under(f, "../outside.txt", 0, &data), -1);
+	assert_null(data);
+	assert_string_equal(strstr(f->err, "'../outside.txt' is outside"),
+	    f->err);
+	assert_int_equal(read_under(f, "/etc/passwd", 0, &data), -1);
+	assert_non_null(strstr(f->err, "is not a path relative to"));
+	p = at(f, "tree/lib/shadow");
+	q = at(f, "outside.txt");
+	assert_int_equal(symlink(q, p), 0);
+	free(q);
+	free(p);
+	assert_int_equal(read_under(f, "lib/shadow", 0, &data), -1);
+	assert_non_null(strstr(f->err, "'lib/shadow' is outside"));
+	assert_null(strstr(f->err, "root:"));
+	p = at(f, "tree/zero");
+	assert_int_equal(symlink("/dev/zero", p), 0);
+	free(p);
+	assert_int_equal(read_under(f, "zero", 0, &data), -1);
+	assert_non_null(strstr(f->err, "'zero' is outside"));
+
+	/* Inside but not a regular file: refused before it is opened (a
+	 * FIFO would block the reader for ever). */
+	p = at(f, "tree/fifo");
+	assert_int_equal(mkfifo(p, 0600), 0);
+	free(p);
+	assert_int_equal(read_under(f, "fifo", 0, &data), -1);
+	assert_string_equal(f->err, "'fifo' is not a regular file");
+	assert_int_equal(read_under(f, "lib", 0, &data), -1);
+	assert_string_equal(f->err, "'lib' is not a regular file");
+	/* Too big: refused by its size. */
+	assert_int_equal(read_under(f, "lib/a.yaml", 3, &data), -1);
+	assert_string_equal(f->err, "cannot read 'lib/a.yaml': larger than 3 "
+	    "bytes");
+	assert_int_equal(read_under(f, "lib/none.yaml", 0, &data), -1);
+	assert_string_equal(f->err, "cannot open 'lib/none.yaml': No such "
+	    "file or directory");
+}
+
 int
 main(void)
 {
@@ -395,6 +475,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_move_across_filesystems,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_errors, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_read_under, setup,
 		    teardown),
 	};
 

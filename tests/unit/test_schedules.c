@@ -64,7 +64,7 @@ setup(void **state)
 	f->sc = scripts_new();
 	f->s = sched_new();
 	scr = scripts_check(f->sc, "report.yaml", script_text,
-	    strlen(script_text), errors);
+	    strlen(script_text), NULL, errors);
 	json_decref(errors);
 	if (scr == NULL || scripts_store(&f->c, scr, "api", NULL, "test", 0,
 	    &created, f->err, sizeof f->err) != 0)
