@@ -77,7 +77,12 @@ free_vec(char **v)
 	free(v);
 }
 
-/* The environment: kobito's own, with env's keys set (null unsets). */
+/*
+ * The environment: kobito's own, with env's keys set (null unsets), but
+ * never the KOBITO_SECRET_ variables: a program gets a secret only when
+ * the script hands it one (env: {TOKEN: ${secrets.x}}), so that the run
+ * knows to mask it.
+ */
 static char **
 make_env(struct act *a, json_t *env)
 {
@@ -96,7 +101,7 @@ make_env(struct act *a, json_t *env)
 		json_object_foreach(env, key, v)
 			if (strlen(key) == klen && strncmp(key, *e, klen) == 0)
 				replaced = 1;
-		if (!replaced)
+		if (!replaced && strncmp(*e, "KOBITO_SECRET_", 14) != 0)
 			out[k++] = xstrdup(*e);
 	}
 	json_object_foreach(env, key, v) {

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 #include <strings.h>
 
 #include "action.h"
@@ -325,6 +326,27 @@ build_body(struct act *act, struct built *b, int has_ctype)
 	return 0;
 }
 
+/*
+ * The credentials of a basic-auth header as they travel (base64 of
+ * user:password), registered as a secret: a server that echoes the header
+ * in an error must not put it in the log.
+ */
+static void
+basic_secret(struct act *act, const char *user, const char *password)
+{
+	char *pair = xasprintf("%s:%s", user, password), *b64;
+	size_t n = strlen(pair), size = sodium_base64_encoded_len(n,
+	    sodium_base64_VARIANT_ORIGINAL);
+
+	b64 = xmalloc(size);
+	sodium_bin2base64(b64, size, (const unsigned char *)pair, n,
+	    sodium_base64_VARIANT_ORIGINAL);
+	act_secret(act, b64);
+	sodium_memzero(pair, n);
+	free(pair);
+	free(b64);
+}
+
 /* auth: {basic: {user, password}} or {bearer: TOKEN}; secrets registered. */
 static int
 build_auth(struct act *act, struct built *b)
@@ -369,6 +391,7 @@ build_auth(struct act *act, struct built *b)
 				act_secret(act, json_string_value(pw));
 			b->req.user = json_string_value(user);
 			b->req.password = pw ? json_string_value(pw) : "";
+			basic_secret(act, b->req.user, b->req.password);
 		} else {
 			return act_fail(act, "auth.%s: unknown; expected basic "
 			    "or bearer", kind);
@@ -543,8 +566,8 @@ output(struct act *act, const struct http_response *resp)
 		    JSON_DECODE_ANY, &jerr);
 		if (parsed == NULL)
 			act_log(act, "response says JSON but does not parse: "
-			    "%s (line %d, column %d)", jerr.text, jerr.line,
-			    jerr.column);
+			    "%s (line %d, column %d)", act_json_error(&jerr),
+			    jerr.line, jerr.column);
 	}
 	out = json_object();
 	json_object_set_new(out, "status", json_integer(resp->status));
@@ -558,12 +581,18 @@ output(struct act *act, const struct http_response *resp)
 	return out;
 }
 
-/* The first ERR_BODY_CHARS characters of the body on one line. */
+/*
+ * The first ERR_BODY_CHARS characters of the body on one line, masked
+ * before it is cut: a secret the server echoes could otherwise be cut in
+ * two, and its first half would no longer be known to the mask.
+ */
 static void
-body_snippet(const struct http_response *resp, char *out, size_t size)
+body_snippet(struct act *act, const struct http_response *resp, char *out,
+    size_t size)
 {
-	const unsigned char *p = (const unsigned char *)buf_str(&resp->body);
-	const unsigned char *end = p + resp->body.len;
+	char *masked = act_masked(act, buf_str(&resp->body));
+	const unsigned char *p = (const unsigned char *)masked;
+	const unsigned char *end = p + strlen(masked);
 	size_t chars = 0, o = 0;
 	int space = 0;
 
@@ -597,6 +626,7 @@ body_snippet(const struct http_response *resp, char *out, size_t size)
 	if (p < end)
 		o += (size_t)snprintf(out + o, size - o, "...");
 	out[o] = '\0';
+	free(masked);
 }
 
 static int
@@ -637,7 +667,7 @@ http_request_run(struct act *act)
 	if (resp.status >= 400 && act_bool(act, "fail_on_status", 1)) {
 		char snippet[ERR_BODY_CHARS * 4 + 8];
 
-		body_snippet(&resp, snippet, sizeof(snippet));
+		body_snippet(act, &resp, snippet, sizeof(snippet));
 		act_fail(act, "%s %s: %ld %s%s%s", b.method, b.shown,
 		    resp.status, resp.reason, snippet[0] ? ": " : "", snippet);
 		http_response_free(&resp);

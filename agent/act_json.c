@@ -25,7 +25,7 @@ do_parse(struct act *a)
 	    JSON_DECODE_ANY | JSON_ALLOW_NUL, &e);
 	if (a->out == NULL)
 		return act_fail(a, "invalid JSON at %d:%d: %s", e.line,
-		    e.column > 0 ? e.column : 1, e.text);
+		    e.column > 0 ? e.column : 1, act_json_error(&e));
 	return 0;
 }
 
@@ -61,6 +61,16 @@ static const struct action_arg format_args[] = {
 	{ "sort_keys", ARG_BOOL, 0, "sort the keys of mappings" },
 	{ NULL, 0, 0, NULL },
 };
+
+const char *
+act_json_error(json_error_t *e)
+{
+	char *near = strstr(e->text, " near '");
+
+	if (near != NULL)
+		*near = '\0';
+	return e->text;
+}
 
 const struct action json_actions[] = {
 	{ "json.parse", "parse JSON text into a value", parse_args, do_parse,

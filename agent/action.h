@@ -90,8 +90,19 @@ int		 act_cancelled(const struct act *);
 const char	*act_display(const struct act *);
 /* Whether this is a dry run: actions with side effects must not act. */
 int		 act_dry_run(const struct act *);
+/*
+ * jansson's message for a parse error without the text it quotes ("invalid
+ * token near 'Pa\"ss'"): that text may be part of a secret, cut where the
+ * mask no longer knows it; the line and column say where.  Points into e.
+ */
+const char	*act_json_error(json_error_t *e);
 /* Register a secret value so that it is masked in logs and output. */
 void		 act_secret(struct act *, const char *value);
+/*
+ * text with every secret of the run masked (a copy the caller frees): for
+ * an action that cuts text short, which must mask before it cuts.
+ */
+char		*act_masked(struct act *, const char *text);
 /*
  * A per-run object named key (an X display connection, an OCR engine),
  * created by open() on first use and closed by close() when the run ends.

@@ -127,6 +127,19 @@ pos_text(const struct pos *p)
 	return xasprintf("%s:%d:%d", p->file, p->line, p->col);
 }
 
+/* s masked: s is freed, the result is the caller's. */
+static char *
+mask_owned(struct run *r, char *s)
+{
+	char *m;
+
+	if (s == NULL || !mask_hits(&r->mask, s))
+		return s;
+	m = mask_text(&r->mask, s);
+	free(s);
+	return m;
+}
+
 /* --- names ---------------------------------------------------------------- */
 
 static json_t *
@@ -230,6 +243,9 @@ make_params(const struct script *s, json_t *given, char *err, size_t errlen)
 	return params;
 }
 
+#define SECRET_ENV_PREFIX "KOBITO_SECRET_"
+
+/* The environment as ${env.NAME}, but for KOBITO_SECRET_ variables. */
 static json_t *
 make_env(void)
 {
@@ -238,7 +254,10 @@ make_env(void)
 	const char *eq;
 
 	for (e = environ; *e != NULL; e++) {
-		if ((eq = strchr(*e, '=')) == NULL)
+		/* Secrets are read as ${secrets.NAME}, masked, or not at all. */
+		if ((eq = strchr(*e, '=')) == NULL ||
+		    strncmp(*e, SECRET_ENV_PREFIX, strlen(SECRET_ENV_PREFIX)) ==
+		    0)
 			continue;
 		name = xstrndup(*e, (size_t)(eq - *e));
 		json_object_set_new(env, name, json_string(eq + 1));
@@ -247,33 +266,48 @@ make_env(void)
 	return env;
 }
 
-#define SECRET_ENV_PREFIX "KOBITO_SECRET_"
-
-/* Secrets from the options, then KOBITO_SECRET_<NAME> variables. */
+/*
+ * The secrets the script reads (and only those: a variable it never reads
+ * is not its business), from the options, else from a KOBITO_SECRET_<NAME>
+ * variable, each registered with the mask.  NULL, with a message in err,
+ * when one is too short to be masked.
+ */
 static json_t *
-make_secrets(struct run *r)
+make_secrets(struct run *r, char *err, size_t errlen)
 {
-	json_t *sec = json_object(), *v;
-	const char *k, *val;
-	char **e, *name, *p;
-	size_t plen = strlen(SECRET_ENV_PREFIX);
+	json_t *sec = json_object(), *names, *n, *v;
+	const char *name, *val;
+	char *var, *p;
+	size_t i;
 
-	for (e = environ; *e != NULL; e++) {
-		if (strncmp(*e, SECRET_ENV_PREFIX, plen) != 0 ||
-		    (val = strchr(*e, '=')) == NULL)
-			continue;
-		name = xstrndup(*e + plen, (size_t)(val - *e) - plen);
-		for (p = name; *p; p++)
-			*p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
-		json_object_set_new(sec, name, json_string(val + 1));
-		free(name);
+	names = script_secret_refs(r->script);
+	json_array_foreach(names, i, n) {
+		name = json_string_value(n);
+		v = r->opts.secrets ? json_object_get(r->opts.secrets, name) :
+		    NULL;
+		if (json_is_string(v)) {
+			val = json_string_value(v);
+		} else {
+			var = xasprintf("%s%s", SECRET_ENV_PREFIX, name);
+			for (p = var; *p; p++)
+				*p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 :
+				    *p);
+			val = getenv(var);
+			free(var);
+			if (val == NULL)
+				continue;
+		}
+		if (mask_add(&r->mask, val) != 0) {
+			snprintf(err, errlen, "secret '%s' is shorter than %d "
+			    "characters: so short a value cannot be hidden in "
+			    "logs", name, MASK_MIN_CHARS);
+			json_decref(names);
+			json_decref(sec);
+			return NULL;
+		}
+		json_object_set_new(sec, name, json_string(val));
 	}
-	if (r->opts.secrets != NULL)
-		json_object_update(sec, r->opts.secrets);
-	json_object_foreach(sec, k, v) {
-		if (json_is_string(v))
-			mask_add(&r->mask, json_string_value(v));
-	}
+	json_decref(names);
 	return sec;
 }
 
@@ -318,7 +352,10 @@ run_new(const struct script *s, const struct run_opts *opts, char *err,
 	r->top.vars = json_object();
 	r->top.run = r;
 	r->env = make_env();
-	r->secrets = make_secrets(r);
+	if ((r->secrets = make_secrets(r, err, errlen)) == NULL) {
+		run_free(r);
+		return NULL;
+	}
 	r->artifacts = json_array();
 	r->results = json_array();
 	r->failures = json_array();
@@ -717,7 +754,8 @@ exec_step(struct run *r, struct frame *f, const struct step *st, int depth,
 		memset(&e, 0, sizeof e);
 		if ((cond = tmpl_eval(st->cond, &scope, &e)) == NULL) {
 			pos = pos_text(&st->pos);
-			*err = xasprintf("%s: if: %s", pos, e.msg);
+			*err = mask_owned(r, xasprintf("%s: if: %s", pos,
+			    e.msg));
 			free(pos);
 			return -1;
 		}
@@ -779,7 +817,11 @@ exec_step(struct run *r, struct frame *f, const struct step *st, int depth,
 		free(pos);
 		return 0;
 	}
-	/* Name the innermost place: nested errors carry their own. */
+	/*
+	 * Name the innermost place: nested errors carry their own.  Masked
+	 * here, since the message becomes a value the script can read
+	 * (${error.message}, ${steps.ID.error}) and write anywhere.
+	 */
 	if (msg != NULL && strncmp(msg, st->pos.file, strlen(st->pos.file))
 	    == 0)
 		hmsg = xstrdup(msg);
@@ -787,6 +829,7 @@ exec_step(struct run *r, struct frame *f, const struct step *st, int depth,
 		hmsg = xasprintf("%s: %s: %s", pos, st->label,
 		    msg ? msg : "failed");
 	free(msg);
+	hmsg = mask_owned(r, hmsg);
 	record_step(r, f, st, "failed", out, hmsg, ms, depth, attempts);
 	json_decref(out);
 	free(pos);
@@ -848,7 +891,8 @@ run_exec(struct run *r)
 	r->duration_ms = time_mono_ms() - r->started_ms;
 	if (rc != 0) {
 		r->failed = 1;
-		r->error = err;
+		r->error = mask_owned(r, err);
+		err = r->error;
 		run_log(r, "error", err);
 		return -1;
 	}
@@ -1060,6 +1104,12 @@ void
 act_secret(struct act *a, const char *value)
 {
 	mask_add(&a->run->mask, value);
+}
+
+char *
+act_masked(struct act *a, const char *text)
+{
+	return mask_text(&a->run->mask, text);
 }
 
 void *

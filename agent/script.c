@@ -1405,6 +1405,88 @@ script_load_bundle(const char *name, const char *text, size_t len,
 	return load_root(name, text, len, files, 0, diag);
 }
 
+/* --- the secrets a script reads ------------------------------------------ */
+
+static void
+ref_fn(void *arg, const char *root, const char *member, size_t offset)
+{
+	json_t *names = arg;
+
+	(void)offset;
+	if (strcmp(root, "secrets") == 0 && member != NULL &&
+	    json_object_get(names, member) == NULL)
+		json_object_set_new(names, member, json_true());
+}
+
+static void
+walk_tval(const struct tval *t, json_t *names)
+{
+	size_t i;
+
+	if (t == NULL)
+		return;
+	if (t->kind == TVAL_TEMPLATE && t->tmpl != NULL)
+		tmpl_refs(t->tmpl, ref_fn, names);
+	if (t->kind == TVAL_LIST || t->kind == TVAL_MAP)
+		for (i = 0; i < t->n; i++)
+			walk_tval(t->items[i], names);
+}
+
+static void walk_script(const struct script *, json_t *);
+
+static void
+walk_steps(const struct steps *ss, json_t *names)
+{
+	const struct step *p;
+	size_t i;
+
+	for (i = 0; i < ss->n; i++) {
+		p = ss->v[i];
+		if (p->cond != NULL)
+			tmpl_refs(p->cond, ref_fn, names);
+		if (p->each != NULL)
+			tmpl_refs(p->each, ref_fn, names);
+		walk_tval(p->args, names);
+		walk_tval(p->with, names);
+		walk_steps(&p->body, names);
+		walk_steps(&p->handler, names);
+		if (p->sub != NULL)
+			walk_script(p->sub, names);
+	}
+}
+
+static void
+walk_script(const struct script *s, json_t *names)
+{
+	walk_steps(&s->steps, names);
+	walk_tval(s->output, names);
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+json_t *
+script_secret_refs(const struct script *s)
+{
+	json_t *names = json_object(), *v, *out = json_array();
+	const char *k, **keys;
+	size_t n = 0, i;
+
+	walk_script(s, names);
+	keys = xcalloc(json_object_size(names) + 1, sizeof *keys);
+	json_object_foreach(names, k, v)
+		keys[n++] = k;
+	qsort(keys, n, sizeof *keys, cmp_str);
+	for (i = 0; i < n; i++)
+		json_array_append_new(out, json_string(keys[i]));
+	free(keys);
+	json_decref(names);
+	return out;
+}
+
 json_t *
 script_files(const struct script *s)
 {

@@ -207,6 +207,11 @@ struct script	*script_load_bundle(const char *name, const char *text,
  * With includes, the digest covers them too.
  */
 json_t		*script_files(const struct script *);
+/*
+ * The names of the secrets the script and what it includes read
+ * (${secrets.NAME}), sorted: a new array.  Only these are handed to a run.
+ */
+json_t		*script_secret_refs(const struct script *);
 void		 script_free(struct script *);
 
 const struct param *script_param(const struct script *, const char *name);

@@ -20,6 +20,7 @@
 #include <curl/curl.h>
 
 #include "http.h"
+#include "textutil.h"
 #include "xmalloc.h"
 
 struct http_client {
@@ -178,33 +179,21 @@ http_url_redact(const char *url)
 int
 http_form_append(struct buf *b, const char *name, const char *value)
 {
-	static const char hex[] = "0123456789ABCDEF";
 	const char *parts[2] = { name, value };
 	size_t mark = b->len;
-	int i;
+	char *enc;
+	int i, r;
 
 	if (b->len > 0 && buf_putc(b, '&') != 0)
 		goto fail;
 	for (i = 0; i < 2; i++) {
-		const unsigned char *p;
-
 		if (i == 1 && buf_putc(b, '=') != 0)
 			goto fail;
-		for (p = (const unsigned char *)parts[i]; *p != '\0'; p++) {
-			char esc[3];
-			int r;
-
-			if (isalnum(*p) || strchr("-._~", *p) != NULL)
-				r = buf_putc(b, (char)*p);
-			else {
-				esc[0] = '%';
-				esc[1] = hex[*p >> 4];
-				esc[2] = hex[*p & 15];
-				r = buf_append(b, esc, 3);
-			}
-			if (r != 0)
-				goto fail;
-		}
+		enc = text_percent_encode(parts[i]);
+		r = buf_puts(b, enc);
+		free(enc);
+		if (r != 0)
+			goto fail;
 	}
 	return 0;
 fail:

@@ -1,11 +1,14 @@
 /*
  * mask.c - hide secret values in text and JSON.
  */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 
 #include "buf.h"
 #include "mask.h"
+#include "textutil.h"
 #include "xmalloc.h"
 
 void
@@ -26,8 +29,15 @@ mask_free(struct mask *m)
 	mask_init(m);
 }
 
-void
-mask_add(struct mask *m, const char *value)
+int
+mask_long_enough(const char *value)
+{
+	return text_utf8_chars(value, strlen(value)) >= MASK_MIN_CHARS;
+}
+
+/* Register one exact string (copied), keeping the list longest first. */
+static void
+add_one(struct mask *m, const char *value)
 {
 	size_t i, len = strlen(value);
 
@@ -37,12 +47,67 @@ mask_add(struct mask *m, const char *value)
 		if (strcmp(m->values[i], value) == 0)
 			return;
 	}
-	/* Keep the list sorted longest first. */
 	m->values = xreallocarray(m->values, m->n + 1, sizeof *m->values);
 	for (i = m->n; i > 0 && strlen(m->values[i - 1]) < len; i--)
 		m->values[i] = m->values[i - 1];
 	m->values[i] = xstrdup(value);
 	m->n++;
+}
+
+/* value as the inside of a JSON string, with flags (JSON_ENSURE_ASCII). */
+static void
+add_json_escaped(struct mask *m, const char *value, size_t flags)
+{
+	json_t *s = json_string(value);
+	char *text, *p;
+	size_t len, i;
+
+	if (s == NULL)
+		return;		/* not UTF-8: never written as JSON */
+	text = json_dumps(s, JSON_ENCODE_ANY | flags);
+	json_decref(s);
+	if (text == NULL)
+		return;
+	len = strlen(text);
+	text[len - 1] = '\0';		/* the quotes */
+	add_one(m, text + 1);
+	/* jansson writes \u00E9, others \u00e9: both. */
+	for (p = strstr(text, "\\u"); p != NULL; p = strstr(p + 2, "\\u"))
+		for (i = 2; i < 6 && p[i] != '\0'; i++)
+			p[i] = (char)tolower((unsigned char)p[i]);
+	add_one(m, text + 1);
+	free(text);
+}
+
+static void
+add_base64(struct mask *m, const char *value)
+{
+	size_t n = strlen(value);
+	size_t size = sodium_base64_encoded_len(n,
+	    sodium_base64_VARIANT_ORIGINAL);
+	char *b = xmalloc(size);
+
+	sodium_bin2base64(b, size, (const unsigned char *)value, n,
+	    sodium_base64_VARIANT_ORIGINAL);
+	add_one(m, b);
+	free(b);
+}
+
+int
+mask_add(struct mask *m, const char *value)
+{
+	char *enc;
+
+	if (!mask_long_enough(value))
+		return -1;
+	add_one(m, value);
+	enc = text_percent_encode(value);
+	add_one(m, enc);
+	free(enc);
+	add_json_escaped(m, value, 0);
+	add_json_escaped(m, value, JSON_ENSURE_ASCII);
+	add_base64(m, value);
+	return 0;
 }
 
 int
@@ -112,11 +177,9 @@ mask_json(const struct mask *m, json_t *v)
 		return r;
 	case JSON_OBJECT:
 		r = json_object();
-		json_object_foreach(v, k, item) {
-			s = mask_text(m, k);
-			json_object_set_new(r, s, mask_json(m, item));
-			free(s);
-		}
+		/* Keys are names, not data: never changed. */
+		json_object_foreach(v, k, item)
+			json_object_set_new(r, k, mask_json(m, item));
 		return r;
 	default:
 		return json_incref(v);

@@ -6,6 +6,14 @@
  * sees it, so a secret written into a log by accident is still replaced by
  * "***".  Longer secrets are replaced first so that one secret containing
  * another is hidden whole.
+ *
+ * A secret is also hidden in the forms kobito itself writes it in:
+ * percent-encoded (a query string, a form body), JSON-escaped (inside a
+ * logged object, with and without \u escapes) and base64.  Only values are
+ * masked, never the keys of JSON objects: a key is a name the program
+ * reads ("status"), and a short secret inside one would break the output.
+ * A secret shorter than MASK_MIN_CHARS characters is refused: hiding "on"
+ * would hide it inside every word.
  */
 #ifndef KOBITO_MASK_H
 #define KOBITO_MASK_H
@@ -19,16 +27,22 @@ struct mask {
 };
 
 #define MASK_TEXT	"***"
+#define MASK_MIN_CHARS	6
 
 void	 mask_init(struct mask *);
 void	 mask_free(struct mask *);
-/* Register a value (copied).  Empty values are ignored. */
-void	 mask_add(struct mask *, const char *value);
+/* Whether value is long enough to be a secret (MASK_MIN_CHARS). */
+int	 mask_long_enough(const char *value);
+/*
+ * Register a value (copied) and its encoded forms.  Returns 0, or -1 (and
+ * nothing registered) when it is shorter than MASK_MIN_CHARS characters.
+ */
+int	 mask_add(struct mask *, const char *value);
 /* Whether text contains any registered value. */
 int	 mask_hits(const struct mask *, const char *text);
 /* A copy of text with every registered value replaced; the caller frees. */
 char	*mask_text(const struct mask *, const char *text);
-/* A deep copy of v with every string masked; a new reference. */
+/* A deep copy of v with every string value masked; a new reference. */
 json_t	*mask_json(const struct mask *, json_t *v);
 
 #endif

@@ -91,6 +91,26 @@ text_utf8_prefix(const char *s, size_t maxchars)
 	return (int)i;
 }
 
+char *
+text_percent_encode(const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *p;
+	char *out = xreallocarray(NULL, strlen(s) + 1, 3), *o = out;
+
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (isalnum(*p) || strchr("-._~", *p) != NULL) {
+			*o++ = (char)*p;
+		} else {
+			*o++ = '%';
+			*o++ = hex[*p >> 4];
+			*o++ = hex[*p & 15];
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
 int
 text_is_ident(const char *s)
 {

@@ -33,6 +33,11 @@ int	 text_utf8_prefix(const char *s, size_t maxchars);
  * up in JSON).
  */
 void	 text_utf8_trim_partial(char *s);
+/*
+ * s percent-encoded as kobito writes it in a URL's query or a form body:
+ * every byte but A-Z a-z 0-9 - . _ ~ as %XX (upper case).  Caller frees.
+ */
+char	*text_percent_encode(const char *s);
 /* Whether s is an identifier: [A-Za-z_][A-Za-z0-9_]*. */
 int	 text_is_ident(const char *s);
 /*

@@ -9,6 +9,7 @@
 
 #include "api_audit.h"
 #include "api_secrets.h"
+#include "mask.h"
 #include "scripts.h"
 #include "secrets.h"
 #include "timeutil.h"
@@ -30,7 +31,7 @@ api_job_secrets(struct api *a, struct conn *c, const char *digest,
 		*values = json_object();
 	if (s == NULL)
 		return;
-	names = scripts_secret_refs(s);
+	names = script_secret_refs(s);
 	if (json_array_size(names) == 0) {
 		json_decref(names);
 		return;
@@ -102,6 +103,12 @@ api_h_secret_put(struct api *a, struct req *r)
 	}
 	if (api_in_str(r, "value", 1, 65536, &value) != 0)
 		goto refused;
+	if (!mask_long_enough(value)) {
+		api_reply_error(r, MHD_HTTP_BAD_REQUEST, "value: a secret must "
+		    "have at least %d characters, or it cannot be hidden in "
+		    "logs", MASK_MIN_CHARS);
+		goto refused;
+	}
 	api_write_audited(a, r, secret_put_write, (void *)value);
 	return H_DONE;
 refused:

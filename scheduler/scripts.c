@@ -103,88 +103,6 @@ scripts_check(struct scripts *sc, const char *filename, const char *text,
 	return remember(sc, s);
 }
 
-/* --- references to secrets ----------------------------------------------- */
-
-static void
-ref_fn(void *arg, const char *root, const char *member, size_t offset)
-{
-	json_t *names = arg;
-
-	(void)offset;
-	if (strcmp(root, "secrets") == 0 && member != NULL &&
-	    json_object_get(names, member) == NULL)
-		json_object_set_new(names, member, json_true());
-}
-
-static void
-walk_tval(const struct tval *t, json_t *names)
-{
-	size_t i;
-
-	if (t == NULL)
-		return;
-	if (t->kind == TVAL_TEMPLATE && t->tmpl != NULL)
-		tmpl_refs(t->tmpl, ref_fn, names);
-	if (t->kind == TVAL_LIST || t->kind == TVAL_MAP)
-		for (i = 0; i < t->n; i++)
-			walk_tval(t->items[i], names);
-}
-
-static void walk_script(const struct script *, json_t *);
-
-static void
-walk_steps(const struct steps *ss, json_t *names)
-{
-	const struct step *p;
-	size_t i;
-
-	for (i = 0; i < ss->n; i++) {
-		p = ss->v[i];
-		if (p->cond != NULL)
-			tmpl_refs(p->cond, ref_fn, names);
-		if (p->each != NULL)
-			tmpl_refs(p->each, ref_fn, names);
-		walk_tval(p->args, names);
-		walk_tval(p->with, names);
-		walk_steps(&p->body, names);
-		walk_steps(&p->handler, names);
-		if (p->sub != NULL)
-			walk_script(p->sub, names);
-	}
-}
-
-static void
-walk_script(const struct script *s, json_t *names)
-{
-	walk_steps(&s->steps, names);
-	walk_tval(s->output, names);
-}
-
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-json_t *
-scripts_secret_refs(const struct script *s)
-{
-	json_t *names = json_object(), *v, *out = json_array();
-	const char *k, **keys;
-	size_t n = 0, i;
-
-	walk_script(s, names);
-	keys = xcalloc(json_object_size(names) + 1, sizeof *keys);
-	json_object_foreach(names, k, v)
-		keys[n++] = k;
-	qsort(keys, n, sizeof *keys, cmp_str);
-	for (i = 0; i < n; i++)
-		json_array_append_new(out, json_string(keys[i]));
-	free(keys);
-	json_decref(names);
-	return out;
-}
-
 /* --- storing versions ---------------------------------------------------- */
 
 static json_t *
@@ -204,7 +122,7 @@ scripts_store(struct conn *c, const struct script *s, const char *origin,
     char *err, size_t errlen)
 {
 	sqlite3_stmt *st;
-	json_t *req = requires_json(s), *sec = scripts_secret_refs(s);
+	json_t *req = requires_json(s), *sec = script_secret_refs(s);
 	json_t *desc = script_describe(s);
 
 	st = conn_stmt(c, "INSERT OR IGNORE INTO script_versions (digest, name,"

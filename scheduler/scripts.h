@@ -80,8 +80,6 @@ int		 scripts_current(struct conn *, const char *name, char out[65]);
 json_t		*scripts_params(const struct script *, json_t *params,
 		    char *err, size_t errlen);
 
-/* The names of the secrets a script references (${secrets.NAME}), sorted. */
-json_t		*scripts_secret_refs(const struct script *);
 
 /* For the API: the list of current versions, and one script with text. */
 json_t		*scripts_list(struct conn *, const struct tfmt *);

@@ -1134,6 +1134,27 @@ act_secret(struct act *act, const char *value)
 	json_array_append_new(act->run->secrets, json_string(value));
 }
 
+/* The recorded secrets replaced by "***", as the engine's mask does. */
+char *
+act_masked(struct act *act, const char *text)
+{
+	char *out = xstrdup(text), *hit, *next;
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(act->run->secrets, i, v) {
+		const char *sv = json_string_value(v);
+
+		while (*sv != '\0' && (hit = strstr(out, sv)) != NULL) {
+			*hit = '\0';
+			next = xasprintf("%s***%s", out, hit + strlen(sv));
+			free(out);
+			out = next;
+		}
+	}
+	return out;
+}
+
 void *
 act_slot(struct act *act, const char *key, void *(*open)(struct act *),
     void (*close_fn)(void *))
