@@ -25,6 +25,7 @@
 #include "action.h"
 #include "buf.h"
 #include "charset.h"
+#include "textutil.h"
 #include "timeutil.h"
 #include "xmalloc.h"
 
@@ -441,8 +442,8 @@ last_line(const char *s, size_t len, char *out, size_t outlen)
 	start = end;
 	while (start > 0 && s[start - 1] != '\n')
 		start--;
-	if (end - start > 200)
-		end = start + 200;
+	if (end - start > (size_t)text_utf8_prefix(s + start, 200))
+		end = start + (size_t)text_utf8_prefix(s + start, 200);
 	snprintf(out, outlen, "%.*s", (int)(end - start), s + start);
 }
 

@@ -16,6 +16,7 @@
 #include <sqlite3.h>
 
 #include "action.h"
+#include "textutil.h"
 #include "xmalloc.h"
 
 /* How long to wait for another writer's lock, unless the step has less. */
@@ -409,9 +410,12 @@ sql_summary(const char *sql, char *out, size_t len)
 		sql++;
 		n--;
 	}
-	if (n + 1 > len)
-		snprintf(out, len, "%.*s...", (int)(len - 4), sql);
-	else
+	if (n + 1 > len) {
+		/* Cut by characters: SQL holds Japanese names and text. */
+		snprintf(out, len - 3, "%.*s", (int)n, sql);
+		text_utf8_trim_partial(out);
+		snprintf(out + strlen(out), 4, "...");
+	} else
 		snprintf(out, len, "%.*s", (int)n, sql);
 }
 

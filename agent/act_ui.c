@@ -26,6 +26,7 @@
 
 #include "act_ui.h"
 #include "action.h"
+#include "textutil.h"
 #include "ui.h"
 #include "xmalloc.h"
 
@@ -519,6 +520,7 @@ do_type(struct act *a)
 	const char *method = act_str(a, "method", "keys");
 	long long delay = act_int(a, "delay_ms", 0);
 	enum ui_type_method m;
+	char *shown;
 
 	if (strcmp(method, "keys") == 0)
 		m = UI_TYPE_KEYS;
@@ -541,8 +543,12 @@ do_type(struct act *a)
 	if (*text != '\0' &&
 	    ui_type(u->ui, text, (int)delay, m, &wait) != 0)
 		return ui_failed(a, u);
-	act_log(a, "typed %zu characters (%s): %.200s", nchars(text), method,
-	    text);
+	/* Masked before it is cut, so that no half of a secret is shown. */
+	shown = act_masked(a, text);
+	act_log(a, "typed %zu characters (%s): %.*s%s", nchars(text), method,
+	    text_utf8_prefix(shown, 200), shown,
+	    shown[text_utf8_prefix(shown, 200)] != '\0' ? "..." : "");
+	free(shown);
 	a->out = json_pack("{s:I, s:s}", "chars", (json_int_t)nchars(text),
 	    "method", method);
 	return 0;

@@ -15,6 +15,7 @@
 #include "client.h"
 #include "fsutil.h"
 #include "http.h"
+#include "textutil.h"
 #include "xmalloc.h"
 
 struct client {
@@ -167,10 +168,11 @@ client_reply_error(const struct client_reply *rep, char *buf, size_t len)
 	if (msg != NULL)
 		snprintf(buf, len, "%ld %s: %s", rep->status, reason, msg);
 	else if (rep->text != NULL && rep->body == NULL)
-		snprintf(buf, len, "%ld %s: %.200s", rep->status, reason,
-		    rep->text);
+		snprintf(buf, len, "%ld %s: %.*s", rep->status, reason,
+		    text_utf8_prefix(rep->text, 200), rep->text);
 	else
 		snprintf(buf, len, "%ld %s", rep->status, reason);
+	text_utf8_trim_partial(buf);
 	return buf;
 }
 

@@ -22,10 +22,12 @@
 
 #include "action.h"
 #include "buf.h"
+#include "charset.h"
 #include "engine.h"
 #include "expr.h"
 #include "mask.h"
 #include "script.h"
+#include "textutil.h"
 #include "timeutil.h"
 #include "xmalloc.h"
 
@@ -113,12 +115,16 @@ emit(struct run *r, json_t *ev)
 void
 run_log(struct run *r, const char *level, const char *msg)
 {
-	char when[64];
+	char when[64], *clean = NULL;
 
+	/* A line that is not UTF-8 (bytes from a program) is still a line. */
+	if (!charset_utf8_valid(msg, strlen(msg), NULL))
+		msg = clean = charset_utf8_sanitize(msg, strlen(msg), NULL);
 	time_iso_local(time_wall_ms(), when, sizeof when);
 	emit(r, json_pack("{s:s, s:s, s:s, s:s, s:s?}", "type", "log",
 	    "time", when, "level", level, "message", msg,
 	    "step", r->current ? r->current->label : NULL));
+	free(clean);
 }
 
 static char *
@@ -127,13 +133,23 @@ pos_text(const struct pos *p)
 	return xasprintf("%s:%d:%d", p->file, p->line, p->col);
 }
 
-/* s masked: s is freed, the result is the caller's. */
+/*
+ * s masked and made valid UTF-8, since it becomes a value and an event:
+ * s is freed, the result is the caller's.
+ */
 static char *
 mask_owned(struct run *r, char *s)
 {
 	char *m;
 
-	if (s == NULL || !mask_hits(&r->mask, s))
+	if (s == NULL)
+		return NULL;
+	if (!charset_utf8_valid(s, strlen(s), NULL)) {
+		m = charset_utf8_sanitize(s, strlen(s), NULL);
+		free(s);
+		s = m;
+	}
+	if (!mask_hits(&r->mask, s))
 		return s;
 	m = mask_text(&r->mask, s);
 	free(s);
@@ -952,6 +968,7 @@ act_fail(struct act *a, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(a->err, sizeof a->err, fmt, ap);
 	va_end(ap);
+	text_utf8_trim_partial(a->err);
 	return -1;
 }
 

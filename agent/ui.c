@@ -44,6 +44,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -60,10 +61,12 @@
 
 #include "buf.h"
 #include "ui.h"
+#include "textutil.h"
 #include "timeutil.h"
 #include "xmalloc.h"
 
 #define POOL_MAX		64	/* spare keycodes used for typing */
+#define POOL_PROP		"_KOBITO_POOL_"	/* + a random name */
 #define SETTLE_MS		2000	/* how long an app may lag */
 #define NO_PING_PAUSE_MS	50	/* settling without _NET_WM_PING */
 #define CLIP_MAX		(16u * 1024 * 1024)
@@ -103,6 +106,7 @@ enum atom_id {
 	A_KOBITO_SELECTION,
 	A_NET_WM_NAME,
 	A_NET_WM_PID,
+	A_KOBITO_POOL_OWNER,
 	NATOMS
 };
 
@@ -122,6 +126,7 @@ static const char *const atom_names[NATOMS] = {
 	[A_KOBITO_SELECTION] = "KOBITO_SELECTION",
 	[A_NET_WM_NAME] = "_NET_WM_NAME",
 	[A_NET_WM_PID] = "_NET_WM_PID",
+	[A_KOBITO_POOL_OWNER] = "_KOBITO_POOL_OWNER",
 };
 
 struct ui {
@@ -140,6 +145,7 @@ struct ui {
 	KeyCode		 shift;
 	struct slot	 pool[POOL_MAX];
 	int		 npool;
+	Atom		 pool_prop;	/* on the root: what we have bound */
 	unsigned long	 gen;		/* bumped by each settle */
 	unsigned long	 tick;
 	/* Who got pool keys since the last settle: None if it has no ping. */
@@ -186,6 +192,8 @@ fail(struct ui *ui, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(ui->err, sizeof ui->err, fmt, ap);
 	va_end(ap);
+	/* Titles are Japanese: a cut must not leave half a character. */
+	text_utf8_trim_partial(ui->err);
 	return -1;
 }
 
@@ -332,6 +340,119 @@ map_sym(const struct ui *ui, int kc, int col)
 	return ui->map[(kc - ui->kc_lo) * ui->per + col];
 }
 
+static unsigned char *get_prop(struct ui *, Window, Atom, Atom,
+    unsigned long *);
+
+/*
+ * The pool keycodes this ui has bound are written on the root window, in
+ * a property of a random name holding [our window, keycode...]; our window
+ * carries that name in _KOBITO_POOL_OWNER.  When this process dies without
+ * ui_close (killed, crashed), its window goes with the connection, and the
+ * next ui_open on the display sees that the record has no live owner and
+ * gives its keycodes back.  (Window ids are reused by later clients, hence
+ * the name on the window rather than the id alone.)
+ */
+static void
+pool_record(struct ui *ui)
+{
+	long codes[POOL_MAX + 1];
+	int i, n = 1;
+
+	codes[0] = (long)ui->own;
+	for (i = 0; i < ui->npool; i++)
+		if (ui->pool[i].sym != NoSymbol)
+			codes[n++] = ui->pool[i].code;
+	if (n == 1)
+		XDeleteProperty(ui->dpy, ui->root, ui->pool_prop);
+	else
+		XChangeProperty(ui->dpy, ui->root, ui->pool_prop, XA_CARDINAL,
+		    32, PropModeReplace, (unsigned char *)codes, n);
+}
+
+/* Whether window w is a live ui's and carries the record prop. */
+static int
+record_owned(struct ui *ui, Window w, Atom prop)
+{
+	unsigned char *d;
+	unsigned long n;
+	int live;
+
+	d = get_prop(ui, w, ui->atoms[A_KOBITO_POOL_OWNER], XA_ATOM, &n);
+	live = d != NULL && n == 1 && *(Atom *)(void *)d == prop;
+	if (d != NULL)
+		XFree(d);
+	return live;
+}
+
+/* Unbind the keycodes of the record prop if its owner is gone. */
+static void
+reclaim_record(struct ui *ui, Atom prop)
+{
+	unsigned long n = 0, after, i;
+	unsigned char *data = NULL;
+	KeySym none = NoSymbol;
+	long *v;
+	Atom type;
+	int format;
+
+	if (XGetWindowProperty(ui->dpy, ui->root, prop, 0, POOL_MAX + 1,
+	    False, XA_CARDINAL, &type, &format, &n, &after, &data) !=
+	    Success || type != XA_CARDINAL || format != 32 || n < 1) {
+		if (data != NULL)
+			XFree(data);
+		return;
+	}
+	v = (long *)(void *)data;
+	if (!record_owned(ui, (Window)v[0], prop)) {
+		for (i = 1; i < n; i++)
+			if (v[i] >= ui->kc_lo && v[i] <= ui->kc_hi)
+				XChangeKeyboardMapping(ui->dpy, (int)v[i], 1,
+				    &none, 1);
+		XDeleteProperty(ui->dpy, ui->root, prop);
+	}
+	XFree(data);
+}
+
+/*
+ * Give back the keycodes that a kobito which died while typing left
+ * bound: without this every later run on the display found no free
+ * keycode until the X server restarted.
+ */
+static void
+reclaim_stale(struct ui *ui)
+{
+	size_t plen = strlen(POOL_PROP);
+	Atom *props;
+	char *name;
+	int i, n = 0;
+
+	if ((props = XListProperties(ui->dpy, ui->root, &n)) == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		if ((name = XGetAtomName(ui->dpy, props[i])) == NULL)
+			continue;
+		if (strncmp(name, POOL_PROP, plen) == 0)
+			reclaim_record(ui, props[i]);
+		XFree(name);
+	}
+	XFree(props);
+	XSync(ui->dpy, False);
+}
+
+/* A name for this ui's record that no other ui will have. */
+static void
+pool_name(char *buf, size_t len)
+{
+	unsigned char r[8];
+	size_t i, o;
+
+	if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
+		memset(r, 0, sizeof r);		/* then the pid must do */
+	o = (size_t)snprintf(buf, len, "%s%ld_", POOL_PROP, (long)getpid());
+	for (i = 0; i < sizeof r && o + 3 <= len; i++, o += 2)
+		snprintf(buf + o, len - o, "%02x", r[i]);
+}
+
 /* The keycodes the map leaves entirely empty become the typing pool. */
 static void
 find_pool(struct ui *ui)
@@ -357,6 +478,7 @@ ui_open(const char *display, char *err, size_t errlen)
 {
 	struct ui *ui;
 	Display *d;
+	char prop[64];
 	int ev, er, maj, min;
 
 	if (display == NULL || *display == '\0') {
@@ -396,6 +518,11 @@ ui_open(const char *display, char *err, size_t errlen)
 	ui->own = XCreateSimpleWindow(d, ui->root, -10, -10, 1, 1, 0, 0, 0);
 	XSelectInput(d, ui->own, PropertyChangeMask);
 	XDisplayKeycodes(d, &ui->kc_lo, &ui->kc_hi);
+	pool_name(prop, sizeof prop);
+	ui->pool_prop = XInternAtom(d, prop, False);
+	XChangeProperty(d, ui->own, ui->atoms[A_KOBITO_POOL_OWNER], XA_ATOM,
+	    32, PropModeReplace, (unsigned char *)&ui->pool_prop, 1);
+	reclaim_stale(ui);
 	load_keymap(ui);
 	find_pool(ui);
 	ui->shift = XKeysymToKeycode(d, XK_Shift_L);
@@ -429,7 +556,9 @@ ui_close(struct ui *ui)
 				if (ui->pool[i].sym != NoSymbol)
 					XChangeKeyboardMapping(ui->dpy,
 					    ui->pool[i].code, 1, &none, 1);
+				ui->pool[i].sym = NoSymbol;
 			}
+			pool_record(ui);
 		}
 		XDestroyWindow(ui->dpy, ui->own);
 		XSync(ui->dpy, False);
@@ -1266,6 +1395,10 @@ bind_slot(struct ui *ui, KeySym sym)
 		return NULL;
 	}
 	XChangeKeyboardMapping(ui->dpy, pick->code, 1, &sym, 1);
+	if (pick->sym == NoSymbol) {
+		pick->sym = sym;
+		pool_record(ui);	/* a keycode more to give back */
+	}
 	pick->sym = sym;
 	return pick;
 }
@@ -1343,7 +1476,8 @@ type_keys(struct ui *ui, const uint32_t *cps, size_t n, int delay_ms,
 			XFlush(ui->dpy);
 			time_sleep_ms(delay_ms, NULL);
 		}
-		if (i % 256 == 255 && w->cancelled != NULL &&
+		/* Typing slowly, every key is a moment to stop at. */
+		if ((i % 256 == 255 || delay_ms > 0) && w->cancelled != NULL &&
 		    w->cancelled(w->arg))
 			return fail(ui, "the run was cancelled after %zu "
 			    "characters", i + 1);

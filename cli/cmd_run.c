@@ -19,7 +19,11 @@
 #include "xmalloc.h"
 #include "ydoc.h"
 
-/* Set by SIGINT/SIGTERM; the engine stops at the next step. */
+/*
+ * Set by SIGINT, SIGTERM and SIGHUP: the engine stops at the next step (or
+ * key), and the run ends the usual way, giving back what it holds (the
+ * keycodes bound for typing among them).
+ */
 static atomic_int stop_requested;	/* lock-free: set by a signal */
 
 static void
@@ -285,6 +289,7 @@ cmd_run(int argc, char **argv)
 	opts.cancel = &stop_requested;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
 	if ((r = run_new(s, &opts, err, sizeof err)) == NULL) {
 		fprintf(stderr, "kobito: %s\n", err);
 		script_free(s);

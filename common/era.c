@@ -224,24 +224,15 @@ struct parse {
 static int __attribute__((format(printf, 2, 3)))
 fail(struct parse *ps, const char *fmt, ...)
 {
-	char subject[72], msg[160];
-	size_t n, cut;
-	uint32_t cp;
+	char subject[96], msg[160];
+	int cut;
 	va_list ap;
 
 	if (ps->errlen == 0)
 		return -1;
-	n = strlen(ps->orig);
-	for (cut = 0; cut < n && cut < 60; ) {
-		size_t l = width_utf8_decode(ps->orig + cut, n - cut, &cp);
-		if (l == 0)
-			l = 1;
-		if (cut + l > 60)
-			break;
-		cut += l;
-	}
-	snprintf(subject, sizeof(subject), "%.*s%s", (int)cut, ps->orig,
-	    cut < n ? "..." : "");
+	cut = text_utf8_prefix(ps->orig, 20);
+	snprintf(subject, sizeof(subject), "%.*s%s", cut, ps->orig,
+	    ps->orig[cut] != '\0' ? "..." : "");
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);

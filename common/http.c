@@ -321,6 +321,7 @@ status_line(struct attempt *a, const char *line, size_t len)
 		p++;
 	snprintf(a->resp->reason, sizeof(a->resp->reason), "%.*s",
 	    (int)(end - p), p);
+	text_utf8_trim_partial(a->resp->reason);
 }
 
 static size_t
@@ -649,7 +650,8 @@ describe(struct http_response *resp, CURLcode rc, const char *errbuf,
 		snprintf(resp->err, sizeof(resp->err), "cancelled");
 		break;
 	case HTTP_ERR_TIMEOUT:
-		snprintf(resp->err, sizeof(resp->err), "timed out (%.200s)", why);
+		snprintf(resp->err, sizeof(resp->err), "timed out (%.*s)",
+		    text_utf8_prefix(why, 200), why);
 		break;
 	case HTTP_ERR_CONNECT:
 		/* libcurl's text hides the reason ("Couldn't connect to
@@ -659,10 +661,12 @@ describe(struct http_response *resp, CURLcode rc, const char *errbuf,
 			    "cannot connect: %s", strerror((int)os_errno));
 		else
 			snprintf(resp->err, sizeof(resp->err),
-			    "cannot connect: %.200s", why);
+			    "cannot connect: %.*s", text_utf8_prefix(why, 200),
+			    why);
 		break;
 	default:
-		snprintf(resp->err, sizeof(resp->err), "%.240s", why);
+		snprintf(resp->err, sizeof(resp->err), "%.*s",
+		    text_utf8_prefix(why, 240), why);
 		break;
 	}
 }
@@ -691,7 +695,8 @@ http_send(struct http_client *client, const struct http_request *req,
 	}
 	if (!valid_method(m)) {
 		snprintf(resp->err, sizeof(resp->err),
-		    "\"%.40s\" is not an HTTP method", m);
+		    "\"%.*s\" is not an HTTP method", text_utf8_prefix(m, 40),
+		    m);
 		return -1;
 	}
 	for (i = 0; m[i] != '\0'; i++)
@@ -815,8 +820,8 @@ http_send(struct http_client *client, const struct http_request *req,
 		char tmp[sizeof(resp->err)];
 
 		snprintf(tmp, sizeof(tmp), "%s", resp->err);
-		snprintf(resp->err, sizeof(resp->err), "%.200s (after %d attempts)",
-		    tmp, resp->attempts);
+		snprintf(resp->err, sizeof(resp->err), "%.*s (after %d attempts)",
+		    text_utf8_prefix(tmp, 200), tmp, resp->attempts);
 	}
 	resp->duration_ms = http_now_ms() - start;
 	curl_slist_free_all(headers);
