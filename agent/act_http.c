@@ -629,6 +629,24 @@ body_snippet(struct act *act, const struct http_response *resp, char *out,
 	free(masked);
 }
 
+/* Every secret the request carries may go where it goes, or -1. */
+static int
+check_secrets(struct act *act, const struct built *b)
+{
+	const char **parts = xcalloc(b->nheaders + 4, sizeof *parts);
+	size_t i, n = 0;
+	int rc;
+
+	for (i = 0; i < b->nheaders; i++)
+		parts[n++] = b->headers[i];
+	parts[n++] = b->body;
+	parts[n++] = b->req.bearer;
+	parts[n++] = b->req.password;
+	rc = act_send_ok(act, b->url, parts, n);
+	free(parts);
+	return rc;
+}
+
 static int
 http_request_run(struct act *act)
 {
@@ -638,7 +656,7 @@ http_request_run(struct act *act)
 	int64_t remaining;
 	int rc = -1;
 
-	if (build(act, &b) != 0)
+	if (build(act, &b) != 0 || check_secrets(act, &b) != 0)
 		goto out;
 
 	if (act_dry_run(act)) {

@@ -99,6 +99,13 @@ const char	*act_json_error(json_error_t *e);
 /* Register a secret value so that it is masked in logs and output. */
 void		 act_secret(struct act *, const char *value);
 /*
+ * Whether a request to url carrying parts (headers, credentials, the body:
+ * nparts strings, NULLs skipped) may go: 0, or -1 after act_fail when it
+ * holds a secret whose destinations do not take url.
+ */
+int		 act_send_ok(struct act *, const char *url,
+		    const char *const *parts, size_t nparts);
+/*
  * text with every secret of the run masked (a copy the caller frees): for
  * an action that cuts text short, which must mask before it cuts.
  */

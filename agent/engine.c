@@ -25,10 +25,12 @@
 #include "charset.h"
 #include "engine.h"
 #include "expr.h"
+#include "http.h"
 #include "mask.h"
 #include "script.h"
 #include "textutil.h"
 #include "timeutil.h"
+#include "urlmatch.h"
 #include "xmalloc.h"
 
 #define MAX_FAILURES_LISTED	200
@@ -54,6 +56,13 @@ struct frame {
 	struct run		*run;
 };
 
+/* A secret the run holds: what it looks like, and where it may be sent. */
+struct bound {
+	char		*name;
+	json_t		*allow;		/* array of destinations, or NULL */
+	struct mask	 forms;		/* the value and its encodings */
+};
+
 struct slot {
 	char		*key;
 	void		*obj;
@@ -69,6 +78,8 @@ struct run {
 	json_t			*secrets;
 	json_t			*runinfo;
 	struct mask		 mask;
+	struct bound		*bound;
+	size_t			 nbound;
 	char			*artifacts_dir;
 	int			 artifacts_made;
 	unsigned		 artifact_seq;
@@ -283,6 +294,26 @@ make_env(void)
 }
 
 /*
+ * Register one secret the run holds: with the run's mask, and with its
+ * own (to tell it apart in what an action sends) and its destinations.
+ */
+static int
+bind_secret(struct run *r, const char *name, const char *value, json_t *allow)
+{
+	struct bound *b;
+
+	if (mask_add(&r->mask, value) != 0)
+		return -1;
+	r->bound = xreallocarray(r->bound, r->nbound + 1, sizeof *r->bound);
+	b = &r->bound[r->nbound++];
+	b->name = xstrdup(name);
+	b->allow = json_is_array(allow) ? json_incref(allow) : NULL;
+	mask_init(&b->forms);
+	mask_add(&b->forms, value);
+	return 0;
+}
+
+/*
  * The secrets the script reads (and only those: a variable it never reads
  * is not its business), from the options, else from a KOBITO_SECRET_<NAME>
  * variable, each registered with the mask.  NULL, with a message in err,
@@ -291,7 +322,7 @@ make_env(void)
 static json_t *
 make_secrets(struct run *r, char *err, size_t errlen)
 {
-	json_t *sec = json_object(), *names, *n, *v;
+	json_t *sec = json_object(), *names, *n, *v, *allow;
 	const char *name, *val;
 	char *var, *p;
 	size_t i;
@@ -301,6 +332,9 @@ make_secrets(struct run *r, char *err, size_t errlen)
 		name = json_string_value(n);
 		v = r->opts.secrets ? json_object_get(r->opts.secrets, name) :
 		    NULL;
+		allow = json_object_get(v, "allow");
+		if (json_is_object(v))
+			v = json_object_get(v, "value");
 		if (json_is_string(v)) {
 			val = json_string_value(v);
 		} else {
@@ -313,7 +347,7 @@ make_secrets(struct run *r, char *err, size_t errlen)
 			if (val == NULL)
 				continue;
 		}
-		if (mask_add(&r->mask, val) != 0) {
+		if (bind_secret(r, name, val, allow) != 0) {
 			snprintf(err, errlen, "secret '%s' is shorter than %d "
 			    "characters: so short a value cannot be hidden in "
 			    "logs", name, MASK_MIN_CHARS);
@@ -415,6 +449,12 @@ run_free(struct run *r)
 	json_decref(r->failures);
 	json_decref(r->output);
 	mask_free(&r->mask);
+	for (i = 0; i < r->nbound; i++) {
+		free(r->bound[i].name);
+		json_decref(r->bound[i].allow);
+		mask_free(&r->bound[i].forms);
+	}
+	free(r->bound);
 	free(r->artifacts_dir);
 	free(r->error);
 	free(r->id);
@@ -1121,6 +1161,70 @@ void
 act_secret(struct act *a, const char *value)
 {
 	mask_add(&a->run->mask, value);
+}
+
+/* The destinations of b as "a, b", or NULL when it has none. */
+static char *
+allowed_text(const struct bound *b)
+{
+	struct buf t;
+	json_t *v;
+	size_t i;
+
+	if (json_array_size(b->allow) == 0)
+		return NULL;
+	buf_init(&t, 4096);
+	json_array_foreach(b->allow, i, v)
+		buf_printf(&t, "%s%s", i ? ", " : "", json_string_value(v));
+	return buf_detach(&t, NULL);
+}
+
+/* Whether b's allow list takes url. */
+static int
+bound_allows(const struct bound *b, const char *url)
+{
+	const char **pats;
+	json_t *v;
+	size_t i, n = json_array_size(b->allow);
+	int yes;
+
+	if (n == 0)
+		return 0;
+	pats = xcalloc(n, sizeof *pats);
+	json_array_foreach(b->allow, i, v)
+		pats[i] = json_string_value(v);
+	yes = urlmatch_any(pats, n, url);
+	free(pats);
+	return yes;
+}
+
+int
+act_send_ok(struct act *a, const char *url, const char *const *parts,
+    size_t nparts)
+{
+	const struct bound *b;
+	size_t i, j;
+	char *list, *shown;
+	int hit;
+
+	for (i = 0; i < a->run->nbound; i++) {
+		b = &a->run->bound[i];
+		hit = mask_hits(&b->forms, url);
+		for (j = 0; j < nparts && !hit; j++)
+			hit = parts[j] != NULL && mask_hits(&b->forms,
+			    parts[j]);
+		if (!hit || bound_allows(b, url))
+			continue;
+		list = allowed_text(b);
+		shown = http_url_redact(url);
+		act_fail(a, "secret '%s' may not be sent to %s (%s%s)",
+		    b->name, shown, list ? "it may go to " : "it may not be "
+		    "sent over HTTP at all", list ? list : "");
+		free(shown);
+		free(list);
+		return -1;
+	}
+	return 0;
 }
 
 char *

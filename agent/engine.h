@@ -36,7 +36,12 @@ typedef void (*run_event_fn)(void *arg, const json_t *event);
 
 struct run_opts {
 	json_t		*params;	/* name -> value (text or typed) */
-	json_t		*secrets;	/* name -> value */
+	/*
+	 * name -> value, or name -> {"value": V, "allow": [DEST...]}: where
+	 * http.* may send it (urlmatch.h).  A secret without allow may be
+	 * typed or given to a program, never sent over HTTP.
+	 */
+	json_t		*secrets;
 	int		 dry_run;
 	const char	*display;	/* X display for ui.* actions */
 	const char	*artifacts_dir;	/* created on demand */

@@ -23,6 +23,7 @@
 #include "fsutil.h"
 #include "script.h"
 #include "textutil.h"
+#include "urlmatch.h"
 #include "xmalloc.h"
 #include "ydoc.h"
 
@@ -645,30 +646,8 @@ static char *
 path_join_clean(const char *dir, const char *rel)
 {
 	char *all = *dir ? xasprintf("%s/%s", dir, rel) : xstrdup(rel);
-	char *out = xcalloc(1, strlen(all) + 1), *slash;
-	const char *seg = all, *end;
-	size_t o = 0, n;
+	char *out = fsutil_path_clean(all);
 
-	/* The output never grows past the input, so out is big enough. */
-	while (*seg != '\0') {
-		end = strchr(seg, '/');
-		n = end ? (size_t)(end - seg) : strlen(seg);
-		if (n == 0 || (n == 1 && seg[0] == '.')) {
-			/* nothing */
-		} else if (n == 2 && seg[0] == '.' && seg[1] == '.' && o > 0 &&
-		    strcmp(((slash = strrchr(out, '/')) ? slash + 1 : out),
-		    "..") != 0) {
-			o = slash ? (size_t)(slash - out) : 0;
-			out[o] = '\0';
-		} else {
-			if (o > 0)
-				out[o++] = '/';
-			memcpy(out + o, seg, n);
-			o += n;
-			out[o] = '\0';
-		}
-		seg += n + (end != NULL);
-	}
 	free(all);
 	return out;
 }
@@ -758,8 +737,8 @@ parse_include(struct loader *l, const struct ynode *n, struct step *st)
 		return;
 	st->kind = STEP_INCLUDE;
 	key = path_join_clean(l->reldir, n->value);
-	if (n->value[0] == '/' || *key == '\0' || strcmp(key, "..") == 0 ||
-	    strncmp(key, "../", 3) == 0) {
+	if (n->value[0] == '/' || strcmp(key, ".") == 0 ||
+	    strcmp(key, "..") == 0 || strncmp(key, "../", 3) == 0) {
 		err_at(l, n, "cannot include '%s': includes are paths inside "
 		    "the script's own folder", n->value);
 		goto out;
@@ -1007,40 +986,41 @@ steps_free(struct steps *s)
 
 /* --- params, KPI, metadata ---------------------------------------------- */
 
-static const struct {
-	const char	*name;
-	enum param_type	 type;
-} param_types[] = {
-	{ "string", PARAM_STRING }, { "int", PARAM_INT },
-	{ "number", PARAM_NUMBER }, { "bool", PARAM_BOOL },
-	{ "path", PARAM_PATH }, { "date", PARAM_DATE },
-	{ "enum", PARAM_ENUM },
-};
-
-const char *
-param_type_name(enum param_type t)
+/*
+ * A url param's allow list (destinations, see urlmatch.h) or a path
+ * param's roots: a list of strings, each checked.
+ */
+static json_t *
+param_list(struct loader *l, const struct ynode *n, const struct param *p,
+    enum param_type for_type, const char *what)
 {
+	json_t *list;
+	char err[256];
 	size_t i;
 
-	for (i = 0; i < sizeof param_types / sizeof param_types[0]; i++) {
-		if (param_types[i].type == t)
-			return param_types[i].name;
+	if (p->type != for_type) {
+		err_at(l, n, "%s is for %s params, and '%s' is a %s", what,
+		    param_type_name(for_type), p->name,
+		    param_type_name(p->type));
+		return NULL;
 	}
-	return "?";
-}
+	if (ynode_want(n, YNODE_SEQ, what, &l->sink) != 0)
+		return NULL;
+	if (n->n == 0)
+		err_at(l, n, "%s must name at least one %s", what,
+		    for_type == PARAM_URL ? "destination" : "folder");
+	list = json_array();
+	for (i = 0; i < n->n; i++) {
+		const char *s = ynode_text(n->items[i], what, &l->sink);
 
-static int
-param_type_parse(const char *s, enum param_type *t)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof param_types / sizeof param_types[0]; i++) {
-		if (strcmp(param_types[i].name, s) == 0) {
-			*t = param_types[i].type;
-			return 0;
-		}
+		if (s == NULL)
+			continue;
+		if (for_type == PARAM_URL &&
+		    urlmatch_check(s, err, sizeof err) != 0)
+			err_at(l, n->items[i], "%s: %s", what, err);
+		json_array_append_new(list, json_string(s));
 	}
-	return -1;
+	return list;
 }
 
 static void
@@ -1048,9 +1028,7 @@ parse_param(struct loader *l, const struct ynode *key, const struct ynode *n,
     struct param *p)
 {
 	static const char *const keys[] = { "type", "default", "required",
-	    "title", "description", "choices", NULL };
-	static const char *const types[] = { "string", "int", "number",
-	    "bool", "path", "date", "enum", NULL };
+	    "title", "description", "choices", "allow", "roots", NULL };
 	const struct ynode *v;
 	char err[256], buf[128];
 	json_t *def;
@@ -1066,7 +1044,7 @@ parse_param(struct loader *l, const struct ynode *key, const struct ynode *n,
 		if (param_type_parse(n->value, &p->type) != 0)
 			err_at(l, n, "unknown param type '%s'%s", n->value,
 			    suggest(buf, sizeof buf,
-			    text_nearest(n->value, types, 7)));
+			    text_nearest(n->value, param_type_names, SIZE_MAX)));
 		return;
 	}
 	if (ynode_want(n, YNODE_MAP, "a param", &l->sink) != 0)
@@ -1076,7 +1054,8 @@ parse_param(struct loader *l, const struct ynode *key, const struct ynode *n,
 	    ynode_text(v, "type", &l->sink) != NULL &&
 	    param_type_parse(v->value, &p->type) != 0)
 		err_at(l, v, "unknown param type '%s'%s", v->value,
-		    suggest(buf, sizeof buf, text_nearest(v->value, types, 7)));
+		    suggest(buf, sizeof buf, text_nearest(v->value,
+		    param_type_names, SIZE_MAX)));
 	if ((v = ynode_get(n, "required")) != NULL)
 		ynode_bool(v, "required", &p->required, &l->sink);
 	if ((v = ynode_get(n, "title")) != NULL)
@@ -1099,6 +1078,10 @@ parse_param(struct loader *l, const struct ynode *key, const struct ynode *n,
 	if (p->type == PARAM_ENUM && p->choices == NULL)
 		err_at(l, n, "param '%s' is an enum and needs choices",
 		    p->name);
+	if ((v = ynode_get(n, "allow")) != NULL)
+		p->allow = param_list(l, v, p, PARAM_URL, "allow");
+	if ((v = ynode_get(n, "roots")) != NULL)
+		p->roots = param_list(l, v, p, PARAM_PATH, "roots");
 	if ((v = ynode_get(n, "default")) != NULL) {
 		def = ynode_to_json(v);
 		if ((p->def = param_coerce(p, def, err, sizeof err)) == NULL)
@@ -1513,6 +1496,8 @@ script_free(struct script *s)
 		free(s->params[i].title);
 		free(s->params[i].description);
 		json_decref(s->params[i].choices);
+		json_decref(s->params[i].allow);
+		json_decref(s->params[i].roots);
 	}
 	free(s->params);
 	strv_free(s->requires, s->nrequires);
@@ -1532,116 +1517,6 @@ script_param(const struct script *s, const char *name)
 		if (strcmp(s->params[i].name, name) == 0)
 			return &s->params[i];
 	}
-	return NULL;
-}
-
-/* --- param values -------------------------------------------------------- */
-
-json_t *
-param_parse(const struct param *p, const char *text, char *err,
-    size_t errlen)
-{
-	json_t *v = json_string(text), *r;
-
-	if (v == NULL) {
-		snprintf(err, errlen, "param '%s' is not valid UTF-8",
-		    p->name);
-		return NULL;
-	}
-	r = param_coerce(p, v, err, errlen);
-	json_decref(v);
-	return r;
-}
-
-static int
-choice_ok(const struct param *p, const char *s)
-{
-	size_t i;
-	json_t *c;
-
-	json_array_foreach(p->choices, i, c) {
-		if (strcmp(json_string_value(c), s) == 0)
-			return 1;
-	}
-	return 0;
-}
-
-json_t *
-param_coerce(const struct param *p, json_t *v, char *err, size_t errlen)
-{
-	const char *s = json_is_string(v) ? json_string_value(v) : NULL;
-	char *end;
-	double d;
-	long long x;
-
-	switch (p->type) {
-	case PARAM_STRING:
-	case PARAM_PATH:
-		if (s != NULL)
-			return json_incref(v);
-		if (json_is_number(v) || json_is_boolean(v)) {
-			char *t = json_dumps(v, JSON_ENCODE_ANY);
-			json_t *r = json_string(t);
-
-			free(t);
-			return r;
-		}
-		break;
-	case PARAM_INT:
-		if (json_is_integer(v))
-			return json_incref(v);
-		if (s != NULL && *s != '\0') {
-			errno = 0;
-			x = strtoll(s, &end, 10);
-			if (*end == '\0' && errno == 0)
-				return json_integer(x);
-		}
-		snprintf(err, errlen, "param '%s' must be a whole number",
-		    p->name);
-		return NULL;
-	case PARAM_NUMBER:
-		if (json_is_number(v))
-			return json_incref(v);
-		if (s != NULL && *s != '\0') {
-			d = strtod(s, &end);
-			if (*end == '\0')
-				return json_real(d);
-		}
-		snprintf(err, errlen, "param '%s' must be a number", p->name);
-		return NULL;
-	case PARAM_BOOL:
-		if (json_is_boolean(v))
-			return json_incref(v);
-		if (s != NULL && (strcmp(s, "true") == 0 ||
-		    strcmp(s, "yes") == 0 || strcmp(s, "1") == 0))
-			return json_true();
-		if (s != NULL && (strcmp(s, "false") == 0 ||
-		    strcmp(s, "no") == 0 || strcmp(s, "0") == 0))
-			return json_false();
-		snprintf(err, errlen, "param '%s' must be true or false",
-		    p->name);
-		return NULL;
-	case PARAM_DATE:
-		if (s != NULL && text_is_iso_date(s))
-			return json_incref(v);
-		snprintf(err, errlen, "param '%s' must be a date written "
-		    "YYYY-MM-DD", p->name);
-		return NULL;
-	case PARAM_ENUM:
-		if (s != NULL && (p->choices == NULL || choice_ok(p, s)))
-			return json_incref(v);
-		{
-			char *c = p->choices ? json_dumps(p->choices,
-			    JSON_COMPACT) : xstrdup("[]");
-
-			snprintf(err, errlen, "param '%s' must be one of %s",
-			    p->name, c);
-			free(c);
-		}
-		return NULL;
-	}
-	snprintf(err, errlen, "param '%s' must be %s", p->name,
-	    param_type_name(p->type));
 	return NULL;
 }
 
@@ -1677,6 +1552,10 @@ script_describe(const struct script *s)
 		    p->description ? p->description : ""));
 		if (p->choices != NULL)
 			json_object_set(pj, "choices", p->choices);
+		if (p->allow != NULL)
+			json_object_set(pj, "allow", p->allow);
+		if (p->roots != NULL)
+			json_object_set(pj, "roots", p->roots);
 		json_array_append_new(params, pj);
 	}
 	json_object_set_new(o, "params", params);

@@ -57,6 +57,7 @@ enum param_type {
 	PARAM_PATH,
 	PARAM_DATE,
 	PARAM_ENUM,
+	PARAM_URL,
 };
 
 struct param {
@@ -67,6 +68,8 @@ struct param {
 	char		*title;
 	char		*description;
 	json_t		*choices;	/* PARAM_ENUM: array of strings */
+	json_t		*allow;		/* PARAM_URL: destinations, or NULL */
+	json_t		*roots;		/* PARAM_PATH: folders, or NULL */
 	struct pos	 pos;
 };
 
@@ -216,6 +219,10 @@ void		 script_free(struct script *);
 
 const struct param *script_param(const struct script *, const char *name);
 const char	*param_type_name(enum param_type);
+/* The type named s into *t: 0, or -1 when there is none by that name. */
+int		 param_type_parse(const char *s, enum param_type *t);
+/* The names of the types, NULL-terminated, for "did you mean". */
+extern const char *const param_type_names[];
 /*
  * Convert a param value given as text (from --param or a form) to its
  * type.  Returns a new reference, or NULL with a message in err.

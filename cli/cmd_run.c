@@ -4,6 +4,7 @@
  * will run them later.
  */
 #include <getopt.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include "engine.h"
 #include "expr.h"
 #include "script.h"
+#include "urlmatch.h"
 #include "xmalloc.h"
 #include "ydoc.h"
 
@@ -99,9 +101,13 @@ print_diag(const struct diag *d)
 }
 
 /*
- * Secrets for local runs: a YAML mapping of names to strings, e.g.
- * "procure_token: s3cr3t".  The file should be readable by its owner only.
+ * Secrets for local runs: a YAML mapping of names to values, each either
+ * the value alone ("name: s3cr3t", which may be typed or given to a
+ * program but never sent over HTTP) or {value: V, allow: [DEST...]}, the
+ * destinations http.* may send it to (urlmatch.h).  The file must be
+ * readable by its owner only.
  */
+
 /* The secrets file's typed getters print the problem. */
 static void
 secrets_report(void *arg, const char *msg)
@@ -110,17 +116,69 @@ secrets_report(void *arg, const char *msg)
 	fprintf(stderr, "kobito: %s\n", msg);
 }
 
+static const struct ysink secrets_sink = { secrets_report, NULL };
+
+/* One secret: its value, or {value, allow}; NULL after a message. */
+static json_t *
+secret_entry(const struct ynode *n)
+{
+	static const char *const keys[] = { "value", "allow", NULL };
+	const struct ynode *v, *list;
+	json_t *allow;
+	const char *s;
+	char err[256];
+	size_t i;
+
+	if (n->kind == YNODE_SCALAR)
+		return json_string(n->value);
+	if (ynode_want(n, YNODE_MAP, "a secret", &secrets_sink) != 0 ||
+	    ynode_check_keys(n, "a secret", keys, &secrets_sink) != 0)
+		return NULL;
+	if ((v = ynode_get(n, "value")) == NULL) {
+		ysink_report(&secrets_sink, n, "a secret needs a value");
+		return NULL;
+	}
+	if (ynode_text(v, "value", &secrets_sink) == NULL)
+		return NULL;
+	allow = json_array();
+	if ((list = ynode_get(n, "allow")) != NULL) {
+		if (ynode_want(list, YNODE_SEQ, "allow", &secrets_sink) != 0)
+			goto fail;
+		for (i = 0; i < list->n; i++) {
+			if ((s = ynode_text(list->items[i], "allow",
+			    &secrets_sink)) == NULL)
+				goto fail;
+			if (urlmatch_check(s, err, sizeof err) != 0) {
+				ysink_report(&secrets_sink, list->items[i],
+				    "allow: %s", err);
+				goto fail;
+			}
+			json_array_append_new(allow, json_string(s));
+		}
+	}
+	return json_pack("{s:s, s:o}", "value", v->value, "allow", allow);
+fail:
+	json_decref(allow);
+	return NULL;
+}
+
 static json_t *
 load_secrets(const char *path)
 {
-	static const struct ysink sink = { secrets_report, NULL };
 	struct ydoc *doc;
 	struct ynode *root;
+	struct stat st;
 	char err[1024];
-	const char *v;
-	json_t *sec;
+	json_t *sec, *e;
 	size_t i;
 
+	if (stat(path, &st) == 0 && (st.st_mode & 077) != 0) {
+		fprintf(stderr, "kobito: secrets file '%s' can be read by "
+		    "others than its owner (mode %04o): make it private with "
+		    "chmod 600 '%s'\n", path, (unsigned)(st.st_mode & 07777),
+		    path);
+		return NULL;
+	}
 	if ((doc = ydoc_load_file(path, err, sizeof err)) == NULL) {
 		fprintf(stderr, "kobito: %s\n", err);
 		return NULL;
@@ -132,20 +190,20 @@ load_secrets(const char *path)
 		ydoc_free(doc);
 		return NULL;
 	}
-	if (ynode_want(root, YNODE_MAP, "secrets", &sink) != 0) {
+	if (ynode_want(root, YNODE_MAP, "secrets", &secrets_sink) != 0) {
 		ydoc_free(doc);
 		return NULL;
 	}
 	sec = json_object();
 	for (i = 0; i < root->n; i++) {
-		if (ynode_text(root->keys[i], "a secret's name", &sink) ==
-		    NULL || (v = ynode_text(root->items[i], "a secret",
-		    &sink)) == NULL) {
+		if (ynode_text(root->keys[i], "a secret's name",
+		    &secrets_sink) == NULL ||
+		    (e = secret_entry(root->items[i])) == NULL) {
 			json_decref(sec);
 			ydoc_free(doc);
 			return NULL;
 		}
-		json_object_set_new(sec, root->keys[i]->value, json_string(v));
+		json_object_set_new(sec, root->keys[i]->value, e);
 	}
 	ydoc_free(doc);
 	return sec;

@@ -625,3 +625,71 @@ fsutil_move(const char *from, const char *to, int overwrite, char *err,
 		    "remove the original: %s", from, to, strerror(errno));
 	return sync_dir_of(from, err, errlen);
 }
+
+char *
+fsutil_path_clean(const char *path)
+{
+	size_t n = strlen(path), o = 0, len, keep;
+	char *out = xmalloc(n + 2), *slash;
+	const char *seg = path, *end;
+	int abs = path[0] == '/';
+
+	/* The output never grows past the input (but for "."). */
+	if (abs)
+		out[o++] = '/';
+	out[o] = '\0';
+	keep = o;
+	while (*seg != '\0') {
+		end = strchr(seg, '/');
+		len = end ? (size_t)(end - seg) : strlen(seg);
+		if (len == 0 || (len == 1 && seg[0] == '.')) {
+			/* nothing */
+		} else if (len == 2 && seg[0] == '.' && seg[1] == '.') {
+			if (o > keep) {
+				/* Back over the last segment. */
+				slash = strrchr(out + keep, '/');
+				o = slash ? (size_t)(slash - out) : keep;
+				out[o] = '\0';
+			} else if (!abs) {
+				/* A ".." that cannot go back stays. */
+				memcpy(out + o, o > 0 ? "/.." : "..", o > 0 ?
+				    3 : 2);
+				o += o > 0 ? 3 : 2;
+				out[o] = '\0';
+				keep = o;
+			}
+		} else {
+			if (o > 0 && out[o - 1] != '/')
+				out[o++] = '/';
+			memcpy(out + o, seg, len);
+			o += len;
+			out[o] = '\0';
+		}
+		seg += len + (end != NULL);
+	}
+	if (o == 0) {
+		out[o++] = '.';
+		out[o] = '\0';
+	}
+	return out;
+}
+
+int
+fsutil_path_within(const char *path, const char *root)
+{
+	char *p = fsutil_path_clean(path), *r = fsutil_path_clean(root);
+	size_t n = strlen(r);
+	int yes;
+
+	if ((p[0] == '/') != (r[0] == '/'))
+		yes = 0;
+	else if (strcmp(r, "/") == 0 || strcmp(p, r) == 0)
+		yes = 1;
+	else if (strcmp(r, ".") == 0)
+		yes = strcmp(p, "..") != 0 && strncmp(p, "../", 3) != 0;
+	else
+		yes = strncmp(p, r, n) == 0 && p[n] == '/';
+	free(p);
+	free(r);
+	return yes;
+}

@@ -55,6 +55,20 @@ int	fsutil_write_atomic(const char *path, const void *data, size_t len,
 int	fsutil_append_atomic(const char *path, const void *data, size_t len,
 	    int mode, char *err, size_t errlen);
 
+/*
+ * path with "." and empty segments removed and each ".." taking away the
+ * segment before it, by the text alone (links are not looked at): "/a"
+ * stays absolute, ".." at the root is dropped, a relative path keeps the
+ * ".." it cannot resolve ("a/../../b" is "../b"), and nothing left is ".".
+ * Caller frees.
+ */
+char	*fsutil_path_clean(const char *path);
+/*
+ * Whether the cleaned path is root or lies under it, by the text alone; an
+ * absolute path is never under a relative root, nor the other way round.
+ */
+int	 fsutil_path_within(const char *path, const char *root);
+
 /* mkdir -p: create path and its missing parents (0777 less the umask). */
 int	fsutil_mkdir_p(const char *path, char *err, size_t errlen);
 /* Create the missing parents of path (not path itself). */

@@ -601,7 +601,7 @@ function paramInput(p) {
       (p.required ? [] : [el('option', { value: '', text: '' })]).concat(
         (p.choices || []).map(c => el('option', { value: c, text: c, selected: p.default === c }))));
   } else {
-    const type = p.type === 'int' || p.type === 'number' ? 'number' : p.type === 'date' ? 'date' : 'text';
+    const type = p.type === 'int' || p.type === 'number' ? 'number' : p.type === 'date' ? 'date' : p.type === 'url' ? 'url' : 'text';
     input = el('input', { type, id, name: p.name, required: !!p.required,
       value: p.default === null || p.default === undefined ? '' : String(p.default) });
     if (p.type === 'int') input.step = '1';

@@ -13,6 +13,7 @@
 #include "scripts.h"
 #include "secrets.h"
 #include "timeutil.h"
+#include "urlmatch.h"
 #include "xmalloc.h"
 
 /*
@@ -40,7 +41,8 @@ api_job_secrets(struct api *a, struct conn *c, const char *digest,
 	json_decref(names);
 	if (m != NULL)
 		json_object_foreach(vals, k, v)
-			mask_add(m, json_string_value(v));
+			mask_add(m, json_string_value(json_object_get(v,
+			    "value")));
 	if (values) {
 		json_decref(*values);
 		*values = vals;
@@ -73,6 +75,33 @@ api_mask_for_job(struct api *a, struct conn *c, int64_t job_id, json_t *v)
 	return out;
 }
 
+/* "allow": the destinations, each checked; -1 after a 400. */
+static int
+in_allow(struct req *r)
+{
+	json_t *v = json_object_get(r->in, "allow"), *d;
+	char err[256];
+	size_t i;
+
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_array(v)) {
+		api_reply_error(r, MHD_HTTP_BAD_REQUEST, "allow: expected a "
+		    "list of hosts or URL prefixes");
+		return -1;
+	}
+	json_array_foreach(v, i, d) {
+		if (!json_is_string(d) || urlmatch_check(json_string_value(d),
+		    err, sizeof err) != 0) {
+			api_reply_error(r, MHD_HTTP_BAD_REQUEST, "allow[%zu]: "
+			    "%s", i, json_is_string(d) ? err :
+			    "expected a string");
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int
 secret_put_write(struct conn *c, struct api *a, struct req *r, void *p)
 {
@@ -80,8 +109,8 @@ secret_put_write(struct conn *c, struct api *a, struct req *r, void *p)
 	char err[256];
 	int64_t now = time_wall_ms();
 
-	if (secrets_put(c, a->sk, r->args[0], value, r->who.name, now, err,
-	    sizeof err) != 0) {
+	if (secrets_put(c, a->sk, r->args[0], value, json_object_get(r->in,
+	    "allow"), r->who.name, now, err, sizeof err) != 0) {
 		api_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", err);
 		return -1;
 	}
@@ -102,6 +131,8 @@ api_h_secret_put(struct api *a, struct req *r)
 		goto refused;
 	}
 	if (api_in_str(r, "value", 1, 65536, &value) != 0)
+		goto refused;
+	if (in_allow(r) != 0)
 		goto refused;
 	if (!mask_long_enough(value)) {
 		api_reply_error(r, MHD_HTTP_BAD_REQUEST, "value: a secret must "

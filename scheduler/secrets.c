@@ -91,7 +91,8 @@ secrets_name_ok(const char *name)
 
 int
 secrets_put(struct conn *c, const struct secrets *sk, const char *name,
-    const char *value, const char *by, int64_t now, char *err, size_t errlen)
+    const char *value, json_t *allow, const char *by, int64_t now, char *err,
+    size_t errlen)
 {
 	unsigned char nonce[crypto_secretbox_NONCEBYTES], *box;
 	size_t vlen = strlen(value), blen = vlen + crypto_secretbox_MACBYTES;
@@ -103,12 +104,14 @@ secrets_put(struct conn *c, const struct secrets *sk, const char *name,
 	crypto_secretbox_easy(box, (const unsigned char *)value, vlen, nonce,
 	    sk->key);
 	st = conn_stmt(c, "INSERT OR REPLACE INTO secrets (name, nonce, box,"
-	    " updated_at, updated_by) VALUES (?, ?, ?, ?, ?)");
+	    " updated_at, updated_by, allow) VALUES (?, ?, ?, ?, ?, ?)");
 	bind_text(st, 1, name);
 	sqlite3_bind_blob(st, 2, nonce, sizeof nonce, SQLITE_TRANSIENT);
 	sqlite3_bind_blob(st, 3, box, (int)blen, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 4, now);
 	bind_text(st, 5, by);
+	sqlite3_bind_text(st, 6, allow ? json_dumps(allow, JSON_COMPACT) :
+	    xstrdup("[]"), -1, free);
 	rc = conn_step(c, st, err, errlen);
 	free(box);
 	return rc;
@@ -125,6 +128,22 @@ secrets_delete(struct conn *c, const char *name)
 	return conn_changes(c) == 1 ? 0 : -1;
 }
 
+/* The allow list in column i (an empty list when none was set). */
+static json_t *
+allow_json(sqlite3_stmt *st, int i)
+{
+	json_t *v = NULL;
+
+	if (sqlite3_column_type(st, i) == SQLITE_TEXT)
+		v = json_loads((const char *)sqlite3_column_text(st, i), 0,
+		    NULL);
+	if (!json_is_array(v)) {
+		json_decref(v);
+		v = json_array();
+	}
+	return v;
+}
+
 json_t *
 secrets_get(struct conn *c, const struct secrets *sk, json_t *names)
 {
@@ -137,7 +156,7 @@ secrets_get(struct conn *c, const struct secrets *sk, json_t *names)
 	json_array_foreach(names, i, n) {
 		if (!json_is_string(n))
 			continue;
-		st = conn_stmt(c, "SELECT nonce, box FROM secrets WHERE"
+		st = conn_stmt(c, "SELECT nonce, box, allow FROM secrets WHERE"
 		    " name = ?");
 		bind_text(st, 1, json_string_value(n));
 		if (sqlite3_step(st) != SQLITE_ROW) {
@@ -161,7 +180,8 @@ secrets_get(struct conn *c, const struct secrets *sk, json_t *names)
 		} else {
 			plain[blen - crypto_secretbox_MACBYTES] = '\0';
 			json_object_set_new(out, json_string_value(n),
-			    json_string((const char *)plain));
+			    json_pack("{s:s, s:o}", "value", (const char *)plain,
+			    "allow", allow_json(st, 2)));
 		}
 		sodium_memzero(plain, blen - crypto_secretbox_MACBYTES + 1);
 		free(plain);
@@ -174,12 +194,12 @@ json_t *
 secrets_list(struct conn *c, const struct tfmt *tf)
 {
 	json_t *out = json_array();
-	sqlite3_stmt *st = conn_stmt(c, "SELECT name, updated_at, updated_by"
-	    " FROM secrets ORDER BY name");
+	sqlite3_stmt *st = conn_stmt(c, "SELECT name, updated_at, updated_by,"
+	    " allow FROM secrets ORDER BY name");
 
 	while (sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(out, json_pack("{s:s, s:o, s:s?}",
-		    "name", col_text(st, 0),
+		json_array_append_new(out, json_pack("{s:s, s:o, s:o, s:s?}",
+		    "name", col_text(st, 0), "allow", allow_json(st, 3),
 		    "updated_at", tfmt_json(tf, sqlite3_column_int64(st, 1)),
 		    "updated_by", (const char *)sqlite3_column_text(st, 2)));
 	sqlite3_reset(st);

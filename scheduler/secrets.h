@@ -11,6 +11,12 @@
  *
  * The key file holds 64 hex characters (32 bytes).  It must not be
  * readable by group or others.
+ *
+ * Each secret is bound to where it may be sent: its allow list of
+ * destinations (urlmatch.h), set by the admin with the value and handed to
+ * the agent with it; the agent's http.* refuses to send it anywhere else.
+ * A secret with no destinations may be typed or given to a program, never
+ * sent over HTTP.
  */
 #ifndef KOBITO_SECRETS_H
 #define KOBITO_SECRETS_H
@@ -39,19 +45,22 @@ void	secrets_clear(struct secrets *);
 /* Whether name is a valid secret name: [a-z0-9_]{1,64}. */
 int	secrets_name_ok(const char *name);
 
-/* Seal and store (insert or replace) a value; inside a write. 0 or -1. */
+/*
+ * Seal and store (insert or replace) a value and its destinations (an
+ * array of strings, borrowed; NULL for none); inside a write.  0 or -1.
+ */
 int	secrets_put(struct conn *, const struct secrets *, const char *name,
-	    const char *value, const char *by, int64_t now, char *err,
-	    size_t errlen);
+	    const char *value, json_t *allow, const char *by, int64_t now,
+	    char *err, size_t errlen);
 /* 0 when deleted, -1 when there was none. */
 int	secrets_delete(struct conn *, const char *name);
 /*
- * The values of the named secrets (names: array of strings) that exist,
- * as a new object name -> value.  A value that does not open (wrong key)
- * is left out and reported on stderr by name only.
+ * The named secrets (names: array of strings) that exist, as a new object
+ * name -> {"value": V, "allow": [DEST...]}.  A value that does not open
+ * (wrong key) is left out and reported on stderr by name only.
  */
 json_t	*secrets_get(struct conn *, const struct secrets *, json_t *names);
-/* [{name, updated_at, updated_by}], a new reference. */
+/* [{name, allow, updated_at, updated_by}], a new reference. */
 json_t	*secrets_list(struct conn *, const struct tfmt *);
 
 #endif

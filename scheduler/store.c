@@ -337,6 +337,8 @@ static const struct migration migrations[] = {
 	{ 2, KPI_SCHEMA_SQL WEB_SCHEMA_SQL },
 	/* The sub-flows a script includes travel with its version. */
 	{ 3, "ALTER TABLE script_versions ADD COLUMN files TEXT;" },
+	/* Where each secret may be sent: a JSON array of destinations. */
+	{ 4, "ALTER TABLE secrets ADD COLUMN allow TEXT;" },
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] ==

@@ -172,7 +172,8 @@ api() {	# api METHOD PATH [BODY]: prints the body; fails on >= 400
 	    -H 'Content-Type: application/json' ${3:+--data-binary "$3"} \
 	    "$URL$2"
 }
-printf '{"value": "%s"}' "$PROCURE_TOKEN" |
+# The token may go to the e-procurement API and nowhere else.
+printf '{"value": "%s", "allow": ["%s/api/"]}' "$PROCURE_TOKEN" "$PROCURE_URL" |
     curl -sS -f -X PUT -H "Authorization: Bearer $ADMIN" \
     -H 'Content-Type: application/json' --data-binary @- \
     "$URL/api/secrets/procure_token" >/dev/null || die "cannot store the secret"

@@ -70,7 +70,7 @@ steps:
           retry: { attempts: 2, delay_ms: 50 }
       - log: "${row.invoice_no} accepted as ${steps.post.output.json.id} (HTTP ${steps.post.output.status})"
 Y
-printf 'procure_token: "%s"\n' "$TOKEN" > "$T/secrets.yaml"
+printf 'procure_token: { value: "%s", allow: ["%s/api/"] }\n' "$TOKEN" "$API" > "$T/secrets.yaml"
 chmod 600 "$T/secrets.yaml"
 
 "$KOBITO" validate "$T/post_invoices.yaml" > "$T/validate" 2>&1 ||
@@ -125,7 +125,8 @@ fi
 echo "ok: the token never appears in stdout or stderr"
 
 # Without the token the API refuses everything: ten failed items, nothing stored.
-printf 'procure_token: "wrong-token"\n' > "$T/wrong.yaml"
+printf 'procure_token: { value: "wrong-token", allow: ["%s/api/"] }\n' "$API" > "$T/wrong.yaml"
+chmod 600 "$T/wrong.yaml"
 "$KOBITO" run "$T/post_invoices.yaml" --param "input=$T/invoices.csv" \
 	--param "api=$API" --secrets "$T/wrong.yaml" --json > "$T/out2" 2> "$T/err2"
 check "a wrong token fails the run" 1 $?

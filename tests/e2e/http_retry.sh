@@ -8,7 +8,7 @@
 
 [ -x "$FIXTURES/procure_api" ] || fail "$FIXTURES/procure_api is not built"
 TOKEN="retry-test-token-42"
-printf 'procure_token: %s\n' "$TOKEN" > "$T/secrets.yaml"
+printf 'procure_token: { value: %s, allow: [127.0.0.1] }\n' "$TOKEN" > "$T/secrets.yaml"
 chmod 600 "$T/secrets.yaml"
 
 # start_api NAME ARGS...: start procure_api with its data in $T/NAME; sets API.

@@ -126,6 +126,7 @@ grep -q "needs the param 'who'" "$T/err" || fail "$(cat "$T/err")"
 
 # --- secrets never appear ------------------------------------------------
 printf 'api_token: "tok-9f8e7d6c"\n' > "$T/secrets.yaml"
+chmod 600 "$T/secrets.yaml"
 cat > "$T/secret.yaml" <<'Y'
 name: secret
 steps:

@@ -230,13 +230,14 @@ ms=$(( ($(date +%s%N) - start) / 1000000 ))
 [ "$ms" -ge 650 ] && [ "$ms" -lt 3000 ] || fail "empty poll took $ms ms"
 
 # Secrets: sealed, handed only with a lease, masked in stored logs.
-call 200 PUT /api/secrets/portal_password "$ADMIN" '{"value":"hunter2-xyz"}' >/dev/null
+call 200 PUT /api/secrets/portal_password "$ADMIN" '{"value":"hunter2-xyz","allow":["portal.city.example"]}' >/dev/null
 call 200 GET /api/secrets "$ADMIN" | grep -q hunter2 && fail "secret value listed"
 n=$(sqlite3 "$T/sched.db" "SELECT count(*) FROM secrets WHERE box LIKE '%hunter2%'")
 check "sealed at rest" 0 "$n"
 js=$(trigger '{"script":"login"}')
 l=$(lease "$B" "$bid" 0)
-check "the lease carries the secret" hunter2-xyz "$(printf '%s\n' "$l" | jq -r .secrets.portal_password)"
+check "the lease carries the secret and where it may go" 'hunter2-xyz ["portal.city.example"]' \
+	"$(printf '%s\n' "$l" | jq -c -r '"\(.secrets.portal_password.value) \(.secrets.portal_password.allow)"')"
 tok=$(printf '%s\n' "$l" | jq -r .lease_token)
 call 200 POST "/api/jobs/$js/events" "$B" "{\"lease_token\":\"$tok\",\"events\":[{\"type\":\"log\",\"message\":\"oops hunter2-xyz leaked\"}]}" >/dev/null
 call 200 POST "/api/jobs/$js/result" "$B" "{\"lease_token\":\"$tok\",\"summary\":{\"status\":\"succeeded\",\"error\":\"hunter2-xyz\"}}" >/dev/null

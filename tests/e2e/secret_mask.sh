@@ -42,7 +42,7 @@ at_exit "kill $echo_pid 2>/dev/null; wait $echo_pid 2>/dev/null"
 wait_for 50 test -s "$T/echo.port" || fail "echo_http did not start"
 URL="http://127.0.0.1:$(cat "$T/echo.port")"
 CANARY='Pa+s/s="q\%7é鍵'
-printf "canary: '%s'\n" "$CANARY" >"$T/secrets.yaml"
+printf "canary: { value: '%s', allow: [127.0.0.1] }\n" "$CANARY" >"$T/secrets.yaml"
 chmod 600 "$T/secrets.yaml"
 cat >"$T/leak.yaml" <<Y
 name: leak

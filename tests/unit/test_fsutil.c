@@ -454,6 +454,39 @@ test_read_under(void **state)
 	    "file or directory");
 }
 
+static void
+test_path_clean(void **state)
+{
+	static const struct {
+		const char	*in, *out;
+	} cases[] = {
+		{ "a/b/../c", "a/c" }, { "./a//b/", "a/b" },
+		{ "a/../../b", "../b" }, { "../../x", "../../x" },
+		{ "/a/../../b", "/b" }, { "/..", "/" }, { "", "." },
+		{ "a/..", "." }, { "lib/../common/b.yaml", "common/b.yaml" },
+		{ "/srv/in/./x/../y.csv", "/srv/in/y.csv" },
+	};
+	size_t i;
+	char *c;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		c = fsutil_path_clean(cases[i].in);
+		if (strcmp(c, cases[i].out) != 0)
+			fail_msg("'%s' cleans to '%s', not '%s'", cases[i].in,
+			    c, cases[i].out);
+		free(c);
+	}
+	assert_true(fsutil_path_within("/srv/in/a.csv", "/srv/in"));
+	assert_true(fsutil_path_within("/srv/in", "/srv/in/"));
+	assert_false(fsutil_path_within("/srv/input", "/srv/in"));
+	assert_false(fsutil_path_within("/srv/in/../etc/x", "/srv/in"));
+	assert_false(fsutil_path_within("in/a.csv", "/srv/in"));
+	assert_true(fsutil_path_within("in/a.csv", "in"));
+	assert_false(fsutil_path_within("../x", "."));
+	assert_true(fsutil_path_within("/anything", "/"));
+}
+
 int
 main(void)
 {
@@ -478,6 +511,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_read_under, setup,
 		    teardown),
+		cmocka_unit_test(test_path_clean),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
