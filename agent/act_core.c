@@ -121,7 +121,7 @@ const struct action core_actions[] = {
 	{ "log", "write a line to the run log", log_args, do_log,
 	    ACTION_SCALAR, NULL },
 	{ "set", "set variables, each key a name usable as ${name}", no_args,
-	    do_set, ACTION_OPEN, NULL },
+	    do_set, ACTION_OPEN | ACTION_DERIVES, NULL },
 	{ "assert", "fail the step unless a condition holds", assert_args,
 	    do_assert, ACTION_SCALAR, NULL },
 	{ "fail", "fail the step (and so the item or run) with a message",

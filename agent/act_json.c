@@ -74,8 +74,8 @@ act_json_error(json_error_t *e)
 
 const struct action json_actions[] = {
 	{ "json.parse", "parse JSON text into a value", parse_args, do_parse,
-	    ACTION_SCALAR, NULL },
+	    ACTION_SCALAR | ACTION_DERIVES, NULL },
 	{ "json.format", "write a value as JSON text", format_args,
-	    do_format, ACTION_SCALAR, NULL },
+	    do_format, ACTION_SCALAR | ACTION_DERIVES, NULL },
 	{ NULL, NULL, NULL, NULL, 0, NULL },
 };

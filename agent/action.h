@@ -42,6 +42,7 @@ struct action_arg {
 #define ACTION_UI	0x1	/* needs a display; screenshot on failure */
 #define ACTION_OPEN	0x2	/* accepts arguments not in its spec */
 #define ACTION_SCALAR	0x4	/* a bare value is its first argument */
+#define ACTION_DERIVES	0x8	/* its output is computed from its arguments */
 
 struct action {
 	const char		*name;		/* "file.read" */

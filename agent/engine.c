@@ -28,6 +28,7 @@
 #include "http.h"
 #include "mask.h"
 #include "script.h"
+#include "taint.h"
 #include "textutil.h"
 #include "timeutil.h"
 #include "urlmatch.h"
@@ -53,6 +54,7 @@ struct frame {
 	size_t			 nbind;
 	json_t			*loop;		/* innermost loop info */
 	json_t			*error;		/* in an on_error handler */
+	json_t			*taint;		/* see taint.h */
 	struct run		*run;
 };
 
@@ -80,6 +82,9 @@ struct run {
 	struct mask		 mask;
 	struct bound		*bound;
 	size_t			 nbound;
+	json_t			*secret_names;	/* of bound */
+	json_t			*args_taint;	/* the step's: key -> names */
+	json_t			*step_taint;	/* its output's, or NULL */
 	char			*artifacts_dir;
 	int			 artifacts_made;
 	unsigned		 artifact_seq;
@@ -169,6 +174,8 @@ mask_owned(struct run *r, char *s)
 
 /* --- names ---------------------------------------------------------------- */
 
+static void on_part(void *, const struct tmpl *, size_t, json_t *);
+
 static json_t *
 lookup(void *ctx, const char *name)
 {
@@ -223,6 +230,7 @@ run_set_var(struct run *r, const char *name, json_t *value)
 	struct frame *f = r->frame ? r->frame : &r->top;
 
 	json_object_set(f->vars, name, value);
+	taint_mark(f->taint, 'v', name, json_object_get(r->args_taint, name));
 }
 
 /* --- params and secrets ----------------------------------------------- */
@@ -307,6 +315,7 @@ bind_secret(struct run *r, const char *name, const char *value, json_t *allow)
 	r->bound = xreallocarray(r->bound, r->nbound + 1, sizeof *r->bound);
 	b = &r->bound[r->nbound++];
 	b->name = xstrdup(name);
+	json_array_append_new(r->secret_names, json_string(name));
 	b->allow = json_is_array(allow) ? json_incref(allow) : NULL;
 	mask_init(&b->forms);
 	mask_add(&b->forms, value);
@@ -400,7 +409,9 @@ run_new(const struct script *s, const struct run_opts *opts, char *err,
 	r->top.params = params;
 	r->top.steps = json_object();
 	r->top.vars = json_object();
+	r->top.taint = json_object();
 	r->top.run = r;
+	r->secret_names = json_array();
 	r->env = make_env();
 	if ((r->secrets = make_secrets(r, err, errlen)) == NULL) {
 		run_free(r);
@@ -440,6 +451,10 @@ run_free(struct run *r)
 	json_decref(r->top.params);
 	json_decref(r->top.steps);
 	json_decref(r->top.vars);
+	json_decref(r->top.taint);
+	json_decref(r->secret_names);
+	json_decref(r->args_taint);
+	json_decref(r->step_taint);
 	free(r->top.bind);
 	json_decref(r->env);
 	json_decref(r->secrets);
@@ -463,11 +478,86 @@ run_free(struct run *r)
 
 /* --- running one action ------------------------------------------------- */
 
+/* --- values derived from secrets (taint.h) ------------------------------- */
+
+struct derived {
+	struct run	*run;
+	json_t		*names;
+};
+
+static void
+derived_string(void *arg, const char *s)
+{
+	struct derived *d = arg;
+	json_t *n;
+	size_t i, j;
+
+	if (mask_add(&d->run->mask, s) != 0)
+		return;		/* too short to mask */
+	json_array_foreach(d->names, i, n)
+		for (j = 0; j < d->run->nbound; j++)
+			if (strcmp(d->run->bound[j].name,
+			    json_string_value(n)) == 0)
+				mask_add(&d->run->bound[j].forms, s);
+}
+
+/* A value computed from the secrets names: mask it and bind it like them. */
+static void
+derived(void *arg, json_t *names, json_t *value)
+{
+	struct derived d = { arg, names };
+
+	taint_strings(value, derived_string, &d);
+}
+
+/*
+ * Each ${...} part as it is evaluated: when it read a secret, or a name a
+ * secret went into, its value (not the text around it) is one too.
+ */
+static void
+on_part(void *ctx, const struct tmpl *t, size_t part, json_t *value)
+{
+	struct frame *f = ctx;
+	json_t *names;
+
+	if (f->run->nbound == 0)
+		return;
+	names = taint_part(t, part, f->taint, f->run->secret_names);
+	if (json_array_size(names) > 0)
+		derived(f->run, names, value);
+	json_decref(names);
+}
+
+/*
+ * The secrets behind an argument tree's value (its parts were registered
+ * as they were evaluated).  For a mapping, the names behind each key go
+ * to r->args_taint (what `set` records per variable).  Returns the union.
+ */
+static json_t *
+trace_args(struct run *r, struct frame *f, const struct tval *t)
+{
+	json_t *all, *one;
+	size_t i;
+
+	json_decref(r->args_taint);
+	r->args_taint = json_object();
+	if (t == NULL || t->kind != TVAL_MAP)
+		return taint_tval(t, f->taint, r->secret_names);
+	all = json_array();
+	for (i = 0; i < t->n; i++) {
+		one = taint_tval(t->items[i], f->taint, r->secret_names);
+		json_object_set(r->args_taint, t->keys[i], one);
+		json_array_extend(all, one);
+		json_decref(one);
+	}
+	return all;
+}
+
 /* Evaluate and check an action's arguments. */
 static json_t *
 eval_args(struct frame *f, const struct step *st, char **err)
 {
-	struct expr_scope scope = { lookup, f };
+	struct expr_scope scope = { lookup, f, on_part };
 	const struct action_arg *spec;
 	struct expr_error e;
 	struct pos where = st->pos;
@@ -484,6 +574,9 @@ eval_args(struct frame *f, const struct step *st, char **err)
 		    where.col, e.msg);
 		return NULL;
 	}
+	/* What the step's output will derive from, if it derives. */
+	json_decref(f->run->step_taint);
+	f->run->step_taint = trace_args(f->run, f, st->args);
 	for (iter = json_object_iter(args); iter != NULL;
 	    iter = json_object_iter_next(args, iter)) {
 		k = json_object_iter_key(iter);
@@ -535,6 +628,14 @@ exec_action(struct run *r, struct frame *f, const struct step *st,
 		a.args = args;
 		a.deadline_ms = deadline;
 		rc = st->action->run(&a);
+		if (!(st->action->flags & ACTION_DERIVES)) {
+			/* Its output is the world's answer, not the secret. */
+			json_decref(r->step_taint);
+			r->step_taint = NULL;
+		} else if (rc == 0 && r->step_taint != NULL && a.out != args)
+			/* A transform (json.*); set's output is its arguments,
+			 * whose tainted parts are registered already. */
+			derived(r, r->step_taint, a.out);
 		if (rc != 0 && a.err[0] == '\0')
 			snprintf(a.err, sizeof a.err, "%s failed",
 			    st->action->name);
@@ -606,13 +707,26 @@ record_item(struct run *r, size_t index, int ok, const char *error,
 	emit(r, ev);
 }
 
+/* Taint loop variable name with names; what it had before, to restore. */
+static json_t *
+taint_binding(struct frame *f, const char *name, json_t *names)
+{
+	char key[256];
+	json_t *before;
+
+	snprintf(key, sizeof key, "b:%s", name);
+	before = json_incref(json_object_get(f->taint, key));
+	taint_mark(f->taint, 'b', name, names);
+	return before;
+}
+
 static int
 exec_for_each(struct run *r, struct frame *f, const struct step *st,
     int depth, int64_t deadline, json_t **out, char **err)
 {
-	struct expr_scope scope = { lookup, f };
+	struct expr_scope scope = { lookup, f, on_part };
 	struct expr_error e;
-	json_t *v, *list, *item, *saved_loop;
+	json_t *v, *list, *item, *saved_loop, *names, *saved_as, *saved_item;
 	size_t i, n, nok = 0, nfail = 0;
 	int counting = !r->in_item && st->items, rc = 0;
 	int saved_index = r->item_index, saved_in_item = r->in_item;
@@ -624,14 +738,19 @@ exec_for_each(struct run *r, struct frame *f, const struct step *st,
 		*err = xasprintf("for_each: %s", e.msg);
 		return -1;
 	}
+	/* Items of a list derived from a secret are derived from it too. */
+	names = taint_tmpl(st->each, f->taint, r->secret_names);
 	list = as_list(v);
 	if (list == NULL) {
 		*err = xasprintf("for_each needs a list, not %s",
 		    json_is_string(v) ? "a string" : "a number or boolean");
 		json_decref(v);
+		json_decref(names);
 		return -1;
 	}
 	json_decref(v);
+	saved_as = taint_binding(f, st->as, names);
+	saved_item = taint_binding(f, "item", names);
 	n = json_array_size(list);
 	f->bind = xreallocarray(f->bind, f->nbind + 2, sizeof *f->bind);
 	saved_loop = f->loop;
@@ -676,6 +795,11 @@ exec_for_each(struct run *r, struct frame *f, const struct step *st,
 	f->loop = saved_loop;
 	r->item_index = saved_index;
 	r->in_item = saved_in_item;
+	taint_mark(f->taint, 'b', "item", saved_item);
+	taint_mark(f->taint, 'b', st->as, saved_as);
+	json_decref(saved_item);
+	json_decref(saved_as);
+	json_decref(names);
 	if (rc == 0 && cancelled(r)) {
 		*err = xstrdup("the run was cancelled");
 		rc = -1;
@@ -691,11 +815,12 @@ static int
 exec_include(struct run *r, struct frame *f, const struct step *st,
     int depth, int64_t deadline, json_t **out, char **err)
 {
-	struct expr_scope scope = { lookup, f };
+	struct expr_scope scope = { lookup, f, on_part };
 	struct expr_error e;
 	struct pos where = st->pos;
 	struct frame sub;
-	json_t *given, *params;
+	json_t *given, *params, *with_taint, *names;
+	const char *k;
 	char msg[512];
 	int rc;
 
@@ -707,10 +832,16 @@ exec_include(struct run *r, struct frame *f, const struct step *st,
 		    where.col, e.msg);
 		return -1;
 	}
+	/* The sub-flow's params carry what they were computed from. */
+	json_decref(trace_args(r, f, st->with));
+	with_taint = json_object();
+	json_object_foreach(r->args_taint, k, names)
+		taint_mark(with_taint, 'p', k, names);
 	params = make_params(st->sub, given, msg, sizeof msg);
 	json_decref(given);
 	if (params == NULL) {
 		*err = xstrdup(msg);
+		json_decref(with_taint);
 		return -1;
 	}
 	memset(&sub, 0, sizeof sub);
@@ -718,11 +849,12 @@ exec_include(struct run *r, struct frame *f, const struct step *st,
 	sub.params = params;
 	sub.steps = json_object();
 	sub.vars = json_object();
+	sub.taint = with_taint;
 	sub.run = r;
 	rc = exec_steps(r, &sub, &st->sub->steps, depth + 1, deadline, err);
 	*out = json_null();
 	if (rc == 0 && st->sub->output != NULL) {
-		struct expr_scope subscope = { lookup, &sub };
+		struct expr_scope subscope = { lookup, &sub, on_part };
 
 		json_decref(*out);
 		if ((*out = tval_eval(st->sub->output, &subscope, &e,
@@ -732,9 +864,14 @@ exec_include(struct run *r, struct frame *f, const struct step *st,
 			rc = -1;
 		}
 	}
+	/* The include step's output is what the sub-flow's output read. */
+	json_decref(r->step_taint);
+	r->step_taint = rc == 0 ? taint_tval(st->sub->output, sub.taint,
+	    r->secret_names) : NULL;
 	json_decref(sub.params);
 	json_decref(sub.steps);
 	json_decref(sub.vars);
+	json_decref(sub.taint);
 	free(sub.bind);
 	return rc;
 }
@@ -793,7 +930,7 @@ static int
 exec_step(struct run *r, struct frame *f, const struct step *st, int depth,
     int64_t deadline, char **err)
 {
-	struct expr_scope scope = { lookup, f };
+	struct expr_scope scope = { lookup, f, on_part };
 	struct expr_error e;
 	const struct step *saved = r->current;
 	struct frame *saved_frame = r->frame;
@@ -860,6 +997,12 @@ exec_step(struct run *r, struct frame *f, const struct step *st, int depth,
 	ms = time_mono_ms() - t0;
 	r->current = saved;
 	r->frame = saved_frame;
+	/* ${steps.ID...} is derived from what the step's output was. */
+	if (st->id != NULL)
+		taint_mark(f->taint, 's', st->id, st->kind == STEP_FOR_EACH ?
+		    NULL : r->step_taint);
+	json_decref(r->step_taint);
+	r->step_taint = NULL;
 	if (rc == 0 && step_deadline != 0 && st->timeout_ms > 0 &&
 	    time_mono_ms() > step_deadline) {
 		msg = xasprintf("timed out after %lld ms",
@@ -927,7 +1070,7 @@ exec_steps(struct run *r, struct frame *f, const struct steps *steps,
 int
 run_exec(struct run *r)
 {
-	struct expr_scope scope = { lookup, &r->top };
+	struct expr_scope scope = { lookup, &r->top, on_part };
 	struct expr_error e;
 	struct pos where;
 	char *err = NULL;

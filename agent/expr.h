@@ -46,11 +46,16 @@ struct expr_error {
 
 /*
  * Where root names are looked up.  lookup returns a borrowed reference, or
- * NULL when the name is undefined (an evaluation error).
+ * NULL when the name is undefined (an evaluation error).  on_part, when
+ * set, is called with the value of each ${...} part of a template as it is
+ * evaluated (borrowed; the part's index for tmpl_part_refs), so that the
+ * caller can tell what each piece of a spliced text was computed from.
  */
 struct expr_scope {
 	json_t	*(*lookup)(void *ctx, const char *name);
 	void	*ctx;
+	void	(*on_part)(void *ctx, const struct tmpl *, size_t part,
+		    json_t *value);
 };
 
 /* Called for every name a template references: root, and the member after
@@ -69,6 +74,9 @@ int		 tmpl_is_literal(const struct tmpl *);
 json_t		*tmpl_eval(const struct tmpl *, const struct expr_scope *,
 		    struct expr_error *err);
 void		 tmpl_refs(const struct tmpl *, expr_ref_fn fn, void *arg);
+/* The names one ${...} part of a template references (as tmpl_refs). */
+void		 tmpl_part_refs(const struct tmpl *, size_t part, expr_ref_fn fn,
+		    void *arg);
 void		 tmpl_free(struct tmpl *);
 
 /* Truthiness: false, null, 0, "" and empty lists/objects are false. */

@@ -775,8 +775,12 @@ tmpl_eval(const struct tmpl *t, const struct expr_scope *sc,
 		err = &dummy;
 	if (t->literal != NULL)
 		return json_incref(t->literal);
-	if (t->nparts == 1)
-		return expr_eval_node(t->parts[0].root, sc, err);
+	if (t->nparts == 1) {
+		v = expr_eval_node(t->parts[0].root, sc, err);
+		if (v != NULL && sc->on_part != NULL)
+			sc->on_part(sc->ctx, t, 0, v);
+		return v;
+	}
 	buf_init(&b, 0);
 	for (i = 0; i < t->nparts; i++) {
 		if (t->parts[i].root == NULL) {
@@ -786,6 +790,8 @@ tmpl_eval(const struct tmpl *t, const struct expr_scope *sc,
 				buf_free(&b);
 				return NULL;
 			}
+			if (sc->on_part != NULL)
+				sc->on_part(sc->ctx, t, i, v);
 			if (json_is_string(v))
 				rc = buf_append(&b, json_string_value(v),
 				    json_string_length(v));

@@ -1121,6 +1121,13 @@ tmpl_refs(const struct tmpl *t, expr_ref_fn fn, void *arg)
 }
 
 void
+tmpl_part_refs(const struct tmpl *t, size_t part, expr_ref_fn fn, void *arg)
+{
+	if (part < t->nparts && t->parts[part].root != NULL)
+		refs(t->parts[part].root, fn, arg);
+}
+
+void
 tmpl_free(struct tmpl *t)
 {
 	size_t i;

@@ -42,7 +42,7 @@ lookup(void *ctx, const char *name)
 	return json_object_get(ctx, name);
 }
 
-static const struct expr_scope scope = { lookup, NULL };
+static const struct expr_scope scope = { lookup, NULL, NULL };
 
 static int
 setup(void **state)

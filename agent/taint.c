@@ -1,0 +1,222 @@
+/*
+ * taint.c - trace template values to the secrets they derive from (see
+ * taint.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "taint.h"
+#include "xmalloc.h"
+
+/* What one walk over a template's references collects. */
+struct trace {
+	json_t	*frame;		/* borrowed */
+	json_t	*all;		/* borrowed: every secret's name */
+	json_t	*names;		/* secret name -> true */
+};
+
+static void
+add_names(struct trace *t, json_t *list)
+{
+	json_t *n;
+	size_t i;
+
+	json_array_foreach(list, i, n)
+		json_object_set(t->names, json_string_value(n), json_true());
+}
+
+/* Every key of the frame of this kind (for a member chosen at run time). */
+static void
+add_kind(struct trace *t, char kind)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(t->frame, k, v)
+		if (k[0] == kind)
+			add_names(t, v);
+}
+
+static void
+add_key(struct trace *t, char kind, const char *name)
+{
+	char key[256];
+
+	snprintf(key, sizeof key, "%c:%s", kind, name);
+	add_names(t, json_object_get(t->frame, key));
+}
+
+static void
+on_ref(void *arg, const char *root, const char *member, size_t offset)
+{
+	struct trace *t = arg;
+	static const struct {
+		const char	*root;
+		char		 kind;
+	} roots[] = {
+		{ "vars", 'v' }, { "steps", 's' }, { "params", 'p' },
+	};
+	size_t i;
+
+	(void)offset;
+	if (strcmp(root, "secrets") == 0) {
+		if (member != NULL)
+			json_object_set(t->names, member, json_true());
+		else
+			add_names(t, t->all);
+		return;
+	}
+	for (i = 0; i < sizeof roots / sizeof roots[0]; i++) {
+		if (strcmp(root, roots[i].root) != 0)
+			continue;
+		if (member != NULL)
+			add_key(t, roots[i].kind, member);
+		else
+			add_kind(t, roots[i].kind);
+		return;
+	}
+	/* A bare name: a loop variable, or a variable set by `set`. */
+	add_key(t, 'b', root);
+	add_key(t, 'v', root);
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The collected names as a sorted array. */
+static json_t *
+names_array(json_t *set)
+{
+	json_t *out = json_array(), *v;
+	const char **keys, *k;
+	size_t n = 0, i;
+
+	keys = xcalloc(json_object_size(set) + 1, sizeof *keys);
+	json_object_foreach(set, k, v)
+		keys[n++] = k;
+	qsort(keys, n, sizeof *keys, cmp_str);
+	for (i = 0; i < n; i++)
+		json_array_append_new(out, json_string(keys[i]));
+	free(keys);
+	return out;
+}
+
+json_t *
+taint_tmpl(const struct tmpl *tmpl, json_t *frame, json_t *all)
+{
+	struct trace t = { frame, all, json_object() };
+	json_t *out;
+
+	if (tmpl != NULL)
+		tmpl_refs(tmpl, on_ref, &t);
+	out = names_array(t.names);
+	json_decref(t.names);
+	return out;
+}
+
+json_t *
+taint_part(const struct tmpl *tmpl, size_t part, json_t *frame, json_t *all)
+{
+	struct trace t = { frame, all, json_object() };
+	json_t *out;
+
+	tmpl_part_refs(tmpl, part, on_ref, &t);
+	out = names_array(t.names);
+	json_decref(t.names);
+	return out;
+}
+
+/* The union of two name lists into *acc. */
+static void
+merge(json_t *acc, json_t *more)
+{
+	json_t *n, *m;
+	size_t i, j;
+	int have;
+
+	json_array_foreach(more, i, n) {
+		have = 0;
+		json_array_foreach(acc, j, m)
+			have |= json_equal(m, n);
+		if (!have)
+			json_array_append(acc, n);
+	}
+}
+
+json_t *
+taint_tval(const struct tval *t, json_t *frame, json_t *all)
+{
+	json_t *acc, *sub;
+	size_t i;
+
+	if (t == NULL)
+		return json_array();
+	switch (t->kind) {
+	case TVAL_TEMPLATE:
+		return taint_tmpl(t->tmpl, frame, all);
+	case TVAL_LIST:
+	case TVAL_MAP:
+		acc = json_array();
+		for (i = 0; i < t->n; i++) {
+			sub = taint_tval(t->items[i], frame, all);
+			merge(acc, sub);
+			json_decref(sub);
+		}
+		return acc;
+	case TVAL_LITERAL:
+	default:
+		return json_array();
+	}
+}
+
+void
+taint_mark(json_t *frame, char kind, const char *name, json_t *names)
+{
+	char key[256];
+
+	snprintf(key, sizeof key, "%c:%s", kind, name);
+	if (names == NULL || json_array_size(names) == 0)
+		json_object_del(frame, key);
+	else
+		json_object_set(frame, key, names);
+}
+
+static void
+strings(json_t *v, void (*fn)(void *, const char *), void *arg, int *left)
+{
+	const char *k;
+	json_t *item;
+	size_t i;
+
+	if (*left <= 0)
+		return;
+	switch (json_typeof(v)) {
+	case JSON_STRING:
+		(*left)--;
+		fn(arg, json_string_value(v));
+		break;
+	case JSON_ARRAY:
+		json_array_foreach(v, i, item)
+			strings(item, fn, arg, left);
+		break;
+	case JSON_OBJECT:
+		json_object_foreach(v, k, item)
+			strings(item, fn, arg, left);
+		break;
+	default:
+		break;
+	}
+}
+
+void
+taint_strings(json_t *v, void (*fn)(void *, const char *), void *arg)
+{
+	int left = TAINT_MAX_STRINGS;
+
+	if (v != NULL)
+		strings(v, fn, arg, &left);
+}
