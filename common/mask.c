@@ -54,28 +54,57 @@ add_one(struct mask *m, const char *value)
 	m->n++;
 }
 
-/* value as the inside of a JSON string, with flags (JSON_ENSURE_ASCII). */
-static void
-add_json_escaped(struct mask *m, const char *value, size_t flags)
+/* value as the inside of a JSON string, with flags; a copy or NULL. */
+static char *
+json_escaped(const char *value, size_t flags)
 {
 	json_t *s = json_string(value);
-	char *text, *p;
-	size_t len, i;
+	char *text;
+	size_t len;
 
 	if (s == NULL)
-		return;		/* not UTF-8: never written as JSON */
+		return NULL;	/* not UTF-8: never written as JSON */
 	text = json_dumps(s, JSON_ENCODE_ANY | flags);
 	json_decref(s);
 	if (text == NULL)
-		return;
+		return NULL;
 	len = strlen(text);
-	text[len - 1] = '\0';		/* the quotes */
-	add_one(m, text + 1);
-	/* jansson writes \u00E9, others \u00e9: both. */
-	for (p = strstr(text, "\\u"); p != NULL; p = strstr(p + 2, "\\u"))
-		for (i = 2; i < 6 && p[i] != '\0'; i++)
-			p[i] = (char)tolower((unsigned char)p[i]);
-	add_one(m, text + 1);
+	memmove(text, text + 1, len - 2);	/* without the quotes */
+	text[len - 2] = '\0';
+	return text;
+}
+
+/*
+ * value JSON-escaped, and escaped again as JSON text that holds it is put
+ * in a string (a body sent as JSON, echoed in a JSON answer, logged as an
+ * object): up to JSON_LEVELS deep, with \u escapes in either case of hex.
+ */
+#define JSON_LEVELS	3
+
+static void
+add_json_escaped(struct mask *m, const char *value, size_t flags)
+{
+	char *text = xstrdup(value), *next, *p;
+	int level;
+	size_t i;
+
+	for (level = 0; level < JSON_LEVELS; level++) {
+		if ((next = json_escaped(text, flags)) == NULL)
+			break;
+		free(text);
+		text = next;
+		add_one(m, text);
+		if (!(flags & JSON_ENSURE_ASCII))
+			continue;
+		/* jansson writes \u00E9, others \u00e9: both. */
+		next = xstrdup(text);
+		for (p = strstr(next, "\\u"); p != NULL;
+		    p = strstr(p + 2, "\\u"))
+			for (i = 2; i < 6 && p[i] != '\0'; i++)
+				p[i] = (char)tolower((unsigned char)p[i]);
+		add_one(m, next);
+		free(next);
+	}
 	free(text);
 }
 
