@@ -82,7 +82,7 @@ struct run {
 	struct mask		 mask;
 	struct bound		*bound;
 	size_t			 nbound;
-	json_t			*secret_names;	/* of bound */
+	json_t			*secret_names;	/* of bound: a set */
 	json_t			*args_taint;	/* the step's: key -> names */
 	json_t			*step_taint;	/* its output's, or NULL */
 	char			*artifacts_dir;
@@ -315,7 +315,7 @@ bind_secret(struct run *r, const char *name, const char *value, json_t *allow)
 	r->bound = xreallocarray(r->bound, r->nbound + 1, sizeof *r->bound);
 	b = &r->bound[r->nbound++];
 	b->name = xstrdup(name);
-	json_array_append_new(r->secret_names, json_string(name));
+	json_object_set_new(r->secret_names, name, json_true());
 	b->allow = json_is_array(allow) ? json_incref(allow) : NULL;
 	mask_init(&b->forms);
 	mask_add(&b->forms, value);
@@ -411,7 +411,7 @@ run_new(const struct script *s, const struct run_opts *opts, char *err,
 	r->top.vars = json_object();
 	r->top.taint = json_object();
 	r->top.run = r;
-	r->secret_names = json_array();
+	r->secret_names = json_object();
 	r->env = make_env();
 	if ((r->secrets = make_secrets(r, err, errlen)) == NULL) {
 		run_free(r);
@@ -489,16 +489,13 @@ static void
 derived_string(void *arg, const char *s)
 {
 	struct derived *d = arg;
-	json_t *n;
-	size_t i, j;
+	size_t j;
 
 	if (mask_add(&d->run->mask, s) != 0)
 		return;		/* too short to mask */
-	json_array_foreach(d->names, i, n)
-		for (j = 0; j < d->run->nbound; j++)
-			if (strcmp(d->run->bound[j].name,
-			    json_string_value(n)) == 0)
-				mask_add(&d->run->bound[j].forms, s);
+	for (j = 0; j < d->run->nbound; j++)
+		if (json_object_get(d->names, d->run->bound[j].name) != NULL)
+			mask_add(&d->run->bound[j].forms, s);
 }
 
 /* A value computed from the secrets names: mask it and bind it like them. */
@@ -523,7 +520,7 @@ on_part(void *ctx, const struct tmpl *t, size_t part, json_t *value)
 	if (f->run->nbound == 0)
 		return;
 	names = taint_part(t, part, f->taint, f->run->secret_names);
-	if (json_array_size(names) > 0)
+	if (json_object_size(names) > 0)
 		derived(f->run, names, value);
 	json_decref(names);
 }
@@ -543,11 +540,11 @@ trace_args(struct run *r, struct frame *f, const struct tval *t)
 	r->args_taint = json_object();
 	if (t == NULL || t->kind != TVAL_MAP)
 		return taint_tval(t, f->taint, r->secret_names);
-	all = json_array();
+	all = json_object();
 	for (i = 0; i < t->n; i++) {
 		one = taint_tval(t->items[i], f->taint, r->secret_names);
 		json_object_set(r->args_taint, t->keys[i], one);
-		json_array_extend(all, one);
+		json_object_update(all, one);
 		json_decref(one);
 	}
 	return all;

@@ -17,13 +17,10 @@ struct trace {
 };
 
 static void
-add_names(struct trace *t, json_t *list)
+add_names(struct trace *t, json_t *set)
 {
-	json_t *n;
-	size_t i;
-
-	json_array_foreach(list, i, n)
-		json_object_set(t->names, json_string_value(n), json_true());
+	if (json_is_object(set))
+		json_object_update(t->names, set);
 }
 
 /* Every key of the frame of this kind (for a member chosen at run time). */
@@ -81,70 +78,23 @@ on_ref(void *arg, const char *root, const char *member, size_t offset)
 	add_key(t, 'v', root);
 }
 
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* The collected names as a sorted array. */
-static json_t *
-names_array(json_t *set)
-{
-	json_t *out = json_array(), *v;
-	const char **keys, *k;
-	size_t n = 0, i;
-
-	keys = xcalloc(json_object_size(set) + 1, sizeof *keys);
-	json_object_foreach(set, k, v)
-		keys[n++] = k;
-	qsort(keys, n, sizeof *keys, cmp_str);
-	for (i = 0; i < n; i++)
-		json_array_append_new(out, json_string(keys[i]));
-	free(keys);
-	return out;
-}
-
 json_t *
 taint_tmpl(const struct tmpl *tmpl, json_t *frame, json_t *all)
 {
 	struct trace t = { frame, all, json_object() };
-	json_t *out;
 
 	if (tmpl != NULL)
 		tmpl_refs(tmpl, on_ref, &t);
-	out = names_array(t.names);
-	json_decref(t.names);
-	return out;
+	return t.names;
 }
 
 json_t *
 taint_part(const struct tmpl *tmpl, size_t part, json_t *frame, json_t *all)
 {
 	struct trace t = { frame, all, json_object() };
-	json_t *out;
 
 	tmpl_part_refs(tmpl, part, on_ref, &t);
-	out = names_array(t.names);
-	json_decref(t.names);
-	return out;
-}
-
-/* The union of two name lists into *acc. */
-static void
-merge(json_t *acc, json_t *more)
-{
-	json_t *n, *m;
-	size_t i, j;
-	int have;
-
-	json_array_foreach(more, i, n) {
-		have = 0;
-		json_array_foreach(acc, j, m)
-			have |= json_equal(m, n);
-		if (!have)
-			json_array_append(acc, n);
-	}
+	return t.names;
 }
 
 json_t *
@@ -154,22 +104,22 @@ taint_tval(const struct tval *t, json_t *frame, json_t *all)
 	size_t i;
 
 	if (t == NULL)
-		return json_array();
+		return json_object();
 	switch (t->kind) {
 	case TVAL_TEMPLATE:
 		return taint_tmpl(t->tmpl, frame, all);
 	case TVAL_LIST:
 	case TVAL_MAP:
-		acc = json_array();
+		acc = json_object();
 		for (i = 0; i < t->n; i++) {
 			sub = taint_tval(t->items[i], frame, all);
-			merge(acc, sub);
+			json_object_update(acc, sub);
 			json_decref(sub);
 		}
 		return acc;
 	case TVAL_LITERAL:
 	default:
-		return json_array();
+		return json_object();
 	}
 }
 
@@ -179,7 +129,7 @@ taint_mark(json_t *frame, char kind, const char *name, json_t *names)
 	char key[256];
 
 	snprintf(key, sizeof key, "%c:%s", kind, name);
-	if (names == NULL || json_array_size(names) == 0)
+	if (names == NULL || json_object_size(names) == 0)
 		json_object_del(frame, key);
 	else
 		json_object_set(frame, key, names);

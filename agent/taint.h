@@ -10,8 +10,9 @@
  * a tainted value are then registered with the mask like the secret
  * itself, and bound to the same destinations.
  *
- * A frame's taint is a JSON object of "v:VAR", "s:STEP", "b:LOOPVAR" and
- * "p:PARAM" -> [secret names].  The tracing is by name, so it errs on the
+ * A set of secret names is a JSON object NAME -> true.  A frame's taint is
+ * a JSON object of "v:VAR", "s:STEP", "b:LOOPVAR" and "p:PARAM" -> the set
+ * of the secrets its value derives from.  The tracing is by name, so it errs on the
  * side of hiding: a value that merely read a tainted name is tainted.
  * Strings shorter than MASK_MIN_CHARS cannot be masked (a three-letter
  * prefix of a secret would hide parts of every word) and are not.
@@ -31,9 +32,9 @@
 #define TAINT_MAX_STRINGS	256
 
 /*
- * The names of the secrets tmpl's value derives from, given the frame's
- * taint and the names of all the run's secrets (for secrets[expr]): a
- * sorted array, empty when none.
+ * The set of the secrets tmpl's value derives from, given the frame's
+ * taint and the set of all the run's secrets (for secrets[expr]); empty
+ * when none.
  */
 json_t	*taint_tmpl(const struct tmpl *, json_t *frame, json_t *all);
 /* The same for one ${...} part of a template. */
@@ -43,8 +44,8 @@ json_t	*taint_part(const struct tmpl *, size_t part, json_t *frame,
 json_t	*taint_tval(const struct tval *, json_t *frame, json_t *all);
 /*
  * Record that kind:name ('v' variable, 's' step, 'b' loop variable, 'p'
- * param) now holds a value derived from names, or from none when names is
- * empty or NULL.
+ * param) now holds a value derived from the set names, or from none when
+ * it is empty or NULL.
  */
 void	 taint_mark(json_t *frame, char kind, const char *name, json_t *names);
 /* Call fn(arg, s) for each string in v, at most TAINT_MAX_STRINGS. */

@@ -59,3 +59,16 @@ start_xvfb() {
 	done
 	fail "no free X display between :50 and :99"
 }
+# Every form in which a secret could leak, one a line: as it is,
+# percent-encoded, JSON-escaped, \u-escaped, base64 (alone and as a
+# basic-auth pair with the user u), and each run of 8 of its characters (a
+# cut prefix).  secret_forms SECRET
+secret_forms() {
+	printf '%s\n' "$1"
+	printf '%s' "$1" | jq -sRr @uri
+	printf '%s' "$1" | jq -sR . | sed 's/^"//; s/"$//'
+	printf '%s' "$1" | jq -sR --ascii-output . | sed 's/^"//; s/"$//'
+	printf '%s' "$1" | base64 -w0; echo
+	printf 'u:%s' "$1" | base64 -w0; echo
+	printf '%s' "$1" | jq -sRr 'explode as $c | range(0; ($c | length) - 7) | $c[.:. + 8] | implode'
+}

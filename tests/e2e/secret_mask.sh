@@ -78,14 +78,7 @@ grep -q '500' "$T/error_message.txt" || fail "error.message: $(cat "$T/error_mes
 
 # Every form the canary may take.
 forms="$T/forms"
-{
-	printf '%s\n' "$CANARY"
-	printf '%s' "$CANARY" | jq -sRr @uri
-	printf '%s' "$CANARY" | jq -sR . | sed 's/^"//; s/"$//'
-	printf '%s' "$CANARY" | jq -sR --ascii-output . | sed 's/^"//; s/"$//'
-	printf '%s' "$CANARY" | base64 -w0; echo
-	printf 'u:%s' "$CANARY" | base64 -w0; echo
-} >"$forms"
+secret_forms "$CANARY" >"$forms"
 for f in "$T/out" "$T/err" "$T/error_message.txt" "$T/steps_error.txt"; do
 	if grep -F -f "$forms" "$f" >"$T/hit"; then
 		fail "$(basename "$f") holds the secret: $(cat "$T/hit")"
