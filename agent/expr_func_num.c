@@ -284,12 +284,33 @@ fn_max(struct fctx *c, json_t **argv, int argc)
 	return extreme(c, argv, argc, 1);
 }
 
+void
+numsum_add(struct numsum *s, const json_t *v)
+{
+	long long tmp;
+
+	if (!s->real && json_is_integer(v) &&
+	    !__builtin_add_overflow(s->i, json_integer_value(v), &tmp)) {
+		s->i = tmp;
+		return;
+	}
+	if (!s->real) {
+		s->real = 1;
+		s->d = (double)s->i;
+	}
+	s->d += json_number_value(v);
+}
+
+json_t *
+numsum_value(struct fctx *c, const struct numsum *s)
+{
+	return s->real ? fctx_mkreal(c, s->d) : json_integer(s->i);
+}
+
 static json_t *
 fn_sum(struct fctx *c, json_t **argv, int argc)
 {
-	long long isum = 0, tmp;
-	double dsum = 0;
-	int real = 0;
+	struct numsum sum = { 0, 0, 0 };
 	json_t *v;
 	size_t i;
 
@@ -300,19 +321,9 @@ fn_sum(struct fctx *c, json_t **argv, int argc)
 		if (!json_is_number(v))
 			return fctx_fail(c, "item [%zu] is a %s, not a number", i,
 			    expr_type_name(v));
-		if (!real && json_is_integer(v) &&
-		    !__builtin_add_overflow(isum, json_integer_value(v), &tmp))
-		{
-			isum = tmp;
-			continue;
-		}
-		if (!real) {
-			real = 1;
-			dsum = (double)isum;
-		}
-		dsum += json_number_value(v);
+		numsum_add(&sum, v);
 	}
-	return real ? fctx_mkreal(c, dsum) : json_integer(isum);
+	return numsum_value(c, &sum);
 }
 
 static json_t *

@@ -236,8 +236,11 @@ ref_error(struct refcheck *rc, size_t off, const char *fmt, ...)
 }
 
 static void
-check_ref(void *arg, const char *root, const char *member, size_t off)
+check_ref(void *arg, const struct expr_ref *ref)
 {
+	const char *root = ref->root;
+	const char *member = ref->nmembers > 0 ? ref->member[0] : NULL;
+	size_t off = ref->offset;
 	struct refcheck *rc = arg;
 	struct loader *l = rc->l;
 	const struct script *s = l->script;

@@ -106,12 +106,12 @@ scripts_check(struct scripts *sc, const char *filename, const char *text,
 /* --- references to secrets ----------------------------------------------- */
 
 static void
-ref_fn(void *arg, const char *root, const char *member, size_t offset)
+ref_fn(void *arg, const struct expr_ref *ref)
 {
+	const char *member = ref->nmembers > 0 ? ref->member[0] : NULL;
 	json_t *names = arg;
 
-	(void)offset;
-	if (strcmp(root, "secrets") == 0 && member != NULL &&
+	if (strcmp(ref->root, "secrets") == 0 && member != NULL &&
 	    json_object_get(names, member) == NULL)
 		json_object_set_new(names, member, json_true());
 }
