@@ -99,7 +99,72 @@ test_number_functions(void **state)
 	EQ("number('12.5')", "12.5");
 	EQ("number('１２．５')", "12.5");
 	EQ("number('1e3')", "1000.0");
-	EQ("number('99999999999999999999')", "1e20");
+	/* Never a silent float: exact, or refused. */
+	EQ("number('9223372036854775807')", "9223372036854775807");
+	EQ("number('9,007,199,254,740,993')", "9007199254740993");
+	EERR("number('99999999999999999999')", 0, "number(): "
+	    "'99999999999999999999' is too large to be exact (more than "
+	    "2^63 - 1; keep it as text)");
+	EERR("number('9007199254740993.5')", 0, "number(): "
+	    "'9007199254740993.5' has too many digits before the point to be "
+	    "exact (2^53 or more; keep it as text)");
+	EQ("number('1e20')", "1e20");
+	EERR("number('1e400')", 0, "number(): '1e400' is out of range");
+	/* Thousands separators where they belong, or an error. */
+	EQ("number('12,345,678')", "12345678");
+	EQ("number('123,456.75')", "123456.75");
+	EERR("number('12,34')", 0, "number(): '12,34' has a misplaced "
+	    "thousands separator");
+	EERR("number('1,2345')", 0, "number(): '1,2345' has a misplaced "
+	    "thousands separator");
+	EERR("number('1234,567')", 0, "number(): '1234,567' has a misplaced "
+	    "thousands separator");
+	EERR("number('1,234,56')", 0, "number(): '1,234,56' has a misplaced "
+	    "thousands separator");
+	EQ("number('▲1,000')", "-1000");
+	EQ("number('△ 1,000円')", "-1000");
+	EQ("number('▲１，０００')", "-1000");
+	/* A decimal comma only with the locale that writes one. */
+	EERR("number('1.234,5')", 0, "number(): '1.234,5' looks like a number "
+	    "with a decimal comma; give its locale, as in number(x, 'de')");
+	EERR("number('1.234.567')", 0, "number(): '1.234.567' looks like a "
+	    "number with a decimal comma; give its locale, as in number(x, "
+	    "'de')");
+	EQ("number('1.234,5', 'de')", "1234.5");
+	EQ("number('1.234,5', locale: 'de-DE')", "1234.5");
+	EQ("'-1.234.567' | number('es')", "-1234567");
+	EQ("number('1 234,5', 'fr')", "1234.5");
+	EQ("number('1\u00a0234,5', 'fr')", "1234.5");
+	EQ("number(\"1'234.5\", 'de-CH')", "1234.5");
+	EQ("number('1,234.5', 'en')", "1234.5");
+	EERR("number('1,234.5', 'de')", 0, "number(): cannot read '1,234.5' "
+	    "as a number");
+	EERR("number('12.34.5', 'de')", 0, "number(): '12.34.5' has a "
+	    "misplaced thousands separator");
+	EERR("number('1', 'xx')", 0, "number(): unknown locale 'xx' (such as "
+	    "'ja', 'en', 'de', 'fr', 'de-CH')");
+	/* Kanji numerals, as documents write amounts. */
+	EQ("number('十二')", "12");
+	EQ("number('二千二十四')", "2024");
+	EQ("number('二〇二四')", "2024");
+	EQ("number('一億二千万')", "120000000");
+	EQ("number('一億二千三百四十五万六千七百八十九')", "123456789");
+	EQ("number('金壱萬弐阡参百円也')", "12300");
+	EQ("number('壱拾弐')", "12");
+	EQ("number('1億2,000万円')", "120000000");
+	EQ("number('12万3千')", "123000");
+	EQ("number('三兆')", "3000000000000");
+	EQ("number('△五百')", "-500");
+	EQ("number('十')", "10");
+	EQ("number('百一')", "101");
+	EERR("number('二十三百')", 0, "number(): '二十三百' has malformed or "
+	    "too large kanji numerals");
+	EERR("number('二三十')", 0, "number(): '二三十' has malformed or too "
+	    "large kanji numerals");
+	EERR("number('千京京')", 0, "number(): '千京京' has malformed or too "
+	    "large kanji numerals");
+	EERR("number('十二個')", 0, "number(): cannot read '十二個' as a "
+	    "number");
 	EQ("number(3)", "3");
 	EQ("number(2.5)", "2.5");
 	EERR("number('abc')", 0, "number(): cannot read 'abc' as a number");
@@ -108,8 +173,8 @@ test_number_functions(void **state)
 	EERR("number(',12')", 0, "number(): cannot read ',12' as a number");
 	EERR("number('1,,2')", 0, "number(): cannot read '1,,2' as a number");
 	EERR("s | number", 4, "number(): cannot read 'hello' as a number");
-	EERR("number(true)", 0,
-	    "number(): expected a number or a string, got boolean");
+	EERR("number(true)", 0, "number(): argument 1 must be a number or a "
+	    "string, got boolean");
 	EQ("int('12.7')", "12");
 	EQ("int(-12.7)", "-12");
 	EQ("int(12)", "12");
@@ -204,6 +269,23 @@ test_list_and_value_functions(void **state)
 	EQ("type('a')", "\"string\"");
 	EQ("type(list)", "\"list\"");
 	EQ("type(obj)", "\"object\"");
+}
+
+/* The batch functions, with function arguments and keys. */
+/* hiragana <-> katakana, as forms ask for フリガナ or ふりがな. */
+static void
+test_kana_functions(void **state)
+{
+	(void)state;
+	EQ("katakana('やまだ たろう')", "\"ヤマダ タロウ\"");
+	EQ("katakana('がっこう ゔぁ ゝゞ')", "\"ガッコウ ヴァ ヽヾ\"");
+	EQ("katakana('ｶﾞｯｺｳ')", "\"ガッコウ\"");
+	EQ("katakana('山田ABCー')", "\"山田ABCー\"");
+	EQ("hiragana('ヤマダ タロウ')", "\"やまだ たろう\"");
+	EQ("hiragana('ｶﾞｯｺｳ')", "\"がっこう\"");
+	EQ("hiragana('ヴヵヶヷー')", "\"ゔゕゖヷー\"");
+	EQ("'スズキ' | hiragana | katakana", "\"スズキ\"");
+	EERR("hiragana(list)", 0, "hiragana(): expected a string, got list");
 }
 
 /* The batch functions, with function arguments and keys. */
@@ -357,10 +439,28 @@ test_dates(void **state)
 	EQ("date('2024-04-01', '100%%')", "\"100%\"");
 	EQ("date('令和6年4月1日', '%Y/%m/%d')", "\"2024/04/01\"");
 	EQ("date('R6.4.1')", "\"2024-04-01\"");
+	/* The ways Japanese paperwork writes a date. */
+	EQ("date('2024年12月31日')", "\"2024-12-31\"");
+	EQ("date('２０２４年１２月３１日')", "\"2024-12-31\"");
+	EQ("date('2024年 4月 1日')", "\"2024-04-01\"");
+	EQ("date('二〇二四年十二月三十一日')", "\"2024-12-31\"");
+	EQ("date('2024年4月1')", "\"2024-04-01\"");
+	EQ("date('2024/12/31')", "\"2024-12-31\"");
+	EQ("date('2024.12.31')", "\"2024-12-31\"");
+	EQ("date('R6.12.31')", "\"2024-12-31\"");
+	EQ("date('令和6年12月31日')", "\"2024-12-31\"");
+	EQ("date('令和六年十二月三十一日')", "\"2024-12-31\"");
+	EQ("date('平成31年4月30日')", "\"2019-04-30\"");
+	EQ("date('H31/4/30')", "\"2019-04-30\"");
+	EERR("date('2024年2月30日')", 0, "date(): '2024年2月30日' is not a "
+	    "date (expected YYYY-MM-DD, YYYY/MM/DD, YYYY年M月D日, an ISO "
+	    "date-time or an era date)");
 	EERR("date('2024-13-01')", 0, "date(): '2024-13-01' is not a date "
-	    "(expected YYYY-MM-DD, an ISO date-time or an era date)");
+	    "(expected YYYY-MM-DD, YYYY/MM/DD, YYYY年M月D日, an ISO date-time "
+	    "or an era date)");
 	EERR("date('2023-02-29')", 0, "date(): '2023-02-29' is not a date "
-	    "(expected YYYY-MM-DD, an ISO date-time or an era date)");
+	    "(expected YYYY-MM-DD, YYYY/MM/DD, YYYY年M月D日, an ISO date-time "
+	    "or an era date)");
 	EERR("date('tomorrow')", 0, "date(): expected an era (令和, 平成, "
 	    "昭和, 大正, 明治 or R, H, S, T, M) at the start: 'tomorrow'");
 	EERR("date('2024-04-01', '%Q')", 0, "date(): unknown format '%Q'");
@@ -377,6 +477,24 @@ test_dates(void **state)
 	EQ("date_add('令和元年5月1日', -1)", "\"2019-04-30\"");
 	EERR("date_add('9999-12-31', 1)", 0,
 	    "date_add(): the result is outside years 1 to 9999");
+	/* Months at month ends: the day is cut to the month's last. */
+	EQ("date_add('2024-01-31', months: 1)", "\"2024-02-29\"");
+	EQ("date_add('2023-01-31', months: 1)", "\"2023-02-28\"");
+	EQ("date_add('2024-03-31', months: -1)", "\"2024-02-29\"");
+	EQ("date_add('2024-05-31', months: 1)", "\"2024-06-30\"");
+	EQ("date_add('2024-01-15', months: 13)", "\"2025-02-15\"");
+	EQ("date_add('2024-02-29', years: 1)", "\"2025-02-28\"");
+	EQ("date_add('2024-01-31', 1, months: 1)", "\"2024-03-01\"");
+	EQ("'2024年1月31日' | date_add(months: 1)", "\"2024-02-29\"");
+	EQ("date_add('2024-01-31T09:00:00+09:00', months: 1)",
+	    "\"2024-02-29T09:00:00+09:00\"");
+	EQ("date_add('2024-12-31', days: 1)", "\"2025-01-01\"");
+	EERR("date_add('9999-12-01', months: 1)", 0,
+	    "date_add(): the result is outside years 1 to 9999");
+	EERR("date_add('2024-01-01', months: 1.5)", 0, "date_add(): argument "
+	    "3 must be a whole number, got number");
+	CERR("date_add('2024-01-01', month: 1)", 23, "date_add() has no "
+	    "argument 'month' (did you mean 'months'?)");
 	EQ("days_between('2024-01-01', '2024-12-31')", "365");
 	EQ("days_between('2019-05-01', '2019-04-30')", "-1");
 	EQ("days_between('2024-04-01T23:59:00', '2024-04-02')", "1");
@@ -473,7 +591,7 @@ static const char *const tested[] = {
 	"days_between", "to_era", "wareki", "from_era", "seireki", "hankaku",
 	"zenkaku", "kana_full", "kana_half", "bytes", "format_number", "urlencode", "base64",
 	"base64_decode", "type", "map", "filter", "sort", "unique",
-	"group_by", "sum_by", "range",
+	"group_by", "sum_by", "range", "katakana", "hiragana",
 };
 
 struct seen {
@@ -607,6 +725,7 @@ main(void)
 		cmocka_unit_test(test_number_functions),
 		cmocka_unit_test(test_list_and_value_functions),
 		cmocka_unit_test(test_batch_functions),
+		cmocka_unit_test(test_kana_functions),
 		cmocka_unit_test(test_misc_functions),
 		cmocka_unit_test(test_dates),
 		cmocka_unit_test(test_era_functions),
