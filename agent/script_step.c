@@ -1,0 +1,538 @@
+/*
+ * script_step.c - loading steps: actions and their arguments, for_each,
+ * include, retry, timeout and on_error, each checked where it is written.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "action.h"
+#include "script.h"
+#include "script_int.h"
+#include "textutil.h"
+#include "xmalloc.h"
+#include "ydoc.h"
+
+/* --- steps -------------------------------------------------------------- */
+
+/* Keys a step may have besides its action. */
+static const char *const step_keys[] = {
+	"id", "name", "if", "retry", "timeout", "on_error", "for_each", "as",
+	"steps", "items", "include", "with", NULL,
+};
+
+static int
+is_step_key(const char *k)
+{
+	size_t i;
+
+	for (i = 0; step_keys[i] != NULL; i++) {
+		if (strcmp(step_keys[i], k) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static void
+parse_retry(struct loader *l, const struct ynode *n, struct retry *r)
+{
+	static const char *const keys[] = { "attempts", "delay", "backoff",
+	    NULL };
+	const struct ynode *v;
+	long long i;
+	double d;
+
+	if (n->kind == YNODE_SCALAR) {
+		if (ynode_int(n, "retry", 1, 100, &i, &l->sink) == 0)
+			r->attempts = (int)i;
+		return;
+	}
+	if (ynode_want(n, YNODE_MAP, "retry", &l->sink) != 0)
+		return;
+	ynode_check_keys(n, "retry", keys, &l->sink);
+	if ((v = ynode_get(n, "attempts")) != NULL &&
+	    ynode_int(v, "retry attempts", 1, 100, &i, &l->sink) == 0)
+		r->attempts = (int)i;
+	if ((v = ynode_get(n, "delay")) != NULL)
+		ld_get_duration(l, v, "retry delay", &r->delay_ms);
+	if ((v = ynode_get(n, "backoff")) != NULL &&
+	    ynode_number(v, "retry backoff", 1, 10, &d, &l->sink) == 0)
+		r->backoff = d;
+}
+
+static void
+parse_on_error(struct loader *l, const struct ynode *n, struct step *st)
+{
+	if (n->kind == YNODE_SEQ) {
+		st->on_error = ON_ERROR_STEPS;
+		ld_parse_steps(l, n, &st->handler);
+		return;
+	}
+	if (ynode_is(n, "fail"))
+		st->on_error = ON_ERROR_FAIL;
+	else if (ynode_is(n, "continue"))
+		st->on_error = ON_ERROR_CONTINUE;
+	else
+		ld_err_at(l, n, "on_error must be 'fail', 'continue' or a list "
+		    "of steps");
+}
+
+/* Whether a node holds no ${...} anywhere: its value is known now. */
+static int
+is_constant(const struct ynode *n)
+{
+	size_t i;
+
+	if (n->kind == YNODE_SCALAR)
+		return strstr(n->value, "${") == NULL;
+	for (i = 0; i < n->n; i++) {
+		if (!is_constant(n->items[i]))
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Check the arguments written for an action against its spec: unknown
+ * names, constant values of the wrong type (pointing at the value), and
+ * missing required ones (pointing at the action).
+ */
+static void
+check_args(struct loader *l, const struct ynode *key, const struct ynode *args,
+    const struct action *a)
+{
+	const struct action_arg *spec;
+	char err[256], buf[128];
+	const char **names;
+	json_t *v;
+	size_t i, n;
+
+	for (n = 0; a->args != NULL && a->args[n].name != NULL; n++)
+		;
+	names = xcalloc(n + 1, sizeof *names);
+	for (i = 0; i < n; i++)
+		names[i] = a->args[i].name;
+	for (i = 0; args != NULL && i < args->n; i++) {
+		const struct ynode *k = args->keys[i], *item = args->items[i];
+
+		if (k->kind != YNODE_SCALAR)
+			continue;
+		if ((spec = action_arg_find(a, k->value)) == NULL) {
+			if (!(a->flags & ACTION_OPEN))
+				ld_err_at(l, k, "%s has no argument '%s'%s",
+				    a->name, k->value, ld_suggest(buf, sizeof buf,
+				    text_nearest(k->value, names, n)));
+			continue;
+		}
+		if (!is_constant(item))
+			continue;
+		v = ynode_to_json(item);
+		if (action_arg_check(spec, &v, err, sizeof err) != 0)
+			ld_err_at(l, item, "%s: %s", a->name, err);
+		json_decref(v);
+	}
+	for (spec = a->args; spec != NULL && spec->name != NULL; spec++) {
+		if (spec->required && ynode_get(args, spec->name) == NULL)
+			ld_err_at(l, key, "%s needs the argument '%s'", a->name,
+			    spec->name);
+	}
+	free(names);
+}
+
+/* Record the names a `set` step defines, wherever it is in the script. */
+void
+ld_collect_vars(struct loader *l, const struct ynode *n)
+{
+	const struct ynode *set;
+	size_t i;
+
+	if (n == NULL)
+		return;
+	if (n->kind == YNODE_MAP && (set = ynode_get(n, "set")) != NULL &&
+	    set->kind == YNODE_MAP) {
+		for (i = 0; i < set->n; i++) {
+			const struct ynode *k = set->keys[i];
+
+			if (k->kind == YNODE_SCALAR &&
+			    !ld_strv_has(l->vars, l->nvars, k->value))
+				ld_strv_add(&l->vars, &l->nvars, k->value);
+		}
+	}
+	for (i = 0; i < n->n; i++)
+		ld_collect_vars(l, n->items[i]);
+}
+
+static void
+parse_action(struct loader *l, const struct ynode *key,
+    const struct ynode *val, struct step *st)
+{
+	const struct action *a, *near;
+	struct ynode wrapped;
+	struct ynode *k = NULL;
+	struct ynode *items[1];
+	struct ynode *keys[1];
+	struct ynode keynode;
+
+	if ((a = action_find(key->value)) == NULL) {
+		near = action_nearest(key->value);
+		ld_err_at(l, key, "unknown action '%s'%s%s%s", key->value,
+		    near ? " (did you mean '" : "", near ? near->name : "",
+		    near ? "'?)" : "");
+		return;
+	}
+	st->kind = STEP_ACTION;
+	st->action = a;
+	if (val->kind == YNODE_SCALAR && val->len == 0 && !val->quoted) {
+		/* "- fail:" with nothing after it: no arguments. */
+		st->args = NULL;
+		check_args(l, key, NULL, a);
+	} else if (val->kind != YNODE_MAP) {
+		if (!(a->flags & ACTION_SCALAR) || a->args == NULL ||
+		    a->args[0].name == NULL) {
+			ld_err_at(l, val, "the arguments of %s must be a mapping",
+			    a->name);
+			return;
+		}
+		/* A bare value stands for the first argument. */
+		memset(&keynode, 0, sizeof keynode);
+		keynode.kind = YNODE_SCALAR;
+		keynode.value = (char *)a->args[0].name;
+		keynode.len = strlen(keynode.value);
+		keynode.line = val->line;
+		keynode.col = val->col;
+		keynode.file = val->file;
+		k = &keynode;
+		keys[0] = k;
+		items[0] = (struct ynode *)val;
+		wrapped = *val;
+		wrapped.kind = YNODE_MAP;
+		wrapped.keys = keys;
+		wrapped.items = items;
+		wrapped.n = 1;
+		wrapped.value = NULL;
+		st->args = ld_build_tval(l, &wrapped);
+		check_args(l, key, &wrapped, a);
+	} else {
+		st->args = ld_build_tval(l, val);
+		check_args(l, key, val, a);
+	}
+}
+
+/*
+ * dir/rel with "." and ".." segments resolved, as far as they go: the key
+ * under which an included file travels with its script.  Caller frees.
+ */
+static char *
+path_join_clean(const char *dir, const char *rel)
+{
+	char *all = *dir ? xasprintf("%s/%s", dir, rel) : xstrdup(rel);
+	char *out = xcalloc(1, strlen(all) + 1), *slash;
+	const char *seg = all, *end;
+	size_t o = 0, n;
+
+	/* The output never grows past the input, so out is big enough. */
+	while (*seg != '\0') {
+		end = strchr(seg, '/');
+		n = end ? (size_t)(end - seg) : strlen(seg);
+		if (n == 0 || (n == 1 && seg[0] == '.')) {
+			/* nothing */
+		} else if (n == 2 && seg[0] == '.' && seg[1] == '.' && o > 0 &&
+		    strcmp(((slash = strrchr(out, '/')) ? slash + 1 : out),
+		    "..") != 0) {
+			o = slash ? (size_t)(slash - out) : 0;
+			out[o] = '\0';
+		} else {
+			if (o > 0)
+				out[o++] = '/';
+			memcpy(out + o, seg, n);
+			o += n;
+			out[o] = '\0';
+		}
+		seg += n + (end != NULL);
+	}
+	free(all);
+	return out;
+}
+
+static char *
+dir_of(const char *key)
+{
+	const char *slash = strrchr(key, '/');
+
+	return slash ? xstrndup(key, (size_t)(slash - key)) : xstrdup("");
+}
+
+static void
+parse_include(struct loader *l, const struct ynode *n, struct step *st)
+{
+	char *path, *key, *subdir;
+	json_t *given;
+	size_t i;
+
+	if (ynode_text(n, "include", &l->sink) == NULL)
+		return;
+	st->kind = STEP_INCLUDE;
+	if (n->value[0] == '/')
+		path = xstrdup(n->value);
+	else
+		path = xasprintf("%s/%s", l->dir, n->value);
+	key = n->value[0] == '/' ? xstrdup(n->value) :
+	    path_join_clean(l->reldir, n->value);
+	subdir = dir_of(key);
+	if (l->depth >= MAX_INCLUDE_DEPTH) {
+		ld_err_at(l, n, "includes nest deeper than %d levels",
+		    MAX_INCLUDE_DEPTH);
+		goto out;
+	}
+	for (i = 0; i < l->depth; i++) {
+		if (strcmp(l->stack[i], path) == 0) {
+			ld_err_at(l, n, "'%s' includes itself", n->value);
+			goto out;
+		}
+	}
+	/* A file that came with the script wins over the disk. */
+	given = l->bundle->given ? json_object_get(l->bundle->given, key) :
+	    NULL;
+	if (json_is_string(given))
+		st->sub = ld_load_text(path, json_string_value(given),
+		    json_string_length(given), l->diag, l->stack, l->depth,
+		    l->bundle, subdir);
+	else
+		st->sub = ld_load_file(path, l->diag, l->stack, l->depth,
+		    l->bundle, subdir);
+	if (st->sub == NULL)
+		ld_err_at(l, n, "cannot include '%s' (see above)", n->value);
+	else
+		json_object_set_new(l->bundle->loaded, key,
+		    json_stringn(st->sub->source, st->sub->source_len));
+out:
+	free(subdir);
+	free(key);
+	free(path);
+}
+
+static void
+check_include_params(struct loader *l, const struct ynode *at,
+    const struct ynode *with, struct step *st)
+{
+	const struct script *sub = st->sub;
+	char buf[128];
+	const char **names;
+	size_t i;
+
+	if (sub == NULL)
+		return;
+	names = xcalloc(sub->nparams + 1, sizeof *names);
+	for (i = 0; i < sub->nparams; i++)
+		names[i] = sub->params[i].name;
+	for (i = 0; with != NULL && i < with->n; i++) {
+		const struct ynode *k = with->keys[i];
+
+		if (k->kind == YNODE_SCALAR && script_param(sub, k->value) ==
+		    NULL)
+			ld_err_at(l, k, "'%s' has no param '%s'%s", sub->path,
+			    k->value, ld_suggest(buf, sizeof buf,
+			    text_nearest(k->value, names, sub->nparams)));
+	}
+	for (i = 0; i < sub->nparams; i++) {
+		const struct param *p = &sub->params[i];
+
+		if (p->required && p->def == NULL &&
+		    ynode_get(with, p->name) == NULL)
+			ld_err_at(l, at, "'%s' needs the param '%s'", sub->path,
+			    p->name);
+	}
+	free(names);
+}
+
+static void
+parse_for_each(struct loader *l, const struct ynode *map,
+    const struct ynode *each, struct step *st)
+{
+	const struct ynode *as = ynode_get(map, "as");
+	const struct ynode *body = ynode_get(map, "steps");
+	const struct ynode *items = ynode_get(map, "items");
+
+	st->kind = STEP_FOR_EACH;
+	st->items = 1;
+	if (items != NULL)
+		ynode_bool(items, "items", &st->items, &l->sink);
+	if (ynode_text(each, "for_each", &l->sink) != NULL) {
+		if (strstr(each->value, "${") == NULL)
+			ld_err_at(l, each, "for_each needs an expression such as "
+			    "${steps.rows.output.rows}");
+		else
+			st->each = ld_compile(l, each);
+	}
+	st->as = xstrdup("item");
+	if (as != NULL && ynode_text(as, "as", &l->sink) != NULL) {
+		if (!text_is_ident(as->value))
+			ld_err_at(l, as, "as must be a name such as 'row', not "
+			    "'%s'", as->value);
+		free(st->as);
+		st->as = xstrdup(as->value);
+	}
+	if (body == NULL) {
+		ld_err_at(l, map, "for_each needs steps");
+		return;
+	}
+	ld_strv_add(&l->loops, &l->nloops, st->as);
+	if (strcmp(st->as, "item") != 0)
+		ld_strv_add(&l->loops, &l->nloops, "item");
+	ld_parse_steps(l, body, &st->body);
+	if (strcmp(st->as, "item") != 0)
+		free(l->loops[--l->nloops]);
+	free(l->loops[--l->nloops]);
+}
+
+static struct step *
+parse_step(struct loader *l, const struct ynode *n)
+{
+	struct step *st;
+	const struct ynode *v, *actkey = NULL, *actval = NULL;
+	size_t i;
+
+	if (ynode_want(n, YNODE_MAP, "a step", &l->sink) != 0)
+		return NULL;
+	st = xcalloc(1, sizeof *st);
+	st->pos = ld_pos_of(n);
+	st->retry.attempts = 1;
+	st->retry.delay_ms = 1000;
+	st->retry.backoff = 2.0;
+
+	for (i = 0; i < n->n; i++) {
+		const struct ynode *k = n->keys[i];
+
+		if (k->kind != YNODE_SCALAR || is_step_key(k->value))
+			continue;
+		if (actkey != NULL) {
+			ld_err_at(l, k, "a step has one action; '%s' and '%s' "
+			    "are both here (start a new step with '-')",
+			    actkey->value, k->value);
+			continue;
+		}
+		actkey = k;
+		actval = n->items[i];
+	}
+	if ((v = ynode_get(n, "id")) != NULL &&
+	    (st->id = ynode_text_dup(v, "id", &l->sink)) != NULL) {
+		if (!text_is_ident(st->id))
+			ld_err_at(l, v, "a step id must be a name such as "
+			    "'read_rows', not '%s'", st->id);
+		else if (ld_strv_has(l->ids, l->nids, st->id))
+			ld_err_at(l, v, "step id '%s' is used twice", st->id);
+	}
+	if ((v = ynode_get(n, "name")) != NULL)
+		st->name = ynode_text_dup(v, "name", &l->sink);
+	if ((v = ynode_get(n, "if")) != NULL &&
+	    ynode_text(v, "if", &l->sink) != NULL) {
+		if (strstr(v->value, "${") == NULL)
+			ld_err_at(l, v, "if needs an expression such as "
+			    "${row.amount > 0}");
+		else
+			st->cond = ld_compile(l, v);
+	}
+	if ((v = ynode_get(n, "retry")) != NULL)
+		parse_retry(l, v, &st->retry);
+	if ((v = ynode_get(n, "timeout")) != NULL)
+		ld_get_duration(l, v, "timeout", &st->timeout_ms);
+
+	v = ynode_get(n, "for_each");
+	if (v != NULL && (actkey != NULL || ynode_get(n, "include"))) {
+		ld_err_at(l, v, "a for_each step cannot also have an action or "
+		    "an include");
+	} else if (v != NULL) {
+		parse_for_each(l, n, v, st);
+	} else if ((v = ynode_get(n, "include")) != NULL) {
+		if (actkey != NULL)
+			ld_err_at(l, actkey, "an include step cannot also have an "
+			    "action");
+		parse_include(l, v, st);
+		if ((v = ynode_get(n, "with")) != NULL &&
+		    ynode_want(v, YNODE_MAP, "with", &l->sink) == 0)
+			st->with = ld_build_tval(l, v);
+		check_include_params(l, n, v, st);
+	} else if (actkey != NULL) {
+		parse_action(l, actkey, actval, st);
+	} else {
+		ld_err_at(l, n, "this step has no action");
+	}
+	if (ynode_get(n, "as") != NULL && st->kind != STEP_FOR_EACH)
+		ld_err_at(l, ynode_get(n, "as"), "'as' belongs to for_each");
+	if (ynode_get(n, "items") != NULL && st->kind != STEP_FOR_EACH)
+		ld_err_at(l, ynode_get(n, "items"), "'items' belongs to "
+		    "for_each");
+	if (ynode_get(n, "steps") != NULL && st->kind != STEP_FOR_EACH)
+		ld_err_at(l, ynode_get(n, "steps"), "'steps' belongs to "
+		    "for_each");
+	if ((v = ynode_get(n, "on_error")) != NULL)
+		parse_on_error(l, v, st);
+
+	if (st->id != NULL && !ld_strv_has(l->ids, l->nids, st->id))
+		ld_strv_add(&l->ids, &l->nids, st->id);
+	if (st->id != NULL)
+		st->label = xstrdup(st->id);
+	else if (st->name != NULL)
+		st->label = xstrdup(st->name);
+	else if (st->kind == STEP_ACTION && st->action != NULL)
+		st->label = xstrdup(st->action->name);
+	else if (st->kind == STEP_FOR_EACH)
+		st->label = xstrdup("for_each");
+	else
+		st->label = xstrdup("include");
+	return st;
+}
+
+static void step_free(struct step *);
+
+void
+ld_parse_steps(struct loader *l, const struct ynode *n, struct steps *out)
+{
+	struct step *st;
+	size_t i;
+
+	if (ynode_want(n, YNODE_SEQ, "steps", &l->sink) != 0)
+		return;
+	if (n->n == 0)
+		ld_err_at(l, n, "steps is empty");
+	out->v = xcalloc(n->n ? n->n : 1, sizeof *out->v);
+	for (i = 0; i < n->n; i++) {
+		if ((st = parse_step(l, n->items[i])) != NULL)
+			out->v[out->n++] = st;
+	}
+}
+
+static void
+step_free(struct step *st)
+{
+	if (st == NULL)
+		return;
+	free(st->id);
+	free(st->name);
+	free(st->label);
+	tmpl_free(st->cond);
+	ld_steps_free(&st->handler);
+	ld_tval_free(st->args);
+	tmpl_free(st->each);
+	free(st->as);
+	ld_steps_free(&st->body);
+	script_free(st->sub);
+	ld_tval_free(st->with);
+	free(st);
+}
+
+void
+ld_steps_free(struct steps *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		step_free(s->v[i]);
+	free(s->v);
+	s->v = NULL;
+	s->n = 0;
+}
+
