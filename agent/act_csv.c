@@ -544,10 +544,25 @@ static const struct action_arg write_args[] = {
 	{ NULL, 0, 0, NULL },
 };
 
+static const struct action_out read_out[] = {
+	{ "rows", ARG_LIST, "the rows: objects by column name (header: "
+	    "true), else lists of strings" },
+	{ "columns", ARG_LIST, "the column names, in order" },
+	{ "count", ARG_INT, "the number of rows" },
+	{ NULL, 0, NULL },
+};
+
+static const struct action_out write_out[] = {
+	{ "path", ARG_STRING, "the file written" },
+	{ "count", ARG_INT, "the number of rows written" },
+	{ NULL, 0, NULL },
+};
+
 const struct action csv_actions[] = {
 	{ "csv.read", "read CSV rows (a file or text), keyed by the header",
-	    read_args, do_read, ACTION_SCALAR, NULL },
+	    read_args, do_read, ACTION_SCALAR, NULL, ARG_MAP, read_out,
+	    ACTION_DRY_READ },
 	{ "csv.write", "write rows as a CSV file atomically", write_args,
-	    do_write, 0, NULL },
+	    do_write, 0, NULL, ARG_MAP, write_out, ACTION_DRY_SELF },
 	{ NULL, NULL, NULL, NULL, 0, NULL },
 };

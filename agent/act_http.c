@@ -49,9 +49,22 @@ static const struct action_arg request_args[] = {
 	{ NULL, ARG_ANY, 0, NULL },
 };
 
+static const struct action_out request_out[] = {
+	{ "status", ARG_INT, "the HTTP status (0 for a request not sent in a "
+	    "dry run)" },
+	{ "headers", ARG_MAP, "the response headers, names in lower case" },
+	{ "body", ARG_STRING, "the response body as text" },
+	{ "json", ARG_ANY, "the body parsed, when it is JSON; else null" },
+	{ "duration_ms", ARG_INT, "how long the exchange took" },
+	{ "attempts", ARG_INT, "how many tries it took" },
+	{ NULL, 0, NULL },
+};
+
+/* A dry run sends GET and HEAD (reads) and only describes the others. */
 const struct action http_actions[] = {
 	{ "http.request", "send an HTTP request; output status, headers, body, json",
-	    request_args, http_request_run, 0, NULL },
+	    request_args, http_request_run, 0, NULL, ARG_MAP, request_out,
+	    ACTION_DRY_SELF },
 	{ NULL, NULL, NULL, NULL, 0, NULL },
 };
 
@@ -611,7 +624,8 @@ http_request_run(struct act *act)
 	if (build(act, &b) != 0)
 		goto out;
 
-	if (act_dry_run(act)) {
+	if (act_dry_run(act) && strcmp(b.method, "GET") != 0 &&
+	    strcmp(b.method, "HEAD") != 0) {
 		act_log(act, "dry run: %s %s (not sent)", b.method, b.shown);
 		act->out = json_pack("{s:i,s:o,s:s,s:n,s:i,s:i}", "status", 0,
 		    "headers", json_object(), "body", "", "json",

@@ -64,8 +64,9 @@ static const struct action_arg format_args[] = {
 
 const struct action json_actions[] = {
 	{ "json.parse", "parse JSON text into a value", parse_args, do_parse,
-	    ACTION_SCALAR, NULL },
+	    ACTION_SCALAR, NULL, ARG_ANY, NULL, ACTION_DRY_READ },
 	{ "json.format", "write a value as JSON text", format_args,
-	    do_format, ACTION_SCALAR, NULL },
+	    do_format, ACTION_SCALAR, NULL, ARG_STRING, NULL,
+	    ACTION_DRY_READ },
 	{ NULL, NULL, NULL, NULL, 0, NULL },
 };

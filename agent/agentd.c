@@ -189,6 +189,7 @@ steps_thread_safe(const struct steps *s)
 				return 0;
 			break;
 		case STEP_FOR_EACH:
+		case STEP_WHILE:
 			if (!steps_thread_safe(&st->body))
 				return 0;
 			break;

@@ -84,6 +84,8 @@ void		 expr_free(struct expr *);
 struct tmpl	*tmpl_compile(const char *src, struct expr_error *err);
 /* Non-zero when the template has no ${...} part. */
 int		 tmpl_is_literal(const struct tmpl *);
+/* Non-zero when src is exactly one ${...} (and so keeps its type). */
+int		 tmpl_is_one_expr(const char *src);
 json_t		*tmpl_eval(const struct tmpl *, const struct expr_scope *,
 		    struct expr_error *err);
 void		 tmpl_refs(const struct tmpl *, expr_ref_fn fn, void *arg);

@@ -1275,6 +1275,16 @@ tmpl_is_literal(const struct tmpl *t)
 	return t->nparts == 0 || (t->nparts == 1 && t->parts[0].root == NULL);
 }
 
+int
+tmpl_is_one_expr(const char *src)
+{
+	struct tmpl *t = tmpl_compile(src, NULL);
+	int one = t != NULL && t->nparts == 1 && t->parts[0].root != NULL;
+
+	tmpl_free(t);
+	return one;
+}
+
 /* Names bound by the functions "x => ..." around a node. */
 struct bound {
 	const char		*name;

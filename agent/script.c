@@ -32,6 +32,16 @@
 #include "xmalloc.h"
 #include "ydoc.h"
 
+static char *
+diag_format(const struct pos *p, const char *msg)
+{
+	if (p != NULL && p->line > 0)
+		return xasprintf("%s:%d:%d: %s", p->file, p->line, p->col, msg);
+	if (p != NULL)
+		return xasprintf("%s: %s", p->file, msg);
+	return xstrdup(msg);
+}
+
 void
 diag_add(struct diag *d, const struct pos *p, const char *fmt, ...)
 {
@@ -42,13 +52,24 @@ diag_add(struct diag *d, const struct pos *p, const char *fmt, ...)
 	msg = xvasprintf(fmt, ap);
 	va_end(ap);
 	d->msgs = xreallocarray(d->msgs, d->n + 1, sizeof *d->msgs);
-	if (p != NULL && p->line > 0)
-		d->msgs[d->n++] = xasprintf("%s:%d:%d: %s", p->file, p->line,
-		    p->col, msg);
-	else if (p != NULL)
-		d->msgs[d->n++] = xasprintf("%s: %s", p->file, msg);
-	else
-		d->msgs[d->n++] = xstrdup(msg);
+	d->msgs[d->n++] = diag_format(p, msg);
+	free(msg);
+}
+
+void
+diag_warn(struct diag *d, const struct pos *p, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg, *w;
+
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	w = xasprintf("warning: %s", msg);
+	d->warnings = xreallocarray(d->warnings, d->nwarnings + 1,
+	    sizeof *d->warnings);
+	d->warnings[d->nwarnings++] = diag_format(p, w);
+	free(w);
 	free(msg);
 }
 
@@ -62,6 +83,11 @@ diag_free(struct diag *d)
 	free(d->msgs);
 	d->msgs = NULL;
 	d->n = 0;
+	for (i = 0; i < d->nwarnings; i++)
+		free(d->warnings[i]);
+	free(d->warnings);
+	d->warnings = NULL;
+	d->nwarnings = 0;
 }
 
 struct pos
@@ -301,7 +327,9 @@ ld_load_text(const char *name, const char *text, size_t len, struct diag *diag,
 	free(l.stack);
 	free(namecopy);
 	ld_strv_free(l.ids, l.nids);
+	free(l.idsteps);
 	ld_strv_free(l.vars, l.nvars);
+	ld_strv_free(l.later, l.nlater);
 	ld_strv_free(l.loops, l.nloops);
 	ydoc_free(doc);
 	if (diag->n > before) {

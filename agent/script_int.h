@@ -2,7 +2,7 @@
  * script_int.h - what the parts of the script loader share.  Private to
  * script*.c; script.h is the public contract.
  *
- *   script.c        diagnostics, shared helpers, files and includes,
+ *   script.c        diagnostics, scalar helpers, files and includes,
  *                   the top-level keys of a script
  *   script_step.c   steps: actions, for_each, include, retry, on_error
  *   script_expr.c   templates: compiled, their names checked; arguments
@@ -41,11 +41,18 @@ struct loader {
 	char		**stack;	/* include chain, for cycles */
 	size_t		 depth;
 	char		**ids;		/* step ids defined so far */
+	const struct step **idsteps;	/* ...and their steps */
 	size_t		 nids;
-	char		**vars;		/* names set by `set` anywhere */
+	char		**vars;		/* names set by steps so far */
 	size_t		 nvars;
+	char		**later;	/* names set anywhere, for messages */
+	size_t		 nlater;
 	char		**loops;	/* loop variables in scope */
 	size_t		 nloops;
+	int		 loop_depth;	/* for_each and while loops around */
+	int		 item_loops;	/* item loops around (skip is allowed) */
+	int		 in_item;	/* inside a for_each: no new items */
+	int		 in_handler;	/* on_error steps around */
 	struct ysink	 sink;		/* into diag */
 };
 
@@ -72,9 +79,11 @@ void		 ld_parse_steps(struct loader *, const struct ynode *,
 		    struct steps *);
 void		 ld_steps_free(struct steps *);
 void		 ld_collect_vars(struct loader *, const struct ynode *);
+void		 ld_step_free(struct step *);
 
 /* script_expr.c */
 struct tmpl	*ld_compile(struct loader *, const struct ynode *);
+struct tval	*ld_template(struct loader *, const struct ynode *);
 struct tval	*ld_build_tval(struct loader *, const struct ynode *);
 void		 ld_tval_free(struct tval *);
 

@@ -1,6 +1,8 @@
 /*
  * script_step.c - loading steps: actions and their arguments, for_each,
- * include, retry, timeout and on_error, each checked where it is written.
+ * while, include, retry, timeout and on_error, each checked where it is
+ * written, so that a mistake is an error of `kobito validate` and not a
+ * step that quietly does nothing.
  */
 #include <errno.h>
 #include <limits.h>
@@ -21,8 +23,9 @@
 /* Keys a step may have besides its action. */
 static const char *const step_keys[] = {
 	"id", "name", "if", "retry", "timeout", "on_error", "for_each", "as",
-	"steps", "items", "include", "with", NULL,
+	"steps", "items", "include", "with", "while", "until", "max", NULL,
 };
+#define NSTEP_KEYS	(sizeof(step_keys) / sizeof(step_keys[0]) - 1)
 
 static int
 is_step_key(const char *k)
@@ -36,14 +39,27 @@ is_step_key(const char *k)
 	return 0;
 }
 
+/* "delay_ms: 500", the old spelling of "delay: 500ms": a warning. */
+static void
+deprecated_delay_ms(struct loader *l, const struct ynode *k,
+    const struct ynode *v, const char *where)
+{
+	struct pos p = ld_pos_of(k);
+
+	diag_warn(l->diag, &p, "%s: 'delay_ms' is deprecated; write 'delay: "
+	    "%sms' (a duration: 500ms, 1.5s, 2m)", where, v->kind ==
+	    YNODE_SCALAR ? v->value : "N");
+}
+
 static void
 parse_retry(struct loader *l, const struct ynode *n, struct retry *r)
 {
 	static const char *const keys[] = { "attempts", "delay", "backoff",
-	    NULL };
+	    "delay_ms", NULL };
 	const struct ynode *v;
 	long long i;
 	double d;
+	size_t k;
 
 	if (n->kind == YNODE_SCALAR) {
 		if (ynode_int(n, "retry", 1, 100, &i, &l->sink) == 0)
@@ -58,17 +74,49 @@ parse_retry(struct loader *l, const struct ynode *n, struct retry *r)
 		r->attempts = (int)i;
 	if ((v = ynode_get(n, "delay")) != NULL)
 		ld_get_duration(l, v, "retry delay", &r->delay_ms);
+	if ((v = ynode_get(n, "delay_ms")) != NULL) {
+		if (ynode_get(n, "delay") != NULL)
+			ld_err_at(l, v, "retry has both delay and delay_ms; "
+			    "keep delay");
+		else if (ynode_int(v, "retry delay_ms", 0, 86400000, &i,
+		    &l->sink) == 0) {
+			r->delay_ms = i;
+			for (k = 0; k < n->n; k++)
+				if (n->items[k] == v)
+					deprecated_delay_ms(l, n->keys[k], v,
+					    "retry");
+		}
+	}
 	if ((v = ynode_get(n, "backoff")) != NULL &&
 	    ynode_number(v, "retry backoff", 1, 10, &d, &l->sink) == 0)
 		r->backoff = d;
 }
 
+/*
+ * on_error: fail, continue, or steps that see ${error}.  The steps of a
+ * loop's on_error run for each failed iteration, inside it: the loop's
+ * names are theirs too.
+ */
 static void
 parse_on_error(struct loader *l, const struct ynode *n, struct step *st)
 {
+	int loop = st->kind == STEP_FOR_EACH && st->as != NULL;
+
 	if (n->kind == YNODE_SEQ) {
 		st->on_error = ON_ERROR_STEPS;
+		if (loop) {
+			ld_strv_add(&l->loops, &l->nloops, st->as);
+			ld_strv_add(&l->loops, &l->nloops, "item");
+			l->loop_depth++;
+		}
+		l->in_handler++;
 		ld_parse_steps(l, n, &st->handler);
+		l->in_handler--;
+		if (loop) {
+			l->loop_depth--;
+			free(l->loops[--l->nloops]);
+			free(l->loops[--l->nloops]);
+		}
 		return;
 	}
 	if (ynode_is(n, "fail"))
@@ -120,6 +168,19 @@ check_args(struct loader *l, const struct ynode *key, const struct ynode *args,
 
 		if (k->kind != YNODE_SCALAR)
 			continue;
+		if (strcmp(k->value, "delay_ms") == 0 &&
+		    action_arg_find(a, "delay") != NULL) {
+			/* The engine passes it on as delay (see eval_args). */
+			deprecated_delay_ms(l, k, item, a->name);
+			continue;
+		}
+		if (strcmp(k->value, "retry") == 0 && item->kind ==
+		    YNODE_MAP && ynode_get(item, "delay_ms") != NULL) {
+			for (size_t j = 0; j < item->n; j++)
+				if (ynode_is(item->keys[j], "delay_ms"))
+					deprecated_delay_ms(l, item->keys[j],
+					    item->items[j], a->name);
+		}
 		if ((spec = action_arg_find(a, k->value)) == NULL) {
 			if (!(a->flags & ACTION_OPEN))
 				ld_err_at(l, k, "%s has no argument '%s'%s",
@@ -142,11 +203,15 @@ check_args(struct loader *l, const struct ynode *key, const struct ynode *args,
 	free(names);
 }
 
-/* Record the names a `set` step defines, wherever it is in the script. */
+/*
+ * Record the names the steps of a script set (set, append), wherever they
+ * are: a name used before the step that sets it is then reported as such
+ * rather than as unknown.
+ */
 void
 ld_collect_vars(struct loader *l, const struct ynode *n)
 {
-	const struct ynode *set;
+	const struct ynode *set, *to;
 	size_t i;
 
 	if (n == NULL)
@@ -157,12 +222,67 @@ ld_collect_vars(struct loader *l, const struct ynode *n)
 			const struct ynode *k = set->keys[i];
 
 			if (k->kind == YNODE_SCALAR &&
-			    !ld_strv_has(l->vars, l->nvars, k->value))
-				ld_strv_add(&l->vars, &l->nvars, k->value);
+			    !ld_strv_has(l->later, l->nlater, k->value))
+				ld_strv_add(&l->later, &l->nlater, k->value);
 		}
 	}
+	if (n->kind == YNODE_MAP && (set = ynode_get(n, "append")) != NULL &&
+	    (to = ynode_get(set, "to")) != NULL && to->kind == YNODE_SCALAR &&
+	    !ld_strv_has(l->later, l->nlater, to->value))
+		ld_strv_add(&l->later, &l->nlater, to->value);
 	for (i = 0; i < n->n; i++)
 		ld_collect_vars(l, n->items[i]);
+}
+
+/* A name the step just loaded sets, from here on. */
+static void
+define_var(struct loader *l, const char *name)
+{
+	if (!ld_strv_has(l->vars, l->nvars, name))
+		ld_strv_add(&l->vars, &l->nvars, name);
+}
+
+/*
+ * What some actions need beyond their argument types: assert's condition
+ * is an expression (a plain string is always true); skip ends an item, so
+ * it belongs in an item loop; set and append define names.
+ */
+static void
+check_action(struct loader *l, const struct ynode *key,
+    const struct ynode *args, const struct action *a)
+{
+	const struct ynode *v;
+	size_t i;
+
+	if (strcmp(a->name, "assert") == 0 &&
+	    (v = ynode_get(args, "that")) != NULL) {
+		json_t *lit = v->kind == YNODE_SCALAR ? ynode_scalar_json(v) :
+		    NULL;
+
+		if (v->kind != YNODE_SCALAR || (!json_is_boolean(lit) &&
+		    !tmpl_is_one_expr(v->value)))
+			ld_err_at(l, v, "assert needs a condition written as one "
+			    "expression, such as ${amount > 100}: a plain "
+			    "string is always true");
+		json_decref(lit);
+	}
+	if (strcmp(a->name, "skip") == 0 && l->item_loops == 0)
+		ld_err_at(l, key, "skip ends an item: it belongs in the steps "
+		    "of a for_each whose iterations are items");
+	if (strcmp(a->name, "set") == 0 && args != NULL &&
+	    args->kind == YNODE_MAP) {
+		for (i = 0; i < args->n; i++)
+			if (args->keys[i]->kind == YNODE_SCALAR)
+				define_var(l, args->keys[i]->value);
+	}
+	if (strcmp(a->name, "append") == 0 &&
+	    (v = ynode_get(args, "to")) != NULL && v->kind == YNODE_SCALAR) {
+		if (strstr(v->value, "${") != NULL || !text_is_ident(v->value))
+			ld_err_at(l, v, "append: to must be the name of a "
+			    "variable, such as 'rows', not '%s'", v->value);
+		else
+			define_var(l, v->value);
+	}
 }
 
 static void
@@ -177,10 +297,21 @@ parse_action(struct loader *l, const struct ynode *key,
 	struct ynode keynode;
 
 	if ((a = action_find(key->value)) == NULL) {
+		const char *nearkey = text_nearest(key->value, step_keys,
+		    NSTEP_KEYS);
+		char buf[128];
+
 		near = action_nearest(key->value);
-		ld_err_at(l, key, "unknown action '%s'%s%s%s", key->value,
-		    near ? " (did you mean '" : "", near ? near->name : "",
-		    near ? "'?)" : "");
+		/* on_eror: is a misspelt key more likely than an action. */
+		if (nearkey != NULL && (near == NULL || text_distance(
+		    key->value, nearkey) <= text_distance(key->value,
+		    near->name)))
+			ld_err_at(l, key, "unknown step key '%s'%s", key->value,
+			    ld_suggest(buf, sizeof buf, nearkey));
+		else
+			ld_err_at(l, key, "unknown action '%s'%s", key->value,
+			    ld_suggest(buf, sizeof buf, near ? near->name :
+			    NULL));
 		return;
 	}
 	st->kind = STEP_ACTION;
@@ -189,6 +320,7 @@ parse_action(struct loader *l, const struct ynode *key,
 		/* "- fail:" with nothing after it: no arguments. */
 		st->args = NULL;
 		check_args(l, key, NULL, a);
+		check_action(l, key, NULL, a);
 	} else if (val->kind != YNODE_MAP) {
 		if (!(a->flags & ACTION_SCALAR) || a->args == NULL ||
 		    a->args[0].name == NULL) {
@@ -215,9 +347,11 @@ parse_action(struct loader *l, const struct ynode *key,
 		wrapped.value = NULL;
 		st->args = ld_build_tval(l, &wrapped);
 		check_args(l, key, &wrapped, a);
+		check_action(l, key, &wrapped, a);
 	} else {
 		st->args = ld_build_tval(l, val);
 		check_args(l, key, val, a);
+		check_action(l, key, val, a);
 	}
 }
 
@@ -329,13 +463,29 @@ check_include_params(struct loader *l, const struct ynode *at,
 	for (i = 0; i < sub->nparams; i++)
 		names[i] = sub->params[i].name;
 	for (i = 0; with != NULL && i < with->n; i++) {
-		const struct ynode *k = with->keys[i];
+		const struct ynode *k = with->keys[i], *item = with->items[i];
+		const struct param *p;
+		char err[256];
+		json_t *v, *c;
 
-		if (k->kind == YNODE_SCALAR && script_param(sub, k->value) ==
-		    NULL)
+		if (k->kind != YNODE_SCALAR)
+			continue;
+		if ((p = script_param(sub, k->value)) == NULL) {
 			ld_err_at(l, k, "'%s' has no param '%s'%s", sub->path,
 			    k->value, ld_suggest(buf, sizeof buf,
 			    text_nearest(k->value, names, sub->nparams)));
+			continue;
+		}
+		/* A value written as it is must fit the param's type. */
+		if (!is_constant(item))
+			continue;
+		v = ynode_to_json(item);
+		if (!json_is_null(v) && (c = param_coerce(p, v, err,
+		    sizeof err)) == NULL)
+			ld_err_at(l, item, "with: %s (%s)", err, sub->path);
+		else if (!json_is_null(v))
+			json_decref(c);
+		json_decref(v);
 	}
 	for (i = 0; i < sub->nparams; i++) {
 		const struct param *p = &sub->params[i];
@@ -346,6 +496,30 @@ check_include_params(struct loader *l, const struct ynode *at,
 			    p->name);
 	}
 	free(names);
+}
+
+/* The steps of a loop, with its names in scope. */
+static void
+parse_body(struct loader *l, const struct ynode *body, struct step *st,
+    int item_loop)
+{
+	int saved_in_item = l->in_item;
+
+	if (st->as != NULL) {
+		ld_strv_add(&l->loops, &l->nloops, st->as);
+		ld_strv_add(&l->loops, &l->nloops, "item");
+	}
+	l->loop_depth++;
+	l->item_loops += item_loop;
+	l->in_item = 1;
+	ld_parse_steps(l, body, &st->body);
+	l->in_item = saved_in_item;
+	l->item_loops -= item_loop;
+	l->loop_depth--;
+	if (st->as != NULL) {
+		free(l->loops[--l->nloops]);
+		free(l->loops[--l->nloops]);
+	}
 }
 
 static void
@@ -365,7 +539,7 @@ parse_for_each(struct loader *l, const struct ynode *map,
 			ld_err_at(l, each, "for_each needs an expression such as "
 			    "${steps.rows.output.rows}");
 		else
-			st->each = ld_compile(l, each);
+			st->each = ld_template(l, each);
 	}
 	st->as = xstrdup("item");
 	if (as != NULL && ynode_text(as, "as", &l->sink) != NULL) {
@@ -379,13 +553,149 @@ parse_for_each(struct loader *l, const struct ynode *map,
 		ld_err_at(l, map, "for_each needs steps");
 		return;
 	}
-	ld_strv_add(&l->loops, &l->nloops, st->as);
-	if (strcmp(st->as, "item") != 0)
-		ld_strv_add(&l->loops, &l->nloops, "item");
-	ld_parse_steps(l, body, &st->body);
-	if (strcmp(st->as, "item") != 0)
-		free(l->loops[--l->nloops]);
-	free(l->loops[--l->nloops]);
+	/* Only a loop that is not inside an item makes items. */
+	parse_body(l, body, st, st->items && !l->in_item);
+}
+
+/*
+ * while: ${cond} (checked before each pass) or until: ${cond} (after
+ * each: the steps run at least once), with max: the most passes it may
+ * make, which is required: a condition that never changes must end the
+ * run with an error, not hang it.
+ */
+static void
+parse_while(struct loader *l, const struct ynode *map,
+    const struct ynode *cond, struct step *st)
+{
+	const struct ynode *body = ynode_get(map, "steps");
+	const struct ynode *max = ynode_get(map, "max");
+	long long i;
+
+	st->kind = STEP_WHILE;
+	st->until = ynode_get(map, "while") == NULL;
+	if (ynode_get(map, "while") != NULL && ynode_get(map, "until") !=
+	    NULL)
+		ld_err_at(l, cond, "a loop has while or until, not both");
+	if (ynode_text(cond, st->until ? "until" : "while", &l->sink) != NULL) {
+		if (!tmpl_is_one_expr(cond->value))
+			ld_err_at(l, cond, "%s needs a condition written as one "
+			    "expression, such as ${next != null}", st->until ?
+			    "until" : "while");
+		else
+			st->loop_cond = ld_template(l, cond);
+	}
+	if (max == NULL)
+		ld_err_at(l, cond, "a %s loop needs max: the most times it may "
+		    "run (it fails when the condition still says go on)",
+		    st->until ? "until" : "while");
+	else if (ynode_int(max, "max", 1, 1000000, &i, &l->sink) == 0)
+		st->max = (long)i;
+	if (body == NULL) {
+		ld_err_at(l, map, "a %s loop needs steps", st->until ?
+		    "until" : "while");
+		return;
+	}
+	parse_body(l, body, st, 0);
+}
+
+/* The kind of step a loop or include key makes, for messages. */
+static const char *
+kind_name(const struct step *st)
+{
+	switch (st->kind) {
+	case STEP_FOR_EACH:
+		return "a for_each";
+	case STEP_WHILE:
+		return st->until ? "an until loop" : "a while loop";
+	case STEP_INCLUDE:
+		return "an include";
+	default:
+		return "an action";
+	}
+}
+
+/*
+ * retry: re-runs an action.  A loop or an include is not retried as a
+ * whole - its items would be done (and counted) twice - so retry there
+ * is refused, pointing at the steps inside.
+ */
+static void
+check_retry(struct loader *l, const struct ynode *v, const struct step *st)
+{
+	if (v == NULL || st->kind == STEP_ACTION)
+		return;
+	ld_err_at(l, v, "retry applies to actions, not to %s: put retry on "
+	    "the steps inside%s", kind_name(st), st->kind == STEP_FOR_EACH ?
+	    " (a failed item is recorded and the loop goes on)" : "");
+}
+
+/* Keys that belong to one kind of step, found on another. */
+static void
+check_misplaced(struct loader *l, const struct ynode *n, const struct step *st)
+{
+	static const struct {
+		const char	*key;
+		unsigned	 kinds;		/* 1 << enum step_kind */
+		const char	*owner;
+	} keys[] = {
+		{ "as", 1 << STEP_FOR_EACH, "for_each" },
+		{ "items", 1 << STEP_FOR_EACH, "for_each" },
+		{ "steps", 1 << STEP_FOR_EACH | 1 << STEP_WHILE,
+		    "for_each, while and until" },
+		{ "max", 1 << STEP_WHILE, "while and until" },
+		{ "with", 1 << STEP_INCLUDE, "include" },
+	};
+	const struct ynode *v;
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if ((v = ynode_get(n, keys[i].key)) != NULL &&
+		    !(keys[i].kinds & (1u << st->kind)))
+			ld_err_at(l, v, "'%s' belongs to %s", keys[i].key,
+			    keys[i].owner);
+}
+
+/* Record a step's id: from its own on_error on, it may be used. */
+static void
+define_id(struct loader *l, struct step *st)
+{
+	if (st->id == NULL || ld_strv_has(l->ids, l->nids, st->id))
+		return;
+	l->idsteps = xreallocarray(l->idsteps, l->nids + 1,
+	    sizeof *l->idsteps);
+	l->idsteps[l->nids] = st;
+	ld_strv_add(&l->ids, &l->nids, st->id);
+}
+
+/* What the step does: a loop, an include or an action. */
+static void
+parse_kind(struct loader *l, const struct ynode *n, const struct ynode *actkey,
+    const struct ynode *actval, struct step *st)
+{
+	const struct ynode *v, *w;
+
+	v = ynode_get(n, "for_each");
+	w = ynode_get(n, "while") ? ynode_get(n, "while") :
+	    ynode_get(n, "until");
+	if ((v != NULL) + (w != NULL) + (actkey != NULL) +
+	    (ynode_get(n, "include") != NULL) > 1) {
+		ld_err_at(l, n, "a step does one thing: an action, a for_each, "
+		    "a while or until loop, or an include");
+	} else if (v != NULL) {
+		parse_for_each(l, n, v, st);
+	} else if (w != NULL) {
+		parse_while(l, n, w, st);
+	} else if ((v = ynode_get(n, "include")) != NULL) {
+		parse_include(l, v, st);
+		if ((v = ynode_get(n, "with")) != NULL &&
+		    ynode_want(v, YNODE_MAP, "with", &l->sink) == 0)
+			st->with = ld_build_tval(l, v);
+		check_include_params(l, n, v, st);
+	} else if (actkey != NULL) {
+		parse_action(l, actkey, actval, st);
+	} else {
+		ld_err_at(l, n, "this step has no action");
+	}
 }
 
 static struct step *
@@ -427,52 +737,24 @@ parse_step(struct loader *l, const struct ynode *n)
 	}
 	if ((v = ynode_get(n, "name")) != NULL)
 		st->name = ynode_text_dup(v, "name", &l->sink);
-	if ((v = ynode_get(n, "if")) != NULL &&
-	    ynode_text(v, "if", &l->sink) != NULL) {
-		if (strstr(v->value, "${") == NULL)
-			ld_err_at(l, v, "if needs an expression such as "
-			    "${row.amount > 0}");
+	if ((v = ynode_get(n, "if")) != NULL && ynode_text(v, "if", &l->sink) != NULL) {
+		if (!tmpl_is_one_expr(v->value))
+			ld_err_at(l, v, "if needs a condition written as one "
+			    "expression, such as ${row.amount > 0}");
 		else
-			st->cond = ld_compile(l, v);
+			st->cond = ld_template(l, v);
 	}
 	if ((v = ynode_get(n, "retry")) != NULL)
 		parse_retry(l, v, &st->retry);
 	if ((v = ynode_get(n, "timeout")) != NULL)
 		ld_get_duration(l, v, "timeout", &st->timeout_ms);
-
-	v = ynode_get(n, "for_each");
-	if (v != NULL && (actkey != NULL || ynode_get(n, "include"))) {
-		ld_err_at(l, v, "a for_each step cannot also have an action or "
-		    "an include");
-	} else if (v != NULL) {
-		parse_for_each(l, n, v, st);
-	} else if ((v = ynode_get(n, "include")) != NULL) {
-		if (actkey != NULL)
-			ld_err_at(l, actkey, "an include step cannot also have an "
-			    "action");
-		parse_include(l, v, st);
-		if ((v = ynode_get(n, "with")) != NULL &&
-		    ynode_want(v, YNODE_MAP, "with", &l->sink) == 0)
-			st->with = ld_build_tval(l, v);
-		check_include_params(l, n, v, st);
-	} else if (actkey != NULL) {
-		parse_action(l, actkey, actval, st);
-	} else {
-		ld_err_at(l, n, "this step has no action");
-	}
-	if (ynode_get(n, "as") != NULL && st->kind != STEP_FOR_EACH)
-		ld_err_at(l, ynode_get(n, "as"), "'as' belongs to for_each");
-	if (ynode_get(n, "items") != NULL && st->kind != STEP_FOR_EACH)
-		ld_err_at(l, ynode_get(n, "items"), "'items' belongs to "
-		    "for_each");
-	if (ynode_get(n, "steps") != NULL && st->kind != STEP_FOR_EACH)
-		ld_err_at(l, ynode_get(n, "steps"), "'steps' belongs to "
-		    "for_each");
+	parse_kind(l, n, actkey, actval, st);
+	check_retry(l, ynode_get(n, "retry"), st);
+	check_misplaced(l, n, st);
+	define_id(l, st);
 	if ((v = ynode_get(n, "on_error")) != NULL)
 		parse_on_error(l, v, st);
 
-	if (st->id != NULL && !ld_strv_has(l->ids, l->nids, st->id))
-		ld_strv_add(&l->ids, &l->nids, st->id);
 	if (st->id != NULL)
 		st->label = xstrdup(st->id);
 	else if (st->name != NULL)
@@ -481,12 +763,12 @@ parse_step(struct loader *l, const struct ynode *n)
 		st->label = xstrdup(st->action->name);
 	else if (st->kind == STEP_FOR_EACH)
 		st->label = xstrdup("for_each");
+	else if (st->kind == STEP_WHILE)
+		st->label = xstrdup(st->until ? "until" : "while");
 	else
 		st->label = xstrdup("include");
 	return st;
 }
-
-static void step_free(struct step *);
 
 void
 ld_parse_steps(struct loader *l, const struct ynode *n, struct steps *out)
@@ -505,18 +787,19 @@ ld_parse_steps(struct loader *l, const struct ynode *n, struct steps *out)
 	}
 }
 
-static void
-step_free(struct step *st)
+void
+ld_step_free(struct step *st)
 {
 	if (st == NULL)
 		return;
 	free(st->id);
 	free(st->name);
 	free(st->label);
-	tmpl_free(st->cond);
+	ld_tval_free(st->cond);
 	ld_steps_free(&st->handler);
 	ld_tval_free(st->args);
-	tmpl_free(st->each);
+	ld_tval_free(st->each);
+	ld_tval_free(st->loop_cond);
 	free(st->as);
 	ld_steps_free(&st->body);
 	script_free(st->sub);
@@ -530,7 +813,7 @@ ld_steps_free(struct steps *s)
 	size_t i;
 
 	for (i = 0; i < s->n; i++)
-		step_free(s->v[i]);
+		ld_step_free(s->v[i]);
 	free(s->v);
 	s->v = NULL;
 	s->n = 0;

@@ -140,10 +140,9 @@ walk_steps(const struct steps *ss, json_t *names)
 
 	for (i = 0; i < ss->n; i++) {
 		p = ss->v[i];
-		if (p->cond != NULL)
-			tmpl_refs(p->cond, ref_fn, names);
-		if (p->each != NULL)
-			tmpl_refs(p->each, ref_fn, names);
+		walk_tval(p->cond, names);
+		walk_tval(p->each, names);
+		walk_tval(p->loop_cond, names);
 		walk_tval(p->args, names);
 		walk_tval(p->with, names);
 		walk_steps(&p->body, names);

@@ -176,7 +176,7 @@ test_undefined_step_id(void **state)
 	(void)state;
 	expect_error("name: x\nsteps:\n  - id: a\n    log: hi\n"
 	    "  - log: ${steps.b.output}\n",
-	    "t.yaml:5:12: no step with id 'b' comes before this point");
+	    "t.yaml:5:18: no step with id 'b' comes before this point");
 }
 
 static void
@@ -194,7 +194,7 @@ test_undefined_param(void **state)
 	(void)state;
 	expect_error("name: x\nparams:\n  input: path\nsteps:\n"
 	    "  - log: ${params.inptu}\n",
-	    "t.yaml:5:12: undefined param 'inptu' (did you mean 'input'?)");
+	    "t.yaml:5:19: undefined param 'inptu' (did you mean 'input'?)");
 }
 
 static void

@@ -1,0 +1,97 @@
+/*
+ * engine_int.h - what the parts of the engine share: the run, its frames
+ * (the names of one script), per-run objects.  Private to engine*.c;
+ * engine.h is the public contract.
+ *
+ *   engine.c       the run: names, params, secrets, events, summary
+ *   engine_step.c  executing steps: actions, loops, includes, on_error
+ *   engine_act.c   the act_* services of action.h
+ */
+#ifndef KOBITO_ENGINE_INT_H
+#define KOBITO_ENGINE_INT_H
+
+#include <stdint.h>
+#include <jansson.h>
+
+#include "engine.h"
+#include "mask.h"
+#include "script.h"
+
+#define MAX_FAILURES_LISTED	200
+
+/* A loop variable bound while a for_each body runs. */
+struct binding {
+	const char	*name;
+	json_t		*value;		/* borrowed from the list */
+};
+
+/* The names of one script: the run's own, or an included one's. */
+struct frame {
+	const struct script	*script;
+	json_t			*params;
+	json_t			*steps;		/* id -> {output, status, ...} */
+	json_t			*vars;
+	struct binding		*bind;
+	size_t			 nbind;
+	json_t			*loop;		/* innermost loop info */
+	json_t			*error;		/* in an on_error handler */
+	struct run		*run;
+};
+
+/* A per-run object (act_slot), closed when the run ends. */
+struct slot {
+	char		*key;
+	void		*obj;
+	void		(*close)(void *);
+	/* Optional: called with the run's outcome before close (act_slot_end). */
+	int		(*end)(void *, int ok, char *err, size_t errlen);
+};
+
+struct run {
+	const struct script	*script;
+	struct run_opts		 opts;
+	char			*id;
+	struct frame		 top;
+	json_t			*env;
+	json_t			*secrets;
+	json_t			*runinfo;
+	struct mask		 mask;
+	char			*artifacts_dir;
+	int			 artifacts_made;
+	unsigned		 artifact_seq;
+	json_t			*artifacts;
+	json_t			*results;	/* top-level step results */
+	json_t			*failures;	/* failed items */
+	json_t			*skips;		/* skipped items */
+	json_t			*output;
+	long			 items_ok;
+	long			 items_failed;
+	long			 items_skipped;
+	long			 items_not_run;
+	int			 in_item;
+	int			 item_index;	/* of the current item, or -1 */
+	char			*skip_reason;	/* set by skip, ends the item */
+	int			 failed;
+	char			*error;		/* the error that failed the run */
+	int64_t			 started_ms;
+	int64_t			 started_wall;
+	int64_t			 duration_ms;
+	struct slot		*slots;
+	size_t			 nslots;
+	const struct step	*current;	/* for log lines */
+	struct frame		*frame;		/* of the current step */
+};
+
+/* engine.c */
+void	 eng_emit(struct run *, json_t *ev);
+char	*eng_pos_text(const struct pos *);
+json_t	*eng_lookup(void *ctx, const char *name);
+json_t	*eng_make_params(const struct script *, json_t *given, char *err,
+	    size_t errlen);
+
+/* engine_step.c */
+int	 eng_cancelled(const struct run *);
+int	 eng_exec_steps(struct run *, struct frame *, const struct steps *,
+	    int depth, int64_t deadline, char **err);
+
+#endif
