@@ -252,7 +252,7 @@ check_ref(void *arg, const struct expr_ref *ref)
 	}
 	if (strcmp(root, "loop") == 0 && !ld_strv_has(l->loops, l->nloops,
 	    "loop")) {
-		if (l->nloops == 0) {
+		if (l->loop_depth == 0) {
 			ref_error(rc, off, "'loop' is only defined inside a "
 			    "for_each or while loop");
 			return;

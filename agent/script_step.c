@@ -101,6 +101,7 @@ static void
 parse_on_error(struct loader *l, const struct ynode *n, struct step *st)
 {
 	int loop = st->kind == STEP_FOR_EACH && st->as != NULL;
+	int item_loop = loop && st->items && !l->in_item;
 
 	if (n->kind == YNODE_SEQ) {
 		st->on_error = ON_ERROR_STEPS;
@@ -108,11 +109,13 @@ parse_on_error(struct loader *l, const struct ynode *n, struct step *st)
 			ld_strv_add(&l->loops, &l->nloops, st->as);
 			ld_strv_add(&l->loops, &l->nloops, "item");
 			l->loop_depth++;
+			l->item_loops += item_loop;
 		}
 		l->in_handler++;
 		ld_parse_steps(l, n, &st->handler);
 		l->in_handler--;
 		if (loop) {
+			l->item_loops -= item_loop;
 			l->loop_depth--;
 			free(l->loops[--l->nloops]);
 			free(l->loops[--l->nloops]);
@@ -297,21 +300,10 @@ parse_action(struct loader *l, const struct ynode *key,
 	struct ynode keynode;
 
 	if ((a = action_find(key->value)) == NULL) {
-		const char *nearkey = text_nearest(key->value, step_keys,
-		    NSTEP_KEYS);
-		char buf[128];
-
 		near = action_nearest(key->value);
-		/* on_eror: is a misspelt key more likely than an action. */
-		if (nearkey != NULL && (near == NULL || text_distance(
-		    key->value, nearkey) <= text_distance(key->value,
-		    near->name)))
-			ld_err_at(l, key, "unknown step key '%s'%s", key->value,
-			    ld_suggest(buf, sizeof buf, nearkey));
-		else
-			ld_err_at(l, key, "unknown action '%s'%s", key->value,
-			    ld_suggest(buf, sizeof buf, near ? near->name :
-			    NULL));
+		ld_err_at(l, key, "unknown action '%s'%s%s%s", key->value,
+		    near ? " (did you mean '" : "", near ? near->name : "",
+		    near ? "'?)" : "");
 		return;
 	}
 	st->kind = STEP_ACTION;
@@ -718,6 +710,16 @@ parse_step(struct loader *l, const struct ynode *n)
 
 		if (k->kind != YNODE_SCALAR || is_step_key(k->value))
 			continue;
+		/* on_eror: is a misspelt key, not an action. */
+		if (action_find(k->value) == NULL && text_nearest(k->value,
+		    step_keys, NSTEP_KEYS) != NULL) {
+			char buf[128];
+
+			ld_err_at(l, k, "unknown step key '%s'%s", k->value,
+			    ld_suggest(buf, sizeof buf, text_nearest(k->value,
+			    step_keys, NSTEP_KEYS)));
+			continue;
+		}
 		if (actkey != NULL) {
 			ld_err_at(l, k, "a step has one action; '%s' and '%s' "
 			    "are both here (start a new step with '-')",
