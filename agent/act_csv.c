@@ -1,6 +1,7 @@
 /*
  * act_csv.c - csv.read and csv.write: spreadsheets in and out, in UTF-8
- * (with or without byte order mark) or Shift_JIS/CP932.
+ * (with or without byte order mark) or Shift_JIS/CP932; csv.open and
+ * csv.close for a file written row by row while the run goes on.
  *
  * Every value read is a string: CSV has no types, and codes such as postal
  * numbers ("0600001") must keep their leading zeros; scripts convert with
@@ -428,6 +429,259 @@ locate(const struct table_out *o, json_t *rows, const char *enc, size_t off,
 	snprintf(out, len, "rows[%zu]", i - 1);
 }
 
+/* --- streams: csv.open, csv.write with a handle, csv.close ---------------- */
+
+#define STREAM_FLUSH	(64u * 1024)	/* bytes kept before a write(2) */
+
+/*
+ * A CSV written row by row: rows go to a temporary file beside the
+ * target, which takes the target's place when the run succeeds (or at
+ * csv.close) and is removed when it fails, leaving the old file as it
+ * was.  Each row costs what writing it costs, so a loop of 100,000
+ * csv.write steps is linear, not a rewrite of the file per row.
+ */
+struct csv_stream {
+	char			*path;
+	char			*enc;		/* the target encoding */
+	struct csv_writer	 w;
+	struct table_out	 o;
+	int			 header;	/* a header row still to write */
+	int			 fresh;		/* just made by csv.open */
+	int			 staged;	/* a temporary file (not dry) */
+	int			 done;		/* closed: in place */
+	long			 count;
+	struct fsutil_stage	 stage;
+	struct buf		 row;		/* one row, UTF-8 */
+	struct buf		 out;		/* encoded, not yet written */
+};
+
+static char *
+stream_key(const char *path)
+{
+	return xasprintf("csv:%s", path);
+}
+
+static void
+stream_free(void *p)
+{
+	struct csv_stream *cs = p;
+
+	if (cs->staged && !cs->done)
+		fsutil_stage_abort(&cs->stage);
+	buf_free(&cs->row);
+	buf_free(&cs->out);
+	free_names(cs->o.names, cs->o.ncols);
+	free(cs->path);
+	free(cs->enc);
+	free(cs);
+}
+
+/* Write what is buffered to the temporary file. */
+static int
+stream_flush(struct csv_stream *cs, char *err, size_t errlen)
+{
+	int rc = 0;
+
+	if (cs->staged && cs->out.len > 0)
+		rc = fsutil_stage_write(&cs->stage, cs->out.data, cs->out.len,
+		    err, errlen);
+	buf_reset(&cs->out);
+	return rc;
+}
+
+/* Put the file in place: at csv.close or when the run ends well. */
+static int
+stream_commit(struct csv_stream *cs, char *err, size_t errlen)
+{
+	if (cs->done)
+		return 0;
+	cs->done = 1;
+	if (!cs->staged)
+		return 0;
+	if (stream_flush(cs, err, errlen) != 0) {
+		fsutil_stage_abort(&cs->stage);
+		return -1;
+	}
+	return fsutil_stage_commit(&cs->stage, err, errlen);
+}
+
+static int
+stream_end(void *p, int ok, char *err, size_t errlen)
+{
+	struct csv_stream *cs = p;
+
+	if (ok)
+		return stream_commit(cs, err, errlen);
+	if (cs->staged && !cs->done)
+		fsutil_stage_abort(&cs->stage);
+	cs->done = 1;
+	return 0;
+}
+
+/* The stream csv.open made, from the act of csv.open. */
+static void *
+stream_open(struct act *a)
+{
+	const char *path = act_str(a, "path", "");
+	const char *enc = act_str(a, "encoding", "utf-8");
+	const char *eol = act_str(a, "line_end", "crlf");
+	struct csv_stream *cs;
+	char err[512], delim;
+	size_t i;
+
+	if (strcasecmp(enc, "auto") == 0 || !charset_known(enc)) {
+		act_fail(a, "unknown encoding '%s' for writing (use utf-8, "
+		    "utf-8-bom, shift_jis, cp932 or euc-jp)", enc);
+		return NULL;
+	}
+	if ((delim = get_delimiter(a)) == 0)
+		return NULL;
+	for (i = 0; line_ends[i].name != NULL; i++)
+		if (strcasecmp(line_ends[i].name, eol) == 0)
+			break;
+	if (line_ends[i].name == NULL) {
+		act_fail(a, "line_end must be crlf or lf, not '%s'", eol);
+		return NULL;
+	}
+	cs = xcalloc(1, sizeof *cs);
+	cs->path = xstrdup(path);
+	cs->enc = xstrdup(enc);
+	csv_writer_init(&cs->w);
+	cs->w.delim = delim;
+	cs->w.quote_all = act_bool(a, "quote_all", 0);
+	cs->w.eol = line_ends[i].eol;
+	cs->header = act_bool(a, "header", 1);
+	cs->fresh = 1;
+	buf_init(&cs->row, WRITE_CAP);
+	buf_init(&cs->out, 2 * WRITE_CAP);
+	if (columns_from_args(a, NULL, &cs->o) != 0) {
+		stream_free(cs);
+		return NULL;
+	}
+	if (act_dry_run(a))
+		return cs;
+	if (fsutil_mkdir_parent(path, err, sizeof err) != 0 ||
+	    fsutil_stage_open(&cs->stage, path, err, sizeof err) != 0) {
+		act_fail(a, "%s", err);
+		stream_free(cs);
+		return NULL;
+	}
+	cs->staged = 1;
+	if (strcasecmp(enc, "utf-8-bom") == 0 ||
+	    strcasecmp(enc, "utf-8-sig") == 0)
+		buf_append(&cs->out, "\xEF\xBB\xBF", 3);
+	return cs;
+}
+
+static void *
+stream_missing(struct act *a)
+{
+	act_fail(a, "no csv.open for '%s' before this step",
+	    act_str(a, "handle", ""));
+	return NULL;
+}
+
+/* The open stream named by the handle argument, or NULL after act_fail. */
+static struct csv_stream *
+stream_get(struct act *a)
+{
+	char *key = stream_key(act_str(a, "handle", ""));
+	struct csv_stream *cs = act_slot(a, key, stream_missing, stream_free);
+
+	free(key);
+	if (cs != NULL && cs->done) {
+		act_fail(a, "'%s' is closed already", cs->path);
+		return NULL;
+	}
+	return cs;
+}
+
+static int
+do_open(struct act *a)
+{
+	const char *path = act_str(a, "path", "");
+	char *key = stream_key(path);
+	struct csv_stream *cs = act_slot(a, key, stream_open, stream_free);
+
+	if (cs != NULL && !cs->fresh) {
+		free(key);
+		return act_fail(a, "'%s' is open already in this run", path);
+	}
+	if (cs != NULL) {
+		cs->fresh = 0;
+		act_slot_end(a, key, stream_end);
+		if (!cs->staged)
+			act_log(a, "dry run: would write '%s'", path);
+		a->out = json_pack("{s:s, s:s}", "handle", path, "path",
+		    path);
+	}
+	free(key);
+	return cs != NULL ? 0 : -1;
+}
+
+/* Append rows to an open stream, encoding each as it comes. */
+static int
+stream_write(struct act *a, struct csv_stream *cs, json_t *rows)
+{
+	char err[512], *bytes;
+	size_t i, blen, bad;
+	json_t *row;
+	int full;
+
+	if (cs->o.names == NULL && json_is_object(json_array_get(rows, 0)) &&
+	    columns_from_args(a, rows, &cs->o) != 0)
+		return -1;
+	json_array_foreach(rows, i, row) {
+		buf_reset(&cs->row);
+		if (cs->header && cs->o.names != NULL) {
+			if (csv_write_row(&cs->w, &cs->row, (const char *const *)
+			    cs->o.names, cs->o.ncols) != 0)
+				return act_fail(a, "the header is too long");
+			cs->header = 0;
+		}
+		if (write_row(a, &cs->w, &cs->row, &cs->o, row, i) != 0)
+			return -1;
+		if (strncasecmp(cs->enc, "utf-8", 5) == 0)
+			full = buf_append(&cs->out, cs->row.data, cs->row.len);
+		else if (charset_encode(cs->enc, buf_str(&cs->row),
+		    cs->row.len, &bytes, &blen, &bad, err, sizeof err) != 0)
+			return act_fail(a, "cannot write rows[%zu] to '%s' in "
+			    "%s: %s", i, cs->path, cs->enc, err);
+		else {
+			full = buf_append(&cs->out, bytes, blen);
+			free(bytes);
+		}
+		if (full != 0)
+			return act_fail(a, "rows[%zu] is larger than %u bytes",
+			    i, WRITE_CAP);
+		cs->count++;
+		if (cs->out.len >= STREAM_FLUSH &&
+		    stream_flush(cs, err, sizeof err) != 0)
+			return act_fail(a, "%s", err);
+	}
+	a->out = json_pack("{s:s, s:I}", "path", cs->path, "count",
+	    (json_int_t)cs->count);
+	return 0;
+}
+
+static int
+do_close(struct act *a)
+{
+	struct csv_stream *cs = stream_get(a);
+	char err[512];
+
+	if (cs == NULL)
+		return -1;
+	if (stream_commit(cs, err, sizeof err) != 0)
+		return act_fail(a, "%s", err);
+	if (!cs->staged)
+		act_log(a, "dry run: would put %ld rows in '%s'", cs->count,
+		    cs->path);
+	a->out = json_pack("{s:s, s:I}", "path", cs->path, "count",
+	    (json_int_t)cs->count);
+	return 0;
+}
+
 static int
 do_write(struct act *a)
 {
@@ -445,6 +699,17 @@ do_write(struct act *a)
 	size_t i, blen, off, nrows = json_array_size(rows);
 	struct buf b;
 
+	if (act_arg(a, "handle") != NULL) {
+		struct csv_stream *cs;
+
+		if (act_arg(a, "path") != NULL)
+			return act_fail(a, "give path or handle, not both");
+		if ((cs = stream_get(a)) == NULL)
+			return -1;
+		return stream_write(a, cs, rows);
+	}
+	if (act_arg(a, "path") == NULL)
+		return act_fail(a, "give path (or the handle of a csv.open)");
 	if (strcasecmp(enc, "auto") == 0)
 		return act_fail(a, "encoding 'auto' is for reading; name the "
 		    "encoding to write");
@@ -530,7 +795,9 @@ static const struct action_arg read_args[] = {
 };
 
 static const struct action_arg write_args[] = {
-	{ "path", ARG_STRING, 1, "the CSV file to write" },
+	{ "path", ARG_STRING, 0, "the CSV file to write (or give handle)" },
+	{ "handle", ARG_STRING, 0, "a csv.open's handle: the rows are added "
+	    "to that file" },
 	{ "rows", ARG_LIST, 1, "a list of mappings or of lists" },
 	{ "columns", ARG_LIST, 0,
 	    "column order (default: the first row's keys)" },
@@ -542,6 +809,31 @@ static const struct action_arg write_args[] = {
 	{ "quote_all", ARG_BOOL, 0, "quote every field (default false)" },
 	{ "line_end", ARG_STRING, 0, "crlf (default) or lf" },
 	{ NULL, 0, 0, NULL },
+};
+
+static const struct action_arg open_args[] = {
+	{ "path", ARG_STRING, 1, "the CSV file: replaced when the run "
+	    "succeeds (or at csv.close), left as it was when it fails" },
+	{ "columns", ARG_LIST, 0,
+	    "column order (default: the first row's keys)" },
+	{ "encoding", ARG_STRING, 0,
+	    "utf-8 (default), utf-8-bom, shift_jis, cp932 or euc-jp" },
+	{ "header", ARG_BOOL, 0, "write a header row (default true)" },
+	{ "delimiter", ARG_STRING, 0, "\",\" (default), \";\", \"tab\", ..." },
+	{ "quote_all", ARG_BOOL, 0, "quote every field (default false)" },
+	{ "line_end", ARG_STRING, 0, "crlf (default) or lf" },
+	{ NULL, 0, 0, NULL },
+};
+
+static const struct action_arg close_args[] = {
+	{ "handle", ARG_STRING, 1, "the csv.open's handle" },
+	{ NULL, 0, 0, NULL },
+};
+
+static const struct action_out open_out[] = {
+	{ "handle", ARG_STRING, "for csv.write and csv.close" },
+	{ "path", ARG_STRING, "the file" },
+	{ NULL, 0, NULL },
 };
 
 static const struct action_out read_out[] = {
@@ -562,7 +854,14 @@ const struct action csv_actions[] = {
 	{ "csv.read", "read CSV rows (a file or text), keyed by the header",
 	    read_args, do_read, ACTION_SCALAR, NULL, ARG_MAP, read_out,
 	    ACTION_DRY_READ },
-	{ "csv.write", "write rows as a CSV file atomically", write_args,
-	    do_write, 0, NULL, ARG_MAP, write_out, ACTION_DRY_SELF },
+	{ "csv.write", "write rows as a CSV file atomically, or add them to "
+	    "a csv.open's file", write_args, do_write, 0, NULL, ARG_MAP,
+	    write_out, ACTION_DRY_SELF },
+	{ "csv.open", "start a CSV file written row by row (csv.write with "
+	    "its handle), put in place when the run succeeds", open_args,
+	    do_open, ACTION_SCALAR, NULL, ARG_MAP, open_out, ACTION_DRY_SELF },
+	{ "csv.close", "put a csv.open's file in place now", close_args,
+	    do_close, ACTION_SCALAR, NULL, ARG_MAP, write_out,
+	    ACTION_DRY_SELF },
 	{ NULL, NULL, NULL, NULL, 0, NULL },
 };

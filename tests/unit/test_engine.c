@@ -364,6 +364,109 @@ test_dry_run(void **state)
 	rmdir(dir);
 }
 
+/* The script of the stream tests: 3 rows to path, then fail or not. */
+static struct result
+run_stream(const char *path, int fail, int dry_run)
+{
+	char text[1024];
+
+	snprintf(text, sizeof text, "name: x\nsteps:\n"
+	    "  - id: o\n    csv.open: { path: '%s', columns: [id, name], "
+	    "encoding: shift_jis }\n"
+	    "  - for_each: ${range(3)}\n    steps:\n"
+	    "      - csv.write: { handle: '${steps.o.output.handle}', rows: "
+	    "[{ id: '${item}', name: '山田${item}' }] }\n"
+	    "  - fail: stop\n    if: ${%s}\n", path, fail ? "true" : "false");
+	return run_text(text, dry_run);
+}
+
+/* The names in dir, joined by spaces; the caller frees. */
+static char *
+listing(const char *dir)
+{
+	char cmd[512], *out = calloc(1, 1024);
+	FILE *p;
+
+	snprintf(cmd, sizeof cmd, "ls -A '%s'", dir);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	assert_true(fread(out, 1, 1023, p) < 1023);
+	pclose(p);
+	return out;
+}
+
+/* The whole text of path; the caller frees. */
+static char *
+slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *text = calloc(1, 65536);
+	size_t n;
+
+	assert_non_null(f);
+	n = fread(text, 1, 65535, f);
+	text[n] = '\0';
+	fclose(f);
+	return text;
+}
+
+/*
+ * A CSV written row by row: in place when the run succeeds, the old file
+ * untouched (and no temporary file left) when it fails, nothing written
+ * in a dry run.
+ */
+static void
+test_csv_stream(void **state)
+{
+	char dir[] = "/tmp/kobito-stream-XXXXXX", path[256];
+	struct result res;
+	char *got;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/out.csv", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("old\n", f);
+	fclose(f);
+	res = run_stream(path, 1, 0);
+	expect_error(&res, "fail: stop");
+	result_free(&res);
+	got = slurp(path);
+	assert_string_equal(got, "old\n");
+	free(got);
+	got = listing(dir);
+	assert_string_equal(got, "out.csv\n");
+	free(got);
+	res = run_stream(path, 0, 1);
+	assert_string_equal(summary_str(&res, "status"), "succeeded");
+	assert_true(logged(&res, "dry run: would write"));
+	result_free(&res);
+	got = slurp(path);
+	assert_string_equal(got, "old\n");
+	free(got);
+	res = run_stream(path, 0, 0);
+	assert_string_equal(summary_str(&res, "status"), "succeeded");
+	result_free(&res);
+	got = slurp(path);
+	/* 山田 in Shift_JIS is 8E 52 93 63. */
+	assert_string_equal(got, "id,name\r\n0,\x8e\x52\x93\x63" "0\r\n"
+	    "1,\x8e\x52\x93\x63" "1\r\n2,\x8e\x52\x93\x63" "2\r\n");
+	free(got);
+	unlink(path);
+	rmdir(dir);
+	res = run_text("name: x\nsteps:\n  - csv.write: { handle: nope, "
+	    "rows: [[1]] }\n", 0);
+	expect_error(&res, "no csv.open for 'nope' before this step");
+	result_free(&res);
+	res = run_text("name: x\nsteps:\n  - id: o\n    csv.open: /tmp/x.csv\n"
+	    "  - csv.close: ${steps.o.output.handle}\n"
+	    "  - csv.write: { handle: /tmp/x.csv, rows: [[1]] }\n", 1);
+	expect_error(&res, "'/tmp/x.csv' is closed already");
+	result_free(&res);
+}
+
 int
 main(void)
 {
@@ -377,6 +480,7 @@ main(void)
 		cmocka_unit_test(test_assert_boolean),
 		cmocka_unit_test(test_runtime_positions),
 		cmocka_unit_test(test_dry_run),
+		cmocka_unit_test(test_csv_stream),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
