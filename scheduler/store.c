@@ -337,6 +337,11 @@ static const struct migration migrations[] = {
 	{ 2, KPI_SCHEMA_SQL WEB_SCHEMA_SQL },
 	/* The sub-flows a script includes travel with its version. */
 	{ 3, "ALTER TABLE script_versions ADD COLUMN files TEXT;" },
+	/* Items that ended with skip: counted, never credited. */
+	{ 4, "ALTER TABLE runs ADD COLUMN items_skipped INTEGER NOT NULL"
+	    " DEFAULT 0;"
+	    "ALTER TABLE kpi_ledger ADD COLUMN items_skipped INTEGER NOT NULL"
+	    " DEFAULT 0;" },
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] ==
