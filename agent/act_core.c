@@ -101,25 +101,20 @@ do_append(struct act *a)
 {
 	const char *to = act_str(a, "to", "");
 	json_t *one = json_object_get(a->args, "value");
-	json_t *many = act_arg(a, "values"), *items;
+	json_t *many = act_arg(a, "values");
 	char err[256];
 	long n;
 
 	if ((one != NULL) == (many != NULL))
 		return act_fail(a, "give value or values");
-	if (one != NULL) {
-		items = json_array();
-		json_array_append(items, one);
-	} else
-		items = json_incref(many);
-	n = run_append_var(a->run, to, items, err, sizeof err);
-	json_decref(items);
+	n = run_append_var(a->run, to, one != NULL ? one : many, one == NULL,
+	    err, sizeof err);
 	if (n < 0)
 		return act_fail(a, "%s", err);
-	a->out = json_pack("{s:I}", "count", (json_int_t)n);
+	if (a->keep_out)
+		a->out = json_pack("{s:I}", "count", (json_int_t)n);
 	return 0;
 }
-
 static int
 do_fail(struct act *a)
 {

@@ -19,6 +19,7 @@
 #include "buf.h"
 #include "charset.h"
 #include "csv.h"
+#include "csvrows.h"
 #include "fsutil.h"
 #include "textutil.h"
 #include "xmalloc.h"
@@ -26,34 +27,17 @@
 /* The output of csv.write may not grow past this. */
 #define WRITE_CAP	(256u * 1024 * 1024)
 
-static const struct {
-	const char	*name;
-	char		 delim;
-} delimiters[] = {
-	{ ",", ',' },
-	{ ";", ';' },
-	{ "\t", '\t' },
-	{ "\\t", '\t' },
-	{ "tab", '\t' },
-	{ "|", '|' },
-	{ NULL, 0 },
-};
-
 /* The delimiter argument as a byte; 0 after act_fail when invalid. */
 static char
 get_delimiter(struct act *a)
 {
 	const char *s = act_str(a, "delimiter", ",");
+	char d = csvrows_delimiter(s);
 
-	for (size_t i = 0; delimiters[i].name != NULL; i++)
-		if (strcmp(delimiters[i].name, s) == 0)
-			return delimiters[i].delim;
-	/* Any other single printable ASCII character but a quote. */
-	if (strlen(s) == 1 && s[0] > ' ' && s[0] < 0x7f && s[0] != '"')
-		return s[0];
-	act_fail(a, "delimiter must be one character such as \",\", \";\" "
-	    "or \"tab\", not '%s'", s);
-	return 0;
+	if (d == 0)
+		act_fail(a, "delimiter must be one character such as \",\", "
+		    "\";\" or \"tab\", not '%s'", s);
+	return d;
 }
 
 static const struct {
@@ -65,147 +49,51 @@ static const struct {
 	{ NULL, NULL },
 };
 
-/* The text, in UTF-8, from path (decoded) or from text. */
-static char *
-load_text(struct act *a, const char **source, size_t *len)
-{
-	const char *path = act_str(a, "path", NULL);
-	const char *text = act_str(a, "text", NULL);
-	const char *enc = act_str(a, "encoding", "utf-8");
-	char err[512], *raw, *out;
-	size_t rawlen;
-
-	if ((path == NULL) == (text == NULL)) {
-		act_fail(a, "give either path or text");
-		return NULL;
-	}
-	if (text != NULL) {
-		*source = "text";
-		*len = json_string_length(act_arg(a, "text"));
-		if (*len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) {
-			text += 3;
-			*len -= 3;
-		}
-		out = xmalloc(*len + 1);
-		memcpy(out, text, *len);
-		out[*len] = '\0';
-		return out;
-	}
-	*source = path;
-	if (!charset_known(enc)) {
-		act_fail(a, "unknown encoding '%s' (use utf-8, shift_jis, "
-		    "cp932, euc-jp or auto)", enc);
-		return NULL;
-	}
-	if (fsutil_read(path, 0, &raw, &rawlen, err, sizeof err) != 0) {
-		act_fail(a, "%s", err);
-		return NULL;
-	}
-	if (charset_decode(enc, raw, rawlen, &out, len, err, sizeof err) !=
-	    0) {
-		act_fail(a, "cannot read '%s' as %s: %s", path, enc, err);
-		out = NULL;
-	}
-	free(raw);
-	return out;
-}
-
-/* Check the header names: none empty, none repeated. */
-static int
-check_header(struct act *a, const char *source, const struct csv_row *h)
-{
-	for (size_t i = 0; i < h->nfields; i++) {
-		if (h->fields[i][0] == '\0')
-			return act_fail(a, "'%s' line %zu: column %zu of the "
-			    "header has no name", source, h->line, i + 1);
-		for (size_t j = 0; j < i; j++)
-			if (strcmp(h->fields[i], h->fields[j]) == 0)
-				return act_fail(a, "'%s' line %zu: column %zu "
-				    "of the header repeats the name '%s' of "
-				    "column %zu", source, h->line, i + 1,
-				    h->fields[i], j + 1);
-	}
-	return 0;
-}
-
+/* Every row at once, for scripts that want the list; a for_each over a
+ * large file reads it a row at a time (for_each: { csv: ... }). */
 static int
 do_read(struct act *a)
 {
-	int header = act_bool(a, "header", 1);
-	int skip_empty = act_bool(a, "skip_empty", 1);
-	const struct csv_row *head = NULL;
-	struct csv_table t = { NULL, 0 };
-	struct csv_error cerr;
-	const char *source = "";
-	json_t *rows, *columns;
-	char delim, *text;
-	size_t len, count = 0;
+	struct csvrows *cr;
+	json_t *rows, *row;
+	char err[1024];
+	int rc;
 
-	if ((delim = get_delimiter(a)) == 0)
-		return -1;
-	if ((text = load_text(a, &source, &len)) == NULL)
-		return -1;
-	if (csv_parse(text, len, delim, &t, &cerr) != 0) {
-		free(text);
-		csv_table_free(&t);
-		return act_fail(a, "cannot read CSV '%s': %s", source,
-		    cerr.msg);
-	}
-	free(text);
+	if ((cr = csvrows_open(a->args, err, sizeof err)) == NULL)
+		return act_fail(a, "%s", err);
 	rows = json_array();
-	columns = json_array();
-	for (size_t r = 0; r < t.nrows; r++) {
-		const struct csv_row *row = &t.rows[r];
-		json_t *v;
-
-		if (skip_empty && csv_row_is_empty(row))
-			continue;
-		if (header && head == NULL) {
-			head = row;
-			if (check_header(a, source, head) != 0)
-				goto fail;
-			for (size_t i = 0; i < head->nfields; i++)
-				json_array_append_new(columns,
-				    json_string(head->fields[i]));
-			continue;
-		}
-		if (header && row->nfields != head->nfields) {
-			act_fail(a, "'%s' line %zu: the row has %zu fields, "
-			    "the header has %zu", source, row->line,
-			    row->nfields, head->nfields);
-			goto fail;
-		}
-		v = header ? json_object() : json_array();
-		for (size_t i = 0; i < row->nfields; i++) {
-			json_t *s = json_string(row->fields[i]);
-
-			if (s == NULL) {
-				json_decref(v);
-				act_fail(a, "'%s' line %zu: field %zu is not "
-				    "valid UTF-8", source, row->line, i + 1);
-				goto fail;
-			}
-			if (header)
-				json_object_set_new(v, head->fields[i], s);
-			else
-				json_array_append_new(v, s);
-		}
-		json_array_append_new(rows, v);
-		csv_row_clear(&t.rows[r]);	/* hold the data once, not twice */
-		count++;
+	while ((rc = csvrows_next(cr, &row, err, sizeof err)) == 1)
+		json_array_append_new(rows, row);
+	if (rc < 0) {
+		act_fail(a, "%s", err);
+		json_decref(rows);
+		csvrows_close(cr);
+		return -1;
 	}
-	csv_table_free(&t);
-	a->out = json_pack("{s:o, s:o, s:I}", "rows", rows, "columns",
-	    columns, "count", (json_int_t)count);
+	a->out = json_pack("{s:o, s:O, s:I}", "rows", rows, "columns",
+	    csvrows_columns(cr), "count", (json_int_t)json_array_size(rows));
+	csvrows_close(cr);
 	return 0;
-fail:
-	csv_table_free(&t);
-	json_decref(rows);
-	json_decref(columns);
-	return -1;
 }
 
 /* --- csv.write ------------------------------------------------------------ */
+
+/* An integer as text, without printf's cost for every field. */
+static char *
+int_text(json_int_t v)
+{
+	char num[24], *p = num + sizeof num;
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v :
+	    (unsigned long long)v;
+
+	*--p = '\0';
+	do
+		*--p = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (v < 0)
+		*--p = '-';
+	return xstrdup(p);
+}
 
 /* A value as the text of one field; the caller frees it. */
 static char *
@@ -215,11 +103,9 @@ field_text(const json_t *v)
 
 	switch (v ? json_typeof(v) : JSON_NULL) {
 	case JSON_STRING:
-		return xstrdup(json_string_value(v));
+		return xstrndup(json_string_value(v), json_string_length(v));
 	case JSON_INTEGER:
-		snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT,
-		    json_integer_value(v));
-		return xstrdup(num);
+		return int_text(json_integer_value(v));
 	case JSON_REAL:
 		text_number(json_real_value(v), num, sizeof num);
 		return xstrdup(num);
@@ -349,13 +235,28 @@ columns_from_file(struct act *a, const char *path, const char *enc,
 	return rc;
 }
 
-/* Append rows[i] as one record. */
+#define ROW_STACK	16	/* fields a row holds without allocating */
+
+/* The value of column c of row, which is a mapping or a list. */
+static json_t *
+row_field(const struct table_out *o, json_t *row, size_t c)
+{
+	return json_is_object(row) ? json_object_get(row, o->names[c]) :
+	    json_array_get(row, c);
+}
+
+/*
+ * Append rows[i] as one record.  Strings are written from the values
+ * themselves; only other values are turned into text first.
+ */
 static int
 write_row(struct act *a, const struct csv_writer *w, struct buf *b,
     const struct table_out *o, json_t *row, size_t i)
 {
-	char **fields;
-	size_t n;
+	const char *stack[ROW_STACK], **fields = stack;
+	char *ostack[ROW_STACK], **owned = ostack;
+	size_t n, c;
+	json_t *v;
 	int rc;
 
 	if (json_is_object(row)) {
@@ -363,23 +264,30 @@ write_row(struct act *a, const struct csv_writer *w, struct buf *b,
 			return act_fail(a, "rows[%zu] is a mapping but there "
 			    "are no columns", i);
 		n = o->ncols;
-		fields = xcalloc(n + 1, sizeof *fields);
-		for (size_t c = 0; c < n; c++)
-			fields[c] = field_text(json_object_get(row,
-			    o->names[c]));
 	} else if (json_is_array(row)) {
 		n = json_array_size(row);
 		if (o->names != NULL && n != o->ncols)
 			return act_fail(a, "rows[%zu] has %zu values, there "
 			    "are %zu columns", i, n, o->ncols);
-		fields = xcalloc(n + 1, sizeof *fields);
-		for (size_t c = 0; c < n; c++)
-			fields[c] = field_text(json_array_get(row, c));
 	} else
 		return act_fail(a, "rows[%zu] must be a mapping or a list",
 		    i);
-	rc = csv_write_row(w, b, (const char *const *)fields, n);
-	free_names(fields, n);
+	if (n > ROW_STACK) {
+		fields = xcalloc(n, sizeof *fields);
+		owned = xcalloc(n, sizeof *owned);
+	}
+	for (c = 0; c < n; c++) {
+		v = row_field(o, row, c);
+		owned[c] = json_is_string(v) ? NULL : field_text(v);
+		fields[c] = owned[c] ? owned[c] : json_string_value(v);
+	}
+	rc = csv_write_row(w, b, fields, n);
+	for (c = 0; c < n; c++)
+		free(owned[c]);
+	if (fields != stack) {
+		free(fields);
+		free(owned);
+	}
 	if (rc != 0)
 		return act_fail(a, "the CSV is larger than %u bytes",
 		    WRITE_CAP);
@@ -455,10 +363,27 @@ struct csv_stream {
 	struct buf		 out;		/* encoded, not yet written */
 };
 
+/* The slot key of path's stream; the caller frees it. */
 static char *
 stream_key(const char *path)
 {
-	return xasprintf("csv:%s", path);
+	size_t n = strlen(path);
+	char *key = xmalloc(n + 5);
+
+	memcpy(key, "csv:", 4);
+	memcpy(key + 4, path, n + 1);
+	return key;
+}
+
+/* {path, count}: made for every row, so without json_pack's parsing. */
+static json_t *
+write_output(const char *path, long count)
+{
+	json_t *o = json_object();
+
+	json_object_set_new_nocheck(o, "path", json_string(path));
+	json_object_set_new_nocheck(o, "count", json_integer(count));
+	return o;
 }
 
 static void
@@ -659,8 +584,8 @@ stream_write(struct act *a, struct csv_stream *cs, json_t *rows)
 		    stream_flush(cs, err, sizeof err) != 0)
 			return act_fail(a, "%s", err);
 	}
-	a->out = json_pack("{s:s, s:I}", "path", cs->path, "count",
-	    (json_int_t)cs->count);
+	if (a->keep_out)
+		a->out = write_output(cs->path, cs->count);
 	return 0;
 }
 

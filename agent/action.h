@@ -104,6 +104,11 @@ struct act {
 	json_t			*args;		/* evaluated arguments, borrowed */
 	json_t			*out;		/* output, a new reference or NULL */
 	int64_t			 deadline_ms;	/* monotonic ms, 0 for none */
+	/*
+	 * Whether anything reads the output (the step has an id): an action
+	 * run once per row may leave act->out NULL when it is 0.
+	 */
+	int			 keep_out;
 	char			 err[1024];
 };
 

@@ -58,6 +58,8 @@ run_log(struct run *r, const char *level, const char *msg)
 {
 	char when[64];
 
+	if (r->opts.on_event == NULL)
+		return;		/* nobody reads the log */
 	time_iso_local(time_wall_ms(), when, sizeof when);
 	eng_emit(r, json_pack("{s:s, s:s, s:s, s:s, s:s?}", "type", "log",
 	    "time", when, "level", level, "message", msg,
@@ -93,7 +95,8 @@ eng_lookup(void *ctx, const char *name)
 		break;
 	case 'l':
 		if (strcmp(name, "loop") == 0)
-			return f->loop ? f->loop : json_null();
+			return f->loop.active ? eng_loop_value(&f->loop) :
+			    json_null();
 		break;
 	case 'p':
 		if (strcmp(name, "params") == 0)
@@ -117,6 +120,25 @@ eng_lookup(void *ctx, const char *name)
 	if ((v = json_object_get(f->vars, name)) != NULL)
 		return v;
 	return NULL;
+}
+
+json_t *
+eng_loop_value(struct loopstate *ls)
+{
+	if (ls->cache != NULL)
+		return ls->cache;
+	ls->cache = json_pack("{s:I, s:I, s:b}", "index", (json_int_t)ls->index,
+	    "number", (json_int_t)ls->index + 1, "first", ls->index == 0);
+	if (ls->counted) {
+		json_object_set_new(ls->cache, "count",
+		    json_integer((json_int_t)ls->count));
+		json_object_set_new(ls->cache, "last",
+		    json_boolean(ls->index + 1 == ls->count));
+	} else {
+		json_object_set_new(ls->cache, "count", json_null());
+		json_object_set_new(ls->cache, "last", json_null());
+	}
+	return ls->cache;
 }
 
 void
@@ -442,8 +464,8 @@ run_skip_item(struct run *r, const char *reason, char *err, size_t errlen)
 }
 
 long
-run_append_var(struct run *r, const char *name, json_t *values, char *err,
-    size_t errlen)
+run_append_var(struct run *r, const char *name, json_t *value, int extend,
+    char *err, size_t errlen)
 {
 	struct frame *f = r->frame ? r->frame : &r->top;
 	json_t *list = json_object_get(f->vars, name), *copy;
@@ -465,6 +487,9 @@ run_append_var(struct run *r, const char *name, json_t *values, char *err,
 		json_object_set_new(f->vars, name, copy);
 		list = copy;
 	}
-	json_array_extend(list, values);
+	if (extend)
+		json_array_extend(list, value);
+	else
+		json_array_append(list, value);
 	return (long)json_array_size(list);
 }

@@ -73,13 +73,14 @@ void		 run_free(struct run *);
 /* For the core actions: set a variable visible as ${name} and ${vars.name}. */
 void		 run_set_var(struct run *, const char *name, json_t *value);
 /*
- * append: add the items of values (borrowed) to the list in variable name,
- * creating it; amortised O(1) an item, as the list is changed in place
- * (copied once if something else holds it).  Returns the list's length,
- * or -1 with a message when the variable holds something else.
+ * append: add value (borrowed) - or, with extend, the items of the list
+ * value - to the list in variable name, creating it; amortised O(1) an
+ * item, as the list is changed in place (copied once if something else
+ * holds it).  Returns the list's length, or -1 with a message when the
+ * variable holds something else.
  */
-long		 run_append_var(struct run *, const char *name, json_t *values,
-		    char *err, size_t errlen);
+long		 run_append_var(struct run *, const char *name, json_t *value,
+		    int extend, char *err, size_t errlen);
 /*
  * skip: end the current item as skipped with reason (it earns no
  * minutes); the caller's action then returns -1 and the engine stops the

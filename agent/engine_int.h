@@ -25,6 +25,18 @@ struct binding {
 	json_t		*value;		/* borrowed from the list */
 };
 
+/*
+ * Where the innermost loop is: ${loop} is made from it only when a step
+ * reads it, not once per iteration.
+ */
+struct loopstate {
+	int		 active;
+	size_t		 index;
+	size_t		 count;		/* when counted */
+	int		 counted;	/* 0: a stream or a while loop */
+	json_t		*cache;		/* ${loop}, once made */
+};
+
 /* The names of one script: the run's own, or an included one's. */
 struct frame {
 	const struct script	*script;
@@ -33,7 +45,7 @@ struct frame {
 	json_t			*vars;
 	struct binding		*bind;
 	size_t			 nbind;
-	json_t			*loop;		/* innermost loop info */
+	struct loopstate	 loop;		/* innermost loop */
 	json_t			*error;		/* in an on_error handler */
 	struct run		*run;
 };
@@ -86,6 +98,9 @@ struct run {
 void	 eng_emit(struct run *, json_t *ev);
 char	*eng_pos_text(const struct pos *);
 json_t	*eng_lookup(void *ctx, const char *name);
+/* ${loop} of a loop state: {index, number, first} and, when counted,
+ * {count, last}; made on first use. */
+json_t	*eng_loop_value(struct loopstate *);
 json_t	*eng_make_params(const struct script *, json_t *given, char *err,
 	    size_t errlen);
 

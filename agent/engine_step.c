@@ -9,6 +9,7 @@
 
 #include "action.h"
 #include "buf.h"
+#include "csvrows.h"
 #include "engine.h"
 #include "engine_int.h"
 #include "expr.h"
@@ -19,26 +20,81 @@
 
 /* --- running one action ------------------------------------------------- */
 
-/* Evaluate and check an action's arguments. */
+/* Check one evaluated argument against its spec; -1 with *err. */
+static int
+check_arg(const struct action *act, const char *k, json_t **v, char **err)
+{
+	const struct action_arg *spec = action_arg_find(act, k);
+	char msg[512];
+
+	if (spec == NULL)
+		return 0;		/* an open action's own */
+	if (action_arg_check(spec, v, msg, sizeof msg) != 0) {
+		*err = xstrdup(msg);
+		return -1;
+	}
+	if (spec->required && json_is_null(*v)) {
+		*err = xasprintf("argument '%s' is required but evaluated to "
+		    "null", spec->name);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Evaluate and check an action's arguments.  A mapping written with
+ * templates is evaluated key by key straight into the result, each value
+ * checked as it comes: this runs once per row of a batch.  (The loader
+ * has checked that the required ones are written.)
+ */
 static json_t *
 eval_args(struct frame *f, const struct step *st, char **err)
 {
 	struct expr_scope scope = { eng_lookup, f };
-	const struct action_arg *spec;
+	const struct tval *t = st->args;
 	struct expr_error e;
 	struct pos where = st->pos;
-	char msg[512];
 	json_t *args, *v;
 	const char *k;
+	size_t i;
 	void *iter;
 
 	memset(&e, 0, sizeof e);
-	args = st->args ? tval_eval(st->args, &scope, &e, &where) :
-	    json_object();
-	if (args == NULL) {
-		*err = xasprintf("%s:%d:%d: %s", where.file, where.line,
-		    where.col, e.msg);
-		return NULL;
+	if (t != NULL && t->kind == TVAL_MAP) {
+		args = json_object();
+		for (i = 0; i < t->n; i++) {
+			if ((v = tval_eval(t->items[i], &scope, &e, &where)) ==
+			    NULL) {
+				*err = xasprintf("%s:%d:%d: %s", where.file,
+				    where.line, where.col, e.msg);
+				json_decref(args);
+				return NULL;
+			}
+			if (check_arg(st->action, t->keys[i], &v, err) != 0) {
+				json_decref(v);
+				json_decref(args);
+				return NULL;
+			}
+			json_object_set_new_nocheck(args, t->keys[i], v);
+		}
+	} else {
+		args = t ? tval_eval(t, &scope, &e, &where) : json_object();
+		if (args == NULL) {
+			*err = xasprintf("%s:%d:%d: %s", where.file,
+			    where.line, where.col, e.msg);
+			return NULL;
+		}
+		for (iter = json_object_iter(args); iter != NULL;
+		    iter = json_object_iter_next(args, iter)) {
+			k = json_object_iter_key(iter);
+			v = json_incref(json_object_iter_value(iter));
+			if (check_arg(st->action, k, &v, err) != 0) {
+				json_decref(v);
+				json_decref(args);
+				return NULL;
+			}
+			json_object_iter_set_new(args, iter, v);
+		}
 	}
 	/* The old spelling delay_ms: N is delay: "Nms" (the loader warns). */
 	if ((v = json_object_get(args, "delay_ms")) != NULL &&
@@ -50,28 +106,6 @@ eval_args(struct frame *f, const struct step *st, char **err)
 		else
 			json_object_set(args, "delay", v);
 		json_object_del(args, "delay_ms");
-	}
-	for (iter = json_object_iter(args); iter != NULL;
-	    iter = json_object_iter_next(args, iter)) {
-		k = json_object_iter_key(iter);
-		v = json_incref(json_object_iter_value(iter));
-		if ((spec = action_arg_find(st->action, k)) != NULL &&
-		    action_arg_check(spec, &v, msg, sizeof msg) != 0) {
-			*err = xasprintf("%s", msg);
-			json_decref(v);
-			json_decref(args);
-			return NULL;
-		}
-		json_object_iter_set_new(args, iter, v);
-	}
-	for (spec = st->action->args; spec && spec->name; spec++) {
-		v = json_object_get(args, spec->name);
-		if (spec->required && (v == NULL || json_is_null(v))) {
-			*err = xasprintf("argument '%s' is required but "
-			    "evaluated to null", spec->name);
-			json_decref(args);
-			return NULL;
-		}
 	}
 	return args;
 }
@@ -109,6 +143,7 @@ exec_action(struct run *r, struct frame *f, const struct step *st,
 		a.action = st->action;
 		a.args = args;
 		a.deadline_ms = deadline;
+		a.keep_out = st->id != NULL;
 		rc = st->action->run(&a);
 		if (rc != 0 && a.err[0] == '\0')
 			snprintf(a.err, sizeof a.err, "%s failed",
@@ -204,11 +239,12 @@ record_item(struct run *r, size_t index, enum item_end end, const char *why,
 {
 	static const char *const status[] = { "succeeded", "failed",
 	    "skipped" };
-	json_t *ev;
+	json_t *ev = NULL;
 
-	ev = json_pack("{s:s, s:I, s:s, s:I}", "type", "item_end",
-	    "index", (json_int_t)index, "status", status[end],
-	    "duration_ms", (json_int_t)ms);
+	if (r->opts.on_event != NULL)
+		ev = json_pack("{s:s, s:I, s:s, s:I}", "type", "item_end",
+		    "index", (json_int_t)index, "status", status[end],
+		    "duration_ms", (json_int_t)ms);
 	switch (end) {
 	case ITEM_SUCCEEDED:
 		r->items_ok++;
@@ -219,7 +255,8 @@ record_item(struct run *r, size_t index, enum item_end end, const char *why,
 			json_array_append_new(r->failures, json_pack(
 			    "{s:I, s:s}", "index", (json_int_t)index, "error",
 			    why));
-		json_object_set_new(ev, "error", json_string(why));
+		if (ev != NULL)
+			json_object_set_new(ev, "error", json_string(why));
 		break;
 	case ITEM_SKIPPED:
 		r->items_skipped++;
@@ -227,10 +264,12 @@ record_item(struct run *r, size_t index, enum item_end end, const char *why,
 			json_array_append_new(r->skips, json_pack(
 			    "{s:I, s:s}", "index", (json_int_t)index, "reason",
 			    why));
-		json_object_set_new(ev, "reason", json_string(why));
+		if (ev != NULL)
+			json_object_set_new(ev, "reason", json_string(why));
 		break;
 	}
-	eng_emit(r, ev);
+	if (ev != NULL)
+		eng_emit(r, ev);
 }
 
 /* Run on_error steps for a failed iteration, which they see as ${error}. */
@@ -248,11 +287,107 @@ run_handler(struct run *r, struct frame *f, const struct step *st,
 	return rc;
 }
 
+/* Enter iteration index of a loop (count known when counted). */
+static void
+loop_enter(struct frame *f, size_t index, size_t count, int counted)
+{
+	json_decref(f->loop.cache);
+	f->loop.active = 1;
+	f->loop.index = index;
+	f->loop.count = count;
+	f->loop.counted = counted;
+	f->loop.cache = NULL;
+}
+
+/* What a for_each walks: a list, or the rows of a CSV file read one at a
+ * time (for_each: { csv: PATH }). */
+struct source {
+	json_t		*list;
+	struct csvrows	*rows;
+};
+
+/* The source of a for_each; -1 with *err. */
+static int
+source_open(struct frame *f, const struct step *st, struct source *src,
+    char **err)
+{
+	struct expr_scope scope = { eng_lookup, f };
+	struct expr_error e;
+	struct pos where;
+	char msg[1024];
+	json_t *v;
+
+	memset(src, 0, sizeof *src);
+	memset(&e, 0, sizeof e);
+	if ((v = tval_eval(st->each, &scope, &e, &where)) == NULL) {
+		*err = xasprintf("%s:%d:%d: for_each: %s", where.file,
+		    where.line, where.col, e.msg);
+		return -1;
+	}
+	if (st->each_csv) {
+		/* The csv: key is csv.read's path. */
+		json_object_set(v, "path", json_object_get(v, "csv"));
+		json_object_del(v, "csv");
+		src->rows = csvrows_open(v, msg, sizeof msg);
+		json_decref(v);
+		if (src->rows == NULL) {
+			*err = xasprintf("for_each: %s", msg);
+			return -1;
+		}
+		return 0;
+	}
+	src->list = loop_list(st, v, err);
+	json_decref(v);
+	return src->list != NULL ? 0 : -1;
+}
+
+/* Element i: 1 with a new reference in *item, 0 at the end, -1 with *err. */
+static int
+source_next(struct source *src, size_t i, json_t **item, char **err)
+{
+	char msg[1024];
+	int rc;
+
+	if (src->list != NULL) {
+		if (i >= json_array_size(src->list))
+			return 0;
+		*item = json_incref(json_array_get(src->list, i));
+		return 1;
+	}
+	if ((rc = csvrows_next(src->rows, item, msg, sizeof msg)) < 0)
+		*err = xasprintf("for_each: %s", msg);
+	return rc;
+}
+
+/* The elements left after i were never started: how many. */
+static size_t
+source_rest(struct source *src, size_t i)
+{
+	json_t *item;
+	char *err = NULL;
+	size_t n = 0;
+
+	if (src->list != NULL)
+		return json_array_size(src->list) - i;
+	while (source_next(src, i + n, &item, &err) == 1) {
+		json_decref(item);
+		n++;
+	}
+	free(err);
+	return n;
+}
+
+static void
+source_close(struct source *src)
+{
+	json_decref(src->list);
+	csvrows_close(src->rows);
+}
+
 /* What a for_each is doing, shared by its iterations. */
 struct loop {
 	const struct step	*st;
-	json_t			*list;
-	size_t			 n;
+	struct source		 src;
 	int			 counting;	/* its iterations are items */
 	int			 depth;
 	int64_t			 deadline;
@@ -265,10 +400,9 @@ struct loop {
  */
 static int
 iterate(struct run *r, struct frame *f, struct loop *lp, size_t i,
-    char **err)
+    json_t *item, char **err)
 {
 	const struct step *st = lp->st;
-	json_t *item = json_array_get(lp->list, i);
 	char *herr = NULL, *msg;
 	int rc;
 
@@ -277,9 +411,8 @@ iterate(struct run *r, struct frame *f, struct loop *lp, size_t i,
 	f->bind[f->nbind + 1].name = "item";
 	f->bind[f->nbind + 1].value = item;
 	f->nbind += 2;
-	f->loop = json_pack("{s:I, s:I, s:I, s:b, s:b}", "index",
-	    (json_int_t)i, "number", (json_int_t)i + 1, "count",
-	    (json_int_t)lp->n, "first", i == 0, "last", i + 1 == lp->n);
+	loop_enter(f, i, lp->src.list ? json_array_size(lp->src.list) : 0,
+	    lp->src.list != NULL);
 	*err = NULL;
 	rc = eng_exec_steps(r, f, &st->body, lp->depth + 1, lp->deadline, err);
 	if (rc != 0 && lp->deadline && time_mono_ms() >= lp->deadline &&
@@ -311,70 +444,72 @@ iterate(struct run *r, struct frame *f, struct loop *lp, size_t i,
 		*err = NULL;
 		rc = 0;
 	}
-	json_decref(f->loop);
 	f->nbind -= 2;
 	return rc;
+}
+
+/* Record how an item ended and count it. */
+static void
+end_item(struct run *r, struct loop *lp, size_t i, int rc, char *ierr,
+    int64_t ms)
+{
+	if (rc != 0 && r->skip_reason != NULL) {
+		record_item(r, i, ITEM_SKIPPED, r->skip_reason, ms);
+		free(r->skip_reason);
+		r->skip_reason = NULL;
+		lp->skipped++;
+	} else {
+		record_item(r, i, rc == 0 ? ITEM_SUCCEEDED : ITEM_FAILED, ierr,
+		    ms);
+		if (rc == 0)
+			lp->ok++;
+		else
+			lp->failed++;
+	}
 }
 
 static int
 exec_for_each(struct run *r, struct frame *f, const struct step *st,
     int depth, int64_t deadline, json_t **out, char **err)
 {
-	struct expr_scope scope = { eng_lookup, f };
-	struct expr_error e;
-	struct pos where;
+	struct loopstate saved_loop = f->loop;
 	struct loop lp;
-	json_t *v, *saved_loop;
-	size_t i;
+	json_t *item;
+	size_t i, rest = 0;
 	int saved_index = r->item_index, saved_in_item = r->in_item;
-	int rc = 0, stopped = 0;
+	int rc = 0, stopped = 0, more;
 	int64_t t0;
 	char *ierr;
 
-	memset(&e, 0, sizeof e);
-	if ((v = tval_eval(st->each, &scope, &e, &where)) == NULL) {
-		*err = xasprintf("%s:%d:%d: for_each: %s", where.file,
-		    where.line, where.col, e.msg);
-		return -1;
-	}
 	memset(&lp, 0, sizeof lp);
 	lp.st = st;
-	lp.list = loop_list(st, v, err);
-	json_decref(v);
-	if (lp.list == NULL)
+	if (source_open(f, st, &lp.src, err) != 0)
 		return -1;
-	lp.n = json_array_size(lp.list);
 	lp.counting = !r->in_item && st->items;
 	lp.depth = depth;
 	lp.deadline = deadline;
 	f->bind = xreallocarray(f->bind, f->nbind + 2, sizeof *f->bind);
-	saved_loop = f->loop;
+	f->loop.cache = NULL;
 	r->in_item = 1;		/* no items inside an item, nor in a loop */
-	for (i = 0; i < lp.n; i++) {
+	for (i = 0; ; i++) {
 		if (eng_cancelled(r) || (deadline && time_mono_ms() >=
 		    deadline)) {
 			stopped = 1;
 			break;
 		}
+		if ((more = source_next(&lp.src, i, &item, err)) <= 0) {
+			rc = more;
+			break;
+		}
 		if (lp.counting)
 			r->item_index = (int)i;
-		t0 = time_mono_ms();
-		rc = iterate(r, f, &lp, i, &ierr);
+		/* An item's duration is only in its event. */
+		t0 = r->opts.on_event != NULL ? time_mono_ms() : 0;
+		rc = iterate(r, f, &lp, i, item, &ierr);
+		json_decref(item);
 		if (lp.counting) {
-			if (rc != 0 && r->skip_reason != NULL) {
-				record_item(r, i, ITEM_SKIPPED, r->skip_reason,
-				    time_mono_ms() - t0);
-				free(r->skip_reason);
-				r->skip_reason = NULL;
-				lp.skipped++;
-			} else {
-				record_item(r, i, rc == 0 ? ITEM_SUCCEEDED :
-				    ITEM_FAILED, ierr, time_mono_ms() - t0);
-				if (rc == 0)
-					lp.ok++;
-				else
-					lp.failed++;
-			}
+			end_item(r, &lp, i, rc, ierr, r->opts.on_event != NULL ?
+			    time_mono_ms() - t0 : 0);
 			free(ierr);
 			rc = 0;
 			continue;
@@ -384,26 +519,29 @@ exec_for_each(struct run *r, struct frame *f, const struct step *st,
 			*err = ierr;
 			lp.failed++;
 			i++;
+			rest = source_rest(&lp.src, i);
 			break;
 		}
 		lp.ok++;
 	}
+	json_decref(f->loop.cache);
 	f->loop = saved_loop;
 	r->item_index = saved_index;
 	r->in_item = saved_in_item;
 	if (stopped) {
+		rest = source_rest(&lp.src, i);
 		if (lp.counting)
-			r->items_not_run += (long)(lp.n - i);
+			r->items_not_run += (long)rest;
 		*err = xasprintf("%s after %zu of %zu items (%zu not run)",
 		    eng_cancelled(r) ? "the run was cancelled" : "timed out", i,
-		    lp.n, lp.n - i);
+		    i + rest, rest);
 		rc = -1;
 	}
 	*out = json_pack("{s:I, s:I, s:I, s:I, s:I}", "count",
-	    (json_int_t)lp.n, "succeeded", (json_int_t)lp.ok, "failed",
+	    (json_int_t)(i + rest), "succeeded", (json_int_t)lp.ok, "failed",
 	    (json_int_t)lp.failed, "skipped", (json_int_t)lp.skipped,
-	    "not_run", (json_int_t)(lp.n - i));
-	json_decref(lp.list);
+	    "not_run", (json_int_t)rest);
+	source_close(&lp.src);
 	return rc;
 }
 
@@ -447,7 +585,7 @@ exec_while(struct run *r, struct frame *f, const struct step *st,
     int depth, int64_t deadline, json_t **out, char **err)
 {
 	const char *word = st->until ? "until" : "while";
-	json_t *saved_loop = f->loop;
+	struct loopstate saved_loop = f->loop;
 	long passes = 0;
 	int go = 1, rc = 0;
 
@@ -471,11 +609,10 @@ exec_while(struct run *r, struct frame *f, const struct step *st,
 			rc = -1;
 			break;
 		}
-		f->loop = json_pack("{s:I, s:I, s:b}", "index",
-		    (json_int_t)passes, "number", (json_int_t)passes + 1,
-		    "first", passes == 0);
+		f->loop.cache = NULL;
+		loop_enter(f, (size_t)passes, 0, 0);
 		rc = eng_exec_steps(r, f, &st->body, depth + 1, deadline, err);
-		json_decref(f->loop);
+		json_decref(f->loop.cache);
 		f->loop = saved_loop;
 		passes++;
 		if (rc != 0)
@@ -565,8 +702,9 @@ record_step(struct run *r, struct frame *f, const struct step *st,
     const char *status, json_t *output, const char *error, int64_t ms,
     int depth, int attempts)
 {
-	char *pos = eng_pos_text(&st->pos);
+	int top = depth == 0 && f == &r->top;
 	json_t *ev, *res;
+	char *pos;
 
 	if (st->id != NULL) {
 		res = json_pack("{s:O, s:s, s:s?, s:I}", "output",
@@ -574,15 +712,21 @@ record_step(struct run *r, struct frame *f, const struct step *st,
 		    "error", error, "duration_ms", (json_int_t)ms);
 		json_object_set_new(f->steps, st->id, res);
 	}
+	/* The event is made only for someone who listens, or for the
+	 * summary's list of top-level steps. */
+	if (r->opts.on_event == NULL && !top)
+		return;
+	pos = eng_pos_text(&st->pos);
 	ev = json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:I, s:i}",
 	    "type", "step_end", "step", st->label, "action", action_name(st),
 	    "pos", pos, "depth", depth, "status", status,
 	    "duration_ms", (json_int_t)ms, "attempts", attempts);
+	free(pos);
 	if (error != NULL)
 		json_object_set_new(ev, "error", json_string(error));
 	if (r->item_index >= 0)
 		json_object_set_new(ev, "item", json_integer(r->item_index));
-	if (depth == 0 && f == &r->top) {
+	if (top) {
 		res = json_deep_copy(ev);
 		json_object_del(res, "type");
 		json_object_del(res, "depth");
@@ -591,7 +735,25 @@ record_step(struct run *r, struct frame *f, const struct step *st,
 		json_array_append_new(r->results, res);
 	}
 	eng_emit(r, ev);
+}
+
+/* step_start, for someone who listens. */
+static void
+start_event(struct run *r, const struct step *st, int depth)
+{
+	json_t *ev;
+	char *pos;
+
+	if (r->opts.on_event == NULL)
+		return;
+	pos = eng_pos_text(&st->pos);
+	ev = json_pack("{s:s, s:s, s:s, s:s, s:i}", "type", "step_start",
+	    "step", st->label, "action", action_name(st), "pos", pos, "depth",
+	    depth);
 	free(pos);
+	if (r->item_index >= 0)
+		json_object_set_new(ev, "item", json_integer(r->item_index));
+	eng_emit(r, ev);
 }
 
 static int
@@ -605,7 +767,7 @@ exec_step(struct run *r, struct frame *f, const struct step *st, int depth,
 	struct frame *saved_frame = r->frame;
 	json_t *out = NULL, *cond, *saved_error;
 	int64_t t0, ms, step_deadline = deadline;
-	int rc, attempts = 1;
+	int rc, attempts = 1, timed;
 	char *pos, *msg = NULL, *hmsg = NULL;
 
 	if (eng_cancelled(r)) {
@@ -627,17 +789,7 @@ exec_step(struct run *r, struct frame *f, const struct step *st, int depth,
 			return 0;
 		}
 	}
-	pos = eng_pos_text(&st->pos);
-	{
-		json_t *ev = json_pack("{s:s, s:s, s:s, s:s, s:i}", "type",
-		    "step_start", "step", st->label, "action",
-		    action_name(st), "pos", pos, "depth", depth);
-
-		if (r->item_index >= 0)
-			json_object_set_new(ev, "item",
-			    json_integer(r->item_index));
-		eng_emit(r, ev);
-	}
+	start_event(r, st, depth);
 	if (st->timeout_ms > 0) {
 		int64_t d = time_mono_ms() + st->timeout_ms;
 
@@ -646,7 +798,10 @@ exec_step(struct run *r, struct frame *f, const struct step *st, int depth,
 	}
 	r->current = st;
 	r->frame = f;
-	t0 = time_mono_ms();
+	/* The clock is read only when a duration is recorded somewhere. */
+	timed = st->id != NULL || r->opts.on_event != NULL || (depth == 0 &&
+	    f == &r->top) || st->kind != STEP_ACTION;
+	t0 = timed ? time_mono_ms() : 0;
 	switch (st->kind) {
 	case STEP_ACTION:
 		rc = exec_action(r, f, st, step_deadline, &out, &attempts,
@@ -664,7 +819,7 @@ exec_step(struct run *r, struct frame *f, const struct step *st, int depth,
 		rc = exec_include(r, f, st, depth, step_deadline, &out, &msg);
 		break;
 	}
-	ms = time_mono_ms() - t0;
+	ms = timed ? time_mono_ms() - t0 : 0;
 	r->current = saved;
 	r->frame = saved_frame;
 	if (rc == 0 && step_deadline != 0 && st->timeout_ms > 0 &&
@@ -677,7 +832,6 @@ exec_step(struct run *r, struct frame *f, const struct step *st, int depth,
 		record_step(r, f, st, "succeeded", out, NULL, ms, depth,
 		    attempts);
 		json_decref(out);
-		free(pos);
 		return 0;
 	}
 	if (r->skip_reason != NULL) {
@@ -686,7 +840,6 @@ exec_step(struct run *r, struct frame *f, const struct step *st, int depth,
 		    "skipped", out, NULL, ms, depth, attempts);
 		json_decref(out);
 		free(msg);
-		free(pos);
 		*err = NULL;
 		return -1;
 	}
@@ -694,13 +847,15 @@ exec_step(struct run *r, struct frame *f, const struct step *st, int depth,
 	if (msg != NULL && strncmp(msg, st->pos.file, strlen(st->pos.file))
 	    == 0)
 		hmsg = xstrdup(msg);
-	else
+	else {
+		pos = eng_pos_text(&st->pos);
 		hmsg = xasprintf("%s: %s: %s", pos, st->label,
 		    msg ? msg : "failed");
+		free(pos);
+	}
 	free(msg);
 	record_step(r, f, st, "failed", out, hmsg, ms, depth, attempts);
 	json_decref(out);
-	free(pos);
 
 	switch (st->on_error) {
 	case ON_ERROR_CONTINUE:

@@ -284,6 +284,37 @@ done:
 	return v;
 }
 
+/*
+ * The common case first: plain ASCII "1234", "-12", "3.5" (at most 18
+ * digits, 15 before a point) need none of the checks below.  NULL when s
+ * is not that.
+ */
+static json_t *
+plain_number(const char *s, size_t n)
+{
+	size_t i = s[0] == '-', digits = 0, point = 0;
+	long long v = 0;
+
+	if (n == 0 || n > 40)
+		return NULL;
+	for (; i < n; i++) {
+		if (s[i] >= '0' && s[i] <= '9') {
+			if (!point && ++digits > 18)
+				return NULL;
+			if (!point)
+				v = v * 10 + (s[i] - '0');
+		} else if (s[i] == '.' && !point && digits > 0 && i + 1 < n)
+			point = i;
+		else
+			return NULL;
+	}
+	if (digits == 0 || (point && digits > 15))
+		return NULL;	/* 2^53 and more: the checks below */
+	if (point)
+		return json_real(strtod(s, NULL));
+	return json_integer(s[0] == '-' ? -v : v);
+}
+
 /* A number argument, or a string read as people write numbers in loc. */
 static json_t *
 to_number_in(struct fctx *c, json_t **argv, int i,
@@ -297,14 +328,17 @@ to_number_in(struct fctx *c, json_t **argv, int i,
 		return json_incref(argv[i]);
 	if (!json_is_string(argv[i]))
 		return fctx_bad_arg(c, argv, i, "a number or a string");
+	if (loc == &locales[0] && (v = plain_number(json_string_value(argv[i]),
+	    json_string_length(argv[i]))) != NULL)
+		return v;
 	v = parse_number_text(json_string_value(argv[i]), loc, &why);
+	if (v != NULL)
+		return v;
 	expr_quote(json_string_value(argv[i]), json_string_length(argv[i]),
 	    q, sizeof(q));
-	if (v == NULL && why != NULL)
+	if (why != NULL)
 		return fctx_fail(c, "'%s' %s", q, why);
-	if (v == NULL)
-		return fctx_fail(c, "cannot read '%s' as a number", q);
-	return v;
+	return fctx_fail(c, "cannot read '%s' as a number", q);
 }
 
 static json_t *

@@ -165,8 +165,10 @@ struct step {
 	const struct action	*action;
 	struct tval		*args;		/* a TVAL_MAP, or NULL */
 
-	/* STEP_FOR_EACH */
+	/* STEP_FOR_EACH: a list, or with each_csv the csv.read arguments of
+	 * a file read a row at a time (csv: in place of path:) */
 	struct tval		*each;
+	int			 each_csv;
 	char			*as;		/* loop variable, default "item" */
 	int			 items;		/* iterations are items (default) */
 	struct steps		 body;		/* also STEP_WHILE's */

@@ -470,7 +470,8 @@ tval_eval(const struct tval *t, const struct expr_scope *scope,
 			if (t->kind == TVAL_LIST)
 				json_array_append_new(v, item);
 			else
-				json_object_set_new(v, t->keys[i], item);
+				json_object_set_new_nocheck(v, t->keys[i],
+				    item);
 		}
 		return v;
 	}

@@ -514,6 +514,45 @@ parse_body(struct loader *l, const struct ynode *body, struct step *st,
 	}
 }
 
+/*
+ * for_each: { csv: PATH, encoding: ..., header: ..., delimiter: ...,
+ * skip_empty: ... }: the rows of a CSV file, read one at a time, with
+ * csv.read's arguments (checked as csv.read checks them).
+ */
+static void
+parse_csv_source(struct loader *l, const struct ynode *each, struct step *st)
+{
+	static const char *const keys[] = { "csv", "encoding", "header",
+	    "delimiter", "skip_empty", NULL };
+	const struct action *read = action_find("csv.read");
+	const struct action_arg *spec;
+	const struct ynode *k, *v;
+	char err[256];
+	json_t *val;
+	size_t i;
+
+	ynode_check_keys(each, "for_each", keys, &l->sink);
+	if (ynode_get(each, "csv") == NULL) {
+		ld_err_at(l, each, "for_each over a mapping reads a CSV file: "
+		    "it needs csv: PATH");
+		return;
+	}
+	for (i = 0; i < each->n; i++) {
+		k = each->keys[i];
+		v = each->items[i];
+		if (k->kind != YNODE_SCALAR || !is_constant(v) ||
+		    (spec = action_arg_find(read, ynode_is(k, "csv") ? "path" :
+		    k->value)) == NULL)
+			continue;
+		val = ynode_to_json(v);
+		if (action_arg_check(spec, &val, err, sizeof err) != 0)
+			ld_err_at(l, v, "for_each: %s", err);
+		json_decref(val);
+	}
+	st->each = ld_build_tval(l, each);
+	st->each_csv = 1;
+}
+
 static void
 parse_for_each(struct loader *l, const struct ynode *map,
     const struct ynode *each, struct step *st)
@@ -526,7 +565,9 @@ parse_for_each(struct loader *l, const struct ynode *map,
 	st->items = 1;
 	if (items != NULL)
 		ynode_bool(items, "items", &st->items, &l->sink);
-	if (ynode_text(each, "for_each", &l->sink) != NULL) {
+	if (each->kind == YNODE_MAP)
+		parse_csv_source(l, each, st);
+	else if (ynode_text(each, "for_each", &l->sink) != NULL) {
 		if (strstr(each->value, "${") == NULL)
 			ld_err_at(l, each, "for_each needs an expression such as "
 			    "${steps.rows.output.rows}");

@@ -51,6 +51,8 @@ match(const char *p, const struct numeral *table, size_t n)
 int
 kanjinum_at(const char *s)
 {
+	if ((unsigned char)s[0] < 0x80)
+		return 0;
 	return match(s, digits, NELEM(digits)) != NULL ||
 	    match(s, small_units, NELEM(small_units)) != NULL ||
 	    match(s, big_units, NELEM(big_units)) != NULL;

@@ -467,6 +467,52 @@ test_csv_stream(void **state)
 	result_free(&res);
 }
 
+/* for_each: { csv: PATH } reads the rows one at a time. */
+static void
+test_csv_rows_loop(void **state)
+{
+	char dir[] = "/tmp/kobito-rows-XXXXXX", path[256], text[1024];
+	struct result res;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/in.csv", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	/* Shift_JIS: 氏名 is 8E81 96BC, 山田 8E52 9363. */
+	fputs("id,\x8e\x81\x96\xbc\r\n1,\x8e\x52\x93\x63\r\n\r\n"
+	    "2,b\r\n3,c\r\n", f);
+	fclose(f);
+	snprintf(text, sizeof text, "name: x\nsteps:\n"
+	    "  - id: l\n    for_each: { csv: %s, encoding: shift_jis }\n"
+	    "    as: row\n    steps:\n"
+	    "      - append: { to: seen, value: '${row.氏名}${loop.number}' }\n"
+	    "      - assert: ${loop.count == null and loop.last == null}\n"
+	    "  - assert: ${seen == ['山田1', 'b2', 'c3']}\n"
+	    "  - assert: ${steps.l.output.count == 3}\n", path);
+	res = run_text(text, 0);
+	assert_string_equal(summary_str(&res, "status"), "succeeded");
+	assert_int_equal(items(&res, "succeeded"), 3);
+	result_free(&res);
+	/* A row of the wrong width stops the loop, naming its line. */
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("a,b\n1,2\n3\n4,5\n", f);
+	fclose(f);
+	snprintf(text, sizeof text, "name: x\nsteps:\n"
+	    "  - for_each: { csv: %s }\n    steps:\n      - log: a\n", path);
+	res = run_text(text, 0);
+	expect_error(&res, "line 3: the row has 1 fields, the header has 2");
+	result_free(&res);
+	unlink(path);
+	rmdir(dir);
+	res = run_text("name: x\nsteps:\n  - for_each: { csv: /nonexistent/x.csv"
+	    " }\n    steps:\n      - log: a\n", 0);
+	expect_error(&res, "for_each: cannot open '/nonexistent/x.csv'");
+	result_free(&res);
+}
+
 int
 main(void)
 {
@@ -481,6 +527,7 @@ main(void)
 		cmocka_unit_test(test_runtime_positions),
 		cmocka_unit_test(test_dry_run),
 		cmocka_unit_test(test_csv_stream),
+		cmocka_unit_test(test_csv_rows_loop),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

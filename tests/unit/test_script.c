@@ -395,6 +395,12 @@ test_step_keys(void **state)
 	    "'steps' belongs to for_each, while and until");
 	expect_error("name: x\nsteps:\n  - log: a\n    for_each: ${[1]}\n",
 	    "a step does one thing");
+	expect_error("name: x\nsteps:\n  - for_each: { path: a.csv }\n"
+	    "    steps:\n      - log: a\n",
+	    "t.yaml:3:17: unknown key 'path' in for_each");
+	expect_error("name: x\nsteps:\n  - for_each: { csv: a.csv, header: "
+	    "maybe }\n    steps:\n      - log: a\n",
+	    "t.yaml:3:37: for_each: argument 'header' must be true or false");
 }
 
 /* delay_ms: still read, with a warning; delay is the one spelling. */
