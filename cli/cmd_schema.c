@@ -70,9 +70,12 @@ args_schema(const struct action *a)
 	else
 		json_decref(req);
 	if ((a->flags & ACTION_SCALAR) && a->args != NULL &&
-	    a->args[0].name != NULL)
+	    a->args[0].name != NULL && a->args[0].type != ARG_MAP)
+		/* A bare value is the first argument - never a mapping, which
+		 * is the arguments themselves. */
 		map = json_pack("{s:[o, o]}", "anyOf", map,
-		    type_schema(a->args[0].type, NULL));
+		    a->args[0].type == ARG_ANY ? json_pack("{s:{s:s}}", "not",
+		    "type", "object") : type_schema(a->args[0].type, NULL));
 	else if (a->args == NULL || a->args[0].name == NULL ||
 	    !a->args[0].required)
 		/* "- fail:" with nothing after it. */

@@ -1363,6 +1363,22 @@ test_action_argument_errors(void **state)
 	assert_int_equal(hits("/echo"), 0);
 }
 
+/* A dry run reads for real: GET and HEAD are sent. */
+static void
+test_action_dry_run_reads(void **state)
+{
+	struct act act;
+
+	(void)state;
+	the_run.dry_run = 1;
+	assert_int_equal(run_action(&act, "{\"method\": \"GET\", "
+	    "\"url\": \"http://127.0.0.1:%u/echo\"}"), 0);
+	assert_int_equal(hits("/echo"), 1);
+	assert_int_equal(json_integer_value(json_object_get(act.out, "status")),
+	    200);
+	json_decref(act.out);
+}
+
 static void
 test_action_dry_run_sends_nothing(void **state)
 {
@@ -1457,6 +1473,8 @@ main(void)
 		    run_setup, run_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_action_dry_run_sends_nothing, run_setup, run_teardown),
+		cmocka_unit_test_setup_teardown(test_action_dry_run_reads,
+		    run_setup, run_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_action_step_timeout_and_cancel, run_setup,
 		    run_teardown),
