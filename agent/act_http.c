@@ -19,6 +19,7 @@
 #include <strings.h>
 
 #include "action.h"
+#include "textutil.h"
 #include "buf.h"
 #include "http.h"
 #include "xmalloc.h"
@@ -39,7 +40,7 @@ static const struct action_arg request_args[] = {
 	{ "body", ARG_STRING, 0, "raw body text" },
 	{ "auth", ARG_MAP, 0, "{basic: {user, password}} or {bearer: TOKEN}; masked in logs" },
 	{ "timeout", ARG_NUMBER, 0, "seconds per attempt (default 30), capped by the step's timeout" },
-	{ "retry", ARG_MAP, 0, "{attempts: 3, delay_ms: 500, backoff: 2.0}; attempts 1 = no retry" },
+	{ "retry", ARG_MAP, 0, "{attempts: 3, delay: 500ms, backoff: 2.0}; attempts 1 = no retry" },
 	{ "retry_post", ARG_BOOL, 0, "retry POST and PATCH like GET (default false)" },
 	{ "verify_tls", ARG_BOOL, 0, "check the server's certificate and name (default true)" },
 	{ "ca_file", ARG_STRING, 0, "extra trusted CA certificates, PEM" },
@@ -390,7 +391,11 @@ build_auth(struct act *act, struct built *b)
 	return 0;
 }
 
-/* retry: {attempts, delay_ms, backoff}, with the module's defaults. */
+/*
+ * retry: {attempts, delay, backoff}, with the module's defaults; delay is
+ * a duration (500ms, 1.5s, or a number of seconds), and delay_ms the old
+ * spelling in milliseconds, still read (the loader warns).
+ */
 static int
 build_retry(struct act *act, struct built *b)
 {
@@ -409,6 +414,19 @@ build_retry(struct act *act, struct built *b)
 				return act_fail(act, "retry.attempts: expected "
 				    "an integer from 1 to %d", MAX_ATTEMPTS);
 			b->req.attempts = (int)json_integer_value(v);
+		} else if (strcmp(key, "delay") == 0) {
+			long long ms = -1;
+
+			if ((json_is_number(v) && json_number_value(v) >= 0 &&
+			    json_number_value(v) <= 3600 && (ms = (long long)(
+			    json_number_value(v) * 1000)) >= 0) ||
+			    (json_is_string(v) && text_parse_duration(
+			    json_string_value(v), &ms) == 0 && ms <= 3600000))
+				/* In the module 0 means "default"; -1 none. */
+				b->req.delay_ms = ms == 0 ? -1 : (long)ms;
+			else
+				return act_fail(act, "retry.delay: expected a "
+				    "duration such as 500ms or 2s, up to 1h");
 		} else if (strcmp(key, "delay_ms") == 0) {
 			if (!json_is_integer(v) || json_integer_value(v) < 0 ||
 			    json_integer_value(v) > 3600000)
@@ -425,7 +443,7 @@ build_retry(struct act *act, struct built *b)
 			b->req.backoff = json_number_value(v);
 		} else {
 			return act_fail(act, "retry.%s: unknown; expected "
-			    "attempts, delay_ms or backoff", key);
+			    "attempts, delay or backoff", key);
 		}
 	}
 	return 0;

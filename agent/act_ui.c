@@ -517,7 +517,7 @@ do_type(struct act *a)
 	struct ui_wait wait;
 	const char *text = act_str(a, "text", "");
 	const char *method = act_str(a, "method", "keys");
-	long long delay = act_int(a, "delay_ms", 0);
+	long long delay = act_duration_ms(a, "delay", 0);
 	enum ui_type_method m;
 
 	if (strcmp(method, "keys") == 0)
@@ -527,8 +527,10 @@ do_type(struct act *a)
 	else
 		return act_fail(a, "method must be keys or paste, not '%s'",
 		    method);
-	if (delay < 0 || delay > 10000)
-		return act_fail(a, "delay_ms must be between 0 and 10000");
+	if (delay < 0)
+		return -1;
+	if (delay > 10000)
+		return act_fail(a, "delay must be from 0 to 10s");
 	if (get_wait(a, &wait) != 0)
 		return -1;
 	if (act_dry_run(a)) {
@@ -554,12 +556,14 @@ do_key(struct act *a)
 	struct ui_run *u;
 	const char *keys = act_str(a, "keys", "");
 	long long repeat = act_int(a, "repeat", 1);
-	long long delay = act_int(a, "delay_ms", 0);
+	long long delay = act_duration_ms(a, "delay", 0);
 
 	if (repeat < 1 || repeat > 10000)
 		return act_fail(a, "repeat must be between 1 and 10000");
-	if (delay < 0 || delay > 10000)
-		return act_fail(a, "delay_ms must be between 0 and 10000");
+	if (delay < 0)
+		return -1;
+	if (delay > 10000)
+		return act_fail(a, "delay must be from 0 to 10s");
 	if (act_dry_run(a)) {
 		act_log(a, "dry run: would press '%s' x%lld", keys, repeat);
 		return 0;
@@ -764,7 +768,8 @@ static const struct action_arg type_args[] = {
 	{ "text", ARG_STRING, 1, "the text; any Unicode, \\n is Return" },
 	{ "method", ARG_STRING, 0, "keys (default) or paste (clipboard and "
 	    "ctrl+v)" },
-	{ "delay_ms", ARG_INT, 0, "pause between characters (default 0)" },
+	{ "delay", ARG_STRING, 0, "pause between characters: 20ms, 0.1 "
+	    "(default 0; the old delay_ms: N is read too)" },
 	WINDOW_ARG,
 	{ "timeout", ARG_NUMBER, 0, "seconds to wait for window or paste" },
 	{ NULL, 0, 0, NULL },
@@ -774,7 +779,8 @@ static const struct action_arg key_args[] = {
 	{ "keys", ARG_STRING, 1, "chords separated by spaces: \"ctrl+s\", "
 	    "\"shift+Tab Return\"" },
 	{ "repeat", ARG_INT, 0, "press the whole sequence this many times" },
-	{ "delay_ms", ARG_INT, 0, "pause between key presses (default 0)" },
+	{ "delay", ARG_STRING, 0, "pause between key presses: 50ms, 0.1 "
+	    "(default 0; the old delay_ms: N is read too)" },
 	WINDOW_ARG,
 	{ "timeout", ARG_NUMBER, 0, "seconds to wait for window (default 10)" },
 	{ NULL, 0, 0, NULL },

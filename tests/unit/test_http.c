@@ -1334,7 +1334,10 @@ test_action_argument_errors(void **state)
 		  "retry.attempts: expected an integer from 1 to 100" },
 		{ "{\"url\": \"http://127.0.0.1:%u/echo\", \"retry\": "
 		  "{\"tries\": 2}}",
-		  "retry.tries: unknown; expected attempts, delay_ms or backoff" },
+		  "retry.tries: unknown; expected attempts, delay or backoff" },
+		{ "{\"url\": \"http://127.0.0.1:%u/echo\", \"retry\": "
+		  "{\"delay\": \"soon\"}}",
+		  "retry.delay: expected a duration such as 500ms or 2s, up to 1h" },
 		{ "{\"url\": \"ftp://u:SECRET@x/%u\"}",
 		  "url: \"ftp://x/" },
 		{ "{\"url\": \"http://127.0.0.1:%u/echo\", \"headers\": "
