@@ -269,7 +269,9 @@ check_action(struct loader *l, const struct ynode *key,
 			    "string is always true");
 		json_decref(lit);
 	}
-	if (strcmp(a->name, "skip") == 0 && l->item_loops == 0)
+	/* An included flow may run inside an item: the engine checks. */
+	if (strcmp(a->name, "skip") == 0 && l->item_loops == 0 &&
+	    l->depth <= 1)
 		ld_err_at(l, key, "skip ends an item: it belongs in the steps "
 		    "of a for_each whose iterations are items");
 	if (strcmp(a->name, "set") == 0 && args != NULL &&

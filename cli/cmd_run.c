@@ -427,12 +427,23 @@ action_text(const struct action *a, void *arg)
 {
 	const struct action_arg *spec;
 
+	const struct action_out *o;
+
 	(void)arg;
 	printf("%-18s %s\n", a->name, a->summary);
 	for (spec = a->args; spec && spec->name; spec++)
 		printf("    %-14s %s%s - %s\n", spec->name,
 		    arg_type_name(spec->type), spec->required ?
 		    ", required" : "", spec->help ? spec->help : "");
+	if (a->out_type != ARG_ANY) {
+		printf("    output: %s", arg_type_name(a->out_type));
+		for (o = a->out; o != NULL && o->name != NULL; o++)
+			printf("%s%s", o == a->out ? " {" : ", ", o->name);
+		printf("%s\n", a->out != NULL && a->out->name ? "}" : "");
+	}
+	printf("    dry run: %s\n", a->dry == ACTION_DRY_READ ? "runs (reads "
+	    "only)" : a->dry == ACTION_DRY_SELF ? "runs, describes its writes" :
+	    "not run");
 }
 
 static void

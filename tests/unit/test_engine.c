@@ -513,6 +513,42 @@ test_csv_rows_loop(void **state)
 	result_free(&res);
 }
 
+/* A sub-flow may skip the item it runs in. */
+static void
+test_skip_in_include(void **state)
+{
+	char dir[] = "/tmp/kobito-incl-XXXXXX", path[256], text[1024];
+	struct result res;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/check.yaml", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("name: check\nparams:\n  n: int\nsteps:\n"
+	    "  - skip: 'done: ${params.n}'\n    if: ${params.n == 2}\n", f);
+	fclose(f);
+	snprintf(text, sizeof text, "name: x\nsteps:\n"
+	    "  - for_each: ${[1, 2, 3]}\n    steps:\n"
+	    "      - include: %s\n        with: { n: '${item}' }\n"
+	    "      - log: 'did ${item}'\n", path);
+	res = run_text(text, 0);
+	assert_string_equal(summary_str(&res, "status"), "succeeded");
+	assert_int_equal(items(&res, "succeeded"), 2);
+	assert_int_equal(items(&res, "skipped"), 1);
+	assert_false(logged(&res, "did 2"));
+	result_free(&res);
+	/* Not in an item: the run fails saying so. */
+	snprintf(text, sizeof text, "name: x\nsteps:\n  - include: %s\n"
+	    "    with: { n: 2 }\n", path);
+	res = run_text(text, 0);
+	expect_error(&res, "skip is not inside an item");
+	result_free(&res);
+	unlink(path);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -528,6 +564,7 @@ main(void)
 		cmocka_unit_test(test_dry_run),
 		cmocka_unit_test(test_csv_stream),
 		cmocka_unit_test(test_csv_rows_loop),
+		cmocka_unit_test(test_skip_in_include),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
