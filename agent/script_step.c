@@ -474,11 +474,11 @@ check_include_params(struct loader *l, const struct ynode *at,
 		if (!is_constant(item))
 			continue;
 		v = ynode_to_json(item);
-		if (!json_is_null(v) && (c = param_coerce(p, v, err,
-		    sizeof err)) == NULL)
+		c = json_is_null(v) ? NULL : param_coerce(p, v, err,
+		    sizeof err);
+		if (!json_is_null(v) && c == NULL)
 			ld_err_at(l, item, "with: %s (%s)", err, sub->path);
-		else if (!json_is_null(v))
-			json_decref(c);
+		json_decref(c);
 		json_decref(v);
 	}
 	for (i = 0; i < sub->nparams; i++) {

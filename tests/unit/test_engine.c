@@ -108,6 +108,17 @@ expect_error(const struct result *res, const char *needle)
 		    summary_str(res, "error"));
 }
 
+/* Write text to path (a test's own file), failing the test if it cannot. */
+static void
+put_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+}
+
 /* for_each over anything but a list or mapping is an error. */
 static void
 test_for_each_needs_a_list(void **state)
@@ -342,13 +353,7 @@ test_dry_run(void **state)
 	(void)state;
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof path, "%s/in.csv", dir);
-	{
-		FILE *f = fopen(path, "w");
-
-		assert_non_null(f);
-		fputs("a,b\n1,2\n3,4\n", f);
-		fclose(f);
-	}
+	put_file(path, "a,b\n1,2\n3,4\n");
 	snprintf(text, sizeof text, "name: x\nsteps:\n  - id: rows\n"
 	    "    csv.read: %s\n  - file.write: { path: %s/out.txt, "
 	    "content: '${steps.rows.output.count}' }\n  - sleep: 30\n"
@@ -421,15 +426,11 @@ test_csv_stream(void **state)
 	char dir[] = "/tmp/kobito-stream-XXXXXX", path[256];
 	struct result res;
 	char *got;
-	FILE *f;
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof path, "%s/out.csv", dir);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs("old\n", f);
-	fclose(f);
+	put_file(path, "old\n");
 	res = run_stream(path, 1, 0);
 	expect_error(&res, "fail: stop");
 	result_free(&res);
@@ -473,17 +474,13 @@ test_csv_rows_loop(void **state)
 {
 	char dir[] = "/tmp/kobito-rows-XXXXXX", path[256], text[1024];
 	struct result res;
-	FILE *f;
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof path, "%s/in.csv", dir);
-	f = fopen(path, "w");
-	assert_non_null(f);
 	/* Shift_JIS: 氏名 is 8E81 96BC, 山田 8E52 9363. */
-	fputs("id,\x8e\x81\x96\xbc\r\n1,\x8e\x52\x93\x63\r\n\r\n"
-	    "2,b\r\n3,c\r\n", f);
-	fclose(f);
+	put_file(path, "id,\x8e\x81\x96\xbc\r\n1,\x8e\x52\x93\x63\r\n"
+	    "\r\n2,b\r\n3,c\r\n");
 	snprintf(text, sizeof text, "name: x\nsteps:\n"
 	    "  - id: l\n    for_each: { csv: %s, encoding: shift_jis }\n"
 	    "    as: row\n    steps:\n"
@@ -496,10 +493,7 @@ test_csv_rows_loop(void **state)
 	assert_int_equal(items(&res, "succeeded"), 3);
 	result_free(&res);
 	/* A row of the wrong width stops the loop, naming its line. */
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs("a,b\n1,2\n3\n4,5\n", f);
-	fclose(f);
+	put_file(path, "a,b\n1,2\n3\n4,5\n");
 	snprintf(text, sizeof text, "name: x\nsteps:\n"
 	    "  - for_each: { csv: %s }\n    steps:\n      - log: a\n", path);
 	res = run_text(text, 0);
@@ -519,16 +513,12 @@ test_skip_in_include(void **state)
 {
 	char dir[] = "/tmp/kobito-incl-XXXXXX", path[256], text[1024];
 	struct result res;
-	FILE *f;
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof path, "%s/check.yaml", dir);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs("name: check\nparams:\n  n: int\nsteps:\n"
-	    "  - skip: 'done: ${params.n}'\n    if: ${params.n == 2}\n", f);
-	fclose(f);
+	put_file(path, "name: check\nparams:\n  n: int\nsteps:\n"
+	    "  - skip: 'done: ${params.n}'\n    if: ${params.n == 2}\n");
 	snprintf(text, sizeof text, "name: x\nsteps:\n"
 	    "  - for_each: ${[1, 2, 3]}\n    steps:\n"
 	    "      - include: %s\n        with: { n: '${item}' }\n"
