@@ -202,6 +202,7 @@ act_slot(struct act *a, const char *key, void *(*open)(struct act *),
 	r->slots[r->nslots].key = xstrdup(key);
 	r->slots[r->nslots].obj = obj;
 	r->slots[r->nslots].close = close;
+	r->slots[r->nslots].end = NULL;
 	r->nslots++;
 	return obj;
 }

@@ -152,15 +152,17 @@ static json_t *
 param_schema(void)
 {
 	json_t *types = json_pack("[s, s, s, s, s, s, s]", "string", "int",
-	    "number", "bool", "path", "date", "enum");
+	    "number", "bool", "path", "date", "enum"), *p;
 
-	return json_pack("{s:[{s:s, s:O}, {s:s, s:{s:{s:O}, s:{}, s:{s:s}, "
+	p = json_pack("{s:[{s:s, s:O}, {s:s, s:{s:{s:O}, s:{}, s:{s:s}, "
 	    "s:{s:s}, s:{s:s}, s:{s:s, s:{s:s}}}, s:b}]}",
 	    "anyOf", "type", "string", "enum", types, "type", "object",
 	    "properties", "type", "enum", types, "default", "required",
 	    "type", "boolean", "title", "type", "string", "description",
 	    "type", "string", "choices", "type", "array", "items", "type",
 	    "string", "additionalProperties", 0);
+	json_decref(types);		/* both uses took a reference */
+	return p;
 }
 
 static json_t *
