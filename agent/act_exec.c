@@ -649,8 +649,18 @@ static const struct action_arg exec_args[] = {
 	{ NULL, 0, 0, NULL },
 };
 
+static const struct action_out exec_out[] = {
+	{ "exit_code", ARG_INT, "the exit status (128 + N for signal N)" },
+	{ "stdout", ARG_STRING, "what it wrote to standard output" },
+	{ "stderr", ARG_STRING, "what it wrote to standard error" },
+	{ "duration_ms", ARG_INT, "how long it ran" },
+	{ "truncated", ARG_BOOL, "whether output past max_output was cut" },
+	{ NULL, 0, NULL },
+};
+
 const struct action exec_actions[] = {
 	{ "exec", "run a program with arguments and capture its output",
-	    exec_args, do_exec, 0, NULL },
+	    exec_args, do_exec, 0, NULL, ARG_MAP, exec_out,
+	    ACTION_DRY_SELF },
 	{ NULL, NULL, NULL, NULL, 0, NULL },
 };

@@ -584,22 +584,48 @@ static const struct action_arg path_args[] = {
 	{ NULL, 0, 0, NULL },
 };
 
+static const struct action_out write_out[] = {
+	{ "path", ARG_STRING, "the file written" },
+	{ "bytes", ARG_INT, "its size in bytes" },
+	{ NULL, 0, NULL },
+};
+
+static const struct action_out transfer_out[] = {
+	{ "from", ARG_STRING, "the source path" },
+	{ "to", ARG_STRING, "the path it went to" },
+	{ NULL, 0, NULL },
+};
+
+static const struct action_out delete_out[] = {
+	{ "path", ARG_STRING, "the path" },
+	{ "deleted", ARG_BOOL, "false when there was nothing to delete" },
+	{ NULL, 0, NULL },
+};
+
+static const struct action_out path_out[] = {
+	{ "path", ARG_STRING, "the directory" },
+	{ NULL, 0, NULL },
+};
+
 const struct action file_actions[] = {
 	{ "file.read", "read a text file, converting it to UTF-8", read_args,
-	    do_read, ACTION_SCALAR, NULL },
+	    do_read, ACTION_SCALAR, NULL, ARG_STRING, NULL, ACTION_DRY_READ },
 	{ "file.write", "write a text file atomically (temp file + rename)",
-	    write_args, do_write, 0, NULL },
+	    write_args, do_write, 0, NULL, ARG_MAP, write_out,
+	    ACTION_DRY_SELF },
 	{ "file.list", "list the paths matching a glob, sorted", list_args,
-	    do_list, ACTION_SCALAR, NULL },
+	    do_list, ACTION_SCALAR, NULL, ARG_LIST, NULL, ACTION_DRY_READ },
 	{ "file.move", "move or rename a file or directory", transfer_args,
-	    do_transfer, 0, NULL },
+	    do_transfer, 0, NULL, ARG_MAP, transfer_out, ACTION_DRY_SELF },
 	{ "file.copy", "copy a file atomically", transfer_args, do_transfer,
-	    0, NULL },
+	    0, NULL, ARG_MAP, transfer_out, ACTION_DRY_SELF },
 	{ "file.delete", "delete a file or an empty directory", delete_args,
-	    do_delete, ACTION_SCALAR, NULL },
+	    do_delete, ACTION_SCALAR, NULL, ARG_MAP, delete_out,
+	    ACTION_DRY_SELF },
 	{ "file.exists", "whether a path exists (true or false)", path_args,
-	    do_exists, ACTION_SCALAR, NULL },
+	    do_exists, ACTION_SCALAR, NULL, ARG_BOOL, NULL, ACTION_DRY_READ },
 	{ "file.mkdir", "create a directory and its parents", path_args,
-	    do_mkdir, ACTION_SCALAR, NULL },
+	    do_mkdir, ACTION_SCALAR, NULL, ARG_MAP, path_out,
+	    ACTION_DRY_SELF },
 	{ NULL, NULL, NULL, NULL, 0, NULL },
 };

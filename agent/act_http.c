@@ -20,6 +20,7 @@
 #include <strings.h>
 
 #include "action.h"
+#include "textutil.h"
 #include "buf.h"
 #include "http.h"
 #include "xmalloc.h"
@@ -40,7 +41,7 @@ static const struct action_arg request_args[] = {
 	{ "body", ARG_STRING, 0, "raw body text" },
 	{ "auth", ARG_MAP, 0, "{basic: {user, password}} or {bearer: TOKEN}; masked in logs" },
 	{ "timeout", ARG_NUMBER, 0, "seconds per attempt (default 30), capped by the step's timeout" },
-	{ "retry", ARG_MAP, 0, "{attempts: 3, delay_ms: 500, backoff: 2.0}; attempts 1 = no retry" },
+	{ "retry", ARG_MAP, 0, "{attempts: 3, delay: 500ms, backoff: 2.0}; attempts 1 = no retry" },
 	{ "retry_post", ARG_BOOL, 0, "retry POST and PATCH like GET (default false)" },
 	{ "verify_tls", ARG_BOOL, 0, "check the server's certificate and name (default true)" },
 	{ "ca_file", ARG_STRING, 0, "extra trusted CA certificates, PEM" },
@@ -50,9 +51,22 @@ static const struct action_arg request_args[] = {
 	{ NULL, ARG_ANY, 0, NULL },
 };
 
+static const struct action_out request_out[] = {
+	{ "status", ARG_INT, "the HTTP status (0 for a request not sent in a "
+	    "dry run)" },
+	{ "headers", ARG_MAP, "the response headers, names in lower case" },
+	{ "body", ARG_STRING, "the response body as text" },
+	{ "json", ARG_ANY, "the body parsed, when it is JSON; else null" },
+	{ "duration_ms", ARG_INT, "how long the exchange took" },
+	{ "attempts", ARG_INT, "how many tries it took" },
+	{ NULL, 0, NULL },
+};
+
+/* A dry run sends GET and HEAD (reads) and only describes the others. */
 const struct action http_actions[] = {
 	{ "http.request", "send an HTTP request; output status, headers, body, json",
-	    request_args, http_request_run, 0, NULL },
+	    request_args, http_request_run, 0, NULL, ARG_MAP, request_out,
+	    ACTION_DRY_SELF },
 	{ NULL, NULL, NULL, NULL, 0, NULL },
 };
 
@@ -400,7 +414,11 @@ build_auth(struct act *act, struct built *b)
 	return 0;
 }
 
-/* retry: {attempts, delay_ms, backoff}, with the module's defaults. */
+/*
+ * retry: {attempts, delay, backoff}, with the module's defaults; delay is
+ * a duration (500ms, 1.5s, or a number of seconds), and delay_ms the old
+ * spelling in milliseconds, still read (the loader warns).
+ */
 static int
 build_retry(struct act *act, struct built *b)
 {
@@ -419,6 +437,19 @@ build_retry(struct act *act, struct built *b)
 				return act_fail(act, "retry.attempts: expected "
 				    "an integer from 1 to %d", MAX_ATTEMPTS);
 			b->req.attempts = (int)json_integer_value(v);
+		} else if (strcmp(key, "delay") == 0) {
+			long long ms = -1;
+
+			if ((json_is_number(v) && json_number_value(v) >= 0 &&
+			    json_number_value(v) <= 3600 && (ms = (long long)(
+			    json_number_value(v) * 1000)) >= 0) ||
+			    (json_is_string(v) && text_parse_duration(
+			    json_string_value(v), &ms) == 0 && ms <= 3600000))
+				/* In the module 0 means "default"; -1 none. */
+				b->req.delay_ms = ms == 0 ? -1 : (long)ms;
+			else
+				return act_fail(act, "retry.delay: expected a "
+				    "duration such as 500ms or 2s, up to 1h");
 		} else if (strcmp(key, "delay_ms") == 0) {
 			if (!json_is_integer(v) || json_integer_value(v) < 0 ||
 			    json_integer_value(v) > 3600000)
@@ -435,7 +466,7 @@ build_retry(struct act *act, struct built *b)
 			b->req.backoff = json_number_value(v);
 		} else {
 			return act_fail(act, "retry.%s: unknown; expected "
-			    "attempts, delay_ms or backoff", key);
+			    "attempts, delay or backoff", key);
 		}
 	}
 	return 0;
@@ -659,7 +690,8 @@ http_request_run(struct act *act)
 	if (build(act, &b) != 0 || check_secrets(act, &b) != 0)
 		goto out;
 
-	if (act_dry_run(act)) {
+	if (act_dry_run(act) && strcmp(b.method, "GET") != 0 &&
+	    strcmp(b.method, "HEAD") != 0) {
 		act_log(act, "dry run: %s %s (not sent)", b.method, b.shown);
 		act->out = json_pack("{s:i,s:o,s:s,s:n,s:i,s:i}", "status", 0,
 		    "headers", json_object(), "body", "", "json",

@@ -74,8 +74,10 @@ act_json_error(json_error_t *e)
 
 const struct action json_actions[] = {
 	{ "json.parse", "parse JSON text into a value", parse_args, do_parse,
-	    ACTION_SCALAR | ACTION_DERIVES, NULL },
+	    ACTION_SCALAR | ACTION_DERIVES, NULL, ARG_ANY, NULL,
+	    ACTION_DRY_READ },
 	{ "json.format", "write a value as JSON text", format_args,
-	    do_format, ACTION_SCALAR | ACTION_DERIVES, NULL },
+	    do_format, ACTION_SCALAR | ACTION_DERIVES, NULL, ARG_STRING, NULL,
+	    ACTION_DRY_READ },
 	{ NULL, NULL, NULL, NULL, 0, NULL },
 };

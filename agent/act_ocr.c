@@ -252,13 +252,40 @@ static const struct action_arg forms_args[] = {
 	{ NULL, 0, 0, NULL },
 };
 
+static const struct action_out text_out[] = {
+	{ "text", ARG_STRING, "the text of every page, a form feed between" },
+	{ "pages", ARG_LIST, "per page: text, lines, words, confidence" },
+	{ NULL, 0, NULL },
+};
+
+static const struct action_out form_out[] = {
+	{ "fields", ARG_MAP, "the first page's fields by name: value, raw, "
+	    "confidence, box, status" },
+	{ "review", ARG_BOOL, "whether any page needs a person's review" },
+	{ "pages", ARG_LIST, "per page: fields, review, reasons, located" },
+	{ NULL, 0, NULL },
+};
+
+static const struct action_out forms_out[] = {
+	{ "pages", ARG_LIST, "per file: path, fields, review, reasons or "
+	    "error" },
+	{ "count", ARG_INT, "the files read" },
+	{ "ok", ARG_INT, "those read with confidence" },
+	{ "review", ARG_INT, "those that need a person's review" },
+	{ "errors", ARG_INT, "those that could not be read at all" },
+	{ NULL, 0, NULL },
+};
+
+/* Reading pages changes nothing: a dry run reads too. */
 const struct action ocr_actions[] = {
 	{ "ocr.text", "read the full text of a page: text, lines, words, "
-	    "boxes and confidences", text_args, do_text, 0, NULL },
+	    "boxes and confidences", text_args, do_text, 0, NULL, ARG_MAP,
+	    text_out, ACTION_DRY_READ },
 	{ "ocr.form", "read a scanned form against a template: each field's "
 	    "value, raw text, confidence, box and status", form_args, do_form,
-	    0, NULL },
+	    0, NULL, ARG_MAP, form_out, ACTION_DRY_READ },
 	{ "ocr.forms", "read a folder of scanned forms against a template, "
-	    "on every core", forms_args, do_forms, 0, NULL },
+	    "on every core", forms_args, do_forms, 0, NULL, ARG_MAP, forms_out,
+	    ACTION_DRY_READ },
 	{ NULL, NULL, NULL, NULL, 0, NULL },
 };

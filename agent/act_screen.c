@@ -601,20 +601,48 @@ static const struct action_arg wait_image_args[] = {
 	{ NULL, 0, 0, NULL },
 };
 
+static const struct action_out read_text_out[] = {
+	{ "text", ARG_STRING, "the text read" },
+	{ "words", ARG_LIST, "each word with its box and confidence" },
+	{ NULL, 0, NULL },
+};
+
+static const struct action_out found_text_out[] = {
+	{ "found", ARG_BOOL, "whether the text was found" },
+	{ "text", ARG_STRING, "the text as read" },
+	{ "box", ARG_LIST, "[x, y, width, height] on the screen" },
+	{ "conf", ARG_NUMBER, "the OCR confidence" },
+	{ "x", ARG_INT, "where it clicked" }, { "y", ARG_INT, "where it clicked" },
+	{ "waited_ms", ARG_INT, "how long it waited" },
+	{ NULL, 0, NULL },
+};
+
+static const struct action_out found_image_out[] = {
+	{ "found", ARG_BOOL, "whether the image was found" },
+	{ "box", ARG_LIST, "[x, y, width, height] on the screen" },
+	{ "difference", ARG_NUMBER, "how far the best match is" },
+	{ "x", ARG_INT, "where it clicked" }, { "y", ARG_INT, "where it clicked" },
+	{ "waited_ms", ARG_INT, "how long it waited" },
+	{ NULL, 0, NULL },
+};
+
+/* Every screen action describes itself in a dry run (act_dry_run). */
 const struct action screen_actions[] = {
 	{ "ui.read_text", "read the text of a window or a region of it (OCR)",
-	    read_text_args, do_read_text, ACTION_UI, act_ui_on_fail },
+	    read_text_args, do_read_text, ACTION_UI, act_ui_on_fail, ARG_MAP,
+	    read_text_out, ACTION_DRY_SELF },
 	{ "ui.wait_text", "wait until a text appears on a window (or goes)",
 	    wait_text_args, do_wait_text, ACTION_UI | ACTION_SCALAR,
-	    act_ui_on_fail },
+	    act_ui_on_fail, ARG_MAP, found_text_out, ACTION_DRY_SELF },
 	{ "ui.click_text", "click a word or phrase read on a window",
 	    click_text_args, do_click_text, ACTION_UI | ACTION_SCALAR,
-	    act_ui_on_fail },
+	    act_ui_on_fail, ARG_MAP, found_text_out, ACTION_DRY_SELF },
 	{ "ui.click_image", "find a small reference image on a window and "
 	    "click it", click_image_args, do_click_image,
-	    ACTION_UI | ACTION_SCALAR, act_ui_on_fail },
+	    ACTION_UI | ACTION_SCALAR, act_ui_on_fail, ARG_MAP,
+	    found_image_out, ACTION_DRY_SELF },
 	{ "ui.wait_image", "wait until a reference image is shown (or goes)",
 	    wait_image_args, do_wait_image, ACTION_UI | ACTION_SCALAR,
-	    act_ui_on_fail },
+	    act_ui_on_fail, ARG_MAP, found_image_out, ACTION_DRY_SELF },
 	{ NULL, NULL, NULL, NULL, 0, NULL },
 };

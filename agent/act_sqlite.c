@@ -543,10 +543,24 @@ static const struct action_arg exec_args[] = {
 	{ NULL, 0, 0, NULL },
 };
 
+static const struct action_out query_out[] = {
+	{ "rows", ARG_LIST, "the rows, each an object by column name" },
+	{ "columns", ARG_LIST, "the column names, in order" },
+	{ "count", ARG_INT, "the number of rows" },
+	{ NULL, 0, NULL },
+};
+
+static const struct action_out exec_out[] = {
+	{ "changes", ARG_INT, "rows changed" },
+	{ "last_insert_id", ARG_INT, "the rowid of the last insert" },
+	{ NULL, 0, NULL },
+};
+
+/* A dry run opens the database read-only: a query that writes fails. */
 const struct action sqlite_actions[] = {
 	{ "sqlite.query", "run a query and return its rows", query_args,
-	    do_query, 0, NULL },
+	    do_query, 0, NULL, ARG_MAP, query_out, ACTION_DRY_SELF },
 	{ "sqlite.exec", "change a database in one transaction", exec_args,
-	    do_exec, 0, NULL },
+	    do_exec, 0, NULL, ARG_MAP, exec_out, ACTION_DRY_SELF },
 	{ NULL, NULL, NULL, NULL, 0, NULL },
 };

@@ -518,7 +518,7 @@ do_type(struct act *a)
 	struct ui_wait wait;
 	const char *text = act_str(a, "text", "");
 	const char *method = act_str(a, "method", "keys");
-	long long delay = act_int(a, "delay_ms", 0);
+	long long delay = act_duration_ms(a, "delay", 0);
 	enum ui_type_method m;
 	char *shown;
 
@@ -529,8 +529,10 @@ do_type(struct act *a)
 	else
 		return act_fail(a, "method must be keys or paste, not '%s'",
 		    method);
-	if (delay < 0 || delay > 10000)
-		return act_fail(a, "delay_ms must be between 0 and 10000");
+	if (delay < 0)
+		return -1;
+	if (delay > 10000)
+		return act_fail(a, "delay must be from 0 to 10s");
 	if (get_wait(a, &wait) != 0)
 		return -1;
 	if (act_dry_run(a)) {
@@ -560,12 +562,14 @@ do_key(struct act *a)
 	struct ui_run *u;
 	const char *keys = act_str(a, "keys", "");
 	long long repeat = act_int(a, "repeat", 1);
-	long long delay = act_int(a, "delay_ms", 0);
+	long long delay = act_duration_ms(a, "delay", 0);
 
 	if (repeat < 1 || repeat > 10000)
 		return act_fail(a, "repeat must be between 1 and 10000");
-	if (delay < 0 || delay > 10000)
-		return act_fail(a, "delay_ms must be between 0 and 10000");
+	if (delay < 0)
+		return -1;
+	if (delay > 10000)
+		return act_fail(a, "delay must be from 0 to 10s");
 	if (act_dry_run(a)) {
 		act_log(a, "dry run: would press '%s' x%lld", keys, repeat);
 		return 0;
@@ -770,7 +774,8 @@ static const struct action_arg type_args[] = {
 	{ "text", ARG_STRING, 1, "the text; any Unicode, \\n is Return" },
 	{ "method", ARG_STRING, 0, "keys (default) or paste (clipboard and "
 	    "ctrl+v)" },
-	{ "delay_ms", ARG_INT, 0, "pause between characters (default 0)" },
+	{ "delay", ARG_STRING, 0, "pause between characters: 20ms, 0.1 "
+	    "(default 0; the old delay_ms: N is read too)" },
 	WINDOW_ARG,
 	{ "timeout", ARG_NUMBER, 0, "seconds to wait for window or paste" },
 	{ NULL, 0, 0, NULL },
@@ -780,7 +785,8 @@ static const struct action_arg key_args[] = {
 	{ "keys", ARG_STRING, 1, "chords separated by spaces: \"ctrl+s\", "
 	    "\"shift+Tab Return\"" },
 	{ "repeat", ARG_INT, 0, "press the whole sequence this many times" },
-	{ "delay_ms", ARG_INT, 0, "pause between key presses (default 0)" },
+	{ "delay", ARG_STRING, 0, "pause between key presses: 50ms, 0.1 "
+	    "(default 0; the old delay_ms: N is read too)" },
 	WINDOW_ARG,
 	{ "timeout", ARG_NUMBER, 0, "seconds to wait for window (default 10)" },
 	{ NULL, 0, 0, NULL },
@@ -803,25 +809,80 @@ static const struct action_arg clipboard_args[] = {
 	{ NULL, 0, 0, NULL },
 };
 
+static const struct action_out window_out[] = {
+	{ "id", ARG_INT, "the X window id" },
+	{ "title", ARG_STRING, "its title" },
+	{ "class", ARG_STRING, "its WM_CLASS" },
+	{ "pid", ARG_INT, "the process that owns it" },
+	{ "x", ARG_INT, "left edge" }, { "y", ARG_INT, "top edge" },
+	{ "width", ARG_INT, "width" }, { "height", ARG_INT, "height" },
+	{ NULL, 0, NULL },
+};
+
+static const struct action_out waited_out[] = {
+	{ "waited_ms", ARG_INT, "how long it waited" },
+	{ NULL, 0, NULL },
+};
+
+static const struct action_out click_out[] = {
+	{ "x", ARG_INT, "where, on the screen" },
+	{ "y", ARG_INT, "where, on the screen" },
+	{ "button", ARG_INT, "the button" },
+	{ "count", ARG_INT, "clicks" },
+	{ NULL, 0, NULL },
+};
+
+static const struct action_out type_out[] = {
+	{ "chars", ARG_INT, "characters typed" },
+	{ "method", ARG_STRING, "how: keys or paste" },
+	{ NULL, 0, NULL },
+};
+
+static const struct action_out key_out[] = {
+	{ "keys", ARG_STRING, "the chords pressed" },
+	{ "repeat", ARG_INT, "how many times" },
+	{ NULL, 0, NULL },
+};
+
+static const struct action_out screenshot_out[] = {
+	{ "path", ARG_STRING, "the PNG artifact" },
+	{ "width", ARG_INT, "its width" }, { "height", ARG_INT, "its height" },
+	{ NULL, 0, NULL },
+};
+
+static const struct action_out clipboard_out[] = {
+	{ "text", ARG_STRING, "the clipboard's text" },
+	{ NULL, 0, NULL },
+};
+
+/* Every ui action describes itself in a dry run (act_dry_run). */
 const struct action ui_actions[] = {
 	{ "ui.window", "find a window (waiting for it); activate, move or "
 	    "resize it", window_args, do_window, ACTION_UI | ACTION_SCALAR,
-	    screenshot_on_fail },
+	    screenshot_on_fail, ARG_MAP, window_out, ACTION_DRY_SELF },
 	{ "ui.wait_window", "wait until a window appears", wait_args,
-	    do_wait_window, ACTION_UI | ACTION_SCALAR, screenshot_on_fail },
+	    do_wait_window, ACTION_UI | ACTION_SCALAR, screenshot_on_fail,
+	    ARG_MAP, window_out, ACTION_DRY_SELF },
 	{ "ui.wait_closed", "wait until a window is gone", wait_args,
-	    do_wait_closed, ACTION_UI | ACTION_SCALAR, screenshot_on_fail },
+	    do_wait_closed, ACTION_UI | ACTION_SCALAR, screenshot_on_fail,
+	    ARG_MAP, waited_out, ACTION_DRY_SELF },
 	{ "ui.click", "click in a window or on the screen", click_args,
-	    do_click, ACTION_UI, screenshot_on_fail },
+	    do_click, ACTION_UI, screenshot_on_fail, ARG_MAP, click_out,
+	    ACTION_DRY_SELF },
 	{ "ui.type", "type text (any Unicode) into the focused window",
-	    type_args, do_type, ACTION_UI | ACTION_SCALAR, screenshot_on_fail },
+	    type_args, do_type, ACTION_UI | ACTION_SCALAR, screenshot_on_fail,
+	    ARG_MAP, type_out, ACTION_DRY_SELF },
 	{ "ui.key", "press key chords such as Tab, ctrl+s, alt+F4", key_args,
-	    do_key, ACTION_UI | ACTION_SCALAR, screenshot_on_fail },
+	    do_key, ACTION_UI | ACTION_SCALAR, screenshot_on_fail, ARG_MAP,
+	    key_out, ACTION_DRY_SELF },
 	{ "ui.mouse", "move the mouse, press or release a button, drag",
-	    mouse_args, do_mouse, ACTION_UI, screenshot_on_fail },
+	    mouse_args, do_mouse, ACTION_UI, screenshot_on_fail, ARG_MAP,
+	    click_out, ACTION_DRY_SELF },
 	{ "ui.screenshot", "save the screen or a window as a PNG artifact",
-	    screenshot_args, do_screenshot, ACTION_UI, screenshot_on_fail },
+	    screenshot_args, do_screenshot, ACTION_UI, screenshot_on_fail,
+	    ARG_MAP, screenshot_out, ACTION_DRY_SELF },
 	{ "ui.clipboard", "read the clipboard, or set it with text",
-	    clipboard_args, do_clipboard, ACTION_UI, screenshot_on_fail },
+	    clipboard_args, do_clipboard, ACTION_UI, screenshot_on_fail,
+	    ARG_MAP, clipboard_out, ACTION_DRY_SELF },
 	{ NULL, NULL, NULL, NULL, 0, NULL },
 };

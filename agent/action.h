@@ -8,6 +8,12 @@
  * table's argument specs at load time (kobito validate) and again after the
  * ${...} expressions in them are evaluated, then calls run().
  *
+ * A row may also declare what its output is (out_type, out: checked by
+ * `kobito validate` where a script reads steps.ID.output.KEY, published by
+ * `kobito actions --json` and `kobito schema`) and what it does in a dry
+ * run (dry).  Both are optional: a row that leaves them out has an
+ * undeclared output (nothing is checked) and is not run by --dry-run.
+ *
  * Ownership: act->args is borrowed for the duration of run().  An action
  * that produces output stores a new reference in act->out; the engine owns
  * it afterwards.  On failure an action returns -1 with a message in act->err
@@ -30,6 +36,7 @@ enum arg_type {
 	ARG_BOOL,
 	ARG_LIST,
 	ARG_MAP,
+	ARG_NULL,	/* only as an output type: the action outputs null */
 };
 
 struct action_arg {
@@ -37,6 +44,36 @@ struct action_arg {
 	enum arg_type	 type;
 	int		 required;
 	const char	*help;		/* one line, for the reference */
+};
+
+/*
+ * One key of an action's output object, for out: { "rows", ARG_LIST,
+ * "the rows, each an object by column" }.  A table ends with a NULL name.
+ */
+struct action_out {
+	const char	*name;
+	enum arg_type	 type;
+	const char	*help;
+};
+
+/*
+ * What an action does under `kobito run --dry-run`:
+ *
+ * ACTION_DRY_SKIP (0, the default of a row that says nothing): run() is
+ *     not called; the step logs that it was not run and outputs null.
+ *     Safe for any action with side effects.
+ * ACTION_DRY_READ: the action only reads (csv.read, file.read,
+ *     sqlite.query); it runs for real so that the rest of the script has
+ *     data to work on.
+ * ACTION_DRY_SELF: run() is called and decides itself, by act_dry_run():
+ *     it reads for real and only describes its writes (http.request runs
+ *     GET and HEAD and simulates the others; file.write says what it
+ *     would write).
+ */
+enum action_dry {
+	ACTION_DRY_SKIP,
+	ACTION_DRY_READ,
+	ACTION_DRY_SELF,
 };
 
 #define ACTION_UI	0x1	/* needs a display; screenshot on failure */
@@ -52,6 +89,14 @@ struct action {
 	unsigned		 flags;
 	/* Called after run() failed, e.g. to save a screenshot; may be NULL. */
 	void			(*on_fail)(struct act *);
+	/*
+	 * Optional: the output's type (ARG_ANY, the default: not declared,
+	 * nothing is checked), and for ARG_MAP the keys it always has.
+	 */
+	enum arg_type		 out_type;
+	const struct action_out	*out;
+	/* Optional: see enum action_dry; ACTION_DRY_SKIP by default. */
+	enum action_dry		 dry;
 };
 
 struct act {
@@ -60,6 +105,11 @@ struct act {
 	json_t			*args;		/* evaluated arguments, borrowed */
 	json_t			*out;		/* output, a new reference or NULL */
 	int64_t			 deadline_ms;	/* monotonic ms, 0 for none */
+	/*
+	 * Whether anything reads the output (the step has an id): an action
+	 * run once per row may leave act->out NULL when it is 0.
+	 */
+	int			 keep_out;
 	char			 err[1024];
 };
 
@@ -71,6 +121,12 @@ json_t		*act_arg(struct act *, const char *name);
 const char	*act_str(struct act *, const char *name, const char *def);
 long long	 act_int(struct act *, const char *name, long long def);
 double		 act_num(struct act *, const char *name, double def);
+/*
+ * A duration argument in milliseconds: a number of seconds (1.5) or a
+ * text with a unit ("500ms", "2s", "1m"); def when absent.  -1 after
+ * act_fail() when the value is not a duration.
+ */
+long long	 act_duration_ms(struct act *, const char *name, long long def);
 int		 act_bool(struct act *, const char *name, int def);
 
 /* Append a line to the run log; secrets are masked on the way. */
@@ -89,7 +145,8 @@ int64_t		 act_remaining_ms(const struct act *);
 int		 act_cancelled(const struct act *);
 /* The X display the run drives ("" when none was given or found). */
 const char	*act_display(const struct act *);
-/* Whether this is a dry run: actions with side effects must not act. */
+/* Whether this is a dry run: an ACTION_DRY_SELF action reads for real and
+ * only describes its writes. */
 int		 act_dry_run(const struct act *);
 /*
  * jansson's message for a parse error without the text it quotes ("invalid
@@ -118,6 +175,15 @@ char		*act_masked(struct act *, const char *text);
  */
 void		*act_slot(struct act *, const char *key,
 		    void *(*open)(struct act *), void (*close)(void *));
+/*
+ * Have end(obj, ok, err, errlen) called for the slot key when the run's
+ * steps are over, before close(): ok says whether the run succeeded so
+ * far.  For objects that commit or roll back - a file written row by row
+ * is put in place or removed.  An end that fails when ok (with a message
+ * in err) fails the run.
+ */
+void		 act_slot_end(struct act *, const char *key,
+		    int (*end)(void *obj, int ok, char *err, size_t errlen));
 
 /* The registry of all action tables (actions.c). */
 const struct action	*action_find(const char *name);
@@ -127,6 +193,8 @@ const struct action	*action_nearest(const char *name);
 void			 action_foreach(void (*fn)(const struct action *, void *),
 			    void *arg);
 const char		*arg_type_name(enum arg_type);
+/* "skip", "read" or "self", as `kobito actions --json` shows them. */
+const char		*action_dry_name(enum action_dry);
 /*
  * Check a value against an argument's type, converting where the intent is
  * plain (the string "42" for an int, 1 for a number).  On success *value

@@ -106,9 +106,22 @@ arg_type_name(enum arg_type t)
 		[ARG_BOOL] = "true or false",
 		[ARG_LIST] = "a list",
 		[ARG_MAP] = "a mapping",
+		[ARG_NULL] = "null",
 	};
 
 	return names[t];
+}
+
+const char *
+action_dry_name(enum action_dry d)
+{
+	static const char *const names[] = {
+		[ACTION_DRY_SKIP] = "skip",
+		[ACTION_DRY_READ] = "read",
+		[ACTION_DRY_SELF] = "self",
+	};
+
+	return names[d];
 }
 
 static const char *
@@ -269,6 +282,8 @@ action_arg_check(const struct action_arg *arg, json_t **value, char *err,
 		break;
 	case ARG_MAP:
 		r = json_is_object(*value) ? 0 : -1;
+		break;
+	case ARG_NULL:
 		break;
 	}
 	if (r != 0)

@@ -153,7 +153,7 @@ id_text(const json_t *v)
  * only re-entrant library functions.  A name ending in '.' covers a family.
  */
 static const char *const thread_safe_actions[] = {
-	"log", "set", "assert", "fail", "sleep",
+	"log", "set", "assert", "fail", "sleep", "skip", "append",
 	"file.", "csv.", "json.", "http.request", "sqlite.", "exec",
 	NULL,
 };
@@ -189,6 +189,7 @@ steps_thread_safe(const struct steps *s)
 				return 0;
 			break;
 		case STEP_FOR_EACH:
+		case STEP_WHILE:
 			if (!steps_thread_safe(&st->body))
 				return 0;
 			break;

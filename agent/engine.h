@@ -27,7 +27,8 @@ struct script;
  *   step_start  {step, action, pos, depth, item}
  *   step_end    {step, action, pos, depth, item, status, duration_ms,
  *                error?, attempts}
- *   item_end    {index, status, duration_ms, error?}
+ *   item_end    {index, status, duration_ms, error?, reason?}
+ *               status: succeeded, failed, or skipped (with the reason)
  *   log         {time, level, message, step}
  *   artifact    {path, kind}
  * Every string in an event is already masked.
@@ -67,22 +68,44 @@ int		 run_exec(struct run *);
 const char	*run_status(const struct run *);
 /*
  * The run as one JSON object: status, error, items {succeeded, failed,
- * failures}, minutes_saved, vendor_minutes_saved, duration_ms, steps,
- * artifacts, output.  A new reference; every string masked.
+ * skipped, not_run, failures, skips}, minutes_saved, vendor_minutes_saved,
+ * duration_ms, steps, artifacts, output.  A new reference; every string
+ * masked.
  */
 json_t		*run_summary(const struct run *);
 void		 run_free(struct run *);
 
 /* For the core actions: set a variable visible as ${name} and ${vars.name}. */
 void		 run_set_var(struct run *, const char *name, json_t *value);
+/*
+ * append: add value (borrowed) - or, with extend, the items of the list
+ * value - to the list in variable name, creating it; amortised O(1) an
+ * item, as the list is changed in place (copied once if something else
+ * holds it).  Returns the list's length, or -1 with a message when the
+ * variable holds something else.
+ */
+long		 run_append_var(struct run *, const char *name, json_t *value,
+		    int extend, char *err, size_t errlen);
+/*
+ * skip: end the current item as skipped with reason (it earns no
+ * minutes); the caller's action then returns -1 and the engine stops the
+ * item's steps without treating it as a failure.  -1 with a message when
+ * no item is running.
+ */
+int		 run_skip_item(struct run *, const char *reason, char *err,
+		    size_t errlen);
 /* Emit a log line at a level ("info", "warn", "error"), masked. */
 void		 run_log(struct run *, const char *level, const char *msg);
 
 /*
  * KPI arithmetic, kept apart so that it is tested alone and used by the
  * scheduler's ledger too: per-run minutes count when the run completed
- * (succeeded or partial), per-item minutes for each item that succeeded.
+ * (succeeded or partial) and was not a batch of skipped items only
+ * (kpi_completed), per-item minutes for each item that succeeded; a
+ * skipped item earns nothing.
  */
+int		 kpi_completed(int run_failed, long succeeded, long failed,
+		    long skipped);
 double		 kpi_minutes(double per_run, double per_item, int completed,
 		    long items_succeeded);
 

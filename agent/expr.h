@@ -21,9 +21,14 @@
  *   unary   := '-' unary | pipe
  *   pipe    := postfix ( '|' NAME ( '(' args ')' )? )*    filters
  *   postfix := primary ( '.' NAME | '[' expr ']' )*
- *   primary := NUMBER | STRING | true | false | null | '[' args ']'
+ *   primary := NUMBER | STRING | true | false | null | '[' list ']'
  *            | NAME '(' args ')' | NAME | '(' expr ')'
- * A filter "x | f(a, b)" is the function call "f(x, a, b)".
+ *   args    := arg ( ',' arg )* ( ',' NAME ':' arg )*   named arguments
+ *   arg     := expr | NAME '=>' expr                   a function argument
+ * A filter "x | f(a, b)" is the function call "f(x, a, b)".  A named
+ * argument (date_add(d, months: 1)) and a function argument
+ * (filter(rows, r => r.amount > 0)) are allowed where the function's
+ * table row says so.
  * A missing member or index yields null (so "| default(...)" works); an
  * undefined root name is an error.
  *
@@ -58,10 +63,23 @@ struct expr_scope {
 		    json_t *value);
 };
 
-/* Called for every name a template references: root, and the member after
- * it when there is one ("steps", "rows"), else NULL. */
-typedef void (*expr_ref_fn)(void *arg, const char *root, const char *member,
-    size_t offset);
+/*
+ * A name a template reads, with the fixed member names that follow it:
+ * "steps.rows.output.rwos" is root "steps" and the members "rows",
+ * "output", "rwos" (at most EXPR_REF_DEPTH; the path stops at a computed
+ * index such as [i]).  Offsets are into the template's source text; the
+ * strings are borrowed from the compiled template.  Names bound by a
+ * function argument (r => r.amount) are not reported.
+ */
+#define EXPR_REF_DEPTH	4
+struct expr_ref {
+	const char	*root;
+	size_t		 offset;
+	const char	*member[EXPR_REF_DEPTH];
+	size_t		 member_offset[EXPR_REF_DEPTH];
+	int		 nmembers;
+};
+typedef void (*expr_ref_fn)(void *arg, const struct expr_ref *ref);
 
 struct expr	*expr_compile(const char *src, struct expr_error *err);
 json_t		*expr_eval(const struct expr *, const struct expr_scope *,
@@ -71,6 +89,8 @@ void		 expr_free(struct expr *);
 struct tmpl	*tmpl_compile(const char *src, struct expr_error *err);
 /* Non-zero when the template has no ${...} part. */
 int		 tmpl_is_literal(const struct tmpl *);
+/* Non-zero when src is exactly one ${...} (and so keeps its type). */
+int		 tmpl_is_one_expr(const char *src);
 json_t		*tmpl_eval(const struct tmpl *, const struct expr_scope *,
 		    struct expr_error *err);
 void		 tmpl_refs(const struct tmpl *, expr_ref_fn fn, void *arg);

@@ -524,6 +524,8 @@ binop(const struct node *n, json_t *l, json_t *r, struct expr_error *err)
 			c.err = err;
 			c.offset = n->offset;
 			c.cache = NULL;
+			c.call = NULL;
+			c.scope = NULL;
 			argv[0] = json_incref(r);
 			argv[1] = json_incref(l);
 			cmp = expr_member_of(&c, argv, 0, 1);
@@ -625,13 +627,20 @@ call(const struct node *n, const struct expr_scope *sc,
 
 	if (n->nargs > STACK_ARGS)
 		argv = xcalloc((size_t)n->nargs, sizeof(*argv));
-	for (i = 0; i < n->nargs; i++, done++)
-		if ((argv[i] = expr_eval_node(n->args[i], sc, err)) == NULL)
+	for (i = 0; i < n->nargs; i++, done++) {
+		/* A function argument is applied by the callee. */
+		if (n->args[i]->kind == N_LAMBDA)
+			argv[i] = json_null();
+		else if ((argv[i] = expr_eval_node(n->args[i], sc, err)) ==
+		    NULL)
 			goto out;
+	}
 	c.fn = n->fn;
 	c.err = err;
 	c.offset = n->offset;
 	c.cache = n->cache;
+	c.call = n;
+	c.scope = sc;
 	r = n->fn->fn(&c, argv, n->nargs);
 out:
 	for (i = 0; i < done; i++)
@@ -639,6 +648,54 @@ out:
 	if (argv != stack)
 		free(argv);
 	return r;
+}
+
+/* The scope of a function argument's body: its name, then the outer one. */
+struct lambda_scope {
+	const char		*name;
+	json_t			*value;
+	const struct expr_scope	*outer;
+};
+
+static json_t *
+lambda_lookup(void *ctx, const char *name)
+{
+	struct lambda_scope *ls = ctx;
+
+	if (strcmp(name, ls->name) == 0)
+		return ls->value;
+	if (ls->outer == NULL || ls->outer->lookup == NULL)
+		return NULL;
+	return ls->outer->lookup(ls->outer->ctx, name);
+}
+
+json_t *
+fctx_apply(struct fctx *c, json_t **argv, int i, json_t *item)
+{
+	const struct node *fn = c->call ? c->call->args[i] : NULL;
+	struct lambda_scope ls;
+	struct expr_scope sc;
+
+	if (fn != NULL && fn->kind == N_LAMBDA) {
+		ls.name = fn->name;
+		ls.value = item;
+		ls.outer = c->scope;
+		sc.lookup = lambda_lookup;
+		sc.ctx = &ls;
+		sc.on_part = NULL;	/* a function argument is no template */
+		return expr_eval_node(fn->a, &sc, c->err);
+	}
+	if (json_is_null(argv[i]))
+		return json_incref(item);
+	if (json_is_string(argv[i])) {
+		if (json_is_object(item) || json_is_null(item))
+			return member(c->call, item,
+			    json_string_value(argv[i]), c->err);
+		return fctx_fail(c, "a key ('%s') needs objects, not a %s",
+		    json_string_value(argv[i]), expr_type_name(item));
+	}
+	return fctx_bad_arg(c, argv, i, "a function (x => ...), a key or "
+	    "null");
 }
 
 json_t *
@@ -694,6 +751,17 @@ expr_eval_node(const struct node *n, const struct expr_scope *sc, struct expr_er
 			json_array_append_new(r, v);
 		}
 		return r;
+	case N_OBJECT:
+		r = json_object();
+		for (i = 0; i < n->nargs; i++) {
+			if ((v = expr_eval_node(n->args[i], sc, err)) == NULL) {
+				json_decref(r);
+				return NULL;
+			}
+			json_object_set_new(r, json_string_value(
+			    json_array_get(n->value, (size_t)i)), v);
+		}
+		return r;
 	case N_NEG:
 		if ((a = expr_eval_node(n->a, sc, err)) == NULL)
 			return NULL;
@@ -733,6 +801,9 @@ expr_eval_node(const struct node *n, const struct expr_scope *sc, struct expr_er
 		t = expr_truthy(a);
 		json_decref(a);
 		return expr_eval_node(t ? n->b : n->c, sc, err);
+	case N_LAMBDA:
+		/* The parser allows one only as a call's argument. */
+		abort();
 	case N_BIN:
 		if ((a = expr_eval_node(n->a, sc, err)) == NULL)
 			return NULL;

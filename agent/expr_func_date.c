@@ -13,6 +13,7 @@
 #include "expr_int.h"
 #include "xmalloc.h"
 #include "era.h"
+#include "kanjinum.h"
 #include "width.h"
 
 struct datetime {
@@ -42,7 +43,7 @@ read_digits(const char **pp, int min, int max, int *out)
 }
 
 /* ISO 8601 "2024-04-01", "2024-04-01T09:30:00", "2024-04-01 09:30",
- * with ".123", "Z" or "+09:00"; also 2024/4/1. */
+ * with ".123", "Z" or "+09:00"; also 2024/4/1 and 2024.4.1. */
 static int
 parse_iso_datetime(const char *s, struct datetime *t)
 {
@@ -51,7 +52,8 @@ parse_iso_datetime(const char *s, struct datetime *t)
 	int oh, om, frac;
 
 	memset(t, 0, sizeof(*t));
-	if (read_digits(&p, 4, 4, &t->y) != 0 || (*p != '-' && *p != '/'))
+	if (read_digits(&p, 4, 4, &t->y) != 0 || (*p != '-' && *p != '/' &&
+	    *p != '.'))
 		return -1;
 	sep = *p++;
 	if (read_digits(&p, 1, 2, &t->m) != 0 || *p++ != sep ||
@@ -98,6 +100,49 @@ parse_iso_datetime(const char *s, struct datetime *t)
 	return 0;
 }
 
+/* A number of a date written with 年月日: digits or kanji numerals. */
+static int
+date_number(const char **pp, const char *unit, int *out)
+{
+	const char *p = *pp;
+	long long v;
+	long n;
+
+	while (*p == ' ')
+		p++;
+	if ((n = kanjinum_read(p, &v)) <= 0 || v > 9999)
+		return -1;
+	p += n;
+	while (*p == ' ')
+		p++;
+	if (*unit != '\0' && strncmp(p, unit, strlen(unit)) != 0)
+		return -1;
+	*pp = p + strlen(unit);
+	*out = (int)v;
+	return 0;
+}
+
+/* "2024年12月31日", "二〇二四年十二月三十一日" (日 may be left out). */
+static int
+parse_nen_date(const char *s, struct datetime *t)
+{
+	const char *p = s;
+
+	memset(t, 0, sizeof(*t));
+	if (date_number(&p, "年", &t->y) != 0 ||
+	    date_number(&p, "月", &t->m) != 0)
+		return -1;
+	/* 日 may be left out: "2024年4月1". */
+	if (date_number(&p, "日", &t->d) != 0 &&
+	    date_number(&p, "", &t->d) != 0)
+		return -1;
+	while (*p == ' ')
+		p++;
+	if (*p != '\0' || !date_valid(t->y, t->m, t->d))
+		return -1;
+	return 0;
+}
+
 /*
  * A date argument: an ISO date or date-time (also in full-width digits),
  * or a Japanese era date.  Return 0, or -1 with an error set.
@@ -107,17 +152,21 @@ read_date(const char *s, struct datetime *t, const char *fname,
     struct expr_error *err, size_t offset)
 {
 	char *narrow = width_to_half(s), why[192], q[64];
-	int r;
+	int r, numeric;
 
 	r = parse_iso_datetime(narrow, t);
-	if (r != 0 && !isdigit((unsigned char)narrow[0])) {
+	numeric = isdigit((unsigned char)narrow[0]) || kanjinum_at(narrow);
+	if (r != 0 && numeric)
+		r = parse_nen_date(narrow, t);
+	if (r != 0 && !numeric) {
 		memset(t, 0, sizeof(*t));
 		r = era_parse_err(s, &t->y, &t->m, &t->d, why, sizeof(why));
 		if (r != 0)
 			expr_seterr(err, offset, "%s(): %s", fname, why);
 	} else if (r != 0)
 		expr_seterr(err, offset, "%s(): '%s' is not a date (expected "
-		    "YYYY-MM-DD, an ISO date-time or an era date)", fname,
+		    "YYYY-MM-DD, YYYY/MM/DD, YYYY年M月D日, an ISO date-time or "
+		    "an era date)", fname,
 		    expr_quote(s, strlen(s), q, sizeof(q)));
 	free(narrow);
 	return r;
@@ -305,18 +354,56 @@ fn_date(struct fctx *c, json_t **argv, int argc)
 	return expr_mkstr_owned(buf_detach(&b, NULL));
 }
 
+/* The number of days of month m of year y. */
+static int
+month_days(int y, int m)
+{
+	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
+	    30, 31 };
+
+	if (m == 2 && date_valid(y, 2, 29))
+		return 29;
+	return days[m - 1];
+}
+
+/* An optional whole-number argument: 0 when absent or null. */
+static int
+opt_int(struct fctx *c, json_t **argv, int argc, int i, long long *out)
+{
+	*out = 0;
+	if (i >= argc || json_is_null(argv[i]))
+		return 0;
+	return fctx_arg_int(c, argv, i, out);
+}
+
+/*
+ * date_add(d, days[, months: m][, years: y]): months and years first, the
+ * day kept but cut to the month's last (1/31 + 1 month is 2/29 in a leap
+ * year), then days.
+ */
 static json_t *
 fn_date_add(struct fctx *c, json_t **argv, int argc)
 {
 	struct datetime t;
-	long long days;
+	long long days, months, years, m;
 	long z;
 
-	(void)argc;
-	if (arg_date(c, argv, 0, &t) != 0 || fctx_arg_int(c, argv, 1, &days) != 0)
+	if (arg_date(c, argv, 0, &t) != 0 || opt_int(c, argv, argc, 1,
+	    &days) != 0 || opt_int(c, argv, argc, 2, &months) != 0 ||
+	    opt_int(c, argv, argc, 3, &years) != 0)
 		return NULL;
 	if (days > 3650000 || days < -3650000)
 		return fctx_fail(c, "%lld days is too far", days);
+	if (months > 120000 || months < -120000 || years > 10000 ||
+	    years < -10000)
+		return fctx_fail(c, "the result is outside years 1 to 9999");
+	m = (long long)t.y * 12 + (t.m - 1) + months + years * 12;
+	if (m < 12 || m >= 10000 * 12)
+		return fctx_fail(c, "the result is outside years 1 to 9999");
+	t.y = (int)(m / 12);
+	t.m = (int)(m % 12) + 1;
+	if (t.d > month_days(t.y, t.m))
+		t.d = month_days(t.y, t.m);
 	z = date_to_days(t.y, t.m, t.d) + (long)days;
 	date_from_days(z, &t.y, &t.m, &t.d);
 	if (!date_valid(t.y, t.m, t.d))
@@ -392,6 +479,9 @@ fn_from_era(struct fctx *c, json_t **argv, int argc)
 }
 
 
+static const char *const date_add_names[] = { "date", "days", "months",
+    "years", NULL };
+
 const struct func expr_date_funcs[] = {
 	{ "now", 0, 0, fn_now,
 	    "the local time, ISO 8601 with offset: 2024-04-01T09:30:00+09:00",
@@ -400,9 +490,10 @@ const struct func expr_date_funcs[] = {
 	{ "date", 1, 2, fn_date,
 	    "date(d[, fmt]): a date formatted by fmt (default %Y-%m-%d)",
 	    NULL },
-	{ "date_add", 2, 2, fn_date_add,
-	    "date_add(d, days): the date days later (earlier if negative)",
-	    NULL },
+	{ "date_add", 2, 4, fn_date_add,
+	    "date_add(d, days[, months: m, years: y]): the date that much "
+	    "later (earlier if negative); 1/31 + 1 month is the month's end",
+	    NULL, date_add_names },
 	{ "days_between", 2, 2, fn_days_between,
 	    "days_between(a, b): days from date a to date b", NULL },
 	{ "to_era", 1, 2, fn_to_era,

@@ -480,6 +480,20 @@ fn_kana_full(struct fctx *c, json_t **argv, int argc)
 }
 
 static json_t *
+fn_katakana(struct fctx *c, json_t **argv, int argc)
+{
+	(void)argc;
+	return width_fn(c, argv, width_to_katakana);
+}
+
+static json_t *
+fn_hiragana(struct fctx *c, json_t **argv, int argc)
+{
+	(void)argc;
+	return width_fn(c, argv, width_to_hiragana);
+}
+
+static json_t *
 fn_urlencode(struct fctx *c, json_t **argv, int argc)
 {
 	static const char hex[] = "0123456789ABCDEF";
@@ -629,5 +643,10 @@ const struct func expr_text_funcs[] = {
 	{ "base64", 1, 1, fn_base64, "text encoded as base64", NULL },
 	{ "base64_decode", 1, 1, fn_base64_decode,
 	    "base64 decoded to text (must be UTF-8)", NULL },
+	{ "katakana", 1, 1, fn_katakana,
+	    "hiragana (and half-width kana) as katakana: やまだ -> ヤマダ",
+	    NULL },
+	{ "hiragana", 1, 1, fn_hiragana,
+	    "katakana of either width as hiragana: ヤマダ -> やまだ", NULL },
 	{ NULL, 0, 0, NULL, NULL, NULL },
 };

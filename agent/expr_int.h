@@ -36,12 +36,14 @@ enum node_kind {
 	N_INDEX,	/* a[b] */
 	N_CALL,		/* fn(args) */
 	N_LIST,		/* [args] */
+	N_OBJECT,	/* {key: arg, ...}: the keys are the array value */
 	N_NEG,		/* -a */
 	N_NOT,		/* !a */
 	N_BIN,		/* a op b */
 	N_AND,		/* a && b */
 	N_OR,		/* a || b */
 	N_COND,		/* a ? b : c */
+	N_LAMBDA,	/* name => a: only as an argument of a call */
 };
 
 enum binop {
@@ -105,6 +107,8 @@ struct fctx {
 	struct expr_error	*err;
 	size_t			 offset;
 	void			*cache;
+	const struct node	*call;		/* for fctx_apply, or NULL */
+	const struct expr_scope	*scope;
 };
 
 typedef json_t *(*func_fn)(struct fctx *, json_t **argv, int argc);
@@ -119,6 +123,15 @@ struct func {
 	const char	*summary;	/* one line, for the reference */
 	/* Optional: work done once at compile time (a literal regex). */
 	int		(*prepare)(struct node *call, struct expr_error *err);
+	/*
+	 * Optional: the names of the arguments in order, NULL-terminated,
+	 * for calls with named arguments: date_add(d, months: 1).  A named
+	 * argument fills its place; places left empty before it are null.
+	 */
+	const char *const *names;
+	/* Optional: the 1-based place of an argument that may be a function
+	 * written "x => x.amount" (0: none).  See fctx_apply(). */
+	int		 fn_arg;
 };
 
 extern const struct func expr_text_funcs[];
@@ -144,6 +157,23 @@ const char *fctx_arg_text(struct fctx *, json_t **argv, int i, size_t *lenp);
 int	 fctx_arg_int(struct fctx *, json_t **argv, int i, long long *out);
 /* A real result, refusing infinities. */
 json_t	*fctx_mkreal(struct fctx *, double d);
+
+/*
+ * The value of argument i applied to item, for the list functions: a
+ * function "x => expr" is evaluated with x bound to item; a string is a
+ * key, so that map(rows, 'amount') is map(rows, r => r.amount); null is
+ * the item itself.  Returns a new reference, or NULL with the error set.
+ */
+json_t	*fctx_apply(struct fctx *, json_t **argv, int i, json_t *item);
+
+/* A sum of numbers that stays an integer while it can (expr_func_num.c). */
+struct numsum {
+	long long	i;
+	double		d;
+	int		real;
+};
+void	 numsum_add(struct numsum *, const json_t *number);
+json_t	*numsum_value(struct fctx *, const struct numsum *);
 
 /* "in" and contains(): 1, 0, or -1 with the error set (expr_func_text.c). */
 int	 expr_member_of(struct fctx *, json_t **argv, int hay, int needle);

@@ -20,6 +20,7 @@
 #include "expr.h"
 #include "expr_int.h"
 #include "xmalloc.h"
+#include "textutil.h"
 #include "width.h"
 
 
@@ -54,7 +55,7 @@ enum tok {
 	T_AND, T_OR, T_NOT, T_IN,
 	T_LPAREN, T_RPAREN, T_LBRACK, T_RBRACK, T_COMMA, T_DOT, T_PIPE,
 	T_QUESTION, T_COLON, T_PLUS, T_MINUS, T_STAR, T_SLASH, T_PERCENT,
-	T_EQ, T_NE, T_LT, T_LE, T_GT, T_GE, T_BANG, T_RBRACE,
+	T_EQ, T_NE, T_LT, T_LE, T_GT, T_GE, T_BANG, T_LBRACE, T_RBRACE, T_ARROW,
 };
 
 static const struct {
@@ -70,14 +71,14 @@ static const struct {
 	const char	*text;
 	enum tok	 tok;
 } operators[] = {
-	{ "==", T_EQ }, { "!=", T_NE }, { "<=", T_LE }, { ">=", T_GE },
+	{ "=>", T_ARROW }, { "==", T_EQ }, { "!=", T_NE }, { "<=", T_LE }, { ">=", T_GE },
 	{ "&&", T_AND }, { "||", T_OR },
 	{ "(", T_LPAREN }, { ")", T_RPAREN }, { "[", T_LBRACK },
 	{ "]", T_RBRACK }, { ",", T_COMMA }, { ".", T_DOT }, { "|", T_PIPE },
 	{ "?", T_QUESTION }, { ":", T_COLON }, { "+", T_PLUS },
 	{ "-", T_MINUS }, { "*", T_STAR }, { "/", T_SLASH },
 	{ "%", T_PERCENT }, { "<", T_LT }, { ">", T_GT }, { "!", T_BANG },
-	{ "}", T_RBRACE },
+	{ "{", T_LBRACE }, { "}", T_RBRACE },
 };
 
 struct parser {
@@ -387,6 +388,9 @@ tok_desc(const struct parser *p, char *out, size_t outlen)
 	if (p->tok == T_EOF)
 		return p->in_tmpl ? "the end of the text" :
 		    "the end of the expression";
+	if (p->tok == T_ARROW)
+		return "'=>' (did you mean '>='? '=>' only writes a function "
+		    "argument such as x => x.amount)";
 	snprintf(out, outlen, "'%s'", expr_quote(p->src + p->off, p->len, q,
 	    sizeof(q)));
 	return out;
@@ -525,6 +529,162 @@ check_arity(struct parser *p, const struct func *f, int nargs, int filter,
 	return -1;
 }
 
+/* The source after the current token, past spaces: what follows a name. */
+static const char *
+peek(const struct parser *p)
+{
+	const char *s = p->src + p->pos;
+
+	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+		s++;
+	return s;
+}
+
+/* The place of a named argument in f's row, or -1 with the error set. */
+static int
+named_place(struct parser *p, const struct func *f, size_t off, size_t len)
+{
+	const char *name = p->src + off, *best = NULL;
+	char q[64], *word;
+	size_t d, bestd = SIZE_MAX;
+	int i;
+
+	for (i = 0; f->names != NULL && f->names[i] != NULL; i++) {
+		if (strlen(f->names[i]) == len &&
+		    memcmp(f->names[i], name, len) == 0)
+			return i;
+	}
+	expr_quote(name, len, q, sizeof(q));
+	if (f->names == NULL) {
+		perr(p, off, "%s() takes no named arguments ('%s:')", f->name,
+		    q);
+		return -1;
+	}
+	word = xstrndup(name, len);
+	for (i = 0; f->names[i] != NULL; i++) {
+		d = text_distance(word, f->names[i]);
+		if (d < bestd) {
+			bestd = d;
+			best = f->names[i];
+		}
+	}
+	if (best != NULL && text_is_near(word, best))
+		perr(p, off, "%s() has no argument '%s' (did you mean '%s'?)",
+		    f->name, q, best);
+	else
+		perr(p, off, "%s() has no argument '%s'", f->name, q);
+	free(word);
+	return -1;
+}
+
+/* A function argument "x => body", the name being the current token. */
+static struct node *
+parse_lambda(struct parser *p, const struct func *f, int place)
+{
+	struct node *n;
+	size_t off = p->off, len = p->len;
+
+	if (f->fn_arg != place + 1) {
+		perr(p, off, "%s() does not take a function as argument %d",
+		    f->name, place + 1);
+		return NULL;
+	}
+	n = node_new(p, N_LAMBDA, off);
+	n->name = xstrndup(p->src + off, len);
+	next(p);		/* the name */
+	next(p);		/* '=>' */
+	if ((n->a = parse_expr(p)) == NULL)
+		return NULL;
+	return sealed(p, n);
+}
+
+/* Put a into args[place], growing the list and filling gaps with null. */
+static void
+put_arg(struct parser *p, struct node ***args, int *n, int *size, int place,
+    struct node *a)
+{
+	struct node *null;
+
+	while (place >= *size) {
+		*size *= 2;
+		*args = xreallocarray(*args, (size_t)*size, sizeof(**args));
+	}
+	while (*n <= place) {
+		null = node_new(p, N_CONST, a->offset);
+		null->value = json_null();
+		(*args)[(*n)++] = null;
+	}
+	(*args)[place] = a;
+}
+
+/*
+ * The arguments of a call of f up to ')' (already past '('): expressions,
+ * then optionally named ones "name: expr"; a function "x => expr" where
+ * f's row allows one.  reserve places are kept for a piped value.
+ */
+static int
+parse_call_args(struct parser *p, const struct func *f,
+    struct node ***argsp, int *nargsp, int reserve)
+{
+	int n = reserve, size = reserve + 4, place, named = 0;
+	struct node **args = xreallocarray(NULL, (size_t)size, sizeof(*args));
+	struct node *a;
+	const char *after;
+	size_t off, len;
+	char *done = xcalloc(64, 1);
+
+	while (p->tok != T_RPAREN) {
+		after = p->tok == T_NAME ? peek(p) : "";
+		place = n;
+		if (after[0] == ':') {
+			off = p->off;
+			len = p->len;
+			if ((place = named_place(p, f, off, len)) < 0)
+				goto fail;
+			if (place < n || place >= 64 || done[place]) {
+				perr(p, off, "%s(): argument '%.*s' is given "
+				    "twice", f->name, (int)len, p->src + off);
+				goto fail;
+			}
+			next(p);
+			next(p);	/* ':' */
+			named = 1;
+		} else if (named) {
+			perr(p, p->off, "%s(): an argument without a name "
+			    "cannot follow a named one", f->name);
+			goto fail;
+		}
+		if (after[0] == '=' && after[1] == '>')
+			a = parse_lambda(p, f, place);
+		else
+			a = parse_expr(p);
+		if (a == NULL)
+			goto fail;
+		if (named) {
+			put_arg(p, &args, &n, &size, place, a);
+			done[place] = 1;
+		} else
+			put_arg(p, &args, &n, &size, n, a);
+		if (p->tok == T_COMMA) {
+			next(p);
+			continue;
+		}
+		if (p->tok != T_RPAREN) {
+			expect(p, T_RPAREN, "',' or ')'");
+			goto fail;
+		}
+	}
+	next(p);
+	free(done);
+	*argsp = args;
+	*nargsp = n;
+	return 0;
+fail:
+	free(done);
+	free(args);
+	return -1;
+}
+
 /*
  * A call of the function named by src[off..off+len], whose name has been
  * consumed.  For a filter, input is the piped value and becomes the first
@@ -553,8 +713,7 @@ parse_call(struct parser *p, struct node *input, size_t off, size_t len)
 	}
 	if (p->tok == T_LPAREN) {
 		next(p);
-		if (parse_args(p, T_RPAREN, ")", &args, &nargs,
-		    input ? 1 : 0) != 0)
+		if (parse_call_args(p, f, &args, &nargs, input ? 1 : 0) != 0)
 			return NULL;
 	} else if (input == NULL) {
 		expect(p, T_LPAREN, "'('");
@@ -575,6 +734,52 @@ parse_call(struct parser *p, struct node *input, size_t off, size_t len)
 		p->failed = 1;
 		return NULL;
 	}
+	return sealed(p, n);
+}
+
+static int member_name(enum tok);
+
+/* An object "{name: expr, 'any key': expr}", past the '{'. */
+static struct node *
+parse_object(struct parser *p, size_t off)
+{
+	struct node *n = node_new(p, N_OBJECT, off), *v;
+	int size = 4;
+	char d[64];
+
+	n->value = json_array();
+	n->args = xreallocarray(NULL, (size_t)size, sizeof(*n->args));
+	while (p->tok != T_RBRACE) {
+		if (p->tok == T_STR)
+			json_array_append(n->value, p->val);
+		else if (p->tok == T_NAME || member_name(p->tok))
+			json_array_append_new(n->value, json_stringn(p->src +
+			    p->off, p->len));
+		else {
+			perr(p, p->off, "expected a key, found %s",
+			    tok_desc(p, d, sizeof(d)));
+			return NULL;
+		}
+		next(p);
+		if (expect(p, T_COLON, "':' after the key") != 0 ||
+		    (v = parse_expr(p)) == NULL)
+			return NULL;
+		if (n->nargs == size) {
+			size *= 2;
+			n->args = xreallocarray(n->args, (size_t)size,
+			    sizeof(*n->args));
+		}
+		n->args[n->nargs++] = v;
+		if (p->tok == T_COMMA) {
+			next(p);
+			continue;
+		}
+		if (p->tok != T_RBRACE) {
+			expect(p, T_RBRACE, "',' or '}'");
+			return NULL;
+		}
+	}
+	next(p);
 	return sealed(p, n);
 }
 
@@ -607,6 +812,10 @@ parse_primary(struct parser *p)
 		if (parse_args(p, T_RBRACK, "]", &n->args, &n->nargs, 0) != 0)
 			return NULL;
 		return sealed(p, n);
+	case T_LBRACE:
+		off = p->off;
+		next(p);
+		return parse_object(p, off);
 	case T_LPAREN:
 		next(p);
 		if ((n = parse_expr(p)) == NULL || expect(p, T_RPAREN,
@@ -1066,46 +1275,118 @@ tmpl_is_literal(const struct tmpl *t)
 	return t->nparts == 0 || (t->nparts == 1 && t->parts[0].root == NULL);
 }
 
-/* Report the names an expression reads, in source order. */
-static void
-refs(const struct node *n, expr_ref_fn fn, void *arg)
+int
+tmpl_is_one_expr(const char *src)
 {
-	int i;
+	struct tmpl *t = tmpl_compile(src, NULL);
+	int one = t != NULL && t->nparts == 1 && t->parts[0].root != NULL;
+
+	tmpl_free(t);
+	return one;
+}
+
+/* Names bound by the functions "x => ..." around a node. */
+struct bound {
+	const char		*name;
+	const struct bound	*up;
+};
+
+static int
+is_bound(const struct bound *b, const char *name)
+{
+	for (; b != NULL; b = b->up)
+		if (strcmp(b->name, name) == 0)
+			return 1;
+	return 0;
+}
+
+static void refs(const struct node *, const struct bound *, expr_ref_fn,
+    void *);
+
+/*
+ * Follow a chain of members (a.b.c, a['b']) down to its root name, filling
+ * ref from the root outward; 0 when the chain starts at a name.  The
+ * members after a computed index are not part of the path.  With ref NULL
+ * (the second pass, after the path is reported, to keep source order) the
+ * computed indexes and a chain that does not start at a name are walked.
+ */
+static int
+chain(const struct node *n, const struct bound *b, struct expr_ref *ref,
+    int *open, expr_ref_fn fn, void *arg)
+{
+	const char *member;
 
 	switch (n->kind) {
 	case N_NAME:
-		fn(arg, n->name, NULL, n->offset);
-		return;
-	case N_MEMBER:
-		if (n->a->kind == N_NAME)
-			fn(arg, n->a->name, n->name, n->a->offset);
-		else
-			refs(n->a, fn, arg);
-		return;
-	case N_INDEX:
-		if (n->a->kind == N_NAME && n->b->kind == N_CONST &&
-		    json_is_string(n->b->value)) {
-			fn(arg, n->a->name, json_string_value(n->b->value),
-			    n->a->offset);
-			return;
+		if (ref != NULL) {
+			ref->root = n->name;
+			ref->offset = n->offset;
+			*open = 1;
 		}
-		refs(n->a, fn, arg);
-		refs(n->b, fn, arg);
+		return 0;
+	case N_MEMBER:
+	case N_INDEX:
+		if (chain(n->a, b, ref, open, fn, arg) != 0)
+			return -1;
+		member = n->kind == N_MEMBER ? n->name :
+		    n->b->kind == N_CONST && json_is_string(n->b->value) ?
+		    json_string_value(n->b->value) : NULL;
+		if (ref == NULL) {
+			if (member == NULL)
+				refs(n->b, b, fn, arg);
+		} else if (member == NULL)
+			*open = 0;
+		else if (*open && ref->nmembers < EXPR_REF_DEPTH) {
+			ref->member[ref->nmembers] = member;
+			ref->member_offset[ref->nmembers++] =
+			    n->kind == N_MEMBER ? n->offset : n->b->offset;
+		}
+		return 0;
+	default:
+		if (ref == NULL)
+			refs(n, b, fn, arg);
+		return -1;
+	}
+}
+
+/* Report the names an expression reads, in source order. */
+static void
+refs(const struct node *n, const struct bound *b, expr_ref_fn fn, void *arg)
+{
+	struct expr_ref ref;
+	struct bound inner;
+	int i, open;
+
+	switch (n->kind) {
+	case N_NAME:
+	case N_MEMBER:
+	case N_INDEX:
+		memset(&ref, 0, sizeof(ref));
+		if (chain(n, b, &ref, &open, fn, arg) == 0 &&
+		    !is_bound(b, ref.root))
+			fn(arg, &ref);
+		chain(n, b, NULL, &open, fn, arg);
+		return;
+	case N_LAMBDA:
+		inner.name = n->name;
+		inner.up = b;
+		refs(n->a, &inner, fn, arg);
 		return;
 	case N_CALL:
 	case N_LIST:
+	case N_OBJECT:
 		for (i = 0; i < n->nargs; i++)
-			refs(n->args[i], fn, arg);
+			refs(n->args[i], b, fn, arg);
 		return;
 	case N_CONST:
 		return;
 	default:
 		if (n->a)
-			refs(n->a, fn, arg);
+			refs(n->a, b, fn, arg);
 		if (n->b)
-			refs(n->b, fn, arg);
+			refs(n->b, b, fn, arg);
 		if (n->c)
-			refs(n->c, fn, arg);
+			refs(n->c, b, fn, arg);
 		return;
 	}
 }
@@ -1117,14 +1398,14 @@ tmpl_refs(const struct tmpl *t, expr_ref_fn fn, void *arg)
 
 	for (i = 0; i < t->nparts; i++)
 		if (t->parts[i].root != NULL)
-			refs(t->parts[i].root, fn, arg);
+			refs(t->parts[i].root, NULL, fn, arg);
 }
 
 void
 tmpl_part_refs(const struct tmpl *t, size_t part, expr_ref_fn fn, void *arg)
 {
 	if (part < t->nparts && t->parts[part].root != NULL)
-		refs(t->parts[part].root, fn, arg);
+		refs(t->parts[part].root, NULL, fn, arg);
 }
 
 void

@@ -39,13 +39,21 @@ struct pos {
 	int		 col;
 };
 
-/* A list of messages, each "file:line:col: text". */
+/*
+ * A list of messages, each "file:line:col: text": errors (the script does
+ * not load) and warnings (it loads; something should change, such as a
+ * deprecated spelling).
+ */
 struct diag {
 	char		**msgs;
 	size_t		 n;
+	char		**warnings;
+	size_t		 nwarnings;
 };
 
 void	 diag_add(struct diag *, const struct pos *, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+void	 diag_warn(struct diag *, const struct pos *, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 void	 diag_free(struct diag *);
 
@@ -99,6 +107,11 @@ struct tval {
 	struct pos	 pos;
 	json_t		*literal;
 	struct tmpl	*tmpl;
+	/* TVAL_TEMPLATE: its text, how it was written, the file's text
+	 * (borrowed from the script), to place an error (tval_where). */
+	char		*text;
+	int		 style;
+	const char	*src;
 	char		**keys;		/* TVAL_MAP */
 	struct tval	**items;	/* TVAL_LIST, TVAL_MAP */
 	size_t		 n;
@@ -106,10 +119,14 @@ struct tval {
 
 /*
  * Evaluate an argument tree.  Returns a new reference, or NULL with a
- * message in err and the position of the failing template in *where.
+ * message in err and, in *where, the position in the file of the part of
+ * the failing template that failed (err->offset mapped back, exact also
+ * inside multi-line and block scalars).
  */
 json_t	*tval_eval(const struct tval *, const struct expr_scope *,
 	    struct expr_error *err, struct pos *where);
+/* Where byte offset of a template's text was written. */
+struct pos tval_where(const struct tval *, size_t offset);
 
 struct retry {
 	int		 attempts;	/* total tries; 1 means no retry */
@@ -121,6 +138,7 @@ enum step_kind {
 	STEP_ACTION,
 	STEP_FOR_EACH,
 	STEP_INCLUDE,
+	STEP_WHILE,
 };
 
 enum on_error {
@@ -140,7 +158,7 @@ struct step {
 	char			*id;		/* or NULL */
 	char			*name;		/* display name, or NULL */
 	char			*label;		/* id, name or action: for output */
-	struct tmpl		*cond;		/* if:, or NULL */
+	struct tval		*cond;		/* if:, or NULL */
 	struct retry		 retry;
 	int64_t			 timeout_ms;	/* 0 for none */
 	enum on_error		 on_error;
@@ -150,11 +168,18 @@ struct step {
 	const struct action	*action;
 	struct tval		*args;		/* a TVAL_MAP, or NULL */
 
-	/* STEP_FOR_EACH */
-	struct tmpl		*each;
+	/* STEP_FOR_EACH: a list, or with each_csv the csv.read arguments of
+	 * a file read a row at a time (csv: in place of path:) */
+	struct tval		*each;
+	int			 each_csv;
 	char			*as;		/* loop variable, default "item" */
 	int			 items;		/* iterations are items (default) */
-	struct steps		 body;
+	struct steps		 body;		/* also STEP_WHILE's */
+
+	/* STEP_WHILE: while (checked before each pass) or until (after) */
+	struct tval		*loop_cond;
+	int			 until;
+	long			 max;		/* the most passes it may make */
 
 	/* STEP_INCLUDE */
 	struct script		*sub;

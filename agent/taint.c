@@ -45,9 +45,11 @@ add_key(struct trace *t, char kind, const char *name)
 }
 
 static void
-on_ref(void *arg, const char *root, const char *member, size_t offset)
+on_ref(void *arg, const struct expr_ref *ref)
 {
 	struct trace *t = arg;
+	const char *root = ref->root;
+	const char *member = ref->nmembers > 0 ? ref->member[0] : NULL;
 	static const struct {
 		const char	*root;
 		char		 kind;
@@ -56,7 +58,6 @@ on_ref(void *arg, const char *root, const char *member, size_t offset)
 	};
 	size_t i;
 
-	(void)offset;
 	if (strcmp(root, "secrets") == 0) {
 		if (member != NULL)
 			json_object_set(t->names, member, json_true());
@@ -133,6 +134,23 @@ taint_mark(json_t *frame, char kind, const char *name, json_t *names)
 		json_object_del(frame, key);
 	else
 		json_object_set(frame, key, names);
+}
+
+void
+taint_add(json_t *frame, char kind, const char *name, json_t *names)
+{
+	char key[256];
+	json_t *had, *all;
+
+	if (names == NULL || json_object_size(names) == 0)
+		return;
+	snprintf(key, sizeof key, "%c:%s", kind, name);
+	/* A new set: the one there may be shared with another name. */
+	all = json_object();
+	if ((had = json_object_get(frame, key)) != NULL)
+		json_object_update(all, had);
+	json_object_update(all, names);
+	json_object_set_new(frame, key, all);
 }
 
 static void

@@ -48,6 +48,8 @@ json_t	*taint_tval(const struct tval *, json_t *frame, json_t *all);
  * it is empty or NULL.
  */
 void	 taint_mark(json_t *frame, char kind, const char *name, json_t *names);
+/* Add the set names to what kind:name derives from (append: a list). */
+void	 taint_add(json_t *frame, char kind, const char *name, json_t *names);
 /* Call fn(arg, s) for each string in v, at most TAINT_MAX_STRINGS. */
 void	 taint_strings(json_t *v, void (*fn)(void *, const char *), void *arg);
 

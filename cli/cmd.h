@@ -11,6 +11,7 @@
 int	cmd_run(int, char **);
 int	cmd_validate(int, char **);
 int	cmd_actions(int, char **);
+int	cmd_schema(int, char **);
 int	cmd_cron(int, char **);
 int	cmd_trigger(int, char **);
 int	cmd_jobs(int, char **);

@@ -96,8 +96,49 @@ print_diag(const struct diag *d)
 {
 	size_t i;
 
+	for (i = 0; i < d->nwarnings; i++)
+		fprintf(stderr, "%s\n", d->warnings[i]);
 	for (i = 0; i < d->n; i++)
 		fprintf(stderr, "%s\n", d->msgs[i]);
+}
+
+/*
+ * --params FILE: a YAML mapping of param names to values, for long lists;
+ * values keep their YAML types.  A --param given too wins over the file.
+ */
+static int
+load_params_file(const char *path, json_t *params)
+{
+	struct ydoc *doc;
+	struct ynode *root;
+	char err[1024];
+	size_t i;
+
+	if ((doc = ydoc_load_file(path, err, sizeof err)) == NULL) {
+		fprintf(stderr, "kobito: %s\n", err);
+		return -1;
+	}
+	root = doc->root;
+	if (root == NULL || root->kind != YNODE_MAP) {
+		fprintf(stderr, "kobito: %s: params must be a mapping of names "
+		    "to values\n", path);
+		ydoc_free(doc);
+		return -1;
+	}
+	for (i = 0; i < root->n; i++) {
+		if (root->keys[i]->kind != YNODE_SCALAR) {
+			fprintf(stderr, "kobito: %s:%d:%d: a param name must be "
+			    "a scalar\n", path, root->keys[i]->line,
+			    root->keys[i]->col);
+			ydoc_free(doc);
+			return -1;
+		}
+		if (json_object_get(params, root->keys[i]->value) == NULL)
+			json_object_set_new(params, root->keys[i]->value,
+			    ynode_to_json(root->items[i]));
+	}
+	ydoc_free(doc);
+	return 0;
 }
 
 /*
@@ -264,6 +305,7 @@ cmd_run(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "param", required_argument, NULL, 'p' },
+		{ "params", required_argument, NULL, 'P' },
 		{ "secrets", required_argument, NULL, 's' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
@@ -278,18 +320,21 @@ cmd_run(int argc, char **argv)
 	struct script *s;
 	struct run *r;
 	json_t *params = json_object(), *secrets = NULL, *sum;
-	const char *secrets_file = NULL;
+	const char *secrets_file = NULL, *params_file = NULL;
 	int c, json = 0, quiet = 0, rc = 2;
 	char err[1024], *text;
 
 	memset(&opts, 0, sizeof opts);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:s:njd:a:q", longopts,
+	while ((c = getopt_long(argc, argv, "p:P:s:njd:a:q", longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			if (cmd_param_add(params, optarg) != 0)
 				goto out;
+			break;
+		case 'P':
+			params_file = optarg;
 			break;
 		case 's':
 			secrets_file = optarg;
@@ -311,8 +356,9 @@ cmd_run(int argc, char **argv)
 			break;
 		default:
 			fprintf(stderr, "usage: kobito run FILE [--param "
-			    "NAME=VALUE]... [--secrets FILE] [--dry-run] "
-			    "[--json] [--display :N] [--artifacts DIR]\n");
+			    "NAME=VALUE]... [--params FILE.yaml] [--secrets "
+			    "FILE] [--dry-run] [--json] [--display :N] "
+			    "[--artifacts DIR]\n");
 			goto out;
 		}
 	}
@@ -320,11 +366,13 @@ cmd_run(int argc, char **argv)
 		fprintf(stderr, "usage: kobito run FILE [options]\n");
 		goto out;
 	}
-	if ((s = script_load(argv[optind], &diag)) == NULL) {
-		print_diag(&diag);
-		diag_free(&diag);
+	if (params_file != NULL && load_params_file(params_file, params) != 0)
 		goto out;
-	}
+	s = script_load(argv[optind], &diag);
+	print_diag(&diag);
+	diag_free(&diag);
+	if (s == NULL)
+		goto out;
 	if (needs_display(s) && !opts.dry_run && (opts.display == NULL ||
 	    *opts.display == '\0') && getenv("DISPLAY") == NULL) {
 		fprintf(stderr, "kobito: %s requires a display: give --display "
@@ -387,9 +435,10 @@ cmd_validate(int argc, char **argv)
 		return 2;
 	}
 	for (i = 1; i < argc; i++) {
-		if ((s = script_load(argv[i], &diag)) == NULL) {
-			print_diag(&diag);
-			diag_free(&diag);
+		s = script_load(argv[i], &diag);
+		print_diag(&diag);
+		diag_free(&diag);
+		if (s == NULL) {
 			bad = 1;
 			continue;
 		}
@@ -398,6 +447,25 @@ cmd_validate(int argc, char **argv)
 		script_free(s);
 	}
 	return bad;
+}
+
+/* An action's output shape: {type, keys: [{name, type, help}]} or null
+ * when the action does not declare it. */
+static json_t *
+output_json(const struct action *a)
+{
+	const struct action_out *o;
+	json_t *keys;
+
+	if (a->out_type == ARG_ANY)
+		return json_null();
+	keys = json_array();
+	for (o = a->out; o != NULL && o->name != NULL; o++)
+		json_array_append_new(keys, json_pack("{s:s, s:s, s:s}",
+		    "name", o->name, "type", arg_type_name(o->type), "help",
+		    o->help ? o->help : ""));
+	return json_pack("{s:s, s:o}", "type", arg_type_name(a->out_type),
+	    "keys", keys);
 }
 
 static void
@@ -411,8 +479,9 @@ action_json(const struct action *a, void *arg)
 		    "name", spec->name, "type", arg_type_name(spec->type),
 		    "required", spec->required, "help",
 		    spec->help ? spec->help : ""));
-	json_array_append_new(list, json_pack("{s:s, s:s, s:o, s:b}",
-	    "name", a->name, "summary", a->summary, "args", args,
+	json_array_append_new(list, json_pack("{s:s, s:s, s:o, s:o, s:s, "
+	    "s:b}", "name", a->name, "summary", a->summary, "args", args,
+	    "output", output_json(a), "dry_run", action_dry_name(a->dry),
 	    "needs_display", (a->flags & ACTION_UI) != 0));
 }
 
@@ -421,12 +490,23 @@ action_text(const struct action *a, void *arg)
 {
 	const struct action_arg *spec;
 
+	const struct action_out *o;
+
 	(void)arg;
 	printf("%-18s %s\n", a->name, a->summary);
 	for (spec = a->args; spec && spec->name; spec++)
 		printf("    %-14s %s%s - %s\n", spec->name,
 		    arg_type_name(spec->type), spec->required ?
 		    ", required" : "", spec->help ? spec->help : "");
+	if (a->out_type != ARG_ANY) {
+		printf("    output: %s", arg_type_name(a->out_type));
+		for (o = a->out; o != NULL && o->name != NULL; o++)
+			printf("%s%s", o == a->out ? " {" : ", ", o->name);
+		printf("%s\n", a->out != NULL && a->out->name ? "}" : "");
+	}
+	printf("    dry run: %s\n", a->dry == ACTION_DRY_READ ? "runs (reads "
+	    "only)" : a->dry == ACTION_DRY_SELF ? "runs, describes its writes" :
+	    "not run");
 }
 
 static void

@@ -17,10 +17,12 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{ "run", cmd_run, "run FILE [--param NAME=VALUE]... [--secrets FILE] "
-	    "[--dry-run] [--json] [--display :N] [--artifacts DIR]" },
+	{ "run", cmd_run, "run FILE [--param NAME=VALUE]... [--params "
+	    "FILE.yaml] [--secrets FILE] [--dry-run] [--json] [--display :N] "
+	    "[--artifacts DIR]" },
 	{ "validate", cmd_validate, "validate FILE..." },
 	{ "actions", cmd_actions, "actions [--json]" },
+	{ "schema", cmd_schema, "schema    (a JSON Schema of the script format)" },
 	{ "ocr", cmd_ocr, "ocr IMAGE|PDF|DIR... [--template T] [--lang LANGS] "
 	    "[--json] [--jobs N]" },
 	{ "cron", cmd_cron, "cron next EXPR [--tz ZONE] [--from ISO-TIME] "

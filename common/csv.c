@@ -18,17 +18,11 @@
 /* A single field may not exceed this; a runaway quote usually trips it. */
 #define FIELD_CAP	(64u * 1024 * 1024)
 
-struct cursor {
-	const char	*p;
-	const char	*end;
-	size_t		 line;
-	const char	*bol;	/* where the current line begins */
-};
 
 /* The column of the cursor, in characters: positions are needed only for
  * errors, so they are counted then rather than at every byte. */
 static size_t
-col(const struct cursor *c)
+col(const struct csv_cursor *c)
 {
 	size_t n = 1;
 
@@ -40,7 +34,7 @@ col(const struct cursor *c)
 
 /* Note the line breaks in [from, to), bytes the cursor has passed. */
 static void
-count_lines(struct cursor *c, const char *from, const char *to)
+count_lines(struct csv_cursor *c, const char *from, const char *to)
 {
 	for (const char *q = from; q < to; q++) {
 		if (*q == '\n' || (*q == '\r' && (q + 1 == c->end ||
@@ -71,17 +65,6 @@ fail(struct csv_error *err, size_t line, size_t column, const char *fmt, ...)
 }
 
 static void
-row_add(struct csv_row *row, size_t *alloc, struct buf *field)
-{
-	if (row->nfields == *alloc) {
-		*alloc = *alloc ? *alloc * 2 : 8;
-		row->fields = xreallocarray(row->fields, *alloc,
-		    sizeof *row->fields);
-	}
-	row->fields[row->nfields++] = buf_detach(field, NULL);
-}
-
-static void
 table_add(struct csv_table *t, size_t *alloc, struct csv_row *row)
 {
 	if (t->nrows == *alloc) {
@@ -100,7 +83,7 @@ is_eol(char ch)
 
 /* Skip one line end (CRLF, LF or CR) at the cursor. */
 static void
-skip_eol(struct cursor *c)
+skip_eol(struct csv_cursor *c)
 {
 	if (*c->p == '\r' && c->p + 1 < c->end && c->p[1] == '\n')
 		c->p++;
@@ -111,7 +94,7 @@ skip_eol(struct cursor *c)
 
 /* Describe the character at the cursor for a message. */
 static void
-char_at(const struct cursor *c, char *what, size_t len)
+char_at(const struct csv_cursor *c, char *what, size_t len)
 {
 	size_t n = 1;
 
@@ -132,7 +115,7 @@ char_at(const struct cursor *c, char *what, size_t len)
  * are appended at once.
  */
 static int
-read_field(struct cursor *c, char delim, struct buf *field,
+read_field(struct csv_cursor *c, char delim, struct buf *field,
     struct csv_error *err)
 {
 	size_t qline, qcol;
@@ -195,48 +178,101 @@ toolong:
 }
 
 int
-csv_parse(const char *data, size_t len, char delim, struct csv_table *table,
+csv_reader_init(struct csv_reader *r, const char *data, size_t len, char delim,
     struct csv_error *err)
 {
-	struct cursor c = { data, data + len, 1, data };
-	struct csv_row row = { NULL, 0, 0 };
-	struct buf field;
-	size_t talloc = 0, falloc = 0;
-
-	table->rows = NULL;
-	table->nrows = 0;
-
+	memset(r, 0, sizeof *r);
+	r->c.p = r->c.bol = data;
+	r->c.end = data + len;
+	r->c.line = 1;
+	r->delim = delim;
+	buf_init(&r->field, FIELD_CAP);
 	if (delim == '"' || delim == '\r' || delim == '\n' || delim == '\0')
 		return fail(err, 0, 0, "invalid delimiter (a quote, a line "
 		    "end or NUL cannot separate fields)");
 	if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
-		c.p = c.bol = data + 3;
-	buf_init(&field, FIELD_CAP);
-	while (c.p < c.end) {
-		row.line = c.line;
-		for (;;) {
-			if (read_field(&c, delim, &field, err) != 0)
-				goto fail;
-			row_add(&row, &falloc, &field);
-			if (c.p < c.end && *c.p == delim) {
-				c.p++;
-				continue;
-			}
-			break;
-		}
-		if (c.p < c.end)
-			skip_eol(&c);
-		table_add(table, &talloc, &row);
-		falloc = 0;
-	}
-	buf_free(&field);
+		r->c.p = r->c.bol = data + 3;
 	return 0;
-fail:
-	buf_free(&field);
-	for (size_t i = 0; i < row.nfields; i++)
-		free(row.fields[i]);
-	free(row.fields);
-	return -1;
+}
+
+/*
+ * The next record.  Its fields are collected in one buffer, NUL after
+ * each, which becomes the row's pool: one allocation a record rather than
+ * one a field, which is what a large file costs most.
+ */
+int
+csv_reader_next(struct csv_reader *r, struct csv_row *row,
+    struct csv_error *err)
+{
+	struct csv_cursor *c = &r->c;
+	size_t n = 0, i;
+
+	memset(row, 0, sizeof *row);
+	if (c->p >= c->end)
+		return 0;
+	row->line = c->line;
+	buf_reset(&r->field);
+	for (;;) {
+		if (n == r->noffsets) {
+			r->noffsets = r->noffsets ? r->noffsets * 2 : 16;
+			r->offsets = xreallocarray(r->offsets, r->noffsets,
+			    sizeof *r->offsets);
+		}
+		r->offsets[n++] = r->field.len;
+		if (read_field(c, r->delim, &r->field, err) != 0) {
+			buf_reset(&r->field);
+			return -1;
+		}
+		if (buf_putc(&r->field, '\0') != 0) {
+			buf_reset(&r->field);
+			return fail(err, c->line, col(c), "record longer than "
+			    "%u bytes at %zu:%zu", FIELD_CAP, c->line, col(c));
+		}
+		if (c->p < c->end && *c->p == r->delim) {
+			c->p++;
+			continue;
+		}
+		break;
+	}
+	if (c->p < c->end)
+		skip_eol(c);
+	row->pool = buf_detach(&r->field, NULL);
+	row->fields = xreallocarray(NULL, n + 1, sizeof *row->fields);
+	for (i = 0; i < n; i++)
+		row->fields[i] = row->pool + r->offsets[i];
+	row->fields[n] = NULL;
+	row->nfields = n;
+	return 1;
+}
+
+void
+csv_reader_free(struct csv_reader *r)
+{
+	buf_free(&r->field);
+	free(r->offsets);
+	r->offsets = NULL;
+	r->noffsets = 0;
+}
+
+int
+csv_parse(const char *data, size_t len, char delim, struct csv_table *table,
+    struct csv_error *err)
+{
+	struct csv_reader r;
+	struct csv_row row;
+	size_t talloc = 0;
+	int rc;
+
+	table->rows = NULL;
+	table->nrows = 0;
+	if (csv_reader_init(&r, data, len, delim, err) != 0) {
+		csv_reader_free(&r);
+		return -1;
+	}
+	while ((rc = csv_reader_next(&r, &row, err)) == 1)
+		table_add(table, &talloc, &row);
+	csv_reader_free(&r);
+	return rc;
 }
 
 void
@@ -252,8 +288,10 @@ csv_table_free(struct csv_table *table)
 void
 csv_row_clear(struct csv_row *row)
 {
-	for (size_t j = 0; j < row->nfields; j++)
+	for (size_t j = 0; row->pool == NULL && j < row->nfields; j++)
 		free(row->fields[j]);
+	free(row->pool);
+	row->pool = NULL;
 	free(row->fields);
 	row->fields = NULL;
 	row->nfields = 0;

@@ -23,12 +23,13 @@
 
 #include <stddef.h>
 
-struct buf;
+#include "buf.h"
 
 struct csv_row {
 	char	**fields;	/* nfields NUL-terminated strings */
 	size_t	  nfields;
 	size_t	  line;		/* line where the record starts */
+	char	 *pool;		/* when set, the fields' one allocation */
 };
 
 /* The parsed records; owned by the table, freed by csv_table_free(). */
@@ -54,6 +55,34 @@ struct csv_error {
  */
 int	csv_parse(const char *data, size_t len, char delim,
 	    struct csv_table *table, struct csv_error *err);
+/*
+ * A record at a time, for data too large to hold as a table: csv_parse
+ * is this loop.  The reader borrows data, which must outlive it.
+ */
+struct csv_cursor {
+	const char	*p;
+	const char	*end;
+	size_t		 line;
+	const char	*bol;	/* where the current line begins */
+};
+
+struct csv_reader {
+	struct csv_cursor	 c;
+	char			 delim;
+	struct buf		 field;
+	size_t			*offsets;	/* of the fields in field */
+	size_t			 noffsets;
+};
+
+/* 0, or -1 with err for a delimiter that cannot be one; free it anyway. */
+int	csv_reader_init(struct csv_reader *, const char *data, size_t len,
+	    char delim, struct csv_error *err);
+/* The next record into row, which the caller frees with csv_row_clear:
+ * 1, 0 at the end of the data, or -1 with err filled in. */
+int	csv_reader_next(struct csv_reader *, struct csv_row *row,
+	    struct csv_error *err);
+void	csv_reader_free(struct csv_reader *);
+
 /* Free every record and field; the table is left empty and reusable. */
 void	csv_table_free(struct csv_table *table);
 /*

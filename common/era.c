@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "era.h"
+#include "kanjinum.h"
 #include "textutil.h"
 #include "width.h"
 
@@ -36,13 +37,10 @@ struct kanji_digit {
 	int		 value;
 };
 
-/* Kanji digits, and the unit characters that multiply what precedes. */
+/* Kanji digits, for writing dates (reading is kanjinum's). */
 static const struct kanji_digit kanji_digits[] = {
 	{ "〇", 0 }, { "一", 1 }, { "二", 2 }, { "三", 3 }, { "四", 4 },
 	{ "五", 5 }, { "六", 6 }, { "七", 7 }, { "八", 8 }, { "九", 9 },
-};
-static const struct kanji_digit kanji_units[] = {
-	{ "千", 1000 }, { "百", 100 }, { "十", 10 },
 };
 
 int
@@ -287,77 +285,22 @@ read_era(struct parse *ps)
 	return NULL;
 }
 
-/* A kanji digit or unit at the cursor: its value, and whether it is a
- * unit; -1 when there is none. */
-static int
-kanji_at(struct parse *ps, int *is_unit)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(kanji_digits) / sizeof(kanji_digits[0]); i++)
-		if (take(ps, kanji_digits[i].s)) {
-			*is_unit = 0;
-			return kanji_digits[i].value;
-		}
-	for (i = 0; i < sizeof(kanji_units) / sizeof(kanji_units[0]); i++)
-		if (take(ps, kanji_units[i].s)) {
-			*is_unit = 1;
-			return kanji_units[i].value;
-		}
-	return -1;
-}
-
-/*
- * Kanji numerals: units must come in falling order, each with at most one
- * digit before it (二十九, 三十一, 十); without units the digits are read
- * place by place (二〇一九).
- */
-static int
-read_kanji(struct parse *ps, int *out)
-{
-	int total = 0, cur = 0, ndigits = 0, last_unit = 100000, any = 0;
-	int units_used = 0, v, is_unit;
-
-	while ((v = kanji_at(ps, &is_unit)) >= 0) {
-		any = 1;
-		if (is_unit) {
-			if (v >= last_unit || ndigits > 1)
-				return -1;
-			total += (ndigits ? cur : 1) * v;
-			last_unit = v;
-			units_used = 1;
-			cur = ndigits = 0;
-		} else {
-			if (++ndigits > 4)
-				return -1;
-			cur = cur * 10 + v;
-		}
-	}
-	if (!any || (units_used && ndigits > 1))
-		return -1;
-	*out = total + cur;
-	return 0;
-}
-
 /* A number in ASCII digits (the text is already narrowed) or kanji, or
  * 元 for 1 when gannen is allowed. */
 static int
 read_number(struct parse *ps, int gannen, int *out)
 {
-	int v = 0, n = 0;
+	long long v;
+	long len;
 
 	if (gannen && take(ps, "元")) {
 		*out = 1;
 		return 0;
 	}
-	if (*ps->p < '0' || *ps->p > '9')
-		return read_kanji(ps, out);
-	while (*ps->p >= '0' && *ps->p <= '9') {
-		if (++n > 4)
-			return -1;
-		v = v * 10 + (*ps->p++ - '0');
-	}
-	*out = v;
+	if ((len = kanjinum_read(ps->p, &v)) <= 0 || v > 9999)
+		return -1;
+	ps->p += len;
+	*out = (int)v;
 	return 0;
 }
 

@@ -693,3 +693,79 @@ fsutil_path_within(const char *path, const char *root)
 	free(r);
 	return yes;
 }
+
+/* --- a file written in pieces ------------------------------------------- */
+
+int
+fsutil_stage_open(struct fsutil_stage *sg, const char *path, char *err,
+    size_t errlen)
+{
+	struct stat st;
+
+	memset(sg, 0, sizeof *sg);
+	sg->fd = -1;
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		errno = EISDIR;
+		return ferr(err, errlen, "cannot write '%s': %s", path,
+		    strerror(errno));
+	}
+	if ((sg->fd = temp_open(path, &sg->tmp, err, errlen)) < 0)
+		return -1;
+	if (set_mode(sg->fd, -1, stat(path, &st) == 0 ? &st : NULL) != 0) {
+		ferr(err, errlen, "cannot set the mode of '%s': %s", path,
+		    strerror(errno));
+		fsutil_stage_abort(sg);
+		return -1;
+	}
+	sg->path = xstrdup(path);
+	return 0;
+}
+
+int
+fsutil_stage_write(struct fsutil_stage *sg, const void *data, size_t len,
+    char *err, size_t errlen)
+{
+	if (write_all(sg->fd, data, len) != 0)
+		return ferr(err, errlen, "cannot write '%s': %s", sg->path,
+		    strerror(errno));
+	return 0;
+}
+
+int
+fsutil_stage_commit(struct fsutil_stage *sg, char *err, size_t errlen)
+{
+	int rc;
+
+	if (fsync(sg->fd) != 0 || close(sg->fd) != 0) {
+		sg->fd = -1;
+		ferr(err, errlen, "cannot write '%s': %s", sg->path,
+		    strerror(errno));
+		fsutil_stage_abort(sg);
+		return -1;
+	}
+	sg->fd = -1;
+	if (rename(sg->tmp, sg->path) != 0) {
+		ferr(err, errlen, "cannot replace '%s': %s", sg->path,
+		    strerror(errno));
+		fsutil_stage_abort(sg);
+		return -1;
+	}
+	rc = sync_dir_of(sg->path, err, errlen);
+	free(sg->tmp);
+	free(sg->path);
+	sg->tmp = sg->path = NULL;
+	return rc;
+}
+
+void
+fsutil_stage_abort(struct fsutil_stage *sg)
+{
+	if (sg->fd >= 0)
+		close(sg->fd);
+	sg->fd = -1;
+	if (sg->tmp != NULL)
+		unlink(sg->tmp);
+	free(sg->tmp);
+	free(sg->path);
+	sg->tmp = sg->path = NULL;
+}

@@ -89,4 +89,24 @@ int	fsutil_copy(const char *from, const char *to, int overwrite,
 int	fsutil_move(const char *from, const char *to, int overwrite,
 	    char *err, size_t errlen);
 
+/*
+ * A file written in pieces and put in place at the end, for a writer that
+ * streams: open makes the temporary file beside path; write appends to
+ * it; commit syncs it and renames it over path, so that the file appears
+ * whole or not at all; abort (also after a failed commit, which does it
+ * itself) removes it and leaves path as it was.
+ */
+struct fsutil_stage {
+	int	 fd;		/* -1 once committed or aborted */
+	char	*path;
+	char	*tmp;
+};
+
+int	fsutil_stage_open(struct fsutil_stage *, const char *path, char *err,
+	    size_t errlen);
+int	fsutil_stage_write(struct fsutil_stage *, const void *data,
+	    size_t len, char *err, size_t errlen);
+int	fsutil_stage_commit(struct fsutil_stage *, char *err, size_t errlen);
+void	fsutil_stage_abort(struct fsutil_stage *);
+
 #endif

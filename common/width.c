@@ -136,7 +136,26 @@ enum {
 	TO_HALF = 0x1,		/* full-width ASCII, space, signs -> narrow */
 	TO_FULL = 0x2,		/* ASCII, space, signs -> full-width */
 	KANA_FULL = 0x4,	/* half-width katakana -> full-width */
+	TO_KATA = 0x8,		/* hiragana -> katakana */
+	TO_HIRA = 0x10,		/* katakana -> hiragana (after KANA_FULL) */
 };
+
+/* Hiragana ぁ..ゖ and ゝゞ as katakana, and back; others unchanged. */
+static uint32_t
+hira_to_kata(uint32_t cp)
+{
+	if ((cp >= 0x3041 && cp <= 0x3096) || cp == 0x309D || cp == 0x309E)
+		return cp + 0x60;
+	return cp;
+}
+
+static uint32_t
+kata_to_hira(uint32_t cp)
+{
+	if ((cp >= 0x30A1 && cp <= 0x30F6) || cp == 0x30FD || cp == 0x30FE)
+		return cp - 0x60;
+	return cp;
+}
 
 /* Convert one code point according to flags; return it unchanged when no
  * rule applies. */
@@ -166,6 +185,8 @@ map_one(uint32_t cp, unsigned flags)
 	}
 	if ((flags & KANA_FULL) && cp >= 0xFF61 && cp <= 0xFF9F)
 		return full_kana[cp - 0xFF61];
+	if (flags & TO_KATA)
+		return hira_to_kata(cp);
 	return cp;
 }
 
@@ -200,6 +221,8 @@ convert(const char *in, unsigned flags)
 				i += len;
 			}
 		}
+		if (flags & TO_HIRA)
+			cp = kata_to_hira(cp);
 		o += width_utf8_encode(cp, out + o);
 	}
 	out[o] = '\0';
@@ -222,6 +245,18 @@ char *
 width_kana_to_full(const char *utf8)
 {
 	return convert(utf8, KANA_FULL);
+}
+
+char *
+width_to_katakana(const char *utf8)
+{
+	return convert(utf8, KANA_FULL | TO_KATA);
+}
+
+char *
+width_to_hiragana(const char *utf8)
+{
+	return convert(utf8, KANA_FULL | TO_HIRA);
 }
 
 /* The half-width form of a full-width katakana or kana punctuation. */

@@ -47,6 +47,16 @@ char	*width_to_full(const char *utf8);
 char	*width_kana_to_full(const char *utf8);
 
 /*
+ * Hiragana to katakana ("やまだ たろう" -> "ヤマダ タロウ"), half-width
+ * katakana widened on the way as width_kana_to_full does; and katakana
+ * (of either width) to hiragana.  Characters with no counterpart (ヷ, ー,
+ * kanji, Latin) are copied unchanged.  What forms ask for as フリガナ or
+ * ふりがな.
+ */
+char	*width_to_katakana(const char *utf8);
+char	*width_to_hiragana(const char *utf8);
+
+/*
  * Full-width katakana to half-width, as bank transfer files and old
  * mainframe systems want them ("ガッコウ" -> "ｶﾞｯｺｳ"): a voiced or
  * semi-voiced kana becomes its plain kana and ﾞ or ﾟ, the small ヵヶヮ

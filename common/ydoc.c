@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -299,6 +300,18 @@ expand_alias(struct loader *l, const yaml_event_t *ev, struct ynode **out)
 }
 
 /* Build the node that starts with event ev (which is consumed). */
+static enum ynode_style
+style_of(yaml_scalar_style_t style)
+{
+	switch (style) {
+	case YAML_SINGLE_QUOTED_SCALAR_STYLE:	return YNODE_SINGLE;
+	case YAML_DOUBLE_QUOTED_SCALAR_STYLE:	return YNODE_DOUBLE;
+	case YAML_LITERAL_SCALAR_STYLE:		return YNODE_LITERAL;
+	case YAML_FOLDED_SCALAR_STYLE:		return YNODE_FOLDED;
+	default:				return YNODE_PLAIN;
+	}
+}
+
 static int
 parse_node(struct loader *l, yaml_event_t *ev, int depth, struct ynode **out)
 {
@@ -328,6 +341,7 @@ parse_node(struct loader *l, yaml_event_t *ev, int depth, struct ynode **out)
 		memcpy(n->value, ev->data.scalar.value, n->len);
 		n->value[n->len] = '\0';
 		n->quoted = ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
+		n->style = style_of(ev->data.scalar.style);
 		l->bytes += n->len;
 		remember_anchor(l, ev->data.scalar.anchor, n, 1, n->len);
 		break;
@@ -793,4 +807,139 @@ ynode_check_keys(const struct ynode *map, const char *what,
 			    k->value, what);
 	}
 	return bad;
+}
+
+/* --- positions inside scalars ------------------------------------------- */
+
+/* The bytes of the UTF-8 character led by c (1 for a stray byte). */
+static size_t
+char_len(unsigned char c)
+{
+	if (c >= 0xF0 && c < 0xF8)
+		return 4;
+	if (c >= 0xE0)
+		return c < 0xF0 ? 3 : 1;
+	if (c >= 0xC0)
+		return 2;
+	return 1;
+}
+
+/*
+ * The escape of a double-quoted scalar at s (a backslash): the bytes it
+ * takes in the text and in the value.
+ */
+static void
+escape_len(const char *s, size_t *slen, size_t *vlen)
+{
+	static const struct {
+		char	c;
+		size_t	hex, bytes;	/* hex digits; value bytes (0: by cp) */
+	} escapes[] = {
+		{ 'x', 2, 0 }, { 'u', 4, 0 }, { 'U', 8, 0 }, { 'N', 0, 2 },
+		{ '_', 0, 2 }, { 'L', 0, 3 }, { 'P', 0, 3 },
+	};
+	unsigned long cp;
+	size_t i, k;
+
+	*slen = 2;
+	*vlen = 1;
+	for (i = 0; i < sizeof(escapes) / sizeof(escapes[0]); i++) {
+		if (s[1] != escapes[i].c)
+			continue;
+		if (escapes[i].hex == 0) {
+			*vlen = escapes[i].bytes;
+			return;
+		}
+		for (k = 0, cp = 0; k < escapes[i].hex && isxdigit(
+		    (unsigned char)s[2 + k]); k++)
+			cp = cp * 16 + (unsigned long)(isdigit((unsigned char)
+			    s[2 + k]) ? s[2 + k] - '0' : (s[2 + k] | 0x20) -
+			    'a' + 10);
+		*slen = 2 + k;
+		*vlen = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+		return;
+	}
+}
+
+static int
+is_blank(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+void
+ydoc_pos_at(const char *text, int line, int col, enum ynode_style style,
+    const char *value, size_t off, int *out_line, int *out_col)
+{
+	size_t i = 0, j = 0, n, slen, vlen;
+	int l = 1, c = 1;
+
+	*out_line = line;
+	*out_col = col;
+	while (text[i] != '\0' && l < line)
+		if (text[i++] == '\n')
+			l++;
+	while (text[i] != '\0' && text[i] != '\n' && c < col) {
+		i += char_len((unsigned char)text[i]);
+		c++;
+	}
+	if (l != line || c != col)
+		return;
+	if (style == YNODE_SINGLE || style == YNODE_DOUBLE) {
+		i++;
+		c++;
+	} else if (style == YNODE_LITERAL || style == YNODE_FOLDED) {
+		/* The value starts on the line after the indicator. */
+		while (text[i] != '\0' && text[i] != '\n')
+			i++;
+		if (text[i] == '\0')
+			return;
+		i++;
+		l++;
+		c = 1;
+	}
+	while (j < off) {
+		unsigned char s = (unsigned char)text[i];
+		unsigned char v = (unsigned char)value[j];
+
+		if (s == '\0' || v == '\0')
+			return;
+		if (style == YNODE_DOUBLE && s == '\\' && text[i + 1] == '\n') {
+			i += 2;			/* an escaped line break */
+			l++;
+			c = 1;
+		} else if (style == YNODE_DOUBLE && s == '\\') {
+			escape_len(text + i, &slen, &vlen);
+			i += slen;
+			c += (int)slen;
+			j += vlen;
+		} else if (style == YNODE_SINGLE && s == '\'' &&
+		    text[i + 1] == '\'') {
+			i += 2;
+			c += 2;
+			j++;
+		} else if (s == v) {
+			n = char_len(s);
+			i += n;
+			j += n;
+			if (s == '\n') {
+				l++;
+				c = 1;
+			} else
+				c++;
+		} else if (is_blank(s)) {
+			/* Indentation, or a line break folded into a space. */
+			i++;
+			if (s == '\n') {
+				l++;
+				c = 1;
+			} else
+				c++;
+		} else if (is_blank(v))
+			j++;
+		else
+			return;		/* the text is not this value */
+	}
+	*out_line = l;
+	*out_col = c;
 }

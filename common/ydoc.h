@@ -32,6 +32,16 @@ enum ynode_kind {
 	YNODE_MAP,
 };
 
+/* How a scalar was written: what it takes to find a character of its
+ * value in the file (ydoc_pos_at). */
+enum ynode_style {
+	YNODE_PLAIN,
+	YNODE_SINGLE,		/* 'text', '' for a quote */
+	YNODE_DOUBLE,		/* "text" with \ escapes */
+	YNODE_LITERAL,		/* | block */
+	YNODE_FOLDED,		/* > block */
+};
+
 struct ynode {
 	enum ynode_kind	 kind;
 	int		 line;		/* 1-based */
@@ -41,6 +51,7 @@ struct ynode {
 	char		*value;
 	size_t		 len;
 	int		 quoted;	/* not a plain scalar */
+	enum ynode_style style;
 	/* YNODE_SEQ: items[i]; YNODE_MAP: keys[i] -> items[i] */
 	struct ynode	**keys;
 	struct ynode	**items;
@@ -66,6 +77,17 @@ void		 ydoc_free(struct ydoc *);
  * ydoc_free() takes the name and keeps it alive as long as they are used.
  */
 char		*ydoc_take_file(struct ydoc *);
+
+/*
+ * Where byte off of a scalar's value was written in the file's text: the
+ * scalar starts at line:col (its first character, or its quote or block
+ * indicator) and was written in style.  Exact inside multi-line scalars,
+ * quoted ones with escapes and blocks, for the characters that are not
+ * white space; the start when the text does not match the value.
+ */
+void		 ydoc_pos_at(const char *text, int line, int col,
+		    enum ynode_style style, const char *value, size_t off,
+		    int *out_line, int *out_col);
 
 /* The value of key in a mapping, or NULL (also when map is not a mapping). */
 struct ynode	*ynode_get(const struct ynode *map, const char *key);

@@ -43,7 +43,9 @@ const WORDS = {
     st_succeeded: '完了', st_failed: '失敗', st_retrying: '再試行待ち',
     st_cancelled: '取り消し', st_timed_out: '時間切れ',
     st_partial: '一部完了', st_lost: '中断', st_released: '返却',
+    st_skipped: 'スキップ(処理済み)',
     did_items: '{n}件を処理しました', failed_items: '{n}件は処理できませんでした',
+    skipped_items: '{n}件は処理済みのためスキップ(削減時間に数えません)',
     step_now: '実行中の手順: {s}', reason: '理由: {s}',
     when: '日時', status: '状態', job: 'ジョブ', attempt: '試行',
     started: '開始', duration: '所要時間', agent: 'エージェント',
@@ -102,7 +104,9 @@ const WORDS = {
     st_succeeded: 'Done', st_failed: 'Failed', st_retrying: 'Will try again',
     st_cancelled: 'Cancelled', st_timed_out: 'Took too long',
     st_partial: 'Partly done', st_lost: 'Interrupted', st_released: 'Handed back',
+    st_skipped: 'Skipped (done before)',
     did_items: 'handled {n} items', failed_items: '{n} items could not be handled',
+    skipped_items: '{n} items skipped as done before (no hours counted)',
     step_now: 'Now: {s}', reason: 'Reason: {s}',
     when: 'When', status: 'Status', job: 'Job', attempt: 'Attempt',
     started: 'Started', duration: 'Duration', agent: 'Agent',
@@ -541,7 +545,8 @@ async function viewKpi(main, r) {
     el('span', { class: 'muted', id: 'as-of', text: d.ov.from + ' – ' + d.ov.to + ' (' + when(d.ov.as_of) + ' ' + t('as_of') + ')' }),
     el('a', { class: 'button secondary', href: '#/report?year=' + pick.fy, id: 'to-report', text: t('printable') }),
     csvLink('overview', pick.fy)));
-  main.appendChild(el('div', { class: 'card' }, kpiTable(d.ov)));
+  main.appendChild(el('div', { class: 'card' }, kpiTable(d.ov),
+    d.ov.totals && d.ov.totals.items_skipped ? el('p', { class: 'muted', id: 'items-skipped', text: t('skipped_items', { n: d.ov.totals.items_skipped }) }) : null));
   const chartCard = el('div', { class: 'card' }, el('h2', { text: t('monthly_chart') }));
   main.appendChild(chartCard);
   monthlyChart(chartCard, d.months);
@@ -583,6 +588,7 @@ function statusWords(job, run) {
     if (job.state === 'succeeded' && run.items) {
       parts.push(t('did_items', { n: run.items.succeeded }));
       if (run.items.failed) parts.push(t('failed_items', { n: run.items.failed }));
+      if (run.items.skipped) parts.push(t('skipped_items', { n: run.items.skipped }));
     }
     if ((job.state === 'failed' || job.state === 'retrying' || job.state === 'timed_out') && run.error)
       parts.push(t('reason', { s: run.error }));
@@ -726,7 +732,7 @@ async function viewRuns(main, r) {
     { label: t('status'), cell: x => el('span', { class: 'status ' + x.status, text: t('st_' + x.status) }) },
     { label: t('started'), cell: x => when(x.started_at) },
     { label: t('duration'), num: true, cell: x => x.duration_ms === null ? '–' : fmt(x.duration_ms / 1000, 1) + ' s' },
-    { label: t('items'), num: true, cell: x => x.items ? x.items.succeeded + ' / ' + (x.items.succeeded + x.items.failed) : '' },
+    { label: t('items'), num: true, cell: x => x.items ? x.items.succeeded + ' / ' + (x.items.succeeded + x.items.failed) + (x.items.skipped ? ' (+' + x.items.skipped + ' skip)' : '') : '' },
     { label: t('agent'), cell: x => x.agent || '' },
     { label: t('error'), cell: x => x.error || '' }
   ], runs.runs, { id: 'runs-table', onclick: x => { location.hash = '#/run/' + x.id; }, rowId: x => 'run-' + x.id }));
@@ -755,7 +761,7 @@ async function viewRun(main, r) {
       { label: '#', num: true, cell: x => x.index },
       { label: t('status'), cell: x => el('span', { class: 'status ' + x.status, text: t('st_' + x.status) }) },
       { label: t('duration'), num: true, cell: x => x.duration_ms === undefined ? '' : fmt(x.duration_ms / 1000, 2) + ' s' },
-      { label: t('error'), cell: x => x.error || ((failures.find(f => f.index === x.index) || {}).error) || '' }
+      { label: t('error'), cell: x => x.error || x.reason || ((failures.find(f => f.index === x.index) || {}).error) || '' }
     ], run.item_events || [], { id: 'items-table' })));
   main.appendChild(el('div', { class: 'card' }, el('h2', { text: t('logs') }),
     el('pre', { class: 'logs', id: 'logs', text: (run.logs || []).map(l => (l.time || '') + ' ' + (l.level || '') + ' ' + (l.step ? '[' + l.step + '] ' : '') + (l.message || '')).join('\n') })));

@@ -642,11 +642,12 @@ get_int(json_t *o, const char *key, long *out)
 /* Write the run's KPI ledger row from the script version's kpi:. */
 static int
 ledger_row(struct conn *c, int64_t job_id, int64_t run_id, const char *status,
-    long ok, long bad, int64_t now, double *minutes, double *vendor,
-    char *err, size_t errlen)
+    long ok, long bad, long skipped, int64_t now, double *minutes,
+    double *vendor, char *err, size_t errlen)
 {
 	sqlite3_stmt *st;
-	int completed = strcmp(status, "failed") != 0;
+	int completed = kpi_completed(strcmp(status, "failed") == 0, ok, bad,
+	    skipped);
 	double mrun = 0, mitem = 0, vrun = 0, vitem = 0;
 	char *script = NULL, *digest = NULL, *version = NULL, *dept = NULL,
 	    *by = NULL;
@@ -679,9 +680,9 @@ ledger_row(struct conn *c, int64_t job_id, int64_t run_id, const char *status,
 	st = conn_stmt(c, "INSERT INTO kpi_ledger (id, run_id, job_id, script,"
 	    " digest, version, department, triggered_by, status,"
 	    " items_succeeded, items_failed, minutes_saved,"
-	    " vendor_minutes_saved, started_at, finished_at)"
+	    " vendor_minutes_saved, started_at, finished_at, items_skipped)"
 	    " VALUES (?1, ?1, ?2, ?3, ?4, ?5, ?6, coalesce(?7, ''), ?8, ?9, ?10,"
-	    " ?11, ?12, ?13, ?14)");
+	    " ?11, ?12, ?13, ?14, ?15)");
 	sqlite3_bind_int64(st, 1, run_id);
 	sqlite3_bind_int64(st, 2, job_id);
 	bind_text(st, 3, script ? script : "");
@@ -696,6 +697,7 @@ ledger_row(struct conn *c, int64_t job_id, int64_t run_id, const char *status,
 	sqlite3_bind_double(st, 12, *vendor);
 	sqlite3_bind_int64(st, 13, started);
 	sqlite3_bind_int64(st, 14, now);
+	sqlite3_bind_int64(st, 15, skipped);
 	rc = conn_step(c, st, err, errlen) == 0 ? JOBS_OK : JOBS_ERROR;
 	free(script);
 	free(digest);
@@ -729,7 +731,7 @@ jobs_result(struct conn *c, int64_t job_id, const char *token,
 	sqlite3_stmt *st;
 	const char *status, *error;
 	json_t *items;
-	long ok = 0, bad = 0;
+	long ok = 0, bad = 0, skipped = 0;
 	double minutes, vendor;
 	char *why;
 	int rc;
@@ -759,14 +761,22 @@ jobs_result(struct conn *c, int64_t job_id, const char *token,
 		    "failed} as counts");
 		return JOBS_INVALID;
 	}
+	/* skipped came later: a summary without it skipped nothing. */
+	if (json_object_get(items, "skipped") != NULL &&
+	    get_int(items, "skipped", &skipped) != 0) {
+		snprintf(err, errlen, "summary.items.skipped: expected a "
+		    "count");
+		return JOBS_INVALID;
+	}
 	error = json_string_value(json_object_get(summary, "error"));
-	if ((rc = ledger_row(c, job_id, lv.run_id, status, ok, bad, now,
-	    &minutes, &vendor, err, errlen)) != JOBS_OK)
+	if ((rc = ledger_row(c, job_id, lv.run_id, status, ok, bad, skipped,
+	    now, &minutes, &vendor, err, errlen)) != JOBS_OK)
 		return rc;
 	st = conn_stmt(c, "UPDATE runs SET status = ?2, error = ?3,"
 	    " finished_at = ?4, duration_ms = ?4 - started_at,"
 	    " items_succeeded = ?5, items_failed = ?6, minutes_saved = ?7,"
-	    " vendor_minutes_saved = ?8, summary = ?9 WHERE id = ?1");
+	    " vendor_minutes_saved = ?8, summary = ?9, items_skipped = ?10"
+	    " WHERE id = ?1");
 	sqlite3_bind_int64(st, 1, lv.run_id);
 	bind_text(st, 2, status);
 	bind_text(st, 3, error);
@@ -776,6 +786,7 @@ jobs_result(struct conn *c, int64_t job_id, const char *token,
 	sqlite3_bind_double(st, 7, minutes);
 	sqlite3_bind_double(st, 8, vendor);
 	sqlite3_bind_text(st, 9, dump(summary), -1, free);
+	sqlite3_bind_int64(st, 10, skipped);
 	if (conn_step(c, st, err, errlen) != 0)
 		return JOBS_ERROR;
 	if (lv.cancel) {

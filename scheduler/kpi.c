@@ -1213,6 +1213,25 @@ step_fail(struct rq *q, sqlite3_stmt *st)
 	return -1;
 }
 
+/* Items the counted runs of the period skipped: done before, not credited
+ * (read from the ledger: the rollup keeps what is credited). */
+static int
+fy_skipped(struct rq *q, int64_t *skipped)
+{
+	sqlite3_stmt *st = conn_stmt(q->c, "SELECT coalesce(sum(items_skipped),"
+	    " 0) FROM kpi_ledger WHERE counted = 1 AND month BETWEEN ?1"
+	    " AND ?2");
+	int rc;
+
+	sqlite3_bind_int(st, 1, q->first);
+	sqlite3_bind_int(st, 2, q->last);
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW)
+		return step_fail(q, st);
+	*skipped = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return 0;
+}
+
 static int
 fy_totals(struct rq *q, struct sums *s)
 {
@@ -1441,7 +1460,7 @@ r_overview(struct rq *q, json_t *out)
 	struct sums s;
 	double hours, vhours, base = baseline_hours(cfg), p, eng;
 	double ph, pv;
-	int64_t resp;
+	int64_t resp, skipped;
 	int elim, ndep, has;
 
 	if (fy_totals(q, &s) != 0)
@@ -1496,6 +1515,11 @@ r_overview(struct rq *q, json_t *out)
 
 	tot = json_object();
 	sums_json(tot, &s);
+	if (fy_skipped(q, &skipped) != 0) {
+		json_decref(tot);
+		return -1;
+	}
+	json_object_set_new(tot, "items_skipped", json_integer(skipped));
 	json_object_set_new(tot, "projected_net_staff_hours", num(ph));
 	json_object_set_new(tot, "projected_vendor_hours", num(pv));
 	json_object_set_new(out, "totals", tot);

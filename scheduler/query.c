@@ -185,9 +185,10 @@ run_json(sqlite3_stmt *st, const struct tfmt *tf)
 	json_object_set_new(o, "started_at", tfmt_col(tf, st, 8));
 	json_object_set_new(o, "finished_at", tfmt_col(tf, st, 9));
 	json_object_set_new(o, "duration_ms", col_int(st, 10));
-	json_object_set_new(o, "items", json_pack("{s:I, s:I}",
+	json_object_set_new(o, "items", json_pack("{s:I, s:I, s:I}",
 	    "succeeded", (json_int_t)sqlite3_column_int64(st, 11),
-	    "failed", (json_int_t)sqlite3_column_int64(st, 12)));
+	    "failed", (json_int_t)sqlite3_column_int64(st, 12),
+	    "skipped", (json_int_t)sqlite3_column_int64(st, 15)));
 	json_object_set_new(o, "minutes_saved",
 	    json_real(sqlite3_column_double(st, 13)));
 	json_object_set_new(o, "vendor_minutes_saved",
@@ -198,7 +199,7 @@ run_json(sqlite3_stmt *st, const struct tfmt *tf)
 #define RUN_COLS "r.id, r.job_id, r.attempt, r.script, r.digest, a.name," \
 	" r.status, r.error, r.started_at, r.finished_at, r.duration_ms," \
 	" r.items_succeeded, r.items_failed, r.minutes_saved," \
-	" r.vendor_minutes_saved"
+	" r.vendor_minutes_saved, r.items_skipped"
 
 json_t *
 query_job(struct conn *c, const struct tfmt *tf, int64_t id)

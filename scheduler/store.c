@@ -339,6 +339,11 @@ static const struct migration migrations[] = {
 	{ 3, "ALTER TABLE script_versions ADD COLUMN files TEXT;" },
 	/* Where each secret may be sent: a JSON array of destinations. */
 	{ 4, "ALTER TABLE secrets ADD COLUMN allow TEXT;" },
+	/* Items that ended with skip: counted, never credited. */
+	{ 5, "ALTER TABLE runs ADD COLUMN items_skipped INTEGER NOT NULL"
+	    " DEFAULT 0;"
+	    "ALTER TABLE kpi_ledger ADD COLUMN items_skipped INTEGER NOT NULL"
+	    " DEFAULT 0;" },
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] ==

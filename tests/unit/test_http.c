@@ -1367,7 +1367,10 @@ test_action_argument_errors(void **state)
 		  "retry.attempts: expected an integer from 1 to 100" },
 		{ "{\"url\": \"http://127.0.0.1:%u/echo\", \"retry\": "
 		  "{\"tries\": 2}}",
-		  "retry.tries: unknown; expected attempts, delay_ms or backoff" },
+		  "retry.tries: unknown; expected attempts, delay or backoff" },
+		{ "{\"url\": \"http://127.0.0.1:%u/echo\", \"retry\": "
+		  "{\"delay\": \"soon\"}}",
+		  "retry.delay: expected a duration such as 500ms or 2s, up to 1h" },
 		{ "{\"url\": \"ftp://u:SECRET@x/%u\"}",
 		  "url: \"ftp://x/" },
 		{ "{\"url\": \"http://127.0.0.1:%u/echo\", \"headers\": "
@@ -1394,6 +1397,22 @@ test_action_argument_errors(void **state)
 		assert_null(act.out);
 	}
 	assert_int_equal(hits("/echo"), 0);
+}
+
+/* A dry run reads for real: GET and HEAD are sent. */
+static void
+test_action_dry_run_reads(void **state)
+{
+	struct act act;
+
+	(void)state;
+	the_run.dry_run = 1;
+	assert_int_equal(run_action(&act, "{\"method\": \"GET\", "
+	    "\"url\": \"http://127.0.0.1:%u/echo\"}"), 0);
+	assert_int_equal(hits("/echo"), 1);
+	assert_int_equal(json_integer_value(json_object_get(act.out, "status")),
+	    200);
+	json_decref(act.out);
 }
 
 static void
@@ -1490,6 +1509,8 @@ main(void)
 		    run_setup, run_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_action_dry_run_sends_nothing, run_setup, run_teardown),
+		cmocka_unit_test_setup_teardown(test_action_dry_run_reads,
+		    run_setup, run_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_action_step_timeout_and_cancel, run_setup,
 		    run_teardown),

@@ -232,6 +232,54 @@ test_lease_run_succeed(void **state)
 	lease_clear(&l);
 }
 
+/*
+ * Skipped items (done before) are stored with the run and the ledger and
+ * earn nothing; a batch that skipped every item earns no per-run minutes
+ * either, so running it again is not credited twice.
+ */
+static void
+test_skipped_items(void **state)
+{
+	struct fixture *f = *state;
+	struct job_spec js = spec();
+	struct lease l;
+	json_t *sum;
+	enum job_state s;
+	int64_t id;
+	int dup, round;
+
+	for (round = 0; round < 2; round++) {
+		js.idempotency_key = round == 0 ? "first" : "again";
+		id = create(f, &js, T0);
+		assert_int_equal(lease(f, NULL, T0 + 1, &l), JOBS_OK);
+		sum = json_pack("{s:s, s:{s:i, s:i, s:i, s:[]}}", "status",
+		    "succeeded", "items", "succeeded", round == 0 ? 3 : 0,
+		    "failed", 0, "skipped", round == 0 ? 2 : 5, "failures");
+		assert_int_equal(jobs_result(&f->c, id, l.token, sum, T0 + 50,
+		    &s, &dup, f->err, sizeof f->err), JOBS_OK);
+		json_decref(sum);
+		assert_int_equal(q(f, "SELECT items_skipped FROM runs WHERE"
+		    " job_id = ?", id), round == 0 ? 2 : 5);
+		assert_int_equal(q(f, "SELECT items_skipped FROM kpi_ledger"
+		    " WHERE job_id = ?", id), round == 0 ? 2 : 5);
+		/* 5 per run + 2 an item succeeded; nothing for skips. */
+		assert_int_equal(q(f, "SELECT minutes_saved * 10 FROM"
+		    " kpi_ledger WHERE job_id = ?", id), round == 0 ? 110 : 0);
+		lease_clear(&l);
+	}
+	sum = json_pack("{s:s, s:{s:i, s:i, s:s}}", "status", "succeeded",
+	    "items", "succeeded", 1, "failed", 0, "skipped", "two");
+	id = create(f, &(struct job_spec){ .script = "invoices", .digest = "d1",
+	    .max_attempts = 1, .timeout_ms = 600000, .triggered_by = "x" },
+	    T0 + 100);
+	assert_int_equal(lease(f, NULL, T0 + 101, &l), JOBS_OK);
+	assert_int_equal(jobs_result(&f->c, id, l.token, sum, T0 + 150, &s,
+	    &dup, f->err, sizeof f->err), JOBS_INVALID);
+	assert_string_equal(f->err, "summary.items.skipped: expected a count");
+	json_decref(sum);
+	lease_clear(&l);
+}
+
 static void
 test_priority_and_age(void **state)
 {
@@ -625,6 +673,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 		T(test_lease_run_succeed),
+		T(test_skipped_items),
 		T(test_priority_and_age),
 		T(test_labels),
 		T(test_expiry_and_stale_token),

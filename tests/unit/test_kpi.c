@@ -198,9 +198,11 @@ attempt(struct fixture *f, int64_t id, int64_t started, int64_t ended,
 	assert_int_equal(jobs_lease(&f->c, 1, labels, started, 3600000, &l,
 	    f->err, sizeof f->err), JOBS_OK);
 	assert_int_equal(l.job_id, id);
-	sum = json_pack("{s:s, s:{s:i, s:i, s:[]}, s:f, s:f}", "status",
-	    status, "items", "succeeded", ok, "failed", bad, "failures",
-	    "minutes_saved", 999.0, "vendor_minutes_saved", 999.0);
+	/* Each attempt also skipped one item done before: it earns nothing
+	 * and shows apart. */
+	sum = json_pack("{s:s, s:{s:i, s:i, s:i, s:[]}, s:f, s:f}", "status",
+	    status, "items", "succeeded", ok, "failed", bad, "skipped", 1,
+	    "failures", "minutes_saved", 999.0, "vendor_minutes_saved", 999.0);
 	assert_int_equal(jobs_result(&f->c, id, l.token, sum, ended, &s, &dup,
 	    f->err, sizeof f->err), JOBS_OK);
 	assert_int_equal(dup, 0);
@@ -388,6 +390,8 @@ test_overview(void **state)
 	assert_int_equal(inum(tot, "runs_failed"), 1);
 	assert_int_equal(inum(tot, "items_succeeded"), 18);
 	assert_int_equal(inum(tot, "items_failed"), 2);
+	/* b, c's counted attempt, d and e each skipped one. */
+	assert_int_equal(inum(tot, "items_skipped"), 4);
 	assert_near(dnum(tot, "staff_hours"), 52.0 / 60);
 	assert_near(dnum(tot, "fix_hours"), 50.0 / 60);
 	assert_near(dnum(tot, "net_staff_hours"), net);
@@ -417,6 +421,7 @@ test_overview(void **state)
 	tot = json_object_get(r, "totals");
 	assert_int_equal(inum(tot, "runs"), 1);
 	assert_int_equal(inum(tot, "items_succeeded"), 10);
+	assert_int_equal(inum(tot, "items_skipped"), 1);
 	assert_near(dnum(tot, "net_staff_hours"), 25.0 / 60);
 	assert_near(dnum(tot, "vendor_hours"), 6.0 / 60);
 	k = row_by(r, "id", "staff_hours_saved");

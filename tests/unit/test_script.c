@@ -14,11 +14,12 @@
 #include "action.h"
 #include "script.h"
 
-/* Load text; return the diagnostics joined by newlines ("" when valid). */
+/* Load text; return the diagnostics joined by newlines, errors then
+ * warnings ("" when valid and nothing to warn about). */
 static char *
 load(const char *text, struct script **out)
 {
-	struct diag d = { NULL, 0 };
+	struct diag d = { NULL, 0, NULL, 0 };
 	struct script *s;
 	size_t i, len = 1;
 	char *all;
@@ -26,9 +27,15 @@ load(const char *text, struct script **out)
 	s = script_load_text("t.yaml", text, strlen(text), &d);
 	for (i = 0; i < d.n; i++)
 		len += strlen(d.msgs[i]) + 1;
+	for (i = 0; i < d.nwarnings; i++)
+		len += strlen(d.warnings[i]) + 1;
 	all = calloc(1, len);
 	for (i = 0; i < d.n; i++) {
 		strcat(all, d.msgs[i]);
+		strcat(all, "\n");
+	}
+	for (i = 0; i < d.nwarnings; i++) {
+		strcat(all, d.warnings[i]);
 		strcat(all, "\n");
 	}
 	diag_free(&d);
@@ -176,7 +183,7 @@ test_undefined_step_id(void **state)
 	(void)state;
 	expect_error("name: x\nsteps:\n  - id: a\n    log: hi\n"
 	    "  - log: ${steps.b.output}\n",
-	    "t.yaml:5:12: no step with id 'b' comes before this point");
+	    "t.yaml:5:18: no step with id 'b' comes before this point");
 }
 
 static void
@@ -194,7 +201,7 @@ test_undefined_param(void **state)
 	(void)state;
 	expect_error("name: x\nparams:\n  input: path\nsteps:\n"
 	    "  - log: ${params.inptu}\n",
-	    "t.yaml:5:12: undefined param 'inptu' (did you mean 'input'?)");
+	    "t.yaml:5:19: undefined param 'inptu' (did you mean 'input'?)");
 }
 
 static void
@@ -276,6 +283,236 @@ test_retry_and_timeout(void **state)
 	script_free(s);
 	expect_error("name: x\nsteps:\n  - log: a\n    timeout: soon\n",
 	    "t.yaml:4:14: timeout must be a duration");
+}
+
+/* A script that loads, with nothing to say about it. */
+static void
+expect_valid(const char *text)
+{
+	char *errs = load(text, NULL);
+
+	if (errs[0] != '\0')
+		fail_msg("expected no diagnostics, got:\n%s", errs);
+	free(errs);
+}
+
+/* Member names are checked against the shapes outputs declare. */
+static void
+test_member_names(void **state)
+{
+	(void)state;
+	expect_error("name: x\nsteps:\n  - id: rows\n    csv.read: a.csv\n"
+	    "  - for_each: ${steps.rows.output.rwos}\n    steps:\n"
+	    "      - log: hi\n",
+	    "t.yaml:5:35: steps.rows.output.rwos: csv.read's output has no "
+	    "'rwos' (did you mean 'rows'?)\n");
+	expect_error("name: x\nsteps:\n  - id: rows\n    csv.read: a.csv\n"
+	    "  - log: ${steps.rows.outptu}\n",
+	    "t.yaml:5:23: steps.rows.outptu: a step's result has no 'outptu' "
+	    "(did you mean 'output'?)\n");
+	expect_error("name: x\nsteps:\n  - id: f\n    file.read: a.txt\n"
+	    "  - log: ${steps.f.output.text}\n",
+	    "t.yaml:5:27: steps.f.output.text: file.read's output is a "
+	    "string, with no member 'text'\n");
+	/* set outputs what it sets; a for_each its counts. */
+	expect_error("name: x\nsteps:\n  - id: s\n    set: { total: 1 }\n"
+	    "  - log: ${steps.s.output.totl}\n",
+	    "steps.s.output.totl: set's output has no 'totl' (did you mean "
+	    "'total'?)");
+	expect_error("name: x\nsteps:\n  - id: l\n    for_each: ${[1]}\n"
+	    "    steps:\n      - log: hi\n  - log: ${steps.l.output.faild}\n",
+	    "steps.l.output.faild: a for_each's output has no 'faild' (did "
+	    "you mean 'failed'?)");
+	expect_error("name: x\nsteps:\n  - for_each: ${[1]}\n    steps:\n"
+	    "      - log: ${loop.indx}\n",
+	    "loop.indx: loop has no 'indx' (did you mean 'index'?)");
+	expect_error("name: x\nsteps:\n  - log: ${run.scrpt}\n",
+	    "run.scrpt: run has no 'scrpt' (did you mean 'script'?)");
+	/* What is not declared is not checked: json.parse, deeper keys. */
+	expect_valid("name: x\nsteps:\n  - id: j\n    json.parse: '{}'\n"
+	    "  - log: ${steps.j.output.anything}\n  - id: rows\n"
+	    "    csv.read: a.csv\n  - log: ${steps.rows.output.rows[0].氏名}\n"
+	    "  - log: ${steps.rows.status} ${steps.rows.error} "
+	    "${steps.rows.duration_ms}\n");
+}
+
+/* A name is defined from the step that sets it on. */
+static void
+test_names_in_order(void **state)
+{
+	(void)state;
+	expect_error("name: x\nsteps:\n  - log: ${total}\n"
+	    "  - set: { total: 0 }\n",
+	    "t.yaml:3:12: 'total' is used before the step that sets it\n");
+	expect_error("name: x\nsteps:\n  - log: ${vars.total}\n"
+	    "  - set: { total: 0 }\n",
+	    "t.yaml:3:17: variable 'total' is not set before this point");
+	expect_valid("name: x\nsteps:\n  - set: { total: 0 }\n"
+	    "  - for_each: ${[1, 2]}\n    steps:\n"
+	    "      - set: { total: '${total + item}' }\n"
+	    "      - append: { to: seen, value: '${item}' }\n"
+	    "  - log: ${total} ${seen} ${vars.seen}\n");
+	expect_error("name: x\nsteps:\n  - log: ${error.message}\n",
+	    "t.yaml:3:12: 'error' is only defined in on_error steps\n");
+	expect_error("name: x\nsteps:\n  - log: ${loop.index}\n",
+	    "t.yaml:3:12: 'loop' is only defined inside a for_each or while "
+	    "loop\n");
+	expect_error("name: x\nsteps:\n  - fail: x\n    on_error:\n"
+	    "      - log: ${error.mesage}\n",
+	    "error.mesage: error has no 'mesage' (did you mean 'message'?)");
+	/* A step's own on_error may read its result. */
+	expect_valid("name: x\nsteps:\n  - id: f\n    fail: x\n"
+	    "    on_error:\n      - log: ${steps.f.status} ${error.message}\n");
+	expect_error("name: x\nsteps:\n  - append: { to: '${x}', value: 1 }\n",
+	    "append: to must be the name of a variable");
+}
+
+/* Keys misspelt, and what a step cannot have. */
+static void
+test_step_keys(void **state)
+{
+	(void)state;
+	expect_error("name: x\nsteps:\n  - fail: x\n    on_eror: continue\n",
+	    "t.yaml:4:5: unknown step key 'on_eror' (did you mean "
+	    "'on_error'?)\n");
+	expect_error("name: x\nsteps:\n  - for_each: ${[1]}\n    step:\n"
+	    "      - log: a\n",
+	    "t.yaml:4:5: unknown step key 'step' (did you mean 'steps'?)");
+	expect_error("name: x\nsteps:\n  - lgo: a\n",
+	    "t.yaml:3:5: unknown action 'lgo' (did you mean 'log'?)");
+	expect_error("name: x\nsteps:\n  - for_each: ${[1]}\n    retry: 3\n"
+	    "    steps:\n      - log: a\n",
+	    "t.yaml:4:12: retry applies to actions, not to a for_each: put "
+	    "retry on the steps inside (a failed item is recorded and the loop "
+	    "goes on)\n");
+	expect_error("name: x\nsteps:\n  - while: ${true}\n    max: 2\n"
+	    "    retry: 3\n    steps:\n      - log: a\n",
+	    "retry applies to actions, not to a while loop");
+	expect_error("name: x\nsteps:\n  - log: a\n    retry: { attempts: 2, "
+	    "dealy: 1s }\n",
+	    "unknown key 'dealy' in retry (did you mean 'delay'?)");
+	expect_error("name: x\nsteps:\n  - log: a\n    steps: []\n",
+	    "'steps' belongs to for_each, while and until");
+	expect_error("name: x\nsteps:\n  - log: a\n    for_each: ${[1]}\n",
+	    "a step does one thing");
+	expect_error("name: x\nsteps:\n  - for_each: { path: a.csv }\n"
+	    "    steps:\n      - log: a\n",
+	    "t.yaml:3:17: unknown key 'path' in for_each");
+	expect_error("name: x\nsteps:\n  - for_each: { csv: a.csv, header: "
+	    "maybe }\n    steps:\n      - log: a\n",
+	    "t.yaml:3:37: for_each: argument 'header' must be true or false");
+}
+
+/* delay_ms: still read, with a warning; delay is the one spelling. */
+static void
+test_delay_spelling(void **state)
+{
+	struct script *s;
+	char *errs;
+
+	(void)state;
+	errs = load("name: x\nsteps:\n  - log: a\n"
+	    "    retry: { attempts: 2, delay_ms: 250 }\n", &s);
+	assert_string_equal(errs, "t.yaml:4:27: warning: retry: 'delay_ms' "
+	    "is deprecated; write 'delay: 250ms' (a duration: 500ms, 1.5s, "
+	    "2m)\n");
+	assert_int_equal(s->steps.v[0]->retry.delay_ms, 250);
+	free(errs);
+	script_free(s);
+	errs = load("name: x\nsteps:\n  - http.request:\n"
+	    "      url: http://127.0.0.1:1/\n"
+	    "      retry: { attempts: 2, delay_ms: 100 }\n", NULL);
+	assert_string_equal(errs, "t.yaml:5:29: warning: http.request: "
+	    "'delay_ms' is deprecated; write 'delay: 100ms' (a duration: "
+	    "500ms, 1.5s, 2m)\n");
+	free(errs);
+	expect_error("name: x\nsteps:\n  - log: a\n"
+	    "    retry: { delay: 1s, delay_ms: 250 }\n",
+	    "retry has both delay and delay_ms; keep delay");
+}
+
+/* Conditions are expressions: a plain string is always true. */
+static void
+test_conditions(void **state)
+{
+	(void)state;
+	expect_error("name: x\nsteps:\n  - assert: \"amount > 100\"\n",
+	    "t.yaml:3:13: assert needs a condition written as one expression, "
+	    "such as ${amount > 100}: a plain string is always true\n");
+	expect_error("name: x\nsteps:\n  - assert: { that: \"false\" }\n",
+	    "t.yaml:3:21: assert needs a condition");
+	expect_error("name: x\nsteps:\n  - assert: \"total ${1} > 0\"\n",
+	    "t.yaml:3:13: assert needs a condition");
+	expect_valid("name: x\nsteps:\n  - assert: ${1 > 0}\n"
+	    "  - assert: { that: true }\n");
+	expect_error("name: x\nsteps:\n  - log: a\n    if: \"yes ${1}\"\n",
+	    "t.yaml:4:9: if needs a condition written as one expression");
+	expect_error("name: x\nsteps:\n  - while: ${true}\n    steps:\n"
+	    "      - log: a\n",
+	    "t.yaml:3:12: a while loop needs max: the most times it may run");
+	expect_error("name: x\nsteps:\n  - until: yes\n    max: 3\n"
+	    "    steps:\n      - log: a\n",
+	    "until needs a condition written as one expression");
+	expect_error("name: x\nsteps:\n  - skip: done\n",
+	    "t.yaml:3:5: skip ends an item: it belongs in the steps of a "
+	    "for_each whose iterations are items");
+	expect_valid("name: x\nsteps:\n  - for_each: ${[1]}\n    steps:\n"
+	    "      - skip: done\n    on_error:\n      - skip: ${error.message}\n");
+	expect_error("name: x\nsteps:\n  - for_each: ${[1]}\n    items: false\n"
+	    "    steps:\n      - skip: done\n", "skip ends an item");
+}
+
+/* An include's with: constants must fit the params' types. */
+static void
+test_include_types(void **state)
+{
+	const char *main_text = "name: m\nsteps:\n  - include: lib/a.yaml\n"
+	    "    with: { n: many, d: 2024-02-30, ok: 3 }\n";
+	json_t *files = json_object();
+	struct diag d = { NULL, 0, NULL, 0 };
+	struct script *s;
+	size_t i;
+	int found = 0;
+
+	(void)state;
+	json_object_set_new(files, "lib/a.yaml", json_string("name: a\n"
+	    "params:\n  n: int\n  d: date\n  ok: string\nsteps:\n"
+	    "  - log: ${params.n}\n"));
+	s = script_load_bundle("m.yaml", main_text, strlen(main_text), files,
+	    &d);
+	assert_null(s);
+	for (i = 0; i < d.n; i++) {
+		if (strcmp(d.msgs[i], "m.yaml:4:16: with: param 'n' must be a "
+		    "whole number (lib/a.yaml)") == 0 ||
+		    strcmp(d.msgs[i], "m.yaml:4:25: with: param 'd' must be a "
+		    "date written YYYY-MM-DD (lib/a.yaml)") == 0)
+			found++;
+	}
+	if (found != 2)
+		fail_msg("%zu messages, first: %s", d.n, d.n ? d.msgs[0] : "-");
+	diag_free(&d);
+	json_decref(files);
+}
+
+/* file:line:col is exact inside multi-line and block scalars. */
+static void
+test_positions_in_scalars(void **state)
+{
+	(void)state;
+	expect_error("name: x\nsteps:\n  - log: |\n      first line\n"
+	    "      total ${totl}\n",
+	    "t.yaml:5:15: undefined name 'totl'");
+	expect_error("name: x\nsteps:\n  - log: >-\n      folded\n"
+	    "        more ${nope} x\n",
+	    "t.yaml:5:16: undefined name 'nope'");
+	expect_error("name: x\nsteps:\n  - log: \"a \\\"q\\\" b\n"
+	    "      c ${nope}\"\n",
+	    "t.yaml:4:11: undefined name 'nope'");
+	expect_error("name: x\nsteps:\n  - log: 'it''s\n      ${nope}'\n",
+	    "t.yaml:4:9: undefined name 'nope'");
+	expect_error("name: x\nsteps:\n  - log: plain text\n"
+	    "      continued ${1 +}\n",
+	    "t.yaml:4:22: expected a value, found '}'");
 }
 
 static void
@@ -393,6 +630,13 @@ main(void)
 		cmocka_unit_test(test_bad_params),
 		cmocka_unit_test(test_duplicate_key_and_id),
 		cmocka_unit_test(test_retry_and_timeout),
+		cmocka_unit_test(test_member_names),
+		cmocka_unit_test(test_names_in_order),
+		cmocka_unit_test(test_step_keys),
+		cmocka_unit_test(test_delay_spelling),
+		cmocka_unit_test(test_conditions),
+		cmocka_unit_test(test_include_types),
+		cmocka_unit_test(test_positions_in_scalars),
 		cmocka_unit_test(test_all_errors_reported),
 		cmocka_unit_test(test_param_coercion),
 		cmocka_unit_test(test_bundle),
