@@ -528,15 +528,54 @@ static const struct action_arg split_args[] = {
 extern const struct action_arg pdf_render_args[];
 int	pdf_do_render(struct act *);
 
+static const struct action_out text_out[] = {
+	{ "path", ARG_STRING, "the PDF read" },
+	{ "page_count", ARG_INT, "the pages in the file" },
+	{ "text", ARG_STRING, "the pages' text, pages parted by a form feed" },
+	{ "pages", ARG_LIST, "each page read: {page, width, height, text, "
+	    "has_text, scanned}, with positions also lines and words" },
+	{ "scanned_pages", ARG_LIST, "the numbers of pages that are only "
+	    "an image" },
+	{ "pages_without_text", ARG_LIST, "the numbers of pages with no "
+	    "text layer" },
+	{ NULL, 0, NULL },
+};
+
+static const struct action_out info_out[] = {
+	{ "path", ARG_STRING, "the PDF read" },
+	{ "page_count", ARG_INT, "the pages in the file" },
+	{ "pages", ARG_LIST, "each page's {width, height} in points" },
+	{ "title", ARG_STRING, "the document's title, when it has one" },
+	{ NULL, 0, NULL },
+};
+
+static const struct action_out written_out[] = {
+	{ "path", ARG_STRING, "the PDF written" },
+	{ "page_count", ARG_INT, "its pages" },
+	{ NULL, 0, NULL },
+};
+
+static const struct action_out split_out[] = {
+	{ "files", ARG_LIST, "the PDFs written, one a page" },
+	{ "page_count", ARG_INT, "the pages in the file split" },
+	{ NULL, 0, NULL },
+};
+
+/* A dry run reads PDFs for real; the writers describe their writes. */
 const struct action pdf_actions[] = {
 	{ "pdf.text", "the text of each page, with word and line positions",
-	    text_args, do_text, ACTION_SCALAR, NULL },
+	    text_args, do_text, ACTION_SCALAR, NULL, ARG_MAP, text_out,
+	    ACTION_DRY_READ },
 	{ "pdf.info", "a PDF's page count, page sizes and title", info_args,
-	    do_info, ACTION_SCALAR, NULL },
+	    do_info, ACTION_SCALAR, NULL, ARG_MAP, info_out,
+	    ACTION_DRY_READ },
 	{ "pdf.merge", "join PDFs into one, pages kept as they are",
-	    merge_args, do_merge, 0, NULL },
-	{ "pdf.split", "one PDF per page", split_args, do_split, 0, NULL },
+	    merge_args, do_merge, 0, NULL, ARG_MAP, written_out,
+	    ACTION_DRY_SELF },
+	{ "pdf.split", "one PDF per page", split_args, do_split, 0, NULL,
+	    ARG_MAP, split_out, ACTION_DRY_SELF },
 	{ "pdf.render", "draw a Japanese A4 document from a layout",
-	    pdf_render_args, pdf_do_render, 0, NULL },
+	    pdf_render_args, pdf_do_render, 0, NULL, ARG_MAP, written_out,
+	    ACTION_DRY_SELF },
 	{ NULL, NULL, NULL, NULL, 0, NULL },
 };

@@ -740,12 +740,51 @@ extern const struct action_arg xlsx_write_args[], xlsx_fill_args[];
 int	xlsx_do_write(struct act *);
 int	xlsx_do_fill(struct act *);
 
+/* Every member xlsx.read may give; which ones depends on its arguments. */
+static const struct action_out read_out[] = {
+	{ "sheet", ARG_STRING, "the sheet read" },
+	{ "hidden", ARG_BOOL, "whether that sheet is hidden" },
+	{ "rows", ARG_LIST, "the rows: objects by header (header: true), "
+	    "else lists" },
+	{ "count", ARG_INT, "the number of rows" },
+	{ "columns", ARG_LIST, "the column names, in order" },
+	{ "hidden_rows", ARG_LIST, "the numbers of the hidden rows" },
+	{ "merged", ARG_LIST, "the merged ranges, e.g. A1:G1" },
+	{ "formulas", ARG_MAP, "with formulas: cell -> formula text" },
+	{ "sheets", ARG_LIST, "with all_sheets: each sheet's members as "
+	    "above" },
+	{ "cells", ARG_MAP, "with cells: key -> value" },
+	{ "cell_formulas", ARG_MAP, "with cells and formulas: key -> "
+	    "formula text" },
+	{ "sheet_names", ARG_LIST, "every sheet's name, in order" },
+	{ "hidden_sheets", ARG_LIST, "the names of the hidden sheets" },
+	{ "date1904", ARG_BOOL, "whether the workbook counts dates from "
+	    "1904 (.xlsx only)" },
+	{ NULL, 0, NULL },
+};
+
+static const struct action_out write_out[] = {
+	{ "path", ARG_STRING, "the workbook written" },
+	{ "sheets", ARG_LIST, "each sheet as {name, rows}" },
+	{ NULL, 0, NULL },
+};
+
+static const struct action_out fill_out[] = {
+	{ "path", ARG_STRING, "the workbook written" },
+	{ "template", ARG_STRING, "the template it was filled from" },
+	{ "cells", ARG_INT, "the number of cells filled" },
+	{ NULL, 0, NULL },
+};
+
+/* A dry run reads workbooks for real; the writers describe their writes. */
 const struct action xlsx_actions[] = {
 	{ "xlsx.read", "read an Excel workbook's rows, cells and typed values",
-	    read_args, do_read, 0, NULL },
+	    read_args, do_read, 0, NULL, ARG_MAP, read_out, ACTION_DRY_READ },
 	{ "xlsx.write", "write rows to a new workbook, one or more sheets",
-	    xlsx_write_args, xlsx_do_write, 0, NULL },
+	    xlsx_write_args, xlsx_do_write, 0, NULL, ARG_MAP, write_out,
+	    ACTION_DRY_SELF },
 	{ "xlsx.fill", "fill a template workbook's cells and table, keeping "
-	    "the rest", xlsx_fill_args, xlsx_do_fill, 0, NULL },
+	    "the rest", xlsx_fill_args, xlsx_do_fill, 0, NULL, ARG_MAP,
+	    fill_out, ACTION_DRY_SELF },
 	{ NULL, NULL, NULL, NULL, 0, NULL },
 };
