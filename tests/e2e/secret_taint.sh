@@ -1,8 +1,8 @@
 #!/bin/sh
 # secret_taint.sh - what a script computes from a secret is a secret too:
 # lower and upper case, a substring, a concatenation, a variable set from
-# one, a loop over a list built from one, json.format of it, a sub-flow's
-# param and output - none shows in the log or the summary, and none may
+# one, a loop over a list built from one, a list one was appended to,
+# json.format of it, a sub-flow's param and output - none shows in the log or the summary, and none may
 # be sent where the secret itself may not go.  A value that did not come
 # from a secret stays visible.
 . "$(dirname "$0")/lib.sh"
@@ -37,6 +37,8 @@ steps:
   - for_each: "\${[secrets.canary + '-one', secrets.canary + '-two']}"
     steps:
       - log: "item \${item | upper}"
+  - append: { to: collected, value: "\${secrets.canary | upper}" }
+  - log: "collected \${collected[0] | lower | replace('c', '(')}"
   - id: j
     json.format: { value: { k: "\${secrets.canary | lower}" } }
   - log: "json \${steps.j.output | upper}"
