@@ -92,12 +92,22 @@ lookup(struct web_run *r, const char *name)
 	return NULL;
 }
 
-/* A step begins: the clocks its overhead is measured by. */
+static int
+cancelled(void *arg)
+{
+	return act_cancelled(arg);
+}
+
+/*
+ * A step begins: its cancellation reaches the browser's commands, and the
+ * clocks its overhead is measured by start.
+ */
 static void
-step_start(struct web_session *s)
+step_start(struct act *a, struct web_session *s)
 {
 	struct wd_stats st;
 
+	wd_set_cancel(s->wd, cancelled, a);
 	wd_get_stats(s->wd, &st);
 	s->wire_t0 = st.wire_us;
 	s->sleep_t0 = s->sleep_us;
@@ -122,7 +132,7 @@ web_begin(struct act *a)
 		return NULL;
 	}
 	r->current = s;
-	step_start(s);
+	step_start(a, s);
 	return s;
 }
 
@@ -132,6 +142,8 @@ web_end(struct web_session *s, int rc)
 	struct wd_stats st;
 	int64_t took = time_mono_us() - s->step_t0;
 
+	/* The step's act is gone after this: nobody to cancel commands. */
+	wd_set_cancel(s->wd, NULL, NULL);
 	wd_get_stats(s->wd, &st);
 	s->step_us += took;
 	s->own_us += took - (st.wire_us - s->wire_t0) -
@@ -293,12 +305,6 @@ downloads_dir(struct act *a)
 }
 
 static int
-cancelled(void *arg)
-{
-	return act_cancelled(arg);
-}
-
-static int
 open_session(struct act *a, struct web_run *r, const char *name)
 {
 	struct wd_options o;
@@ -359,7 +365,7 @@ open_session(struct act *a, struct web_run *r, const char *name)
 	r->v = xreallocarray(r->v, r->n + 1, sizeof *r->v);
 	r->v[r->n++] = s;
 	r->current = s;
-	step_start(s);
+	step_start(a, s);
 	return 0;
 }
 

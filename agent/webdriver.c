@@ -217,6 +217,13 @@ set_driver_err(struct wd *w, const char *error, const char *message)
 		set_err(w, code, "%s: %.*s", error, (int)n, message);
 }
 
+void
+wd_set_cancel(struct wd *w, int (*fn)(void *), void *arg)
+{
+	w->cancelled = fn;
+	w->arg = arg;
+}
+
 enum wd_code
 wd_code(const struct wd *w)
 {
@@ -615,6 +622,8 @@ wd_open(const struct wd_options *given, char *err, size_t errlen)
 	struct wd *w;
 	int64_t t0 = time_mono_ms();
 
+	/* The caller's cancel covers the start; later commands get theirs
+	 * from wd_set_cancel. */
 	if (o.browser == NULL)
 		o.browser = "chromium";
 	if (o.width <= 0 || o.height <= 0) {
@@ -657,6 +666,7 @@ wd_open(const struct wd_options *given, char *err, size_t errlen)
 		goto fail;
 	free(profile);
 	w->stats.start_ms = time_mono_ms() - t0;
+	wd_set_cancel(w, NULL, NULL);
 	return w;
 fail:
 	free(profile);

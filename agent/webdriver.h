@@ -104,6 +104,12 @@ struct wd	*wd_open(const struct wd_options *, char *err, size_t errlen);
  * temporary directory.  NULL is allowed. */
 void		 wd_close(struct wd *);
 
+/*
+ * Who may cancel the commands from now on (NULL: nobody): called during
+ * every exchange with arg; arg must stay valid until changed.
+ */
+void		 wd_set_cancel(struct wd *, int (*cancelled)(void *),
+		    void *arg);
 enum wd_code	 wd_code(const struct wd *);
 const char	*wd_error(const struct wd *);
 void		 wd_get_stats(const struct wd *, struct wd_stats *);
