@@ -336,6 +336,7 @@ open_session(struct act *a, struct web_run *r, const char *name)
 	o.lang = act_str(a, "lang", "ja-JP");
 	o.insecure = act_bool(a, "insecure", 0);
 	o.page_load_ms = (long)(load * 1000);
+	o.init_script = web_net_watch_js;
 	o.deadline_ms = time_mono_ms() + (left < START_TIMEOUT_MS ? left :
 	    START_TIMEOUT_MS);
 	o.cancelled = cancelled;

@@ -159,6 +159,11 @@ char		*web_json_brief(const json_t *);
 /* The page's HTML with form values, passwords blanked; caller frees. */
 char		*web_page_html(struct act *, struct web_session *);
 
+/* --- act_web_read.c --------------------------------------------------------- */
+
+/* Run first in every page: what web.wait network_quiet reads. */
+extern const char web_net_watch_js[];
+
 /* --- the action functions (the table is in act_web.c) ------------------- */
 
 int	web_do_click(struct act *);

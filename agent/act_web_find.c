@@ -69,7 +69,7 @@ static const char FIND_JS[] =
 "  if (e.tagName === 'TEXTAREA') return !e.readOnly;\n"
 "  if (e.tagName !== 'INPUT') return false;\n"
 "  return !e.readOnly && !/^(submit|button|reset|checkbox|radio|file|"
-"image|hidden|range|color)$/.test(e.type);\n"
+"image|hidden)$/.test(e.type);\n"
 "}\n"
 "const IMPLICIT = {\n"
 "  button: 'button,input[type=button],input[type=submit],input[type=reset],'\n"
@@ -272,12 +272,13 @@ static const char FIND_JS[] =
 "      + 'div,p,li,span');\n"
 "    if (!name && leaf) name = norm(textOf(e)).slice(0, 60);\n"
 "    const lab = /^(LABEL|TH|DT)$/.test(e.tagName) ? 1 : 0;\n"
-"    if (!name && e.matches(CONTROL)) name = '';\n"
-"    else if (!name) continue;\n"
+"    const fld = e.matches(CONTROL) ? 1 : 0;\n"
+"    if (!name && !fld) continue;\n"
 "    const key = name + '\\u0001' + describe(e);\n"
 "    if (seen.has(key)) continue;\n"
 "    seen.add(key);\n"
-"    out.push({name: name, desc: describe(e), role: roleOf(e), label: lab});\n"
+"    out.push({name: name, desc: describe(e), role: roleOf(e), label: lab,\n"
+"      field: fld});\n"
 "  }\n"
 "  return out;\n"
 "}\n"
@@ -564,6 +565,7 @@ struct cand {
 	const char	*name;
 	const char	*desc;
 	size_t		 dist;
+	size_t		 pos;		/* in the page, for ties */
 };
 
 static int
@@ -571,7 +573,22 @@ cand_cmp(const void *x, const void *y)
 {
 	const struct cand *a = x, *b = y;
 
-	return a->dist < b->dist ? -1 : a->dist > b->dist;
+	if (a->dist != b->dist)
+		return a->dist < b->dist ? -1 : 1;
+	return a->pos < b->pos ? -1 : a->pos > b->pos;
+}
+
+/* Whether the name was already shown (one line per text is enough). */
+static int
+shown_before(const struct cand *v, size_t i)
+{
+	size_t j;
+
+	for (j = 0; j < i; j++) {
+		if (strcmp(v[j].name, v[i].name) == 0)
+			return 1;
+	}
+	return 0;
 }
 
 /* The nearest things the page offers, as '"登録する" (button#ok), ...'. */
@@ -582,8 +599,7 @@ nearest(struct act *a, struct web_session *s, const struct web_locator *l,
 	json_t *list = NULL, *c;
 	struct cand *v;
 	size_t i, n = 0, shown = 0;
-	int want_label = json_object_get(l->spec, "label") != NULL &&
-	    json_object_get(l->spec, "css") == NULL;
+	int want_label = json_object_get(l->spec, "label") != NULL;
 	int by_desc = json_object_get(l->spec, "css") != NULL ||
 	    json_object_get(l->spec, "xpath") != NULL;
 
@@ -597,19 +613,22 @@ nearest(struct act *a, struct web_session *s, const struct web_locator *l,
 	json_array_foreach(list, i, c) {
 		v[n].name = json_string_value(json_object_get(c, "name"));
 		v[n].desc = json_string_value(json_object_get(c, "desc"));
-		if (v[n].name == NULL || v[n].desc == NULL)
+		if (v[n].name == NULL || v[n].desc == NULL ||
+		    (*v[n].name == '\0' && !by_desc))
 			continue;
-		if (want_label && !json_is_true(json_object_get(c, "label")) &&
-		    json_integer_value(json_object_get(c, "label")) == 0 &&
-		    *v[n].name == '\0')
+		/* A label is looked for among labels and named fields. */
+		if (want_label && json_integer_value(json_object_get(c,
+		    "label")) == 0 && json_integer_value(json_object_get(c,
+		    "field")) == 0)
 			continue;
 		v[n].dist = text_distance(l->query, by_desc ? v[n].desc :
 		    v[n].name);
+		v[n].pos = i;
 		n++;
 	}
 	qsort(v, n, sizeof *v, cand_cmp);
 	for (i = 0; i < n && shown < CANDIDATES; i++) {
-		if (*v[i].name == '\0' && !by_desc)
+		if (shown_before(v, i))
 			continue;
 		buf_printf(msg, "%s\"%s\" (%s)", shown ? ", " : "; nearest: ",
 		    v[i].name, v[i].desc);

@@ -126,6 +126,37 @@ web_do_click(struct act *a)
 
 /* --- web.type ------------------------------------------------------------------- */
 
+/*
+ * arguments: [input, value].  Date and time fields take no typing that
+ * works the same in every locale, so their value is set as the page's
+ * own script would set it, with the events typing fires; the value the
+ * field then holds is returned ("" when it refused the text).
+ */
+static const char SET_VALUE_JS[] =
+"const [e, v] = arguments;\n"
+"Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value')\n"
+"  .set.call(e, v);\n"
+"e.dispatchEvent(new Event('input', {bubbles: true}));\n"
+"e.dispatchEvent(new Event('change', {bubbles: true}));\n"
+"return e.value;\n";
+
+static const char *const picker_types[] = {
+	"date", "time", "datetime-local", "month", "week", "color", "range",
+};
+
+static int
+picker(const char *type)
+{
+	size_t i;
+
+	for (i = 0; type != NULL && i < sizeof picker_types /
+	    sizeof *picker_types; i++) {
+		if (strcmp(type, picker_types[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 struct typing {
 	const char	*text;
 	int		 clear;
@@ -139,17 +170,32 @@ type_op(struct act *a, struct web_session *s, struct web_element *el,
     void *arg)
 {
 	struct typing *t = arg;
+	const char *type = json_string_value(json_object_get(el->info, "type"));
 	json_t *v;
 
-	if (t->clear && wd_clear(s->wd, el->id) != 0)
-		return web_fail(a, s, "cannot empty the field");
-	if (wd_send_keys(s->wd, el->id, t->text) != 0)
-		return web_fail(a, s, "cannot type");
-	t->password = strcmp(json_string_value(json_object_get(el->info,
-	    "type")) ? json_string_value(json_object_get(el->info, "type")) :
-	    "", "password") == 0;
+	t->password = type != NULL && strcmp(type, "password") == 0;
 	json_decref(t->info);
 	t->info = json_incref(el->info);
+	if (picker(type)) {
+		if (wd_execute(s->wd, SET_VALUE_JS, json_pack("[o, s]",
+		    wd_element_ref(el->id), t->text), &v,
+		    web_cmd_timeout(a, 10000)) != 0)
+			return web_fail(a, s, "cannot fill the field");
+		if (*t->text != '\0' && (!json_is_string(v) ||
+		    *json_string_value(v) == '\0')) {
+			json_decref(v);
+			return act_fail(a, "the %s field refused '%s' (it takes "
+			    "the ISO form, such as 2026-04-01 or 17:30)", type,
+			    t->text);
+		}
+		json_decref(v);
+		return 0;
+	}
+	if (t->clear && wd_clear(s->wd, el->id) != 0)
+		return web_fail(a, s, "cannot empty the field");
+	/* Nothing to type is not an error: an empty remark stays empty. */
+	if (*t->text != '\0' && wd_send_keys(s->wd, el->id, t->text) != 0)
+		return web_fail(a, s, "cannot type");
 	if (!t->clear)
 		return 0;
 	/* What a person would glance at: does the field say what we typed? */

@@ -105,13 +105,14 @@ static const char READ_JS[] =
 "return els.map(one);\n";
 
 /*
- * Whether the page has been quiet for arguments[0] ms: loaded, no fetch or
- * XMLHttpRequest open (counted from the first call on, by wrapping both),
- * and no resource finished within that time.
+ * The network watch, run first in every new document (web.open gives it
+ * to the browser): it counts the fetch and XMLHttpRequest calls still
+ * open and when the last one ended.
  */
-static const char QUIET_JS[] =
-"const q = arguments[0], w = window;\n"
-"if (!w.__kobitoNet) {\n"
+const char web_net_watch_js[] =
+"(() => {\n"
+"  const w = window;\n"
+"  if (w.__kobitoNet) return;\n"
 "  const n = w.__kobitoNet = {pending: 0, last: performance.now()};\n"
 "  const done = () => { n.pending--; n.last = performance.now(); };\n"
 "  const f = w.fetch;\n"
@@ -122,8 +123,17 @@ static const char QUIET_JS[] =
 "    n.last = performance.now();\n"
 "    this.addEventListener('loadend', done, {once: true});\n"
 "    return send.apply(this, arguments); };\n"
-"}\n"
-"const n = w.__kobitoNet;\n"
+"})();\n";
+
+/*
+ * arguments: [quiet ms, the watch].  Whether the page has been quiet that
+ * long: loaded, no request open, none ended or resource loaded since.  In
+ * a document the watch missed (a tab opened later), it starts now.
+ */
+static const char QUIET_JS[] =
+"const q = arguments[0];\n"
+"if (!window.__kobitoNet) (0, eval)(arguments[1]);\n"
+"const n = window.__kobitoNet;\n"
 "let last = n.last;\n"
 "for (const e of performance.getEntriesByType('resource'))\n"
 "  if (e.responseEnd > last) last = e.responseEnd;\n"
@@ -345,8 +355,9 @@ wait_quiet(struct act *a, struct web_session *s, double quiet_s,
 	if (quiet_s <= 0 || quiet_s > 600)
 		return act_fail(a, "network_quiet must be 0 to 600 seconds");
 	for (;;) {
-		if (wd_execute(s->wd, QUIET_JS, json_pack("[f]", quiet_s *
-		    1000.0), &v, web_cmd_timeout(a, 10000)) != 0)
+		if (wd_execute(s->wd, QUIET_JS, json_pack("[f, s]", quiet_s *
+		    1000.0, web_net_watch_js), &v,
+		    web_cmd_timeout(a, 10000)) != 0)
 			return web_fail(a, s, "cannot watch the network");
 		quiet = json_is_true(v);
 		json_decref(v);

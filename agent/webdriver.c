@@ -54,10 +54,11 @@ struct wd {
 
 static int chromium_args(char **, size_t, int);
 static json_t *chromium_caps(const struct wd_options *, const char *);
+static int chromium_prepare(struct wd *, const struct wd_options *);
 
 static const struct wd_driver drivers[] = {
 	{ "chromium", "chromedriver", "KOBITO_CHROMEDRIVER", chromium_args,
-	    chromium_caps },
+	    chromium_caps, chromium_prepare },
 };
 
 #define NDRIVERS (sizeof drivers / sizeof drivers[0])
@@ -145,6 +146,27 @@ chromium_caps(const struct wd_options *o, const char *profile_dir)
 	    "timeouts", "implicit", 0, "pageLoad", (json_int_t)o->page_load_ms,
 	    "script", 30000,
 	    "goog:chromeOptions", chrome);
+}
+
+/*
+ * Over chromedriver's bridge to the DevTools protocol: a headless Chromium
+ * refuses downloads unless told where they go (the profile's preference
+ * alone is not enough), and the init script goes in before any page's.
+ */
+static int
+chromium_prepare(struct wd *w, const struct wd_options *o)
+{
+	if (o->downloads != NULL && wd_cmd(w, "POST", "goog/cdp/execute",
+	    json_pack("{s:s, s:{s:s, s:s}}", "cmd",
+	    "Browser.setDownloadBehavior", "params", "behavior", "allow",
+	    "downloadPath", o->downloads), NULL, 10000) != 0)
+		return -1;
+	if (o->init_script != NULL && wd_cmd(w, "POST", "goog/cdp/execute",
+	    json_pack("{s:s, s:{s:s}}", "cmd",
+	    "Page.addScriptToEvaluateOnNewDocument", "params", "source",
+	    o->init_script), NULL, 10000) != 0)
+		return -1;
+	return 0;
 }
 
 /* --- errors --------------------------------------------------------------- */
@@ -664,6 +686,10 @@ wd_open(const struct wd_options *given, char *err, size_t errlen)
 	if (start_driver(w, &o, err, errlen) != 0 ||
 	    new_session(w, &o, profile, err, errlen) != 0)
 		goto fail;
+	if (w->driver->prepare != NULL && w->driver->prepare(w, &o) != 0) {
+		snprintf(err, errlen, "cannot prepare the browser: %s", w->err);
+		goto fail;
+	}
 	free(profile);
 	w->stats.start_ms = time_mono_ms() - t0;
 	wd_set_cancel(w, NULL, NULL);

@@ -46,6 +46,8 @@ struct wd_options {
 					   NULL for a fresh temporary one */
 	const char	*downloads;	/* where downloads go; NULL: default */
 	long		 page_load_ms;	/* 0: 30 s */
+	const char	*init_script;	/* run first in every new document of
+					   the first tab, where the driver can */
 	int64_t		 deadline_ms;	/* time_mono_ms() to give up starting */
 	int		(*cancelled)(void *arg);
 	void		*arg;
@@ -61,6 +63,8 @@ struct wd_driver {
 	/* The session's capabilities (a new object). */
 	json_t		*(*capabilities)(const struct wd_options *,
 			    const char *profile_dir);
+	/* What the session needs once created (may be NULL); -1 fails. */
+	int		(*prepare)(struct wd *, const struct wd_options *);
 };
 
 /* The classes of failure the actions tell apart. */
