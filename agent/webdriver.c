@@ -429,24 +429,29 @@ free_port(void)
 	return port;
 }
 
-/* The environment of the driver: ours, with DISPLAY for a headed browser. */
+/*
+ * The environment of the driver: ours, with DISPLAY for a headed browser
+ * and TMPDIR in the private directory, so that what the browser leaves in
+ * its temporary directory after a kill goes with that directory.
+ */
 static char **
-driver_env(const struct wd_options *o)
+driver_env(struct wd *w, const struct wd_options *o)
 {
 	size_t n = 0, i, j = 0;
 	char **env;
 
 	while (environ[n] != NULL)
 		n++;
-	env = xcalloc(n + 2, sizeof *env);
+	env = xcalloc(n + 3, sizeof *env);
 	for (i = 0; i < n; i++) {
-		if (strncmp(environ[i], "DISPLAY=", 8) == 0 &&
-		    o->display != NULL)
+		if ((strncmp(environ[i], "DISPLAY=", 8) == 0 &&
+		    o->display != NULL) || strncmp(environ[i], "TMPDIR=", 7) == 0)
 			continue;
 		env[j++] = xstrdup(environ[i]);
 	}
 	if (o->display != NULL)
 		env[j++] = xasprintf("DISPLAY=%s", o->display);
+	env[j++] = xasprintf("TMPDIR=%s", w->tmpdir);
 	env[j] = NULL;
 	return env;
 }
@@ -552,7 +557,7 @@ start_driver(struct wd *w, const struct wd_options *o, char *err,
 		free(argv[0]);
 		return -1;
 	}
-	env = driver_env(o);
+	env = driver_env(w, o);
 	logpath = xasprintf("%s/driver.log", w->tmpdir);
 	if (reaper_spawn(&w->reaper, argv, env, logpath, w->tmpdir, w->lock_fd,
 	    err, errlen) != 0) {
@@ -658,6 +663,7 @@ wd_open(const struct wd_options *given, char *err, size_t errlen)
 		o.page_load_ms = DEFAULT_LOAD_MS;
 	w = xcalloc(1, sizeof *w);
 	w->lock_fd = -1;
+	w->reaper.lifeline = -1;
 	w->cancelled = o.cancelled;
 	w->arg = o.arg;
 	if ((w->driver = wd_driver_find(o.browser)) == NULL) {
