@@ -10,8 +10,10 @@
 #      error; after the first run is stopped (SIGTERM: it ends its step and
 #      closes the browser), the next run finds what the first stored in
 #      that profile, and a run with a fresh profile does not.
-#   C: the same SIGKILL, dealt to an agent whose job has a browser open:
-#      the job's process dies with it, and its guard cleans up.
+#   C: the same SIGKILL, dealt to an agent (kobito-agent --web-profiles)
+#      whose job has a browser open on the agent's profile: the job's
+#      process dies with it, its guard cleans up, and the profile is free
+#      again.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/web.inc"
 
@@ -128,13 +130,21 @@ make_token agent c1 >"$T/c1.token"
 # The agent carries the tag too: its job's process and browser inherit it.
 env KOBITO_TEST_TAG="$WEB_TAG" TMPDIR="$T/tmp" "$AGENT" --scheduler "$SCHED_URL" \
 	--token-file "$T/c1.token" --name c1 --spool "$T/spool-c1" --allow-root \
-	--verbose >"$T/agent-c1.log" 2>&1 &
+	--web-profiles "$T/profiles" --verbose >"$T/agent-c1.log" 2>&1 &
 agent_pid=$!
 at_exit "kill -9 $agent_pid 2>/dev/null"
-job=$(trigger hold "\"params\": {\"url\": \"$SOMU_URL\"}")
+job=$(trigger hold "\"params\": {\"url\": \"$SOMU_URL\", \"profile\": \"kyuyo\", \"mark\": \"エージェント\"}")
 has_browser() { case " $(ps_of) " in *" chromium "*) return 0 ;; esac; return 1; }
 wait_for 300 has_browser || fail "job $job got no browser: $(tail -n 5 "$T/agent-c1.log")"
 echo "agent running: $(ps_of)"
+# The job holds the agent's profile: a run of its own is refused it.
+KOBITO_WEB_PROFILES="$T/profiles" web_run "$T/refuse.yaml" --json \
+	--param "url=$SOMU_URL" --param profile=kyuyo >"$T/c1.json" 2>/dev/null &&
+	fail "the agent's job and a run shared the profile"
+case $(jq -r .error "$T/c1.json") in
+*"is in use by another run"*) ;;
+*) fail "C: the job does not hold the agent's profile: $(jq -r .error "$T/c1.json")" ;;
+esac
 tree_of "$agent_pid" >"$T/tree"
 kill -KILL "$agent_pid"
 wait "$agent_pid" 2>/dev/null
@@ -143,3 +153,7 @@ wait_for 100 sh -c "! ls '$T/tmp' | grep -qE '^(kobito-web-|org[.]chromium)'" ||
 wait_for 100 none_alive "$T/tree"
 check "C: nothing the killed agent's job started is left" "" "$(alive "$T/tree")"
 check "C: nor anything carrying its environment" "" "$(left_behind)"
+KOBITO_WEB_PROFILES="$T/profiles" web_run "$T/open.yaml" --json \
+	--param "url=$SOMU_URL" --param profile=kyuyo >"$T/c2.json" 2>"$T/c2.log" ||
+	fail "the agent's profile is not free again: $(cat "$T/c2.log")"
+check "C: nothing is left at the end" "" "$(left_behind)"
