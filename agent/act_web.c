@@ -415,10 +415,12 @@ stats_json(struct web_session *s)
 	wd_get_stats(s->wd, &st);
 	own = s->steps > 0 ? (double)s->own_us / (double)s->steps / 1000.0 :
 	    0.0;
-	return json_pack("{s:I, s:I, s:f, s:f, s:f}", "steps",
+	return json_pack("{s:I, s:I, s:I, s:f, s:f, s:f, s:f}", "steps",
 	    (json_int_t)s->steps, "commands", (json_int_t)st.commands,
+	    "start_ms", (json_int_t)st.start_ms,
 	    "step_ms", (double)s->step_us / 1000.0, "driver_ms",
-	    (double)st.wire_us / 1000.0, "overhead_ms_per_step", own);
+	    (double)st.wire_us / 1000.0, "wait_ms", (double)s->sleep_us /
+	    1000.0, "overhead_ms_per_step", own);
 }
 
 static int
@@ -1135,6 +1137,8 @@ static const struct action_arg type_args[] = {
 	WEB_FIELD_ARGS,
 	{ "text", ARG_STRING, 1, "what to type (any Unicode)" },
 	{ "clear", ARG_BOOL, 0, "empty the field first (default false)" },
+	{ "method", ARG_STRING, 0, "insert (default: at once, as an input "
+	    "method commits) or keys (key by key)" },
 	{ NULL, 0, 0, NULL },
 };
 

@@ -160,6 +160,7 @@ picker(const char *type)
 struct typing {
 	const char	*text;
 	int		 clear;
+	int		 keys;		/* method: keys, not insert */
 	int		 password;
 	char		*now;		/* the field's value after typing */
 	json_t		*info;
@@ -194,7 +195,14 @@ type_op(struct act *a, struct web_session *s, struct web_element *el,
 	if (t->clear && wd_clear(s->wd, el->id) != 0)
 		return web_fail(a, s, "cannot empty the field");
 	/* Nothing to type is not an error: an empty remark stays empty. */
-	if (*t->text != '\0' && wd_send_keys(s->wd, el->id, t->text) != 0)
+	if (*t->text == '\0')
+		return 0;
+	if (!t->keys && wd_insert_text(s->wd, el->id, t->text) == 0)
+		return 0;
+	if (!t->keys && wd_code(s->wd) != WD_FAILED)
+		return web_fail(a, s, "cannot type");
+	/* Keys: asked for, or the only way this browser has. */
+	if (wd_send_keys(s->wd, el->id, t->text) != 0)
 		return web_fail(a, s, "cannot type");
 	if (!t->clear)
 		return 0;
@@ -215,12 +223,18 @@ web_do_type(struct act *a)
 	struct web_session *s;
 	struct web_locator l;
 	struct typing t;
+	const char *method;
 	char *masked;
 	int rc, secret;
 
 	memset(&t, 0, sizeof t);
 	t.text = act_str(a, "text", "");
 	t.clear = act_bool(a, "clear", 0);
+	method = act_str(a, "method", "insert");
+	if (strcmp(method, "insert") != 0 && strcmp(method, "keys") != 0)
+		return act_fail(a, "method must be insert or keys, not '%s'",
+		    method);
+	t.keys = strcmp(method, "keys") == 0;
 	if (act_dry_run(a)) {
 		act_log(a, "dry run: would type %zu bytes", strlen(t.text));
 		return 0;

@@ -55,10 +55,11 @@ struct wd {
 static int chromium_args(char **, size_t, int);
 static json_t *chromium_caps(const struct wd_options *, const char *);
 static int chromium_prepare(struct wd *, const struct wd_options *);
+static int chromium_insert(struct wd *, const char *);
 
 static const struct wd_driver drivers[] = {
 	{ "chromium", "chromedriver", "KOBITO_CHROMEDRIVER", chromium_args,
-	    chromium_caps, chromium_prepare },
+	    chromium_caps, chromium_prepare, chromium_insert },
 };
 
 #define NDRIVERS (sizeof drivers / sizeof drivers[0])
@@ -167,6 +168,13 @@ chromium_prepare(struct wd *w, const struct wd_options *o)
 	    o->init_script), NULL, 10000) != 0)
 		return -1;
 	return 0;
+}
+
+static int
+chromium_insert(struct wd *w, const char *text)
+{
+	return wd_cmd(w, "POST", "goog/cdp/execute", json_pack("{s:s, s:{s:s}}",
+	    "cmd", "Input.insertText", "params", "text", text), NULL, 0);
 }
 
 /* --- errors --------------------------------------------------------------- */
@@ -697,6 +705,8 @@ wd_open(const struct wd_options *given, char *err, size_t errlen)
 		goto fail;
 	}
 	free(profile);
+	/* The figures count the session's commands, not the start-up's. */
+	memset(&w->stats, 0, sizeof w->stats);
 	w->stats.start_ms = time_mono_ms() - t0;
 	wd_set_cancel(w, NULL, NULL);
 	return w;
@@ -815,6 +825,40 @@ wd_send_keys(struct wd *w, const char *el, const char *text)
 {
 	return element_cmd(w, "POST", el, "value", json_pack("{s:s}", "text",
 	    text), NULL, 0);
+}
+
+/* arguments: [element]; focus it with the caret after what it holds. */
+static const char FOCUS_END_JS[] =
+"const e = arguments[0];\n"
+"e.focus();\n"
+"if (e.isContentEditable) {\n"
+"  const r = document.createRange(), s = window.getSelection();\n"
+"  r.selectNodeContents(e); r.collapse(false);\n"
+"  s.removeAllRanges(); s.addRange(r);\n"
+"} else if (typeof e.value === 'string') {\n"
+"  try { e.setSelectionRange(e.value.length, e.value.length); }\n"
+"  catch (x) { /* a field without a caret */ }\n"
+"}\n"
+"return document.activeElement === e;\n";
+
+int
+wd_insert_text(struct wd *w, const char *el, const char *text)
+{
+	json_t *focused;
+
+	if (w->driver->insert_text == NULL)
+		return set_err(w, WD_FAILED, "cannot insert text with %s",
+		    w->driver->name);
+	if (wd_execute(w, FOCUS_END_JS, json_pack("[o]", wd_element_ref(el)),
+	    &focused, 0) != 0)
+		return -1;
+	if (!json_is_true(focused)) {
+		json_decref(focused);
+		return set_err(w, WD_NOT_INTERACTABLE, "element not "
+		    "interactable: it does not take the focus");
+	}
+	json_decref(focused);
+	return w->driver->insert_text(w, text);
 }
 
 int

@@ -65,6 +65,11 @@ struct wd_driver {
 			    const char *profile_dir);
 	/* What the session needs once created (may be NULL); -1 fails. */
 	int		(*prepare)(struct wd *, const struct wd_options *);
+	/*
+	 * Text committed into the focused field at once, as an input method
+	 * commits it (may be NULL: the driver has no way; keys are sent).
+	 */
+	int		(*insert_text)(struct wd *, const char *text);
 };
 
 /* The classes of failure the actions tell apart. */
@@ -89,7 +94,7 @@ enum wd_code {
 
 /* Command statistics, for the overhead figures. */
 struct wd_stats {
-	long		 commands;
+	long		 commands;	/* since the session was created */
 	int64_t		 wire_us;	/* time spent waiting on the driver */
 	int64_t		 start_ms;	/* driver start up to a session */
 };
@@ -141,6 +146,12 @@ int	 wd_execute(struct wd *, const char *script, json_t *args,
 int	 wd_click(struct wd *, const char *el, long timeout_ms);
 int	 wd_clear(struct wd *, const char *el);
 int	 wd_send_keys(struct wd *, const char *el, const char *text);
+/*
+ * Put text into el at the end of what it holds, in one input event, as
+ * an input method commits it.  -1 with WD_FAILED ("cannot") when the
+ * driver has no way to: the caller sends keys instead.
+ */
+int	 wd_insert_text(struct wd *, const char *el, const char *text);
 /* A PNG of the page (el NULL) or of one element, decoded; free *png. */
 int	 wd_screenshot(struct wd *, const char *el, unsigned char **png,
 	    size_t *len);

@@ -169,7 +169,7 @@ steps:
   - id: leave_no
     web.read: { css: "#receipt-no" }
   - web.goto: /kinmu
-  - web.type: { label: 氏名, text: 山田 }
+  - web.type: { label: 氏名, text: 山田, method: keys }
   - web.key: { keys: Enter, label: 氏名 }
   - web.wait: { css: "#result" }
   - id: found
