@@ -667,7 +667,7 @@ not_found(struct act *a, struct web_session *s, const struct web_locator *l,
 		buf_printf(&msg, "%s is there but read-only", l->what);
 	else if (strcmp(state, "nth") == 0)
 		buf_printf(&msg, "%s: only %" JSON_INTEGER_FORMAT " match%s",
-		    l->what, count, count == 1 ? "es" : "");
+		    l->what, count, count == 1 ? "" : "es");
 	else if (strcmp(state, "nocontainer") == 0)
 		buf_printf(&msg, "%s: the container did not appear within %g s",
 		    l->what, secs);
