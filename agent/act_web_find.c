@@ -780,23 +780,35 @@ web_on_element(struct act *a, struct web_session *s,
 	}
 }
 
+/* One look in mode; -1 after act_fail, also for a locator the page
+ * cannot use (an invalid selector). */
+static int
+look(struct act *a, struct web_session *s, const struct web_locator *l,
+    unsigned need, const char *mode, json_t **res)
+{
+	if (run_find(a, s, l->spec, need, mode, res) != 0) {
+		if (wd_code(s->wd) == WD_ALERT_OPEN)
+			return alert_open(a, s);
+		return web_fail(a, s, "cannot search the page");
+	}
+	if (json_object_get(*res, "message") != NULL) {
+		act_fail(a, "%s: %s", l->what, json_string_value(
+		    json_object_get(*res, "message")));
+		json_decref(*res);
+		*res = NULL;
+		return -1;
+	}
+	return 0;
+}
+
 int
 web_count(struct act *a, struct web_session *s, const struct web_locator *l,
     unsigned need, long *matches, long *meeting)
 {
 	json_t *res;
 
-	if (run_find(a, s, l->spec, need, "count", &res) != 0) {
-		if (wd_code(s->wd) == WD_ALERT_OPEN)
-			return alert_open(a, s);
-		return web_fail(a, s, "cannot search the page");
-	}
-	if (json_object_get(res, "message") != NULL) {
-		act_fail(a, "%s: %s", l->what, json_string_value(
-		    json_object_get(res, "message")));
-		json_decref(res);
+	if (look(a, s, l, need, "count", &res) != 0)
 		return -1;
-	}
 	*matches = (long)json_integer_value(json_object_get(res, "count"));
 	*meeting = (long)json_integer_value(json_object_get(res, "meeting"));
 	json_decref(res);
@@ -810,17 +822,8 @@ web_find_all(struct act *a, struct web_session *s,
 	json_t *res;
 
 	*els = NULL;
-	if (run_find(a, s, l->spec, need, "all", &res) != 0) {
-		if (wd_code(s->wd) == WD_ALERT_OPEN)
-			return alert_open(a, s);
-		return web_fail(a, s, "cannot search the page");
-	}
-	if (json_object_get(res, "message") != NULL) {
-		act_fail(a, "%s: %s", l->what, json_string_value(
-		    json_object_get(res, "message")));
-		json_decref(res);
+	if (look(a, s, l, need, "all", &res) != 0)
 		return -1;
-	}
 	*els = json_incref(json_object_get(res, "els"));
 	json_decref(res);
 	if (!json_is_array(*els)) {

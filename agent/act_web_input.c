@@ -77,6 +77,103 @@ click_op(struct act *a, struct web_session *s, struct web_element *el,
 	return 0;
 }
 
+/*
+ * A click that submits a form or follows a link starts loading the next
+ * page a moment after the click has been answered: a step that looked at
+ * once would still see the old page.  So before a click (a choice in a
+ * select box, keys) the page is armed: the document gets a stamp, and
+ * listeners (last in line, after the page's own) note a submit or a link
+ * followed in this frame that nothing cancelled, a form submitted by
+ * script, or an unload.  After it, one look: a new document (the stamp
+ * gone) has loaded already; a noted navigation is waited for until the
+ * new document is there; otherwise the page stayed.
+ */
+static const char ARM_JS[] =
+"const w = window;\n"
+"w.__kobitoClick = {stamp: Math.random().toString(36).slice(2), nav: 0};\n"
+"const self = t => !t || t === '_self' || t === w.name;\n"
+"if (!w.__kobitoArmed) {\n"
+"  w.__kobitoArmed = 1;\n"
+"  w.addEventListener('submit', e => {\n"
+"    const f = e.target, b = e.submitter;\n"
+"    const t = (b && b.getAttribute('formtarget')) || f.getAttribute('target');\n"
+"    if (!e.defaultPrevented && self(t)) w.__kobitoClick.nav = 1;\n"
+"  });\n"
+"  w.addEventListener('click', e => {\n"
+"    const a = e.target.closest && e.target.closest('a[href]');\n"
+"    if (!a || e.defaultPrevented || !self(a.getAttribute('target')) ||\n"
+"      a.hasAttribute('download')) return;\n"
+"    const u = new URL(a.href, location.href);\n"
+"    if (!/^https?:$/.test(u.protocol)) return;\n"
+"    if (u.hash && u.href.split('#')[0] === location.href.split('#')[0])\n"
+"      return;\n"
+"    w.__kobitoClick.nav = 1;\n"
+"  });\n"
+"  w.addEventListener('beforeunload', () => { w.__kobitoClick.nav = 1; });\n"
+"  const P = HTMLFormElement.prototype, submit = P.submit;\n"
+"  P.submit = function () {\n"
+"    if (self(this.getAttribute('target'))) w.__kobitoClick.nav = 1;\n"
+"    return submit.apply(this, arguments);\n"
+"  };\n"
+"}\n"
+"return w.__kobitoClick.stamp;\n";
+
+static const char SETTLED_JS[] =
+"const c = window.__kobitoClick;\n"
+"if (!c || c.stamp !== arguments[0]) return 'new';\n"
+"return c.nav ? 'leaving' : 'stayed';\n";
+
+/* Arm the page; the stamp (free it) or NULL when the page cannot be. */
+static char *
+arm(struct act *a, struct web_session *s)
+{
+	json_t *v = NULL;
+	char *stamp = NULL;
+
+	/* Not armed (a frame that forbids scripts): no wait, as before. */
+	if (wd_execute(s->wd, ARM_JS, NULL, &v, web_cmd_timeout(a, 10000)) ==
+	    0 && json_is_string(v))
+		stamp = xstrdup(json_string_value(v));
+	json_decref(v);
+	return stamp;
+}
+
+/* After the input: wait for the page it started loading, if any. */
+static void
+settle(struct act *a, struct web_session *s, const char *stamp)
+{
+	int64_t until = time_mono_ms() + web_cmd_timeout(a, 30000);
+	json_t *v;
+	int done;
+
+	if (stamp == NULL)
+		return;
+	for (;;) {
+		if (wd_execute(s->wd, SETTLED_JS, json_pack("[s]", stamp), &v,
+		    web_cmd_timeout(a, 30000)) != 0) {
+			/* A dialog the click opened is the next step's; a
+			 * browser gone is the next step's error too. */
+			if (wd_code(s->wd) == WD_ALERT_OPEN ||
+			    wd_code(s->wd) == WD_GONE ||
+			    wd_code(s->wd) == WD_CANCELLED)
+				return;
+			done = 0;	/* the old page is unloading */
+		} else {
+			done = !json_is_string(v) || strcmp(json_string_value(v),
+			    "leaving") != 0;
+			json_decref(v);
+		}
+		if (done)
+			return;
+		if (time_mono_ms() >= until || act_cancelled(a)) {
+			act_log(a, "the click seemed to start loading a page, "
+			    "but no new page came");
+			return;
+		}
+		web_sleep(a, s, 20);
+	}
+}
+
 /* The element an op acted on, for the log and the output. */
 struct acted {
 	json_t	*info;
@@ -88,8 +185,14 @@ click_and_note(struct act *a, struct web_session *s, struct web_element *el,
     void *arg)
 {
 	struct acted *ac = arg;
+	char *stamp = arm(a, s);
+	int rc;
 
-	if (click_op(a, s, el, ac->arg) != 0)
+	rc = click_op(a, s, el, ac->arg);
+	if (rc == 0)
+		settle(a, s, stamp);
+	free(stamp);
+	if (rc != 0)
 		return -1;
 	json_decref(ac->info);
 	ac->info = json_incref(el->info);
@@ -308,12 +411,18 @@ select_op(struct act *a, struct web_session *s, struct web_element *el,
 {
 	struct choice *c = arg;
 	const char *err;
-	char *opts;
+	char *opts, *stamp = arm(a, s);
 	json_t *v;
+	int rc;
 
-	if (wd_execute(s->wd, SELECT_JS, json_pack("[o, s, s]",
+	/* A select box may submit its form when it changes. */
+	rc = wd_execute(s->wd, SELECT_JS, json_pack("[o, s, s]",
 	    wd_element_ref(el->id), c->by, c->want), &v,
-	    web_cmd_timeout(a, 30000)) != 0)
+	    web_cmd_timeout(a, 30000));
+	if (rc == 0)
+		settle(a, s, stamp);
+	free(stamp);
+	if (rc != 0)
 		return web_fail(a, s, "cannot choose the option");
 	if ((err = json_string_value(json_object_get(v, "error"))) != NULL) {
 		if (strcmp(err, "missing") == 0) {
@@ -662,6 +771,7 @@ web_do_key(struct act *a)
 	struct web_locator l;
 	const char *keys_arg = act_str(a, "keys", ""), *p;
 	long long repeat = act_int(a, "repeat", 1), i;
+	char *stamp;
 	json_t *acts;
 	size_t n;
 	int got, rc = 0;
@@ -697,14 +807,21 @@ web_do_key(struct act *a)
 		    focus_op, NULL);
 		web_locator_clear(&l);
 	}
-	if (rc == 0 && wd_actions(s->wd, json_pack("[{s:s, s:s, s:o}]",
-	    "type", "key", "id", "keyboard", "actions", acts)) != 0)
-		return web_end(s, web_fail(a, s, "cannot press the keys"));
-	if (rc != 0)
+	if (rc != 0) {
 		json_decref(acts);
-	else
-		act_log(a, "pressed %s%s", keys_arg, repeat > 1 ? " (repeated)" :
-		    "");
+		return web_end(s, rc);
+	}
+	/* Enter in a form submits it, as a click does. */
+	stamp = arm(a, s);
+	if (wd_actions(s->wd, json_pack("[{s:s, s:s, s:o}]", "type", "key",
+	    "id", "keyboard", "actions", acts)) != 0) {
+		free(stamp);
+		return web_end(s, web_fail(a, s, "cannot press the keys"));
+	}
+	settle(a, s, stamp);
+	free(stamp);
+	act_log(a, "pressed %s%s", keys_arg, repeat > 1 ? " (repeated)" :
+	    "");
 	return web_end(s, rc);
 }
 
