@@ -5,7 +5,9 @@
 # screen (tests/fixtures/legacy_finance on a private Xvfb) through the
 # shared sub-flow lib/finance_entry.yaml, and marks each entered claim
 # 精算済 on the web.  The claim the finance screen refuses (a zero amount)
-# fails alone and stays 申請中; a second run enters nothing twice.
+# fails alone and stays 申請中; a second run enters nothing twice.  And a
+# browser asked to show itself (headless: false) opens its window on the
+# run's display, where ui.* steps find it.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/web.inc"
 
@@ -60,3 +62,28 @@ web_run "$SCRIPT" --display "$DISPLAY_NUM" --secrets "$T/secrets.yaml" \
 check "second run: one claim waiting" 1 "$(jq -r .output.claims "$T/out2.json")"
 check "second run: nothing entered twice" 2 "$(wc -l <"$T/vouchers.csv")"
 check "no process the runs started is left" "" "$(left_behind)"
+
+# A headed browser: its window is on the display, found by its title.
+cat >"$T/headed.yaml" <<'Y'
+name: headed
+requires: [display]
+params:
+  url: { type: string, required: true }
+steps:
+  - web.open: { url: "${params.url}/login", headless: false, width: 900, height: 700 }
+  - id: win
+    ui.wait_window: { title: "ログイン - 総務事務システム", timeout: 20 }
+  - id: shot
+    web.screenshot:
+output:
+  title: "${steps.win.output.title}"
+  width: "${steps.win.output.width}"
+Y
+web_run "$T/headed.yaml" --display "$DISPLAY_NUM" --param "url=$SOMU_URL" --json \
+	>"$T/headed.json" 2>"$T/headed.log" || fail "the headed browser: $(tail -n 5 "$T/headed.log")"
+case $(jq -r .output.title "$T/headed.json") in
+"ログイン - 総務事務システム"*) ;;
+*) fail "no browser window on the display: $(jq -r .output.title "$T/headed.json")" ;;
+esac
+echo "ok: the headed browser's window is on display $DISPLAY_NUM"
+check "no process the headed run started is left" "" "$(left_behind)"
