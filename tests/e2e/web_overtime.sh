@@ -6,7 +6,9 @@
 # as the book has them, each with the receipt number the page showed; the
 # two the system refuses (an end before the start, an unknown employee)
 # fail as items with the page's own words; the run is partial and counts
-# its minutes for the six; a dry run touches nothing.
+# its minutes for the six; a dry run touches nothing.  Then the order book
+# as a workbook (what the sections keep): employee numbers as numbers, date
+# cells, time cells, an empty remark - entered the same.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/web.inc"
 
@@ -49,3 +51,35 @@ for n in 1 2 3 4 5 6; do
 done
 echo "ok: each receipt number read back"
 check "no process the run started is left" "" "$(left_behind)"
+
+# --- the order book as a workbook ----------------------------------------------------
+PY=/usr/bin/python3
+$PY -c 'import openpyxl' 2>/dev/null || fail "python3-openpyxl is needed (make deps)"
+$PY - "$T/book.xlsx" <<'P'
+import datetime, sys, openpyxl
+wb = openpyxl.Workbook()
+ws = wb.active
+ws.title = "命令簿"
+ws.append(["職員番号", "氏名", "勤務日", "開始時刻", "終了時刻", "事由", "備考"])
+rows = [
+    (100108, "伊藤 ゆかり", datetime.date(2026, 5, 7), datetime.time(9, 0), datetime.time(12, 30), "行事対応", "休日の市民まつり"),
+    (100111, "吉田 翔太", datetime.date(2026, 5, 8), datetime.time(17, 30), datetime.time(19, 45), "選挙事務", None),
+]
+for r in rows:
+    ws.append(list(r))
+for row in ws.iter_rows(min_row=2):
+    row[2].number_format = "yyyy/mm/dd"
+    row[3].number_format = "h:mm"
+    row[4].number_format = "h:mm"
+wb.save(sys.argv[1])
+P
+web_run "$SCRIPT" --secrets "$T/secrets.yaml" --param "input=$T/book.xlsx" \
+	--param "url=$SOMU_URL" --json --artifacts "$T/art2" >"$T/out2.json" 2>"$T/run2.log" ||
+	fail "the workbook run failed: $(tail -n 20 "$T/run2.log")"
+check "workbook: items" "2 succeeded, 0 failed" \
+	"$(jq -r '"\(.items.succeeded) succeeded, \(.items.failed) failed"' "$T/out2.json")"
+check "workbook: OT-000007 (date and time cells)" \
+	"100108|伊藤 ゆかり|2026-05-07|09:00|12:30|3.5|行事対応|休日の市民まつり" "$(ot OT-000007)"
+check "workbook: OT-000008 (an empty remark)" \
+	"100111|吉田 翔太|2026-05-08|17:30|19:45|2.25|選挙事務|" "$(ot OT-000008)"
+check "no process the workbook run started is left" "" "$(left_behind)"
