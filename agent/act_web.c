@@ -249,6 +249,36 @@ page_json(struct web_session *s)
 	return o;
 }
 
+/*
+ * A page the browser could not load is not a failed navigation to
+ * WebDriver: the browser shows its own error page and the command
+ * succeeds.  That page says which error it was.
+ */
+static const char LOAD_ERROR_JS[] =
+"if (location.protocol !== 'chrome-error:') return null;\n"
+"const e = document.querySelector('#error-code, .error-code');\n"
+"return (e && e.textContent.trim()) || document.title ||\n"
+"  'the page could not be loaded';\n";
+
+/* After a navigation to what (a URL, or "the page"): -1 when it failed. */
+static int
+loaded(struct act *a, struct web_session *s, const char *what)
+{
+	json_t *v;
+	int rc = 0;
+
+	if (wd_execute(s->wd, LOAD_ERROR_JS, NULL, &v, web_cmd_timeout(a,
+	    10000)) != 0)
+		return web_fail(a, s, "cannot read the page");
+	if (json_is_string(v))
+		rc = act_fail(a, "cannot open %s: %s%s", what,
+		    json_string_value(v), strstr(json_string_value(v), "CERT") ?
+		    " (the certificate is not trusted; insecure: true accepts "
+		    "it)" : "");
+	json_decref(v);
+	return rc;
+}
+
 /* --- web.open, web.close ------------------------------------------------- */
 
 /* The directory of the persistent profile name; NULL after act_fail. */
@@ -396,7 +426,10 @@ do_open(struct act *a)
 	s = r->current;
 	if (url != NULL && wd_navigate(s->wd, url, web_cmd_timeout(a,
 	    (long)(act_num(a, "timeout", DEFAULT_LOAD_S) * 1000) + 5000)) != 0)
-		return web_end(s, web_fail(a, s, "cannot open the page"));
+		return web_end(s, act_fail(a, "cannot open %s: %s", url,
+		    wd_error(s->wd)));
+	if (url != NULL && loaded(a, s, url) != 0)
+		return web_end(s, -1);
 	wd_get_stats(s->wd, &st);
 	a->out = page_json(s);
 	json_object_set_new(a->out, "session", json_string(name));
@@ -493,7 +526,10 @@ do_goto(struct act *a)
 	json_decref(abs);
 	top_level(s);
 	if (rc != 0)
-		return web_end(s, web_fail(a, s, "cannot open the page"));
+		return web_end(s, act_fail(a, "cannot open %s: %s", url,
+		    wd_error(s->wd)));
+	if (loaded(a, s, url) != 0)
+		return web_end(s, -1);
 	a->out = page_json(s);
 	act_log(a, "at %s", json_string_value(json_object_get(a->out, "url")));
 	return web_end(s, 0);
@@ -517,6 +553,8 @@ history(struct act *a, int back)
 	if (rc != 0)
 		return web_end(s, web_fail(a, s, back ? "cannot go back" :
 		    "cannot reload"));
+	if (loaded(a, s, "the page") != 0)
+		return web_end(s, -1);
 	a->out = page_json(s);
 	return web_end(s, 0);
 }

@@ -234,6 +234,9 @@ set_driver_err(struct wd *w, const char *error, const char *message)
 	    strstr(message, "not reachable") != NULL ||
 	    strstr(message, "session deleted") != NULL))
 		code = WD_GONE;
+	/* "unknown error: net::ERR_..." says nothing the rest does not. */
+	while (strncmp(message, "unknown error: ", 15) == 0)
+		message += 15;
 	n = strcspn(message, "\n");
 	if (n > 300)
 		n = 300;
@@ -241,8 +244,11 @@ set_driver_err(struct wd *w, const char *error, const char *message)
 		n--;
 	if (code == WD_GONE)
 		set_err(w, code, "the browser is gone (%.*s)", (int)n, message);
-	else if (n == 0 || strncmp(message, error, n) == 0)
-		set_err(w, code, "%s", error);
+	else if (strcmp(error, "unknown error") == 0 && n > 0)
+		set_err(w, code, "%.*s", (int)n, message);
+	else if (n == 0 || strncmp(message, error, strlen(error)) == 0)
+		set_err(w, code, "%.*s", n ? (int)n : (int)strlen(error),
+		    n ? message : error);
 	else
 		set_err(w, code, "%s: %.*s", error, (int)n, message);
 }

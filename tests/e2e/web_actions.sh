@@ -15,10 +15,11 @@
 #   dismissed, then accepted; the CSV download (Shift_JIS); the rows-a-
 #   page select box; a Shift_JIS form and a Shift_JIS iframe, an EUC-JP
 #   search submitted with Enter; news that arrive late, waited for by
-#   network quiet; back and reload; screenshots; a session that times out
-#   (the sub-flow logs in again); and a button that never appears: its
-#   error names what and where, lists the nearest candidates, and leaves a
-#   screenshot and the page's HTML with the typed password blanked.
+#   network quiet; back and reload; screenshots; an alert and a prompt;
+#   a session that times out (the sub-flow logs in again); and a button
+#   that never appears: its error names what and where, lists the nearest
+#   candidates, and leaves a screenshot and the page's HTML with the typed
+#   password blanked.
 #
 # Then the process table: nothing the run started is left.
 . "$(dirname "$0")/lib.sh"
@@ -35,6 +36,7 @@ jq -n '[range(1; 13) | {no: ("OT-" + (1000000 + . | tostring | .[1:])),
 # The session ends after 4 idle seconds; the script sleeps 5 to see it.
 start_somu --session-timeout 4
 printf 'receipt of 2026-04-10\n' >"$T/領収書.txt"
+
 
 TEXT='ﾃｽﾄｶﾅ①髙𠮷 東京都千代田区'
 cat >"$T/actions.yaml" <<'Y'
@@ -190,6 +192,16 @@ steps:
     web.read: { css: "#board", get: table }
   - web.frame: { parent: true }
 
+  # --- an alert and a prompt ---------------------------------------------------
+  - web.eval: { expr: "setTimeout(() => alert('保存しました'), 0)" }
+  - id: alert
+    web.dialog:
+  - web.eval: { expr: "setTimeout(() => { document.title = prompt('差戻しの理由は？', '') }, 0)" }
+  - id: prompt
+    web.dialog: { text: "記載誤り（髙橋）" }
+  - id: answered
+    web.eval: { expr: document.title }
+
   # --- the session times out: the sub-flow logs in again ---------------------
   - sleep: 5
   - include: SCRIPTS/lib/somu_login.yaml
@@ -224,13 +236,17 @@ output:
   board: "${steps.board.output.rows}"
   relogged: "${steps.relogged.output.exists}"
   missing: "${steps.missing.error}"
+  alert: "${steps.alert.output.message}"
+  prompt: "${steps.prompt.output.message}"
+  answered: "${steps.answered.output.value}"
   stats: "${steps.stats.output}"
 Y
 sed -i "s|SCRIPTS|$KOBITO_TOP/scripts|" "$T/actions.yaml"
 
 web_run "$T/actions.yaml" --json --secrets "$T/secrets.yaml" \
 	--param "url=$SOMU_URL" --param "receipt=$T/領収書.txt" \
-	--param "text=$TEXT" --artifacts "$T/art" >"$T/out.json" 2>"$T/run.log"
+	--param "text=$TEXT" \
+	--artifacts "$T/art" >"$T/out.json" 2>"$T/run.log"
 rc=$?
 [ $rc -eq 0 ] || { cat "$T/run.log" >&2; fail "the run failed (exit $rc)"; }
 out() { jq -r "$1" "$T/out.json"; }
@@ -301,6 +317,10 @@ check "two logins in the stand-in's log" 2 "$(grep -c 'POST /login -> 303' "$T/s
 head -c 8 "$(out .output.shot)" | od -An -c | grep -q 'P   N   G' ||
 	fail "the element screenshot is not a PNG"
 
+check "the alert's text" "保存しました" "$(out .output.alert)"
+check "the prompt's text" "差戻しの理由は？" "$(out .output.prompt)"
+check "the prompt's answer reached the page" "記載誤り（髙橋）" "$(out .output.answered)"
+
 # --- the failure: what, where, candidates, artifacts, no password ------------------------
 err=$(out .output.missing)
 echo "error: $err"
@@ -327,6 +347,6 @@ check "the typed password is logged as a secret, each time" 3 \
 # --- overhead and the process table -----------------------------------------------------
 echo "stats: $(out '.output.stats | tojson')"
 [ "$(out '.output.stats.steps')" -gt 80 ] || fail "too few steps counted"
-check "the web.* steps ran in the one browser" 1 "$(grep -c 'browser .default. started' "$T/run.log")"
+check "the default browser started once" 1 "$(grep -c 'browser .default. started' "$T/run.log")"
 check "no process the run started is left" "" "$(left_behind)"
 check "no temporary browser directory is left" "" "$(ls "$T/tmp")"
