@@ -812,6 +812,24 @@ close_tab(struct act *a, struct web_session *s)
 }
 
 static int
+tab_missing(struct act *a, const char *which, const char *title,
+    const char *url, json_int_t index)
+{
+	double secs = act_num(a, "timeout", WEB_DEFAULT_TIMEOUT_S);
+
+	if (which != NULL && strcmp(which, "new") == 0)
+		return act_fail(a, "no new tab opened within %g s", secs);
+	if (title != NULL)
+		return act_fail(a, "no tab with a title matching '%s' within "
+		    "%g s", title, secs);
+	if (url != NULL)
+		return act_fail(a, "no tab with a URL matching '%s' within %g s",
+		    url, secs);
+	return act_fail(a, "there is no tab %" JSON_INTEGER_FORMAT " (counted "
+	    "from 0) after %g s", index, secs);
+}
+
+static int
 do_tab(struct act *a)
 {
 	struct web_session *s;
@@ -869,9 +887,7 @@ do_tab(struct act *a)
 		else if (r == 1)
 			break;
 		else if (time_mono_ms() >= until)
-			rc = act_fail(a, "no %s tab appeared within the wait",
-			    which ? which : title ? "such" : url ? "such" :
-			    "such");
+			rc = tab_missing(a, which, title, url, index);
 		else
 			web_sleep(a, s, 100);
 	}
