@@ -233,6 +233,53 @@ web_save_artifact(struct act *a, const char *base, const void *data,
 	return path;
 }
 
+/* arguments: [element or null]: where what goes into it would be sent. */
+static const char DESTINATIONS_JS[] =
+"const e = arguments[0], out = [location.href];\n"
+"if (e && e.form && e.form.action) out.push(e.form.action);\n"
+"return out;\n";
+
+static int
+holds_secret(struct act *a, const char *const *parts, size_t n)
+{
+	char *m;
+	size_t i;
+	int hit = 0;
+
+	for (i = 0; i < n && !hit; i++) {
+		if (parts[i] == NULL)
+			continue;
+		m = act_masked(a, parts[i]);
+		hit = strcmp(m, parts[i]) != 0;
+		free(m);
+	}
+	return hit;
+}
+
+int
+web_send_ok(struct act *a, struct web_session *s, const char *el,
+    const char *const *parts, size_t nparts)
+{
+	json_t *dest, *u;
+	size_t i;
+	int rc = 0;
+
+	/* Most text holds no secret: then no need to ask the page. */
+	if (!holds_secret(a, parts, nparts))
+		return 0;
+	if (wd_execute(s->wd, DESTINATIONS_JS, json_pack("[o]", el ?
+	    wd_element_ref(el) : json_null()), &dest, web_cmd_timeout(a,
+	    10000)) != 0)
+		return web_fail(a, s, "cannot tell where the page sends it");
+	json_array_foreach(dest, i, u) {
+		if (rc == 0 && json_is_string(u))
+			rc = act_send_ok(a, json_string_value(u), parts,
+			    nparts);
+	}
+	json_decref(dest);
+	return rc;
+}
+
 /* "https://..." for the output of navigation steps. */
 static json_t *
 page_json(struct web_session *s)
@@ -424,6 +471,8 @@ do_open(struct act *a)
 	if (open_session(a, r, name) != 0)
 		return -1;
 	s = r->current;
+	if (url != NULL && act_send_ok(a, url, NULL, 0) != 0)
+		return web_end(s, -1);
 	if (url != NULL && wd_navigate(s->wd, url, web_cmd_timeout(a,
 	    (long)(act_num(a, "timeout", DEFAULT_LOAD_S) * 1000) + 5000)) != 0)
 		return web_end(s, act_fail(a, "cannot open %s: %s", url,
@@ -521,6 +570,11 @@ do_goto(struct act *a)
 	    "arguments[0], document.baseURI).href", json_pack("[s]", url),
 	    &abs, 10000) != 0)
 		return web_end(s, web_fail(a, s, "cannot resolve the URL"));
+	if (act_send_ok(a, json_is_string(abs) ? json_string_value(abs) : url,
+	    NULL, 0) != 0) {
+		json_decref(abs);
+		return web_end(s, -1);
+	}
 	rc = wd_navigate(s->wd, json_is_string(abs) ? json_string_value(abs) :
 	    url, load_timeout(a));
 	json_decref(abs);
@@ -939,7 +993,15 @@ do_dialog(struct act *a)
 			    WEB_DEFAULT_TIMEOUT_S)));
 		web_sleep(a, s, 50);
 	}
-	if (answer != NULL && wd_alert_send(s->wd, answer) != 0)
+	if (answer != NULL && holds_secret(a, &answer, 1)) {
+		char *url = NULL;
+
+		/* With a dialog open the page cannot be asked: the top's URL. */
+		rc = wd_url(s->wd, &url) != 0 ? web_fail(a, s, "cannot tell "
+		    "where the page sends it") : act_send_ok(a, url, &answer, 1);
+		free(url);
+	}
+	if (rc == 0 && answer != NULL && wd_alert_send(s->wd, answer) != 0)
 		rc = web_fail(a, s, "cannot answer the prompt");
 	if (rc == 0 && wd_alert_answer(s->wd, accept) != 0)
 		rc = web_fail(a, s, "cannot close the dialog");
@@ -975,6 +1037,17 @@ do_eval(struct act *a)
 	if ((s = web_begin(a)) == NULL)
 		return -1;
 	body = expr ? xasprintf("return (%s\n);", expr) : xstrdup(script);
+	{
+		char *argtext = args ? json_dumps(args, JSON_COMPACT) : NULL;
+		const char *parts[2] = { body, argtext };
+
+		rc = web_send_ok(a, s, NULL, parts, 2);
+		free(argtext);
+	}
+	if (rc != 0) {
+		free(body);
+		return web_end(s, -1);
+	}
 	rc = wd_execute(s->wd, body, args ? json_deep_copy(args) : NULL, &v,
 	    web_cmd_timeout(a, 30000));
 	free(body);

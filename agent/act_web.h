@@ -110,6 +110,14 @@ char		*web_where(struct web_session *);
 void		 web_sleep(struct act *, struct web_session *, int64_t ms);
 /* A command timeout within the step's remaining time. */
 long		 web_cmd_timeout(struct act *, long want_ms);
+/*
+ * Whether text that is about to go into the page (typed, chosen, run as
+ * a script) may go there: when it holds a secret, the secret's allowed
+ * destinations must take the URL of the frame's page and, with el, the
+ * address its form posts to.  0, or -1 after act_fail.
+ */
+int		 web_send_ok(struct act *, struct web_session *, const char *el,
+		    const char *const *parts, size_t nparts);
 /* on_fail of every web.* action: screenshot and HTML as artifacts. */
 void		 web_on_fail(struct act *);
 /* Save bytes as the run artifact named base; the path (caller frees). */

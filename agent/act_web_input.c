@@ -280,6 +280,8 @@ type_op(struct act *a, struct web_session *s, struct web_element *el,
 	t->password = type != NULL && strcmp(type, "password") == 0;
 	json_decref(t->info);
 	t->info = json_incref(el->info);
+	if (web_send_ok(a, s, el->id, &t->text, 1) != 0)
+		return -1;
 	if (picker(type)) {
 		if (wd_execute(s->wd, SET_VALUE_JS, json_pack("[o, s]",
 		    wd_element_ref(el->id), t->text), &v,
@@ -411,10 +413,13 @@ select_op(struct act *a, struct web_session *s, struct web_element *el,
 {
 	struct choice *c = arg;
 	const char *err;
-	char *opts, *stamp = arm(a, s);
+	char *opts, *stamp;
 	json_t *v;
 	int rc;
 
+	if (web_send_ok(a, s, el->id, &c->want, 1) != 0)
+		return -1;
+	stamp = arm(a, s);
 	/* A select box may submit its form when it changes. */
 	rc = wd_execute(s->wd, SELECT_JS, json_pack("[o, s, s]",
 	    wd_element_ref(el->id), c->by, c->want), &v,
@@ -811,6 +816,10 @@ web_do_key(struct act *a)
 		json_decref(acts);
 		return web_end(s, rc);
 	}
+	if (web_send_ok(a, s, NULL, &keys_arg, 1) != 0) {
+		json_decref(acts);
+		return web_end(s, -1);
+	}
 	/* Enter in a form submits it, as a click does. */
 	stamp = arm(a, s);
 	if (wd_actions(s->wd, json_pack("[{s:s, s:s, s:o}]", "type", "key",
@@ -992,6 +1001,8 @@ web_do_download(struct act *a)
 		return web_end(s, act_fail(a, "give what to click (a locator) "
 		    "or url, not both"));
 	}
+	if (url != NULL && act_send_ok(a, url, NULL, 0) != 0)
+		return web_end(s, -1);
 	before = list_dir(s->downloads);
 	if (url != NULL) {
 		rc = download_url(a, s, url);

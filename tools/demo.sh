@@ -196,7 +196,7 @@ printf '{"value": "%s", "allow": ["%s/api/"]}' "$PROCURE_TOKEN" "$PROCURE_URL" |
     curl -sS -f -X PUT -H "Authorization: Bearer $ADMIN" \
     -H 'Content-Type: application/json' --data-binary @- \
     "$URL/api/secrets/procure_token" >/dev/null || die "cannot store the secret"
-printf '{"value": "%s"}' "$SOMU_PASSWORD" |
+printf '{"value": "%s", "allow": ["%s/"]}' "$SOMU_PASSWORD" "$SOMU_URL" |
     curl -sS -f -X PUT -H "Authorization: Bearer $ADMIN" \
     -H 'Content-Type: application/json' --data-binary @- \
     "$URL/api/secrets/somu_password" >/dev/null || die "cannot store the secret"

@@ -48,7 +48,7 @@ params:
 steps:
   - id: open
     web.open: { width: 1200, height: 900 }
-  - include: SCRIPTS/lib/somu_login.yaml
+  - include: lib/somu_login.yaml
     with: { url: "${params.url}", page: /main, user: s100101, password: "${secrets.somu_password}" }
 
   # --- frames: the menu, a submenu that opens on hover --------------------
@@ -204,7 +204,7 @@ steps:
 
   # --- the session times out: the sub-flow logs in again ---------------------
   - sleep: 5
-  - include: SCRIPTS/lib/somu_login.yaml
+  - include: lib/somu_login.yaml
     with: { url: "${params.url}", page: /overtime/new, user: s100101, password: "${secrets.somu_password}" }
   - id: relogged
     web.exists: { label: 事由 }
@@ -241,7 +241,9 @@ output:
   answered: "${steps.answered.output.value}"
   stats: "${steps.stats.output}"
 Y
-sed -i "s|SCRIPTS|$KOBITO_TOP/scripts|" "$T/actions.yaml"
+# The shared sub-flow, beside the script as includes must be.
+mkdir -p "$T/lib"
+cp "$KOBITO_TOP/scripts/lib/somu_login.yaml" "$T/lib/"
 
 web_run "$T/actions.yaml" --json --secrets "$T/secrets.yaml" \
 	--param "url=$SOMU_URL" --param "receipt=$T/領収書.txt" \

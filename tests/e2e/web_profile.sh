@@ -11,6 +11,8 @@
 #   self-signed certificate: one accepts it when asked (insecure: true),
 #   the other refuses it with the browser's own error code, as it does a
 #   server that is not there; closing them leaves the steps in the first.
+#   A secret bound to the stand-in is not typed into the other server's
+#   page, nor sent to it in a URL.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/web.inc"
 
@@ -80,6 +82,16 @@ steps:
   - id: nobody
     web.goto: { url: "${params.closed}", session: tls }
     on_error: continue
+  - web.goto: { url: "${params.tls}", session: tls }
+  - web.eval: { expr: "document.body.insertAdjacentHTML('beforeend', '<input id=pw>')" }
+  - id: typed
+    web.type: { css: "#pw", text: "${secrets.somu_password}" }
+    on_error: continue
+  - id: in_url
+    web.goto: "${params.tls}?pw=${secrets.somu_password | urlencode}"
+    on_error: continue
+  - id: left
+    web.read: { css: "#pw", get: value }
   - web.close: { session: tls }
   - web.close: { session: strict }
   - id: back_home
@@ -89,8 +101,11 @@ output:
   strict: "${steps.strict.error}"
   nobody: "${steps.nobody.error}"
   back_home: "${steps.back_home.output.value}"
+  typed: "${steps.typed.error}"
+  in_url: "${steps.in_url.error}"
+  left: "${steps.left.output.value}"
 Y
-web_run "$T/tls.yaml" --json --param "url=$SOMU_URL" --param "tls=$TLS_URL" \
+web_run "$T/tls.yaml" --json --secrets "$T/secrets.yaml" --param "url=$SOMU_URL" --param "tls=$TLS_URL" \
 	--param "closed=$CLOSED_URL" >"$T/tls.json" 2>"$T/tls.run.log" ||
 	fail "the certificate run failed: $(tail -n 20 "$T/tls.run.log")"
 out() { jq -r "$1" "$T/tls.json"; }
@@ -106,4 +121,13 @@ case $(out .output.nobody) in
 echo "ok: $(out .output.nobody | cut -c1-120)"
 check "after closing the others, the steps are in the first browser" "/login" \
 	"$(out .output.back_home)"
+case $(out .output.typed) in
+*"secret 'somu_password' may not be sent to $TLS_URL (it may go to $SOMU_URL/)"*) ;;
+*) fail "the secret was typed into another server's page: $(out .output.typed)" ;; esac
+echo "ok: $(out .output.typed | sed 's/.*: secret/secret/' | cut -c1-140)"
+check "nothing was typed" "" "$(out .output.left)"
+case $(out .output.in_url) in
+*"secret 'somu_password' may not be sent to"*) ;;
+*) fail "the secret went to another server in a URL: $(out .output.in_url)" ;; esac
+grep -qF "$SOMU_PASSWORD" "$T/tls.json" "$T/tls.run.log" && fail "the password is in the output"
 check "nothing is left of the three browsers" "" "$(left_behind)"
