@@ -340,9 +340,13 @@ page=$(printf '%s' "$err" | sed -n 's/.*(screenshot: \([^,]*\), page: \([^)]*\))
 grep -q 'type="password" name="password" size="16" value=""' "$page" ||
 	fail "the saved page does not show the password field blanked: $(grep -o '<input type="password"[^>]*>' "$page")"
 grep -q 'name="user_id"' "$page" || fail "the saved page is not the login form"
-grep -qF "$SOMU_PASSWORD" "$page" "$T/out.json" "$T/run.log" &&
-	fail "the password appears in the output, the log or an artifact"
-grep -rqF "$SOMU_PASSWORD" "$T/art" && fail "the password appears in an artifact"
+# Nor any form of it (encoded, escaped, or 8 characters of it in a row).
+secret_forms "$SOMU_PASSWORD" >"$T/forms"
+grep -a -F -f "$T/forms" "$T/out.json" "$T/run.log" >"$T/hit" &&
+	fail "the password appears in the output or the log: $(head -c 300 "$T/hit")"
+grep -r -a -F -f "$T/forms" "$T/art" >"$T/hit" &&
+	fail "the password appears in an artifact: $(head -c 300 "$T/hit")"
+echo "ok: no form of the password in the output, the log or the artifacts"
 check "the typed password is logged as a secret, each time" 3 \
 	"$(grep -c "typed a secret into the field labelled 'パスワード'" "$T/run.log")"
 
