@@ -106,6 +106,12 @@ $(BUILD)/fixtures/formgen: tests/fixtures/formgen.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(GTK_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) $(GTK_LIBS)
 
+# The 総務事務 stand-in is its server and, in somu/, its screens.
+SOMU_SRC = tests/fixtures/somu_web.c $(wildcard tests/fixtures/somu/*.c)
+$(BUILD)/fixtures/somu_web: $(SOMU_SRC) tests/fixtures/somu/somu.h $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/fixtures/somu $(LDFLAGS) -o $@ $(SOMU_SRC) $(LIB) $(PKG_LIBS)
+
 $(BUILD)/fixtures/%: tests/fixtures/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS)

@@ -5,6 +5,7 @@
  *                [--labels display,ocr:jpn] [--slots N] [--display :N]...
  *                [--spool DIR] [--allow-root] [--on-term finish|release]
  *                [--isolation auto|thread|process] [--verbose]
+ *                [--web-profiles DIR]
  *
  * With --run-job it is instead the child that runs one job (agentd.c
  * starts it that way; it is not meant to be typed).
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "agentd.h"
@@ -24,7 +26,8 @@ static const char usage_text[] =
     "                    [--labels L1,L2] [--slots N] [--display :N]...\n"
     "                    [--spool DIR] [--allow-root]\n"
     "                    [--on-term finish|release]\n"
-    "                    [--isolation auto|thread|process] [--verbose]\n";
+    "                    [--isolation auto|thread|process] [--verbose]\n"
+    "                    [--web-profiles DIR]\n";
 
 /* A value of an option that names one of a few words. */
 struct word {
@@ -97,6 +100,28 @@ add_list(const char ***list, size_t *n, char *arg)
 	}
 }
 
+/*
+ * The persistent browser profiles this agent offers (web.open profile:):
+ * the web actions find them through the environment, which every job's
+ * process inherits.  Set before any thread exists.
+ */
+static int
+web_profiles(const char *dir)
+{
+	struct stat st;
+	char *abs;
+
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) ||
+	    (abs = realpath(dir, NULL)) == NULL) {
+		fprintf(stderr, "kobito-agent: --web-profiles: '%s' is not a "
+		    "directory\n", dir);
+		return -1;
+	}
+	setenv("KOBITO_WEB_PROFILES", abs, 1);
+	free(abs);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -113,6 +138,7 @@ main(int argc, char **argv)
 		{ "isolation", required_argument, NULL, 'I' },
 		{ "poll-wait", required_argument, NULL, 'W' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "web-profiles", required_argument, NULL, 'P' },
 		{ "run-job", no_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -132,7 +158,7 @@ main(int argc, char **argv)
 	o.isolation = AGENTD_ISOLATE_AUTO;
 	o.self_exe = "/proc/self/exe";
 	o.scheduler = getenv("KOBITO_SCHEDULER");
-	while ((c = getopt_long(argc, argv, "s:t:n:l:N:d:S:RT:I:W:vhV",
+	while ((c = getopt_long(argc, argv, "s:t:n:l:N:d:S:RT:I:W:vP:hV",
 	    longopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
@@ -181,6 +207,10 @@ main(int argc, char **argv)
 			break;
 		case 'v':
 			o.verbose = 1;
+			break;
+		case 'P':
+			if (web_profiles(optarg) != 0)
+				return 2;
 			break;
 		case 'J':
 			fprintf(stderr, "kobito-agent: --run-job takes no "

@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,12 +13,45 @@
 #include "textutil.h"
 #include "xmalloc.h"
 
-size_t
-text_distance(const char *a, const char *b)
+/*
+ * The code points of s, for distances counted in characters: a Japanese
+ * character is one edit, not three bytes.  A byte that is not UTF-8 counts
+ * as a character of its own.  The caller frees; *n gets the count.
+ */
+static uint32_t *
+code_points(const char *s, size_t *n)
 {
-	size_t la = strlen(a), lb = strlen(b), i, j, w = lb + 1, d, *m;
+	const unsigned char *p = (const unsigned char *)s;
+	uint32_t *v = xcalloc(strlen(s) + 1, sizeof *v), c;
+	size_t k = 0, len, i;
+
+	while (*p != '\0') {
+		len = *p < 0x80 ? 1 : (*p >> 5) == 6 ? 2 : (*p >> 4) == 14 ? 3 :
+		    (*p >> 3) == 30 ? 4 : 1;
+		c = len == 1 ? *p : *p & (0x7F >> len);
+		for (i = 1; i < len; i++) {
+			if ((p[i] & 0xC0) != 0x80) {
+				len = 1;
+				c = *p;
+				break;
+			}
+			c = (c << 6) | (p[i] & 0x3F);
+		}
+		v[k++] = c;
+		p += len;
+	}
+	*n = k;
+	return v;
+}
+
+size_t
+text_distance(const char *sa, const char *sb)
+{
+	size_t la, lb, i, j, w, d, *m;
+	uint32_t *a = code_points(sa, &la), *b = code_points(sb, &lb);
 
 	/* Optimal string alignment: a swap of two neighbours costs one. */
+	w = lb + 1;
 	m = xcalloc((la + 1) * w, sizeof *m);
 	for (i = 0; i <= la; i++)
 		m[i * w] = i;
@@ -38,6 +72,8 @@ text_distance(const char *a, const char *b)
 	}
 	d = m[la * w + lb];
 	free(m);
+	free(a);
+	free(b);
 	return d;
 }
 

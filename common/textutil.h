@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Levenshtein distance between two strings, for "did you mean". */
+/* Edit distance between two strings in characters, for "did you mean". */
 size_t	 text_distance(const char *a, const char *b);
 /* Whether candidate is close enough to word to suggest it. */
 int	 text_is_near(const char *word, const char *candidate);

@@ -12,6 +12,8 @@
 
 /* Milliseconds on the monotonic clock. */
 int64_t	 time_mono_ms(void);
+/* Microseconds on the monotonic clock, for overheads below a millisecond. */
+int64_t	 time_mono_us(void);
 /* Milliseconds since the epoch on the wall clock. */
 int64_t	 time_wall_ms(void);
 /* "2026-11-25T13:40:01.123+09:00" in local time; returns buf. */

@@ -5,13 +5,14 @@
 #
 # Starts, each as a real program: stand-ins for the city's systems (the
 # legacy finance desktop program on a private X display, the e-procurement
-# REST API, the document store folder, an inbox of scanned paper forms),
+# REST API, the general-affairs web system, the document store folder, an
+# inbox of scanned paper forms),
 # the scheduler with its SQLite database and dashboard, and an agent that
 # drives the display.  It then runs the shipped scripts on demand and on a
 # schedule, and keeps feeding the inbox new scans, until Ctrl-C, which
 # stops everything it started.
 #
-# --once runs the invoice, subsidy and budget scripts one time each
+# --once runs the invoice, subsidy, budget and overtime scripts one time each
 # through the scheduler and the agent, waits for them to end, prints what
 # arrived where, and exits: the end-to-end test uses it.
 #
@@ -70,7 +71,8 @@ wait_for() {
 }
 
 for f in "$BIN/kobito" "$BIN/kobito-scheduler" "$BIN/kobito-agent" \
-    "$FIX/legacy_finance" "$FIX/procure_api" "$FIX/formgen" "$FIX/surveygen"; do
+    "$FIX/legacy_finance" "$FIX/procure_api" "$FIX/formgen" "$FIX/surveygen" \
+    "$FIX/somu_web"; do
 	[ -x "$f" ] || die "$f is missing: run 'make demo' (it builds first)"
 done
 
@@ -79,8 +81,10 @@ rm -rf "$DIR"
 mkdir -p "$DIR/inbox/invoices" "$DIR/inbox/applications" "$DIR/review" \
     "$DIR/finance" "$DIR/procure" "$DIR/import" "$DIR/archive" \
     "$DIR/bank" "$DIR/search" "$DIR/gen" "$DIR/logs" "$DIR/inbox/surveys" \
-    "$DIR/budget"
+    "$DIR/budget" "$DIR/somu"
 cp -R "$TOP/tools/demo/docstore" "$DIR/docstore"
+cp "$TOP/tools/demo/overtime_orders.csv" "$DIR/overtime_orders.csv"
+cp "$TOP/tools/demo/travel.json" "$DIR/somu/travel.json"
 cp "$TOP/tools/demo/payments.json" "$DIR/procure/payments.json"
 cp "$TOP/tools/demo/budget_sheet.csv" "$DIR/budget_sheet.csv"
 LOG=$DIR/logs
@@ -115,6 +119,21 @@ started $!
 wait_for 50 test -s "$DIR/procure/port" || die "the procurement API did not start"
 PROCURE_URL="http://127.0.0.1:$(cat "$DIR/procure/port")"
 say "e-procurement API (電子調達システム) at $PROCURE_URL"
+
+# --- the general-affairs web system --------------------------------------------------
+SOMU_PASSWORD=somu-pass-2030
+somu_port=8480
+if command -v ss >/dev/null && ss -ltn 2>/dev/null | grep -q "127.0.0.1:$somu_port "; then
+	somu_port=0
+fi
+[ "$PORT" = 0 ] && somu_port=0
+"$FIX/somu_web" --port "$somu_port" --port-file "$DIR/somu/port" \
+    --data "$DIR/somu" --user s100101 --password "$SOMU_PASSWORD" \
+    >"$LOG/somu.log" 2>&1 &
+started $!
+wait_for 50 test -s "$DIR/somu/port" || die "the general-affairs system did not start"
+SOMU_URL="http://127.0.0.1:$(cat "$DIR/somu/port")"
+say "general-affairs web system (総務事務システム) at $SOMU_URL"
 
 # --- scanned paper in the inbox ----------------------------------------------------
 gen() {	# gen TEMPLATE INBOX PREFIX SEED VARIANT COUNT
@@ -177,6 +196,10 @@ printf '{"value": "%s", "allow": ["%s/api/"]}' "$PROCURE_TOKEN" "$PROCURE_URL" |
     curl -sS -f -X PUT -H "Authorization: Bearer $ADMIN" \
     -H 'Content-Type: application/json' --data-binary @- \
     "$URL/api/secrets/procure_token" >/dev/null || die "cannot store the secret"
+printf '{"value": "%s", "allow": ["%s/"]}' "$SOMU_PASSWORD" "$SOMU_URL" |
+    curl -sS -f -X PUT -H "Authorization: Bearer $ADMIN" \
+    -H 'Content-Type: application/json' --data-binary @- \
+    "$URL/api/secrets/somu_password" >/dev/null || die "cannot store the secret"
 
 # --- the agent --------------------------------------------------------------------
 root_ok=""
@@ -197,6 +220,9 @@ p_payment=$(printf '{"api": "%s", "out_dir": "%s", "transfer_date": "%s"}' \
     "$PROCURE_URL" "$DIR/bank" "$(date +%Y-%m-%d)")
 p_search=$(printf '{"store": "%s", "keyword": "空調", "out_dir": "%s"}' \
     "$DIR/docstore" "$DIR/search")
+p_overtime=$(printf '{"input": "%s", "url": "%s"}' "$DIR/overtime_orders.csv" \
+    "$SOMU_URL")
+p_travel=$(printf '{"url": "%s"}' "$SOMU_URL")
 
 trigger() {	# trigger SCRIPT PARAMS-JSON: prints the job id
 	api POST /api/jobs "{\"script\": \"$1\", \"params\": $2}" | jq -r .job_id
@@ -215,13 +241,15 @@ wait_final() {
 }
 
 # All at once: the agent gives its one display to one UI job at a time
-# (invoices, then budget) and runs the subsidy forms on its other slot.
+# (invoices, then budget) and runs the subsidy forms and the overtime
+# orders (a headless browser) on its other slot.
 j_invoice=$(trigger invoice_entry "$p_invoice")
 j_subsidy=$(trigger subsidy_intake "$p_subsidy")
 j_budget=$(trigger budget_entry "$p_budget")
-[ -n "$j_invoice" ] && [ -n "$j_subsidy" ] && [ -n "$j_budget" ] ||
-    die "cannot trigger the scripts"
-for j in $j_invoice $j_subsidy $j_budget; do
+j_overtime=$(trigger overtime_entry "$p_overtime")
+[ -n "$j_invoice" ] && [ -n "$j_subsidy" ] && [ -n "$j_budget" ] &&
+    [ -n "$j_overtime" ] || die "cannot trigger the scripts"
+for j in $j_invoice $j_subsidy $j_budget $j_overtime; do
 	wait_final "$j" || die "job $j did not end: $(tail -n 5 "$LOG/agent.log")"
 done
 
@@ -232,12 +260,12 @@ report() {
 	done
 }
 say "first runs:"
-report "$j_subsidy" "$j_invoice" "$j_budget" >&2
+report "$j_subsidy" "$j_invoice" "$j_budget" "$j_overtime" >&2
 
 if [ $ONCE = 1 ]; then
 	echo "DEMO_URL=$URL"
 	echo "DEMO_DIR=$DIR"
-	echo "JOBS=$j_invoice $j_subsidy $j_budget"
+	echo "JOBS=$j_invoice $j_subsidy $j_budget $j_overtime"
 	exit 0
 fi
 
@@ -252,6 +280,7 @@ report "$j_survey" "$j_entry" >&2
 
 j_payment=$(trigger payment_batch "$p_payment")
 j_search=$(trigger procurement_search "$p_search")
+j_travel=$(trigger travel_to_finance "$p_travel")
 sched() {	# sched NAME SCRIPT CRON PARAMS-JSON
 	api POST /api/schedules "{\"name\": \"$1\", \"script\": \"$2\", \
 \"cron\": \"$3\", \"tz\": \"Asia/Tokyo\", \"overlap\": \"forbid\", \
@@ -271,7 +300,8 @@ cat <<EOF
               engineer / kobito-engineer-2030  (runs, logs, agents, schedules)
 
   The finance system runs on display $DISPLAY_NUM; the e-procurement API at
-  $PROCURE_URL; everything the bots wrote is under $DIR.
+  $PROCURE_URL; the general-affairs system at $SOMU_URL
+  (s100101 / $SOMU_PASSWORD); everything the bots wrote is under $DIR.
   New scanned forms arrive in the inbox every two minutes, and the
   schedules pick them up every five.  Press Ctrl-C to stop everything.
 

@@ -3,7 +3,8 @@
 # minutes): a scheduler, an agent driving the stand-in finance system on
 # its own display, the e-procurement API, the document store and an inbox
 # of generated scans; the invoice, subsidy and budget scripts each run
-# once.  Checks what arrived in every stand-in system and in the KPI
+# once, and the overtime orders go into the general-affairs web system
+# (headless Chromium).  Checks what arrived in every stand-in system and in the KPI
 # ledger, against the values the form generator printed on the scans.
 . "$(dirname "$0")/lib.sh"
 command -v Xvfb >/dev/null || skip "Xvfb is not installed"
@@ -72,9 +73,16 @@ echo "ok: the budget screen holds the four good lines byte for byte"
 check "the zero-amount line failed alone" 1 "$(summary budget_entry .items.failed)"
 [ "$(summary budget_entry '.artifacts | length')" -ge 1 ] || fail "no screenshot of the refused line"
 
+# --- 4. overtime orders: the general-affairs web system ---------------------------
+check "overtime orders entered (two refused by the system)" "6|2" \
+	"$(summary overtime_entry '"\(.items.succeeded)|\(.items.failed)"')"
+check "overtime orders stored" 6 "$(jq length "$D/somu/overtime.json")"
+check "the first order as the book has it" "100101|2026-04-01|17:30|19:30|窓口繁忙" \
+	"$(jq -r '.[0] | [.emp_no, .work_date, .start, .end, .reason] | join("|")' "$D/somu/overtime.json")"
+
 # --- the KPI ledger: one row per run, the run's own figures --------------------
-check "ledger rows" 3 "$(sql 'SELECT count(*) FROM kpi_ledger')"
-for s in invoice_entry subsidy_intake budget_entry; do
+check "ledger rows" 4 "$(sql 'SELECT count(*) FROM kpi_ledger')"
+for s in invoice_entry subsidy_intake budget_entry overtime_entry; do
 	check "ledger items of $s" \
 		"$(summary $s .items.succeeded)|$(summary $s .items.failed)" \
 		"$(sql "SELECT items_succeeded || '|' || items_failed FROM kpi_ledger WHERE script = '$s'")"
@@ -86,7 +94,7 @@ check "invoice minutes: 10 per run + 12 per invoice" $((10 + 12 * 4)) \
 check "the integrity of the database" ok "$(sql 'PRAGMA integrity_check')"
 # A run that completed with items sent to people still did away with the
 # re-typing it replaces: the input points of these scripts count as gone.
-for s in invoice_entry budget_entry subsidy_intake; do
+for s in invoice_entry budget_entry subsidy_intake overtime_entry; do
 	check "$s counts for its input point" 1 \
 		"$(sql "SELECT count(*) FROM kpi_script_success WHERE script = '$s'")"
 done
