@@ -1336,45 +1336,164 @@ static const struct action_arg exists_args[] = {
 	{ NULL, 0, 0, NULL },
 };
 
+/* What the actions give (docs/actions-web.md). */
+static const struct action_out page_out[] = {
+	{ "url", ARG_STRING, "the page's URL" },
+	{ "title", ARG_STRING, "the page's title" },
+	{ NULL, 0, NULL },
+};
+
+static const struct action_out open_out[] = {
+	{ "session", ARG_STRING, "the browser's name" },
+	{ "url", ARG_STRING, "the page's URL" },
+	{ "title", ARG_STRING, "the page's title" },
+	{ "start_ms", ARG_INT, "how long the driver and browser took to "
+	    "start" },
+	{ NULL, 0, NULL },
+};
+
+static const struct action_out close_out[] = {
+	{ "session", ARG_STRING, "the browser's name" },
+	{ "steps", ARG_INT, "the web.* steps it ran" },
+	{ "commands", ARG_INT, "WebDriver round trips" },
+	{ "start_ms", ARG_INT, "how long it took to start" },
+	{ "step_ms", ARG_NUMBER, "time in web.* steps" },
+	{ "driver_ms", ARG_NUMBER, "of which waiting for the driver" },
+	{ "wait_ms", ARG_NUMBER, "of which waiting between looks" },
+	{ "overhead_ms_per_step", ARG_NUMBER, "kobito's own work a step" },
+	{ NULL, 0, NULL },
+};
+
+static const struct action_out element_out[] = {
+	{ "element", ARG_MAP, "tag, type, desc, name, count, index" },
+	{ NULL, 0, NULL },
+};
+
+static const struct action_out select_out[] = {
+	{ "text", ARG_STRING, "the option chosen" },
+	{ "value", ARG_STRING, "its value" },
+	{ "index", ARG_INT, "its position, from 0" },
+	{ NULL, 0, NULL },
+};
+
+static const struct action_out check_out[] = {
+	{ "checked", ARG_BOOL, "the box's state, read back" },
+	{ NULL, 0, NULL },
+};
+
+static const struct action_out upload_out[] = {
+	{ "files", ARG_LIST, "the files attached (absolute paths)" },
+	{ NULL, 0, NULL },
+};
+
+static const struct action_out wait_out[] = {
+	{ "waited_ms", ARG_INT, "how long it waited" },
+	{ "element", ARG_MAP, "for a locator, the element found" },
+	{ NULL, 0, NULL },
+};
+
+static const struct action_out read_out[] = {
+	{ "value", ARG_ANY, "what was read" },
+	{ "values", ARG_LIST, "with all: every match's" },
+	{ "count", ARG_INT, "with all or a table: how many" },
+	{ "header", ARG_LIST, "for a table: the column names" },
+	{ "rows", ARG_LIST, "for a table: the rows, by column name" },
+	{ NULL, 0, NULL },
+};
+
+static const struct action_out exists_out[] = {
+	{ "exists", ARG_BOOL, "whether a matching element is there" },
+	{ "count", ARG_INT, "how many match" },
+	{ NULL, 0, NULL },
+};
+
+static const struct action_out download_out[] = {
+	{ "path", ARG_STRING, "the file (where to: copied it, if given)" },
+	{ "name", ARG_STRING, "its name" },
+	{ "size", ARG_INT, "its size in bytes" },
+	{ NULL, 0, NULL },
+};
+
+static const struct action_out path_out[] = {
+	{ "path", ARG_STRING, "the PNG written" },
+	{ NULL, 0, NULL },
+};
+
+static const struct action_out value_out[] = {
+	{ "value", ARG_ANY, "the script's value" },
+	{ NULL, 0, NULL },
+};
+
+static const struct action_out frame_out[] = {
+	{ "frames", ARG_LIST, "the frames entered, outermost first" },
+	{ NULL, 0, NULL },
+};
+
+static const struct action_out tab_out[] = {
+	{ "url", ARG_STRING, "the tab's URL" },
+	{ "title", ARG_STRING, "the tab's title" },
+	{ "tabs", ARG_INT, "how many tabs are open" },
+	{ NULL, 0, NULL },
+};
+
+static const struct action_out dialog_out[] = {
+	{ "message", ARG_STRING, "the dialog's text" },
+	{ "action", ARG_STRING, "accept or dismiss" },
+	{ NULL, 0, NULL },
+};
+
 #define WEB	ACTION_SCALAR, web_on_fail
 
+/*
+ * In a dry run, the actions that say what they would do (open, navigate,
+ * click, frames, tabs, dialogs, scripts, screenshots) are called; the
+ * others need a page that a dry run never opened, and are not run.
+ */
 const struct action web_actions[] = {
 	{ "web.open", "start a browser (Chromium over WebDriver)",
-	    open_args, do_open, WEB },
-	{ "web.goto", "go to a URL", goto_args, do_goto, WEB },
-	{ "web.back", "go back one page", history_args, do_back, WEB },
-	{ "web.reload", "reload the page", history_args, do_reload, WEB },
-	{ "web.close", "close the browser", session_args, do_close, WEB },
+	    open_args, do_open, WEB, ARG_MAP, open_out, ACTION_DRY_SELF },
+	{ "web.goto", "go to a URL", goto_args, do_goto, WEB, ARG_MAP,
+	    page_out, ACTION_DRY_SELF },
+	{ "web.back", "go back one page", history_args, do_back, WEB,
+	    ARG_MAP, page_out, ACTION_DRY_SELF },
+	{ "web.reload", "reload the page", history_args, do_reload, WEB,
+	    ARG_MAP, page_out, ACTION_DRY_SELF },
+	{ "web.close", "close the browser", session_args, do_close, WEB,
+	    ARG_MAP, close_out, ACTION_DRY_SELF },
 	{ "web.click", "click an element (waits until it can be clicked)",
-	    click_args, web_do_click, WEB },
+	    click_args, web_do_click, WEB, ARG_MAP, element_out,
+	    ACTION_DRY_SELF },
 	{ "web.type", "type text into a field (exact Unicode)", type_args,
-	    web_do_type, 0, web_on_fail },
+	    web_do_type, 0, web_on_fail, ARG_MAP, element_out },
 	{ "web.select", "choose an option of a select box", select_args,
-	    web_do_select, 0, web_on_fail },
+	    web_do_select, 0, web_on_fail, ARG_MAP, select_out },
 	{ "web.check", "tick or untick a checkbox or radio button",
-	    check_args, web_do_check, WEB },
+	    check_args, web_do_check, WEB, ARG_MAP, check_out },
 	{ "web.upload", "put a file into a file field", upload_args,
-	    web_do_upload, 0, web_on_fail },
-	{ "web.key", "press keys", key_args, web_do_key, WEB },
+	    web_do_upload, 0, web_on_fail, ARG_MAP, upload_out },
+	{ "web.key", "press keys", key_args, web_do_key, WEB, ARG_NULL },
 	{ "web.hover", "move the mouse over an element", hover_args,
-	    web_do_hover, WEB },
+	    web_do_hover, WEB, ARG_NULL },
 	{ "web.wait", "wait for an element, text, URL, or network quiet",
-	    wait_args, web_do_wait, WEB },
+	    wait_args, web_do_wait, WEB, ARG_MAP, wait_out },
 	{ "web.read", "read text, a value, an attribute or a whole table",
-	    read_args, web_do_read, WEB },
+	    read_args, web_do_read, WEB, ARG_MAP, read_out },
 	{ "web.exists", "whether an element is there (never fails for "
-	    "absence)", exists_args, web_do_exists, WEB },
+	    "absence)", exists_args, web_do_exists, WEB, ARG_MAP,
+	    exists_out },
 	{ "web.download", "click (or go to a URL) and wait for the file",
-	    download_args, web_do_download, WEB },
+	    download_args, web_do_download, WEB, ARG_MAP, download_out },
 	{ "web.screenshot", "save the page or an element as a PNG",
-	    screenshot_args, do_screenshot, WEB },
+	    screenshot_args, do_screenshot, WEB, ARG_MAP, path_out,
+	    ACTION_DRY_SELF },
 	{ "web.eval", "run JavaScript in the page; its value is the output",
-	    eval_args, do_eval, WEB },
+	    eval_args, do_eval, WEB, ARG_MAP, value_out, ACTION_DRY_SELF },
 	{ "web.frame", "enter a frame or iframe, or leave it", frame_args,
-	    do_frame, WEB },
+	    do_frame, WEB, ARG_MAP, frame_out, ACTION_DRY_SELF },
 	{ "web.tab", "switch to another tab or window, or close one",
-	    tab_args, do_tab, WEB },
+	    tab_args, do_tab, WEB, ARG_MAP, tab_out, ACTION_DRY_SELF },
 	{ "web.dialog", "accept or dismiss an alert, confirm or prompt",
-	    dialog_args, do_dialog, WEB },
+	    dialog_args, do_dialog, WEB, ARG_MAP, dialog_out,
+	    ACTION_DRY_SELF },
 	{ NULL, NULL, NULL, NULL, 0, NULL },
 };
