@@ -51,12 +51,16 @@ type_schema(enum arg_type t, const char *help)
 	return s;
 }
 
-/* The arguments of an action: a mapping, or its first one written bare. */
+/*
+ * The arguments of an action: a mapping, or its first one written bare,
+ * or nothing at all ("- web.open:") when none is required.
+ */
 static json_t *
 args_schema(const struct action *a)
 {
 	const struct action_arg *spec;
-	json_t *props = json_object(), *req = json_array(), *map;
+	json_t *props = json_object(), *req = json_array(), *map, *alts;
+	int optional;
 
 	for (spec = a->args; spec != NULL && spec->name != NULL; spec++) {
 		json_object_set_new(props, spec->name, type_schema(spec->type,
@@ -64,23 +68,31 @@ args_schema(const struct action *a)
 		if (spec->required)
 			json_array_append_new(req, json_string(spec->name));
 	}
+	optional = json_array_size(req) == 0;
 	map = json_pack("{s:s, s:o, s:b}", "type", "object", "properties",
 	    props, "additionalProperties", (a->flags & ACTION_OPEN) != 0);
-	if (json_array_size(req) > 0)
+	if (!optional)
 		json_object_set_new(map, "required", req);
 	else
 		json_decref(req);
+	alts = json_array();
+	json_array_append_new(alts, map);
 	if ((a->flags & ACTION_SCALAR) && a->args != NULL &&
 	    a->args[0].name != NULL && a->args[0].type != ARG_MAP)
 		/* A bare value is the first argument - never a mapping, which
 		 * is the arguments themselves. */
-		map = json_pack("{s:[o, o]}", "anyOf", map,
-		    a->args[0].type == ARG_ANY ? json_pack("{s:{s:s}}", "not",
-		    "type", "object") : type_schema(a->args[0].type, NULL));
-	else if (a->args == NULL || a->args[0].name == NULL ||
-	    !a->args[0].required)
+		json_array_append_new(alts, a->args[0].type == ARG_ANY ?
+		    json_pack("{s:{s:s}}", "not", "type", "object") :
+		    type_schema(a->args[0].type, NULL));
+	if (optional)
 		/* "- fail:" with nothing after it. */
-		map = json_pack("{s:[o, {s:s}]}", "anyOf", map, "type", "null");
+		json_array_append_new(alts, json_pack("{s:s}", "type", "null"));
+	if (json_array_size(alts) > 1) {
+		map = json_pack("{s:o}", "anyOf", alts);
+	} else {
+		json_incref(map);
+		json_decref(alts);
+	}
 	json_object_set_new(map, "description", json_string(a->summary));
 	return map;
 }
