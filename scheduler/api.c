@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -37,6 +38,7 @@
 #include "api_secrets.h"
 #include "api_ticker.h"
 #include "api_web.h"
+#include "charset.h"
 #include "textutil.h"
 #include "timeutil.h"
 #include "xmalloc.h"
@@ -63,6 +65,7 @@ api_reply_error(struct req *r, int status, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	text_utf8_trim_partial(msg);	/* it goes into JSON */
 	api_reply_json(r, status, json_pack("{s:s}", "error", msg));
 }
 
@@ -498,6 +501,66 @@ header_size(void *cls, enum MHD_ValueKind kind, const char *key,
 	return MHD_YES;
 }
 
+/*
+ * libmicrohttpd's unescaping of the path and the query, except that
+ * "%00" becomes C0 80, the overlong (so invalid) UTF-8 form of NUL: a
+ * NUL would end the string there and cut a name short ("a%00b" would
+ * name "a"); C0 80 is refused with the rest of invalid UTF-8 (text_ok).
+ */
+static size_t
+unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const char *h, *l;
+	char *in = s, *out = s;
+
+	(void)cls;
+	(void)conn;
+	while (*in != '\0') {
+		if (in[0] == '%' && in[1] != '\0' && in[2] != '\0' &&
+		    (h = strchr(hex, tolower((unsigned char)in[1]))) != NULL &&
+		    (l = strchr(hex, tolower((unsigned char)in[2]))) != NULL) {
+			if (h == hex && l == hex) {
+				*out++ = (char)0xc0;
+				*out++ = (char)0x80;
+			} else
+				*out++ = (char)((h - hex) * 16 + (l - hex));
+			in += 3;
+		} else
+			*out++ = *in++;
+	}
+	*out = '\0';
+	return (size_t)(out - s);
+}
+
+/* Whether a path or a query item is UTF-8 text without control bytes. */
+static int
+text_ok(const char *s)
+{
+	const unsigned char *p;
+
+	if (s == NULL)
+		return 1;
+	for (p = (const unsigned char *)s; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return 0;
+	return charset_utf8_valid(s, strlen(s), NULL);
+}
+
+static enum MHD_Result
+query_item_ok(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	int *ok = cls;
+
+	(void)kind;
+	if (!text_ok(key) || !text_ok(value)) {
+		*ok = 0;
+		return MHD_NO;
+	}
+	return MHD_YES;
+}
+
 static void
 client_address(struct MHD_Connection *conn, char *out, size_t len)
 {
@@ -526,7 +589,7 @@ begin(struct api *a, struct req *r, const char *url, const char *method)
 {
 	size_t hsize = strlen(url) + strlen(method) + 16, i, clen;
 	const char *h;
-	int path_known = 0;
+	int path_known = 0, query_ok = 1;
 	char *end;
 
 	snprintf(r->method, sizeof r->method, "%s", method);
@@ -538,6 +601,16 @@ begin(struct api *a, struct req *r, const char *url, const char *method)
 		api_reply_error(r, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE,
 		    "request headers are %zu bytes; the limit is %zu", hsize,
 		    a->cfg.header_max);
+		return 1;
+	}
+	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND,
+	    query_item_ok, &query_ok);
+	if (!text_ok(url) || !query_ok) {
+		free(r->path);
+		r->path = xstrdup("(not UTF-8 text)");
+		api_reply_error(r, MHD_HTTP_BAD_REQUEST, "the path and the "
+		    "query must be UTF-8 text without NUL or other control "
+		    "characters");
 		return 1;
 	}
 	for (i = 0; i < NROUTES; i++) {
@@ -660,7 +733,8 @@ access_cb(void *cls, struct MHD_Connection *conn, const char *url,
 			if (r->body.len == 0)
 				r->in = json_object();
 			else if ((r->in = json_loadb(r->body.data, r->body.len,
-			    0, &jerr)) == NULL || !json_is_object(r->in)) {
+			    JSON_REJECT_DUPLICATES, &jerr)) == NULL ||
+			    !json_is_object(r->in)) {
 				if (r->in == NULL)
 					api_reply_error(r, MHD_HTTP_BAD_REQUEST,
 					    "request body: invalid JSON at "
@@ -754,6 +828,7 @@ api_start(struct api *a, int fd, char *err, size_t errlen)
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)8192,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
 	    MHD_OPTION_NOTIFY_COMPLETED, completed_cb, a,
+	    MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
 	    MHD_OPTION_END);
 	if (a->mhd == NULL) {
 		snprintf(err, errlen, "cannot start the HTTP server");

@@ -12,6 +12,7 @@
 
 #include "engine.h"
 #include "jobs.h"
+#include "textutil.h"
 #include "xmalloc.h"
 
 static const char *const state_names[JOB_NSTATES] = {
@@ -188,6 +189,56 @@ dump(json_t *v)
 	return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 }
 
+/*
+ * The job js's idempotency key was first used for: JOBS_OK with *id when
+ * js asks for the same (a client sending its request again), JOBS_CONFLICT
+ * when it asks for something else under the key, JOBS_NONE for a new key.
+ */
+static int
+idem_job(struct conn *c, const struct job_spec *js, int64_t *id, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt *st = conn_stmt(c, "SELECT id, params, priority,"
+	    " max_attempts, backoff_ms, timeout_ms, coalesce(parent_job_id, 0)"
+	    " FROM jobs WHERE script = ? AND idempotency_key = ?");
+	const char *differs = NULL;
+	json_t *params, *given;
+	int rc;
+
+	bind_text(st, 1, js->script);
+	bind_text(st, 2, js->idempotency_key);
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return rc == SQLITE_DONE ? JOBS_NONE : db_fail(c, err, errlen);
+	}
+	*id = sqlite3_column_int64(st, 0);
+	params = json_loads(col_text(st, 1), 0, NULL);
+	given = js->params ? json_incref(js->params) : json_object();
+	if (!json_equal(params, given))
+		differs = "params";
+	else if (sqlite3_column_int(st, 2) != js->priority)
+		differs = "priority";
+	else if (sqlite3_column_int(st, 3) != js->max_attempts)
+		differs = "max_attempts";
+	else if (sqlite3_column_int64(st, 4) != js->backoff_ms)
+		differs = "backoff_ms";
+	else if (sqlite3_column_int64(st, 5) != js->timeout_ms)
+		differs = "timeout_ms";
+	else if (sqlite3_column_int64(st, 6) != js->parent_job_id)
+		differs = "parent job";
+	sqlite3_reset(st);
+	json_decref(params);
+	json_decref(given);
+	if (differs == NULL)
+		return JOBS_OK;
+	snprintf(err, errlen, "idempotency_key '%s' was used for job %lld "
+	    "with another %s; send the same request again to get job %lld, "
+	    "or use a new key", js->idempotency_key, (long long)*id, differs,
+	    (long long)*id);
+	text_utf8_trim_partial(err);
+	return JOBS_CONFLICT;
+}
+
 int
 jobs_create(struct conn *c, const struct job_spec *js, int64_t now,
     int64_t *id, int *created, char *err, size_t errlen)
@@ -197,21 +248,9 @@ jobs_create(struct conn *c, const struct job_spec *js, int64_t now,
 	int rc;
 
 	*created = 0;
-	if (js->idempotency_key != NULL) {
-		st = conn_stmt(c, "SELECT id FROM jobs WHERE script = ? AND"
-		    " idempotency_key = ?");
-		bind_text(st, 1, js->script);
-		bind_text(st, 2, js->idempotency_key);
-		rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW) {
-			*id = sqlite3_column_int64(st, 0);
-			sqlite3_reset(st);
-			return JOBS_OK;
-		}
-		sqlite3_reset(st);
-		if (rc != SQLITE_DONE)
-			return db_fail(c, err, errlen);
-	}
+	if (js->idempotency_key != NULL &&
+	    (rc = idem_job(c, js, id, err, errlen)) != JOBS_NONE)
+		return rc;
 	if (js->max_attempts < 1 || js->timeout_ms <= 0 ||
 	    js->backoff_ms < 0 || js->backoff_max_ms < js->backoff_ms) {
 		snprintf(err, errlen, "invalid retry or timeout settings");
@@ -720,6 +759,31 @@ result_stored(struct conn *c, int64_t job_id, const char *token)
 	return found;
 }
 
+/*
+ * When a run ended: its start plus the duration its agent measured
+ * (summary.duration_ms), not the time the result arrived, which is later
+ * when the agent could not reach the scheduler for a while.  Never later
+ * than now: an agent's figure cannot stretch a run past its lease.
+ */
+static int64_t
+run_finished(struct conn *c, int64_t run_id, json_t *summary, int64_t now)
+{
+	json_t *d = json_object_get(summary, "duration_ms");
+	sqlite3_stmt *st;
+	int64_t started = now;
+
+	if (!json_is_integer(d) || json_integer_value(d) < 0)
+		return now;
+	st = conn_stmt(c, "SELECT started_at FROM runs WHERE id = ?");
+	sqlite3_bind_int64(st, 1, run_id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		started = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (json_integer_value(d) >= now - started)
+		return now;
+	return started + json_integer_value(d);
+}
+
 int
 jobs_result(struct conn *c, int64_t job_id, const char *token,
     json_t *summary, int64_t now, enum job_state *state, int *duplicate,
@@ -731,6 +795,7 @@ jobs_result(struct conn *c, int64_t job_id, const char *token,
 	json_t *items;
 	long ok = 0, bad = 0;
 	double minutes, vendor;
+	int64_t fin;
 	char *why;
 	int rc;
 
@@ -760,7 +825,8 @@ jobs_result(struct conn *c, int64_t job_id, const char *token,
 		return JOBS_INVALID;
 	}
 	error = json_string_value(json_object_get(summary, "error"));
-	if ((rc = ledger_row(c, job_id, lv.run_id, status, ok, bad, now,
+	fin = run_finished(c, lv.run_id, summary, now);
+	if ((rc = ledger_row(c, job_id, lv.run_id, status, ok, bad, fin,
 	    &minutes, &vendor, err, errlen)) != JOBS_OK)
 		return rc;
 	st = conn_stmt(c, "UPDATE runs SET status = ?2, error = ?3,"
@@ -770,7 +836,7 @@ jobs_result(struct conn *c, int64_t job_id, const char *token,
 	sqlite3_bind_int64(st, 1, lv.run_id);
 	bind_text(st, 2, status);
 	bind_text(st, 3, error);
-	sqlite3_bind_int64(st, 4, now);
+	sqlite3_bind_int64(st, 4, fin);
 	sqlite3_bind_int64(st, 5, ok);
 	sqlite3_bind_int64(st, 6, bad);
 	sqlite3_bind_double(st, 7, minutes);
