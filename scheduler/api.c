@@ -30,6 +30,7 @@
 #include "api_artifacts.h"
 #include "api_audit.h"
 #include "api_auth.h"
+#include "api_conns.h"
 #include "api_jobs.h"
 #include "api_metrics.h"
 #include "api_runs.h"
@@ -478,8 +479,8 @@ completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
 	struct api *a = cls;
 	struct req *r = *con_cls;
 
-	(void)conn;
 	(void)toe;
+	api_conns_done(a, conn);
 	if (r != NULL && r->lp == LP_WAITING) {
 		/* Cannot happen (suspended requests are not completed). */
 		pthread_mutex_lock(&a->wmu);
@@ -701,6 +702,7 @@ access_cb(void *cls, struct MHD_Connection *conn, const char *url,
 
 	(void)version;
 	if (r == NULL) {
+		api_conns_begun(a, conn);
 		r = xcalloc(1, sizeof *r);
 		r->conn = conn;
 		*con_cls = r;
@@ -771,6 +773,9 @@ api_config_defaults(struct api_config *c)
 	c->lease_ttl_ms = 30000;
 	c->wait_max_ms = 60000;
 	c->threads = 32;
+	c->max_connections = 4096;
+	c->connections_per_address = 128;
+	c->header_timeout_ms = 15000;
 	c->retention_days = 90;
 	c->jobs.max_attempts = 3;
 	c->jobs.backoff_ms = 10000;
@@ -795,16 +800,10 @@ api_new(struct store *st, struct scripts *sc, struct sched *sched,
 	pthread_mutex_init(&a->kmu, NULL);
 	pthread_cond_init(&a->kcv, NULL);
 	pthread_rwlock_init(&a->tclock, NULL);
+	pthread_mutex_init(&a->pmu, NULL);
+	pthread_mutex_init(&a->lmu, NULL);
 	a->tcache = xcalloc(API_TCACHE_SIZE, sizeof *a->tcache);
 	return a;
-}
-
-static void
-mhd_log(void *cls, const char *fmt, va_list ap)
-{
-	(void)cls;
-	fputs("kobito-scheduler: http: ", stderr);
-	vfprintf(stderr, fmt, ap);
 }
 
 int
@@ -812,21 +811,34 @@ api_start(struct api *a, int fd, char *err, size_t errlen)
 {
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
 	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+	unsigned limit = api_conns_limit(a);
+
+	if (limit < (unsigned)a->cfg.max_connections)
+		fprintf(stderr, "kobito-scheduler: the open-file limit allows "
+		    "%u connections, not %d (raise it with ulimit -n or "
+		    "LimitNOFILE=)\n", limit, a->cfg.max_connections);
 
 	/*
 	 * The pool holds the request line and headers plus MHD's buffers:
 	 * the header limit and room to spare, so that our own check (431
 	 * with a JSON body) sees oversized headers before MHD runs out of
 	 * room.  MHD clears the pool for every request: no bigger.
+	 *
+	 * Connections are capped in all (below the open-file limit: at that
+	 * limit MHD fails to accept in a busy loop) and per client address,
+	 * so that one client cannot take them all (api_conns.h).
 	 */
 	a->mhd = MHD_start_daemon(flags, 0, NULL, NULL, access_cb, a,
-	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+	    MHD_OPTION_EXTERNAL_LOGGER, api_conns_log, a,
 	    MHD_OPTION_LISTEN_SOCKET, fd,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)a->cfg.threads,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 	    (size_t)(a->cfg.header_max + 16 * 1024),
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)8192,
+	    MHD_OPTION_CONNECTION_LIMIT, limit,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	    (unsigned)a->cfg.connections_per_address,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+	    MHD_OPTION_NOTIFY_CONNECTION, api_conns_notify, a,
 	    MHD_OPTION_NOTIFY_COMPLETED, completed_cb, a,
 	    MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
 	    MHD_OPTION_END);
@@ -886,6 +898,9 @@ api_free(struct api *a)
 	pthread_mutex_destroy(&a->kmu);
 	pthread_cond_destroy(&a->kcv);
 	pthread_rwlock_destroy(&a->tclock);
+	api_conns_clear(a);
+	pthread_mutex_destroy(&a->pmu);
+	pthread_mutex_destroy(&a->lmu);
 	sodium_memzero(a->tcache, API_TCACHE_SIZE * sizeof *a->tcache);
 	free(a->tcache);
 	free(a);

@@ -39,6 +39,9 @@ struct api_config {
 	int64_t		 lease_ttl_ms;		/* 30 s */
 	int64_t		 wait_max_ms;		/* 60 s */
 	int		 threads;		/* MHD worker threads */
+	int		 max_connections;	/* 4096, less when files are few */
+	int		 connections_per_address;	/* 128 */
+	int64_t		 header_timeout_ms;	/* 15 s for a request's headers */
 	int		 retention_days;	/* 90; 0 keeps everything */
 	struct job_defaults jobs;
 };

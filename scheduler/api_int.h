@@ -58,6 +58,7 @@ enum lp {
 };
 
 struct api;
+struct peer;
 struct req;
 
 /* A handler: fills in r's reply, or suspends the connection. */
@@ -115,6 +116,7 @@ struct metrics {
 	uint64_t	finished[JOB_NSTATES];
 	uint64_t	lease_expiries;
 	uint64_t	timeouts;
+	uint64_t	header_timeouts;	/* connections shut down */
 	uint64_t	http[600];
 	uint64_t	lat_bucket[API_NLAT + 1];
 	uint64_t	lat_count;
@@ -173,6 +175,12 @@ struct api {
 	pthread_rwlock_t	 tclock;
 	struct tcache_ent	*tcache;
 	uint64_t		 tcgen;
+
+	pthread_mutex_t		 pmu;	/* peers (api_conns.c) */
+	struct peer		*peers;
+	pthread_mutex_t		 lmu;	/* the log's rate (api_conns.c) */
+	int64_t			 log_window;
+	unsigned		 log_lines, log_dropped;
 
 	struct metrics		 m;	/* updated with __atomic */
 };
