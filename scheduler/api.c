@@ -801,6 +801,7 @@ api_new(struct store *st, struct scripts *sc, struct sched *sched,
 	pthread_cond_init(&a->kcv, NULL);
 	pthread_rwlock_init(&a->tclock, NULL);
 	pthread_mutex_init(&a->pmu, NULL);
+	pthread_mutex_init(&a->amu, NULL);
 	pthread_mutex_init(&a->lmu, NULL);
 	a->tcache = xcalloc(API_TCACHE_SIZE, sizeof *a->tcache);
 	return a;
@@ -877,6 +878,7 @@ api_stop(struct api *a)
 		MHD_stop_daemon(a->mhd);
 		a->mhd = NULL;
 	}
+	api_audit_flush(a, 1);
 }
 
 void
@@ -899,7 +901,9 @@ api_free(struct api *a)
 	pthread_cond_destroy(&a->kcv);
 	pthread_rwlock_destroy(&a->tclock);
 	api_conns_clear(a);
+	api_audit_clear(a);
 	pthread_mutex_destroy(&a->pmu);
+	pthread_mutex_destroy(&a->amu);
 	pthread_mutex_destroy(&a->lmu);
 	sodium_memzero(a->tcache, API_TCACHE_SIZE * sizeof *a->tcache);
 	free(a->tcache);

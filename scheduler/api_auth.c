@@ -143,6 +143,8 @@ api_session_auth(struct api *a, struct req *r, const char *method)
 	case WEB_AUTH_OK:
 		return 0;
 	case WEB_AUTH_CSRF:
+		/* A real user's session: the refusal is a row naming him. */
+		r->authed = 1;
 		api_reply_error(r, MHD_HTTP_FORBIDDEN, "%s", msg);
 		break;
 	case WEB_AUTH_INVALID:

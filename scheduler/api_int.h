@@ -57,6 +57,7 @@ enum lp {
 	LP_HANDED,	/* leased by that trigger: the reply is ready */
 };
 
+struct anon;
 struct api;
 struct peer;
 struct req;
@@ -94,6 +95,7 @@ struct req {
 	char			*ctype;
 	json_t			*detail;	/* for the audit log */
 	int			 no_audit;
+	int			 audit_count;	/* count it, anonymous */
 	char			*hdr[2 * WEB_MAX_HEADERS];	/* name, value */
 	int			 nhdr;
 
@@ -178,6 +180,9 @@ struct api {
 
 	pthread_mutex_t		 pmu;	/* peers (api_conns.c) */
 	struct peer		*peers;
+	pthread_mutex_t		 amu;	/* anonymous refusals (api_audit.c) */
+	struct anon		*anon;
+	size_t			 nanon;
 	pthread_mutex_t		 lmu;	/* the log's rate (api_conns.c) */
 	int64_t			 log_window;
 	unsigned		 log_lines, log_dropped;

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "api_agents.h"
+#include "api_audit.h"
 #include "api_auth.h"
 #include "api_conns.h"
 #include "api_ticker.h"
@@ -143,6 +144,7 @@ api_ticker_main(void *p)
 			ADD(a->m.header_timeouts,
 			    (uint64_t)api_conns_expire(a, mono));
 			api_conns_log_flush(a, mono);
+			api_audit_flush(a, 0);
 			memset(&w, 0, sizeof w);
 			w.a = a;
 			w.now = time_wall_ms();

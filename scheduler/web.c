@@ -551,6 +551,12 @@ web_authenticate(struct web *w, struct MHD_Connection *conn,
 		snprintf(err, errlen, "%s", why ? why : "invalid session");
 		return WEB_AUTH_INVALID;
 	}
+	/* Set before the CSRF check too: a refusal's audit row names him. */
+	memset(who, 0, sizeof *who);
+	who->role = role;
+	who->user_id = s.user_id;
+	snprintf(who->name, sizeof who->name, "%s", s.name);
+	snprintf(who->department, sizeof who->department, "%s", s.department);
 	if (is_change(method)) {
 		tok = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 		    WEB_CSRF_HEADER);
@@ -567,11 +573,6 @@ web_authenticate(struct web *w, struct MHD_Connection *conn,
 			return WEB_AUTH_CSRF;
 		}
 	}
-	memset(who, 0, sizeof *who);
-	who->role = role;
-	who->user_id = s.user_id;
-	snprintf(who->name, sizeof who->name, "%s", s.name);
-	snprintf(who->department, sizeof who->department, "%s", s.department);
 	if (now - s.last_seen > TOUCH_MS) {
 		t.hash = s.hash;
 		t.now = now;

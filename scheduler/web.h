@@ -85,8 +85,10 @@ enum web_auth {
 
 /*
  * Authenticate a request without a bearer token by its session cookie.
- * method decides whether the CSRF token is needed.  On WEB_AUTH_INVALID
- * and WEB_AUTH_CSRF a message for the reply is written into err.
+ * method decides whether the CSRF token is needed.  *who is set on
+ * WEB_AUTH_OK and on WEB_AUTH_CSRF (the session's user, for the audit
+ * row of the refusal).  On WEB_AUTH_INVALID and WEB_AUTH_CSRF a message
+ * for the reply is written into err.
  */
 enum web_auth	 web_authenticate(struct web *, struct MHD_Connection *,
 		    const char *method, struct identity *who, char *err,
