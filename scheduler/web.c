@@ -39,9 +39,14 @@ web_config_defaults(struct web_config *c)
 	c->idle_ms = 8 * 3600 * 1000LL;
 	c->max_ms = 24 * 3600 * 1000LL;
 	c->max_failures = 5;
+	c->addr_max_failures = 50;
+	c->hot_failures = 10;
 	c->delay_ms = 30000;
 	c->delay_max_ms = 3600 * 1000LL;
+	c->slow_ms = 10000;
 	c->forget_ms = 15 * 60 * 1000LL;
+	c->hash_max = 2;
+	c->hash_wait_ms = 10000;
 }
 
 struct web *
@@ -77,6 +82,8 @@ web_new(struct store *st, const struct kpi_config *kpi,
 		free(w);
 		return NULL;
 	}
+	pthread_mutex_init(&w->gmu, NULL);
+	pthread_cond_init(&w->gcv, NULL);
 	return w;
 }
 
@@ -91,6 +98,8 @@ web_free(struct web *w)
 	}
 	free(w->dashboard_dir);
 	free(w->chartjs_dir);
+	pthread_mutex_destroy(&w->gmu);
+	pthread_cond_destroy(&w->gcv);
 	free(w);
 }
 

@@ -10,10 +10,12 @@
  * call that changes something (any method but GET and HEAD) made with a
  * session must carry the session's CSRF token in an X-CSRF-Token header
  * (and, when the browser sends one, an Origin naming this host), else it
- * is refused with 403.  Failed logins are counted per user name and per
- * client address; from the fifth failure on, each further attempt is
- * refused for a delay that doubles (30 s, 1 min, 2 min ... up to 1 h)
- * until a login succeeds or 15 minutes pass without a failure.
+ * is refused with 403.  Failed logins are counted per browser known to
+ * the user (a device cookie), per user name and address, per address and
+ * per user name; each count has its own waits (web_login.c says which),
+ * so that one person's typos hold back no one else and no one can keep a
+ * user out of a browser the user logged in with before.  At most hash_max
+ * Argon2id computations run at once.
  *
  * The routes here are rows of the API's route table; the API hands each
  * one a struct web_req (below) and sends what it fills in, after writing
@@ -46,9 +48,14 @@ struct web_config {
 	int64_t		 idle_ms;	/* session ends after this idle: 8 h */
 	int64_t		 max_ms;	/* and after this in any case: 24 h */
 	int		 max_failures;	/* failed logins before delays: 5 */
+	int		 addr_max_failures;	/* from one address: 50 */
+	int		 hot_failures;	/* of a user, before slow_ms: 10 */
 	int64_t		 delay_ms;	/* first delay: 30 s, doubling */
 	int64_t		 delay_max_ms;	/* 1 h */
+	int64_t		 slow_ms;	/* between tries at a hot user: 10 s */
 	int64_t		 forget_ms;	/* failures forgotten after: 15 min */
+	int		 hash_max;	/* Argon2id computations at once: 2 */
+	int64_t		 hash_wait_ms;	/* wait for one at most: 10 s */
 	int		 secure_cookie;	/* add "Secure" (behind TLS) */
 };
 
@@ -207,5 +214,13 @@ int		 web_cmd_user(int argc, char **argv);
 	"CREATE TABLE web_login_failures (key TEXT PRIMARY KEY," \
 	"  failures INTEGER NOT NULL, last_at INTEGER NOT NULL," \
 	"  locked_until INTEGER NOT NULL);"
+
+/* Browsers that logged in as a user (a later migration). */
+#define WEB_DEVICES_SQL \
+	"CREATE TABLE web_devices (hash TEXT PRIMARY KEY," \
+	"  user_id INTEGER NOT NULL, created_at INTEGER NOT NULL," \
+	"  last_used INTEGER NOT NULL);" \
+	"CREATE INDEX web_devices_user ON web_devices(user_id, last_used);" \
+	"CREATE INDEX web_login_failures_last ON web_login_failures(last_at);"
 
 #endif

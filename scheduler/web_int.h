@@ -10,6 +10,7 @@
 #ifndef KOBITO_WEB_INT_H
 #define KOBITO_WEB_INT_H
 
+#include <pthread.h>
 #include <sodium.h>
 
 #include "web.h"
@@ -24,6 +25,9 @@ struct web {
 	char			*dashboard_dir;
 	char			*chartjs_dir;
 	char			 dummy[crypto_pwhash_STRBYTES];
+	pthread_mutex_t		 gmu;	/* the Argon2id gate (web_login.c) */
+	pthread_cond_t		 gcv;
+	int			 hashing;
 };
 
 /* A live session, as web_find_session() found it. */

@@ -1,0 +1,100 @@
+#!/bin/sh
+# web_login_throttle.sh - login throttling under attack, over real HTTP
+# from several loopback addresses: 64 guesses at once get five password
+# checks (they used to get about 32); one user's failures hold back
+# neither another user at the same address nor the same user elsewhere;
+# an admin under attack still logs in, from a new address and from a
+# browser used before (its device cookie) even at the attacker's
+# address; and at most two Argon2id hashes are computed at once (64 at
+# once used to take the scheduler past 1 GB).
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/sched.inc"
+
+printf 'a long enough secret\n' >"$T/pw"
+for u in alice:operator vera:viewer root:admin; do
+	"$SCHED" user set --db "$T/sched.db" --name "${u%:*}" --role "${u#*:}" \
+		--password-file "$T/pw" 2>/dev/null || fail "user set $u"
+done
+start_scheduler --dashboard "$KOBITO_TOP/dashboard"
+PW='a long enough secret'
+
+# login NAME PASSWORD FROM [JAR] -> the status; the body in $T/body.
+# With JAR, its cookies are sent and the new ones kept.
+login() {
+	curl -s -o "$T/body" -w '%{http_code}' --interface "$3" \
+		${4:+-b "$4" -c "$4"} -H 'Content-Type: application/json' \
+		--data-binary "{\"username\": \"$1\", \"password\": \"$2\"}" \
+		"$SCHED_URL/api/session"
+}
+hwm() { sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$SCHED_PID/status"; }
+
+# The admin's own browser, before any attack.
+check "root logs in from his browser" 200 "$(login root "$PW" 127.0.0.4 "$T/root")"
+grep -q kobito_device "$T/root" || fail "no device cookie: $(cat "$T/root")"
+hwm0=$(hwm)
+
+# 64 wrong guesses for alice at once, from one address.
+i=0
+pids=""
+while [ $i -lt 64 ]; do
+	curl -s -o /dev/null -w '%{http_code}\n' --interface 127.0.0.2 \
+		-H 'Content-Type: application/json' \
+		--data-binary '{"username": "alice", "password": "guess guess guess"}' \
+		"$SCHED_URL/api/session" >"$T/guess.$i" &
+	pids="$pids $!"
+	i=$((i + 1))
+done
+wait $pids
+cat "$T"/guess.* | sort | uniq -c >"$T/codes"
+checked=$(awk '$2 == 401 { print $1 }' "$T/codes")
+[ "${checked:-0}" -le 5 ] || fail "$checked of 64 guesses were checked: $(cat "$T/codes")"
+[ "$(awk '$2 == 429 { print $1 }' "$T/codes")" -ge 59 ] ||
+	fail "the others were not held back: $(cat "$T/codes")"
+echo "ok: of 64 guesses at once, $checked were checked"
+
+# alice's failures at 127.0.0.2 hold back neither vera there, nor alice
+# elsewhere.
+check "alice at 127.0.0.2 waits" 429 "$(login alice "$PW" 127.0.0.2)"
+check "vera at the same address does not" 200 "$(login vera "$PW" 127.0.0.2)"
+check "nor alice at another address" 200 "$(login alice "$PW" 127.0.0.3)"
+
+# An attack on the admin from two addresses.
+i=0
+while [ $i -lt 20 ]; do
+	login root "wrong password $i" 127.0.0.4 >>"$T/attack"
+	login root "wrong password $i" 127.0.0.5 >>"$T/attack"
+	i=$((i + 1))
+done
+grep -q 429 "$T/attack" || fail "the attack was never held back"
+check "the attacker waits" 429 "$(login root "$PW" 127.0.0.4)"
+check "root from a new address logs in" 200 "$(login root "$PW" 127.0.0.6)"
+check "and from his browser at the attacker's address" 200 \
+	"$(login root "$PW" 127.0.0.4 "$T/root")"
+check "his browser keeps its device" 1 "$(grep -c kobito_device "$T/root")"
+
+# Failed logins of known users are audit rows; unknown names are counted.
+n=$(sqlite3 "$T/sched.db" "SELECT count(*) FROM audit WHERE path = '/api/session'
+	AND status = 401 AND json_extract(detail, '$.username') = 'root'")
+[ "$n" -ge 5 ] && [ "$n" -le 12 ] || fail "$n audit rows of root's failed logins"
+
+# Sixteen logins at once under unknown names, from an address of their own:
+# all are checked (a dummy hash), two at a time.
+i=0
+pids=""
+while [ $i -lt 16 ]; do
+	curl -s -o /dev/null -w '%{http_code}\n' --interface 127.0.0.7 \
+		-H 'Content-Type: application/json' \
+		--data-binary "{\"username\": \"ghost$i\", \"password\": \"nothing at all\"}" \
+		"$SCHED_URL/api/session" >"$T/ghost.$i" &
+	pids="$pids $!"
+	i=$((i + 1))
+done
+wait $pids
+check "all sixteen answered" 16 "$(cat "$T"/ghost.* | grep -c '^401$')"
+hwm1=$(hwm)
+grow=$(( (hwm1 - hwm0) / 1024 ))
+[ "$grow" -lt 160 ] || fail "memory grew by $grow MB for 16 logins at once"
+echo "ok: memory grew by $grow MB for 16 logins at once"
+stop_scheduler
+n=$(sqlite3 "$T/sched.db" "SELECT count(*) FROM audit WHERE detail LIKE '%ghost%'")
+check "unknown names are not rows" 0 "$n"
