@@ -98,6 +98,27 @@ api_reply_jobs_error(struct req *r, int rc, const char *err)
 	api_reply_error(r, api_jobs_status(rc), "%s", err);
 }
 
+void
+api_add_header(struct req *r, const char *name, const char *value)
+{
+	if (r->nhdr >= WEB_MAX_HEADERS)
+		abort();	/* a handler adds a fixed few: a program error */
+	r->hdr[2 * r->nhdr] = xstrdup(name);
+	r->hdr[2 * r->nhdr + 1] = xstrdup(value);
+	r->nhdr++;
+}
+
+static int
+has_header(const struct req *r, const char *name)
+{
+	int i;
+
+	for (i = 0; i < r->nhdr; i++)
+		if (strcasecmp(r->hdr[2 * i], name) == 0)
+			return 1;
+	return 0;
+}
+
 static enum MHD_Result
 send_reply(struct api *a, struct req *r)
 {
@@ -136,6 +157,17 @@ send_reply(struct api *a, struct req *r)
 		    "Bearer");
 	for (i = 0; i < r->nhdr; i++)
 		MHD_add_response_header(resp, r->hdr[2 * i], r->hdr[2 * i + 1]);
+	/*
+	 * Nothing the API answers is a page to render or to frame: if a
+	 * browser is made to open a reply, it is an inert document.  The
+	 * dashboard's own files set their policy (web.c).
+	 */
+	if (!has_header(r, "X-Content-Type-Options"))
+		MHD_add_response_header(resp, "X-Content-Type-Options",
+		    "nosniff");
+	if (!has_header(r, "Content-Security-Policy"))
+		MHD_add_response_header(resp, "Content-Security-Policy",
+		    API_CSP_INERT);
 	if (r->status >= 100 && r->status < 600)
 		INC(a->m.http[r->status]);
 	ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);

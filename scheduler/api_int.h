@@ -205,6 +205,15 @@ void		 api_reply_error(struct req *, int status, const char *fmt, ...)
 int		 api_jobs_status(int rc);
 /* Map a jobs_* result to an HTTP error reply. */
 void		 api_reply_jobs_error(struct req *, int rc, const char *err);
+/* Add a header to the reply (both strings copied; a few per reply). */
+void		 api_add_header(struct req *, const char *name,
+		    const char *value);
+/*
+ * The Content-Security-Policy of every reply that does not set its own:
+ * nothing loads, nothing runs, no one frames it.
+ */
+#define API_CSP_INERT \
+	"default-src 'none'; frame-ancestors 'none'; sandbox"
 
 /* --- reading a request (api.c) ------------------------------------------- */
 
