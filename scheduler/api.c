@@ -427,7 +427,7 @@ static const struct route routes[] = {
 	{ "POST", "/api/kpi/surveys", ROLE_ADMIN, BODY_JSON, api_h_web },
 	{ "POST", "/api/kpi/surveys/import", ROLE_ADMIN, BODY_RAW, api_h_web },
 	{ "DELETE", "/api/kpi/surveys/{id}", ROLE_ADMIN, BODY_NONE, api_h_web },
-	{ "PUT", "/api/kpi/runs/{id}/fix_minutes", ROLE_OPERATOR, BODY_JSON,
+	{ "PUT", "/api/kpi/runs/{id}/fix_minutes", ROLE_ENGINEER, BODY_JSON,
 	    api_h_web },
 	{ "GET", "/{file}", ROLE_NONE, BODY_NONE, api_h_web },
 };

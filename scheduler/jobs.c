@@ -12,6 +12,7 @@
 
 #include "engine.h"
 #include "jobs.h"
+#include "kpi.h"
 #include "textutil.h"
 #include "xmalloc.h"
 
@@ -165,6 +166,14 @@ set_state(struct conn *c, int64_t id, enum job_state from, enum job_state to,
 	sqlite3_bind_int(st, 5, live);
 	if (conn_step(c, st, err, errlen) != 0)
 		return JOBS_ERROR;
+	/* No retry follows: the exceptions a failed attempt deferred are
+	 * a person's now. */
+	if (job_state_final(to) && to != JOB_SUCCEEDED &&
+	    kpi_charge_deferred(c, id) != 0) {
+		snprintf(err, errlen, "job %lld: charging its exception "
+		    "minutes: %s", (long long)id, sqlite3_errmsg(c->db));
+		return JOBS_ERROR;
+	}
 	return transition(c, id, from, to, reason, now, err, errlen);
 }
 
@@ -678,11 +687,15 @@ get_int(json_t *o, const char *key, long *out)
 	return 0;
 }
 
-/* Write the run's KPI ledger row from the script version's kpi:. */
+/*
+ * Write the run's KPI ledger row from the script version's kpi:.  With
+ * deferred set (a failed attempt that a retry follows), its exception
+ * minutes wait for the job's end (kpi_charge_deferred).
+ */
 static int
 ledger_row(struct conn *c, int64_t job_id, int64_t run_id, const char *status,
-    long ok, long bad, int64_t now, double *minutes, double *vendor,
-    char *err, size_t errlen)
+    long ok, long bad, int deferred, int64_t now, double *minutes,
+    double *vendor, char *err, size_t errlen)
 {
 	sqlite3_stmt *st;
 	int completed = strcmp(status, "failed") != 0;
@@ -718,9 +731,9 @@ ledger_row(struct conn *c, int64_t job_id, int64_t run_id, const char *status,
 	st = conn_stmt(c, "INSERT INTO kpi_ledger (id, run_id, job_id, script,"
 	    " digest, version, department, triggered_by, status,"
 	    " items_succeeded, items_failed, minutes_saved,"
-	    " vendor_minutes_saved, started_at, finished_at)"
+	    " vendor_minutes_saved, started_at, finished_at, fix_deferred)"
 	    " VALUES (?1, ?1, ?2, ?3, ?4, ?5, ?6, coalesce(?7, ''), ?8, ?9, ?10,"
-	    " ?11, ?12, ?13, ?14)");
+	    " ?11, ?12, ?13, ?14, ?15)");
 	sqlite3_bind_int64(st, 1, run_id);
 	sqlite3_bind_int64(st, 2, job_id);
 	bind_text(st, 3, script ? script : "");
@@ -735,6 +748,7 @@ ledger_row(struct conn *c, int64_t job_id, int64_t run_id, const char *status,
 	sqlite3_bind_double(st, 12, *vendor);
 	sqlite3_bind_int64(st, 13, started);
 	sqlite3_bind_int64(st, 14, now);
+	sqlite3_bind_int(st, 15, deferred);
 	rc = conn_step(c, st, err, errlen) == 0 ? JOBS_OK : JOBS_ERROR;
 	free(script);
 	free(digest);
@@ -826,8 +840,10 @@ jobs_result(struct conn *c, int64_t job_id, const char *token,
 	}
 	error = json_string_value(json_object_get(summary, "error"));
 	fin = run_finished(c, lv.run_id, summary, now);
-	if ((rc = ledger_row(c, job_id, lv.run_id, status, ok, bad, fin,
-	    &minutes, &vendor, err, errlen)) != JOBS_OK)
+	if ((rc = ledger_row(c, job_id, lv.run_id, status, ok, bad,
+	    strcmp(status, "failed") == 0 && !lv.cancel &&
+	    lv.attempts_used + 1 < lv.max_attempts, fin, &minutes, &vendor,
+	    err, errlen)) != JOBS_OK)
 		return rc;
 	st = conn_stmt(c, "UPDATE runs SET status = ?2, error = ?3,"
 	    " finished_at = ?4, duration_ms = ?4 - started_at,"

@@ -265,21 +265,43 @@ web_h_survey_delete(struct web *w, struct web_req *r)
 }
 
 struct fixw {
-	int64_t		 run;
-	double		 minutes;
+	const struct kpi_config	*kpi;
+	int64_t			 run;
+	double			 minutes;
 };
 
+/*
+ * The minutes count against the run's department's hours: only its own
+ * engineers (or those of a department above it) and admins enter them,
+ * and the audit row keeps the figure replaced.
+ */
 static int
 fix_write(struct conn *c, struct web_req *r, void *p)
 {
 	struct fixw *f = p;
-	char err[256];
+	char err[256], dept[256];
+	double old;
 
-	if (kpi_set_fix_minutes(c, f->run, f->minutes, err, sizeof err) != 0) {
-		web_reply_error(r, strstr(err, "no ledger row") ?
-		    MHD_HTTP_NOT_FOUND : MHD_HTTP_BAD_REQUEST, "%s", err);
+	if (kpi_run_department(c, f->run, dept, sizeof dept) != 0) {
+		web_reply_error(r, MHD_HTTP_NOT_FOUND, "run %lld has no ledger "
+		    "row (not finished, or no such run)", (long long)f->run);
 		return -1;
 	}
+	json_object_set_new(r->detail, "department", json_string(dept));
+	if (r->who.role != ROLE_ADMIN && !kpi_dept_covers(f->kpi,
+	    r->who.department, dept)) {
+		web_reply_error(r, MHD_HTTP_FORBIDDEN, "run %lld is of "
+		    "department '%s': only its engineers and admins may enter "
+		    "its exception minutes ('%s' is of '%s')",
+		    (long long)f->run, dept, r->who.name, r->who.department);
+		return -1;
+	}
+	if (kpi_set_fix_minutes(c, f->run, f->minutes, &old, err,
+	    sizeof err) != 0) {
+		web_reply_error(r, MHD_HTTP_BAD_REQUEST, "%s", err);
+		return -1;
+	}
+	json_object_set_new(r->detail, "old_minutes", json_real(old));
 	web_reply_json(r, MHD_HTTP_OK, json_pack("{s:I, s:f}", "run",
 	    (json_int_t)f->run, "fix_minutes", f->minutes));
 	return 0;
@@ -291,7 +313,7 @@ web_h_fix_minutes(struct web *w, struct web_req *r)
 	json_t *m = json_object_get(r->in, "minutes");
 	struct fixw f;
 
-	(void)w;
+	f.kpi = w->kpi;
 	f.run = text_parse_id(r->args[0]);
 	if (f.run == 0) {
 		web_reply_error(r, MHD_HTTP_NOT_FOUND, "no run '%s'", r->args[0]);
