@@ -178,9 +178,15 @@ send_reply(struct api *a, struct req *r)
 /* --- small helpers ------------------------------------------------------- */
 
 const char *
+api_value(struct req *r, int kind, const char *key)
+{
+	return web_value(&r->src, kind, key);
+}
+
+const char *
 api_query_arg(struct req *r, const char *key)
 {
-	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
+	return api_value(r, MHD_GET_ARGUMENT_KIND, key);
 }
 
 /* A string member: 0 and *out (NULL when absent and optional), or -1. */
@@ -481,8 +487,8 @@ no:
 
 /* --- the access handler ------------------------------------------------- */
 
-static void
-req_free(struct req *r)
+void
+api_req_free(struct req *r)
 {
 	if (r == NULL)
 		return;
@@ -519,19 +525,18 @@ completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
 		api_wait_unlink(a, r);
 		pthread_mutex_unlock(&a->wmu);
 	}
-	req_free(r);
+	api_req_free(r);
 	*con_cls = NULL;
 }
 
-static enum MHD_Result
-header_size(void *cls, enum MHD_ValueKind kind, const char *key,
-    const char *value)
+static int
+header_size(void *cls, int kind, const char *key, const char *value)
 {
 	size_t *n = cls;
 
 	(void)kind;
 	*n += strlen(key) + (value ? strlen(value) : 0) + 4;
-	return MHD_YES;
+	return 0;
 }
 
 /*
@@ -540,15 +545,13 @@ header_size(void *cls, enum MHD_ValueKind kind, const char *key,
  * NUL would end the string there and cut a name short ("a%00b" would
  * name "a"); C0 80 is refused with the rest of invalid UTF-8 (text_ok).
  */
-static size_t
-unescape(void *cls, struct MHD_Connection *conn, char *s)
+size_t
+api_unescape(char *s)
 {
 	static const char hex[] = "0123456789abcdef";
 	const char *h, *l;
 	char *in = s, *out = s;
 
-	(void)cls;
-	(void)conn;
 	while (*in != '\0') {
 		if (in[0] == '%' && in[1] != '\0' && in[2] != '\0' &&
 		    (h = strchr(hex, tolower((unsigned char)in[1]))) != NULL &&
@@ -566,6 +569,14 @@ unescape(void *cls, struct MHD_Connection *conn, char *s)
 	return (size_t)(out - s);
 }
 
+static size_t
+unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+	(void)cls;
+	(void)conn;
+	return api_unescape(s);
+}
+
 /* Whether a path or a query item is UTF-8 text without control bytes. */
 static int
 text_ok(const char *s)
@@ -580,18 +591,48 @@ text_ok(const char *s)
 	return charset_utf8_valid(s, strlen(s), NULL);
 }
 
-static enum MHD_Result
-query_item_ok(void *cls, enum MHD_ValueKind kind, const char *key,
-    const char *value)
+static int
+query_item_ok(void *cls, int kind, const char *key, const char *value)
 {
 	int *ok = cls;
 
 	(void)kind;
 	if (!text_ok(key) || !text_ok(value)) {
 		*ok = 0;
-		return MHD_NO;
+		return 1;
 	}
-	return MHD_YES;
+	return 0;
+}
+
+/* --- a libmicrohttpd connection as the source of a request's values ---- */
+
+static const char *
+mhd_value(void *ctx, int kind, const char *key)
+{
+	return MHD_lookup_connection_value(ctx, (enum MHD_ValueKind)kind, key);
+}
+
+struct mhd_each {
+	web_each_fn	 fn;
+	void		*cls;
+};
+
+static enum MHD_Result
+mhd_each_one(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct mhd_each *e = cls;
+
+	return e->fn(e->cls, (int)kind, key, value) == 0 ? MHD_YES : MHD_NO;
+}
+
+static void
+mhd_each(void *ctx, int kind, web_each_fn fn, void *cls)
+{
+	struct mhd_each e = { fn, cls };
+
+	MHD_get_connection_values(ctx, (enum MHD_ValueKind)kind, mhd_each_one,
+	    &e);
 }
 
 static void
@@ -617,8 +658,8 @@ client_address(struct MHD_Connection *conn, char *out, size_t len)
  * Headers are in: limits, route, token.  Returns 0 to go on, or 1 when a
  * reply was made (r->status set).
  */
-static int
-begin(struct api *a, struct req *r, const char *url, const char *method)
+int
+api_begin(struct api *a, struct req *r, const char *url, const char *method)
 {
 	size_t hsize = strlen(url) + strlen(method) + 16, i, clen;
 	const char *h;
@@ -627,17 +668,17 @@ begin(struct api *a, struct req *r, const char *url, const char *method)
 
 	snprintf(r->method, sizeof r->method, "%s", method);
 	r->path = xstrdup(url);
-	client_address(r->conn, r->remote, sizeof r->remote);
-	MHD_get_connection_values(r->conn, MHD_HEADER_KIND, header_size,
-	    &hsize);
+	if (r->conn != NULL)
+		client_address(r->conn, r->remote, sizeof r->remote);
+	r->src.each(r->src.ctx, MHD_HEADER_KIND, header_size, &hsize);
 	if (hsize > a->cfg.header_max) {
 		api_reply_error(r, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE,
 		    "request headers are %zu bytes; the limit is %zu", hsize,
 		    a->cfg.header_max);
 		return 1;
 	}
-	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND,
-	    query_item_ok, &query_ok);
+	r->src.each(r->src.ctx, MHD_GET_ARGUMENT_KIND, query_item_ok,
+	    &query_ok);
 	if (!text_ok(url) || !query_ok) {
 		free(r->path);
 		r->path = xstrdup("(not UTF-8 text)");
@@ -670,7 +711,7 @@ begin(struct api *a, struct req *r, const char *url, const char *method)
 		return 1;
 	}
 	if (r->route->role != ROLE_NONE) {
-		h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+		h = api_value(r, MHD_HEADER_KIND,
 		    MHD_HTTP_HEADER_AUTHORIZATION);
 		if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0) {
 			if (api_session_auth(a, r, method) != 0)
@@ -707,8 +748,7 @@ begin(struct api *a, struct req *r, const char *url, const char *method)
 	}
 	buf_init(&r->body, r->route->body == BODY_RAW ? a->cfg.artifact_max :
 	    a->cfg.body_max);
-	h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
-	    MHD_HTTP_HEADER_CONTENT_LENGTH);
+	h = api_value(r, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (h != NULL) {
 		errno = 0;
 		clen = strtoul(h, &end, 10);
@@ -730,30 +770,47 @@ access_cb(void *cls, struct MHD_Connection *conn, const char *url,
 {
 	struct api *a = cls;
 	struct req *r = *con_cls;
-	json_error_t jerr;
 
 	(void)version;
 	if (r == NULL) {
 		api_conns_begun(a, conn);
 		r = xcalloc(1, sizeof *r);
 		r->conn = conn;
+		r->src.value = mhd_value;
+		r->src.each = mhd_each;
+		r->src.ctx = conn;
 		*con_cls = r;
-		if (begin(a, r, url, method) != 0)
+		if (api_begin(a, r, url, method) != 0)
 			return send_reply(a, r);
 		return MHD_YES;
 	}
 	if (*upload_data_size > 0) {
-		if (!r->too_large && r->route->body != BODY_NONE &&
-		    buf_append(&r->body, upload_data, *upload_data_size) != 0)
-			r->too_large = 1;
-		if (r->too_large) {
-			r->discarded += *upload_data_size;
-			if (r->discarded > DISCARD_MAX)
-				return MHD_NO;	/* hang up */
-		}
+		api_body(r, upload_data, *upload_data_size);
 		*upload_data_size = 0;
+		if (r->discarded > DISCARD_MAX)
+			return MHD_NO;	/* hang up */
 		return MHD_YES;
 	}
+	if (api_run(a, r) == H_SUSPEND)
+		return MHD_YES;
+	return send_reply(a, r);
+}
+
+void
+api_body(struct req *r, const char *data, size_t len)
+{
+	if (!r->too_large && r->route->body != BODY_NONE &&
+	    buf_append(&r->body, data, len) != 0)
+		r->too_large = 1;
+	if (r->too_large)
+		r->discarded += len;
+}
+
+enum hres
+api_run(struct api *a, struct req *r)
+{
+	json_error_t jerr;
+
 	if (r->lp == LP_NONE) {
 		/* The whole request is in (first time through). */
 		if (r->too_large) {
@@ -761,7 +818,7 @@ access_cb(void *cls, struct MHD_Connection *conn, const char *url,
 			    "request body is over the limit of %zu bytes",
 			    r->body.cap);
 			api_audit_refusal(a, r);
-			return send_reply(a, r);
+			return H_DONE;
 		}
 		if (r->route->body == BODY_JSON && r->in == NULL) {
 			if (r->body.len == 0)
@@ -779,17 +836,17 @@ access_cb(void *cls, struct MHD_Connection *conn, const char *url,
 					    "request body: expected a JSON "
 					    "object");
 				api_audit_refusal(a, r);
-				return send_reply(a, r);
+				return H_DONE;
 			}
 		}
 	}
 	if (r->lp == LP_WAITING || r->lp == LP_CLAIMED)
-		return MHD_YES;		/* resumed spuriously: still parked */
+		return H_SUSPEND;	/* resumed spuriously: still parked */
 	if (r->route->handler(a, r) == H_SUSPEND)
-		return MHD_YES;
+		return H_SUSPEND;
 	if (r->status == 0)
 		api_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "no reply");
-	return send_reply(a, r);
+	return H_DONE;
 }
 
 /* --- life cycle ---------------------------------------------------------- */

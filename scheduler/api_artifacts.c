@@ -88,8 +88,7 @@ api_h_artifact(struct api *a, struct req *r)
 		    "characters of A-Z a-z 0-9 . _ -, not starting with '.'");
 		goto refused;
 	}
-	w.ctype = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
-	    MHD_HTTP_HEADER_CONTENT_TYPE);
+	w.ctype = api_value(r, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
 	if (!ctype_ok(w.ctype))
 		w.ctype = "application/octet-stream";
 	r->detail = json_pack("{s:I, s:s, s:I}", "job_id", (json_int_t)w.id,

@@ -74,7 +74,8 @@ struct route {
 };
 
 struct req {
-	struct MHD_Connection	*conn;
+	struct MHD_Connection	*conn;		/* NULL without a socket */
+	struct web_src		 src;		/* headers, cookies, query */
 	const struct route	*route;
 	char			*args[2];	/* path captures */
 	char			 method[8];
@@ -217,7 +218,9 @@ void		 api_add_header(struct req *, const char *name,
 
 /* --- reading a request (api.c) ------------------------------------------- */
 
-/* A query argument of the URL (borrowed from the connection), or NULL. */
+/* A value of the request (MHD_HEADER_KIND, ...; borrowed), or NULL. */
+const char	*api_value(struct req *, int kind, const char *key);
+/* A query argument of the URL (borrowed from the request), or NULL. */
 const char	*api_query_arg(struct req *, const char *key);
 /*
  * A string member of the JSON body: 0 and *out (borrowed; NULL when absent
@@ -251,5 +254,29 @@ typedef json_t *(*api_read_fn)(struct conn *, struct api_readq *);
  */
 enum hres	 api_read(struct api *, struct req *, api_read_fn fn,
 		    int by_name, const char *what);
+
+/* --- one request, with or without a socket (api.c, api_call.c) ------------ */
+
+/*
+ * A request's headers are in (r->conn, r->src set): check the limits and
+ * the path, find the route, authenticate.  0 to go on, or 1 when the
+ * reply is made.
+ */
+int		 api_begin(struct api *, struct req *r, const char *path,
+		    const char *method);
+/* Some of the body (kept up to the route's cap; past it, counted). */
+void		 api_body(struct req *r, const char *data, size_t len);
+/*
+ * The whole request is in: parse the body, run the handler.  H_DONE with
+ * the reply made, or H_SUSPEND (a long poll parked; never without a
+ * socket).
+ */
+enum hres	 api_run(struct api *, struct req *r);
+void		 api_req_free(struct req *r);
+/*
+ * Decode the %XX escapes of s in place, as libmicrohttpd does, except
+ * that %00 becomes the invalid C0 80 (api_begin refuses it); the length.
+ */
+size_t		 api_unescape(char *s);
 
 #endif

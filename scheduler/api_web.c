@@ -105,7 +105,7 @@ api_h_web(struct api *a, struct req *r)
 		return H_DONE;
 	}
 	memset(&w, 0, sizeof w);
-	w.conn = r->conn;
+	w.src = &r->src;
 	w.method = r->method;
 	w.path = r->path;
 	w.remote = r->remote;

@@ -192,6 +192,12 @@ web_setup(struct store *st, const char *kpi_path, const char *dashboard_dir,
 	return w;
 }
 
+const char *
+web_value(const struct web_src *src, int kind, const char *key)
+{
+	return src != NULL ? src->value(src->ctx, kind, key) : NULL;
+}
+
 /* --- replies ------------------------------------------------------------- */
 
 void
@@ -446,11 +452,10 @@ touch_fn(struct conn *c, void *p)
 
 /* Look up the request's session; 1 found (and live), 0 not. */
 int
-web_find_session(struct web *w, struct MHD_Connection *conn, int64_t now,
+web_find_session(struct web *w, const struct web_src *src, int64_t now,
     struct sess *s, const char **why)
 {
-	const char *v = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND,
-	    WEB_COOKIE);
+	const char *v = web_value(src, MHD_COOKIE_KIND, WEB_COOKIE);
 
 	memset(s, 0, sizeof *s);
 	*why = NULL;
@@ -479,11 +484,10 @@ web_find_session(struct web *w, struct MHD_Connection *conn, int64_t now,
 
 /* Whether Origin (when the browser sent one) names the Host we are. */
 int
-web_origin_ok(struct MHD_Connection *conn)
+web_origin_ok(const struct web_src *src)
 {
-	const char *origin = MHD_lookup_connection_value(conn,
-	    MHD_HEADER_KIND, "Origin");
-	const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	const char *origin = web_value(src, MHD_HEADER_KIND, "Origin");
+	const char *host = web_value(src, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_HOST);
 	const char *rest;
 
@@ -507,7 +511,7 @@ is_change(const char *method)
 }
 
 enum web_auth
-web_authenticate(struct web *w, struct MHD_Connection *conn,
+web_authenticate(struct web *w, const struct web_src *src,
     const char *method, struct identity *who, char *err, size_t errlen)
 {
 	int64_t now = time_wall_ms();
@@ -516,10 +520,9 @@ web_authenticate(struct web *w, struct MHD_Connection *conn,
 	struct sess s;
 	enum role role;
 
-	if (MHD_lookup_connection_value(conn, MHD_COOKIE_KIND,
-	    WEB_COOKIE) == NULL)
+	if (web_value(src, MHD_COOKIE_KIND, WEB_COOKIE) == NULL)
 		return WEB_AUTH_NONE;
-	if (!web_find_session(w, conn, now, &s, &why) ||
+	if (!web_find_session(w, src, now, &s, &why) ||
 	    role_parse(s.role, &role) != 0 || role == ROLE_AGENT) {
 		snprintf(err, errlen, "%s", why ? why : "invalid session");
 		return WEB_AUTH_INVALID;
@@ -531,8 +534,7 @@ web_authenticate(struct web *w, struct MHD_Connection *conn,
 	snprintf(who->name, sizeof who->name, "%s", s.name);
 	snprintf(who->department, sizeof who->department, "%s", s.department);
 	if (is_change(method)) {
-		tok = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-		    WEB_CSRF_HEADER);
+		tok = web_value(src, MHD_HEADER_KIND, WEB_CSRF_HEADER);
 		if (tok == NULL || strlen(tok) != strlen(s.csrf) ||
 		    sodium_memcmp(tok, s.csrf, strlen(s.csrf)) != 0) {
 			snprintf(err, errlen, "missing or wrong %s header: "
@@ -540,7 +542,7 @@ web_authenticate(struct web *w, struct MHD_Connection *conn,
 			    "CSRF token", WEB_CSRF_HEADER);
 			return WEB_AUTH_CSRF;
 		}
-		if (!web_origin_ok(conn)) {
+		if (!web_origin_ok(src)) {
 			snprintf(err, errlen, "the request comes from another "
 			    "site (Origin does not match Host)");
 			return WEB_AUTH_CSRF;
@@ -571,7 +573,7 @@ web_h_session(struct web *w, struct web_req *r)
 {
 	const char *why;
 	struct sess s;
-	int via_session = web_find_session(w, r->conn, r->now, &s, &why);
+	int via_session = web_find_session(w, r->src, r->now, &s, &why);
 
 	web_reply_json(r, MHD_HTTP_OK, json_pack("{s:s, s:s, s:s, s:s, s:o}",
 	    "name", r->who.name, "role", role_name(r->who.role), "department",
@@ -602,7 +604,7 @@ web_h_logout(struct web *w, struct web_req *r)
 	struct sess s;
 	struct hashw h;
 
-	if (!web_find_session(w, r->conn, r->now, &s, &why)) {
+	if (!web_find_session(w, r->src, r->now, &s, &why)) {
 		web_reply_error(r, MHD_HTTP_BAD_REQUEST, "no session to end (a "
 		    "token has no session)");
 		return;

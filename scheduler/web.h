@@ -32,7 +32,6 @@
 #include "kpi.h"
 #include "store.h"
 
-struct MHD_Connection;
 struct web;
 struct web_req;
 
@@ -82,6 +81,27 @@ void		 web_free(struct web *);
 struct web	*web_setup(struct store *, const char *kpi_path,
 		    const char *dashboard_dir, char *err, size_t errlen);
 
+/*
+ * Where a request's values come from: its headers, cookies and query
+ * arguments, by libmicrohttpd's kinds (MHD_HEADER_KIND, MHD_COOKIE_KIND,
+ * MHD_GET_ARGUMENT_KIND).  The API fills it from a libmicrohttpd
+ * connection, or from a request made without a socket (api_handle()).
+ */
+typedef int (*web_each_fn)(void *cls, int kind, const char *key,
+    const char *value);
+struct web_src {
+	/* The value of key (borrowed, valid during the request), or NULL. */
+	const char	*(*value)(void *ctx, int kind, const char *key);
+	/* Call fn for each value of kind until it returns non-zero. */
+	void		 (*each)(void *ctx, int kind, web_each_fn fn,
+			    void *cls);
+	void		*ctx;
+};
+
+/* The value of key of kind in src, or NULL. */
+const char	*web_value(const struct web_src *src, int kind,
+		    const char *key);
+
 /* Results of web_authenticate(). */
 enum web_auth {
 	WEB_AUTH_NONE,		/* no session cookie: not a browser call */
@@ -97,7 +117,7 @@ enum web_auth {
  * row of the refusal).  On WEB_AUTH_INVALID and WEB_AUTH_CSRF a message
  * for the reply is written into err.
  */
-enum web_auth	 web_authenticate(struct web *, struct MHD_Connection *,
+enum web_auth	 web_authenticate(struct web *, const struct web_src *,
 		    const char *method, struct identity *who, char *err,
 		    size_t errlen);
 
@@ -110,7 +130,7 @@ typedef int (*web_write_fn)(struct conn *, struct web_req *, void *arg);
 
 struct web_req {
 	/* in */
-	struct MHD_Connection	*conn;
+	const struct web_src	*src;		/* headers, cookies, query */
 	const char		*method;
 	const char		*path;
 	const char		*remote;

@@ -56,10 +56,10 @@ void		 web_sha256_hex(const char *s,
  * The request's session, when its cookie names a live one: 1 and *s;
  * else 0, with *why saying what was wrong (NULL without a cookie).
  */
-int		 web_find_session(struct web *, struct MHD_Connection *,
+int		 web_find_session(struct web *, const struct web_src *,
 		    int64_t now, struct sess *s, const char **why);
 /* Whether Origin (when the browser sent one) names the Host we are. */
-int		 web_origin_ok(struct MHD_Connection *);
+int		 web_origin_ok(const struct web_src *);
 /* Set the session cookie (value "" and max_age 0 removes it). */
 void		 web_set_cookie(struct web *, struct web_req *,
 		    const char *value, int64_t max_age_s);

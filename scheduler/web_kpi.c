@@ -64,12 +64,9 @@ report_read(struct conn *c, void *p)
 void
 web_h_kpi_report(struct web *w, struct web_req *r)
 {
-	const char *year = MHD_lookup_connection_value(r->conn,
-	    MHD_GET_ARGUMENT_KIND, "year");
-	const char *fmt = MHD_lookup_connection_value(r->conn,
-	    MHD_GET_ARGUMENT_KIND, "format");
-	const char *lang = MHD_lookup_connection_value(r->conn,
-	    MHD_GET_ARGUMENT_KIND, "lang");
+	const char *year = web_value(r->src, MHD_GET_ARGUMENT_KIND, "year");
+	const char *fmt = web_value(r->src, MHD_GET_ARGUMENT_KIND, "format");
+	const char *lang = web_value(r->src, MHD_GET_ARGUMENT_KIND, "lang");
 	char name[64], *dot, *csv, *disp;
 	struct reportq q;
 	size_t len;

@@ -295,10 +295,9 @@ unreserve_fn(struct conn *c, void *p)
 
 /* The device cookie's hash when it is well-formed, else "". */
 static void
-device_hash(struct MHD_Connection *conn, char out[65])
+device_hash(const struct web_src *src, char out[65])
 {
-	const char *v = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND,
-	    DEVICE_COOKIE);
+	const char *v = web_value(src, MHD_COOKIE_KIND, DEVICE_COOKIE);
 
 	out[0] = '\0';
 	if (v != NULL && strlen(v) == 43 && strspn(v, "ABCDEFGHIJKLMNOPQRSTUV"
@@ -500,7 +499,7 @@ web_h_login(struct web *w, struct web_req *r)
 {
 	const char *name = web_in_string(r, "username", 64);
 	const char *pw = web_in_string(r, "password", WEB_PASSWORD_MAX);
-	const char *ctype = MHD_lookup_connection_value(r->conn,
+	const char *ctype = web_value(r->src,
 	    MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
 	struct throttle t;
 	struct user u;
@@ -509,7 +508,7 @@ web_h_login(struct web *w, struct web_req *r)
 
 	/* A form on another site cannot send JSON (it would need CORS). */
 	if (ctype == NULL || strncasecmp(ctype, "application/json", 16) != 0 ||
-	    !web_origin_ok(r->conn)) {
+	    !web_origin_ok(r->src)) {
 		web_reply_error(r, MHD_HTTP_FORBIDDEN, "log in from the "
 		    "dashboard (a JSON request from this site)");
 		return;
@@ -527,7 +526,7 @@ web_h_login(struct web *w, struct web_req *r)
 	r->detail = json_pack("{s:s}", "username", name);
 	memset(&u, 0, sizeof u);
 	snprintf(u.name, sizeof u.name, "%s", name);
-	device_hash(r->conn, u.device);
+	device_hash(r->src, u.device);
 	u.now = r->now;
 	store_read(w->st, user_read, &u);
 
