@@ -925,6 +925,22 @@ kpi_rebuild(struct conn *c, char *err, size_t errlen)
 	return 0;
 }
 
+/* Move a rollup row's exception minutes by delta (a counted row changed). */
+static int
+rollup_fix(struct conn *c, int month, const char *script, const char *dept,
+    double delta, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = conn_stmt(c, "UPDATE kpi_rollup SET fix_minutes ="
+	    " fix_minutes + ?4 WHERE month = ?1 AND script = ?2"
+	    " AND department = ?3");
+
+	sqlite3_bind_int(st, 1, month);
+	bind_text(st, 2, script);
+	bind_text(st, 3, dept);
+	sqlite3_bind_double(st, 4, delta);
+	return conn_step(c, st, err, errlen);
+}
+
 int
 kpi_set_fix_minutes(struct conn *c, int64_t run_id, double minutes,
     double *oldp, char *err, size_t errlen)
@@ -962,16 +978,9 @@ kpi_set_fix_minutes(struct conn *c, int64_t run_id, double minutes,
 	sqlite3_bind_int64(st, 1, run_id);
 	sqlite3_bind_double(st, 2, minutes);
 	rc = conn_step(c, st, err, errlen);
-	if (rc == 0 && counted) {
-		st = conn_stmt(c, "UPDATE kpi_rollup SET fix_minutes ="
-		    " fix_minutes + ?4 WHERE month = ?1 AND script = ?2"
-		    " AND department = ?3");
-		sqlite3_bind_int(st, 1, month);
-		bind_text(st, 2, script);
-		bind_text(st, 3, dept);
-		sqlite3_bind_double(st, 4, minutes - old);
-		rc = conn_step(c, st, err, errlen);
-	}
+	if (rc == 0 && counted)
+		rc = rollup_fix(c, month, script, dept, minutes - old, err,
+		    errlen);
 	free(script);
 	free(dept);
 	return rc;
@@ -1040,16 +1049,8 @@ kpi_charge_deferred(struct conn *c, int64_t job_id)
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_double(st, 2, fix);
 	rc = conn_step(c, st, NULL, 0);
-	if (rc == 0) {
-		st = conn_stmt(c, "UPDATE kpi_rollup SET fix_minutes ="
-		    " fix_minutes + ?4 WHERE month = ?1 AND script = ?2"
-		    " AND department = ?3");
-		sqlite3_bind_int(st, 1, month);
-		bind_text(st, 2, script);
-		bind_text(st, 3, dept);
-		sqlite3_bind_double(st, 4, fix);
-		rc = conn_step(c, st, NULL, 0);
-	}
+	if (rc == 0)
+		rc = rollup_fix(c, month, script, dept, fix, NULL, 0);
 	free(script);
 	free(dept);
 	return rc;
