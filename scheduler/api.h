@@ -39,9 +39,9 @@ struct api_config {
 	int64_t		 lease_ttl_ms;		/* 30 s */
 	int64_t		 wait_max_ms;		/* 60 s */
 	int		 threads;		/* MHD worker threads */
-	int		 max_connections;	/* 4096, less when files are few */
+	int		 max_connections;	/* 4096 (fewer with few files) */
 	int		 connections_per_address;	/* 128 */
-	int64_t		 header_timeout_ms;	/* 15 s for a request's headers */
+	int64_t		 header_timeout_ms;	/* 15 s for the headers */
 	int		 retention_days;	/* 90; 0 keeps everything */
 	struct job_defaults jobs;
 };
@@ -85,7 +85,7 @@ json_t		*api_routes_json(void);
 struct api_call {
 	const char	*method;
 	const char	*url;		/* path and query, escapes undecoded */
-	const char	*remote;	/* the client's address; NULL: 127.0.0.1 */
+	const char	*remote;	/* the client; NULL: 127.0.0.1 */
 	const char *const *headers;	/* name, value, name, value, ... */
 	size_t		 nheaders;	/* pairs */
 	const char	*body;

@@ -31,7 +31,8 @@ api_conns_limit(const struct api *a)
 	rlim_t spare = 64 + 4 * (rlim_t)a->cfg.threads, max;
 
 	max = (rlim_t)a->cfg.max_connections;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+	    rl.rlim_cur != RLIM_INFINITY) {
 		if (rl.rlim_cur < spare + 16)
 			max = 16;
 		else if (rl.rlim_cur - spare < max)

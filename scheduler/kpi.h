@@ -403,7 +403,8 @@ int		 kpi_survey_delete(struct conn *c, int64_t id);
 	"  sum(counted * (status = 'partial'))," \
 	"  sum(counted * (status = 'failed')), count(*)," \
 	"  sum(counted * items_succeeded), sum(counted * items_failed)," \
-	"  sum(counted * " KPI_UNITS_OK "), sum(counted * " KPI_UNITS_FAILED ")," \
+	"  sum(counted * " KPI_UNITS_OK ")," \
+	"  sum(counted * " KPI_UNITS_FAILED ")," \
 	"  sum(counted * minutes_saved), sum(counted * vendor_minutes_saved)," \
 	"  sum(counted * fix_minutes) FROM kpi_ledger GROUP BY 1, 2, 3;"
 

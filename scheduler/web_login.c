@@ -23,7 +23,7 @@ web_hash_password(const char *pw, char out[crypto_pwhash_STRBYTES])
 	    crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13);
 }
 
-/* --- Argon2id, a few at a time ---------------------------------------------- */
+/* --- Argon2id, a few at a time -------------------------------------------- */
 
 /*
  * Each Argon2id computation takes 64 MiB and most of a core for a tenth of
@@ -282,7 +282,7 @@ unreserve_fn(struct conn *c, void *p)
 	return unreserve(c, p, 0);
 }
 
-/* --- devices ------------------------------------------------------------------ */
+/* --- devices -------------------------------------------------------------- */
 
 /*
  * A browser that logged in as a user gets a device cookie, sent only to
