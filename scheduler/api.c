@@ -101,11 +101,7 @@ api_reply_jobs_error(struct req *r, int rc, const char *err)
 void
 api_add_header(struct req *r, const char *name, const char *value)
 {
-	if (r->nhdr >= WEB_MAX_HEADERS)
-		abort();	/* a handler adds a fixed few: a program error */
-	r->hdr[2 * r->nhdr] = xstrdup(name);
-	r->hdr[2 * r->nhdr + 1] = xstrdup(value);
-	r->nhdr++;
+	web_headers_add(r->hdr, &r->nhdr, name, value);
 }
 
 static int

@@ -221,13 +221,20 @@ web_reply_error(struct web_req *r, int status, const char *fmt, ...)
 }
 
 void
+web_headers_add(char *hdr[2 * WEB_MAX_HEADERS], int *nhdr, const char *name,
+    const char *value)
+{
+	if (*nhdr >= WEB_MAX_HEADERS)
+		abort();	/* a handler adds a fixed few: a program error */
+	hdr[2 * *nhdr] = xstrdup(name);
+	hdr[2 * *nhdr + 1] = xstrdup(value);
+	(*nhdr)++;
+}
+
+void
 web_add_header(struct web_req *r, const char *name, const char *value)
 {
-	if (r->nhdr >= WEB_MAX_HEADERS)
-		abort();	/* a handler adds a fixed few: a program error */
-	r->hdr[2 * r->nhdr] = xstrdup(name);
-	r->hdr[2 * r->nhdr + 1] = xstrdup(value);
-	r->nhdr++;
+	web_headers_add(r->hdr, &r->nhdr, name, value);
 }
 
 void

@@ -173,6 +173,12 @@ void		 web_reply_error(struct web_req *, int status,
 		    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void		 web_add_header(struct web_req *, const char *name,
 		    const char *value);
+/*
+ * Add name: value (both copied) to the reply headers hdr, *nhdr of them
+ * so far (at most WEB_MAX_HEADERS: more is a program error).
+ */
+void		 web_headers_add(char *hdr[2 * WEB_MAX_HEADERS], int *nhdr,
+		    const char *name, const char *value);
 /* Free what a handler left in the reply fields. */
 void		 web_req_clear(struct web_req *);
 

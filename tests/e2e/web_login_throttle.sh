@@ -26,6 +26,21 @@ login() {
 		--data-binary "{\"username\": \"$1\", \"password\": \"$2\"}" \
 		"$SCHED_URL/api/session"
 }
+# at_once N FROM NAME PASSWORD: N logins at once from FROM, under NAME
+# (NAME% numbered 0..N-1); their statuses in $T/at.0 ...
+at_once() {
+	_i=0 _pids=""
+	rm -f "$T"/at.*
+	while [ $_i -lt "$1" ]; do
+		curl -s -o /dev/null -w '%{http_code}\n' --interface "$2" \
+			-H 'Content-Type: application/json' --data-binary \
+			"{\"username\": \"$(echo "$3" | sed "s/%/$_i/")\", \"password\": \"$4\"}" \
+			"$SCHED_URL/api/session" >"$T/at.$_i" &
+		_pids="$_pids $!"
+		_i=$((_i + 1))
+	done
+	wait $_pids
+}
 hwm() { sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$SCHED_PID/status"; }
 
 # The admin's own browser, before any attack.
@@ -34,18 +49,8 @@ grep -q kobito_device "$T/root" || fail "no device cookie: $(cat "$T/root")"
 hwm0=$(hwm)
 
 # 64 wrong guesses for alice at once, from one address.
-i=0
-pids=""
-while [ $i -lt 64 ]; do
-	curl -s -o /dev/null -w '%{http_code}\n' --interface 127.0.0.2 \
-		-H 'Content-Type: application/json' \
-		--data-binary '{"username": "alice", "password": "guess guess guess"}' \
-		"$SCHED_URL/api/session" >"$T/guess.$i" &
-	pids="$pids $!"
-	i=$((i + 1))
-done
-wait $pids
-cat "$T"/guess.* | sort | uniq -c >"$T/codes"
+at_once 64 127.0.0.2 alice 'guess guess guess'
+cat "$T"/at.* | sort | uniq -c >"$T/codes"
 checked=$(awk '$2 == 401 { print $1 }' "$T/codes")
 [ "${checked:-0}" -le 5 ] || fail "$checked of 64 guesses were checked: $(cat "$T/codes")"
 [ "$(awk '$2 == 429 { print $1 }' "$T/codes")" -ge 59 ] ||
@@ -80,18 +85,8 @@ n=$(sqlite3 "$T/sched.db" "SELECT count(*) FROM audit WHERE path = '/api/session
 
 # Eight logins at once under unknown names, from an address of their own:
 # all are checked (a dummy hash), two at a time.
-i=0
-pids=""
-while [ $i -lt 8 ]; do
-	curl -s -o /dev/null -w '%{http_code}\n' --interface 127.0.0.7 \
-		-H 'Content-Type: application/json' \
-		--data-binary "{\"username\": \"ghost$i\", \"password\": \"nothing at all\"}" \
-		"$SCHED_URL/api/session" >"$T/ghost.$i" &
-	pids="$pids $!"
-	i=$((i + 1))
-done
-wait $pids
-check "all eight answered" 8 "$(cat "$T"/ghost.* | grep -c '^401$')"
+at_once 8 127.0.0.7 'ghost%' 'nothing at all'
+check "all eight answered" 8 "$(cat "$T"/at.* | grep -c '^401$')"
 hwm1=$(hwm)
 grow=$(( (hwm1 - hwm0) / 1024 ))
 [ "$grow" -lt 128 ] || fail "memory grew by $grow MB for 8 logins at once"
