@@ -339,6 +339,10 @@ static const struct migration migrations[] = {
 	{ 3, "ALTER TABLE script_versions ADD COLUMN files TEXT;" },
 	/* Where each secret may be sent: a JSON array of destinations. */
 	{ 4, "ALTER TABLE secrets ADD COLUMN allow TEXT;" },
+	/* Browsers known to their users, for login throttling. */
+	{ 5, WEB_DEVICES_SQL },
+	/* The success rate by units of work; exceptions charged once. */
+	{ 6, KPI_SCHEMA_UNITS_SQL },
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] ==
