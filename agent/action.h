@@ -99,6 +99,9 @@ int		 act_dry_run(const struct act *);
 const char	*act_json_error(json_error_t *e);
 /* Register a secret value so that it is masked in logs and output. */
 void		 act_secret(struct act *, const char *value);
+/* Whether value is one of the run's secrets, whole (a password that must
+ * come from secrets, not from the script's text). */
+int		 act_is_secret(const struct act *, const char *value);
 /*
  * Whether a request to url carrying parts (headers, credentials, the body:
  * nparts strings, NULLs skipped) may go: 0, or -1 after act_fail when it

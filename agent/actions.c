@@ -24,6 +24,7 @@ extern const struct action http_actions[];
 extern const struct action ocr_actions[];
 extern const struct action xlsx_actions[];
 extern const struct action pdf_actions[];
+extern const struct action mail_actions[];
 
 static const struct action *const tables[] = {
 	core_actions,
@@ -34,6 +35,7 @@ static const struct action *const tables[] = {
 	ocr_actions,
 	xlsx_actions,
 	pdf_actions,
+	mail_actions,
 };
 
 #define NTABLES (sizeof tables / sizeof tables[0])

@@ -1367,6 +1367,22 @@ act_send_ok(struct act *a, const char *url, const char *const *parts,
 	return 0;
 }
 
+int
+act_is_secret(const struct act *a, const char *value)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(a->run->secrets, k, v) {
+		if (json_is_object(v))
+			v = json_object_get(v, "value");
+		if (json_is_string(v) && *value != '\0' &&
+		    strcmp(json_string_value(v), value) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 char *
 act_masked(struct act *a, const char *text)
 {

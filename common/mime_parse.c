@@ -11,7 +11,8 @@
  *
  * The text body is every inline text/plain part in order (one of each
  * multipart/alternative, the plain one preferred), joined by an empty
- * line; with no plain part, the first HTML part converted to text.
+ * line, with LF line ends and no blank lines at its end; with no plain
+ * part, the first HTML part converted to text.
  * Everything else that is a leaf - a file, an inline image, a forwarded
  * message (message/rfc822, kept whole as .eml) - is an attachment.
  */
@@ -300,6 +301,18 @@ add_attachment(struct walk *w, GMimeObject *obj, char *type, char *fn,
 	a->len = len;
 }
 
+/* The blank lines and blanks a body ends with go. */
+static void
+trim_end(char *s)
+{
+	size_t n = strlen(s);
+
+	while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == ' ' ||
+	    s[n - 1] == '\t'))
+		n--;
+	s[n] = '\0';
+}
+
 /* Line ends as scripts want them: CRLF (and a lone CR) become LF. */
 static size_t
 lf_only(char *s)
@@ -320,7 +333,7 @@ lf_only(char *s)
 }
 
 static void
-leaf(struct walk *w, GMimeObject *obj)
+leaf(struct walk *w, GMimeObject *obj, int other_alt)
 {
 	char *type = lower_type(obj), *fn = part_filename(obj), *data, *cs;
 	size_t len;
@@ -370,7 +383,9 @@ leaf(struct walk *w, GMimeObject *obj)
 			warn(w, "the %s body is not valid %s: the bytes that "
 			    "do not decode were replaced by U+FFFD", type,
 			    cs && *cs ? cs : "text in any known charset");
-		if (strcmp(type, "text/plain") == 0) {
+		if (strcmp(type, "text/plain") == 0 && other_alt) {
+			free(txt);	/* another rendering of the text taken */
+		} else if (strcmp(type, "text/plain") == 0) {
 			if (w->ntext++ > 0)
 				buf_puts(&w->text, "\n\n");
 			buf_append(&w->text, txt, n);
@@ -378,6 +393,7 @@ leaf(struct walk *w, GMimeObject *obj)
 				w->m->charset = xstrdup(cs);
 			free(txt);
 		} else if (w->m->html == NULL) {
+			trim_end(txt);
 			w->m->html = txt;
 			if (w->m->charset == NULL && cs != NULL)
 				w->m->charset = xstrdup(cs);
@@ -393,29 +409,29 @@ leaf(struct walk *w, GMimeObject *obj)
 
 /* In an alternative: the plain text one, else the last (the richest). */
 static GMimeObject *
-pick_alternative(GMimeMultipart *mp, GMimeObject **html)
+pick_alternative(GMimeMultipart *mp)
 {
 	int n = g_mime_multipart_get_count(mp);
-	GMimeObject *plain = NULL, *last = NULL;
+	GMimeObject *last = NULL;
 
-	*html = NULL;
 	for (int i = 0; i < n; i++) {
 		GMimeObject *c = g_mime_multipart_get_part(mp, i);
 		GMimeContentType *ct = g_mime_object_get_content_type(c);
 
-		if (ct && g_mime_content_type_is_type(ct, "text", "plain") &&
-		    plain == NULL)
-			plain = c;
-		else if (ct && g_mime_content_type_is_type(ct, "text", "html") &&
-		    *html == NULL)
-			*html = c;
+		if (ct && g_mime_content_type_is_type(ct, "text", "plain"))
+			return c;
 		last = c;
 	}
-	return plain ? plain : last;
+	return last;
 }
 
+/*
+ * Walk a part.  other_alt: inside an alternative that is not the one
+ * taken for the text, whose own plain text is left out, while its HTML
+ * and its files (the images of an HTML rendering) are kept.
+ */
 static void
-walk_parts(struct walk *w, GMimeObject *obj, int depth)
+walk_parts(struct walk *w, GMimeObject *obj, int depth, int other_alt)
 {
 	if (obj == NULL)
 		return;
@@ -428,22 +444,20 @@ walk_parts(struct walk *w, GMimeObject *obj, int depth)
 		GMimeMultipart *mp = GMIME_MULTIPART(obj);
 		GMimeContentType *ct = g_mime_object_get_content_type(obj);
 		int n = g_mime_multipart_get_count(mp);
+		GMimeObject *best = NULL;
 
 		if (ct && g_mime_content_type_is_type(ct, "multipart",
-		    "alternative")) {
-			GMimeObject *html, *best = pick_alternative(mp, &html);
+		    "alternative"))
+			best = pick_alternative(mp);
+		for (int i = 0; i < n; i++) {
+			GMimeObject *c = g_mime_multipart_get_part(mp, i);
 
-			walk_parts(w, best, depth + 1);
-			if (html != NULL && html != best)
-				walk_parts(w, html, depth + 1);
-			return;
+			walk_parts(w, c, depth + 1, other_alt ||
+			    (best != NULL && c != best));
 		}
-		for (int i = 0; i < n; i++)
-			walk_parts(w, g_mime_multipart_get_part(mp, i),
-			    depth + 1);
 		return;
 	}
-	leaf(w, obj);
+	leaf(w, obj, other_alt);
 }
 
 static GMimeParserOptions *
@@ -502,7 +516,7 @@ mime_parse(const char *data, size_t len, const struct mime_limits *lim,
 	m->message_id = message_id(raw_header(top, "Message-ID"));
 	m->in_reply_to = message_id(raw_header(top, "In-Reply-To"));
 	m->references = references(w.opts, raw_header(top, "References"));
-	walk_parts(&w, g_mime_message_get_mime_part(msg), 0);
+	walk_parts(&w, g_mime_message_get_mime_part(msg), 0, 0);
 	if (w.dropped > 0)
 		warn(&w, "%zu parts were left out: a message may carry at "
 		    "most %zu attachments and %zu parts", w.dropped,
@@ -512,6 +526,7 @@ mime_parse(const char *data, size_t len, const struct mime_limits *lim,
 	if (w.ntext > 0) {
 		buf_puts(&w.text, "");
 		m->text = buf_detach(&w.text, NULL);
+		trim_end(m->text);
 	} else {
 		buf_free(&w.text);
 		m->text = m->html ? htmltext_convert(m->html, strlen(m->html)) :

@@ -159,6 +159,8 @@ ssl_key = <$DIR/tls/server.key
 ssl_min_protocol = TLSv1.2
 disable_plaintext_auth = yes
 auth_mechanisms = plain login
+# A wrong password is answered at once (the default waits 2 s).
+auth_failure_delay = 0
 default_login_user = $UNAME
 default_internal_user = $UNAME
 default_internal_group = $GNAME

@@ -346,7 +346,7 @@ test_build_round_trip(void **state)
 	assert_string_equal(m.to.v[0].name, "営業部");
 	assert_string_equal(m.to.v[1].addr, "b@c.example.jp");
 	assert_string_equal(m.text, "いつもお世話になっております。\n"
-	    "受付番号: R-0001\n");
+	    "受付番号: R-0001");
 	assert_string_equal(m.message_id, msgid);
 	assert_non_null(strstr(msgid, "@city.example.jp"));
 	assert_int_equal(m.natt, 1);

@@ -1,0 +1,184 @@
+#!/bin/sh
+# mail_fetch.sh - mail.fetch against a real Dovecot, fed by a real MTA
+# (Exim, delivering through Dovecot's LMTP), both started unprivileged
+# here.  Messages written as Japanese clients write them (mailgen.py:
+# Outlook's ISO-2022-JP with ①㈱髙, Thunderbird's UTF-8 with an HTML
+# alternative and an inline image, a Shift_JIS system's split words,
+# RFC 2231 continuations and uuencode, an HTML-only notice sent binary)
+# travel over SMTP and come back over IMAPS with every field checked and
+# every attachment byte for byte.  Then: searches (Japanese subject,
+# sender, dates, unseen), reading without taking (\Seen given back),
+# a message too large reported, the move to a Japanese folder with
+# flags, mail.move and mail.flag per message, and the errors a script
+# writer meets (wrong password, masked; a password not from secrets; an
+# unknown CA; a missing folder; a bad search).
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/mail.inc"
+PY=/usr/bin/python3
+
+start_mail seikyu@city.example.jp:seikyu-pass-2030 \
+	kakari@city.example.jp:kakari-pass-2030
+$PY "$(dirname "$0")/mailgen.py" "$T/gen" || fail "mailgen.py failed"
+n=0
+for m in a b c d e f; do
+	deliver "sender@torihiki.example.co.jp" seikyu@city.example.jp "$T/gen/$m.eml"
+	n=$((n + 1))
+	wait_mail seikyu@city.example.jp $n	# one at a time: UIDs in order
+done
+echo "ok: six messages delivered through Exim into Dovecot"
+
+export KOBITO_SECRET_MAIL_PASSWORD=seikyu-pass-2030
+ACCOUNT="server: \"imaps://localhost:$MAIL_IMAPS_PORT\"
+      user: seikyu@city.example.jp
+      password: \"\${secrets.mail_password}\"
+      ca_file: \"$MAIL_CA\""
+ACCT="server: \"imaps://localhost:$MAIL_IMAPS_PORT\", user: seikyu@city.example.jp, password: \"\${secrets.mail_password}\", ca_file: \"$MAIL_CA\""
+# fetch NAME ARGS: a script of one mail.fetch step with ARGS (YAML lines
+# of 6 spaces), its output as the run's output.
+fetch_script() {
+	cat > "$T/$1.yaml" <<Y
+name: fetch_$1
+steps:
+  - id: f
+    mail.fetch:
+      $ACCOUNT
+$2
+output: "\${steps.f.output}"
+Y
+}
+run() {	# run NAME: the run's JSON summary in $T/NAME.json
+	"$KOBITO" run "$T/$1.yaml" --json > "$T/$1.json" 2> "$T/$1.err"
+}
+
+# --- 1. a Japanese subject: the three invoices, every field --------------------
+fetch_script invoices "      search: { subject: 請求書 }
+      max_size_mb: 0.1
+      save_to: \"$T/att\""
+run invoices || { cat "$T/invoices.err" >&2; fail "mail.fetch failed"; }
+$PY - "$T/invoices.json" "$T/gen" <<'PYEOF' || fail "the fetched messages differ from what was sent"
+import sys, json, hashlib
+out = json.loads(open(sys.argv[1]).read().splitlines()[-1])['output']
+truth = json.load(open(sys.argv[2] + '/truth.json'))
+msgs = out['messages']
+assert [m['uid'] for m in msgs] == [1, 3, 4], [m['uid'] for m in msgs]
+assert out['count'] == 3 and out['remaining'] == 0, out
+assert [s['uid'] for s in out['skipped']] == [6] and out['skipped'][0]['reason'] == 'larger than max_size_mb', out['skipped']
+for m, key in zip(msgs, 'acd'):
+    t = truth[key]
+    for f in ('subject', 'from', 'to', 'date', 'message_id', 'text', 'html'):
+        assert m[f] == t[f], (key, f, m[f], t[f])
+    assert (m['charset'] or '').lower() == t['charset'].lower(), (key, m['charset'])
+    assert m['folder'] == 'INBOX' and m['flags'] == [] and m['warnings'] == [], (key, m['flags'], m['warnings'])
+    assert len(m['attachments']) == len(t['attachments']), (key, m['attachments'])
+    for got, want in zip(m['attachments'], t['attachments']):
+        for f in ('filename', 'content_type', 'inline', 'size'):
+            assert got[f] == want[f], (key, f, got[f], want[f])
+        data = open(got['path'], 'rb').read()
+        assert hashlib.sha256(data).hexdigest() == want['sha256'], (key, got['path'])
+        assert got['path'].startswith(sys.argv[2].rsplit('/', 1)[0] + '/att/%d/' % m['uid']), got['path']
+print('ok: subjects, names, addresses, dates, ids, bodies and %d attachments as sent'
+      % sum(len(m['attachments']) for m in msgs))
+PYEOF
+
+# --- 2. a sender's domain, unseen: the business's three, with Thunderbird's ---
+fetch_script sender "      search: { from: torihiki.example.co.jp, unseen: true, since: \"$(date +%Y-%m-%d)\" }
+      attachments: \"*.xlsx\"
+      limit: 2"
+run sender || { cat "$T/sender.err" >&2; fail "the search by sender failed"; }
+$PY - "$T/sender.json" "$T/gen" <<'PYEOF' || fail "the search by sender is wrong"
+import sys, json, hashlib
+out = json.loads(open(sys.argv[1]).read().splitlines()[-1])['output']
+truth = json.load(open(sys.argv[2] + '/truth.json'))
+msgs = out['messages']
+# a, b, c, d (its portal) and f are from the business; limit 2
+assert [m['uid'] for m in msgs] == [1, 2] and out['remaining'] == 3, (out['remaining'], [m['uid'] for m in msgs])
+b, t = msgs[1], truth['b']
+for f in ('subject', 'from', 'to', 'cc', 'reply_to', 'date', 'message_id', 'in_reply_to', 'references', 'text', 'html'):
+    assert b[f] == t[f], (f, b[f], t[f])
+assert [a['filename'] for a in b['attachments']] == ['logo.png', '見積書（第2版）.xlsx']
+logo, xlsx = b['attachments']
+assert logo['inline'] and logo['content_id'] == 'logo@torihiki' and logo['path'] is None, logo
+assert hashlib.sha256(open(xlsx['path'], 'rb').read()).hexdigest() == t['attachments'][1]['sha256']
+assert msgs[0]['attachments'][0]['path'] is None    # the PDF: not *.xlsx
+print('ok: by sender, unseen, since today, limit 2 (3 remain); Thunderbird\'s message whole; only *.xlsx saved')
+PYEOF
+fetch_script none "      search: { before: \"2001-01-01\", subject: 会議 }"
+run none || fail "an empty search failed"
+check "nothing before 2001" 0 "$(jget "$T/none.json" .output.count)"
+
+# --- 3. read, not taken: still unseen; then the move with flags -----------------
+fetch_script move "      search: { unseen: true, subject: 請求書 }
+      max_size_mb: 0.1
+      move_to: 処理済/2024年度
+      add_flags: [seen, \$kobito_done]"
+run move || { cat "$T/move.err" >&2; fail "the fetch with move failed"; }
+check "still unseen after two fetches: the same three" "1 3 4" \
+	"$(jget "$T/move.json" '[.output.messages[].uid] | map(tostring) | join(" ")')"
+fetch_script moved "      folder: 処理済/2024年度
+      search: { seen: true }"
+run moved || { cat "$T/moved.err" >&2; fail "the Japanese folder cannot be read"; }
+check "moved, with their flags" '[["$kobito_done","\\Seen"],["$kobito_done","\\Seen"],["$kobito_done","\\Seen"]]|請求書送付のお知らせ（㈱サンプル）' \
+	"$(jget "$T/moved.json" '"\([.output.messages[].flags | sort] | tojson)|\(.output.messages[1].subject)"')"
+ls "$(maildir seikyu@city.example.jp)/.処理済.2024年度/cur" >/dev/null 2>&1 ||
+	ls -d "$(maildir seikyu@city.example.jp)"/.* | grep -q '&UeZ0Bm4I-' ||
+	fail "no folder for 処理済 in the Maildir"
+fetch_script left "      search: { subject: 請求書 }"
+run left || fail "fetch after the move failed"
+check "only the large one is left in INBOX" "6" "$(jget "$T/left.json" '[.output.messages[].uid] | map(tostring) | join(" ")')"
+
+# --- 4. mail.move and mail.flag, one message each, on one connection ------------------
+cat > "$T/each.yaml" <<Y
+name: each
+steps:
+  - id: f
+    mail.fetch:
+      $ACCOUNT
+      search: { unseen: true }
+  - for_each: "\${steps.f.output.messages}"
+    as: m
+    steps:
+      - mail.flag: { $ACCT, uid: "\${m.uid}", add: [flagged, answered] }
+      - mail.move: { $ACCT, uid: "\${m.uid}", to: "受付/\${m.uid}" }
+output: "\${len(steps.f.output.messages)}"
+Y
+"$KOBITO" run "$T/each.yaml" --json > "$T/each.json" 2> "$T/each.err" ||
+	{ cat "$T/each.err" >&2; fail "mail.flag and mail.move failed"; }
+check "three items (b, e, f), each flagged and moved" "3|3" \
+	"$(jget "$T/each.json" '"\(.output)|\(.items.succeeded)"')"
+fetch_script each2 "      folder: 受付/5
+      search: { flagged: true, answered: true }"
+run each2 || { cat "$T/each2.err" >&2; fail "受付/5 cannot be read"; }
+check "the meeting notice in 受付/5, flagged and answered" "会議のご案内" "$(jget "$T/each2.json" '.output.messages[0].subject')"
+grep -c 'Login: user=<seikyu@city.example.jp>' "$MAIL_DIR/dovecot/log" > "$T/logins"
+[ "$(cat "$T/logins")" -le 16 ] || fail "a new login per step: $(cat "$T/logins") logins"
+
+# --- 5. what goes wrong, said clearly ----------------------------------------------
+bad() {	# bad DESCRIPTION EXPECTED-TEXT: the last script fails with it
+	run bad && fail "$1: no error"
+	grep -qF "$2" "$T/bad.err" || { cat "$T/bad.err" >&2; fail "$1: wrong error"; }
+	! grep -q -e 'wrong-pass-2030' -e 'seikyu-pass-2030' "$T/bad.err" "$T/bad.json" ||
+		fail "$1: the password shows"
+	echo "ok: $1"
+}
+KOBITO_SECRET_MAIL_PASSWORD=wrong-pass-2030 fetch_script bad ""
+export KOBITO_SECRET_MAIL_PASSWORD=wrong-pass-2030
+bad "a wrong password" "refused the user name or password"
+export KOBITO_SECRET_MAIL_PASSWORD=seikyu-pass-2030
+sed "s|\"\${secrets.mail_password}\"|seikyu-pass-2030|" "$T/invoices.yaml" > "$T/bad.yaml"
+unset KOBITO_SECRET_MAIL_PASSWORD
+bad "a password written in the script" "password: give it from secrets"
+export KOBITO_SECRET_MAIL_PASSWORD=seikyu-pass-2030
+sed "/ca_file/d" "$T/invoices.yaml" > "$T/bad.yaml"
+bad "a server certificate from an unknown CA" "TLS with localhost:$MAIL_IMAPS_PORT failed"
+grep -qF "give ca_file" "$T/bad.err" || fail "no hint about ca_file"
+fetch_script bad "      folder: 存在しない"
+bad "a folder that does not exist" "the folder '存在しない' cannot be opened"
+fetch_script bad "      search: { subjet: x }"
+bad "a misspelt search key" "search: unknown key 'subjet'"
+fetch_script bad "      search: { since: 2024/05/01 }"
+bad "a date that is not ISO" "search.since: '2024/05/01' is not a date (YYYY-MM-DD)"
+sed "s|imaps://localhost:$MAIL_IMAPS_PORT|imap://localhost:$MAIL_IMAP_PORT|" "$T/none.yaml" > "$T/starttls.yaml"
+run starttls || { cat "$T/starttls.err" >&2; fail "imap:// with STARTTLS failed"; }
+echo "ok: imap:// logs in after STARTTLS"
+sed "s|imaps://localhost:$MAIL_IMAPS_PORT|imaps://localhost:$MAIL_IMAPS_PORT/INBOX|" "$T/none.yaml" > "$T/bad.yaml"
+bad "a folder in the URL" "server: the URL has a path"
