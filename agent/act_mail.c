@@ -44,6 +44,13 @@ mail_account(struct act *a, const char *what, struct mailconn_opts *o)
 	o->user = act_str(a, "user", NULL);
 	o->password = pw;
 	o->ca_file = act_str(a, "ca_file", NULL);
+	/* An empty param means "not given", as scripts pass them on. */
+	if (o->user != NULL && *o->user == '\0')
+		o->user = NULL;
+	if (o->ca_file != NULL && *o->ca_file == '\0')
+		o->ca_file = NULL;
+	if (pw != NULL && *pw == '\0')
+		o->password = pw = NULL;
 	if (pw != NULL) {
 		act_secret(a, pw);
 		if (!act_is_secret(a, pw))
@@ -308,8 +315,13 @@ save_attachments(struct act *a, const struct mime_message *m, uint32_t uid,
     const char *dir, const char *pattern, json_t *list)
 {
 	json_t *taken = json_object();
-	char *sub = xasprintf("%s/%u", dir, uid), err[512];
+	char *sub = xasprintf("%s/%u", dir, uid), err[512], *eml;
 	int rc = 0;
+
+	/* The name save_eml keeps the message under is never an attachment's. */
+	eml = xasprintf("%s/message.eml", sub);
+	json_object_set_new(taken, eml, json_true());
+	free(eml);
 
 	for (size_t i = 0; i < m->natt && rc == 0; i++) {
 		const struct mime_attachment *at = &m->att[i];
@@ -375,12 +387,32 @@ message_json(const struct mime_message *m, const struct imap_info *in,
 	    "flags", flags_json(in->flags), "warnings", warn);
 }
 
+/* The message as received, DIR/UID/message.eml; its path, or NULL after
+ * act_fail. */
+static char *
+save_raw(struct act *a, const struct buf *raw, uint32_t uid, const char *dir)
+{
+	char *sub = xasprintf("%s/%u", dir, uid), *path, err[512];
+
+	path = xasprintf("%s/message.eml", sub);
+	if (fsutil_mkdir_p(sub, err, sizeof err) != 0 ||
+	    fsutil_write_atomic(path, raw->data, raw->len, -1, err,
+	    sizeof err) != 0) {
+		act_fail(a, "message %u: cannot save it: %s", uid, err);
+		free(path);
+		path = NULL;
+	}
+	free(sub);
+	return path;
+}
+
 /* --- mail.fetch ----------------------------------------------------------- */
 
 struct fetch {
 	const char		*folder;
 	const char		*dir;		/* where attachments go */
 	const char		*pattern;
+	int			 save_eml;	/* keep the message as received */
 	uint64_t		 max_bytes;
 	uint32_t		*uids;
 	size_t			 n;
@@ -408,7 +440,7 @@ fetch_one(struct act *a, struct imap *im, struct fetch *f,
 	struct mime_message m;
 	struct buf raw;
 	json_t *mj, *atts;
-	char err[1024];
+	char err[1024], *eml = NULL;
 
 	if (in->uid == 0)
 		return 0;	/* gone since the search */
@@ -437,15 +469,23 @@ fetch_one(struct act *a, struct imap *im, struct fetch *f,
 		buf_free(&raw);
 		return 0;
 	}
+	if (f->save_eml && (eml = save_raw(a, &raw, in->uid, f->dir)) == NULL) {
+		buf_free(&raw);
+		mime_message_free(&m);
+		return -1;
+	}
 	buf_free(&raw);
 	atts = json_array();
 	if (save_attachments(a, &m, in->uid, f->dir, f->pattern, atts) != 0) {
 		json_decref(atts);
 		mime_message_free(&m);
+		free(eml);
 		return -1;
 	}
 	mj = message_json(&m, in, f->folder);
 	json_object_set_new(mj, "attachments", atts);
+	json_object_set_new(mj, "eml", eml ? json_string(eml) : json_null());
+	free(eml);
 	json_array_append_new(messages, mj);
 	mime_message_free(&m);
 	return 0;
@@ -501,6 +541,7 @@ mail_fetch(struct act *a)
 	memset(&f, 0, sizeof f);
 	f.folder = act_str(a, "folder", "INBOX");
 	f.pattern = act_str(a, "attachments", NULL);
+	f.save_eml = act_bool(a, "save_eml", 0);
 	if (limit < 1 || mb <= 0)
 		return act_fail(a, "%s must be more than 0", limit < 1 ?
 		    "limit" : "max_size_mb");
@@ -740,6 +781,7 @@ static const struct action_arg fetch_args[] = {
 	{ "attachments", ARG_STRING, 0, "save only attachments whose name matches this pattern, e.g. *.pdf" },
 	{ "save_to", ARG_STRING, 0, "folder for the attachments (default: the run's folder)" },
 	{ "max_size_mb", ARG_NUMBER, 0, "skip (and report) larger messages (default 25)" },
+	{ "save_eml", ARG_BOOL, 0, "also keep each message as received, as message.eml beside its attachments" },
 	{ "mark_seen", ARG_BOOL, 0, "leave the messages read (default false: as they were)" },
 	{ "add_flags", ARG_ANY, 0, "flags to set on the fetched messages: seen, flagged, answered or keywords" },
 	{ "move_to", ARG_STRING, 0, "move the fetched messages to this folder (created when missing)" },

@@ -16,45 +16,12 @@
 #   e.eml  a meeting notice (matches no invoice search)
 #   f.eml  a large message (for max_size_mb)
 import base64, binascii, hashlib, json, os, quopri, random, sys
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '../../tools/demo'))
+from mailcompose import jis, word, b64lines, pct
 
 out = sys.argv[1]
 os.makedirs(out, exist_ok=True)
 rnd = random.Random(14)
-
-
-def jis(text):
-    """ISO-2022-JP as Windows writes it (CP50221): JIS rows of CP932."""
-    res, kanji = b'', False
-    for ch in text:
-        if ord(ch) < 0x80:
-            if kanji:
-                res += b'\x1b(B'
-                kanji = False
-            res += ch.encode()
-            continue
-        c1, c2 = ch.encode('cp932')
-        j1 = (c1 - (0x70 if c1 <= 0x9f else 0xb0)) * 2
-        if c2 < 0x9f:
-            j1 -= 1
-            j2 = c2 - (0x1f if c2 < 0x7f else 0x20)
-        else:
-            j2 = c2 - 0x7e
-        if not kanji:
-            res += b'\x1b$B'
-            kanji = True
-        res += bytes([j1, j2])
-    if kanji:
-        res += b'\x1b(B'
-    return res
-
-
-def word(charset, raw):
-    return '=?%s?B?%s?=' % (charset, base64.b64encode(raw).decode())
-
-
-def b64lines(data):
-    s = base64.b64encode(data).decode()
-    return '\r\n'.join(s[i:i + 76] for i in range(0, len(s), 76))
 
 
 def blob(n, head=b''):
@@ -157,8 +124,8 @@ b = b.encode() + text_b.replace('\n', '\r\n').encode() + (
      'Content-Disposition: attachment;\r\n filename*=UTF-8\'\'%s\r\n'
      'Content-Transfer-Encoding: base64\r\n\r\n%s\r\n\r\n'
      '--------------mixB--\r\n'
-     % (b64lines(png_b), ''.join('%%%02X' % c for c in fn_b.encode()),
-        ''.join('%%%02X' % c for c in fn_b.encode()), b64lines(xlsx_b))).encode()
+     % (b64lines(png_b), pct(fn_b.encode()),
+        pct(fn_b.encode()), b64lines(xlsx_b))).encode()
 files['b'] = b
 truth['b'] = {
     'subject': subj_b, 'from': {'name': '山田 花子', 'address': 'hanako@torihiki.example.co.jp'},
@@ -185,7 +152,7 @@ name_c = '経理担当（㈱サンプル）'
 body_c = '会計課 ご担当者様\r\n\r\n請求書①を送付します。\r\n合計金額：￥１６，５００\r\n'
 fn_c = '御請求書_サンプル.pdf'
 fn_c2 = '明細①.csv'
-pct = ''.join('%%%02X' % c for c in fn_c.encode('cp932'))
+pc = pct(fn_c.encode('cp932'))
 c = ('From: %s <keiri@torihiki.example.co.jp>\r\n'
      'To: seikyu@city.example.jp\r\n'
      'Subject: %s\r\n\t%s\r\n'
@@ -208,7 +175,7 @@ c = c.encode() + quopri.encodestring(body_c.replace('\r\n', '\n').encode('cp932'
      'Content-Transfer-Encoding: x-uuencode\r\n\r\n'
      'begin 644 meisai.csv\r\n%s`\r\nend\r\n'
      '--=_c3c3c3--\r\n'
-     % (pct[:len(pct) // 2 // 3 * 3], pct[len(pct) // 2 // 3 * 3:], b64lines(pdf_c),
+     % (pc[:len(pc) // 2 // 3 * 3], pc[len(pc) // 2 // 3 * 3:], b64lines(pdf_c),
         word('Shift_JIS', fn_c2.encode('cp932')),
         ''.join(binascii.b2a_uu(csv_c[i:i + 45]).decode().replace('\n', '\r\n')
                 for i in range(0, len(csv_c), 45)))).encode()

@@ -13,4 +13,4 @@ for f in *.yaml; do
 	grep -q "^title: " "$f" || fail "$f has no title"
 	grep -q "^description: " "$f" || fail "$f has no description"
 done
-check "six shipped scripts" 6 "$(ls *.yaml | wc -l)"
+check "seven shipped scripts" 7 "$(ls *.yaml | wc -l)"
