@@ -53,12 +53,19 @@ mail_account(struct act *a, const char *what, struct mailconn_opts *o)
 		o->password = pw = NULL;
 	if (pw != NULL) {
 		act_secret(a, pw);
-		if (!act_is_secret(a, pw))
+		if (!act_arg_secret(a, "password"))
 			return act_fail(a, "password: give it from secrets "
 			    "(${secrets.NAME}), never in the script or a "
 			    "param");
 		if (o->user == NULL)
 			return act_fail(a, "%s: a password needs a user", what);
+	}
+	/* The login goes only where its secret may go (its allow list). */
+	{
+		const char *parts[] = { o->user, o->password };
+
+		if (act_send_ok(a, o->url, parts, 2) != 0)
+			return -1;
 	}
 	o->timeout_ms = (long)(act_num(a, "timeout", 60) * 1000);
 	if (o->timeout_ms <= 0)

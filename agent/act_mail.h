@@ -11,8 +11,9 @@
 /*
  * The account of the step's arguments (server, user, password, ca_file,
  * timeout) into *o, whose strings are borrowed from the arguments.  The
- * password must be one of the run's secrets; it is masked.  0, or -1
- * after act_fail.
+ * password must come from secrets; it is masked, and the login is refused
+ * for a server its secret's allow list does not take.  0, or -1 after
+ * act_fail.
  */
 int	 mail_account(struct act *, const char *what, struct mailconn_opts *o);
 /* The step's deadline and cancellation into *o. */

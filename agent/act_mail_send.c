@@ -226,6 +226,13 @@ mail_send(struct act *a)
 		act_log(a, "dry run: not sent to %zu recipients; the message "
 		    "is in %s", nrcpt, eml);
 	} else {
+		const char *parts[] = { msg.data };
+
+		/* A secret written into the message goes where it may, too. */
+		if (act_send_ok(a, o.url, parts, 1) != 0) {
+			mime_addrs_free(&from);
+			goto out;
+		}
 		mail_bind(a, &o);
 		if (smtp_send(&o, from.v[0].addr, (const char *const *)rcpt,
 		    nrcpt, msg.data, msg.len, err, sizeof err) != 0) {

@@ -1359,7 +1359,7 @@ act_send_ok(struct act *a, const char *url, const char *const *parts,
 		shown = http_url_redact(url);
 		act_fail(a, "secret '%s' may not be sent to %s (%s%s)",
 		    b->name, shown, list ? "it may go to " : "it may not be "
-		    "sent over HTTP at all", list ? list : "");
+		    "sent to any server", list ? list : "");
 		free(shown);
 		free(list);
 		return -1;
@@ -1368,19 +1368,10 @@ act_send_ok(struct act *a, const char *url, const char *const *parts,
 }
 
 int
-act_is_secret(const struct act *a, const char *value)
+act_arg_secret(const struct act *a, const char *name)
 {
-	const char *k;
-	json_t *v;
-
-	json_object_foreach(a->run->secrets, k, v) {
-		if (json_is_object(v))
-			v = json_object_get(v, "value");
-		if (json_is_string(v) && *value != '\0' &&
-		    strcmp(json_string_value(v), value) == 0)
-			return 1;
-	}
-	return 0;
+	return json_object_size(json_object_get(a->run->args_taint,
+	    name)) > 0;
 }
 
 char *

@@ -34,14 +34,15 @@ export NO_AT_BRIDGE=1 GTK_IM_MODULE=gtk-im-context-simple
 DISPLAY=$DISPLAY_NUM "$APP" --out "$T/vouchers.csv" 2>>"$T/app.log" &
 app_pid=$!
 at_exit "kill $app_pid 2>/dev/null"
-export KOBITO_SECRET_MAIL_PASSWORD=seikyu-pass-2030
+mail_secrets "$T/secrets.yaml" mail_password=seikyu-pass-2030
 mkdir -p "$T/docstore" "$T/review"
 invoice_mail() {	# invoice_mail SMTP-URL OUT: one run, its JSON in $T/OUT.json
 	"$KOBITO" run "$KOBITO_TOP/scripts/invoice_mail.yaml" --display "$DISPLAY_NUM" \
 		--param "imap_server=imaps://localhost:$MAIL_IMAPS_PORT" \
 		--param "smtp_server=$1" --param "ca_file=$MAIL_CA" \
 		--param "docstore=$T/docstore" --param "review_dir=$T/review" \
-		--param method=paste --json > "$T/$2.json" 2> "$T/$2.err"
+		--param method=paste --secrets "$T/secrets.yaml" \
+		--json > "$T/$2.json" 2> "$T/$2.err"
 }
 
 # --- 1. the answers cannot go out --------------------------------------------------

@@ -27,7 +27,8 @@ for m in a b c d e f; do
 done
 echo "ok: six messages delivered through Exim into Dovecot"
 
-export KOBITO_SECRET_MAIL_PASSWORD=seikyu-pass-2030
+mail_secrets "$T/secrets.yaml" mail_password=seikyu-pass-2030
+SECRETS="$T/secrets.yaml"
 ACCOUNT="server: \"imaps://localhost:$MAIL_IMAPS_PORT\"
       user: seikyu@city.example.jp
       password: \"\${secrets.mail_password}\"
@@ -47,7 +48,8 @@ output: "\${steps.f.output}"
 Y
 }
 run() {	# run NAME: the run's JSON summary in $T/NAME.json
-	"$KOBITO" run "$T/$1.yaml" --json > "$T/$1.json" 2> "$T/$1.err"
+	"$KOBITO" run "$T/$1.yaml" --secrets "$SECRETS" --json > "$T/$1.json" \
+		2> "$T/$1.err"
 }
 
 # --- 1. a Japanese subject: the three invoices, every field --------------------
@@ -141,7 +143,7 @@ steps:
       - mail.move: { $ACCT, uid: "\${m.uid}", to: "受付/\${m.uid}" }
 output: "\${len(steps.f.output.messages)}"
 Y
-"$KOBITO" run "$T/each.yaml" --json > "$T/each.json" 2> "$T/each.err" ||
+"$KOBITO" run "$T/each.yaml" --secrets "$SECRETS" --json > "$T/each.json" 2> "$T/each.err" ||
 	{ cat "$T/each.err" >&2; fail "mail.flag and mail.move failed"; }
 check "three items (b, e, f), each flagged and moved" "3|3" \
 	"$(jget "$T/each.json" '"\(.output)|\(.items.succeeded)"')"
@@ -160,14 +162,21 @@ bad() {	# bad DESCRIPTION EXPECTED-TEXT: the last script fails with it
 		fail "$1: the password shows"
 	echo "ok: $1"
 }
-KOBITO_SECRET_MAIL_PASSWORD=wrong-pass-2030 fetch_script bad ""
-export KOBITO_SECRET_MAIL_PASSWORD=wrong-pass-2030
+fetch_script bad ""
+mail_secrets "$T/wrong.yaml" mail_password=wrong-pass-2030
+SECRETS="$T/wrong.yaml"
 bad "a wrong password" "refused the user name or password"
-export KOBITO_SECRET_MAIL_PASSWORD=seikyu-pass-2030
+printf 'mail_password:\n  value: seikyu-pass-2030\n  allow: [mail.city.example.jp]\n' > "$T/elsewhere.yaml"
+chmod 600 "$T/elsewhere.yaml"
+SECRETS="$T/elsewhere.yaml"
+bad "a password bound to another server" "secret 'mail_password' may not be sent to imaps://localhost:$MAIL_IMAPS_PORT (it may go to mail.city.example.jp)"
+printf 'mail_password: seikyu-pass-2030\n' > "$T/unbound.yaml"
+chmod 600 "$T/unbound.yaml"
+SECRETS="$T/unbound.yaml"
+bad "a password bound to no server" "(it may not be sent to any server)"
+SECRETS="$T/secrets.yaml"
 sed "s|\"\${secrets.mail_password}\"|seikyu-pass-2030|" "$T/invoices.yaml" > "$T/bad.yaml"
-unset KOBITO_SECRET_MAIL_PASSWORD
 bad "a password written in the script" "password: give it from secrets"
-export KOBITO_SECRET_MAIL_PASSWORD=seikyu-pass-2030
 sed "/ca_file/d" "$T/invoices.yaml" > "$T/bad.yaml"
 bad "a server certificate from an unknown CA" "TLS with localhost:$MAIL_IMAPS_PORT failed"
 grep -qF "give ca_file" "$T/bad.err" || fail "no hint about ca_file"

@@ -15,8 +15,8 @@ start_mail kaikei@city.example.jp:kaikei-pass-2030 \
 	eigyo@torihiki.example.co.jp:eigyo-pass-2030 \
 	keiri@torihiki.example.co.jp:keiri-pass-2030 \
 	kanri@city.example.jp:kanri-pass-2030
-export KOBITO_SECRET_SMTP_PASSWORD=kaikei-pass-2030
-export KOBITO_SECRET_EIGYO_PASSWORD=eigyo-pass-2030
+mail_secrets "$T/secrets.yaml" smtp_password=kaikei-pass-2030 eigyo_password=eigyo-pass-2030
+mail_secrets "$T/wrong.yaml" smtp_password=wrong-pass-2030
 $PY - "$T" <<'PYEOF'
 import sys, random
 r = random.Random(7)
@@ -59,7 +59,7 @@ output: "\${steps.s.output}"
 Y
 
 # --- 1. submission: STARTTLS, AUTH; to, cc, bcc ---------------------------------
-"$KOBITO" run "$T/send.yaml" --param "server=smtp://localhost:$MAIL_SUBMIT_PORT" \
+"$KOBITO" run "$T/send.yaml" --secrets "$T/secrets.yaml" --param "server=smtp://localhost:$MAIL_SUBMIT_PORT" \
 	--json > "$T/send.json" 2> "$T/send.err" || { cat "$T/send.err" >&2; fail "mail.send failed"; }
 check "recipients: to, cc, bcc once each" \
 	"eigyo@torihiki.example.co.jp keiri@torihiki.example.co.jp kanri@city.example.jp|true" \
@@ -124,7 +124,7 @@ steps:
       save_to: "$T/back"
 output: "\${steps.f.output.messages[0]}"
 Y
-"$KOBITO" run "$T/back.yaml" --json > "$T/back.json" 2> "$T/back.err" ||
+"$KOBITO" run "$T/back.yaml" --secrets "$T/secrets.yaml" --json > "$T/back.json" 2> "$T/back.err" ||
 	{ cat "$T/back.err" >&2; fail "mail.fetch of the sent message failed"; }
 check "read back by mail.fetch" \
 	"札幌市 財政局 会計課|A0001.outlook@torihiki.example.co.jp|受付明細（2024年5月分）.csv" \
@@ -132,7 +132,7 @@ check "read back by mail.fetch" \
 cmp "$T/list.csv" "$(jget "$T/back.json" '.output.attachments[1].path')" || fail "the CSV came back changed"
 
 # --- 3. SMTPS, TLS from the first byte ---------------------------------------------
-"$KOBITO" run "$T/send.yaml" --param "server=smtps://localhost:$MAIL_SMTPS_PORT" \
+"$KOBITO" run "$T/send.yaml" --secrets "$T/secrets.yaml" --param "server=smtps://localhost:$MAIL_SMTPS_PORT" \
 	--param "subject=SMTPS で送信" --json > "$T/smtps.json" 2> "$T/smtps.err" ||
 	{ cat "$T/smtps.err" >&2; fail "mail.send over SMTPS failed"; }
 wait_mail eigyo@torihiki.example.co.jp 2
@@ -140,7 +140,7 @@ echo "ok: sent over SMTPS"
 
 # --- 4. a dry run writes the .eml and talks to no server ------------------------------
 sed "s|eml: \"$T/sent/控え.eml\"||" "$T/send.yaml" > "$T/dry.yaml"
-"$KOBITO" run "$T/dry.yaml" --dry-run --param "server=smtps://localhost:1" \
+"$KOBITO" run "$T/dry.yaml" --secrets "$T/secrets.yaml" --dry-run --param "server=smtps://localhost:1" \
 	--artifacts "$T/art" --json > "$T/dry.json" 2> "$T/dry.err" ||
 	{ cat "$T/dry.err" >&2; fail "the dry run failed"; }
 check "the dry run sends nothing" false "$(jget "$T/dry.json" .output.sent)"
@@ -155,13 +155,15 @@ echo "ok: dry run: the .eml in the run's folder, nothing sent"
 bad() {	# bad DESCRIPTION EXPECTED-TEXT [ARGS...]: the send fails with it
 	_d=$1 _e=$2
 	shift 2
-	"$KOBITO" run "$T/send.yaml" "$@" --json > "$T/bad.json" 2> "$T/bad.err" && fail "$_d: no error"
+	"$KOBITO" run "$T/send.yaml" --secrets "${SECRETS:-$T/secrets.yaml}" "$@" --json > "$T/bad.json" 2> "$T/bad.err" && fail "$_d: no error"
 	grep -qF "$_e" "$T/bad.err" || { cat "$T/bad.err" >&2; fail "$_d: wrong error"; }
 	! grep -q -e 'kaikei-pass-2030' -e 'wrong-pass-2030' "$T/bad.err" "$T/bad.json" || fail "$_d: the password shows"
 	echo "ok: $_d"
 }
-KOBITO_SECRET_SMTP_PASSWORD=wrong-pass-2030 bad "a wrong password" \
-	"refused the user name or password" --param "server=smtp://localhost:$MAIL_SUBMIT_PORT"
+SECRETS="$T/wrong.yaml"
+bad "a wrong password" "refused the user name or password" \
+	--param "server=smtp://localhost:$MAIL_SUBMIT_PORT"
+SECRETS="$T/secrets.yaml"
 sed '/user: kaikei/d; /password:/d' "$T/send.yaml" > "$T/noauth.yaml"
 "$KOBITO" run "$T/noauth.yaml" --param "server=smtp://localhost:$MAIL_SUBMIT_PORT" > "$T/bad.err" 2>&1 &&
 	fail "submission without a login: no error"
