@@ -18,7 +18,15 @@
 #include "imap.h"
 #include "xmalloc.h"
 
-#define UIDS_PER_COMMAND	500
+/*
+ * libcurl counts the lines a command is answered with against its limit
+ * for HTTP headers (300 KB), and counts a long answer's lines more than
+ * once: an answer of 200 FETCH lines (8 KB) already passes it.  So flags
+ * are asked for 100 messages at a time, and searches ask for the compact
+ * ESEARCH answer when the server has it ("1:1000" rather than a thousand
+ * numbers).
+ */
+#define UIDS_PER_COMMAND	100
 #define LIST_CAP		(16u * 1024 * 1024)	/* search and flag answers */
 
 struct imap {
@@ -310,25 +318,77 @@ has_8bit(const char *s)
 	return 0;
 }
 
+/* The UIDs of a sequence set ("1:3,7") appended to l. */
+static void
+parse_set(const char *p, struct uidlist *l)
+{
+	char *end;
+
+	while (isdigit((unsigned char)*p)) {
+		unsigned long a = strtoul(p, &end, 10), b = a;
+
+		p = end;
+		if (*p == ':' && isdigit((unsigned char)p[1])) {
+			b = strtoul(p + 1, &end, 10);
+			p = end;
+		}
+		if (b < a) {
+			unsigned long t = a;
+
+			a = b;
+			b = t;
+		}
+		for (unsigned long u = a; u <= b && b - a < 10000000; u++) {
+			l->v = xreallocarray(l->v, l->n + 1, sizeof *l->v);
+			l->v[l->n++] = (uint32_t)u;
+		}
+		if (*p != ',')
+			break;
+		p++;
+	}
+}
+
+/* "* ESEARCH (TAG "A5") UID ALL 1:3,7": the set after ALL. */
+static void
+esearch_line(const char *rest, void *arg)
+{
+	const char *all = strstr(rest, " ALL ");
+
+	if (all != NULL)
+		parse_set(all + 5, arg);
+}
+
 int
 imap_search(struct imap *m, const char *folder, const char *criteria,
     uint32_t **uids, size_t *n, char *err, size_t errlen)
 {
 	struct uidlist l = { NULL, 0 };
 	char *cmd, doing[300];
+	const char *cs;
 	int rc;
 
 	if (criteria == NULL || *criteria == '\0')
 		criteria = "ALL";
-	cmd = xasprintf("UID SEARCH %s%s", has_8bit(criteria) ?
-	    "CHARSET UTF-8 " : "", criteria);
+	cs = has_8bit(criteria) ? "CHARSET UTF-8 " : "";
 	snprintf(doing, sizeof doing, "searching '%s' on %s", folder,
 	    m->c.host);
+	cmd = xasprintf("UID SEARCH RETURN (ALL) %s%s", cs, criteria);
 	rc = request(m, folder, cmd, "", LIST_CAP, doing, err, errlen);
 	free(cmd);
-	if (rc != 0)
+	if (rc == 0) {
+		each_line(m, "ESEARCH", esearch_line, &l);
+	} else if (strncasecmp(m->c.reply, "BAD", 3) == 0) {
+		/* No ESEARCH (RFC 4731): the plain answer. */
+		cmd = xasprintf("UID SEARCH %s%s", cs, criteria);
+		rc = request(m, folder, cmd, "", LIST_CAP, doing, err, errlen);
+		free(cmd);
+		if (rc == 0)
+			each_line(m, "SEARCH", search_line, &l);
+	}
+	if (rc != 0) {
+		free(l.v);
 		return -1;
-	each_line(m, "SEARCH", search_line, &l);
+	}
 	if (l.n > 1)
 		qsort(l.v, l.n, sizeof *l.v, cmp_uid);
 	*uids = l.v ? l.v : xcalloc(1, sizeof **uids);
