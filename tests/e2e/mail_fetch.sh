@@ -17,7 +17,7 @@
 PY=/usr/bin/python3
 
 start_mail seikyu@city.example.jp:seikyu-pass-2030 \
-	kakari@city.example.jp:kakari-pass-2030
+	kakari@city.example.jp:kakari-pass-2030 bulk@city.example.jp:bulk-pass-2030
 $PY "$(dirname "$0")/mailgen.py" "$T/gen" || fail "mailgen.py failed"
 n=0
 for m in a b c d e f; do
@@ -191,3 +191,35 @@ run starttls || { cat "$T/starttls.err" >&2; fail "imap:// with STARTTLS failed"
 echo "ok: imap:// logs in after STARTTLS"
 sed "s|imaps://localhost:$MAIL_IMAPS_PORT|imaps://localhost:$MAIL_IMAPS_PORT/INBOX|" "$T/none.yaml" > "$T/bad.yaml"
 bad "a folder in the URL" "server: the URL has a path"
+
+# --- 6. a mailbox of 250: searched and flagged in chunks, all fetched -----------
+$PY - "$MAIL_LMTP_SOCKET" <<'PYEOF' || fail "cannot fill the bulk mailbox"
+import sys, smtplib
+l = smtplib.LMTP(sys.argv[1])
+for i in range(250):
+    l.sendmail('a@torihiki.example.co.jp', ['bulk@city.example.jp'],
+               ('From: a@torihiki.example.co.jp\r\nSubject: =?UTF-8?B?6KuL5rGC?= %d\r\n'
+                'Message-ID: <bulk%d@x>\r\n\r\nbody %d\r\n' % (i, i, i)).encode())
+l.quit()
+PYEOF
+mail_secrets "$T/bulk.yaml" mail_password=bulk-pass-2030
+SECRETS="$T/bulk.yaml"
+sed 's/user: seikyu@city.example.jp/user: bulk@city.example.jp/' > "$T/bulk.yaml.tmp" <<Y
+name: bulk
+steps:
+  - id: f
+    mail.fetch:
+      $ACCOUNT
+      search: { subject: 請求, unseen: true }
+      limit: 1000
+      add_flags: [flagged]
+output: "\${steps.f.output}"
+Y
+mv "$T/bulk.yaml.tmp" "$T/bulkrun.yaml"
+run bulkrun || { cat "$T/bulkrun.err" >&2; fail "fetching 250 messages failed"; }
+check "250 fetched in order, the last one whole" "250|249|body 249" \
+	"$(jget "$T/bulkrun.json" '"\(.output.count)|\(.output.messages[-1].uid - 1)|\(.output.messages[-1].text)"')"
+sed 's/add_flags: \[flagged\]//; s/unseen: true/flagged: true/' "$T/bulkrun.yaml" > "$T/bulk2.yaml"
+run bulk2 || fail "the flagged search failed"
+check "all 250 flagged, none left unread-marked" "250|0" \
+	"$(jget "$T/bulk2.json" '"\(.output.count)|\([.output.messages[] | select(.flags | index("\\Seen"))] | length)"')"
