@@ -5,7 +5,9 @@
 #
 # Starts, each as a real program: stand-ins for the city's systems (the
 # legacy finance desktop program on a private X display, the e-procurement
-# REST API, the document store folder, an inbox of scanned paper forms),
+# REST API, the document store folder, an inbox of scanned paper forms,
+# the city's mail server - Dovecot and Exim, unprivileged - with
+# businesses' invoices arriving by mail),
 # the scheduler with its SQLite database and dashboard, and an agent that
 # drives the display.  It then runs the shipped scripts on demand and on a
 # schedule, and keeps feeding the inbox new scans, until Ctrl-C, which
@@ -75,6 +77,8 @@ for f in "$BIN/kobito" "$BIN/kobito-scheduler" "$BIN/kobito-agent" \
 done
 
 # --- a fresh place for everything ------------------------------------------
+# A mail folder of an earlier demo may be a link to a temporary one.
+[ -L "$DIR/mail" ] && rm -rf "$(readlink "$DIR/mail")"
 rm -rf "$DIR"
 mkdir -p "$DIR/inbox/invoices" "$DIR/inbox/applications" "$DIR/review" \
     "$DIR/finance" "$DIR/procure" "$DIR/import" "$DIR/archive" \
@@ -115,6 +119,41 @@ started $!
 wait_for 50 test -s "$DIR/procure/port" || die "the procurement API did not start"
 PROCURE_URL="http://127.0.0.1:$(cat "$DIR/procure/port")"
 say "e-procurement API (電子調達システム) at $PROCURE_URL"
+
+# --- the city's mail: Dovecot and Exim, unprivileged ------------------------------
+# As root they run as nobody, who must be able to reach their folder: when
+# it cannot pass through this tree, the folder is a temporary one, linked
+# from demo-data/mail.
+MAIL_PASS=$(od -An -tx1 -N12 /dev/urandom | tr -d ' \n')
+MAILDIR=$DIR/mail
+if [ "$(id -u)" -eq 0 ] &&
+    ! setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$DIR"; then
+	MAILDIR=$(mktemp -d "${TMPDIR:-/tmp}/kobito-demo-mail.XXXXXX")
+	ln -s "$MAILDIR" "$DIR/mail"
+fi
+vendor_pass=$(od -An -tx1 -N12 /dev/urandom | tr -d ' \n')
+sh "$TOP/tools/mailserver.sh" start "$MAILDIR" "seikyu@city.example.jp:$MAIL_PASS" \
+    "eigyo@torihiki.example.co.jp:$vendor_pass" \
+    "info@yamato-print.example.jp:$vendor_pass" \
+    "keiri@minato.example.jp:$vendor_pass" "sales@tozai.example.jp:$vendor_pass" \
+    >"$LOG/mailserver.log" 2>&1 || die "the mail servers did not start: $(tail -n 5 "$LOG/mailserver.log")"
+. "$MAILDIR/env"
+for p in $MAIL_PIDS; do
+	started "$p"
+done
+say "mail server (seikyu@city.example.jp) at imaps://localhost:$MAIL_IMAPS_PORT, smtps://localhost:$MAIL_SMTPS_PORT"
+mail_invoices() {	# mail_invoices SEED FIRST LAST: businesses mail their invoices
+	python3 "$TOP/tools/demo/invoicemail.py" "$BIN/kobito" "$DIR/gen/mail-$1" "$1" \
+	    >>"$LOG/invoicemail.log" 2>&1 || die "invoicemail.py failed"
+	for i in $(seq "$2" "$3"); do
+		curl -sS --ssl-reqd --cacert "$MAIL_CA" \
+		    "smtp://localhost:$MAIL_SMTP_PORT/torihiki.example.co.jp" \
+		    --mail-from "$(jq -r ".[$((i - 1))].sender" "$DIR/gen/mail-$1/invoices.json")" \
+		    --mail-rcpt seikyu@city.example.jp -T "$DIR/gen/mail-$1/mail-$i.eml" \
+		    >>"$LOG/invoicemail.log" 2>&1 || die "the MTA refused an invoice mail"
+	done
+}
+mail_invoices 1 1 4
 
 # --- scanned paper in the inbox ----------------------------------------------------
 gen() {	# gen TEMPLATE INBOX PREFIX SEED VARIANT COUNT
@@ -177,6 +216,11 @@ printf '{"value": "%s", "allow": ["%s/api/"]}' "$PROCURE_TOKEN" "$PROCURE_URL" |
     curl -sS -f -X PUT -H "Authorization: Bearer $ADMIN" \
     -H 'Content-Type: application/json' --data-binary @- \
     "$URL/api/secrets/procure_token" >/dev/null || die "cannot store the secret"
+# The mailbox password may go to the city's mail server only.
+printf '{"value": "%s", "allow": ["localhost"]}' "$MAIL_PASS" |
+    curl -sS -f -X PUT -H "Authorization: Bearer $ADMIN" \
+    -H 'Content-Type: application/json' --data-binary @- \
+    "$URL/api/secrets/mail_password" >/dev/null || die "cannot store the secret"
 
 # --- the agent --------------------------------------------------------------------
 root_ok=""
@@ -197,6 +241,8 @@ p_payment=$(printf '{"api": "%s", "out_dir": "%s", "transfer_date": "%s"}' \
     "$PROCURE_URL" "$DIR/bank" "$(date +%Y-%m-%d)")
 p_search=$(printf '{"store": "%s", "keyword": "空調", "out_dir": "%s"}' \
     "$DIR/docstore" "$DIR/search")
+p_invmail=$(printf '{"imap_server": "imaps://localhost:%s", "smtp_server": "smtps://localhost:%s", "ca_file": "%s", "docstore": "%s", "review_dir": "%s"}' \
+    "$MAIL_IMAPS_PORT" "$MAIL_SMTPS_PORT" "$MAIL_CA" "$DIR/docstore" "$DIR/review/mail")
 
 trigger() {	# trigger SCRIPT PARAMS-JSON: prints the job id
 	api POST /api/jobs "{\"script\": \"$1\", \"params\": $2}" | jq -r .job_id
@@ -250,6 +296,11 @@ j_entry=$(trigger budget_entry "$(printf '{"input": "%s"}' "$DIR/budget/予算�
 wait_final "$j_entry" || die "job $j_entry did not end"
 report "$j_survey" "$j_entry" >&2
 
+# Invoices by mail: read (a scan by OCR), entered, filed, answered.
+j_invmail=$(trigger invoice_mail "$p_invmail")
+wait_final "$j_invmail" || die "job $j_invmail did not end"
+report "$j_invmail" >&2
+
 j_payment=$(trigger payment_batch "$p_payment")
 j_search=$(trigger procurement_search "$p_search")
 sched() {	# sched NAME SCRIPT CRON PARAMS-JSON
@@ -261,6 +312,7 @@ sched invoices-every-5-min invoice_entry "*/5 * * * *" "$p_invoice"
 sched applications-every-5-min subsidy_intake "*/5 * * * *" "$p_subsidy"
 sched payments-hourly payment_batch "0 * * * *" "$p_payment"
 sched weekday-search procurement_search "0 9 * * 1-5" "$p_search"
+sched invoice-mail-every-5-min invoice_mail "*/5 * * * *" "$p_invmail"
 
 cat <<EOF
 
@@ -271,9 +323,11 @@ cat <<EOF
               engineer / kobito-engineer-2030  (runs, logs, agents, schedules)
 
   The finance system runs on display $DISPLAY_NUM; the e-procurement API at
-  $PROCURE_URL; everything the bots wrote is under $DIR.
-  New scanned forms arrive in the inbox every two minutes, and the
-  schedules pick them up every five.  Press Ctrl-C to stop everything.
+  $PROCURE_URL; the city's mail server (seikyu@city.example.jp) at
+  imaps://localhost:$MAIL_IMAPS_PORT; everything the bots wrote is under $DIR.
+  New scanned forms arrive in the inbox and a new invoice by mail every two
+  minutes, and the schedules pick them up every five.  Press Ctrl-C to stop
+  everything.
 
 EOF
 
@@ -286,5 +340,6 @@ while :; do
 	seed=$((seed + 1))
 	gen invoice_en invoices "inv$seed" "$seed" clean 1
 	gen subsidy_ja applications "app$seed" "$seed" clean 1
-	say "two new scans in the inbox"
+	mail_invoices "$seed" 1 1
+	say "two new scans in the inbox, an invoice by mail"
 done

@@ -69,7 +69,7 @@ for prog in /usr/sbin/dovecot /usr/sbin/exim4 openssl python3; do
 done
 
 mkdir -p "$DIR"
-DIR=$(cd "$DIR" && pwd)
+DIR=$(cd "$DIR" && pwd -P)
 [ -z "$(ls -A "$DIR")" ] || { echo "mailserver: $DIR is not empty" >&2; exit 1; }
 
 # Who the daemons run as: the caller, or nobody when that is root.
@@ -77,14 +77,19 @@ RUNAS=""
 if [ "$(id -u)" -eq 0 ]; then
 	RUNAS="setpriv --reuid=65534 --regid=65534 --clear-groups"
 	U=65534 G=65534
-	# nobody must be able to reach DIR: open the directories on the way
-	# that root owns and nobody cannot pass (a private mktemp -d).
+	# nobody must be able to reach DIR: a private temporary directory
+	# on the way (mktemp -d makes them 0700) is opened for passing
+	# through; anything else is left as it is, and refused.
+	tmp=$(cd "${TMPDIR:-/tmp}" && pwd -P)
 	d=$DIR
 	while [ "$d" != / ]; do
 		if ! $RUNAS test -x "$d"; then
-			[ "$(stat -c %u "$d")" -eq 0 ] ||
-				{ echo "mailserver: nobody cannot reach $d" >&2; exit 1; }
-			chmod o+x "$d"
+			case $d in
+			"$tmp"/*) chmod o+x "$d" ;;
+			*) echo "mailserver: the servers run as nobody, who cannot" \
+			    "pass $d; put DIR where others may (e.g. under $tmp)" >&2
+			   exit 1 ;;
+			esac
 		fi
 		d=$(dirname "$d")
 	done
