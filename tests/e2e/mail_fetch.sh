@@ -16,8 +16,10 @@
 . "$(dirname "$0")/mail.inc"
 PY=/usr/bin/python3
 
+CANARY='Cn4ry+/=Q"w\%2F鍵Zé-P7x'
 start_mail seikyu@city.example.jp:seikyu-pass-2030 \
-	kakari@city.example.jp:kakari-pass-2030 bulk@city.example.jp:bulk-pass-2030
+	kakari@city.example.jp:kakari-pass-2030 bulk@city.example.jp:bulk-pass-2030 \
+	"canary@city.example.jp:$CANARY"
 $PY "$(dirname "$0")/mailgen.py" "$T/gen" || fail "mailgen.py failed"
 n=0
 for m in a b c d e f; do
@@ -223,3 +225,36 @@ sed 's/add_flags: \[flagged\]//; s/unseen: true/flagged: true/' "$T/bulkrun.yaml
 run bulk2 || fail "the flagged search failed"
 check "all 250 flagged, none left unread-marked" "250|0" \
 	"$(jget "$T/bulk2.json" '"\(.output.count)|\([.output.messages[] | select(.flags | index("\\Seen"))] | length)"')"
+
+# --- 7. a password with every troublesome character: used, never shown ---------
+{
+	secret_forms "$CANARY"
+	printf '\0canary@city.example.jp\0%s' "$CANARY" | base64 -w0; echo	# SASL PLAIN
+} > "$T/forms"
+printf "mail_password: { value: '%s', allow: [localhost] }\n" "$CANARY" > "$T/canary.yaml"
+chmod 600 "$T/canary.yaml"
+SECRETS="$T/canary.yaml"
+sed 's/user: seikyu@city.example.jp/user: canary@city.example.jp/' "$T/none.yaml" > "$T/canaryok.yaml"
+run canaryok || { cat "$T/canaryok.err" >&2; fail "the canary password does not log in"; }
+fetch_script canarybad "      folder: 無い"
+sed -i 's/user: seikyu@city.example.jp/user: canary@city.example.jp/' "$T/canarybad.yaml"
+run canarybad && fail "a missing folder: no error"
+cat > "$T/canarysend.yaml" <<Y
+name: canarysend
+steps:
+  - mail.send:
+      server: "smtps://localhost:$MAIL_SMTPS_PORT"
+      user: canary@city.example.jp
+      password: "\${secrets.mail_password}"
+      ca_file: "$MAIL_CA"
+      from: canary@city.example.jp
+      to: nobody-here@city.example.jp
+      subject: x
+Y
+"$KOBITO" run "$T/canarysend.yaml" --secrets "$SECRETS" --artifacts "$T/canary-art" \
+	--json > "$T/canarysend.json" 2> "$T/canarysend.err" && fail "an unknown recipient: no error"
+grep -q "refused: 550" "$T/canarysend.err" || { cat "$T/canarysend.err" >&2; fail "no refusal quoted"; }
+if grep -a -F -f "$T/forms" "$T"/canary*.json "$T"/canary*.err >"$T/hit" 2>/dev/null; then
+	fail "the password shows: $(head -c 300 "$T/hit")"
+fi
+echo "ok: a password of + / = \" \\ % and non-ASCII logs in over IMAP and SMTP and shows nowhere"
