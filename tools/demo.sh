@@ -57,6 +57,11 @@ stop_all() {
 		kill -KILL "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
 	done
+	# A temporary mail folder (see below) goes with its servers.
+	if [ -n "${MAILTMP:-}" ]; then
+		rm -rf "$MAILTMP"
+		rm -f "$DIR/mail"
+	fi
 }
 trap stop_all EXIT
 trap 'exit 130' INT TERM
@@ -77,8 +82,6 @@ for f in "$BIN/kobito" "$BIN/kobito-scheduler" "$BIN/kobito-agent" \
 done
 
 # --- a fresh place for everything ------------------------------------------
-# A mail folder of an earlier demo may be a link to a temporary one.
-[ -L "$DIR/mail" ] && rm -rf "$(readlink "$DIR/mail")"
 rm -rf "$DIR"
 mkdir -p "$DIR/inbox/invoices" "$DIR/inbox/applications" "$DIR/review" \
     "$DIR/finance" "$DIR/procure" "$DIR/import" "$DIR/archive" \
@@ -123,12 +126,13 @@ say "e-procurement API (電子調達システム) at $PROCURE_URL"
 # --- the city's mail: Dovecot and Exim, unprivileged ------------------------------
 # As root they run as nobody, who must be able to reach their folder: when
 # it cannot pass through this tree, the folder is a temporary one, linked
-# from demo-data/mail.
+# from demo-data/mail while the demo runs.
 MAIL_PASS=$(od -An -tx1 -N12 /dev/urandom | tr -d ' \n')
 MAILDIR=$DIR/mail
 if [ "$(id -u)" -eq 0 ] &&
     ! setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$DIR"; then
 	MAILDIR=$(mktemp -d "${TMPDIR:-/tmp}/kobito-demo-mail.XXXXXX")
+	MAILTMP=$MAILDIR
 	ln -s "$MAILDIR" "$DIR/mail"
 fi
 vendor_pass=$(od -An -tx1 -N12 /dev/urandom | tr -d ' \n')
