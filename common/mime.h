@@ -72,6 +72,10 @@ struct mime_limits {
 #define MIME_MAX_ATTACHMENTS	200
 #define MIME_MAX_PARTS		1000
 
+/* GMime set up for the process, once (thread-safe; the functions below
+ * call it themselves). */
+void	 mime_init(void);
+
 /*
  * Parse len bytes of a message (RFC 5322 with MIME; LF or CRLF line ends)
  * into *m.  Returns 0, or -1 with a message in err when the bytes are no

@@ -8,7 +8,6 @@
  * base64.  Lines end in CRLF, as SMTP wants them and as an .eml file
  * opens on Windows.
  */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,14 +19,6 @@
 #include "fsutil.h"
 #include "mime.h"
 #include "xmalloc.h"
-
-static pthread_once_t gmime_once = PTHREAD_ONCE_INIT;
-
-static void
-gmime_init(void)
-{
-	g_mime_init();
-}
 
 static const struct {
 	const char	*ext;
@@ -267,7 +258,7 @@ mime_build(const struct mime_draft *d, struct buf *out, char *msgid,
 	GByteArray *ba;
 	int rc = -1;
 
-	pthread_once(&gmime_once, gmime_init);
+	mime_init();
 	msg = g_mime_message_new(TRUE);
 	if (headers(msg, d, msgid, msgidlen, err, errlen) != 0 ||
 	    (b = body(d, err, errlen)) == NULL)

@@ -38,6 +38,12 @@ gmime_init(void)
 	g_mime_init();
 }
 
+void
+mime_init(void)
+{
+	pthread_once(&gmime_once, gmime_init);
+}
+
 /* What the walk over the parts gathers. */
 struct walk {
 	struct mime_message	*m;
@@ -486,7 +492,7 @@ mime_parse(const char *data, size_t len, const struct mime_limits *lim,
 	GMimeObject *top;
 	const char *subj;
 
-	pthread_once(&gmime_once, gmime_init);
+	mime_init();
 	memset(m, 0, sizeof *m);
 	memset(&w, 0, sizeof w);
 	w.m = m;
@@ -641,7 +647,7 @@ mime_addrs_parse(const char *text, struct mime_addrs *out, char *err,
 	size_t n = split_list(text, &pieces), i;
 	int rc = 0;
 
-	pthread_once(&gmime_once, gmime_init);
+	mime_init();
 	memset(out, 0, sizeof *out);
 	o = g_mime_parser_options_new();
 	for (i = 0; i < n && rc == 0; i++) {
