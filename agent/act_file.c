@@ -398,7 +398,8 @@ do_list(struct act *a)
 		free_names(l.paths, l.n);
 		return -1;
 	}
-	qsort(l.paths, l.n, sizeof *l.paths, cmp_path);
+	if (l.n > 1)	/* no matches: no array to sort (NULL) */
+		qsort(l.paths, l.n, sizeof *l.paths, cmp_path);
 	list = json_array();
 	for (size_t i = 0; i < l.n; i++) {
 		json_t *e;

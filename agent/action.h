@@ -99,6 +99,10 @@ int		 act_dry_run(const struct act *);
 const char	*act_json_error(json_error_t *e);
 /* Register a secret value so that it is masked in logs and output. */
 void		 act_secret(struct act *, const char *value);
+/* Whether argument name's value was made from a secret (${secrets.x},
+ * or a value computed from one): a password must not be written in the
+ * script or typed in as a param. */
+int		 act_arg_secret(const struct act *, const char *name);
 /*
  * Whether a request to url carrying parts (headers, credentials, the body:
  * nparts strings, NULLs skipped) may go: 0, or -1 after act_fail when it

@@ -25,6 +25,7 @@ extern const struct action ocr_actions[];
 extern const struct action xlsx_actions[];
 extern const struct action pdf_actions[];
 extern const struct action web_actions[];
+extern const struct action mail_actions[];
 
 static const struct action *const tables[] = {
 	core_actions,
@@ -36,6 +37,7 @@ static const struct action *const tables[] = {
 	xlsx_actions,
 	pdf_actions,
 	web_actions,
+	mail_actions,
 };
 
 #define NTABLES (sizeof tables / sizeof tables[0])

@@ -1359,12 +1359,19 @@ act_send_ok(struct act *a, const char *url, const char *const *parts,
 		shown = http_url_redact(url);
 		act_fail(a, "secret '%s' may not be sent to %s (%s%s)",
 		    b->name, shown, list ? "it may go to " : "it may not be "
-		    "sent over HTTP at all", list ? list : "");
+		    "sent to any server", list ? list : "");
 		free(shown);
 		free(list);
 		return -1;
 	}
 	return 0;
+}
+
+int
+act_arg_secret(const struct act *a, const char *name)
+{
+	return json_object_size(json_object_get(a->run->args_taint,
+	    name)) > 0;
 }
 
 char *
