@@ -108,6 +108,9 @@ arg_type_name(enum arg_type t)
 		[ARG_BOOL] = "true or false",
 		[ARG_LIST] = "a list",
 		[ARG_MAP] = "a mapping",
+		[ARG_PATH_READ] = "a path (string)",
+		[ARG_PATH_WRITE] = "a path (string)",
+		[ARG_GLOB] = "a pattern (string)",
 	};
 
 	return names[t];
@@ -255,6 +258,9 @@ action_arg_check(const struct action_arg *arg, json_t **value, char *err,
 	case ARG_ANY:
 		break;
 	case ARG_STRING:
+	case ARG_PATH_READ:
+	case ARG_PATH_WRITE:
+	case ARG_GLOB:
 		r = check_string(value);
 		break;
 	case ARG_INT:

@@ -41,6 +41,9 @@
 #include "client.h"
 #include "delivery.h"
 #include "engine.h"
+#include "fsutil.h"
+#include "policy.h"
+#include "sandbox.h"
 #include "jobrun.h"
 #include "script.h"
 #include "reporter.h"
@@ -296,6 +299,7 @@ job_free(struct job *j)
 	free(j->key);
 	free(j->dir);
 	free(j->artdir);
+	free(j->workdir);
 	free(j->load_error);
 	pthread_mutex_destroy(&j->mu);
 	free(j);
@@ -341,13 +345,48 @@ slot_free(struct job *j)
 	pthread_mutex_unlock(&d->mu);
 }
 
+/*
+ * The job's working directory, made empty for it; a confined job's own
+ * directory (for its artifacts) too, since the sandbox names it before
+ * the run could make it.
+ */
+static int
+work_open(struct job *j, char *err, size_t errlen)
+{
+	if ((j->workdir = spool_work_open(j->d->spool, j->key, err, errlen)) ==
+	    NULL)
+		return -1;
+	if (j->process && j->d->sandbox > 0 &&
+	    fsutil_mkdir_p(j->dir, err, errlen) != 0)
+		return -1;
+	return 0;
+}
+
+/* Remove the working directory, or keep it as the configuration says. */
+static void
+work_close(struct job *j, const json_t *sum)
+{
+	const char *status = json_string_value(json_object_get(sum, "status"));
+	int keep;
+
+	if (j->workdir == NULL)
+		return;
+	keep = j->d->conf.keep == AGENTCONF_KEEP_ALWAYS ||
+	    (j->d->conf.keep == AGENTCONF_KEEP_FAILED && (status == NULL ||
+	    strcmp(status, "succeeded") != 0));
+	spool_work_close(j->d->spool, j->key, keep);
+	if (keep)
+		agentd_say("job %s attempt %ld: working directory kept: %s",
+		    j->job_id, j->attempt, j->workdir);
+}
+
 static void
 run_job(struct job *j)
 {
 	struct agentd *d = j->d;
 	json_t *sum = NULL, *rec;
 	const char *status;
-	char when[64];
+	char when[64], err[512];
 	int cut_short, release;
 
 	if (atomic_load(&d->stopping) && d->o->on_term == AGENTD_TERM_RELEASE)
@@ -357,10 +396,13 @@ run_job(struct job *j)
 		sum = NULL;	/* leased as we stopped: give it back unrun */
 	else if (j->script == NULL)
 		sum = jobrun_failed(j, j->load_error);
+	else if (work_open(j, err, sizeof err) != 0)
+		sum = jobrun_failed(j, err);
 	else if (j->process)
 		sum = jobrun_child(j);
 	else
 		sum = jobrun_here(j);
+	work_close(j, sum);
 
 	/* The reporter leaves it alone from now on; its events left go
 	 * with the result. */
@@ -543,8 +585,9 @@ job_start(struct agentd *d, json_t *lease)
 	if (j->script != NULL && digest != NULL && j->digest == NULL)
 		j->digest = xstrdup(digest);	/* kept for the next job */
 	if (j->script != NULL) {
+		/* A confined job runs where its sandbox binds it alone. */
 		j->process = d->o->isolation == AGENTD_ISOLATE_PROCESS ||
-		    (d->o->isolation == AGENTD_ISOLATE_AUTO &&
+		    d->sandbox > 0 || (d->o->isolation == AGENTD_ISOLATE_AUTO &&
 		    !agentd_thread_safe(j->script));
 	}
 	pthread_mutex_lock(&d->mu);
@@ -902,6 +945,166 @@ setup_labels(struct agentd *d)
 	return 0;
 }
 
+/* --- confinement ---------------------------------------------------------- */
+
+/*
+ * Drop the token from the environment that jobs and their programs
+ * inherit: KOBITO_TOKEN, and any variable whose value holds it.  The
+ * value is wiped where it lies first: the strings the process started
+ * with are what /proc/PID/environ shows, whatever unsetenv does.
+ */
+static void
+scrub_environment(const char *token)
+{
+	extern char **environ;
+	char *name, *eq;
+	size_t i;
+
+	for (i = 0; environ[i] != NULL; ) {
+		eq = strchr(environ[i], '=');
+		if (eq == NULL || (strstr(eq + 1, token) == NULL &&
+		    strncmp(environ[i], "KOBITO_TOKEN=", 13) != 0)) {
+			i++;
+			continue;
+		}
+		name = xstrndup(environ[i], (size_t)(eq - environ[i]));
+		explicit_bzero(eq + 1, strlen(eq + 1));
+		unsetenv(name);
+		free(name);
+	}
+}
+
+/* What a confined job may read besides its roots: kobito's own files
+ * (templates beside the program) and the X authority file. */
+static void
+extra_reads(struct agentd *d)
+{
+	/* PREFIX/bin/kobito-agent beside PREFIX/share/kobito; in the
+	 * source tree, bin/ or build-NAME/bin/ beside scripts/. */
+	static const char *const beside[] = { "../../share/kobito",
+	    "../../scripts", "../../../scripts", NULL };
+	const char *env[] = { getenv("KOBITO_TEMPLATES"),
+	    getenv("XAUTHORITY") };
+	char exe[PATH_MAX], *p, *real;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	size_t k = 0, i;
+
+	d->reads = xcalloc(4, sizeof *d->reads);
+	for (i = 0; n > 0 && beside[i] != NULL; i++) {
+		exe[n] = '\0';
+		p = xasprintf("%s/%s", exe, beside[i]);
+		real = realpath(p, NULL);
+		free(p);
+		if (real != NULL) {
+			d->reads[k++] = real;
+			break;
+		}
+	}
+	for (i = 0; i < sizeof env / sizeof env[0]; i++)
+		if (env[i] != NULL && (real = realpath(env[i], NULL)) != NULL)
+			d->reads[k++] = real;
+}
+
+/* Whether a job could read path: beneath a root, a system directory or
+ * an extra read.  Returns the root, or NULL. */
+static const char *
+readable_by_jobs(const struct agentd *d, const char *path)
+{
+	const struct policy *p = d->conf.policy;
+	size_t i;
+
+	for (i = 0; i < p->nfiles; i++)
+		if (policy_beneath(path, p->files[i].path))
+			return p->files[i].path;
+	for (i = 0; d->sandbox > 0 && i < p->nsystem; i++)
+		if (policy_beneath(path, p->system[i]))
+			return p->system[i];
+	for (i = 0; d->sandbox > 0 && d->reads[i] != NULL; i++)
+		if (policy_beneath(path, d->reads[i]))
+			return d->reads[i];
+	return NULL;
+}
+
+/*
+ * Check the policy against this machine and this agent, and keep the
+ * token out of the jobs' reach.  -1 (message on stderr) when the agent
+ * must not start.
+ */
+static int
+confine_setup(struct agentd *d)
+{
+	const struct policy *p = d->conf.policy;
+	const char *root;
+	char err[512], *desc, *tok, *spool;
+	int abi;
+	size_t i;
+
+	scrub_environment(d->token);
+	extra_reads(d);
+	if (p == NULL) {
+		agentd_say("no policy (--config): jobs may run any program, "
+		    "reach any host and read and write whatever this user "
+		    "can, the token file '%s' included", d->o->token_file);
+		return 0;
+	}
+	desc = policy_describe(p);
+	if (policy_confines(p) && p->landlock != POLICY_LANDLOCK_OFF) {
+		abi = sandbox_abi(err, sizeof err);
+		if (abi < 1 && p->landlock == POLICY_LANDLOCK_REQUIRED) {
+			fprintf(stderr, "kobito-agent: the policy needs "
+			    "Landlock (landlock: required), but %s; set "
+			    "'landlock: if-available' to run with the checks "
+			    "of the actions alone\n", err);
+			free(desc);
+			return -1;
+		}
+		if (abi < 1)
+			agentd_say("warning: %s: the policy is enforced by the "
+			    "actions alone; programs that jobs run are not "
+			    "confined", err);
+		d->sandbox = abi > 0 ? abi : 0;
+	}
+	if (d->sandbox > 0 && d->o->isolation == AGENTD_ISOLATE_THREAD) {
+		fprintf(stderr, "kobito-agent: --isolation thread cannot "
+		    "confine jobs: the policy's Landlock sandbox binds a job "
+		    "in a process of its own (use auto or process)\n");
+		free(desc);
+		return -1;
+	}
+	tok = realpath(d->o->token_file, NULL);
+	spool = realpath(spool_dir(d->spool), NULL);
+	if (tok != NULL && (root = readable_by_jobs(d, tok)) != NULL) {
+		fprintf(stderr, "kobito-agent: the token file '%s' lies under "
+		    "'%s', which jobs may read; keep it outside the policy's "
+		    "files and system directories\n", tok, root);
+		free(tok);
+		free(spool);
+		free(desc);
+		return -1;
+	}
+	for (i = 0; spool != NULL && i < p->nfiles; i++) {
+		if (policy_beneath(spool, p->files[i].path) ||
+		    policy_beneath(p->files[i].path, spool)) {
+			fprintf(stderr, "kobito-agent: the spool '%s' and the "
+			    "file root '%s' overlap: jobs could read other "
+			    "jobs' results and lease tokens\n", spool,
+			    p->files[i].path);
+			free(tok);
+			free(spool);
+			free(desc);
+			return -1;
+		}
+	}
+	agentd_say("policy: %s", desc);
+	if (d->sandbox > 0)
+		agentd_say("jobs run confined, each in a process of its own "
+		    "(Landlock ABI %d)", d->sandbox);
+	free(tok);
+	free(spool);
+	free(desc);
+	return 0;
+}
+
 int
 agentd_run(const struct agentd_opts *o)
 {
@@ -932,6 +1135,14 @@ agentd_run(const struct agentd_opts *o)
 	pthread_cond_init(&d.reported_cv, NULL);
 	d.ready_tail = &d.ready;
 	d.out_tail = &d.out;
+	if (o->config != NULL && agentconf_load(o->config, &d.conf, err,
+	    sizeof err) != 0) {
+		fprintf(stderr, "kobito-agent: %s\n", err);
+		return 1;
+	}
+	/* Programs the jobs run as this user must not read its memory or
+	 * environment through /proc, nor trace it. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	if ((d.token = client_read_token(o->token_file, err, sizeof err)) ==
 	    NULL) {
 		fprintf(stderr, "kobito-agent: %s\n", err);
@@ -954,6 +1165,8 @@ agentd_run(const struct agentd_opts *o)
 		return 1;
 	}
 	free(spool_path);
+	if (confine_setup(&d) != 0)
+		return 1;
 
 	/* Signals are taken by one thread with sigwait; every other thread
 	 * (and so every child) starts with them blocked. */
@@ -1022,6 +1235,10 @@ agentd_run(const struct agentd_opts *o)
 	free(d.displays);
 	free(d.display_busy);
 	spool_close(d.spool);
+	for (i = 0; d.reads != NULL && d.reads[i] != NULL; i++)
+		free(d.reads[i]);
+	free(d.reads);
+	agentconf_release(&d.conf);
 	memset(d.token, 0, strlen(d.token));
 	free(d.token);
 	free(d.name);

@@ -67,6 +67,7 @@ struct agentd_opts {
 	enum agentd_isolation	 isolation;
 	long			 poll_wait_ms;	/* long-poll length */
 	const char		*self_exe;	/* for child runs */
+	const char		*config;	/* --config FILE, or NULL */
 	int			 verbose;
 };
 

@@ -26,7 +26,9 @@
 #include "buf.h"
 #include "engine.h"
 #include "jobrun.h"
+#include "policy.h"
 #include "reporter.h"
+#include "sandbox.h"
 #include "script.h"
 #include "timeutil.h"
 #include "xmalloc.h"
@@ -75,6 +77,8 @@ jobrun_here(struct job *j)
 	opts.on_event = reporter_on_event;
 	opts.event_arg = j;
 	opts.cancel = &j->cancel;
+	opts.policy = j->d->conf.policy;
+	opts.workdir = j->workdir;
 	if ((r = run_new(j->script, &opts, err, sizeof err)) == NULL)
 		return jobrun_failed(j, err);
 	run_exec(r);
@@ -122,6 +126,31 @@ child_line(struct job *j, const char *line, size_t len, json_t **sum)
 }
 
 /*
+ * What the child needs to confine itself: the policy, its working and
+ * job directories, and whether to enter the sandbox with what else it
+ * may read.
+ */
+static void
+confinement(const struct job *j, json_t *job)
+{
+	struct agentd *d = j->d;
+	json_t *reads;
+	size_t i;
+
+	json_object_set_new(job, "workdir", json_string(j->workdir));
+	if (d->conf.policy == NULL)
+		return;
+	json_object_set_new(job, "policy", policy_to_json(d->conf.policy));
+	if (d->sandbox == 0)
+		return;
+	reads = json_array();
+	for (i = 0; d->reads[i] != NULL; i++)
+		json_array_append_new(reads, json_string(d->reads[i]));
+	json_object_set_new(job, "sandbox", json_pack("{s:[s, s], s:o}",
+	    "dirs", j->workdir, j->dir, "reads", reads));
+}
+
+/*
  * Run the script in a child process: this program with --run-job, fed the
  * job on a pipe (secrets never go through argv or the environment), read
  * back as JSON lines.  Cancellation goes by signal; a child that ignores
@@ -159,6 +188,7 @@ jobrun_child(struct job *j)
 	    "secrets", json_object_get(j->lease, "secrets"),
 	    "display", job_display(j), "artifacts_dir", j->artdir,
 	    "run_id", j->run_id);
+	confinement(j, job);
 	text = json_dumps(job, JSON_COMPACT);
 	json_decref(job);
 	sigemptyset(&none);
@@ -334,6 +364,69 @@ child_fail(struct child *c, const char *name, const char *error)
 	json_decref(s);
 }
 
+/* The strings of a JSON array, NULL-terminated (borrowed from it). */
+static const char **
+strings_of(const json_t *arr)
+{
+	const char **v = xcalloc(json_array_size(arr) + 1, sizeof *v);
+	const json_t *e;
+	size_t i, n = 0;
+
+	json_array_foreach(arr, i, e)
+		if (json_is_string(e))
+			v[n++] = json_string_value(e);
+	return v;
+}
+
+/*
+ * Before anything of the script runs: the policy for the actions, the
+ * sandbox when the agent asks for it, the working directory (also for
+ * temporary files).  -1 after reporting a failed run.
+ */
+static int
+child_confine(struct child *c, const json_t *job, struct policy **pol)
+{
+	const json_t *sb = json_object_get(job, "sandbox");
+	const char *wd = json_string_value(json_object_get(job, "workdir"));
+	const char **dirs, **reads;
+	const char *name = json_string_value(json_object_get(job, "name"));
+	char err[1024];
+	int rc = 0;
+
+	*pol = NULL;
+	if (json_object_get(job, "policy") != NULL &&
+	    (*pol = policy_from_json(json_object_get(job, "policy"), err,
+	    sizeof err)) == NULL) {
+		child_fail(c, name, err);
+		return -1;
+	}
+	if (sb != NULL) {
+		dirs = strings_of(json_object_get(sb, "dirs"));
+		reads = strings_of(json_object_get(sb, "reads"));
+		if (sandbox_enter(*pol, dirs, reads, err, sizeof err) < 0) {
+			child_fail(c, name, err);
+			rc = -1;
+		}
+		free(dirs);
+		free(reads);
+	}
+	if (rc == 0 && wd != NULL) {
+		if (chdir(wd) != 0) {
+			snprintf(err, sizeof err, "cannot enter the working "
+			    "directory '%s': %s", wd, strerror(errno));
+			child_fail(c, name, err);
+			rc = -1;
+		} else {
+			setenv("TMPDIR", wd, 1);
+		}
+	}
+	if (rc != 0) {
+		policy_free(*pol);
+		*pol = NULL;
+	}
+	return rc;
+}
+
 int
 jobrun_child_main(int in_fd, int out_fd)
 {
@@ -342,6 +435,7 @@ jobrun_child_main(int in_fd, int out_fd)
 	struct diag diag = { NULL, 0 };
 	struct script *s;
 	struct run *r;
+	struct policy *pol;
 	struct buf in;
 	json_t *job, *sum;
 	pthread_t t;
@@ -382,6 +476,10 @@ jobrun_child_main(int in_fd, int out_fd)
 		json_decref(job);
 		return 1;
 	}
+	if (child_confine(&c, job, &pol) != 0) {
+		json_decref(job);
+		return 0;
+	}
 	src = json_string_value(json_object_get(job, "source"));
 	name = xasprintf("%s.yaml", json_string_value(json_object_get(job,
 	    "name")) ? json_string_value(json_object_get(job, "name")) :
@@ -400,6 +498,7 @@ jobrun_child_main(int in_fd, int out_fd)
 		    buf_str(&m));
 		buf_free(&m);
 		diag_free(&diag);
+		policy_free(pol);
 		free(name);
 		json_decref(job);
 		return 0;
@@ -414,6 +513,8 @@ jobrun_child_main(int in_fd, int out_fd)
 	opts.on_event = child_event;
 	opts.event_arg = &c;
 	opts.cancel = &c.cancel;
+	opts.policy = pol;
+	opts.workdir = json_string_value(json_object_get(job, "workdir"));
 	if ((r = run_new(s, &opts, err, sizeof err)) == NULL) {
 		child_fail(&c, s->name, err);
 	} else {
@@ -424,6 +525,7 @@ jobrun_child_main(int in_fd, int out_fd)
 		run_free(r);
 	}
 	script_free(s);
+	policy_free(pol);
 	free(name);
 	json_decref(job);
 	return 0;
