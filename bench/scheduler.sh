@@ -30,7 +30,8 @@
 # BENCH_PEER=0 skips Celery (for quick runs while tuning kobito);
 # BENCH_SCHED_ARGS adds options to the scheduler's command line;
 # BENCH_CONFINE=1 gives the agents a policy (--config) that confines every
-# job to a process of its own in a Landlock sandbox (docs/agent.md).
+# job to a process of its own in a Landlock sandbox (docs/agent.md);
+# BENCH_AGENT_ARGS adds options to the agents' command lines.
 #
 # Prints one line:
 # bench scheduler: kobito_jobs_per_s=... kobito_p50_ms=... kobito_p99_ms=...
@@ -113,12 +114,12 @@ URL="http://127.0.0.1:$(cat "$TMP/port")"
 TOKEN=$(cat "$TMP/user.token")
 i=1
 CONFINE=${BENCH_CONFINE:-0}
-AGENT_ARGS=""
+AGENT_ARGS=${BENCH_AGENT_ARGS:-}
 if [ "$CONFINE" = 1 ]; then
 	mkdir -p "$TMP/data"
 	printf 'policy:\n  programs: []\n  files: [%s]\n  hosts: []\n' \
 		"$TMP/data" >"$TMP/agent.yaml"
-	AGENT_ARGS="--config $TMP/agent.yaml"
+	AGENT_ARGS="$AGENT_ARGS --config $TMP/agent.yaml"
 fi
 while [ $i -le "$AGENTS" ]; do
 	# shellcheck disable=SC2086
