@@ -15,7 +15,8 @@ xvfb xauth x11-utils xdotool fonts-noto-cjk time jq tzdata curl
 chromium libjs-chart.js
 libzip-dev libexpat1-dev libxlsxwriter-dev libfreexl-dev libpoppler-glib-dev
 libcairo2-dev libpango1.0-dev libqpdf-dev poppler-utils python3-openpyxl
-python3-xlwt chromium-driver python3-selenium openssl"
+python3-xlwt chromium-driver python3-selenium openssl
+clang libclang-rt-14-dev"
 
 missing=""
 for p in $PKGS; do
