@@ -1,7 +1,7 @@
 #!/bin/sh
 # agent_confine.sh - an agent with a policy (--config): jobs that try to
-# read outside their file roots (file.read, exec cat, sqlite, a symbolic
-# link), write to a read-only root, run an unlisted program, reach an
+# read outside their file roots (file.read, exec cat, sqlite, SQL's
+# ATTACH, a symbolic link), write to a read-only root, run an unlisted program, reach an
 # unlisted host, or read the agent's token (its file by the action and by
 # cat) are each refused with a clear error, by the actions and by the
 # Landlock sandbox of the job's own process; copies of the token in the
@@ -65,6 +65,9 @@ script cat_link <<EOF
 EOF
 script sqlite_outside <<EOF
   - sqlite.query: { db: "$T/secret/x.db", sql: "SELECT count(*) FROM t" }
+EOF
+script sqlite_attach <<EOF
+  - sqlite.exec: { db: "$T/data/db.sqlite", sql: "ATTACH DATABASE '$T/secret/x.db' AS s" }
 EOF
 script write_readonly <<EOF
   - file.write: { path: "$T/ref/new.txt", content: "x" }
@@ -152,6 +155,7 @@ echo "ok: allowed work succeeds (files, CSV, SQLite, exec, HTTP, a working direc
 refused read_outside "the agent's policy does not allow reading '$T/secret/outside.txt'"
 refused read_link "does not allow reading '$T/data/link/outside.txt' ($T/secret/outside.txt)"
 refused sqlite_outside "the agent's policy does not allow reading '$T/secret/x.db'"
+refused sqlite_attach "unable to open database"
 refused write_readonly "does not allow writing '$T/ref/new.txt'"
 refused cat_outside "Permission denied"
 refused cat_link "Permission denied"
