@@ -39,6 +39,7 @@ enum arg_type {
 	ARG_PATH_READ,
 	ARG_PATH_WRITE,
 	ARG_GLOB,
+	ARG_PATHS_READ,		/* a list of ARG_PATH_READ */
 };
 
 struct action_arg {

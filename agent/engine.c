@@ -551,6 +551,26 @@ trace_args(struct run *r, struct frame *f, const struct tval *t)
 	return all;
 }
 
+/* Each string of a list of paths to read, as check_path does it. */
+static int
+check_paths(const struct run *r, json_t *list, char *msg, size_t len)
+{
+	json_t *e;
+	size_t i;
+	char *p;
+
+	json_array_foreach(list, i, e) {
+		if (!json_is_string(e))
+			continue;
+		if ((p = policy_path(r->opts.policy, r->opts.workdir,
+		    json_string_value(e), 0, msg, len)) == NULL)
+			return -1;
+		json_array_set_new(list, i, json_string(p));
+		free(p);
+	}
+	return 0;
+}
+
 /*
  * A path argument (ARG_PATH_READ, ARG_PATH_WRITE, ARG_GLOB) made absolute and
  * checked against the agent's policy; *v is replaced.  -1 with msg.
@@ -563,6 +583,8 @@ check_path(const struct run *r, const struct action_arg *spec, json_t **v,
 	char *p, *dir;
 	size_t cut;
 
+	if (spec->type == ARG_PATHS_READ && json_is_array(*v))
+		return check_paths(r, *v, msg, len);
 	if ((spec->type != ARG_PATH_READ && spec->type != ARG_PATH_WRITE &&
 	    spec->type != ARG_GLOB) || path == NULL)
 		return 0;

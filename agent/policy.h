@@ -4,8 +4,9 @@
  * The agent's configuration file (agentconf.h) may hold a policy:
  *
  *   programs   the programs exec may run (absolute paths);
- *   files      the file roots file.*, csv.*, sqlite.*, ocr.* and screen
- *              images may use, each read-write or read-only;
+ *   files      the file roots file.*, csv.*, sqlite.*, xlsx.*, pdf.*,
+ *              ocr.* and screen images may use, each read-write or
+ *              read-only;
  *   hosts      the hosts http.request may reach ("erp.example.jp",
  *              "*.city.example.jp", "api.example.jp:8443");
  *   landlock   required (default), if-available or off: whether the file
