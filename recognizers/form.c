@@ -870,8 +870,11 @@ form_field_find(const struct form_template *t, const char *name)
 {
 	size_t i;
 
+	/* A field whose name did not load (the template is being refused)
+	 * has none. */
 	for (i = 0; i < t->nfields; i++)
-		if (strcmp(t->fields[i].name, name) == 0)
+		if (t->fields[i].name != NULL &&
+		    strcmp(t->fields[i].name, name) == 0)
 			return &t->fields[i];
 	return NULL;
 }
