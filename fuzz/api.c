@@ -31,6 +31,9 @@
 #include "timeutil.h"
 
 #define REPLY_WAIT_MS	2000
+/* A raw request may be incomplete or keep the connection alive: it has
+ * had its answer once nothing more came for this long. */
+#define RAW_IDLE_MS	300
 
 static const enum role roles[] = {
 	ROLE_NONE, ROLE_VIEWER, ROLE_OPERATOR, ROLE_ENGINEER, ROLE_ADMIN,
@@ -181,8 +184,7 @@ build(const uint8_t *data, size_t size, struct buf *req)
 }
 
 /* Send req and read the reply until the server closes (Connection:
- * close), or REPLY_WAIT_MS pass.  raw: the request may be incomplete, so
- * the server is told there is no more. */
+ * close), or REPLY_WAIT_MS pass; a raw one until it is idle. */
 static void
 exchange(const struct buf *req, int raw)
 {
@@ -192,6 +194,7 @@ exchange(const struct buf *req, int raw)
 	size_t off = 0;
 	ssize_t n;
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), first = 1;
+	int64_t idle;
 	int64_t end = time_mono_ms() + REPLY_WAIT_MS;
 
 	memset(&sa, 0, sizeof sa);
@@ -203,13 +206,13 @@ exchange(const struct buf *req, int raw)
 	while (off < req->len && (n = write(fd, req->data + off,
 	    req->len - off)) > 0)
 		off += (size_t)n;
-	if (raw)
-		shutdown(fd, SHUT_WR);
 	pfd.fd = fd;
 	pfd.events = POLLIN;
-	while (time_mono_ms() < end) {
-		if (poll(&pfd, 1, 100) <= 0)
+	idle = time_mono_ms() + RAW_IDLE_MS;
+	while (time_mono_ms() < end && (!raw || time_mono_ms() < idle)) {
+		if (poll(&pfd, 1, 50) <= 0)
 			continue;
+		idle = time_mono_ms() + RAW_IDLE_MS;
 		if ((n = read(fd, chunk, sizeof chunk)) <= 0)
 			break;
 		/* KOBITO_FUZZ_VERBOSE=1: each answer's status line, to see
