@@ -25,7 +25,7 @@
 /* What a job's process may read besides its roots, unless `system:` says. */
 static const char *const default_system[] = {
 	"/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc", "/opt",
-	"/proc", "/sys", "/dev", NULL,
+	"/proc", "/sys", "/dev", "/var/cache/fontconfig", NULL,
 };
 
 static const struct {
