@@ -15,10 +15,11 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
-#include <curl/curl.h>
 
 #include "buf.h"
+#include "http.h"
 #include "policy.h"
+#include "urlmatch.h"
 #include "xmalloc.h"
 #include "ydoc.h"
 
@@ -240,65 +241,26 @@ policy_program(const struct policy *pol, const char *path, char *err,
 	return ok ? 0 : -1;
 }
 
-/* Whether host:port matches an entry "host", "*.domain", with ":port". */
-static int
-host_matches(const char *entry, const char *host, const char *port)
-{
-	const char *colon = strrchr(entry, ':'), *bracket = strrchr(entry, ']');
-	size_t hlen, elen;
-
-	/* "[::1]:8080" or "host:443"; a bare IPv6 literal is in brackets. */
-	if (colon != NULL && (bracket == NULL || colon > bracket)) {
-		if (strcmp(colon + 1, port) != 0)
-			return 0;
-		elen = (size_t)(colon - entry);
-	} else {
-		elen = strlen(entry);
-	}
-	hlen = strlen(host);
-	if (elen > 2 && entry[0] == '*' && entry[1] == '.')
-		return hlen > elen - 1 && strncasecmp(host + hlen - (elen - 1),
-		    entry + 1, elen - 1) == 0;
-	return hlen == elen && strncasecmp(host, entry, elen) == 0;
-}
-
 int
 policy_url(const struct policy *pol, const char *url, char *err,
     size_t errlen)
 {
-	CURLU *u;
-	char *host = NULL, *port = NULL;
-	int ok = 0;
+	struct buf b;
+	char *shown;
 
-	if (pol == NULL || !pol->has_hosts)
+	if (pol == NULL || !pol->has_hosts ||
+	    urlmatch_any((const char *const *)pol->hosts, pol->nhosts, url))
 		return 0;
-	u = curl_url();
-	if (u == NULL || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) !=
-	    CURLUE_OK) {
-		snprintf(err, errlen, "the agent's policy allows only some "
-		    "hosts, and this URL names none that can be checked");
-		goto done;
-	}
-	for (size_t i = 0; !ok && i < pol->nhosts; i++)
-		ok = host_matches(pol->hosts[i], host, port);
-	if (!ok) {
-		struct buf b;
-
-		buf_init(&b, 4096);
-		for (size_t i = 0; i < pol->nhosts; i++)
-			buf_printf(&b, "%s%s", i ? ", " : "", pol->hosts[i]);
-		snprintf(err, errlen, "the agent's policy does not allow "
-		    "reaching host '%s' port %s (hosts: %s)", host, port,
-		    b.len ? buf_str(&b) : "none");
-		buf_free(&b);
-	}
-done:
-	curl_free(host);
-	curl_free(port);
-	curl_url_cleanup(u);
-	return ok ? 0 : -1;
+	buf_init(&b, 4096);
+	for (size_t i = 0; i < pol->nhosts; i++)
+		buf_printf(&b, "%s%s", i ? ", " : "", pol->hosts[i]);
+	/* Never the user:password@ part of a URL. */
+	shown = http_url_redact(url);
+	snprintf(err, errlen, "the agent's policy does not allow reaching "
+	    "'%s' (hosts: %s)", shown, b.len ? buf_str(&b) : "none");
+	free(shown);
+	buf_free(&b);
+	return -1;
 }
 
 /* --- loading ----------------------------------------------------------- */
@@ -308,7 +270,7 @@ static struct policy *
 bad(struct policy *p, const struct ynode *n, char *err, size_t errlen,
     const char *fmt, const char *what)
 {
-	char msg[512];
+	char msg[1024];
 
 	snprintf(msg, sizeof msg, fmt, what);
 	snprintf(err, errlen, "%s:%d:%d: %s", n->file ? n->file : "policy",
@@ -406,16 +368,11 @@ load_list(struct policy *p, const struct ynode *v, const char *key,
 				return bad(p, v->items[i], err, errlen, "%s",
 				    msg);
 		} else {
-			if (v->items[i]->value[0] == '\0' ||
-			    strpbrk(v->items[i]->value, "/?#@ ") != NULL)
+			if (urlmatch_check(v->items[i]->value, msg,
+			    sizeof msg) != 0)
 				return bad(p, v->items[i], err, errlen,
-				    "hosts: '%s' is not a host name (give "
-				    "\"host\", \"*.domain\" or \"host:port\")",
-				    v->items[i]->value);
+				    "hosts: %s", msg);
 			s = xstrdup(v->items[i]->value);
-			for (char *c = s; *c != '\0'; c++)
-				if (*c >= 'A' && *c <= 'Z')
-					*c = (char)(*c - 'A' + 'a');
 		}
 		(*list)[(*n)++] = s;
 	}

@@ -7,8 +7,9 @@
  *   files      the file roots file.*, csv.*, sqlite.*, xlsx.*, pdf.*,
  *              ocr.* and screen images may use, each read-write or
  *              read-only;
- *   hosts      the hosts http.request may reach ("erp.example.jp",
- *              "*.city.example.jp", "api.example.jp:8443");
+ *   hosts      where http.request may go, as urlmatch.h writes
+ *              destinations ("erp.example.jp", "*.city.example.jp",
+ *              "api.example.jp:8443", "https://erp.example.jp/api/");
  *   landlock   required (default), if-available or off: whether the file
  *              roots and the programs are also enforced by the kernel
  *              (sandbox.h) in the job's own process;
@@ -54,7 +55,7 @@ struct policy {
 	struct policy_root	*files;
 	size_t			 nfiles;
 	int			 has_hosts;
-	char			**hosts;	/* lower case */
+	char			**hosts;	/* urlmatch.h destinations */
 	size_t			 nhosts;
 	enum policy_landlock	 landlock;
 	char			**system;
@@ -90,7 +91,7 @@ char		*policy_path(const struct policy *pol, const char *workdir,
  * with err. */
 int		 policy_program(const struct policy *pol, const char *path,
 		    char *err, size_t errlen);
-/* 0 when url's host (and port) may be reached, else -1 with err. */
+/* 0 when url lies within the hosts (urlmatch.h), else -1 with err. */
 int		 policy_url(const struct policy *pol, const char *url,
 		    char *err, size_t errlen);
 /*

@@ -35,7 +35,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct expr_scope scope = { lookup, NULL };
+	struct expr_scope scope = { .lookup = lookup };
 	struct expr_error err;
 	struct tmpl *t;
 	json_t *v;

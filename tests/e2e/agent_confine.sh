@@ -160,7 +160,7 @@ refused write_readonly "does not allow writing '$T/ref/new.txt'"
 refused cat_outside "Permission denied"
 refused cat_link "Permission denied"
 refused unlisted_program "the agent's policy does not allow running '/usr/bin/id'"
-refused unlisted_host "does not allow reaching host 'localhost' port $port" \
+refused unlisted_host "does not allow reaching 'http://localhost:$port/health'" \
 	"\"url\": \"http://localhost:$port\""
 refused token_file "the agent's policy does not allow reading '$T/a1.token'"
 refused token_cat "Permission denied"
