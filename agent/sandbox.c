@@ -97,10 +97,13 @@ allow(int ruleset, const char *path, uint64_t access, uint64_t handled,
 	access &= handled;
 	if (access == 0)
 		return 0;
-	if ((fd = open(path, O_PATH | O_CLOEXEC)) < 0)
-		return errno == ENOENT || errno == ENOTDIR ? 0 : (snprintf(err,
-		    errlen, "sandbox: cannot open '%s': %s", path,
-		    strerror(errno)), -1);
+	if ((fd = open(path, O_PATH | O_CLOEXEC)) < 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return 0;
+		snprintf(err, errlen, "sandbox: cannot open '%s': %s", path,
+		    strerror(errno));
+		return -1;
+	}
 	if (fstat(fd, &st) == 0 && !S_ISDIR(st.st_mode))
 		access &= FS_FILE;
 	memset(&pb, 0, sizeof pb);
