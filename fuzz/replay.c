@@ -70,7 +70,8 @@ replay(const char *path)
 		names[n++] = xasprintf("%s/%s", path, e->d_name);
 	}
 	closedir(d);
-	qsort(names, n, sizeof *names, cmp_names);
+	if (n > 0)
+		qsort(names, n, sizeof *names, cmp_names);
 	for (i = 0; i < n; i++) {
 		if (done >= 0 && replay_file(names[i]) == 0)
 			done++;
