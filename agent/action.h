@@ -39,7 +39,7 @@ enum arg_type {
 	ARG_PATH_READ,
 	ARG_PATH_WRITE,
 	ARG_GLOB,
-	ARG_PATHS_READ,		/* a list of ARG_PATH_READ */
+	ARG_PATHS_READ,		/* one ARG_PATH_READ or a list of them */
 };
 
 struct action_arg {

@@ -111,7 +111,7 @@ arg_type_name(enum arg_type t)
 		[ARG_PATH_READ] = "a path (string)",
 		[ARG_PATH_WRITE] = "a path (string)",
 		[ARG_GLOB] = "a pattern (string)",
-		[ARG_PATHS_READ] = "a list of paths",
+		[ARG_PATHS_READ] = "a path or a list of paths",
 	};
 
 	return names[t];
@@ -274,8 +274,10 @@ action_arg_check(const struct action_arg *arg, json_t **value, char *err,
 		r = check_bool(value);
 		break;
 	case ARG_LIST:
-	case ARG_PATHS_READ:
 		r = json_is_array(*value) ? 0 : -1;
+		break;
+	case ARG_PATHS_READ:
+		r = json_is_array(*value) || json_is_string(*value) ? 0 : -1;
 		break;
 	case ARG_MAP:
 		r = json_is_object(*value) ? 0 : -1;

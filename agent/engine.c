@@ -586,7 +586,8 @@ check_path(const struct run *r, const struct action_arg *spec, json_t **v,
 	if (spec->type == ARG_PATHS_READ && json_is_array(*v))
 		return check_paths(r, *v, msg, len);
 	if ((spec->type != ARG_PATH_READ && spec->type != ARG_PATH_WRITE &&
-	    spec->type != ARG_GLOB) || path == NULL)
+	    spec->type != ARG_GLOB && spec->type != ARG_PATHS_READ) ||
+	    path == NULL)
 		return 0;
 	if (spec->type != ARG_GLOB) {
 		p = policy_path(r->opts.policy, r->opts.workdir, path,
