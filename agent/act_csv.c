@@ -517,7 +517,7 @@ out:
 }
 
 static const struct action_arg read_args[] = {
-	{ "path", ARG_STRING, 0, "the CSV file (or give text)" },
+	{ "path", ARG_PATH_READ, 0, "the CSV file (or give text)" },
 	{ "text", ARG_STRING, 0, "CSV text to parse instead of a file" },
 	{ "encoding", ARG_STRING, 0,
 	    "utf-8 (default), shift_jis, cp932, euc-jp or auto" },
@@ -530,7 +530,7 @@ static const struct action_arg read_args[] = {
 };
 
 static const struct action_arg write_args[] = {
-	{ "path", ARG_STRING, 1, "the CSV file to write" },
+	{ "path", ARG_PATH_WRITE, 1, "the CSV file to write" },
 	{ "rows", ARG_LIST, 1, "a list of mappings or of lists" },
 	{ "columns", ARG_LIST, 0,
 	    "column order (default: the first row's keys)" },

@@ -24,6 +24,7 @@
 #include "buf.h"
 #include "charset.h"
 #include "engine.h"
+#include "policy.h"
 #include "expr.h"
 #include "http.h"
 #include "mask.h"
@@ -550,6 +551,71 @@ trace_args(struct run *r, struct frame *f, const struct tval *t)
 	return all;
 }
 
+/* Each string of a list of paths to read, as check_path does it. */
+static int
+check_paths(const struct run *r, json_t *list, char *msg, size_t len)
+{
+	json_t *e;
+	size_t i;
+	char *p;
+
+	json_array_foreach(list, i, e) {
+		if (!json_is_string(e))
+			continue;
+		if ((p = policy_path(r->opts.policy, r->opts.workdir,
+		    json_string_value(e), 0, msg, len)) == NULL)
+			return -1;
+		json_array_set_new(list, i, json_string(p));
+		free(p);
+	}
+	return 0;
+}
+
+/*
+ * A path argument (ARG_PATH_READ, ARG_PATH_WRITE, ARG_GLOB) made absolute and
+ * checked against the agent's policy; *v is replaced.  -1 with msg.
+ */
+static int
+check_path(const struct run *r, const struct action_arg *spec, json_t **v,
+    char *msg, size_t len)
+{
+	const char *path = json_string_value(*v);
+	char *p, *dir;
+	size_t cut;
+
+	if (spec->type == ARG_PATHS_READ && json_is_array(*v))
+		return check_paths(r, *v, msg, len);
+	if ((spec->type != ARG_PATH_READ && spec->type != ARG_PATH_WRITE &&
+	    spec->type != ARG_GLOB && spec->type != ARG_PATHS_READ) ||
+	    path == NULL)
+		return 0;
+	if (spec->type != ARG_GLOB) {
+		p = policy_path(r->opts.policy, r->opts.workdir, path,
+		    spec->type == ARG_PATH_WRITE, msg, len);
+	} else {
+		/* The directory the walk starts in must be allowed. */
+		cut = strcspn(path, "*?[");
+		while (cut > 0 && path[cut - 1] != '/')
+			cut--;
+		dir = cut > 0 ? xstrndup(path, cut) : xstrdup(".");
+		p = policy_path(r->opts.policy, r->opts.workdir, dir, 0, msg,
+		    len);
+		free(dir);
+		if (p != NULL) {
+			free(p);
+			p = path[0] == '/' || r->opts.workdir == NULL ?
+			    xstrdup(path) : xasprintf("%s/%s",
+			    r->opts.workdir, path);
+		}
+	}
+	if (p == NULL)
+		return -1;
+	json_decref(*v);
+	*v = json_string(p);
+	free(p);
+	return 0;
+}
+
 /* Evaluate and check an action's arguments. */
 static json_t *
 eval_args(struct frame *f, const struct step *st, char **err)
@@ -579,7 +645,8 @@ eval_args(struct frame *f, const struct step *st, char **err)
 		k = json_object_iter_key(iter);
 		v = json_incref(json_object_iter_value(iter));
 		if ((spec = action_arg_find(st->action, k)) != NULL &&
-		    action_arg_check(spec, &v, msg, sizeof msg) != 0) {
+		    (action_arg_check(spec, &v, msg, sizeof msg) != 0 ||
+		    check_path(f->run, spec, &v, msg, sizeof msg) != 0)) {
 			*err = xasprintf("%s", msg);
 			json_decref(v);
 			json_decref(args);
@@ -1295,6 +1362,44 @@ int
 act_dry_run(const struct act *a)
 {
 	return a->run->opts.dry_run;
+}
+
+char *
+act_path(struct act *a, const char *path, int write)
+{
+	char err[1024], *p;
+
+	p = policy_path(a->run->opts.policy, a->run->opts.workdir, path,
+	    write, err, sizeof err);
+	if (p == NULL)
+		act_fail(a, "%s", err);
+	return p;
+}
+
+int
+act_allow_program(struct act *a, const char *path)
+{
+	char err[1024];
+
+	if (policy_program(a->run->opts.policy, path, err, sizeof err) != 0)
+		return act_fail(a, "%s", err);
+	return 0;
+}
+
+int
+act_allow_url(struct act *a, const char *url)
+{
+	char err[1024];
+
+	if (policy_url(a->run->opts.policy, url, err, sizeof err) != 0)
+		return act_fail(a, "%s", err);
+	return 0;
+}
+
+const char *
+act_workdir(const struct act *a)
+{
+	return a->run->opts.workdir;
 }
 
 void
