@@ -9,7 +9,9 @@
 #   make install PREFIX=/usr/local
 #
 # SAN=1 builds into build-san/ with the sanitizers; TSAN=1 into build-tsan/
-# with ThreadSanitizer (make test-tsan: the agent and scheduler tests).
+# with ThreadSanitizer (make test-tsan: the agent and scheduler tests);
+# FUZZ=1 into build-fuzz/ with clang for libFuzzer (make fuzz runs each
+# target FUZZ_SECONDS; docs/fuzzing.md).
 
 PREFIX	?= /usr/local
 CC	?= cc
@@ -17,6 +19,8 @@ PKGS	 = yaml-0.1 jansson libcurl sqlite3 libmicrohttpd tesseract lept libsodium 
 # Office documents: zip + expat read workbooks, libxlsxwriter writes them,
 # freexl reads .xls, poppler reads PDF, cairo + pango draw it, qpdf splits it.
 PKGS	+= libzip expat xlsxwriter freexl poppler-glib gio-2.0 cairo pangocairo libqpdf
+# Mail: GMime parses and builds MIME messages, libxml2 reads HTML bodies.
+PKGS	+= gmime-3.0 libxml-2.0
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libtesseract is loaded at run time (recognizers/ocr.c): headers only.
 PKG_LIBS	:= $(shell pkg-config --libs $(filter-out tesseract,$(PKGS)) 2>/dev/null) -lxdo -lX11 -lXtst -lpthread -lm -ldl
@@ -29,7 +33,14 @@ CFLAGS	?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(PKG_CFLAGS) \
 	    -Icommon -Iagent -Irecognizers -Ischeduler
 
-ifeq ($(TSAN),1)
+ifeq ($(FUZZ),1)
+CC	 = clang
+BUILD	?= build-fuzz
+BIN	?= build-fuzz/bin
+# clang warns of other things than gcc, which keeps -Werror.
+ALL_CFLAGS += -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -Wno-error
+LDFLAGS	+= -fsanitize=address,undefined
+else ifeq ($(TSAN),1)
 BUILD	?= build-tsan
 BIN	?= build-tsan/bin
 ALL_CFLAGS += -O1 -fsanitize=thread -fno-omit-frame-pointer
@@ -55,6 +66,12 @@ CLI_OBJ	 = $(CLI_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
+# Fuzz targets: fuzz/NAME.c, replayed over their corpus and regressions
+# by $(BUILD)/tests/test_fuzz_NAME (a unit test), fuzzed by make fuzz.
+FUZZ_NAMES = $(filter-out replay,$(patsubst fuzz/%.c,%,$(wildcard fuzz/*.c)))
+FUZZ_REPLAY = $(FUZZ_NAMES:%=$(BUILD)/tests/test_fuzz_%)
+FUZZ_SECONDS ?= 60
+
 FIXTURE_SRC = $(wildcard tests/fixtures/*.c)
 FIXTURE_BIN = $(FIXTURE_SRC:tests/fixtures/%.c=$(BUILD)/fixtures/%)
 
@@ -66,7 +83,7 @@ ifneq ($(wildcard scheduler/scheduler_main.c),)
 PROGS	+= $(BIN)/kobito-scheduler
 endif
 
-.PHONY: all deps test test-tsan unit e2e demo bench clean install fixtures
+.PHONY: all deps test test-tsan unit e2e demo bench clean install fixtures fuzz fuzz-bins
 all: $(PROGS) fixtures
 
 fixtures: $(FIXTURE_BIN)
@@ -128,7 +145,22 @@ test: deps
 	$(MAKE) SAN=1 unit-bins
 	sh tests/run.sh build-san build-san/bin
 
-unit-bins: $(UNIT_BIN)
+unit-bins: $(UNIT_BIN) $(FUZZ_REPLAY)
+
+$(BUILD)/tests/test_fuzz_%: $(BUILD)/fuzz/%.o $(BUILD)/fuzz/replay.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/fuzz/replay.o $(LIB) $(PKG_LIBS)
+
+# Each target under libFuzzer for FUZZ_SECONDS (tools/fuzz.sh).
+fuzz: deps
+	$(MAKE) FUZZ=1 fuzz-bins
+	sh tools/fuzz.sh build-fuzz $(FUZZ_SECONDS) $(FUZZ_NAMES)
+
+fuzz-bins: $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
+
+$(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $< $(LIB) $(PKG_LIBS)
 
 # The threaded daemons under ThreadSanitizer (any report fails the test:
 # the sanitizer's exit status).
@@ -155,6 +187,6 @@ install: all
 	cp -R scripts dashboard config $(DESTDIR)$(PREFIX)/share/kobito/
 
 clean:
-	rm -rf build build-san build-tsan bin
+	rm -rf build build-san build-tsan build-fuzz bin
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

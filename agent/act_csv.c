@@ -707,7 +707,7 @@ out:
 }
 
 static const struct action_arg read_args[] = {
-	{ "path", ARG_STRING, 0, "the CSV file (or give text)" },
+	{ "path", ARG_PATH_READ, 0, "the CSV file (or give text)" },
 	{ "text", ARG_STRING, 0, "CSV text to parse instead of a file" },
 	{ "encoding", ARG_STRING, 0,
 	    "utf-8 (default), shift_jis, cp932, euc-jp or auto" },
@@ -720,7 +720,8 @@ static const struct action_arg read_args[] = {
 };
 
 static const struct action_arg write_args[] = {
-	{ "path", ARG_STRING, 0, "the CSV file to write (or give handle)" },
+	{ "path", ARG_PATH_WRITE, 0, "the CSV file to write (or give "
+	    "handle)" },
 	{ "handle", ARG_STRING, 0, "a csv.open's handle: the rows are added "
 	    "to that file" },
 	{ "rows", ARG_LIST, 1, "a list of mappings or of lists" },
@@ -737,7 +738,7 @@ static const struct action_arg write_args[] = {
 };
 
 static const struct action_arg open_args[] = {
-	{ "path", ARG_STRING, 1, "the CSV file: replaced when the run "
+	{ "path", ARG_PATH_WRITE, 1, "the CSV file: replaced when the run "
 	    "succeeds (or at csv.close), left as it was when it fails" },
 	{ "columns", ARG_LIST, 0,
 	    "column order (default: the first row's keys)" },

@@ -176,6 +176,18 @@ resolve(const char *prog, char **envp, const char *cwd, int *err)
 	}
 }
 
+/* Whether the agent's policy lets prog (as resolve() found it) run. */
+static int
+allowed(struct act *a, const char *prog, const char *cwd)
+{
+	char *abs = prog[0] == '/' || cwd == NULL ? xstrdup(prog) :
+	    xasprintf("%s/%s", cwd, prog);
+	int rc = act_allow_program(a, abs);
+
+	free(abs);
+	return rc;
+}
+
 /*
  * In the child: take the pipes as stdio, leave kobito's signal set-up and
  * descriptors behind, and exec.  Only async-signal-safe calls.  On failure
@@ -451,7 +463,7 @@ static int
 do_exec(struct act *a)
 {
 	json_t *jargv = act_arg(a, "argv"), *env = act_arg(a, "env"), *v;
-	const char *cwd = act_str(a, "cwd", NULL);
+	const char *cwd = act_str(a, "cwd", act_workdir(a));
 	const char *enc = act_str(a, "encoding", "utf-8");
 	json_t *jstdin = act_arg(a, "stdin");
 	double timeout = act_num(a, "timeout", 0);
@@ -517,6 +529,8 @@ do_exec(struct act *a)
 		    strerror(err));
 		goto out;
 	}
+	if (allowed(a, prog, cwd) != 0)
+		goto out;
 	if ((stdin_text != NULL && pipe2(pin, O_CLOEXEC) != 0) ||
 	    (stdin_text == NULL && (pin[0] = open("/dev/null",
 	    O_RDONLY | O_CLOEXEC)) < 0) ||
@@ -635,7 +649,7 @@ out:
 static const struct action_arg exec_args[] = {
 	{ "argv", ARG_LIST, 1,
 	    "the program (found in PATH) and its arguments; no shell" },
-	{ "cwd", ARG_STRING, 0, "the working directory" },
+	{ "cwd", ARG_PATH_READ, 0, "the working directory" },
 	{ "env", ARG_MAP, 0, "variables to set (null unsets one)" },
 	{ "stdin", ARG_STRING, 0, "text to feed the program" },
 	{ "timeout", ARG_NUMBER, 0,

@@ -398,7 +398,8 @@ do_list(struct act *a)
 		free_names(l.paths, l.n);
 		return -1;
 	}
-	qsort(l.paths, l.n, sizeof *l.paths, cmp_path);
+	if (l.n > 1)	/* no matches: no array to sort (NULL) */
+		qsort(l.paths, l.n, sizeof *l.paths, cmp_path);
 	list = json_array();
 	for (size_t i = 0; i < l.n; i++) {
 		json_t *e;
@@ -539,14 +540,15 @@ do_mkdir(struct act *a)
 }
 
 static const struct action_arg read_args[] = {
-	{ "path", ARG_STRING, 1, "the file to read" },
+	{ "path", ARG_PATH_READ, 1, "the file to read" },
 	{ "encoding", ARG_STRING, 0,
 	    "utf-8 (default), shift_jis, cp932, euc-jp or auto" },
 	{ NULL, 0, 0, NULL },
 };
 
 static const struct action_arg write_args[] = {
-	{ "path", ARG_STRING, 1, "the file to write (parents are created)" },
+	{ "path", ARG_PATH_WRITE, 1,
+	    "the file to write (parents are created)" },
 	{ "content", ARG_ANY, 1,
 	    "the text; lists and mappings are written as JSON" },
 	{ "encoding", ARG_STRING, 0,
@@ -557,15 +559,25 @@ static const struct action_arg write_args[] = {
 };
 
 static const struct action_arg list_args[] = {
-	{ "pattern", ARG_STRING, 1,
+	{ "pattern", ARG_GLOB, 1,
 	    "a glob such as in/*.csv; ** matches any depth" },
 	{ "type", ARG_STRING, 0, "file (default), dir or any" },
 	{ NULL, 0, 0, NULL },
 };
 
 static const struct action_arg transfer_args[] = {
-	{ "from", ARG_STRING, 1, "the source path" },
-	{ "to", ARG_STRING, 1,
+	{ "from", ARG_PATH_READ, 1, "the source path" },
+	{ "to", ARG_PATH_WRITE, 1,
+	    "the destination; a directory or a trailing / keeps the name" },
+	{ "overwrite", ARG_BOOL, 0,
+	    "replace an existing destination (default false)" },
+	{ NULL, 0, 0, NULL },
+};
+
+/* A move takes the source away: it writes there too. */
+static const struct action_arg move_args[] = {
+	{ "from", ARG_PATH_WRITE, 1, "the source path" },
+	{ "to", ARG_PATH_WRITE, 1,
 	    "the destination; a directory or a trailing / keeps the name" },
 	{ "overwrite", ARG_BOOL, 0,
 	    "replace an existing destination (default false)" },
@@ -573,14 +585,20 @@ static const struct action_arg transfer_args[] = {
 };
 
 static const struct action_arg delete_args[] = {
-	{ "path", ARG_STRING, 1, "the file or empty directory to delete" },
+	{ "path", ARG_PATH_WRITE, 1,
+	    "the file or empty directory to delete" },
 	{ "missing_ok", ARG_BOOL, 0,
 	    "succeed when it does not exist (default false)" },
 	{ NULL, 0, 0, NULL },
 };
 
+static const struct action_arg exists_args[] = {
+	{ "path", ARG_PATH_READ, 1, "the path" },
+	{ NULL, 0, 0, NULL },
+};
+
 static const struct action_arg path_args[] = {
-	{ "path", ARG_STRING, 1, "the path" },
+	{ "path", ARG_PATH_WRITE, 1, "the path" },
 	{ NULL, 0, 0, NULL },
 };
 
@@ -615,14 +633,14 @@ const struct action file_actions[] = {
 	    ACTION_DRY_SELF },
 	{ "file.list", "list the paths matching a glob, sorted", list_args,
 	    do_list, ACTION_SCALAR, NULL, ARG_LIST, NULL, ACTION_DRY_READ },
-	{ "file.move", "move or rename a file or directory", transfer_args,
+	{ "file.move", "move or rename a file or directory", move_args,
 	    do_transfer, 0, NULL, ARG_MAP, transfer_out, ACTION_DRY_SELF },
 	{ "file.copy", "copy a file atomically", transfer_args, do_transfer,
 	    0, NULL, ARG_MAP, transfer_out, ACTION_DRY_SELF },
 	{ "file.delete", "delete a file or an empty directory", delete_args,
 	    do_delete, ACTION_SCALAR, NULL, ARG_MAP, delete_out,
 	    ACTION_DRY_SELF },
-	{ "file.exists", "whether a path exists (true or false)", path_args,
+	{ "file.exists", "whether a path exists (true or false)", exists_args,
 	    do_exists, ACTION_SCALAR, NULL, ARG_BOOL, NULL, ACTION_DRY_READ },
 	{ "file.mkdir", "create a directory and its parents", path_args,
 	    do_mkdir, ACTION_SCALAR, NULL, ARG_MAP, path_out,

@@ -44,7 +44,7 @@ static const struct action_arg request_args[] = {
 	{ "retry", ARG_MAP, 0, "{attempts: 3, delay: 500ms, backoff: 2.0}; attempts 1 = no retry" },
 	{ "retry_post", ARG_BOOL, 0, "retry POST and PATCH like GET (default false)" },
 	{ "verify_tls", ARG_BOOL, 0, "check the server's certificate and name (default true)" },
-	{ "ca_file", ARG_STRING, 0, "extra trusted CA certificates, PEM" },
+	{ "ca_file", ARG_PATH_READ, 0, "extra trusted CA certificates, PEM" },
 	{ "fail_on_status", ARG_BOOL, 0, "fail the step when the status is 400 or more (default true)" },
 	{ "max_body", ARG_INT, 0, "largest response body accepted, bytes (default 10 MiB)" },
 	{ "follow_redirects", ARG_BOOL, 0, "follow up to 10 redirects (default true)" },
@@ -497,6 +497,18 @@ client_close(void *client)
 	http_client_free(client);
 }
 
+/* The agent's policy on hosts, for the URL and every redirect. */
+static int
+url_refused(void *arg, const char *url, char *why, size_t whylen)
+{
+	struct act *act = arg;
+
+	if (act_allow_url(act, url) == 0)
+		return 0;
+	snprintf(why, whylen, "%s", act->err);
+	return 1;
+}
+
 /* Build the whole request; -1 after act_fail.  b is freed by the caller. */
 static int
 build(struct act *act, struct built *b)
@@ -539,6 +551,7 @@ build(struct act *act, struct built *b)
 	b->req.no_redirects = !act_bool(act, "follow_redirects", 1);
 	b->req.cancelled = cancelled;
 	b->req.log = log_line;
+	b->req.url_refused = url_refused;
 	b->req.arg = act;
 	return 0;
 }

@@ -36,7 +36,13 @@ load_template(struct act *a)
 	struct form_template *t;
 	char err[4096], *path;
 
-	path = ocr_template_path(name);
+	/* A template given by path is a file the job reads. */
+	if (strchr(name, '/') != NULL) {
+		if ((path = act_path(a, name, 0)) == NULL)
+			return NULL;
+	} else {
+		path = ocr_template_path(name);
+	}
 	if (path == NULL) {
 		act_fail(a, "no template '%s' (give a path, or a name in "
 		    "scripts/templates)", name);
@@ -225,7 +231,7 @@ do_forms(struct act *a)
 }
 
 static const struct action_arg text_args[] = {
-	{ "path", ARG_STRING, 1, "an image, multi-page TIFF or PDF" },
+	{ "path", ARG_PATH_READ, 1, "an image, multi-page TIFF or PDF" },
 	{ "lang", ARG_STRING, 0,
 	    "tesseract languages: eng (default), jpn, jpn+eng, jpn_vert" },
 	{ "psm", ARG_INT, 0,
@@ -234,7 +240,7 @@ static const struct action_arg text_args[] = {
 };
 
 static const struct action_arg form_args[] = {
-	{ "path", ARG_STRING, 1,
+	{ "path", ARG_PATH_READ, 1,
 	    "the scanned form: an image, multi-page TIFF or PDF" },
 	{ "template", ARG_STRING, 1,
 	    "form template: a path, or a name in scripts/templates" },
@@ -244,7 +250,8 @@ static const struct action_arg form_args[] = {
 };
 
 static const struct action_arg forms_args[] = {
-	{ "folder", ARG_STRING, 1, "the folder of scans (images, TIFFs, PDFs)" },
+	{ "folder", ARG_PATH_READ, 1,
+	    "the folder of scans (images, TIFFs, PDFs)" },
 	{ "template", ARG_STRING, 1,
 	    "form template: a path, or a name in scripts/templates" },
 	{ "pattern", ARG_STRING, 0, "only files whose name matches, e.g. *.png" },

@@ -495,7 +495,7 @@ out:
 }
 
 static const struct action_arg text_args[] = {
-	{ "path", ARG_STRING, 1, "the PDF file" },
+	{ "path", ARG_PATH_READ, 1, "the PDF file" },
 	{ "pages", ARG_LIST, 0, "only these page numbers (from 1)" },
 	{ "positions", ARG_BOOL, 0,
 	    "give each page's lines and words with their boxes" },
@@ -504,21 +504,21 @@ static const struct action_arg text_args[] = {
 };
 
 static const struct action_arg info_args[] = {
-	{ "path", ARG_STRING, 1, "the PDF file" },
+	{ "path", ARG_PATH_READ, 1, "the PDF file" },
 	{ "password", ARG_STRING, 0, "for an encrypted PDF (from secrets)" },
 	{ NULL, 0, 0, NULL },
 };
 
 static const struct action_arg merge_args[] = {
-	{ "inputs", ARG_LIST, 1, "the PDF files, in order" },
-	{ "path", ARG_STRING, 1, "the PDF to write" },
+	{ "inputs", ARG_PATHS_READ, 1, "the PDF files, in order" },
+	{ "path", ARG_PATH_WRITE, 1, "the PDF to write" },
 	{ "password", ARG_STRING, 0, "for encrypted inputs (from secrets)" },
 	{ NULL, 0, 0, NULL },
 };
 
 static const struct action_arg split_args[] = {
-	{ "path", ARG_STRING, 1, "the PDF to split" },
-	{ "output", ARG_STRING, 1,
+	{ "path", ARG_PATH_READ, 1, "the PDF to split" },
+	{ "output", ARG_PATH_WRITE, 1,
 	    "file name pattern with {n} or {n:03} for the page number" },
 	{ "pages", ARG_LIST, 0, "only these page numbers (from 1)" },
 	{ "password", ARG_STRING, 0, "for an encrypted PDF (from secrets)" },

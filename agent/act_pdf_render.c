@@ -559,7 +559,7 @@ out:
 }
 
 const struct action_arg pdf_render_args[] = {
-	{ "path", ARG_STRING, 1, "the PDF to write" },
+	{ "path", ARG_PATH_WRITE, 1, "the PDF to write" },
 	{ "title", ARG_STRING, 0, "the title atop the first page" },
 	{ "blocks", ARG_LIST, 1,
 	    "text, fields, table, image, space and page_break blocks" },

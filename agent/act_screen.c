@@ -580,7 +580,7 @@ static const struct action_arg click_text_args[] = {
 };
 
 #define IMAGE_ARGS \
-	{ "image", ARG_STRING, 1, "path of the reference image (PNG)" }, \
+	{ "image", ARG_PATH_READ, 1, "path of the reference image (PNG)" }, \
 	{ "tolerance", ARG_INT, 0, "allowed difference per colour channel, " \
 	    "0-255 (default 24)" }, \
 	PLACE_ARGS, \

@@ -527,14 +527,14 @@ fail:
 }
 
 static const struct action_arg query_args[] = {
-	{ "db", ARG_STRING, 1, "the database file (must exist)" },
+	{ "db", ARG_PATH_READ, 1, "the database file (must exist)" },
 	{ "sql", ARG_STRING, 1, "one statement, with ? or :name parameters" },
 	{ "params", ARG_ANY, 0, "a list for ?, a mapping for :name" },
 	{ NULL, 0, 0, NULL },
 };
 
 static const struct action_arg exec_args[] = {
-	{ "db", ARG_STRING, 1, "the database file (created when missing)" },
+	{ "db", ARG_PATH_WRITE, 1, "the database file (created when missing)" },
 	{ "sql", ARG_STRING, 1,
 	    "the statement; several separated by ; without params or rows" },
 	{ "params", ARG_ANY, 0, "a list for ?, a mapping for :name" },

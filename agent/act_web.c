@@ -1246,7 +1246,7 @@ static const struct action_arg eval_args[] = {
 };
 
 static const struct action_arg screenshot_args[] = {
-	{ "path", ARG_STRING, 0, "where to write the PNG (default: an "
+	{ "path", ARG_PATH_WRITE, 0, "where to write the PNG (default: an "
 	    "artifact)" },
 	{ "name", ARG_STRING, 0, "the artifact's name (default "
 	    "screenshot.png)" },
@@ -1284,7 +1284,7 @@ static const struct action_arg check_args[] = {
 
 static const struct action_arg upload_args[] = {
 	WEB_FIELD_ARGS,
-	{ "path", ARG_ANY, 1, "the file, or a list of files" },
+	{ "path", ARG_PATHS_READ, 1, "the file, or a list of files" },
 	{ NULL, 0, 0, NULL },
 };
 
@@ -1304,7 +1304,7 @@ static const struct action_arg hover_args[] = {
 static const struct action_arg download_args[] = {
 	WEB_LOCATOR_ARGS,
 	{ "url", ARG_STRING, 0, "go to this URL instead of clicking" },
-	{ "to", ARG_STRING, 0, "also copy the file here" },
+	{ "to", ARG_PATH_WRITE, 0, "also copy the file here" },
 	{ NULL, 0, 0, NULL },
 };
 

@@ -715,7 +715,7 @@ out:
 }
 
 static const struct action_arg read_args[] = {
-	{ "path", ARG_STRING, 1, "the workbook (.xlsx, .xlsm or .xls)" },
+	{ "path", ARG_PATH_READ, 1, "the workbook (.xlsx, .xlsm or .xls)" },
 	{ "sheet", ARG_ANY, 0,
 	    "a sheet name, or its number from 1 (default the first)" },
 	{ "all_sheets", ARG_BOOL, 0, "read every sheet into sheets[]" },

@@ -506,8 +506,8 @@ out:
 }
 
 const struct action_arg xlsx_fill_args[] = {
-	{ "template", ARG_STRING, 1, "the template workbook (様式)" },
-	{ "path", ARG_STRING, 1, "the filled workbook to write" },
+	{ "template", ARG_PATH_READ, 1, "the template workbook (様式)" },
+	{ "path", ARG_PATH_WRITE, 1, "the filled workbook to write" },
 	{ "sheet", ARG_ANY, 0, "the sheet for unqualified cells (default the "
 	    "first)" },
 	{ "cells", ARG_MAP, 0,
@@ -518,7 +518,7 @@ const struct action_arg xlsx_fill_args[] = {
 };
 
 const struct action_arg xlsx_write_args[] = {
-	{ "path", ARG_STRING, 1, "the workbook to write (.xlsx)" },
+	{ "path", ARG_PATH_WRITE, 1, "the workbook to write (.xlsx)" },
 	{ "rows", ARG_LIST, 0, "one sheet's rows: mappings or lists" },
 	{ "columns", ARG_LIST, 0,
 	    "names, or { name, key, type, format, width } each" },

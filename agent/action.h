@@ -37,6 +37,16 @@ enum arg_type {
 	ARG_LIST,
 	ARG_MAP,
 	ARG_NULL,	/* only as an output type: the action outputs null */
+	/*
+	 * Strings that name files: the engine makes them absolute (from the
+	 * job's working directory) and checks them against the agent's
+	 * policy before run() sees them (ARG_GLOB: the directory before the
+	 * first wildcard).
+	 */
+	ARG_PATH_READ,
+	ARG_PATH_WRITE,
+	ARG_GLOB,
+	ARG_PATHS_READ,		/* one ARG_PATH_READ or a list of them */
 };
 
 struct action_arg {
@@ -154,8 +164,25 @@ int		 act_dry_run(const struct act *);
  * mask no longer knows it; the line and column say where.  Points into e.
  */
 const char	*act_json_error(json_error_t *e);
+/*
+ * The agent's policy (policy.h), asked before an action acts.  act_path
+ * gives the path to use for path (relative paths start in the job's
+ * working directory) after checking it against the file roots (write:
+ * whether it will be written); a new string, or NULL after act_fail()
+ * naming the policy.  act_allow_program (a program found in PATH) and
+ * act_allow_url return 0, or -1 after act_fail().
+ */
+char		*act_path(struct act *, const char *path, int write);
+int		 act_allow_program(struct act *, const char *path);
+int		 act_allow_url(struct act *, const char *url);
+/* The job's working directory, or NULL (the process's). */
+const char	*act_workdir(const struct act *);
 /* Register a secret value so that it is masked in logs and output. */
 void		 act_secret(struct act *, const char *value);
+/* Whether argument name's value was made from a secret (${secrets.x},
+ * or a value computed from one): a password must not be written in the
+ * script or typed in as a param. */
+int		 act_arg_secret(const struct act *, const char *name);
 /*
  * Whether a request to url carrying parts (headers, credentials, the body:
  * nparts strings, NULLs skipped) may go: 0, or -1 after act_fail when it

@@ -25,6 +25,7 @@ extern const struct action ocr_actions[];
 extern const struct action xlsx_actions[];
 extern const struct action pdf_actions[];
 extern const struct action web_actions[];
+extern const struct action mail_actions[];
 
 static const struct action *const tables[] = {
 	core_actions,
@@ -36,6 +37,7 @@ static const struct action *const tables[] = {
 	xlsx_actions,
 	pdf_actions,
 	web_actions,
+	mail_actions,
 };
 
 #define NTABLES (sizeof tables / sizeof tables[0])
@@ -109,6 +111,10 @@ arg_type_name(enum arg_type t)
 		[ARG_LIST] = "a list",
 		[ARG_MAP] = "a mapping",
 		[ARG_NULL] = "null",
+		[ARG_PATH_READ] = "a path (string)",
+		[ARG_PATH_WRITE] = "a path (string)",
+		[ARG_GLOB] = "a pattern (string)",
+		[ARG_PATHS_READ] = "a path or a list of paths",
 	};
 
 	return names[t];
@@ -268,6 +274,9 @@ action_arg_check(const struct action_arg *arg, json_t **value, char *err,
 	case ARG_ANY:
 		break;
 	case ARG_STRING:
+	case ARG_PATH_READ:
+	case ARG_PATH_WRITE:
+	case ARG_GLOB:
 		r = check_string(value);
 		break;
 	case ARG_INT:
@@ -281,6 +290,9 @@ action_arg_check(const struct action_arg *arg, json_t **value, char *err,
 		break;
 	case ARG_LIST:
 		r = json_is_array(*value) ? 0 : -1;
+		break;
+	case ARG_PATHS_READ:
+		r = json_is_array(*value) || json_is_string(*value) ? 0 : -1;
 		break;
 	case ARG_MAP:
 		r = json_is_object(*value) ? 0 : -1;

@@ -4,8 +4,8 @@
  *   kobito-agent --scheduler URL --token-file FILE [--name NAME]
  *                [--labels display,ocr:jpn] [--slots N] [--display :N]...
  *                [--spool DIR] [--allow-root] [--on-term finish|release]
- *                [--isolation auto|thread|process] [--verbose]
- *                [--web-profiles DIR]
+ *                [--isolation auto|thread|process] [--config FILE]
+ *                [--verbose] [--web-profiles DIR]
  *
  * With --run-job it is instead the child that runs one job (agentd.c
  * starts it that way; it is not meant to be typed).
@@ -26,8 +26,8 @@ static const char usage_text[] =
     "                    [--labels L1,L2] [--slots N] [--display :N]...\n"
     "                    [--spool DIR] [--allow-root]\n"
     "                    [--on-term finish|release]\n"
-    "                    [--isolation auto|thread|process] [--verbose]\n"
-    "                    [--web-profiles DIR]\n";
+    "                    [--isolation auto|thread|process]\n"
+    "                    [--config FILE] [--verbose] [--web-profiles DIR]\n";
 
 /* A value of an option that names one of a few words. */
 struct word {
@@ -136,6 +136,7 @@ main(int argc, char **argv)
 		{ "allow-root", no_argument, NULL, 'R' },
 		{ "on-term", required_argument, NULL, 'T' },
 		{ "isolation", required_argument, NULL, 'I' },
+		{ "config", required_argument, NULL, 'C' },
 		{ "poll-wait", required_argument, NULL, 'W' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "web-profiles", required_argument, NULL, 'P' },
@@ -158,7 +159,7 @@ main(int argc, char **argv)
 	o.isolation = AGENTD_ISOLATE_AUTO;
 	o.self_exe = "/proc/self/exe";
 	o.scheduler = getenv("KOBITO_SCHEDULER");
-	while ((c = getopt_long(argc, argv, "s:t:n:l:N:d:S:RT:I:W:vP:hV",
+	while ((c = getopt_long(argc, argv, "s:t:n:l:N:d:S:RT:I:C:W:vP:hV",
 	    longopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
@@ -198,6 +199,9 @@ main(int argc, char **argv)
 			    &w) != 0)
 				return 2;
 			o.isolation = (enum agentd_isolation)w;
+			break;
+		case 'C':
+			o.config = optarg;
 			break;
 		case 'W':
 			if (parse_long("--poll-wait", optarg, 0, 60000, &v) !=

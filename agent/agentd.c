@@ -41,6 +41,10 @@
 #include "client.h"
 #include "delivery.h"
 #include "engine.h"
+#include "fsutil.h"
+#include "policy.h"
+#include "sandbox.h"
+#include "jobrun.h"
 #include "script.h"
 #include "reporter.h"
 #include "spool.h"
@@ -49,8 +53,6 @@
 #include "xmalloc.h"
 
 #define LEASE_BATCH		32	/* jobs one lease call may take */
-#define CHILD_KILL_GRACE_MS	10000	/* cancel ignored this long: SIGKILL */
-#define CHILD_OUTPUT_CAP	(64u * 1024 * 1024)
 #define RETRY_BASE_MS		500
 #define RETRY_MAX_MS		10000
 /* --- small helpers ------------------------------------------------------ */
@@ -229,404 +231,6 @@ needs_display(const struct script *s)
 	return 0;
 }
 
-/* --- running the script --------------------------------------------------- */
-
-/* A summary for a run that never got going. */
-static json_t *
-failed_summary(const struct job *j, const char *error)
-{
-	json_t *lease_script = json_object_get(j->lease, "script");
-
-	return json_pack("{s:s, s:s?, s:s?, s:s, s:s, s:{s:i, s:i, s:[]}, "
-	    "s:f, s:f, s:i, s:[], s:[], s:n}",
-	    "run_id", j->run_id,
-	    "script", json_string_value(json_object_get(lease_script, "name")),
-	    "digest", json_string_value(json_object_get(lease_script,
-	    "digest")),
-	    "status", "failed", "error", error,
-	    "items", "succeeded", 0, "failed", 0, "failures",
-	    "minutes_saved", 0.0, "vendor_minutes_saved", 0.0,
-	    "duration_ms", 0, "steps", "artifacts", "output");
-}
-
-static const char *
-job_display(const struct job *j)
-{
-	return j->display >= 0 ? j->d->displays[j->display] : NULL;
-}
-
-/* Run the script in this thread. */
-static json_t *
-run_here(struct job *j)
-{
-	struct run_opts opts;
-	struct run *r;
-	json_t *sum;
-	char err[1024];
-
-	memset(&opts, 0, sizeof opts);
-	opts.params = json_object_get(j->lease, "params");
-	opts.secrets = json_object_get(j->lease, "secrets");
-	opts.display = job_display(j);
-	opts.artifacts_dir = j->artdir;
-	opts.run_id = j->run_id;
-	opts.on_event = reporter_on_event;
-	opts.event_arg = j;
-	opts.cancel = &j->cancel;
-	if ((r = run_new(j->script, &opts, err, sizeof err)) == NULL)
-		return failed_summary(j, err);
-	run_exec(r);
-	sum = run_summary(r);
-	run_free(r);
-	return sum;
-}
-
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/* One line from the child: an event or the summary. */
-static void
-child_line(struct job *j, const char *line, size_t len, json_t **sum)
-{
-	json_t *msg = json_loadb(line, len, 0, NULL), *v;
-
-	if (msg == NULL) {
-		agentd_say("job %s: the run's process wrote a line that is not JSON",
-		    j->job_id);
-		return;
-	}
-	if ((v = json_object_get(msg, "event")) != NULL)
-		reporter_enqueue(j, v);
-	else if ((v = json_object_get(msg, "summary")) != NULL &&
-	    json_is_object(v)) {
-		json_decref(*sum);
-		*sum = json_incref(v);
-	}
-	json_decref(msg);
-}
-
-/*
- * Run the script in a child process: this program with --run-job, fed the
- * job on a pipe (secrets never go through argv or the environment), read
- * back as JSON lines.  Cancellation goes by signal; a child that ignores
- * it for CHILD_KILL_GRACE_MS is killed.
- */
-static json_t *
-run_child(struct job *j)
-{
-	int in[2], out[2], status, sent_cancel = 0, sent_stop = 0, killed = 0;
-	json_t *job, *sum = NULL;
-	struct pollfd pfd;
-	struct buf acc;
-	int64_t cancel_at = 0;
-	sigset_t none;
-	char *text, chunk[65536], *nl, why[256];
-	char *const child_argv[] = { "kobito-agent", "--run-job", NULL };
-	ssize_t n;
-	pid_t pid, parent;
-
-	if (pipe2(in, O_CLOEXEC) != 0)
-		return failed_summary(j, "cannot create a pipe for the run");
-	if (pipe2(out, O_CLOEXEC) != 0) {
-		close(in[0]);
-		close(in[1]);
-		return failed_summary(j, "cannot create a pipe for the run");
-	}
-	job = json_pack("{s:s, s:s, s:O?, s:O?, s:O?, s:s?, s:s, s:s}",
-	    "name", json_string_value(json_object_get(json_object_get(j->lease,
-	    "script"), "name")),
-	    "source", json_string_value(json_object_get(json_object_get(
-	    j->lease, "script"), "source")),
-	    "files", json_object_get(json_object_get(j->lease, "script"),
-	    "files"),
-	    "params", json_object_get(j->lease, "params"),
-	    "secrets", json_object_get(j->lease, "secrets"),
-	    "display", job_display(j), "artifacts_dir", j->artdir,
-	    "run_id", j->run_id);
-	text = json_dumps(job, JSON_COMPACT);
-	json_decref(job);
-	sigemptyset(&none);
-	parent = getpid();
-	pid = fork();
-	if (pid == 0) {
-		/* Only async-signal-safe calls until exec.  The child dies
-		 * with the thread that started it, so a killed agent never
-		 * leaves a run going that another agent will run again. */
-		dup2(in[0], 0);
-		dup2(out[1], 1);
-		close_range(3, ~0U, 0);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(127);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		execv(j->d->o->self_exe, child_argv);
-		_exit(127);
-	}
-	close(in[0]);
-	close(out[1]);
-	if (pid < 0) {
-		close(in[1]);
-		close(out[0]);
-		free(text);
-		return failed_summary(j, "cannot start a process for the run");
-	}
-	/* The child reads the whole job before it writes anything, so this
-	 * cannot deadlock on a full pipe. */
-	if (text == NULL || write_all(in[1], text, strlen(text)) != 0)
-		agentd_say("job %s: cannot hand the job to its process: %s",
-		    j->job_id, strerror(errno));
-	close(in[1]);
-	free(text);
-
-	buf_init(&acc, CHILD_OUTPUT_CAP);
-	pfd.fd = out[0];
-	pfd.events = POLLIN;
-	for (;;) {
-		if (j->cancel && !sent_cancel) {
-			kill(pid, SIGUSR1);
-			sent_cancel = 1;
-			cancel_at = time_mono_ms();
-		}
-		if (atomic_load(&j->stop_after_step) && !sent_stop) {
-			kill(pid, SIGUSR2);
-			sent_stop = 1;
-		}
-		if (sent_cancel && !killed &&
-		    time_mono_ms() - cancel_at > CHILD_KILL_GRACE_MS) {
-			agentd_say("job %s: the run ignored its cancellation for %d "
-			    "s; killing it", j->job_id,
-			    CHILD_KILL_GRACE_MS / 1000);
-			kill(pid, SIGKILL);
-			killed = 1;
-		}
-		if (poll(&pfd, 1, 100) <= 0)
-			continue;
-		n = read(out[0], chunk, sizeof chunk);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (buf_append(&acc, chunk, (size_t)n) != 0) {
-			agentd_say("job %s: the run's process wrote a line longer "
-			    "than %u bytes; killing it", j->job_id,
-			    CHILD_OUTPUT_CAP);
-			kill(pid, SIGKILL);
-			killed = 1;
-			buf_reset(&acc);
-		}
-		while (acc.len > 0 && (nl = memchr(acc.data, '\n', acc.len))) {
-			size_t len = (size_t)(nl - acc.data);
-
-			child_line(j, acc.data, len, &sum);
-			memmove(acc.data, nl + 1, acc.len - len - 1);
-			acc.len -= len + 1;
-			acc.data[acc.len] = '\0';
-		}
-	}
-	close(out[0]);
-	buf_free(&acc);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (sum != NULL)
-		return sum;
-	if (WIFSIGNALED(status))
-		snprintf(why, sizeof why, "the run's process was ended by "
-		    "signal %d (%s)", WTERMSIG(status),
-		    strsignal(WTERMSIG(status)));
-	else
-		snprintf(why, sizeof why, "the run's process exited with "
-		    "status %d without a result", WEXITSTATUS(status));
-	return failed_summary(j, why);
-}
-
-/* --- the child side ------------------------------------------------------ */
-
-struct child {
-	atomic_int	 cancel;
-	atomic_int	 stop_after_step;
-	int		 out;
-	int		 broken;
-	sigset_t	 sigs;
-};
-
-static void *
-child_signals(void *arg)
-{
-	struct child *c = arg;
-	int sig;
-
-	for (;;) {
-		if (sigwait(&c->sigs, &sig) != 0)
-			continue;
-		if (sig == SIGUSR2)
-			c->stop_after_step = 1;
-		else
-			c->cancel = 1;
-	}
-	return NULL;
-}
-
-static void
-child_emit(struct child *c, const char *key, const json_t *v)
-{
-	json_t *msg;
-	char *text;
-	size_t len;
-
-	if (c->broken)
-		return;
-	msg = json_pack("{s:O}", key, (json_t *)v);
-	text = json_dumps(msg, JSON_COMPACT);
-	json_decref(msg);
-	if (text == NULL)
-		return;
-	/* One write per line keeps lines whole. */
-	len = strlen(text);
-	text = xrealloc(text, len + 2);
-	text[len++] = '\n';
-	text[len] = '\0';
-	if (write_all(c->out, text, len) != 0) {
-		/* The agent is gone: nobody will see the result. */
-		c->broken = 1;
-		c->cancel = 1;
-	}
-	free(text);
-}
-
-static void
-child_event(void *arg, const json_t *ev)
-{
-	struct child *c = arg;
-	const char *type = json_string_value(json_object_get(ev, "type"));
-
-	child_emit(c, "event", ev);
-	if (type != NULL && strcmp(type, "step_end") == 0 &&
-	    c->stop_after_step)
-		c->cancel = 1;
-}
-
-static void
-child_fail(struct child *c, const char *name, const char *error)
-{
-	json_t *s = json_pack("{s:s?, s:s, s:s, s:{s:i, s:i, s:[]}, s:f, "
-	    "s:f, s:i, s:[], s:[], s:n}", "script", name, "status", "failed",
-	    "error", error, "items", "succeeded", 0, "failed", 0, "failures",
-	    "minutes_saved", 0.0, "vendor_minutes_saved", 0.0, "duration_ms",
-	    0, "steps", "artifacts", "output");
-
-	child_emit(c, "summary", s);
-	json_decref(s);
-}
-
-int
-agentd_child(int in_fd, int out_fd)
-{
-	struct child c;
-	struct run_opts opts;
-	struct diag diag = { NULL, 0 };
-	struct script *s;
-	struct run *r;
-	struct buf in;
-	json_t *job, *sum;
-	pthread_t t;
-	char chunk[65536], err[1024], *name;
-	const char *src;
-	ssize_t n;
-	size_t i;
-
-	memset(&c, 0, sizeof c);
-	c.out = out_fd;
-	sigemptyset(&c.sigs);
-	sigaddset(&c.sigs, SIGUSR1);
-	sigaddset(&c.sigs, SIGUSR2);
-	sigaddset(&c.sigs, SIGTERM);
-	sigaddset(&c.sigs, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &c.sigs, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	if (pthread_create(&t, NULL, child_signals, &c) != 0) {
-		fprintf(stderr, "kobito-agent: cannot start a thread\n");
-		return 1;
-	}
-	buf_init(&in, CHILD_OUTPUT_CAP);
-	while ((n = read(in_fd, chunk, sizeof chunk)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 || buf_append(&in, chunk, (size_t)n) != 0) {
-			fprintf(stderr, "kobito-agent --run-job: cannot read "
-			    "the job\n");
-			buf_free(&in);
-			return 1;
-		}
-	}
-	job = json_loadb(buf_str(&in), in.len, 0, NULL);
-	buf_free(&in);
-	if (!json_is_object(job)) {
-		fprintf(stderr, "kobito-agent --run-job: the job on standard "
-		    "input is not a JSON object\n");
-		json_decref(job);
-		return 1;
-	}
-	src = json_string_value(json_object_get(job, "source"));
-	name = xasprintf("%s.yaml", json_string_value(json_object_get(job,
-	    "name")) ? json_string_value(json_object_get(job, "name")) :
-	    "script");
-	/* Included sub-flows come with the script, never from this disk. */
-	s = src ? script_load_bundle(name, src, strlen(src),
-	    json_object_get(job, "files"), &diag) : NULL;
-	if (s == NULL) {
-		struct buf m;
-
-		buf_init(&m, 64 * 1024);
-		buf_puts(&m, "the script does not load on this agent:");
-		for (i = 0; i < diag.n; i++)
-			buf_printf(&m, " %s;", diag.msgs[i]);
-		child_fail(&c, json_string_value(json_object_get(job, "name")),
-		    buf_str(&m));
-		buf_free(&m);
-		diag_free(&diag);
-		free(name);
-		json_decref(job);
-		return 0;
-	}
-	memset(&opts, 0, sizeof opts);
-	opts.params = json_object_get(job, "params");
-	opts.secrets = json_object_get(job, "secrets");
-	opts.display = json_string_value(json_object_get(job, "display"));
-	opts.artifacts_dir = json_string_value(json_object_get(job,
-	    "artifacts_dir"));
-	opts.run_id = json_string_value(json_object_get(job, "run_id"));
-	opts.on_event = child_event;
-	opts.event_arg = &c;
-	opts.cancel = &c.cancel;
-	if ((r = run_new(s, &opts, err, sizeof err)) == NULL) {
-		child_fail(&c, s->name, err);
-	} else {
-		run_exec(r);
-		sum = run_summary(r);
-		child_emit(&c, "summary", sum);
-		json_decref(sum);
-		run_free(r);
-	}
-	script_free(s);
-	free(name);
-	json_decref(job);
-	return 0;
-}
-
 /* --- the runner: one job from lease to delivery -------------------------- */
 
 /* A loaded script of this digest, taken from the cache, or NULL. */
@@ -696,6 +300,7 @@ job_free(struct job *j)
 	free(j->key);
 	free(j->dir);
 	free(j->artdir);
+	free(j->workdir);
 	free(j->load_error);
 	pthread_mutex_destroy(&j->mu);
 	free(j);
@@ -741,13 +346,48 @@ slot_free(struct job *j)
 	pthread_mutex_unlock(&d->mu);
 }
 
+/*
+ * The job's working directory, made empty for it; a confined job's own
+ * directory (for its artifacts) too, since the sandbox names it before
+ * the run could make it.
+ */
+static int
+work_open(struct job *j, char *err, size_t errlen)
+{
+	if ((j->workdir = spool_work_open(j->d->spool, j->key, err, errlen)) ==
+	    NULL)
+		return -1;
+	if (j->process && j->d->sandbox > 0 &&
+	    fsutil_mkdir_p(j->dir, err, errlen) != 0)
+		return -1;
+	return 0;
+}
+
+/* Remove the working directory, or keep it as the configuration says. */
+static void
+work_close(struct job *j, const json_t *sum)
+{
+	const char *status = json_string_value(json_object_get(sum, "status"));
+	int keep;
+
+	if (j->workdir == NULL)
+		return;
+	keep = j->d->conf.keep == AGENTCONF_KEEP_ALWAYS ||
+	    (j->d->conf.keep == AGENTCONF_KEEP_FAILED && (status == NULL ||
+	    strcmp(status, "succeeded") != 0));
+	spool_work_close(j->d->spool, j->key, keep);
+	if (keep)
+		agentd_say("job %s attempt %ld: working directory kept: %s",
+		    j->job_id, j->attempt, j->workdir);
+}
+
 static void
 run_job(struct job *j)
 {
 	struct agentd *d = j->d;
 	json_t *sum = NULL, *rec;
 	const char *status;
-	char when[64];
+	char when[64], err[512];
 	int cut_short, release;
 
 	if (atomic_load(&d->stopping) && d->o->on_term == AGENTD_TERM_RELEASE)
@@ -756,11 +396,14 @@ run_job(struct job *j)
 	    j->no_display)
 		sum = NULL;	/* leased as we stopped: give it back unrun */
 	else if (j->script == NULL)
-		sum = failed_summary(j, j->load_error);
+		sum = jobrun_failed(j, j->load_error);
+	else if (work_open(j, err, sizeof err) != 0)
+		sum = jobrun_failed(j, err);
 	else if (j->process)
-		sum = run_child(j);
+		sum = jobrun_child(j);
 	else
-		sum = run_here(j);
+		sum = jobrun_here(j);
+	work_close(j, sum);
 
 	/* The reporter leaves it alone from now on; its events left go
 	 * with the result. */
@@ -943,8 +586,9 @@ job_start(struct agentd *d, json_t *lease)
 	if (j->script != NULL && digest != NULL && j->digest == NULL)
 		j->digest = xstrdup(digest);	/* kept for the next job */
 	if (j->script != NULL) {
+		/* A confined job runs where its sandbox binds it alone. */
 		j->process = d->o->isolation == AGENTD_ISOLATE_PROCESS ||
-		    (d->o->isolation == AGENTD_ISOLATE_AUTO &&
+		    d->sandbox > 0 || (d->o->isolation == AGENTD_ISOLATE_AUTO &&
 		    !agentd_thread_safe(j->script));
 	}
 	pthread_mutex_lock(&d->mu);
@@ -1302,6 +946,166 @@ setup_labels(struct agentd *d)
 	return 0;
 }
 
+/* --- confinement ---------------------------------------------------------- */
+
+/*
+ * Drop the token from the environment that jobs and their programs
+ * inherit: KOBITO_TOKEN, and any variable whose value holds it.  The
+ * value is wiped where it lies first: the strings the process started
+ * with are what /proc/PID/environ shows, whatever unsetenv does.
+ */
+static void
+scrub_environment(const char *token)
+{
+	extern char **environ;
+	char *name, *eq;
+	size_t i;
+
+	for (i = 0; environ[i] != NULL; ) {
+		eq = strchr(environ[i], '=');
+		if (eq == NULL || (strstr(eq + 1, token) == NULL &&
+		    strncmp(environ[i], "KOBITO_TOKEN=", 13) != 0)) {
+			i++;
+			continue;
+		}
+		name = xstrndup(environ[i], (size_t)(eq - environ[i]));
+		explicit_bzero(eq + 1, strlen(eq + 1));
+		unsetenv(name);
+		free(name);
+	}
+}
+
+/* What a confined job may read besides its roots: kobito's own files
+ * (templates beside the program) and the X authority file. */
+static void
+extra_reads(struct agentd *d)
+{
+	/* PREFIX/bin/kobito-agent beside PREFIX/share/kobito; in the
+	 * source tree, bin/ or build-NAME/bin/ beside scripts/. */
+	static const char *const beside[] = { "../../share/kobito",
+	    "../../scripts", "../../../scripts", NULL };
+	const char *env[] = { getenv("KOBITO_TEMPLATES"),
+	    getenv("XAUTHORITY") };
+	char exe[PATH_MAX], *p, *real;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	size_t k = 0, i;
+
+	d->reads = xcalloc(4, sizeof *d->reads);
+	for (i = 0; n > 0 && beside[i] != NULL; i++) {
+		exe[n] = '\0';
+		p = xasprintf("%s/%s", exe, beside[i]);
+		real = realpath(p, NULL);
+		free(p);
+		if (real != NULL) {
+			d->reads[k++] = real;
+			break;
+		}
+	}
+	for (i = 0; i < sizeof env / sizeof env[0]; i++)
+		if (env[i] != NULL && (real = realpath(env[i], NULL)) != NULL)
+			d->reads[k++] = real;
+}
+
+/* Whether a job could read path: beneath a root, a system directory or
+ * an extra read.  Returns the root, or NULL. */
+static const char *
+readable_by_jobs(const struct agentd *d, const char *path)
+{
+	const struct policy *p = d->conf.policy;
+	size_t i;
+
+	for (i = 0; i < p->nfiles; i++)
+		if (policy_beneath(path, p->files[i].path))
+			return p->files[i].path;
+	for (i = 0; d->sandbox > 0 && i < p->nsystem; i++)
+		if (policy_beneath(path, p->system[i]))
+			return p->system[i];
+	for (i = 0; d->sandbox > 0 && d->reads[i] != NULL; i++)
+		if (policy_beneath(path, d->reads[i]))
+			return d->reads[i];
+	return NULL;
+}
+
+/*
+ * Check the policy against this machine and this agent, and keep the
+ * token out of the jobs' reach.  -1 (message on stderr) when the agent
+ * must not start.
+ */
+static int
+confine_setup(struct agentd *d)
+{
+	const struct policy *p = d->conf.policy;
+	const char *root;
+	char err[512], *desc, *tok, *spool;
+	int abi;
+	size_t i;
+
+	scrub_environment(d->token);
+	extra_reads(d);
+	if (p == NULL) {
+		agentd_say("no policy (--config): jobs may run any program, "
+		    "reach any host and read and write whatever this user "
+		    "can, the token file '%s' included", d->o->token_file);
+		return 0;
+	}
+	desc = policy_describe(p);
+	if (policy_confines(p) && p->landlock != POLICY_LANDLOCK_OFF) {
+		abi = sandbox_abi(err, sizeof err);
+		if (abi < 1 && p->landlock == POLICY_LANDLOCK_REQUIRED) {
+			fprintf(stderr, "kobito-agent: the policy needs "
+			    "Landlock (landlock: required), but %s; set "
+			    "'landlock: if-available' to run with the checks "
+			    "of the actions alone\n", err);
+			free(desc);
+			return -1;
+		}
+		if (abi < 1)
+			agentd_say("warning: %s: the policy is enforced by the "
+			    "actions alone; programs that jobs run are not "
+			    "confined", err);
+		d->sandbox = abi > 0 ? abi : 0;
+	}
+	if (d->sandbox > 0 && d->o->isolation == AGENTD_ISOLATE_THREAD) {
+		fprintf(stderr, "kobito-agent: --isolation thread cannot "
+		    "confine jobs: the policy's Landlock sandbox binds a job "
+		    "in a process of its own (use auto or process)\n");
+		free(desc);
+		return -1;
+	}
+	tok = realpath(d->o->token_file, NULL);
+	spool = realpath(spool_dir(d->spool), NULL);
+	if (tok != NULL && (root = readable_by_jobs(d, tok)) != NULL) {
+		fprintf(stderr, "kobito-agent: the token file '%s' lies under "
+		    "'%s', which jobs may read; keep it outside the policy's "
+		    "files and system directories\n", tok, root);
+		free(tok);
+		free(spool);
+		free(desc);
+		return -1;
+	}
+	for (i = 0; spool != NULL && i < p->nfiles; i++) {
+		if (policy_beneath(spool, p->files[i].path) ||
+		    policy_beneath(p->files[i].path, spool)) {
+			fprintf(stderr, "kobito-agent: the spool '%s' and the "
+			    "file root '%s' overlap: jobs could read other "
+			    "jobs' results and lease tokens\n", spool,
+			    p->files[i].path);
+			free(tok);
+			free(spool);
+			free(desc);
+			return -1;
+		}
+	}
+	agentd_say("policy: %s", desc);
+	if (d->sandbox > 0)
+		agentd_say("jobs run confined, each in a process of its own "
+		    "(Landlock ABI %d)", d->sandbox);
+	free(tok);
+	free(spool);
+	free(desc);
+	return 0;
+}
+
 int
 agentd_run(const struct agentd_opts *o)
 {
@@ -1332,6 +1136,14 @@ agentd_run(const struct agentd_opts *o)
 	pthread_cond_init(&d.reported_cv, NULL);
 	d.ready_tail = &d.ready;
 	d.out_tail = &d.out;
+	if (o->config != NULL && agentconf_load(o->config, &d.conf, err,
+	    sizeof err) != 0) {
+		fprintf(stderr, "kobito-agent: %s\n", err);
+		return 1;
+	}
+	/* Programs the jobs run as this user must not read its memory or
+	 * environment through /proc, nor trace it. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	if ((d.token = client_read_token(o->token_file, err, sizeof err)) ==
 	    NULL) {
 		fprintf(stderr, "kobito-agent: %s\n", err);
@@ -1354,6 +1166,8 @@ agentd_run(const struct agentd_opts *o)
 		return 1;
 	}
 	free(spool_path);
+	if (confine_setup(&d) != 0)
+		return 1;
 
 	/* Signals are taken by one thread with sigwait; every other thread
 	 * (and so every child) starts with them blocked. */
@@ -1422,6 +1236,10 @@ agentd_run(const struct agentd_opts *o)
 	free(d.displays);
 	free(d.display_busy);
 	spool_close(d.spool);
+	for (i = 0; d.reads != NULL && d.reads[i] != NULL; i++)
+		free(d.reads[i]);
+	free(d.reads);
+	agentconf_release(&d.conf);
 	memset(d.token, 0, strlen(d.token));
 	free(d.token);
 	free(d.name);
@@ -1432,4 +1250,10 @@ agentd_run(const struct agentd_opts *o)
 	pthread_cond_destroy(&d.report_cv);
 	pthread_cond_destroy(&d.reported_cv);
 	return d.fatal ? 1 : 0;
+}
+
+int
+agentd_child(int in_fd, int out_fd)
+{
+	return jobrun_child_main(in_fd, out_fd);
 }

@@ -31,7 +31,10 @@
  * thread; any other script runs in a child process (this program again,
  * with --run-job), which also lets the agent kill a step that ignores
  * cancellation and survive an action that crashes.  --isolation thread or
- * process forces one way.  docs/agent.md has the measurements.
+ * process forces one way.  An agent whose policy (policy.h) limits files
+ * or programs runs every job in a child process, which enters the
+ * Landlock sandbox (sandbox.h) before the script's first step.
+ * docs/agent.md has the measurements.
  */
 #ifndef KOBITO_AGENTD_H
 #define KOBITO_AGENTD_H
@@ -67,6 +70,7 @@ struct agentd_opts {
 	enum agentd_isolation	 isolation;
 	long			 poll_wait_ms;	/* long-poll length */
 	const char		*self_exe;	/* for child runs */
+	const char		*config;	/* --config FILE, or NULL */
 	int			 verbose;
 };
 

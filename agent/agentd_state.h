@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include <jansson.h>
 
+#include "agentconf.h"
 #include "agentd.h"
 #include "client.h"
 
@@ -43,6 +44,7 @@ struct job {
 	char			*key;		/* spool key */
 	char			*dir;		/* spool/jobs/KEY */
 	char			*artdir;	/* dir/artifacts */
+	char			*workdir;	/* spool/work/KEY while it runs */
 	struct script		*script;	/* NULL: did not load */
 	char			*digest;	/* the script's, or NULL */
 	char			*load_error;
@@ -102,6 +104,11 @@ struct redelivery {
 
 struct agentd {
 	const struct agentd_opts *o;
+	struct agentconf	 conf;		/* --config: the policy */
+	int			 sandbox;	/* Landlock ABI for confined
+						 * jobs; 0: none */
+	char			**reads;	/* what they may read besides
+						 * (kobito's files, X auth) */
 	char			*token;
 	char			*name;
 	struct spool		*spool;

@@ -21,6 +21,7 @@
 
 struct run;
 struct script;
+struct policy;
 
 /*
  * Events, each a JSON object with "type":
@@ -50,6 +51,11 @@ struct run_opts {
 	run_event_fn	 on_event;
 	void		*event_arg;
 	const atomic_int *cancel;	/* non-zero stops the run */
+	/* What the actions may touch (policy.h); NULL: no limits. */
+	const struct policy *policy;
+	/* Where relative paths start (the job's working directory, also
+	 * exec's default cwd); NULL: the process's. */
+	const char	*workdir;
 };
 
 /*

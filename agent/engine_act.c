@@ -16,6 +16,7 @@
 #include "expr.h"
 #include "http.h"
 #include "mask.h"
+#include "policy.h"
 #include "script.h"
 #include "textutil.h"
 #include "timeutil.h"
@@ -181,6 +182,44 @@ act_dry_run(const struct act *a)
 	return a->run->opts.dry_run;
 }
 
+char *
+act_path(struct act *a, const char *path, int write)
+{
+	char err[1024], *p;
+
+	p = policy_path(a->run->opts.policy, a->run->opts.workdir, path,
+	    write, err, sizeof err);
+	if (p == NULL)
+		act_fail(a, "%s", err);
+	return p;
+}
+
+int
+act_allow_program(struct act *a, const char *path)
+{
+	char err[1024];
+
+	if (policy_program(a->run->opts.policy, path, err, sizeof err) != 0)
+		return act_fail(a, "%s", err);
+	return 0;
+}
+
+int
+act_allow_url(struct act *a, const char *url)
+{
+	char err[1024];
+
+	if (policy_url(a->run->opts.policy, url, err, sizeof err) != 0)
+		return act_fail(a, "%s", err);
+	return 0;
+}
+
+const char *
+act_workdir(const struct act *a)
+{
+	return a->run->opts.workdir;
+}
+
 void
 act_secret(struct act *a, const char *value)
 {
@@ -243,12 +282,19 @@ act_send_ok(struct act *a, const char *url, const char *const *parts,
 		shown = http_url_redact(url);
 		act_fail(a, "secret '%s' may not be sent to %s (%s%s)",
 		    b->name, shown, list ? "it may go to " : "it may not be "
-		    "sent over HTTP at all", list ? list : "");
+		    "sent to any server", list ? list : "");
 		free(shown);
 		free(list);
 		return -1;
 	}
 	return 0;
+}
+
+int
+act_arg_secret(const struct act *a, const char *name)
+{
+	return json_object_size(json_object_get(a->run->args_taint,
+	    name)) > 0;
 }
 
 char *

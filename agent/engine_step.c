@@ -14,6 +14,7 @@
 #include "engine_int.h"
 #include "expr.h"
 #include "mask.h"
+#include "policy.h"
 #include "script.h"
 #include "taint.h"
 #include "textutil.h"
@@ -22,16 +23,86 @@
 
 /* --- running one action ------------------------------------------------- */
 
-/* Check one evaluated argument against its spec; -1 with *err. */
+/* Each string of a list of paths to read, as check_path does it. */
 static int
-check_arg(const struct action *act, const char *k, json_t **v, char **err)
+check_paths(const struct run *r, json_t *list, char *msg, size_t len)
+{
+	json_t *e;
+	size_t i;
+	char *p;
+
+	json_array_foreach(list, i, e) {
+		if (!json_is_string(e))
+			continue;
+		if ((p = policy_path(r->opts.policy, r->opts.workdir,
+		    json_string_value(e), 0, msg, len)) == NULL)
+			return -1;
+		json_array_set_new(list, i, json_string(p));
+		free(p);
+	}
+	return 0;
+}
+
+/*
+ * A path argument (ARG_PATH_READ, ARG_PATH_WRITE, ARG_GLOB) made absolute and
+ * checked against the agent's policy; *v is replaced.  -1 with msg.
+ */
+static int
+check_path(const struct run *r, const struct action_arg *spec, json_t **v,
+    char *msg, size_t len)
+{
+	const char *path = json_string_value(*v);
+	char *p, *dir;
+	size_t cut;
+
+	if (spec->type == ARG_PATHS_READ && json_is_array(*v))
+		return check_paths(r, *v, msg, len);
+	if ((spec->type != ARG_PATH_READ && spec->type != ARG_PATH_WRITE &&
+	    spec->type != ARG_GLOB && spec->type != ARG_PATHS_READ) ||
+	    path == NULL)
+		return 0;
+	if (spec->type != ARG_GLOB) {
+		p = policy_path(r->opts.policy, r->opts.workdir, path,
+		    spec->type == ARG_PATH_WRITE, msg, len);
+	} else {
+		/* The directory the walk starts in must be allowed. */
+		cut = strcspn(path, "*?[");
+		while (cut > 0 && path[cut - 1] != '/')
+			cut--;
+		dir = cut > 0 ? xstrndup(path, cut) : xstrdup(".");
+		p = policy_path(r->opts.policy, r->opts.workdir, dir, 0, msg,
+		    len);
+		free(dir);
+		if (p != NULL) {
+			free(p);
+			p = path[0] == '/' || r->opts.workdir == NULL ?
+			    xstrdup(path) : xasprintf("%s/%s",
+			    r->opts.workdir, path);
+		}
+	}
+	if (p == NULL)
+		return -1;
+	json_decref(*v);
+	*v = json_string(p);
+	free(p);
+	return 0;
+}
+
+/*
+ * Check one evaluated argument against its spec, a path also against the
+ * agent's policy; -1 with *err.
+ */
+static int
+check_arg(const struct run *r, const struct action *act, const char *k,
+    json_t **v, char **err)
 {
 	const struct action_arg *spec = action_arg_find(act, k);
 	char msg[512];
 
 	if (spec == NULL)
 		return 0;		/* an open action's own */
-	if (action_arg_check(spec, v, msg, sizeof msg) != 0) {
+	if (action_arg_check(spec, v, msg, sizeof msg) != 0 ||
+	    check_path(r, spec, v, msg, sizeof msg) != 0) {
 		*err = xstrdup(msg);
 		return -1;
 	}
@@ -72,7 +143,8 @@ eval_args(struct frame *f, const struct step *st, char **err)
 				json_decref(args);
 				return NULL;
 			}
-			if (check_arg(st->action, t->keys[i], &v, err) != 0) {
+			if (check_arg(f->run, st->action, t->keys[i], &v,
+			    err) != 0) {
 				json_decref(v);
 				json_decref(args);
 				return NULL;
@@ -90,7 +162,7 @@ eval_args(struct frame *f, const struct step *st, char **err)
 		    iter = json_object_iter_next(args, iter)) {
 			k = json_object_iter_key(iter);
 			v = json_incref(json_object_iter_value(iter));
-			if (check_arg(st->action, k, &v, err) != 0) {
+			if (check_arg(f->run, st->action, k, &v, err) != 0) {
 				json_decref(v);
 				json_decref(args);
 				return NULL;
@@ -332,7 +404,7 @@ source_open(struct frame *f, const struct step *st, struct source *src,
 	struct expr_scope scope = { eng_lookup, f, eng_on_part };
 	struct expr_error e;
 	struct pos where;
-	char msg[1024];
+	char msg[1024], *path;
 	json_t *v;
 
 	memset(src, 0, sizeof *src);
@@ -343,7 +415,19 @@ source_open(struct frame *f, const struct step *st, struct source *src,
 		return -1;
 	}
 	if (st->each_csv) {
-		/* The csv: key is csv.read's path. */
+		/* The csv: key is csv.read's path, a file the job reads. */
+		if (json_is_string(json_object_get(v, "csv"))) {
+			path = policy_path(f->run->opts.policy,
+			    f->run->opts.workdir, json_string_value(
+			    json_object_get(v, "csv")), 0, msg, sizeof msg);
+			if (path == NULL) {
+				*err = xasprintf("for_each: %s", msg);
+				json_decref(v);
+				return -1;
+			}
+			json_object_set_new(v, "csv", json_string(path));
+			free(path);
+		}
 		json_object_set(v, "path", json_object_get(v, "csv"));
 		json_object_del(v, "csv");
 		src->rows = csvrows_open(v, msg, sizeof msg);

@@ -16,6 +16,7 @@
 #include "expr.h"
 #include "expr_int.h"
 #include "width.h"
+#include "textutil.h"
 #include "xmalloc.h"
 
 static int
@@ -386,9 +387,13 @@ regex_free(void *p)
 static regex_t *
 regex_new(const char *src, char *msg, size_t msglen)
 {
-	regex_t *re = xmalloc(sizeof(*re));
-	int rc = regcomp(re, src, REG_EXTENDED | REG_NOSUB);
+	regex_t *re;
+	int rc;
 
+	if (text_regex_check(src, msg, msglen) != 0)
+		return NULL;
+	re = xmalloc(sizeof(*re));
+	rc = regcomp(re, src, REG_EXTENDED | REG_NOSUB);
 	if (rc != 0) {
 		regerror(rc, re, msg, msglen);
 		free(re);

@@ -117,7 +117,7 @@ strings_of(json_t *list, size_t *n)
 	return v;
 }
 
-/* An http or https URL within the param's allow list (when it has one). */
+/* A URL (urlmatch.h) within the param's allow list (when it has one). */
 static json_t *
 coerce_url(const struct param *p, const char *s, char *err, size_t errlen)
 {
@@ -127,8 +127,9 @@ coerce_url(const struct param *p, const char *s, char *err, size_t errlen)
 	int ok;
 
 	if (s == NULL || urlmatch_url_ok(s, why, sizeof why) != 0) {
-		snprintf(err, errlen, "param '%s' must be an http:// or "
-		    "https:// URL%s%s", p->name, s ? ": " : "", s ? why : "");
+		snprintf(err, errlen, "param '%s' must be an http(s)://, "
+		    "imap(s):// or smtp(s):// URL%s%s", p->name, s ? ": " : "",
+		    s ? why : "");
 		return NULL;
 	}
 	if (p->allow == NULL)

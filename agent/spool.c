@@ -20,7 +20,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -257,7 +256,8 @@ journal_open(struct spool *sp, char *err, size_t errlen)
 struct spool *
 spool_open(const char *dir, char *err, size_t errlen)
 {
-	static const char *const subdirs[] = { "jobs", "outbox", "rejected" };
+	static const char *const subdirs[] = { "jobs", "outbox", "rejected",
+	    "work" };
 	struct spool *sp;
 	char *path;
 	size_t i;
@@ -348,6 +348,31 @@ char *
 spool_job_dir(struct spool *sp, const char *key)
 {
 	return xasprintf("%s/jobs/%s", sp->dir, key);
+}
+
+char *
+spool_work_open(struct spool *sp, const char *key, char *err, size_t errlen)
+{
+	char *dir = xasprintf("%s/work/%s", sp->dir, key);
+
+	if (fsutil_remove_tree(dir) != 0 || mkdir(dir, 0700) != 0) {
+		snprintf(err, errlen, "cannot create '%s': %s", dir,
+		    strerror(errno));
+		free(dir);
+		return NULL;
+	}
+	return dir;
+}
+
+void
+spool_work_close(struct spool *sp, const char *key, int keep)
+{
+	char *dir = xasprintf("%s/work/%s", sp->dir, key);
+
+	if (!keep && fsutil_remove_tree(dir) != 0)
+		fprintf(stderr, "kobito-agent: cannot remove '%s': %s\n", dir,
+		    strerror(errno));
+	free(dir);
 }
 
 int
@@ -554,33 +579,12 @@ journal_done(struct spool *sp, const char *key)
 	return pp != NULL;
 }
 
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	if (flag == FTW_DP)
-		return rmdir(path) != 0 && errno != ENOENT ? -1 : 0;
-	return unlink(path) != 0 && errno != ENOENT ? -1 : 0;
-}
-
-/* Remove a directory tree; a missing tree is not an error. */
-static int
-rm_tree(const char *path)
-{
-	struct stat st;
-
-	if (lstat(path, &st) != 0)
-		return errno == ENOENT ? 0 : -1;
-	return nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 void
 spool_forget(struct spool *sp, const char *key)
 {
 	char *dir = xasprintf("%s/jobs/%s", sp->dir, key);
 
-	if (rm_tree(dir) != 0)
+	if (fsutil_remove_tree(dir) != 0)
 		fprintf(stderr, "kobito-agent: cannot remove '%s': %s\n", dir,
 		    strerror(errno));
 	free(dir);

@@ -17,7 +17,9 @@
  * Layout under the spool directory:
  *   lock              held (flock) by the one agent using the spool
  *   journal.0, .1     fresh records, appended (see spool.c)
- *   jobs/KEY/         the working directory of a job: artifacts/ lives here
+ *   jobs/KEY/         a job's own directory: artifacts/ lives here
+ *   work/KEY/         the working directory of a running job (see
+ *                     spool_work_open)
  *   outbox/KEY.json   a record waiting for delivery
  *   rejected/KEY.json a record the scheduler refused for good (kept for
  *                     people to inspect, never retried)
@@ -64,6 +66,17 @@ char		*spool_key(const char *job_id, long attempt);
  * there.  Returns a new string the caller frees.
  */
 char		*spool_job_dir(struct spool *, const char *key);
+
+/*
+ * Create the working directory of the job KEY, work/KEY, empty (one left
+ * by a crash is emptied first), and return its path (a new string), or
+ * NULL with err.  spool_work_close() removes it when the run is over,
+ * unless keep is set (then it stays for people to inspect, and is
+ * emptied only if the same key runs again).
+ */
+char		*spool_work_open(struct spool *, const char *key, char *err,
+		    size_t errlen);
+void		 spool_work_close(struct spool *, const char *key, int keep);
 
 /*
  * Put record (not consumed) in the spool under key: one line appended to

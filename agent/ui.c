@@ -63,6 +63,7 @@
 #include "ui.h"
 #include "textutil.h"
 #include "timeutil.h"
+#include "textutil.h"
 #include "xmalloc.h"
 
 #define POOL_MAX		64	/* spare keycodes used for typing */
@@ -726,6 +727,9 @@ compile_one(struct ui *ui, regex_t *re, const char *what, const char *src)
 	locale_t old = (locale_t)0;
 	int r;
 
+	if (text_regex_check(src, msg, sizeof msg) != 0)
+		return fail(ui, "%s: regular expression '%s': %s", what, src,
+		    msg);
 	if (ui->utf8 != (locale_t)0)
 		old = uselocale(ui->utf8);
 	r = regcomp(re, src, REG_EXTENDED | REG_NOSUB);

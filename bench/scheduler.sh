@@ -28,7 +28,10 @@
 # by `make test`).
 #
 # BENCH_PEER=0 skips Celery (for quick runs while tuning kobito);
-# BENCH_SCHED_ARGS adds options to the scheduler's command line.
+# BENCH_SCHED_ARGS adds options to the scheduler's command line;
+# BENCH_CONFINE=1 gives the agents a policy (--config) that confines every
+# job to a process of its own in a Landlock sandbox (docs/agent.md);
+# BENCH_AGENT_ARGS adds options to the agents' command lines.
 #
 # Prints one line:
 # bench scheduler: kobito_jobs_per_s=... kobito_p50_ms=... kobito_p99_ms=...
@@ -110,10 +113,19 @@ wait_until 100 '[ -s "$TMP/port" ]' || die "the scheduler did not start"
 URL="http://127.0.0.1:$(cat "$TMP/port")"
 TOKEN=$(cat "$TMP/user.token")
 i=1
+CONFINE=${BENCH_CONFINE:-0}
+AGENT_ARGS=${BENCH_AGENT_ARGS:-}
+if [ "$CONFINE" = 1 ]; then
+	mkdir -p "$TMP/data"
+	printf 'policy:\n  programs: []\n  files: [%s]\n  hosts: []\n' \
+		"$TMP/data" >"$TMP/agent.yaml"
+	AGENT_ARGS="$AGENT_ARGS --config $TMP/agent.yaml"
+fi
 while [ $i -le "$AGENTS" ]; do
+	# shellcheck disable=SC2086
 	"$BIN/kobito-agent" --scheduler "$URL" --token-file "$TMP/bench$i.token" \
 		--name "bench$i" --spool "$TMP/spool$i" --allow-root --slots "$SLOTS" \
-		>"$TMP/agent$i.log" 2>&1 &
+		$AGENT_ARGS >"$TMP/agent$i.log" 2>&1 &
 	PIDS="$PIDS $!"
 	APIDS="${APIDS:-} $!"
 	i=$((i + 1))
@@ -234,7 +246,7 @@ for p in $PIDS; do wait "$p" 2>/dev/null || true; done
 PIDS=""
 
 if [ "$PEER" = 0 ]; then
-	echo "bench scheduler: kobito_jobs_per_s=$kobito_rate kobito_p50_ms=$p50 kobito_p99_ms=$p99 agents=$AGENTS slots=$SLOTS clients=$CLIENTS jobs=$JOBS goal_jobs_per_s=1500 goal_p99_ms=20 (peer not run: BENCH_PEER=0)"
+	echo "bench scheduler: kobito_jobs_per_s=$kobito_rate kobito_p50_ms=$p50 kobito_p99_ms=$p99 agents=$AGENTS slots=$SLOTS clients=$CLIENTS jobs=$JOBS confined=$CONFINE goal_jobs_per_s=1500 goal_p99_ms=20 (peer not run: BENCH_PEER=0)"
 	exit 0
 fi
 

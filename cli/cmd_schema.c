@@ -39,10 +39,13 @@ type_schema(enum arg_type t, const char *help)
 
 	if (t == ARG_ANY)
 		s = json_object();
-	else if (t == ARG_STRING)
+	else if (t == ARG_STRING || t == ARG_PATH_READ ||
+	    t == ARG_PATH_WRITE || t == ARG_GLOB)
 		/* A number or a boolean is converted to text. */
 		s = json_pack("{s:[s, s, s]}", "type", "string", "number",
 		    "boolean");
+	else if (t == ARG_PATHS_READ)
+		s = json_pack("{s:[s, s]}", "type", "string", "array");
 	else
 		s = json_pack("{s:[{s:s}, o]}", "anyOf", "type", json_types[t],
 		    template_schema());

@@ -6,6 +6,14 @@
  * character the target cannot hold.  To tell the two apart we decode the
  * offending character alone into UTF-8: if that works, the character is
  * fine and the target lacks it, and the message shows it.
+ *
+ * ISO-2022-JP is read the way Japanese mail clients write it, which is
+ * Windows' CP50220/CP50221 more often than the standard: the NEC special
+ * characters (①, ㈱, ≒) and the IBM kanji (髙) in JIS rows that the
+ * standard leaves empty, and half-width katakana after ESC ( I or SO.
+ * glibc's ISO-2022-JP refuses all of these, so the JIS text is turned into
+ * the CP932 bytes of the same characters first (a fixed arithmetic
+ * mapping) and read as CP932.
  */
 #include <errno.h>
 #include <iconv.h>
@@ -21,22 +29,29 @@ struct encoding {
 	const char	*name;		/* as scripts write it */
 	const char	*iconv;		/* as iconv knows it */
 	const char	*label;		/* as error messages say it */
+	int		 jis;		/* read as JIS turned into CP932 */
 };
 
 static const struct encoding encodings[] = {
-	{ "utf-8",		"UTF-8",	"utf-8" },
-	{ "utf8",		"UTF-8",	"utf-8" },
-	{ "utf-8-bom",		"UTF-8",	"utf-8" },
-	{ "utf-8-sig",		"UTF-8",	"utf-8" },
-	{ "shift_jis",		"CP932",	"shift_jis" },
-	{ "shift-jis",		"CP932",	"shift_jis" },
-	{ "sjis",		"CP932",	"shift_jis" },
-	{ "cp932",		"CP932",	"cp932" },
-	{ "windows-31j",	"CP932",	"cp932" },
-	{ "ms932",		"CP932",	"cp932" },
-	{ "euc-jp",		"EUC-JP",	"euc-jp" },
-	{ "eucjp",		"EUC-JP",	"euc-jp" },
-	{ NULL,			NULL,		NULL },
+	{ "utf-8",		"UTF-8",	"utf-8",	0 },
+	{ "utf8",		"UTF-8",	"utf-8",	0 },
+	{ "utf-8-bom",		"UTF-8",	"utf-8",	0 },
+	{ "utf-8-sig",		"UTF-8",	"utf-8",	0 },
+	{ "shift_jis",		"CP932",	"shift_jis",	0 },
+	{ "shift-jis",		"CP932",	"shift_jis",	0 },
+	{ "sjis",		"CP932",	"shift_jis",	0 },
+	{ "cp932",		"CP932",	"cp932",	0 },
+	{ "windows-31j",	"CP932",	"cp932",	0 },
+	{ "ms932",		"CP932",	"cp932",	0 },
+	{ "euc-jp",		"EUC-JP",	"euc-jp",	0 },
+	{ "eucjp",		"EUC-JP",	"euc-jp",	0 },
+	{ "iso-2022-jp",	"ISO-2022-JP",	"iso-2022-jp",	1 },
+	{ "csiso2022jp",	"ISO-2022-JP",	"iso-2022-jp",	1 },
+	{ "iso-2022-jp-ms",	"ISO-2022-JP",	"iso-2022-jp",	1 },
+	{ "cp50220",		"ISO-2022-JP",	"iso-2022-jp",	1 },
+	{ "cp50221",		"ISO-2022-JP",	"iso-2022-jp",	1 },
+	{ "cp50222",		"ISO-2022-JP",	"iso-2022-jp",	1 },
+	{ NULL,			NULL,		NULL,		0 },
 };
 
 static const struct encoding *
@@ -62,6 +77,90 @@ label(const char *name)
 	const struct encoding *e = lookup(name);
 
 	return e ? e->label : name;
+}
+
+static int
+is_jis(const char *name)
+{
+	const struct encoding *e = lookup(name);
+
+	return e != NULL && e->jis;
+}
+
+/*
+ * The CP932 bytes of JIS text: escape sequences switch between ASCII (or
+ * JIS-Roman), JIS X 0208 (two bytes a character, mapped arithmetically to
+ * Shift_JIS) and half-width katakana (ESC ( I, or SO ... SI).  A line
+ * break returns to ASCII, as the standard requires a writer to have done.
+ * -1 with *badoff at an escape sequence we cannot read (JIS X 0212, other
+ * ISO-2022 sets) or a broken double-byte character.
+ */
+static int
+jis_to_cp932(const char *in, size_t inlen, char **out, size_t *outlen,
+    size_t *badoff)
+{
+	const unsigned char *p = (const unsigned char *)in;
+	unsigned char *o = xmalloc(inlen + 1), *q = o;
+	enum { ASCII, KANJI, KANA } mode = ASCII, saved = ASCII;
+	size_t i = 0;
+
+	while (i < inlen) {
+		unsigned char c = p[i];
+
+		if (c == 0x1B) {
+			if (i + 2 < inlen && p[i + 1] == '(' &&
+			    (p[i + 2] == 'B' || p[i + 2] == 'J'))
+				mode = ASCII;
+			else if (i + 2 < inlen && p[i + 1] == '(' &&
+			    p[i + 2] == 'I')
+				mode = KANA;
+			else if (i + 2 < inlen && p[i + 1] == '$' &&
+			    (p[i + 2] == 'B' || p[i + 2] == '@'))
+				mode = KANJI;
+			else if (i + 5 < inlen && memcmp(p + i + 1, "&@\x1B$B",
+			    5) == 0) {
+				mode = KANJI;	/* JIS X 0208-1990 */
+				i += 3;
+			} else
+				goto bad;
+			i += 3;
+			continue;
+		}
+		if (c == 0x0E || c == 0x0F) {	/* SO, SI: CP50222 kana */
+			if (c == 0x0E && mode != KANA)
+				saved = mode;
+			mode = c == 0x0E ? KANA : saved;
+			i++;
+			continue;
+		}
+		if (c == '\n' || c == '\r')
+			mode = ASCII;
+		if (mode == KANJI && c >= 0x21 && c <= 0x7E) {
+			unsigned char j1 = c, j2;
+
+			if (i + 1 >= inlen || (j2 = p[i + 1]) < 0x21 ||
+			    j2 > 0x7E)
+				goto bad;
+			*q++ = (unsigned char)(((j1 + 1) >> 1) +
+			    (j1 <= 0x5E ? 0x70 : 0xB0));
+			*q++ = (unsigned char)(j2 + ((j1 & 1) ?
+			    (j2 < 0x60 ? 0x1F : 0x20) : 0x7E));
+			i += 2;
+			continue;
+		}
+		if (mode == KANA && c >= 0x21 && c <= 0x5F)
+			c = (unsigned char)(c + 0x80);
+		*q++ = c;
+		i++;
+	}
+	*q = '\0';
+	*out = (char *)o;
+	*outlen = (size_t)(q - o);
+	return 0;
+bad:
+	free(o);
+	*badoff = i;
+	return -1;
 }
 
 static int
@@ -290,6 +389,24 @@ charset_convert_at(const char *from, const char *to, const char *in,
 	*out = NULL;
 	if (strcasecmp(from, "auto") == 0)
 		from = charset_detect_japanese(in, inlen);
+	if (is_jis(from) && !is_jis(to)) {
+		char *sj;
+		size_t sjlen;
+		int rc;
+
+		if (jis_to_cp932(in, inlen, &sj, &sjlen, &off) != 0) {
+			if (badoff != NULL)
+				*badoff = off;
+			snprintf(err, errlen, "invalid iso-2022-jp text (an "
+			    "escape sequence or character kobito cannot read) "
+			    "at byte offset %zu", off);
+			return -1;
+		}
+		rc = charset_convert_at("cp932", to, sj, sjlen, out, outlen,
+		    badoff, err, errlen);
+		free(sj);
+		return rc;
+	}
 	if (is_utf8(from) && is_utf8(to)) {
 		/* Nothing to convert, but still refuse malformed text. */
 		if (!charset_utf8_valid(in, inlen, &off))

@@ -9,6 +9,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <errno.h>
+#include <ftw.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -768,4 +769,24 @@ fsutil_stage_abort(struct fsutil_stage *sg)
 	free(sg->tmp);
 	free(sg->path);
 	sg->tmp = sg->path = NULL;
+}
+
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (flag == FTW_DP)
+		return rmdir(path) != 0 && errno != ENOENT ? -1 : 0;
+	return unlink(path) != 0 && errno != ENOENT ? -1 : 0;
+}
+
+int
+fsutil_remove_tree(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) != 0)
+		return errno == ENOENT ? 0 : -1;
+	return nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }

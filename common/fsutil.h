@@ -88,6 +88,11 @@ int	fsutil_copy(const char *from, const char *to, int overwrite,
  */
 int	fsutil_move(const char *from, const char *to, int overwrite,
 	    char *err, size_t errlen);
+/*
+ * rm -r: remove path and everything below it, never following symbolic
+ * links.  A missing path is not an error.  0, or -1 with errno.
+ */
+int	fsutil_remove_tree(const char *path);
 
 /*
  * A file written in pieces and put in place at the end, for a writer that

@@ -36,6 +36,8 @@ struct attempt {
 	int				 headers_too_big;
 	int				 cancelled;
 	long				 retry_after_ms; /* -1 when absent */
+	CURL				*curl;
+	char				 refused[256];	/* url_refused said */
 };
 
 /* How libcurl's failures map onto ours; codes not listed are transfer errors. */
@@ -495,6 +497,29 @@ oom:
 	abort();
 }
 
+/* Before each request of an attempt (the first and each redirect's). */
+static int
+prereq(void *arg, char *ip, char *local_ip, int port, int local_port)
+{
+	struct attempt *a = arg;
+	char *url = NULL;
+
+	(void)ip;
+	(void)local_ip;
+	(void)port;
+	(void)local_port;
+	if (curl_easy_getinfo(a->curl, CURLINFO_EFFECTIVE_URL, &url) !=
+	    CURLE_OK || url == NULL)
+		return CURL_PREREQFUNC_ABORT;
+	if (a->req->url_refused(a->req->arg, url, a->refused,
+	    sizeof a->refused) != 0) {
+		if (a->refused[0] == '\0')
+			snprintf(a->refused, sizeof a->refused, "refused");
+		return CURL_PREREQFUNC_ABORT;
+	}
+	return CURL_PREREQFUNC_OK;
+}
+
 /* Configure the handle for one attempt. */
 static void
 setup(CURL *c, const struct http_request *req, const char *method,
@@ -524,6 +549,11 @@ setup(CURL *c, const struct http_request *req, const char *method,
 	if (strcmp(method, "HEAD") != 0)
 		curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE,
 		    (curl_off_t)a->resp->body.cap);
+	if (req->url_refused != NULL && !req->no_redirects) {
+		a->curl = c;
+		curl_easy_setopt(c, CURLOPT_PREREQFUNCTION, prereq);
+		curl_easy_setopt(c, CURLOPT_PREREQDATA, a);
+	}
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, a);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
@@ -561,6 +591,8 @@ classify(CURLcode rc, const struct attempt *a)
 {
 	size_t i;
 
+	if (a->refused[0] != '\0')
+		return HTTP_ERR_USAGE;
 	if (a->too_big || a->headers_too_big)
 		return HTTP_ERR_TOO_BIG;
 	if (a->cancelled)
@@ -635,6 +667,10 @@ describe(struct http_response *resp, CURLcode rc, const char *errbuf,
 {
 	const char *why = errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc);
 
+	if (a->refused[0] != '\0') {
+		snprintf(resp->err, sizeof(resp->err), "%s", a->refused);
+		return;
+	}
 	switch (resp->error) {
 	case HTTP_ERR_TOO_BIG:
 		if (a->headers_too_big)
@@ -702,6 +738,9 @@ http_send(struct http_client *client, const struct http_request *req,
 	for (i = 0; m[i] != '\0'; i++)
 		method[i] = (char)toupper((unsigned char)m[i]);
 	method[i] = '\0';
+	if (req->url_refused != NULL && req->url_refused(req->arg, req->url,
+	    resp->err, sizeof(resp->err)) != 0)
+		return -1;
 	if (build_headers(req, &headers, resp) != 0)
 		return -1;
 	if (client == NULL)

@@ -79,6 +79,14 @@ struct http_request {
 
 	/* Polled during transfers and waits; non-zero aborts.  May be NULL. */
 	int		(*cancelled)(void *arg);
+	/*
+	 * Asked before the request goes to url, and before each redirect's
+	 * request is sent (its connection is made by then, nothing sent);
+	 * non-zero refuses it: the exchange fails with HTTP_ERR_USAGE and
+	 * why in err, and is not retried.  May be NULL.
+	 */
+	int		(*url_refused)(void *arg, const char *url, char *why,
+			    size_t whylen);
 	/* Receives one line per attempt, without newline.  May be NULL. */
 	void		(*log)(void *arg, const char *line);
 	void		 *arg;

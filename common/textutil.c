@@ -258,3 +258,111 @@ text_number(double d, char *out, size_t len)
 			return;
 	}
 }
+
+/* The copies a quantifier at *p makes of its atom (advancing *p past
+ * it); 0 when *p is not a quantifier. */
+static double
+quantifier_copies(const char **p)
+{
+	const char *s = *p;
+	double m = 0, n = -1;
+
+	switch (*s) {
+	case '*':
+	case '?':
+		*p = s + 1;
+		return 1;
+	case '+':
+		*p = s + 1;
+		return 2;
+	case '{':
+		break;
+	default:
+		return 0;
+	}
+	s++;
+	if (*s < '0' || *s > '9')
+		return 0;	/* a literal brace */
+	while (*s >= '0' && *s <= '9')
+		m = m * 10 + (*s++ - '0');
+	if (*s == ',') {
+		s++;
+		if (*s >= '0' && *s <= '9') {
+			n = 0;
+			while (*s >= '0' && *s <= '9')
+				n = n * 10 + (*s++ - '0');
+		} else {
+			n = m + 1;	/* {m,}: m copies and a star */
+		}
+	}
+	if (*s != '}')
+		return 0;
+	*p = s + 1;
+	return n > m ? n : m > 0 ? m : 1;
+}
+
+int
+text_regex_check(const char *re, char *err, size_t errlen)
+{
+	/* Atoms so far at each open group; the last atom's cost. */
+	double sum[64], last[64], q;
+	int depth = 0;
+	const char *p = re;
+
+	sum[0] = last[0] = 0;
+	while (*p != '\0') {
+		if ((q = quantifier_copies(&p)) > 0) {
+			sum[depth] += last[depth] * (q - 1);
+			last[depth] *= q;
+		} else if (*p == '(') {
+			if (++depth == 64) {
+				snprintf(err, errlen, "the regular expression "
+				    "nests groups more than 63 deep");
+				return -1;
+			}
+			sum[depth] = last[depth] = 0;
+			p++;
+		} else if (*p == ')' && depth > 0) {
+			last[depth - 1] = sum[depth] + 1;
+			sum[depth - 1] += sum[depth] + 1;
+			depth--;
+			p++;
+		} else if (*p == '[') {
+			/* A bracket expression is one atom: "[]a]", "[^]a]",
+			 * "[[:alpha:]]" included. */
+			p++;
+			if (*p == '^')
+				p++;
+			if (*p == ']')
+				p++;
+			while (*p != '\0' && *p != ']') {
+				if (*p == '[' && (p[1] == ':' || p[1] == '.' ||
+				    p[1] == '=')) {
+					const char *end = strstr(p + 2, "]");
+
+					p = end ? end + 1 : p + 1;
+				} else {
+					p++;
+				}
+			}
+			if (*p == ']')
+				p++;
+			sum[depth] += 1;
+			last[depth] = 1;
+		} else {
+			if (*p == '\\' && p[1] != '\0')
+				p++;
+			p++;
+			sum[depth] += 1;
+			last[depth] = 1;
+		}
+		if (sum[depth] > TEXT_REGEX_MAX_NODES ||
+		    last[depth] > TEXT_REGEX_MAX_NODES) {
+			snprintf(err, errlen, "the regular expression repeats "
+			    "too much (its quantifiers multiply to more than "
+			    "%d copies)", TEXT_REGEX_MAX_NODES);
+			return -1;
+		}
+	}
+	return 0;
+}

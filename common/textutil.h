@@ -55,4 +55,16 @@ void	 text_number(double d, char *out, size_t len);
 /* Whether s is a valid calendar date written YYYY-MM-DD. */
 int	 text_is_iso_date(const char *s);
 
+/*
+ * Whether glibc's regcomp can compile the POSIX extended regular
+ * expression re in bounded memory.  regcomp copies what a quantifier
+ * applies to ("x+" becomes "xx*", "x{2,5}" five copies), so nested and
+ * stacked quantifiers cost the product of their counts: "[0-9]+++...+"
+ * or "((a{9}){9}){9}" take gigabytes.  Returns 0 when the copies come to
+ * at most TEXT_REGEX_MAX_NODES atoms (far beyond any useful pattern), else
+ * -1 with a message in err.
+ */
+#define TEXT_REGEX_MAX_NODES	20000
+int	 text_regex_check(const char *re, char *err, size_t errlen);
+
 #endif

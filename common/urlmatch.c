@@ -14,7 +14,7 @@
 
 /* A URL or a destination taken apart. */
 struct where {
-	char	*scheme;	/* "http", "https"; NULL: any of them */
+	char	*scheme;	/* "http", "imaps", ...; NULL: any of them */
 	char	*host;		/* lower case, no brackets, no final dot */
 	long	 port;		/* 0: any */
 	char	*path;		/* NULL: any */
@@ -55,7 +55,21 @@ clean_host(const char *h, size_t n)
 	return s;
 }
 
-/* A full http(s) URL by libcurl; -1 when it is not one. */
+/* The schemes kobito sends secrets over: the web's and mail's. */
+static const char *const schemes[] = {
+	"http", "https", "imap", "imaps", "smtp", "smtps",
+};
+
+static int
+scheme_known(const char *scheme)
+{
+	for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++)
+		if (strcmp(scheme, schemes[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* A full URL by libcurl, of a scheme above; -1 when it is not one. */
 static int
 parse_url(const char *url, struct where *w, char *err, size_t errlen)
 {
@@ -74,8 +88,9 @@ parse_url(const char *url, struct where *w, char *err, size_t errlen)
 		goto out;
 	}
 	lower(scheme);
-	if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
-		snprintf(err, errlen, "not an http:// or https:// URL");
+	if (!scheme_known(scheme)) {
+		snprintf(err, errlen, "not an http(s)://, imap(s):// or "
+		    "smtp(s):// URL");
 		goto out;
 	}
 	w->scheme = xstrdup(scheme);

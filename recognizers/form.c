@@ -774,14 +774,14 @@ load_root(struct loader *l, const struct ynode *root)
  * not say; calibrated on the generated sets (see docs/ocr.md). */
 #define FORM_DEFAULT_MIN_CONF	70.0
 
-struct form_template *
-form_template_load(const char *path, char *err, size_t errlen)
+/* The template in doc (consumed), loaded from path. */
+static struct form_template *
+template_from_doc(struct ydoc *doc, const char *path, char *err,
+    size_t errlen)
 {
 	struct loader l;
-	struct ydoc *doc;
 	struct form_template *t;
 
-	doc = ydoc_load_file(path, err, errlen);
 	if (doc == NULL)
 		return NULL;
 	if (doc->root == NULL || doc->root->kind != YNODE_MAP) {
@@ -809,6 +809,21 @@ form_template_load(const char *path, char *err, size_t errlen)
 	}
 	buf_free(&l.errs);
 	return t;
+}
+
+struct form_template *
+form_template_load(const char *path, char *err, size_t errlen)
+{
+	return template_from_doc(ydoc_load_file(path, err, errlen), path,
+	    err, errlen);
+}
+
+struct form_template *
+form_template_load_string(const char *name, const char *text, size_t len,
+    char *err, size_t errlen)
+{
+	return template_from_doc(ydoc_load_string(name, text, len, err,
+	    errlen), name, err, errlen);
 }
 
 void
@@ -855,8 +870,11 @@ form_field_find(const struct form_template *t, const char *name)
 {
 	size_t i;
 
+	/* A field whose name did not load (the template is being refused)
+	 * has none. */
 	for (i = 0; i < t->nfields; i++)
-		if (strcmp(t->fields[i].name, name) == 0)
+		if (t->fields[i].name != NULL &&
+		    strcmp(t->fields[i].name, name) == 0)
 			return &t->fields[i];
 	return NULL;
 }

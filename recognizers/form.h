@@ -112,6 +112,10 @@ struct form_template {
  */
 struct form_template	*form_template_load(const char *path, char *err,
 			    size_t errlen);
+/* The same from text, named name in messages. */
+struct form_template	*form_template_load_string(const char *name,
+			    const char *text, size_t len, char *err,
+			    size_t errlen);
 void			 form_template_free(struct form_template *);
 /* The field called name, or NULL. */
 const struct form_field	*form_field_find(const struct form_template *,

@@ -18,6 +18,7 @@
 #include "era.h"
 #include "normalize.h"
 #include "width.h"
+#include "textutil.h"
 #include "xmalloc.h"
 
 /* ---- kinds ---- */
@@ -112,6 +113,8 @@ norm_spec_compile(struct norm_spec *spec, char *err, size_t errlen)
 	}
 	if (spec->pattern == NULL)
 		return 0;
+	if (text_regex_check(spec->pattern, err, errlen) != 0)
+		return -1;
 	pthread_once(&norm_locale.once, locale_init);
 	if (norm_locale.utf8 != (locale_t)0)
 		old = uselocale(norm_locale.utf8);

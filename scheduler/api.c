@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -29,6 +30,7 @@
 #include "api_artifacts.h"
 #include "api_audit.h"
 #include "api_auth.h"
+#include "api_conns.h"
 #include "api_jobs.h"
 #include "api_metrics.h"
 #include "api_runs.h"
@@ -37,6 +39,7 @@
 #include "api_secrets.h"
 #include "api_ticker.h"
 #include "api_web.h"
+#include "charset.h"
 #include "textutil.h"
 #include "timeutil.h"
 #include "xmalloc.h"
@@ -63,6 +66,7 @@ api_reply_error(struct req *r, int status, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	text_utf8_trim_partial(msg);	/* it goes into JSON */
 	api_reply_json(r, status, json_pack("{s:s}", "error", msg));
 }
 
@@ -92,6 +96,23 @@ void
 api_reply_jobs_error(struct req *r, int rc, const char *err)
 {
 	api_reply_error(r, api_jobs_status(rc), "%s", err);
+}
+
+void
+api_add_header(struct req *r, const char *name, const char *value)
+{
+	web_headers_add(r->hdr, &r->nhdr, name, value);
+}
+
+static int
+has_header(const struct req *r, const char *name)
+{
+	int i;
+
+	for (i = 0; i < r->nhdr; i++)
+		if (strcasecmp(r->hdr[2 * i], name) == 0)
+			return 1;
+	return 0;
 }
 
 static enum MHD_Result
@@ -132,6 +153,17 @@ send_reply(struct api *a, struct req *r)
 		    "Bearer");
 	for (i = 0; i < r->nhdr; i++)
 		MHD_add_response_header(resp, r->hdr[2 * i], r->hdr[2 * i + 1]);
+	/*
+	 * Nothing the API answers is a page to render or to frame: if a
+	 * browser is made to open a reply, it is an inert document.  The
+	 * dashboard's own files set their policy (web.c).
+	 */
+	if (!has_header(r, "X-Content-Type-Options"))
+		MHD_add_response_header(resp, "X-Content-Type-Options",
+		    "nosniff");
+	if (!has_header(r, "Content-Security-Policy"))
+		MHD_add_response_header(resp, "Content-Security-Policy",
+		    API_CSP_INERT);
 	if (r->status >= 100 && r->status < 600)
 		INC(a->m.http[r->status]);
 	ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);
@@ -142,9 +174,15 @@ send_reply(struct api *a, struct req *r)
 /* --- small helpers ------------------------------------------------------- */
 
 const char *
+api_value(struct req *r, int kind, const char *key)
+{
+	return web_value(&r->src, kind, key);
+}
+
+const char *
 api_query_arg(struct req *r, const char *key)
 {
-	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
+	return api_value(r, MHD_GET_ARGUMENT_KIND, key);
 }
 
 /* A string member: 0 and *out (NULL when absent and optional), or -1. */
@@ -391,7 +429,7 @@ static const struct route routes[] = {
 	{ "POST", "/api/kpi/surveys", ROLE_ADMIN, BODY_JSON, api_h_web },
 	{ "POST", "/api/kpi/surveys/import", ROLE_ADMIN, BODY_RAW, api_h_web },
 	{ "DELETE", "/api/kpi/surveys/{id}", ROLE_ADMIN, BODY_NONE, api_h_web },
-	{ "PUT", "/api/kpi/runs/{id}/fix_minutes", ROLE_OPERATOR, BODY_JSON,
+	{ "PUT", "/api/kpi/runs/{id}/fix_minutes", ROLE_ENGINEER, BODY_JSON,
 	    api_h_web },
 	{ "GET", "/{file}", ROLE_NONE, BODY_NONE, api_h_web },
 };
@@ -445,8 +483,8 @@ no:
 
 /* --- the access handler ------------------------------------------------- */
 
-static void
-req_free(struct req *r)
+void
+api_req_free(struct req *r)
 {
 	if (r == NULL)
 		return;
@@ -475,27 +513,122 @@ completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
 	struct api *a = cls;
 	struct req *r = *con_cls;
 
-	(void)conn;
 	(void)toe;
+	api_conns_done(a, conn);
 	if (r != NULL && r->lp == LP_WAITING) {
 		/* Cannot happen (suspended requests are not completed). */
 		pthread_mutex_lock(&a->wmu);
 		api_wait_unlink(a, r);
 		pthread_mutex_unlock(&a->wmu);
 	}
-	req_free(r);
+	api_req_free(r);
 	*con_cls = NULL;
 }
 
-static enum MHD_Result
-header_size(void *cls, enum MHD_ValueKind kind, const char *key,
-    const char *value)
+static int
+header_size(void *cls, int kind, const char *key, const char *value)
 {
 	size_t *n = cls;
 
 	(void)kind;
 	*n += strlen(key) + (value ? strlen(value) : 0) + 4;
-	return MHD_YES;
+	return 0;
+}
+
+/*
+ * libmicrohttpd's unescaping of the path and the query, except that
+ * "%00" becomes C0 80, the overlong (so invalid) UTF-8 form of NUL: a
+ * NUL would end the string there and cut a name short ("a%00b" would
+ * name "a"); C0 80 is refused with the rest of invalid UTF-8 (text_ok).
+ */
+size_t
+api_unescape(char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const char *h, *l;
+	char *in = s, *out = s;
+
+	while (*in != '\0') {
+		if (in[0] == '%' && in[1] != '\0' && in[2] != '\0' &&
+		    (h = strchr(hex, tolower((unsigned char)in[1]))) != NULL &&
+		    (l = strchr(hex, tolower((unsigned char)in[2]))) != NULL) {
+			if (h == hex && l == hex) {
+				*out++ = (char)0xc0;
+				*out++ = (char)0x80;
+			} else
+				*out++ = (char)((h - hex) * 16 + (l - hex));
+			in += 3;
+		} else
+			*out++ = *in++;
+	}
+	*out = '\0';
+	return (size_t)(out - s);
+}
+
+static size_t
+unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+	(void)cls;
+	(void)conn;
+	return api_unescape(s);
+}
+
+/* Whether a path or a query item is UTF-8 text without control bytes. */
+static int
+text_ok(const char *s)
+{
+	const unsigned char *p;
+
+	if (s == NULL)
+		return 1;
+	for (p = (const unsigned char *)s; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return 0;
+	return charset_utf8_valid(s, strlen(s), NULL);
+}
+
+static int
+query_item_ok(void *cls, int kind, const char *key, const char *value)
+{
+	int *ok = cls;
+
+	(void)kind;
+	if (!text_ok(key) || !text_ok(value)) {
+		*ok = 0;
+		return 1;
+	}
+	return 0;
+}
+
+/* --- a libmicrohttpd connection as the source of a request's values ---- */
+
+static const char *
+mhd_value(void *ctx, int kind, const char *key)
+{
+	return MHD_lookup_connection_value(ctx, (enum MHD_ValueKind)kind, key);
+}
+
+struct mhd_each {
+	web_each_fn	 fn;
+	void		*cls;
+};
+
+static enum MHD_Result
+mhd_each_one(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct mhd_each *e = cls;
+
+	return e->fn(e->cls, (int)kind, key, value) == 0 ? MHD_YES : MHD_NO;
+}
+
+static void
+mhd_each(void *ctx, int kind, web_each_fn fn, void *cls)
+{
+	struct mhd_each e = { fn, cls };
+
+	MHD_get_connection_values(ctx, (enum MHD_ValueKind)kind, mhd_each_one,
+	    &e);
 }
 
 static void
@@ -521,23 +654,33 @@ client_address(struct MHD_Connection *conn, char *out, size_t len)
  * Headers are in: limits, route, token.  Returns 0 to go on, or 1 when a
  * reply was made (r->status set).
  */
-static int
-begin(struct api *a, struct req *r, const char *url, const char *method)
+int
+api_begin(struct api *a, struct req *r, const char *url, const char *method)
 {
 	size_t hsize = strlen(url) + strlen(method) + 16, i, clen;
 	const char *h;
-	int path_known = 0;
+	int path_known = 0, query_ok = 1;
 	char *end;
 
 	snprintf(r->method, sizeof r->method, "%s", method);
 	r->path = xstrdup(url);
-	client_address(r->conn, r->remote, sizeof r->remote);
-	MHD_get_connection_values(r->conn, MHD_HEADER_KIND, header_size,
-	    &hsize);
+	if (r->conn != NULL)
+		client_address(r->conn, r->remote, sizeof r->remote);
+	r->src.each(r->src.ctx, MHD_HEADER_KIND, header_size, &hsize);
 	if (hsize > a->cfg.header_max) {
 		api_reply_error(r, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE,
 		    "request headers are %zu bytes; the limit is %zu", hsize,
 		    a->cfg.header_max);
+		return 1;
+	}
+	r->src.each(r->src.ctx, MHD_GET_ARGUMENT_KIND, query_item_ok,
+	    &query_ok);
+	if (!text_ok(url) || !query_ok) {
+		free(r->path);
+		r->path = xstrdup("(not UTF-8 text)");
+		api_reply_error(r, MHD_HTTP_BAD_REQUEST, "the path and the "
+		    "query must be UTF-8 text without NUL or other control "
+		    "characters");
 		return 1;
 	}
 	for (i = 0; i < NROUTES; i++) {
@@ -564,7 +707,7 @@ begin(struct api *a, struct req *r, const char *url, const char *method)
 		return 1;
 	}
 	if (r->route->role != ROLE_NONE) {
-		h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+		h = api_value(r, MHD_HEADER_KIND,
 		    MHD_HTTP_HEADER_AUTHORIZATION);
 		if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0) {
 			if (api_session_auth(a, r, method) != 0)
@@ -601,8 +744,7 @@ begin(struct api *a, struct req *r, const char *url, const char *method)
 	}
 	buf_init(&r->body, r->route->body == BODY_RAW ? a->cfg.artifact_max :
 	    a->cfg.body_max);
-	h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
-	    MHD_HTTP_HEADER_CONTENT_LENGTH);
+	h = api_value(r, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (h != NULL) {
 		errno = 0;
 		clen = strtoul(h, &end, 10);
@@ -624,29 +766,47 @@ access_cb(void *cls, struct MHD_Connection *conn, const char *url,
 {
 	struct api *a = cls;
 	struct req *r = *con_cls;
-	json_error_t jerr;
 
 	(void)version;
 	if (r == NULL) {
+		api_conns_begun(a, conn);
 		r = xcalloc(1, sizeof *r);
 		r->conn = conn;
+		r->src.value = mhd_value;
+		r->src.each = mhd_each;
+		r->src.ctx = conn;
 		*con_cls = r;
-		if (begin(a, r, url, method) != 0)
+		if (api_begin(a, r, url, method) != 0)
 			return send_reply(a, r);
 		return MHD_YES;
 	}
 	if (*upload_data_size > 0) {
-		if (!r->too_large && r->route->body != BODY_NONE &&
-		    buf_append(&r->body, upload_data, *upload_data_size) != 0)
-			r->too_large = 1;
-		if (r->too_large) {
-			r->discarded += *upload_data_size;
-			if (r->discarded > DISCARD_MAX)
-				return MHD_NO;	/* hang up */
-		}
+		api_body(r, upload_data, *upload_data_size);
 		*upload_data_size = 0;
+		if (r->discarded > DISCARD_MAX)
+			return MHD_NO;	/* hang up */
 		return MHD_YES;
 	}
+	if (api_run(a, r) == H_SUSPEND)
+		return MHD_YES;
+	return send_reply(a, r);
+}
+
+void
+api_body(struct req *r, const char *data, size_t len)
+{
+	if (!r->too_large && r->route->body != BODY_NONE &&
+	    buf_append(&r->body, data, len) != 0)
+		r->too_large = 1;
+	if (r->too_large)
+		r->discarded += len;
+}
+
+enum hres
+api_run(struct api *a, struct req *r)
+{
+	json_error_t jerr;
+
 	if (r->lp == LP_NONE) {
 		/* The whole request is in (first time through). */
 		if (r->too_large) {
@@ -654,13 +814,14 @@ access_cb(void *cls, struct MHD_Connection *conn, const char *url,
 			    "request body is over the limit of %zu bytes",
 			    r->body.cap);
 			api_audit_refusal(a, r);
-			return send_reply(a, r);
+			return H_DONE;
 		}
 		if (r->route->body == BODY_JSON && r->in == NULL) {
 			if (r->body.len == 0)
 				r->in = json_object();
 			else if ((r->in = json_loadb(r->body.data, r->body.len,
-			    0, &jerr)) == NULL || !json_is_object(r->in)) {
+			    JSON_REJECT_DUPLICATES, &jerr)) == NULL ||
+			    !json_is_object(r->in)) {
 				if (r->in == NULL)
 					api_reply_error(r, MHD_HTTP_BAD_REQUEST,
 					    "request body: invalid JSON at "
@@ -671,17 +832,17 @@ access_cb(void *cls, struct MHD_Connection *conn, const char *url,
 					    "request body: expected a JSON "
 					    "object");
 				api_audit_refusal(a, r);
-				return send_reply(a, r);
+				return H_DONE;
 			}
 		}
 	}
 	if (r->lp == LP_WAITING || r->lp == LP_CLAIMED)
-		return MHD_YES;		/* resumed spuriously: still parked */
+		return H_SUSPEND;	/* resumed spuriously: still parked */
 	if (r->route->handler(a, r) == H_SUSPEND)
-		return MHD_YES;
+		return H_SUSPEND;
 	if (r->status == 0)
 		api_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "no reply");
-	return send_reply(a, r);
+	return H_DONE;
 }
 
 /* --- life cycle ---------------------------------------------------------- */
@@ -697,6 +858,9 @@ api_config_defaults(struct api_config *c)
 	c->lease_ttl_ms = 30000;
 	c->wait_max_ms = 60000;
 	c->threads = 32;
+	c->max_connections = 4096;
+	c->connections_per_address = 128;
+	c->header_timeout_ms = 15000;
 	c->retention_days = 90;
 	c->jobs.max_attempts = 3;
 	c->jobs.backoff_ms = 10000;
@@ -721,16 +885,11 @@ api_new(struct store *st, struct scripts *sc, struct sched *sched,
 	pthread_mutex_init(&a->kmu, NULL);
 	pthread_cond_init(&a->kcv, NULL);
 	pthread_rwlock_init(&a->tclock, NULL);
+	pthread_mutex_init(&a->pmu, NULL);
+	pthread_mutex_init(&a->amu, NULL);
+	pthread_mutex_init(&a->lmu, NULL);
 	a->tcache = xcalloc(API_TCACHE_SIZE, sizeof *a->tcache);
 	return a;
-}
-
-static void
-mhd_log(void *cls, const char *fmt, va_list ap)
-{
-	(void)cls;
-	fputs("kobito-scheduler: http: ", stderr);
-	vfprintf(stderr, fmt, ap);
 }
 
 int
@@ -738,22 +897,36 @@ api_start(struct api *a, int fd, char *err, size_t errlen)
 {
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
 	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+	unsigned limit = api_conns_limit(a);
+
+	if (limit < (unsigned)a->cfg.max_connections)
+		fprintf(stderr, "kobito-scheduler: the open-file limit allows "
+		    "%u connections, not %d (raise it with ulimit -n or "
+		    "LimitNOFILE=)\n", limit, a->cfg.max_connections);
 
 	/*
 	 * The pool holds the request line and headers plus MHD's buffers:
 	 * the header limit and room to spare, so that our own check (431
 	 * with a JSON body) sees oversized headers before MHD runs out of
 	 * room.  MHD clears the pool for every request: no bigger.
+	 *
+	 * Connections are capped in all (below the open-file limit: at that
+	 * limit MHD fails to accept in a busy loop) and per client address,
+	 * so that one client cannot take them all (api_conns.h).
 	 */
 	a->mhd = MHD_start_daemon(flags, 0, NULL, NULL, access_cb, a,
-	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+	    MHD_OPTION_EXTERNAL_LOGGER, api_conns_log, a,
 	    MHD_OPTION_LISTEN_SOCKET, fd,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)a->cfg.threads,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 	    (size_t)(a->cfg.header_max + 16 * 1024),
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)8192,
+	    MHD_OPTION_CONNECTION_LIMIT, limit,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	    (unsigned)a->cfg.connections_per_address,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+	    MHD_OPTION_NOTIFY_CONNECTION, api_conns_notify, a,
 	    MHD_OPTION_NOTIFY_COMPLETED, completed_cb, a,
+	    MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
 	    MHD_OPTION_END);
 	if (a->mhd == NULL) {
 		snprintf(err, errlen, "cannot start the HTTP server");
@@ -790,6 +963,7 @@ api_stop(struct api *a)
 		MHD_stop_daemon(a->mhd);
 		a->mhd = NULL;
 	}
+	api_audit_flush(a, 1);
 }
 
 void
@@ -811,6 +985,11 @@ api_free(struct api *a)
 	pthread_mutex_destroy(&a->kmu);
 	pthread_cond_destroy(&a->kcv);
 	pthread_rwlock_destroy(&a->tclock);
+	api_conns_clear(a);
+	api_audit_clear(a);
+	pthread_mutex_destroy(&a->pmu);
+	pthread_mutex_destroy(&a->amu);
+	pthread_mutex_destroy(&a->lmu);
 	sodium_memzero(a->tcache, API_TCACHE_SIZE * sizeof *a->tcache);
 	free(a->tcache);
 	free(a);

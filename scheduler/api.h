@@ -39,6 +39,9 @@ struct api_config {
 	int64_t		 lease_ttl_ms;		/* 30 s */
 	int64_t		 wait_max_ms;		/* 60 s */
 	int		 threads;		/* MHD worker threads */
+	int		 max_connections;	/* 4096 (fewer with few files) */
+	int		 connections_per_address;	/* 128 */
+	int64_t		 header_timeout_ms;	/* 15 s for the headers */
 	int		 retention_days;	/* 90; 0 keeps everything */
 	struct job_defaults jobs;
 };
@@ -73,5 +76,37 @@ void		 api_free(struct api *);
 
 /* The route table as [{method, path, role}] (a new reference). */
 json_t		*api_routes_json(void);
+
+/*
+ * One request without a socket, for tests and fuzzing: it goes through
+ * the same route table, limits, authentication, handlers, database writes
+ * and audit as one over HTTP (a long poll does not wait).  All borrowed.
+ */
+struct api_call {
+	const char	*method;
+	const char	*url;		/* path and query, escapes undecoded */
+	const char	*remote;	/* the client; NULL: 127.0.0.1 */
+	const char *const *headers;	/* name, value, name, value, ... */
+	size_t		 nheaders;	/* pairs */
+	const char	*body;
+	size_t		 bodylen;
+};
+
+/* Its answer: the status, the body (JSON or raw bytes) and its type. */
+struct api_answer {
+	int		 status;
+	char		*body;		/* owned; NUL-terminated for JSON */
+	size_t		 len;
+	char		*ctype;		/* owned; NULL without a body */
+};
+
+/*
+ * Handle call on a (started or not) server into *ans; free it with
+ * api_answer_clear().  0, or -1 when call has no method or its URL does
+ * not start with "/".
+ */
+int		 api_handle(struct api *, const struct api_call *call,
+		    struct api_answer *ans);
+void		 api_answer_clear(struct api_answer *);
 
 #endif

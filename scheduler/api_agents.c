@@ -401,7 +401,9 @@ api_h_lease(struct api *a, struct req *r)
 		/* Given labels replace the registered ones for matching. */
 		if (labels != NULL)
 			r->lp_labels = json_incref(labels);
-		r->lp_deadline = time_mono_ms() + wait_ms;
+		/* Without a socket there is nothing to park: no wait. */
+		r->lp_deadline = time_mono_ms() + (r->conn != NULL ? wait_ms :
+		    0);
 		if (free_slots == 0) {
 			r->status = MHD_HTTP_NO_CONTENT;
 			return H_DONE;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <microhttpd.h>
 #include <sodium.h>
 
@@ -48,6 +49,20 @@ artifact_name_ok(const char *n)
 	    "0123456789._-") == len;
 }
 
+/* A content type to store: printable ASCII, 1-128 bytes. */
+static int
+ctype_ok(const char *t)
+{
+	size_t i;
+
+	if (t == NULL || t[0] == '\0' || strlen(t) > 128)
+		return 0;
+	for (i = 0; t[i] != '\0'; i++)
+		if ((unsigned char)t[i] < 0x20 || (unsigned char)t[i] > 0x7e)
+			return 0;
+	return 1;
+}
+
 enum hres
 api_h_artifact(struct api *a, struct req *r)
 {
@@ -73,9 +88,8 @@ api_h_artifact(struct api *a, struct req *r)
 		    "characters of A-Z a-z 0-9 . _ -, not starting with '.'");
 		goto refused;
 	}
-	w.ctype = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
-	    MHD_HTTP_HEADER_CONTENT_TYPE);
-	if (w.ctype == NULL || strlen(w.ctype) > 128)
+	w.ctype = api_value(r, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+	if (!ctype_ok(w.ctype))
 		w.ctype = "application/octet-stream";
 	r->detail = json_pack("{s:I, s:s, s:I}", "job_id", (json_int_t)w.id,
 	    "name", w.name, "size", (json_int_t)r->body.len);
@@ -90,6 +104,40 @@ api_h_artifact(struct api *a, struct req *r)
 refused:
 	api_audit_refusal(a, r);
 	return H_DONE;
+}
+
+/*
+ * Artifacts come from scripts, so from anyone who can write one: an HTML
+ * file served from the dashboard's origin would run with the session of
+ * whoever opens it.  Only raster images are shown inline (a page shows
+ * screenshots); anything else is a download.  Every artifact is served
+ * without sniffing and under a sandboxing policy, so that even one opened
+ * directly is an inert document of no origin.
+ */
+static const char *const inline_types[] = {
+	"image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp",
+};
+
+static void
+disposition(struct req *r, const char *name, const char *ctype)
+{
+	size_t i, n;
+	int show = 0;
+	char *v;
+
+	for (i = 0; i < sizeof inline_types / sizeof inline_types[0]; i++) {
+		n = strlen(inline_types[i]);
+		if (ctype != NULL && strncasecmp(ctype, inline_types[i], n) ==
+		    0 && (ctype[n] == '\0' || ctype[n] == ';'))
+			show = 1;
+	}
+	/* name is [A-Za-z0-9._-] (artifact_name_ok): safe in quotes. */
+	v = xasprintf("%s; filename=\"%s\"", show ? "inline" : "attachment",
+	    name);
+	api_add_header(r, "Content-Disposition", v);
+	free(v);
+	api_add_header(r, "X-Content-Type-Options", "nosniff");
+	api_add_header(r, "Content-Security-Policy", API_CSP_INERT);
 }
 
 struct artq {
@@ -139,5 +187,6 @@ api_h_artifact_get(struct api *a, struct req *r)
 	r->raw = q.data;
 	r->rawlen = q.len;
 	r->ctype = q.ctype;
+	disposition(r, q.name, q.ctype);
 	return H_DONE;
 }

@@ -88,7 +88,7 @@ static int
 auth_read(struct conn *c, void *p)
 {
 	struct req *r = p;
-	const char *h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+	const char *h = api_value(r, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_AUTHORIZATION);
 
 	return auth_lookup(c, h + 7, &r->who);
@@ -136,13 +136,15 @@ api_session_auth(struct api *a, struct req *r, const char *method)
 {
 	char msg[256];
 	enum web_auth rc = a->web == NULL ? WEB_AUTH_NONE :
-	    web_authenticate(a->web, r->conn, method, &r->who, msg,
+	    web_authenticate(a->web, &r->src, method, &r->who, msg,
 	    sizeof msg);
 
 	switch (rc) {
 	case WEB_AUTH_OK:
 		return 0;
 	case WEB_AUTH_CSRF:
+		/* A real user's session: the refusal is a row naming him. */
+		r->authed = 1;
 		api_reply_error(r, MHD_HTTP_FORBIDDEN, "%s", msg);
 		break;
 	case WEB_AUTH_INVALID:

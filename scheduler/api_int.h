@@ -57,7 +57,9 @@ enum lp {
 	LP_HANDED,	/* leased by that trigger: the reply is ready */
 };
 
+struct anon;
 struct api;
+struct peer;
 struct req;
 
 /* A handler: fills in r's reply, or suspends the connection. */
@@ -72,7 +74,8 @@ struct route {
 };
 
 struct req {
-	struct MHD_Connection	*conn;
+	struct MHD_Connection	*conn;		/* NULL without a socket */
+	struct web_src		 src;		/* headers, cookies, query */
 	const struct route	*route;
 	char			*args[2];	/* path captures */
 	char			 method[8];
@@ -93,6 +96,7 @@ struct req {
 	char			*ctype;
 	json_t			*detail;	/* for the audit log */
 	int			 no_audit;
+	int			 audit_count;	/* count it, anonymous */
 	char			*hdr[2 * WEB_MAX_HEADERS];	/* name, value */
 	int			 nhdr;
 
@@ -115,6 +119,7 @@ struct metrics {
 	uint64_t	finished[JOB_NSTATES];
 	uint64_t	lease_expiries;
 	uint64_t	timeouts;
+	uint64_t	header_timeouts;	/* connections shut down */
 	uint64_t	http[600];
 	uint64_t	lat_bucket[API_NLAT + 1];
 	uint64_t	lat_count;
@@ -174,6 +179,15 @@ struct api {
 	struct tcache_ent	*tcache;
 	uint64_t		 tcgen;
 
+	pthread_mutex_t		 pmu;	/* peers (api_conns.c) */
+	struct peer		*peers;
+	pthread_mutex_t		 amu;	/* anonymous refusals (api_audit.c) */
+	struct anon		*anon;
+	size_t			 nanon;
+	pthread_mutex_t		 lmu;	/* the log's rate (api_conns.c) */
+	int64_t			 log_window;
+	unsigned		 log_lines, log_dropped;
+
 	struct metrics		 m;	/* updated with __atomic */
 };
 
@@ -192,10 +206,21 @@ void		 api_reply_error(struct req *, int status, const char *fmt, ...)
 int		 api_jobs_status(int rc);
 /* Map a jobs_* result to an HTTP error reply. */
 void		 api_reply_jobs_error(struct req *, int rc, const char *err);
+/* Add a header to the reply (both strings copied; a few per reply). */
+void		 api_add_header(struct req *, const char *name,
+		    const char *value);
+/*
+ * The Content-Security-Policy of every reply that does not set its own:
+ * nothing loads, nothing runs, no one frames it.
+ */
+#define API_CSP_INERT \
+	"default-src 'none'; frame-ancestors 'none'; sandbox"
 
 /* --- reading a request (api.c) ------------------------------------------- */
 
-/* A query argument of the URL (borrowed from the connection), or NULL. */
+/* A value of the request (MHD_HEADER_KIND, ...; borrowed), or NULL. */
+const char	*api_value(struct req *, int kind, const char *key);
+/* A query argument of the URL (borrowed from the request), or NULL. */
 const char	*api_query_arg(struct req *, const char *key);
 /*
  * A string member of the JSON body: 0 and *out (borrowed; NULL when absent
@@ -229,5 +254,29 @@ typedef json_t *(*api_read_fn)(struct conn *, struct api_readq *);
  */
 enum hres	 api_read(struct api *, struct req *, api_read_fn fn,
 		    int by_name, const char *what);
+
+/* --- one request, with or without a socket (api.c, api_call.c) ------------ */
+
+/*
+ * A request's headers are in (r->conn, r->src set): check the limits and
+ * the path, find the route, authenticate.  0 to go on, or 1 when the
+ * reply is made.
+ */
+int		 api_begin(struct api *, struct req *r, const char *path,
+		    const char *method);
+/* Some of the body (kept up to the route's cap; past it, counted). */
+void		 api_body(struct req *r, const char *data, size_t len);
+/*
+ * The whole request is in: parse the body, run the handler.  H_DONE with
+ * the reply made, or H_SUSPEND (a long poll parked; never without a
+ * socket).
+ */
+enum hres	 api_run(struct api *, struct req *r);
+void		 api_req_free(struct req *r);
+/*
+ * Decode the %XX escapes of s in place, as libmicrohttpd does, except
+ * that %00 becomes the invalid C0 80 (api_begin refuses it); the length.
+ */
+size_t		 api_unescape(char *s);
 
 #endif

@@ -123,6 +123,11 @@ api_h_metrics(struct api *a, struct req *r)
 	    "their timeout.\n# TYPE kobito_job_timeouts_total counter\n"
 	    "kobito_job_timeouts_total %llu\n",
 	    (unsigned long long)GET(a->m.timeouts));
+	buf_printf(&b, "# HELP kobito_http_header_timeouts_total Connections "
+	    "closed for not sending a request's headers in time.\n"
+	    "# TYPE kobito_http_header_timeouts_total counter\n"
+	    "kobito_http_header_timeouts_total %llu\n",
+	    (unsigned long long)GET(a->m.header_timeouts));
 	buf_printf(&b, "# HELP kobito_jobs_triggered_total Jobs queued.\n"
 	    "# TYPE kobito_jobs_triggered_total counter\n"
 	    "kobito_jobs_triggered_total %llu\n",

@@ -140,6 +140,8 @@ struct resw {
 static int
 result_body(json_t *in, struct resw *w, char *err, size_t errlen)
 {
+	json_t *d;
+
 	w->summary = json_object_get(in, "summary");
 	w->events = json_object_get(in, "events");
 	if (json_is_null(w->events))
@@ -147,6 +149,13 @@ result_body(json_t *in, struct resw *w, char *err, size_t errlen)
 	if (!json_is_object(w->summary)) {
 		snprintf(err, errlen, "summary: expected the run summary "
 		    "object");
+		return -1;
+	}
+	d = json_object_get(w->summary, "duration_ms");
+	if (d != NULL && !json_is_null(d) && (!json_is_integer(d) ||
+	    json_integer_value(d) < 0)) {
+		snprintf(err, errlen, "summary.duration_ms: expected the run's "
+		    "duration in milliseconds");
 		return -1;
 	}
 	if (w->events != NULL && (!json_is_array(w->events) ||

@@ -7,7 +7,9 @@
 #include <time.h>
 
 #include "api_agents.h"
+#include "api_audit.h"
 #include "api_auth.h"
+#include "api_conns.h"
 #include "api_ticker.h"
 #include "schedules.h"
 #include "timeutil.h"
@@ -139,6 +141,10 @@ api_ticker_main(void *p)
 		}
 		if (mono - last_tick >= 1000) {
 			last_tick = mono;
+			ADD(a->m.header_timeouts,
+			    (uint64_t)api_conns_expire(a, mono));
+			api_conns_log_flush(a, mono);
+			api_audit_flush(a, 0);
 			memset(&w, 0, sizeof w);
 			w.a = a;
 			w.now = time_wall_ms();

@@ -82,9 +82,13 @@ web_write(struct web_req *w, web_write_fn fn, void *arg)
 {
 	struct webctx *ctx = w->api_ctx;
 	struct webw x = { w, fn, arg };
+	json_t *detail = w->detail;
 
 	w->wrote = 1;
+	/* The detail stays with fn, which may add to it before its row. */
+	w->detail = NULL;
 	web_take(ctx->r, w);
+	w->detail = detail;
 	return api_write_audited(ctx->a, ctx->r, web_write_op, &x);
 }
 
@@ -101,7 +105,7 @@ api_h_web(struct api *a, struct req *r)
 		return H_DONE;
 	}
 	memset(&w, 0, sizeof w);
-	w.conn = r->conn;
+	w.src = &r->src;
 	w.method = r->method;
 	w.path = r->path;
 	w.remote = r->remote;

@@ -12,6 +12,8 @@
 
 #include "engine.h"
 #include "jobs.h"
+#include "kpi.h"
+#include "textutil.h"
 #include "xmalloc.h"
 
 static const char *const state_names[JOB_NSTATES] = {
@@ -164,6 +166,14 @@ set_state(struct conn *c, int64_t id, enum job_state from, enum job_state to,
 	sqlite3_bind_int(st, 5, live);
 	if (conn_step(c, st, err, errlen) != 0)
 		return JOBS_ERROR;
+	/* No retry follows: the exceptions a failed attempt deferred are
+	 * a person's now. */
+	if (job_state_final(to) && to != JOB_SUCCEEDED &&
+	    kpi_charge_deferred(c, id) != 0) {
+		snprintf(err, errlen, "job %lld: charging its exception "
+		    "minutes: %s", (long long)id, sqlite3_errmsg(c->db));
+		return JOBS_ERROR;
+	}
 	return transition(c, id, from, to, reason, now, err, errlen);
 }
 
@@ -188,6 +198,56 @@ dump(json_t *v)
 	return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 }
 
+/*
+ * The job js's idempotency key was first used for: JOBS_OK with *id when
+ * js asks for the same (a client sending its request again), JOBS_CONFLICT
+ * when it asks for something else under the key, JOBS_NONE for a new key.
+ */
+static int
+idem_job(struct conn *c, const struct job_spec *js, int64_t *id, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt *st = conn_stmt(c, "SELECT id, params, priority,"
+	    " max_attempts, backoff_ms, timeout_ms, coalesce(parent_job_id, 0)"
+	    " FROM jobs WHERE script = ? AND idempotency_key = ?");
+	const char *differs = NULL;
+	json_t *params, *given;
+	int rc;
+
+	bind_text(st, 1, js->script);
+	bind_text(st, 2, js->idempotency_key);
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return rc == SQLITE_DONE ? JOBS_NONE : db_fail(c, err, errlen);
+	}
+	*id = sqlite3_column_int64(st, 0);
+	params = json_loads(col_text(st, 1), 0, NULL);
+	given = js->params ? json_incref(js->params) : json_object();
+	if (!json_equal(params, given))
+		differs = "params";
+	else if (sqlite3_column_int(st, 2) != js->priority)
+		differs = "priority";
+	else if (sqlite3_column_int(st, 3) != js->max_attempts)
+		differs = "max_attempts";
+	else if (sqlite3_column_int64(st, 4) != js->backoff_ms)
+		differs = "backoff_ms";
+	else if (sqlite3_column_int64(st, 5) != js->timeout_ms)
+		differs = "timeout_ms";
+	else if (sqlite3_column_int64(st, 6) != js->parent_job_id)
+		differs = "parent job";
+	sqlite3_reset(st);
+	json_decref(params);
+	json_decref(given);
+	if (differs == NULL)
+		return JOBS_OK;
+	snprintf(err, errlen, "idempotency_key '%s' was used for job %lld "
+	    "with another %s; send the same request again to get job %lld, "
+	    "or use a new key", js->idempotency_key, (long long)*id, differs,
+	    (long long)*id);
+	text_utf8_trim_partial(err);
+	return JOBS_CONFLICT;
+}
+
 int
 jobs_create(struct conn *c, const struct job_spec *js, int64_t now,
     int64_t *id, int *created, char *err, size_t errlen)
@@ -197,21 +257,9 @@ jobs_create(struct conn *c, const struct job_spec *js, int64_t now,
 	int rc;
 
 	*created = 0;
-	if (js->idempotency_key != NULL) {
-		st = conn_stmt(c, "SELECT id FROM jobs WHERE script = ? AND"
-		    " idempotency_key = ?");
-		bind_text(st, 1, js->script);
-		bind_text(st, 2, js->idempotency_key);
-		rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW) {
-			*id = sqlite3_column_int64(st, 0);
-			sqlite3_reset(st);
-			return JOBS_OK;
-		}
-		sqlite3_reset(st);
-		if (rc != SQLITE_DONE)
-			return db_fail(c, err, errlen);
-	}
+	if (js->idempotency_key != NULL &&
+	    (rc = idem_job(c, js, id, err, errlen)) != JOBS_NONE)
+		return rc;
 	if (js->max_attempts < 1 || js->timeout_ms <= 0 ||
 	    js->backoff_ms < 0 || js->backoff_max_ms < js->backoff_ms) {
 		snprintf(err, errlen, "invalid retry or timeout settings");
@@ -639,11 +687,15 @@ get_int(json_t *o, const char *key, long *out)
 	return 0;
 }
 
-/* Write the run's KPI ledger row from the script version's kpi:. */
+/*
+ * Write the run's KPI ledger row from the script version's kpi:.  With
+ * deferred set (a failed attempt that a retry follows), its exception
+ * minutes wait for the job's end (kpi_charge_deferred).
+ */
 static int
 ledger_row(struct conn *c, int64_t job_id, int64_t run_id, const char *status,
-    long ok, long bad, long skipped, int64_t now, double *minutes,
-    double *vendor, char *err, size_t errlen)
+    long ok, long bad, long skipped, int deferred, int64_t now,
+    double *minutes, double *vendor, char *err, size_t errlen)
 {
 	sqlite3_stmt *st;
 	int completed = kpi_completed(strcmp(status, "failed") == 0, ok, bad,
@@ -680,9 +732,10 @@ ledger_row(struct conn *c, int64_t job_id, int64_t run_id, const char *status,
 	st = conn_stmt(c, "INSERT INTO kpi_ledger (id, run_id, job_id, script,"
 	    " digest, version, department, triggered_by, status,"
 	    " items_succeeded, items_failed, minutes_saved,"
-	    " vendor_minutes_saved, started_at, finished_at, items_skipped)"
+	    " vendor_minutes_saved, started_at, finished_at, fix_deferred,"
+	    " items_skipped)"
 	    " VALUES (?1, ?1, ?2, ?3, ?4, ?5, ?6, coalesce(?7, ''), ?8, ?9, ?10,"
-	    " ?11, ?12, ?13, ?14, ?15)");
+	    " ?11, ?12, ?13, ?14, ?15, ?16)");
 	sqlite3_bind_int64(st, 1, run_id);
 	sqlite3_bind_int64(st, 2, job_id);
 	bind_text(st, 3, script ? script : "");
@@ -697,7 +750,8 @@ ledger_row(struct conn *c, int64_t job_id, int64_t run_id, const char *status,
 	sqlite3_bind_double(st, 12, *vendor);
 	sqlite3_bind_int64(st, 13, started);
 	sqlite3_bind_int64(st, 14, now);
-	sqlite3_bind_int64(st, 15, skipped);
+	sqlite3_bind_int(st, 15, deferred);
+	sqlite3_bind_int64(st, 16, skipped);
 	rc = conn_step(c, st, err, errlen) == 0 ? JOBS_OK : JOBS_ERROR;
 	free(script);
 	free(digest);
@@ -722,6 +776,31 @@ result_stored(struct conn *c, int64_t job_id, const char *token)
 	return found;
 }
 
+/*
+ * When a run ended: its start plus the duration its agent measured
+ * (summary.duration_ms), not the time the result arrived, which is later
+ * when the agent could not reach the scheduler for a while.  Never later
+ * than now: an agent's figure cannot stretch a run past its lease.
+ */
+static int64_t
+run_finished(struct conn *c, int64_t run_id, json_t *summary, int64_t now)
+{
+	json_t *d = json_object_get(summary, "duration_ms");
+	sqlite3_stmt *st;
+	int64_t started = now;
+
+	if (!json_is_integer(d) || json_integer_value(d) < 0)
+		return now;
+	st = conn_stmt(c, "SELECT started_at FROM runs WHERE id = ?");
+	sqlite3_bind_int64(st, 1, run_id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		started = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (json_integer_value(d) >= now - started)
+		return now;
+	return started + json_integer_value(d);
+}
+
 int
 jobs_result(struct conn *c, int64_t job_id, const char *token,
     json_t *summary, int64_t now, enum job_state *state, int *duplicate,
@@ -733,6 +812,7 @@ jobs_result(struct conn *c, int64_t job_id, const char *token,
 	json_t *items;
 	long ok = 0, bad = 0, skipped = 0;
 	double minutes, vendor;
+	int64_t fin;
 	char *why;
 	int rc;
 
@@ -769,8 +849,11 @@ jobs_result(struct conn *c, int64_t job_id, const char *token,
 		return JOBS_INVALID;
 	}
 	error = json_string_value(json_object_get(summary, "error"));
+	fin = run_finished(c, lv.run_id, summary, now);
 	if ((rc = ledger_row(c, job_id, lv.run_id, status, ok, bad, skipped,
-	    now, &minutes, &vendor, err, errlen)) != JOBS_OK)
+	    strcmp(status, "failed") == 0 && !lv.cancel &&
+	    lv.attempts_used + 1 < lv.max_attempts, fin, &minutes, &vendor,
+	    err, errlen)) != JOBS_OK)
 		return rc;
 	st = conn_stmt(c, "UPDATE runs SET status = ?2, error = ?3,"
 	    " finished_at = ?4, duration_ms = ?4 - started_at,"
@@ -780,7 +863,7 @@ jobs_result(struct conn *c, int64_t job_id, const char *token,
 	sqlite3_bind_int64(st, 1, lv.run_id);
 	bind_text(st, 2, status);
 	bind_text(st, 3, error);
-	sqlite3_bind_int64(st, 4, now);
+	sqlite3_bind_int64(st, 4, fin);
 	sqlite3_bind_int64(st, 5, ok);
 	sqlite3_bind_int64(st, 6, bad);
 	sqlite3_bind_double(st, 7, minutes);

@@ -91,7 +91,9 @@ struct job_spec {
 
 /*
  * Queue a job.  With an idempotency key already used for the script, set
- * *id to the existing job and *created to 0; else *created = 1.
+ * *id to the existing job and *created to 0 when js asks for the same
+ * (params, priority, attempts, backoff, timeout, parent), else return
+ * JOBS_CONFLICT naming the job; a new job sets *created = 1.
  */
 int	jobs_create(struct conn *, const struct job_spec *, int64_t now,
 	    int64_t *id, int *created, char *err, size_t errlen);

@@ -909,22 +909,9 @@ kpi_rebuild(struct conn *c, char *err, size_t errlen)
 		/* the latest attempt of a job is the one that counts */
 		"UPDATE kpi_ledger SET counted = (id = (SELECT max(id) FROM"
 		" kpi_ledger l2 WHERE l2.job_id = kpi_ledger.job_id))",
-		"UPDATE kpi_ledger SET fix_minutes = " FIX_ESTIMATE
-		" WHERE fix_entered = 0",
-		"DELETE FROM kpi_rollup",
-		"INSERT INTO kpi_rollup (month, script, department, runs,"
-		" runs_succeeded, runs_partial, runs_failed, attempts,"
-		" items_succeeded, items_failed, minutes, vendor_minutes,"
-		" fix_minutes)"
-		" SELECT month, script, coalesce(department, ''), sum(counted),"
-		" sum(counted * (status = 'succeeded')),"
-		" sum(counted * (status = 'partial')),"
-		" sum(counted * (status = 'failed')), count(*),"
-		" sum(counted * items_succeeded), sum(counted * items_failed),"
-		" sum(counted * minutes_saved),"
-		" sum(counted * vendor_minutes_saved),"
-		" sum(counted * fix_minutes)"
-		" FROM kpi_ledger GROUP BY 1, 2, 3",
+		"UPDATE kpi_ledger SET fix_minutes = CASE WHEN fix_deferred"
+		" THEN 0 ELSE " FIX_ESTIMATE " END WHERE fix_entered = 0",
+		KPI_ROLLUP_FILL_SQL,
 		"DELETE FROM kpi_script_success",
 		"INSERT INTO kpi_script_success (digest, script, last_ok)"
 		" SELECT digest, max(script), max(finished_at) FROM kpi_ledger"
@@ -938,9 +925,25 @@ kpi_rebuild(struct conn *c, char *err, size_t errlen)
 	return 0;
 }
 
+/* Move a rollup row's exception minutes by delta (a counted row changed). */
+static int
+rollup_fix(struct conn *c, int month, const char *script, const char *dept,
+    double delta, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = conn_stmt(c, "UPDATE kpi_rollup SET fix_minutes ="
+	    " fix_minutes + ?4 WHERE month = ?1 AND script = ?2"
+	    " AND department = ?3");
+
+	sqlite3_bind_int(st, 1, month);
+	bind_text(st, 2, script);
+	bind_text(st, 3, dept);
+	sqlite3_bind_double(st, 4, delta);
+	return conn_step(c, st, err, errlen);
+}
+
 int
 kpi_set_fix_minutes(struct conn *c, int64_t run_id, double minutes,
-    char *err, size_t errlen)
+    double *oldp, char *err, size_t errlen)
 {
 	sqlite3_stmt *st;
 	char *script, *dept;
@@ -968,21 +971,86 @@ kpi_set_fix_minutes(struct conn *c, int64_t run_id, double minutes,
 	counted = sqlite3_column_int(st, 3);
 	old = sqlite3_column_double(st, 4);
 	sqlite3_reset(st);
+	if (oldp != NULL)
+		*oldp = old;
 	st = conn_stmt(c, "UPDATE kpi_ledger SET fix_minutes = ?2,"
-	    " fix_entered = 1 WHERE run_id = ?1");
+	    " fix_entered = 1, fix_deferred = 0 WHERE run_id = ?1");
 	sqlite3_bind_int64(st, 1, run_id);
 	sqlite3_bind_double(st, 2, minutes);
 	rc = conn_step(c, st, err, errlen);
-	if (rc == 0 && counted) {
-		st = conn_stmt(c, "UPDATE kpi_rollup SET fix_minutes ="
-		    " fix_minutes + ?4 WHERE month = ?1 AND script = ?2"
-		    " AND department = ?3");
-		sqlite3_bind_int(st, 1, month);
-		bind_text(st, 2, script);
-		bind_text(st, 3, dept);
-		sqlite3_bind_double(st, 4, minutes - old);
-		rc = conn_step(c, st, err, errlen);
+	if (rc == 0 && counted)
+		rc = rollup_fix(c, month, script, dept, minutes - old, err,
+		    errlen);
+	free(script);
+	free(dept);
+	return rc;
+}
+
+int
+kpi_run_department(struct conn *c, int64_t run_id, char *out, size_t outlen)
+{
+	sqlite3_stmt *st = conn_stmt(c, "SELECT coalesce(department, '')"
+	    " FROM kpi_ledger WHERE run_id = ?");
+	int rc = -1;
+
+	sqlite3_bind_int64(st, 1, run_id);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(out, outlen, "%s", col_text(st, 0));
+		rc = 0;
 	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+int
+kpi_dept_covers(const struct kpi_config *cfg, const char *user_dept,
+    const char *run_dept)
+{
+	int u, r;
+
+	if (user_dept == NULL || run_dept == NULL || *user_dept == '\0' ||
+	    *run_dept == '\0')
+		return 0;
+	u = kpi_dept_find(cfg, user_dept);
+	r = kpi_dept_find(cfg, run_dept);
+	if (u < 0 || r < 0)
+		return strcmp(user_dept, run_dept) == 0;
+	for (; r >= 0; r = cfg->depts[r].parent)
+		if (r == u)
+			return 1;
+	return 0;
+}
+
+int
+kpi_charge_deferred(struct conn *c, int64_t job_id)
+{
+	sqlite3_stmt *st;
+	char *script = NULL, *dept = NULL;
+	int64_t id = 0;
+	double fix = 0;
+	int month = 0, rc;
+
+	st = conn_stmt(c, "SELECT id, month, script, coalesce(department, ''),"
+	    " " FIX_ESTIMATE " FROM kpi_ledger WHERE job_id = ? AND counted"
+	    " AND fix_deferred AND NOT fix_entered");
+	sqlite3_bind_int64(st, 1, job_id);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		id = sqlite3_column_int64(st, 0);
+		month = sqlite3_column_int(st, 1);
+		script = col_strdup(st, 2);
+		dept = col_strdup(st, 3);
+		fix = sqlite3_column_double(st, 4);
+	}
+	sqlite3_reset(st);
+	if (id == 0)
+		return 0;
+	st = conn_stmt(c, "UPDATE kpi_ledger SET fix_minutes = ?2,"
+	    " fix_deferred = 0 WHERE id = ?1");
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_double(st, 2, fix);
+	rc = conn_step(c, st, NULL, 0);
+	if (rc == 0)
+		rc = rollup_fix(c, month, script, dept, fix, NULL, 0);
 	free(script);
 	free(dept);
 	return rc;
@@ -993,13 +1061,15 @@ kpi_set_fix_minutes(struct conn *c, int64_t run_id, double minutes,
 struct sums {
 	int64_t		 runs, ok, partial, failed, attempts;
 	int64_t		 items_ok, items_failed;
+	int64_t		 units_ok, units_failed;
 	double		 minutes, vendor, fix;
 };
 
 #define SUM_COLS \
 	"sum(runs), sum(runs_succeeded), sum(runs_partial), sum(runs_failed)," \
 	" sum(attempts), sum(items_succeeded), sum(items_failed)," \
-	" sum(minutes), sum(vendor_minutes), sum(fix_minutes)"
+	" sum(minutes), sum(vendor_minutes), sum(fix_minutes)," \
+	" sum(units_ok), sum(units_failed)"
 
 static void
 sums_read(sqlite3_stmt *st, int col, struct sums *s)
@@ -1014,6 +1084,8 @@ sums_read(sqlite3_stmt *st, int col, struct sums *s)
 	s->minutes = sqlite3_column_double(st, col + 7);
 	s->vendor = sqlite3_column_double(st, col + 8);
 	s->fix = sqlite3_column_double(st, col + 9);
+	s->units_ok = sqlite3_column_int64(st, col + 10);
+	s->units_failed = sqlite3_column_int64(st, col + 11);
 }
 
 static void
@@ -1029,6 +1101,8 @@ sums_add(struct sums *to, const struct sums *s)
 	to->minutes += s->minutes;
 	to->vendor += s->vendor;
 	to->fix += s->fix;
+	to->units_ok += s->units_ok;
+	to->units_failed += s->units_failed;
 }
 
 /* Rounded to 1e-6: sums of REALs carry binary noise. */
@@ -1058,9 +1132,10 @@ sums_json(json_t *o, const struct sums *s)
 	json_object_set_new(o, "attempts", json_integer(s->attempts));
 	json_object_set_new(o, "items_succeeded", json_integer(s->items_ok));
 	json_object_set_new(o, "items_failed", json_integer(s->items_failed));
-	json_object_set_new(o, "success_rate", s->runs > 0 ?
-	    num(100.0 * (double)(s->ok + s->partial) / (double)s->runs) :
-	    json_null());
+	/* Of the work, not of the runs: 3 of 5 items failed is 40 %. */
+	json_object_set_new(o, "success_rate", s->units_ok + s->units_failed >
+	    0 ? num(100.0 * (double)s->units_ok / (double)(s->units_ok +
+	    s->units_failed)) : json_null());
 	json_object_set_new(o, "staff_hours", num(s->minutes / 60.0));
 	json_object_set_new(o, "fix_hours", num(s->fix / 60.0));
 	json_object_set_new(o, "net_staff_hours", num(net_hours(s)));

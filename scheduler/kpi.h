@@ -16,7 +16,11 @@
  *    of the attempt that did the work;
  *  - the minutes people spend on the bot's exceptions (fix_minutes), from
  *    the rates in the configuration when the row is written, unless a
- *    figure was entered;
+ *    figure was entered; a failed attempt that a retry follows defers
+ *    them (fix_deferred) until the job ends (kpi_charge_deferred), so
+ *    they are charged once, and the totals do not sink while it waits;
+ *  - units of work (units_ok, units_failed: a run's items, or the run),
+ *    which the success rate counts;
  *  - the last successful run of each script version (kpi_script_success),
  *    for the registry of multiple-input points.
  *
@@ -152,11 +156,32 @@ int		 kpi_rebuild(struct conn *c, char *err, size_t errlen);
 
 /*
  * Enter the minutes people really spent on run_id's exceptions (replacing
- * the estimate); the rollup follows in the same transaction.  0, -1 with
- * a message (no such run, negative minutes).
+ * the estimate); the rollup follows in the same transaction.  *old (may
+ * be NULL) receives the figure replaced.  0, -1 with a message (no such
+ * run, negative minutes).
  */
 int		 kpi_set_fix_minutes(struct conn *c, int64_t run_id,
-		    double minutes, char *err, size_t errlen);
+		    double minutes, double *old, char *err, size_t errlen);
+/*
+ * The ledger's department text of run_id into out ("" when it has none):
+ * 0, or -1 when the run has no ledger row.
+ */
+int		 kpi_run_department(struct conn *c, int64_t run_id, char *out,
+		    size_t outlen);
+/*
+ * Whether someone of department user_dept answers for a run of
+ * department run_dept: the same department, or one above it in the tree
+ * (a 部 for its 課).  Texts the tree does not know match only themselves;
+ * an empty text matches nothing.
+ */
+int		 kpi_dept_covers(const struct kpi_config *cfg,
+		    const char *user_dept, const char *run_dept);
+/*
+ * Job job_id ended without a retry (failed, timed out, cancelled): charge
+ * the exception minutes its counted attempt deferred (a failed attempt
+ * written while a retry was to follow).  Inside the job's write.  0, -1.
+ */
+int		 kpi_charge_deferred(struct conn *c, int64_t job_id);
 
 /* --- calendar helpers (pure, for the reports and their tests) ------------ */
 
@@ -354,5 +379,116 @@ int		 kpi_survey_delete(struct conn *c, int64_t id);
 	"  ON CONFLICT (digest) DO UPDATE SET" \
 	"   last_ok = max(last_ok, excluded.last_ok);" \
 	"END;"
+
+/*
+ * A ledger row's units of work, for the success rate: its items, or the
+ * run itself when it reported none; a run that failed as a whole with no
+ * failed item counts one failed unit besides the items it did.
+ */
+#define KPI_UNITS_OK \
+	"(items_succeeded + (items_succeeded = 0 AND items_failed = 0 AND" \
+	" status <> 'failed'))"
+#define KPI_UNITS_FAILED \
+	"(items_failed + (status = 'failed' AND items_failed = 0))"
+
+/* kpi_rollup from the ledger's counted rows (the rebuild, the migration). */
+#define KPI_ROLLUP_FILL_SQL \
+	"DELETE FROM kpi_rollup;" \
+	"INSERT INTO kpi_rollup (month, script, department, runs," \
+	"  runs_succeeded, runs_partial, runs_failed, attempts," \
+	"  items_succeeded, items_failed, units_ok, units_failed, minutes," \
+	"  vendor_minutes, fix_minutes)" \
+	"  SELECT month, script, coalesce(department, ''), sum(counted)," \
+	"  sum(counted * (status = 'succeeded'))," \
+	"  sum(counted * (status = 'partial'))," \
+	"  sum(counted * (status = 'failed')), count(*)," \
+	"  sum(counted * items_succeeded), sum(counted * items_failed)," \
+	"  sum(counted * " KPI_UNITS_OK ")," \
+	"  sum(counted * " KPI_UNITS_FAILED ")," \
+	"  sum(counted * minutes_saved), sum(counted * vendor_minutes_saved)," \
+	"  sum(counted * fix_minutes) FROM kpi_ledger GROUP BY 1, 2, 3;"
+
+/*
+ * A later migration: the success rate counts units of work (kpi_rollup's
+ * units_ok and units_failed), and the exception minutes of a failed
+ * attempt that a retry follows wait for the job's end (fix_deferred):
+ * they are charged once, to its last attempt, when no retry follows
+ * (kpi_charge_deferred); until then the totals do not sink.  The trigger
+ * is made again with both, and the rollup rebuilt.
+ */
+#define KPI_SCHEMA_UNITS_SQL \
+	"ALTER TABLE kpi_ledger ADD COLUMN fix_deferred INTEGER NOT NULL" \
+	"  DEFAULT 0;" \
+	"ALTER TABLE kpi_rollup ADD COLUMN units_ok INTEGER NOT NULL" \
+	"  DEFAULT 0;" \
+	"ALTER TABLE kpi_rollup ADD COLUMN units_failed INTEGER NOT NULL" \
+	"  DEFAULT 0;" \
+	"DROP TRIGGER kpi_ledger_insert;" \
+	"CREATE TRIGGER kpi_ledger_insert AFTER INSERT ON kpi_ledger BEGIN" \
+	/* earlier attempts of the same job: take their figures back out */ \
+	"  INSERT INTO kpi_rollup (month, script, department, runs," \
+	"   runs_succeeded, runs_partial, runs_failed, items_succeeded," \
+	"   items_failed, units_ok, units_failed, minutes, vendor_minutes," \
+	"   fix_minutes)" \
+	"  SELECT month, script, coalesce(department, ''), -1," \
+	"   -(status = 'succeeded'), -(status = 'partial')," \
+	"   -(status = 'failed'), -items_succeeded, -items_failed," \
+	"   -" KPI_UNITS_OK ", -" KPI_UNITS_FAILED "," \
+	"   -minutes_saved, -vendor_minutes_saved, -fix_minutes" \
+	"  FROM kpi_ledger WHERE job_id = NEW.job_id AND id <> NEW.id" \
+	"   AND counted = 1 AND month IS NOT NULL" \
+	"  ON CONFLICT (month, script, department) DO UPDATE SET" \
+	KPI_ROLLUP_ADD_SQL ";" \
+	"  UPDATE kpi_ledger SET counted = 0 WHERE job_id = NEW.job_id" \
+	"   AND id <> NEW.id AND counted = 1;" \
+	/* this row: its local month and estimated exception minutes */ \
+	"  UPDATE kpi_ledger SET month = CAST(strftime('%Y%m'," \
+	"    NEW.finished_at / 1000 + coalesce((SELECT value FROM" \
+	"    kpi_settings WHERE key = 'utc_offset_s'), 32400), 'unixepoch')" \
+	"    AS INTEGER)," \
+	"   fix_minutes = CASE WHEN NEW.fix_minutes > 0 THEN NEW.fix_minutes" \
+	"    WHEN NEW.fix_deferred THEN 0" \
+	"    ELSE NEW.items_failed * coalesce((SELECT per_failed_item FROM" \
+	"    kpi_fix_rates WHERE script = NEW.script), (SELECT" \
+	"    per_failed_item FROM kpi_fix_rates WHERE script = ''), 0)" \
+	"    + (NEW.status = 'failed') * coalesce((SELECT per_failed_run" \
+	"    FROM kpi_fix_rates WHERE script = NEW.script), (SELECT" \
+	"    per_failed_run FROM kpi_fix_rates WHERE script = ''), 0) END," \
+	"   fix_entered = NEW.fix_minutes > 0" \
+	"   WHERE id = NEW.id;" \
+	"  INSERT INTO kpi_rollup (month, script, department, runs," \
+	"   runs_succeeded, runs_partial, runs_failed, attempts," \
+	"   items_succeeded, items_failed, units_ok, units_failed, minutes," \
+	"   vendor_minutes, fix_minutes)" \
+	"  SELECT month, script, coalesce(department, ''), 1," \
+	"   status = 'succeeded', status = 'partial', status = 'failed', 1," \
+	"   items_succeeded, items_failed, " KPI_UNITS_OK "," \
+	"   " KPI_UNITS_FAILED ", minutes_saved, vendor_minutes_saved," \
+	"   fix_minutes" \
+	"  FROM kpi_ledger WHERE id = NEW.id" \
+	"  ON CONFLICT (month, script, department) DO UPDATE SET" \
+	KPI_ROLLUP_ADD_SQL ";" \
+	"  INSERT INTO kpi_script_success (digest, script, last_ok)" \
+	"  SELECT NEW.digest, NEW.script, NEW.finished_at" \
+	"  WHERE NEW.status IN ('succeeded', 'partial')" \
+	"  ON CONFLICT (digest) DO UPDATE SET" \
+	"   last_ok = max(last_ok, excluded.last_ok);" \
+	"END;" \
+	KPI_ROLLUP_FILL_SQL
+
+/* A rollup row plus the excluded one (the trigger's upserts). */
+#define KPI_ROLLUP_ADD_SQL \
+	"   runs = runs + excluded.runs," \
+	"   runs_succeeded = runs_succeeded + excluded.runs_succeeded," \
+	"   runs_partial = runs_partial + excluded.runs_partial," \
+	"   runs_failed = runs_failed + excluded.runs_failed," \
+	"   attempts = attempts + excluded.attempts," \
+	"   items_succeeded = items_succeeded + excluded.items_succeeded," \
+	"   items_failed = items_failed + excluded.items_failed," \
+	"   units_ok = units_ok + excluded.units_ok," \
+	"   units_failed = units_failed + excluded.units_failed," \
+	"   minutes = minutes + excluded.minutes," \
+	"   vendor_minutes = vendor_minutes + excluded.vendor_minutes," \
+	"   fix_minutes = fix_minutes + excluded.fix_minutes"
 
 #endif

@@ -300,8 +300,16 @@ sched_put(struct sched *s, struct conn *c, json_t *def, const char *origin,
 	    " SET script = ?2, cron = ?3, tz = ?4, calendar = ?5,"
 	    " closures = ?6, misfire = ?7, overlap = ?8, params = ?9,"
 	    " priority = ?10, enabled = ?11, max_attempts = ?12,"
-	    " timeout_ms = ?13, next_fire = ?14, origin = ?15,"
-	    " updated_at = ?16");
+	    " timeout_ms = ?13, origin = ?15, updated_at = ?16,"
+	    /*
+	     * The same timing keeps its next fire time, even one that
+	     * passed while the scheduler was down: the config file's
+	     * schedules are put again at every start, and recomputing would
+	     * forget the missed time that misfire: run_once catches up.
+	     */
+	    " next_fire = CASE WHEN enabled AND ?11 AND cron IS ?3 AND"
+	    " tz IS ?4 AND calendar IS ?5 AND closures IS ?6 THEN next_fire"
+	    " ELSE ?14 END");
 	bind_text(st, 1, name);
 	bind_text(st, 2, json_string_value(json_object_get(def, "script")));
 	bind_text(st, 3, json_string_value(json_object_get(def, "cron")));

@@ -63,8 +63,10 @@ json_t		*sched_check(struct sched *, struct conn *, struct scripts *,
 		    json_t *def, json_t *errors);
 /*
  * Create or replace the schedule def (normalised by sched_check), with its
- * next fire time after now.  *created is 1 for a new name.  Inside a
- * write transaction.
+ * next fire time after now; a schedule replaced with the same timing
+ * (cron, tz, calendar, closures; enabled before and after) keeps its next
+ * fire time, so that one missed while the scheduler was down is caught up
+ * (misfire).  *created is 1 for a new name.  Inside a write transaction.
  */
 int		 sched_put(struct sched *, struct conn *, json_t *def,
 		    const char *origin, int64_t now, int *created, char *err,

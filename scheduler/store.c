@@ -339,8 +339,12 @@ static const struct migration migrations[] = {
 	{ 3, "ALTER TABLE script_versions ADD COLUMN files TEXT;" },
 	/* Where each secret may be sent: a JSON array of destinations. */
 	{ 4, "ALTER TABLE secrets ADD COLUMN allow TEXT;" },
+	/* Browsers known to their users, for login throttling. */
+	{ 5, WEB_DEVICES_SQL },
+	/* The success rate by units of work; exceptions charged once. */
+	{ 6, KPI_SCHEMA_UNITS_SQL },
 	/* Items that ended with skip: counted, never credited. */
-	{ 5, "ALTER TABLE runs ADD COLUMN items_skipped INTEGER NOT NULL"
+	{ 7, "ALTER TABLE runs ADD COLUMN items_skipped INTEGER NOT NULL"
 	    " DEFAULT 0;"
 	    "ALTER TABLE kpi_ledger ADD COLUMN items_skipped INTEGER NOT NULL"
 	    " DEFAULT 0;" },

@@ -10,10 +10,12 @@
  * call that changes something (any method but GET and HEAD) made with a
  * session must carry the session's CSRF token in an X-CSRF-Token header
  * (and, when the browser sends one, an Origin naming this host), else it
- * is refused with 403.  Failed logins are counted per user name and per
- * client address; from the fifth failure on, each further attempt is
- * refused for a delay that doubles (30 s, 1 min, 2 min ... up to 1 h)
- * until a login succeeds or 15 minutes pass without a failure.
+ * is refused with 403.  Failed logins are counted per browser known to
+ * the user (a device cookie), per user name and address, per address and
+ * per user name; each count has its own waits (web_login.c says which),
+ * so that one person's typos hold back no one else and no one can keep a
+ * user out of a browser the user logged in with before.  At most hash_max
+ * Argon2id computations run at once.
  *
  * The routes here are rows of the API's route table; the API hands each
  * one a struct web_req (below) and sends what it fills in, after writing
@@ -30,7 +32,6 @@
 #include "kpi.h"
 #include "store.h"
 
-struct MHD_Connection;
 struct web;
 struct web_req;
 
@@ -46,9 +47,14 @@ struct web_config {
 	int64_t		 idle_ms;	/* session ends after this idle: 8 h */
 	int64_t		 max_ms;	/* and after this in any case: 24 h */
 	int		 max_failures;	/* failed logins before delays: 5 */
+	int		 addr_max_failures;	/* from one address: 50 */
+	int		 hot_failures;	/* of a user, before slow_ms: 10 */
 	int64_t		 delay_ms;	/* first delay: 30 s, doubling */
 	int64_t		 delay_max_ms;	/* 1 h */
+	int64_t		 slow_ms;	/* between tries at a hot user: 10 s */
 	int64_t		 forget_ms;	/* failures forgotten after: 15 min */
+	int		 hash_max;	/* Argon2id computations at once: 2 */
+	int64_t		 hash_wait_ms;	/* wait for one at most: 10 s */
 	int		 secure_cookie;	/* add "Secure" (behind TLS) */
 };
 
@@ -75,6 +81,27 @@ void		 web_free(struct web *);
 struct web	*web_setup(struct store *, const char *kpi_path,
 		    const char *dashboard_dir, char *err, size_t errlen);
 
+/*
+ * Where a request's values come from: its headers, cookies and query
+ * arguments, by libmicrohttpd's kinds (MHD_HEADER_KIND, MHD_COOKIE_KIND,
+ * MHD_GET_ARGUMENT_KIND).  The API fills it from a libmicrohttpd
+ * connection, or from a request made without a socket (api_handle()).
+ */
+typedef int (*web_each_fn)(void *cls, int kind, const char *key,
+    const char *value);
+struct web_src {
+	/* The value of key (borrowed, valid during the request), or NULL. */
+	const char	*(*value)(void *ctx, int kind, const char *key);
+	/* Call fn for each value of kind until it returns non-zero. */
+	void		 (*each)(void *ctx, int kind, web_each_fn fn,
+			    void *cls);
+	void		*ctx;
+};
+
+/* The value of key of kind in src, or NULL. */
+const char	*web_value(const struct web_src *src, int kind,
+		    const char *key);
+
 /* Results of web_authenticate(). */
 enum web_auth {
 	WEB_AUTH_NONE,		/* no session cookie: not a browser call */
@@ -85,10 +112,12 @@ enum web_auth {
 
 /*
  * Authenticate a request without a bearer token by its session cookie.
- * method decides whether the CSRF token is needed.  On WEB_AUTH_INVALID
- * and WEB_AUTH_CSRF a message for the reply is written into err.
+ * method decides whether the CSRF token is needed.  *who is set on
+ * WEB_AUTH_OK and on WEB_AUTH_CSRF (the session's user, for the audit
+ * row of the refusal).  On WEB_AUTH_INVALID and WEB_AUTH_CSRF a message
+ * for the reply is written into err.
  */
-enum web_auth	 web_authenticate(struct web *, struct MHD_Connection *,
+enum web_auth	 web_authenticate(struct web *, const struct web_src *,
 		    const char *method, struct identity *who, char *err,
 		    size_t errlen);
 
@@ -101,7 +130,7 @@ typedef int (*web_write_fn)(struct conn *, struct web_req *, void *arg);
 
 struct web_req {
 	/* in */
-	struct MHD_Connection	*conn;
+	const struct web_src	*src;		/* headers, cookies, query */
 	const char		*method;
 	const char		*path;
 	const char		*remote;
@@ -144,6 +173,12 @@ void		 web_reply_error(struct web_req *, int status,
 		    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void		 web_add_header(struct web_req *, const char *name,
 		    const char *value);
+/*
+ * Add name: value (both copied) to the reply headers hdr, *nhdr of them
+ * so far (at most WEB_MAX_HEADERS: more is a program error).
+ */
+void		 web_headers_add(char *hdr[2 * WEB_MAX_HEADERS], int *nhdr,
+		    const char *name, const char *value);
 /* Free what a handler left in the reply fields. */
 void		 web_req_clear(struct web_req *);
 
@@ -205,5 +240,13 @@ int		 web_cmd_user(int argc, char **argv);
 	"CREATE TABLE web_login_failures (key TEXT PRIMARY KEY," \
 	"  failures INTEGER NOT NULL, last_at INTEGER NOT NULL," \
 	"  locked_until INTEGER NOT NULL);"
+
+/* Browsers that logged in as a user (a later migration). */
+#define WEB_DEVICES_SQL \
+	"CREATE TABLE web_devices (hash TEXT PRIMARY KEY," \
+	"  user_id INTEGER NOT NULL, created_at INTEGER NOT NULL," \
+	"  last_used INTEGER NOT NULL);" \
+	"CREATE INDEX web_devices_user ON web_devices(user_id, last_used);" \
+	"CREATE INDEX web_login_failures_last ON web_login_failures(last_at);"
 
 #endif

@@ -6,7 +6,8 @@
 # Starts, each as a real program: stand-ins for the city's systems (the
 # legacy finance desktop program on a private X display, the e-procurement
 # REST API, the general-affairs web system, the document store folder, an
-# inbox of scanned paper forms),
+# inbox of scanned paper forms, the city's mail server - Dovecot and Exim,
+# unprivileged - with businesses' invoices arriving by mail),
 # the scheduler with its SQLite database and dashboard, and an agent that
 # drives the display.  It then runs the shipped scripts on demand and on a
 # schedule, and keeps feeding the inbox new scans, until Ctrl-C, which
@@ -56,6 +57,11 @@ stop_all() {
 		kill -KILL "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
 	done
+	# A temporary mail folder (see below) goes with its servers.
+	if [ -n "${MAILTMP:-}" ]; then
+		rm -rf "$MAILTMP"
+		rm -f "$DIR/mail"
+	fi
 }
 trap stop_all EXIT
 trap 'exit 130' INT TERM
@@ -135,6 +141,42 @@ wait_for 50 test -s "$DIR/somu/port" || die "the general-affairs system did not 
 SOMU_URL="http://127.0.0.1:$(cat "$DIR/somu/port")"
 say "general-affairs web system (総務事務システム) at $SOMU_URL"
 
+# --- the city's mail: Dovecot and Exim, unprivileged ------------------------------
+# As root they run as nobody, who must be able to reach their folder: when
+# it cannot pass through this tree, the folder is a temporary one, linked
+# from demo-data/mail while the demo runs.
+MAIL_PASS=$(od -An -tx1 -N12 /dev/urandom | tr -d ' \n')
+MAILDIR=$DIR/mail
+if [ "$(id -u)" -eq 0 ] &&
+    ! setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$DIR"; then
+	MAILDIR=$(mktemp -d "${TMPDIR:-/tmp}/kobito-demo-mail.XXXXXX")
+	MAILTMP=$MAILDIR
+	ln -s "$MAILDIR" "$DIR/mail"
+fi
+vendor_pass=$(od -An -tx1 -N12 /dev/urandom | tr -d ' \n')
+sh "$TOP/tools/mailserver.sh" start "$MAILDIR" "seikyu@city.example.jp:$MAIL_PASS" \
+    "eigyo@torihiki.example.co.jp:$vendor_pass" \
+    "info@yamato-print.example.jp:$vendor_pass" \
+    "keiri@minato.example.jp:$vendor_pass" "sales@tozai.example.jp:$vendor_pass" \
+    >"$LOG/mailserver.log" 2>&1 || die "the mail servers did not start: $(tail -n 5 "$LOG/mailserver.log")"
+. "$MAILDIR/env"
+for p in $MAIL_PIDS; do
+	started "$p"
+done
+say "mail server (seikyu@city.example.jp) at imaps://localhost:$MAIL_IMAPS_PORT, smtps://localhost:$MAIL_SMTPS_PORT"
+mail_invoices() {	# mail_invoices SEED FIRST LAST: businesses mail their invoices
+	python3 "$TOP/tools/demo/invoicemail.py" "$BIN/kobito" "$DIR/gen/mail-$1" "$1" \
+	    >>"$LOG/invoicemail.log" 2>&1 || die "invoicemail.py failed"
+	for i in $(seq "$2" "$3"); do
+		curl -sS --ssl-reqd --cacert "$MAIL_CA" \
+		    "smtp://localhost:$MAIL_SMTP_PORT/torihiki.example.co.jp" \
+		    --mail-from "$(jq -r ".[$((i - 1))].sender" "$DIR/gen/mail-$1/invoices.json")" \
+		    --mail-rcpt seikyu@city.example.jp -T "$DIR/gen/mail-$1/mail-$i.eml" \
+		    >>"$LOG/invoicemail.log" 2>&1 || die "the MTA refused an invoice mail"
+	done
+}
+mail_invoices 1 1 4
+
 # --- scanned paper in the inbox ----------------------------------------------------
 gen() {	# gen TEMPLATE INBOX PREFIX SEED VARIANT COUNT
 	"$FIX/formgen" -t "$TOP/scripts/templates/$1.yaml" -o "$DIR/gen" \
@@ -200,6 +242,11 @@ printf '{"value": "%s", "allow": ["%s/"]}' "$SOMU_PASSWORD" "$SOMU_URL" |
     curl -sS -f -X PUT -H "Authorization: Bearer $ADMIN" \
     -H 'Content-Type: application/json' --data-binary @- \
     "$URL/api/secrets/somu_password" >/dev/null || die "cannot store the secret"
+# The mailbox password may go to the city's mail server only.
+printf '{"value": "%s", "allow": ["localhost"]}' "$MAIL_PASS" |
+    curl -sS -f -X PUT -H "Authorization: Bearer $ADMIN" \
+    -H 'Content-Type: application/json' --data-binary @- \
+    "$URL/api/secrets/mail_password" >/dev/null || die "cannot store the secret"
 
 # --- the agent --------------------------------------------------------------------
 root_ok=""
@@ -223,6 +270,8 @@ p_search=$(printf '{"store": "%s", "keyword": "空調", "out_dir": "%s"}' \
 p_overtime=$(printf '{"input": "%s", "url": "%s"}' "$DIR/overtime_orders.csv" \
     "$SOMU_URL")
 p_travel=$(printf '{"url": "%s"}' "$SOMU_URL")
+p_invmail=$(printf '{"imap_server": "imaps://localhost:%s", "smtp_server": "smtps://localhost:%s", "ca_file": "%s", "docstore": "%s", "review_dir": "%s"}' \
+    "$MAIL_IMAPS_PORT" "$MAIL_SMTPS_PORT" "$MAIL_CA" "$DIR/docstore" "$DIR/review/mail")
 
 trigger() {	# trigger SCRIPT PARAMS-JSON: prints the job id
 	api POST /api/jobs "{\"script\": \"$1\", \"params\": $2}" | jq -r .job_id
@@ -278,6 +327,11 @@ j_entry=$(trigger budget_entry "$(printf '{"input": "%s"}' "$DIR/budget/予算�
 wait_final "$j_entry" || die "job $j_entry did not end"
 report "$j_survey" "$j_entry" >&2
 
+# Invoices by mail: read (a scan by OCR), entered, filed, answered.
+j_invmail=$(trigger invoice_mail "$p_invmail")
+wait_final "$j_invmail" || die "job $j_invmail did not end"
+report "$j_invmail" >&2
+
 j_payment=$(trigger payment_batch "$p_payment")
 j_search=$(trigger procurement_search "$p_search")
 j_travel=$(trigger travel_to_finance "$p_travel")
@@ -290,6 +344,7 @@ sched invoices-every-5-min invoice_entry "*/5 * * * *" "$p_invoice"
 sched applications-every-5-min subsidy_intake "*/5 * * * *" "$p_subsidy"
 sched payments-hourly payment_batch "0 * * * *" "$p_payment"
 sched weekday-search procurement_search "0 9 * * 1-5" "$p_search"
+sched invoice-mail-every-5-min invoice_mail "*/5 * * * *" "$p_invmail"
 
 cat <<EOF
 
@@ -301,9 +356,11 @@ cat <<EOF
 
   The finance system runs on display $DISPLAY_NUM; the e-procurement API at
   $PROCURE_URL; the general-affairs system at $SOMU_URL
-  (s100101 / $SOMU_PASSWORD); everything the bots wrote is under $DIR.
-  New scanned forms arrive in the inbox every two minutes, and the
-  schedules pick them up every five.  Press Ctrl-C to stop everything.
+  (s100101 / $SOMU_PASSWORD); the city's mail server (seikyu@city.example.jp)
+  at imaps://localhost:$MAIL_IMAPS_PORT; everything the bots wrote is under
+  $DIR.  New scanned forms arrive in the inbox and a new invoice by mail
+  every two minutes, and the schedules pick them up every five.  Press
+  Ctrl-C to stop everything.
 
 EOF
 
@@ -316,5 +373,6 @@ while :; do
 	seed=$((seed + 1))
 	gen invoice_en invoices "inv$seed" "$seed" clean 1
 	gen subsidy_ja applications "app$seed" "$seed" clean 1
-	say "two new scans in the inbox"
+	mail_invoices "$seed" 1 1
+	say "two new scans in the inbox, an invoice by mail"
 done

@@ -16,7 +16,8 @@ chromium libjs-chart.js
 libzip-dev libexpat1-dev libxlsxwriter-dev libfreexl-dev libpoppler-glib-dev
 libcairo2-dev libpango1.0-dev libqpdf-dev poppler-utils python3-openpyxl
 python3-xlwt chromium-driver python3-selenium openssl
-python3 python3-yaml python3-jsonschema"
+libgmime-3.0-dev libxml2-dev dovecot-imapd dovecot-lmtpd exim4-daemon-heavy
+python3 clang libclang-rt-14-dev python3-yaml python3-jsonschema"
 
 missing=""
 for p in $PKGS; do

@@ -8,11 +8,13 @@
  * manager sees the hours grow after a run and downloads the CSV; a viewer
  * cannot trigger anything (no button, and the API refuses); a script
  * title carrying markup is shown as text, never run; every page renders at
- * 1366x768 and on a tablet; the English switch works.  A screenshot of
- * each page goes to $OUT.
+ * 1366x768 and on a tablet; the English switch works; an HTML artifact
+ * is downloaded from its run's page, never run; no page breaks its
+ * Content-Security-Policy.  A screenshot of each page goes to $OUT.
  *
  * Environment: URL (the scheduler), OUT (screenshots and downloads),
- * CHROMIUM (default /usr/bin/chromium), PASSWORD (every test user's).
+ * CHROMIUM (default /usr/bin/chromium), PASSWORD (every test user's),
+ * ART_RUN (a run with the artifacts shot.png and evil.html).
  */
 'use strict';
 
@@ -34,6 +36,7 @@ const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
 let passed = 0;
 let failed = 0;
 const dirs = [];
+const cspViolations = [];	/* any one fails the run */
 
 function check(what, cond, detail) {
   if (!cond) throw new Error(what + (detail !== undefined ? ': ' + detail : ''));
@@ -58,6 +61,9 @@ async function browserFor(who, viewport) {
   page.errors = [];
   page.dialogs = [];
   page.on('pageerror', e => page.errors.push(String(e)));
+  page.on('console', m => {
+    if (/Content[- ]Security[- ]Policy/i.test(m.text())) cspViolations.push(who + ': ' + m.text());
+  });
   page.on('dialog', d => { page.dialogs.push(d.message()); d.dismiss().catch(() => {}); });
   return { context, page };
 }
@@ -289,6 +295,33 @@ const scenarios = [
     }
   }],
 
+  ['an HTML artifact is downloaded from its run, never run', async () => {
+    const { context, page } = await browserFor('artifact');
+    const reports = () => page.evaluate(async () =>
+      (await (await fetch('/api/jobs?script=report&limit=100')).json()).jobs.length);
+    try {
+      await login(page, 'eng');
+      const before = await reports();
+      await open(page, '#/run/' + process.env.ART_RUN, '.shots img');
+      const shown = await page.waitForFunction(() => {
+        const i = document.querySelector('.shots img');
+        return i.complete && i.naturalWidth === 1;
+      });
+      check('the screenshot is shown on the run page', !!shown);
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        page.click('.shots a[href$="evil.html"]')
+      ]);
+      check('the HTML artifact is a download', download.suggestedFilename() === 'evil.html',
+        download.suggestedFilename());
+      check('the page stayed the dashboard', page.url().includes('#/run/'), page.url());
+      check('its script made no job', (await reports()) === before);
+      await shot(page, 'engineer-run-artifacts');
+    } finally {
+      await context.close();
+    }
+  }],
+
   ['every page fits a tablet and a 1366x768 laptop', async () => {
     const sizes = [['laptop', { width: 1366, height: 768 }], ['tablet', { width: 820, height: 1180 }]];
     for (const [label, viewport] of sizes) {
@@ -326,6 +359,10 @@ const scenarios = [
       failed++;
       console.log('FAIL ' + name + ': ' + (e && e.stack || e));
     }
+  }
+  if (cspViolations.length) {
+    failed++;
+    console.log('FAIL no page breaks its Content-Security-Policy: ' + cspViolations.join('; '));
   }
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
   console.log(passed + ' passed, ' + failed + ' failed');

@@ -45,6 +45,12 @@ steps:
   - log: markup
 EOF
 
+cat >"$T/scripts/report.yaml" <<'EOF'
+name: report
+requires: [stand-in]
+steps:
+  - log: played by a stand-in agent, with artifacts
+EOF
 cat >"$T/scripts/broken.yaml" <<'EOF'
 name: broken
 steps:
@@ -71,11 +77,23 @@ out=$(api POST /api/schedules "$(admin_token)" '{"name": "leap-day-greet",
 	"params": {"names": "閏日"}}')
 case $(status_of "$out") in 200|201) ;; *) fail "schedule: $out" ;; esac
 start_agent a1
+# A run with a screenshot and an HTML file that would create a job as
+# whoever opens it, were it run in the dashboard's origin.
+cat >"$T/evil.html" <<'EOF'
+<script>
+fetch('/api/session').then(r => r.json()).then(s => fetch('/api/jobs', {
+  method: 'POST', body: '{"script": "report"}',
+  headers: {'Content-Type': 'application/json', 'X-CSRF-Token': s.csrf_token}}))
+</script>
+EOF
+printf 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==' |
+	base64 -d >"$T/shot.png"
+ART_RUN=$(stand_in_run report shot.png:image/png evil.html:text/html)
 
 OUT="$KOBITO_TOP/tests/out/$(basename "$KOBITO_BUILD")/browser"
 rm -rf "$OUT"
 mkdir -p "$OUT"
-URL="$SCHED_URL" OUT="$OUT" PASSWORD="$PASSWORD" CHROMIUM="$CHROMIUM" \
+URL="$SCHED_URL" OUT="$OUT" PASSWORD="$PASSWORD" CHROMIUM="$CHROMIUM" ART_RUN="$ART_RUN" \
 	node "$BT/dashboard.test.js" || {
 	echo "--- scheduler log" >&2
 	tail -n 30 "$T/scheduler.log" >&2

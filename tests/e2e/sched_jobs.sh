@@ -89,7 +89,7 @@ printf '%s\n' "$out" | jq -e '.error | test("params.n")' >/dev/null || fail "$ou
 call 400 POST /api/jobs "$OP" '{"script":"hello","params":{"m":1}}' >/dev/null
 call 404 POST /api/jobs "$OP" '{"script":"nope"}' >/dev/null
 j1=$(trigger '{"script":"hello","params":{"n":"3"},"idempotency_key":"k1"}')
-j1b=$(call 200 POST /api/jobs "$OP" '{"script":"hello","idempotency_key":"k1"}' | jq .job_id)
+j1b=$(call 200 POST /api/jobs "$OP" '{"script":"hello","params":{"n":"3"},"idempotency_key":"k1"}' | jq .job_id)
 check "the same idempotency key gives the same job" "$j1" "$j1b"
 jlow=$(trigger '{"script":"hello","priority":-5}')
 jhigh=$(trigger '{"script":"hello","priority":7}')

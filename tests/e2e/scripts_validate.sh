@@ -13,4 +13,4 @@ for f in *.yaml; do
 	grep -q "^title: " "$f" || fail "$f has no title"
 	grep -q "^description: " "$f" || fail "$f has no description"
 done
-check "eight shipped scripts" 8 "$(ls *.yaml | wc -l)"
+check "nine shipped scripts" 9 "$(ls *.yaml | wc -l)"

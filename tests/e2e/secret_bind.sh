@@ -45,7 +45,7 @@ out=$(api PUT /api/secrets/desk_password "$ADMIN" '{"value": "desk-pass-5678"}')
 check "PUT a secret without destinations" 200 "$(status_of "$out")"
 out=$(api PUT /api/secrets/bad "$ADMIN" '{"value": "whatever1", "allow": ["ftp://x/"]}')
 check "PUT with a destination that is not one" 400 "$(status_of "$out")"
-body_of "$out" | jq -e '.error == "allow[0]: not an http:// or https:// URL"' >/dev/null ||
+body_of "$out" | jq -e '.error == "allow[0]: not an http(s)://, imap(s):// or smtp(s):// URL"' >/dev/null ||
 	fail "$(body_of "$out")"
 check "GET /api/secrets shows where each may go" "[] [\"$API/api/\"]" \
 	"$(api GET /api/secrets "$ADMIN" | sed '$d' | jq -c -r '[.secrets[] | .allow | tostring] | join(" ")')"
@@ -73,7 +73,7 @@ check "the job to the allowed API succeeds" succeeded "$(job_field "$job" .state
 job=$(trigger typed_in "\"max_attempts\": 1, \"params\": {\"api\": \"$API\"}")
 wait_final "$job" 200
 job_field "$job" '.runs[-1].error' |
-	grep -q "secret 'desk_password' may not be sent to $API/api/payments (it may not be sent over HTTP at all)" ||
+	grep -q "secret 'desk_password' may not be sent to $API/api/payments (it may not be sent to any server)" ||
 	fail "no destinations: $(api GET "/api/jobs/$job" "$ADMIN")"
 stop_agent a1
 stop_scheduler

@@ -1,6 +1,7 @@
 /*
  * test_engine.c - running scripts in process: what loops, items, skip,
- * append, while/until, assert, dry runs and run-time errors do, judged
+ * append, while/until, assert, dry runs, run-time errors and the agent's
+ * policy on the files the language itself opens do, judged
  * by the run's summary and events.  The actions are the real ones.
  */
 #include <stdarg.h>
@@ -11,10 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <cmocka.h>
 
 #include "engine.h"
+#include "policy.h"
 #include "script.h"
+#include "xmalloc.h"
+#include "ydoc.h"
 
 /* One run: its summary and every event, in order. */
 struct result {
@@ -34,7 +39,8 @@ collect(void *arg, const json_t *ev)
  * test when it does not load).
  */
 static struct result
-run_script(const char *path, const char *text, int dry_run)
+run_confined(const char *path, const char *text, int dry_run,
+    const struct policy *pol, const char *workdir)
 {
 	struct diag d = { NULL, 0, NULL, 0 };
 	struct run_opts opts;
@@ -50,6 +56,8 @@ run_script(const char *path, const char *text, int dry_run)
 	diag_free(&d);
 	memset(&opts, 0, sizeof opts);
 	opts.dry_run = dry_run;
+	opts.policy = pol;
+	opts.workdir = workdir;
 	opts.artifacts_dir = "/tmp/kobito-test-engine-artifacts";
 	res.events = json_array();
 	opts.on_event = collect;
@@ -61,6 +69,12 @@ run_script(const char *path, const char *text, int dry_run)
 	run_free(r);
 	script_free(s);
 	return res;
+}
+
+static struct result
+run_script(const char *path, const char *text, int dry_run)
+{
+	return run_confined(path, text, dry_run, NULL, NULL);
 }
 
 static struct result
@@ -552,6 +566,78 @@ test_skip_in_include(void **state)
 	rmdir(dir);
 }
 
+/*
+ * The agent's policy holds for what the language reads and writes by
+ * itself too: the file of a for_each over CSV rows, a csv.open's file.
+ */
+static void
+test_policy_paths(void **state)
+{
+	char root[] = "/tmp/kobito-pol-XXXXXX", out[] = "/tmp/kobito-out-XXXXXX";
+	char *yaml, *text, *in, *ref, err[512];
+	struct ydoc *doc;
+	struct policy *pol;
+	struct result res;
+
+	(void)state;
+	assert_non_null(mkdtemp(root));
+	assert_non_null(mkdtemp(out));
+	in = xasprintf("%s/in", root);
+	ref = xasprintf("%s/ref", root);
+	assert_int_equal(mkdir(in, 0700), 0);
+	assert_int_equal(mkdir(ref, 0700), 0);
+	text = xasprintf("%s/rows.csv", ref);
+	put_file(text, "a\n1\n2\n");
+	free(text);
+	text = xasprintf("%s/rows.csv", out);
+	put_file(text, "a\n1\n");
+	free(text);
+	yaml = xasprintf("files:\n  - %s\n  - { path: %s, access: read }\n",
+	    in, ref);
+	doc = ydoc_load_string("agent.yaml", yaml, strlen(yaml), err,
+	    sizeof err);
+	assert_non_null(doc);
+	pol = policy_from_yaml(doc->root, err, sizeof err);
+	ydoc_free(doc);
+	if (pol == NULL)
+		fail_msg("policy: %s", err);
+
+	/* Rows from a file under a root: read. */
+	text = xasprintf("name: x\nsteps:\n  - for_each: { csv: %s/rows.csv }"
+	    "\n    steps:\n      - log: 'row ${item.a}'\n", ref);
+	res = run_confined("t.yaml", text, 0, pol, in);
+	assert_string_equal(summary_str(&res, "status"), "succeeded");
+	assert_int_equal(items(&res, "succeeded"), 2);
+	result_free(&res);
+	free(text);
+	/* From outside every root: refused before it is opened. */
+	text = xasprintf("name: x\nsteps:\n  - for_each: { csv: %s/rows.csv }"
+	    "\n    steps:\n      - log: 'row ${item.a}'\n", out);
+	res = run_confined("t.yaml", text, 0, pol, in);
+	expect_error(&res, "the agent's policy does not allow");
+	assert_false(logged(&res, "row 1"));
+	result_free(&res);
+	free(text);
+	/* A streamed CSV file is written: a read-only root refuses it. */
+	text = xasprintf("name: x\nsteps:\n  - csv.open: { path: %s/new.csv }"
+	    "\n", ref);
+	res = run_confined("t.yaml", text, 0, pol, in);
+	expect_error(&res, "does not allow writing");
+	result_free(&res);
+	free(text);
+	text = xasprintf("%s/new.csv", ref);
+	assert_int_not_equal(access(text, F_OK), 0);
+	free(text);
+
+	policy_free(pol);
+	free(yaml);
+	text = xasprintf("rm -rf '%s' '%s'", root, out);
+	assert_int_equal(system(text), 0);
+	free(text);
+	free(in);
+	free(ref);
+}
+
 int
 main(void)
 {
@@ -568,6 +654,7 @@ main(void)
 		cmocka_unit_test(test_csv_stream),
 		cmocka_unit_test(test_csv_rows_loop),
 		cmocka_unit_test(test_skip_in_include),
+		cmocka_unit_test(test_policy_paths),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

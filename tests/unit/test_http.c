@@ -35,6 +35,7 @@
 #include "action.h"
 #include "buf.h"
 #include "http.h"
+#include "policy.h"
 #include "xmalloc.h"
 
 extern const struct action http_actions[];
@@ -300,6 +301,18 @@ serve(struct MHD_Connection *c, const char *url, const char *method,
 			MHD_add_response_header(r, name, value);
 		}
 		ret = MHD_queue_response(c, 200, r);
+		MHD_destroy_response(r);
+		return ret;
+	}
+	if (strcmp(url, "/redirect-away") == 0) {
+		/* The same server under another name. */
+		char *to = xasprintf("http://localhost:%u/ok", srv.port);
+
+		r = MHD_create_response_from_buffer_with_free_callback(0,
+		    xstrdup(""), free);
+		MHD_add_response_header(r, "Location", to);
+		free(to);
+		ret = MHD_queue_response(c, 302, r);
 		MHD_destroy_response(r);
 		return ret;
 	}
@@ -1045,6 +1058,7 @@ struct run {
 	int		 cancel;
 	void		*slot;
 	void		(*slot_close)(void *);
+	struct policy	*policy;
 };
 
 int
@@ -1165,6 +1179,16 @@ act_masked(struct act *act, const char *text)
 		}
 	}
 	return out;
+}
+
+int
+act_allow_url(struct act *act, const char *url)
+{
+	char err[512];
+
+	if (policy_url(act->run->policy, url, err, sizeof(err)) != 0)
+		return act_fail(act, "%s", err);
+	return 0;
 }
 
 void *
@@ -1477,6 +1501,41 @@ test_action_odd_bodies(void **state)
 	assert_non_null(strstr(act.err, "response body larger than 4096 bytes"));
 }
 
+/* The agent's policy on hosts: the URL and every redirect are checked
+ * before a request is sent. */
+static void
+test_action_hosts_policy(void **state)
+{
+	struct policy pol;
+	char *allowed = xasprintf("127.0.0.1:%u", srv.port);
+	char *hosts[] = { allowed, NULL };
+	struct act act;
+
+	(void)state;
+	memset(&pol, 0, sizeof(pol));
+	pol.has_hosts = 1;
+	pol.hosts = hosts;
+	pol.nhosts = 1;
+	the_run.policy = &pol;
+	assert_int_equal(run_action(&act, "{\"url\": "
+	    "\"http://127.0.0.1:%u/ok\"}"), 0);
+	json_decref(act.out);
+	assert_int_equal(hits("/ok"), 1);
+	assert_int_equal(run_action(&act, "{\"url\": "
+	    "\"http://localhost:%u/ok\"}"), -1);
+	assert_non_null(strstr(act.err, "the agent's policy does not allow "
+	    "reaching 'http://localhost:"));
+	assert_int_equal(run_action(&act, "{\"url\": "
+	    "\"http://127.0.0.1:%u/redirect-away\"}"), -1);
+	assert_non_null(strstr(act.err, "does not allow reaching "
+	    "'http://localhost:"));
+	/* Neither refused request reached the server. */
+	assert_int_equal(hits("/ok"), 1);
+	assert_int_equal(hits("/redirect-away"), 1);
+	the_run.policy = NULL;
+	free(allowed);
+}
+
 int
 main(void)
 {
@@ -1514,6 +1573,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_action_step_timeout_and_cancel, run_setup,
 		    run_teardown),
+		cmocka_unit_test_setup_teardown(test_action_hosts_policy,
+		    run_setup, run_teardown),
 		cmocka_unit_test_setup_teardown(test_action_odd_bodies,
 		    run_setup, run_teardown),
 	};

@@ -278,8 +278,9 @@ inum(json_t *o, const char *key)
  * B  invoices, 1 Apr 2026 00:10 JST, partial, 8 ok 2 failed: 5 + 16 = 21
  *    min, vendors 1 + 4 = 5, exceptions 2 * 10 = 20 -> FY2026, April.
  * C  invoices, 10 Apr: attempt 1 failed after 3 ok 1 failed (would be
- *    6 min and 10 + 30 exception minutes), attempt 2 succeeded with 4:
- *    counted once, as 5 + 8 = 13 min, vendors 1 + 2 = 3.
+ *    6 min; its 10 + 30 exception minutes wait, as a retry follows),
+ *    attempt 2 succeeded with 4: counted once, as 5 + 8 = 13 min,
+ *    vendors 1 + 2 = 3, no exceptions.
  * D  addresses, 20 May, succeeded, 6 items: 3*6 = 18 min; its result
  *    delivered twice, one row.
  * E  misc, 25 May, failed for good after one attempt: 0 min, exception
@@ -287,7 +288,8 @@ inum(json_t *o, const char *key)
  *
  * FY2026: jobs 4 (B C D E), attempts 5, items 18 ok / 2 failed (E has
  * none), minutes 21 + 13 + 18 = 52, exceptions 20 + 30 = 50, net 2 min,
- * vendors 5 + 3 = 8 min.
+ * vendors 5 + 3 = 8 min; units of work 18 ok, 2 + 1 (E) failed: a
+ * success rate of 18 / 21.
  */
 static void
 load_runs(struct fixture *f)
@@ -361,8 +363,8 @@ test_ledger_rows(void **state)
 	assert_int_equal(sqlite3_column_int(st, 0), 6);
 	assert_int_equal(sqlite3_column_int(st, 1), 5);
 	assert_int_equal(sqlite3_column_int(st, 2), 1);
-	/* B 20, C's first attempt 40 (kept, not counted), E 30. */
-	assert_int_equal(sqlite3_column_int(st, 3), 90);
+	/* B 20, E 30; C's first attempt none: a retry followed it. */
+	assert_int_equal(sqlite3_column_int(st, 3), 50);
 	sqlite3_finalize(st);
 }
 
@@ -396,7 +398,7 @@ test_overview(void **state)
 	assert_near(dnum(tot, "fix_hours"), 50.0 / 60);
 	assert_near(dnum(tot, "net_staff_hours"), net);
 	assert_near(dnum(tot, "vendor_hours"), vend);
-	assert_near(dnum(tot, "success_rate"), 75);
+	assert_near(dnum(tot, "success_rate"), 100.0 * 18 / 21);
 
 	k = row_by(r, "id", "staff_hours_saved");
 	assert_near(dnum(k, "actual"), net);
@@ -516,7 +518,8 @@ test_departments_and_scripts(void **state)
 	    "請求書の入力");
 	assert_int_equal(inum(d, "runs"), 2);
 	assert_int_equal(inum(d, "attempts"), 3);
-	assert_near(dnum(d, "success_rate"), 100);
+	/* B's 2 failed items of 10, C's 4 done: 12 of 14, not 100 %. */
+	assert_near(dnum(d, "success_rate"), 100.0 * 12 / 14);
 	assert_near(dnum(d, "vendor_hours"), 8.0 / 60);
 	json_decref(r);
 }
@@ -565,6 +568,127 @@ test_input_points(void **state)
 	json_decref(r);
 }
 
+/* The figures while a job's failed attempts wait for their retry. */
+static json_t *
+june(struct fixture *f)
+{
+	json_t *r = report(f, KPI_R_OVERVIEW, 2026, jst(2026, 6, 30, 12, 0));
+	json_t *tot = json_incref(json_object_get(r, "totals"));
+
+	json_decref(r);
+	return tot;
+}
+
+static void
+test_retries_charged_once(void **state)
+{
+	struct fixture *f = *state;
+	int64_t t = jst(2026, 6, 1, 9, 0), id, rid;
+	struct lease l;
+	sqlite3_stmt *st;
+	json_t *tot, *labels = json_array();
+	int expired, timed_out;
+
+	/* A bad input path: each of 3 attempts fails on its one item. */
+	id = create(f, "invoices", "d1", 3, t);
+	attempt(f, id, t + 1000, t + 2000, "failed", 0, 1, 0);
+	tot = june(f);
+	/* While the retry waits: no exception minutes, nothing negative. */
+	assert_near(dnum(tot, "fix_hours"), 0);
+	assert_near(dnum(tot, "net_staff_hours"), 0);
+	json_decref(tot);
+	attempt(f, id, t + 3000, t + 4000, "failed", 0, 1, 0);
+	tot = june(f);
+	assert_near(dnum(tot, "fix_hours"), 0);
+	json_decref(tot);
+	attempt(f, id, t + 5000, t + 6000, "failed", 0, 1, 0);
+	/* No retry follows: charged once, 10 for the item + 30 the run. */
+	tot = june(f);
+	assert_int_equal(inum(tot, "attempts"), 3);
+	assert_near(dnum(tot, "fix_hours"), 40.0 / 60);
+	assert_near(dnum(tot, "net_staff_hours"), -40.0 / 60);
+	assert_near(dnum(tot, "success_rate"), 0);
+	json_decref(tot);
+
+	/* Its last attempt lost (the lease expired): charged all the same. */
+	t = jst(2026, 6, 2, 9, 0);
+	id = create(f, "invoices", "d1", 2, t);
+	attempt(f, id, t + 1000, t + 2000, "failed", 0, 1, 0);
+	assert_int_equal(jobs_lease(&f->c, 1, labels, t + 3000, 1000, &l,
+	    f->err, sizeof f->err), JOBS_OK);
+	assert_int_equal(l.job_id, id);
+	lease_clear(&l);
+	assert_int_equal(jobs_expire(&f->c, t + 10000, &expired, &timed_out,
+	    f->err, sizeof f->err), JOBS_OK);
+	assert_int_equal(expired, 1);
+	tot = june(f);
+	assert_near(dnum(tot, "fix_hours"), 80.0 / 60);
+	json_decref(tot);
+
+	/* An entered figure is never replaced by the charge. */
+	t = jst(2026, 6, 3, 9, 0);
+	id = create(f, "invoices", "d1", 2, t);
+	attempt(f, id, t + 1000, t + 2000, "failed", 0, 1, 0);
+	assert_int_equal(sqlite3_prepare_v2(f->c.db, "SELECT run_id FROM"
+	    " kpi_ledger WHERE job_id = ?", -1, &st, NULL), SQLITE_OK);
+	sqlite3_bind_int64(st, 1, id);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	rid = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	assert_int_equal(kpi_set_fix_minutes(&f->c, rid, 5, NULL, f->err,
+	    sizeof f->err), 0);
+	assert_int_equal(jobs_lease(&f->c, 1, labels, t + 3000, 1000, &l,
+	    f->err, sizeof f->err), JOBS_OK);
+	lease_clear(&l);
+	assert_int_equal(jobs_expire(&f->c, t + 10000, &expired, &timed_out,
+	    f->err, sizeof f->err), JOBS_OK);
+	tot = june(f);
+	assert_near(dnum(tot, "fix_hours"), 85.0 / 60);
+	json_decref(tot);
+	json_decref(labels);
+}
+
+/* 3 of 5 items failed is a success rate of 40 %, not 100 %. */
+static void
+test_success_rate_counts_items(void **state)
+{
+	struct fixture *f = *state;
+	int64_t t = jst(2026, 6, 1, 9, 0);
+	json_t *tot;
+
+	attempt(f, create(f, "invoices", "d1", 1, t), t + 1000, t + 2000,
+	    "partial", 2, 3, 0);
+	tot = june(f);
+	assert_int_equal(inum(tot, "runs_succeeded"), 1);
+	assert_near(dnum(tot, "success_rate"), 40);
+	json_decref(tot);
+	/* A run without items counts as one unit of work. */
+	attempt(f, create(f, "misc", "d3", 1, t), t + 3000, t + 4000,
+	    "succeeded", 0, 0, 0);
+	tot = june(f);
+	assert_near(dnum(tot, "success_rate"), 100.0 * 3 / 6);
+	json_decref(tot);
+}
+
+/* Who answers for a run's department: the same one, or one above it. */
+static void
+test_dept_covers(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_true(kpi_dept_covers(&f->cfg, "会計課", "財政局/経理部/会計課"));
+	assert_true(kpi_dept_covers(&f->cfg, "経理部", "財政局/経理部/会計課"));
+	assert_true(kpi_dept_covers(&f->cfg, "zaisei", "会計課"));
+	assert_false(kpi_dept_covers(&f->cfg, "会計課", "財政局/経理部"));
+	assert_false(kpi_dept_covers(&f->cfg, "市民局", "財政局/経理部/会計課"));
+	assert_true(kpi_dept_covers(&f->cfg, "市民", "市民局 区政部"));
+	/* Outside the tree, a text matches itself only. */
+	assert_true(kpi_dept_covers(&f->cfg, "どこか", "どこか"));
+	assert_false(kpi_dept_covers(&f->cfg, "どこか", "会計課"));
+	assert_false(kpi_dept_covers(&f->cfg, "", ""));
+	assert_false(kpi_dept_covers(&f->cfg, "会計課", ""));
+}
+
 static void
 test_fix_minutes_and_rebuild(void **state)
 {
@@ -573,6 +697,7 @@ test_fix_minutes_and_rebuild(void **state)
 	json_t *r, *again;
 	sqlite3_stmt *st;
 	char *a, *b;
+	double old = -1;
 
 	load_runs(f);
 	/* Someone spent 45 minutes on B's two failed items, not 20. */
@@ -581,12 +706,13 @@ test_fix_minutes_and_rebuild(void **state)
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	run = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
-	assert_int_equal(kpi_set_fix_minutes(&f->c, run, 45, f->err,
+	assert_int_equal(kpi_set_fix_minutes(&f->c, run, 45, &old, f->err,
 	    sizeof f->err), 0);
-	assert_int_equal(kpi_set_fix_minutes(&f->c, 99999, 5, f->err,
+	assert_near(old, 20);	/* the estimate it replaced */
+	assert_int_equal(kpi_set_fix_minutes(&f->c, 99999, 5, NULL, f->err,
 	    sizeof f->err), -1);
 	assert_non_null(strstr(f->err, "99999"));
-	assert_int_equal(kpi_set_fix_minutes(&f->c, run, -1, f->err,
+	assert_int_equal(kpi_set_fix_minutes(&f->c, run, -1, NULL, f->err,
 	    sizeof f->err), -1);
 	r = report(f, KPI_R_OVERVIEW, 2026, now);
 	/* 52 - (45 + 30) = -23 minutes. */
@@ -680,7 +806,7 @@ test_csv(void **state)
 	    "市民局 区政部,1,1,0,100.0,6,0,0.30,0.00,0.30,0.00\r\n"));
 	/* invoices: 21 + 13 min = 0.57 h, exceptions 0.33, net 0.23. */
 	assert_non_null(strstr(csv, "\r\ninvoices,請求書の入力,"
-	    "財政局/経理部/会計課,2,2,0,100.0,12,2,0.57,0.33,0.23,0.13\r\n"));
+	    "財政局/経理部/会計課,2,2,0,85.7,12,2,0.57,0.33,0.23,0.13\r\n"));
 	/* A title that a spreadsheet would run is written as text. */
 	assert_non_null(strstr(csv, "\r\nmisc,\"'=HYPERLINK(\"\"x\"\")\","));
 	free(csv);
@@ -784,6 +910,12 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_fix_minutes_and_rebuild,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retries_charged_once,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_success_rate_counts_items,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dept_covers, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_surveys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_csv, setup, teardown),
 		cmocka_unit_test(test_config_errors),

@@ -1,7 +1,9 @@
 /*
  * test_textutil.c - cutting text by characters, percent-encoding, and the
- * "did you mean" search.
+ * "did you mean" search, the cost check of regular expressions before
+ * glibc's regcomp copies them.
  */
+#include <regex.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -62,6 +64,46 @@ test_nearest(void **state)
 	assert_string_equal(text_nearest("nmae", words, (size_t)-1), "name");
 }
 
+/* What scripts and templates write compiles, and is accepted. */
+static void
+test_regex_ordinary(void **state)
+{
+	static const char *const ok[] = {
+		"^INV-[0-9]{6}$", "^[0-9]{3}-[0-9]{4}$", "(ab|cd)+x*y?",
+		"[]a]+", "[^]x]{2,5}", "[[:alpha:]]+[[:digit:]]{1,8}",
+		"a\\{3\\}", "x{2,}", "^$", "((a|b){3}c){10}",
+		NULL,
+	};
+	char err[256];
+	regex_t re;
+
+	(void)state;
+	for (int i = 0; ok[i] != NULL; i++) {
+		assert_int_equal(text_regex_check(ok[i], err, sizeof err), 0);
+		assert_int_equal(regcomp(&re, ok[i], REG_EXTENDED), 0);
+		regfree(&re);
+	}
+}
+
+/* Patterns whose copies multiply: each took gigabytes in regcomp. */
+static void
+test_regex_explosive(void **state)
+{
+	char err[256], plus[200];
+
+	(void)state;
+	memset(plus, '+', sizeof plus - 1);
+	plus[0] = 'a';
+	plus[sizeof plus - 1] = '\0';
+	assert_int_equal(text_regex_check(plus, err, sizeof err), -1);
+	assert_non_null(strstr(err, "repeats too much"));
+	assert_int_equal(text_regex_check("((a{99}){99}){99}", err,
+	    sizeof err), -1);
+	assert_int_equal(text_regex_check("(((((((((((((((((((((a+)+)+)+)+)+"
+	    ")+)+)+)+)+)+)+)+)+)+)+)+)+)+)+", err, sizeof err), -1);
+	assert_int_equal(text_regex_check("a{30000}", err, sizeof err), -1);
+}
+
 int
 main(void)
 {
@@ -69,6 +111,8 @@ main(void)
 		cmocka_unit_test(test_utf8_prefix),
 		cmocka_unit_test(test_percent_encode),
 		cmocka_unit_test(test_nearest),
+		cmocka_unit_test(test_regex_ordinary),
+		cmocka_unit_test(test_regex_explosive),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

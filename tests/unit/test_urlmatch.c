@@ -31,6 +31,19 @@ test_host(void **state)
 	assert_false(urlmatch("procure.city.lg.jp", "not a url"));
 }
 
+/* Mail servers are destinations like web servers. */
+static void
+test_mail(void **state)
+{
+	(void)state;
+	assert_true(urlmatch("mail.city.lg.jp", "imaps://mail.city.lg.jp:993"));
+	assert_true(urlmatch("mail.city.lg.jp:587", "smtp://mail.city.lg.jp:587"));
+	assert_false(urlmatch("mail.city.lg.jp:587", "smtps://mail.city.lg.jp"));
+	assert_true(urlmatch("imaps://mail.city.lg.jp", "imaps://mail.city.lg.jp:993/"));
+	assert_false(urlmatch("imaps://mail.city.lg.jp", "imap://mail.city.lg.jp/"));
+	assert_false(urlmatch("mail.city.lg.jp", "pop3s://mail.city.lg.jp"));
+}
+
 static void
 test_wild_and_port(void **state)
 {
@@ -83,7 +96,7 @@ test_check(void **state)
 	assert_string_equal(err, "'x.jp:99999' has no port from 1 to 65535 "
 	    "after the ':'");
 	assert_int_equal(urlmatch_check("ftp://x.jp/", err, sizeof err), -1);
-	assert_string_equal(err, "not an http:// or https:// URL");
+	assert_string_equal(err, "not an http(s)://, imap(s):// or smtp(s):// URL");
 	assert_int_equal(urlmatch_check("x y", err, sizeof err), -1);
 	assert_int_equal(urlmatch_url_ok("http://127.0.0.1:1/", err,
 	    sizeof err), 0);
@@ -96,6 +109,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_host),
 		cmocka_unit_test(test_wild_and_port),
+		cmocka_unit_test(test_mail),
 		cmocka_unit_test(test_prefix),
 		cmocka_unit_test(test_check),
 	};
