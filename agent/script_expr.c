@@ -131,6 +131,8 @@ step_shape(const struct step *st, const char ***keys, char *what,
 	*keys = NULL;
 	switch (st->kind) {
 	case STEP_ACTION:
+		if (st->action == NULL)
+			return ARG_ANY;	/* an unknown action, reported */
 		snprintf(what, whatlen, "%s's output", st->action->name);
 		type = st->action->out_type;
 		out = st->action->out;

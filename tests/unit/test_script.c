@@ -328,6 +328,10 @@ test_member_names(void **state)
 	    "loop.indx: loop has no 'indx' (did you mean 'index'?)");
 	expect_error("name: x\nsteps:\n  - log: ${run.scrpt}\n",
 	    "run.scrpt: run has no 'scrpt' (did you mean 'script'?)");
+	/* The output of a step whose action is unknown: only that error. */
+	expect_error("name: x\nsteps:\n  - id: x\n    nosuch: {}\n"
+	    "  - log: ${steps.x.output.y}\n",
+	    "t.yaml:4:5: unknown action 'nosuch'\n");
 	/* What is not declared is not checked: json.parse, deeper keys. */
 	expect_valid("name: x\nsteps:\n  - id: j\n    json.parse: '{}'\n"
 	    "  - log: ${steps.j.output.anything}\n  - id: rows\n"
