@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "kpi.h"
+#include "perm.h"
 #include "store.h"
 #include "web.h"
 #include "xmalloc.h"
@@ -343,6 +344,8 @@ static const struct migration migrations[] = {
 	{ 5, WEB_DEVICES_SQL },
 	/* The success rate by units of work; exceptions charged once. */
 	{ 6, KPI_SCHEMA_UNITS_SQL },
+	/* Departments: the roles users hold in them, what belongs where. */
+	{ 7, PERM_SCHEMA_SQL },
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] ==
