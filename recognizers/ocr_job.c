@@ -145,6 +145,7 @@ struct job_run {
 	const struct ocr_job	*job;
 	const struct page_list	*pages;
 	json_t			**results;
+	long			 max_pixels;
 };
 
 static void
@@ -161,7 +162,7 @@ do_page(size_t i, void *arg)
 		snprintf(err, sizeof err, "cancelled");
 		goto done;
 	}
-	pix = pages_load(src, err, sizeof err);
+	pix = pages_load(src, run->max_pixels, err, sizeof err);
 	if (pix == NULL)
 		goto done;
 	if (run->job->tmpl != NULL) {
@@ -189,12 +190,18 @@ json_t *
 ocr_job_run(const struct ocr_job *job, const struct page_list *pages,
     int *nerrors)
 {
-	struct job_run run = { job, pages, NULL };
+	struct job_run run = { job, pages, NULL, job->max_pixels };
 	json_t *arr = json_array();
+	const char *env = getenv("KOBITO_OCR_MAX_PIXELS");
 	char err[256];
 	size_t i;
 
 	*nerrors = 0;
+	/* A bad value in the environment is no reason to read pages of any
+	 * size: the default stands. */
+	if (run.max_pixels <= 0 && (env == NULL ||
+	    pages_parse_pixels(env, &run.max_pixels) != 0))
+		run.max_pixels = PAGES_MAX_PIXELS_DEFAULT;
 	run.results = xcalloc(pages->n + 1, sizeof *run.results);
 	/* Load libtesseract here, before the workers read the environment
 	 * (a failure shows in every page's error). */
