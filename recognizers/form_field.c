@@ -37,6 +37,7 @@ struct zone_img {
 	PIX		*pix;		/* binary, trimmed, padded; NULL: empty */
 	double		 box[4];	/* deskewed box of the zone */
 	int		 text_h;	/* height of the writing, px */
+	int		 touch;		/* writing runs past the zone's edge */
 	int		*gaps;		/* blank stretches as wide as a space */
 	size_t		 ngaps;
 	int		 ink0, ink1;	/* first and last inked column */
@@ -257,6 +258,161 @@ measure_gaps(struct zone_img *zi)
 	free(prof);
 }
 
+#define WIDEN_MM	3.0	/* an unruled zone grows this far at most */
+#define WIDEN_STEP	0.5	/* ... this much at a time, mm */
+
+/* Sides of a rectangle, for touching_sides(). */
+#define SIDE_LEFT	0x1
+#define SIDE_TOP	0x2
+#define SIDE_RIGHT	0x4
+#define SIDE_BOTTOM	0x8
+
+/*
+ * The sides of the rectangle in[] (x, y, w, h in bin's pixels) that
+ * writing crosses: a component of bin lying partly inside and partly
+ * outside.  Specks do not count, nor flat bars across the top or bottom
+ * and thin uprights across the left or right (what is left of a line);
+ * but an upright crossing the top or bottom is a letter's stroke.
+ */
+static unsigned
+touching_sides(PIX *bin, const double in[4], int speck, double mm)
+{
+	BOXA *boxa = pixConnCompBB(bin, 8);
+	int n = boxa != NULL ? boxaGetCount(boxa) : 0, i;
+	double X0 = in[0], Y0 = in[1], X1 = in[0] + in[2], Y1 = in[1] + in[3];
+	unsigned sides = 0;
+
+	for (i = 0; i < n; i++) {
+		int x, y, w, h, flat, upright;
+		double inx, iny;
+
+		boxaGetBoxGeometry(boxa, i, &x, &y, &w, &h);
+		if ((w < speck && h < speck) || x >= X1 || x + w <= X0 ||
+		    y >= Y1 || y + h <= Y0)
+			continue;
+		/* Lines are printed 0.1 to 0.5 mm thick. */
+		flat = w >= 4 * h && h <= fmax(in[3] / 12, 0.6 * mm);
+		upright = h >= 4 * w && w <= fmax(in[2] / 30, 0.6 * mm);
+		/* A ruled line, an underline or a frame across the whole zone;
+		 * or mostly outside: a neighbour's writing, not this value's. */
+		if ((x < X0 && x + w > X1) || (y < Y0 && y + h > Y1))
+			continue;
+		inx = fmin(x + w, X1) - fmax(x, X0);
+		iny = fmin(y + h, Y1) - fmax(y, Y0);
+		if (inx < 0.5 * w || iny < 0.5 * h)
+			continue;
+		if (x < X0 && !upright)
+			sides |= SIDE_LEFT;
+		if (x + w > X1 && !upright)
+			sides |= SIDE_RIGHT;
+		if (y < Y0 && !flat)
+			sides |= SIDE_TOP;
+		if (y + h > Y1 && !flat)
+			sides |= SIDE_BOTTOM;
+	}
+	boxaDestroy(&boxa);
+	return sides;
+}
+
+/*
+ * Grow in[] on the sides writing crosses, WIDEN_STEP at a time, up to
+ * limit px on each side and within the crop: a value written past its
+ * zone is read whole, not cut.  Returns the sides still crossed.
+ */
+static unsigned
+widen(PIX *bin, double in[4], double mm, double limit, int speck)
+{
+	double step = WIDEN_STEP * mm;
+	double grown[4] = { 0, 0, 0, 0 };
+	int W = pixGetWidth(bin), H = pixGetHeight(bin);
+	unsigned sides;
+
+	while ((sides = touching_sides(bin, in, speck, mm)) != 0) {
+		int moved = 0;
+
+		if ((sides & SIDE_LEFT) && grown[0] < limit && in[0] > 0) {
+			in[0] -= step;
+			in[2] += step;
+			grown[0] += step;
+			moved = 1;
+		}
+		if ((sides & SIDE_TOP) && grown[1] < limit && in[1] > 0) {
+			in[1] -= step;
+			in[3] += step;
+			grown[1] += step;
+			moved = 1;
+		}
+		if ((sides & SIDE_RIGHT) && grown[2] < limit &&
+		    in[0] + in[2] < W) {
+			in[2] += step;
+			grown[2] += step;
+			moved = 1;
+		}
+		if ((sides & SIDE_BOTTOM) && grown[3] < limit &&
+		    in[1] + in[3] < H) {
+			in[3] += step;
+			grown[3] += step;
+			moved = 1;
+		}
+		if (!moved)
+			break;
+	}
+
+	if (in[0] < 0) {
+		in[2] += in[0];
+		in[0] = 0;
+	}
+	if (in[1] < 0) {
+		in[3] += in[1];
+		in[1] = 0;
+	}
+	return sides;
+}
+
+#define BEYOND_MM	3.0	/* looked at past an unruled zone's ends, mm */
+
+/*
+ * Whether the writing goes on past the right end of in[] (or the left,
+ * when left is set: not where a label is printed) within BEYOND_MM: a
+ * word the zone leaves out.  The band looked at is the height of the
+ * writing inside in[].
+ */
+static int
+continues_past(PIX *bin, const double in[4], int speck, double mm,
+    int left)
+{
+	BOXA *boxa = pixConnCompBB(bin, 8);
+	int n = boxa != NULL ? boxaGetCount(boxa) : 0, i, more = 0;
+	double X0 = in[0], Y0 = in[1], X1 = in[0] + in[2], Y1 = in[1] + in[3];
+	double ty0 = Y1, ty1 = Y0;
+
+	for (i = 0; i < n; i++) {
+		int x, y, w, h;
+
+		boxaGetBoxGeometry(boxa, i, &x, &y, &w, &h);
+		if ((w < speck && h < speck) || x < X0 || x + w > X1 ||
+		    y < Y0 || y + h > Y1)
+			continue;
+		ty0 = fmin(ty0, y);
+		ty1 = fmax(ty1, y + h);
+	}
+	for (i = 0; i < n && ty1 > ty0; i++) {
+		int x, y, w, h;
+		double oy;
+
+		boxaGetBoxGeometry(boxa, i, &x, &y, &w, &h);
+		oy = fmin(y + h, ty1) - fmax(y, ty0);
+		if ((w < speck && h < speck) || oy < 0.5 * fmin(h, ty1 - ty0) ||
+		    w > 4 * in[2])
+			continue;
+		if ((x >= X1 && x < X1 + BEYOND_MM * mm) || (left &&
+		    x + w <= X0 && x + w > X0 - BEYOND_MM * mm))
+			more = 1;
+	}
+	boxaDestroy(&boxa);
+	return more;
+}
+
 /*
  * Cut the field's zone (deskewed rect z) out of the page and clean it the
  * way preps[which] says.  Returns 0 (zi->pix NULL when nothing is written
@@ -268,8 +424,9 @@ prepare_zone(struct reader *r, const struct form_field *f, const double z[4],
 {
 	const struct form_template *t = r->t;
 	PIX *crop, *bin, *sub, *clean;
-	double cx, cy, in[4], m = (f->ruled ? BOX_SLACK : 1.0) * r->sx;
-	int cb[4], speck;
+	double cx, cy, in[4], m = (f->ruled ? BOX_SLACK : 1.0 + WIDEN_MM +
+	    BEYOND_MM) * r->sx, mm = r->sx * r->zoom;
+	int cb[4], speck = t->prep.despeckle * t->prep.target_dpi / 300;
 	BOX *clip;
 
 	zi->done = 1;
@@ -311,6 +468,15 @@ prepare_zone(struct reader *r, const struct form_field *f, const double z[4],
 			r->boxes_found += lines >= 3;
 		}
 	}
+	/* Writing that crosses an unruled zone's edge: the zone grows by up
+	 * to WIDEN_MM, and what still crosses is reported, never cut off
+	 * silently.  (Inside a ruled box the lines are the edge, and what
+	 * their removal leaves cannot be told from a stroke across them.) */
+	if (!f->ruled)
+		zi->touch = widen(bin, in, mm, WIDEN_MM * mm,
+		    speck > 2 ? speck : 2) != 0 || (!f->multiline &&
+		    continues_past(bin, in, speck > 2 ? speck : 2, mm,
+		    f->label == NULL || f->side != FORM_SIDE_RIGHT));
 	zi->box[0] = cx + in[0] / r->zoom;
 	zi->box[1] = cy + in[1] / r->zoom;
 	zi->box[2] = in[2] / r->zoom;
@@ -321,7 +487,6 @@ prepare_zone(struct reader *r, const struct form_field *f, const double z[4],
 	pixDestroy(&bin);
 	if (sub == NULL)
 		return 0;
-	speck = t->prep.despeckle * t->prep.target_dpi / 300;
 	clean = prep_clean(sub, 0, 0, speck, cb);
 	pixDestroy(&sub);
 	if (clean == NULL)
@@ -719,9 +884,9 @@ zone_from_label(struct reader *r, const struct form_field *f, double z[4])
 		w = z[2] + 20 * sx;
 		h = 16 * sy;
 	}
-	if (!form_locate_text(r, f->lang, f->label, x, y, w, h, psm, box,
+	if (!form_locate_text(r, f->lang, f->label, 0, x, y, w, h, psm, box,
 	    f->name) && (psm == OCR_PSM_SPARSE || !form_locate_text(r,
-	    f->lang, f->label, z[0] - 60 * sx, z[1] - 8 * sy, 65 * sx,
+	    f->lang, f->label, 0, z[0] - 60 * sx, z[1] - 8 * sy, 65 * sx,
 	    z[3] + 16 * sy, OCR_PSM_SPARSE, box, f->name)))
 		return -1;
 	if (f->side == FORM_SIDE_RIGHT) {
@@ -830,10 +995,15 @@ note_opinions(struct field_result *fr, const struct reading *rd, size_t n,
 static void
 judge(struct reader *r, const struct form_field *f, struct field_result *fr,
     const struct reading *rd, size_t n, const struct reading *best,
-    int rival, int label_lost)
+    int rival, int label_lost, int touch)
 {
 	note_opinions(fr, rd, n, best);
-	if (best->flags & NORM_FUZZY) {
+	if (touch) {
+		/* Part of the writing lies outside what was read. */
+		fr->status = FIELD_LOW_CONFIDENCE;
+		form_set_reason(fr, "the writing runs past the edge of the "
+		    "zone, or goes on beyond it");
+	} else if (best->flags & NORM_FUZZY) {
 		/* A repaired code is a proposal for a person to confirm, not
 		 * a reading. */
 		fr->status = FIELD_LOW_CONFIDENCE;
@@ -978,7 +1148,8 @@ form_read_field(struct reader *r, const struct form_field *f,
 				    zi[best->prep].box[1],
 				    zi[best->prep].box[2],
 				    zi[best->prep].box[3], fr->box);
-			judge(r, f, fr, rd, n, best, rival, label_lost);
+			judge(r, f, fr, rd, n, best, rival, label_lost,
+			    zi[best->prep].touch);
 		}
 	}
 	for (i = 0; i < n; i++)

@@ -16,6 +16,7 @@
 #define BOX_SLACK	3.0	/* local box search around the zone, mm */
 #define LABEL_GAP	2.5	/* label to value zone, mm */
 #define BOX_INSET	0.8	/* kept clear inside a ruled box's lines, mm */
+#define LABEL_PT	10.5	/* labels are looked for as print this size */
 
 /* Where an anchor text was found, relative to where the template puts it. */
 struct anchor_hit {
@@ -31,6 +32,8 @@ struct reader {
 	double				 ox, oy;	/* deskewed px of (0,0) */
 	double				 zoom;		/* crop px per deskewed px */
 	int				 located;
+	int				 ambiguous;	/* two placements
+							   fit alike */
 	int				 boxes;		/* ruled zones read */
 	int				 boxes_found;	/* ... whose box was seen */
 	struct anchor_hit		*anchors;	/* per template text */
@@ -46,13 +49,14 @@ double	form_map_y(const struct reader *, double mm);
 double	form_result_conf(const struct ocr_result *);
 
 /*
- * OCR the deskewed rectangle (x, y, w, h) in mode psm and look for text;
- * on success box receives the phrase's deskewed box.  name names the
- * search for KOBITO_OCR_DEBUG's crops.
+ * OCR the deskewed rectangle (x, y, w, h) in mode psm and look for text
+ * printed about pt points high (0: LABEL_PT); on success box receives the
+ * phrase's deskewed box.  name names the search for KOBITO_OCR_DEBUG's
+ * crops (search-NAME-PSM.png).
  */
 int	form_locate_text(struct reader *r, const char *lang, const char *text,
-	    double x, double y, double w, double h, enum ocr_psm psm,
-	    double box[4], const char *name);
+	    double pt, double x, double y, double w, double h,
+	    enum ocr_psm psm, double box[4], const char *name);
 
 /* Save pix as DIR/NAME-PASS.png when KOBITO_OCR_DEBUG=DIR is set. */
 void	form_debug_save(struct Pix *pix, const char *name, int pass);

@@ -77,45 +77,147 @@ struct edge {
 	double	pos, len;
 };
 
-/*
- * Best (scale, shift) of the edges against a line profile: the share of the
- * predicted line length found.  prof[i] is the line pixels in row/column i.
- */
-static double
-match_edges(const int *prof, int n, const struct edge *e, size_t ne,
-    double pxmm, double range, double *best_f, int *best_d)
-{
-	double best = -1, total = 0;
-	size_t i;
-	int step, d;
+/* The best fit of the edges along one axis, and the best other shift. */
+struct axis_fit {
+	double	q;		/* share of the predicted line length found */
+	double	f;		/* scale */
+	int	d;		/* shift, small px */
+	double	q2;		/* the best fit at least RIVAL_MM away */
+	double	f2;
+	int	d2;
+};
 
-	for (i = 0; i < ne; i++)
-		total += e[i].len * pxmm;
+#define RIVAL_MM	3.0	/* shifts this far apart are other placements */
+#define RIVAL_SHARE	0.85	/* a rival this good makes the fit ambiguous */
+
+/*
+ * Best (scale, shift) of the edges against a line profile, and the best
+ * fit of a shift RIVAL_MM or more away (a table of equal rows fits one row
+ * off almost as well).  prof[i] is the line pixels in row/column i.
+ */
+static void
+match_edges(const int *prof, int n, const struct edge *e, size_t ne,
+    double pxmm, double range, struct axis_fit *fit)
+{
+	int nd = 2 * (int)range + 1, step, d, i;
+	double *sc = xcalloc((size_t)nd, sizeof *sc), total = 0;
+	double *sf = xcalloc((size_t)nd, sizeof *sf);
+	size_t k;
+
+	for (k = 0; k < ne; k++)
+		total += e[k].len * pxmm;
+	for (i = 0; i < nd; i++)
+		sc[i] = -1;
 	for (step = -5; step <= 5; step++) {
 		double f = 1.0 + 0.004 * step;
 
 		for (d = -(int)range; d <= (int)range; d++) {
 			double score = 0;
 
-			for (i = 0; i < ne; i++) {
-				int p = (int)lround(f * pxmm * e[i].pos) + d;
-				int v = 0, k;
+			for (k = 0; k < ne; k++) {
+				int p = (int)lround(f * pxmm * e[k].pos) + d;
+				int v = 0, j;
 
-				for (k = p - 1; k <= p + 1; k++)
-					if (k >= 0 && k < n && prof[k] > v)
-						v = prof[k];
-				score += fmin(v, e[i].len * pxmm);
+				for (j = p - 1; j <= p + 1; j++)
+					if (j >= 0 && j < n && prof[j] > v)
+						v = prof[j];
+				score += fmin(v, e[k].len * pxmm);
 			}
 			/* Prefer the unscaled fit when two are as good. */
 			score -= abs(step) * 1e-6 * total;
-			if (score > best) {
-				best = score;
-				*best_f = f;
-				*best_d = d;
+			i = d + (int)range;
+			if (score > sc[i]) {
+				sc[i] = score;
+				sf[i] = f;
 			}
 		}
 	}
-	return total > 0 ? best / total : 0;
+	memset(fit, 0, sizeof *fit);
+	fit->q = -1;
+	fit->f = fit->f2 = 1;
+	for (i = 0; i < nd; i++)
+		if (sc[i] > fit->q) {
+			fit->q = sc[i];
+			fit->f = sf[i];
+			fit->d = i - (int)range;
+		}
+	for (i = 0; i < nd; i++)
+		if (abs(i - (int)range - fit->d) >= RIVAL_MM * pxmm &&
+		    sc[i] > fit->q2) {
+			fit->q2 = sc[i];
+			fit->f2 = sf[i];
+			fit->d2 = i - (int)range;
+		}
+	if (total > 0) {
+		fit->q /= total;
+		fit->q2 /= total;
+	} else
+		fit->q = fit->q2 = 0;
+	free(sc);
+	free(sf);
+}
+
+/*
+ * How many of up to LABELS_MAX printed labels, each of another row, are
+ * found where the template puts them when its origin is at (ox, oy).
+ * Labels tell rows apart where ruled lines cannot.
+ */
+#define LABELS_MAX	5
+
+static int
+labels_at(struct reader *r, double ox, double oy, int *tried)
+{
+	const struct form_template *t = r->t;
+	double rows[LABELS_MAX], box[4], sox = r->ox, soy = r->oy;
+	size_t i, j, n = 0;
+	int found = 0;
+
+	r->ox = ox;
+	r->oy = oy;
+	for (i = 0; i < t->nfields && n < LABELS_MAX; i++) {
+		const struct form_field *f = &t->fields[i];
+		const struct form_rect *z = &f->zone;
+		double x, y, w, h;
+
+		if (f->label == NULL || f->side != FORM_SIDE_RIGHT)
+			continue;
+		for (j = 0; j < n; j++)
+			if (fabs(rows[j] - z->y) < 2)
+				break;
+		if (j < n)
+			continue;
+		rows[n++] = z->y;
+		x = form_map_x(r, z->x - 45);
+		y = form_map_y(r, z->y - 1.5);
+		w = 45 * r->sx;
+		h = (z->h + 3) * r->sy;
+		found += form_locate_text(r, f->lang, f->label, 0, x, y, w,
+		    h, OCR_PSM_LINE, box, "register");
+	}
+	r->ox = sox;
+	r->oy = soy;
+	*tried = (int)n;
+	return found;
+}
+
+/*
+ * Choose between two placements the line profiles cannot tell apart by
+ * the printed labels.  0 keeps the first, 1 takes the second, -1 when the
+ * labels do not settle it either.
+ */
+static int
+settle_by_labels(struct reader *r, double ox1, double oy1, double ox2,
+    double oy2)
+{
+	int tried, a = labels_at(r, ox1, oy1, &tried);
+	int b = labels_at(r, ox2, oy2, &tried);
+
+	if (getenv("KOBITO_OCR_DEBUG") != NULL)
+		fprintf(stderr, "register: labels %d vs %d of %d\n", a, b,
+		    tried);
+	if (tried == 0 || a == b)
+		return -1;
+	return b > a;
 }
 
 static int
@@ -123,9 +225,10 @@ register_boxes(struct reader *r)
 {
 	const struct form_template *t = r->t;
 	struct edge *he, *ve;
+	struct axis_fit fx, fy;
 	size_t nh = 0, nv = 0, i;
-	double minw = 1e9, minh = 1e9, pxmm, fx = 1, fy = 1, qx, qy;
-	int *hp, *vp, hn, vn, dx = 0, dy = 0, k = r->pp.factor;
+	double minw = 1e9, minh = 1e9, pxmm;
+	int *hp, *vp, hn, vn, k = r->pp.factor, ambx, amby;
 	PIX *hm, *vm, *closed;
 
 	he = xcalloc(2 * t->nfields + 1, sizeof *he);
@@ -153,27 +256,53 @@ register_boxes(struct reader *r)
 	prep_line_masks(closed != NULL ? closed : r->pp.small,
 	    (int)(0.6 * minw * pxmm), (int)(0.6 * minh * pxmm), &hm, &vm);
 	pixDestroy(&closed);
+	form_debug_save(hm, "register-hlines", 0);
+	form_debug_save(vm, "register-vlines", 0);
 	prep_profile(hm, 1, &hp, &hn);
 	prep_profile(vm, 0, &vp, &vn);
-	qy = match_edges(hp, hn, he, nh, pxmm, MM_SEARCH * pxmm, &fy, &dy);
-	qx = match_edges(vp, vn, ve, nv, pxmm, MM_SEARCH * pxmm, &fx, &dx);
+	match_edges(hp, hn, he, nh, pxmm, MM_SEARCH * pxmm, &fy);
+	match_edges(vp, vn, ve, nv, pxmm, MM_SEARCH * pxmm, &fx);
 	pixDestroy(&hm);
 	pixDestroy(&vm);
 	free(hp);
 	free(vp);
 	free(he);
 	free(ve);
+	ambx = fx.q2 >= RIVAL_SHARE * fx.q;
+	amby = fy.q2 >= RIVAL_SHARE * fy.q;
 	if (getenv("KOBITO_OCR_DEBUG") != NULL)
-		fprintf(stderr, "register: qx %.2f qy %.2f fx %.3f fy %.3f "
-		    "dx %d dy %d\n", qx, qy, fx, fy, dx, dy);
+		fprintf(stderr, "register: qx %.2f (rival %.2f at %d) qy %.2f "
+		    "(rival %.2f at %d) fx %.3f fy %.3f dx %d dy %d\n", fx.q,
+		    fx.q2, fx.d2, fy.q, fy.q2, fy.d2, fx.f, fy.f, fx.d, fy.d);
 	/* A third of the predicted lines, all at the right places, is a
 	 * match no other shift produces; noise and blur take the rest. */
-	if (qx < 0.3 || qy < 0.3)
+	if (fx.q < 0.3 || fy.q < 0.3)
 		return -1;
-	r->sx *= fx;
-	r->sy *= fy;
-	r->ox = (double)dx * k;
-	r->oy = (double)dy * k;
+	r->sx *= fx.f;
+	r->sy *= fy.f;
+	r->ox = (double)fx.d * k;
+	r->oy = (double)fy.d * k;
+	if (ambx || amby) {
+		/*
+		 * Another placement fits the lines nearly as well: a table
+		 * of equal rows one row off.  The printed labels decide, or
+		 * nothing does and the page goes to a person.
+		 */
+		double ox2 = ambx ? (double)fx.d2 * k : r->ox;
+		double oy2 = amby ? (double)fy.d2 * k : r->oy;
+		int pick = settle_by_labels(r, r->ox, r->oy, ox2, oy2);
+
+		if (pick < 0) {
+			r->ambiguous = 1;
+			return -1;
+		}
+		if (pick == 1) {
+			r->ox = ox2;
+			r->oy = oy2;
+			r->sx = r->sx / fx.f * (ambx ? fx.f2 : fx.f);
+			r->sy = r->sy / fy.f * (amby ? fy.f2 : fy.f);
+		}
+	}
 	return 0;
 }
 
@@ -208,96 +337,195 @@ squeeze(const char *s)
 	return h;
 }
 
+/* Code points of UTF-8 s into out (at most max); their count. */
+static size_t
+code_points(const char *s, uint32_t *out, size_t max)
+{
+	size_t n = 0, len = strlen(s), k;
+
+	while (*s != '\0' && n < max) {
+		k = width_utf8_decode(s, len > 4 ? 4 : len, &out[n]);
+		if (k == 0)
+			k = 1;
+		s += k;
+		len -= k;
+		n++;
+	}
+	return n;
+}
+
 /*
- * Find text among the words of res: a run of consecutive words on one line
- * whose concatenation contains it.  Sets the run's box (in res's pixels).
+ * The fewest edits that make want appear somewhere in text (Sellers:
+ * edit distance against the best substring).
+ */
+static int
+substring_distance(const char *want, const char *text)
+{
+	uint32_t a[64], b[512];
+	size_t na = code_points(want, a, 64), nb = code_points(text, b, 512);
+	int prev[513], cur[513], best;
+	size_t i, j;
+
+	for (j = 0; j <= nb; j++)
+		prev[j] = 0;
+	for (i = 1; i <= na; i++) {
+		cur[0] = (int)i;
+		for (j = 1; j <= nb; j++) {
+			int d = prev[j - 1] + (a[i - 1] != b[j - 1]);
+
+			if (prev[j] + 1 < d)
+				d = prev[j] + 1;
+			if (cur[j - 1] + 1 < d)
+				d = cur[j - 1] + 1;
+			cur[j] = d;
+		}
+		memcpy(prev, cur, (nb + 1) * sizeof *prev);
+	}
+	best = (int)na;
+	for (j = 0; j <= nb; j++)
+		if (prev[j] < best)
+			best = prev[j];
+	return best;
+}
+
+/* Misreads forgiven in a printed text of n characters: none in a short
+ * label (氏名 must read 氏名), one in five beyond. */
+static int
+slack_for(const char *want)
+{
+	uint32_t cp[64];
+	size_t n = code_points(want, cp, 64);
+
+	return n < 5 ? 0 : (int)(n / 5);
+}
+
+/* The text of words [i, j] of res, squeezed. */
+static char *
+run_text(const struct ocr_result *res, size_t i, size_t j)
+{
+	struct buf b;
+	size_t k;
+
+	buf_init(&b, 4096);
+	for (k = i; k <= j; k++) {
+		char *w = squeeze(res->words[k].text);
+
+		buf_puts(&b, w);
+		free(w);
+	}
+	return buf_detach(&b, NULL);
+}
+
+/*
+ * Find text among the words of res: the shortest run of consecutive words
+ * on one line that holds it, allowing slack_for() misread characters
+ * (the Japanese models misread one kanji of a title in a few).  Sets the
+ * run's box (in res's pixels).
  */
 static int
 find_phrase(const struct ocr_result *res, const char *text, int box[4])
 {
 	char *want = squeeze(text);
-	size_t i, j;
-	int found = 0;
+	int slack = slack_for(want), found = 0;
+	size_t i, j, bi = 0, bj = 0, k;
 
-	for (i = 0; i < res->nwords && !found; i++) {
-		struct buf b;
+	for (j = 0; j < res->nwords && !found; j++)
+		for (i = j + 1; i-- > 0;) {
+			char *run;
+			int d;
 
-		buf_init(&b, 4096);
-		for (j = i; j < res->nwords && res->words[j].line ==
-		    res->words[i].line; j++) {
-			char *w = squeeze(res->words[j].text);
-
-			buf_puts(&b, w);
-			free(w);
-			if (strstr(buf_str(&b), want) != NULL) {
-				size_t k;
-				int x0 = INT32_MAX, y0 = INT32_MAX, x1 = 0,
-				    y1 = 0;
-
-				for (k = i; k <= j; k++) {
-					const struct ocr_word *w2 =
-					    &res->words[k];
-
-					x0 = w2->x < x0 ? w2->x : x0;
-					y0 = w2->y < y0 ? w2->y : y0;
-					x1 = w2->x + w2->w > x1 ?
-					    w2->x + w2->w : x1;
-					y1 = w2->y + w2->h > y1 ?
-					    w2->y + w2->h : y1;
-				}
-				box[0] = x0;
-				box[1] = y0;
-				box[2] = x1 - x0;
-				box[3] = y1 - y0;
+			if (res->words[i].line != res->words[j].line ||
+			    res->words[i].block != res->words[j].block)
+				break;
+			run = run_text(res, i, j);
+			d = substring_distance(want, run);
+			free(run);
+			if (d <= slack) {
+				/* The shortest run ending at j: i as late as
+				 * the match allows. */
+				bi = i;
+				bj = j;
 				found = 1;
 				break;
 			}
 		}
-		buf_free(&b);
-	}
 	free(want);
+	if (found) {
+		int x0 = INT32_MAX, y0 = INT32_MAX, x1 = 0, y1 = 0;
+
+		for (k = bi; k <= bj; k++) {
+			const struct ocr_word *w = &res->words[k];
+
+			x0 = w->x < x0 ? w->x : x0;
+			y0 = w->y < y0 ? w->y : y0;
+			x1 = w->x + w->w > x1 ? w->x + w->w : x1;
+			y1 = w->y + w->h > y1 ? w->y + w->h : y1;
+		}
+		box[0] = x0;
+		box[1] = y0;
+		box[2] = x1 - x0;
+		box[3] = y1 - y0;
+	}
 	return found;
+}
+
+/*
+ * The scale at which text of pt points is searched for: the LSTM models
+ * read print of about 30 px (Japanese) to 48 px (Latin) high best, and a
+ * 22-point title at 300 dpi is 90 px.
+ */
+static double
+search_scale(const struct reader *r, const char *lang, double pt)
+{
+	double px = (pt > 0 ? pt : LABEL_PT) / 72.0 * r->t->prep.target_dpi;
+	double want = strncmp(lang, "jpn", 3) == 0 ? 32 : 48;
+
+	return px > want ? want / px : 1.0;
 }
 
 int
 form_locate_text(struct reader *r, const char *lang, const char *text,
-    double x, double y, double w, double h, enum ocr_psm psm, double box[4],
-    const char *name)
+    double pt, double x, double y, double w, double h, enum ocr_psm psm,
+    double box[4], const char *name)
 {
 	struct ocr_engine *e;
 	struct ocr_result res;
 	PIX *crop, *bin;
-	double cx, cy;
+	double cx, cy, s = search_scale(r, lang, pt), zoom = r->zoom * s;
 	int b[4], found = 0;
 	char err[256];
 
 	e = ocr_engine_get(lang, err, sizeof err);
 	if (e == NULL)
 		return 0;
-	crop = prep_crop(&r->pp, x, y, w, h, 0, r->zoom, 0, &cx, &cy);
+	crop = prep_crop(&r->pp, x, y, w, h, 0, zoom, 0, &cx, &cy);
 	if (crop == NULL)
 		return 0;
-	bin = prep_binarize(crop, PREP_BIN_OTSU, 0);
+	/* Grey, smoothed: tesseract's own threshold reads small print on a
+	 * noisy scan better than one Otsu split does, and specks beside a
+	 * label would make it see a line of junk. */
+	bin = pixGetWidth(crop) >= 8 && pixGetHeight(crop) >= 8 ?
+	    pixBlockconv(crop, 1, 1) : pixClone(crop);
 	pixDestroy(&crop);
 	if (bin == NULL)
 		return 0;
 	if (name != NULL) {
-		char *what = xasprintf("search-%s", name);
+		char *what = xasprintf("search-%s-%s", name, text);
 
 		form_debug_save(bin, what, (int)psm);
 		free(what);
 	}
-	if (ocr_recognize(e, bin, psm, r->t->prep.target_dpi, &res, err,
-	    sizeof err) == 0) {
+	if (ocr_recognize(e, bin, psm, (int)(r->t->prep.target_dpi * s),
+	    &res, err, sizeof err) == 0) {
 		found = find_phrase(&res, text, b);
 		ocr_result_free(&res);
 	}
 	pixDestroy(&bin);
 	if (found) {
-		box[0] = cx + b[0] / r->zoom;
-		box[1] = cy + b[1] / r->zoom;
-		box[2] = b[2] / r->zoom;
-		box[3] = b[3] / r->zoom;
+		box[0] = cx + b[0] / zoom;
+		box[1] = cy + b[1] / zoom;
+		box[2] = b[2] / zoom;
+		box[3] = b[3] / zoom;
 	}
 	return found;
 }
@@ -327,7 +555,7 @@ find_anchors(struct reader *r)
 
 		if (!x->anchor)
 			continue;
-		if (!form_locate_text(r, x->lang, x->text,
+		if (!form_locate_text(r, x->lang, x->text, x->size,
 		    form_map_x(r, x->at.x) - m, form_map_y(r, x->at.y) - m,
 		    x->at.w * r->sx + 2 * m, x->at.h * r->sy + 2 * m,
 		    OCR_PSM_SPARSE, box, x->name))
@@ -420,7 +648,13 @@ form_read_page(const struct form_template *t, PIX *pix,
 	page->skew_deg = r.pp.angle * 180 / M_PI;
 	page->dx_mm = r.ox / r.sx;
 	page->dy_mm = r.oy / r.sy;
-	if (!r.located) {
+	if (!r.located && r.ambiguous) {
+		page->review = 1;
+		form_add_reason(page, "two placements of template %s fit the "
+		    "ruled lines alike (a row apart) and neither the labels "
+		    "nor the anchors tell them apart; fields were read at the "
+		    "better one", t->name);
+	} else if (!r.located) {
 		page->review = 1;
 		form_add_reason(page, "the page could not be located against "
 		    "template %s; fields were read where the template puts "
