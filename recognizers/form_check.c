@@ -161,6 +161,15 @@ gather(const struct form_template *t, const struct form_page *page,
 		if (cf->idx[k] == t->nfields)
 			return 0;
 		fr = &page->fields[cf->idx[k]];
+		if (fr->status == FIELD_OK && json_is_null(fr->value)) {
+			/* Left empty (an unused line of a table): nothing,
+			 * which adds 0. */
+			json_t *zero = json_integer(0);
+
+			cand_add(cf, k, zero);
+			json_decref(zero);
+			continue;
+		}
 		cand_add(cf, k, fr->value);
 		for (j = 0; j < fr->nreadings; j++)
 			cand_add(cf, k, fr->readings[j].value);
@@ -170,6 +179,10 @@ gather(const struct form_template *t, const struct form_page *page,
 	cf->n = c->nterms + 1;
 	cf->unit = unit_of(&t->fields[cf->idx[cf->n - 1]],
 	    page->fields[cf->idx[cf->n - 1]].value);
+	/* A product or a tax of nothing says nothing. */
+	if (c->kind != FORM_CHECK_SUM && json_is_null(
+	    page->fields[cf->idx[cf->n - 1]].value))
+		return 0;
 	return 1;
 }
 
