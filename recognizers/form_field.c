@@ -1038,6 +1038,62 @@ judge(struct reader *r, const struct form_field *f, struct field_result *fr,
 	}
 }
 
+/*
+ * The digits and hyphens at the end of a Japanese text value (the house
+ * number of an address), or NULL when it does not end in a digit.
+ */
+static char *
+value_tail(const json_t *v)
+{
+	const char *s = json_string_value(v), *p;
+
+	if (s == NULL || *s == '\0' || !isdigit((unsigned char)s[strlen(s) -
+	    1]))
+		return NULL;
+	p = s + strlen(s);
+	while (p > s && (isdigit((unsigned char)p[-1]) || p[-1] == '-'))
+		p--;
+	return norm_digit_run(p);
+}
+
+/*
+ * The jpn and Japanese models share their mistakes on digits inside
+ * Japanese text (on the tuning set both were wrong on 2.9% of the fields
+ * they both read, five times what independent models would be): the
+ * digits that end a Japanese text value must also be read so by a Latin
+ * model, which reads digits apart from the kanji around them.  Returns
+ * the model that confirms them, or NULL.
+ */
+static const char *
+confirm_tail(const struct zone_img *zi, const json_t *v)
+{
+	static const char *const models[] = { "eng", "Latin" };
+	char *want = value_tail(v), err[256];
+	const char *by = NULL;
+	size_t i;
+
+	if (want == NULL)
+		return "";
+	for (i = 0; i < sizeof models / sizeof models[0] && by == NULL;
+	    i++) {
+		struct ocr_engine *e = ocr_engine_get(models[i], err,
+		    sizeof err);
+		struct ocr_result res;
+		char *tail;
+
+		if (e == NULL || ocr_recognize(e, zi->pix, OCR_PSM_LINE, 300,
+		    &res, err, sizeof err) != 0)
+			continue;
+		tail = latin_tail(res.text);
+		ocr_result_free(&res);
+		if (tail != NULL && strcmp(tail, want) == 0)
+			by = models[i];
+		free(tail);
+	}
+	free(want);
+	return by;
+}
+
 /* Read the zone with the variants of rounds first and retry into rd. */
 static int
 read_rounds(struct reader *r, const struct form_field *f, const double z[4],
@@ -1150,6 +1206,25 @@ form_read_field(struct reader *r, const struct form_field *f,
 				    zi[best->prep].box[3], fr->box);
 			judge(r, f, fr, rd, n, best, rival, label_lost,
 			    zi[best->prep].touch);
+			if (fr->status == FIELD_OK && f->spec.kind ==
+			    NORM_TEXT && strncmp(f->lang, "jpn", 3) == 0 &&
+			    !f->vertical) {
+				const char *by = confirm_tail(&zi[0],
+				    fr->value);
+
+				if (by == NULL) {
+					fr->status = FIELD_LOW_CONFIDENCE;
+					form_set_reason(fr, "the digits at its "
+					    "end were not read so by a Latin "
+					    "model");
+				} else if (*by != '\0') {
+					char *why = xasprintf("its digits "
+					    "read by %s", by);
+
+					field_result_add_evidence(fr, why);
+					free(why);
+				}
+			}
 		}
 	}
 	for (i = 0; i < n; i++)
