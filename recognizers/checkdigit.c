@@ -115,3 +115,27 @@ checkdigit_ok(enum checkdigit_kind k, const char *d, size_t n)
 		return 0;
 	}
 }
+
+int
+checkdigit_telling(enum checkdigit_kind k, const char *d, size_t n)
+{
+	size_t i;
+
+	switch (k) {
+	case CHECKDIGIT_JP_CORPORATE:
+		for (i = 0; i < n; i++)
+			if (d[i] == '0' || d[i] == '9')
+				return 0;
+		return 1;
+	case CHECKDIGIT_LUHN:
+		for (i = 0; i + 1 < n; i++)
+			if ((d[i] == '0' && d[i + 1] == '9') ||
+			    (d[i] == '9' && d[i + 1] == '0'))
+				return 0;
+		return 1;
+	case CHECKDIGIT_MOD11:
+		return 1;
+	default:
+		return 0;
+	}
+}

@@ -39,6 +39,15 @@ int		 checkdigit_parse(const char *name, enum checkdigit_kind *kind);
  */
 int	checkdigit_ok(enum checkdigit_kind, const char *d, size_t n);
 
+/*
+ * Whether the scheme would catch the misreads OCR makes most often in
+ * these digits, so that a value that checks has an opinion of its own: not
+ * so for jp_corporate when a digit is 0 or 9 (9 is 0 modulo 9, so one read
+ * for the other checks all the same), nor for luhn when "09" or "90"
+ * stand side by side (their swap checks).
+ */
+int	checkdigit_telling(enum checkdigit_kind, const char *d, size_t n);
+
 /* The 法人番号 check digit of twelve digits (for generators and tests). */
 int	checkdigit_jp_corporate(const char *twelve);
 

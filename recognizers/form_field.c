@@ -1094,6 +1094,131 @@ confirm_tail(const struct zone_img *zi, const json_t *v)
 	return by;
 }
 
+/* The ASCII digits of text (made half-width first), in order. */
+static char *
+digits_of(const char *text)
+{
+	char *h = width_to_half(text), *o = h, *p;
+
+	for (p = h; *p != '\0'; p++)
+		if (isdigit((unsigned char)*p))
+			*o++ = *p;
+	*o = '\0';
+	return h;
+}
+
+/*
+ * A Japanese field whose value is digits (amounts, numbers, phone and
+ * postal codes, business numbers): the jpn and Japanese models count as
+ * one opinion on them, since they share their mistakes on digits (0 read
+ * as 9 by both on a fax), and a Latin model must read the same digits
+ * for a second.  Era dates, whose digits stand among kanji, are not.
+ */
+static int
+ja_digits(const struct form_field *f)
+{
+	if (strncmp(f->lang, "jpn", 3) != 0 || f->vertical)
+		return 0;
+	switch (f->spec.kind) {
+	case NORM_TEXT:
+	case NORM_ERA_DATE:
+	case NORM_SEAL:
+		return 0;
+	case NORM_CODE:
+		return f->spec.nlist == 0;
+	default:
+		return 1;
+	}
+}
+
+/*
+ * The Latin model that reads the digits of the Japanese reading best: one
+ * of the readings already made, or eng and Latin now on the smoothed
+ * zone.  NULL when none reads the same digits.
+ */
+static const char *
+confirm_digits(const struct zone_img *zi, const struct reading *rd,
+    size_t n, const struct reading *best)
+{
+	static const char *const models[] = { "eng", "Latin" };
+	char *want = digits_of(best->raw), err[256];
+	const char *by = NULL;
+	size_t i;
+
+	for (i = 0; i < n && by == NULL && *want != '\0'; i++) {
+		char *got;
+
+		if (strcmp(rd[i].model, "eng") != 0 &&
+		    strcmp(rd[i].model, "Latin") != 0)
+			continue;
+		got = digits_of(rd[i].raw);
+		if (strcmp(got, want) == 0)
+			by = rd[i].model;
+		free(got);
+	}
+	for (i = 0; i < sizeof models / sizeof models[0] && by == NULL &&
+	    *want != '\0' && zi->pix != NULL; i++) {
+		struct ocr_engine *e = ocr_engine_get(models[i], err,
+		    sizeof err);
+		struct ocr_result res;
+		char *got;
+
+		if (e == NULL || ocr_recognize(e, zi->pix, OCR_PSM_LINE, 300,
+		    &res, err, sizeof err) != 0)
+			continue;
+		got = digits_of(res.text);
+		ocr_result_free(&res);
+		if (strcmp(got, want) == 0)
+			by = models[i];
+		free(got);
+	}
+	free(want);
+	return by;
+}
+
+/* Count the opinions of a Japanese digit field again: its Japanese
+ * readings one, a Latin model reading the same digits one, a check. */
+static void
+judge_digits(const struct form_field *f, struct field_result *fr,
+    const struct zone_img *zi, const struct reading *rd, size_t n,
+    const struct reading *best)
+{
+	const char *by;
+	size_t k;
+	char *why;
+
+	if (fr->status != FIELD_OK && !fr->pending)
+		return;
+	by = confirm_digits(zi, rd, n, best);
+	for (k = 0; k < fr->nevidence; k++)
+		free(fr->evidence[k]);
+	fr->nevidence = 0;
+	fr->opinions = 0;
+	field_result_add_evidence(fr, "read by the Japanese models (one "
+	    "opinion on digits)");
+	if (by != NULL) {
+		why = xasprintf("its digits read by %s", by);
+		field_result_add_evidence(fr, why);
+		free(why);
+	}
+	if (best->flags & NORM_CHECKED)
+		field_result_add_evidence(fr, "check digit");
+	if (best->flags & NORM_LISTED)
+		field_result_add_evidence(fr, "an entry of the list");
+	if (fr->opinions >= 2 && fr->pending && fr->reason != NULL &&
+	    strncmp(fr->reason, "one opinion", 11) == 0) {
+		fr->status = FIELD_OK;
+		fr->pending = 0;
+		free(fr->reason);
+		fr->reason = NULL;
+	} else if (fr->opinions < 2 && fr->status == FIELD_OK) {
+		fr->status = FIELD_LOW_CONFIDENCE;
+		fr->pending = 1;
+		form_set_reason(fr, "one opinion only: no Latin model read "
+		    "the digits %s read", f->lang);
+	}
+}
+
 /* Read the zone with the variants of rounds first and retry into rd. */
 static int
 read_rounds(struct reader *r, const struct form_field *f, const double z[4],
@@ -1206,6 +1331,9 @@ form_read_field(struct reader *r, const struct form_field *f,
 				    zi[best->prep].box[3], fr->box);
 			judge(r, f, fr, rd, n, best, rival, label_lost,
 			    zi[best->prep].touch);
+			if (ja_digits(f))
+				judge_digits(f, fr, zi[1].pix != NULL ?
+				    &zi[1] : &zi[0], rd, n, best);
 			if (fr->status == FIELD_OK && f->spec.kind ==
 			    NORM_TEXT && strncmp(f->lang, "jpn", 3) == 0 &&
 			    !f->vertical) {

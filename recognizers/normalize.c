@@ -477,7 +477,7 @@ norm_number(const struct norm_spec *spec, const char *raw, json_t **value,
 			json_decref(*value);
 			*value = NULL;
 			rc = -1;
-		} else
+		} else if (checkdigit_telling(spec->check, t, strlen(t)))
 			*flags |= NORM_CHECKED;
 		free(t);
 	}
@@ -976,7 +976,8 @@ norm_code(const struct norm_spec *spec, const char *raw, json_t **value,
 				free(s);
 				return -1;
 			}
-			*flags |= NORM_CHECKED;
+			if (checkdigit_telling(spec->check, digits, n))
+				*flags |= NORM_CHECKED;
 		}
 		*value = json_string(s);
 		free(s);
@@ -1069,7 +1070,8 @@ norm_registration(const struct norm_spec *spec, const char *raw,
 		free(s);
 		return -1;
 	}
-	*flags |= NORM_CHECKED;
+	if (checkdigit_telling(CHECKDIGIT_JP_CORPORATE, d, 13))
+		*flags |= NORM_CHECKED;
 	*value = json_sprintf("T%s", d);
 	free(s);
 	return 0;
@@ -1121,7 +1123,8 @@ norm_digits_kind(const struct norm_spec *spec, const char *raw,
 			free(s);
 			return -1;
 		}
-		*flags |= NORM_CHECKED;
+		if (checkdigit_telling(check, d, (size_t)n))
+			*flags |= NORM_CHECKED;
 	}
 	*value = json_string(d);
 	free(s);

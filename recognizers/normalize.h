@@ -99,8 +99,10 @@ void	norm_spec_free(struct norm_spec *spec);
 #define NORM_FUZZY	0x1	/* code matched a list entry at distance 1,
 				   or its pattern after swapping look-alikes
 				   (l/I/1, O/0, S/5, B/8, Z/2, G/6) */
-#define NORM_CHECKED	0x2	/* a check digit confirmed the value: a
-				   second opinion besides the reading */
+#define NORM_CHECKED	0x2	/* a check digit confirmed the value, and
+				   would have caught the usual misreads
+				   of its digits (checkdigit_telling()):
+				   a second opinion besides the reading */
 #define NORM_LISTED	0x4	/* the value is an entry of the spec's list,
 				   read exactly */
 
