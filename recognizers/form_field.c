@@ -1052,6 +1052,38 @@ judge(struct reader *r, const struct form_field *f, struct field_result *fr,
 }
 
 /*
+ * The Latin model (eng, then Latin) whose reading of the zone, put
+ * through pick(), is want; NULL when neither's is.
+ */
+static const char *
+latin_reads(const struct zone_img *zi, const char *want,
+    char *(*pick)(const char *))
+{
+	static const char *const models[] = { "eng", "Latin" };
+	const char *by = NULL;
+	char err[256];
+	size_t i;
+
+	for (i = 0; i < sizeof models / sizeof models[0] && by == NULL &&
+	    zi->pix != NULL; i++) {
+		struct ocr_engine *e = ocr_engine_get(models[i], err,
+		    sizeof err);
+		struct ocr_result res;
+		char *got;
+
+		if (e == NULL || ocr_recognize(e, zi->pix, OCR_PSM_LINE, 300,
+		    &res, err, sizeof err) != 0)
+			continue;
+		got = pick(res.text);
+		ocr_result_free(&res);
+		if (got != NULL && strcmp(got, want) == 0)
+			by = models[i];
+		free(got);
+	}
+	return by;
+}
+
+/*
  * The digits and hyphens at the end of a Japanese text value (the house
  * number of an address), or NULL when it does not end in a digit.
  */
@@ -1080,29 +1112,12 @@ value_tail(const json_t *v)
 static const char *
 confirm_tail(const struct zone_img *zi, const json_t *v)
 {
-	static const char *const models[] = { "eng", "Latin" };
-	char *want = value_tail(v), err[256];
-	const char *by = NULL;
-	size_t i;
+	char *want = value_tail(v);
+	const char *by;
 
 	if (want == NULL)
 		return "";
-	for (i = 0; i < sizeof models / sizeof models[0] && by == NULL;
-	    i++) {
-		struct ocr_engine *e = ocr_engine_get(models[i], err,
-		    sizeof err);
-		struct ocr_result res;
-		char *tail;
-
-		if (e == NULL || ocr_recognize(e, zi->pix, OCR_PSM_LINE, 300,
-		    &res, err, sizeof err) != 0)
-			continue;
-		tail = latin_tail(res.text);
-		ocr_result_free(&res);
-		if (tail != NULL && strcmp(tail, want) == 0)
-			by = models[i];
-		free(tail);
-	}
+	by = latin_reads(zi, want, latin_tail);
 	free(want);
 	return by;
 }
@@ -1153,8 +1168,7 @@ static const char *
 confirm_digits(const struct zone_img *zi, const struct reading *rd,
     size_t n, const struct reading *best)
 {
-	static const char *const models[] = { "eng", "Latin" };
-	char *want = digits_of(best->raw), err[256];
+	char *want = digits_of(best->raw);
 	const char *by = NULL;
 	size_t i;
 
@@ -1169,22 +1183,8 @@ confirm_digits(const struct zone_img *zi, const struct reading *rd,
 			by = rd[i].model;
 		free(got);
 	}
-	for (i = 0; i < sizeof models / sizeof models[0] && by == NULL &&
-	    *want != '\0' && zi->pix != NULL; i++) {
-		struct ocr_engine *e = ocr_engine_get(models[i], err,
-		    sizeof err);
-		struct ocr_result res;
-		char *got;
-
-		if (e == NULL || ocr_recognize(e, zi->pix, OCR_PSM_LINE, 300,
-		    &res, err, sizeof err) != 0)
-			continue;
-		got = digits_of(res.text);
-		ocr_result_free(&res);
-		if (strcmp(got, want) == 0)
-			by = models[i];
-		free(got);
-	}
+	if (by == NULL && *want != '\0')
+		by = latin_reads(zi, want, digits_of);
 	free(want);
 	return by;
 }
