@@ -44,9 +44,14 @@ case "$(err_of damaged.pdf)" in *"damaged.pdf: the PDF is damaged or not a PDF"*
 case "$(err_of huge.png)" in *"huge.png: page 1 is 40000x40000 pixels (1600.0 million), more than the limit of 100.0 million")
 	echo "ok: the pixel limit is checked" ;;
 	*) fail "huge PNG: $(err_of huge.png)" ;; esac
-mem=$(tail -n 1 "$T/mem")
-[ "$mem" -lt 180000 ] || fail "kobito ocr took ${mem} kB: the large page was decoded"
-echo "ok: peak memory ${mem} kB"
+# Against the good page read alone (the sanitizers' build takes more of
+# everything): the large page adds nothing like its 200 MB.
+/usr/bin/time -f "%M" -o "$T/mem1" "$KOBITO" ocr "$T/in/good-001.png" --template invoice_en \
+	--jobs 2 --json > /dev/null 2>&1
+mem=$(tail -n 1 "$T/mem") mem1=$(tail -n 1 "$T/mem1")
+[ "$mem" -lt $((mem1 + 100000)) ] ||
+	fail "kobito ocr took ${mem} kB against ${mem1} kB for the good page alone: the large page was decoded"
+echo "ok: peak memory ${mem} kB (the good page alone: ${mem1} kB)"
 
 # The limit is configurable, on the command line and in the environment.
 "$KOBITO" ocr "$T/in/good-001.png" --template invoice_en --max-pixels 1M --json > "$T/small.json"
