@@ -974,6 +974,16 @@ keep_readings(struct field_result *fr, const struct reading *rd, size_t n)
 	fr->nreadings = n;
 }
 
+/* The check best's normalisation made, as evidence. */
+static void
+note_checks(struct field_result *fr, const struct reading *best)
+{
+	if (best->flags & NORM_CHECKED)
+		field_result_add_evidence(fr, "check digit");
+	if (best->flags & NORM_LISTED)
+		field_result_add_evidence(fr, "an entry of the list");
+}
+
 /* The opinions behind best's value, as evidence: the models that read it,
  * and the check its normalisation made. */
 static void
@@ -998,10 +1008,7 @@ note_opinions(struct field_result *fr, const struct reading *rd, size_t n,
 		field_result_add_evidence(fr, why);
 		free(why);
 	}
-	if (best->flags & NORM_CHECKED)
-		field_result_add_evidence(fr, "check digit");
-	if (best->flags & NORM_LISTED)
-		field_result_add_evidence(fr, "an entry of the list");
+	note_checks(fr, best);
 }
 
 /* Decide the status of a field whose readings gave a value. */
@@ -1214,10 +1221,7 @@ judge_digits(const struct form_field *f, struct field_result *fr,
 		field_result_add_evidence(fr, why);
 		free(why);
 	}
-	if (best->flags & NORM_CHECKED)
-		field_result_add_evidence(fr, "check digit");
-	if (best->flags & NORM_LISTED)
-		field_result_add_evidence(fr, "an entry of the list");
+	note_checks(fr, best);
 	if (fr->opinions >= 2 && fr->pending && fr->reason != NULL &&
 	    strncmp(fr->reason, "one opinion", 11) == 0) {
 		fr->status = FIELD_OK;
