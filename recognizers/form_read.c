@@ -7,16 +7,14 @@
  * 3. Registration: where the template's origin and scale lie on the scan.
  *    With ruled boxes, the horizontal and vertical line profiles of the
  *    page are matched against the box edges the template predicts, over
- *    shifts of +-20 mm and scales of +-2%; without, anchor texts are found
- *    by OCR near where they should be.  A page that cannot be located is
- *    read where the template says, and marked for review.
- * 4. Each field: its box is found again locally (so a residual error of a
- *    few millimetres does not matter), the inside is cut out, binarised,
- *    cleaned of ruled lines and specks, and read as one line; the text is
- *    normalised and validated.  A field that fails is read again with a
- *    different binarisation and segmentation, and the readings are
- *    compared: two that agree make a sure field, a lone doubtful one is
- *    flagged.
+ *    shifts of +-20 mm and scales of +-2%; when another placement fits
+ *    nearly as well (a table of equal rows, a row off), the printed labels
+ *    decide, or the page is not located.  Without boxes, anchor texts are
+ *    found by OCR near where they should be.  A page that cannot be
+ *    located is read where the template says, and marked for review.
+ * 4. Each field (form_field.c): read by two models, accepted only with
+ *    two independent opinions.
+ * 5. The checks across fields (form_check.c), then the page's reasons.
  */
 #include <ctype.h>
 #include <math.h>
