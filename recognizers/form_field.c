@@ -1060,16 +1060,17 @@ judge(struct reader *r, const struct form_field *f, struct field_result *fr,
 
 /*
  * The Latin model (eng, then Latin) whose reading of the zone, put
- * through pick(), is want; NULL when neither's is.
+ * through pick(), is want - or, with suffix set, ends with want after a
+ * '-' - NULL when neither's is.
  */
 static const char *
 latin_reads(const struct zone_img *zi, const char *want,
-    char *(*pick)(const char *))
+    char *(*pick)(const char *), int suffix)
 {
 	static const char *const models[] = { "eng", "Latin" };
 	const char *by = NULL;
 	char err[256];
-	size_t i;
+	size_t i, n = strlen(want);
 
 	for (i = 0; i < sizeof models / sizeof models[0] && by == NULL &&
 	    zi->pix != NULL; i++) {
@@ -1077,17 +1078,42 @@ latin_reads(const struct zone_img *zi, const char *want,
 		    sizeof err);
 		struct ocr_result res;
 		char *got;
+		size_t m;
 
 		if (e == NULL || ocr_recognize(e, zi->pix, OCR_PSM_LINE, 300,
 		    &res, err, sizeof err) != 0)
 			continue;
 		got = pick(res.text);
 		ocr_result_free(&res);
-		if (got != NULL && strcmp(got, want) == 0)
+		m = got != NULL ? strlen(got) : 0;
+		if (got != NULL && (strcmp(got, want) == 0 || (suffix &&
+		    m > n && strcmp(got + m - n, want) == 0 &&
+		    got[m - n - 1] == '-')))
 			by = models[i];
 		free(got);
 	}
 	return by;
+}
+
+/*
+ * The groups of digits of text, in order, joined by '-': "1-1-9-2-7" from
+ * "BR aba 1a EX Pa 1 9-2-7" (what eng makes of a Japanese address).
+ */
+static char *
+digit_groups(const char *text)
+{
+	char *h = width_to_half(text), *o = h, *p;
+
+	for (p = h; *p != '\0'; p++) {
+		if (isdigit((unsigned char)*p))
+			*o++ = *p;
+		else if (o > h && o[-1] != '-')
+			*o++ = '-';
+	}
+	while (o > h && o[-1] == '-')
+		o--;
+	*o = '\0';
+	return h;
 }
 
 /*
@@ -1124,7 +1150,9 @@ confirm_tail(const struct zone_img *zi, const json_t *v)
 
 	if (want == NULL)
 		return "";
-	by = latin_reads(zi, want, latin_tail);
+	/* The last groups of digits the Latin model reads are the house
+	 * number: the kanji before it come out as junk, digits among it. */
+	by = latin_reads(zi, want, digit_groups, 1);
 	free(want);
 	return by;
 }
@@ -1191,7 +1219,7 @@ confirm_digits(const struct zone_img *zi, const struct reading *rd,
 		free(got);
 	}
 	if (by == NULL && *want != '\0')
-		by = latin_reads(zi, want, digits_of);
+		by = latin_reads(zi, want, digits_of, 0);
 	free(want);
 	return by;
 }
@@ -1209,7 +1237,12 @@ judge_digits(const struct form_field *f, struct field_result *fr,
 
 	if (fr->status != FIELD_OK && !fr->pending)
 		return;
-	by = confirm_digits(zi, rd, n, best);
+	/* The smoothed preparation first, then the plain one: a Latin
+	 * model misreads a Japanese font's 7 as 1 on one and not the
+	 * other. */
+	by = confirm_digits(&zi[1], rd, n, best);
+	if (by == NULL)
+		by = confirm_digits(&zi[0], NULL, 0, best);
 	for (k = 0; k < fr->nevidence; k++)
 		free(fr->evidence[k]);
 	fr->nevidence = 0;
@@ -1354,9 +1387,12 @@ form_read_field(struct reader *r, const struct form_field *f,
 				form_set_reason(fr, "a gap that may or may not "
 				    "be a space");
 			}
-			if (ja_digits(f))
-				judge_digits(f, fr, zi[1].pix != NULL ?
-				    &zi[1] : &zi[0], rd, n, best);
+			if (ja_digits(f) && (fr->status == FIELD_OK ||
+			    fr->pending) && !zi[1].done &&
+			    prepare_zone(r, f, z, 1, &zi[1]) != 0)
+				rc = -1;
+			if (rc == 0 && ja_digits(f))
+				judge_digits(f, fr, zi, rd, n, best);
 			if (fr->status == FIELD_OK && f->spec.kind ==
 			    NORM_TEXT && strncmp(f->lang, "jpn", 3) == 0 &&
 			    !f->vertical) {
