@@ -129,6 +129,10 @@ $(BUILD)/fixtures/somu_web: $(SOMU_SRC) tests/fixtures/somu/somu.h $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/fixtures/somu $(LDFLAGS) -o $@ $(SOMU_SRC) $(LIB) $(PKG_LIBS)
 
+$(BUILD)/fixtures/formgen2: tests/fixtures/formgen2.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(GTK_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) $(GTK_LIBS)
+
 $(BUILD)/fixtures/%: tests/fixtures/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS)

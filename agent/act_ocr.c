@@ -61,8 +61,13 @@ run_job(struct act *a, struct ocr_job *job, const char *path,
     const char *pattern, json_t **out, int *nerr)
 {
 	struct page_list pages = { NULL, 0, NULL };
+	long long maxpx = act_int(a, "max_pixels", 0);
 	char err[4096];
 
+	if (maxpx < 0)
+		return act_fail(a, "max_pixels must be a positive number of "
+		    "pixels, not %lld", maxpx);
+	job->max_pixels = (long)maxpx;
 	if (pages_add(&pages, path, pattern, err, sizeof err) != 0) {
 		pages_free(&pages);
 		return act_fail(a, "%s", err);
@@ -236,6 +241,8 @@ static const struct action_arg text_args[] = {
 	    "tesseract languages: eng (default), jpn, jpn+eng, jpn_vert" },
 	{ "psm", ARG_INT, 0,
 	    "tesseract page segmentation mode (default: automatic)" },
+	{ "max_pixels", ARG_INT, 0, "refuse pages of more pixels, checked "
+	    "before decoding (default 100000000)" },
 	{ NULL, 0, 0, NULL },
 };
 
@@ -246,6 +253,8 @@ static const struct action_arg form_args[] = {
 	    "form template: a path, or a name in scripts/templates" },
 	{ "fail_on_review", ARG_BOOL, 0,
 	    "fail the step when a page needs review (default false)" },
+	{ "max_pixels", ARG_INT, 0, "refuse pages of more pixels, checked "
+	    "before decoding (default 100000000)" },
 	{ NULL, 0, 0, NULL },
 };
 
@@ -256,6 +265,8 @@ static const struct action_arg forms_args[] = {
 	    "form template: a path, or a name in scripts/templates" },
 	{ "pattern", ARG_STRING, 0, "only files whose name matches, e.g. *.png" },
 	{ "threads", ARG_INT, 0, "worker threads (default: one per core)" },
+	{ "max_pixels", ARG_INT, 0, "refuse pages of more pixels, checked "
+	    "before decoding (default 100000000)" },
 	{ NULL, 0, 0, NULL },
 };
 

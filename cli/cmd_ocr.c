@@ -2,7 +2,7 @@
  * cmd_ocr.c - "kobito ocr": read scanned forms and pages from the shell.
  *
  *   kobito ocr IMAGE|PDF|DIR... [--template T] [--lang LANGS] [--psm N]
- *              [--jobs N] [--json]
+ *              [--jobs N] [--max-pixels N] [--json]
  *
  * With --template (a path, or a name found in scripts/templates) each page
  * is read as that form: every field with its value, raw text, confidence,
@@ -35,19 +35,45 @@
 
 static const char usage_text[] =
     "usage: kobito ocr IMAGE|PDF|DIR... [--template T] [--lang LANGS] "
-    "[--psm N] [--jobs N] [--json]\n";
+    "[--psm N] [--jobs N] [--max-pixels N] [--json]\n";
+
+static const char help_text[] =
+    "\n"
+    "Read scanned forms against a template, or the full text of pages.\n"
+    "\n"
+    "  IMAGE|PDF|DIR    images (PNG, JPEG, TIFF, ...), PDFs of scans, or\n"
+    "                   folders of them; a file that cannot be read is\n"
+    "                   reported as its own page's error\n"
+    "  --template T     read each page as the form T (a path, or a name\n"
+    "                   in $KOBITO_TEMPLATES or scripts/templates)\n"
+    "  --lang LANGS     full-page text: eng (default), jpn, jpn+eng,\n"
+    "                   jpn_vert\n"
+    "  --psm N          full-page text: tesseract page segmentation mode\n"
+    "  --jobs N         threads (default: one per processor)\n"
+    "  --max-pixels N   refuse pages larger than N pixels (e.g. 80M;\n"
+    "                   default $KOBITO_OCR_MAX_PIXELS or 100M), checked\n"
+    "                   before decoding\n"
+    "  --json           the full result as JSON (see docs/ocr.md)\n"
+    "\n"
+    "Exit status: 0 every page read (pages needing review included),\n"
+    "1 a page could not be read, 2 a usage or template error.\n";
 
 struct ocr_args {
 	const char	*tmpl;
 	const char	*lang;
 	int		 psm;
 	int		 jobs;
+	long		 max_pixels;
 	int		 json;
+	int		 help;
 	const char	**paths;
 	int		 npaths;
 };
 
-enum opt_id { OPT_TEMPLATE, OPT_LANG, OPT_PSM, OPT_JOBS, OPT_JSON };
+enum opt_id {
+	OPT_TEMPLATE, OPT_LANG, OPT_PSM, OPT_JOBS, OPT_MAX_PIXELS, OPT_JSON,
+	OPT_HELP,
+};
 
 static const struct {
 	const char	*name;
@@ -58,7 +84,10 @@ static const struct {
 	{ "--lang", OPT_LANG, 1 },
 	{ "--psm", OPT_PSM, 1 },
 	{ "--jobs", OPT_JOBS, 1 },
+	{ "--max-pixels", OPT_MAX_PIXELS, 1 },
 	{ "--json", OPT_JSON, 0 },
+	{ "--help", OPT_HELP, 0 },
+	{ "-h", OPT_HELP, 0 },
 };
 
 static int
@@ -87,7 +116,8 @@ parse_args(int argc, char **argv, struct ocr_args *a)
 	for (i = 1; i < argc; i++) {
 		const char *v = NULL;
 
-		if (strncmp(argv[i], "--", 2) != 0 || argv[i][2] == '\0') {
+		if ((strncmp(argv[i], "--", 2) != 0 || argv[i][2] == '\0') &&
+		    strcmp(argv[i], "-h") != 0) {
 			a->paths[a->npaths++] = argv[i];
 			continue;
 		}
@@ -122,9 +152,20 @@ parse_args(int argc, char **argv, struct ocr_args *a)
 			if (int_arg("--jobs", v, 1, 256, &a->jobs) != 0)
 				return -1;
 			break;
+		case OPT_MAX_PIXELS:
+			if (pages_parse_pixels(v, &a->max_pixels) != 0) {
+				fprintf(stderr, "kobito ocr: --max-pixels wants "
+				    "a number of pixels (80000000, 80M), not "
+				    "'%s'\n", v);
+				return -1;
+			}
+			break;
 		case OPT_JSON:
 			a->json = 1;
 			break;
+		case OPT_HELP:
+			a->help = 1;
+			return 0;
 		}
 	}
 	if (a->npaths == 0) {
@@ -195,6 +236,12 @@ cmd_ocr(int argc, char **argv)
 		free(a.paths);
 		return EXIT_USAGE;
 	}
+	if (a.help) {
+		fputs(usage_text, stdout);
+		fputs(help_text, stdout);
+		free(a.paths);
+		return 0;
+	}
 	if (a.tmpl != NULL) {
 		char *path = ocr_template_path(a.tmpl);
 
@@ -228,6 +275,7 @@ cmd_ocr(int argc, char **argv)
 	job.lang = a.lang != NULL ? a.lang : "eng";
 	job.psm = a.psm;
 	job.threads = a.jobs;
+	job.max_pixels = a.max_pixels;
 	out = ocr_job_run(&job, &pages, &nerr);
 	if (a.json) {
 		json_dumpf(out, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(15));

@@ -24,7 +24,7 @@ static const struct command commands[] = {
 	{ "actions", cmd_actions, "actions [--json]" },
 	{ "schema", cmd_schema, "schema    (a JSON Schema of the script format)" },
 	{ "ocr", cmd_ocr, "ocr IMAGE|PDF|DIR... [--template T] [--lang LANGS] "
-	    "[--json] [--jobs N]" },
+	    "[--json] [--jobs N] [--max-pixels N]" },
 	{ "cron", cmd_cron, "cron next EXPR [--tz ZONE] [--from ISO-TIME] "
 	    "[--count N] [--calendar NAME] | cron holidays YEAR" },
 	{ "trigger", cmd_trigger, "trigger NAME [--param K=V]... [--priority N] [--idempotency-key K] [--wait] [--json]" },
@@ -49,10 +49,41 @@ usage(FILE *f)
 	fprintf(f, "  kobito version\n");
 }
 
+/* Commands that answer --help themselves, with more than their usage. */
+static const char *const own_help[] = { "ocr", "cron" };
+
+/* Whether the arguments after command c ask for a help this file gives. */
+static int
+wants_help(const struct command *c, int argc, char **argv)
+{
+	size_t k;
+	int i;
+
+	for (k = 0; k < sizeof own_help / sizeof own_help[0]; k++)
+		if (strcmp(c->name, own_help[k]) == 0)
+			return 0;
+	for (i = 2; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0)
+			return 1;
+	return 0;
+}
+
+static const struct command *
+command_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NCOMMANDS; i++)
+		if (strcmp(name, commands[i].name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
 int
 main(int argc, char **argv)
 {
-	size_t i;
+	const struct command *c;
 
 	if (argc < 2) {
 		usage(stderr);
@@ -63,14 +94,22 @@ main(int argc, char **argv)
 		printf("kobito %s\n", KOBITO_VERSION);
 		return 0;
 	}
+	if (strcmp(argv[1], "help") == 0 && argc == 3 &&
+	    (c = command_find(argv[2])) != NULL) {
+		printf("usage: kobito %s\n", c->usage);
+		return 0;
+	}
 	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "-h") == 0) {
 		usage(stdout);
 		return 0;
 	}
-	for (i = 0; i < NCOMMANDS; i++) {
-		if (strcmp(argv[1], commands[i].name) == 0)
-			return commands[i].fn(argc - 1, argv + 1);
+	if ((c = command_find(argv[1])) != NULL) {
+		if (wants_help(c, argc, argv)) {
+			printf("usage: kobito %s\n", c->usage);
+			return 0;
+		}
+		return c->fn(argc - 1, argv + 1);
 	}
 	fprintf(stderr, "kobito: unknown command '%s'\n", argv[1]);
 	usage(stderr);

@@ -359,7 +359,9 @@ fk_kind(struct loader *l, struct form_field *f, const struct ynode *v)
 
 	if (s != NULL && norm_kind_parse(s, &f->spec.kind) != 0)
 		problem(l, v, "unknown kind \"%s\" (text, number, amount, "
-		    "date, era_date, phone, postal, code, seal)", s);
+		    "date, era_date, phone, postal, code, seal, "
+		    "registration_no, corporate_no, bank_code, branch_code, "
+		    "account_no)", s);
 }
 
 static void
@@ -487,10 +489,21 @@ fk_decimals(struct loader *l, struct form_field *f, const struct ynode *v)
 		f->spec.decimals = (int)d;
 }
 
+static void
+fk_check_digit(struct loader *l, struct form_field *f, const struct ynode *v)
+{
+	const char *s = ynode_text(v, "check_digit", &l->sink);
+
+	if (s != NULL && checkdigit_parse(s, &f->spec.check) != 0)
+		problem(l, v, "unknown check_digit \"%s\" (luhn, mod11, "
+		    "jp_corporate)", s);
+}
+
 static const struct {
 	const char	*key;
 	field_key_fn	 fn;
 } field_keys[] = {
+	{ "check_digit", fk_check_digit },
 	{ "decimals", fk_decimals },
 	{ "name", fk_name },
 	{ "label", fk_label },
@@ -557,6 +570,11 @@ load_field(struct loader *l, const struct ynode *n)
 		    "\"pattern\"", f->name != NULL ? f->name : "?");
 	if (f->spec.nlist > 0 && f->spec.kind != NORM_CODE)
 		problem(l, n, "only code fields take a \"list\"");
+	if (f->spec.check != CHECKDIGIT_NONE && f->spec.kind != NORM_CODE &&
+	    f->spec.kind != NORM_NUMBER)
+		problem(l, n, "only code and number fields take a "
+		    "\"check_digit\" (the business number kinds check "
+		    "their own)");
 	if (f->lang == NULL)
 		f->lang = xstrdup(l->t->lang != NULL ? l->t->lang : "eng");
 	if (f->vertical && strcmp(f->lang, "jpn") == 0) {
@@ -565,29 +583,87 @@ load_field(struct loader *l, const struct ynode *n)
 	}
 }
 
-/* checks: [{sum: [a, b], equals: c}, ...] */
+/* checks: [{sum: [a, b], equals: c}, {product: [q, p], equals: a},
+ * {tax: base, rate: 10, rounding: floor, equals: t}, ...] */
+static const struct {
+	const char		*name;
+	enum form_rounding	 how;
+} roundings[] = {
+	{ "floor", FORM_ROUND_FLOOR },
+	{ "round", FORM_ROUND_HALF_UP },
+	{ "ceil", FORM_ROUND_CEIL },
+};
+
+static void
+load_check_opts(struct loader *l, const struct ynode *n,
+    struct form_check *c)
+{
+	const struct ynode *v;
+	size_t j;
+
+	if ((v = ynode_get(n, "rate")) != NULL) {
+		if (c->kind != FORM_CHECK_TAX)
+			problem(l, v, "only a tax check takes a rate");
+		else if (ynode_number(v, "rate", -INFINITY, INFINITY,
+		    &c->rate, &l->sink) == 0 && (c->rate <= 0 ||
+		    c->rate >= 100))
+			problem(l, v, "rate must be a percentage between 0 "
+			    "and 100");
+	} else if (c->kind == FORM_CHECK_TAX)
+		problem(l, n, "a tax check needs a \"rate\" (percent)");
+	if ((v = ynode_get(n, "rounding")) != NULL) {
+		const char *s = ynode_text(v, "rounding", &l->sink);
+
+		for (j = 0; s != NULL && j < sizeof roundings /
+		    sizeof roundings[0]; j++)
+			if (strcmp(s, roundings[j].name) == 0)
+				break;
+		if (c->kind == FORM_CHECK_SUM)
+			problem(l, v, "a sum check takes no rounding");
+		else if (s != NULL && j == sizeof roundings /
+		    sizeof roundings[0])
+			problem(l, v, "rounding must be floor, round or ceil, "
+			    "not \"%s\"", s);
+		else if (s != NULL)
+			c->rounding = roundings[j].how;
+	}
+}
+
 static void
 load_check(struct loader *l, const struct ynode *n)
 {
+	static const char *const keys[] = {
+		"sum", "product", "tax", "equals", "rate", "rounding",
+	};
 	struct form_check *c;
-	const struct ynode *sum, *eq;
-	size_t i;
+	const struct ynode *terms = NULL, *eq;
+	enum form_check_kind kind = FORM_CHECK_SUM;
+	size_t i, j, nkinds = 0;
 
 	if (n->kind != YNODE_MAP) {
 		problem(l, n, "a check must be a mapping {sum: [...], "
 		    "equals: FIELD}");
 		return;
 	}
-	for (i = 0; i < n->n; i++)
-		if (!ynode_is(n->keys[i], "sum") &&
-		    !ynode_is(n->keys[i], "equals"))
+	for (i = 0; i < n->n; i++) {
+		for (j = 0; j < sizeof keys / sizeof keys[0]; j++)
+			if (ynode_is(n->keys[i], keys[j]))
+				break;
+		if (j == sizeof keys / sizeof keys[0])
 			problem(l, n->keys[i], "unknown key in a check (sum, "
-			    "equals)");
-	sum = ynode_get(n, "sum");
+			    "product, tax, equals, rate, rounding)");
+		else if (j < 3) {
+			kind = j == 0 ? FORM_CHECK_SUM : j == 1 ?
+			    FORM_CHECK_PRODUCT : FORM_CHECK_TAX;
+			terms = n->items[i];
+			nkinds++;
+		}
+	}
 	eq = ynode_get(n, "equals");
-	if (sum == NULL || sum->kind != YNODE_SEQ || sum->n < 1 ||
-	    eq == NULL) {
-		problem(l, n, "a check needs \"sum\": [FIELD, ...] and "
+	if (nkinds != 1 || eq == NULL || (kind != FORM_CHECK_TAX &&
+	    (terms->kind != YNODE_SEQ || terms->n < 1))) {
+		problem(l, n, "a check needs one of \"sum\": [FIELD, ...], "
+		    "\"product\": [FIELD, ...] or \"tax\": FIELD, and "
 		    "\"equals\": FIELD");
 		return;
 	}
@@ -595,17 +671,26 @@ load_check(struct loader *l, const struct ynode *n)
 	    sizeof *l->t->checks);
 	c = &l->t->checks[l->t->nchecks++];
 	memset(c, 0, sizeof *c);
+	c->kind = kind;
 	c->line = n->line;
 	c->col = n->col;
 	c->equals = ynode_text_dup(eq, "equals", &l->sink);
-	c->terms = xcalloc(sum->n, sizeof *c->terms);
-	for (i = 0; i < sum->n; i++) {
-		char *name = ynode_text_dup(sum->items[i], "a summed field",
-		    &l->sink);
+	if (kind == FORM_CHECK_TAX) {
+		c->terms = xcalloc(1, sizeof *c->terms);
+		if ((c->terms[0] = ynode_text_dup(terms, "tax",
+		    &l->sink)) != NULL)
+			c->nterms = 1;
+	} else {
+		c->terms = xcalloc(terms->n, sizeof *c->terms);
+		for (i = 0; i < terms->n; i++) {
+			char *name = ynode_text_dup(terms->items[i],
+			    "a field of the check", &l->sink);
 
-		if (name != NULL)
-			c->terms[c->nterms++] = name;
+			if (name != NULL)
+				c->terms[c->nterms++] = name;
+		}
 	}
+	load_check_opts(l, n, c);
 }
 
 /* A check's field must exist and hold a number. */

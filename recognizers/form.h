@@ -71,14 +71,38 @@ struct form_field {
 };
 
 /*
- * A check across fields: the sum of some number or amount fields must
- * equal another (subtotal + tax = total).  When it does not, each of them
+ * A check across fields, declared by the template:
+ *   sum      the terms add up to equals (line items = subtotal;
+ *            subtotal + tax = total)
+ *   product  the terms multiplied make equals (quantity x unit price =
+ *            line amount), rounded to equals' decimals
+ *   tax      equals is rate percent of the one term (the base), rounded
+ *            the way the form says (floor: 切り捨て, the usual; round;
+ *            ceil) to equals' decimals (yen: whole yen)
+ * When a check holds, its fields have an opinion independent of their
+ * reading: a misread digit would break it.  When it does not, each of them
  * is flagged, since any one may be the misread.
  */
+enum form_check_kind {
+	FORM_CHECK_SUM,
+	FORM_CHECK_PRODUCT,
+	FORM_CHECK_TAX,
+};
+
+enum form_rounding {
+	FORM_ROUND_FLOOR,
+	FORM_ROUND_HALF_UP,
+	FORM_ROUND_CEIL,
+};
+
 struct form_check {
-	char		**terms;	/* fields summed */
+	enum form_check_kind kind;
+	char		**terms;	/* fields summed, multiplied, or the
+					   tax's base */
 	size_t		 nterms;
-	char		*equals;	/* the field the sum must equal */
+	char		*equals;	/* the field the result must equal */
+	double		 rate;		/* tax: percent */
+	enum form_rounding rounding;	/* tax and product */
 	int		 line, col;
 };
 
@@ -130,6 +154,20 @@ enum field_status {
 
 const char	*field_status_name(enum field_status);
 
+/*
+ * One reading of a field: which model read which preparation of the zone,
+ * what it read and what that normalised to.  Every reading is kept, for a
+ * person reviewing the field and for the checks across fields.
+ */
+struct field_reading {
+	char		*raw;		/* owned */
+	json_t		*value;		/* a reference, or NULL when the text
+					   did not normalise */
+	double		 conf;
+	char		*by;		/* owned: "eng otsu 100%" */
+	const char	*model;		/* static: the independent source */
+};
+
 struct field_result {
 	const struct form_field	*field;	/* borrowed from the template */
 	json_t			*value;	/* normalised, a reference; json null
@@ -139,7 +177,24 @@ struct field_result {
 	int			 box[4];/* x, y, w, h in the input image */
 	enum field_status	 status;
 	char			*reason;/* why not ok, or NULL */
+	/*
+	 * The independent opinions the value has: models whose readings
+	 * agree on it, a check digit, a list entry, a check across fields.
+	 * A field is ok only with two.  evidence names each (owned
+	 * strings).
+	 */
+	int			 opinions;
+	char			**evidence;
+	size_t			 nevidence;
+	/* Low confidence only for want of a second opinion: a check across
+	 * fields that holds makes it ok. */
+	int			 pending;
+	struct field_reading	*readings;	/* owned */
+	size_t			 nreadings;
 };
+
+/* Add an opinion to fr, named by why (copied). */
+void	field_result_add_evidence(struct field_result *fr, const char *why);
 
 struct form_page {
 	struct field_result	*fields;	/* one per template field */
@@ -167,9 +222,11 @@ void	form_page_free(struct form_page *);
 /*
  * The page as JSON (a new reference):
  *   {"fields": {NAME: {"value", "raw", "confidence", "box": [x,y,w,h],
- *    "status"}, ...}, "review": bool, "reasons": [...]}
+ *    "status", "opinions", "evidence": [...], "readings": [{"by", "raw",
+ *    "value", "confidence"}, ...]}, ...}, "review": bool,
+ *    "reasons": [...], "located": {...}}
  * with "status" one of ok, missing, invalid, low_confidence and, when not
- * ok, "reason".
+ * ok, "reason".  docs/ocr.md describes each key.
  */
 json_t	*form_page_json(const struct form_page *);
 

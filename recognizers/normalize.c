@@ -42,6 +42,10 @@ static int norm_postal(const struct norm_spec *, const char *, json_t **,
     unsigned *, char *, size_t);
 static int norm_code(const struct norm_spec *, const char *, json_t **,
     unsigned *, char *, size_t);
+static int norm_registration(const struct norm_spec *, const char *,
+    json_t **, unsigned *, char *, size_t);
+static int norm_digits_kind(const struct norm_spec *, const char *,
+    json_t **, unsigned *, char *, size_t);
 
 static const struct {
 	enum norm_kind	 kind;
@@ -57,6 +61,11 @@ static const struct {
 	{ NORM_POSTAL, "postal", norm_postal },
 	{ NORM_CODE, "code", norm_code },
 	{ NORM_SEAL, "seal", NULL },
+	{ NORM_REGISTRATION_NO, "registration_no", norm_registration },
+	{ NORM_CORPORATE_NO, "corporate_no", norm_digits_kind },
+	{ NORM_BANK_CODE, "bank_code", norm_digits_kind },
+	{ NORM_BRANCH_CODE, "branch_code", norm_digits_kind },
+	{ NORM_ACCOUNT_NO, "account_no", norm_digits_kind },
 };
 
 #define NKINDS	(sizeof kinds / sizeof kinds[0])
@@ -234,6 +243,28 @@ static void
 strip_spaces(char *s)
 {
 	strip_all(s, " ");
+}
+
+/*
+ * Whether two digits stand apart with only spaces between them: in an
+ * amount or a number that is a lost separator or digit, never a value.
+ */
+static int
+space_between_digits(const char *s)
+{
+	const char *p;
+
+	for (p = s; *p != '\0'; p++) {
+		const char *q = p;
+
+		if (!isdigit((unsigned char)*p) || p[1] != ' ')
+			continue;
+		while (*++q == ' ')
+			;
+		if (isdigit((unsigned char)*q))
+			return 1;
+	}
+	return 0;
 }
 
 static int
@@ -429,10 +460,27 @@ norm_number(const struct norm_spec *spec, const char *raw, json_t **value,
 	char *s = clean(raw, 1);
 	int rc;
 
-	(void)spec;
 	(void)flags;
+	if (space_between_digits(s)) {
+		snprintf(err, errlen, "a space inside a number: %s", s);
+		free(s);
+		return -1;
+	}
 	strip_spaces(s);
 	rc = parse_decimal(s, value, err, errlen);
+	if (rc == 0 && spec->check != CHECKDIGIT_NONE) {
+		char *t = norm_value_text(*value);
+
+		if (!checkdigit_ok(spec->check, t, strlen(t))) {
+			snprintf(err, errlen, "%s does not check (%s)", t,
+			    checkdigit_name(spec->check));
+			json_decref(*value);
+			*value = NULL;
+			rc = -1;
+		} else if (checkdigit_telling(spec->check, t, strlen(t)))
+			*flags |= NORM_CHECKED;
+		free(t);
+	}
 	free(s);
 	return rc;
 }
@@ -454,6 +502,11 @@ norm_amount(const struct norm_spec *spec, const char *raw, json_t **value,
 	size_t i;
 
 	(void)flags;
+	if (space_between_digits(s)) {
+		snprintf(err, errlen, "a space inside an amount: %s", raw);
+		free(s);
+		return -1;
+	}
 	strip_spaces(s);
 	p = s;
 	/* Japanese accounts mark negatives with △ or ▲. */
@@ -754,6 +807,37 @@ norm_era_date(const struct norm_spec *spec, const char *raw, json_t **value,
 
 /* ---- phone and postal codes ---- */
 
+/*
+ * Whether a phone number (digit groups joined by '-') has as many digits
+ * as its plan gives: international (+) 9 to 15; Japanese (a leading 0)
+ * 10, or 11 for mobiles, IP phones and 0800 (070 080 090 050 020 0800);
+ * North American 10, or 11 after a 1.  A digit lost or doubled by OCR
+ * makes another count.
+ */
+static int
+phone_digits_ok(const char *groups, int ndigits)
+{
+	char d[32];
+	size_t n = 0;
+	const char *p;
+
+	if (groups[0] == '+')
+		return ndigits >= 9 && ndigits <= 15;
+	for (p = groups; *p != '\0' && n + 1 < sizeof d; p++)
+		if (isdigit((unsigned char)*p))
+			d[n++] = *p;
+	d[n] = '\0';
+	if (d[0] == '0') {
+		if (strncmp(d, "0800", 4) == 0 || (d[2] == '0' &&
+		    strchr("25789", d[1]) != NULL && d[1] != '\0'))
+			return ndigits == 11;
+		return ndigits == 10;
+	}
+	if (d[0] == '1')
+		return ndigits == 11;
+	return ndigits == 10;
+}
+
 static int
 norm_phone(const struct norm_spec *spec, const char *raw, json_t **value,
     unsigned *flags, char *err, size_t errlen)
@@ -788,7 +872,7 @@ norm_phone(const struct norm_spec *spec, const char *raw, json_t **value,
 	while (o > 0 && out[o - 1] == '-')
 		o--;
 	out[o] = '\0';
-	if (ndigits < 9 || ndigits > 15) {
+	if (!phone_digits_ok(out, ndigits)) {
 		snprintf(err, errlen, "not a phone number (%d digits): %s",
 		    ndigits, s);
 		free(s);
@@ -876,6 +960,25 @@ norm_code(const struct norm_spec *spec, const char *raw, json_t **value,
 	int bestd = 99, ties = 0;
 
 	if (spec->nlist == 0) {
+		if (spec->check != CHECKDIGIT_NONE) {
+			char digits[64];
+			size_t n = 0;
+			const char *p;
+
+			/* The digits of the code check; marks between them
+			 * (1234-5678-9) are the printer's. */
+			for (p = s; *p != '\0' && n + 1 < sizeof digits; p++)
+				if (isdigit((unsigned char)*p))
+					digits[n++] = *p;
+			if (!checkdigit_ok(spec->check, digits, n)) {
+				snprintf(err, errlen, "%s does not check (%s)",
+				    s, checkdigit_name(spec->check));
+				free(s);
+				return -1;
+			}
+			if (checkdigit_telling(spec->check, digits, n))
+				*flags |= NORM_CHECKED;
+		}
 		*value = json_string(s);
 		free(s);
 		return 0;
@@ -899,6 +1002,8 @@ norm_code(const struct norm_spec *spec, const char *raw, json_t **value,
 	    norm_distance(spec->list[best], "", 3) >= 3)) {
 		if (bestd == 1)
 			*flags |= NORM_FUZZY;
+		else
+			*flags |= NORM_LISTED;
 		*value = json_string(spec->list[best]);
 		free(s);
 		return 0;
@@ -906,6 +1011,124 @@ norm_code(const struct norm_spec *spec, const char *raw, json_t **value,
 	snprintf(err, errlen, "not one of the listed codes: %s", s);
 	free(s);
 	return -1;
+}
+
+/* ---- Japanese business numbers ---- */
+
+/*
+ * The digits of s, in order, if s holds only digits and the separators a
+ * printer puts between groups (hyphens, spaces, dots); -1 otherwise, or
+ * when there are more than max.
+ */
+static int
+digits_only(const char *s, char *out, size_t max)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++) {
+		if (isdigit((unsigned char)*s)) {
+			if (n == max)
+				return -1;
+			out[n++] = *s;
+		} else if (strchr("- .", *s) == NULL)
+			return -1;
+	}
+	out[n] = '\0';
+	return (int)n;
+}
+
+static int
+norm_registration(const struct norm_spec *spec, const char *raw,
+    json_t **value, unsigned *flags, char *err, size_t errlen)
+{
+	char *s = clean(raw, 1), *p, d[16];
+	int n;
+
+	(void)spec;
+	p = s;
+	/* "登録番号：T1234..." when the label is read into the zone. */
+	if (starts_with(p, "登録番号"))
+		p += strlen("登録番号");
+	while (*p == ':' || *p == ' ')
+		p++;
+	if (*p != 'T') {
+		snprintf(err, errlen, "not a registration number (T and 13 "
+		    "digits): %s", s);
+		free(s);
+		return -1;
+	}
+	n = digits_only(p + 1, d, 13);
+	if (n != 13) {
+		snprintf(err, errlen, "not a registration number (T and 13 "
+		    "digits): %s", s);
+		free(s);
+		return -1;
+	}
+	if (!checkdigit_ok(CHECKDIGIT_JP_CORPORATE, d, 13)) {
+		snprintf(err, errlen, "registration number T%s fails its "
+		    "check digit", d);
+		free(s);
+		return -1;
+	}
+	if (checkdigit_telling(CHECKDIGIT_JP_CORPORATE, d, 13))
+		*flags |= NORM_CHECKED;
+	*value = json_sprintf("T%s", d);
+	free(s);
+	return 0;
+}
+
+/* Kinds that are a fixed number of digits: length and check. */
+static const struct {
+	enum norm_kind		 kind;
+	int			 len;	/* 0: the pattern decides */
+	enum checkdigit_kind	 check;
+	const char		*what;
+} digit_kinds[] = {
+	{ NORM_CORPORATE_NO, 13, CHECKDIGIT_JP_CORPORATE,
+	    "a corporate number (13 digits)" },
+	{ NORM_BANK_CODE, 4, CHECKDIGIT_NONE, "a bank code (4 digits)" },
+	{ NORM_BRANCH_CODE, 3, CHECKDIGIT_NONE, "a branch code (3 digits)" },
+	{ NORM_ACCOUNT_NO, 7, CHECKDIGIT_NONE,
+	    "an account number (7 digits)" },
+};
+
+static int
+norm_digits_kind(const struct norm_spec *spec, const char *raw,
+    json_t **value, unsigned *flags, char *err, size_t errlen)
+{
+	char *s = clean(raw, 1), d[64];
+	size_t i;
+	int n, len;
+	enum checkdigit_kind check;
+
+	for (i = 0; digit_kinds[i].kind != spec->kind; i++)
+		;
+	len = digit_kinds[i].len;
+	check = digit_kinds[i].check != CHECKDIGIT_NONE ?
+	    digit_kinds[i].check : spec->check;
+	/* An account number may be of another length where the pattern
+	 * says so (ゆうちょ: 8 digits). */
+	if (spec->kind == NORM_ACCOUNT_NO && spec->has_re)
+		len = 0;
+	n = digits_only(s, d, sizeof d - 1);
+	if (n < 1 || (len > 0 && n != len)) {
+		snprintf(err, errlen, "not %s: %s", digit_kinds[i].what, s);
+		free(s);
+		return -1;
+	}
+	if (check != CHECKDIGIT_NONE) {
+		if (!checkdigit_ok(check, d, (size_t)n)) {
+			snprintf(err, errlen, "%s fails its check digit (%s)",
+			    d, checkdigit_name(check));
+			free(s);
+			return -1;
+		}
+		if (checkdigit_telling(check, d, (size_t)n))
+			*flags |= NORM_CHECKED;
+	}
+	*value = json_string(d);
+	free(s);
+	return 0;
 }
 
 char *

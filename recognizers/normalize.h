@@ -19,6 +19,19 @@
  *   postal     string "NNN-NNNN"
  *   code       string, one of the spec's list (or matching its pattern)
  *   seal       true or false (decided from the image, not from text)
+ *   registration_no  string "T" + 13 digits: a qualified-invoice
+ *              registration number (適格請求書発行事業者登録番号), whose
+ *              first digit checks the other twelve as a 法人番号's does
+ *   corporate_no  string of 13 digits, check digit verified (法人番号)
+ *   bank_code  string of 4 digits (金融機関コード)
+ *   branch_code  string of 3 digits (支店コード)
+ *   account_no string of 7 digits (口座番号; the spec's pattern may allow
+ *              other lengths)
+ *
+ * Amounts and numbers are printed in one of two shapes: digits grouped by
+ * three with separators, or no separators at all.  A space between two
+ * digits is neither (it is where OCR lost a separator or a digit), so such
+ * a reading is invalid, never joined.
  */
 #ifndef KOBITO_NORMALIZE_H
 #define KOBITO_NORMALIZE_H
@@ -26,6 +39,8 @@
 #include <regex.h>
 #include <stddef.h>
 #include <jansson.h>
+
+#include "checkdigit.h"
 
 enum norm_kind {
 	NORM_TEXT,
@@ -37,6 +52,11 @@ enum norm_kind {
 	NORM_POSTAL,
 	NORM_CODE,
 	NORM_SEAL,
+	NORM_REGISTRATION_NO,
+	NORM_CORPORATE_NO,
+	NORM_BANK_CODE,
+	NORM_BRANCH_CODE,
+	NORM_ACCOUNT_NO,
 };
 
 /* How a field's text is checked after normalisation. */
@@ -58,6 +78,9 @@ struct norm_spec {
 					   form matches) */
 	int		 decimals;	/* amount: digits after the point, when
 					   there is one (-1: any) */
+	enum checkdigit_kind check;	/* code, number: the value's digits
+					   must check (the kinds with a
+					   scheme of their own ignore it) */
 };
 
 /* The kind's name ("era_date") and back; -1 for an unknown name. */
@@ -76,6 +99,12 @@ void	norm_spec_free(struct norm_spec *spec);
 #define NORM_FUZZY	0x1	/* code matched a list entry at distance 1,
 				   or its pattern after swapping look-alikes
 				   (l/I/1, O/0, S/5, B/8, Z/2, G/6) */
+#define NORM_CHECKED	0x2	/* a check digit confirmed the value, and
+				   would have caught the usual misreads
+				   of its digits (checkdigit_telling()):
+				   a second opinion besides the reading */
+#define NORM_LISTED	0x4	/* the value is an entry of the spec's list,
+				   read exactly */
 
 /*
  * Normalise raw (UTF-8) for spec.  Returns 0 with *value set (a new

@@ -23,6 +23,10 @@
 /* ---- full-page text ---- */
 
 #define TEXT_DPI	180.0	/* full pages are read at this resolution */
+#define ZOOM_MAX	1.5	/* low-resolution scans are enlarged at most
+				   this much: more blurs strokes together */
+#define SCAN_DPI_MIN	100	/* a file saying this or more is a scan
+				   (screenshots say 72 or 96, or nothing) */
 
 struct line_acc {
 	int	x0, y0, x1, y1;
@@ -60,20 +64,24 @@ ocr_page_text(PIX *pix, const char *lang, int psm, char *err, size_t errlen)
 	if (e == NULL)
 		return NULL;
 	dpi = pixGetXRes(pix);
-	if (dpi < 150 && pixGetWidth(pix) >= 1600 && pixGetHeight(pix) >= 2000)
+	if (dpi < SCAN_DPI_MIN && pixGetWidth(pix) >= 1600 &&
+	    pixGetHeight(pix) >= 2000)
 		dpi = 300;	/* a page-sized scan that does not say */
 	prep_opts_default(&opts);
-	opts.deskew = dpi >= 150;	/* screens are never tilted */
-	if (prep_page_init(&pp, pix, dpi >= 150 ? dpi : 300, &opts, err,
-	    errlen) != 0)
+	opts.deskew = dpi >= SCAN_DPI_MIN;	/* screens are never tilted */
+	if (prep_page_init(&pp, pix, dpi >= SCAN_DPI_MIN ? dpi : 300, &opts,
+	    err, errlen) != 0)
 		return NULL;
 	/*
 	 * Scans are read at 180 dpi: the LSTM models read print of 10-12
 	 * points best at 25-30 px (Japanese by far: 85% of the words of the
-	 * generated forms against 78% at 300 dpi).  Screens and anything
-	 * else without a resolution are read at twice their size.
+	 * generated forms against 78% at 300 dpi).  A scan of 100 to 150 dpi
+	 * is enlarged by 1.5 at most: more blurs its strokes together (small
+	 * noisy print at 100-130 dpi: 88% of the words at 1.5, 81% at 2,
+	 * 73% at 3).  Screens and anything else without a resolution are
+	 * read at twice their size.
 	 */
-	zoom = dpi >= 150 ? TEXT_DPI / dpi : 2.0;
+	zoom = dpi >= SCAN_DPI_MIN ? fmin(TEXT_DPI / dpi, ZOOM_MAX) : 2.0;
 	/* Tesseract's own thresholding reads grey better than ours does. */
 	clean = prep_crop(&pp, 0, 0, pp.w, pp.h, 0, zoom, 0, &ox, &oy);
 	if (clean == NULL) {
@@ -83,7 +91,8 @@ ocr_page_text(PIX *pix, const char *lang, int psm, char *err, size_t errlen)
 	}
 	if (ocr_recognize(e, clean, psm > 0 ? (enum ocr_psm)psm :
 	    vertical ? OCR_PSM_BLOCK_VERT : OCR_PSM_AUTO,
-	    dpi >= 150 ? (int)TEXT_DPI : 144, &res, err, errlen) != 0) {
+	    dpi >= SCAN_DPI_MIN ? (int)(zoom * dpi) : 144, &res, err,
+	    errlen) != 0) {
 		pixDestroy(&clean);
 		prep_page_free(&pp);
 		return NULL;
@@ -145,6 +154,7 @@ struct job_run {
 	const struct ocr_job	*job;
 	const struct page_list	*pages;
 	json_t			**results;
+	long			 max_pixels;
 };
 
 static void
@@ -161,7 +171,7 @@ do_page(size_t i, void *arg)
 		snprintf(err, sizeof err, "cancelled");
 		goto done;
 	}
-	pix = pages_load(src, err, sizeof err);
+	pix = pages_load(src, run->max_pixels, err, sizeof err);
 	if (pix == NULL)
 		goto done;
 	if (run->job->tmpl != NULL) {
@@ -189,12 +199,18 @@ json_t *
 ocr_job_run(const struct ocr_job *job, const struct page_list *pages,
     int *nerrors)
 {
-	struct job_run run = { job, pages, NULL };
+	struct job_run run = { job, pages, NULL, job->max_pixels };
 	json_t *arr = json_array();
+	const char *env = getenv("KOBITO_OCR_MAX_PIXELS");
 	char err[256];
 	size_t i;
 
 	*nerrors = 0;
+	/* A bad value in the environment is no reason to read pages of any
+	 * size: the default stands. */
+	if (run.max_pixels <= 0 && (env == NULL ||
+	    pages_parse_pixels(env, &run.max_pixels) != 0))
+		run.max_pixels = PAGES_MAX_PIXELS_DEFAULT;
 	run.results = xcalloc(pages->n + 1, sizeof *run.results);
 	/* Load libtesseract here, before the workers read the environment
 	 * (a failure shows in every page's error). */

@@ -19,6 +19,9 @@ struct ocr_job {
 	const char	*lang;			/* text mode: "eng", "jpn+eng" */
 	int		 psm;			/* text mode; 0: automatic */
 	int		 threads;		/* 0: one per processor */
+	long		 max_pixels;		/* pages larger are refused; 0:
+						   $KOBITO_OCR_MAX_PIXELS, else
+						   PAGES_MAX_PIXELS_DEFAULT */
 	/* Polled between pages; non-zero skips the pages not yet begun. */
 	int		(*cancelled)(void *);
 	void		*cancel_arg;

@@ -37,6 +37,12 @@ quiet_leptonica(void)
 }
 
 void
+prep_quiet(void)
+{
+	pthread_once(&quiet_once, quiet_leptonica);
+}
+
+void
 prep_opts_default(struct prep_opts *o)
 {
 	o->deskew = 1;

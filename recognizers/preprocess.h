@@ -45,6 +45,12 @@ struct prep_opts {
 
 void	prep_opts_default(struct prep_opts *);
 
+/*
+ * Silence leptonica's own messages on stderr (kobito reports what matters
+ * itself), unless KOBITO_OCR_DEBUG is set.  Done once; any thread may call.
+ */
+void	prep_quiet(void);
+
 struct prep_page {
 	struct Pix	*gray;		/* the input as 8 bpp, or NULL when it
 					   has colour */

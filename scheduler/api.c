@@ -328,6 +328,7 @@ api_read(struct api *a, struct req *r, api_read_fn fn, int by_name,
     const char *what)
 {
 	struct readw w;
+	char *depts = NULL, me[160];
 
 	memset(&w, 0, sizeof w);
 	w.q.a = a;
@@ -335,6 +336,13 @@ api_read(struct api *a, struct req *r, api_read_fn fn, int by_name,
 	w.fn = fn;
 	if (filter_from_query(r, &w.q.f) != 0)
 		return H_DONE;
+	if (r->route->scope == SCOPE_LIST) {
+		/* The caller's departments, and what the caller started. */
+		depts = api_perm_depts(a, r, r->route->role);
+		snprintf(me, sizeof me, "user:%s", r->who.name);
+		w.q.f.depts = depts;
+		w.q.f.me = me;
+	}
 	if (r->args[0] != NULL) {
 		w.q.name = r->args[0];
 		if (!by_name && (w.q.id = text_parse_id(r->args[0])) == 0) {
@@ -344,6 +352,7 @@ api_read(struct api *a, struct req *r, api_read_fn fn, int by_name,
 		}
 	}
 	store_read(a->st, read_op, &w);
+	free(depts);
 	if (w.out == NULL)
 		api_reply_error(r, MHD_HTTP_NOT_FOUND, "no %s '%s'", what,
 		    r->args[0] ? r->args[0] : "");
@@ -361,77 +370,112 @@ api_read(struct api *a, struct req *r, api_read_fn fn, int by_name,
  */
 static const struct route routes[] = {
 	/* api_metrics.c, api_auth.c */
-	{ "GET", "/health", ROLE_NONE, BODY_NONE, api_h_health },
-	{ "GET", "/metrics", ROLE_VIEWER, BODY_NONE, api_h_metrics },
-	{ "GET", "/api/whoami", ROLE_VIEWER, BODY_NONE, api_h_whoami },
+	{ "GET", "/health", ROLE_NONE, SCOPE_NONE, NULL, BODY_NONE,
+	    api_h_health },
+	{ "GET", "/metrics", ROLE_VIEWER, SCOPE_NONE, NULL, BODY_NONE,
+	    api_h_metrics },
+	{ "GET", "/api/whoami", ROLE_USER, SCOPE_NONE, NULL, BODY_NONE,
+	    api_h_whoami },
 
 	/* api_agents.c, api_runs.c, api_artifacts.c, api_jobs.c: agents */
-	{ "POST", "/api/agents/register", ROLE_AGENT, BODY_JSON,
-	    api_h_register },
-	{ "POST", "/api/agents/lease", ROLE_AGENT, BODY_JSON, api_h_lease },
-	{ "POST", "/api/jobs/{id}/heartbeat", ROLE_AGENT, BODY_JSON,
-	    api_h_heartbeat },
-	{ "POST", "/api/jobs/{id}/events", ROLE_AGENT, BODY_JSON,
-	    api_h_events },
-	{ "POST", "/api/jobs/{id}/artifacts", ROLE_AGENT, BODY_RAW,
-	    api_h_artifact },
-	{ "POST", "/api/jobs/{id}/result", ROLE_AGENT, BODY_JSON,
-	    api_h_result },
-	{ "POST", "/api/results", ROLE_AGENT, BODY_JSON, api_h_results },
-	{ "POST", "/api/jobs/{id}/release", ROLE_AGENT, BODY_JSON,
-	    api_h_release },
-	{ "POST", "/api/jobs/{id}/children", ROLE_AGENT, BODY_JSON,
-	    api_h_children },
+	{ "POST", "/api/agents/register", ROLE_AGENT, SCOPE_AGENT, NULL,
+	    BODY_JSON, api_h_register },
+	{ "POST", "/api/agents/lease", ROLE_AGENT, SCOPE_AGENT, NULL, BODY_JSON,
+	    api_h_lease },
+	{ "POST", "/api/jobs/{id}/heartbeat", ROLE_AGENT, SCOPE_AGENT, NULL,
+	    BODY_JSON, api_h_heartbeat },
+	{ "POST", "/api/jobs/{id}/events", ROLE_AGENT, SCOPE_AGENT, NULL,
+	    BODY_JSON, api_h_events },
+	{ "POST", "/api/jobs/{id}/artifacts", ROLE_AGENT, SCOPE_AGENT, NULL,
+	    BODY_RAW, api_h_artifact },
+	{ "POST", "/api/jobs/{id}/result", ROLE_AGENT, SCOPE_AGENT, NULL,
+	    BODY_JSON, api_h_result },
+	{ "POST", "/api/results", ROLE_AGENT, SCOPE_AGENT, NULL, BODY_JSON,
+	    api_h_results },
+	{ "POST", "/api/jobs/{id}/release", ROLE_AGENT, SCOPE_AGENT, NULL,
+	    BODY_JSON, api_h_release },
+	{ "POST", "/api/jobs/{id}/children", ROLE_AGENT, SCOPE_AGENT, NULL,
+	    BODY_JSON, api_h_children },
 
 	/* the files of each resource: people and tools */
-	{ "GET", "/api/agents", ROLE_VIEWER, BODY_NONE, api_h_agents },
-	{ "POST", "/api/scripts", ROLE_ENGINEER, BODY_JSON,
+	{ "GET", "/api/agents", ROLE_VIEWER, SCOPE_NONE, NULL, BODY_NONE,
+	    api_h_agents },
+	{ "POST", "/api/scripts", ROLE_ENGINEER, SCOPE_BODY, NULL, BODY_JSON,
 	    api_h_script_upload },
-	{ "GET", "/api/scripts", ROLE_VIEWER, BODY_NONE, api_h_scripts },
-	{ "GET", "/api/scripts/{name}", ROLE_VIEWER, BODY_NONE, api_h_script },
-	{ "POST", "/api/jobs", ROLE_OPERATOR, BODY_JSON, api_h_trigger },
-	{ "GET", "/api/jobs", ROLE_VIEWER, BODY_NONE, api_h_jobs },
-	{ "GET", "/api/jobs/{id}", ROLE_VIEWER, BODY_NONE, api_h_job },
-	{ "POST", "/api/jobs/{id}/cancel", ROLE_OPERATOR, BODY_JSON,
-	    api_h_cancel },
-	{ "GET", "/api/runs", ROLE_VIEWER, BODY_NONE, api_h_runs },
-	{ "GET", "/api/runs/{id}", ROLE_VIEWER, BODY_NONE, api_h_run },
-	{ "GET", "/api/runs/{id}/logs", ROLE_VIEWER, BODY_NONE, api_h_logs },
-	{ "GET", "/api/runs/{id}/artifacts/{name}", ROLE_VIEWER, BODY_NONE,
-	    api_h_artifact_get },
-	{ "GET", "/api/schedules", ROLE_VIEWER, BODY_NONE, api_h_schedules },
-	{ "POST", "/api/schedules", ROLE_ENGINEER, BODY_JSON,
+	{ "GET", "/api/scripts", ROLE_VIEWER, SCOPE_LIST, NULL, BODY_NONE,
+	    api_h_scripts },
+	{ "GET", "/api/scripts/{name}", ROLE_VIEWER, SCOPE_OBJECT, "script",
+	    BODY_NONE, api_h_script },
+	{ "PUT", "/api/scripts/{name}/shared", ROLE_ENGINEER, SCOPE_OBJECT,
+	    "script", BODY_JSON, api_h_script_shared },
+	{ "POST", "/api/jobs", ROLE_OPERATOR, SCOPE_BODY, NULL, BODY_JSON,
+	    api_h_trigger },
+	{ "GET", "/api/jobs", ROLE_VIEWER, SCOPE_LIST, NULL, BODY_NONE,
+	    api_h_jobs },
+	{ "GET", "/api/jobs/{id}", ROLE_VIEWER, SCOPE_OBJECT, "job", BODY_NONE,
+	    api_h_job },
+	{ "POST", "/api/jobs/{id}/cancel", ROLE_OPERATOR, SCOPE_OBJECT, "job",
+	    BODY_JSON, api_h_cancel },
+	{ "GET", "/api/runs", ROLE_VIEWER, SCOPE_LIST, NULL, BODY_NONE,
+	    api_h_runs },
+	{ "GET", "/api/runs/{id}", ROLE_VIEWER, SCOPE_OBJECT, "run", BODY_NONE,
+	    api_h_run },
+	{ "GET", "/api/runs/{id}/logs", ROLE_VIEWER, SCOPE_OBJECT, "run",
+	    BODY_NONE, api_h_logs },
+	{ "GET", "/api/runs/{id}/artifacts/{name}", ROLE_VIEWER, SCOPE_OBJECT,
+	    "run", BODY_NONE, api_h_artifact_get },
+	{ "GET", "/api/schedules", ROLE_VIEWER, SCOPE_LIST, NULL, BODY_NONE,
+	    api_h_schedules },
+	{ "POST", "/api/schedules", ROLE_ENGINEER, SCOPE_BODY, NULL, BODY_JSON,
 	    api_h_schedule_put },
-	{ "DELETE", "/api/schedules/{name}", ROLE_ENGINEER, BODY_NONE,
-	    api_h_schedule_delete },
-	{ "GET", "/api/tokens", ROLE_ADMIN, BODY_NONE, api_h_tokens },
-	{ "POST", "/api/tokens", ROLE_ADMIN, BODY_JSON, api_h_token_create },
-	{ "DELETE", "/api/tokens/{id}", ROLE_ADMIN, BODY_NONE,
-	    api_h_token_revoke },
-	{ "GET", "/api/audit", ROLE_ADMIN, BODY_NONE, api_h_audit },
-	{ "GET", "/api/secrets", ROLE_ADMIN, BODY_NONE, api_h_secrets },
-	{ "PUT", "/api/secrets/{name}", ROLE_ADMIN, BODY_JSON,
-	    api_h_secret_put },
-	{ "DELETE", "/api/secrets/{name}", ROLE_ADMIN, BODY_NONE,
-	    api_h_secret_delete },
+	{ "DELETE", "/api/schedules/{name}", ROLE_ENGINEER, SCOPE_OBJECT,
+	    "schedule", BODY_NONE, api_h_schedule_delete },
+	{ "GET", "/api/tokens", ROLE_ADMIN, SCOPE_GLOBAL, NULL, BODY_NONE,
+	    api_h_tokens },
+	{ "POST", "/api/tokens", ROLE_ADMIN, SCOPE_GLOBAL, NULL, BODY_JSON,
+	    api_h_token_create },
+	{ "DELETE", "/api/tokens/{id}", ROLE_ADMIN, SCOPE_GLOBAL, NULL,
+	    BODY_NONE, api_h_token_revoke },
+	{ "GET", "/api/audit", ROLE_ADMIN, SCOPE_GLOBAL, NULL, BODY_NONE,
+	    api_h_audit },
+	{ "GET", "/api/secrets", ROLE_ENGINEER, SCOPE_LIST, NULL, BODY_NONE,
+	    api_h_secrets },
+	{ "PUT", "/api/secrets/{name}", ROLE_ENGINEER, SCOPE_BODY, NULL,
+	    BODY_JSON, api_h_secret_put },
+	{ "DELETE", "/api/secrets/{name}", ROLE_ENGINEER, SCOPE_OBJECT,
+	    "secret", BODY_NONE, api_h_secret_delete },
 
 	/* api_web.c -> web.c: the dashboard, sessions, users, KPIs */
-	{ "GET", "/", ROLE_NONE, BODY_NONE, api_h_web },
-	{ "GET", "/vendor/{file}", ROLE_NONE, BODY_NONE, api_h_web },
-	{ "POST", "/api/session", ROLE_NONE, BODY_JSON, api_h_web },
-	{ "GET", "/api/session", ROLE_VIEWER, BODY_NONE, api_h_web },
-	{ "DELETE", "/api/session", ROLE_VIEWER, BODY_NONE, api_h_web },
-	{ "PUT", "/api/session/password", ROLE_VIEWER, BODY_JSON, api_h_web },
-	{ "GET", "/api/users", ROLE_ADMIN, BODY_NONE, api_h_web },
-	{ "PUT", "/api/users/{name}", ROLE_ADMIN, BODY_JSON, api_h_web },
-	{ "GET", "/api/kpi/config", ROLE_VIEWER, BODY_NONE, api_h_web },
-	{ "GET", "/api/kpi/{report}", ROLE_VIEWER, BODY_NONE, api_h_web },
-	{ "POST", "/api/kpi/surveys", ROLE_ADMIN, BODY_JSON, api_h_web },
-	{ "POST", "/api/kpi/surveys/import", ROLE_ADMIN, BODY_RAW, api_h_web },
-	{ "DELETE", "/api/kpi/surveys/{id}", ROLE_ADMIN, BODY_NONE, api_h_web },
-	{ "PUT", "/api/kpi/runs/{id}/fix_minutes", ROLE_ENGINEER, BODY_JSON,
+	{ "GET", "/", ROLE_NONE, SCOPE_NONE, NULL, BODY_NONE, api_h_web },
+	{ "GET", "/vendor/{file}", ROLE_NONE, SCOPE_NONE, NULL, BODY_NONE,
 	    api_h_web },
-	{ "GET", "/{file}", ROLE_NONE, BODY_NONE, api_h_web },
+	{ "POST", "/api/session", ROLE_NONE, SCOPE_NONE, NULL, BODY_JSON,
+	    api_h_web },
+	{ "GET", "/api/session", ROLE_USER, SCOPE_NONE, NULL, BODY_NONE,
+	    api_h_web },
+	{ "DELETE", "/api/session", ROLE_USER, SCOPE_NONE, NULL, BODY_NONE,
+	    api_h_web },
+	{ "PUT", "/api/session/password", ROLE_USER, SCOPE_NONE, NULL,
+	    BODY_JSON, api_h_web },
+	{ "GET", "/api/users", ROLE_ADMIN, SCOPE_GLOBAL, NULL, BODY_NONE,
+	    api_h_web },
+	{ "PUT", "/api/users/{name}", ROLE_ADMIN, SCOPE_GLOBAL, NULL,
+	    BODY_JSON, api_h_web },
+	{ "PUT", "/api/users/{name}/roles", ROLE_ADMIN, SCOPE_GLOBAL, NULL,
+	    BODY_JSON, api_h_web },
+	{ "GET", "/api/kpi/config", ROLE_USER, SCOPE_NONE, NULL, BODY_NONE,
+	    api_h_web },
+	{ "GET", "/api/kpi/{report}", ROLE_USER, SCOPE_KPI, NULL, BODY_NONE,
+	    api_h_web },
+	{ "POST", "/api/kpi/surveys", ROLE_ADMIN, SCOPE_GLOBAL, NULL,
+	    BODY_JSON, api_h_web },
+	{ "POST", "/api/kpi/surveys/import", ROLE_ADMIN, SCOPE_GLOBAL, NULL,
+	    BODY_RAW, api_h_web },
+	{ "DELETE", "/api/kpi/surveys/{id}", ROLE_ADMIN, SCOPE_GLOBAL, NULL,
+	    BODY_NONE, api_h_web },
+	{ "PUT", "/api/kpi/runs/{id}/fix_minutes", ROLE_ENGINEER, SCOPE_OBJECT,
+	    "ledger", BODY_JSON, api_h_web },
+	{ "GET", "/{file}", ROLE_NONE, SCOPE_NONE, NULL, BODY_NONE, api_h_web },
 };
 #define NROUTES	(sizeof routes / sizeof routes[0])
 
@@ -442,9 +486,10 @@ api_routes_json(void)
 	size_t i;
 
 	for (i = 0; i < NROUTES; i++)
-		json_array_append_new(a, json_pack("{s:s, s:s, s:s}", "method",
-		    routes[i].method, "path", routes[i].pattern, "role",
-		    role_name(routes[i].role)));
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s, s:s?}",
+		    "method", routes[i].method, "path", routes[i].pattern,
+		    "role", role_name(routes[i].role), "scope",
+		    scope_name(routes[i].scope), "object", routes[i].object));
 	return a;
 }
 
@@ -741,6 +786,9 @@ api_begin(struct api *a, struct req *r, const char *url, const char *method)
 			api_audit_refusal(a, r);
 			return 1;
 		}
+		if (r->route->scope == SCOPE_OBJECT &&
+		    api_perm_object(a, r) != 0)
+			return 1;
 	}
 	buf_init(&r->body, r->route->body == BODY_RAW ? a->cfg.artifact_max :
 	    a->cfg.body_max);
@@ -970,6 +1018,7 @@ void
 api_set_web(struct api *a, struct web *w)
 {
 	a->web = w;
+	a->kpi = w != NULL ? web_kpi(w) : NULL;
 }
 
 void

@@ -65,10 +65,29 @@ struct req;
 /* A handler: fills in r's reply, or suspends the connection. */
 typedef enum hres (*api_handler_fn)(struct api *, struct req *);
 
+/*
+ * The department dimension of a route (perm.h): where the route's role
+ * must be held.
+ */
+enum scope {
+	SCOPE_NONE,	/* nowhere in particular: open, the caller's own */
+	SCOPE_GLOBAL,	/* the whole system: admins */
+	SCOPE_OBJECT,	/* the department of the object the path names */
+	SCOPE_LIST,	/* a list of the departments where the role is held */
+	SCOPE_BODY,	/* the department of what the body names or makes */
+	SCOPE_KPI,	/* every KPI figure for managers, else their own */
+	SCOPE_AGENT,	/* the agent's own leases */
+};
+
+/* "none", "global", "object", "list", "body", "kpi", "agent". */
+const char	*scope_name(enum scope);
+
 struct route {
 	const char	*method;
 	const char	*pattern;	/* "{x}" matches one segment */
 	enum role	 role;
+	enum scope	 scope;
+	const char	*object;	/* SCOPE_OBJECT: its kind (perm.h) */
 	enum body_kind	 body;
 	api_handler_fn	 handler;
 };
@@ -154,6 +173,7 @@ struct api {
 	struct api_config	 cfg;
 	struct MHD_Daemon	*mhd;
 	struct web		*web;	/* the dashboard, or NULL */
+	const struct kpi_config	*kpi;	/* the department tree, or NULL */
 
 	pthread_mutex_t		 wmu;	/* waiters and gen */
 	struct req		*wait_head, *wait_tail;
@@ -254,6 +274,28 @@ typedef json_t *(*api_read_fn)(struct conn *, struct api_readq *);
  */
 enum hres	 api_read(struct api *, struct req *, api_read_fn fn,
 		    int by_name, const char *what);
+
+/* --- departments (api_perm.c) ------------------------------------------- */
+
+/*
+ * Whether the caller holds need in department dept (a code): 0, or -1
+ * with a 403 naming the department and the roles.  what and key name the
+ * object in the message ("schedule 'nightly'").
+ */
+int		 api_perm_need(struct api *, struct req *, const char *dept,
+		    enum role need, const char *what, const char *key);
+/*
+ * The departments where the caller holds need, as JSON text for SQL's
+ * json_each (a new string: free it), or NULL when everywhere.
+ */
+char		*api_perm_depts(struct api *, struct req *, enum role need);
+/*
+ * The check of a SCOPE_OBJECT route, before its handler: the object the
+ * path names (r->args[0]) must be one the caller holds the route's role
+ * on.  0 to go on (also when there is no such object: the handler says
+ * 404), or 1 with the 403 made and audited.
+ */
+int		 api_perm_object(struct api *, struct req *);
 
 /* --- one request, with or without a socket (api.c, api_call.c) ------------ */
 

@@ -25,11 +25,51 @@ struct trig {
 	json_t		*params;	/* checked */
 	json_t		*requires;
 	const char	*parent_token;	/* children: the parent's lease */
+	const char	*want;		/* the department asked for, or NULL */
+	char		 dept[PERM_DEPT_MAX];
 	int64_t		 id;
 	int		 created;
 	struct req	*handoff;	/* a waiting agent leased for */
 	struct leasew	 lw;
 };
+
+/*
+ * The department the job runs for: a child's is its parent's; a person
+ * runs a bot of a department where they are an operator, or a shared one
+ * for one of theirs.
+ */
+static int
+trigger_dept(struct conn *c, struct api *a, struct req *r, struct trig *t)
+{
+	struct perm_obj o;
+	sqlite3_stmt *st;
+	char err[256];
+
+	if (t->js.parent_job_id > 0) {
+		st = conn_stmt(c, "SELECT coalesce(department, '') FROM jobs"
+		    " WHERE id = ?");
+		sqlite3_bind_int64(st, 1, t->js.parent_job_id);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			snprintf(t->dept, sizeof t->dept, "%s", col_text(st, 0));
+		sqlite3_reset(st);
+		return 0;
+	}
+	if (perm_object(c, a->kpi, "script", t->js.script, &o) != 1)
+		return 0;	/* trigger_check says 404 */
+	switch (perm_job_dept(a->kpi, &r->who.perm, o.dept, o.shared,
+	    t->want, t->dept, sizeof t->dept, err, sizeof err)) {
+	case PERM_RUN_OK:
+		return 0;
+	case PERM_RUN_DENIED:
+		api_reply_error(r, MHD_HTTP_FORBIDDEN, "script '%s': %s",
+		    t->js.script, err);
+		break;
+	case PERM_RUN_ASK:
+		api_reply_error(r, MHD_HTTP_BAD_REQUEST, "%s", err);
+		break;
+	}
+	return -1;
+}
 
 /* The script's current version, the params checked, its requires. */
 static int
@@ -39,6 +79,8 @@ trigger_check(struct conn *c, struct api *a, struct req *r, struct trig *t)
 	char err[256];
 	size_t i;
 
+	if (trigger_dept(c, a, r, t) != 0)
+		return -1;
 	if (scripts_current(c, t->js.script, t->digest) != 0) {
 		api_reply_error(r, MHD_HTTP_NOT_FOUND, "no script named '%s'",
 		    t->js.script);
@@ -60,6 +102,7 @@ trigger_check(struct conn *c, struct api *a, struct req *r, struct trig *t)
 	t->js.digest = t->digest;
 	t->js.params = t->params;
 	t->js.requires = t->requires;
+	t->js.department = t->dept;
 	return 0;
 }
 
@@ -160,6 +203,7 @@ trigger(struct api *a, struct req *r, int64_t parent, const char *ptoken)
 	if (api_in_str(r, "script", 1, 128, &script) != 0 ||
 	    api_in_int(r, "priority", -1000, 1000, 0, &prio) != 0 ||
 	    api_in_str(r, "idempotency_key", 0, 200, &key) != 0 ||
+	    api_in_str(r, "department", 0, 127, &t.want) != 0 ||
 	    api_in_int(r, "max_attempts", 1, 100, a->cfg.jobs.max_attempts,
 	    &att) != 0 ||
 	    api_in_int(r, "backoff_ms", 0, 86400000, a->cfg.jobs.backoff_ms,
@@ -183,7 +227,6 @@ trigger(struct api *a, struct req *r, int64_t parent, const char *ptoken)
 	t.js.timeout_ms = tmo;
 	t.js.idempotency_key = key;
 	t.js.triggered_by = by;
-	t.js.department = r->who.department[0] ? r->who.department : NULL;
 	t.js.parent_job_id = parent;
 	t.parent_token = ptoken;
 	r->detail = json_pack("{s:s, s:s?}", "script", script,

@@ -7,5 +7,13 @@
 enum hres	 api_h_script_upload(struct api *, struct req *);
 enum hres	 api_h_scripts(struct api *, struct req *);
 enum hres	 api_h_script(struct api *, struct req *);
+/* PUT /api/scripts/{name}/shared: {"shared": true | false}. */
+enum hres	 api_h_script_shared(struct api *, struct req *);
+/*
+ * What the caller may do with a script of department dept (shared or
+ * not): {"department", "shared", "may_run", "may_edit"} set on o.
+ */
+void		 api_script_may(struct api *, struct req *, json_t *o,
+		    const char *dept, int shared);
 
 #endif

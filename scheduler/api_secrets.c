@@ -17,8 +17,34 @@
 #include "xmalloc.h"
 
 /*
+ * The names of names (an array, borrowed) the script s may use: those of
+ * secrets held at its department or above it (a new array).
+ */
+static json_t *
+usable(struct api *a, struct conn *c, const struct script *s, json_t *names)
+{
+	sqlite3_stmt *st = conn_stmt(c, "SELECT department FROM secrets"
+	    " WHERE name = ?");
+	char dept[PERM_DEPT_MAX];
+	json_t *out = json_array(), *n;
+	size_t i;
+
+	perm_dept_code(a->kpi, s->owner, dept, sizeof dept);
+	json_array_foreach(names, i, n) {
+		bind_text(st, 1, json_string_value(n));
+		if (sqlite3_step(st) == SQLITE_ROW &&
+		    perm_dept_under(a->kpi, col_text(st, 0), dept))
+			json_array_append(out, n);
+		sqlite3_reset(st);
+	}
+	return out;
+}
+
+/*
  * The secret values a job's script references, as a mask (for masking
  * what agents send) and as an object (for the lease); either may be NULL.
+ * A secret of another department than the script's (or one above it)
+ * is not the script's to use: it is left out, as a missing one is.
  */
 void
 api_job_secrets(struct api *a, struct conn *c, const char *digest,
@@ -33,6 +59,9 @@ api_job_secrets(struct api *a, struct conn *c, const char *digest,
 	if (s == NULL)
 		return;
 	names = script_secret_refs(s);
+	vals = usable(a, c, s, names);
+	json_decref(names);
+	names = vals;
 	if (json_array_size(names) == 0) {
 		json_decref(names);
 		return;
@@ -102,20 +131,58 @@ in_allow(struct req *r)
 	return 0;
 }
 
+/*
+ * The department of the secret being put: the one the body names, else
+ * the one it has, else the whole organisation; the caller must be an
+ * engineer there and where it was.  0, or -1 with the reply made.
+ */
+static int
+secret_dept(struct conn *c, struct api *a, struct req *r, char *dept,
+    size_t len)
+{
+	json_t *want = json_object_get(r->in, "department");
+	struct perm_obj o;
+	int found = perm_object(c, a->kpi, "secret", r->args[0], &o) == 1;
+
+	if (json_is_string(want))
+		perm_dept_code(a->kpi, json_string_value(want), dept, len);
+	else
+		snprintf(dept, len, "%s", found ? o.dept : "");
+	if (api_perm_need(a, r, dept, ROLE_ENGINEER, "secret",
+	    r->args[0]) != 0)
+		return -1;
+	if (found && api_perm_need(a, r, o.dept, ROLE_ENGINEER, "secret",
+	    r->args[0]) != 0)
+		return -1;
+	return 0;
+}
+
 static int
 secret_put_write(struct conn *c, struct api *a, struct req *r, void *p)
 {
 	const char *value = p;
-	char err[256];
+	char err[256], dept[PERM_DEPT_MAX];
 	int64_t now = time_wall_ms();
+	sqlite3_stmt *st;
 
+	if (secret_dept(c, a, r, dept, sizeof dept) != 0)
+		return -1;
 	if (secrets_put(c, a->sk, r->args[0], value, json_object_get(r->in,
 	    "allow"), r->who.name, now, err, sizeof err) != 0) {
 		api_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", err);
 		return -1;
 	}
-	api_reply_json(r, MHD_HTTP_OK, json_pack("{s:s, s:o}", "name",
-	    r->args[0], "updated_at", tfmt_json(a->tf, now)));
+	st = conn_stmt(c, "UPDATE secrets SET department = ? WHERE name = ?");
+	bind_text(st, 1, dept);
+	bind_text(st, 2, r->args[0]);
+	if (conn_step(c, st, err, sizeof err) != 0) {
+		api_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", err);
+		return -1;
+	}
+	json_object_set_new(r->detail, "department", json_string(dept));
+	api_reply_json(r, MHD_HTTP_OK, json_pack("{s:s, s:o, s:s}", "name",
+	    r->args[0], "updated_at", tfmt_json(a->tf, now), "department",
+	    dept));
 	return 0;
 }
 
@@ -132,6 +199,12 @@ api_h_secret_put(struct api *a, struct req *r)
 	}
 	if (api_in_str(r, "value", 1, 65536, &value) != 0)
 		goto refused;
+	if (json_object_get(r->in, "department") != NULL &&
+	    !json_is_string(json_object_get(r->in, "department"))) {
+		api_reply_error(r, MHD_HTTP_BAD_REQUEST, "department: expected "
+		    "a department's code, name or path (\"\" for all)");
+		goto refused;
+	}
 	if (in_allow(r) != 0)
 		goto refused;
 	if (!mask_long_enough(value)) {
@@ -170,10 +243,20 @@ api_h_secret_delete(struct api *a, struct req *r)
 	return H_DONE;
 }
 
+/* The secrets of the departments where the caller is an engineer. */
 static json_t *
 secrets_read(struct conn *c, struct api_readq *q)
 {
-	return json_pack("{s:o}", "secrets", secrets_list(c, q->a->tf));
+	json_t *list = secrets_list(c, q->a->tf), *s;
+	size_t i;
+
+	for (i = json_array_size(list); i-- > 0; ) {
+		s = json_array_get(list, i);
+		if (!perm_allows(q->a->kpi, &q->r->who.perm, json_string_value(
+		    json_object_get(s, "department")), ROLE_ENGINEER))
+			json_array_remove(list, i);
+	}
+	return json_pack("{s:o}", "secrets", list);
 }
 
 enum hres

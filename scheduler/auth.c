@@ -9,44 +9,6 @@
 #include "auth.h"
 #include "xmalloc.h"
 
-static const char *const role_names[] = {
-	[ROLE_NONE] = "none",
-	[ROLE_VIEWER] = "viewer",
-	[ROLE_OPERATOR] = "operator",
-	[ROLE_ENGINEER] = "engineer",
-	[ROLE_ADMIN] = "admin",
-	[ROLE_AGENT] = "agent",
-};
-
-const char *
-role_name(enum role r)
-{
-	return (unsigned)r <= ROLE_AGENT ? role_names[r] : "unknown";
-}
-
-int
-role_parse(const char *name, enum role *r)
-{
-	int i;
-
-	for (i = ROLE_VIEWER; i <= ROLE_AGENT; i++)
-		if (strcmp(name, role_names[i]) == 0) {
-			*r = (enum role)i;
-			return 0;
-		}
-	return -1;
-}
-
-int
-role_allows(enum role have, enum role need)
-{
-	if (need == ROLE_NONE)
-		return 1;
-	if (need == ROLE_AGENT || have == ROLE_AGENT)
-		return have == need;
-	return have >= need;
-}
-
 static void
 hash_token(const char *token, char hex[crypto_hash_sha256_BYTES * 2 + 1])
 {
@@ -86,6 +48,14 @@ owner_id(struct conn *c, enum role r, const char *name, int64_t now,
 	if (conn_step(c, st, err, errlen) != 0)
 		return -1;
 	*id = conn_last_id(c);
+	if (r != ROLE_AGENT) {
+		struct perm p;
+
+		/* A new user holds the token's role everywhere. */
+		perm_simple(NULL, role_name(r), NULL, &p);
+		if (perm_store(c, *id, &p, "token", now, err, errlen) != 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -164,7 +134,14 @@ auth_lookup(struct conn *c, const char *token, struct identity *who)
 		found = 1;
 	}
 	sqlite3_reset(st);
-	return found ? 0 : -1;
+	if (!found)
+		return -1;
+	if (who->role != ROLE_AGENT) {
+		if (perm_load(c, who->user_id, who->role, &who->perm) != 0)
+			return -1;
+		who->role = perm_top(&who->perm);
+	}
+	return 0;
 }
 
 int

@@ -8,8 +8,9 @@
  * a stolen database does not yield usable tokens.  (Passwords, which are
  * guessable, are a different matter and use Argon2id; tokens are random.)
  *
- * Roles are ordered viewer < operator < engineer < admin; "agent" stands
- * apart and is accepted only by agent routes.
+ * A user token carries a role that caps what its user holds (perm.h: the
+ * roles per department); an agent token's role is "agent", accepted only
+ * by agent routes.
  */
 #ifndef KOBITO_AUTH_H
 #define KOBITO_AUTH_H
@@ -17,16 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "perm.h"
 #include "store.h"
-
-enum role {
-	ROLE_NONE,	/* a route that needs no token */
-	ROLE_VIEWER,
-	ROLE_OPERATOR,
-	ROLE_ENGINEER,
-	ROLE_ADMIN,
-	ROLE_AGENT,
-};
 
 #define AUTH_TOKEN_LEN	47	/* "kbu_" + 43 */
 
@@ -38,17 +31,8 @@ struct identity {
 	int64_t		 user_id;	/* or 0 */
 	int64_t		 agent_id;	/* or 0 */
 	char		 department[128];	/* users only; may be "" */
+	struct perm	 perm;		/* users only: roles, capped */
 };
-
-const char	*role_name(enum role);
-/* 0 and the role for "viewer" ... "admin", "agent"; -1 otherwise. */
-int		 role_parse(const char *name, enum role *);
-/*
- * Whether a caller with role "have" may call a route needing "need":
- * agent routes only for agents, user routes only for users of that role
- * or above, ROLE_NONE for everyone.
- */
-int		 role_allows(enum role have, enum role need);
 
 /*
  * Create a token (inside a write transaction).  For ROLE_AGENT, name is

@@ -367,8 +367,9 @@ jobs_lease(struct conn *c, int64_t agent_id, json_t *labels, int64_t now,
 	new_token(out->token);
 
 	st = conn_stmt(c, "INSERT INTO runs (job_id, attempt, agent_id, script,"
-	    " digest, status, started_at, lease_token) VALUES (?, ?, ?, ?, ?,"
-	    " 'running', ?, ?)");
+	    " digest, status, started_at, lease_token, department) VALUES (?1,"
+	    " ?2, ?3, ?4, ?5, 'running', ?6, ?7, (SELECT department FROM jobs"
+	    " WHERE id = ?1))");
 	sqlite3_bind_int64(st, 1, out->job_id);
 	sqlite3_bind_int(st, 2, out->attempt);
 	sqlite3_bind_int64(st, 3, agent_id);

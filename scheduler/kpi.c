@@ -1260,7 +1260,39 @@ struct rq {
 	int64_t			 asof;		/* min(now, end of year) */
 	char			*err;
 	size_t			 errlen;
+	const char		*depts;		/* JSON text, or NULL: all */
+	json_t			*scope;		/* depts parsed, or NULL */
 };
+
+/* Whether department text dept is among the report's. */
+static int
+in_scope(const struct rq *q, const char *dept)
+{
+	json_t *v;
+	size_t i;
+
+	if (q->scope == NULL)
+		return 1;
+	json_array_foreach(q->scope, i, v)
+		if (dept != NULL && strcmp(json_string_value(v), dept) == 0)
+			return 1;
+	return 0;
+}
+
+/* The registered points of the report's departments. */
+static size_t
+points_in_scope(const struct rq *q)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < q->cfg->npoints; i++)
+		n += in_scope(q, q->cfg->points[i].owner);
+	return n;
+}
+
+/* The department filter every query of the rollup and surveys has. */
+#define IN_SCOPE " AND (?9 IS NULL OR department IN" \
+	" (SELECT value FROM json_each(?9)))"
 
 static json_t *
 report_head(const struct rq *q, enum kpi_report_kind kind,
@@ -1311,12 +1343,13 @@ static int
 fy_totals(struct rq *q, struct sums *s)
 {
 	sqlite3_stmt *st = conn_stmt(q->c, "SELECT " SUM_COLS
-	    " FROM kpi_rollup WHERE month BETWEEN ?1 AND ?2");
+	    " FROM kpi_rollup WHERE month BETWEEN ?1 AND ?2" IN_SCOPE);
 	int rc;
 
 	memset(s, 0, sizeof *s);
 	sqlite3_bind_int(st, 1, q->first);
 	sqlite3_bind_int(st, 2, q->last);
+	bind_text(st, 9, q->depts);
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		sums_read(st, 0, s);
 	else if (rc != SQLITE_DONE)
@@ -1433,7 +1466,8 @@ points_scan(struct rq *q, struct point_state *ps, int *eliminated)
 		return step_fail(q, st);
 	sqlite3_reset(st);
 	for (i = 0; i < cfg->npoints; i++)
-		*eliminated += json_array_size(ps[i].by) > 0;
+		*eliminated += json_array_size(ps[i].by) > 0 &&
+		    in_scope(q, cfg->points[i].owner);
 	return 0;
 }
 
@@ -1470,10 +1504,11 @@ engagement(struct rq *q, double *percent, int64_t *respondents,
 	date_text(d0 + q->days - 1, to, sizeof to);
 	*departments = 0;
 	st = conn_stmt(q->c, "SELECT department, respondents, positive"
-	    " FROM kpi_surveys WHERE survey_date BETWEEN ?1 AND ?2"
+	    " FROM kpi_surveys WHERE survey_date BETWEEN ?1 AND ?2" IN_SCOPE
 	    " ORDER BY department, survey_date DESC, id DESC");
 	bind_text(st, 1, from);
 	bind_text(st, 2, to);
+	bind_text(st, 9, q->depts);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (strcmp(col_text(st, 0), last) == 0)
 			continue;	/* an older survey of the same one */
@@ -1537,6 +1572,7 @@ r_overview(struct rq *q, json_t *out)
 	double ph, pv;
 	int64_t resp, skipped;
 	int elim, ndep, has;
+	size_t npoints;
 
 	if (fy_totals(q, &s) != 0)
 		return -1;
@@ -1551,12 +1587,13 @@ r_overview(struct rq *q, json_t *out)
 		return -1;
 	}
 	points_free(ps, cfg->npoints);
+	npoints = points_in_scope(q);
 	json_array_append_new(rows, kpi_row(q, KPI_INPUT_POINTS,
-	    (double)(cfg->npoints - (size_t)elim),
-	    (double)(cfg->npoints - (size_t)elim),
-	    cfg->npoints ? (double)elim / (double)cfg->npoints : 1, 1));
+	    (double)(npoints - (size_t)elim),
+	    (double)(npoints - (size_t)elim),
+	    npoints ? (double)elim / (double)npoints : 1, 1));
 	json_object_set_new(json_array_get(rows, 0), "registered",
-	    json_integer((json_int_t)cfg->npoints));
+	    json_integer((json_int_t)npoints));
 	json_object_set_new(json_array_get(rows, 0), "eliminated",
 	    json_integer(elim));
 
@@ -1612,8 +1649,9 @@ r_years(struct rq *q, json_t *out)
 
 	st = conn_stmt(q->c, "SELECT CASE WHEN month % 100 >= ?1"
 	    " THEN month / 100 ELSE month / 100 - 1 END AS fy, " SUM_COLS
-	    " FROM kpi_rollup GROUP BY fy ORDER BY fy");
+	    " FROM kpi_rollup WHERE 1" IN_SCOPE " GROUP BY fy ORDER BY fy");
 	sqlite3_bind_int(st, 1, q->cfg->fy_start_month);
+	bind_text(st, 9, q->depts);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		sums_read(st, 1, &s);
 		o = json_pack("{s:i}", "fiscal_year", sqlite3_column_int(st, 0));
@@ -1643,9 +1681,10 @@ r_months(struct rq *q, json_t *out)
 	memset(by, 0, sizeof by);
 	memset(&zero, 0, sizeof zero);
 	st = conn_stmt(q->c, "SELECT month, " SUM_COLS " FROM kpi_rollup"
-	    " WHERE month BETWEEN ?1 AND ?2 GROUP BY month");
+	    " WHERE month BETWEEN ?1 AND ?2" IN_SCOPE " GROUP BY month");
 	sqlite3_bind_int(st, 1, q->first);
 	sqlite3_bind_int(st, 2, q->last);
+	bind_text(st, 9, q->depts);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		m = sqlite3_column_int(st, 0);
 		i = ((m % 100) - q->cfg->fy_start_month + 12) % 12;
@@ -1691,9 +1730,10 @@ r_departments(struct rq *q, json_t *out)
 	memset(&other, 0, sizeof other);
 	unmatched = json_array();
 	st = conn_stmt(q->c, "SELECT department, " SUM_COLS " FROM kpi_rollup"
-	    " WHERE month BETWEEN ?1 AND ?2 GROUP BY department");
+	    " WHERE month BETWEEN ?1 AND ?2" IN_SCOPE " GROUP BY department");
 	sqlite3_bind_int(st, 1, q->first);
 	sqlite3_bind_int(st, 2, q->last);
+	bind_text(st, 9, q->depts);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		sums_read(st, 1, &s);
 		if ((d = kpi_dept_find(cfg, col_text(st, 0))) < 0) {
@@ -1748,9 +1788,10 @@ r_scripts(struct rq *q, json_t *out)
 	size_t i, n;
 
 	st = conn_stmt(q->c, "SELECT script, " SUM_COLS " FROM kpi_rollup"
-	    " WHERE month BETWEEN ?1 AND ?2 GROUP BY script");
+	    " WHERE month BETWEEN ?1 AND ?2" IN_SCOPE " GROUP BY script");
 	sqlite3_bind_int(st, 1, q->first);
 	sqlite3_bind_int(st, 2, q->last);
+	bind_text(st, 9, q->depts);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		sums_read(st, 1, &s);
 		o = json_pack("{s:s}", "script", col_text(st, 0));
@@ -1839,6 +1880,8 @@ r_points(struct rq *q, json_t *out)
 	for (i = 0; i < cfg->npoints; i++) {
 		const struct kpi_point *p = &cfg->points[i];
 
+		if (!in_scope(q, p->owner))
+			continue;
 		o = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:s, s:b, s:O,"
 		    " s:O, s:o}", "id", p->id, "name", p->name, "system",
 		    str_or_null(p->system), "screen", str_or_null(p->screen),
@@ -1852,10 +1895,10 @@ r_points(struct rq *q, json_t *out)
 		json_array_append_new(rows, o);
 	}
 	json_object_set_new(out, "registered",
-	    json_integer((json_int_t)cfg->npoints));
+	    json_integer((json_int_t)points_in_scope(q)));
 	json_object_set_new(out, "eliminated", json_integer(elim));
 	json_object_set_new(out, "remaining",
-	    json_integer((json_int_t)cfg->npoints - elim));
+	    json_integer((json_int_t)points_in_scope(q) - elim));
 	json_object_set_new(out, "window_days",
 	    json_integer(cfg->window_days));
 	points_free(ps, cfg->npoints);
@@ -1877,9 +1920,10 @@ r_surveys(struct rq *q, json_t *out)
 	date_text(d0 + q->days - 1, to, sizeof to);
 	st = conn_stmt(q->c, "SELECT id, department, survey_date, respondents,"
 	    " positive FROM kpi_surveys WHERE survey_date BETWEEN ?1 AND ?2"
-	    " ORDER BY survey_date, id");
+	    IN_SCOPE " ORDER BY survey_date, id");
 	bind_text(st, 1, from);
 	bind_text(st, 2, to);
+	bind_text(st, 9, q->depts);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		n = sqlite3_column_int64(st, 3);
 		json_array_append_new(rows, json_pack("{s:I, s:s, s:s, s:s,"
@@ -1923,6 +1967,14 @@ json_t *
 kpi_report(struct conn *c, const struct kpi_config *cfg,
     enum kpi_report_kind kind, int fy, int64_t now, char *err, size_t errlen)
 {
+	return kpi_report_in(c, cfg, kind, fy, now, NULL, err, errlen);
+}
+
+json_t *
+kpi_report_in(struct conn *c, const struct kpi_config *cfg,
+    enum kpi_report_kind kind, int fy, int64_t now, const char *depts,
+    char *err, size_t errlen)
+{
 	struct rq q;
 	json_t *out;
 	int64_t end;
@@ -1937,6 +1989,14 @@ kpi_report(struct conn *c, const struct kpi_config *cfg,
 	q.now = now;
 	q.err = err;
 	q.errlen = errlen;
+	q.depts = depts;
+	q.scope = depts != NULL ? json_loads(depts, 0, NULL) : NULL;
+	if (depts != NULL && !json_is_array(q.scope)) {
+		json_decref(q.scope);
+		snprintf(err, errlen, "kpi report: departments: expected a "
+		    "JSON array");
+		return NULL;
+	}
 	q.fy = fy != 0 ? fy : kpi_fiscal_year(cfg, kpi_month_of(cfg, now));
 	kpi_fy_months(cfg, q.fy, &q.first, &q.last);
 	kpi_fy_days(cfg, q.fy, now, &q.days, &q.elapsed);
@@ -1946,8 +2006,11 @@ kpi_report(struct conn *c, const struct kpi_config *cfg,
 	out = report_head(&q, kind, reports[kind].cols);
 	if (reports[kind].build(&q, out) != 0) {
 		json_decref(out);
+		json_decref(q.scope);
 		return NULL;
 	}
+	if (q.scope != NULL)
+		json_object_set_new(out, "departments_shown", q.scope);
 	if (kind == KPI_R_SCRIPTS)
 		sort_rows(json_object_get(out, "rows"), script_row_cmp);
 	return out;

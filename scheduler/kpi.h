@@ -229,6 +229,16 @@ const char	*kpi_report_name(enum kpi_report_kind);
 json_t		*kpi_report(struct conn *c, const struct kpi_config *cfg,
 		    enum kpi_report_kind kind, int fy, int64_t now, char *err,
 		    size_t errlen);
+/*
+ * The same report over some departments only: depts is the JSON text of
+ * an array of the department texts to count (as the ledger and the
+ * surveys carry them; the registry's points by their owner's code), NULL
+ * for every department.  The answer then lists them as
+ * "departments_shown".
+ */
+json_t		*kpi_report_in(struct conn *c, const struct kpi_config *cfg,
+		    enum kpi_report_kind kind, int fy, int64_t now,
+		    const char *depts, char *err, size_t errlen);
 
 /*
  * The report's rows as CSV for Excel: UTF-8 with a byte order mark, a

@@ -153,11 +153,15 @@ query_jobs(struct conn *c, const struct tfmt *tf, const struct query_filter *f)
 	    " LEFT JOIN agents a ON a.id = j.lease_agent_id"
 	    " WHERE (?1 = '[]' OR j.state IN (SELECT value FROM json_each(?1)))"
 	    " AND (?2 IS NULL OR j.script = ?2) AND (?3 = 0 OR j.id < ?3)"
+	    " AND (?5 IS NULL OR j.department IN (SELECT value FROM"
+	    " json_each(?5)) OR j.triggered_by = ?6)"
 	    " ORDER BY j.id DESC LIMIT ?4");
 	sqlite3_bind_text(st, 1, json_dumps(states, JSON_COMPACT), -1, free);
 	bind_text(st, 2, f->script);
 	sqlite3_bind_int64(st, 3, f->before);
 	sqlite3_bind_int(st, 4, limit);
+	bind_text(st, 5, f->depts);
+	bind_text(st, 6, f->me);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		json_array_append_new(list, job_json(st, tf));
 		last = sqlite3_column_int64(st, 0);
@@ -248,12 +252,17 @@ query_runs(struct conn *c, const struct tfmt *tf, const struct query_filter *f)
 	    " ON a.id = r.agent_id WHERE (?1 = 0 OR r.job_id = ?1)"
 	    " AND (?2 IS NULL OR r.script = ?2) AND (?3 IS NULL OR"
 	    " r.status = ?3) AND (?4 = 0 OR r.id < ?4)"
+	    " AND (?6 IS NULL OR r.department IN (SELECT value FROM"
+	    " json_each(?6)) OR r.job_id IN (SELECT id FROM jobs"
+	    " WHERE triggered_by = ?7))"
 	    " ORDER BY r.id DESC LIMIT ?5");
 	sqlite3_bind_int64(st, 1, f->job);
 	bind_text(st, 2, f->script);
 	bind_text(st, 3, f->status);
 	sqlite3_bind_int64(st, 4, f->before);
 	sqlite3_bind_int(st, 5, limit);
+	bind_text(st, 6, f->depts);
+	bind_text(st, 7, f->me);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		json_array_append_new(list, run_json(st, tf));
 		last = sqlite3_column_int64(st, 0);

@@ -45,6 +45,13 @@ struct query_filter {
 	int64_t		 before;	/* ids below this */
 	int64_t		 after;		/* ids above this (logs) */
 	int		 limit;		/* 1..1000 */
+	/*
+	 * The departments the caller sees: JSON text of an array of codes,
+	 * or NULL for every department; with them, the jobs the caller
+	 * (named me) triggered.
+	 */
+	const char	*depts;
+	const char	*me;
 };
 
 /* {"jobs": [...], "next_before": id|null} */

@@ -368,10 +368,15 @@ cmd_routes(int argc, char **argv)
 		putchar('\n');
 	} else {
 		json_array_foreach(r, i, v)
-			printf("%-7s %-36s %s\n",
+			printf("%-7s %-36s %-9s %s%s%s\n",
 			    json_string_value(json_object_get(v, "method")),
 			    json_string_value(json_object_get(v, "path")),
-			    json_string_value(json_object_get(v, "role")));
+			    json_string_value(json_object_get(v, "role")),
+			    json_string_value(json_object_get(v, "scope")),
+			    json_is_string(json_object_get(v, "object")) ?
+			    " " : "", json_is_string(json_object_get(v,
+			    "object")) ? json_string_value(json_object_get(v,
+			    "object")) : "");
 	}
 	json_decref(r);
 	return 0;

@@ -346,7 +346,8 @@ sched_delete(struct conn *c, const char *name)
 
 #define SCHED_COLS "id, name, script, cron, tz, calendar, closures," \
 	" misfire, overlap, params, priority, enabled, max_attempts," \
-	" timeout_ms, next_fire, last_fire, last_job_id, origin"
+	" timeout_ms, next_fire, last_fire, last_job_id, origin," \
+	" coalesce(department, '')"
 
 static json_t *
 sched_json(sqlite3_stmt *st, const struct tfmt *tf)
@@ -370,6 +371,9 @@ sched_json(sqlite3_stmt *st, const struct tfmt *tf)
 	    json_null() : json_integer(sqlite3_column_int64(st, 16)),
 	    "source", col_text(st, 17));
 
+	if (o != NULL)
+		json_object_set_new(o, "department",
+		    json_string(col_text(st, 18)));
 	return o ? o : json_object();
 }
 
@@ -404,6 +408,7 @@ sched_get(struct conn *c, const struct tfmt *tf, const char *name)
 struct due {
 	int64_t		 id;
 	char		*name, *script, *cron, *tz, *calendar;
+	char		*department;	/* or NULL */
 	json_t		*closures, *params;
 	enum misfire	 misfire;
 	enum overlap	 overlap;
@@ -419,6 +424,7 @@ due_free(struct due *d)
 	free(d->cron);
 	free(d->tz);
 	free(d->calendar);
+	free(d->department);
 	json_decref(d->closures);
 	json_decref(d->params);
 }
@@ -498,6 +504,7 @@ fire(struct conn *c, struct scripts *sc, const struct job_defaults *jd,
 	js.timeout_ms = d->timeout_ms > 0 ? d->timeout_ms : jd->timeout_ms;
 	js.triggered_by = by;
 	js.schedule = d->name;
+	js.department = d->department;
 	rc = jobs_create(c, &js, now, id, &created, err, errlen);
 	free(by);
 	json_decref(params);
@@ -519,8 +526,8 @@ sched_tick(struct sched *s, struct conn *c, struct scripts *sc,
 	*queued = 0;
 	st = conn_stmt(c, "SELECT id, name, script, cron, tz, calendar,"
 	    " closures, misfire, overlap, params, priority, max_attempts,"
-	    " timeout_ms, next_fire, coalesce(last_job_id, 0) FROM schedules"
-	    " WHERE enabled AND next_fire <= ?");
+	    " timeout_ms, next_fire, coalesce(last_job_id, 0), department"
+	    " FROM schedules WHERE enabled AND next_fire <= ?");
 	sqlite3_bind_int64(st, 1, now);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		dues = xreallocarray(dues, n + 1, sizeof *dues);
@@ -543,6 +550,7 @@ sched_tick(struct sched *s, struct conn *c, struct scripts *sc,
 		d->timeout_ms = sqlite3_column_int64(st, 12);
 		d->next_fire = sqlite3_column_int64(st, 13);
 		d->last_job_id = sqlite3_column_int64(st, 14);
+		d->department = col_strdup(st, 15);
 	}
 	sqlite3_reset(st);
 	for (i = 0; i < n && rc == 0; i++) {

@@ -195,13 +195,14 @@ secrets_list(struct conn *c, const struct tfmt *tf)
 {
 	json_t *out = json_array();
 	sqlite3_stmt *st = conn_stmt(c, "SELECT name, updated_at, updated_by,"
-	    " allow FROM secrets ORDER BY name");
+	    " allow, department FROM secrets ORDER BY name");
 
 	while (sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(out, json_pack("{s:s, s:o, s:o, s:s?}",
-		    "name", col_text(st, 0), "allow", allow_json(st, 3),
+		json_array_append_new(out, json_pack("{s:s, s:o, s:o, s:s?,"
+		    " s:s}", "name", col_text(st, 0), "allow", allow_json(st, 3),
 		    "updated_at", tfmt_json(tf, sqlite3_column_int64(st, 1)),
-		    "updated_by", (const char *)sqlite3_column_text(st, 2)));
+		    "updated_by", (const char *)sqlite3_column_text(st, 2),
+		    "department", col_text(st, 4)));
 	sqlite3_reset(st);
 	return out;
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "kpi.h"
+#include "perm.h"
 #include "store.h"
 #include "web.h"
 #include "xmalloc.h"
@@ -343,8 +344,10 @@ static const struct migration migrations[] = {
 	{ 5, WEB_DEVICES_SQL },
 	/* The success rate by units of work; exceptions charged once. */
 	{ 6, KPI_SCHEMA_UNITS_SQL },
+	/* Departments: the roles users hold in them, what belongs where. */
+	{ 7, PERM_SCHEMA_SQL },
 	/* Items that ended with skip: counted, never credited. */
-	{ 7, "ALTER TABLE runs ADD COLUMN items_skipped INTEGER NOT NULL"
+	{ 8, "ALTER TABLE runs ADD COLUMN items_skipped INTEGER NOT NULL"
 	    " DEFAULT 0;"
 	    "ALTER TABLE kpi_ledger ADD COLUMN items_skipped INTEGER NOT NULL"
 	    " DEFAULT 0;" },

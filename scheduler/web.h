@@ -69,6 +69,8 @@ void		 web_config_defaults(struct web_config *);
 struct web	*web_new(struct store *, const struct kpi_config *,
 		    const struct web_config *, char *err, size_t errlen);
 void		 web_free(struct web *);
+/* The KPI configuration (and its department tree) the web front uses. */
+const struct kpi_config *web_kpi(const struct web *);
 
 /*
  * Set up the web front for the daemon: load the KPI configuration from
@@ -195,6 +197,7 @@ void	web_h_logout(struct web *, struct web_req *);	/* DELETE */
 void	web_h_password(struct web *, struct web_req *);	/* PUT .../password */
 void	web_h_users(struct web *, struct web_req *);	/* GET /api/users */
 void	web_h_user_put(struct web *, struct web_req *);	/* PUT /api/users/{n} */
+void	web_h_user_roles(struct web *, struct web_req *);	/* .../roles */
 void	web_h_kpi_config(struct web *, struct web_req *);
 void	web_h_kpi_report(struct web *, struct web_req *);
 void	web_h_survey_add(struct web *, struct web_req *);
@@ -211,13 +214,17 @@ web_handler_fn	 web_handler(const char *method, const char *pattern);
 /*
  * Create or change a user (inside a write transaction): role (NULL keeps
  * it; required for a new user), department (NULL keeps it, "" clears it),
- * password (NULL keeps it), disabled (-1 keeps it).  A changed password or
- * a disabled user ends the user's sessions.  *created tells which.  0, or
- * -1 with a message naming the field.
+ * password (NULL keeps it), disabled (-1 keeps it).  A new role or
+ * department is the simple form of the user's roles (perm_simple: the
+ * role held in the department, departments named through kpi, which may
+ * be NULL); it replaces what PUT /api/users/{name}/roles set.  A changed
+ * password or a disabled user ends the user's sessions.  *created tells
+ * which.  0, or -1 with a message naming the field.
  */
-int		 web_user_set(struct conn *, const char *name, const char *role,
-		    const char *department, const char *password, int disabled,
-		    int64_t now, int *created, char *err, size_t errlen);
+int		 web_user_set(struct conn *, const struct kpi_config *kpi,
+		    const char *name, const char *role, const char *department,
+		    const char *password, int disabled, int64_t now,
+		    int *created, char *err, size_t errlen);
 
 /*
  * `kobito-scheduler user set --db FILE --name NAME [--role ROLE]

@@ -41,6 +41,7 @@ struct sess {
 	char		 role[16];
 	char		 department[128];
 	int		 disabled;
+	struct perm	 perm;		/* the user's roles */
 };
 
 

@@ -44,6 +44,7 @@ web_h_kpi_config(struct web *w, struct web_req *r)
 
 struct reportq {
 	struct web		*w;
+	const struct perm	*perm;	/* a caller who sees only some */
 	enum kpi_report_kind	 kind;
 	int			 fy;
 	int64_t			 now;
@@ -51,13 +52,44 @@ struct reportq {
 	char			 err[256];
 };
 
+/*
+ * The department texts of the ledger and the surveys (and the tree's
+ * codes, for the registry's owners) that are of the caller's departments:
+ * JSON text, to be freed.
+ */
+static char *
+scope_of(struct conn *c, const struct kpi_config *kpi, const struct perm *p)
+{
+	sqlite3_stmt *st = conn_stmt(c, "SELECT DISTINCT department FROM"
+	    " kpi_rollup UNION SELECT department FROM kpi_surveys");
+	json_t *a = json_array();
+	char code[PERM_DEPT_MAX], *text;
+	size_t i;
+
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		perm_dept_code(kpi, col_text(st, 0), code, sizeof code);
+		if (code[0] != '\0' && perm_allows(kpi, p, code, ROLE_VIEWER))
+			json_array_append_new(a, json_string(col_text(st, 0)));
+	}
+	sqlite3_reset(st);
+	for (i = 0; i < kpi->ndepts; i++)
+		if (perm_allows(kpi, p, kpi->depts[i].code, ROLE_VIEWER))
+			json_array_append_new(a,
+			    json_string(kpi->depts[i].code));
+	text = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	return text;
+}
+
 static int
 report_read(struct conn *c, void *p)
 {
 	struct reportq *q = p;
+	char *depts = q->perm ? scope_of(c, q->w->kpi, q->perm) : NULL;
 
-	q->out = kpi_report(c, q->w->kpi, q->kind, q->fy, q->now, q->err,
-	    sizeof q->err);
+	q->out = kpi_report_in(c, q->w->kpi, q->kind, q->fy, q->now, depts,
+	    q->err, sizeof q->err);
+	free(depts);
 	return q->out ? 0 : -1;
 }
 
@@ -69,6 +101,7 @@ web_h_kpi_report(struct web *w, struct web_req *r)
 	const char *lang = web_value(r->src, MHD_GET_ARGUMENT_KIND, "lang");
 	char name[64], *dot, *csv, *disp;
 	struct reportq q;
+	json_t *some;
 	size_t len;
 	int want_csv = 0;
 	long fy = 0;
@@ -113,6 +146,19 @@ web_h_kpi_report(struct web *w, struct web_req *r)
 	q.w = w;
 	q.fy = (int)fy;
 	q.now = r->now;
+	/* Managers see every figure, others their departments'. */
+	if (!perm_sees_all_kpi(&r->who.perm)) {
+		if (perm_top(&r->who.perm) < ROLE_VIEWER) {
+			web_reply_error(r, MHD_HTTP_FORBIDDEN, "'%s' holds no "
+			    "role in any department and is not a manager",
+			    r->who.name);
+			return;
+		}
+		if ((some = perm_depts(w->kpi, &r->who.perm,
+		    ROLE_VIEWER)) != NULL)
+			q.perm = &r->who.perm;
+		json_decref(some);
+	}
 	if (store_read(w->st, report_read, &q) != 0) {
 		web_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", q.err);
 		return;
@@ -276,7 +322,7 @@ static int
 fix_write(struct conn *c, struct web_req *r, void *p)
 {
 	struct fixw *f = p;
-	char err[256], dept[256];
+	char err[256], dept[256], code[PERM_DEPT_MAX];
 	double old;
 
 	if (kpi_run_department(c, f->run, dept, sizeof dept) != 0) {
@@ -285,12 +331,11 @@ fix_write(struct conn *c, struct web_req *r, void *p)
 		return -1;
 	}
 	json_object_set_new(r->detail, "department", json_string(dept));
-	if (r->who.role != ROLE_ADMIN && !kpi_dept_covers(f->kpi,
-	    r->who.department, dept)) {
+	perm_dept_code(f->kpi, dept, code, sizeof code);
+	if (!perm_allows(f->kpi, &r->who.perm, code, ROLE_ENGINEER)) {
 		web_reply_error(r, MHD_HTTP_FORBIDDEN, "run %lld is of "
 		    "department '%s': only its engineers and admins may enter "
-		    "its exception minutes ('%s' is of '%s')",
-		    (long long)f->run, dept, r->who.name, r->who.department);
+		    "its exception minutes", (long long)f->run, dept);
 		return -1;
 	}
 	if (kpi_set_fix_minutes(c, f->run, f->minutes, &old, err,

@@ -349,6 +349,7 @@ struct user {
 	int		 trusted;	/* out: the device is this user's */
 	int64_t		 max_age_ms;
 	int64_t		 now;
+	struct perm	 perm;		/* out: the user's roles */
 };
 
 static int
@@ -370,6 +371,8 @@ user_read(struct conn *c, void *p)
 		u->disabled = sqlite3_column_int(st, 4);
 	}
 	sqlite3_reset(st);
+	if (u->found && perm_load(c, u->id, ROLE_ADMIN, &u->perm) != 0)
+		u->found = 0;
 	if (!u->found || u->device[0] == '\0')
 		return 0;
 	st = conn_stmt(c, "SELECT 1 FROM web_devices WHERE hash = ? AND"
@@ -585,7 +588,8 @@ web_h_login(struct web *w, struct web_req *r)
 		l.password = pw;
 	/* Known from here on: the audit row of the login names the user. */
 	memset(&r->who, 0, sizeof r->who);
-	(void)role_parse(u.role, &r->who.role);
+	r->who.perm = u.perm;
+	r->who.role = perm_top(&u.perm);
 	r->who.user_id = u.id;
 	snprintf(r->who.name, sizeof r->who.name, "%s", u.name);
 	snprintf(r->who.department, sizeof r->who.department, "%s",
@@ -594,9 +598,10 @@ web_h_login(struct web *w, struct web_req *r)
 	r->status = MHD_HTTP_OK;
 	if (r->write(r, login_write, &l) != 0 || r->status >= 400)
 		return;
-	web_reply_json(r, MHD_HTTP_OK, json_pack("{s:s, s:s, s:s, s:s}",
-	    "name", u.name, "role", u.role, "department", u.department,
-	    "csrf_token", l.csrf));
+	web_reply_json(r, MHD_HTTP_OK, perm_json(w->kpi, &u.perm));
+	json_object_update_new(r->out, json_pack("{s:s, s:s, s:s, s:s}",
+	    "name", u.name, "role", role_name(r->who.role), "department",
+	    u.department, "csrf_token", l.csrf));
 	web_set_cookie(w, r, l.cookie, w->cfg.max_ms / 1000);
 	if (l.device[0] != '\0')
 		device_cookie(w, r, l.device);
@@ -615,7 +620,7 @@ password_write(struct conn *c, struct web_req *r, void *p)
 	char err[256];
 	int created;
 
-	if (web_user_set(c, r->who.name, NULL, NULL, pc->next, -1, r->now,
+	if (web_user_set(c, NULL, r->who.name, NULL, NULL, pc->next, -1, r->now,
 	    &created, err, sizeof err) != 0) {
 		web_reply_error(r, MHD_HTTP_BAD_REQUEST, "%s", err);
 		return -1;

@@ -31,14 +31,36 @@ web_user_name_ok(const char *s)
 	return n >= 1 && n <= 64;
 }
 
+/*
+ * The simple form's role (role, else the user's) held in its department
+ * (department, else the user's), as the user's only role.
+ */
+static int
+regrant(struct conn *c, const struct kpi_config *kpi, int64_t id,
+    const char *by, int64_t now, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = conn_stmt(c, "SELECT role, department FROM users"
+	    " WHERE id = ?");
+	struct perm p;
+	int ok;
+
+	sqlite3_bind_int64(st, 1, id);
+	ok = sqlite3_step(st) == SQLITE_ROW && perm_simple(kpi,
+	    col_text(st, 0), col_text(st, 1), &p) == 0;
+	sqlite3_reset(st);
+	if (!ok)
+		return 0;	/* "none": roles come from PUT .../roles */
+	return perm_store(c, id, &p, by, now, err, errlen);
+}
+
 int
-web_user_set(struct conn *c, const char *name, const char *role,
-    const char *department, const char *password, int disabled, int64_t now,
-    int *created, char *err, size_t errlen)
+web_user_set(struct conn *c, const struct kpi_config *kpi, const char *name,
+    const char *role, const char *department, const char *password,
+    int disabled, int64_t now, int *created, char *err, size_t errlen)
 {
 	char hash[crypto_pwhash_STRBYTES];
 	sqlite3_stmt *st;
-	enum role rl;
+	struct perm p;
 	int64_t id = 0;
 
 	*created = 0;
@@ -47,10 +69,9 @@ web_user_set(struct conn *c, const char *name, const char *role,
 		    "@ -");
 		return -1;
 	}
-	if (role != NULL && (role_parse(role, &rl) != 0 || rl == ROLE_AGENT ||
-	    rl == ROLE_NONE)) {
-		snprintf(err, errlen, "role: expected viewer, operator, engineer "
-		    "or admin, not '%s'", role);
+	if (role != NULL && perm_simple(kpi, role, NULL, &p) != 0) {
+		snprintf(err, errlen, "role: expected viewer, operator, engineer, "
+		    "manager or admin, not '%s'", role);
 		return -1;
 	}
 	if (department != NULL && strlen(department) > 127) {
@@ -97,6 +118,9 @@ web_user_set(struct conn *c, const char *name, const char *role,
 		if (conn_step(c, st, err, errlen) != 0)
 			return -1;
 	}
+	if ((role != NULL || department != NULL) &&
+	    regrant(c, kpi, id, "user set", now, err, errlen) != 0)
+		return -1;
 	if (disabled >= 0) {
 		st = conn_stmt(c, "UPDATE users SET disabled = ? WHERE id = ?");
 		sqlite3_bind_int(st, 1, disabled != 0);
@@ -129,6 +153,7 @@ web_user_set(struct conn *c, const char *name, const char *role,
 
 struct usersq {
 	int64_t		 now, idle;
+	const struct kpi_config *kpi;
 	json_t		*out;
 };
 
@@ -142,20 +167,26 @@ users_read(struct conn *c, void *p)
 	    " (SELECT count(*) FROM web_sessions s WHERE s.user_id = u.id"
 	    "  AND s.last_seen >= ?1),"
 	    " (SELECT count(*) FROM tokens t WHERE t.user_id = u.id"
-	    "  AND t.revoked_at IS NULL)"
+	    "  AND t.revoked_at IS NULL), u.id"
 	    " FROM users u ORDER BY u.name");
-	json_t *a = json_array();
+	json_t *a = json_array(), *o;
+	struct perm pm;
 
 	sqlite3_bind_int64(st, 1, q->now - q->idle);
-	while (sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:b, s:b,"
-		    " s:I, s:I, s:I}", "name", col_text(st, 0), "role",
-		    col_text(st, 1), "department", col_text(st, 2), "disabled",
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		o = json_pack("{s:s, s:s, s:s, s:b, s:b, s:I, s:I, s:I}",
+		    "name", col_text(st, 0), "role", col_text(st, 1),
+		    "department", col_text(st, 2), "disabled",
 		    sqlite3_column_int(st, 3), "has_password",
 		    sqlite3_column_int(st, 4), "created_at",
 		    (json_int_t)sqlite3_column_int64(st, 5), "sessions",
 		    (json_int_t)sqlite3_column_int64(st, 6), "tokens",
-		    (json_int_t)sqlite3_column_int64(st, 7)));
+		    (json_int_t)sqlite3_column_int64(st, 7));
+		if (perm_load(c, sqlite3_column_int64(st, 8), ROLE_ADMIN,
+		    &pm) == 0)
+			json_object_update_new(o, perm_json(q->kpi, &pm));
+		json_array_append_new(a, o);
+	}
 	sqlite3_reset(st);
 	q->out = json_pack("{s:o}", "users", a);
 	return 0;
@@ -164,7 +195,7 @@ users_read(struct conn *c, void *p)
 void
 web_h_users(struct web *w, struct web_req *r)
 {
-	struct usersq q = { r->now, w->cfg.idle_ms, NULL };
+	struct usersq q = { r->now, w->cfg.idle_ms, w->kpi, NULL };
 
 	if (store_read(w->st, users_read, &q) != 0 || q.out == NULL) {
 		json_decref(q.out);
@@ -176,6 +207,7 @@ web_h_users(struct web *w, struct web_req *r)
 }
 
 struct userw {
+	const struct kpi_config *kpi;
 	const char	*name, *role, *department, *password;
 	int		 disabled;
 };
@@ -187,8 +219,8 @@ user_write(struct conn *c, struct web_req *r, void *p)
 	char err[256];
 	int created;
 
-	if (web_user_set(c, u->name, u->role, u->department, u->password,
-	    u->disabled, r->now, &created, err, sizeof err) != 0) {
+	if (web_user_set(c, u->kpi, u->name, u->role, u->department,
+	    u->password, u->disabled, r->now, &created, err, sizeof err) != 0) {
 		web_reply_error(r, MHD_HTTP_BAD_REQUEST, "%s", err);
 		return -1;
 	}
@@ -222,8 +254,8 @@ web_h_user_put(struct web *w, struct web_req *r)
 	struct userw u;
 	json_t *d;
 
-	(void)w;
 	memset(&u, 0, sizeof u);
+	u.kpi = w->kpi;
 	u.name = r->args[0];
 	u.disabled = -1;
 	if (opt_string(r, "role", 16, &u.role) != 0 ||
@@ -254,6 +286,65 @@ web_h_user_put(struct web *w, struct web_req *r)
 	r->write(r, user_write, &u);
 }
 
+struct rolesw {
+	const struct kpi_config *kpi;
+	const char	*name;
+	struct perm	 p;
+};
+
+static int
+roles_write(struct conn *c, struct web_req *r, void *arg)
+{
+	struct rolesw *w = arg;
+	sqlite3_stmt *st = conn_stmt(c, "SELECT id FROM users WHERE name = ?");
+	struct perm old;
+	char err[256];
+	int64_t id = 0;
+
+	bind_text(st, 1, w->name);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		id = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (id == 0) {
+		web_reply_error(r, MHD_HTTP_NOT_FOUND, "no user '%s'", w->name);
+		return -1;
+	}
+	/* The audit row keeps what the user held before. */
+	if (perm_load(c, id, ROLE_ADMIN, &old) != 0 ||
+	    perm_store(c, id, &w->p, r->who.name, r->now, err,
+	    sizeof err) != 0) {
+		web_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", err);
+		return -1;
+	}
+	json_object_set_new(r->detail, "old", perm_json(w->kpi, &old));
+	web_reply_json(r, MHD_HTTP_OK, json_pack("{s:s, s:o}", "name",
+	    w->name, "roles", perm_json(w->kpi, &w->p)));
+	return 0;
+}
+
+void
+web_h_user_roles(struct web *w, struct web_req *r)
+{
+	struct rolesw rw;
+	char err[256];
+
+	memset(&rw, 0, sizeof rw);
+	rw.kpi = w->kpi;
+	rw.name = r->args[0];
+	if (perm_parse(w->kpi, r->in, &rw.p, err, sizeof err) != 0) {
+		web_reply_error(r, MHD_HTTP_BAD_REQUEST, "%s", err);
+		return;
+	}
+	r->detail = json_pack("{s:s, s:o}", "name", rw.name, "new",
+	    perm_json(w->kpi, &rw.p));
+	if (strcmp(rw.name, r->who.name) == 0 && !rw.p.admin) {
+		web_reply_error(r, MHD_HTTP_CONFLICT, "an admin cannot demote "
+		    "themself; ask another admin");
+		return;
+	}
+	r->write(r, roles_write, &rw);
+}
+
 /* --- the user command -------------------------------------------------------- */
 
 static const char user_usage[] =
@@ -275,7 +366,8 @@ usercmd_fn(struct conn *c, void *p)
 {
 	struct usercmd *u = p;
 
-	return web_user_set(c, u->name, u->role, u->department, u->password,
+	return web_user_set(c, NULL, u->name, u->role, u->department,
+	    u->password,
 	    u->disabled, time_wall_ms(), &u->created, u->err, sizeof u->err);
 }
 

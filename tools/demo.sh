@@ -211,7 +211,7 @@ user() {	# user NAME ROLE DEPARTMENT PASSWORD
 	    --role "$2" --department "$3" --password-stdin >/dev/null 2>&1 ||
 	    die "cannot create the user $1"
 }
-user manager viewer 財政局 kobito-manager-2030
+user manager manager 財政局 kobito-manager-2030
 user staff operator 財政局/経理部/会計課 kobito-staff-2030
 user engineer engineer 総務局/デジタル推進部/DX推進課 kobito-engineer-2030
 

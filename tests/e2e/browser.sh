@@ -39,6 +39,7 @@ steps:
 EOF
 cat >"$T/scripts/xss.yaml" <<'EOF'
 name: xss
+owner: 総務局/デジタル推進部/DX推進課
 title: '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
 description: '説明 <b>太字</b>'
 steps:
@@ -47,6 +48,7 @@ EOF
 
 cat >"$T/scripts/report.yaml" <<'EOF'
 name: report
+owner: 総務局/デジタル推進部/DX推進課
 requires: [stand-in]
 steps:
   - log: played by a stand-in agent, with artifacts

@@ -15,10 +15,10 @@ GEN="$FIXTURES/formgen"
 SCORE="$FIXTURES/ocrscore"
 TPL="$KOBITO_TOP/scripts/templates"
 [ -x "$GEN" ] && [ -x "$SCORE" ] || fail "the formgen and ocrscore fixtures are not built"
-command -v tesseract >/dev/null || skip "tesseract is not installed"
-for l in eng jpn; do
+command -v tesseract >/dev/null || fail "tesseract is not installed (make deps)"
+for l in eng jpn Latin Japanese; do
 	tesseract --list-langs 2>/dev/null | grep -qx "$l" ||
-		skip "tesseract has no $l language data"
+		fail "tesseract has no $l language data (make deps)"
 done
 
 # A score line's value: score FILE GROUP KEY
@@ -50,9 +50,12 @@ check "kobito ocr reads the Japanese set" 0 $?
 check "one result per page" 6 "$(jq '.pages | length' "$T/ja.json")"
 check "every field of a page is reported" 12 \
 	"$(jq '.pages[0].fields | length' "$T/ja.json")"
-check "a field has value, raw, confidence, box and status" \
-	'["box","confidence","raw","status","value"]' \
+check "a field has value, raw, confidence, box, status, opinions, evidence and readings" \
+	'["box","confidence","evidence","opinions","raw","readings","status","value"]' \
 	"$(jq -c '.pages[0].fields["申請日"] | del(.reason) | keys' "$T/ja.json")"
+# Seals are judged from the zone's colour, not read: the rest need two.
+check "every field accepted has two opinions or more" 0 \
+	"$(jq '[.pages[].fields[] | select(.status == "ok" and .value != null and (.raw | startswith("red ") | not) and .opinions < 2)] | length' "$T/en.json" "$T/ja.json" | awk '{ s += $1 } END { print s }')"
 
 "$SCORE" fields "$T/en.json" > "$T/en.score" &&
 "$SCORE" fields "$T/ja.json" > "$T/ja.score" || fail "ocrscore failed"

@@ -3,10 +3,13 @@
 # table (`kobito-scheduler routes --json`, so no route can be left out),
 # refuses a call without a token (401), with a wrong or revoked token
 # (401) and with a role too low or of the wrong kind (403), and lets the
-# role it names through; refusals land in the audit log; request limits
-# answer 413 and 431 with JSON bodies; unknown routes 404 and wrong
-# methods 405; and a second scheduler on the same database refuses to
-# start.
+# role it names through.  With the department dimension (perm.h), each
+# route is tried on the objects of one 課 by users holding its role in
+# that 課 and in its 部 (let through), in another 課 (refused, or not
+# shown in lists) and nowhere (refused).  Refusals land in the audit log;
+# request limits answer 413 and 431 with JSON bodies; unknown routes 404
+# and wrong methods 405; and a second scheduler on the same database
+# refuses to start.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sched.inc"
 
@@ -14,6 +17,15 @@ cat > "$T/scripts/hello.yaml" <<'EOF'
 name: hello
 steps:
   - log: hello
+EOF
+# The objects every route is tried on belong to 会計課 (D); its 部 is 経理部
+# (P), and 契約課 (E) is another 課 of the same 部.
+D=zaisei-keiri-kaikei P=zaisei-keiri E=zaisei-keiri-keiyaku
+cat > "$T/scripts/kaikei.yaml" <<'EOF'
+name: kaikei_bot
+owner: 財政局/経理部/会計課
+steps:
+  - log: "paid ${secrets.kaikei_secret}"
 EOF
 cat > "$T/config.yaml" <<'EOF'
 limits:
@@ -23,9 +35,6 @@ limits:
 EOF
 
 ADMIN=$(make_token admin alice)
-ENGINEER=$(make_token engineer erin)
-OPERATOR=$(make_token operator oscar)
-VIEWER=$(make_token viewer vera)
 AGENT=$(make_token agent pc-001)
 REVOKED=$(make_token admin mallory)
 [ -n "$ADMIN" ] && [ -n "$AGENT" ] || fail "token create printed nothing"
@@ -35,37 +44,152 @@ case $AGENT in kba_*) ;; *) fail "agent token '$AGENT'" ;; esac
 n=$(sqlite3 "$T/sched.db" "SELECT count(*) FROM tokens WHERE hash = '$ADMIN'")
 check "tokens are stored hashed" 0 "$n"
 
-start_scheduler --config "$T/config.yaml"
+# A user of each department role in D, in E and in P (own_viewer, ...),
+# and one who holds no role at all (nobody); each with a token of that role.
+for where in own:$D other:$E parent:$P; do
+	for role in viewer operator engineer; do
+		name=${where%%:*}_$role
+		"$SCHED" user set --db "$T/sched.db" --name "$name" --role "$role" \
+			--department "${where#*:}" 2>/dev/null || fail "user set $name"
+		eval "TOK_$name=\$(make_token $role $name)"
+	done
+done
+"$SCHED" user set --db "$T/sched.db" --name nobody --role viewer \
+	2>/dev/null || fail "user set nobody"
+NOBODY=$(make_token viewer nobody)
 
-# Revoke mallory's token through the API.
+start_scheduler --config "$T/config.yaml" \
+	--kpi-config "$KOBITO_TOP/config/kpi.yaml"
+
+# Revoke mallory's token, take nobody's roles, through the API.
 rid=$(sqlite3 "$T/sched.db" "SELECT id FROM tokens WHERE name = 'mallory'")
 out=$(api DELETE "/api/tokens/$rid" "$ADMIN")
 check "revoke a token" 200 "$(status_of "$out")"
+out=$(api PUT /api/users/nobody/roles "$ADMIN" '{"roles": []}')
+check "nobody holds no role" 200 "$(status_of "$out")"
+out=$(api PUT /api/users/own_viewer/roles "$ADMIN" \
+	'{"roles": [{"department": "会計課", "role": "viewer"}]}')
+check "roles by a department's name" 200 "$(status_of "$out")"
+body_of "$out" | jq -e '.roles.roles == [{"department": "zaisei-keiri-kaikei",
+	"department_name": "財政局/経理部/会計課", "role": "viewer"}]' >/dev/null ||
+	fail "roles: $(body_of "$out")"
+out=$(api PUT /api/users/own_viewer/roles "$ADMIN" \
+	'{"roles": [{"department": "no-such-ka", "role": "viewer"}]}')
+check "an unknown department" 400 "$(status_of "$out")"
+body_of "$out" | jq -e '.error | test("^roles\\[0\\].department: unknown")' \
+	>/dev/null || fail "400: $(body_of "$out")"
 
-token_for() {
+# D's objects: a run of its bot (with a log line and an artifact), a
+# schedule and a secret.
+out=$(api PUT /api/secrets/kaikei_secret "$ADMIN" \
+	"{\"value\": \"s3cret-value\", \"department\": \"$D\"}")
+check "D's secret" 200 "$(status_of "$out")"
+out=$(api POST /api/jobs "$TOK_own_operator" '{"script": "kaikei_bot"}')
+check "D's operator runs D's bot" 201 "$(status_of "$out")"
+JOB=$(body_of "$out" | jq .job_id)
+check "the job is D's" "$D" \
+	"$(sqlite3 "$T/sched.db" "SELECT department FROM jobs WHERE id = $JOB")"
+aid=$(api POST /api/agents/register "$AGENT" '{"name": "pc-001"}' |
+	sed '$d' | jq .agent_id)
+lease=$(api POST /api/agents/lease "$AGENT" "{\"agent_id\": $aid}" | sed '$d')
+RUN=$(printf '%s' "$lease" | jq .run_id)
+LT=$(printf '%s' "$lease" | jq -r .lease_token)
+printf '%s' "$lease" | jq -e '.secrets.kaikei_secret.value == "s3cret-value"' \
+	>/dev/null || fail "D's bot does not get D's secret: $lease"
+api POST "/api/jobs/$JOB/events" "$AGENT" "{\"lease_token\": \"$LT\",
+	\"events\": [{\"type\": \"log\", \"seq\": 1, \"level\": \"info\",
+	\"message\": \"paid 3\", \"time\": \"2026-01-01T00:00:00+09:00\"}]}" >/dev/null
+printf 'PNG' > "$T/shot.png"
+s=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $AGENT" \
+	--data-binary @"$T/shot.png" \
+	"$SCHED_URL/api/jobs/$JOB/artifacts?lease_token=$LT&name=shot.png")
+check "an artifact" 201 "$s"
+out=$(api POST "/api/jobs/$JOB/result" "$AGENT" "{\"lease_token\": \"$LT\",
+	\"summary\": {\"status\": \"succeeded\", \"items\": {\"succeeded\": 1,
+	\"failed\": 0}}}")
+check "the run's result" 200 "$(status_of "$out")"
+SCHEDULE_BODY='{"name": "kaikei_nightly", "script": "kaikei_bot", "cron": "0 3 29 2 *"}'
+out=$(api POST /api/schedules "$TOK_own_engineer" "$SCHEDULE_BODY")
+check "D's engineer makes D's schedule" 201 "$(status_of "$out")"
+body_of "$out" | jq -e ".department == \"$D\"" >/dev/null ||
+	fail "the schedule is not D's: $(body_of "$out")"
+
+# What a route needs for its {captures}, a body naming D's object, and
+# how its list shows D's object: per route.
+path_for() {
 	case $1 in
-	viewer) echo "$VIEWER" ;; operator) echo "$OPERATOR" ;;
-	engineer) echo "$ENGINEER" ;; admin) echo "$ADMIN" ;;
-	agent) echo "$AGENT" ;;
+	/api/jobs/*) echo "$1" | sed "s/{id}/$JOB/" ;;
+	/api/runs/*) echo "$1" | sed "s/{id}/$RUN/; s/{name}/shot.png/" ;;
+	/api/kpi/runs/*) echo "$1" | sed "s/{id}/$RUN/" ;;
+	/api/scripts/*) echo "$1" | sed "s/{name}/kaikei_bot/" ;;
+	/api/schedules/*) echo "$1" | sed "s/{name}/kaikei_nightly/" ;;
+	/api/secrets/*) echo "$1" | sed "s/{name}/kaikei_secret/" ;;
+	/api/kpi/*) echo "$1" | sed "s/{report}/scripts/" ;;
+	*) echo "$1" | sed 's/{id}/999999/; s/{name}/nonexistent/g; s/{file}/nonexistent/' ;;
 	esac
 }
-# A token that must be refused with 403: one step below, or the other kind.
-too_low() {
-	case $1 in
-	viewer) echo "$AGENT" ;; operator) echo "$VIEWER" ;;
-	engineer) echo "$OPERATOR" ;; admin) echo "$ENGINEER" ;;
-	agent) echo "$ADMIN" ;;
+body_for() {
+	case "$1 $2" in
+	"POST /api/jobs") echo '{"script": "kaikei_bot"}' ;;
+	"POST /api/scripts") jq -n --rawfile s "$T/scripts/kaikei.yaml" '{source: $s}' ;;
+	"POST /api/schedules") echo "$SCHEDULE_BODY" ;;
+	"PUT /api/secrets/{name}") echo "{\"value\": \"s3cret-value\", \"department\": \"$D\"}" ;;
+	*) echo '{}' ;;
 	esac
+}
+# A jq test that the answer of a list shows D's object.
+shows_d() {
+	case $1 in
+	/api/jobs) echo "[.jobs[].id] | index($JOB) != null" ;;
+	/api/runs) echo "[.runs[].id] | index($RUN) != null" ;;
+	/api/scripts) echo '[.scripts[].name] | index("kaikei_bot") != null' ;;
+	/api/schedules) echo '[.schedules[].name] | index("kaikei_nightly") != null' ;;
+	/api/secrets) echo '[.secrets[].name] | index("kaikei_secret") != null' ;;
+	/api/kpi/*) echo '[.rows[].script] | index("kaikei_bot") != null' ;;
+	esac
+}
+# Put back what an allowed call may have deleted.
+restore() {
+	case "$1 $2" in
+	"DELETE /api/schedules/{name}")
+		api POST /api/schedules "$ADMIN" "$SCHEDULE_BODY" >/dev/null ;;
+	"DELETE /api/secrets/{name}")
+		api PUT /api/secrets/kaikei_secret "$ADMIN" \
+		    "$(body_for PUT '/api/secrets/{name}')" >/dev/null ;;
+	esac
+}
+tok() { eval "echo \$TOK_$1"; }
+# The role one step below within D: own_<lower>, or nobody under viewer.
+below() {
+	case $1 in
+	viewer) echo "$NOBODY" ;; operator) tok own_viewer ;;
+	engineer) tok own_operator ;; admin) tok own_engineer ;;
+	agent) echo "$ADMIN" ;; user) echo "$AGENT" ;;
+	esac
+}
+# An allowed call: anything but 401, 403, 405.
+allowed() {
+	case $(status_of "$3") in
+	401|403|405) fail "$1 $2 for $4: $(status_of "$3") $(body_of "$3")" ;;
+	esac
+}
+refused() {
+	check "$1 $2 for $4" 403 "$(status_of "$3")"
+	body_of "$3" | jq -e '.error | length > 0' >/dev/null ||
+		fail "$1 $2: 403 without a JSON error"
 }
 
 "$SCHED" routes --json > "$T/routes.json" || fail "routes --json failed"
 nroutes=$(jq length "$T/routes.json")
 [ "$nroutes" -ge 30 ] || fail "only $nroutes routes in the table"
-jq -r '.[] | "\(.method) \(.path) \(.role)"' "$T/routes.json" > "$T/routes.txt"
+jq -e 'all(.[]; .scope != null)' "$T/routes.json" >/dev/null ||
+	fail "a route without a department scope"
+jq -r '.[] | "\(.method) \(.path) \(.role) \(.scope)"' "$T/routes.json" \
+	> "$T/routes.txt"
 checked=0
-while read -r method path role; do
-	# Ids that exist nowhere, so that allowed calls change nothing.
-	p=$(echo "$path" | sed 's/{id}/999999/; s/{name}/nonexistent/g')
+while read -r method path role scope; do
+	p=$(path_for "$path")
+	b=$(body_for "$method" "$path")
 	if [ "$role" = none ]; then
 		# Open routes (health, the dashboard's files, the login) answer
 		# without a token; what they answer depends on the path.
@@ -78,28 +202,99 @@ while read -r method path role; do
 		echo "ok: $method $path needs no token"
 		continue
 	fi
-	out=$(api "$method" "$p" "" '{}')
+	out=$(api "$method" "$p" "" "$b")
 	check "$method $path without a token" 401 "$(status_of "$out")"
 	body_of "$out" | jq -e '.error == "missing bearer token"' >/dev/null ||
 		fail "$method $path: 401 body $(body_of "$out")"
-	out=$(api "$method" "$p" "kbu_0000000000000000000000000000000000000000000" '{}')
+	out=$(api "$method" "$p" "kbu_0000000000000000000000000000000000000000000" "$b")
 	check "$method $path with a wrong token" 401 "$(status_of "$out")"
-	out=$(api "$method" "$p" "$REVOKED" '{}')
+	out=$(api "$method" "$p" "$REVOKED" "$b")
 	check "$method $path with a revoked token" 401 "$(status_of "$out")"
-	out=$(api "$method" "$p" "$(too_low "$role")" '{}')
-	check "$method $path below role $role" 403 "$(status_of "$out")"
-	body_of "$out" | jq -e '.error | length > 0' >/dev/null ||
-		fail "$method $path: 403 without a JSON error"
-	out=$(api "$method" "$p" "$(token_for "$role")" '{}')
-	s=$(status_of "$out")
-	case $s in
-	401|403|405) fail "$method $path with role $role: $s $(body_of "$out")" ;;
+	# A KPI figure is a department's, like a run (unless a manager's).
+	[ "$scope" = kpi ] && role=viewer
+	refused "$method" "$path" "$(api "$method" "$p" "$(below "$role")" "$b")" \
+		"the role below $role"
+	case $role in
+	agent|admin)
+		# No department: agents their leases, admins everything; a
+		# department's engineer is refused an admin's route wherever.
+		[ "$role" = agent ] || for who in own other parent; do
+			refused "$method" "$path" \
+			    "$(api "$method" "$p" "$(tok ${who}_engineer)" "$b")" \
+			    "${who}_engineer"
+		done
+		tk=$ADMIN; [ "$role" = agent ] && tk=$AGENT
+		allowed "$method" "$path" "$(api "$method" "$p" "$tk" "$b")" "$role"
+		restore "$method" "$path" ;;
+	user)
+		allowed "$method" "$path" "$(api "$method" "$p" "$NOBODY" "$b")" nobody ;;
+	*)
+		# A department's role: in D, in P above it, in E beside it;
+		# no role at all is refused above.
+		for who in own parent other; do
+			out=$(api "$method" "$p" "$(tok "${who}_$role")" "$b")
+			if [ "$who" = other ] && { [ "$scope" = object ] ||
+			    [ "$scope" = body ]; }; then
+				refused "$method" "$path" "$out" "${who}_$role"
+				continue
+			fi
+			allowed "$method" "$path" "$out" "${who}_$role"
+			restore "$method" "$path"
+			[ "$scope" = list ] || [ "$scope" = kpi ] || continue
+			want=true; [ "$who" = other ] && want=false
+			check "$method $path shows D's to ${who}_$role" "$want" \
+				"$(body_of "$out" | jq "$(shows_d "$path")")"
+		done ;;
 	esac
-	echo "ok: $method $path lets $role through ($s)"
+	echo "ok: $method $path ($role, $scope)"
 	checked=$((checked + 1))
 done < "$T/routes.txt"
 check "every authenticated route was checked" \
-	"$(grep -vc ' none$' "$T/routes.txt")" "$checked"
+	"$(grep -vc ' none none$' "$T/routes.txt")" "$checked"
+
+# A refusal names the department and the roles.
+out=$(api GET "/api/runs/$RUN/logs" "$(tok other_viewer)")
+body_of "$out" | jq -e '.error | test("財政局/経理部/会計課") and
+	test("holds no role")' >/dev/null || fail "403: $(body_of "$out")"
+# Roles in several departments: an operator of E who only views D.
+TWO=$(api POST /api/tokens "$ADMIN" '{"role": "operator", "name": "two"}' |
+	sed '$d' | jq -r .token)
+out=$(api PUT /api/users/two/roles "$ADMIN" "{\"roles\": [
+	{\"department\": \"$D\", \"role\": \"viewer\"},
+	{\"department\": \"$E\", \"role\": \"operator\"}]}")
+check "two departments" 200 "$(status_of "$out")"
+out=$(api POST "/api/jobs/$JOB/cancel" "$TWO" '{}')
+check "cancels no job of D" 403 "$(status_of "$out")"
+body_of "$out" | jq -e '.error | test("is viewer") and test("needs operator")' \
+	>/dev/null || fail "403: $(body_of "$out")"
+# A shared bot runs for the department of whoever runs it.
+out=$(api POST /api/jobs "$(tok other_operator)" '{"script": "kaikei_bot"}')
+check "another department's bot" 403 "$(status_of "$out")"
+out=$(api PUT /api/scripts/kaikei_bot/shared "$(tok own_engineer)" '{"shared": true}')
+check "D's engineer shares D's bot" 200 "$(status_of "$out")"
+out=$(api POST /api/jobs "$(tok other_operator)" '{"script": "kaikei_bot"}')
+check "a shared bot" 201 "$(status_of "$out")"
+j=$(body_of "$out" | jq .job_id)
+check "runs for its operator's department" "$E" \
+	"$(sqlite3 "$T/sched.db" "SELECT department FROM jobs WHERE id = $j")"
+out=$(api GET "/api/jobs/$j" "$(tok own_viewer)")
+check "which D's viewers do not see" 403 "$(status_of "$out")"
+out=$(api GET "/api/jobs/$j" "$(tok other_viewer)")
+check "and E's do" 200 "$(status_of "$out")"
+# A 課's viewer sees the KPI figures of the 課 only; a manager all.
+out=$(api GET /api/kpi/overview "$(tok other_viewer)")
+check "a 課's KPI" 200 "$(status_of "$out")"
+body_of "$out" | jq -e ".departments_shown | index(\"$E\") != null and
+	index(\"$D\") == null" >/dev/null || fail "scope: $(body_of "$out")"
+out=$(api PUT /api/users/nobody/roles "$ADMIN" '{"global": ["manager"]}')
+check "nobody becomes a manager" 200 "$(status_of "$out")"
+out=$(api GET /api/kpi/scripts "$NOBODY")
+check "a manager's KPI" 200 "$(status_of "$out")"
+body_of "$out" | jq -e '.departments_shown == null and
+	([.rows[].script] | index("kaikei_bot") != null)' >/dev/null ||
+	fail "a manager's scope: $(body_of "$out")"
+out=$(api GET "/api/runs/$RUN" "$NOBODY")
+check "but no run" 403 "$(status_of "$out")"
 
 # Refusals are in the audit log, with who and from where; those of
 # anonymous callers are counted per address and minute (sched_audit_flood
@@ -108,15 +303,16 @@ out=$(api GET "/api/audit?limit=1000" "$ADMIN")
 body_of "$out" | jq -e '[.audit[] | select(.actor == "anonymous" and
 	.detail.refused == null)] | length == 0' \
 	>/dev/null || fail "401s are audited one row each"
-body_of "$out" | jq -e '[.audit[] | select(.status == 403 and
-	.actor == "vera")] | length > 0' >/dev/null ||
-	fail "403s are not audited with the user"
+body_of "$out" | jq -e "[.audit[] | select(.status == 403 and
+	.actor == \"other_operator\" and .detail.department == \"$D\")] |
+	length > 0" >/dev/null || fail "403s are not audited with the user"
 body_of "$out" | jq -e '[.audit[] | select(.method == "GET")] | length == 0' \
 	>/dev/null || fail "reads are audited"
 n=$(sqlite3 "$T/sched.db" "DELETE FROM audit" 2>&1)
 case $n in *append-only*) echo "ok: the audit log refuses deletes" ;;
 *) fail "deleting the audit log: '$n'" ;; esac
 
+OPERATOR=$TOK_own_operator VIEWER=$TOK_own_viewer
 # Limits: a body over limits.body_bytes, an artifact over
 # limits.artifact_bytes, headers over limits.header_bytes.
 head -c 70000 /dev/zero | tr '\0' 'x' > "$T/big"

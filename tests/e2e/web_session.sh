@@ -10,6 +10,7 @@
 
 cat >"$T/scripts/hello.yaml" <<'EOF'
 name: hello
+owner: 財政局/経理部/会計課
 steps:
   - log: hello
 EOF

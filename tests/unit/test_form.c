@@ -20,6 +20,7 @@
 #include <leptonica/allheaders.h>
 
 #include "form.h"
+#include "form_priv.h"
 #include "ocr.h"
 #include "xmalloc.h"
 
@@ -139,6 +140,131 @@ test_load_errors(void **state)
 	load_fails("template: x\npage: A4\nunits: page\nfields:\n"
 	    "  - name: a\n    zone: [0.9, 0.1, 0.2, 0.1]\n", "6:11",
 	    "outside");
+	/* Checks across fields and check digits. */
+	load_fails("template: x\npage: A4\nfields:\n  - name: a\n"
+	    "    zone: [1, 1, 10, 10]\n    kind: amount\n  - name: b\n"
+	    "    zone: [1, 20, 10, 10]\n    kind: amount\nchecks:\n"
+	    "  - tax: a\n    equals: b\n", "11:5", "needs a \"rate\"");
+	load_fails("template: x\npage: A4\nfields:\n  - name: a\n"
+	    "    zone: [1, 1, 10, 10]\n    kind: amount\n  - name: b\n"
+	    "    zone: [1, 20, 10, 10]\n    kind: amount\nchecks:\n"
+	    "  - tax: a\n    rate: 10\n    rounding: down\n"
+	    "    equals: b\n", "13:15", "rounding must be floor, round or "
+	    "ceil");
+	load_fails("template: x\npage: A4\nfields:\n  - name: a\n"
+	    "    zone: [1, 1, 10, 10]\n    kind: amount\nchecks:\n"
+	    "  - sum: [a]\n    product: [a]\n    equals: a\n", "8:5",
+	    "a check needs one of");
+	load_fails("template: x\npage: A4\nfields:\n  - name: a\n"
+	    "    zone: [1, 1, 10, 10]\n    kind: amount\n  - name: b\n"
+	    "    zone: [1, 20, 10, 10]\n    kind: amount\nchecks:\n"
+	    "  - sum: [a]\n    rate: 8\n    equals: b\n", "12:11",
+	    "only a tax check takes a rate");
+	load_fails("template: x\npage: A4\nfields:\n  - name: a\n"
+	    "    zone: [1, 1, 10, 10]\n    kind: code\n"
+	    "    pattern: '^[0-9]+$'\n    check_digit: crc32\n", "8:18",
+	    "unknown check_digit \"crc32\"");
+	load_fails("template: x\npage: A4\nfields:\n  - name: a\n"
+	    "    zone: [1, 1, 10, 10]\n    kind: date\n"
+	    "    check_digit: luhn\n", "4:5", "only code and number fields");
+}
+
+/* A field result as reading left it: value v from one model, pending a
+ * second opinion, and readings of the values alt[] too. */
+static void
+set_field(struct field_result *fr, const struct form_field *f, json_t *v,
+    const json_t *alt)
+{
+	size_t i;
+
+	memset(fr, 0, sizeof *fr);
+	fr->field = f;
+	fr->value = v;
+	fr->raw = xstrdup("");
+	fr->status = FIELD_LOW_CONFIDENCE;
+	fr->pending = 1;
+	fr->reason = xstrdup("one opinion only");
+	fr->opinions = 1;
+	fr->readings = xcalloc(json_array_size(alt) + 2,
+	    sizeof *fr->readings);
+	fr->readings[fr->nreadings].value = json_incref(v);
+	fr->readings[fr->nreadings].raw = xstrdup("");
+	fr->readings[fr->nreadings++].by = xstrdup("eng otsu 100%");
+	for (i = 0; i < json_array_size(alt); i++) {
+		fr->readings[fr->nreadings].value =
+		    json_incref(json_array_get(alt, i));
+		fr->readings[fr->nreadings].raw = xstrdup("");
+		fr->readings[fr->nreadings++].by = xstrdup("Latin otsu 100%");
+	}
+}
+
+static void
+test_checks(void **state)
+{
+	char err[4096], *path = write_file("checks.yaml",
+	    "template: x\npage: A4\nfields:\n"
+	    "  - {name: qty, zone: [1, 1, 10, 5], kind: number}\n"
+	    "  - {name: price, zone: [1, 10, 10, 5], kind: amount, "
+	    "decimals: 0}\n"
+	    "  - {name: amount, zone: [1, 20, 10, 5], kind: amount, "
+	    "decimals: 0}\n"
+	    "  - {name: extra, zone: [1, 30, 10, 5], kind: amount, "
+	    "decimals: 0}\n"
+	    "  - {name: tax, zone: [1, 40, 10, 5], kind: amount, "
+	    "decimals: 0}\n"
+	    "checks:\n"
+	    "  - {product: [qty, price], equals: amount}\n"
+	    "  - {tax: amount, rate: 8, rounding: floor, equals: tax}\n"
+	    "  - {sum: [amount, extra], equals: amount}\n");
+	struct form_template *t = form_template_load(path, err, sizeof err);
+	struct form_page page;
+	json_t *alt;
+
+	(void)state;
+	if (t == NULL)
+		fail_msg("%s", err);
+	memset(&page, 0, sizeof page);
+	page.nfields = 5;
+	page.fields = xcalloc(5, sizeof *page.fields);
+	/* 3 x 1,999 = 5,997; tax 8% rounded down 479 (479.76).  The
+	 * amount was read 5,991 by the first model, 5,997 by the second:
+	 * the checks choose it.  extra was left empty: it adds 0. */
+	set_field(&page.fields[0], &t->fields[0], json_integer(3), NULL);
+	set_field(&page.fields[1], &t->fields[1], json_integer(1999), NULL);
+	alt = json_pack("[i]", 5997);
+	set_field(&page.fields[2], &t->fields[2], json_integer(5991), alt);
+	json_decref(alt);
+	set_field(&page.fields[3], &t->fields[3], json_null(), NULL);
+	page.fields[3].status = FIELD_OK;
+	page.fields[3].pending = 0;
+	set_field(&page.fields[4], &t->fields[4], json_integer(479), NULL);
+	form_apply_checks(t, &page);
+	assert_int_equal(json_integer_value(page.fields[2].value), 5997);
+	assert_int_equal(page.fields[0].status, FIELD_OK);
+	assert_int_equal(page.fields[2].status, FIELD_OK);
+	assert_int_equal(page.fields[4].status, FIELD_OK);
+	assert_int_equal(page.review, 0);
+	assert_non_null(strstr(page.fields[4].evidence[0], "8% of amount"));
+	form_page_free(&page);
+
+	/* A tax rounded up where the form rounds down does not hold: both
+	 * fields go to review. */
+	memset(&page, 0, sizeof page);
+	page.nfields = 5;
+	page.fields = xcalloc(5, sizeof *page.fields);
+	set_field(&page.fields[0], &t->fields[0], json_integer(3), NULL);
+	set_field(&page.fields[1], &t->fields[1], json_integer(1999), NULL);
+	set_field(&page.fields[2], &t->fields[2], json_integer(5997), NULL);
+	set_field(&page.fields[3], &t->fields[3], json_integer(0), NULL);
+	set_field(&page.fields[4], &t->fields[4], json_integer(480), NULL);
+	form_apply_checks(t, &page);
+	assert_int_equal(page.fields[4].status, FIELD_LOW_CONFIDENCE);
+	assert_int_equal(page.fields[4].pending, 0);
+	assert_non_null(strstr(page.fields[4].reason, "does not equal tax"));
+	assert_int_equal(page.review, 1);
+	form_page_free(&page);
+	form_template_free(t);
+	free(path);
 }
 
 /* Render pages with the formgen fixture into tmpdir; return the path of
@@ -395,6 +521,7 @@ main(void)
 		cmocka_unit_test(test_openmp_limited),
 		cmocka_unit_test(test_load_shipped),
 		cmocka_unit_test(test_load_errors),
+		cmocka_unit_test(test_checks),
 		cmocka_unit_test(test_read_clean),
 		cmocka_unit_test(test_located),
 		cmocka_unit_test(test_blank_form),

@@ -109,6 +109,7 @@ test_number(void **state)
 	bad(&s, "1,23,456", "thousands separator");
 	bad(&s, "12a4", "not a number");
 	bad(&s, "1,2345", "thousands separator");
+	bad(&s, "123 4567", "a space inside a number");
 }
 
 static void
@@ -127,6 +128,13 @@ test_amount(void **state)
 	ok(&s, "△3,000", "-3000");
 	bad(&s, "1,63,000円", "not an amount");
 	bad(&s, "円", "not an amount");
+	/* A space between digits is a lost separator or digit: "9097 2523"
+	 * was a misread of 9,097,353.  Spaces after a mark are not. */
+	bad(&s, "9097 2523", "a space inside an amount");
+	bad(&s, "¥1,234 567", "a space inside an amount");
+	bad(&s, "１２ ３４５円", "a space inside an amount");
+	ok(&s, "¥ 1,234,567", "1234567");
+	ok(&s, "1,234,567 円", "1234567");
 
 	/* Yen: no decimals, so a point is a misread comma. */
 	s.decimals = 0;
@@ -209,12 +217,107 @@ test_phone(void **state)
 	spec_init(&s, NORM_PHONE);
 	ok(&s, "03-1234-5678", "03-1234-5678");
 	ok(&s, "０３－１２３４－５６７８", "03-1234-5678");
-	ok(&s, "092一4261一4653", "092-4261-4653");
+	ok(&s, "092一426一4653", "092-426-4653");
 	ok(&s, "03(1234)5678", "03-1234-5678");
 	ok(&s, "(518) 784-0069", "518-784-0069");
 	ok(&s, "0312345678", "0312345678");
+	ok(&s, "090-1234-5678", "090-1234-5678");
+	ok(&s, "0120-123-456", "0120-123-456");
+	ok(&s, "+81 3 1234 5678", "+81-3-1234-5678");
 	bad(&s, "03-1234", "digits");
 	bad(&s, "092-4261ユ1-4653", "not a phone number");
+	/* A digit lost or doubled by OCR leaves a count no plan uses. */
+	bad(&s, "03-1234-567", "(9 digits)");
+	bad(&s, "03-1234-56789", "(11 digits)");
+	bad(&s, "090-1234-567", "(10 digits)");
+	bad(&s, "(518) 784-00699", "(11 digits)");
+}
+
+static void
+test_check_digits(void **state)
+{
+	enum checkdigit_kind k;
+
+	(void)state;
+	/* 国税庁's own 法人番号. */
+	assert_int_equal(checkdigit_jp_corporate("000012050002"), 7);
+	assert_true(checkdigit_ok(CHECKDIGIT_JP_CORPORATE, "7000012050002",
+	    13));
+	assert_false(checkdigit_ok(CHECKDIGIT_JP_CORPORATE, "7000012050003",
+	    13));
+	assert_false(checkdigit_ok(CHECKDIGIT_JP_CORPORATE, "700001205000",
+	    12));
+	assert_true(checkdigit_ok(CHECKDIGIT_LUHN, "79927398713", 11));
+	assert_false(checkdigit_ok(CHECKDIGIT_LUHN, "79927398710", 11));
+	assert_true(checkdigit_ok(CHECKDIGIT_MOD11, "0306406152", 10));
+	assert_false(checkdigit_ok(CHECKDIGIT_MOD11, "0306406153", 10));
+	assert_false(checkdigit_ok(CHECKDIGIT_LUHN, "7992a398713", 11));
+	assert_true(checkdigit_telling(CHECKDIGIT_JP_CORPORATE,
+	    "6123456781234", 13));
+	assert_false(checkdigit_telling(CHECKDIGIT_JP_CORPORATE,
+	    "7000012050002", 13));
+	assert_false(checkdigit_telling(CHECKDIGIT_LUHN, "1209", 4));
+	assert_int_equal(checkdigit_parse("jp_corporate", &k), 0);
+	assert_int_equal(k, CHECKDIGIT_JP_CORPORATE);
+	assert_int_equal(checkdigit_parse("crc", &k), -1);
+}
+
+static void
+test_business_numbers(void **state)
+{
+	struct norm_spec s;
+	json_t *v;
+	unsigned flags;
+	char err[256];
+
+	(void)state;
+	spec_init(&s, NORM_REGISTRATION_NO);
+	ok(&s, "T7000012050002", "T7000012050002");
+	ok(&s, "Ｔ７０００－０１２０－５０００２", "T7000012050002");
+	ok(&s, "登録番号：T7000012050002", "T7000012050002");
+	ok(&s, "T 7000 0120 50002", "T7000012050002");
+	/* The check digit is an opinion of its own only when it would have
+	 * caught the usual misreads: mod 9 cannot tell 0 from 9. */
+	assert_int_equal(norm_apply(&s, "T6123456781234", &v, &flags, err,
+	    sizeof err), 0);
+	assert_true(flags & NORM_CHECKED);
+	json_decref(v);
+	assert_int_equal(norm_apply(&s, "T7000012050002", &v, &flags, err,
+	    sizeof err), 0);
+	assert_false(flags & NORM_CHECKED);
+	json_decref(v);
+	assert_int_equal(norm_apply(&s, "T7999912959992", &v, &flags, err,
+	    sizeof err), 0);
+	json_decref(v);
+	/* One digit misread: the check digit catches it, never ok. */
+	bad(&s, "T7000012080002", "fails its check digit");
+	bad(&s, "T700001205002", "T and 13 digits");
+	bad(&s, "7000012050002", "T and 13 digits");
+
+	spec_init(&s, NORM_CORPORATE_NO);
+	ok(&s, "7000-01-205000-2", "7000012050002");
+	bad(&s, "7000012050009", "fails its check digit");
+	bad(&s, "70000120500", "a corporate number");
+
+	spec_init(&s, NORM_BANK_CODE);
+	ok(&s, "０００５", "0005");
+	bad(&s, "005", "a bank code (4 digits)");
+	spec_init(&s, NORM_BRANCH_CODE);
+	ok(&s, "123", "123");
+	bad(&s, "12a", "a branch code");
+	spec_init(&s, NORM_ACCOUNT_NO);
+	ok(&s, "1234567", "1234567");
+	bad(&s, "123456", "an account number (7 digits)");
+
+	/* Codes and numbers may name a scheme. */
+	spec_init(&s, NORM_CODE);
+	s.check = CHECKDIGIT_LUHN;
+	ok(&s, "7992-7398-713", "7992-7398-713");
+	bad(&s, "7992-7398-710", "does not check (luhn)");
+	spec_init(&s, NORM_NUMBER);
+	s.check = CHECKDIGIT_LUHN;
+	ok(&s, "79927398713", "79927398713");
+	bad(&s, "79927398714", "does not check");
 }
 
 static void
@@ -361,6 +464,8 @@ main(void)
 		cmocka_unit_test(test_date),
 		cmocka_unit_test(test_era_date),
 		cmocka_unit_test(test_phone),
+		cmocka_unit_test(test_check_digits),
+		cmocka_unit_test(test_business_numbers),
 		cmocka_unit_test(test_postal),
 		cmocka_unit_test(test_code_list),
 		cmocka_unit_test(test_pattern_and_repair),
