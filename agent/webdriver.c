@@ -654,6 +654,11 @@ new_session(struct wd *w, const struct wd_options *o, const char *profile,
 	return 0;
 }
 
+/* The longest TMPDIR the browser's socket path leaves room for: 107 bytes
+ * of sun_path less "/kobito-web-XXXXXX/.org.chromium.Chromium.XXXXXX/
+ * SingletonSocket". */
+#define TMPDIR_MAX	40
+
 struct wd *
 wd_open(const struct wd_options *given, char *err, size_t errlen)
 {
@@ -686,8 +691,12 @@ wd_open(const struct wd_options *given, char *err, size_t errlen)
 		free(w);
 		return NULL;
 	}
-	w->tmpdir = xasprintf("%s/kobito-web-XXXXXX", tmp && *tmp ? tmp :
-	    "/tmp");
+	/* Chromium puts its singleton socket two levels below TMPDIR, and a
+	 * socket's path is short (sun_path): under a deep directory, such as
+	 * an agent job's working directory, the browser would exit at once. */
+	if (tmp == NULL || *tmp == '\0' || strlen(tmp) > TMPDIR_MAX)
+		tmp = "/tmp";
+	w->tmpdir = xasprintf("%s/kobito-web-XXXXXX", tmp);
 	if (mkdtemp(w->tmpdir) == NULL) {
 		snprintf(err, errlen, "cannot create a directory '%s': %s",
 		    w->tmpdir, strerror(errno));
