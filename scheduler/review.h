@@ -1,0 +1,107 @@
+/*
+ * review.h - people check what a bot could not read: the review side of
+ * work queues (queues.h).
+ *
+ * A bot sends an item to review with what to check (queues_to_review):
+ *
+ *   {"reason": "total: low_confidence (58.1)",
+ *    "image": "inv-004.png",              a file of the item: the scan
+ *    "template": "invoice_en",
+ *    "fields": {NAME: {"label", "value", "raw", "confidence", "box":
+ *               [x, y, w, h], "status", "reason", "readings": [...],
+ *               "kind", "pattern", "list", "whitelist", "decimals",
+ *               "dmy", "required"}, ...},
+ *    "checks": [{"sum": [NAMES], "equals": NAME}, ...]}
+ *
+ * A reviewer opens the item (it is then locked to them: nobody else may
+ * open it until they approve, reject, close it, or stop renewing the
+ * lock), corrects values, and approves: every value is normalised and
+ * validated as the template says (the field's kind - dates, era dates,
+ * amounts, codes -, its pattern, list and whitelist, required fields, and
+ * the sums), and only values that pass are stored.  The item then goes
+ * back to the bot (needs_review -> reviewed -> new) with the values, or,
+ * rejected with a reason, fails as a business exception.
+ *
+ * The time the item was open (from open to approve or reject, spans
+ * added when it was opened more than once) is measured and written to
+ * the KPI ledger as exception minutes of the run that sent it to review
+ * (kpi_add_fix_minutes; kept in kpi_review_minutes until that run's row
+ * exists).
+ *
+ * Only admins and people of the queue's department may open, approve or
+ * reject (review_may).
+ *
+ * The functions taking a struct conn work inside a write (or read)
+ * transaction and return QUEUES_OK or a negative QUEUES_* code with a
+ * message in err.
+ */
+#ifndef KOBITO_REVIEW_H
+#define KOBITO_REVIEW_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "auth.h"
+#include "queues.h"
+
+/* How long an open item stays locked without a renewal. */
+#define REVIEW_LOCK_MS		120000
+
+/*
+ * Whether who may review the items of a queue of department dept: an
+ * admin, or a user of that department.
+ */
+int	review_may(const struct identity *who, const char *dept);
+/*
+ * Whether who may see a department's figures: an admin, a user of that
+ * department or of one above it ("財政局" sees "財政局/経理部/会計課").
+ */
+int	review_may_see(const struct identity *who, const char *dept);
+
+/*
+ * Validate values (name -> text or value, borrowed) against review (the
+ * request above, borrowed).  Returns a new object:
+ *   {"ok": bool, "values": {name: normalised}, "errors": {name: why},
+ *    "checks": [{"sum", "equals", "ok", "message"}]}
+ * Fields of review missing from values keep the bot's value.  Pure: no
+ * database.
+ */
+json_t	*review_check(const json_t *review, const json_t *values);
+
+/*
+ * Open item id for user (lock it for lock_ms, or renew the lock they
+ * hold).  QUEUES_LOCKED naming who has it; QUEUES_CONFLICT when it is not
+ * waiting for review.
+ */
+int	review_open(struct conn *, int64_t id, const char *user, int64_t now,
+	    int64_t lock_ms, char *err, size_t errlen);
+/* Close it without a decision: the lock goes, the time counted so far stays. */
+int	review_close(struct conn *, int64_t id, const char *user, int64_t now,
+	    char *err, size_t errlen);
+
+/*
+ * Approve with values (borrowed): validated (QUEUES_INVALID, with the
+ * review_check result in *result), stored, and the item back to the bot.
+ * The user must hold the lock.  *minutes receives the review time.
+ * *result (a new reference, or NULL) is set in every case it was built.
+ */
+int	review_approve(struct conn *, int64_t id, const char *user,
+	    json_t *values, int64_t now, double *minutes, json_t **result,
+	    char *err, size_t errlen);
+/* Reject: the item fails as a business exception with the reason. */
+int	review_reject(struct conn *, int64_t id, const char *user,
+	    const char *reason, int64_t now, double *minutes, char *err,
+	    size_t errlen);
+
+/*
+ * What who may review, oldest first (limit items), and the figures of
+ * every department who may see: {"items": [{id, queue, department,
+ * reference, reason, entered_at, waiting_ms, locked_by, deadline}],
+ * "departments": [{department, queue, waiting, oldest_ms, in_progress,
+ * new, sla_breached}]}.
+ */
+json_t	*review_inbox(struct conn *, const struct identity *who, int limit,
+	    int64_t now, queues_time_fn tf, void *targ);
+
+#endif
