@@ -491,8 +491,10 @@ lease_one(struct conn *c, int64_t id, int64_t ttl, const struct qtaker *t,
 
 	new_token(token);
 	check_move(id, QS_NEW, QS_IN_PROGRESS);
+	/* An item a job's run takes is held as long as the run is. */
 	st = conn_stmt(c, "UPDATE queue_items SET state = 'in_progress',"
-	    " attempt = attempt + 1, lease_token = ?2, lease_expires = ?3 + ?4,"
+	    " attempt = attempt + 1, lease_token = ?2,"
+	    " lease_expires = CASE WHEN ?6 IS NULL THEN ?3 + ?4 END,"
 	    " lease_agent_id = ?5, lease_job_id = ?6, lease_run_id = ?7,"
 	    " leased_at = ?3, updated_at = ?3, entered_at = ?3"
 	    " WHERE id = ?1 AND state = 'new'");
@@ -508,7 +510,9 @@ lease_one(struct conn *c, int64_t id, int64_t ttl, const struct qtaker *t,
 	}
 	if (conn_step(c, st, err, errlen) != 0)
 		return QUEUES_ERROR;
-	why = xasprintf("taken (lease of %lld ms)", (long long)ttl);
+	why = t->job_id > 0 ? xasprintf("taken by job %lld run %lld (held "
+	    "while the run is)", (long long)t->job_id, (long long)t->run_id) :
+	    xasprintf("taken (lease of %lld ms)", (long long)ttl);
 	rc = record(c, id, QS_NEW, QS_IN_PROGRESS, t->actor, why, now, err,
 	    errlen);
 	free(why);
@@ -517,7 +521,8 @@ lease_one(struct conn *c, int64_t id, int64_t ttl, const struct qtaker *t,
 
 int
 queues_take(struct conn *c, int64_t qid, const struct qtaker *t, int max,
-    int64_t now, json_t *out, char *err, size_t errlen)
+    int64_t now, json_t *out, queues_time_fn tf, void *targ, char *err,
+    size_t errlen)
 {
 	sqlite3_stmt *st;
 	int64_t ids[QUEUES_TAKE_MAX], ttl;
@@ -556,7 +561,7 @@ queues_take(struct conn *c, int64_t qid, const struct qtaker *t, int max,
 		if ((rc = lease_one(c, ids[i], ttl, t, now, token, err,
 		    errlen)) != QUEUES_OK)
 			return rc;
-		if ((item = queues_item_json(c, ids[i], 0, NULL, NULL)) ==
+		if ((item = queues_item_json(c, ids[i], 0, tf, targ)) ==
 		    NULL)
 			return db_fail(c, err, errlen);
 		json_object_set_new(item, "lease_token", json_string(token));
@@ -867,14 +872,15 @@ queues_expire(struct conn *c, int64_t now, int *expired, char *err,
 
 	/*
 	 * Collect first: the moves below change the rows scanned.  An item
-	 * taken by a job's run is lost as soon as the job no longer holds
-	 * that run, whatever time its own lease has left.
+	 * taken by a job's run is held while the job holds that run (the
+	 * job's heartbeats renew both) and lost as soon as it does not.
 	 */
-	st = conn_stmt(c, "SELECT i.id, i.lease_expires <= ?1 FROM queue_items"
-	    " i WHERE i.state = 'in_progress' AND (i.lease_expires <= ?1 OR"
-	    " (i.lease_job_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM jobs j"
-	    " WHERE j.id = i.lease_job_id AND j.run_id = i.lease_run_id AND"
-	    " j.state IN ('leased', 'running'))))");
+	st = conn_stmt(c, "SELECT i.id, i.lease_job_id IS NULL FROM queue_items"
+	    " i WHERE i.state = 'in_progress' AND ((i.lease_job_id IS NULL AND"
+	    " i.lease_expires <= ?1) OR (i.lease_job_id IS NOT NULL AND"
+	    " NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = i.lease_job_id"
+	    " AND j.run_id = i.lease_run_id AND j.state IN ('leased',"
+	    " 'running'))))");
 	sqlite3_bind_int64(st, 1, now);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		ids = xreallocarray(ids, n + 1, sizeof *ids);
@@ -915,7 +921,7 @@ queues_extend_leases(struct conn *c, int64_t now, int64_t ttl_ms)
 {
 	sqlite3_stmt *st = conn_stmt(c, "UPDATE queue_items SET"
 	    " lease_expires = ?1 WHERE state = 'in_progress'"
-	    " AND lease_expires < ?1");
+	    " AND lease_expires < ?1 AND lease_job_id IS NULL");
 
 	sqlite3_bind_int64(st, 1, now + ttl_ms);
 	return conn_step(c, st, NULL, 0) == 0 ? QUEUES_OK : QUEUES_ERROR;

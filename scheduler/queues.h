@@ -32,9 +32,10 @@
  * random token, every call about the item must present it, and a token
  * that is not the item's live lease is stale (QUEUES_STALE, 409), so a
  * late bot never changes an item taken again since.  An item taken by a
- * running job's run is also lost as soon as that job no longer holds that
- * run (its own lease expired, it ended), not only when the item's lease
- * time runs out.
+ * running job's run is held as long as that job holds that run (the
+ * job's heartbeats renew it) and lost as soon as it does not (its lease
+ * expired, it ended); one taken outside a job has a lease of the queue's
+ * lease_ttl_ms, renewed by queues_heartbeat.
  *
  * Every function here works inside a write (or read) transaction on the
  * given connection and takes "now" (milliseconds since the epoch) from its
@@ -82,6 +83,9 @@ enum queues_rc {
 #define QUEUES_TAKE_MAX		32	/* items one take may lease */
 /* No deadline: sorts after every real one. */
 #define QUEUES_NO_DEADLINE	INT64_MAX
+
+/* Times in answers: a formatter (query.h's) as a callback. */
+typedef json_t *(*queues_time_fn)(void *arg, int64_t ms);
 
 const char	*qstate_name(enum qstate);
 /* 0 and the state, or -1 for an unknown name. */
@@ -176,11 +180,12 @@ struct qtaker {
 /*
  * Lease up to max items of queue qid that are due (new, not before now):
  * highest priority first, then the earliest deadline, then the oldest.
- * Each is appended to out as the item (queues_item_json) with its
- * "lease_token".  QUEUES_NONE when none was due.
+ * Each is appended to out as the item (queues_item_json, times by tf)
+ * with its "lease_token".  QUEUES_NONE when none was due.
  */
 int	queues_take(struct conn *, int64_t qid, const struct qtaker *,
-	    int max, int64_t now, json_t *out, char *err, size_t errlen);
+	    int max, int64_t now, json_t *out, queues_time_fn tf, void *targ,
+	    char *err, size_t errlen);
 
 /* Renew an item's lease (from now, the queue's TTL). */
 int	queues_heartbeat(struct conn *, int64_t id, const char *token,
@@ -224,9 +229,9 @@ int	queues_to_review(struct conn *, int64_t id, const char *token,
 	    char *err, size_t errlen);
 
 /*
- * Expire leases whose time has passed, or whose job no longer holds the
- * run that took them: back to new while attempts are left, else
- * abandoned.  *expired counts them (may be NULL).
+ * Expire leases whose time has passed (items taken outside a job), or
+ * whose job no longer holds the run that took them: back to new while
+ * attempts are left, else abandoned.  *expired counts them (may be NULL).
  */
 int	queues_expire(struct conn *, int64_t now, int *expired, char *err,
 	    size_t errlen);
@@ -250,9 +255,6 @@ int	queues_move(struct conn *, int64_t id, enum qstate from,
 	    char *err, size_t errlen);
 
 /* --- reading -------------------------------------------------------------- */
-
-/* Times in answers: a formatter (query.h's) as a callback. */
-typedef json_t *(*queues_time_fn)(void *arg, int64_t ms);
 
 /*
  * One item as JSON: id, queue, reference, state, priority, deadline,

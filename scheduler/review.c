@@ -286,11 +286,12 @@ set_lock(struct conn *c, int64_t id, const char *user, int64_t until,
 
 int
 review_open(struct conn *c, int64_t id, const char *user, int64_t now,
-    int64_t lock_ms, char *err, size_t errlen)
+    int64_t lock_ms, int *renewed, char *err, size_t errlen)
 {
 	struct rstate r;
 	int rc, mine, live;
 
+	*renewed = 0;
 	if ((rc = rstate_read(c, id, &r, err, errlen)) != QUEUES_OK)
 		return rc;
 	json_decref(r.review);
@@ -301,9 +302,11 @@ review_open(struct conn *c, int64_t id, const char *user, int64_t now,
 		    (long long)id, r.lock_user);
 		return QUEUES_LOCKED;
 	}
-	if (live)	/* renewed: the same span goes on */
+	if (live) {	/* renewed: the same span goes on */
+		*renewed = 1;
 		return set_lock(c, id, user, now + lock_ms, r.opened_at,
 		    r.review_ms, err, errlen);
+	}
 	if (r.lock_user[0] != '\0')	/* a lapsed lock: its span counts */
 		r.review_ms += lapsed_ms(&r, lock_ms);
 	return set_lock(c, id, user, now + lock_ms, now, r.review_ms, err,

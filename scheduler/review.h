@@ -71,11 +71,11 @@ json_t	*review_check(const json_t *review, const json_t *values);
 
 /*
  * Open item id for user (lock it for lock_ms, or renew the lock they
- * hold).  QUEUES_LOCKED naming who has it; QUEUES_CONFLICT when it is not
- * waiting for review.
+ * hold: *renewed is then set).  QUEUES_LOCKED naming who has it;
+ * QUEUES_CONFLICT when it is not waiting for review.
  */
 int	review_open(struct conn *, int64_t id, const char *user, int64_t now,
-	    int64_t lock_ms, char *err, size_t errlen);
+	    int64_t lock_ms, int *renewed, char *err, size_t errlen);
 /* Close it without a decision: the lock goes, the time counted so far stays. */
 int	review_close(struct conn *, int64_t id, const char *user, int64_t now,
 	    char *err, size_t errlen);

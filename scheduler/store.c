@@ -15,6 +15,7 @@
 #include "kpi.h"
 #include "perm.h"
 #include "queues.h"
+#include "triggers.h"
 #include "store.h"
 #include "web.h"
 #include "xmalloc.h"
@@ -353,7 +354,7 @@ static const struct migration migrations[] = {
 	    "ALTER TABLE kpi_ledger ADD COLUMN items_skipped INTEGER NOT NULL"
 	    " DEFAULT 0;" },
 	/* Work queues, their items and files (queues.h). */
-	{ 9, QUEUES_SCHEMA_SQL },
+	{ 9, QUEUES_SCHEMA_SQL TRIGGERS_SCHEMA_SQL },
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] ==

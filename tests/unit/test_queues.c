@@ -135,8 +135,8 @@ take(struct fixture *f, int64_t now, char *token)
 	int64_t id;
 	int rc;
 
-	rc = queues_take(&f->c, f->qid, &bot, 1, now, out, f->err,
-	    sizeof f->err);
+	rc = queues_take(&f->c, f->qid, &bot, 1, now, out, NULL, NULL,
+	    f->err, sizeof f->err);
 	if (rc == QUEUES_NONE) {
 		json_decref(out);
 		return 0;
@@ -357,11 +357,12 @@ test_expiry(void **state)
 	    " timeout_ms, not_before, triggered_by, created_at, updated_at,"
 	    " run_id) VALUES (7, 's', 'd', '{}', 'running', 1, 0, 0, 1000, 0,"
 	    " 'user:x', 0, 0, 70)"), 0);
-	assert_int_equal(queues_take(&f->c, f->qid, &jt, 1, T0, out, f->err,
-	    sizeof f->err), QUEUES_OK);
+	assert_int_equal(queues_take(&f->c, f->qid, &jt, 1, T0, out, NULL,
+	    NULL, f->err, sizeof f->err), QUEUES_OK);
 	assert_int_equal(json_integer_value(json_object_get(json_array_get(out,
 	    0), "id")), b);
-	assert_int_equal(queues_expire(&f->c, T0 + 1, &n, f->err,
+	/* Long past the queue's lease time: the job still holds it. */
+	assert_int_equal(queues_expire(&f->c, T0 + 3600000, &n, f->err,
 	    sizeof f->err), QUEUES_OK);
 	assert_int_equal(n, 0);
 	assert_int_equal(conn_exec(&f->c, "UPDATE jobs SET state = 'queued',"
@@ -466,6 +467,7 @@ test_review_flow(void **state)
 	json_t *rq = review_request(), *vals, *res = NULL, *it;
 	double minutes = 0;
 	int64_t a;
+	int renewed;
 
 	a = add(f, "INV-000123", 0, 0, T0);
 	assert_int_equal(take(f, T0, tok), a);
@@ -477,10 +479,10 @@ test_review_flow(void **state)
 	assert_int_equal(review_approve(&f->c, a, "hanako", vals, T0, &minutes,
 	    &res, f->err, sizeof f->err), QUEUES_CONFLICT);
 	assert_int_equal(review_open(&f->c, a, "hanako", T0 + 1000,
-	    REVIEW_LOCK_MS, f->err, sizeof f->err), QUEUES_OK);
+	    REVIEW_LOCK_MS, &renewed, f->err, sizeof f->err), QUEUES_OK);
 	/* Locked to her. */
 	assert_int_equal(review_open(&f->c, a, "taro", T0 + 2000,
-	    REVIEW_LOCK_MS, f->err, sizeof f->err), QUEUES_LOCKED);
+	    REVIEW_LOCK_MS, &renewed, f->err, sizeof f->err), QUEUES_LOCKED);
 	assert_non_null(strstr(f->err, "hanako"));
 	/* A wrong total is refused and nothing changes. */
 	json_object_set_new(vals, "total", json_string("1200.00"));
@@ -527,18 +529,23 @@ test_review_reject_and_pending_minutes(void **state)
 	json_t *rq = review_request();
 	double minutes;
 	int64_t a;
+	int renewed;
 
 	a = add(f, "x", 0, 0, T0);
 	assert_int_equal(take(f, T0, tok), a);
 	assert_int_equal(queues_to_review(&f->c, a, tok, rq, 41, "agent:pc-01",
 	    T0, f->err, sizeof f->err), QUEUES_OK);
 	assert_int_equal(review_open(&f->c, a, "hanako", T0, REVIEW_LOCK_MS,
-	    f->err, sizeof f->err), QUEUES_OK);
+	    &renewed, f->err, sizeof f->err), QUEUES_OK);
+	assert_false(renewed);
+	assert_int_equal(review_open(&f->c, a, "hanako", T0 + 20000,
+	    REVIEW_LOCK_MS, &renewed, f->err, sizeof f->err), QUEUES_OK);
+	assert_true(renewed);
 	/* She closes it after 30 s, and the lock is gone. */
 	assert_int_equal(review_close(&f->c, a, "hanako", T0 + 30000, f->err,
 	    sizeof f->err), QUEUES_OK);
 	assert_int_equal(review_open(&f->c, a, "taro", T0 + 40000,
-	    REVIEW_LOCK_MS, f->err, sizeof f->err), QUEUES_OK);
+	    REVIEW_LOCK_MS, &renewed, f->err, sizeof f->err), QUEUES_OK);
 	assert_int_equal(review_reject(&f->c, a, "taro", "", T0 + 70000,
 	    &minutes, f->err, sizeof f->err), QUEUES_INVALID);
 	assert_int_equal(review_reject(&f->c, a, "taro", "not our invoice",
