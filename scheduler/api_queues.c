@@ -537,6 +537,7 @@ api_h_item_file(struct api *a, struct req *r)
 
 struct exportq {
 	struct req	*r;
+	const struct tfmt *tf;
 	unsigned	 states;
 	int		 csv;
 	struct buf	 b;
@@ -617,7 +618,8 @@ export_read(struct conn *c, void *p)
 		    "\"priority\",\"attempt\",\"error\",\"exception\","
 		    "\"created_at\",\"created_by\",\"updated_at\","
 		    "\"payload\"\r\n");
-	queues_export(c, qid, q->states, export_one, q);
+	queues_export(c, qid, q->states, export_one, q, api_queues_time,
+	    (void *)q->tf);
 	q->status = MHD_HTTP_OK;
 	return 0;
 }
@@ -630,6 +632,7 @@ api_h_queue_export(struct api *a, struct req *r)
 
 	memset(&q, 0, sizeof q);
 	q.r = r;
+	q.tf = a->tf;
 	if ((v = api_query_arg(r, "state")) != NULL &&
 	    parse_states(r, v, &q.states) != 0)
 		return H_DONE;

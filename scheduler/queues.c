@@ -1302,7 +1302,8 @@ queues_get(struct conn *c, const char *name, int64_t now, queues_time_fn tf,
 
 int
 queues_export(struct conn *c, int64_t qid, unsigned states,
-    int (*fn)(void *arg, json_t *item), void *arg)
+    int (*fn)(void *arg, json_t *item), void *arg, queues_time_fn tf,
+    void *targ)
 {
 	sqlite3_stmt *st = conn_stmt(c, "SELECT " ITEM_COLS " FROM queue_items"
 	    " i JOIN queues q ON q.id = i.queue_id WHERE i.queue_id = ?"
@@ -1314,7 +1315,9 @@ queues_export(struct conn *c, int64_t qid, unsigned states,
 	while (!stop && sqlite3_step(st) == SQLITE_ROW) {
 		if (!state_wanted(states, col_text(st, 3)))
 			continue;
-		o = item_row(st, 1, NULL, NULL);
+		o = item_row(st, 1, tf, targ);
+		json_object_set_new(o, "files", item_files(c,
+		    sqlite3_column_int64(st, 0)));
 		stop = fn(arg, o);
 		json_decref(o);
 	}

@@ -298,7 +298,8 @@ json_t	*queues_get(struct conn *, const char *name, int64_t now,
  * each (a borrowed object) until it returns non-zero.
  */
 int	queues_export(struct conn *, int64_t qid, unsigned states,
-	    int (*fn)(void *arg, json_t *item), void *arg);
+	    int (*fn)(void *arg, json_t *item), void *arg, queues_time_fn tf,
+	    void *targ);
 
 /*
  * Queue triggers due now: for each queue bound to a script, how many
