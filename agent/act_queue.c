@@ -367,6 +367,31 @@ fetch_files(struct act *a, json_t *item)
 	return 0;
 }
 
+/*
+ * An item's field values: what people approved when it was reviewed,
+ * else the value of each field of its payload's "fields" (as ocr.form
+ * reads them), else null.
+ */
+static json_t *
+values_of(json_t *it)
+{
+	json_t *rv = json_object_get(json_object_get(it, "reviewed"),
+	    "values"), *fields, *f, *out;
+	const char *name;
+
+	if (json_is_object(rv))
+		return json_incref(rv);
+	fields = json_object_get(json_object_get(it, "payload"), "fields");
+	if (!json_is_object(fields))
+		return json_null();
+	out = json_object();
+	json_object_foreach(fields, name, f)
+		json_object_set(out, name, json_is_object(f) &&
+		    json_object_get(f, "value") ? json_object_get(f, "value") :
+		    json_null());
+	return out;
+}
+
 static int
 do_get(struct act *a)
 {
@@ -396,11 +421,7 @@ do_get(struct act *a)
 	items = json_incref(json_object_get(rep.body, "items"));
 	client_reply_free(&rep);
 	json_array_foreach(items, i, it) {
-		/* Every value people reviewed, over the bot's own. */
-		json_object_set(it, "values", json_object_get(json_object_get(
-		    it, "reviewed"), "values") ? json_object_get(
-		    json_object_get(it, "reviewed"), "values") :
-		    json_null());
+		json_object_set_new(it, "values", values_of(it));
 		if (act_bool(a, "download", 1) && fetch_files(a, it) != 0) {
 			json_decref(items);
 			return -1;
