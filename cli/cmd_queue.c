@@ -71,7 +71,7 @@ cell_age(const json_t *row, const char *key)
 
 static const struct column queue_columns[] = {
 	{ "NAME", "name", cli_cell_plain, 0 },
-	{ "DEPARTMENT", "department", cli_cell_plain, 0 },
+	{ "DEPARTMENT", "department_path", cli_cell_plain, 0 },
 	{ "NEW", "new", cell_count, 1 },
 	{ "WORKING", "in_progress", cell_count, 1 },
 	{ "REVIEW", "needs_review", cell_count, 1 },

@@ -116,7 +116,7 @@ async function viewReview(main, r) {
   }
   main.appendChild(el('h2', { text: qt('review_depts') }));
   main.appendChild(table([
-    { label: t('department'), cell: x => x.department },
+    { label: t('department'), cell: x => x.department_path || x.department },
     { label: qt('queue'), cell: x => x.queue },
     { label: qt('waiting'), num: true, cell: x => fmt(x.waiting, 0) },
     { label: qt('oldest'), num: true, cell: x => ageText(x.oldest_ms) },

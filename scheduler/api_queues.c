@@ -1,13 +1,15 @@
 /*
  * api_queues.c - work queues over HTTP (see api_queues.h and docs/api.md).
  *
- * People manage queues (engineer), add and retry items of their own
- * department's queues (operator; admins any), and read them (viewer, of
- * their department or one above it; engineers and admins all).  Running
- * jobs add, take and finish items with their job's lease token; an item
- * taken carries a lease token of its own, which every call about it must
- * present (409 when it is stale).  Every change is one durable write with
- * its audit row, and every move of an item is recorded with who made it.
+ * A queue belongs to a department (perm.h): its engineers manage it, its
+ * operators add, retry and review items, its viewers read them - the
+ * route table checks the role on the queue or item a path names before a
+ * handler runs.  Running jobs add, take and finish items with their job's
+ * lease token, in queues of their own department's branch of the tree;
+ * an item taken carries a lease token of its own, which every call about
+ * it must present (409 when it is stale).  Every change is one durable
+ * write with its audit row, and every move of an item is recorded with
+ * who made it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,58 +100,43 @@ actor(const struct req *r, int64_t job, int64_t run)
 	return xasprintf("agent:%s", r->who.name);
 }
 
-/* Whether r's caller may read what a department's queues hold. */
-static int
-may_read(const struct req *r, const char *dept)
+/* A department's path in the tree ("財政局/経理部/会計課"), or its code. */
+static json_t *
+dept_path(struct api *a, const char *code)
 {
-	return r->who.role >= ROLE_ENGINEER && r->who.role != ROLE_AGENT ?
-	    1 : review_may_see(&r->who, dept);
+	int i = a->kpi != NULL && *code ? kpi_dept_find(a->kpi, code) : -1;
+
+	return json_string(i >= 0 ? a->kpi->depts[i].path : code);
 }
 
-struct deptq {
-	int64_t		 id;
-	char		 name[QUEUES_NAME_MAX + 1];
-	char		 dept[256];
-	int		 rc;
-};
-
-static int
-dept_read(struct conn *c, void *p)
+void
+api_queues_paths(struct api *a, json_t *v)
 {
-	struct deptq *q = p;
+	json_t *o;
+	size_t i;
 
-	q->rc = queues_item_queue(c, q->id, q->name, sizeof q->name, q->dept,
-	    sizeof q->dept);
-	return 0;
-}
-
-int
-api_item_department(struct api *a, struct req *r, int64_t id, char *dept,
-    size_t len)
-{
-	struct deptq q;
-
-	memset(&q, 0, sizeof q);
-	q.id = id;
-	q.rc = QUEUES_NOT_FOUND;
-	if (id > 0)
-		store_read(a->st, dept_read, &q);
-	if (q.rc != QUEUES_OK) {
-		api_reply_error(r, MHD_HTTP_NOT_FOUND, "no queue item '%s'",
-		    r->args[0]);
-		return -1;
+	if (json_is_object(v)) {
+		json_object_set_new(v, "department_path", dept_path(a,
+		    json_string_value(json_object_get(v, "department")) ?
+		    json_string_value(json_object_get(v, "department")) : ""));
+		return;
 	}
-	snprintf(dept, len, "%s", q.dept);
-	return 0;
+	json_array_foreach(v, i, o)
+		api_queues_paths(a, o);
 }
 
-/* The job of a job route and its live run: 0, or -1 with the reply. */
+/*
+ * The job of a job route and its live run, and that the job may use the
+ * queue: a job of a department works the queues of its branch of the
+ * tree (its own, above or below it), a job of no department any.  0, or
+ * -1 with the reply.
+ */
 static int
-job_run(struct conn *c, struct req *r, int64_t job, const char *token,
-    int64_t *run)
+job_run(struct conn *c, struct api *a, struct req *r, int64_t job,
+    const char *token, const char *qdept, int64_t *run)
 {
 	sqlite3_stmt *st;
-	char err[256];
+	char err[256], jdept[PERM_DEPT_MAX];
 	int rc;
 
 	if ((rc = jobs_check_lease(c, job, token, err, sizeof err)) !=
@@ -157,11 +144,23 @@ job_run(struct conn *c, struct req *r, int64_t job, const char *token,
 		api_reply_jobs_error(r, rc, err);
 		return -1;
 	}
-	st = conn_stmt(c, "SELECT run_id FROM jobs WHERE id = ?");
+	st = conn_stmt(c, "SELECT run_id, coalesce(department, '') FROM jobs"
+	    " WHERE id = ?");
 	sqlite3_bind_int64(st, 1, job);
-	*run = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) :
-	    0;
+	*run = 0;
+	jdept[0] = '\0';
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*run = sqlite3_column_int64(st, 0);
+		perm_dept_code(a->kpi, col_text(st, 1), jdept, sizeof jdept);
+	}
 	sqlite3_reset(st);
+	if (qdept != NULL && *jdept && !perm_dept_under(a->kpi, jdept, qdept) &&
+	    !perm_dept_under(a->kpi, qdept, jdept)) {
+		api_reply_error(r, MHD_HTTP_FORBIDDEN, "job %lld runs for %s; "
+		    "the queue belongs to %s, another branch of the tree",
+		    (long long)job, jdept, qdept);
+		return -1;
+	}
 	return 0;
 }
 
@@ -215,6 +214,7 @@ api_queue_triggers(struct api *a)
 struct listq {
 	struct api	*a;
 	const char	*name;
+	const char	*depts;
 	json_t		*out;
 };
 
@@ -224,7 +224,7 @@ queues_read(struct conn *c, void *p)
 	struct listq *q = p;
 
 	q->out = q->name ? queues_get(c, q->name, time_wall_ms(),
-	    api_queues_time, (void *)q->a->tf) : queues_list(c,
+	    api_queues_time, (void *)q->a->tf) : queues_list(c, q->depts,
 	    time_wall_ms(), api_queues_time, (void *)q->a->tf);
 	return 0;
 }
@@ -232,9 +232,13 @@ queues_read(struct conn *c, void *p)
 enum hres
 api_h_queues(struct api *a, struct req *r)
 {
-	struct listq q = { a, NULL, NULL };
+	struct listq q = { a, NULL, NULL, NULL };
+	char *depts = api_perm_depts(a, r, ROLE_VIEWER);
 
+	q.depts = depts;
 	store_read(a->st, queues_read, &q);
+	free(depts);
+	api_queues_paths(a, json_object_get(q.out, "queues"));
 	api_reply_json(r, MHD_HTTP_OK, q.out);
 	return H_DONE;
 }
@@ -242,28 +246,37 @@ api_h_queues(struct api *a, struct req *r)
 enum hres
 api_h_queue(struct api *a, struct req *r)
 {
-	struct listq q = { a, r->args[0], NULL };
+	struct listq q = { a, r->args[0], NULL, NULL };
 
 	store_read(a->st, queues_read, &q);
-	if (q.out == NULL)
+	if (q.out == NULL) {
 		api_reply_error(r, MHD_HTTP_NOT_FOUND, "no queue '%s'",
 		    r->args[0]);
-	else
-		api_reply_json(r, MHD_HTTP_OK, q.out);
+		return H_DONE;
+	}
+	api_queues_paths(a, q.out);
+	api_reply_json(r, MHD_HTTP_OK, q.out);
 	return H_DONE;
 }
 
 struct putw {
 	struct queue_def d;
+	char		 dept[PERM_DEPT_MAX];
 };
 
 static int
 queue_put_write(struct conn *c, struct api *a, struct req *r, void *p)
 {
 	struct putw *w = p;
-	char err[256];
+	char err[256], old[256];
+	int64_t id;
 	int created, rc;
 
+	/* A queue that moves needs its engineers on both sides. */
+	if (queues_find(c, w->d.name, &id, old, sizeof old, err,
+	    sizeof err) == QUEUES_OK && strcmp(old, w->d.department) != 0 &&
+	    api_perm_need(a, r, old, ROLE_ENGINEER, "queue", w->d.name) != 0)
+		return -1;
 	rc = queues_put(c, &w->d, time_wall_ms(), &created, err, sizeof err);
 	if (rc != QUEUES_OK) {
 		api_reply_queues_error(r, rc, err);
@@ -317,6 +330,11 @@ api_h_queue_put(struct api *a, struct req *r)
 			goto refused;
 		}
 	}
+	perm_dept_code(a->kpi, w.d.department, w.dept, sizeof w.dept);
+	if (api_perm_need(a, r, w.dept, ROLE_ENGINEER, "queue", w.d.name) !=
+	    0)
+		goto refused;
+	w.d.department = w.dept;
 	w.d.unique_refs = unique == NULL || json_is_true(unique);
 	w.d.max_attempts = (int)att;
 	w.d.lease_ttl_ms = ttl;
@@ -386,22 +404,10 @@ items_read(struct conn *c, void *p)
 		q->status = MHD_HTTP_NOT_FOUND;
 		return 0;
 	}
-	if (!may_read(q->r, dept)) {
-		q->status = MHD_HTTP_FORBIDDEN;
-		return 0;
-	}
 	q->out = queues_items(c, qid, &q->f, api_queues_time,
 	    (void *)q->a->tf);
 	q->status = MHD_HTTP_OK;
 	return 0;
-}
-
-/* A refusal of a read by department. */
-static void
-reply_not_yours(struct req *r, const char *what)
-{
-	api_reply_error(r, MHD_HTTP_FORBIDDEN, "%s belongs to another "
-	    "department than '%s''s", what, r->who.name);
 }
 
 enum hres
@@ -432,8 +438,6 @@ api_h_queue_items(struct api *a, struct req *r)
 	store_read(a->st, items_read, &q);
 	if (q.status == MHD_HTTP_NOT_FOUND)
 		api_reply_error(r, q.status, "no queue '%s'", r->args[0]);
-	else if (q.status == MHD_HTTP_FORBIDDEN)
-		reply_not_yours(r, "this queue");
 	else
 		api_reply_json(r, MHD_HTTP_OK, q.out);
 	return H_DONE;
@@ -453,18 +457,11 @@ enum hres
 api_h_item(struct api *a, struct req *r)
 {
 	struct itemsq q;
-	char dept[256];
 
 	memset(&q, 0, sizeof q);
 	q.a = a;
 	q.r = r;
 	q.id = text_parse_id(r->args[0]);
-	if (api_item_department(a, r, q.id, dept, sizeof dept) != 0)
-		return H_DONE;
-	if (!may_read(r, dept) && !review_may(&r->who, dept)) {
-		reply_not_yours(r, "this item");
-		return H_DONE;
-	}
 	store_read(a->st, item_read, &q);
 	if (q.out == NULL)
 		api_reply_error(r, MHD_HTTP_NOT_FOUND, "no queue item '%s'",
@@ -513,17 +510,10 @@ enum hres
 api_h_item_file(struct api *a, struct req *r)
 {
 	struct fileq q;
-	char dept[256];
 
 	memset(&q, 0, sizeof q);
 	q.item = text_parse_id(r->args[0]);
 	q.name = r->args[1];
-	if (api_item_department(a, r, q.item, dept, sizeof dept) != 0)
-		return H_DONE;
-	if (!may_read(r, dept) && !review_may(&r->who, dept)) {
-		reply_not_yours(r, "this item");
-		return H_DONE;
-	}
 	store_read(a->st, file_read, &q);
 	if (q.rc != QUEUES_OK) {
 		api_reply_queues_error(r, q.rc, q.err);
@@ -608,10 +598,6 @@ export_read(struct conn *c, void *p)
 		q->status = MHD_HTTP_NOT_FOUND;
 		return 0;
 	}
-	if (!may_read(q->r, dept)) {
-		q->status = MHD_HTTP_FORBIDDEN;
-		return 0;
-	}
 	if (q->csv)
 		/* A byte order mark: Excel then reads UTF-8. */
 		buf_puts(&q->b, "\xef\xbb\xbf\"id\",\"reference\",\"state\","
@@ -650,8 +636,6 @@ api_h_queue_export(struct api *a, struct req *r)
 		if (q.full)
 			api_reply_error(r, MHD_HTTP_CONTENT_TOO_LARGE, "the "
 			    "export is over 256 MiB: filter it by state");
-		else if (q.status == MHD_HTTP_FORBIDDEN)
-			reply_not_yours(r, "this queue");
 		else
 			api_reply_error(r, MHD_HTTP_NOT_FOUND, "no queue '%s'",
 			    r->args[0]);
@@ -794,17 +778,10 @@ add_write(struct conn *c, struct api *a, struct req *r, void *p)
 	size_t i;
 	int rc = 0;
 
-	(void)a;
-	if (w->job > 0 && job_run(c, r, w->job, w->token, &run) != 0)
-		return -1;
 	if (find_queue(c, r, w->queue, &qid, dept, sizeof dept) != 0)
 		return -1;
-	if (w->job == 0 && !review_may(&r->who, dept)) {
-		api_reply_error(r, MHD_HTTP_FORBIDDEN, "queue '%s' belongs to "
-		    "'%s'; '%s' may not add to it", w->queue, dept,
-		    r->who.name);
+	if (w->job > 0 && job_run(c, a, r, w->job, w->token, dept, &run) != 0)
 		return -1;
-	}
 	w->results = json_array();
 	w->created = w->duplicates = 0;
 	who = actor(r, w->job, run);
@@ -891,17 +868,10 @@ file_write(struct conn *c, struct api *a, struct req *r, void *p)
 	int64_t qid, run, max;
 	int rc;
 
-	(void)a;
-	if (w->job > 0 && job_run(c, r, w->job, w->token, &run) != 0)
-		return -1;
 	if (find_queue(c, r, w->queue, &qid, dept, sizeof dept) != 0)
 		return -1;
-	if (w->job == 0 && !review_may(&r->who, dept)) {
-		api_reply_error(r, MHD_HTTP_FORBIDDEN, "queue '%s' belongs to "
-		    "'%s'; '%s' may not add to it", w->queue, dept,
-		    r->who.name);
+	if (w->job > 0 && job_run(c, a, r, w->job, w->token, dept, &run) != 0)
 		return -1;
-	}
 	st = conn_stmt(c, "SELECT file_max FROM queues WHERE id = ?");
 	sqlite3_bind_int64(st, 1, qid);
 	max = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
@@ -984,8 +954,8 @@ take_write(struct conn *c, struct api *a, struct req *r, void *p)
 	json_t *items;
 	int rc;
 
-	if (job_run(c, r, w->job, w->token, &run) != 0 ||
-	    find_queue(c, r, w->queue, &qid, dept, sizeof dept) != 0)
+	if (find_queue(c, r, w->queue, &qid, dept, sizeof dept) != 0 ||
+	    job_run(c, a, r, w->job, w->token, dept, &run) != 0)
 		return -1;
 	memset(&t, 0, sizeof t);
 	t.actor = actor(r, w->job, run);
@@ -1304,19 +1274,11 @@ enum hres
 api_h_item_retry(struct api *a, struct req *r)
 {
 	struct retryw w;
-	char dept[256];
 
 	memset(&w, 0, sizeof w);
 	w.id = text_parse_id(r->args[0]);
-	if (api_in_str(r, "reason", 0, 2000, &w.reason) != 0 ||
-	    api_item_department(a, r, w.id, dept, sizeof dept) != 0)
+	if (api_in_str(r, "reason", 0, 2000, &w.reason) != 0)
 		goto refused;
-	if (!review_may(&r->who, dept)) {
-		api_reply_error(r, MHD_HTTP_FORBIDDEN, "item %lld belongs to "
-		    "'%s'; '%s' may not retry it", (long long)w.id, dept,
-		    r->who.name);
-		goto refused;
-	}
 	r->detail = json_pack("{s:I, s:s?}", "item", (json_int_t)w.id,
 	    "reason", w.reason);
 	api_write_audited(a, r, retry_write, &w);
@@ -1335,7 +1297,7 @@ metrics_read(struct conn *c, void *p)
 {
 	json_t **out = p;
 
-	*out = queues_list(c, time_wall_ms(), NULL, NULL);
+	*out = queues_list(c, NULL, time_wall_ms(), NULL, NULL);
 	return 0;
 }
 

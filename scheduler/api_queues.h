@@ -19,14 +19,13 @@
 int		 api_queues_status(int rc);
 /* Map a queues_* result to an HTTP error reply. */
 void		 api_reply_queues_error(struct req *, int rc, const char *err);
+/*
+ * Add "department_path" (the department's path in the tree) beside the
+ * "department" code of an object, or of each object of a list.
+ */
+void		 api_queues_paths(struct api *, json_t *v);
 /* A time for answers (a queues_time_fn over the API's format). */
 json_t		*api_queues_time(void *tf, int64_t ms);
-/*
- * The department of item id's queue into dept: 0, or -1 with a 404
- * reply.  Reads in its own transaction.
- */
-int		 api_item_department(struct api *, struct req *, int64_t id,
-		    char *dept, size_t len);
 
 /*
  * Start the jobs queue triggers call for (after items were added or came

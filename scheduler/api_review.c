@@ -2,9 +2,10 @@
  * api_review.c - the review station's routes (see review.h and
  * docs/queues.md): the inbox, opening an item (its lock), checking
  * values against the template, approving, rejecting, closing.  Only
- * admins and people of the queue's department may open, check, approve or
- * reject an item; anyone else is refused with 403 whatever the page
- * shows.
+ * admins and the operators of the queue's department (perm.h: the route
+ * table checks the role on the item before a handler runs) may open,
+ * check, approve or reject an item; anyone else is refused with 403
+ * whatever the page shows.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@ struct inboxq {
 	struct api	*a;
 	struct req	*r;
 	int		 limit;
+	const char	*review, *see;	/* departments as JSON, NULL: all */
 	json_t		*out;
 };
 
@@ -30,7 +32,7 @@ inbox_read(struct conn *c, void *p)
 {
 	struct inboxq *q = p;
 
-	q->out = review_inbox(c, &q->r->who, q->limit, time_wall_ms(),
+	q->out = review_inbox(c, q->review, q->see, q->limit, time_wall_ms(),
 	    api_queues_time, (void *)q->a->tf);
 	return 0;
 }
@@ -38,7 +40,8 @@ inbox_read(struct conn *c, void *p)
 enum hres
 api_h_review_inbox(struct api *a, struct req *r)
 {
-	struct inboxq q = { a, r, 100, NULL };
+	struct inboxq q = { a, r, 100, NULL, NULL, NULL };
+	char *review, *see = NULL;
 	const char *v;
 
 	if ((v = api_query_arg(r, "limit")) != NULL &&
@@ -47,10 +50,18 @@ api_h_review_inbox(struct api *a, struct req *r)
 		    "limit: expected 1-1000");
 		return H_DONE;
 	}
+	/* Items where the caller may review; figures where they may look,
+	 * every department's for a manager. */
+	review = api_perm_depts(a, r, ROLE_OPERATOR);
+	if (!perm_sees_all_kpi(&r->who.perm))
+		see = api_perm_depts(a, r, ROLE_VIEWER);
+	q.review = review;
+	q.see = see;
 	store_read(a->st, inbox_read, &q);
-	json_object_set_new(q.out, "user", json_pack("{s:s, s:s, s:s}",
-	    "name", r->who.name, "role", role_name(r->who.role),
-	    "department", r->who.department));
+	free(review);
+	free(see);
+	api_queues_paths(a, json_object_get(q.out, "items"));
+	api_queues_paths(a, json_object_get(q.out, "departments"));
 	api_reply_json(r, MHD_HTTP_OK, q.out);
 	return H_DONE;
 }
@@ -66,22 +77,14 @@ struct revw {
 	int		 back_to_new;
 };
 
-/* The {id} and the department check: 0, or -1 with the reply made. */
+/* The {id} (the route checked the caller may review it): 0, or -1. */
 static int
 may_review(struct api *a, struct req *r, struct revw *w)
 {
-	char dept[256];
-
 	w->a = a;
-	w->id = text_parse_id(r->args[0]);
-	if (api_item_department(a, r, w->id, dept, sizeof dept) != 0)
-		return -1;
-	if (!review_may(&r->who, dept)) {
-		api_reply_error(r, MHD_HTTP_FORBIDDEN, "item %lld belongs to "
-		    "'%s'; only that department and admins may review it, not "
-		    "'%s' (%s)", (long long)w->id, dept, r->who.name,
-		    r->who.department[0] ? r->who.department :
-		    "no department");
+	if ((w->id = text_parse_id(r->args[0])) == 0) {
+		api_reply_error(r, MHD_HTTP_NOT_FOUND, "no queue item '%s'",
+		    r->args[0]);
 		return -1;
 	}
 	return 0;

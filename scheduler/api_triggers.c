@@ -33,8 +33,20 @@ enum hres
 api_h_file_triggers(struct api *a, struct req *r)
 {
 	struct ftq q = { a, NULL, NULL };
+	json_t *list, *keep = json_array(), *ft;
+	char code[PERM_DEPT_MAX];
+	size_t i;
 
 	store_read(a->st, list_read, &q);
+	/* A trigger belongs to the department of the script it starts. */
+	list = json_object_get(q.out, "file_triggers");
+	json_array_foreach(list, i, ft) {
+		perm_dept_code(a->kpi, json_string_value(json_object_get(ft,
+		    "script_owner")), code, sizeof code);
+		if (perm_allows(a->kpi, &r->who.perm, code, ROLE_VIEWER))
+			json_array_append(keep, ft);
+	}
+	json_object_set_new(q.out, "file_triggers", keep);
 	api_reply_json(r, MHD_HTTP_OK, q.out);
 	return H_DONE;
 }
@@ -53,9 +65,18 @@ static int
 put_write(struct conn *c, struct api *a, struct req *r, void *p)
 {
 	struct file_trigger *ft = p;
-	char err[512];
+	const struct script *s;
+	char err[512], digest[65], code[PERM_DEPT_MAX];
 	int created;
 
+	/* Its engineers make the triggers of a department's script. */
+	if (scripts_current(c, ft->script, digest) == 0 &&
+	    (s = scripts_get(a->sc, c, digest)) != NULL) {
+		perm_dept_code(a->kpi, s->owner, code, sizeof code);
+		if (api_perm_need(a, r, code, ROLE_ENGINEER, "file trigger",
+		    ft->name) != 0)
+			return -1;
+	}
 	if (triggers_file_put(c, a->sc, ft, time_wall_ms(), &created, err,
 	    sizeof err) != 0) {
 		api_reply_error(r, MHD_HTTP_BAD_REQUEST, "%s", err);

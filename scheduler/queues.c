@@ -1272,12 +1272,15 @@ queue_row(struct conn *c, sqlite3_stmt *st, int64_t now, queues_time_fn tf,
 }
 
 json_t *
-queues_list(struct conn *c, int64_t now, queues_time_fn tf, void *targ)
+queues_list(struct conn *c, const char *depts, int64_t now, queues_time_fn tf,
+    void *targ)
 {
 	sqlite3_stmt *st = conn_stmt(c, "SELECT " QUEUE_COLS " FROM queues"
-	    " ORDER BY name");
+	    " WHERE ?1 IS NULL OR department IN (SELECT value FROM"
+	    " json_each(?1)) ORDER BY name");
 	json_t *a = json_array();
 
+	bind_text(st, 1, depts);
 	/* queue_figures steps statements of its own beside this one. */
 	while (sqlite3_step(st) == SQLITE_ROW)
 		json_array_append_new(a, queue_row(c, st, now, tf, targ));

@@ -282,13 +282,14 @@ json_t	*queues_items(struct conn *, int64_t qid, const struct qfilter *,
 	    queues_time_fn tf, void *targ);
 
 /*
- * Every queue with its settings and figures: {"queues": [{name, title,
- * department, ..., "counts": {state: n}, "oldest_new_ms", "sla_breached",
- * "trigger": {...} | null}]}.  Names of departments may be filtered by
- * the caller.
+ * The queues of the departments of depts (a JSON array of department
+ * codes as text; NULL: every one) with their settings and figures:
+ * {"queues": [{name, title, department, ..., "counts": {state: n},
+ * "oldest_new_ms", "oldest_review_ms", "sla_breached", "trigger": {...} |
+ * null}]}.
  */
-json_t	*queues_list(struct conn *, int64_t now, queues_time_fn tf,
-	    void *targ);
+json_t	*queues_list(struct conn *, const char *depts, int64_t now,
+	    queues_time_fn tf, void *targ);
 /* One queue as in the list, or NULL. */
 json_t	*queues_get(struct conn *, const char *name, int64_t now,
 	    queues_time_fn tf, void *targ);

@@ -13,32 +13,6 @@
 #include "review.h"
 #include "xmalloc.h"
 
-/* --- who may -------------------------------------------------------------- */
-
-int
-review_may(const struct identity *who, const char *dept)
-{
-	if (who->role == ROLE_ADMIN)
-		return 1;
-	if (who->role == ROLE_AGENT || who->role < ROLE_OPERATOR)
-		return 0;
-	return who->department[0] != '\0' && dept != NULL &&
-	    strcmp(who->department, dept) == 0;
-}
-
-int
-review_may_see(const struct identity *who, const char *dept)
-{
-	size_t n = strlen(who->department);
-
-	if (who->role == ROLE_ADMIN)
-		return 1;
-	if (n == 0 || dept == NULL)
-		return 0;
-	return strcmp(who->department, dept) == 0 ||
-	    (strncmp(who->department, dept, n) == 0 && dept[n] == '/');
-}
-
 /* --- validation ------------------------------------------------------------- */
 
 /* A field's spec from its review entry; -1 with why when it is not one. */
@@ -490,22 +464,24 @@ tcol(queues_time_fn tf, void *targ, sqlite3_stmt *st, int col)
 }
 
 static json_t *
-inbox_items(struct conn *c, const struct identity *who, int limit,
-    int64_t now, queues_time_fn tf, void *targ)
+inbox_items(struct conn *c, const char *review, int limit, int64_t now,
+    queues_time_fn tf, void *targ)
 {
 	sqlite3_stmt *st = conn_stmt(c, "SELECT i.id, q.name, q.department,"
 	    " i.reference, json_extract(i.review, '$.reason'), i.entered_at,"
 	    " i.lock_user, CASE WHEN i.lock_until > ?1 THEN i.lock_until END,"
 	    " i.deadline, q.title FROM queue_items i INDEXED BY"
 	    " queue_items_review JOIN queues q ON q.id = i.queue_id"
-	    " WHERE i.state = 'needs_review' ORDER BY i.entered_at, i.id");
+	    " WHERE i.state = 'needs_review' AND (?2 IS NULL OR q.department"
+	    " IN (SELECT value FROM json_each(?2))) ORDER BY i.entered_at, i.id"
+	    " LIMIT ?3");
 	json_t *a = json_array();
 	int n = 0;
 
 	sqlite3_bind_int64(st, 1, now);
+	bind_text(st, 2, review);
+	sqlite3_bind_int(st, 3, limit);
 	while (n < limit && sqlite3_step(st) == SQLITE_ROW) {
-		if (!review_may(who, col_text(st, 2)))
-			continue;
 		json_array_append_new(a, json_pack("{s:I, s:s, s:s?, s:s, s:s?,"
 		    " s:s?, s:o, s:I, s:s?, s:o, s:o}",
 		    "id", (json_int_t)sqlite3_column_int64(st, 0),
@@ -532,7 +508,7 @@ inbox_items(struct conn *c, const struct identity *who, int limit,
 }
 
 static json_t *
-inbox_departments(struct conn *c, const struct identity *who, int64_t now)
+inbox_departments(struct conn *c, const char *see, int64_t now)
 {
 	sqlite3_stmt *st = conn_stmt(c, "SELECT q.department, q.name,"
 	    " sum(i.state = 'needs_review'),"
@@ -543,13 +519,13 @@ inbox_departments(struct conn *c, const struct identity *who, int64_t now)
 	    " min(CASE WHEN i.state = 'new' THEN i.created_at END)"
 	    " FROM queues q LEFT JOIN queue_items i ON i.queue_id = q.id AND"
 	    " i.state IN ('new', 'in_progress', 'needs_review', 'reviewed')"
-	    " GROUP BY q.id ORDER BY q.department, q.name");
+	    " WHERE ?2 IS NULL OR q.department IN (SELECT value FROM"
+	    " json_each(?2)) GROUP BY q.id ORDER BY q.department, q.name");
 	json_t *a = json_array();
 
 	sqlite3_bind_int64(st, 1, now);
+	bind_text(st, 2, see);
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (!review_may_see(who, col_text(st, 0)))
-			continue;
 		json_array_append_new(a, json_pack("{s:s, s:s, s:I, s:o, s:I,"
 		    " s:I, s:I, s:o}", "department", col_text(st, 0), "queue",
 		    col_text(st, 1), "waiting",
@@ -568,11 +544,11 @@ inbox_departments(struct conn *c, const struct identity *who, int64_t now)
 }
 
 json_t *
-review_inbox(struct conn *c, const struct identity *who, int limit,
+review_inbox(struct conn *c, const char *review, const char *see, int limit,
     int64_t now, queues_time_fn tf, void *targ)
 {
 	if (limit < 1 || limit > 1000)
 		limit = 100;
-	return json_pack("{s:o, s:o}", "items", inbox_items(c, who, limit, now,
-	    tf, targ), "departments", inbox_departments(c, who, now));
+	return json_pack("{s:o, s:o}", "items", inbox_items(c, review, limit,
+	    now, tf, targ), "departments", inbox_departments(c, see, now));
 }

@@ -28,8 +28,9 @@
  * (kpi_add_fix_minutes; kept in kpi_review_minutes until that run's row
  * exists).
  *
- * Only admins and people of the queue's department may open, approve or
- * reject (review_may).
+ * Only people who hold the operator role in the queue's department (or
+ * above it) and admins may open, approve or reject: the API's routes
+ * check it (perm.h) before these functions run.
  *
  * The functions taking a struct conn work inside a write (or read)
  * transaction and return QUEUES_OK or a negative QUEUES_* code with a
@@ -42,22 +43,10 @@
 #include <stdint.h>
 #include <jansson.h>
 
-#include "auth.h"
 #include "queues.h"
 
 /* How long an open item stays locked without a renewal. */
 #define REVIEW_LOCK_MS		120000
-
-/*
- * Whether who may review the items of a queue of department dept: an
- * admin, or a user of that department.
- */
-int	review_may(const struct identity *who, const char *dept);
-/*
- * Whether who may see a department's figures: an admin, a user of that
- * department or of one above it ("財政局" sees "財政局/経理部/会計課").
- */
-int	review_may_see(const struct identity *who, const char *dept);
 
 /*
  * Validate values (name -> text or value, borrowed) against review (the
@@ -95,13 +84,15 @@ int	review_reject(struct conn *, int64_t id, const char *user,
 	    size_t errlen);
 
 /*
- * What who may review, oldest first (limit items), and the figures of
- * every department who may see: {"items": [{id, queue, department,
- * reference, reason, entered_at, waiting_ms, locked_by, deadline}],
- * "departments": [{department, queue, waiting, oldest_ms, in_progress,
- * new, sla_breached}]}.
+ * The items waiting for review in the departments of review (a JSON
+ * array of department codes as text, NULL: every one), oldest first
+ * (limit items), and the figures of the queues of the departments of see
+ * (the same form): {"items": [{id, queue, title, department, reference,
+ * reason, entered_at, waiting_ms, locked_by, locked_until, deadline}],
+ * "departments": [{department, queue, waiting, oldest_ms, new,
+ * in_progress, sla_breached, oldest_new_ms}]}.
  */
-json_t	*review_inbox(struct conn *, const struct identity *who, int limit,
-	    int64_t now, queues_time_fn tf, void *targ);
+json_t	*review_inbox(struct conn *, const char *review, const char *see,
+	    int limit, int64_t now, queues_time_fn tf, void *targ);
 
 #endif

@@ -192,14 +192,17 @@ params_of(sqlite3_stmt *st, int col)
 json_t *
 triggers_file_list(struct conn *c, const struct tfmt *tf)
 {
-	sqlite3_stmt *st = conn_stmt(c, "SELECT name, agent, folder, pattern,"
-	    " settle_ms, script, params, enabled, last_job_id, last_fired_at,"
-	    " updated_at FROM file_triggers ORDER BY name");
+	sqlite3_stmt *st = conn_stmt(c, "SELECT f.name, f.agent, f.folder,"
+	    " f.pattern, f.settle_ms, f.script, f.params, f.enabled,"
+	    " f.last_job_id, f.last_fired_at, f.updated_at,"
+	    " coalesce(v.owner, '') FROM file_triggers f LEFT JOIN scripts s"
+	    " ON s.name = f.script LEFT JOIN script_versions v"
+	    " ON v.digest = s.digest ORDER BY f.name");
 	json_t *a = json_array();
 
 	while (sqlite3_step(st) == SQLITE_ROW)
 		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s?, s:I,"
-		    " s:s, s:o, s:b, s:o, s:o, s:o}",
+		    " s:s, s:o, s:b, s:o, s:o, s:o, s:s}",
 		    "name", col_text(st, 0), "agent", col_text(st, 1),
 		    "folder", col_text(st, 2),
 		    "pattern", sqlite3_column_type(st, 3) == SQLITE_NULL ?
@@ -211,7 +214,8 @@ triggers_file_list(struct conn *c, const struct tfmt *tf)
 		    "last_job_id", sqlite3_column_type(st, 8) == SQLITE_NULL ?
 		    json_null() : json_integer(sqlite3_column_int64(st, 8)),
 		    "last_fired_at", tfmt_col(tf, st, 9),
-		    "updated_at", tfmt_col(tf, st, 10)));
+		    "updated_at", tfmt_col(tf, st, 10),
+		    "script_owner", col_text(st, 11)));
 	sqlite3_reset(st);
 	return json_pack("{s:o}", "file_triggers", a);
 }

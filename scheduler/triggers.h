@@ -77,7 +77,7 @@ int	triggers_file_put(struct conn *, struct scripts *,
 	    char *err, size_t errlen);
 /* Delete one: 0, or -1 when there is none. */
 int	triggers_file_delete(struct conn *, const char *name);
-/* {"file_triggers": [...]} */
+/* {"file_triggers": [{..., "script_owner": the script's owner:}]} */
 json_t	*triggers_file_list(struct conn *, const struct tfmt *);
 /* What agent should watch: {"watches": [{name, folder, pattern,
  * settle_ms}]} (enabled triggers only). */

@@ -618,28 +618,6 @@ test_queue_names(void **state)
 	    sizeof f->err), QUEUES_CONFLICT);
 }
 
-static void
-test_review_may(void **state)
-{
-	struct identity who;
-
-	(void)state;
-	memset(&who, 0, sizeof who);
-	who.role = ROLE_OPERATOR;
-	snprintf(who.department, sizeof who.department, "財政局/経理部/会計課");
-	assert_true(review_may(&who, "財政局/経理部/会計課"));
-	assert_false(review_may(&who, "市民局/区政部/戸籍住民課"));
-	assert_false(review_may(&who, "財政局/経理部"));
-	who.role = ROLE_VIEWER;
-	assert_false(review_may(&who, "財政局/経理部/会計課"));
-	snprintf(who.department, sizeof who.department, "財政局");
-	assert_true(review_may_see(&who, "財政局/経理部/会計課"));
-	assert_false(review_may_see(&who, "財政局2/x"));
-	who.role = ROLE_ADMIN;
-	who.department[0] = '\0';
-	assert_true(review_may(&who, "市民局/区政部/戸籍住民課"));
-}
-
 int
 main(void)
 {
@@ -658,7 +636,6 @@ main(void)
 		T(test_queue_names),
 #undef T
 		cmocka_unit_test(test_review_check),
-		cmocka_unit_test(test_review_may),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
