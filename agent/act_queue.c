@@ -167,14 +167,19 @@ upload(struct act *a, const char *queue, const char *path)
 {
 	const struct run_link *l = act_link(a);
 	struct client_reply rep;
-	char *data = NULL, *p, *qs, err[512];
+	char *data = NULL, *p, *qs, *full, err[512];
 	size_t len;
 	json_t *out;
 
-	if (fsutil_read(path, FILE_MAX, &data, &len, err, sizeof err) != 0) {
+	/* The agent's policy says which files a job may read. */
+	if ((full = act_path(a, path, 0)) == NULL)
+		return NULL;
+	if (fsutil_read(full, FILE_MAX, &data, &len, err, sizeof err) != 0) {
+		free(full);
 		act_fail(a, "files: %s", err);
 		return NULL;
 	}
+	free(full);
 	p = job_path(a, "queue-files");
 	qs = client_path(p, (const char *const[]){ "lease_token",
 	    l->lease_token, "queue", queue, NULL });
@@ -571,9 +576,9 @@ static int
 add_template(struct act *a, json_t *review, const char *name)
 {
 	struct form_template *t;
-	json_t *fields = json_object_get(review, "fields"), *f, *checks, *terms;
+	json_t *fields = json_object_get(review, "fields"), *f, *checks;
 	char *path, err[2048];
-	size_t i, j;
+	size_t i;
 
 	if ((path = ocr_template_path(name)) == NULL)
 		return act_fail(a, "template: no template '%s' (give a path, or "
@@ -590,14 +595,8 @@ add_template(struct act *a, json_t *review, const char *name)
 		add_spec(f, &t->fields[i]);
 	}
 	checks = json_array();
-	for (i = 0; i < t->nchecks; i++) {
-		terms = json_array();
-		for (j = 0; j < t->checks[i].nterms; j++)
-			json_array_append_new(terms,
-			    json_string(t->checks[i].terms[j]));
-		json_array_append_new(checks, json_pack("{s:o, s:s}", "sum",
-		    terms, "equals", t->checks[i].equals));
-	}
+	for (i = 0; i < t->nchecks; i++)
+		json_array_append_new(checks, form_check_json(&t->checks[i]));
 	json_object_set_new(review, "checks", checks);
 	json_object_set_new(review, "template", json_string(t->name));
 	form_template_free(t);

@@ -166,6 +166,8 @@ const QREASONS = [
   [/decimals where/, '小数の桁数が違います'],
   [/^characters outside/, '使えない文字があります'],
   [/^does not add up/, '合計が合いません'],
+  [/^does not match the product/, '掛け算が合いません'],
+  [/^is not the tax/, '税額が合いません'],
   [/^expected yes or no/, 'あり・なしを選んでください']
 ];
 

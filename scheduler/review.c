@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "form.h"
 #include "kpi.h"
 #include "normalize.h"
 #include "review.h"
@@ -113,52 +114,92 @@ number(const json_t *values, const char *name)
 	return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
-/* The sums of the template: each {sum, equals, ok, message}. */
-static json_t *
-check_sums(const json_t *review, const json_t *values, json_t *errors)
+/* The step equals is written in: its decimals, else 1 or 0.01. */
+static double
+unit_of(const json_t *review, const char *name, double v)
 {
-	json_t *out = json_array(), *c, *terms, *t;
-	const char *eq;
-	double sum, want;
-	size_t i, j;
-	int ok, known;
+	json_t *d = json_object_get(json_object_get(json_object_get(review,
+	    "fields"), name), "decimals");
 
-	json_array_foreach(json_object_get(review, "checks"), i, c) {
-		terms = json_object_get(c, "sum");
-		eq = json_string_value(json_object_get(c, "equals"));
-		if (!json_is_array(terms) || eq == NULL)
+	if (json_is_integer(d) && json_integer_value(d) >= 0 &&
+	    json_integer_value(d) < 10)
+		return pow(10, -(double)json_integer_value(d));
+	return v == floor(v) ? 1 : 0.01;
+}
+
+/* Why values v do not satisfy c, into msg. */
+static void
+describe(const struct form_check *c, const double *v, size_t n, char *msg,
+    size_t len)
+{
+	double got = 0;
+	size_t i;
+
+	switch (c->kind) {
+	case FORM_CHECK_SUM:
+		for (i = 0; i + 1 < n; i++)
+			got += v[i];
+		snprintf(msg, len, "does not add up: the sum is %.2f, %s is "
+		    "%.2f", got, c->equals, v[n - 1]);
+		break;
+	case FORM_CHECK_PRODUCT:
+		for (got = 1, i = 0; i + 1 < n; i++)
+			got *= v[i];
+		snprintf(msg, len, "does not match the product: %.2f, %s is "
+		    "%.2f", got, c->equals, v[n - 1]);
+		break;
+	case FORM_CHECK_TAX:
+		snprintf(msg, len, "is not the tax: %g%% of %s is %.2f, %s is "
+		    "%.2f", c->rate, c->terms[0], v[0] * c->rate / 100,
+		    c->equals, v[n - 1]);
+		break;
+	}
+}
+
+/*
+ * The template's checks across fields (form.h: sums, products, tax at a
+ * rate) on the normalised values: each {check..., ok, message}.  A check
+ * whose fields are not all known is not judged (their own errors say
+ * why); an empty optional term of a sum adds nothing.
+ */
+static json_t *
+check_all(const json_t *review, const json_t *values, json_t *errors)
+{
+	json_t *out = json_array(), *cj, *res;
+	struct form_check c;
+	double v[33];
+	char msg[256];
+	size_t i, j, n;
+	int known, ok;
+
+	json_array_foreach(json_object_get(review, "checks"), i, cj) {
+		if (form_check_from_json(cj, &c, msg, sizeof msg) != 0) {
+			form_check_clear(&c);
 			continue;
-		sum = 0;
-		known = 1;
-		json_array_foreach(terms, j, t) {
-			double x = number(values, json_string_value(t) ?
-			    json_string_value(t) : "");
-
-			/* An empty optional term adds nothing. */
-			if (json_is_null(json_object_get(values,
-			    json_string_value(t))))
-				x = 0;
-			if (isnan(x))
-				known = 0;
-			else
-				sum += x;
 		}
-		want = number(values, eq);
-		ok = known && !isnan(want) && fabs(sum - want) < 0.005;
-		json_array_append_new(out, json_pack("{s:O, s:s, s:b}", "sum",
-		    terms, "equals", eq, "ok", ok));
-		if (!ok && known && !isnan(want)) {
-			char msg[256];
-
-			snprintf(msg, sizeof msg, "does not add up: the sum is "
-			    "%.2f, %s is %.2f", sum, eq, want);
-			json_object_set_new(json_array_get(out,
-			    json_array_size(out) - 1), "message",
-			    json_string(msg));
-			if (json_object_get(errors, eq) == NULL)
-				json_object_set_new(errors, eq,
+		known = c.nterms < 32;
+		for (j = n = 0; known && j < c.nterms; j++) {
+			v[n] = number(values, c.terms[j]);
+			if (isnan(v[n]) && c.kind == FORM_CHECK_SUM &&
+			    json_is_null(json_object_get(values, c.terms[j])))
+				v[n] = 0;
+			known = !isnan(v[n++]);
+		}
+		v[n] = number(values, c.equals);
+		known = known && !isnan(v[n++]);
+		ok = known && form_check_holds(&c, v, n, unit_of(review,
+		    c.equals, v[n - 1]));
+		res = json_deep_copy(cj);
+		json_object_set_new(res, "ok", json_boolean(ok));
+		if (known && !ok) {
+			describe(&c, v, n, msg, sizeof msg);
+			json_object_set_new(res, "message", json_string(msg));
+			if (json_object_get(errors, c.equals) == NULL)
+				json_object_set_new(errors, c.equals,
 				    json_string(msg));
 		}
+		json_array_append_new(out, res);
+		form_check_clear(&c);
 	}
 	return out;
 }
@@ -173,7 +214,7 @@ review_check(const json_t *review, const json_t *values)
 	    f)
 		check_field(name, f, json_object_get(values, name), out,
 		    errors);
-	checks = check_sums(review, out, errors);
+	checks = check_all(review, out, errors);
 	return json_pack("{s:b, s:o, s:o, s:o}", "ok",
 	    json_object_size(errors) == 0, "values", out, "errors", errors,
 	    "checks", checks);

@@ -11,14 +11,16 @@
  *               [x, y, w, h], "status", "reason", "readings": [...],
  *               "kind", "pattern", "list", "whitelist", "decimals",
  *               "dmy", "required"}, ...},
- *    "checks": [{"sum": [NAMES], "equals": NAME}, ...]}
+ *    "checks": [CHECK, ...]}      as form.h writes them: sums, products,
+ *                                 tax at a rate (form_check_json)
  *
  * A reviewer opens the item (it is then locked to them: nobody else may
  * open it until they approve, reject, close it, or stop renewing the
  * lock), corrects values, and approves: every value is normalised and
  * validated as the template says (the field's kind - dates, era dates,
  * amounts, codes -, its pattern, list and whitelist, required fields, and
- * the sums), and only values that pass are stored.  The item then goes
+ * the checks across fields: sums, products, tax), and only values that
+ * pass are stored.  The item then goes
  * back to the bot (needs_review -> reviewed -> new) with the values, or,
  * rejected with a reason, fails as a business exception.
  *

@@ -460,6 +460,39 @@ test_review_check(void **state)
 }
 
 static void
+test_review_tax_and_product(void **state)
+{
+	json_t *rq, *vals, *res;
+
+	(void)state;
+	/* 10% tax rounded down, in yen; a quantity times a unit price. */
+	rq = json_pack("{s:{s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}},"
+	    " s:[{s:s, s:f, s:s, s:s}, {s:[s, s], s:s, s:s}]}", "fields",
+	    "base", "kind", "amount", "tax", "kind", "amount",
+	    "qty", "kind", "number", "price", "kind", "amount",
+	    "line", "kind", "amount",
+	    "checks", "tax", "base", "rate", 10.0, "equals", "tax",
+	    "rounding", "floor", "product", "qty", "price", "equals", "line",
+	    "rounding", "round");
+	vals = json_pack("{s:s, s:s, s:s, s:s, s:s}", "base", "1,239",
+	    "tax", "123", "qty", "3", "price", "１，２００", "line", "3600");
+	res = review_check(rq, vals);
+	assert_true(json_is_true(json_object_get(res, "ok")));
+	json_decref(res);
+	json_object_set_new(vals, "tax", json_string("124"));
+	json_object_set_new(vals, "line", json_string("3000"));
+	res = review_check(rq, vals);
+	assert_false(json_is_true(json_object_get(res, "ok")));
+	assert_non_null(strstr(json_string_value(json_object_get(
+	    json_object_get(res, "errors"), "tax")), "is not the tax"));
+	assert_non_null(strstr(json_string_value(json_object_get(
+	    json_object_get(res, "errors"), "line")), "product"));
+	json_decref(res);
+	json_decref(vals);
+	json_decref(rq);
+}
+
+static void
 test_review_flow(void **state)
 {
 	struct fixture *f = *state;
@@ -636,6 +669,7 @@ main(void)
 		T(test_queue_names),
 #undef T
 		cmocka_unit_test(test_review_check),
+		cmocka_unit_test(test_review_tax_and_product),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
