@@ -33,6 +33,7 @@
 #include "api_conns.h"
 #include "api_jobs.h"
 #include "api_metrics.h"
+#include "api_notify.h"
 #include "api_queues.h"
 #include "api_runs.h"
 #include "api_schedules.h"
@@ -512,6 +513,18 @@ static const struct route routes[] = {
 	    BODY_JSON, api_h_file_trigger_put },
 	{ "DELETE", "/api/file-triggers/{name}", ROLE_ENGINEER, SCOPE_OBJECT,
 	    "file_trigger", BODY_NONE, api_h_file_trigger_delete },
+	{ "GET", "/api/notifications/rules", ROLE_VIEWER, SCOPE_LIST, NULL,
+	    BODY_NONE, api_h_notify_rules },
+	{ "PUT", "/api/notifications/rules/{name}", ROLE_ENGINEER, SCOPE_BODY,
+	    NULL, BODY_JSON, api_h_notify_rule_put },
+	{ "DELETE", "/api/notifications/rules/{name}", ROLE_ENGINEER,
+	    SCOPE_OBJECT, "notify_rule", BODY_NONE, api_h_notify_rule_delete },
+	{ "GET", "/api/notifications/deliveries", ROLE_VIEWER, SCOPE_LIST, NULL,
+	    BODY_NONE, api_h_notify_deliveries },
+	{ "GET", "/api/notifications/mail", ROLE_ADMIN, SCOPE_GLOBAL, NULL,
+	    BODY_NONE, api_h_notify_mail },
+	{ "PUT", "/api/notifications/mail", ROLE_ADMIN, SCOPE_GLOBAL, NULL,
+	    BODY_JSON, api_h_notify_mail_put },
 
 	/* api_web.c -> web.c: the dashboard, sessions, users, KPIs */
 	{ "GET", "/", ROLE_NONE, SCOPE_NONE, NULL, BODY_NONE, api_h_web },
@@ -1055,6 +1068,13 @@ api_start(struct api *a, int fd, char *err, size_t errlen)
 		return -1;
 	}
 	a->ticker_running = 1;
+	/* Notifications on a thread of their own: a slow webhook holds up
+	 * nothing else. */
+	if (pthread_create(&a->notifier, NULL, api_notifier_main, a) == 0)
+		a->notifier_running = 1;
+	else
+		fprintf(stderr, "kobito-scheduler: cannot start the notifier "
+		    "thread; no notifications will be sent\n");
 	return 0;
 }
 
@@ -1068,6 +1088,10 @@ api_stop(struct api *a)
 	if (a->ticker_running) {
 		pthread_join(a->ticker, NULL);
 		a->ticker_running = 0;
+	}
+	if (a->notifier_running) {
+		pthread_join(a->notifier, NULL);
+		a->notifier_running = 0;
 	}
 	pthread_mutex_lock(&a->wmu);
 	a->gen++;

@@ -227,6 +227,8 @@ static const struct {
 	{ "queue", 0, "SELECT department, 0, '' FROM queues WHERE name = ?1" },
 	{ "queue_item", 1, "SELECT q.department, 0, '' FROM queue_items i"
 	    " JOIN queues q ON q.id = i.queue_id WHERE i.id = ?1" },
+	{ "notify_rule", 0, "SELECT department, 0, '' FROM notify_rules"
+	    " WHERE name = ?1" },
 	{ "file_trigger", 0, "SELECT coalesce(v.owner, ''), 0, ''"
 	    " FROM file_triggers f JOIN scripts s ON s.name = f.script"
 	    " JOIN script_versions v ON v.digest = s.digest"

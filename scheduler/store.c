@@ -14,6 +14,7 @@
 
 #include "kpi.h"
 #include "perm.h"
+#include "notify.h"
 #include "queues.h"
 #include "triggers.h"
 #include "store.h"
@@ -354,7 +355,7 @@ static const struct migration migrations[] = {
 	    "ALTER TABLE kpi_ledger ADD COLUMN items_skipped INTEGER NOT NULL"
 	    " DEFAULT 0;" },
 	/* Work queues, their items and files (queues.h). */
-	{ 9, QUEUES_SCHEMA_SQL TRIGGERS_SCHEMA_SQL },
+	{ 9, QUEUES_SCHEMA_SQL TRIGGERS_SCHEMA_SQL NOTIFY_SCHEMA_SQL },
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] ==

@@ -123,6 +123,13 @@ ITEM=$(body_of "$out" | jq '.items[0].id')
 FT_BODY='{"agent": "pc-001", "folder": "/tmp", "script": "kaikei_bot"}'
 out=$(api PUT /api/file-triggers/kaikei_ft "$TOK_own_engineer" "$FT_BODY")
 check "D's engineer makes a file trigger of D's bot" 201 "$(status_of "$out")"
+# A notification rule of D's queue, and a delivery of it: an item late.
+RULE_BODY='{"event": "sla_breach", "queue": "kaikei_q", "channel": "webhook", "target": "kaikei_secret"}'
+out=$(api PUT /api/notifications/rules/kaikei_rule "$TOK_own_engineer" "$RULE_BODY")
+check "D's engineer makes a notification rule of D's queue" 201 "$(status_of "$out")"
+api POST /api/queues/kaikei_q/items "$TOK_own_operator" '{"items": [{"reference": "late", "deadline_ms": 1}]}' >/dev/null
+d_delivery() { [ "$(sqlite3 "$T/sched.db" "SELECT count(*) FROM notify_deliveries WHERE rule = 'kaikei_rule'")" -ge 1 ]; }
+wait_for 100 d_delivery || fail "no delivery of D's rule"
 
 # What a route needs for its {captures}, a body naming D's object, and
 # how its list shows D's object: per route.
@@ -138,6 +145,7 @@ path_for() {
 	/api/queues/*) echo "$1" | sed "s/{name}/kaikei_q/" ;;
 	/api/queue-items/*) echo "$1" | sed "s/{id}/$ITEM/; s/{name}/scan.png/" ;;
 	/api/file-triggers/*) echo "$1" | sed "s/{name}/kaikei_ft/" ;;
+	/api/notifications/rules/*) echo "$1" | sed "s/{name}/kaikei_rule/" ;;
 	*) echo "$1" | sed 's/{id}/999999/; s/{name}/nonexistent/g; s/{file}/nonexistent/' ;;
 	esac
 }
@@ -150,6 +158,7 @@ body_for() {
 	"PUT /api/queues/{name}") echo "$QUEUE_BODY" ;;
 	"POST /api/queues/{name}/items") echo '{"items": [{"payload": {}}]}' ;;
 	"PUT /api/file-triggers/{name}") echo "$FT_BODY" ;;
+	"PUT /api/notifications/rules/{name}") echo "$RULE_BODY" ;;
 	*) echo '{}' ;;
 	esac
 }
@@ -163,6 +172,8 @@ shows_d() {
 	/api/secrets) echo '[.secrets[].name] | index("kaikei_secret") != null' ;;
 	/api/queues) echo '[.queues[].name] | index("kaikei_q") != null' ;;
 	/api/file-triggers) echo '[.file_triggers[].name] | index("kaikei_ft") != null' ;;
+	/api/notifications/rules) echo '[.rules[].name] | index("kaikei_rule") != null' ;;
+	/api/notifications/deliveries) echo '[.deliveries[].rule] | index("kaikei_rule") != null' ;;
 	/api/kpi/*) echo '[.rows[].script] | index("kaikei_bot") != null' ;;
 	esac
 }
@@ -176,6 +187,8 @@ restore() {
 		    "$(body_for PUT '/api/secrets/{name}')" >/dev/null ;;
 	"DELETE /api/file-triggers/{name}")
 		api PUT /api/file-triggers/kaikei_ft "$ADMIN" "$FT_BODY" >/dev/null ;;
+	"DELETE /api/notifications/rules/{name}")
+		api PUT /api/notifications/rules/kaikei_rule "$ADMIN" "$RULE_BODY" >/dev/null ;;
 	esac
 }
 tok() { eval "echo \$TOK_$1"; }
