@@ -191,7 +191,7 @@ trig_write(struct conn *c, void *p)
 {
 	struct trigw *w = p;
 
-	return triggers_queue_tick(c, w->a->sc, &w->a->cfg.jobs,
+	return triggers_queue_tick(c, w->a->sc, &w->a->cfg.jobs, 0,
 	    time_wall_ms(), &w->started);
 }
 
@@ -658,6 +658,7 @@ struct addw {
 	const char	*token;
 	json_t		*results;
 	int		 created, duplicates;
+	int		 started;	/* jobs its queue's trigger started */
 };
 
 /* Check the shape of every item before anything is written. */
@@ -802,6 +803,11 @@ add_write(struct conn *c, struct api *a, struct req *r, void *p)
 	    json_integer(w->duplicates));
 	json_decref(w->results);
 	w->results = NULL;
+	/* The queue's trigger in the same commit: no second fsync. */
+	w->started = 0;
+	if (w->created > 0)
+		triggers_queue_tick(c, a->sc, &a->cfg.jobs, qid, now,
+		    &w->started);
 	return 0;
 }
 
@@ -817,8 +823,10 @@ add(struct api *a, struct req *r, struct addw *w)
 	if (w->job > 0)
 		json_object_set_new(r->detail, "job_id", json_integer(w->job));
 	api_write_audited(a, r, add_write, w);
-	if (r->status == MHD_HTTP_OK && w->created > 0)
-		api_queue_triggers(a);
+	if (r->status == MHD_HTTP_OK && w->started > 0) {
+		ADD(a->m.triggered, (uint64_t)w->started);
+		api_wake(a, NULL, -1);
+	}
 }
 
 enum hres

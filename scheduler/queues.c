@@ -1209,8 +1209,9 @@ queue_figures(struct conn *c, int64_t qid, int64_t now, json_t *o)
 		    json_integer(sqlite3_column_int64(st, 1)));
 	sqlite3_reset(st);
 	json_object_set_new(o, "counts", counts);
-	st = conn_stmt(c, "SELECT min(created_at) FROM queue_items"
-	    " WHERE queue_id = ? AND state = 'new'");
+	/* The oldest waiting is the first by id: one row of the index. */
+	st = conn_stmt(c, "SELECT created_at FROM queue_items"
+	    " WHERE queue_id = ? AND state = 'new' ORDER BY id LIMIT 1");
 	sqlite3_bind_int64(st, 1, qid);
 	json_object_set_new(o, "oldest_new_ms", sqlite3_step(st) ==
 	    SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL ?
@@ -1329,24 +1330,37 @@ queues_export(struct conn *c, int64_t qid, unsigned states,
 }
 
 int
-queues_trigger_due(struct conn *c, int64_t now, json_t *out)
+queues_trigger_due(struct conn *c, int64_t qid, int64_t now, json_t *out)
 {
+	/*
+	 * Running jobs first: the items waiting are counted only as far as
+	 * the free places go, so a queue of a hundred thousand costs a
+	 * few rows of its index, not all of them.
+	 */
 	sqlite3_stmt *st = conn_stmt(c, "SELECT q.name, q.trigger_script,"
-	    " q.trigger_params, q.trigger_max,"
-	    " (SELECT count(*) FROM queue_items i WHERE i.queue_id = q.id"
-	    "  AND i.state = 'new' AND i.not_before <= ?1),"
-	    " (SELECT count(*) FROM jobs j WHERE j.state IN ('queued',"
-	    "  'leased', 'running', 'retrying') AND j.triggered_by ="
-	    "  'queue:' || q.name)"
-	    " FROM queues q WHERE q.trigger_script IS NOT NULL");
-	int64_t waiting, running, max, start;
+	    " q.trigger_params, q.id, q.trigger_max - (SELECT count(*) FROM"
+	    " jobs j WHERE j.state IN ('queued', 'leased', 'running',"
+	    " 'retrying') AND j.triggered_by = 'queue:' || q.name)"
+	    " FROM queues q WHERE q.trigger_script IS NOT NULL"
+	    " AND (?1 = 0 OR q.id = ?1)");
+	sqlite3_stmt *cnt;
+	int64_t waiting, free, start;
 
-	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int64(st, 1, qid);
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		max = sqlite3_column_int64(st, 3);
-		waiting = sqlite3_column_int64(st, 4);
-		running = sqlite3_column_int64(st, 5);
-		start = max - running < waiting ? max - running : waiting;
+		if ((free = sqlite3_column_int64(st, 4)) <= 0)
+			continue;
+		cnt = conn_stmt(c, "SELECT count(*) FROM (SELECT 1 FROM"
+		    " queue_items INDEXED BY queue_items_ready WHERE"
+		    " queue_id = ?1 AND state = 'new' AND not_before <= ?2"
+		    " LIMIT ?3)");
+		sqlite3_bind_int64(cnt, 1, sqlite3_column_int64(st, 3));
+		sqlite3_bind_int64(cnt, 2, now);
+		sqlite3_bind_int64(cnt, 3, free);
+		waiting = sqlite3_step(cnt) == SQLITE_ROW ?
+		    sqlite3_column_int64(cnt, 0) : 0;
+		sqlite3_reset(cnt);
+		start = free < waiting ? free : waiting;
 		if (start <= 0)
 			continue;
 		json_array_append_new(out, json_pack("{s:s, s:s, s:o, s:I}",

@@ -303,12 +303,13 @@ int	queues_export(struct conn *, int64_t qid, unsigned states,
 	    void *targ);
 
 /*
- * Queue triggers due now: for each queue bound to a script, how many
- * jobs to start (items due, at most the queue's limit less the jobs of
- * that trigger not yet final).  Appends {queue, script, params, start}
- * to out for each with start > 0.
+ * Queue triggers due now: for each queue bound to a script (queue qid
+ * alone, or every one for 0), how many jobs to start (items due, at most
+ * the queue's limit less the jobs of that trigger not yet final).
+ * Appends {queue, script, params, start} to out for each with start > 0.
  */
-int	queues_trigger_due(struct conn *, int64_t now, json_t *out);
+int	queues_trigger_due(struct conn *, int64_t qid, int64_t now,
+	    json_t *out);
 
 /* Remove stored files no item refers to, older than before. */
 int	queues_purge_files(struct conn *, int64_t before, int *deleted);

@@ -54,7 +54,7 @@ triggers_start(struct conn *c, struct scripts *sc,
 
 int
 triggers_queue_tick(struct conn *c, struct scripts *sc,
-    const struct job_defaults *jd, int64_t now, int *started)
+    const struct job_defaults *jd, int64_t qid, int64_t now, int *started)
 {
 	struct trigger_start ts;
 	json_t *due = json_array(), *d;
@@ -64,7 +64,7 @@ triggers_queue_tick(struct conn *c, struct scripts *sc,
 	int created;
 
 	*started = 0;
-	queues_trigger_due(c, now, due);
+	queues_trigger_due(c, qid, now, due);
 	json_array_foreach(due, i, d) {
 		by = xasprintf("queue:%s", json_string_value(json_object_get(d,
 		    "queue")));

@@ -49,12 +49,13 @@ int	triggers_start(struct conn *, struct scripts *,
 	    int *created, char *err, size_t errlen);
 
 /*
- * Start the jobs that queue triggers call for now (queues_trigger_due).
- * *started counts them.  A trigger whose script cannot start is reported
- * on stderr and skipped.
+ * Start the jobs that queue triggers call for now (queues_trigger_due:
+ * queue qid, or every one for 0).  *started counts them.  A trigger
+ * whose script cannot start is reported on stderr and skipped.
  */
 int	triggers_queue_tick(struct conn *, struct scripts *,
-	    const struct job_defaults *, int64_t now, int *started);
+	    const struct job_defaults *, int64_t qid, int64_t now,
+	    int *started);
 
 /* A file trigger's definition (JSON as the API takes it), checked. */
 struct file_trigger {

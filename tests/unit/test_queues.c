@@ -607,12 +607,12 @@ test_queue_triggers(void **state)
 	assert_int_equal(queues_put(&f->c, &d, T0, &created, f->err,
 	    sizeof f->err), QUEUES_OK);
 	assert_false(created);
-	assert_int_equal(queues_trigger_due(&f->c, T0, out), 0);
+	assert_int_equal(queues_trigger_due(&f->c, 0, T0, out), 0);
 	assert_int_equal(json_array_size(out), 0);
 	add(f, "a", 0, 0, T0);
 	add(f, "b", 0, 0, T0);
 	add(f, "c", 0, 0, T0);
-	assert_int_equal(queues_trigger_due(&f->c, T0, out), 0);
+	assert_int_equal(queues_trigger_due(&f->c, 0, T0, out), 0);
 	assert_int_equal(json_integer_value(json_object_get(json_array_get(out,
 	    0), "start")), 2);
 	/* One job of the trigger is running: one more. */
@@ -622,7 +622,7 @@ test_queue_triggers(void **state)
 	    " VALUES ('invoice_perform', 'd', '{}', 'running', 1, 0, 0, 1000,"
 	    " 0, 'queue:invoices', 0, 0)"), 0);
 	json_array_clear(out);
-	assert_int_equal(queues_trigger_due(&f->c, T0, out), 0);
+	assert_int_equal(queues_trigger_due(&f->c, 0, T0, out), 0);
 	assert_int_equal(json_integer_value(json_object_get(json_array_get(out,
 	    0), "start")), 1);
 	json_decref(out);
