@@ -440,7 +440,7 @@ static int
 q_retry(int argc, char **argv)
 {
 	struct args a;
-	json_t *res;
+	json_t *res, *body;
 	char *path;
 	int rc;
 
@@ -453,8 +453,9 @@ q_retry(int argc, char **argv)
 		return 2;
 	}
 	path = xasprintf("/api/queue-items/%s/retry", a.what);
-	res = cli_api(&a.cn, "POST", path, json_pack("{s:s?}", "reason",
-	    a.v[O_REASON]), NULL);
+	body = json_pack("{s:s?}", "reason", a.v[O_REASON]);
+	res = cli_api(&a.cn, "POST", path, body, NULL);
+	json_decref(body);
 	free(path);
 	if (res == NULL) {
 		cli_conn_close(&a.cn);
