@@ -503,8 +503,9 @@ async function viewReviewItem(main, r) {
       toast(e.message);
     }
   };
-  await recheck();
+  /* The keyboard is on the doubtful field at once; the check follows. */
   if (order.length > 0) inputs[order[0]].focus();
+  await recheck();
 }
 
 /* --- notifications ---------------------------------------------------------------- */
