@@ -5,8 +5,10 @@
 # and served inert, a job that takes items with its lease (fencing: a
 # stale token refused, a repeated done acknowledged), business and
 # application exceptions, review (lock, the template's checks, approval
-# back to the bot, another department refused), a lost job's items back
-# to new, retries, the export, /metrics, and the audit of every change.
+# back to the bot, another department refused), rejection (open first, a
+# reason required: failed, a business exception), a lost job's items back
+# to new, retries, the export, /metrics (an item past its deadline
+# counted), and the audit of every change.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sched.inc"
 
@@ -142,9 +144,35 @@ check "the reviewed values and who" "1100|hanako" \
 check "both moves recorded" "needs_review>reviewed user:hanako|reviewed>new scheduler" \
 	"$(body_of "$out" | jq -r '[.transitions[] | select(.to == "reviewed" or .from == "reviewed") | "\(.from)>\(.to) \(.actor)"] | join("|")')"
 
+# --- rejection: a failure people decided, a business exception ------------------------------
+out=$(api POST /api/queues/invoices/items "$HANAKO" '{"items": [{"reference": "INV-000004", "priority": -1}]}')
+I4=$(body_of "$out" | jq -r '.items[0].id')
+
 # --- the job is lost: its items go back -------------------------------------------------
 out=$(api POST "/api/jobs/$JOB/queue-take" "$AGENT" "{\"lease_token\": \"$JTOK\", \"queue\": \"invoices\", \"max\": 5}")
-check "the retried and the reviewed one" 2 "$(body_of "$out" | jq -r '.items | length')"
+check "the retried, the reviewed and the new one" "$I3,$I1,$I4" "$(body_of "$out" | jq -r '[.items[].id] | join(",")')"
+T4=$(body_of "$out" | jq -r '.items[2].lease_token')
+out=$(api POST "/api/queue-items/$I4/review" "$AGENT" "{\"lease_token\": \"$T4\", \"review\": {\"reason\": \"not an invoice\",
+	\"fields\": {\"total\": {\"value\": null, \"kind\": \"amount\", \"status\": \"invalid\"}}}}")
+check "the fourth sent to review" needs_review "$(body_of "$out" | jq -r .state)"
+out=$(api GET /api/review "$HANAKO")
+check "the manager's figures: one waiting, for some milliseconds" "1|true" \
+	"$(body_of "$out" | jq -r '.departments[0] | "\(.waiting)|\(.oldest_ms >= 0 and .oldest_ms < 60000)"')"
+out=$(api POST "/api/queue-items/$I4/reject" "$JIRO" '{"reason": "not ours"}')
+check "another department may not reject it" 403 "$(status_of "$out")"
+out=$(api POST "/api/queue-items/$I4/reject" "$HANAKO" '{"reason": "a letter, not an invoice"}')
+check "rejecting needs the item open" 409 "$(status_of "$out")"
+api POST "/api/queue-items/$I4/open" "$HANAKO" '{}' >/dev/null
+out=$(api POST "/api/queue-items/$I4/reject" "$HANAKO" '{"reason": ""}')
+check "a rejection without a reason" 400 "$(status_of "$out")"
+out=$(api POST "/api/queue-items/$I4/reject" "$HANAKO" '{"reason": "a letter, not an invoice"}')
+check "rejected: failed, a business exception" "200|failed|business" \
+	"$(status_of "$out")|$(body_of "$out" | jq -r '"\(.state)|\(.exception)"')"
+out=$(api GET "/api/queue-items/$I4" "$HANAKO")
+check "the item keeps why, and who moved it" "failed|business|user:hanako" \
+	"$(body_of "$out" | jq -r '"\(.state)|\(.exception)|\(.transitions | last | .actor)"')"
+body_of "$out" | jq -r '.transitions | last | .reason' | grep -q "a letter, not an invoice" ||
+	fail "the rejection's reason is not in the history: $(body_of "$out" | jq -c '.transitions | last')"
 api POST "/api/jobs/$JOB/cancel" "$ADMIN" '{}' >/dev/null
 api POST "/api/jobs/$JOB/release" "$AGENT" "{\"lease_token\": \"$JTOK\"}" >/dev/null
 wait_for 50 sh -c "[ \$(sqlite3 '$T/sched.db' \"SELECT count(*) FROM queue_items WHERE state = 'in_progress'\") = 0 ]" ||
@@ -162,9 +190,16 @@ check "items by state" 3 "$(body_of "$out" | jq -r '.items | length')"
 out=$(api GET "/api/queues/invoices/items?state=bogus" "$HANAKO")
 check "an unknown state" 400 "$(status_of "$out")"
 curl -s -H "Authorization: Bearer $HANAKO" "$SCHED_URL/api/queues/invoices/export?format=csv" > "$T/export.csv"
-check "the CSV export has a header and a row per item" 4 "$(grep -c '' "$T/export.csv")"
+check "the CSV export has a header and a row per item" 5 "$(grep -c '' "$T/export.csv")"
 head -c 3 "$T/export.csv" | od -An -tx1 | grep -q 'ef bb bf' || fail "the CSV has no byte order mark"
+api PUT /api/queues/late "$ENG" '{"department": "財政局/経理部/会計課"}' >/dev/null
+api POST /api/queues/late/items "$HANAKO" "{\"items\": [{\"reference\": \"L-1\", \"deadline_ms\": $(( $(date +%s) * 1000 - 60000 ))},
+	{\"reference\": \"L-2\", \"sla_minutes\": 5}]}" >/dev/null
 curl -s -H "Authorization: Bearer $ADMIN" "$SCHED_URL/metrics" > "$T/metrics"
+grep -q '^kobito_work_queue_sla_breached{queue="late"} 1$' "$T/metrics" ||
+	fail "the item past its deadline is not counted: $(grep 'sla_breached' "$T/metrics")"
+grep '^kobito_work_queue_oldest_seconds{queue="late"} ' "$T/metrics" | awk '{ exit !($2 >= 0 && $2 < 600) }' ||
+	fail "the oldest item's age: $(grep 'oldest_seconds' "$T/metrics")"
 grep -q '^kobito_work_queue_depth{queue="invoices"} 2$' "$T/metrics" || fail "no queue depth in /metrics: $(grep work_queue "$T/metrics")"
 grep -q '^kobito_work_queue_sla_breached{queue="invoices"} 0$' "$T/metrics" || fail "no SLA figure in /metrics"
 grep -q '^kobito_work_queue_oldest_seconds{queue="invoices"} ' "$T/metrics" || fail "no oldest age in /metrics"
