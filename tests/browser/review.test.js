@@ -8,10 +8,13 @@
  * queue's department finds the item in her inbox, opens it and corrects
  * the total with the keyboard alone - the doubtful field first, its box
  * highlighted on the scan - a total that does not add up is refused
- * before approval, the right one is approved with Ctrl+Enter.
+ * before approval, the right one is approved with Ctrl+Enter, which goes
+ * on to the next page waiting (a letter), rejected with a reason.  On the
+ * way, the scan zooms, turns and pans by its keys, a field clicked shows
+ * its box, and the department's figures count what waits.
  *
- * Environment: as lib.js, plus ITEM (the item's id) and TOTAL (the total
- * printed on the scan).
+ * Environment: as lib.js, plus ITEM (the item's id), TOTAL (the total
+ * printed on the scan) and LETTER (the id of a second item waiting).
  */
 'use strict';
 
@@ -19,6 +22,7 @@ const { URL, check, browserFor, login, shot, open, runScenarios } = require('./l
 
 const ITEM = process.env.ITEM;
 const TOTAL = process.env.TOTAL;
+const LETTER = process.env.LETTER;
 
 /* POST path as the page's own user, with the session's CSRF token. */
 async function postAs(page, path, body) {
@@ -29,6 +33,14 @@ async function postAs(page, path, body) {
       body: JSON.stringify(b) });
     return { status: res.status, body: await res.json() };
   }, [path, body]);
+}
+
+/* The scan's transform: translate, rotate and scale, as numbers. */
+async function scanPose(page) {
+  const t = await page.evaluate(() => document.querySelector('.scan-layer').style.transform);
+  const m = /translate\(([-\d.e]+)px, ([-\d.e]+)px\) rotate\((\d+)deg\) scale\(([\d.e]+)\)/.exec(t);
+  if (!m) throw new Error('the scan has no transform: ' + t);
+  return { dx: Number(m[1]), dy: Number(m[2]), rot: Number(m[3]), scale: Number(m[4]) };
 }
 
 /* The name of the focused field's input, or the focused element's id. */
@@ -63,13 +75,18 @@ const scenarios = [
     }
   }],
 
-  ['a staff member corrects the total with the keyboard alone and approves it', async () => {
+  ['a staff member corrects the total with the keyboard alone, approves it and rejects the next page', async () => {
     const { context, page } = await browserFor('hanako');
     try {
       await login(page, 'hanako');
       await open(page, '#/review', '#review-item-' + ITEM);
       check('the inbox opens with the first item ready for Enter',
         (await page.evaluate(() => document.activeElement.dataset.item)) === ITEM);
+      check('the letter waits after it', (await page.$('#review-item-' + LETTER)) !== null);
+      const depts = await page.$$eval('#review-departments tbody tr',
+        rows => rows.map(r => [...r.cells].map(c => c.textContent.trim())));
+      check('the department\'s figures: one waiting in each queue',
+        depts.length === 2 && depts.every(r => r[2] === '1'), JSON.stringify(depts));
       await shot(page, 'review-inbox');
       await page.keyboard.press('Enter');
       await page.waitForSelector('#review-form');
@@ -87,6 +104,34 @@ const scenarios = [
       check('with what the bot read and how sure it was', read.includes('確信度') && read.includes('読み取った文字'), read);
       await page.waitForSelector('#review-summary.error');
       await shot(page, 'review-station');
+
+      /* The scan by its keys: zoom, turn, pan, fit. */
+      await page.focus('#scan');
+      const p0 = await scanPose(page);
+      await page.keyboard.press('+');
+      const p1 = await scanPose(page);
+      check('+ zooms in', Math.abs(p1.scale / p0.scale - 1.25) < 0.01, JSON.stringify([p0, p1]));
+      await page.keyboard.press('r');
+      check('R turns the page a quarter', (await scanPose(page)).rot === 90);
+      for (let i = 0; i < 3; i++) await page.keyboard.press('r');
+      const p2 = await scanPose(page);
+      check('four turns bring it back', p2.rot === 0);
+      await page.keyboard.press('ArrowLeft');
+      check('an arrow pans it', Math.abs((await scanPose(page)).dx - p2.dx - 60) < 0.01);
+      await page.keyboard.press('0');
+      check('0 fits the page again', Math.abs((await scanPose(page)).scale - p2.scale) < 0.001);
+
+      /* A field clicked shows its box, and only its. */
+      const other = await page.evaluate(() => [...document.querySelectorAll('.field')]
+        .map(f => f.dataset.field)
+        .find(n => n !== 'total' && document.querySelector('.scan-box[data-field="' + n + '"]')));
+      check('another field has a box on the scan', !!other, String(other));
+      await page.click('.field[data-field="' + other + '"] input');
+      check('clicking it highlights its box',
+        (await page.$$eval('.scan-box.active', bs => bs.map(b => b.dataset.field))).join() === other);
+      await page.click('.field[data-field="total"] input');
+      check('and the total\'s again when it is clicked',
+        (await page.$$eval('.scan-box.active', bs => bs.map(b => b.dataset.field))).join() === 'total');
 
       /* A total that does not add up is refused before approval. */
       await page.keyboard.press('Control+A');
@@ -108,11 +153,31 @@ const scenarios = [
       await page.keyboard.press('Shift+Tab');
       check('Shift+Tab comes back', (await focused(page)) === 'total');
       await page.keyboard.press('Control+Enter');
-      await page.waitForFunction(() => location.hash === '#/review');
+      await page.waitForFunction(id => location.hash === '#/reviewitem/' + id, LETTER);
       const note = await page.textContent('#toast');
-      check('approved, with the time it took', note.includes('承認しました'), note);
+      check('approved, with the time it took, and on to the next page', note.includes('承認しました'), note);
+
+      /* The letter: its field has the keyboard; rejected with a reason. */
+      await page.waitForSelector('#review-form');
+      await page.waitForFunction(() => document.activeElement && document.activeElement.name === 'sender');
+      check('the next page\'s doubtful field has the keyboard', true);
+      await page.keyboard.press('Tab');
+      for (let i = 0; i < 10 && !['review-approve', 'review-reject'].includes(await focused(page)); i++)
+        await page.keyboard.press('Tab');
+      if ((await focused(page)) === 'review-approve') await page.keyboard.press('Tab');
+      check('Tab reaches the reject button', (await focused(page)) === 'review-reject', await focused(page));
+      await page.keyboard.press('Enter');
+      check('which asks why', (await focused(page)) === 'review-reject-reason', await focused(page));
+      await page.keyboard.type('a letter, not an invoice');
+      await page.keyboard.press('Tab');
+      check('Tab goes on to confirm it', (await focused(page)) === 'review-reject-do', await focused(page));
+      await page.keyboard.press('Enter');
+      await page.waitForFunction(() => location.hash === '#/review');
+      const note2 = await page.textContent('#toast');
+      check('rejected, as a business exception', note2.includes('差し戻しました'), note2);
       await page.waitForSelector('#review-items');
-      check('nothing is left waiting for her', (await page.$('#review-item-' + ITEM)) === null);
+      check('nothing is left waiting for her', (await page.$('#review-item-' + ITEM)) === null &&
+        (await page.$('#review-item-' + LETTER)) === null);
       await shot(page, 'review-done');
       check('no script errors on the page', page.errors.length === 0, page.errors.join('; '));
     } finally {
@@ -121,8 +186,8 @@ const scenarios = [
   }]
 ];
 
-if (!ITEM || !TOTAL) {
-  console.error('review.test.js: set ITEM and TOTAL');
+if (!ITEM || !TOTAL || !LETTER) {
+  console.error('review.test.js: set ITEM, TOTAL and LETTER');
   process.exit(2);
 }
 runScenarios('review.test.js', scenarios);

@@ -8,8 +8,11 @@
 # and approves; the performer enters it into the stand-in finance screen
 # on a private display.  The value that arrived is the corrected one, and
 # the reviewer's minutes are the exception minutes of the run that sent
-# it.  A reviewer of another department is refused, on the page and by
-# the API (tests/browser/review.test.js plays both people).
+# it.  The scan zooms, turns and pans by keys, a field clicked shows its
+# box; approval goes on to the next page waiting (a letter in another
+# queue), which she rejects with a reason.  A reviewer of another
+# department is refused, on the page and by the API
+# (tests/browser/review.test.js plays both people).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sched.inc"
 . "$(dirname "$0")/agent.inc"
@@ -31,6 +34,23 @@ APP="$FIXTURES/legacy_finance"
 mkdir -p "$T/scripts/lib" "$T/inbox" "$T/docstore" "$T/procure"
 cp "$KOBITO_TOP/scripts/invoice_dispatch.yaml" "$KOBITO_TOP/scripts/invoice_entry.yaml" "$T/scripts/"
 cp "$KOBITO_TOP/scripts/lib/finance_entry.yaml" "$T/scripts/lib/"
+# A second page for the station, a letter in another queue (below).
+cat > "$T/scripts/sendrev.yaml" <<'EOF'
+name: sendrev
+owner: 財政局/経理部/会計課
+steps:
+  - id: got
+    queue.get: { queue: letters }
+  - for_each: ${steps.got.output.items}
+    as: it
+    steps:
+      - queue.review:
+          item: "${it}"
+          reason: "not an invoice?"
+          fields:
+            sender: { value: null, raw: "N?rthw1nd", confidence: 22.5, box: [120, 90, 700, 80],
+                      status: low_confidence, kind: text, required: true }
+EOF
 "$FIXTURES/formgen" -t "$KOBITO_TOP/scripts/templates/invoice_en.yaml" -o "$T/gen" \
 	-p inv -s 301 --smudge total >/dev/null 2>&1 || fail "formgen failed"
 mv "$T/gen/inv-001.png" "$T/inbox/"
@@ -72,11 +92,25 @@ check "nothing entered before a person checked it" 0 "$(cat "$T/vouchers.csv" 2>
 check "the total is what people must check (not read: null)" "invalid|" \
 	"$(sql "SELECT json_extract(review, '$.fields.total.status') || '|' || coalesce(json_extract(review, '$.fields.total.value'), '') FROM queue_items WHERE id = $ITEM")"
 
+# A second page waiting in another queue of the department (sendrev.yaml):
+# a letter, not an invoice, that the clerk rejects after the first.
+curl -s -o "$T/letter.png" -H "Authorization: Bearer $ADMIN" \
+	"$SCHED_URL/api/queue-items/$ITEM/files/inv-001.png"
+api PUT /api/queues/letters "$ADMIN" '{"department": "財政局/経理部/会計課", "title": "書簡"}' >/dev/null
+sha=$(curl -s -X POST -H "Authorization: Bearer $ADMIN" -H 'Content-Type: image/png' \
+	--data-binary @"$T/letter.png" "$SCHED_URL/api/queues/letters/files" | jq -r .sha256)
+out=$(api POST /api/queues/letters/items "$ADMIN" "{\"items\": [{\"reference\": \"letter-1\",
+	\"files\": [{\"name\": \"letter.png\", \"sha256\": \"$sha\"}]}]}")
+LETTER=$(body_of "$out" | jq -r '.items[0].id')
+trigger sendrev >/dev/null
+letter_waits() { [ "$(sql "SELECT state FROM queue_items WHERE id = $LETTER")" = needs_review ]; }
+wait_for 300 letter_waits || fail "the letter did not reach the review station: $(tail -n 20 "$T/agent-pc1.log")"
+
 OUT="$KOBITO_TOP/tests/out/$(basename "$KOBITO_BUILD")/review"
 rm -rf "$OUT"
 mkdir -p "$OUT"
 URL="$SCHED_URL" OUT="$OUT" PASSWORD="$PASSWORD" CHROMIUM="$CHROMIUM" ITEM="$ITEM" \
-	TOTAL="$TOTAL" node "$BT/review.test.js" || {
+	TOTAL="$TOTAL" LETTER="$LETTER" node "$BT/review.test.js" || {
 	tail -n 30 "$T/scheduler.log" >&2
 	fail "review station scenarios failed (screenshots in $OUT)"
 }
@@ -94,6 +128,9 @@ awk -v m="$minutes" 'BEGIN { exit !(m > 0 && m < 10) }' ||
 	fail "the reviewer's minutes are not in the ledger of run $SENT_RUN: '$minutes'"
 check "measured, not estimated" 1 "$(sql "SELECT fix_entered FROM kpi_ledger WHERE run_id = $SENT_RUN")"
 echo "ok: the reviewer's $minutes minutes are the exception minutes of run $SENT_RUN"
+check "the letter rejected from the station: failed, a business exception, with why" \
+	"failed|business|a letter, not an invoice" \
+	"$(sql "SELECT state || '|' || exception || '|' || error FROM queue_items WHERE id = $LETTER")"
 check "the refusals are audited" 1 \
 	"$(sql "SELECT count(*) FROM audit WHERE actor = 'jiro' AND path = '/api/queue-items/$ITEM/approve' AND status = 403")"
 stop_agent pc1
