@@ -11,7 +11,9 @@
  * before approval, the right one is approved with Ctrl+Enter, which goes
  * on to the next page waiting (a letter), rejected with a reason.  On the
  * way, the scan zooms, turns and pans by its keys, a field clicked shows
- * its box, and the department's figures count what waits.
+ * its box, and the department's figures count what waits.  An engineer
+ * of the department sees the notification of the letter waiting among
+ * the deliveries.
  *
  * Environment: as lib.js, plus ITEM (the item's id), TOTAL (the total
  * printed on the scan) and LETTER (the id of a second item waiting).
@@ -179,6 +181,25 @@ const scenarios = [
       check('nothing is left waiting for her', (await page.$('#review-item-' + ITEM)) === null &&
         (await page.$('#review-item-' + LETTER)) === null);
       await shot(page, 'review-done');
+      check('no script errors on the page', page.errors.length === 0, page.errors.join('; '));
+    } finally {
+      await context.close();
+    }
+  }],
+
+  ['an engineer sees the notifications delivered', async () => {
+    const { context, page } = await browserFor('kenji');
+    try {
+      await login(page, 'kenji');
+      await open(page, '#/notices', '#notice-deliveries');
+      const rows = await page.$$eval('#notice-deliveries tbody tr',
+        trs => trs.map(r => [...r.cells].map(c => c.textContent.trim())));
+      const row = rows.find(r => r[1] === 'letters-waiting');
+      check('the letter\'s waiting is listed', !!row, JSON.stringify(rows));
+      check('for its event and webhook', row[2] === 'review_waiting' && row[4].startsWith('webhook team_hook'),
+        JSON.stringify(row));
+      check('delivered at the first attempt', row[5] === '1' && row[6] === '送信済み (200)', JSON.stringify(row));
+      await shot(page, 'notices');
       check('no script errors on the page', page.errors.length === 0, page.errors.join('; '));
     } finally {
       await context.close();

@@ -10,9 +10,10 @@
 # the reviewer's minutes are the exception minutes of the run that sent
 # it.  The scan zooms, turns and pans by keys, a field clicked shows its
 # box; approval goes on to the next page waiting (a letter in another
-# queue), which she rejects with a reason.  A reviewer of another
-# department is refused, on the page and by the API
-# (tests/browser/review.test.js plays both people).
+# queue), which she rejects with a reason; its waiting was sent to a
+# webhook, a delivery an engineer sees in the dashboard.  A reviewer of
+# another department is refused, on the page and by the API
+# (tests/browser/review.test.js plays the three people).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sched.inc"
 . "$(dirname "$0")/agent.inc"
@@ -76,6 +77,8 @@ printf '%s\n' "$PASSWORD" >"$T/pw"
 	--department 財政局/経理部/会計課 --password-file "$T/pw" 2>/dev/null || fail "user hanako"
 "$SCHED" user set --db "$T/sched.db" --name jiro --role operator \
 	--department 市民局/区政部/戸籍住民課 --password-file "$T/pw" 2>/dev/null || fail "user jiro"
+"$SCHED" user set --db "$T/sched.db" --name kenji --role engineer \
+	--department 財政局/経理部/会計課 --password-file "$T/pw" 2>/dev/null || fail "user kenji"
 api PUT /api/secrets/procure_token "$ADMIN" "{\"value\": \"$PTOKEN\", \"allow\": [\"$PROCURE/api/\"]}" >/dev/null
 out=$(api PUT /api/queues/invoices "$ADMIN" "{\"department\": \"財政局/経理部/会計課\", \"title\": \"請求書\",
 	\"trigger\": {\"script\": \"invoice_entry\", \"max_running\": 1,
@@ -102,9 +105,20 @@ sha=$(curl -s -X POST -H "Authorization: Bearer $ADMIN" -H 'Content-Type: image/
 out=$(api POST /api/queues/letters/items "$ADMIN" "{\"items\": [{\"reference\": \"letter-1\",
 	\"files\": [{\"name\": \"letter.png\", \"sha256\": \"$sha\"}]}]}")
 LETTER=$(body_of "$out" | jq -r '.items[0].id')
+# The department's chat hears of it; the delivery is in the dashboard.
+"$FIXTURES/hook_recv" --port-file "$T/hook.port" --log "$T/hook.log" 2>>"$T/hook.err" &
+at_exit "kill $! 2>/dev/null"
+wait_for 50 test -s "$T/hook.port" || fail "the webhook receiver did not start"
+api PUT /api/secrets/team_hook "$ADMIN" "{\"value\": \"http://127.0.0.1:$(cat "$T/hook.port")/hook\",
+	\"allow\": [\"127.0.0.1\"]}" >/dev/null
+out=$(api PUT /api/notifications/rules/letters-waiting "$ADMIN" '{"event": "review_waiting", "queue": "letters",
+	"minutes": 0.01, "channel": "webhook", "target": "team_hook"}')
+check "a rule for letters waiting" 201 "$(status_of "$out")"
 trigger sendrev >/dev/null
 letter_waits() { [ "$(sql "SELECT state FROM queue_items WHERE id = $LETTER")" = needs_review ]; }
 wait_for 300 letter_waits || fail "the letter did not reach the review station: $(tail -n 20 "$T/agent-pc1.log")"
+heard() { grep -q '"status":200' "$T/hook.log" 2>/dev/null; }
+wait_for 300 heard || fail "no notification of the letter waiting: $(cat "$T/hook.err" 2>/dev/null)"
 
 OUT="$KOBITO_TOP/tests/out/$(basename "$KOBITO_BUILD")/review"
 rm -rf "$OUT"
