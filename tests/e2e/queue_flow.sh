@@ -7,6 +7,8 @@
 # unreadable one to review; a person approves it with the right value,
 # the performer gets it back with that value, and the reviewer's minutes
 # are in the KPI ledger as the exception minutes of the run that sent it.
+# One queue.add step adds several items with their files, refusing a
+# duplicate among them.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sched.inc"
 . "$(dirname "$0")/agent.inc"
@@ -59,6 +61,19 @@ steps:
         file.write: { path: "$T/out/\${it.reference}", content: "\${amount}" }
       - if: \${it.payload.state == 'ok' or it.reviewed != null}
         queue.done: { item: "\${it}", output: { amount: "\${amount}", file: "\${trim(steps.kept.output)}" } }
+EOF
+# Several items in one step, with files, one a duplicate.
+cat > "$T/scripts/bulk.yaml" <<EOF
+name: bulk
+steps:
+  - id: added
+    queue.add:
+      queue: held
+      items:
+        - { reference: "x-1", priority: 2, payload: { n: 1 }, files: ["$T/out/a.txt", "$T/out/b.txt"] }
+        - { reference: "x-2", payload: { n: 2 }, files: ["$T/out/b.txt"] }
+        - { reference: "x-1", payload: { n: 3 } }
+  - log: "added \${steps.added.output.added}, duplicates \${steps.added.output.duplicates}"
 EOF
 start_scheduler
 ADMIN=$(admin_token)
@@ -130,5 +145,16 @@ check "still one item for a.txt" 1 "$(sql "SELECT count(*) FROM queue_items WHER
 sql "SELECT event FROM run_events WHERE type = 'log'" | grep -q "a.txt: already in queue 'work' as item" ||
 	fail "the duplicate was not reported in the dispatcher's log"
 echo "ok: the dispatcher's log says the file was there already"
+
+# queue.add with a list: both new items and their files, the duplicate refused.
+api PUT /api/queues/held "$ADMIN" '{"department": "財政局/経理部/会計課"}' >/dev/null
+BULK=$(trigger bulk)
+wait_final "$BULK" 300
+check "the bulk run succeeded" succeeded "$(job_field "$BULK" .state)"
+check "two items in one step, the first payload kept" "x-1 1 2|x-2 2 1" \
+	"$(sql "SELECT group_concat(reference || ' ' || json_extract(payload, '$.n') || ' ' || (SELECT count(*) FROM queue_item_files f WHERE f.item_id = i.id), '|') FROM (SELECT * FROM queue_items WHERE queue_id = (SELECT id FROM queues WHERE name = 'held') ORDER BY reference) i")"
+sql "SELECT event FROM run_events WHERE type = 'log' AND run_id = (SELECT max(id) FROM runs WHERE script = 'bulk')" | grep -q "added 2, duplicates 1" ||
+	fail "the step's output: $(sql "SELECT event FROM run_events WHERE run_id = (SELECT max(id) FROM runs WHERE script = 'bulk')")"
+echo "ok: the step says what it added"
 stop_agent pc1
 stop_scheduler
