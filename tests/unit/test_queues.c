@@ -449,6 +449,15 @@ test_review_check(void **state)
 	    res, "values"), "applied")), "2024-05-02");
 	json_decref(res);
 	json_decref(vals);
+	/* An era date that does not exist: the 30th of February. */
+	vals = json_pack("{s:s, s:s}", "total", "1100", "applied",
+	    "令和6年2月30日");
+	res = review_check(rq, vals);
+	assert_false(json_is_true(json_object_get(res, "ok")));
+	assert_non_null(json_object_get(json_object_get(res, "errors"),
+	    "applied"));
+	json_decref(res);
+	json_decref(vals);
 	vals = json_pack("{s:s, s:s}", "total", "1100", "applied", "R6.4.1");
 	res = review_check(rq, vals);
 	assert_true(json_is_true(json_object_get(res, "ok")));
