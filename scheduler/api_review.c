@@ -112,8 +112,9 @@ open_write(struct conn *c, struct api *a, struct req *r, void *p)
 	return 0;
 }
 
-enum hres
-api_h_review_open(struct api *a, struct req *r)
+/* A route on the {id} alone (open, close): fn does the change. */
+static enum hres
+item_only(struct api *a, struct req *r, api_write_fn fn)
 {
 	struct revw w;
 
@@ -123,8 +124,14 @@ api_h_review_open(struct api *a, struct req *r)
 		return H_DONE;
 	}
 	r->detail = json_pack("{s:I}", "item", (json_int_t)w.id);
-	api_write_audited(a, r, open_write, &w);
+	api_write_audited(a, r, fn, &w);
 	return H_DONE;
+}
+
+enum hres
+api_h_review_open(struct api *a, struct req *r)
+{
+	return item_only(a, r, open_write);
 }
 
 static int
@@ -286,14 +293,5 @@ close_write(struct conn *c, struct api *a, struct req *r, void *p)
 enum hres
 api_h_review_close(struct api *a, struct req *r)
 {
-	struct revw w;
-
-	memset(&w, 0, sizeof w);
-	if (may_review(a, r, &w) != 0) {
-		api_audit_refusal(a, r);
-		return H_DONE;
-	}
-	r->detail = json_pack("{s:I}", "item", (json_int_t)w.id);
-	api_write_audited(a, r, close_write, &w);
-	return H_DONE;
+	return item_only(a, r, close_write);
 }
