@@ -45,17 +45,27 @@ stopped(void *arg)
 	return act_cancelled(arg);
 }
 
-static void *
-client_open(struct act *a)
+/* The run's scheduler, or NULL after act_fail when it has none. */
+static const struct run_link *
+link_of(struct act *a)
 {
 	const struct run_link *l = act_link(a);
 
-	if (l == NULL || l->url == NULL || l->job_id == NULL) {
+	if (l == NULL || l->url == NULL || l->job_id == NULL ||
+	    l->lease_token == NULL) {
 		act_fail(a, "%s works only in a job run by an agent for the "
 		    "scheduler (not in kobito run)", a->action->name);
 		return NULL;
 	}
-	return client_new(l->url, l->token);
+	return l;
+}
+
+static void *
+client_open(struct act *a)
+{
+	const struct run_link *l = link_of(a);
+
+	return l != NULL ? client_new(l->url, l->token) : NULL;
 }
 
 static void
@@ -256,6 +266,7 @@ do_add(struct act *a)
 {
 	const char *queue = act_str(a, "queue", NULL);
 	const char *dup = act_str(a, "on_duplicate", "skip");
+	const struct run_link *l;
 	json_t *items = act_arg(a, "items"), *list, *body, *it, *res;
 	struct client_reply rep;
 	char where[32], *p;
@@ -272,10 +283,15 @@ do_add(struct act *a)
 		return act_fail(a, "give items, or one item's payload and "
 		    "reference");
 	if (act_dry_run(a)) {
-		a->out = json_pack("{s:b, s:I}", "dry_run", 1, "would_add",
-		    (json_int_t)(items ? json_array_size(items) : 1));
+		/* Nothing is sent, so nothing is known to be a duplicate. */
+		act_log(a, "dry run: would add %zu item(s) to queue '%s'",
+		    items ? json_array_size(items) : (size_t)1, queue);
+		a->out = json_pack("{s:i, s:i, s:[]}", "added", 0,
+		    "duplicates", 0, "items");
 		return 0;
 	}
+	if ((l = link_of(a)) == NULL)
+		return -1;
 	list = json_array();
 	if (items == NULL) {
 		if ((it = item_of(a, queue, a->args, "item")) == NULL)
@@ -293,8 +309,8 @@ do_add(struct act *a)
 			json_array_append_new(list, it);
 		}
 	}
-	body = json_pack("{s:s, s:s, s:O}", "lease_token",
-	    act_link(a)->lease_token, "queue", queue, "items", list);
+	body = json_pack("{s:s, s:s, s:O}", "lease_token", l->lease_token,
+	    "queue", queue, "items", list);
 	p = job_path(a, "queue-add");
 	rc = call(a, "POST", p, body, NULL, NULL, 0, &rep);
 	free(p);
@@ -402,6 +418,7 @@ do_get(struct act *a)
 {
 	const char *queue = act_str(a, "queue", NULL);
 	long long max = act_int(a, "max", 1);
+	const struct run_link *l;
 	struct client_reply rep;
 	json_t *body, *items, *it;
 	size_t i;
@@ -411,12 +428,17 @@ do_get(struct act *a)
 	if (max < 1 || max > 32)
 		return act_fail(a, "max: expected 1-32");
 	if (act_dry_run(a)) {
-		a->out = json_pack("{s:[], s:i, s:n, s:b}", "items", "count", 0,
-		    "item", "dry_run", 1);
+		/* A take is a lease: a dry run takes nothing. */
+		act_log(a, "dry run: would take up to %lld item(s) of queue "
+		    "'%s'", max, queue);
+		a->out = json_pack("{s:[], s:i, s:n}", "items", "count", 0,
+		    "item");
 		return 0;
 	}
-	body = json_pack("{s:s, s:s, s:I}", "lease_token",
-	    act_link(a)->lease_token, "queue", queue, "max", (json_int_t)max);
+	if ((l = link_of(a)) == NULL)
+		return -1;
+	body = json_pack("{s:s, s:s, s:I}", "lease_token", l->lease_token,
+	    "queue", queue, "max", (json_int_t)max);
 	p = job_path(a, "queue-take");
 	rc = call(a, "POST", p, body, NULL, NULL, 0, &rep);
 	free(p);
@@ -487,12 +509,6 @@ item_call(struct act *a, const char *op, json_t *body)
 	if (item_ref(a, &id, &token) != 0) {
 		json_decref(body);
 		return -1;
-	}
-	if (act_dry_run(a)) {
-		json_decref(body);
-		a->out = json_pack("{s:I, s:b}", "id", (json_int_t)id,
-		    "dry_run", 1);
-		return 0;
 	}
 	json_object_set_new(body, "lease_token", json_string(token));
 	p = xasprintf("/api/queue-items/%lld/%s", id, op);
@@ -745,17 +761,48 @@ static const struct action_arg review_args[] = {
 	{ NULL, 0, 0, NULL },
 };
 
+/* What the actions give (docs/queues.md). */
+static const struct action_out add_out[] = {
+	{ "added", ARG_INT, "the items added" },
+	{ "duplicates", ARG_INT, "the items refused: their reference was "
+	    "there already" },
+	{ "items", ARG_LIST, "each {id, reference, status, duplicate}, in "
+	    "the order given" },
+	{ NULL, 0, NULL },
+};
+
+static const struct action_out get_out[] = {
+	{ "items", ARG_LIST, "the items taken, each {id, reference, payload, "
+	    "values, files, reviewed, lease_token, ...}" },
+	{ "count", ARG_INT, "how many were taken (0: the queue had none)" },
+	{ "item", ARG_ANY, "the first item taken, or null" },
+	{ NULL, 0, NULL },
+};
+
+static const struct action_out end_out[] = {
+	{ "id", ARG_INT, "the item's id" },
+	{ "state", ARG_STRING, "the item's state now (done, new, failed, "
+	    "abandoned, needs_review)" },
+	{ "duplicate", ARG_BOOL, "the same call was made before (its answer "
+	    "was lost): nothing changed" },
+	{ NULL, 0, NULL },
+};
+
 const struct action queue_actions[] = {
 	{ "queue.add", "add work items (with files) to a queue of the "
-	    "scheduler", add_args, do_add, 0, NULL },
+	    "scheduler", add_args, do_add, 0, NULL, ARG_MAP, add_out,
+	    ACTION_DRY_SELF },
 	{ "queue.get", "take the next items of a queue (each a lease)",
-	    get_args, do_get, 0, NULL },
-	{ "queue.done", "finish a taken item", done_args, do_done, 0, NULL },
+	    get_args, do_get, 0, NULL, ARG_MAP, get_out, ACTION_DRY_SELF },
+	{ "queue.done", "finish a taken item", done_args, do_done, 0, NULL,
+	    ARG_MAP, end_out, ACTION_DRY_SKIP },
 	{ "queue.fail", "fail a taken item: a business or an application "
-	    "exception", fail_args, do_fail, 0, NULL },
+	    "exception", fail_args, do_fail, 0, NULL, ARG_MAP, end_out,
+	    ACTION_DRY_SKIP },
 	{ "queue.release", "hand a taken item back untouched", release_args,
-	    do_release, 0, NULL },
+	    do_release, 0, NULL, ARG_MAP, end_out, ACTION_DRY_SKIP },
 	{ "queue.review", "send a taken item to people with the fields they "
-	    "must check", review_args, do_review, 0, NULL },
+	    "must check", review_args, do_review, 0, NULL, ARG_MAP, end_out,
+	    ACTION_DRY_SKIP },
 	{ NULL, NULL, NULL, NULL, 0, NULL },
 };

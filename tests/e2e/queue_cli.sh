@@ -3,7 +3,8 @@
 # scheduler: an item with a file added from the command line, a duplicate
 # refused with the scheduler's words and exit 1, items from a JSON-lines
 # file, the tables, one item's history, a failed item retried, the CSV
-# export, and usage errors.
+# export, the queue.* actions under kobito validate, run --dry-run and
+# run (outside a job: a plain error), and usage errors.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sched.inc"
 
@@ -67,6 +68,35 @@ grep -q '"INV-000001","new"' "$T/out.csv" || fail "the export: $(cat "$T/out.csv
 check "JSON lines by state" 3 "$(jq -s length "$T/out.jsonl")"
 check "the file is listed with its digest" "$(sha256sum "$T/inv-1.png" | cut -c1-64)" \
 	"$(jq -r 'select(.id == 1) | .files[0].sha256 // empty' "$T/out.jsonl")"
+
+# The queue.* actions outside a job: checked, dry-run, refused plainly.
+cat > "$T/perf.yaml" <<'EOF'
+name: perf
+steps:
+  - id: got
+    queue.get: { queue: invoices, max: 2 }
+  - for_each: ${steps.got.output.items}
+    as: it
+    steps:
+      - queue.done: { item: "${it}" }
+  - id: added
+    queue.add: { queue: invoices, reference: "R-1", payload: { a: 1 } }
+  - queue.done: { item: 5, lease_token: "x" }
+  - log: "took ${steps.got.output.count}, added ${steps.added.output.added}"
+EOF
+sed 's/output.count}/output.cuont}/' "$T/perf.yaml" > "$T/typo.yaml"
+"$KOBITO" validate "$T/typo.yaml" 2>"$T/err"; check "validate checks queue.get's output" 1 $?
+grep -q "typo.yaml:12:.*steps.got.output.cuont: queue.get's output has no 'cuont' (did you mean 'count'?)" "$T/err" ||
+	fail "validate: $(cat "$T/err")"
+"$KOBITO" run --dry-run "$T/perf.yaml" > "$T/dry" 2>&1 || fail "the dry run failed: $(cat "$T/dry")"
+grep -q "dry run: would take up to 2 item(s) of queue 'invoices'" "$T/dry" &&
+	grep -q "dry run: would add 1 item(s) to queue 'invoices'" "$T/dry" &&
+	grep -q "dry run: queue.done not run" "$T/dry" && grep -q "took 0, added 0" "$T/dry" ||
+	fail "the dry run: $(cat "$T/dry")"
+echo "ok: a dry run takes and adds nothing, and says what it would"
+"$KOBITO" run "$T/perf.yaml" > "$T/run" 2>&1; check "outside a job, queue.get fails" 1 $?
+grep -q "perf.yaml:3:5: got: queue.get works only in a job run by an agent for the scheduler" "$T/run" ||
+	fail "kobito run: $(cat "$T/run")"
 
 "$KOBITO" queue frob 2>/dev/null; check "an unknown subcommand is a usage error" 2 $?
 "$KOBITO" queue show 2>/dev/null; check "show without NAME is a usage error" 2 $?
