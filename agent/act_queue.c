@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "action.h"
 #include "buf.h"
@@ -130,47 +129,6 @@ job_path(struct act *a, const char *op)
 
 /* --- files ---------------------------------------------------------------- */
 
-static const struct {
-	const char	*ext;
-	const char	*ctype;
-} file_types[] = {
-	{ ".png", "image/png" }, { ".jpg", "image/jpeg" },
-	{ ".jpeg", "image/jpeg" }, { ".tif", "image/tiff" },
-	{ ".tiff", "image/tiff" }, { ".pdf", "application/pdf" },
-	{ ".json", "application/json" }, { ".csv", "text/csv" },
-	{ ".txt", "text/plain" },
-};
-
-static const char *
-type_of(const char *path)
-{
-	size_t i, n = strlen(path), e;
-
-	for (i = 0; i < sizeof file_types / sizeof file_types[0]; i++) {
-		e = strlen(file_types[i].ext);
-		if (n > e && strcasecmp(path + n - e, file_types[i].ext) == 0)
-			return file_types[i].ctype;
-	}
-	return "application/octet-stream";
-}
-
-/* A file name the queue keeps: the last part of path, made safe. */
-static char *
-file_name(const char *path)
-{
-	const char *base = strrchr(path, '/');
-	char *n = xstrdup(base ? base + 1 : path), *p;
-
-	for (p = n; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' ||
-		    *p == '-'))
-			*p = '_';
-	if (n[0] == '.')
-		n[0] = '_';
-	return n;
-}
-
 /* Upload the file at path for queue: its {name, sha256}, or NULL. */
 static json_t *
 upload(struct act *a, const char *queue, const char *path)
@@ -194,14 +152,16 @@ upload(struct act *a, const char *queue, const char *path)
 	qs = client_path(p, (const char *const[]){ "lease_token",
 	    l->lease_token, "queue", queue, NULL });
 	free(p);
-	if (call(a, "POST", qs, NULL, type_of(path), data, len, &rep) != 0) {
+	if (call(a, "POST", qs, NULL, fsutil_content_type(path), data, len,
+	    &rep) != 0) {
 		free(qs);
 		free(data);
 		return NULL;
 	}
 	free(qs);
 	free(data);
-	p = file_name(path);
+	/* The scheduler keeps names of up to 128 bytes. */
+	p = fsutil_safe_name(path, 128);
 	out = json_pack("{s:s, s:O}", "name", p, "sha256",
 	    json_object_get(rep.body, "sha256"));
 	free(p);
