@@ -14,6 +14,9 @@
 
 #include "kpi.h"
 #include "perm.h"
+#include "notify.h"
+#include "queues.h"
+#include "triggers.h"
 #include "store.h"
 #include "web.h"
 #include "xmalloc.h"
@@ -351,6 +354,8 @@ static const struct migration migrations[] = {
 	    " DEFAULT 0;"
 	    "ALTER TABLE kpi_ledger ADD COLUMN items_skipped INTEGER NOT NULL"
 	    " DEFAULT 0;" },
+	/* Work queues, their items and files (queues.h). */
+	{ 9, QUEUES_SCHEMA_SQL TRIGGERS_SCHEMA_SQL NOTIFY_SCHEMA_SQL },
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] ==
