@@ -21,6 +21,8 @@ PKGS	 = yaml-0.1 jansson libcurl sqlite3 libmicrohttpd tesseract lept libsodium 
 PKGS	+= libzip expat xlsxwriter freexl poppler-glib gio-2.0 cairo pangocairo libqpdf
 # Mail: GMime parses and builds MIME messages, libxml2 reads HTML bodies.
 PKGS	+= gmime-3.0 libxml-2.0
+# The daemons tell systemd when they are ready and that they are alive.
+PKGS	+= libsystemd
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libtesseract is loaded at run time (recognizers/ocr.c): headers only.
 PKG_LIBS	:= $(shell pkg-config --libs $(filter-out tesseract,$(PKGS)) 2>/dev/null) -lxdo -lX11 -lXtst -lpthread -lm -ldl
@@ -30,7 +32,7 @@ PKG_LIBS	:= $(shell pkg-config --libs $(filter-out tesseract,$(PKGS)) 2>/dev/nul
 # default.
 WARN	 = -Wall -Wextra -Wno-missing-field-initializers -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Werror
 CFLAGS	?= -O2 -g
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(PKG_CFLAGS) \
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CPPFLAGS) $(CFLAGS) $(PKG_CFLAGS) \
 	    -Icommon -Iagent -Irecognizers -Ischeduler
 
 ifeq ($(FUZZ),1)

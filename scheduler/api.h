@@ -44,6 +44,7 @@ struct api_config {
 	int64_t		 header_timeout_ms;	/* 15 s for the headers */
 	int		 retention_days;	/* 90; 0 keeps everything */
 	struct job_defaults jobs;
+	int64_t		 watchdog_ms;	/* ping systemd this often; 0: not */
 };
 
 /* Fill in the defaults above. */

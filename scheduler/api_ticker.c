@@ -13,6 +13,7 @@
 #include "api_queues.h"
 #include "api_ticker.h"
 #include "schedules.h"
+#include "service.h"
 #include "timeutil.h"
 
 struct tickw {
@@ -137,6 +138,7 @@ api_ticker_main(void *p)
 	struct tickw w;
 	struct touches t[2];
 	int64_t mono, last_tick = 0, last_purge = 0, last_ready = 0, before;
+	int64_t last_alive = 0;
 	struct timespec ts;
 	char err[256];
 
@@ -169,6 +171,17 @@ api_ticker_main(void *p)
 					wake_for_ready(a, w.now);
 				/* Items due again, or a slot freed. */
 				api_queue_triggers(a);
+				/*
+				 * The watchdog hears from here, after a
+				 * write went through the store: a scheduler
+				 * whose store or ticker is stuck stops
+				 * pinging and is restarted.
+				 */
+				if (a->cfg.watchdog_ms > 0 && mono - last_alive >=
+				    a->cfg.watchdog_ms / 2) {
+					last_alive = mono;
+					service_alive();
+				}
 			}
 			pthread_mutex_lock(&a->tmu);
 			t[0] = a->agents;
