@@ -7,6 +7,10 @@
 #   make demo       deps, build, and run the whole system on this machine
 #   make bench      every benchmark (make bench-NAME for one)
 #   make install PREFIX=/usr/local
+#   make deb        the Debian packages kobito, kobito-agent, kobito-scheduler
+#                   (into deb/; dpkg-buildpackage, then lintian)
+#   make test-packages  install them into a clean Debian 12 root and run
+#                   the services there (tests/packages.sh)
 #
 # SAN=1 builds into build-san/ with the sanitizers; TSAN=1 into build-tsan/
 # with ThreadSanitizer (make test-tsan: the agent and scheduler tests);
@@ -86,7 +90,15 @@ PROGS	+= $(BIN)/kobito-scheduler
 endif
 
 .PHONY: all deps test test-tsan unit e2e demo bench clean install fixtures fuzz fuzz-bins
+.PHONY: progs man deb test-packages
 all: $(PROGS) fixtures
+
+progs: $(PROGS)
+
+# The man pages, from man/*.in and the programs' own option tables.
+MAN_PAGES = kobito.1 kobito-script.5 kobito-agent.8 kobito-scheduler.8
+man: $(PROGS) tools/mkman.sh $(wildcard man/*.in)
+	sh tools/mkman.sh $(BIN) $(BUILD)/man
 
 fixtures: $(FIXTURE_BIN)
 
@@ -187,12 +199,26 @@ bench: deps
 bench-%: all
 	sh bench/$*.sh
 
-install: all
+install: progs man
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/kobito
 	install -m 755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
 	cp -R scripts dashboard config $(DESTDIR)$(PREFIX)/share/kobito/
+	for p in $(MAN_PAGES); do \
+		s=$${p##*.}; install -d $(DESTDIR)$(PREFIX)/share/man/man$$s; \
+		install -m 644 $(BUILD)/man/$$p $(DESTDIR)$(PREFIX)/share/man/man$$s/; \
+	done
+
+# Debian packages, built from a clean copy of the committed tree (deb/src)
+# so that the working tree's build directories stay as they are.
+deb:
+	sh tools/mkdeb.sh
+
+# The packages installed into a clean Debian 12 root, their services
+# started, a script run end to end, and everything removed again.
+test-packages: deb
+	sh tests/packages.sh
 
 clean:
-	rm -rf build build-san build-tsan build-fuzz bin
+	rm -rf build build-san build-tsan build-fuzz bin deb
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -105,15 +105,24 @@ agentd_backoff(int tries, int64_t base, int64_t max)
 	return spool_backoff_ms(tries, base, max, random_unit());
 }
 
-/* Sleep up to ms, waking when the agent is told to stop. */
+/*
+ * Sleep up to ms, waking when the agent is told to stop.  Only the poller
+ * naps (between tries to reach the scheduler), and waiting is then its
+ * work: it keeps the watchdog fed, once a second, however long the nap.
+ */
 static void
 nap(struct agentd *d, int64_t ms)
 {
-	int64_t end = time_mono_ms() + ms;
+	int64_t end = time_mono_ms() + ms, alive = time_mono_ms();
 
-	while (!atomic_load(&d->stopping) && time_mono_ms() < end)
+	while (!atomic_load(&d->stopping) && time_mono_ms() < end) {
 		time_sleep_ms(end - time_mono_ms() > 100 ? 100 :
 		    end - time_mono_ms(), NULL);
+		if (time_mono_ms() - alive >= 1000) {
+			alive = time_mono_ms();
+			service_alive();
+		}
+	}
 }
 
 long

@@ -343,12 +343,12 @@ static const struct opt token_opts[] = {
 #undef TO
 
 static const char *const token_synopsis[] = {
-	"create [--db FILE | --config FILE] --role ROLE --name NAME",
+	"create [--config FILE | --db FILE] --role ROLE --name NAME",
 	NULL,
 };
 
 static const char *const agent_token_synopsis[] = {
-	"create [--db FILE | --config FILE] --name AGENT",
+	"create [--config FILE | --db FILE] --name AGENT",
 	NULL,
 };
 
@@ -383,6 +383,8 @@ token_cmd(int argc, char **argv, int agent)
 	memset(&v, 0, sizeof v);
 	memset(&t, 0, sizeof t);
 	schedconf_init(&c, &o, NULL);
+	if (argc == 2 && strncmp(argv[1], "--help", 6) == 0)
+		return parse(argv[0], argc, argv, &v, &next) > 0 ? 0 : 2;
 	if (argc < 2 || strcmp(argv[1], "create") != 0) {
 		fprintf(stderr, "usage: kobito-scheduler %s %s\n", argv[0],
 		    agent ? agent_token_synopsis[0] : token_synopsis[0]);

@@ -43,21 +43,49 @@
 #include "xmalloc.h"
 #include "ydoc.h"
 
-/* Every way to call the program, for --help and the man page. */
-static const char *const synopsis[] = {
-	"--config FILE | --db FILE --listen HOST:PORT --scripts DIR [OPTION]...",
-	"init [--config FILE | --db FILE] [--admin NAME] --password-file FILE "
-	"| --password-stdin",
-	"backup [--config FILE | --db FILE] FILE",
-	"restore [--config FILE | --db FILE] FILE",
-	"audit verify [--config FILE | --db FILE]",
-	"token create [--config FILE | --db FILE] --role ROLE --name NAME",
-	"agent-token create [--config FILE | --db FILE] --name AGENT",
+/*
+ * Every way to call the program, for --help and the man page: the daemon,
+ * each admin command's own synopsis (admin.h), the others.
+ */
+static const char daemon_synopsis[] =
+	"--config FILE | --db FILE --listen HOST:PORT --scripts DIR [OPTION]...";
+static const char *const other_synopsis[] = {
 	"user set|list --db FILE ... (see docs/kpi.md)",
 	"routes [--json]",
 	"COMMAND --help",
-	NULL,
 };
+
+/* The lines, as a NULL-terminated array; free with free_synopsis(). */
+static char **
+make_synopsis(void)
+{
+	size_t i, j, n = 0, cap = 2 + sizeof other_synopsis /
+	    sizeof other_synopsis[0];
+	char **lines;
+
+	for (i = 0; i < admin_ncmds; i++)
+		for (j = 0; admin_cmds[i].synopsis[j] != NULL; j++)
+			cap++;
+	lines = xcalloc(cap, sizeof *lines);
+	lines[n++] = xstrdup(daemon_synopsis);
+	for (i = 0; i < admin_ncmds; i++)
+		for (j = 0; admin_cmds[i].synopsis[j] != NULL; j++)
+			lines[n++] = xasprintf("%s %s", admin_cmds[i].name,
+			    admin_cmds[i].synopsis[j]);
+	for (i = 0; i < sizeof other_synopsis / sizeof other_synopsis[0]; i++)
+		lines[n++] = xstrdup(other_synopsis[i]);
+	return lines;
+}
+
+static void
+free_synopsis(char **lines)
+{
+	size_t i;
+
+	for (i = 0; lines[i] != NULL; i++)
+		free(lines[i]);
+	free(lines);
+}
 
 static void
 die(const char *fmt, ...)
@@ -257,20 +285,25 @@ serve(int argc, char **argv)
 	struct secrets sk;
 	struct tfmt tf;
 	struct api *api;
-	char err[512], *keyfile;
+	char err[512], *keyfile, **synopsis;
 	sigset_t sigs;
 	struct rlimit rl;
 	int fd, port = 0, sig, next, rc;
 
-	schedconf_init(&set, &o, synopsis);
+	synopsis = make_synopsis();
+	schedconf_init(&set, &o, (const char *const *)synopsis);
 	if (argc == 2 && strcmp(argv[1], "--help-man") == 0) {
 		print_man(&o);
-		return 0;
+		rc = 1;
+	} else if ((rc = opts_parse(&o, argc, argv, 1, &next)) == 0 &&
+	    next != argc) {
+		fprintf(stderr, "kobito-scheduler: unknown command '%s'\n",
+		    argv[next]);
+		rc = -1;
 	}
-	if ((rc = opts_parse(&o, argc, argv, 1, &next)) != 0 || next != argc) {
-		if (rc == 0)
-			fprintf(stderr, "kobito-scheduler: unknown command "
-			    "'%s'\n", argv[next]);
+	free_synopsis(synopsis);
+	o.synopsis = NULL;
+	if (rc != 0) {
 		opts_release(&o);
 		schedconf_release(&set);
 		return rc > 0 ? 0 : 2;
