@@ -215,7 +215,8 @@ deb:
 
 # The packages installed into a clean Debian 12 root, their services
 # started, a script run end to end, and everything removed again.
-test-packages: deb
+test-packages: deps
+	$(MAKE) deb
 	sh tests/packages.sh
 
 clean:
