@@ -209,7 +209,7 @@ init_fn(struct conn *c, void *p)
 		    "kobito-scheduler user set)", (long long)w->users);
 		return -1;
 	}
-	return web_user_set(c, w->admin, "admin", NULL, w->password, 0,
+	return web_user_set(c, NULL, w->admin, "admin", NULL, w->password, 0,
 	    time_wall_ms(), &created, w->err, sizeof w->err);
 }
 

@@ -76,6 +76,7 @@ slots: 2
 spool: $T/spool
 allow_root: true
 on_term: finish
+work_dirs: { keep: never }
 EOF2
 "$AGENT" --config "$T/agent.yaml" --name pc-1 >"$T/agent.log" 2>&1 &
 apid=$!
@@ -90,13 +91,18 @@ wait_for 100 sh -c "[ -n \"\$(curl -s -H 'Authorization: Bearer $ADMIN' $SCHED_U
 	fail "the agent did not register: $(cat "$T/agent.log")"
 check "labels and slots from the file" '[["ocr:jpn","stand-in-x"],2]' "$(agent_labels)"
 kill -TERM "$apid"; wait "$apid"
-echo "ok: the agent ran from its file"
+echo "ok: the agent ran from its file (options and work_dirs side by side)"
 
 # Wrong settings, with their place.
 printf 'scheduler: %s\nslots: many\n' "$SCHED_URL" >"$T/bad.yaml"
 "$AGENT" --config "$T/bad.yaml" --token-file "$T/pc-1.token" 2>"$T/err"
 check "a bad agent setting exits 1" 1 $?
 grep -q "bad.yaml:2:8: slots must be a whole number from 1 to 256, not 'many'" "$T/err" ||
+	fail "agent: $(cat "$T/err")"
+printf 'scheduler: %s\npolicy: {}\nlabelz: [x]\n' "$SCHED_URL" >"$T/bad.yaml"
+"$AGENT" --config "$T/bad.yaml" --token-file "$T/pc-1.token" 2>"$T/err"
+check "an unknown agent setting exits 1" 1 $?
+grep -q "bad.yaml:3:1: unknown key 'labelz' in the configuration (did you mean 'labels'?)" "$T/err" ||
 	fail "agent: $(cat "$T/err")"
 printf 'db: %s\nlisten: 1.2.3.4:0\nscripts: %s\nthreds: 4\n' "$T/x.db" "$T/scripts" >"$T/bad.yaml"
 "$SCHED" --config "$T/bad.yaml" 2>"$T/err" && fail "a misspelt key went through"
