@@ -214,10 +214,12 @@ deb:
 	sh tools/mkdeb.sh
 
 # The packages installed into a clean Debian 12 root, their services
-# started, a script run end to end, and everything removed again.
+# started, a script run end to end, and everything removed again.  Where
+# it cannot run at all (not root, a container that may not mount), it says
+# so and does not fail the build.
 test-packages: deps
 	$(MAKE) deb
-	sh tests/packages.sh
+	sh tests/packages.sh || [ $$? = 77 ]
 
 clean:
 	rm -rf build build-san build-tsan build-fuzz bin deb

@@ -19,8 +19,12 @@
 . "$KOBITO_TOP/tests/e2e/lib.sh"
 DEBS="$KOBITO_TOP/deb"
 ls "$DEBS"/kobito_*.deb >/dev/null 2>&1 || fail "no packages in deb/: make deb"
+command -v mmdebstrap >/dev/null || fail "mmdebstrap is not installed: make deps"
+# Making the root and entering it mount /proc, /sys and /dev in it: root,
+# and a container allowed to mount (CAP_SYS_ADMIN), or nothing can run.
 [ "$(id -u)" = 0 ] || skip "installing into a root needs root"
-command -v mmdebstrap >/dev/null || skip "mmdebstrap is not installed"
+unshare -m true 2>/dev/null ||
+	skip "this container may not mount file systems (no CAP_SYS_ADMIN): the packages cannot be installed into a root here"
 
 # --- the root ----------------------------------------------------------------
 
@@ -38,12 +42,23 @@ key=$(printf '%s' "$include" | sha256sum | cut -c1-16)
 base="$CACHE/bookworm-$key.tar"
 if [ ! -s "$base" ]; then
 	echo "making the Debian 12 root (once; kept in $base)"
-	# The host's downloaded packages are used where they match.
-	mmdebstrap --variant=minbase --mode=root --include="$include" \
+	# Only deb.debian.org (mmdebstrap's default adds security.debian.org),
+	# through the host's proxy, with the host's view of the archive's
+	# dates; the host's downloaded packages are used where they match.
+	set --
+	for o in Acquire::http::Proxy Acquire::Check-Valid-Until Acquire::Check-Date; do
+		v=$(apt-config dump --no-empty "$o" | sed -n "s|^$o \"\(.*\)\";\$|\1|p")
+		[ -z "$v" ] || set -- "$@" --aptopt="$o \"$v\""
+	done
+	mmdebstrap --variant=minbase --mode=root --include="$include" "$@" \
 		--setup-hook='mkdir -p "$1"/var/cache/apt/archives/' \
 		--setup-hook='sync-in /var/cache/apt/archives/ /var/cache/apt/archives/' \
 		--customize-hook='rm -f "$1"/var/cache/apt/archives/*.deb' \
-		bookworm "$base.part.tar" >"$T/mmdebstrap.log" 2>&1 || {
+		bookworm "$base.part.tar" \
+		"deb http://deb.debian.org/debian bookworm main" \
+		"deb http://deb.debian.org/debian bookworm-updates main" \
+		"deb http://deb.debian.org/debian-security bookworm-security main" \
+		</dev/null >"$T/mmdebstrap.log" 2>&1 || {
 		tail -n 20 "$T/mmdebstrap.log" >&2
 		rm -rf "$base.part.tar"
 		fail "mmdebstrap could not make the root"
@@ -78,12 +93,14 @@ if command -v systemd-nspawn >/dev/null && [ -z "${KOBITO_PKG_CHROOT:-}" ]; then
 		_n=$(pgrep -P "$NSPAWN" -x systemd-nspawn || echo "$NSPAWN")
 		pgrep -P "$_n" systemd | head -n 1
 	}
+	# A container that cannot boot gives up at once: no need to wait.
+	booted_or_gone() { booted || ! kill -0 "$NSPAWN"; }
 	booted() {
 		CPID=$(container_init) && [ -n "$CPID" ] &&
 			nsenter -t "$CPID" -a systemctl is-system-running 2>/dev/null |
 			grep -qE 'running|degraded'
 	}
-	if wait_for 600 booted; then
+	if wait_for 600 booted_or_gone && booted; then
 		MODE=systemd
 	else
 		echo "note: systemd-nspawn could not boot the root ($(tail -n 3 "$T/nspawn.log" | tr '\n' ' '))"
@@ -190,6 +207,8 @@ inroot sh -c 'runuser -u kobito -- kobito-scheduler agent-token create --name pk
 	chmod 600 /etc/kobito/agent.token' || fail "agent token"
 sed -i "s|^scheduler: .*|scheduler: $URL|; s|^# name: .*|name: pkg-agent|" \
 	"$R/etc/kobito/agent.yaml"
+# The jobs' working directories are kept, to look at what they wrote.
+printf 'work_dirs: { keep: always }\n' >>"$R/etc/kobito/agent.yaml"
 svc_start kobito-agent
 agent_online() {
 	curl -s -H "Authorization: Bearer $ADMIN" "$URL/api/agents" |
@@ -231,8 +250,8 @@ curl -s -H "Authorization: Bearer $ADMIN" "$URL/api/runs/$run" >"$T/run.json"
 check "three items" 3 "$(jq .items.succeeded "$T/run.json")"
 check "one ledger row, 5 minutes saved" "1|5.0" \
 	"$(inroot sqlite3 /var/lib/kobito/kobito.db "SELECT count(*), sum(minutes_saved) FROM kpi_ledger WHERE run_id = $run")"
-check "its files, in the agent's working directory" "item 3" \
-	"$(cat "$R/var/lib/kobito-agent/work/out-3.txt")"
+check "its files, in the job's working directory" "item 3" \
+	"$(cat "$R/var/lib/kobito-agent/spool/work/job-$job.a1/out-3.txt")"
 echo "ok: a script ran end to end on the packaged agent"
 
 # --- the services as systemd runs them -------------------------------------------------
