@@ -15,6 +15,7 @@
 
 #include "admin.h"
 #include "auth.h"
+#include "backup.h"
 #include "schedconf.h"
 #include "secrets.h"
 #include "store.h"
@@ -58,7 +59,7 @@ parse(const char *name, int argc, char **argv, void *vals, int *next)
 
 /*
  * Files the service's user cannot open are no use: as root, refuse to
- * create them in a directory that belongs to someone else.
+ * create (or replace) them in a directory that belongs to someone else.
  */
 static int
 check_owner(const char *path)
@@ -67,8 +68,7 @@ check_owner(const char *path)
 	struct stat sb;
 	int rc = 0;
 
-	if (geteuid() == 0 && stat(path, &sb) != 0 && stat(dir, &sb) == 0 &&
-	    sb.st_uid != 0) {
+	if (geteuid() == 0 && stat(dir, &sb) == 0 && sb.st_uid != 0) {
 		fprintf(stderr, "kobito-scheduler: '%s' belongs to uid %ld: run "
 		    "this as that user (sudo -u kobito kobito-scheduler ...), "
 		    "so that the scheduler can open what it creates\n", dir,
@@ -449,6 +449,161 @@ cmd_agent_token(int argc, char **argv)
 	return token_cmd(argc, argv, 1);
 }
 
+/* --- backup, restore ----------------------------------------------------- */
+
+struct dbv {
+	char		*db, *config;
+	long long	 keep;
+};
+
+#define DO(f)	offsetof(struct dbv, f)
+static const struct opt db_opts[] = {
+	{ "config", OPT_TEXT, "FILE", DO(config), 0, 0, NULL, 0,
+	    "The scheduler's configuration file, for db: (default "
+	    "/etc/kobito/scheduler.yaml when it exists)." },
+	{ "db", OPT_TEXT, "FILE", DO(db), 0, 0, NULL, 0,
+	    "The database (instead of the configuration's db:)." },
+	/* Last: restore takes the others only. */
+	{ "keep", OPT_INT, "N", DO(keep), 1, 100000, NULL, 0,
+	    "When FILE is a directory: keep the newest N backups in it "
+	    "(kobito-YYYYMMDD-HHMMSS.db), remove the older ones." },
+};
+#undef DO
+
+static const char *const backup_synopsis[] = {
+	"[--config FILE | --db FILE] [--keep N] FILE|DIR",
+	NULL,
+};
+
+static const char *const restore_synopsis[] = {
+	"[--config FILE | --db FILE] FILE",
+	NULL,
+};
+
+/*
+ * The database of a command that takes one operand (*file); NULL after
+ * saying why (*rc: 0 after --help, 2 usage, 1 failure).
+ */
+static char *
+db_and_file(const char *name, int argc, char **argv, const char **file,
+    long long *keep, int *rc)
+{
+	struct dbv v;
+	struct schedconf c;
+	struct opts o;
+	char *db = NULL;
+	int next;
+
+	memset(&v, 0, sizeof v);
+	if ((*rc = parse(name, argc, argv, &v, &next)) != 0 ||
+	    next != argc - 1) {
+		if (*rc == 0)
+			fprintf(stderr, "usage: kobito-scheduler %s %s\n", name,
+			    keep ? backup_synopsis[0] : restore_synopsis[0]);
+		*rc = *rc > 0 ? 0 : 2;
+	} else {
+		*file = argv[next];
+		*rc = 1;
+		if (keep != NULL)
+			*keep = v.keep;
+		schedconf_init(&c, &o, NULL);
+		db = schedconf_db(&c, v.db, v.config);
+		schedconf_release(&c);
+	}
+	free(v.db);
+	free(v.config);
+	return db;
+}
+
+static void
+say_info(const char *verb, const char *from, const char *to,
+    const struct backup_info *i, int64_t ms)
+{
+	fprintf(stderr, "kobito-scheduler: %s %s to %s: %lld jobs, %lld KPI "
+	    "ledger rows, %.1f MB, schema version %d, in %lld ms\n", verb,
+	    from, to, (long long)i->jobs, (long long)i->ledger,
+	    (double)i->bytes / 1e6, i->schema, (long long)ms);
+}
+
+static int
+cmd_backup(int argc, char **argv)
+{
+	struct backup_info info;
+	const char *file = NULL;
+	char err[512], *db, *named;
+	int64_t t0 = time_mono_ms();
+	long long keep = 0;
+	int rc = 1, removed;
+
+	if ((db = db_and_file("backup", argc, argv, &file, &keep, &rc)) == NULL)
+		return rc;
+	/* Into a directory: a new file named by the time. */
+	named = backup_name(file, time_wall_ms());
+	if (keep > 0 && named == NULL) {
+		fprintf(stderr, "kobito-scheduler: backup: --keep needs a "
+		    "directory, and '%s' is not one\n", file);
+		goto out;
+	}
+	if (backup_take(db, named ? named : file, &info, err,
+	    sizeof err) != 0) {
+		fprintf(stderr, "kobito-scheduler: backup: %s\n", err);
+		goto out;
+	}
+	say_info("backed up", db, named ? named : file, &info,
+	    time_mono_ms() - t0);
+	if (keep > 0) {
+		if ((removed = backup_prune(file, (int)keep, err,
+		    sizeof err)) < 0) {
+			fprintf(stderr, "kobito-scheduler: backup: %s\n", err);
+			goto out;
+		}
+		if (removed > 0)
+			fprintf(stderr, "kobito-scheduler: removed %d older "
+			    "backup(s) from %s, keeping %lld\n", removed, file,
+			    keep);
+	}
+	rc = 0;
+out:
+	free(named);
+	free(db);
+	return rc;
+}
+
+static int
+cmd_restore(int argc, char **argv)
+{
+	struct backup_info info;
+	const char *file = NULL;
+	char err[512], *db, *aside = NULL;
+	int64_t t0 = time_mono_ms();
+	int rc;
+
+	if ((db = db_and_file("restore", argc, argv, &file, NULL, &rc)) == NULL)
+		return rc;
+	if (check_owner(db) != 0) {
+		free(db);
+		return 1;
+	}
+	if (backup_restore(file, db, &info, &aside, err, sizeof err) != 0) {
+		fprintf(stderr, "kobito-scheduler: restore: %s\n", err);
+		free(db);
+		return 1;
+	}
+	say_info("restored", file, db, &info, time_mono_ms() - t0);
+	if (aside != NULL)
+		fprintf(stderr, "kobito-scheduler: the database it replaced is "
+		    "in %s\n", aside);
+	if (info.schema < STORE_SCHEMA_VERSION)
+		fprintf(stderr, "kobito-scheduler: its schema (version %d) is "
+		    "upgraded to version %d when the scheduler starts\n",
+		    info.schema, STORE_SCHEMA_VERSION);
+	fprintf(stderr, "kobito-scheduler: the secrets open with the key that "
+	    "sealed them: put back the key file of that time too\n");
+	free(aside);
+	free(db);
+	return 0;
+}
+
 /* --- the table -------------------------------------------------------------- */
 
 #define TABLE(t)	t, sizeof t / sizeof t[0]
@@ -459,6 +614,18 @@ const struct admin_cmd admin_cmds[] = {
 	    "(never on the command line), and print what to do next.  Refused "
 	    "while a scheduler runs on the database, and when it already has "
 	    "users.", TABLE(init_opts) },
+	{ "backup", cmd_backup, backup_synopsis,
+	    "Copy the database to FILE while the scheduler runs (SQLite's "
+	    "online backup API: the copy is the database as one commit left "
+	    "it), check the copy and put it in place atomically.  FILE is a "
+	    "standalone SQLite database; given a directory, the backup is a "
+	    "new file in it named by the time.", TABLE(db_opts) },
+	{ "restore", cmd_restore, restore_synopsis,
+	    "Replace the database with the backup FILE: refused while a "
+	    "scheduler runs on it, or when FILE is damaged, not a kobito "
+	    "database, or of a newer schema.  The database it replaces is kept "
+	    "as DB.before-restore.", db_opts,
+	    sizeof db_opts / sizeof db_opts[0] - 1 },
 	{ "token", cmd_token, token_synopsis,
 	    "Create a token for a person or a program and print it once; the "
 	    "scheduler may be running.", TABLE(token_opts) },

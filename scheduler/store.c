@@ -453,39 +453,45 @@ struct store {
 
 #define BATCH_MAX	512
 
-static int
-take_lock(struct store *st, char *err, size_t errlen)
+int
+store_lock(const char *path, char *err, size_t errlen)
 {
-	char *lpath = xasprintf("%s.lock", st->path), pid[32], old[32];
+	char *lpath = xasprintf("%s.lock", path), pid[32], old[32];
 	ssize_t n;
+	int fd;
 
-	st->lock_fd = open(lpath, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (st->lock_fd < 0) {
+	fd = open(lpath, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
 		snprintf(err, errlen, "cannot open lock file '%s': %s", lpath,
 		    strerror(errno));
 		free(lpath);
 		return -1;
 	}
-	if (flock(st->lock_fd, LOCK_EX | LOCK_NB) != 0) {
-		n = pread(st->lock_fd, old, sizeof old - 1, 0);
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		n = pread(fd, old, sizeof old - 1, 0);
 		old[n > 0 ? n : 0] = '\0';
 		old[strcspn(old, "\n")] = '\0';
 		snprintf(err, errlen, "database '%s' is in use by another "
-		    "scheduler (pid %s)", st->path, old[0] ? old : "unknown");
-		close(st->lock_fd);
-		st->lock_fd = -1;
+		    "scheduler (pid %s)", path, old[0] ? old : "unknown");
+		close(fd);
 		free(lpath);
 		return -1;
 	}
 	n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
-	if (ftruncate(st->lock_fd, 0) != 0 ||
-	    pwrite(st->lock_fd, pid, (size_t)n, 0) != n) {
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n) {
 		/* The lock holds anyway; only the pid in messages is lost. */
 		fprintf(stderr, "kobito-scheduler: cannot write '%s': %s\n",
 		    lpath, strerror(errno));
 	}
 	free(lpath);
-	return 0;
+	return fd;
+}
+
+static int
+take_lock(struct store *st, char *err, size_t errlen)
+{
+	st->lock_fd = store_lock(st->path, err, errlen);
+	return st->lock_fd < 0 ? -1 : 0;
 }
 
 /* Reset every statement left mid-iteration, so no snapshot stays open. */

@@ -66,6 +66,13 @@ struct store;
  */
 struct store	*store_open(const char *path, int flags, char *err,
 		    size_t errlen);
+/*
+ * Take the scheduler lock of the database at path alone (for tools that
+ * replace the database, which no scheduler may have open): the lock's file
+ * descriptor, closed to release it; or -1 with the message store_open()
+ * gives.
+ */
+int		 store_lock(const char *path, char *err, size_t errlen);
 /* Close every connection and release the lock; no write may be running. */
 void		 store_close(struct store *);
 const char	*store_path(const struct store *);

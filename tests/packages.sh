@@ -254,6 +254,27 @@ check "its files, in the job's working directory" "item 3" \
 	"$(cat "$R/var/lib/kobito-agent/spool/work/job-$job.a1/out-3.txt")"
 echo "ok: a script ran end to end on the packaged agent"
 
+# --- the daily backup ----------------------------------------------------------------------
+
+if [ "$MODE" = systemd ]; then
+	check "the backup timer is on" active \
+		"$(inroot systemctl is-active kobito-scheduler-backup.timer)"
+	inroot systemctl start kobito-scheduler-backup.service || {
+		inroot journalctl -u kobito-scheduler-backup --no-pager | tail -n 20 >&2
+		fail "the backup service failed"
+	}
+else
+	x=$(sed -n 's/^ExecStart=//p' "$R/lib/systemd/system/kobito-scheduler-backup.service")
+	# shellcheck disable=SC2086
+	chroot --userspec=kobito:kobito "$R" env -i PATH=/usr/bin:/bin $x ||
+		fail "the backup service's command failed"
+fi
+b=$(cd "$R/var/backups/kobito" && ls kobito-*.db)
+[ "$(printf '%s\n' "$b" | wc -l)" = 1 ] || fail "backups: $b"
+check "the backup is whole and holds the job" "ok succeeded" \
+	"$(inroot sqlite3 "/var/backups/kobito/$b" "PRAGMA integrity_check; SELECT state FROM jobs WHERE id = $job" | tr '\n' ' ' | sed 's/ $//')"
+echo "ok: the backup service wrote /var/backups/kobito/$b"
+
 # --- the services as systemd runs them -------------------------------------------------
 
 if [ "$MODE" = systemd ]; then
@@ -295,6 +316,29 @@ if [ "$MODE" = systemd ]; then
 	check "the job is still there" succeeded \
 		"$(curl -s -H "Authorization: Bearer $ADMIN" "$URL/api/jobs/$job" | jq -r .state)"
 	echo "ok: killed with SIGKILL, systemd restarted the scheduler"
+
+	# An upgrade (the same packages again): the scheduler being replaced
+	# backs up the database before the new one is unpacked.
+	sleep 1
+	inroot sh -c 'dpkg -i /debs/*.deb' >"$T/upgrade.log" 2>&1 || {
+		tail -n 20 "$T/upgrade.log" >&2
+		fail "the upgrade failed"
+	}
+	wait_for 100 inroot systemctl is-active -q kobito-scheduler ||
+		fail "the scheduler did not come back after the upgrade"
+	n=$(cd "$R/var/backups/kobito" && ls kobito-*.db | wc -l)
+	[ "$n" = 2 ] || {
+		cat "$T/upgrade.log" >&2
+		inroot journalctl --no-pager | grep -i backup | tail -n 20 >&2
+	}
+	check "the upgrade took a backup" 2 "$n"
+	last=$(cd "$R/var/backups/kobito" && ls kobito-*.db | tail -n 1)
+	taken=$(stat -c %Y "$R/var/backups/kobito/$last")
+	started=$(inroot systemctl show -p ActiveEnterTimestamp --value kobito-scheduler)
+	started=$(date -d "$started" +%s)
+	[ "$taken" -le "$started" ] ||
+		fail "the backup ($taken) came after the new scheduler started ($started)"
+	echo "ok: the upgrade backed up the database before the new scheduler started"
 fi
 
 # --- removing everything ------------------------------------------------------------------

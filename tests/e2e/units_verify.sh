@@ -30,7 +30,11 @@ verify() {
 	[ -z "$out" ] || fail "systemd-analyze $*: $out"
 	echo "ok: systemd-analyze $* is silent"
 }
-verify verify ./kobito-scheduler.service ./kobito-agent.service
+for u in kobito-scheduler-backup.service kobito-scheduler-backup.timer; do
+	sed "s#/usr/bin/#$KOBITO_BIN/#" "$D/units/$u" >"$T/units/$u"
+done
+verify verify ./kobito-scheduler.service ./kobito-agent.service \
+	./kobito-scheduler-backup.service ./kobito-scheduler-backup.timer
 verify --user verify ./kobito-agent-session.service
 
 # A unit with a mistake is not silent (the check can fail).
@@ -62,4 +66,8 @@ done
 want kobito-scheduler.service User=kobito
 want kobito-agent.service User=kobito-agent
 want kobito-agent.service KillMode=mixed
+want units/kobito-scheduler-backup.timer Persistent=true
+grep -q '^OnCalendar=' "$D/units/kobito-scheduler-backup.timer" || fail "the backup timer has no OnCalendar"
+grep -q "^ExecStart=.*kobito-scheduler backup .*--keep [0-9]" "$D/units/kobito-scheduler-backup.service" ||
+	fail "the backup service keeps no number of backups"
 echo "ok: both units are sandboxed, notify systemd and have a watchdog"
