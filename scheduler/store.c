@@ -375,7 +375,9 @@ migrate(struct conn *c, const char *path, char *err, size_t errlen)
 	}
 	if (have > STORE_SCHEMA_VERSION) {
 		snprintf(err, errlen, "database '%s' has schema version %d, "
-		    "newer than this scheduler's %d", path, have,
+		    "newer than this scheduler's %d: it was written by a newer "
+		    "kobito-scheduler; run that version (or a newer one), or "
+		    "restore a backup taken before the upgrade", path, have,
 		    STORE_SCHEMA_VERSION);
 		return -1;
 	}
