@@ -79,7 +79,7 @@ static const struct setting settings_table[] = {
 /* Keys of the file besides the options'. */
 static const char *const file_keys[] = {
 	"timezone", "lease_ttl_ms", "wait_max_ms", "retention_days", "limits",
-	"jobs", "schedules", NULL,
+	"jobs", "schedules", "retention", NULL,
 };
 
 /* The config file's typed getters print the problem. */
@@ -99,7 +99,8 @@ schedconf_init(struct schedconf *c, struct opts *o,
 	memset(c, 0, sizeof *c);
 	api_config_defaults(&c->api);
 	c->threads = c->api.threads;
-	c->retention = c->api.retention_days;
+	c->retention = c->api.retention.default_ms / 86400000;
+	c->retention_ms = -1;
 	c->artifacts = c->api.artifacts_per_run;
 	c->timezone = xstrdup("Asia/Tokyo");
 	memset(o, 0, sizeof *o);
@@ -150,6 +151,58 @@ check_section(const struct ynode *sec, const char *section)
 	return ynode_check_keys(sec, section, keys, &config_sink) ? -1 : 0;
 }
 
+/*
+ * A retention time: a duration with its unit (90d, 12h, 30m; 0 keeps for
+ * ever), since a bare number of seconds would be a surprise here.
+ */
+static int
+retention_time(const struct ynode *v, const char *what, int64_t *ms)
+{
+	long long n;
+
+	if (ynode_duration(v, what, &n, &config_sink) != 0)
+		return -1;
+	if (n != 0 && strspn(v->value, "0123456789. ") == v->len) {
+		ysink_report(&config_sink, v, "%s: give a unit: %sd for days "
+		    "(or h, m, s)", what, v->value);
+		return -1;
+	}
+	*ms = n;
+	return 0;
+}
+
+/* retention: { default: 90d, departments: { NAME: 10y-in-days, ... } } */
+static int
+load_retention(struct schedconf *c, const struct ynode *sec)
+{
+	static const char *const keys[] = { "default", "departments", NULL };
+	const struct ynode *v, *d;
+	char what[256];
+	size_t i;
+
+	if (ynode_want(sec, YNODE_MAP, "retention", &config_sink) != 0 ||
+	    ynode_check_keys(sec, "retention", keys, &config_sink) != 0)
+		return -1;
+	if ((v = ynode_get(sec, "default")) != NULL &&
+	    retention_time(v, "retention.default", &c->retention_ms) != 0)
+		return -1;
+	if ((d = ynode_get(sec, "departments")) == NULL)
+		return 0;
+	if (ynode_want(d, YNODE_MAP, "retention.departments",
+	    &config_sink) != 0)
+		return -1;
+	c->keep = xcalloc(d->n ? d->n : 1, sizeof *c->keep);
+	for (i = 0; i < d->n; i++) {
+		snprintf(what, sizeof what, "retention.departments.%s",
+		    d->keys[i]->value);
+		if (retention_time(d->items[i], what, &c->keep[i].ms) != 0)
+			return -1;
+		c->keep[i].department = xstrdup(d->keys[i]->value);
+		c->nkeep = i + 1;
+	}
+	return 0;
+}
+
 static int
 load_settings(struct schedconf *c, const struct ynode *root, const char *path)
 {
@@ -176,6 +229,9 @@ load_settings(struct schedconf *c, const struct ynode *root, const char *path)
 		free(c->timezone);
 		c->timezone = xstrdup(tz);
 	}
+	if ((v = ynode_get(root, "retention")) != NULL &&
+	    load_retention(c, v) != 0)
+		return -1;
 	if ((v = ynode_get(root, "schedules")) != NULL) {
 		if (ynode_want(v, YNODE_SEQ, "schedules", &config_sink) != 0)
 			return -1;
@@ -226,6 +282,11 @@ schedconf_release(struct schedconf *c)
 	}
 	json_decref(c->schedules);
 	c->schedules = NULL;
+	for (i = 0; i < c->nkeep; i++)
+		free((char *)(uintptr_t)c->keep[i].department);
+	free(c->keep);
+	c->keep = NULL;
+	c->nkeep = 0;
 }
 
 char *

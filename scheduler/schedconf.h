@@ -35,7 +35,14 @@ struct schedconf {
 
 	/* Settings of the file only. */
 	struct api_config api;
-	int64_t		 retention, artifacts;
+	int64_t		 retention, artifacts;	/* retention_days */
+	/*
+	 * retention: default (-1: retention_days says) and the departments'
+	 * own times (their names owned here), for api.retention.
+	 */
+	int64_t		 retention_ms;
+	struct jobs_keep *keep;
+	size_t		 nkeep;
 	char		*timezone;
 	json_t		*schedules;	/* from the file, or NULL */
 };

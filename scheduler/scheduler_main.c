@@ -313,7 +313,10 @@ serve(int argc, char **argv)
 	if (opts_check_required(&o) != 0)
 		return 2;
 	set.api.threads = (int)set.threads;
-	set.api.retention_days = (int)set.retention;
+	set.api.retention.default_ms = set.retention_ms >= 0 ?
+	    set.retention_ms : set.retention * 86400000;
+	set.api.retention.keep = set.keep;
+	set.api.retention.n = set.nkeep;
 	set.api.artifacts_per_run = (int)set.artifacts;
 	set.api.watchdog_ms = service_watchdog_ms();
 	if (set.api.jobs.backoff_max_ms < set.api.jobs.backoff_ms)

@@ -356,6 +356,9 @@ static const struct migration migrations[] = {
 	    " DEFAULT 0;" },
 	/* Work queues, their items and files (queues.h). */
 	{ 9, QUEUES_SCHEMA_SQL TRIGGERS_SCHEMA_SQL NOTIFY_SCHEMA_SQL },
+	/* Retention by department: the expired jobs of each, oldest first. */
+	{ 10, "CREATE INDEX jobs_final_department ON jobs(department, final_at)"
+	    " WHERE final_at IS NOT NULL;" },
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] ==

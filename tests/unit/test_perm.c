@@ -415,6 +415,7 @@ test_migration_and_names(void **state)
 	    "DROP TABLE file_triggers; DROP TABLE notify_rules;"
 	    "DROP TABLE notify_seen; DROP TABLE notify_cursor;"
 	    "DROP TABLE notify_deliveries; DROP TABLE notify_settings;"
+	    "DROP INDEX jobs_final_department;"
 	    "PRAGMA user_version = 6;"
 	    "INSERT INTO users (id, name, role, department, created_at)"
 	    " VALUES (1, 'a', 'admin', NULL, 0), (2, 'b', 'operator', NULL, 0),"
