@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "admin.h"
+#include "audit.h"
 #include "auth.h"
 #include "backup.h"
 #include "schedconf.h"
@@ -449,6 +450,147 @@ cmd_agent_token(int argc, char **argv)
 	return token_cmd(argc, argv, 1);
 }
 
+/* --- audit verify ------------------------------------------------------------ */
+
+struct auditv {
+	char		*db, *config, *expect;
+};
+
+#define AO(f)	offsetof(struct auditv, f)
+static const struct opt audit_opts[] = {
+	{ "config", OPT_TEXT, "FILE", AO(config), 0, 0, NULL, 0,
+	    "The scheduler's configuration file, for db: (default "
+	    "/etc/kobito/scheduler.yaml when it exists)." },
+	{ "db", OPT_TEXT, "FILE", AO(db), 0, 0, NULL, 0,
+	    "The database (instead of the configuration's db:)." },
+	{ "expect", OPT_TEXT, "ID:HASH", AO(expect), 0, 0, NULL, 0,
+	    "The row ID must still be there with the hash HASH, as an "
+	    "earlier verify printed it: the log was not cut short or "
+	    "rewritten since." },
+};
+#undef AO
+
+static const char *const audit_synopsis[] = {
+	"verify [--config FILE | --db FILE] [--expect ID:HASH]",
+	NULL,
+};
+
+/* --expect ID:HASH into its parts; -1 after saying what is wrong. */
+static int
+parse_expect(const char *s, int64_t *id, const char **hash)
+{
+	const char *colon = s ? strchr(s, ':') : NULL;
+	char digits[24];
+
+	*id = 0;
+	*hash = NULL;
+	if (s == NULL)
+		return 0;
+	if (colon != NULL && (size_t)(colon - s) < sizeof digits) {
+		memcpy(digits, s, (size_t)(colon - s));
+		digits[colon - s] = '\0';
+		*id = text_parse_id(digits);
+	}
+	if (*id <= 0 ||
+	    strlen(colon + 1) != AUDIT_HASH_HEX ||
+	    strspn(colon + 1, "0123456789abcdef") != AUDIT_HASH_HEX) {
+		fprintf(stderr, "kobito-scheduler: --expect: expected ID:HASH "
+		    "(a row id, a colon, %d hex characters), not '%s'\n",
+		    AUDIT_HASH_HEX, s);
+		return -1;
+	}
+	*hash = colon + 1;
+	return 0;
+}
+
+static int
+verify_db(const char *db, int64_t id, const char *hash)
+{
+	struct audit_check k;
+	struct conn c;
+	int v, rc;
+
+	/* Opened as it is (never created, its journal mode left alone). */
+	memset(&c, 0, sizeof c);
+	if (sqlite3_open_v2(db, &c.db, SQLITE_OPEN_READWRITE, NULL) !=
+	    SQLITE_OK) {
+		fprintf(stderr, "kobito-scheduler: cannot open '%s': %s\n", db,
+		    sqlite3_errmsg(c.db));
+		conn_close(&c);
+		return 1;
+	}
+	sqlite3_busy_timeout(c.db, STORE_BUSY_MS);
+	if ((v = conn_schema_version(&c)) < AUDIT_SCHEMA) {
+		fprintf(stderr, "kobito-scheduler: '%s' has schema version %d: "
+		    "its audit log is chained when this scheduler first starts "
+		    "on it\n", db, v);
+		conn_close(&c);
+		return 1;
+	}
+	rc = audit_verify(&c, id, hash, &k);
+	conn_close(&c);
+	if (rc < 0) {
+		fprintf(stderr, "kobito-scheduler: %s\n", k.why);
+		return 1;
+	}
+	if (rc > 0) {
+		fprintf(stderr, "kobito-scheduler: the audit log of %s is "
+		    "broken at row %lld: %s (%lld rows before it are intact)\n",
+		    db, (long long)k.bad_id, k.why, (long long)k.rows);
+		return 1;
+	}
+	printf("audit log intact: %lld rows", (long long)k.rows);
+	if (k.last_id > 0)
+		printf("; the last is %lld:%s\n(keep it apart and check "
+		    "later with --expect %lld:%s)", (long long)k.last_id,
+		    k.last_hash, (long long)k.last_id, k.last_hash);
+	printf("\n");
+	return 0;
+}
+
+static int
+cmd_audit(int argc, char **argv)
+{
+	struct auditv v;
+	struct schedconf c;
+	struct opts o;
+	const char *hash;
+	char *db = NULL;
+	int64_t id;
+	int next, rc;
+
+	memset(&v, 0, sizeof v);
+	if (argc == 2 && strncmp(argv[1], "--help", 6) == 0)
+		return parse(argv[0], argc, argv, &v, &next) > 0 ? 0 : 2;
+	if (argc < 2 || strcmp(argv[1], "verify") != 0) {
+		fprintf(stderr, "usage: kobito-scheduler audit %s\n",
+		    audit_synopsis[0]);
+		return 2;
+	}
+	if ((rc = parse(argv[0], argc - 1, argv + 1, &v, &next)) != 0 ||
+	    next != argc - 1) {
+		if (rc == 0)
+			fprintf(stderr, "usage: kobito-scheduler audit %s\n",
+			    audit_synopsis[0]);
+		rc = rc > 0 ? 0 : 2;
+		goto out;
+	}
+	rc = 1;
+	if (parse_expect(v.expect, &id, &hash) != 0)
+		goto out;
+	schedconf_init(&c, &o, NULL);
+	db = schedconf_db(&c, v.db, v.config);
+	schedconf_release(&c);
+	if (db != NULL)
+		rc = verify_db(db, id, hash);
+out:
+	free(db);
+	free(v.db);
+	free(v.config);
+	free(v.expect);
+	return rc;
+}
+
 /* --- backup, restore ----------------------------------------------------- */
 
 struct dbv {
@@ -551,6 +693,9 @@ cmd_backup(int argc, char **argv)
 	}
 	say_info("backed up", db, named ? named : file, &info,
 	    time_mono_ms() - t0);
+	/* The audit log's head, into the journal every night. */
+	if (info.schema >= AUDIT_SCHEMA && verify_db(named ? named : file, 0, NULL) != 0)
+		goto out;
 	if (keep > 0) {
 		if ((removed = backup_prune(file, (int)keep, err,
 		    sizeof err)) < 0) {
@@ -626,6 +771,12 @@ const struct admin_cmd admin_cmds[] = {
 	    "database, or of a newer schema.  The database it replaces is kept "
 	    "as DB.before-restore.", db_opts,
 	    sizeof db_opts / sizeof db_opts[0] - 1 },
+	{ "audit", cmd_audit, audit_synopsis,
+	    "Check the audit log's hash chain: every row as it was written, "
+	    "none removed, added or moved; exit status 1, naming the first row "
+	    "that breaks it, when one does.  Prints the last row's hash to "
+	    "keep apart, for --expect later.  The scheduler may be running.",
+	    TABLE(audit_opts) },
 	{ "token", cmd_token, token_synopsis,
 	    "Create a token for a person or a program and print it once; the "
 	    "scheduler may be running.", TABLE(token_opts) },

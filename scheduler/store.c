@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "kpi.h"
 #include "perm.h"
 #include "notify.h"
@@ -227,6 +228,8 @@ conn_schema_version(struct conn *c)
 struct migration {
 	int		 version;
 	const char	*sql;
+	int		(*fn)(struct conn *);	/* then this, when set */
+	const char	*after;			/* and this SQL */
 };
 
 static const struct migration migrations[] = {
@@ -359,6 +362,20 @@ static const struct migration migrations[] = {
 	/* Retention by department: the expired jobs of each, oldest first. */
 	{ 10, "CREATE INDEX jobs_final_department ON jobs(department, final_at)"
 	    " WHERE final_at IS NOT NULL;" },
+	/*
+	 * The audit log's hash chain: the rows written so far are chained
+	 * in their order (the trigger that refuses updates is put back once
+	 * that is done), and a row without a hash is refused from then on.
+	 */
+	{ 10, "DROP TRIGGER audit_no_update;"
+	    "ALTER TABLE audit ADD COLUMN prev_hash TEXT;"
+	    "ALTER TABLE audit ADD COLUMN hash TEXT;", audit_seal,
+	    "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit"
+	    "  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+	    "CREATE TRIGGER audit_chained BEFORE INSERT ON audit"
+	    "  WHEN NEW.hash IS NULL OR NEW.prev_hash IS NULL"
+	    "  BEGIN SELECT RAISE(ABORT, 'audit rows are chained: the"
+	    " scheduler writes them'); END;" },
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] ==
@@ -397,7 +414,10 @@ migrate(struct conn *c, const char *path, char *err, size_t errlen)
 		snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d",
 		    migrations[i].version);
 		if (sqlite3_exec(c->db, migrations[i].sql, NULL, NULL, &msg) !=
-		    SQLITE_OK || sqlite3_exec(c->db, pragma, NULL, NULL,
+		    SQLITE_OK || (migrations[i].fn != NULL &&
+		    migrations[i].fn(c) != 0) || (migrations[i].after != NULL &&
+		    sqlite3_exec(c->db, migrations[i].after, NULL, NULL, &msg) !=
+		    SQLITE_OK) || sqlite3_exec(c->db, pragma, NULL, NULL,
 		    &msg) != SQLITE_OK) {
 			snprintf(err, errlen, "migration to schema version %d "
 			    "of '%s' failed: %s", migrations[i].version, path,

@@ -274,6 +274,10 @@ b=$(cd "$R/var/backups/kobito" && ls kobito-*.db)
 check "the backup is whole and holds the job" "ok succeeded" \
 	"$(inroot sqlite3 "/var/backups/kobito/$b" "PRAGMA integrity_check; SELECT state FROM jobs WHERE id = $job" | tr '\n' ' ' | sed 's/ $//')"
 echo "ok: the backup service wrote /var/backups/kobito/$b"
+inroot runuser -u kobito -- kobito-scheduler audit verify >"$T/audit.out" 2>&1 ||
+	fail "audit verify: $(cat "$T/audit.out")"
+grep -q "^audit log intact: [1-9][0-9]* rows" "$T/audit.out" || fail "audit verify said: $(cat "$T/audit.out")"
+echo "ok: the packaged scheduler's audit log verifies"
 
 # --- the services as systemd runs them -------------------------------------------------
 

@@ -4,7 +4,7 @@
 # scheduler) is upgraded in place by this one, and everything in it is
 # still there and still works: jobs, runs, the KPI ledger, users and their
 # passwords, tokens, the sealed secret, the schedule, idempotency keys,
-# the audit log.  A database of a newer schema is refused with a message
+# the audit log (chained by the upgrade).  A database of a newer schema is refused with a message
 # that says what to do, and left untouched.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sched.inc"
@@ -83,6 +83,13 @@ check "the old audit rows are kept" "$audit_before" \
 	"$(sql "SELECT count(*) FROM audit WHERE id <= (SELECT max(id) FROM audit) AND id <= $audit_before")"
 echo "ok: logins, the old key's secret, idempotency keys and new runs work"
 stop_scheduler
+# The old release's audit rows were chained by the upgrade, the new ones
+# follow them.
+"$SCHED" audit verify --db "$T/sched.db" >"$T/out" 2>&1 || fail "audit verify: $(cat "$T/out")"
+check "the audit chain holds the old rows and the new" \
+	"audit log intact: $(sql 'SELECT count(*) FROM audit') rows" "$(head -n 1 "$T/out" | sed 's/;.*//')"
+check "the old rows are chained in their order" 0 \
+	"$(sql "SELECT count(*) FROM audit WHERE id <= $audit_before AND hash IS NULL")"
 
 # A database of a newer schema: refused, and not touched.
 cp "$T/sched.db" "$T/newer.db"
