@@ -450,25 +450,34 @@ cmd_agent_token(int argc, char **argv)
 	return token_cmd(argc, argv, 1);
 }
 
-/* --- audit verify ------------------------------------------------------------ */
-
-struct auditv {
+/*
+ * The options of audit verify, restore and backup, in one table: each
+ * takes a run of it (audit the first three, restore the middle two,
+ * backup the last three).
+ */
+struct dbv {
 	char		*db, *config, *expect;
+	long long	 keep;
 };
 
-#define AO(f)	offsetof(struct auditv, f)
-static const struct opt audit_opts[] = {
-	{ "config", OPT_TEXT, "FILE", AO(config), 0, 0, NULL, 0,
-	    "The scheduler's configuration file, for db: (default "
-	    "/etc/kobito/scheduler.yaml when it exists)." },
-	{ "db", OPT_TEXT, "FILE", AO(db), 0, 0, NULL, 0,
-	    "The database (instead of the configuration's db:)." },
-	{ "expect", OPT_TEXT, "ID:HASH", AO(expect), 0, 0, NULL, 0,
+#define DO(f)	offsetof(struct dbv, f)
+static const struct opt db_opts[] = {
+	{ "expect", OPT_TEXT, "ID:HASH", DO(expect), 0, 0, NULL, 0,
 	    "The row ID must still be there with the hash HASH, as an "
 	    "earlier verify printed it: the log was not cut short or "
 	    "rewritten since." },
+	{ "config", OPT_TEXT, "FILE", DO(config), 0, 0, NULL, 0,
+	    "The scheduler's configuration file, for db: (default "
+	    "/etc/kobito/scheduler.yaml when it exists)." },
+	{ "db", OPT_TEXT, "FILE", DO(db), 0, 0, NULL, 0,
+	    "The database (instead of the configuration's db:)." },
+	{ "keep", OPT_INT, "N", DO(keep), 1, 100000, NULL, 0,
+	    "When FILE is a directory: keep the newest N backups in it "
+	    "(kobito-YYYYMMDD-HHMMSS.db), remove the older ones." },
 };
-#undef AO
+#undef DO
+
+/* --- audit verify ------------------------------------------------------------ */
 
 static const char *const audit_synopsis[] = {
 	"verify [--config FILE | --db FILE] [--expect ID:HASH]",
@@ -551,7 +560,7 @@ verify_db(const char *db, int64_t id, const char *hash)
 static int
 cmd_audit(int argc, char **argv)
 {
-	struct auditv v;
+	struct dbv v;
 	struct schedconf c;
 	struct opts o;
 	const char *hash;
@@ -592,25 +601,6 @@ out:
 }
 
 /* --- backup, restore ----------------------------------------------------- */
-
-struct dbv {
-	char		*db, *config;
-	long long	 keep;
-};
-
-#define DO(f)	offsetof(struct dbv, f)
-static const struct opt db_opts[] = {
-	{ "config", OPT_TEXT, "FILE", DO(config), 0, 0, NULL, 0,
-	    "The scheduler's configuration file, for db: (default "
-	    "/etc/kobito/scheduler.yaml when it exists)." },
-	{ "db", OPT_TEXT, "FILE", DO(db), 0, 0, NULL, 0,
-	    "The database (instead of the configuration's db:)." },
-	/* Last: restore takes the others only. */
-	{ "keep", OPT_INT, "N", DO(keep), 1, 100000, NULL, 0,
-	    "When FILE is a directory: keep the newest N backups in it "
-	    "(kobito-YYYYMMDD-HHMMSS.db), remove the older ones." },
-};
-#undef DO
 
 static const char *const backup_synopsis[] = {
 	"[--config FILE | --db FILE] [--keep N] FILE|DIR",
@@ -764,19 +754,18 @@ const struct admin_cmd admin_cmds[] = {
 	    "online backup API: the copy is the database as one commit left "
 	    "it), check the copy and put it in place atomically.  FILE is a "
 	    "standalone SQLite database; given a directory, the backup is a "
-	    "new file in it named by the time.", TABLE(db_opts) },
+	    "new file in it named by the time.", db_opts + 1, 3 },
 	{ "restore", cmd_restore, restore_synopsis,
 	    "Replace the database with the backup FILE: refused while a "
 	    "scheduler runs on it, or when FILE is damaged, not a kobito "
 	    "database, or of a newer schema.  The database it replaces is kept "
-	    "as DB.before-restore.", db_opts,
-	    sizeof db_opts / sizeof db_opts[0] - 1 },
+	    "as DB.before-restore.", db_opts + 1, 2 },
 	{ "audit", cmd_audit, audit_synopsis,
 	    "Check the audit log's hash chain: every row as it was written, "
 	    "none removed, added or moved; exit status 1, naming the first row "
 	    "that breaks it, when one does.  Prints the last row's hash to "
 	    "keep apart, for --expect later.  The scheduler may be running.",
-	    TABLE(audit_opts) },
+	    db_opts, 3 },
 	{ "token", cmd_token, token_synopsis,
 	    "Create a token for a person or a program and print it once; the "
 	    "scheduler may be running.", TABLE(token_opts) },

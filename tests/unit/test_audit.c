@@ -18,46 +18,7 @@
 #include "store.h"
 #include "xmalloc.h"
 
-struct fixture {
-	char		 dir[64];
-	char		*db;
-	struct conn	 c;
-	char		 err[256];
-};
-
-static int
-setup(void **state)
-{
-	struct fixture *f = xcalloc(1, sizeof *f);
-	struct store *st;
-
-	snprintf(f->dir, sizeof f->dir, "/tmp/kobito-audit-XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
-		return -1;
-	f->db = xasprintf("%s/sched.db", f->dir);
-	if ((st = store_open(f->db, 0, f->err, sizeof f->err)) == NULL)
-		return -1;
-	store_close(st);
-	if (conn_open(&f->c, f->db, f->err, sizeof f->err) != 0)
-		return -1;
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-	char *cmd = xasprintf("rm -rf '%s'", f->dir);
-	int rc;
-
-	conn_close(&f->c);
-	rc = system(cmd);
-	free(cmd);
-	free(f->db);
-	free(f);
-	return rc == 0 ? 0 : -1;
-}
+#include "db_fixture.h"
 
 /* Five rows, as the API writes them. */
 static void

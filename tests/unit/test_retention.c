@@ -20,56 +20,27 @@
 #include "store.h"
 #include "xmalloc.h"
 
+#include "db_fixture.h"
+
 #define T0	1764000000000LL		/* a fixed "now" */
 #define MIN	60000LL
 #define HOUR	(60 * MIN)
 #define DAY	(24 * HOUR)
 
-struct fixture {
-	char		 dir[64];
-	char		*db;
-	struct conn	 c;
-	char		 err[256];
-};
-
+/* A script version with KPI figures, for the ledger. */
 static int
-setup(void **state)
+setup_script(void **state)
 {
-	struct fixture *f = xcalloc(1, sizeof *f);
-	struct store *st;
+	struct fixture *f;
 
-	snprintf(f->dir, sizeof f->dir, "/tmp/kobito-retention-XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
+	if (setup(state) != 0)
 		return -1;
-	f->db = xasprintf("%s/sched.db", f->dir);
-	if ((st = store_open(f->db, 0, f->err, sizeof f->err)) == NULL)
-		return -1;
-	store_close(st);
-	if (conn_open(&f->c, f->db, f->err, sizeof f->err) != 0)
-		return -1;
-	if (conn_exec(&f->c, "INSERT INTO script_versions (digest, name,"
+	f = *state;
+	return conn_exec(&f->c, "INSERT INTO script_versions (digest, name,"
 	    " version, owner, requires, secrets, describe, manual_per_run,"
 	    " manual_per_item, vendor_per_run, vendor_per_item, source, origin,"
 	    " created_at) VALUES ('d1', 'invoices', '1.0', '財政局', '[]',"
-	    " '[]', '{}', 5, 2, 1, 0.5, 'name: invoices', 'api', 0)") != 0)
-		return -1;
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-	char *cmd = xasprintf("rm -rf '%s'", f->dir);
-	int rc;
-
-	conn_close(&f->c);
-	rc = system(cmd);
-	free(cmd);
-	free(f->db);
-	free(f);
-	return rc == 0 ? 0 : -1;
+	    " '[]', '{}', 5, 2, 1, 0.5, 'name: invoices', 'api', 0)");
 }
 
 static int64_t
@@ -317,7 +288,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup_script, teardown)
 		T(test_by_department),
 		T(test_bounded),
 #undef T
