@@ -383,7 +383,6 @@ token_cmd(int argc, char **argv, int agent)
 
 	memset(&v, 0, sizeof v);
 	memset(&t, 0, sizeof t);
-	schedconf_init(&c, &o, NULL);
 	if (argc == 2 && strncmp(argv[1], "--help", 6) == 0)
 		return parse(argv[0], argc, argv, &v, &next) > 0 ? 0 : 2;
 	if (argc < 2 || strcmp(argv[1], "create") != 0) {
@@ -391,6 +390,7 @@ token_cmd(int argc, char **argv, int agent)
 		    agent ? agent_token_synopsis[0] : token_synopsis[0]);
 		return 2;
 	}
+	schedconf_init(&c, &o, NULL);
 	if ((rc = parse(argv[0], argc - 1, argv + 1, &v, &next)) != 0 ||
 	    next != argc - 1 || v.name == NULL || (agent && v.role != NULL) ||
 	    (!agent && v.role == NULL)) {

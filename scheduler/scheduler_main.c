@@ -308,10 +308,16 @@ serve(int argc, char **argv)
 		schedconf_release(&set);
 		return rc > 0 ? 0 : 2;
 	}
+	/* A bad file is a failure, a missing option a usage error. */
 	if (set.config != NULL && schedconf_load(&set, &o, set.config) != 0)
-		return 1;
-	if (opts_check_required(&o) != 0)
-		return 2;
+		rc = 1;
+	else if (opts_check_required(&o) != 0)
+		rc = 2;
+	if (rc != 0) {
+		opts_release(&o);
+		schedconf_release(&set);
+		return rc;
+	}
 	set.api.threads = (int)set.threads;
 	set.api.retention.default_ms = set.retention_ms >= 0 ?
 	    set.retention_ms : set.retention * 86400000;
