@@ -204,6 +204,7 @@ run_json(sqlite3_stmt *st, const struct tfmt *tf)
 	" r.status, r.error, r.started_at, r.finished_at, r.duration_ms," \
 	" r.items_succeeded, r.items_failed, r.minutes_saved," \
 	" r.vendor_minutes_saved, r.items_skipped"
+#define RUN_NCOLS	16	/* a column selected after them is this one */
 
 json_t *
 query_job(struct conn *c, const struct tfmt *tf, int64_t id)
@@ -332,7 +333,7 @@ query_run(struct conn *c, const struct tfmt *tf, int64_t id)
 	sqlite3_bind_int64(st, 1, id);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		o = run_json(st, tf);
-		json_object_set_new(o, "summary", col_json(st, 15));
+		json_object_set_new(o, "summary", col_json(st, RUN_NCOLS));
 	}
 	sqlite3_reset(st);
 	if (o == NULL)

@@ -303,9 +303,10 @@ if [ "$MODE" = systemd ]; then
 	inroot env KOBITO_SCHEDULER="$URL" kobito trigger packaged_etc \
 		--token-file /root/admin.token --wait --json >"$T/trigger.out" 2>/dev/null
 	r=$(jq -r .run_id "$T/trigger.out")
-	curl -s -H "Authorization: Bearer $ADMIN" "$URL/api/runs/$r" |
-		jq -r '.summary.items.failures[0].error' >"$T/why"
-	grep -q "Read-only file system" "$T/why" || fail "a job wrote to /etc: $(cat "$T/why")"
+	curl -s -H "Authorization: Bearer $ADMIN" "$URL/api/runs/$r" >"$T/run-etc.json"
+	jq -r '.summary.items.failures[0].error' "$T/run-etc.json" >"$T/why" 2>&1
+	grep -q "Read-only file system" "$T/why" ||
+		fail "a job wrote to /etc: $(cat "$T/why" "$T/trigger.out" "$T/run-etc.json")"
 	[ ! -e "$R/etc/kobito/out-1.txt" ] || fail "a job wrote to /etc"
 	echo "ok: users, watchdog and a read-only /etc as the units say"
 	# Killed, it comes back (Restart=on-failure), and finds its database.

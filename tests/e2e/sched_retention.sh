@@ -58,6 +58,8 @@ check "their runs, events and artifacts went with them" "0 0 0" \
 check "会計課's job is kept, with its artifact" "succeeded PNGish" \
 	"$(api GET "/api/jobs/$keep" "$A" | sed '$d' | jq -r .state) $(curl -s -H "Authorization: Bearer $A" \
 		"$SCHED_URL/api/runs/$(sql "SELECT id FROM runs WHERE job_id = $keep")/artifacts/s.png")"
+check "the kept run's summary, as the agent sent it" 1 \
+	"$(api GET "/api/runs/$(sql "SELECT id FROM runs WHERE job_id = $keep")" "$A" | sed '$d' | jq .summary.items.succeeded)"
 check "the ledger keeps every run" 3 "$(sql 'SELECT count(*) FROM kpi_ledger')"
 echo "ok: 給与課's jobs expired within seconds, 会計課's stay, the ledger is whole"
 stop_scheduler
