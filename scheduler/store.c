@@ -367,7 +367,7 @@ static const struct migration migrations[] = {
 	 * in their order (the trigger that refuses updates is put back once
 	 * that is done), and a row without a hash is refused from then on.
 	 */
-	{ 10, "DROP TRIGGER audit_no_update;"
+	{ 11, "DROP TRIGGER audit_no_update;"
 	    "ALTER TABLE audit ADD COLUMN prev_hash TEXT;"
 	    "ALTER TABLE audit ADD COLUMN hash TEXT;", audit_seal,
 	    "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit"
