@@ -27,10 +27,12 @@
 
 #include "api_int.h"
 #include "api_agents.h"
+#include "api_assets.h"
 #include "api_artifacts.h"
 #include "api_audit.h"
 #include "api_auth.h"
 #include "api_conns.h"
+#include "api_control.h"
 #include "api_jobs.h"
 #include "api_metrics.h"
 #include "api_runs.h"
@@ -271,12 +273,46 @@ read_op(struct conn *c, void *p)
 	return 0;
 }
 
+/* A time of the query: 0 and *ms (0 when absent), or -1 with a 400. */
 static int
-filter_from_query(struct req *r, struct query_filter *f)
+query_time(struct api *a, struct req *r, const char *key, int64_t *ms)
+{
+	const char *v = api_query_arg(r, key);
+
+	*ms = 0;
+	if (v == NULL || *v == '\0')
+		return 0;
+	if (tfmt_parse(a->tf, v, ms) == 0)
+		return 0;
+	api_reply_error(r, MHD_HTTP_BAD_REQUEST, "%s: expected a date "
+	    "YYYY-MM-DD or a time YYYY-MM-DDTHH:MM[:SS][+09:00], not '%s'",
+	    key, v);
+	return -1;
+}
+
+/* A text filter of the query, NULL when absent or empty (borrowed). */
+static const char *
+query_text(struct req *r, const char *key)
+{
+	const char *v = api_query_arg(r, key);
+
+	return v != NULL && *v != '\0' ? v : NULL;
+}
+
+static int
+filter_from_query(struct api *a, struct req *r, struct query_filter *f)
 {
 	const char *v;
 
 	memset(f, 0, sizeof *f);
+	if (query_time(a, r, "since", &f->since) != 0 ||
+	    query_time(a, r, "until", &f->until) != 0)
+		return -1;
+	f->agent = query_text(r, "agent");
+	f->department = query_text(r, "department");
+	f->text = query_text(r, "q");
+	f->mine = (v = api_query_arg(r, "mine")) != NULL &&
+	    strcmp(v, "0") != 0 && strcmp(v, "false") != 0;
 	f->state = api_query_arg(r, "state");
 	f->script = api_query_arg(r, "script");
 	f->status = api_query_arg(r, "status");
@@ -328,14 +364,21 @@ api_read(struct api *a, struct req *r, api_read_fn fn, int by_name,
     const char *what)
 {
 	struct readw w;
-	char *depts = NULL, me[160];
+	char *depts = NULL, *sub = NULL, me[160];
+	json_t *tree;
 
 	memset(&w, 0, sizeof w);
 	w.q.a = a;
 	w.q.r = r;
 	w.fn = fn;
-	if (filter_from_query(r, &w.q.f) != 0)
+	if (filter_from_query(a, r, &w.q.f) != 0)
 		return H_DONE;
+	if (w.q.f.department != NULL) {
+		/* A department filter shows the departments below it too. */
+		tree = perm_subtree(a->kpi, w.q.f.department);
+		w.q.f.department = sub = json_dumps(tree, JSON_COMPACT);
+		json_decref(tree);
+	}
 	if (r->route->scope == SCOPE_LIST) {
 		/* The caller's departments, and what the caller started. */
 		depts = api_perm_depts(a, r, r->route->role);
@@ -353,6 +396,7 @@ api_read(struct api *a, struct req *r, api_read_fn fn, int by_name,
 	}
 	store_read(a->st, read_op, &w);
 	free(depts);
+	free(sub);
 	if (w.out == NULL)
 		api_reply_error(r, MHD_HTTP_NOT_FOUND, "no %s '%s'", what,
 		    r->args[0] ? r->args[0] : "");
@@ -408,14 +452,24 @@ static const struct route routes[] = {
 	    BODY_NONE, api_h_script },
 	{ "PUT", "/api/scripts/{name}/shared", ROLE_ENGINEER, SCOPE_OBJECT,
 	    "script", BODY_JSON, api_h_script_shared },
+	{ "GET", "/api/scripts/{name}/diff", ROLE_VIEWER, SCOPE_OBJECT,
+	    "script", BODY_NONE, api_h_script_diff },
+	{ "POST", "/api/scripts/{name}/rollback", ROLE_ENGINEER, SCOPE_OBJECT,
+	    "script", BODY_JSON, api_h_script_rollback },
 	{ "POST", "/api/jobs", ROLE_OPERATOR, SCOPE_BODY, NULL, BODY_JSON,
 	    api_h_trigger },
 	{ "GET", "/api/jobs", ROLE_VIEWER, SCOPE_LIST, NULL, BODY_NONE,
 	    api_h_jobs },
 	{ "GET", "/api/jobs/{id}", ROLE_VIEWER, SCOPE_OBJECT, "job", BODY_NONE,
 	    api_h_job },
+	{ "POST", "/api/jobs/bulk", ROLE_OPERATOR, SCOPE_LIST, NULL, BODY_JSON,
+	    api_h_bulk },
 	{ "POST", "/api/jobs/{id}/cancel", ROLE_OPERATOR, SCOPE_OBJECT, "job",
 	    BODY_JSON, api_h_cancel },
+	{ "POST", "/api/jobs/{id}/retry", ROLE_OPERATOR, SCOPE_OBJECT, "job",
+	    BODY_JSON, api_h_retry },
+	{ "POST", "/api/jobs/{id}/rerun", ROLE_OPERATOR, SCOPE_OBJECT, "job",
+	    BODY_JSON, api_h_rerun },
 	{ "GET", "/api/runs", ROLE_VIEWER, SCOPE_LIST, NULL, BODY_NONE,
 	    api_h_runs },
 	{ "GET", "/api/runs/{id}", ROLE_VIEWER, SCOPE_OBJECT, "run", BODY_NONE,
@@ -430,6 +484,14 @@ static const struct route routes[] = {
 	    api_h_schedule_put },
 	{ "DELETE", "/api/schedules/{name}", ROLE_ENGINEER, SCOPE_OBJECT,
 	    "schedule", BODY_NONE, api_h_schedule_delete },
+	{ "POST", "/api/schedules/{name}/pause", ROLE_ENGINEER, SCOPE_OBJECT,
+	    "schedule", BODY_JSON, api_h_schedule_pause },
+	{ "POST", "/api/schedules/{name}/resume", ROLE_ENGINEER, SCOPE_OBJECT,
+	    "schedule", BODY_JSON, api_h_schedule_resume },
+	{ "POST", "/api/schedules/{name}/run", ROLE_OPERATOR, SCOPE_OBJECT,
+	    "schedule", BODY_JSON, api_h_schedule_run },
+	{ "GET", "/api/cron/next", ROLE_USER, SCOPE_NONE, NULL, BODY_NONE,
+	    api_h_cron_next },
 	{ "GET", "/api/tokens", ROLE_ADMIN, SCOPE_GLOBAL, NULL, BODY_NONE,
 	    api_h_tokens },
 	{ "POST", "/api/tokens", ROLE_ADMIN, SCOPE_GLOBAL, NULL, BODY_JSON,
@@ -444,6 +506,12 @@ static const struct route routes[] = {
 	    BODY_JSON, api_h_secret_put },
 	{ "DELETE", "/api/secrets/{name}", ROLE_ENGINEER, SCOPE_OBJECT,
 	    "secret", BODY_NONE, api_h_secret_delete },
+	{ "GET", "/api/assets", ROLE_ENGINEER, SCOPE_LIST, NULL, BODY_NONE,
+	    api_h_assets },
+	{ "PUT", "/api/assets/{name}", ROLE_ENGINEER, SCOPE_BODY, NULL,
+	    BODY_JSON, api_h_asset_put },
+	{ "DELETE", "/api/assets/{name}", ROLE_ENGINEER, SCOPE_OBJECT, "asset",
+	    BODY_NONE, api_h_asset_delete },
 
 	/* api_web.c -> web.c: the dashboard, sessions, users, KPIs */
 	{ "GET", "/", ROLE_NONE, SCOPE_NONE, NULL, BODY_NONE, api_h_web },

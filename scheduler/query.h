@@ -34,6 +34,14 @@ char	*tfmt_text(const struct tfmt *, int64_t ms, char *buf, size_t len);
 json_t	*tfmt_json(const struct tfmt *, int64_t ms);
 /* A time column: JSON null when NULL, else the ISO string. */
 json_t	*tfmt_col(const struct tfmt *, sqlite3_stmt *, int col);
+/*
+ * A time given in a query into ms: "YYYY-MM-DD" (the day's start in the
+ * zone), "YYYY-MM-DDTHH:MM[:SS[.mmm]]" (local) or the same with an offset
+ * ("+09:00", "Z").  0, or -1 when text is not one.
+ */
+int	 tfmt_parse(const struct tfmt *, const char *text, int64_t *ms);
+/* The zone's name ("Asia/Tokyo"). */
+const char *tfmt_zone(const struct tfmt *);
 
 /* Filters of list queries; strings borrowed, NULL or 0 for none. */
 struct query_filter {
@@ -52,6 +60,11 @@ struct query_filter {
 	 */
 	const char	*depts;
 	const char	*me;
+	int		 mine;		/* only what "me" triggered */
+	int64_t		 since, until;	/* ms; 0 for none: since <= t < until */
+	const char	*agent;		/* an agent's name */
+	const char	*department;	/* JSON text: codes of a subtree */
+	const char	*text;		/* free text in errors (audit: anywhere) */
 };
 
 /* {"jobs": [...], "next_before": id|null} */

@@ -84,6 +84,8 @@ body_of "$out" | jq -e '.error | test("^roles\\[0\\].department: unknown")' \
 out=$(api PUT /api/secrets/kaikei_secret "$ADMIN" \
 	"{\"value\": \"s3cret-value\", \"department\": \"$D\"}")
 check "D's secret" 200 "$(status_of "$out")"
+out=$(api PUT /api/assets/kaikei_asset "$ADMIN" "{\"value\": \"x\", \"department\": \"$D\"}")
+check "D's asset" 201 "$(status_of "$out")"
 out=$(api POST /api/jobs "$TOK_own_operator" '{"script": "kaikei_bot"}')
 check "D's operator runs D's bot" 201 "$(status_of "$out")"
 JOB=$(body_of "$out" | jq .job_id)
@@ -124,6 +126,8 @@ path_for() {
 	/api/scripts/*) echo "$1" | sed "s/{name}/kaikei_bot/" ;;
 	/api/schedules/*) echo "$1" | sed "s/{name}/kaikei_nightly/" ;;
 	/api/secrets/*) echo "$1" | sed "s/{name}/kaikei_secret/" ;;
+	/api/assets/*) echo "$1" | sed "s/{name}/kaikei_asset/" ;;
+	/api/cron/next) echo "/api/cron/next?cron=0+9+*+*+*" ;;
 	/api/kpi/*) echo "$1" | sed "s/{report}/scripts/" ;;
 	*) echo "$1" | sed 's/{id}/999999/; s/{name}/nonexistent/g; s/{file}/nonexistent/' ;;
 	esac
@@ -134,6 +138,8 @@ body_for() {
 	"POST /api/scripts") jq -n --rawfile s "$T/scripts/kaikei.yaml" '{source: $s}' ;;
 	"POST /api/schedules") echo "$SCHEDULE_BODY" ;;
 	"PUT /api/secrets/{name}") echo "{\"value\": \"s3cret-value\", \"department\": \"$D\"}" ;;
+	"PUT /api/assets/{name}") echo "{\"value\": \"x\", \"department\": \"$D\"}" ;;
+	"POST /api/jobs/bulk") echo "{\"action\": \"cancel\", \"ids\": [$JOB]}" ;;
 	*) echo '{}' ;;
 	esac
 }
@@ -145,6 +151,8 @@ shows_d() {
 	/api/scripts) echo '[.scripts[].name] | index("kaikei_bot") != null' ;;
 	/api/schedules) echo '[.schedules[].name] | index("kaikei_nightly") != null' ;;
 	/api/secrets) echo '[.secrets[].name] | index("kaikei_secret") != null' ;;
+	/api/assets) echo '[.assets[].name] | index("kaikei_asset") != null' ;;
+	/api/jobs/bulk) echo '.results[0].status != 403' ;;
 	/api/kpi/*) echo '[.rows[].script] | index("kaikei_bot") != null' ;;
 	esac
 }
@@ -156,6 +164,9 @@ restore() {
 	"DELETE /api/secrets/{name}")
 		api PUT /api/secrets/kaikei_secret "$ADMIN" \
 		    "$(body_for PUT '/api/secrets/{name}')" >/dev/null ;;
+	"DELETE /api/assets/{name}")
+		api PUT /api/assets/kaikei_asset "$ADMIN" \
+		    "$(body_for PUT '/api/assets/{name}')" >/dev/null ;;
 	esac
 }
 tok() { eval "echo \$TOK_$1"; }
