@@ -40,6 +40,8 @@
 #include "api_scripts.h"
 #include "api_secrets.h"
 #include "api_ticker.h"
+#include "api_watch.h"
+#include "export.h"
 #include "api_web.h"
 #include "charset.h"
 #include "textutil.h"
@@ -305,6 +307,12 @@ filter_from_query(struct api *a, struct req *r, struct query_filter *f)
 	const char *v;
 
 	memset(f, 0, sizeof *f);
+	if ((v = api_query_arg(r, "format")) != NULL && strcmp(v, "json") != 0 &&
+	    strcmp(v, "csv") != 0 && strcmp(v, "xlsx") != 0) {
+		api_reply_error(r, MHD_HTTP_BAD_REQUEST, "format: expected json, "
+		    "csv or xlsx, not '%s'", v);
+		return -1;
+	}
 	if (query_time(a, r, "since", &f->since) != 0 ||
 	    query_time(a, r, "until", &f->until) != 0)
 		return -1;
@@ -364,7 +372,8 @@ api_read(struct api *a, struct req *r, api_read_fn fn, int by_name,
     const char *what)
 {
 	struct readw w;
-	char *depts = NULL, *sub = NULL, me[160];
+	char *depts = NULL, *sub = NULL, me[160], timing[48];
+	int64_t t0 = time_mono_us();
 	json_t *tree;
 
 	memset(&w, 0, sizeof w);
@@ -397,11 +406,121 @@ api_read(struct api *a, struct req *r, api_read_fn fn, int by_name,
 	store_read(a->st, read_op, &w);
 	free(depts);
 	free(sub);
-	if (w.out == NULL)
+	if (w.out == NULL) {
 		api_reply_error(r, MHD_HTTP_NOT_FOUND, "no %s '%s'", what,
 		    r->args[0] ? r->args[0] : "");
-	else
-		api_reply_json(r, MHD_HTTP_OK, w.out);
+		return H_DONE;
+	}
+	api_reply_json(r, MHD_HTTP_OK, w.out);
+	/* The time spent reading, for the browser's tools and the bench. */
+	snprintf(timing, sizeof timing, "read;dur=%.3f",
+	    (double)(time_mono_us() - t0) / 1000.0);
+	api_add_header(r, "Server-Timing", timing);
+	return H_DONE;
+}
+
+/* --- lists as files ---------------------------------------------------------- */
+
+struct exportw {
+	struct api_readq q;
+	api_read_fn	 fn;
+	const char	*what;
+	json_t		*rows;
+};
+
+/* The pages of the list, in one snapshot, until the end or the cap. */
+static int
+export_op(struct conn *c, void *p)
+{
+	struct exportw *w = p;
+	json_t *page, *next;
+
+	w->q.f.limit = 1000;
+	for (;;) {
+		if ((page = w->fn(c, &w->q)) == NULL)
+			return -1;
+		json_array_extend(w->rows, json_object_get(page, w->what));
+		next = json_object_get(page, "next_before");
+		if (!json_is_integer(next) ||
+		    json_array_size(w->rows) >= EXPORT_MAX) {
+			json_decref(page);
+			return 0;
+		}
+		w->q.f.before = json_integer_value(next);
+		json_decref(page);
+	}
+}
+
+int
+api_wants_file(struct req *r)
+{
+	const char *f = api_query_arg(r, "format");
+
+	return f != NULL && (strcmp(f, "csv") == 0 || strcmp(f, "xlsx") == 0);
+}
+
+enum hres
+api_export(struct api *a, struct req *r, api_read_fn fn, const char *what)
+{
+	const struct export_col *cols;
+	const char *format = api_query_arg(r, "format");
+	const char *lang = api_query_arg(r, "lang");
+	struct exportw w;
+	char *depts = NULL, *sub = NULL, me[160], zone[32], err[256], *data;
+	char *disp, day[16];
+	json_t *tree;
+	size_t ncols, len;
+
+	cols = export_columns(what, &ncols);
+	memset(&w, 0, sizeof w);
+	w.q.a = a;
+	w.q.r = r;
+	w.fn = fn;
+	w.what = what;
+	w.rows = json_array();
+	if (filter_from_query(a, r, &w.q.f) != 0)
+		goto done;
+	if (w.q.f.department != NULL) {
+		tree = perm_subtree(a->kpi, w.q.f.department);
+		w.q.f.department = sub = json_dumps(tree, JSON_COMPACT);
+		json_decref(tree);
+	}
+	if (r->route->scope == SCOPE_LIST) {
+		depts = api_perm_depts(a, r, r->route->role);
+		snprintf(me, sizeof me, "user:%s", r->who.name);
+		w.q.f.depts = depts;
+		w.q.f.me = me;
+	}
+	if (store_read(a->st, export_op, &w) != 0) {
+		api_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot "
+		    "read the %s", what);
+		goto done;
+	}
+	data = export_file(cols, ncols, w.rows, format, lang != NULL &&
+	    strcmp(lang, "en") == 0, tfmt_label(a->tf, zone, sizeof zone),
+	    &len, err, sizeof err);
+	if (data == NULL) {
+		api_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", err);
+		goto done;
+	}
+	free(r->raw);
+	free(r->ctype);
+	r->raw = data;
+	r->rawlen = len;
+	r->ctype = xstrdup(strcmp(format, "csv") == 0 ?
+	    "text/csv; charset=utf-8" : "application/vnd.openxmlformats-"
+	    "officedocument.spreadsheetml.sheet");
+	r->status = MHD_HTTP_OK;
+	tfmt_text(a->tf, time_wall_ms(), day, sizeof day);
+	day[10] = '\0';
+	disp = xasprintf("attachment; filename=\"kobito-%s-%s.%s\"", what,
+	    day, format);
+	api_add_header(r, MHD_HTTP_HEADER_CONTENT_DISPOSITION, disp);
+	free(disp);
+done:
+	free(depts);
+	free(sub);
+	json_decref(w.rows);
 	return H_DONE;
 }
 
@@ -476,6 +595,8 @@ static const struct route routes[] = {
 	    api_h_run },
 	{ "GET", "/api/runs/{id}/logs", ROLE_VIEWER, SCOPE_OBJECT, "run",
 	    BODY_NONE, api_h_logs },
+	{ "GET", "/api/runs/{id}/events", ROLE_VIEWER, SCOPE_OBJECT, "run",
+	    BODY_NONE, api_h_run_events },
 	{ "GET", "/api/runs/{id}/artifacts/{name}", ROLE_VIEWER, SCOPE_OBJECT,
 	    "run", BODY_NONE, api_h_artifact_get },
 	{ "GET", "/api/schedules", ROLE_VIEWER, SCOPE_LIST, NULL, BODY_NONE,
@@ -492,6 +613,8 @@ static const struct route routes[] = {
 	    "schedule", BODY_JSON, api_h_schedule_run },
 	{ "GET", "/api/cron/next", ROLE_USER, SCOPE_NONE, NULL, BODY_NONE,
 	    api_h_cron_next },
+	{ "GET", "/api/watch", ROLE_USER, SCOPE_NONE, NULL, BODY_NONE,
+	    api_h_watch },
 	{ "GET", "/api/tokens", ROLE_ADMIN, SCOPE_GLOBAL, NULL, BODY_NONE,
 	    api_h_tokens },
 	{ "POST", "/api/tokens", ROLE_ADMIN, SCOPE_GLOBAL, NULL, BODY_JSON,
@@ -628,6 +751,8 @@ completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 	(void)toe;
 	api_conns_done(a, conn);
+	if (r != NULL && r->watching)
+		api_watch_forget(a, r);
 	if (r != NULL && r->lp == LP_WAITING) {
 		/* Cannot happen (suspended requests are not completed). */
 		pthread_mutex_lock(&a->wmu);
@@ -1001,6 +1126,7 @@ api_new(struct store *st, struct scripts *sc, struct sched *sched,
 	pthread_mutex_init(&a->kmu, NULL);
 	pthread_cond_init(&a->kcv, NULL);
 	pthread_rwlock_init(&a->tclock, NULL);
+	pthread_mutex_init(&a->vmu, NULL);
 	pthread_mutex_init(&a->pmu, NULL);
 	pthread_mutex_init(&a->amu, NULL);
 	pthread_mutex_init(&a->lmu, NULL);
@@ -1075,6 +1201,7 @@ api_stop(struct api *a)
 	if (a->mhd != NULL) {
 		/* Every parked long poll answers 204 before the end. */
 		api_expire_waiters(a, INT64_MAX, 1);
+		api_watch_expire(a, INT64_MAX, 1);
 		time_sleep_ms(100, NULL);
 		MHD_stop_daemon(a->mhd);
 		a->mhd = NULL;
@@ -1104,6 +1231,7 @@ api_free(struct api *a)
 	pthread_rwlock_destroy(&a->tclock);
 	api_conns_clear(a);
 	api_audit_clear(a);
+	pthread_mutex_destroy(&a->vmu);
 	pthread_mutex_destroy(&a->pmu);
 	pthread_mutex_destroy(&a->amu);
 	pthread_mutex_destroy(&a->lmu);

@@ -127,6 +127,8 @@ struct req {
 	int			 lp_max;	/* jobs it may take at once */
 	int			 lp_batch;	/* it asked with max_jobs */
 	struct req		*lp_prev, *lp_next;
+	int			 watching;	/* parked as a watch */
+	uint64_t		 watch_change;	/* the change it has seen */
 };
 
 /* Buckets of the dispatch latency histogram (api_metrics.c). */
@@ -198,6 +200,10 @@ struct api {
 	pthread_rwlock_t	 tclock;
 	struct tcache_ent	*tcache;
 	uint64_t		 tcgen;
+
+	pthread_mutex_t		 vmu;	/* watches and change (api_watch.c) */
+	struct req		*watch_head, *watch_tail;
+	uint64_t		 change;
 
 	pthread_mutex_t		 pmu;	/* peers (api_conns.c) */
 	struct peer		*peers;
@@ -274,6 +280,16 @@ typedef json_t *(*api_read_fn)(struct conn *, struct api_readq *);
  */
 enum hres	 api_read(struct api *, struct req *, api_read_fn fn,
 		    int by_name, const char *what);
+/*
+ * Answer a list's GET asked with format=csv or format=xlsx: fn's pages
+ * (each {"<key>": [...], "next_before"}) one after the other, up to
+ * EXPORT_MAX rows, as a file of export.h's columns of "what" (runs,
+ * jobs, audit) to download; lang=en for English headers.  H_DONE.
+ */
+enum hres	 api_export(struct api *, struct req *, api_read_fn fn,
+		    const char *what);
+/* Whether the request asks for a file (format=csv or xlsx). */
+int		 api_wants_file(struct req *);
 
 /* --- departments (api_perm.c) ------------------------------------------- */
 

@@ -362,6 +362,8 @@ jobs_read(struct conn *c, struct api_readq *q)
 enum hres
 api_h_jobs(struct api *a, struct req *r)
 {
+	if (api_wants_file(r))
+		return api_export(a, r, jobs_read, "jobs");
 	return api_read(a, r, jobs_read, 0, "jobs");
 }
 

@@ -55,6 +55,22 @@ tfmt_zone(const struct tfmt *tf)
 	return cron_zone_name(tf->zone);
 }
 
+char *
+tfmt_label(const struct tfmt *tf, char *buf, size_t len)
+{
+	long off = cron_zone_offset(tf->zone, time(NULL)), a = off < 0 ?
+	    -off : off;
+
+	if (strcmp(cron_zone_name(tf->zone), "Asia/Tokyo") == 0)
+		snprintf(buf, len, "JST");
+	else if (off == 0)
+		snprintf(buf, len, "UTC");
+	else
+		snprintf(buf, len, "UTC%c%02ld:%02ld", off < 0 ? '-' : '+',
+		    a / 3600, a / 60 % 60);
+	return buf;
+}
+
 int
 tfmt_parse(const struct tfmt *tf, const char *text, int64_t *ms)
 {
@@ -472,6 +488,47 @@ query_logs(struct conn *c, const struct tfmt *tf, int64_t run_id,
 	logs = events_of(c, run_id, "log", f->after, limit_of(f), &last);
 	return json_pack("{s:o, s:I}", "logs", logs, "next_after",
 	    (json_int_t)last);
+}
+
+json_t *
+query_run_events(struct conn *c, const struct tfmt *tf, int64_t id,
+    const struct query_filter *f)
+{
+	sqlite3_stmt *st;
+	json_t *run = NULL, *job = NULL, *list, *ev;
+	int64_t last = f->after;
+	int limit = f->limit > 0 ? f->limit : 1000;
+
+	st = conn_stmt(c, "SELECT " RUN_COLS ", j.state, j.cancel_requested"
+	    " FROM runs r LEFT JOIN agents a ON a.id = r.agent_id"
+	    " JOIN jobs j ON j.id = r.job_id WHERE r.id = ?");
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		run = run_json(st, tf);
+		job = json_pack("{s:I, s:s, s:b}", "id",
+		    (json_int_t)sqlite3_column_int64(st, 1), "state",
+		    col_text(st, 16), "cancel_requested",
+		    sqlite3_column_int(st, 17));
+	}
+	sqlite3_reset(st);
+	if (run == NULL)
+		return NULL;
+	list = json_array();
+	st = conn_stmt(c, "SELECT id, event FROM run_events WHERE run_id = ?"
+	    " AND id > ? ORDER BY id LIMIT ?");
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, f->after);
+	sqlite3_bind_int(st, 3, limit);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		last = sqlite3_column_int64(st, 0);
+		if ((ev = json_loads(col_text(st, 1), 0, NULL)) == NULL)
+			continue;
+		json_object_set_new(ev, "seq", json_integer(last));
+		json_array_append_new(list, ev);
+	}
+	sqlite3_reset(st);
+	return json_pack("{s:o, s:I, s:o, s:o}", "events", list, "next_after",
+	    (json_int_t)last, "run", run, "job", job);
 }
 
 json_t *
