@@ -1127,6 +1127,8 @@ api_new(struct store *st, struct scripts *sc, struct sched *sched,
 	pthread_cond_init(&a->kcv, NULL);
 	pthread_rwlock_init(&a->tclock, NULL);
 	pthread_mutex_init(&a->vmu, NULL);
+	/* Never a value a page saw before a restart: it is told at once. */
+	a->change = (uint64_t)time_wall_ms();
 	pthread_mutex_init(&a->pmu, NULL);
 	pthread_mutex_init(&a->amu, NULL);
 	pthread_mutex_init(&a->lmu, NULL);

@@ -86,9 +86,10 @@ api_h_watch(struct api *a, struct req *r)
 	json_int_t wait;
 
 	if (r->lp == LP_NONE) {
+		/* Without a change seen, the answer is at once: the counter. */
 		v = api_query_arg(r, "change");
 		r->watch_change = v != NULL ? (uint64_t)strtoull(v, NULL, 10) :
-		    0;
+		    UINT64_MAX;
 		wait = WATCH_DEFAULT_MS;
 		if ((v = api_query_arg(r, "wait_ms")) != NULL &&
 		    ((wait = (json_int_t)text_parse_id(v)) < 0 ||

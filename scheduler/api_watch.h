@@ -3,7 +3,7 @@
  * counter of the changes committed to jobs and runs, and a long poll on
  * it (GET /api/watch?change=N): the request is parked (suspended) until
  * the counter passes N or its time is up, then answered with the
- * counter; the page reads what it shows again and asks once more.  A
+ * counter (without change, at once: a page's first call); the page reads what it shows again and asks once more.  A
  * run's page reads only what is new (GET /api/runs/{id}/events?after=).
  */
 #ifndef KOBITO_API_WATCH_H
