@@ -63,7 +63,7 @@ start_scheduler --kpi-config "$KOBITO_TOP/config/kpi.yaml" \
 	--dashboard "$KOBITO_TOP/dashboard"
 PASSWORD="pass-$(head -c 9 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 printf '%s\n' "$PASSWORD" >"$T/pw"
-for u in sato:operator:戸籍住民課 tanaka:viewer:市民局 suzuki:viewer: \
+for u in sato:operator:戸籍住民課 tanaka:manager:市民局 suzuki:viewer: \
     eng:engineer:DX推進課 kanri:admin:総務局; do
 	IFS=: read -r name role dept <<EOF
 $u
