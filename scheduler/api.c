@@ -42,6 +42,7 @@
 #include "api_ticker.h"
 #include "api_watch.h"
 #include "export.h"
+#include "msg.h"
 #include "api_web.h"
 #include "charset.h"
 #include "textutil.h"
@@ -61,14 +62,22 @@ api_reply_json(struct req *r, int status, json_t *out)
 	r->out = out;
 }
 
+int
+api_japanese(struct req *r)
+{
+	return r->src.value != NULL && msg_japanese(api_value(r,
+	    MHD_HEADER_KIND, "Accept-Language"));
+}
+
 void
 api_reply_error(struct req *r, int status, const char *fmt, ...)
 {
+	int ja = api_japanese(r);
 	va_list ap;
 	char msg[512];
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	msg_vformat(msg, sizeof msg, ja, fmt, ap);
 	va_end(ap);
 	text_utf8_trim_partial(msg);	/* it goes into JSON */
 	api_reply_json(r, status, json_pack("{s:s}", "error", msg));
@@ -150,8 +159,10 @@ send_reply(struct api *a, struct req *r)
 	}
 	if (resp == NULL)
 		return MHD_NO;
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
-	    "no-store");
+	/* Answers are not kept, but for files that say how (web.c). */
+	if (!has_header(r, MHD_HTTP_HEADER_CACHE_CONTROL))
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+		    "no-store");
 	if (r->status == MHD_HTTP_UNAUTHORIZED)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
 		    "Bearer");
@@ -399,7 +410,7 @@ api_read(struct api *a, struct req *r, api_read_fn fn, int by_name,
 		w.q.name = r->args[0];
 		if (!by_name && (w.q.id = text_parse_id(r->args[0])) == 0) {
 			api_reply_error(r, MHD_HTTP_NOT_FOUND, "no %s '%s'",
-			    what, r->args[0]);
+			    msg_word(what, api_japanese(r)), r->args[0]);
 			return H_DONE;
 		}
 	}
@@ -407,8 +418,8 @@ api_read(struct api *a, struct req *r, api_read_fn fn, int by_name,
 	free(depts);
 	free(sub);
 	if (w.out == NULL) {
-		api_reply_error(r, MHD_HTTP_NOT_FOUND, "no %s '%s'", what,
-		    r->args[0] ? r->args[0] : "");
+		api_reply_error(r, MHD_HTTP_NOT_FOUND, "no %s '%s'", msg_word(
+		    what, api_japanese(r)), r->args[0] ? r->args[0] : "");
 		return H_DONE;
 	}
 	api_reply_json(r, MHD_HTTP_OK, w.out);

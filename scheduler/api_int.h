@@ -225,7 +225,12 @@ struct api {
 
 /* Set the reply: status and a JSON body (out is taken over). */
 void		 api_reply_json(struct req *, int status, json_t *out);
-/* Set an error reply {"error": message}. */
+/* Whether the caller reads Japanese (Accept-Language; msg.h). */
+int		 api_japanese(struct req *);
+/*
+ * Set an error reply {"error": message}, in the caller's language when
+ * msg.c has it.
+ */
 void		 api_reply_error(struct req *, int status, const char *fmt, ...)
 		    __attribute__((format(printf, 3, 4)));
 /* The HTTP status of a jobs_* failure. */

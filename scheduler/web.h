@@ -37,7 +37,7 @@ struct web_req;
 
 #define WEB_COOKIE		"kobito_session"
 #define WEB_CSRF_HEADER		"X-CSRF-Token"
-#define WEB_MAX_HEADERS		8
+#define WEB_MAX_HEADERS		12
 #define WEB_PASSWORD_MIN	10	/* characters */
 #define WEB_PASSWORD_MAX	1024	/* bytes */
 
