@@ -179,6 +179,10 @@ send_reply(struct api *a, struct req *r)
 	if (!has_header(r, "Content-Security-Policy"))
 		MHD_add_response_header(resp, "Content-Security-Policy",
 		    API_CSP_INERT);
+	/* Over HTTPS, browsers are told to come back only that way. */
+	if (a->cfg.tls_cert != NULL)
+		MHD_add_response_header(resp, "Strict-Transport-Security",
+		    "max-age=31536000");
 	if (r->status >= 100 && r->status < 600)
 		INC(a->m.http[r->status]);
 	ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);
@@ -1169,7 +1173,23 @@ api_start(struct api *a, int fd, char *err, size_t errlen)
 	 * limit MHD fails to accept in a busy loop) and per client address,
 	 * so that one client cannot take them all (api_conns.h).
 	 */
+	struct MHD_OptionItem tls[] = {
+		{ MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)(uintptr_t)a->cfg.tls_cert },
+		{ MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)(uintptr_t)a->cfg.tls_key },
+		{ MHD_OPTION_END, 0, NULL },
+	};
+
+	if (a->cfg.tls_cert != NULL && a->cfg.tls_key != NULL) {
+		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+			snprintf(err, errlen, "this libmicrohttpd cannot serve "
+			    "HTTPS (built without TLS)");
+			return -1;
+		}
+		flags |= MHD_USE_TLS;
+	} else
+		tls[0].option = MHD_OPTION_END;
 	a->mhd = MHD_start_daemon(flags, 0, NULL, NULL, access_cb, a,
+	    MHD_OPTION_ARRAY, tls,
 	    MHD_OPTION_EXTERNAL_LOGGER, api_conns_log, a,
 	    MHD_OPTION_LISTEN_SOCKET, fd,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)a->cfg.threads,

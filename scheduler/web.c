@@ -89,6 +89,12 @@ web_new(struct store *st, const struct kpi_config *kpi,
 	return w;
 }
 
+void
+web_set_secure_cookies(struct web *w, int on)
+{
+	w->cfg.secure_cookie = on != 0;
+}
+
 const struct kpi_config *
 web_kpi(const struct web *w)
 {

@@ -69,6 +69,11 @@ void		 web_config_defaults(struct web_config *);
 struct web	*web_new(struct store *, const struct kpi_config *,
 		    const struct web_config *, char *err, size_t errlen);
 void		 web_free(struct web *);
+/*
+ * Mark cookies Secure (sent only over HTTPS): the scheduler serves HTTPS
+ * itself, or sits behind a proxy that does.  Before serving.
+ */
+void		 web_set_secure_cookies(struct web *, int on);
 /* The KPI configuration (and its department tree) the web front uses. */
 const struct kpi_config *web_kpi(const struct web *);
 
