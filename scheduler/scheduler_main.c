@@ -32,6 +32,7 @@
 
 #include "api.h"
 #include "auth.h"
+#include "dirauth.h"
 #include "fsutil.h"
 #include "jobs.h"
 #include "query.h"
@@ -113,7 +114,7 @@ static const struct setting settings_table[] = {
 
 static const char *const top_keys[] = {
 	"timezone", "lease_ttl_ms", "wait_max_ms", "retention_days", "threads",
-	"limits", "jobs", "schedules", NULL,
+	"limits", "jobs", "schedules", "directory", NULL,
 };
 
 /* The config file's typed getters print the problem. */
@@ -243,6 +244,33 @@ read_pem(const char *path, int secret)
 	if (strstr(data, "-----BEGIN ") == NULL)
 		die("'%s' is not PEM (no -----BEGIN line)", path);
 	return data;
+}
+
+/*
+ * The directory logins of the config file's "directory" section, checked
+ * against the KPI tree (known once the web front is set up), or NULL when
+ * it has none.  Dies with file:line:col when it is wrong.
+ */
+static struct dirauth *
+load_directory(const char *path, const struct kpi_config *kpi)
+{
+	struct ydoc *doc;
+	const struct ynode *sec;
+	struct dirauth *d = NULL;
+	char err[512];
+
+	if (path == NULL)
+		return NULL;
+	if ((doc = ydoc_load_file(path, err, sizeof err)) == NULL)
+		die("%s", err);
+	if (doc->root != NULL && (sec = ynode_get(doc->root,
+	    "directory")) != NULL && (d = dirauth_load(sec, kpi, err,
+	    sizeof err)) == NULL) {
+		ydoc_free(doc);
+		die("%s", err);
+	}
+	ydoc_free(doc);
+	return d;
 }
 
 /* --- the listening socket ----------------------------------------------- */
@@ -502,6 +530,7 @@ serve(int argc, char **argv)
 	const char *certpath = NULL, *tlskeypath = NULL;
 	char *cert = NULL, *tlskey = NULL;
 	int secure_cookies = 0;
+	struct dirauth *directory;
 	struct web *web;
 	struct settings set;
 	struct bootw boot;
@@ -620,6 +649,8 @@ serve(int argc, char **argv)
 		die("%s", err);
 	if ((fd = listen_on(listen_spec, &port, err, sizeof err)) < 0)
 		die("%s", err);
+	directory = load_directory(cfgpath, web_kpi(web));
+	web_set_directory(web, directory);
 	/* Cookies go only over HTTPS: ours, or a proxy's in front of us. */
 	web_set_secure_cookies(web, cert != NULL || secure_cookies);
 	api = api_new(st, sc, sched, &sk, &tf, &set.api);
@@ -642,6 +673,7 @@ serve(int argc, char **argv)
 	api_stop(api);
 	api_free(api);
 	web_free(web);
+	dirauth_free(directory);
 	store_close(st);
 	scripts_free(sc);
 	sched_free(sched);

@@ -90,6 +90,12 @@ web_new(struct store *st, const struct kpi_config *kpi,
 }
 
 void
+web_set_directory(struct web *w, const struct dirauth *d)
+{
+	w->dir = d;
+}
+
+void
 web_set_secure_cookies(struct web *w, int on)
 {
 	w->cfg.secure_cookie = on != 0;

@@ -74,6 +74,13 @@ void		 web_free(struct web *);
  * itself, or sits behind a proxy that does.  Before serving.
  */
 void		 web_set_secure_cookies(struct web *, int on);
+/*
+ * Log people in with the city's directory too (dirauth.h; borrowed, it
+ * must outlive the web front), for names without a local password.
+ * Before serving.
+ */
+struct dirauth;
+void		 web_set_directory(struct web *, const struct dirauth *);
 /* The KPI configuration (and its department tree) the web front uses. */
 const struct kpi_config *web_kpi(const struct web *);
 

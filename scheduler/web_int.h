@@ -25,6 +25,7 @@ struct web {
 	char			*dashboard_dir;
 	char			*chartjs_dir;
 	char			 dummy[crypto_pwhash_STRBYTES];
+	const struct dirauth	*dir;	/* directory logins, or NULL */
 	pthread_mutex_t		 gmu;	/* the Argon2id gate (web_login.c) */
 	pthread_cond_t		 gcv;
 	int			 hashing;

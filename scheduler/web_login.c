@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "timeutil.h"
+#include "dirauth.h"
 #include "web_int.h"
 #include "xmalloc.h"
 
@@ -389,11 +390,53 @@ struct loginw {
 	struct web	*w;
 	struct throttle	*t;
 	struct user	*u;
+	const struct perm *dir;		/* a directory login's roles, or NULL */
+	const char	*dept;		/* and its department */
 	const char	*password;	/* to rehash, or NULL */
 	char		 cookie[64];
 	char		 csrf[65];
 	char		 device[64];	/* a new device cookie, or "" */
 };
+
+/*
+ * A directory login: the user as kobito keeps them (made at the first
+ * login, without a password of their own) and the roles their groups give
+ * now, which replace those of the login before.
+ */
+static int
+directory_user(struct conn *c, struct web_req *r, struct loginw *l)
+{
+	sqlite3_stmt *st;
+	char err[256];
+
+	if (!l->u->found) {
+		st = conn_stmt(c, "INSERT INTO users (name, role, department,"
+		    " created_at) VALUES (?, 'none', nullif(?, ''), ?)");
+		bind_text(st, 1, l->u->name);
+		bind_text(st, 2, l->dept);
+		sqlite3_bind_int64(st, 3, r->now);
+		if (conn_step(c, st, err, sizeof err) != 0)
+			goto fail;
+		l->u->id = conn_last_id(c);
+		l->u->found = 1;
+	} else if (l->dept[0] != '\0') {
+		st = conn_stmt(c, "UPDATE users SET department = ?"
+		    " WHERE id = ?");
+		bind_text(st, 1, l->dept);
+		sqlite3_bind_int64(st, 2, l->u->id);
+		if (conn_step(c, st, err, sizeof err) != 0)
+			goto fail;
+	}
+	if (perm_store(c, l->u->id, l->dir, "directory", r->now, err,
+	    sizeof err) != 0)
+		goto fail;
+	l->u->perm = *l->dir;
+	snprintf(l->u->department, sizeof l->u->department, "%s", l->dept);
+	return 0;
+fail:
+	web_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", err);
+	return -1;
+}
 
 /* A successful login: the session, the device, the counts taken back. */
 static int
@@ -406,6 +449,8 @@ login_write(struct conn *c, struct web_req *r, void *p)
 	sqlite3_stmt *st;
 
 	if (unreserve(c, l->t, 1) != 0)
+		return -1;
+	if (l->dir != NULL && directory_user(c, r, l) != 0)
 		return -1;
 	/* Sessions past their time are dropped here, at each login. */
 	st = conn_stmt(c, "DELETE FROM web_sessions WHERE last_seen < ?1"
@@ -497,6 +542,44 @@ device_cookie(struct web *w, struct web_req *r, const char *value)
 	free(c);
 }
 
+/*
+ * Ask the directory: 1 (the password is right and groups give roles:
+ * *p, dept), 0 (wrong), or -1 with the refusal made (the directory cannot
+ * be reached: 503; it gives no role here: 403).
+ */
+static int
+directory_check(struct web *w, struct web_req *r, struct throttle *t,
+    const struct user *u, const char *pw, struct perm *p, char *dept,
+    size_t deptlen)
+{
+	char err[512];
+
+	if (u->found && u->disabled)
+		return 0;
+	switch (dirauth_login(w->dir, u->name, pw, p, dept, deptlen, err,
+	    sizeof err)) {
+	case DIRAUTH_OK:
+		return 1;
+	case DIRAUTH_DENIED:
+		return 0;
+	case DIRAUTH_NO_ROLE:
+		store_write(w->st, unreserve_fn, t, NULL, 0);
+		web_reply_error(r, MHD_HTTP_FORBIDDEN, "the directory knows "
+		    "'%s', but none of their groups gives a role in kobito",
+		    u->name);
+		json_object_set_new(r->detail, "refused", json_string(
+		    "no role"));
+		return -1;
+	case DIRAUTH_ERROR:
+		break;
+	}
+	store_write(w->st, unreserve_fn, t, NULL, 0);
+	fprintf(stderr, "kobito-scheduler: login of '%s': %s\n", u->name, err);
+	web_reply_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "the directory "
+	    "cannot be asked now; try again later");
+	return -1;
+}
+
 void
 web_h_login(struct web *w, struct web_req *r)
 {
@@ -507,6 +590,8 @@ web_h_login(struct web *w, struct web_req *r)
 	struct throttle t;
 	struct user u;
 	struct loginw l;
+	struct perm dirp;
+	char dept[PERM_DEPT_MAX];
 	int ok;
 
 	/* A form on another site cannot send JSON (it would need CORS). */
@@ -555,9 +640,20 @@ web_h_login(struct web *w, struct web_req *r)
 		return;
 	}
 
-	ok = verify(w, u.found && u.hash[0] != '\0' && !u.disabled ? u.hash :
-	    w->dummy, pw);
-	if (ok > 0 && (!u.found || u.hash[0] == '\0' || u.disabled))
+	memset(&l, 0, sizeof l);
+	if (w->dir != NULL && (!u.found || u.hash[0] == '\0')) {
+		/* No password here: the directory's word. */
+		ok = directory_check(w, r, &t, &u, pw, &dirp, dept,
+		    sizeof dept);
+		if (ok < 0)
+			return;
+		l.dir = &dirp;
+		l.dept = dept;
+	} else
+		ok = verify(w, u.found && u.hash[0] != '\0' && !u.disabled ?
+		    u.hash : w->dummy, pw);
+	if (ok > 0 && !l.dir && (!u.found || u.hash[0] == '\0' ||
+	    u.disabled))
 		ok = 0;		/* the dummy: the same time spent, no match */
 	if (ok < 0) {
 		store_write(w->st, unreserve_fn, &t, NULL, 0);
@@ -578,11 +674,10 @@ web_h_login(struct web *w, struct web_req *r)
 		return;
 	}
 
-	memset(&l, 0, sizeof l);
 	l.w = w;
 	l.t = &t;
 	l.u = &u;
-	if (crypto_pwhash_str_needs_rehash(u.hash,
+	if (l.dir == NULL && crypto_pwhash_str_needs_rehash(u.hash,
 	    crypto_pwhash_OPSLIMIT_INTERACTIVE,
 	    crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
 		l.password = pw;
@@ -598,6 +693,8 @@ web_h_login(struct web *w, struct web_req *r)
 	r->status = MHD_HTTP_OK;
 	if (r->write(r, login_write, &l) != 0 || r->status >= 400)
 		return;
+	r->who.perm = u.perm;	/* a directory login's, as they are now */
+	r->who.role = perm_top(&u.perm);
 	web_reply_json(r, MHD_HTTP_OK, perm_json(w->kpi, &u.perm));
 	json_object_update_new(r->out, json_pack("{s:s, s:s, s:s, s:s}",
 	    "name", u.name, "role", role_name(r->who.role), "department",

@@ -20,7 +20,8 @@ libgmime-3.0-dev libxml2-dev dovecot-imapd dovecot-lmtpd exim4-daemon-heavy
 python3 clang libclang-rt-14-dev
 tesseract-ocr-script-latn tesseract-ocr-script-jpan-vert
 fonts-klee fonts-ipafont-gothic fonts-ipafont-mincho fonts-humor-sans
-fonts-liberation2 fonts-urw-base35 python3-yaml python3-jsonschema"
+fonts-liberation2 fonts-urw-base35 python3-yaml python3-jsonschema
+libldap-dev slapd ldap-utils"
 
 missing=""
 for p in $PKGS; do
