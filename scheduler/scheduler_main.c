@@ -651,6 +651,7 @@ serve(int argc, char **argv)
 		die("%s", err);
 	directory = load_directory(cfgpath, web_kpi(web));
 	web_set_directory(web, directory);
+	web_set_secrets(web, &sk);
 	/* Cookies go only over HTTPS: ours, or a proxy's in front of us. */
 	web_set_secure_cookies(web, cert != NULL || secure_cookies);
 	api = api_new(st, sc, sched, &sk, &tf, &set.api);

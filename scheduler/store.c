@@ -363,7 +363,12 @@ static const struct migration migrations[] = {
 	    "  updated_by TEXT);"
 	    "CREATE INDEX runs_started ON runs(started_at);"
 	    "CREATE INDEX jobs_created ON jobs(created_at);"
-	    "CREATE INDEX audit_at ON audit(at);" },
+	    "CREATE INDEX audit_at ON audit(at);"
+	    /* one-time passwords (web_totp.c): the key sealed */
+	    "CREATE TABLE user_totp (user_id INTEGER PRIMARY KEY,"
+	    "  sealed BLOB NOT NULL, confirmed INTEGER NOT NULL DEFAULT 0,"
+	    "  last_step INTEGER NOT NULL DEFAULT 0,"
+	    "  created_at INTEGER NOT NULL);" },
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] ==

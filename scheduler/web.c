@@ -90,6 +90,12 @@ web_new(struct store *st, const struct kpi_config *kpi,
 }
 
 void
+web_set_secrets(struct web *w, const struct secrets *sk)
+{
+	w->sk = sk;
+}
+
+void
 web_set_directory(struct web *w, const struct dirauth *d)
 {
 	w->dir = d;
@@ -764,6 +770,9 @@ static const struct {
 	{ "GET", "/api/users", web_h_users },
 	{ "PUT", "/api/users/{name}", web_h_user_put },
 	{ "PUT", "/api/users/{name}/roles", web_h_user_roles },
+	{ "DELETE", "/api/users/{name}/totp", web_h_totp_remove },
+	{ "POST", "/api/session/totp", web_h_totp_begin },
+	{ "PUT", "/api/session/totp", web_h_totp_confirm },
 	{ "GET", "/api/kpi/config", web_h_kpi_config },
 	{ "GET", "/api/kpi/{report}", web_h_kpi_report },
 	{ "POST", "/api/kpi/surveys", web_h_survey_add },

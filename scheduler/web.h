@@ -81,6 +81,12 @@ void		 web_set_secure_cookies(struct web *, int on);
  */
 struct dirauth;
 void		 web_set_directory(struct web *, const struct dirauth *);
+/*
+ * The key that seals admins' one-time password keys (secrets.h; borrowed,
+ * it must outlive the web front).  Without it there are none.
+ */
+struct secrets;
+void		 web_set_secrets(struct web *, const struct secrets *);
 /* The KPI configuration (and its department tree) the web front uses. */
 const struct kpi_config *web_kpi(const struct web *);
 
@@ -216,6 +222,9 @@ void	web_h_survey_add(struct web *, struct web_req *);
 void	web_h_survey_import(struct web *, struct web_req *);
 void	web_h_survey_delete(struct web *, struct web_req *);
 void	web_h_fix_minutes(struct web *, struct web_req *);
+void	web_h_totp_begin(struct web *, struct web_req *);	/* POST .../totp */
+void	web_h_totp_confirm(struct web *, struct web_req *);	/* PUT */
+void	web_h_totp_remove(struct web *, struct web_req *);	/* DELETE users */
 
 /*
  * The handler of the web route (method, pattern) as the API's route table

@@ -12,6 +12,7 @@
 
 #include "timeutil.h"
 #include "dirauth.h"
+#include "totp.h"
 #include "web_int.h"
 #include "xmalloc.h"
 
@@ -351,6 +352,9 @@ struct user {
 	int64_t		 max_age_ms;
 	int64_t		 now;
 	struct perm	 perm;		/* out: the user's roles */
+	const struct web *w;		/* in: for the one-time key */
+	struct web_totp	 totp;		/* out: the one-time key, if any */
+	int		 totp_bad;	/* out: it does not open */
 };
 
 static int
@@ -374,6 +378,8 @@ user_read(struct conn *c, void *p)
 	sqlite3_reset(st);
 	if (u->found && perm_load(c, u->id, ROLE_ADMIN, &u->perm) != 0)
 		u->found = 0;
+	if (u->found && web_totp_read(c, u->w, u->id, &u->totp) != 0)
+		u->totp_bad = 1;
 	if (!u->found || u->device[0] == '\0')
 		return 0;
 	st = conn_stmt(c, "SELECT 1 FROM web_devices WHERE hash = ? AND"
@@ -392,6 +398,7 @@ struct loginw {
 	struct user	*u;
 	const struct perm *dir;		/* a directory login's roles, or NULL */
 	const char	*dept;		/* and its department */
+	int64_t		 totp_step;	/* the one-time code's step, or 0 */
 	const char	*password;	/* to rehash, or NULL */
 	char		 cookie[64];
 	char		 csrf[65];
@@ -452,6 +459,12 @@ login_write(struct conn *c, struct web_req *r, void *p)
 		return -1;
 	if (l->dir != NULL && directory_user(c, r, l) != 0)
 		return -1;
+	/* A one-time code is good once: a second login with it fails. */
+	if (l->totp_step > 0 && web_totp_use(c, l->u->id, l->totp_step) != 0) {
+		web_reply_error(r, MHD_HTTP_UNAUTHORIZED, "this one-time code "
+		    "was used already; wait for the next one");
+		return -1;
+	}
 	/* Sessions past their time are dropped here, at each login. */
 	st = conn_stmt(c, "DELETE FROM web_sessions WHERE last_seen < ?1"
 	    " OR created_at < ?2");
@@ -543,6 +556,47 @@ device_cookie(struct web *w, struct web_req *r, const char *value)
 }
 
 /*
+ * The one-time code of a user who has them on, after the right password:
+ * 0 with its step in l->totp_step, or -1 with the refusal made (no code:
+ * 401 otp_required, not counted as a failure; a wrong one: 401, counted).
+ */
+static int
+second_factor(struct web *w, struct web_req *r, struct throttle *t,
+    const struct user *u, struct loginw *l)
+{
+	const char *otp = web_in_string(r, "otp", 16);
+
+	if (u->totp_bad) {
+		store_write(w->st, unreserve_fn, t, NULL, 0);
+		web_reply_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "the one-time "
+		    "key cannot be opened (another secrets key file?)");
+		return -1;
+	}
+	if (otp == NULL) {
+		store_write(w->st, unreserve_fn, t, NULL, 0);
+		web_reply_json(r, MHD_HTTP_UNAUTHORIZED, json_pack("{s:s, s:b}",
+		    "error", "a one-time code is needed", "otp_required", 1));
+		return -1;
+	}
+	switch (totp_check(u->totp.key, sizeof u->totp.key, otp, r->now,
+	    u->totp.last_step, &l->totp_step)) {
+	case 1:
+		return 0;
+	case -1:
+		web_reply_error(r, MHD_HTTP_UNAUTHORIZED, "this one-time code "
+		    "was used already; wait for the next one");
+		break;
+	default:
+		web_reply_error(r, MHD_HTTP_UNAUTHORIZED, "wrong one-time code");
+		break;
+	}
+	json_object_set_new(r->detail, "refused", json_string("wrong "
+	    "one-time code"));
+	r->write(r, failure_write, NULL);
+	return -1;
+}
+
+/*
  * Ask the directory: 1 (the password is right and groups give roles:
  * *p, dept), 0 (wrong), or -1 with the refusal made (the directory cannot
  * be reached: 503; it gives no role here: 403).
@@ -616,6 +670,7 @@ web_h_login(struct web *w, struct web_req *r)
 	snprintf(u.name, sizeof u.name, "%s", name);
 	device_hash(r->src, u.device);
 	u.now = r->now;
+	u.w = w;
 	store_read(w->st, user_read, &u);
 
 	memset(&t, 0, sizeof t);
@@ -674,6 +729,11 @@ web_h_login(struct web *w, struct web_req *r)
 		return;
 	}
 
+	if (u.totp.confirmed && second_factor(w, r, &t, &u, &l) != 0) {
+		sodium_memzero(&u.totp, sizeof u.totp);
+		return;
+	}
+	sodium_memzero(&u.totp, sizeof u.totp);
 	l.w = w;
 	l.t = &t;
 	l.u = &u;

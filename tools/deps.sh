@@ -21,7 +21,7 @@ python3 clang libclang-rt-14-dev
 tesseract-ocr-script-latn tesseract-ocr-script-jpan-vert
 fonts-klee fonts-ipafont-gothic fonts-ipafont-mincho fonts-humor-sans
 fonts-liberation2 fonts-urw-base35 python3-yaml python3-jsonschema
-libldap-dev slapd ldap-utils"
+libldap-dev slapd ldap-utils libgnutls28-dev"
 
 missing=""
 for p in $PKGS; do
