@@ -67,7 +67,7 @@ const WORDS = {
     import_csv: 'CSVから取り込み', respondents: '回答者数', positive: '肯定回答数',
     date: '調査日', imported: '{n}件を取り込みました', actor: '操作者',
     method: '操作', path: '対象', remote: '接続元', detail: '詳細',
-    none: 'ありません', loading: '読み込み中…', forbidden: 'この操作の権限がありません',
+    scrolls: '{t}(横に動かせます)', none: 'ありません', loading: '読み込み中…', forbidden: 'この操作の権限がありません',
     viewer_note: '閲覧のみの権限です。ボットの実行はできません。',
     window_days: '判定期間(日)', staff_count: '職員数',
     hours_per_staff: '年間勤務時間', more: 'さらに表示'
@@ -128,7 +128,7 @@ const WORDS = {
     add_survey: 'Enter a survey result', import_csv: 'Import CSV',
     respondents: 'Respondents', positive: 'Positive answers', date: 'Survey date',
     imported: '{n} rows imported', actor: 'Who', method: 'Method', path: 'Path',
-    remote: 'From', detail: 'Detail', none: 'none', loading: 'Loading…',
+    remote: 'From', detail: 'Detail', scrolls: '{t} (scrolls sideways)', none: 'none', loading: 'Loading…',
     forbidden: 'You are not allowed to do this',
     viewer_note: 'You can look, not run bots (viewer role).',
     window_days: 'Window (days)', staff_count: 'Staff',
@@ -247,6 +247,28 @@ function toast(msg) {
   toast.timer = setTimeout(() => { box.hidden = true; }, 5000);
 }
 
+/*
+ * A table wider than its card scrolls inside it; the keyboard must reach
+ * that scroll too, so the box takes the focus (a named region) while, and
+ * only while, there is something to scroll.
+ */
+const scrollWatch = new ResizeObserver(entries => {
+  for (const e of entries) {
+    if (!e.target.isConnected) { scrollWatch.unobserve(e.target); continue; }	/* a page left */
+    const box = e.target.classList.contains('scroll') ? e.target : e.target.parentElement;
+    if (box.scrollWidth > box.clientWidth + 1) {
+      const h = box.closest('.card') && box.closest('.card').querySelector('h1, h2');
+      box.tabIndex = 0;
+      box.setAttribute('role', 'region');
+      box.setAttribute('aria-label', t('scrolls', { t: h ? h.textContent : '' }));
+    } else if (box.hasAttribute('tabindex')) {
+      box.removeAttribute('tabindex');
+      box.removeAttribute('role');
+      box.removeAttribute('aria-label');
+    }
+  }
+});
+
 /* A table from column specs {label, cell(row) -> node|string, num}. */
 function table(cols, rows, opts) {
   const o = opts || {};
@@ -265,15 +287,19 @@ function table(cols, rows, opts) {
   });
   if (rows.length === 0)
     body.push(el('tr', null, el('td', { colSpan: cols.length, class: 'muted', text: t('none') })));
-  return el('div', { class: 'scroll' }, el('table', { id: o.id || null }, el('thead', null, head), el('tbody', null, body)));
+  const tab = el('table', { id: o.id || null }, el('thead', null, head), el('tbody', null, body));
+  const box = el('div', { class: 'scroll' }, tab);
+  scrollWatch.observe(box);
+  scrollWatch.observe(tab);
+  return box;
 }
 
-function progressBar(pct) {
+function progressBar(pct, label) {
   const p = pct === null || pct === undefined ? null : Math.max(0, Math.min(100, pct));
   const fill = el('div', { class: 'fill' + (p !== null && p >= 100 ? ' done' : '') });
   fill.style.width = (p === null ? 0 : p) + '%';
   return el('div', { class: 'progress' },
-    el('div', { class: 'bar', attrs: { role: 'progressbar', 'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': p === null ? 0 : Math.round(p) } }, fill),
+    el('div', { class: 'bar', attrs: { role: 'progressbar', 'aria-label': label || t('progress'), 'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': p === null ? 0 : Math.round(p) } }, fill),
     el('span', { class: 'pct', text: pct === null || pct === undefined ? '–' : fmt(pct, 1) + '%' }));
 }
 
@@ -426,21 +452,33 @@ async function viewLogin(main, r) {
   if (!take(main, r)) return;
   const user = el('input', { id: 'login-user', autocomplete: 'username', required: true });
   const pass = el('input', { id: 'login-password', type: 'password', autocomplete: 'current-password', required: true });
-  const msg = el('p', { class: 'error', id: 'login-error' });
+  /* Shown when the account has one-time passwords on. */
+  const otp = el('input', { id: 'login-otp', inputMode: 'numeric', autocomplete: 'one-time-code', attrs: { pattern: '[0-9]{6}', maxlength: '6' } });
+  const otpLabel = el('label', { hidden: true }, t('otp'), otp);
+  const msg = el('p', { class: 'error', id: 'login-error', attrs: { role: 'alert' } });
   const form = el('form', { on: { submit: async ev => {
     ev.preventDefault();
     msg.textContent = '';
     try {
-      const s = await api('POST', '/api/session', { username: user.value, password: pass.value });
+      const body = { username: user.value, password: pass.value };
+      if (!otpLabel.hidden && otp.value) body.otp = otp.value;
+      const s = await api('POST', '/api/session', body);
       state.me = s;
       state.csrf = s.csrf_token;
       location.hash = '#/' + landing();
     } catch (e) {
+      if (e.body && e.body.otp_required && otpLabel.hidden) {
+        otpLabel.hidden = false;
+        otp.focus();
+        msg.textContent = t('otp_needed');
+        return;
+      }
       msg.textContent = t('login_failed') + ': ' + e.message;
     }
   } } },
     el('label', null, t('username'), user),
     el('label', null, t('password'), pass),
+    otpLabel,
     el('button', { type: 'submit', id: 'login-submit', text: t('login') }),
     msg);
   main.appendChild(el('div', { class: 'card login' }, el('h1', { text: 'kobito' }), form));
@@ -494,7 +532,7 @@ function kpiTable(ov) {
       const tg = r.targets.find(x => x.year === y);
       return tg ? fmt(tg.value) + ' ' + unitOf(r) : '–';
     } });
-  cols.push({ label: t('progress'), cell: r => progressBar(r.progress) });
+  cols.push({ label: t('progress'), cell: r => progressBar(r.progress, t('progress') + ': ' + kpiName(r)) });
   return table(cols, ov.rows, { id: 'kpi-table', rowId: r => 'kpi-' + r.id });
 }
 
@@ -670,10 +708,11 @@ function readParams(form, params) {
 function runDialog(script, after, send) {
   const err = el('p', { class: 'error', id: 'run-error' });
   const form = el('form', { class: 'params', id: 'run-form', method: 'dialog' },
-    el('h2', { text: script.title }),
+    el('h2', { id: 'run-title', text: script.title }),
     script.description ? el('p', { class: 'muted', text: script.description }) : null,
     (script.params || []).map(paramInput), err);
-  const dlg = el('dialog', { id: 'run-dialog' }, form);
+  const dlg = el('dialog', { id: 'run-dialog', attrs: { 'aria-labelledby': 'run-title' } }, form);
+  dlg.addEventListener('close', () => dlg.remove());	/* Escape too */
   const go = el('button', { type: 'submit', id: 'run-submit', text: t('run') });
   const cancel = el('button', { type: 'button', class: 'secondary', text: t('cancel'), on: { click: () => { dlg.close(); dlg.remove(); } } });
   form.appendChild(el('div', { class: 'toolbar' }, go, cancel));
@@ -727,7 +766,7 @@ async function viewBots(main, r) {
   const runsBox = el('div');
   const refresh = () => myRuns(runsBox).catch(e => showError(runsBox, e));
   const list = scripts.scripts.map(s => el('div', { class: 'card bot', attrs: { 'data-script': s.name } },
-    el('h3', { class: 'bot-title', text: s.title || s.name }),
+    el('h2', { class: 'bot-title', text: s.title || s.name }),
     el('p', { class: 'bot-desc', text: s.description || '' }),
     s.owner ? el('p', { class: 'muted', text: t('owner') + ': ' + s.owner }) : null,
     runnable(s) ? el('button', { type: 'button', class: 'run-now', attrs: { 'data-script': s.name }, text: t('run_now'), on: { click: () => runDialog(s, refresh) } }) : null));
@@ -771,7 +810,7 @@ async function viewTokens(main, r) {
     { label: t('role'), cell: x => x.role },
     { label: t('updated'), cell: x => when(x.created_at) },
     { label: t('last_used'), cell: x => when(x.last_used) },
-    { label: '', cell: x => x.revoked ? t('revoked') : el('button', { type: 'button', class: 'secondary', text: t('revoke'), on: { click: async ev => {
+    { label: t('actions'), cell: x => x.revoked ? t('revoked') : el('button', { type: 'button', class: 'secondary', text: t('revoke'), on: { click: async ev => {
       ev.stopPropagation();
       try { await api('DELETE', '/api/tokens/' + x.id); route(); } catch (e) { toast(e.message); }
     } } }) }
@@ -832,7 +871,7 @@ async function viewKpiConf(main, r) {
   const resp = el('input', { id: 's-resp', type: 'number', min: '1', required: true });
   const pos = el('input', { id: 's-pos', type: 'number', min: '0', required: true });
   const msg = el('p', { class: 'error' });
-  const file = el('input', { id: 's-file', type: 'file', accept: '.csv,text/csv' });
+  const file = el('input', { id: 's-file', type: 'file', accept: '.csv,text/csv', attrs: { 'aria-label': t('import_csv') } });
   main.appendChild(el('div', { class: 'card' }, el('h2', { text: t('surveys') }),
     table([
       { label: t('date'), cell: s => s.survey_date }, { label: t('department'), cell: s => s.department_name },

@@ -14,7 +14,7 @@
 
 const WORDS_CONSOLE = {
   ja: {
-    nav_jobs: 'ジョブ', nav_settings: '設定値', since: '開始日', until: '終了日',
+    actions: '操作', nav_jobs: 'ジョブ', nav_settings: '設定値', since: '開始日', until: '終了日',
     text_search: 'エラーの語句', newest: '最新へ', older: '次のページ',
     page_of: '{n}件を表示', export_csv: 'CSV出力', export_xlsx: 'Excel出力',
     mine: '自分の実行のみ', select_all: 'このページをすべて選択', select: '選択',
@@ -40,10 +40,14 @@ const WORDS_CONSOLE = {
     whole_org: '全庁', roles: '部署ごとの役割', global_roles: '全体の役割', add_row: '行を追加',
     save_roles: '役割を保存', manager: '管理職(KPIの閲覧)', admin_role: '管理者',
     remove: '外す', actor_filter: '操作者', zone_note: '時刻は{z}', run_for: '実行する部署',
-    departments_shown: '表示している部署: {d}'
+    departments_shown: '表示している部署: {d}',
+    otp: 'ワンタイムパスワード(6桁)', otp_needed: '認証アプリに表示されている6桁のコードを入力してください',
+    totp_title: 'あなたのワンタイムパスワード', totp_begin: '設定を始める', totp_key: '認証アプリに登録する鍵',
+    totp_confirm: '有効にする', totp_on: 'ワンタイムパスワードを有効にしました', totp_remove: 'ワンタイムパスワードを外す',
+    totp: '2要素'
   },
   en: {
-    nav_jobs: 'Jobs', nav_settings: 'Settings', since: 'From', until: 'Until',
+    actions: 'Actions', nav_jobs: 'Jobs', nav_settings: 'Settings', since: 'From', until: 'Until',
     text_search: 'Text in the error', newest: 'Newest', older: 'Older',
     page_of: '{n} shown', export_csv: 'CSV', export_xlsx: 'Excel',
     mine: 'Only my runs', select_all: 'Select this page', select: 'Select',
@@ -69,7 +73,11 @@ const WORDS_CONSOLE = {
     whole_org: 'Whole organisation', roles: 'Roles by department', global_roles: 'Global roles', add_row: 'Add a row',
     save_roles: 'Save the roles', manager: 'Manager (every KPI)', admin_role: 'Admin',
     remove: 'Remove', actor_filter: 'Who', zone_note: 'Times are {z}', run_for: 'Run for',
-    departments_shown: 'Departments shown: {d}'
+    departments_shown: 'Departments shown: {d}',
+    otp: 'One-time code (6 digits)', otp_needed: 'Enter the 6-digit code your authenticator app shows',
+    totp_title: 'Your one-time passwords', totp_begin: 'Set up', totp_key: 'The key for your authenticator app',
+    totp_confirm: 'Turn on', totp_on: 'One-time passwords are on', totp_remove: 'Take away one-time passwords',
+    totp: '2FA'
   }
 };
 
@@ -300,7 +308,7 @@ async function viewRun(main, r) {
   main.appendChild(el('div', { class: 'card' }, el('h2', { text: t('item_list') }), itemsBox));
 
   /* Logs: the first 1,000 lines, the rest by their cursor. */
-  const logs = el('pre', { class: 'logs', id: 'logs', attrs: { tabindex: '0', 'aria-label': t('logs') } });
+  const logs = el('pre', { class: 'logs', id: 'logs', attrs: { tabindex: '0', role: 'log', 'aria-label': t('logs') } });
   logs.textContent = (run.logs || []).map(logLine).join('\n');
   const logCard = el('div', { class: 'card' }, el('h2', { text: t('logs') }), logs);
   let lastLog = (run.logs || []).length ? run.logs[run.logs.length - 1].seq : 0;
@@ -493,7 +501,7 @@ async function viewSchedules(main, r) {
     { label: t('cron'), cell: s => s.cron + (s.calendar && s.calendar !== 'none' ? ' (' + s.calendar + ')' : '') },
     { label: t('next_fire'), cell: s => s.enabled ? when(s.next_fire) : t('paused') },
     { label: t('last_fire'), cell: s => when(s.last_fire) },
-    { label: '', cell: s => el('span', { class: 'actions' },
+    { label: t('actions'), cell: s => el('span', { class: 'actions' },
       s.may_edit ? el('button', { type: 'button', class: 'secondary', text: s.enabled ? t('pause') : t('resume'),
         attrs: { 'data-action': s.enabled ? 'pause' : 'resume', 'data-schedule': s.name },
         on: { click: () => act(s, s.enabled ? 'pause' : 'resume') } }) : null,
@@ -593,7 +601,7 @@ async function scriptDetail(box, s) {
       { label: 'digest', cell: v => v.digest.slice(0, 12) + (v.digest === full.digest ? ' *' : '') },
       { label: t('updated'), cell: v => when(v.created_at) },
       { label: t('updated_by'), cell: v => v.created_by || v.source || '' },
-      { label: '', cell: v => el('span', { class: 'actions' },
+      { label: t('actions'), cell: v => el('span', { class: 'actions' },
         el('button', { type: 'button', class: 'secondary', text: t('diff'), attrs: { 'data-digest': v.digest, 'data-action': 'diff' }, on: { click: async () => {
           clear(out);
           try {
@@ -708,7 +716,7 @@ async function viewSettings(main, r) {
       { label: t('allow'), cell: s => (s.allow || []).join(', ') },
       { label: t('updated'), cell: s => when(s.updated_at) },
       { label: t('updated_by'), cell: s => s.updated_by || '' },
-      { label: '', cell: s => el('button', { type: 'button', class: 'secondary', text: t('delete'), attrs: { 'aria-label': t('delete') + ' ' + s.name }, on: { click: remove('secrets', s.name) } }) }
+      { label: t('actions'), cell: s => el('button', { type: 'button', class: 'secondary', text: t('delete'), attrs: { 'aria-label': t('delete') + ' ' + s.name }, on: { click: remove('secrets', s.name) } }) }
     ], secrets.secrets, { id: 'secrets-table' }), form('secrets')),
     el('div', { class: 'card' }, el('h2', { text: t('assets') }), table([
       { label: t('name'), cell: s => s.name },
@@ -716,7 +724,7 @@ async function viewSettings(main, r) {
       { label: t('length'), num: true, cell: s => s.length },
       { label: t('updated'), cell: s => when(s.updated_at) },
       { label: t('updated_by'), cell: s => s.updated_by || '' },
-      { label: '', cell: s => el('button', { type: 'button', class: 'secondary', text: t('delete'), attrs: { 'aria-label': t('delete') + ' ' + s.name }, on: { click: remove('assets', s.name) } }) }
+      { label: t('actions'), cell: s => el('button', { type: 'button', class: 'secondary', text: t('delete'), attrs: { 'aria-label': t('delete') + ' ' + s.name }, on: { click: remove('assets', s.name) } }) }
     ], assets.assets, { id: 'assets-table' }), form('assets'))));
 }
 
@@ -760,6 +768,28 @@ function rolesEditor(conf, box, u) {
   el('button', { type: 'submit', id: 'save-roles', text: t('save_roles') }), msg));
 }
 
+/* An admin's own one-time passwords: begun here, turned on by a code. */
+function totpCard(me) {
+  const box = el('div', { class: 'card', id: 'totp-card' }, el('h2', { text: t('totp_title') }));
+  if (me && me.totp) { box.appendChild(el('p', { text: t('totp_on') })); return box; }
+  const out = el('div');
+  box.appendChild(el('button', { type: 'button', id: 'totp-begin', class: 'secondary', text: t('totp_begin'), on: { click: async () => {
+    clear(out);
+    try {
+      const res = await api('POST', '/api/session/totp', {});
+      const code = el('input', { id: 'totp-code', inputMode: 'numeric', autocomplete: 'one-time-code', attrs: { pattern: '[0-9]{6}', maxlength: '6' } });
+      out.appendChild(el('p', { text: t('totp_key') }));
+      out.appendChild(el('p', { class: 'token-once', id: 'totp-secret', text: res.secret }));
+      out.appendChild(el('p', { class: 'token-once', id: 'totp-uri', text: res.uri }));
+      out.appendChild(el('form', { class: 'toolbar', on: { submit: async ev => {
+        ev.preventDefault();
+        try { await api('PUT', '/api/session/totp', { code: code.value }); toast(t('totp_on')); route(); } catch (e) { toast(e.message); }
+      } } }, field(t('otp'), code), el('button', { type: 'submit', id: 'totp-confirm', text: t('totp_confirm') })));
+    } catch (e) { showError(out, e); }
+  } } }), out);
+  return box;
+}
+
 async function viewUsers(main, r) {
   const data = await api('GET', '/api/users');
   const conf = await kpiConf();
@@ -773,9 +803,14 @@ async function viewUsers(main, r) {
     { label: t('password'), cell: u => u.has_password ? t('yes') : t('no') },
     { label: t('sessions'), num: true, cell: u => u.sessions },
     { label: t('tokens'), num: true, cell: u => u.tokens },
-    { label: t('disabled'), cell: u => u.disabled ? t('yes') : '' }
+    { label: t('disabled'), cell: u => u.disabled ? t('yes') : '' },
+    { label: t('totp'), cell: u => u.totp ? el('button', { type: 'button', class: 'secondary', text: t('totp_remove'),
+      attrs: { 'data-user': u.name, 'aria-label': t('totp_remove') + ' ' + u.name }, on: { click: async () => {
+        try { await api('DELETE', '/api/users/' + encodeURIComponent(u.name) + '/totp'); route(); } catch (e) { toast(e.message); }
+      } } }) : '' }
   ], data.users, { id: 'users-table', rowId: u => 'user-' + u.name }));
   main.appendChild(editor);
+  main.appendChild(totpCard(data.users.find(u => u.name === state.me.name)));
   const name = el('input', { id: 'u-name', required: true });
   const role = el('select', { id: 'u-role' }, ['viewer', 'operator', 'engineer', 'manager', 'admin'].map(x => el('option', { value: x, text: x })));
   const dept = deptSelect(conf, 'u-dept', '', false);
