@@ -737,7 +737,7 @@ function runDialog(script, after, send) {
 }
 
 /* The person's own jobs (the server's "mine" query), with their runs. */
-async function myRuns(box) {
+async function myRuns(show) {
   const jobs = await api('GET', '/api/jobs?mine=1&limit=20');
   const mine = jobs.jobs;
   const runs = {};
@@ -749,6 +749,10 @@ async function myRuns(box) {
       runs[j.id] = r;
     } catch (e) { /* the run may be purged: the job's state still shows */ }
   }));
+  show({ mine, runs });
+}
+
+function drawMyRuns(box, { mine, runs }) {
   clear(box).appendChild(table([
     { label: t('when'), cell: j => when(j.created_at) },
     { label: t('script'), cell: j => j.run_id ? el('a', { href: '#/run/' + j.run_id, text: j.script }) : j.script },
@@ -764,7 +768,8 @@ async function viewBots(main, r) {
   const runnable = s => canRun && s.may_run !== false;
   if (!canRun) main.appendChild(el('p', { class: 'muted', id: 'viewer-note', text: t('viewer_note') }));
   const runsBox = el('div');
-  const refresh = () => myRuns(runsBox).catch(e => showError(runsBox, e));
+  const show = drawOnChange(data => drawMyRuns(runsBox, data));
+  const refresh = () => myRuns(show).catch(e => { show.forget(); showError(runsBox, e); });
   const list = scripts.scripts.map(s => el('div', { class: 'card bot', attrs: { 'data-script': s.name } },
     el('h2', { class: 'bot-title', text: s.title || s.name }),
     el('p', { class: 'bot-desc', text: s.description || '' }),

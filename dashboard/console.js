@@ -101,7 +101,9 @@ function live(r, onchange, badge) {
         const q = change === null ? '' : '?change=' + change + '&wait_ms=25000';
         const res = await api('GET', '/api/watch' + q, undefined, undefined, ctl.signal);
         if (badge) { badge.textContent = t('live'); badge.className = 'live on'; }
-        if (change !== null && res.change !== change && r.current()) await onchange();
+        /* The first answer is the count to wait from; what changed
+         * between the view's drawing and it is fetched then. */
+        if (res.change !== change && r.current()) await onchange();
         change = res.change;
       } catch (e) {
         if (ctl.signal.aborted || !r.current()) return;
@@ -110,6 +112,22 @@ function live(r, onchange, badge) {
       }
     }
   })();
+}
+
+/*
+ * draw(data), but only when data differs from what was drawn last: a
+ * change elsewhere redraws nothing here, so focus and scroll stay put.
+ */
+function drawOnChange(draw) {
+  let last = null;
+  const show = data => {
+    const now = JSON.stringify(data);
+    if (now === last) return;
+    last = now;
+    draw(data);
+  };
+  show.forget = () => { last = null; };	/* something else was drawn there */
+  return show;
 }
 
 function liveBadge() {
@@ -246,10 +264,11 @@ async function viewRuns(main, r) {
       { label: t('error'), cell: x => x.error || '' }
     ], page.runs, { id: 'runs-table', rowId: x => 'run-' + x.id }));
   };
-  draw(runs);
+  const show = drawOnChange(draw);
+  show(runs);
   /* The newest page follows what happens; an older one stays still. */
   if (!r.params.get('before'))
-    live(r, async () => draw(await api('GET', '/api/runs?' + q.toString())), badge);
+    live(r, async () => show(await api('GET', '/api/runs?' + q.toString())), badge);
 }
 
 /* --- one run, live ------------------------------------------------------------- */
@@ -312,12 +331,13 @@ async function viewRun(main, r) {
   logs.textContent = (run.logs || []).map(logLine).join('\n');
   const logCard = el('div', { class: 'card' }, el('h2', { text: t('logs') }), logs);
   let lastLog = (run.logs || []).length ? run.logs[run.logs.length - 1].seq : 0;
+  let more = null;	/* while there, older lines wait behind it */
   if ((run.logs || []).length >= 1000) {
-    const more = el('button', { type: 'button', class: 'secondary', id: 'more-logs', text: t('more_logs'), on: { click: async () => {
+    more = el('button', { type: 'button', class: 'secondary', id: 'more-logs', text: t('more_logs'), on: { click: async () => {
       const page = await api('GET', '/api/runs/' + run.id + '/logs?after=' + lastLog + '&limit=1000');
       if (page.logs.length) logs.textContent += '\n' + page.logs.map(logLine).join('\n');
       lastLog = page.next_after;
-      if (page.logs.length < 1000) more.remove();
+      if (page.logs.length < 1000) { more.remove(); more = null; }
     } } });
     logCard.appendChild(more);
   }
@@ -342,13 +362,16 @@ async function viewRun(main, r) {
       else if (e.type === 'step_start' || e.type === 'step_end') steps.push(e);
       else if (e.type === 'item_end') items.push(e);
     }
-    if (newLogs.length) {
+    /* Behind the unread lines of the button, new ones wait for it too. */
+    if (newLogs.length && !more) {
       logs.textContent += (logs.textContent ? '\n' : '') + newLogs.map(logLine).join('\n');
       logs.scrollTop = logs.scrollHeight;
       lastLog = newLogs[newLogs.length - 1].seq;
     }
-    drawSteps();
-    drawItems();
+    if (news.events.some(e => e.type !== 'log')) {
+      drawSteps();
+      drawItems();
+    }
     status.textContent = t('st_' + news.run.status);
     status.className = 'status ' + news.run.status;
     jobState.textContent = t('st_' + news.job.state);
@@ -452,7 +475,8 @@ async function viewJobs(main, r) {
       { label: 'by', cell: j => j.triggered_by }
     ], page.jobs, { id: 'jobs-table', rowId: j => 'job-' + j.id }));
   };
-  draw(jobs);
+  const show = drawOnChange(draw);
+  show(jobs);
   if (roleAtLeast('operator')) {
     const bulk = async (action, body, n) => {
       if (!window.confirm(t('confirm_bulk', { n, a: t(action === 'cancel' ? 'cancel_job' : 'retry_job') }))) return;
@@ -461,7 +485,7 @@ async function viewJobs(main, r) {
         const ok = res.results.filter(x => x.status < 300).length;
         toast(t('bulk_done', { ok, ng: res.results.length - ok }));
         selected.clear();
-        draw(await api('GET', '/api/jobs?' + q.toString()));
+        draw(await api('GET', '/api/jobs?' + q.toString()));	/* the boxes unticked */
       } catch (e) { toast(e.message); }
     };
     const filter = {};
@@ -473,7 +497,7 @@ async function viewJobs(main, r) {
       el('button', { type: 'button', id: 'bulk-retry-all', class: 'secondary', text: t('retry_matching'), on: { click: () => bulk('retry', { filter }, '≤500') } })));
   }
   if (!r.params.get('before'))
-    live(r, async () => draw(await api('GET', '/api/jobs?' + q.toString())), badge);
+    live(r, async () => show(await api('GET', '/api/jobs?' + q.toString())), badge);
 }
 
 /* --- schedules ----------------------------------------------------------------- */

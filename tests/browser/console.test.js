@@ -6,14 +6,17 @@
  * Scenarios: paging through 10,000 runs by the cursor, with filters and
  * exports; each department sees its own runs only; a running job's log,
  * steps and status arrive on its page as the agent reports them, without
- * reloading; the controls - retry, run again with an edited param, cancel
- * many jobs at once, exception minutes, a schedule made with its next
- * fire times shown as the cron is typed, paused, resumed and run now, a
- * script uploaded (its file:line:col errors shown), its diff and a
- * rollback, settings written but never shown; the keyboard reaches every
- * control; axe-core finds no violation on any page; the KPI page fits a
- * 390 px phone and its printed report A4 portrait with the chart whole;
- * logging in by the directory over HTTPS, with a Secure cookie.
+ * reloading, and a log past 1,000 lines is paged in its order; "my runs"
+ * holds the person's own jobs and follows them live; the controls - retry,
+ * run again with an edited param, cancel many jobs at once, cancelling a
+ * running one (its item kept), exception minutes, a schedule made with its
+ * next fire times shown as the cron is typed, paused, resumed, run now,
+ * edited, pinned and deleted, a script uploaded (its file:line:col errors
+ * shown), its diff and a rollback, settings written but never shown; the
+ * keyboard reaches every control; axe-core finds no violation on any page;
+ * the KPI page fits a 390 px phone and its printed report A4 portrait with
+ * the chart whole; logging in by the directory over HTTPS, with a Secure
+ * cookie.
  *
  * Environment (besides lib.js's): AGENT_TOKEN (a stand-in agent's token:
  * the test plays the agent of the live log), HTTPS_URL (the scheduler
@@ -201,12 +204,99 @@ const scenarios = [
     }
   }],
 
+  ['a long log paged, a running job cancelled from its page', async () => {
+    const { context, page } = await browserFor('cancel');
+    try {
+      await login(page, 'op');
+      const lease = await agentLease(page);
+      const lt = lease.lease_token;
+      /* 1,050 lines and one item done before the page is opened. */
+      let seq = 0;
+      for (let from = 0; from < 1050; from += 350) {
+        const events = [];
+        for (let i = from; i < from + 350; i++)
+          events.push({ type: 'log', seq: ++seq, level: 'info', message: 'line ' + (i + 1), time: '2026-12-08T09:00:00.000+09:00' });
+        const res = await agent('POST', '/api/jobs/' + lease.job_id + '/events', { lease_token: lt, events });
+        check('lines ' + (from + 1) + '-' + (from + 350) + ' taken', res.status === 200, res.status);
+      }
+      await agent('POST', '/api/jobs/' + lease.job_id + '/events', { lease_token: lt,
+        events: [{ type: 'item_end', seq: ++seq, index: 0, status: 'succeeded', duration_ms: 50 }] });
+      await open(page, '#/run/' + lease.run_id, '#more-logs');
+      await page.waitForSelector('.live.on');
+      const count = () => page.$eval('#logs', p => p.textContent.split('\n').length);
+      check('the page holds the first 1,000 lines', (await count()) === 1000, await count());
+      /* A line arriving now waits behind the 50 not yet shown; the step
+       * beside it says when the page has taken the news. */
+      await agent('POST', '/api/jobs/' + lease.job_id + '/events', { lease_token: lt, events: [
+        { type: 'log', seq: ++seq, level: 'info', message: 'the newest line', time: '2026-12-08T09:00:02.000+09:00' },
+        { type: 'step_start', seq: ++seq, step: 'paying', action: 'log' },
+        { type: 'step_end', seq: ++seq, step: 'paying', action: 'log', status: 'succeeded', duration_ms: 10 }] });
+      await page.waitForFunction(() => document.querySelector('#timeline').textContent.includes('paying'));
+      check('a new line does not jump the queue', (await count()) === 1000 &&
+        !(await page.textContent('#logs')).includes('the newest line'), await count());
+      await page.click('#more-logs');
+      await page.waitForSelector('#more-logs', { state: 'detached' });
+      const lines = await page.$eval('#logs', p => p.textContent.split('\n'));
+      check('then the rest, in their order', lines.length === 1051 && lines[1049].endsWith('line 1050') &&
+        lines[1050].endsWith('the newest line'), lines.length + ': ' + lines.slice(-2).join(' / '));
+      /* Cancel: asked on the page, heard by the agent, the item kept. */
+      page.accepting = 1;	/* the prompt for a reason */
+      await page.click('#cancel-job');
+      await page.waitForFunction(() => document.querySelector('#toast').textContent.includes('取り消しを依頼'));
+      const hb = await agent('POST', '/api/jobs/' + lease.job_id + '/heartbeat', { lease_token: lt });
+      check('the agent hears of the cancel', hb.body && hb.body.cancel === true, JSON.stringify(hb.body));
+      const res = await agent('POST', '/api/jobs/' + lease.job_id + '/result', { lease_token: lt,
+        summary: { status: 'failed', error: 'stopped', items: { succeeded: 1, failed: 0 } } });
+      check('its result is taken', res.status === 200, JSON.stringify(res.body));
+      await page.waitForFunction(() => document.querySelector('#job-state').textContent === '取り消し', null, { timeout: 5000 });
+      check('the page says cancelled, live', true);
+      const items = await page.$$eval('#items-table tbody tr', trs => trs.map(tr => tr.textContent));
+      check('the item done so far is kept', items.length === 1 && items[0].includes('完了'), items.join(' | '));
+      const run = await page.evaluate(id => fetch('/api/runs/' + id).then(r => r.json()), lease.run_id);
+      check('and counted', run.items.succeeded === 1, JSON.stringify(run).slice(0, 200));
+      await shot(page, 'run-cancelled');
+      check('no script errors', page.errors.length === 0, page.errors.join('; '));
+    } finally {
+      await context.close();
+    }
+  }],
+
+  ['"my runs" is the person\'s own, following live', async () => {
+    const { context, page } = await browserFor('mine');
+    try {
+      await login(page, 'op');
+      const queue = (pg) => pg.evaluate(() => fetch('/api/session').then(r => r.json()).then(s =>
+        fetch('/api/jobs', { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': s.csrf_token },
+          body: JSON.stringify({ script: 'live_bot' }) }).then(r => r.json())));
+      const cancel = (pg, id) => pg.evaluate(i => fetch('/api/session').then(r => r.json()).then(s =>
+        fetch('/api/jobs/' + i + '/cancel', { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': s.csrf_token }, body: '{}' })
+          .then(r => r.status)), id);
+      const first = await queue(page);
+      await open(page, '#/bots', '#my-runs #job-' + first.job_id);
+      const rows = await page.$$eval('#my-runs tbody tr[id^="job-"]', trs => trs.map(tr => tr.textContent));
+      check('only the jobs this person queued, not the 10,000 of the schedule', rows.length > 0 &&
+        rows.every(r => r.includes('live_bot')), rows.join(' | '));
+      /* Queued from another tab: the list shows it without reloading. */
+      const tab = await context.newPage();
+      await tab.goto(URL + '/#/bots');
+      const job = await queue(tab);
+      await page.waitForSelector('#my-runs #job-' + job.job_id, { timeout: 5000 });
+      check('a job queued elsewhere appears live', true);
+      check('both cancelled', (await cancel(tab, first.job_id)) === 200 && (await cancel(tab, job.job_id)) === 200);
+      await page.waitForFunction(id => document.querySelector('#my-runs #job-' + id).textContent.includes('取り消し'), job.job_id, { timeout: 5000 });
+      check('and its cancel shows too', true);
+      await tab.close();
+    } finally {
+      await context.close();
+    }
+  }],
+
   ['the controls: retry, run again, many at once, exception minutes', async () => {
     const { context, page } = await browserFor('controls');
     try {
       await login(page, 'kei');
       /* The newest failed run of 会計課: retry it, then run it again. */
-      await open(page, '#/runs?status=failed&department=zaisei-keiri-kaikei', '#runs-table');
+      await open(page, '#/runs?status=failed&department=zaisei-keiri-kaikei&script=kaikei_bot', '#runs-table');
       const id = (await runIds(page))[0];
       await open(page, '#/run/' + id, '#run-controls');
       await page.click('#retry-job');
@@ -271,7 +361,23 @@ const scenarios = [
       await page.click('#schedule-kaikei-daily button[data-action="run"]');
       await page.waitForFunction(() => /#\d+/.test(document.querySelector('#toast').textContent));
       check('run now', true);
+      /* Edited: another time, pinned to the version of today. */
+      await page.click('#schedule-kaikei-daily button[data-action="edit"]');
+      await page.waitForFunction(() => document.querySelector('#s-name').value === 'kaikei-daily' &&
+        document.querySelectorAll('#s-digest option').length === 2);
+      await page.fill('#s-cron', '0 9 * * 1-5');
+      const digest = await page.$eval('#s-digest option:nth-child(2)', o => o.value);
+      await page.selectOption('#s-digest', digest);
+      await page.click('#s-save');
+      await page.waitForFunction(d => ((document.querySelector('#schedule-kaikei-daily') || {}).textContent || '').includes('0 9 * * 1-5') &&
+        document.querySelector('#schedule-kaikei-daily').textContent.includes('@' + d.slice(0, 8)), digest);
+      check('edited and pinned', (await page.$$('#schedules-table tbody tr[id^="schedule-"]')).length === 1);
       await shot(page, 'schedules');
+      page.accepting = 1;	/* the confirm */
+      await page.click('#schedule-kaikei-daily button[data-action="delete"]');
+      await page.waitForSelector('#schedule-kaikei-daily', { state: 'detached' });
+      const left = await page.evaluate(() => fetch('/api/schedules').then(r => r.json()));
+      check('deleted', !left.schedules.some(x => x.name === 'kaikei-daily'), JSON.stringify(left).slice(0, 200));
       /* Scripts: a bad upload, a good one, the diff, back again. */
       await open(page, '#/scripts', '#upload-form');
       await page.fill('#up-text', 'name: kaikei_bot\nowner: 会計課\nsteps:\n  - lgo: x\n');

@@ -105,10 +105,11 @@ async function runScenarios(scenarios, me) {
   const only = process.env.ONLY ? new RegExp(process.env.ONLY) : null;
   for (const [name, fn] of scenarios) {
     if (only && !only.test(name)) continue;
+    const t0 = Date.now();
     try {
       await fn();
       passed++;
-      console.log('PASS ' + name);
+      console.log('PASS ' + name + ' (' + ((Date.now() - t0) / 1000).toFixed(1) + ' s)');
     } catch (e) {
       failed++;
       console.log('FAIL ' + name + ': ' + (e && e.stack || e));
