@@ -81,27 +81,26 @@ async function axe(page) {
 }
 
 /*
- * Press Tab until focus comes round again: whether every visible control
- * of main (links, buttons, fields) was reached.  The ones missed, as text.
+ * Press Tab through the page (in batches, a focus listener marking what
+ * it reaches): whether every visible control of main (links, buttons,
+ * fields) was reached.  The ones missed, as text.
  */
+const CONTROLS = 'a[href], button, input, select, textarea, [tabindex]';
 async function unreachable(page) {
-  const controls = await page.$$eval('main a[href], main button, main input, main select, main textarea, main [tabindex]',
-    els => els.filter(e => !e.disabled && e.offsetParent !== null && e.tabIndex >= 0).length);
-  const seen = new Set();
+  const total = await page.evaluate(sel => {
+    window.__reached = new Set();
+    document.addEventListener('focusin', e => window.__reached.add(e.target));
+    return [...document.querySelectorAll(sel)].filter(e => !e.disabled && e.offsetParent !== null && e.tabIndex >= 0).length;
+  }, CONTROLS);
   await page.focus('body');
-  for (let i = 0; i < controls + 40; i++) {
-    await page.keyboard.press('Tab');
-    const id = await page.evaluate(() => {
-      const a = document.activeElement;
-      if (!a || a === document.body) return null;
-      if (!a.dataset.tabMark) a.dataset.tabMark = String(Math.random());
-      return a.closest('main') ? a.dataset.tabMark : null;
-    });
-    if (id) seen.add(id);
+  const missed = () => page.evaluate(sel => [...document.querySelectorAll('main ' + sel.split(', ').join(', main '))]
+    .filter(e => !e.disabled && e.offsetParent !== null && e.tabIndex >= 0 && !window.__reached.has(e))
+    .map(e => e.outerHTML.slice(0, 80)), CONTROLS);
+  for (let i = 0; i < total + 5; i += 20) {
+    for (let k = 0; k < 20; k++) await page.keyboard.press('Tab');
+    if ((await missed()).length === 0) return [];
   }
-  return page.$$eval('main a[href], main button, main input, main select, main textarea, main [tabindex]',
-    els => els.filter(e => !e.disabled && e.offsetParent !== null && e.tabIndex >= 0 && !e.dataset.tabMark)
-      .map(e => e.outerHTML.slice(0, 80)));
+  return missed();
 }
 
 const scenarios = [
