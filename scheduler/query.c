@@ -299,6 +299,8 @@ run_json(sqlite3_stmt *st, const struct tfmt *tf)
 	" r.status, r.error, r.started_at, r.finished_at, r.duration_ms," \
 	" r.items_succeeded, r.items_failed, r.minutes_saved," \
 	" r.vendor_minutes_saved, r.items_skipped, r.department"
+/* What a query selects after RUN_COLS starts at this column. */
+#define RUN_NCOLS	17
 
 json_t *
 query_job(struct conn *c, const struct tfmt *tf, int64_t id)
@@ -441,7 +443,7 @@ query_run(struct conn *c, const struct tfmt *tf, int64_t id)
 	sqlite3_bind_int64(st, 1, id);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		o = run_json(st, tf);
-		json_object_set_new(o, "summary", col_json(st, 17));
+		json_object_set_new(o, "summary", col_json(st, RUN_NCOLS));
 	}
 	sqlite3_reset(st);
 	if (o == NULL)
@@ -507,8 +509,8 @@ query_run_events(struct conn *c, const struct tfmt *tf, int64_t id,
 		run = run_json(st, tf);
 		job = json_pack("{s:I, s:s, s:b}", "id",
 		    (json_int_t)sqlite3_column_int64(st, 1), "state",
-		    col_text(st, 16), "cancel_requested",
-		    sqlite3_column_int(st, 17));
+		    col_text(st, RUN_NCOLS), "cancel_requested",
+		    sqlite3_column_int(st, RUN_NCOLS + 1));
 	}
 	sqlite3_reset(st);
 	if (run == NULL)
