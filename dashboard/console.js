@@ -797,7 +797,7 @@ function totpCard(me) {
   const box = el('div', { class: 'card', id: 'totp-card' }, el('h2', { text: t('totp_title') }));
   if (me && me.totp) { box.appendChild(el('p', { text: t('totp_on') })); return box; }
   const out = el('div');
-  box.appendChild(el('button', { type: 'button', id: 'totp-begin', class: 'secondary', text: t('totp_begin'), on: { click: async () => {
+  const begin = el('button', { type: 'button', id: 'totp-begin', class: 'secondary', text: t('totp_begin'), on: { click: async () => {
     clear(out);
     try {
       const res = await api('POST', '/api/session/totp', {});
@@ -810,7 +810,9 @@ function totpCard(me) {
         try { await api('PUT', '/api/session/totp', { code: code.value }); toast(t('totp_on')); route(); } catch (e) { toast(e.message); }
       } } }, field(t('otp'), code), el('button', { type: 'submit', id: 'totp-confirm', text: t('totp_confirm') })));
     } catch (e) { showError(out, e); }
-  } } }), out);
+  } } });
+  box.appendChild(begin);
+  box.appendChild(out);
   return box;
 }
 
@@ -828,7 +830,7 @@ async function viewUsers(main, r) {
     { label: t('sessions'), num: true, cell: u => u.sessions },
     { label: t('tokens'), num: true, cell: u => u.tokens },
     { label: t('disabled'), cell: u => u.disabled ? t('yes') : '' },
-    { label: t('totp'), cell: u => u.totp ? el('button', { type: 'button', class: 'secondary', text: t('totp_remove'),
+    { label: t('totp'), cell: u => u.totp ? el('button', { type: 'button', class: 'secondary totp-remove', text: t('totp_remove'),
       attrs: { 'data-user': u.name, 'aria-label': t('totp_remove') + ' ' + u.name }, on: { click: async () => {
         try { await api('DELETE', '/api/users/' + encodeURIComponent(u.name) + '/totp'); route(); } catch (e) { toast(e.message); }
       } } }) : '' }

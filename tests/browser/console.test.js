@@ -15,8 +15,9 @@
  * shown), its diff and a rollback, settings written but never shown; the
  * keyboard reaches every control; axe-core finds no violation on any page;
  * the KPI page fits a 390 px phone and its printed report A4 portrait with
- * the chart whole; logging in by the directory over HTTPS, with a Secure
- * cookie.
+ * the chart whole; an admin's one-time passwords turned on, asked at the
+ * login and taken away; logging in by the directory over HTTPS, with a
+ * Secure cookie.
  *
  * Environment (besides lib.js's): AGENT_TOKEN (a stand-in agent's token:
  * the test plays the agent of the live log), HTTPS_URL (the scheduler
@@ -24,6 +25,7 @@
  */
 'use strict';
 
+const crypto = require('crypto');
 const fs = require('fs');
 const path = require('path');
 const { env, check, browserFor, login, shot, open, runScenarios } = require('./lib');
@@ -61,6 +63,19 @@ async function agentFinish(lease) {
   const res = await agent('POST', '/api/jobs/' + lease.job_id + '/result', { lease_token: lease.lease_token,
     summary: { status: 'succeeded', items: { succeeded: 1, failed: 0 } } });
   check('the stand-in agent\'s result is taken', res.status === 200, JSON.stringify(res.body));
+}
+
+/* The code an authenticator app shows for a base32 key, steps ahead. */
+function totpCode(base32, ahead) {
+  const abc = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const ch of base32.replace(/=+$/, '')) bits += abc.indexOf(ch).toString(2).padStart(5, '0');
+  const key = Buffer.from(bits.match(/.{8}/g).map(b => parseInt(b, 2)));
+  const msg = Buffer.alloc(8);
+  msg.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30000) + (ahead || 0)));
+  const mac = crypto.createHmac('sha1', key).update(msg).digest();
+  const off = mac[19] & 15;
+  return String((mac.readUInt32BE(off) & 0x7fffffff) % 1000000).padStart(6, '0');
 }
 
 /* The ids of the runs table, as numbers. */
@@ -485,6 +500,49 @@ const scenarios = [
       const box2 = (pdf.toString('latin1').match(/\/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]/) || []).slice(1).map(Number);
       /* A4 is 595.3 x 841.9 points. */
       check('the PDF is A4 portrait (' + pages + ' pages)', Math.abs(box2[0] - 595.3) < 1 && Math.abs(box2[1] - 841.9) < 1, box2.join(' x '));
+    } finally {
+      await context.close();
+    }
+  }],
+
+  ['an admin\'s one-time passwords, from the users page to the login', async () => {
+    const { context, page } = await browserFor('totp');
+    try {
+      await login(page, 'kanri2');
+      await open(page, '#/users', '#totp-begin');
+      await page.click('#totp-begin');
+      await page.waitForSelector('#totp-secret');
+      const secret = (await page.textContent('#totp-secret')).trim();
+      check('the key is shown, with its otpauth address', /^[A-Z2-7]{16,}$/.test(secret) &&
+        (await page.textContent('#totp-uri')).startsWith('otpauth://totp/'), secret);
+      await page.fill('#totp-code', totpCode(secret, 0));
+      await page.click('#totp-confirm');
+      await page.waitForSelector('#totp-card:not(:has(#totp-begin))');
+      check('turned on, and the key gone from the page', !(await page.content()).includes(secret));
+      await page.click('#logout');
+      await page.waitForSelector('#login-user');
+      await page.fill('#login-user', 'kanri2');
+      await page.fill('#login-password', env.PASSWORD);
+      await page.click('#login-submit');
+      await page.waitForSelector('#login-otp', { state: 'visible' });
+      check('the password alone asks for the code', (await page.textContent('#login-error')).includes('6桁'),
+        await page.textContent('#login-error'));
+      await page.fill('#login-otp', '000000');
+      await page.click('#login-submit');
+      await page.waitForFunction(() => document.querySelector('#login-error').textContent.includes('ログインできません'));
+      check('a wrong code is refused', !(await page.isVisible('#logout')), await page.textContent('#login-error'));
+      await page.fill('#login-otp', totpCode(secret, 1));
+      await page.click('#login-submit');
+      await page.waitForSelector('#logout:not([hidden])');
+      check('the code of the app lets the admin in', true);
+      /* Taken away (a lost phone): the password alone again. */
+      await open(page, '#/users', 'button.totp-remove[data-user="kanri2"]');
+      await page.click('button.totp-remove[data-user="kanri2"]');
+      await page.waitForSelector('button.totp-remove[data-user="kanri2"]', { state: 'detached' });
+      const users = await page.evaluate(() => fetch('/api/users').then(r => r.json()));
+      check('taken away', users.users.find(u => u.name === 'kanri2').totp === false, JSON.stringify(users.users.find(u => u.name === 'kanri2')));
+      await shot(page, 'users-totp');
+      check('no script errors', page.errors.length === 0, page.errors.join('; '));
     } finally {
       await context.close();
     }

@@ -37,7 +37,7 @@ steps:
 EOF
 PASSWORD="pass-$(head -c 9 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 printf '%s\n' "$PASSWORD" >"$T/pw"
-for u in kanri:admin: ka:viewer:会計課 kei:engineer:経理部 op:operator:会計課 \
+for u in kanri:admin: kanri2:admin: ka:viewer:会計課 kei:engineer:経理部 op:operator:会計課 \
     shimin:viewer:市民局; do
 	IFS=: read -r name role dept <<EOF
 $u
