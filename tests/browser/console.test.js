@@ -203,13 +203,13 @@ const scenarios = [
         { type: 'step_end', seq: 3, step: 'first', action: 'log', status: 'succeeded', duration_ms: 120 },
         { type: 'log', seq: 4, level: 'info', message: 'line two, live', time: '2026-12-08T09:00:01.000+09:00' },
         { type: 'item_end', seq: 5, index: 0, status: 'succeeded', duration_ms: 80 }] });
-      await page.waitForFunction(() => document.querySelector('#logs').textContent.includes('line two, live'), null, { timeout: 5000 });
+      await page.waitForFunction(() => document.querySelector('#logs').textContent.includes('line two, live'), null, { timeout: 10000 });
       check('a new log line shows without reloading (' + (Date.now() - t0) + ' ms)', true);
       await page.waitForSelector('#timeline li');
       check('and the step that ended', (await page.textContent('#timeline')).includes('first'));
       check('the log line says its zone', (await page.textContent('#logs')).includes('2026-12-08 09:00:01 JST'));
       await agentFinish(lease);
-      await page.waitForFunction(() => document.querySelector('#run-status').textContent === '完了', null, { timeout: 5000 });
+      await page.waitForFunction(() => document.querySelector('#run-status').textContent === '完了', null, { timeout: 10000 });
       check('the status turns to done', true);
       await shot(page, 'run-live');
       check('no script errors', page.errors.length === 0, page.errors.join('; '));
@@ -262,7 +262,7 @@ const scenarios = [
       const res = await agent('POST', '/api/jobs/' + lease.job_id + '/result', { lease_token: lt,
         summary: { status: 'failed', error: 'stopped', items: { succeeded: 1, failed: 0 } } });
       check('its result is taken', res.status === 200, JSON.stringify(res.body));
-      await page.waitForFunction(() => document.querySelector('#job-state').textContent === '取り消し', null, { timeout: 5000 });
+      await page.waitForFunction(() => document.querySelector('#job-state').textContent === '取り消し', null, { timeout: 10000 });
       check('the page says cancelled, live', true);
       const items = await page.$$eval('#items-table tbody tr', trs => trs.map(tr => tr.textContent));
       check('the item done so far is kept', items.length === 1 && items[0].includes('完了'), items.join(' | '));
@@ -294,10 +294,10 @@ const scenarios = [
       const tab = await context.newPage();
       await tab.goto(URL + '/#/bots');
       const job = await queue(tab);
-      await page.waitForSelector('#my-runs #job-' + job.job_id, { timeout: 5000 });
+      await page.waitForSelector('#my-runs #job-' + job.job_id, { timeout: 10000 });
       check('a job queued elsewhere appears live', true);
       check('both cancelled', (await cancel(tab, first.job_id)) === 200 && (await cancel(tab, job.job_id)) === 200);
-      await page.waitForFunction(id => document.querySelector('#my-runs #job-' + id).textContent.includes('取り消し'), job.job_id, { timeout: 5000 });
+      await page.waitForFunction(id => document.querySelector('#my-runs #job-' + id).textContent.includes('取り消し'), job.job_id, { timeout: 10000 });
       check('and its cancel shows too', true);
       await tab.close();
     } finally {
