@@ -83,6 +83,19 @@ api_reply_error(struct req *r, int status, const char *fmt, ...)
 	api_reply_json(r, status, json_pack("{s:s}", "error", msg));
 }
 
+int
+api_reply_deleted(struct req *r, int gone, const char *what)
+{
+	if (!gone) {
+		api_reply_error(r, MHD_HTTP_NOT_FOUND, "no %s '%s'",
+		    msg_word(what, api_japanese(r)), r->args[0]);
+		return -1;
+	}
+	api_reply_json(r, MHD_HTTP_OK, json_pack("{s:s}", "deleted",
+	    r->args[0]));
+	return 0;
+}
+
 /* The HTTP status of a jobs_* failure. */
 int
 api_jobs_status(int rc)
@@ -382,45 +395,74 @@ filter_from_query(struct api *a, struct req *r, struct query_filter *f)
 	return 0;
 }
 
+/* What a list's filter allocates, freed by scope_free(). */
+struct listscope {
+	char	*depts;		/* the caller's departments, JSON */
+	char	*sub;		/* the filter's department and those below */
+	char	 me[160];	/* "user:NAME": what the caller started */
+};
+
+/*
+ * f from the query, narrowed to the caller: a department filter takes the
+ * departments below it too, and a list shows the caller's departments and
+ * what the caller started.  -1 when the query was answered with an error.
+ */
+static int
+list_scope(struct api *a, struct req *r, struct query_filter *f,
+    struct listscope *sc)
+{
+	json_t *tree;
+
+	memset(sc, 0, sizeof *sc);
+	if (filter_from_query(a, r, f) != 0)
+		return -1;
+	if (f->department != NULL) {
+		tree = perm_subtree(a->kpi, f->department);
+		f->department = sc->sub = json_dumps(tree, JSON_COMPACT);
+		json_decref(tree);
+	}
+	if (r->route->scope == SCOPE_LIST) {
+		sc->depts = api_perm_depts(a, r, r->route->role);
+		snprintf(sc->me, sizeof sc->me, "user:%s", r->who.name);
+		f->depts = sc->depts;
+		f->me = sc->me;
+	}
+	return 0;
+}
+
+static void
+scope_free(struct listscope *sc)
+{
+	free(sc->depts);
+	free(sc->sub);
+}
+
 enum hres
 api_read(struct api *a, struct req *r, api_read_fn fn, int by_name,
     const char *what)
 {
 	struct readw w;
-	char *depts = NULL, *sub = NULL, me[160], timing[48];
+	struct listscope sc;
+	char timing[48];
 	int64_t t0 = time_mono_us();
-	json_t *tree;
 
 	memset(&w, 0, sizeof w);
 	w.q.a = a;
 	w.q.r = r;
 	w.fn = fn;
-	if (filter_from_query(a, r, &w.q.f) != 0)
+	if (list_scope(a, r, &w.q.f, &sc) != 0)
 		return H_DONE;
-	if (w.q.f.department != NULL) {
-		/* A department filter shows the departments below it too. */
-		tree = perm_subtree(a->kpi, w.q.f.department);
-		w.q.f.department = sub = json_dumps(tree, JSON_COMPACT);
-		json_decref(tree);
-	}
-	if (r->route->scope == SCOPE_LIST) {
-		/* The caller's departments, and what the caller started. */
-		depts = api_perm_depts(a, r, r->route->role);
-		snprintf(me, sizeof me, "user:%s", r->who.name);
-		w.q.f.depts = depts;
-		w.q.f.me = me;
-	}
 	if (r->args[0] != NULL) {
 		w.q.name = r->args[0];
 		if (!by_name && (w.q.id = text_parse_id(r->args[0])) == 0) {
 			api_reply_error(r, MHD_HTTP_NOT_FOUND, "no %s '%s'",
 			    msg_word(what, api_japanese(r)), r->args[0]);
+			scope_free(&sc);
 			return H_DONE;
 		}
 	}
 	store_read(a->st, read_op, &w);
-	free(depts);
-	free(sub);
+	scope_free(&sc);
 	if (w.out == NULL) {
 		api_reply_error(r, MHD_HTTP_NOT_FOUND, "no %s '%s'", msg_word(
 		    what, api_japanese(r)), r->args[0] ? r->args[0] : "");
@@ -481,9 +523,8 @@ api_export(struct api *a, struct req *r, api_read_fn fn, const char *what)
 	const char *format = api_query_arg(r, "format");
 	const char *lang = api_query_arg(r, "lang");
 	struct exportw w;
-	char *depts = NULL, *sub = NULL, me[160], zone[32], err[256], *data;
-	char *disp, day[16];
-	json_t *tree;
+	struct listscope sc;
+	char zone[32], err[256], *data, *disp, day[16];
 	size_t ncols, len;
 
 	cols = export_columns(what, &ncols);
@@ -493,19 +534,8 @@ api_export(struct api *a, struct req *r, api_read_fn fn, const char *what)
 	w.fn = fn;
 	w.what = what;
 	w.rows = json_array();
-	if (filter_from_query(a, r, &w.q.f) != 0)
+	if (list_scope(a, r, &w.q.f, &sc) != 0)
 		goto done;
-	if (w.q.f.department != NULL) {
-		tree = perm_subtree(a->kpi, w.q.f.department);
-		w.q.f.department = sub = json_dumps(tree, JSON_COMPACT);
-		json_decref(tree);
-	}
-	if (r->route->scope == SCOPE_LIST) {
-		depts = api_perm_depts(a, r, r->route->role);
-		snprintf(me, sizeof me, "user:%s", r->who.name);
-		w.q.f.depts = depts;
-		w.q.f.me = me;
-	}
 	if (store_read(a->st, export_op, &w) != 0) {
 		api_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot "
 		    "read the %s", what);
@@ -533,8 +563,7 @@ api_export(struct api *a, struct req *r, api_read_fn fn, const char *what)
 	api_add_header(r, MHD_HTTP_HEADER_CONTENT_DISPOSITION, disp);
 	free(disp);
 done:
-	free(depts);
-	free(sub);
+	scope_free(&sc);
 	json_decref(w.rows);
 	return H_DONE;
 }

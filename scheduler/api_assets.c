@@ -140,14 +140,8 @@ asset_delete_write(struct conn *c, struct api *a, struct req *r, void *p)
 	(void)a;
 	(void)p;
 	bind_text(st, 1, r->args[0]);
-	if (conn_step(c, st, NULL, 0) != 0 || conn_changes(c) != 1) {
-		api_reply_error(r, MHD_HTTP_NOT_FOUND, "no asset '%s'",
-		    r->args[0]);
-		return -1;
-	}
-	api_reply_json(r, MHD_HTTP_OK, json_pack("{s:s}", "deleted",
-	    r->args[0]));
-	return 0;
+	return api_reply_deleted(r, conn_step(c, st, NULL, 0) == 0 &&
+	    conn_changes(c) == 1, "asset");
 }
 
 enum hres

@@ -233,6 +233,11 @@ int		 api_japanese(struct req *);
  */
 void		 api_reply_error(struct req *, int status, const char *fmt, ...)
 		    __attribute__((format(printf, 3, 4)));
+/*
+ * The reply of a delete of r->args[0]: {"deleted": name} when gone, else
+ * 404 "no WHAT 'name'".  0, or -1 after the 404.
+ */
+int		 api_reply_deleted(struct req *, int gone, const char *what);
 /* The HTTP status of a jobs_* failure. */
 int		 api_jobs_status(int rc);
 /* Map a jobs_* result to an HTTP error reply. */

@@ -79,6 +79,12 @@ printf '%s' "$l" | jq -e '.assets[0].name == "kaikei_folder" and
 	>/dev/null || fail "assets list: $l"
 check "another department sees none" 0 \
 	"$(call 200 GET /api/assets "$OTHER" | jq '.assets | length')"
+call 201 PUT /api/assets/spare "$ENG" \
+	'{"value": "x", "department": "zaisei-keiri-kaikei"}' >/dev/null
+check "an asset deleted" '{"deleted":"spare"}' \
+	"$(call 200 DELETE /api/assets/spare "$ENG" | jq -c .)"
+check "and gone" "no asset 'spare'" \
+	"$(call 404 DELETE /api/assets/spare "$ENG" | jq -r .error)"
 
 # --- retry a failed job: the same version, a new job ---------------------
 j=$(call 201 POST /api/jobs "$OP" '{"script": "flaky"}' | jq .job_id)
