@@ -7,16 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sched.inc"
 . "$(dirname "$0")/ldap.inc"
-
-CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
-[ -x "$CHROMIUM" ] || fail "chromium is not installed ($CHROMIUM; make deps installs it)"
-command -v node >/dev/null || fail "node is not installed (make deps installs it)"
-BT="$KOBITO_TOP/tests/browser"
-# make deps (tools/deps.sh) installs them from the lock file: the test
-# itself never reaches for the registry.
-for m in playwright-core/package.json axe-core/axe.min.js; do
-	[ -f "$BT/node_modules/$m" ] || fail "tests/browser/node_modules/$m is missing (make deps installs it)"
-done
+. "$(dirname "$0")/browser.inc"
 
 cat >"$T/scripts/kaikei.yaml" <<'EOF'
 name: kaikei_bot
