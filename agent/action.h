@@ -155,6 +155,12 @@ int64_t		 act_remaining_ms(const struct act *);
 int		 act_cancelled(const struct act *);
 /* The X display the run drives ("" when none was given or found). */
 const char	*act_display(const struct act *);
+/*
+ * The scheduler the run was leased from (engine.h), or NULL when it runs
+ * on its own (kobito run).
+ */
+struct run_link;
+const struct run_link *act_link(const struct act *);
 /* Whether this is a dry run: an ACTION_DRY_SELF action reads for real and
  * only describes its writes. */
 int		 act_dry_run(const struct act *);

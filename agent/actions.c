@@ -25,6 +25,7 @@ extern const struct action ocr_actions[];
 extern const struct action xlsx_actions[];
 extern const struct action pdf_actions[];
 extern const struct action web_actions[];
+extern const struct action queue_actions[];
 extern const struct action mail_actions[];
 
 static const struct action *const tables[] = {
@@ -38,6 +39,7 @@ static const struct action *const tables[] = {
 	pdf_actions,
 	web_actions,
 	mail_actions,
+	queue_actions,
 };
 
 #define NTABLES (sizeof tables / sizeof tables[0])

@@ -47,6 +47,7 @@
 #include "jobrun.h"
 #include "script.h"
 #include "reporter.h"
+#include "watch.h"
 #include "spool.h"
 #include "textutil.h"
 #include "timeutil.h"
@@ -166,7 +167,7 @@ id_text(const json_t *v)
 static const char *const thread_safe_actions[] = {
 	"log", "set", "assert", "fail", "sleep", "skip", "append",
 	"file.", "csv.", "json.", "http.request", "sqlite.", "exec",
-	NULL,
+	"queue.", NULL,
 };
 
 static int
@@ -1120,7 +1121,7 @@ agentd_run(const struct agentd_opts *o)
 {
 	struct agentd d;
 	struct sigctx sc;
-	pthread_t sigthread, deliverer, reporter;
+	pthread_t sigthread, deliverer, reporter, watcher;
 	char err[512], host[256], *spool_path;
 	size_t i;
 
@@ -1198,7 +1199,14 @@ agentd_run(const struct agentd_opts *o)
 		agentd_say("%ld undelivered record(s) in %s/outbox; delivering",
 		    spool_pending(d.spool), spool_dir(d.spool));
 
+	/* File triggers: started once registered (poll_loop registers). */
+	if (pthread_create(&watcher, NULL, watch_main, &d) != 0) {
+		fprintf(stderr, "kobito-agent: cannot start a thread\n");
+		return 1;
+	}
 	poll_loop(&d);
+	atomic_store(&d.stopping, 1);	/* also when it could not register */
+	pthread_join(watcher, NULL);
 
 	/* Stopping: wait for every runner (their jobs finish, or finish
 	 * their step and are handed back), then a last delivery pass. */

@@ -2,10 +2,11 @@
  * agentd_state.h - the state the agent daemon's modules share.
  *
  * agentd.c (leasing, running jobs, the life cycle), reporter.c (events
- * and heartbeats while jobs run) and delivery.c (results: batching, the
- * spool, retries) work on one struct agentd and its struct jobs.  This
+ * and heartbeats while jobs run), delivery.c (results: batching, the
+ * spool, retries) and watch.c (file triggers: it reads o, token and
+ * stopping only) work on one struct agentd and its struct jobs.  This
  * header is their contract: which fields each may touch and under which
- * lock.  Nothing outside those three files includes it; the daemon's
+ * lock.  Nothing outside those four files includes it; the daemon's
  * public face is agentd.h.
  *
  * Locks: d->mu guards the fields of struct agentd marked so, the list of

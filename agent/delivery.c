@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "agentd_state.h"
 #include "buf.h"
@@ -57,58 +56,15 @@ client_give(struct agentd *d, struct client *c)
 	pthread_mutex_unlock(&d->mu);
 }
 
-static const struct {
-	const char	*ext;
-	const char	*type;
-} content_types[] = {
-	{ ".png", "image/png" }, { ".jpg", "image/jpeg" },
-	{ ".jpeg", "image/jpeg" }, { ".txt", "text/plain; charset=utf-8" },
-	{ ".log", "text/plain; charset=utf-8" },
-	{ ".csv", "text/csv; charset=utf-8" },
-	{ ".json", "application/json" }, { ".pdf", "application/pdf" },
-	{ ".html", "text/html; charset=utf-8" },
-};
-
-static const char *
-content_type(const char *name)
-{
-	size_t i, n = strlen(name), e;
-
-	for (i = 0; i < sizeof content_types / sizeof content_types[0]; i++) {
-		e = strlen(content_types[i].ext);
-		if (n > e && strcasecmp(name + n - e, content_types[i].ext) == 0)
-			return content_types[i].type;
-	}
-	return "application/octet-stream";
-}
-
-/* The name an artifact is uploaded under: its file name, made safe. */
-static char *
-artifact_name(const char *path)
-{
-	const char *base = strrchr(path, '/');
-	char *name = xstrdup(base ? base + 1 : path), *p;
-
-	for (p = name; *p != '\0'; p++) {
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' ||
-		    *p == '-'))
-			*p = '_';
-	}
-	if (name[0] == '.')
-		name[0] = '_';
-	if (strlen(name) > 128)
-		name[128] = '\0';
-	return name;
-}
-
 static enum outcome
 upload_artifact(struct client *c, const char *job_id, const char *token,
     const char *path, long timeout, char *why, size_t whylen)
 {
 	struct client_reply rep;
 	enum outcome out;
-	char *name = artifact_name(path), *data, *url, *base, err[512];
+	/* Uploaded under its file name, made safe. */
+	char *name = fsutil_safe_name(path, 128), *data, *url, *base;
+	char err[512];
 	const char *nv[] = { "lease_token", token, "name", name, NULL };
 	size_t len;
 	int rc;
@@ -123,8 +79,8 @@ upload_artifact(struct client *c, const char *job_id, const char *token,
 	base = xasprintf("/api/jobs/%s/artifacts", job_id);
 	url = client_path(base, nv);
 	free(base);
-	rc = client_send(c, "POST", url, content_type(name), data, len,
-	    timeout, 1, &rep);
+	rc = client_send(c, "POST", url, fsutil_content_type(name), data,
+	    len, timeout, 1, &rep);
 	out = agentd_classify(rc, &rep);
 	if (out != OUT_OK) {
 		client_reply_error(&rep, why, whylen);

@@ -364,6 +364,13 @@ run_new(const struct script *s, const struct run_opts *opts, char *err,
 	r->top.run = r;
 	r->secret_names = json_object();
 	r->env = make_env();
+	/* Tokens for the scheduler never show in a log or an output. */
+	if (opts->link != NULL) {
+		if (opts->link->token != NULL)
+			mask_add(&r->mask, opts->link->token);
+		if (opts->link->lease_token != NULL)
+			mask_add(&r->mask, opts->link->lease_token);
+	}
 	if ((r->secrets = make_secrets(r, err, errlen)) == NULL) {
 		run_free(r);
 		return NULL;

@@ -36,6 +36,18 @@ struct policy;
  */
 typedef void (*run_event_fn)(void *arg, const json_t *event);
 
+/*
+ * The scheduler a run was leased from, for the actions that talk to it
+ * (queue.*): its URL, the agent's token, and the job's id and lease
+ * token, which every such call presents.  All borrowed.
+ */
+struct run_link {
+	const char	*url;
+	const char	*token;
+	const char	*job_id;
+	const char	*lease_token;
+};
+
 struct run_opts {
 	json_t		*params;	/* name -> value (text or typed) */
 	/*
@@ -61,6 +73,7 @@ struct run_opts {
 	/* Where relative paths start (the job's working directory, also
 	 * exec's default cwd); NULL: the process's. */
 	const char	*workdir;
+	const struct run_link *link;	/* NULL: not run for a scheduler */
 };
 
 /*

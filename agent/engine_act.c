@@ -176,6 +176,12 @@ act_display(const struct act *a)
 	return d ? d : "";
 }
 
+const struct run_link *
+act_link(const struct act *a)
+{
+	return a->run->opts.link;
+}
+
 int
 act_dry_run(const struct act *a)
 {

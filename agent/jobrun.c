@@ -63,6 +63,7 @@ job_display(const struct job *j)
 json_t *
 jobrun_here(struct job *j)
 {
+	struct run_link link;
 	struct run_opts opts;
 	struct run *r;
 	json_t *sum;
@@ -80,6 +81,11 @@ jobrun_here(struct job *j)
 	opts.cancel = &j->cancel;
 	opts.policy = j->d->conf.policy;
 	opts.workdir = j->workdir;
+	link.url = j->d->o->scheduler;
+	link.token = j->d->token;
+	link.job_id = j->job_id;
+	link.lease_token = j->token;
+	opts.link = &link;
 	if ((r = run_new(j->script, &opts, err, sizeof err)) == NULL)
 		return jobrun_failed(j, err);
 	run_exec(r);
@@ -178,7 +184,8 @@ jobrun_child(struct job *j)
 		close(in[1]);
 		return jobrun_failed(j, "cannot create a pipe for the run");
 	}
-	job = json_pack("{s:s, s:s, s:O?, s:O?, s:O?, s:O?, s:s?, s:s, s:s}",
+	job = json_pack("{s:s, s:s, s:O?, s:O?, s:O?, s:O?, s:s?, s:s, s:s,"
+	    " s:{s:s, s:s, s:s, s:s}}",
 	    "name", json_string_value(json_object_get(json_object_get(j->lease,
 	    "script"), "name")),
 	    "source", json_string_value(json_object_get(json_object_get(
@@ -189,7 +196,9 @@ jobrun_child(struct job *j)
 	    "secrets", json_object_get(j->lease, "secrets"),
 	    "assets", json_object_get(j->lease, "assets"),
 	    "display", job_display(j), "artifacts_dir", j->artdir,
-	    "run_id", j->run_id);
+	    "run_id", j->run_id,
+	    "link", "url", j->d->o->scheduler, "token", j->d->token,
+	    "job_id", j->job_id, "lease_token", j->token);
 	confinement(j, job);
 	text = json_dumps(job, JSON_COMPACT);
 	json_decref(job);
@@ -433,13 +442,14 @@ int
 jobrun_child_main(int in_fd, int out_fd)
 {
 	struct child c;
+	struct run_link link;
 	struct run_opts opts;
 	struct diag diag = { NULL, 0 };
 	struct script *s;
 	struct run *r;
 	struct policy *pol;
 	struct buf in;
-	json_t *job, *sum;
+	json_t *job, *sum, *lj;
 	pthread_t t;
 	char chunk[65536], err[1024], *name;
 	const char *src;
@@ -518,6 +528,13 @@ jobrun_child_main(int in_fd, int out_fd)
 	opts.cancel = &c.cancel;
 	opts.policy = pol;
 	opts.workdir = json_string_value(json_object_get(job, "workdir"));
+	lj = json_object_get(job, "link");
+	link.url = json_string_value(json_object_get(lj, "url"));
+	link.token = json_string_value(json_object_get(lj, "token"));
+	link.job_id = json_string_value(json_object_get(lj, "job_id"));
+	link.lease_token = json_string_value(json_object_get(lj,
+	    "lease_token"));
+	opts.link = link.url != NULL ? &link : NULL;
 	if ((r = run_new(s, &opts, err, sizeof err)) == NULL) {
 		child_fail(&c, s->name, err);
 	} else {

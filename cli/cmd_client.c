@@ -21,26 +21,14 @@
 #include "buf.h"
 #include "client.h"
 #include "cmd.h"
+#include "cmd_client.h"
 #include "timeutil.h"
 #include "width.h"
 #include "xmalloc.h"
 
 /* --- connection options shared by every command -------------------------- */
 
-struct conn {
-	const char	*url;
-	const char	*token_file;
-	int		 json;
-	struct client	*client;
-};
-
-/* The options every command accepts, appended to its own. */
-#define COMMON_OPTS \
-	{ "scheduler", required_argument, NULL, 'S' }, \
-	{ "token-file", required_argument, NULL, 'K' }, \
-	{ "json", no_argument, NULL, 'j' }
-
-#define COMMON_USAGE "[--scheduler URL] [--token-file FILE] [--json]"
+/* struct conn, COMMON_OPTS, struct column: cmd_client.h */
 
 /* Handle a common option; 1 when c was one, 0 when it was not. */
 static int
@@ -185,9 +173,6 @@ text_width(const char *s)
 	return w;
 }
 
-/* A cell's text from a JSON value; the caller frees it. */
-typedef char *(*cell_fn)(const json_t *row, const char *key);
-
 static char *
 cell_plain(const json_t *row, const char *key)
 {
@@ -288,13 +273,6 @@ cell_enabled(const json_t *row, const char *key)
 	return xstrdup(json_is_false(json_object_get(row, key)) ? "off" :
 	    "on");
 }
-
-struct column {
-	const char	*title;
-	const char	*key;
-	cell_fn		 cell;
-	int		 right;		/* align right (numbers) */
-};
 
 /* Print rows (an array of objects) as an aligned table. */
 static void
@@ -932,4 +910,55 @@ usage:
 	fprintf(stderr, "usage: kobito token create --role ROLE [--name N] "
 	    COMMON_USAGE "\n");
 	return 2;
+}
+
+/* --- for the other command files (cmd_client.h) --------------------------- */
+
+int
+cli_common_opt(struct conn *cn, int c, const char *arg)
+{
+	return common_opt(cn, c, arg);
+}
+
+int
+cli_conn_open(struct conn *cn)
+{
+	return conn_open(cn);
+}
+
+void
+cli_conn_close(struct conn *cn)
+{
+	conn_close(cn);
+}
+
+json_t *
+cli_api(struct conn *cn, const char *method, const char *path, json_t *body,
+    long *status)
+{
+	return api(cn, method, path, body, status);
+}
+
+void
+cli_print_json(const json_t *v)
+{
+	print_json(v);
+}
+
+void
+cli_print_table(const struct column *cols, const json_t *rows)
+{
+	print_table(cols, rows);
+}
+
+char *
+cli_cell_plain(const json_t *row, const char *key)
+{
+	return cell_plain(row, key);
+}
+
+char *
+cli_cell_time(const json_t *row, const char *key)
+{
+	return cell_time(row, key);
 }

@@ -34,6 +34,7 @@ static const struct command commands[] = {
 	{ "agents", cmd_agents, "agents [--json]" },
 	{ "schedules", cmd_schedules, "schedules [--json]" },
 	{ "token", cmd_token, "token create --role ROLE [--name N] [--json]" },
+	{ "queue", cmd_queue, "queue list|show|add|retry|export ... (kobito queue --help)" },
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "fsutil.h"
@@ -789,4 +790,49 @@ fsutil_remove_tree(const char *path)
 	if (lstat(path, &st) != 0)
 		return errno == ENOENT ? 0 : -1;
 	return nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static const struct {
+	const char	*ext;
+	const char	*type;
+} content_types[] = {
+	{ ".png", "image/png" }, { ".jpg", "image/jpeg" },
+	{ ".jpeg", "image/jpeg" }, { ".tif", "image/tiff" },
+	{ ".tiff", "image/tiff" }, { ".pdf", "application/pdf" },
+	{ ".txt", "text/plain; charset=utf-8" },
+	{ ".log", "text/plain; charset=utf-8" },
+	{ ".csv", "text/csv; charset=utf-8" },
+	{ ".json", "application/json" },
+	{ ".html", "text/html; charset=utf-8" },
+};
+
+const char *
+fsutil_content_type(const char *name)
+{
+	size_t i, n = strlen(name), e;
+
+	for (i = 0; i < sizeof content_types / sizeof content_types[0]; i++) {
+		e = strlen(content_types[i].ext);
+		if (n > e && strcasecmp(name + n - e, content_types[i].ext) == 0)
+			return content_types[i].type;
+	}
+	return "application/octet-stream";
+}
+
+char *
+fsutil_safe_name(const char *path, size_t max)
+{
+	const char *base = strrchr(path, '/');
+	char *name = xstrdup(base ? base + 1 : path), *p;
+
+	for (p = name; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' ||
+		    *p == '-'))
+			*p = '_';
+	if (name[0] == '.')
+		name[0] = '_';
+	if (strlen(name) > max)
+		name[max] = '\0';
+	return name;
 }

@@ -114,4 +114,17 @@ int	fsutil_stage_write(struct fsutil_stage *, const void *data,
 int	fsutil_stage_commit(struct fsutil_stage *, char *err, size_t errlen);
 void	fsutil_stage_abort(struct fsutil_stage *);
 
+/*
+ * The MIME type of a file by the extension of its name ("image/png";
+ * text types with "; charset=utf-8"), "application/octet-stream" when
+ * the extension is not known.  A static string.
+ */
+const char *fsutil_content_type(const char *name);
+/*
+ * The last part of path as a name safe to store and to serve: bytes other
+ * than A-Z a-z 0-9 . _ - become '_', and a leading dot too; at most max
+ * bytes.  A new string the caller frees.
+ */
+char	*fsutil_safe_name(const char *path, size_t max);
+
 #endif

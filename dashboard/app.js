@@ -21,6 +21,7 @@ const WORDS = {
     nav_runs: '実行履歴', nav_agents: 'エージェント', nav_schedules: 'スケジュール',
     nav_queue: 'キュー', nav_scripts: 'スクリプト', nav_users: 'ユーザー',
     nav_tokens: 'トークン', nav_kpiconf: 'KPI設定', nav_audit: '監査ログ',
+    nav_review: '確認待ち', nav_notices: '通知',
     kpi_title: '業務改善KPI', fiscal_year: '年度', year_suffix: '年度',
     kpi: '指標', actual: '今年度実績', projection: '年度見込み',
     target: '目標', progress: '進捗', as_of: '時点',
@@ -80,6 +81,7 @@ const WORDS = {
     nav_runs: 'Runs', nav_agents: 'Agents', nav_schedules: 'Schedules',
     nav_queue: 'Queue', nav_scripts: 'Scripts', nav_users: 'Users',
     nav_tokens: 'Tokens', nav_kpiconf: 'KPI settings', nav_audit: 'Audit log',
+    nav_review: 'Review', nav_notices: 'Notifications',
     kpi_title: 'Back-office KPIs', fiscal_year: 'Fiscal year', year_suffix: '',
     kpi: 'KPI', actual: 'This year so far', projection: 'Projected for the year',
     target: 'Target', progress: 'Progress', as_of: 'as of',
@@ -349,6 +351,8 @@ const VIEWS = [
   { path: 'kpi', nav: 'nav_kpi', allow: seesKpi, render: viewKpi },
   { path: 'report', nav: 'nav_report', allow: seesKpi, render: viewReport },
   { path: 'bots', nav: 'nav_bots', role: 'viewer', render: viewBots },
+  { path: 'review', nav: 'nav_review', role: 'viewer', render: viewReview },
+  { path: 'reviewitem', role: 'operator', render: viewReviewItem },
   { path: 'runs', nav: 'nav_runs', role: 'viewer', render: viewRuns },
   { path: 'run', role: 'viewer', render: viewRun },
   { path: 'jobs', nav: 'nav_jobs', role: 'viewer', render: viewJobs },
@@ -360,6 +364,7 @@ const VIEWS = [
   { path: 'tokens', nav: 'nav_tokens', role: 'admin', render: viewTokens },
   { path: 'kpiconf', nav: 'nav_kpiconf', role: 'admin', render: viewKpiConf },
   { path: 'audit', nav: 'nav_audit', role: 'admin', render: viewAudit },
+  { path: 'notices', nav: 'nav_notices', role: 'engineer', render: viewNotices },
   { path: 'login', render: viewLogin }
 ];
 

@@ -911,6 +911,100 @@ form_template_load_string(const char *name, const char *text, size_t len,
 	    errlen), name, err, errlen);
 }
 
+json_t *
+form_check_json(const struct form_check *c)
+{
+	static const char *const kinds[] = {
+		[FORM_CHECK_SUM] = "sum",
+		[FORM_CHECK_PRODUCT] = "product",
+		[FORM_CHECK_TAX] = "tax",
+	};
+	json_t *o = json_object(), *terms;
+	size_t i;
+
+	if (c->kind == FORM_CHECK_TAX) {
+		json_object_set_new(o, "tax", json_string(c->nterms ?
+		    c->terms[0] : ""));
+		json_object_set_new(o, "rate", json_real(c->rate));
+	} else {
+		terms = json_array();
+		for (i = 0; i < c->nterms; i++)
+			json_array_append_new(terms, json_string(c->terms[i]));
+		json_object_set_new(o, kinds[c->kind], terms);
+	}
+	json_object_set_new(o, "equals", json_string(c->equals ? c->equals :
+	    ""));
+	for (i = 0; c->kind != FORM_CHECK_SUM &&
+	    i < sizeof roundings / sizeof roundings[0]; i++)
+		if (roundings[i].how == c->rounding)
+			json_object_set_new(o, "rounding",
+			    json_string(roundings[i].name));
+	return o;
+}
+
+int
+form_check_from_json(const json_t *j, struct form_check *c, char *err,
+    size_t errlen)
+{
+	static const char *const kinds[] = { "sum", "product", "tax" };
+	const char *eq = json_string_value(json_object_get(j, "equals"));
+	const char *rnd = json_string_value(json_object_get(j, "rounding"));
+	json_t *terms = NULL, *t;
+	size_t i, k;
+
+	memset(c, 0, sizeof *c);
+	c->rounding = FORM_ROUND_HALF_UP;
+	for (k = 0; k < 3; k++)
+		if ((terms = json_object_get(j, kinds[k])) != NULL)
+			break;
+	if (k == 3 || eq == NULL) {
+		snprintf(err, errlen, "a check needs sum, product or tax, and "
+		    "equals");
+		return -1;
+	}
+	c->kind = k == 0 ? FORM_CHECK_SUM : k == 1 ? FORM_CHECK_PRODUCT :
+	    FORM_CHECK_TAX;
+	if (c->kind == FORM_CHECK_TAX) {
+		if (!json_is_string(terms) || !json_is_number(json_object_get(j,
+		    "rate"))) {
+			snprintf(err, errlen, "a tax check needs tax: FIELD and "
+			    "rate");
+			return -1;
+		}
+		c->rate = json_number_value(json_object_get(j, "rate"));
+		c->terms = xcalloc(1, sizeof *c->terms);
+		c->terms[c->nterms++] = xstrdup(json_string_value(terms));
+	} else {
+		if (!json_is_array(terms) || json_array_size(terms) == 0 ||
+		    json_array_size(terms) > 32) {
+			snprintf(err, errlen, "a check needs 1-32 fields");
+			return -1;
+		}
+		c->terms = xcalloc(json_array_size(terms), sizeof *c->terms);
+		json_array_foreach(terms, i, t)
+			c->terms[c->nterms++] = xstrdup(json_string_value(t) ?
+			    json_string_value(t) : "");
+	}
+	c->equals = xstrdup(eq);
+	for (i = 0; rnd != NULL && i < sizeof roundings / sizeof roundings[0];
+	    i++)
+		if (strcmp(rnd, roundings[i].name) == 0)
+			c->rounding = roundings[i].how;
+	return 0;
+}
+
+void
+form_check_clear(struct form_check *c)
+{
+	size_t j;
+
+	for (j = 0; j < c->nterms; j++)
+		free(c->terms[j]);
+	free(c->terms);
+	free(c->equals);
+	memset(c, 0, sizeof *c);
+}
+
 void
 form_template_free(struct form_template *t)
 {
@@ -932,14 +1026,8 @@ form_template_free(struct form_template *t)
 		free(f->lang);
 		norm_spec_free(&f->spec);
 	}
-	for (i = 0; i < t->nchecks; i++) {
-		size_t j;
-
-		for (j = 0; j < t->checks[i].nterms; j++)
-			free(t->checks[i].terms[j]);
-		free(t->checks[i].terms);
-		free(t->checks[i].equals);
-	}
+	for (i = 0; i < t->nchecks; i++)
+		form_check_clear(&t->checks[i]);
 	free(t->checks);
 	free(t->texts);
 	free(t->fields);

@@ -141,6 +141,25 @@ struct form_template	*form_template_load_string(const char *name,
 			    const char *text, size_t len, char *err,
 			    size_t errlen);
 void			 form_template_free(struct form_template *);
+
+/*
+ * Whether values v (the check's terms in order, then its equals: n of
+ * them) satisfy check c, equals being written in steps of unit (1 yen,
+ * 0.01 dollars: a product or a tax is rounded to it).
+ */
+int	form_check_holds(const struct form_check *c, const double *v,
+	    size_t n, double unit);
+/*
+ * A check as the template writes it - {"sum": [FIELDS], "equals": F},
+ * {"product": [FIELDS], "equals": F, "rounding": R}, {"tax": FIELD,
+ * "rate": P, "equals": F, "rounding": R} - and back: form_check_from_json
+ * fills *c (free with form_check_clear), or returns -1 with a message.
+ * For checks made again where the template is not (a review station).
+ */
+json_t	*form_check_json(const struct form_check *c);
+int	form_check_from_json(const json_t *j, struct form_check *c, char *err,
+	    size_t errlen);
+void	form_check_clear(struct form_check *c);
 /* The field called name, or NULL. */
 const struct form_field	*form_field_find(const struct form_template *,
 			    const char *name);

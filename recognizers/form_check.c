@@ -98,9 +98,9 @@ round_to(double x, double unit, enum form_rounding how)
 	return q * unit;
 }
 
-/* Whether values v (terms, then equals) satisfy check c. */
-static int
-holds(const struct form_check *c, const double *v, size_t n, double unit)
+int
+form_check_holds(const struct form_check *c, const double *v, size_t n,
+    double unit)
 {
 	double want = v[n - 1], got = 0;
 	size_t i;
@@ -211,7 +211,7 @@ search(const struct form_check *c, const struct check_fields *cf,
 			rest /= cf->ncand[k];
 			v[k] = cf->cand[k][sel[k]];
 		}
-		if (!holds(c, v, cf->n, cf->unit))
+		if (!form_check_holds(c, v, cf->n, cf->unit))
 			continue;
 		if (found++ > 0)
 			return -1;
@@ -317,7 +317,7 @@ form_apply_checks(const struct form_template *t, struct form_page *page)
 			continue;
 		for (k = 0; k < cf.n; k++)
 			v[k] = cf.cand[k][0];
-		if (holds(c, v, cf.n, cf.unit)) {
+		if (form_check_holds(c, v, cf.n, cf.unit)) {
 			confirm(page, c, &cf, 0);
 			continue;
 		}

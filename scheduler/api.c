@@ -35,11 +35,14 @@
 #include "api_control.h"
 #include "api_jobs.h"
 #include "api_metrics.h"
+#include "api_notify.h"
+#include "api_queues.h"
 #include "api_runs.h"
 #include "api_schedules.h"
 #include "api_scripts.h"
 #include "api_secrets.h"
 #include "api_ticker.h"
+#include "api_triggers.h"
 #include "api_watch.h"
 #include "export.h"
 #include "msg.h"
@@ -604,6 +607,30 @@ static const struct route routes[] = {
 	{ "POST", "/api/jobs/{id}/children", ROLE_AGENT, SCOPE_AGENT, NULL,
 	    BODY_JSON, api_h_children },
 
+	/* api_queues.c, api_triggers.c: work queues and file triggers, agents */
+	{ "POST", "/api/jobs/{id}/queue-files", ROLE_AGENT, SCOPE_AGENT, NULL,
+	    BODY_RAW, api_h_job_queue_file },
+	{ "POST", "/api/jobs/{id}/queue-add", ROLE_AGENT, SCOPE_AGENT, NULL,
+	    BODY_JSON, api_h_job_queue_add },
+	{ "POST", "/api/jobs/{id}/queue-take", ROLE_AGENT, SCOPE_AGENT, NULL,
+	    BODY_JSON, api_h_job_queue_take },
+	{ "POST", "/api/queue-items/{id}/heartbeat", ROLE_AGENT, SCOPE_AGENT,
+	    NULL, BODY_JSON, api_h_item_heartbeat },
+	{ "POST", "/api/queue-items/{id}/done", ROLE_AGENT, SCOPE_AGENT, NULL,
+	    BODY_JSON, api_h_item_done },
+	{ "POST", "/api/queue-items/{id}/fail", ROLE_AGENT, SCOPE_AGENT, NULL,
+	    BODY_JSON, api_h_item_fail },
+	{ "POST", "/api/queue-items/{id}/release", ROLE_AGENT, SCOPE_AGENT, NULL,
+	    BODY_JSON, api_h_item_release },
+	{ "POST", "/api/queue-items/{id}/review", ROLE_AGENT, SCOPE_AGENT, NULL,
+	    BODY_JSON, api_h_item_to_review },
+	{ "POST", "/api/queue-items/{id}/fetch", ROLE_AGENT, SCOPE_AGENT, NULL,
+	    BODY_JSON, api_h_item_fetch },
+	{ "GET", "/api/agents/watches", ROLE_AGENT, SCOPE_AGENT, NULL,
+	    BODY_NONE, api_h_watches },
+	{ "POST", "/api/file-triggers/{name}/fire", ROLE_AGENT, SCOPE_AGENT,
+	    NULL, BODY_JSON, api_h_file_trigger_fire },
+
 	/* the files of each resource: people and tools */
 	{ "GET", "/api/agents", ROLE_VIEWER, SCOPE_NONE, NULL, BODY_NONE,
 	    api_h_agents },
@@ -679,6 +706,60 @@ static const struct route routes[] = {
 	    BODY_JSON, api_h_asset_put },
 	{ "DELETE", "/api/assets/{name}", ROLE_ENGINEER, SCOPE_OBJECT, "asset",
 	    BODY_NONE, api_h_asset_delete },
+
+	/* api_queues.c, api_review.c, api_triggers.c: people */
+	{ "GET", "/api/queues", ROLE_VIEWER, SCOPE_LIST, NULL, BODY_NONE,
+	    api_h_queues },
+	{ "GET", "/api/queues/{name}", ROLE_VIEWER, SCOPE_OBJECT, "queue",
+	    BODY_NONE, api_h_queue },
+	{ "PUT", "/api/queues/{name}", ROLE_ENGINEER, SCOPE_BODY, NULL,
+	    BODY_JSON, api_h_queue_put },
+	{ "DELETE", "/api/queues/{name}", ROLE_ENGINEER, SCOPE_OBJECT, "queue",
+	    BODY_NONE, api_h_queue_delete },
+	{ "GET", "/api/queues/{name}/items", ROLE_VIEWER, SCOPE_OBJECT, "queue",
+	    BODY_NONE, api_h_queue_items },
+	{ "POST", "/api/queues/{name}/items", ROLE_OPERATOR, SCOPE_OBJECT,
+	    "queue", BODY_JSON, api_h_queue_add },
+	{ "POST", "/api/queues/{name}/files", ROLE_OPERATOR, SCOPE_OBJECT,
+	    "queue", BODY_RAW, api_h_queue_file_put },
+	{ "GET", "/api/queues/{name}/export", ROLE_VIEWER, SCOPE_OBJECT,
+	    "queue", BODY_NONE, api_h_queue_export },
+	{ "GET", "/api/queue-items/{id}", ROLE_VIEWER, SCOPE_OBJECT,
+	    "queue_item", BODY_NONE, api_h_item },
+	{ "GET", "/api/queue-items/{id}/files/{name}", ROLE_VIEWER,
+	    SCOPE_OBJECT, "queue_item", BODY_NONE, api_h_item_file },
+	{ "POST", "/api/queue-items/{id}/retry", ROLE_OPERATOR, SCOPE_OBJECT,
+	    "queue_item", BODY_JSON, api_h_item_retry },
+	{ "GET", "/api/review", ROLE_USER, SCOPE_LIST, NULL, BODY_NONE,
+	    api_h_review_inbox },
+	{ "POST", "/api/queue-items/{id}/open", ROLE_OPERATOR, SCOPE_OBJECT,
+	    "queue_item", BODY_JSON, api_h_review_open },
+	{ "POST", "/api/queue-items/{id}/check", ROLE_OPERATOR, SCOPE_OBJECT,
+	    "queue_item", BODY_JSON, api_h_review_check },
+	{ "POST", "/api/queue-items/{id}/approve", ROLE_OPERATOR, SCOPE_OBJECT,
+	    "queue_item", BODY_JSON, api_h_review_approve },
+	{ "POST", "/api/queue-items/{id}/reject", ROLE_OPERATOR, SCOPE_OBJECT,
+	    "queue_item", BODY_JSON, api_h_review_reject },
+	{ "POST", "/api/queue-items/{id}/close", ROLE_OPERATOR, SCOPE_OBJECT,
+	    "queue_item", BODY_JSON, api_h_review_close },
+	{ "GET", "/api/file-triggers", ROLE_VIEWER, SCOPE_LIST, NULL, BODY_NONE,
+	    api_h_file_triggers },
+	{ "PUT", "/api/file-triggers/{name}", ROLE_ENGINEER, SCOPE_BODY, NULL,
+	    BODY_JSON, api_h_file_trigger_put },
+	{ "DELETE", "/api/file-triggers/{name}", ROLE_ENGINEER, SCOPE_OBJECT,
+	    "file_trigger", BODY_NONE, api_h_file_trigger_delete },
+	{ "GET", "/api/notifications/rules", ROLE_VIEWER, SCOPE_LIST, NULL,
+	    BODY_NONE, api_h_notify_rules },
+	{ "PUT", "/api/notifications/rules/{name}", ROLE_ENGINEER, SCOPE_BODY,
+	    NULL, BODY_JSON, api_h_notify_rule_put },
+	{ "DELETE", "/api/notifications/rules/{name}", ROLE_ENGINEER,
+	    SCOPE_OBJECT, "notify_rule", BODY_NONE, api_h_notify_rule_delete },
+	{ "GET", "/api/notifications/deliveries", ROLE_VIEWER, SCOPE_LIST, NULL,
+	    BODY_NONE, api_h_notify_deliveries },
+	{ "GET", "/api/notifications/mail", ROLE_ADMIN, SCOPE_GLOBAL, NULL,
+	    BODY_NONE, api_h_notify_mail },
+	{ "PUT", "/api/notifications/mail", ROLE_ADMIN, SCOPE_GLOBAL, NULL,
+	    BODY_JSON, api_h_notify_mail_put },
 
 	/* api_web.c -> web.c: the dashboard, sessions, users, KPIs */
 	{ "GET", "/", ROLE_NONE, SCOPE_NONE, NULL, BODY_NONE, api_h_web },
@@ -1249,6 +1330,13 @@ api_start(struct api *a, int fd, char *err, size_t errlen)
 		return -1;
 	}
 	a->ticker_running = 1;
+	/* Notifications on a thread of their own: a slow webhook holds up
+	 * nothing else. */
+	if (pthread_create(&a->notifier, NULL, api_notifier_main, a) == 0)
+		a->notifier_running = 1;
+	else
+		fprintf(stderr, "kobito-scheduler: cannot start the notifier "
+		    "thread; no notifications will be sent\n");
 	return 0;
 }
 
@@ -1262,6 +1350,10 @@ api_stop(struct api *a)
 	if (a->ticker_running) {
 		pthread_join(a->ticker, NULL);
 		a->ticker_running = 0;
+	}
+	if (a->notifier_running) {
+		pthread_join(a->notifier, NULL);
+		a->notifier_running = 0;
 	}
 	pthread_mutex_lock(&a->wmu);
 	a->gen++;

@@ -118,8 +118,8 @@ static const char *const inline_types[] = {
 	"image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp",
 };
 
-static void
-disposition(struct req *r, const char *name, const char *ctype)
+void
+api_file_disposition(struct req *r, const char *name, const char *ctype)
 {
 	size_t i, n;
 	int show = 0;
@@ -187,6 +187,6 @@ api_h_artifact_get(struct api *a, struct req *r)
 	r->raw = q.data;
 	r->rawlen = q.len;
 	r->ctype = q.ctype;
-	disposition(r, q.name, q.ctype);
+	api_file_disposition(r, q.name, q.ctype);
 	return H_DONE;
 }

@@ -194,6 +194,8 @@ struct api {
 
 	pthread_t		 ticker;
 	int			 ticker_running;
+	pthread_t		 notifier;	/* api_notify.c */
+	int			 notifier_running;
 	pthread_mutex_t		 kmu;
 	pthread_cond_t		 kcv;
 

@@ -7,6 +7,7 @@
 #include <microhttpd.h>
 
 #include "api_metrics.h"
+#include "api_queues.h"
 #include "timeutil.h"
 #include "xmalloc.h"
 
@@ -162,6 +163,7 @@ api_h_metrics(struct api *a, struct req *r)
 	    "load.\n# TYPE kobito_store_writes_total counter\n"
 	    "kobito_store_writes_total %llu\n", (unsigned long long)commits,
 	    (unsigned long long)writes);
+	api_queues_metrics(a, &b);
 	buf_puts(&b, "# HELP kobito_http_requests_total Answers by status.\n"
 	    "# TYPE kobito_http_requests_total counter\n");
 	for (i = 100; i < 600; i++)

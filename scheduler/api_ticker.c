@@ -10,6 +10,7 @@
 #include "api_audit.h"
 #include "api_auth.h"
 #include "api_conns.h"
+#include "api_queues.h"
 #include "api_ticker.h"
 #include "api_watch.h"
 #include "schedules.h"
@@ -18,7 +19,7 @@
 struct tickw {
 	struct api	*a;
 	int64_t		 now;
-	int		 expired, timed_out, queued;
+	int		 expired, timed_out, queued, items_lost;
 };
 
 static int
@@ -35,6 +36,12 @@ tick_write(struct conn *c, void *p)
 	if (sched_tick(w->a->sched, c, w->a->sc, &w->a->cfg.jobs, w->now,
 	    &w->queued, err, sizeof err) != 0) {
 		fprintf(stderr, "kobito-scheduler: schedules: %s\n", err);
+		return -1;
+	}
+	/* After the jobs: an item whose job was just lost goes too. */
+	if (queues_expire(c, w->now, &w->items_lost, err, sizeof err) !=
+	    QUEUES_OK) {
+		fprintf(stderr, "kobito-scheduler: queue items: %s\n", err);
 		return -1;
 	}
 	return 0;
@@ -95,6 +102,9 @@ purge_write(struct conn *c, void *p)
 	int64_t *before = p;
 	int n;
 
+	/* Files uploaded for items never added, after a day. */
+	if (queues_purge_files(c, time_wall_ms() - 86400000, &n) != QUEUES_OK)
+		return -1;
 	return jobs_purge(c, *before, 500, &n) == JOBS_OK ? 0 : -1;
 }
 
@@ -161,6 +171,8 @@ api_ticker_main(void *p)
 					wake_for_ready(a, w.now);
 				if (w.expired || w.timed_out || w.queued)
 					api_changed(a);
+				/* Items due again, or a slot freed. */
+				api_queue_triggers(a);
 			}
 			pthread_mutex_lock(&a->tmu);
 			t[0] = a->agents;

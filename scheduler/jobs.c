@@ -734,9 +734,10 @@ ledger_row(struct conn *c, int64_t job_id, int64_t run_id, const char *status,
 	    " digest, version, department, triggered_by, status,"
 	    " items_succeeded, items_failed, minutes_saved,"
 	    " vendor_minutes_saved, started_at, finished_at, fix_deferred,"
-	    " items_skipped)"
+	    " items_skipped, fix_minutes)"
 	    " VALUES (?1, ?1, ?2, ?3, ?4, ?5, ?6, coalesce(?7, ''), ?8, ?9, ?10,"
-	    " ?11, ?12, ?13, ?14, ?15, ?16)");
+	    " ?11, ?12, ?13, ?14, ?15, ?16, coalesce((SELECT minutes"
+	    " FROM kpi_review_minutes WHERE run_id = ?1), 0))");
 	sqlite3_bind_int64(st, 1, run_id);
 	sqlite3_bind_int64(st, 2, job_id);
 	bind_text(st, 3, script ? script : "");
@@ -754,6 +755,13 @@ ledger_row(struct conn *c, int64_t job_id, int64_t run_id, const char *status,
 	sqlite3_bind_int(st, 15, deferred);
 	sqlite3_bind_int64(st, 16, skipped);
 	rc = conn_step(c, st, err, errlen) == 0 ? JOBS_OK : JOBS_ERROR;
+	if (rc == JOBS_OK) {
+		/* Reviewers' minutes measured before the run ended (queues). */
+		st = conn_stmt(c, "DELETE FROM kpi_review_minutes"
+		    " WHERE run_id = ?");
+		sqlite3_bind_int64(st, 1, run_id);
+		rc = conn_step(c, st, err, errlen) == 0 ? JOBS_OK : JOBS_ERROR;
+	}
 	free(script);
 	free(digest);
 	free(version);

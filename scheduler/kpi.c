@@ -1056,6 +1056,29 @@ kpi_charge_deferred(struct conn *c, int64_t job_id)
 	return rc;
 }
 
+int
+kpi_add_fix_minutes(struct conn *c, int64_t run_id, double minutes,
+    char *err, size_t errlen)
+{
+	sqlite3_stmt *st = conn_stmt(c, "SELECT fix_minutes, fix_entered FROM"
+	    " kpi_ledger WHERE run_id = ?");
+	double now;
+	int rc;
+
+	sqlite3_bind_int64(st, 1, run_id);
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE)
+			return db_fail(c, err, errlen, "kpi ledger");
+		return 1;
+	}
+	/* A measured figure replaces the estimate from the rates. */
+	now = sqlite3_column_int(st, 1) ? sqlite3_column_double(st, 0) : 0;
+	sqlite3_reset(st);
+	return kpi_set_fix_minutes(c, run_id, now + minutes, NULL, err,
+	    errlen);
+}
+
 /* --- sums ----------------------------------------------------------------- */
 
 struct sums {

@@ -183,6 +183,15 @@ int		 kpi_dept_covers(const struct kpi_config *cfg,
  */
 int		 kpi_charge_deferred(struct conn *c, int64_t job_id);
 
+/*
+ * Add minutes people measurably spent on run_id's exceptions (a review):
+ * the first measured figure replaces the estimate, later ones add to it.
+ * 0; 1 when the run has no ledger row yet (the caller keeps the minutes
+ * for it, see kpi_review_minutes); -1 with a message.
+ */
+int		 kpi_add_fix_minutes(struct conn *c, int64_t run_id,
+		    double minutes, char *err, size_t errlen);
+
 /* --- calendar helpers (pure, for the reports and their tests) ------------ */
 
 /* The local month key YYYYMM of an instant (ms since the epoch). */

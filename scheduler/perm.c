@@ -244,6 +244,15 @@ static const struct {
 	    " WHERE s.name = ?1" },
 	{ "ledger", 1, "SELECT coalesce(department, ''), 0, ''"
 	    " FROM kpi_ledger WHERE run_id = ?1" },
+	{ "queue", 0, "SELECT department, 0, '' FROM queues WHERE name = ?1" },
+	{ "queue_item", 1, "SELECT q.department, 0, '' FROM queue_items i"
+	    " JOIN queues q ON q.id = i.queue_id WHERE i.id = ?1" },
+	{ "notify_rule", 0, "SELECT department, 0, '' FROM notify_rules"
+	    " WHERE name = ?1" },
+	{ "file_trigger", 0, "SELECT coalesce(v.owner, ''), 0, ''"
+	    " FROM file_triggers f JOIN scripts s ON s.name = f.script"
+	    " JOIN script_versions v ON v.digest = s.digest"
+	    " WHERE f.name = ?1" },
 };
 
 int
@@ -373,6 +382,8 @@ static const struct {
 	  "UPDATE secrets SET department = ?2 WHERE department = ?1" },
 	{ "SELECT DISTINCT department FROM assets WHERE department <> ''",
 	  "UPDATE assets SET department = ?2 WHERE department = ?1" },
+	{ "SELECT DISTINCT department FROM queues WHERE department <> ''",
+	  "UPDATE queues SET department = ?2 WHERE department = ?1" },
 	/* A user may hold the role under both names: keep one. */
 	{ "SELECT DISTINCT department FROM user_roles WHERE department <> ''",
 	  "UPDATE OR REPLACE user_roles SET department = ?2"

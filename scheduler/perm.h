@@ -146,7 +146,9 @@ struct perm_obj {
 
 /*
  * Look up the object of kind ("job", "run", "schedule", "secret",
- * "asset", "script", "ledger": a KPI ledger row by run id) named key (an id or a
+ * "asset", "script", "ledger": a KPI ledger row by run id, "queue",
+ * "queue_item", "file_trigger": its script's department, "notify_rule")
+ * named key (an id or a
  * name) on c: 1 and *o when it exists, 0 when it does not, -1 for a kind
  * this table does not have (a program error).  The kinds are rows of one
  * table in perm.c: a new kind of object is a new row.

@@ -36,6 +36,7 @@
 #include "fsutil.h"
 #include "jobs.h"
 #include "query.h"
+#include "queues.h"
 #include "schedules.h"
 #include "scripts.h"
 #include "secrets.h"
@@ -488,6 +489,8 @@ boot_fn(struct conn *c, void *p)
 		}
 		json_decref(def);
 	}
+	if (queues_extend_leases(c, b->now, b->ttl) != QUEUES_OK)
+		return -1;
 	return jobs_extend_leases(c, b->now, b->ttl) == JOBS_OK ? 0 : -1;
 }
 

@@ -14,6 +14,9 @@
 
 #include "kpi.h"
 #include "perm.h"
+#include "notify.h"
+#include "queues.h"
+#include "triggers.h"
 #include "store.h"
 #include "web.h"
 #include "xmalloc.h"
@@ -351,12 +354,14 @@ static const struct migration migrations[] = {
 	    " DEFAULT 0;"
 	    "ALTER TABLE kpi_ledger ADD COLUMN items_skipped INTEGER NOT NULL"
 	    " DEFAULT 0;" },
+	/* Work queues, their items and files (queues.h). */
+	{ 9, QUEUES_SCHEMA_SQL TRIGGERS_SCHEMA_SQL NOTIFY_SCHEMA_SQL },
 	/*
 	 * The console's controls and lists: the job a retry repeats, the
 	 * version a schedule is pinned to, settings that are not secret
 	 * (assets), and what the lists' date filters read.
 	 */
-	{ 9, "ALTER TABLE jobs ADD COLUMN retry_of INTEGER;"
+	{ 10, "ALTER TABLE jobs ADD COLUMN retry_of INTEGER;"
 	    "ALTER TABLE schedules ADD COLUMN digest TEXT;"
 	    "CREATE TABLE assets (name TEXT PRIMARY KEY, value TEXT NOT NULL,"
 	    "  department TEXT NOT NULL DEFAULT '', updated_at INTEGER NOT NULL,"

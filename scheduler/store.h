@@ -36,7 +36,7 @@
 #include <sqlite3.h>
 
 /* The schema version this program writes. */
-#define STORE_SCHEMA_VERSION	9
+#define STORE_SCHEMA_VERSION	10
 
 /* store_open() flags */
 #define STORE_LOCK	0x1	/* take the scheduler lock (DB.lock) */

@@ -213,6 +213,7 @@ user() {	# user NAME ROLE DEPARTMENT PASSWORD
 }
 user manager manager 財政局 kobito-manager-2030
 user staff operator 財政局/経理部/会計課 kobito-staff-2030
+user clerk operator 市民局/区政部/戸籍住民課 kobito-clerk-2030
 user engineer engineer 総務局/デジタル推進部/DX推進課 kobito-engineer-2030
 
 listen_port=$PORT
@@ -258,10 +259,8 @@ root_ok=""
 started $!
 
 # --- the work -----------------------------------------------------------------------
-p_invoice=$(printf '{"inbox": "%s", "review_dir": "%s", "docstore": "%s", "api": "%s"}' \
-    "$DIR/inbox/invoices" "$DIR/review/invoices" "$DIR/docstore" "$PROCURE_URL")
-p_subsidy=$(printf '{"inbox": "%s", "out_dir": "%s", "review_dir": "%s", "archive_dir": "%s"}' \
-    "$DIR/inbox/applications" "$DIR/import" "$DIR/review/applications" "$DIR/archive")
+p_invoice=$(printf '{"docstore": "%s", "api": "%s"}' "$DIR/docstore" "$PROCURE_URL")
+p_subsidy=$(printf '{"out_dir": "%s", "archive_dir": "%s"}' "$DIR/import" "$DIR/archive")
 p_budget=$(printf '{"input": "%s"}' "$DIR/budget_sheet.csv")
 p_payment=$(printf '{"api": "%s", "out_dir": "%s", "transfer_date": "%s"}' \
     "$PROCURE_URL" "$DIR/bank" "$(date +%Y-%m-%d)")
@@ -289,18 +288,53 @@ wait_final() {
 	return 1
 }
 
-# All at once: the agent gives its one display to one UI job at a time
-# (invoices, then budget) and runs the subsidy forms and the overtime
-# orders (a headless browser) on its other slot.
-j_invoice=$(trigger invoice_entry "$p_invoice")
-j_subsidy=$(trigger subsidy_intake "$p_subsidy")
+# The scanned inboxes: each a file trigger on the agent, which starts
+# the dispatcher (read each page, one work item each) once the scanner's
+# files settle; each queue starts its performer when items wait, one at
+# a time (the invoices need the one display; the subsidy CSV is appended
+# to by one run at a time).  Pages that cannot be read with confidence
+# wait in the review station for staff (invoices) and clerk (subsidies).
+queue() {	# queue NAME DEPARTMENT TITLE SCRIPT PARAMS-JSON
+	api PUT "/api/queues/$1" "{\"department\": \"$2\", \"title\": \"$3\", \
+\"sla_minutes\": 1440, \"trigger\": {\"script\": \"$4\", \"max_running\": 1, \
+\"params\": $5}}" >/dev/null || die "cannot create the queue $1"
+}
+inbox() {	# inbox NAME FOLDER SCRIPT
+	api PUT "/api/file-triggers/$1" "{\"agent\": \"demo-pc-01\", \
+\"folder\": \"$2\", \"pattern\": \"*.png\", \"settle_ms\": 2000, \
+\"script\": \"$3\", \"params\": {\"inbox\": \"$2\"}}" >/dev/null ||
+	    die "cannot create the file trigger $1"
+}
+queue invoices 財政局/経理部/会計課 請求書 invoice_entry "$p_invoice"
+queue applications 市民局/区政部/戸籍住民課 補助金申請 subsidy_intake "$p_subsidy"
+inbox invoice-inbox "$DIR/inbox/invoices" invoice_dispatch
+inbox application-inbox "$DIR/inbox/applications" subsidy_dispatch
+
+# Meanwhile, by hand: the agent gives its one display to one UI job at a
+# time (an invoice, the budget) and runs the rest on its other slot.
 j_budget=$(trigger budget_entry "$p_budget")
 j_overtime=$(trigger overtime_entry "$p_overtime")
-[ -n "$j_invoice" ] && [ -n "$j_subsidy" ] && [ -n "$j_budget" ] &&
-    [ -n "$j_overtime" ] || die "cannot trigger the scripts"
-for j in $j_invoice $j_subsidy $j_budget $j_overtime; do
+[ -n "$j_budget" ] && [ -n "$j_overtime" ] || die "cannot trigger the scripts"
+for j in $j_budget $j_overtime; do
 	wait_final "$j" || die "job $j did not end: $(tail -n 5 "$LOG/agent.log")"
 done
+# The inboxes are worked through when every page is an item that is
+# done, failed, or waiting for people, and no job is left running.
+settled() {
+	api GET /api/queues | jq -e '[.queues[] | .counts as $c |
+	    ($c.done + $c.failed + $c.needs_review + $c.abandoned) ==
+	    ([$c[]] | add)] | all' >/dev/null &&
+	[ "$(api GET /api/queues | jq '[.queues[].counts | [.[]] | add] | add')" -ge 10 ] &&
+	[ "$(api GET '/api/jobs?state=queued,leased,running,retrying' | jq '.jobs | length')" = 0 ]
+}
+n=3000
+until settled; do
+	n=$((n - 1))
+	[ $n -gt 0 ] || die "the inboxes were not worked through: $(tail -n 5 "$LOG/agent.log")"
+	sleep 0.2
+done
+j_invoice=$(api GET '/api/jobs?script=invoice_entry&limit=1000' | jq -r '[.jobs[].id] | join(" ")')
+j_subsidy=$(api GET '/api/jobs?script=subsidy_intake&limit=1000' | jq -r '[.jobs[].id] | join(" ")')
 
 report() {
 	for j in "$@"; do
@@ -309,12 +343,13 @@ report() {
 	done
 }
 say "first runs:"
-report "$j_subsidy" "$j_invoice" "$j_budget" "$j_overtime" >&2
+report $j_subsidy $j_invoice "$j_budget" "$j_overtime" >&2
+api GET /api/queues | jq -r '.queues[] | "  queue \(.name): \(.counts.done) done, \(.counts.needs_review) waiting for review, \(.counts.failed) failed"' >&2
 
 if [ $ONCE = 1 ]; then
 	echo "DEMO_URL=$URL"
 	echo "DEMO_DIR=$DIR"
-	echo "JOBS=$j_invoice $j_subsidy $j_budget $j_overtime"
+	echo "JOBS=$j_budget $j_overtime $j_invoice $j_subsidy"
 	exit 0
 fi
 
@@ -340,8 +375,6 @@ sched() {	# sched NAME SCRIPT CRON PARAMS-JSON
 \"cron\": \"$3\", \"tz\": \"Asia/Tokyo\", \"overlap\": \"forbid\", \
 \"params\": $4}" >/dev/null || die "cannot create the schedule $1"
 }
-sched invoices-every-5-min invoice_entry "*/5 * * * *" "$p_invoice"
-sched applications-every-5-min subsidy_intake "*/5 * * * *" "$p_subsidy"
 sched payments-hourly payment_batch "0 * * * *" "$p_payment"
 sched weekday-search procurement_search "0 9 * * 1-5" "$p_search"
 sched invoice-mail-every-5-min invoice_mail "*/5 * * * *" "$p_invmail"
@@ -351,15 +384,20 @@ cat <<EOF
   kobito is running.   Dashboard: $URL/
 
   Log in as   manager  / kobito-manager-2030   (KPIs, hours saved, reports)
-              staff    / kobito-staff-2030     (run bots, see your runs)
+              staff    / kobito-staff-2030     (run bots, see your runs,
+                                                check unreadable invoices)
+              clerk    / kobito-clerk-2030     (check subsidy applications)
               engineer / kobito-engineer-2030  (runs, logs, agents, schedules)
+
+  Scans the bots could not read wait in the review station: $URL/#/review
 
   The finance system runs on display $DISPLAY_NUM; the e-procurement API at
   $PROCURE_URL; the general-affairs system at $SOMU_URL
   (s100101 / $SOMU_PASSWORD); the city's mail server (seikyu@city.example.jp)
   at imaps://localhost:$MAIL_IMAPS_PORT; everything the bots wrote is under
   $DIR.  New scanned forms arrive in the inbox and a new invoice by mail
-  every two minutes, and the schedules pick them up every five.  Press
+  every two minutes; the inboxes' file triggers pick the scans up as soon
+  as they are written, the mail is read every five minutes.  Press
   Ctrl-C to stop everything.
 
 EOF

@@ -565,4 +565,4 @@ const scenarios = [
   }]
 ];
 
-runScenarios(scenarios, 'console.test.js');
+runScenarios('console.test.js', scenarios);

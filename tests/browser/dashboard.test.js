@@ -20,9 +20,8 @@
 
 const fs = require('fs');
 const path = require('path');
-const { env, check, browserFor, login, shot, open, runScenarios } = require('./lib');
+const { URL, OUT, check, browserFor, login, shot, open, runScenarios } = require('./lib');
 
-const { URL, OUT } = env;
 const XSS_TITLE = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>';
 
 /* The number in the overview's actual column for a KPI row. */
@@ -281,4 +280,4 @@ const scenarios = [
   }]
 ];
 
-runScenarios(scenarios, 'dashboard.test.js');
+runScenarios('dashboard.test.js', scenarios);

@@ -92,7 +92,7 @@ async function open(page, hash, selector) {
 }
 
 /* Run [name, fn] scenarios; exit 0 when each passed and no CSP broke. */
-async function runScenarios(scenarios, me) {
+async function runScenarios(me, scenarios) {
   let passed = 0;
   let failed = 0;
 
@@ -124,4 +124,5 @@ async function runScenarios(scenarios, me) {
   process.exit(failed ? 1 : 0);
 }
 
-module.exports = { env, check, browserFor, login, shot, open, runScenarios };
+module.exports = { env, URL: env.URL, OUT: env.OUT, PASSWORD: env.PASSWORD,
+  check, browserFor, login, shot, open, runScenarios };

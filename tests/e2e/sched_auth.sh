@@ -115,6 +115,23 @@ out=$(api POST /api/schedules "$TOK_own_engineer" "$SCHEDULE_BODY")
 check "D's engineer makes D's schedule" 201 "$(status_of "$out")"
 body_of "$out" | jq -e ".department == \"$D\"" >/dev/null ||
 	fail "the schedule is not D's: $(body_of "$out")"
+# D's work queue with an item, and a file trigger of D's bot.
+QUEUE_BODY="{\"department\": \"$D\"}"
+out=$(api PUT /api/queues/kaikei_q "$TOK_own_engineer" "$QUEUE_BODY")
+check "D's engineer makes D's queue" 201 "$(status_of "$out")"
+out=$(api POST /api/queues/kaikei_q/items "$TOK_own_operator" '{"items": [{"reference": "r1"}]}')
+check "D's operator adds to it" 200 "$(status_of "$out")"
+ITEM=$(body_of "$out" | jq '.items[0].id')
+FT_BODY='{"agent": "pc-001", "folder": "/tmp", "script": "kaikei_bot"}'
+out=$(api PUT /api/file-triggers/kaikei_ft "$TOK_own_engineer" "$FT_BODY")
+check "D's engineer makes a file trigger of D's bot" 201 "$(status_of "$out")"
+# A notification rule of D's queue, and a delivery of it: an item late.
+RULE_BODY='{"event": "sla_breach", "queue": "kaikei_q", "channel": "webhook", "target": "kaikei_secret"}'
+out=$(api PUT /api/notifications/rules/kaikei_rule "$TOK_own_engineer" "$RULE_BODY")
+check "D's engineer makes a notification rule of D's queue" 201 "$(status_of "$out")"
+api POST /api/queues/kaikei_q/items "$TOK_own_operator" '{"items": [{"reference": "late", "deadline_ms": 1}]}' >/dev/null
+d_delivery() { [ "$(sqlite3 "$T/sched.db" "SELECT count(*) FROM notify_deliveries WHERE rule = 'kaikei_rule'")" -ge 1 ]; }
+wait_for 100 d_delivery || fail "no delivery of D's rule"
 
 # What a route needs for its {captures}, a body naming D's object, and
 # how its list shows D's object: per route.
@@ -129,6 +146,10 @@ path_for() {
 	/api/assets/*) echo "$1" | sed "s/{name}/kaikei_asset/" ;;
 	/api/cron/next) echo "/api/cron/next?cron=0+9+*+*+*" ;;
 	/api/kpi/*) echo "$1" | sed "s/{report}/scripts/" ;;
+	/api/queues/*) echo "$1" | sed "s/{name}/kaikei_q/" ;;
+	/api/queue-items/*) echo "$1" | sed "s/{id}/$ITEM/; s/{name}/scan.png/" ;;
+	/api/file-triggers/*) echo "$1" | sed "s/{name}/kaikei_ft/" ;;
+	/api/notifications/rules/*) echo "$1" | sed "s/{name}/kaikei_rule/" ;;
 	*) echo "$1" | sed 's/{id}/999999/; s/{name}/nonexistent/g; s/{file}/nonexistent/' ;;
 	esac
 }
@@ -140,6 +161,10 @@ body_for() {
 	"PUT /api/secrets/{name}") echo "{\"value\": \"s3cret-value\", \"department\": \"$D\"}" ;;
 	"PUT /api/assets/{name}") echo "{\"value\": \"x\", \"department\": \"$D\"}" ;;
 	"POST /api/jobs/bulk") echo "{\"action\": \"cancel\", \"ids\": [$JOB]}" ;;
+	"PUT /api/queues/{name}") echo "$QUEUE_BODY" ;;
+	"POST /api/queues/{name}/items") echo '{"items": [{"payload": {}}]}' ;;
+	"PUT /api/file-triggers/{name}") echo "$FT_BODY" ;;
+	"PUT /api/notifications/rules/{name}") echo "$RULE_BODY" ;;
 	*) echo '{}' ;;
 	esac
 }
@@ -153,6 +178,10 @@ shows_d() {
 	/api/secrets) echo '[.secrets[].name] | index("kaikei_secret") != null' ;;
 	/api/assets) echo '[.assets[].name] | index("kaikei_asset") != null' ;;
 	/api/jobs/bulk) echo '.results[0].status != 403' ;;
+	/api/queues) echo '[.queues[].name] | index("kaikei_q") != null' ;;
+	/api/file-triggers) echo '[.file_triggers[].name] | index("kaikei_ft") != null' ;;
+	/api/notifications/rules) echo '[.rules[].name] | index("kaikei_rule") != null' ;;
+	/api/notifications/deliveries) echo '[.deliveries[].rule] | index("kaikei_rule") != null' ;;
 	/api/kpi/*) echo '[.rows[].script] | index("kaikei_bot") != null' ;;
 	esac
 }
@@ -167,6 +196,10 @@ restore() {
 	"DELETE /api/assets/{name}")
 		api PUT /api/assets/kaikei_asset "$ADMIN" \
 		    "$(body_for PUT '/api/assets/{name}')" >/dev/null ;;
+	"DELETE /api/file-triggers/{name}")
+		api PUT /api/file-triggers/kaikei_ft "$ADMIN" "$FT_BODY" >/dev/null ;;
+	"DELETE /api/notifications/rules/{name}")
+		api PUT /api/notifications/rules/kaikei_rule "$ADMIN" "$RULE_BODY" >/dev/null ;;
 	esac
 }
 tok() { eval "echo \$TOK_$1"; }

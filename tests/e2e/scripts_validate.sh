@@ -13,4 +13,4 @@ for f in *.yaml; do
 	grep -q "^title: " "$f" || fail "$f has no title"
 	grep -q "^description: " "$f" || fail "$f has no description"
 done
-check "nine shipped scripts" 9 "$(ls *.yaml | wc -l)"
+check "eleven shipped scripts (with the two dispatchers)" 11 "$(ls *.yaml | wc -l)"

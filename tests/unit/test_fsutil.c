@@ -487,6 +487,34 @@ test_path_clean(void **state)
 	assert_true(fsutil_path_within("/anything", "/"));
 }
 
+/* Names to store and serve files under, and their types. */
+static void
+test_safe_name_and_type(void **state)
+{
+	char long_name[300], *n;
+
+	(void)state;
+	n = fsutil_safe_name("/scan/請求書 (1).PNG", 128);
+	assert_string_equal(n, "___________1_.PNG");
+	assert_string_equal(fsutil_content_type(n), "image/png");
+	free(n);
+	n = fsutil_safe_name(".hidden", 128);
+	assert_string_equal(n, "_hidden");
+	free(n);
+	memset(long_name, 'a', sizeof long_name - 1);
+	long_name[sizeof long_name - 1] = '\0';
+	n = fsutil_safe_name(long_name, 128);
+	assert_int_equal(strlen(n), 128);
+	free(n);
+	assert_string_equal(fsutil_content_type("a.txt"),
+	    "text/plain; charset=utf-8");
+	assert_string_equal(fsutil_content_type("scan.tiff"), "image/tiff");
+	assert_string_equal(fsutil_content_type("x.bin"),
+	    "application/octet-stream");
+	assert_string_equal(fsutil_content_type("png"),
+	    "application/octet-stream");
+}
+
 int
 main(void)
 {
@@ -512,6 +540,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_read_under, setup,
 		    teardown),
 		cmocka_unit_test(test_path_clean),
+		cmocka_unit_test(test_safe_name_and_type),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
