@@ -1,8 +1,9 @@
 /*
  * lib.js - what the browser tests share: a fresh Chromium per person
  * (Debian's, headless, driven by playwright-core), logging in, opening a
- * view, screenshots, checks, and the run of a list of scenarios with the
- * Content-Security-Policy watched on every page.
+ * view, screenshots, checks, axe-core's accessibility check, and the run
+ * of a list of scenarios with the Content-Security-Policy watched on every
+ * page.
  *
  * Environment: URL (the scheduler), OUT (screenshots and downloads),
  * CHROMIUM (default /usr/bin/chromium), PASSWORD (the test users').
@@ -91,6 +92,24 @@ async function open(page, hash, selector) {
   await page.waitForSelector(selector || 'main h1');
 }
 
+/*
+ * axe-core on the page as it is: its violations, as text (injected
+ * through the browser's own protocol, which the page's policy does not
+ * govern).
+ */
+let axeSource = null;
+async function axe(page) {
+  if (axeSource === null)
+    axeSource = fs.readFileSync(path.join(__dirname, 'node_modules/axe-core/axe.min.js'), 'utf8');
+  /* After a frame: the tables' scroll boxes are marked once laid out. */
+  await page.evaluate(() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r))));
+  await page.evaluate(axeSource);
+  return page.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map(v => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', '));
+  });
+}
+
 /* Run [name, fn] scenarios; exit 0 when each passed and no CSP broke. */
 async function runScenarios(me, scenarios) {
   let passed = 0;
@@ -125,4 +144,4 @@ async function runScenarios(me, scenarios) {
 }
 
 module.exports = { env, URL: env.URL, OUT: env.OUT, PASSWORD: env.PASSWORD,
-  check, browserFor, login, shot, open, runScenarios };
+  check, browserFor, login, shot, open, axe, runScenarios };
