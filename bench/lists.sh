@@ -76,22 +76,11 @@ load=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 n=$(sqlite3 "$T/sched.db" "SELECT count(*) FROM runs")
 [ "$n" -eq "$ROWS" ] || { echo "bench lists: $n runs, not $ROWS" >&2; exit 1; }
 
-"$SCHED" --db "$T/sched.db" --listen 127.0.0.1:0 --port-file "$T/port" \
-	--scripts "$T/scripts" --kpi-config "$T/kpi.yaml" \
-	--dashboard "$TOP/dashboard" >"$T/log" 2>&1 &
-PID=$!
-i=0
-while [ ! -s "$T/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-[ -s "$T/port" ] || { cat "$T/log" >&2; exit 1; }
-URL="http://127.0.0.1:$(cat "$T/port")"
+start_scheduler
 KA=$("$SCHED" token create --db "$T/sched.db" --role viewer --name ka 2>/dev/null)
 KYOKU=$("$SCHED" token create --db "$T/sched.db" --role viewer --name kyoku 2>/dev/null)
 SATO=$("$SCHED" token create --db "$T/sched.db" --role operator --name sato 2>/dev/null)
 ADMIN=$("$SCHED" token create --db "$T/sched.db" --role admin --name boss 2>/dev/null)
-
-median() {
-	sort -n | awk '{ v[NR] = $1 } END { printf "%.1f", v[int((NR + 1) / 2)] }'
-}
 
 # GET $2 as token $1, $REPEAT times: the median Server-Timing; the page
 # must have $3 rows (or more than 0 when $3 is "some").

@@ -83,20 +83,8 @@ load=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 n=$(sqlite3 "$T/sched.db" "SELECT count(*) FROM kpi_ledger")
 [ "$n" -eq "$ROWS" ] || { echo "bench report: $n rows, not $ROWS" >&2; exit 1; }
 
-"$SCHED" --db "$T/sched.db" --listen 127.0.0.1:0 --port-file "$T/port" \
-	--scripts "$T/scripts" --kpi-config "$T/kpi.yaml" \
-	--dashboard "$TOP/dashboard" >"$T/log" 2>&1 &
-PID=$!
-i=0
-while [ ! -s "$T/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-[ -s "$T/port" ] || { cat "$T/log" >&2; exit 1; }
-URL="http://127.0.0.1:$(cat "$T/port")"
+start_scheduler
 TOKEN=$("$SCHED" token create --db "$T/sched.db" --role viewer --name bench-viewer 2>/dev/null)
-
-# The median of a column of numbers.
-median() {
-	sort -n | awk '{ v[NR] = $1 } END { printf "%.1f", v[int((NR + 1) / 2)] }'
-}
 
 # GET $1 $REPEAT times: "SERVER_MS HTTP_MS" medians.
 measure() {
