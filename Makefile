@@ -21,6 +21,9 @@ PKGS	 = yaml-0.1 jansson libcurl sqlite3 libmicrohttpd tesseract lept libsodium 
 PKGS	+= libzip expat xlsxwriter freexl poppler-glib gio-2.0 cairo pangocairo libqpdf
 # Mail: GMime parses and builds MIME messages, libxml2 reads HTML bodies.
 PKGS	+= gmime-3.0 libxml-2.0
+# Logins with the city's directory: libldap (OpenLDAP's client library);
+# GnuTLS's HMAC-SHA1 for one-time passwords (libsodium has no SHA-1).
+PKGS	+= ldap gnutls
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libtesseract is loaded at run time (recognizers/ocr.c): headers only.
 PKG_LIBS	:= $(shell pkg-config --libs $(filter-out tesseract,$(PKGS)) 2>/dev/null) -lxdo -lX11 -lXtst -lpthread -lm -ldl

@@ -5,7 +5,7 @@
  *                [--labels display,ocr:jpn] [--slots N] [--display :N]...
  *                [--spool DIR] [--allow-root] [--on-term finish|release]
  *                [--isolation auto|thread|process] [--config FILE]
- *                [--verbose] [--web-profiles DIR]
+ *                [--verbose] [--web-profiles DIR] [--ca-file FILE]
  *
  * With --run-job it is instead the child that runs one job (agentd.c
  * starts it that way; it is not meant to be typed).
@@ -27,7 +27,8 @@ static const char usage_text[] =
     "                    [--spool DIR] [--allow-root]\n"
     "                    [--on-term finish|release]\n"
     "                    [--isolation auto|thread|process]\n"
-    "                    [--config FILE] [--verbose] [--web-profiles DIR]\n";
+    "                    [--config FILE] [--verbose] [--web-profiles DIR]\n"
+    "                    [--ca-file FILE]\n";
 
 /* A value of an option that names one of a few words. */
 struct word {
@@ -140,6 +141,7 @@ main(int argc, char **argv)
 		{ "poll-wait", required_argument, NULL, 'W' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "web-profiles", required_argument, NULL, 'P' },
+		{ "ca-file", required_argument, NULL, 'A' },
 		{ "run-job", no_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -159,7 +161,7 @@ main(int argc, char **argv)
 	o.isolation = AGENTD_ISOLATE_AUTO;
 	o.self_exe = "/proc/self/exe";
 	o.scheduler = getenv("KOBITO_SCHEDULER");
-	while ((c = getopt_long(argc, argv, "s:t:n:l:N:d:S:RT:I:C:W:vP:hV",
+	while ((c = getopt_long(argc, argv, "s:t:n:l:N:d:S:RT:I:C:W:vP:A:hV",
 	    longopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
@@ -211,6 +213,9 @@ main(int argc, char **argv)
 			break;
 		case 'v':
 			o.verbose = 1;
+			break;
+		case 'A':
+			o.ca_file = optarg;
 			break;
 		case 'P':
 			if (web_profiles(optarg) != 0)

@@ -98,6 +98,15 @@ random_unit(void)
 	return (double)randombytes_uniform(1000000) / 1000000.0;
 }
 
+struct client *
+agentd_client(const struct agentd *d)
+{
+	struct client *c = client_new(d->o->scheduler, d->token);
+
+	client_set_ca_file(c, d->o->ca_file);
+	return c;
+}
+
 int64_t
 agentd_backoff(int tries, int64_t base, int64_t max)
 {
@@ -771,7 +780,7 @@ poll_retry_max(const struct agentd *d)
 static void
 poll_loop(struct agentd *d)
 {
-	struct client *c = client_new(d->o->scheduler, d->token);
+	struct client *c = agentd_client(d);
 	struct client_reply rep;
 	json_t *body;
 	int rc, failures = 0, free_slots;

@@ -71,6 +71,7 @@ struct agentd_opts {
 	long			 poll_wait_ms;	/* long-poll length */
 	const char		*self_exe;	/* for child runs */
 	const char		*config;	/* --config FILE, or NULL */
+	const char		*ca_file;	/* the scheduler's CA, or NULL */
 	int			 verbose;
 };
 

@@ -112,6 +112,10 @@ eng_lookup(void *ctx, const char *name)
 			return f->bind[i - 1].value;
 	}
 	switch (name[0]) {
+	case 'a':
+		if (strcmp(name, "assets") == 0)
+			return r->assets;
+		break;
 	case 'e':
 		if (strcmp(name, "env") == 0)
 			return r->env;
@@ -348,6 +352,8 @@ run_new(const struct script *s, const struct run_opts *opts, char *err,
 	r = xcalloc(1, sizeof *r);
 	r->script = s;
 	r->opts = *opts;
+	r->assets = json_is_object(opts->assets) ? json_incref(opts->assets) :
+	    json_object();
 	r->id = opts->run_id ? xstrdup(opts->run_id) : new_run_id();
 	mask_init(&r->mask);
 	r->top.script = s;
@@ -411,6 +417,7 @@ run_free(struct run *r)
 	free(r->top.bind);
 	json_decref(r->env);
 	json_decref(r->secrets);
+	json_decref(r->assets);
 	json_decref(r->runinfo);
 	json_decref(r->artifacts);
 	json_decref(r->results);

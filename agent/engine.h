@@ -56,6 +56,11 @@ struct run_opts {
 	 * typed or given to a program, never sent over HTTP.
 	 */
 	json_t		*secrets;
+	/*
+	 * name -> text: the scheduler's settings for the bot's department
+	 * that are not secret (${assets.NAME}); NULL: none.
+	 */
+	json_t		*assets;
 	int		 dry_run;
 	const char	*display;	/* X display for ui.* actions */
 	const char	*artifacts_dir;	/* created on demand */

@@ -74,6 +74,7 @@ struct run {
 	struct frame		 top;
 	json_t			*env;
 	json_t			*secrets;
+	json_t			*assets;	/* the opts', or an empty one */
 	json_t			*runinfo;
 	struct mask		 mask;
 	struct bound		*bound;

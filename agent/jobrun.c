@@ -72,6 +72,7 @@ jobrun_here(struct job *j)
 	memset(&opts, 0, sizeof opts);
 	opts.params = json_object_get(j->lease, "params");
 	opts.secrets = json_object_get(j->lease, "secrets");
+	opts.assets = json_object_get(j->lease, "assets");
 	opts.display = job_display(j);
 	opts.artifacts_dir = j->artdir;
 	opts.run_id = j->run_id;
@@ -183,7 +184,7 @@ jobrun_child(struct job *j)
 		close(in[1]);
 		return jobrun_failed(j, "cannot create a pipe for the run");
 	}
-	job = json_pack("{s:s, s:s, s:O?, s:O?, s:O?, s:s?, s:s, s:s,"
+	job = json_pack("{s:s, s:s, s:O?, s:O?, s:O?, s:O?, s:s?, s:s, s:s,"
 	    " s:{s:s, s:s, s:s, s:s}}",
 	    "name", json_string_value(json_object_get(json_object_get(j->lease,
 	    "script"), "name")),
@@ -193,6 +194,7 @@ jobrun_child(struct job *j)
 	    "files"),
 	    "params", json_object_get(j->lease, "params"),
 	    "secrets", json_object_get(j->lease, "secrets"),
+	    "assets", json_object_get(j->lease, "assets"),
 	    "display", job_display(j), "artifacts_dir", j->artdir,
 	    "run_id", j->run_id,
 	    "link", "url", j->d->o->scheduler, "token", j->d->token,
@@ -516,6 +518,7 @@ jobrun_child_main(int in_fd, int out_fd)
 	memset(&opts, 0, sizeof opts);
 	opts.params = json_object_get(job, "params");
 	opts.secrets = json_object_get(job, "secrets");
+	opts.assets = json_object_get(job, "assets");
 	opts.display = json_string_value(json_object_get(job, "display"));
 	opts.artifacts_dir = json_string_value(json_object_get(job,
 	    "artifacts_dir"));

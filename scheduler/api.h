@@ -44,6 +44,13 @@ struct api_config {
 	int64_t		 header_timeout_ms;	/* 15 s for the headers */
 	int		 retention_days;	/* 90; 0 keeps everything */
 	struct job_defaults jobs;
+	/*
+	 * HTTPS: the certificate (chain) and its private key, PEM text (not
+	 * copied: they must outlive the server), or NULL to serve HTTP.
+	 * With them every answer says Strict-Transport-Security.
+	 */
+	const char	*tls_cert;
+	const char	*tls_key;
 };
 
 /* Fill in the defaults above. */

@@ -17,6 +17,7 @@
  * SIGTERM or SIGINT.
  */
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -31,6 +32,7 @@
 
 #include "api.h"
 #include "auth.h"
+#include "dirauth.h"
 #include "fsutil.h"
 #include "jobs.h"
 #include "query.h"
@@ -48,6 +50,7 @@ static const char usage[] =
 "usage: kobito-scheduler --db FILE --listen HOST:PORT --scripts DIR\n"
 "                        [--config FILE] [--key-file FILE] [--port-file FILE]\n"
 "                        [--threads N] [--kpi-config FILE] [--dashboard DIR]\n"
+"                        [--tls-cert FILE --tls-key FILE] [--secure-cookies]\n"
 "       kobito-scheduler user set|list --db FILE ... (see docs/kpi.md)\n"
 "       kobito-scheduler token create --db FILE --role ROLE --name NAME\n"
 "       kobito-scheduler agent-token create --db FILE --name AGENT\n"
@@ -112,7 +115,7 @@ static const struct setting settings_table[] = {
 
 static const char *const top_keys[] = {
 	"timezone", "lease_ttl_ms", "wait_max_ms", "retention_days", "threads",
-	"limits", "jobs", "schedules", NULL,
+	"limits", "jobs", "schedules", "directory", NULL,
 };
 
 /* The config file's typed getters print the problem. */
@@ -218,6 +221,57 @@ load_config(const char *path, struct settings *s)
 out:
 	ydoc_free(doc);
 	return rc;
+}
+
+/*
+ * A PEM file for HTTPS, as text; a private key (secret set) must not be
+ * readable by anyone but its owner.  Dies with the reason.
+ */
+static char *
+read_pem(const char *path, int secret)
+{
+	struct stat sb;
+	char err[512], *data;
+	size_t len;
+
+	if (fsutil_read(path, 1024 * 1024, &data, &len, err, sizeof err) != 0)
+		die("%s", err);
+	if (secret && stat(path, &sb) == 0 && (sb.st_mode & 077) != 0) {
+		sodium_memzero(data, len);
+		free(data);
+		die("--tls-key '%s' is readable by others (mode %03o); make it "
+		    "0600", path, (unsigned)(sb.st_mode & 0777));
+	}
+	if (strstr(data, "-----BEGIN ") == NULL)
+		die("'%s' is not PEM (no -----BEGIN line)", path);
+	return data;
+}
+
+/*
+ * The directory logins of the config file's "directory" section, checked
+ * against the KPI tree (known once the web front is set up), or NULL when
+ * it has none.  Dies with file:line:col when it is wrong.
+ */
+static struct dirauth *
+load_directory(const char *path, const struct kpi_config *kpi)
+{
+	struct ydoc *doc;
+	const struct ynode *sec;
+	struct dirauth *d = NULL;
+	char err[512];
+
+	if (path == NULL)
+		return NULL;
+	if ((doc = ydoc_load_file(path, err, sizeof err)) == NULL)
+		die("%s", err);
+	if (doc->root != NULL && (sec = ynode_get(doc->root,
+	    "directory")) != NULL && (d = dirauth_load(sec, kpi, err,
+	    sizeof err)) == NULL) {
+		ydoc_free(doc);
+		die("%s", err);
+	}
+	ydoc_free(doc);
+	return d;
 }
 
 /* --- the listening socket ----------------------------------------------- */
@@ -467,12 +521,19 @@ serve(int argc, char **argv)
 		{ "threads", required_argument, NULL, 't' },
 		{ "kpi-config", required_argument, NULL, 'K' },
 		{ "dashboard", required_argument, NULL, 'D' },
+		{ "tls-cert", required_argument, NULL, 'C' },
+		{ "tls-key", required_argument, NULL, 'Y' },
+		{ "secure-cookies", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *db = NULL, *listen_spec = NULL, *dir = NULL, *cfgpath = NULL;
 	const char *keyfile = NULL, *portfile = NULL;
 	const char *kpipath = NULL, *dashdir = NULL;
+	const char *certpath = NULL, *tlskeypath = NULL;
+	char *cert = NULL, *tlskey = NULL;
+	int secure_cookies = 0;
+	struct dirauth *directory;
 	struct web *web;
 	struct settings set;
 	struct bootw boot;
@@ -504,6 +565,9 @@ serve(int argc, char **argv)
 		case 'p': portfile = optarg; break;
 		case 'K': kpipath = optarg; break;
 		case 'D': dashdir = optarg; break;
+		case 'C': certpath = optarg; break;
+		case 'Y': tlskeypath = optarg; break;
+		case 'S': secure_cookies = 1; break;
 		case 't':
 			errno = 0;
 			threads = strtol(optarg, &end, 10);
@@ -532,6 +596,14 @@ serve(int argc, char **argv)
 		die("jobs.backoff_max_ms must not be below jobs.backoff_ms");
 	if (sodium_init() < 0)
 		die("cannot initialise libsodium");
+	if ((certpath == NULL) != (tlskeypath == NULL))
+		die("--tls-cert and --tls-key go together");
+	if (certpath != NULL) {
+		cert = read_pem(certpath, 0);
+		tlskey = read_pem(tlskeypath, 1);
+		set.api.tls_cert = cert;
+		set.api.tls_key = tlskey;
+	}
 	if (tfmt_init(&tf, set.timezone, err, sizeof err) != 0)
 		die("timezone: %s", err);
 
@@ -580,6 +652,11 @@ serve(int argc, char **argv)
 		die("%s", err);
 	if ((fd = listen_on(listen_spec, &port, err, sizeof err)) < 0)
 		die("%s", err);
+	directory = load_directory(cfgpath, web_kpi(web));
+	web_set_directory(web, directory);
+	web_set_secrets(web, &sk);
+	/* Cookies go only over HTTPS: ours, or a proxy's in front of us. */
+	web_set_secure_cookies(web, cert != NULL || secure_cookies);
 	api = api_new(st, sc, sched, &sk, &tf, &set.api);
 	api_set_web(api, web);
 	if (api_start(api, fd, err, sizeof err) != 0)
@@ -600,6 +677,7 @@ serve(int argc, char **argv)
 	api_stop(api);
 	api_free(api);
 	web_free(web);
+	dirauth_free(directory);
 	store_close(st);
 	scripts_free(sc);
 	sched_free(sched);
@@ -608,6 +686,10 @@ serve(int argc, char **argv)
 	json_decref(set.schedules);
 	free(set.timezone);
 	free(keydefault);
+	free(cert);
+	if (tlskey != NULL)
+		sodium_memzero(tlskey, strlen(tlskey));
+	free(tlskey);
 	return 0;
 }
 

@@ -36,7 +36,7 @@
 #include <sqlite3.h>
 
 /* The schema version this program writes. */
-#define STORE_SCHEMA_VERSION	9
+#define STORE_SCHEMA_VERSION	10
 
 /* store_open() flags */
 #define STORE_LOCK	0x1	/* take the scheduler lock (DB.lock) */
@@ -65,6 +65,13 @@ struct store;
  * (pid N)".  The caller frees the store with store_close().
  */
 struct store	*store_open(const char *path, int flags, char *err,
+		    size_t errlen);
+/*
+ * Apply the migrations up to version only, to the database at path (for
+ * the tests of a later migration: a database as an older scheduler left
+ * it).  0, or -1 with a message.
+ */
+int		 store_migrate_to(const char *path, int version, char *err,
 		    size_t errlen);
 /* Close every connection and release the lock; no write may be running. */
 void		 store_close(struct store *);
