@@ -674,27 +674,31 @@ exec_for_each(struct run *r, struct frame *f, const struct step *st,
 	return rc;
 }
 
-/* A loop's condition: true or false, else an error naming it. */
+/*
+ * A condition (if:, while:, until:, named by word): true or false, else
+ * an error naming it.  No truthiness: ${row.note} is not a test.
+ */
 static int
-loop_condition(struct frame *f, const struct step *st, int *yes, char **err)
+eval_condition(struct frame *f, const struct tval *cond, const char *word,
+    int *yes, char **err)
 {
 	struct expr_scope scope = { eng_lookup, f, eng_on_part };
-	const char *word = st->until ? "until" : "while";
 	struct expr_error e;
 	struct pos where;
 	json_t *v;
 	char *what;
 
 	memset(&e, 0, sizeof e);
-	if ((v = tval_eval(st->loop_cond, &scope, &e, &where)) == NULL) {
-		*err = xasprintf("%s:%d:%d: %s: %s", where.file, where.line,
-		    where.col, word, e.msg);
+	if ((v = tval_eval(cond, &scope, &e, &where)) == NULL) {
+		*err = eng_mask_owned(f->run, xasprintf("%s:%d:%d: %s: %s",
+		    where.file, where.line, where.col, word, e.msg));
 		return -1;
 	}
 	if (!json_is_boolean(v)) {
 		what = describe(f->run, v);
-		*err = xasprintf("%s: %s is %s, not true or false", word,
-		    st->loop_cond->text, what);
+		*err = xasprintf("%s:%d:%d: %s: %s is %s, not true or false",
+		    cond->pos.file, cond->pos.line, cond->pos.col, word,
+		    cond->text, what);
 		free(what);
 		json_decref(v);
 		return -1;
@@ -702,6 +706,14 @@ loop_condition(struct frame *f, const struct step *st, int *yes, char **err)
 	*yes = json_is_true(v);
 	json_decref(v);
 	return 0;
+}
+
+/* A loop's condition: see eval_condition. */
+static int
+loop_condition(struct frame *f, const struct step *st, int *yes, char **err)
+{
+	return eval_condition(f, st->loop_cond, st->until ? "until" : "while",
+	    yes, err);
 }
 
 /*
@@ -902,12 +914,9 @@ static int
 exec_step(struct run *r, struct frame *f, const struct step *st, int depth,
     int64_t deadline, char **err)
 {
-	struct expr_scope scope = { eng_lookup, f, eng_on_part };
-	struct expr_error e;
-	struct pos where;
 	const struct step *saved = r->current;
 	struct frame *saved_frame = r->frame;
-	json_t *out = NULL, *cond, *saved_error;
+	json_t *out = NULL, *saved_error;
 	int64_t t0, ms, step_deadline = deadline;
 	int rc, attempts = 1, timed;
 	char *pos, *msg = NULL, *hmsg = NULL;
@@ -917,14 +926,8 @@ exec_step(struct run *r, struct frame *f, const struct step *st, int depth,
 		return -1;
 	}
 	if (st->cond != NULL) {
-		memset(&e, 0, sizeof e);
-		if ((cond = tval_eval(st->cond, &scope, &e, &where)) == NULL) {
-			*err = eng_mask_owned(r, xasprintf("%s:%d:%d: if: %s",
-			    where.file, where.line, where.col, e.msg));
+		if (eval_condition(f, st->cond, "if", &rc, err) != 0)
 			return -1;
-		}
-		rc = expr_truthy(cond);
-		json_decref(cond);
 		if (!rc) {
 			record_step(r, f, st, "skipped", NULL, NULL, 0, depth,
 			    0);
