@@ -74,6 +74,14 @@ struct run_opts {
 	 * exec's default cwd); NULL: the process's. */
 	const char	*workdir;
 	const struct run_link *link;	/* NULL: not run for a scheduler */
+	/*
+	 * A job that may be retried: the key that makes its items' keys
+	 * (the job's id).  Each succeeded item is then listed in the
+	 * summary's items.done by a key - a keyed hash of the loop and the
+	 * item's value - so that the scheduler credits an item that several
+	 * attempts did once (jobs.h).  NULL: no keys.
+	 */
+	const char	*item_key;
 };
 
 /*

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "action.h"
 #include "buf.h"
 #include "csvrows.h"
@@ -550,11 +552,46 @@ iterate(struct run *r, struct frame *f, struct loop *lp, size_t i,
 	return rc;
 }
 
+/*
+ * List a succeeded item by its key (run_opts.item_key): a hash of the
+ * job's key, the loop (its label and place) and the item's value, the
+ * same in every attempt of the job that meets the same item.
+ */
+static void
+list_done(struct run *r, const struct step *st, const json_t *item)
+{
+	unsigned char h[16];
+	char hex[2 * sizeof h + 1], where[256];
+	crypto_generichash_state gs;
+	char *text;
+
+	if (r->done == NULL || json_array_size(r->done) >= MAX_DONE_LISTED)
+		return;
+	text = json_dumps(item, JSON_COMPACT | JSON_SORT_KEYS |
+	    JSON_ENCODE_ANY);
+	crypto_generichash_init(&gs, NULL, 0, sizeof h);
+	crypto_generichash_update(&gs, (const unsigned char *)r->opts.item_key,
+	    strlen(r->opts.item_key) + 1);
+	snprintf(where, sizeof where, "%s:%d:%d", st->label, st->pos.line,
+	    st->pos.col);
+	crypto_generichash_update(&gs, (const unsigned char *)where,
+	    strlen(where) + 1);
+	if (text != NULL)
+		crypto_generichash_update(&gs, (const unsigned char *)text,
+		    strlen(text));
+	crypto_generichash_final(&gs, h, sizeof h);
+	free(text);
+	sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+	json_array_append_new(r->done, json_string(hex));
+}
+
 /* Record how an item ended and count it. */
 static void
-end_item(struct run *r, struct loop *lp, size_t i, int rc, char *ierr,
-    int64_t ms)
+end_item(struct run *r, struct loop *lp, size_t i, const json_t *item,
+    int rc, char *ierr, int64_t ms)
 {
+	if (rc == 0 && r->skip_reason == NULL)
+		list_done(r, lp->st, item);
 	if (rc != 0 && r->skip_reason != NULL) {
 		record_item(r, i, ITEM_SKIPPED, r->skip_reason, ms);
 		free(r->skip_reason);
@@ -628,14 +665,15 @@ exec_for_each(struct run *r, struct frame *f, const struct step *st,
 		/* An item's duration is only in its event. */
 		t0 = r->opts.on_event != NULL ? time_mono_ms() : 0;
 		rc = iterate(r, f, &lp, i, item, &ierr);
-		json_decref(item);
 		if (lp.counting) {
-			end_item(r, &lp, i, rc, ierr, r->opts.on_event != NULL ?
-			    time_mono_ms() - t0 : 0);
+			end_item(r, &lp, i, item, rc, ierr,
+			    r->opts.on_event != NULL ? time_mono_ms() - t0 : 0);
+			json_decref(item);
 			free(ierr);
 			rc = 0;
 			continue;
 		}
+		json_decref(item);
 		if (rc != 0) {
 			/* A skip, or a failure that ends the loop. */
 			*err = ierr;
