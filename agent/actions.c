@@ -3,9 +3,9 @@
  *
  * Each module that provides actions exports one table; adding a module is
  * one line in tables[] below.  The office module's tables (office.h) are
- * loaded when a name with their prefix is looked up, or all are listed.  Lookups are linear over a few dozen rows,
- * which is cheaper than it sounds because scripts are resolved once, at
- * load time.
+ * loaded when a name with their prefix is looked up, or all are listed.
+ * Lookups are linear over a few dozen rows, which is cheaper than it
+ * sounds because scripts are resolved once, at load time.
  */
 #include <limits.h>
 #include <math.h>
