@@ -100,7 +100,8 @@ int		 run_exec(struct run *);
 const char	*run_status(const struct run *);
 /*
  * The run as one JSON object: status, error, items {succeeded, failed,
- * skipped, not_run, failures, skips}, minutes_saved, vendor_minutes_saved,
+ * skipped, not_run, failures, skips, and done with run_opts.item_key},
+ * minutes_saved, vendor_minutes_saved,
  * duration_ms, steps, artifacts, output.  A new reference; every string
  * masked.
  */
