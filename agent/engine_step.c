@@ -714,11 +714,13 @@ exec_for_each(struct run *r, struct frame *f, const struct step *st,
 
 /*
  * A condition (if:, while:, until:, named by word): true or false, else
- * an error naming it.  No truthiness: ${row.note} is not a test.
+ * an error naming it.  No truthiness: ${row.note} is not a test.  With
+ * null_unmet, null is false: an if: in a dry run that reads the output of
+ * a step the dry run did not run.
  */
 static int
 eval_condition(struct frame *f, const struct tval *cond, const char *word,
-    int *yes, char **err)
+    int null_unmet, int *yes, char **err)
 {
 	struct expr_scope scope = { eng_lookup, f, eng_on_part };
 	struct expr_error e;
@@ -731,6 +733,15 @@ eval_condition(struct frame *f, const struct tval *cond, const char *word,
 		*err = eng_mask_owned(f->run, xasprintf("%s:%d:%d: %s: %s",
 		    where.file, where.line, where.col, word, e.msg));
 		return -1;
+	}
+	if (null_unmet && json_is_null(v)) {
+		what = xasprintf("dry run: %s: %s is null (an output the dry "
+		    "run did not make): the step is not run", word, cond->text);
+		run_log(f->run, "info", what);
+		free(what);
+		json_decref(v);
+		*yes = 0;
+		return 0;
 	}
 	if (!json_is_boolean(v)) {
 		what = describe(f->run, v);
@@ -751,7 +762,7 @@ static int
 loop_condition(struct frame *f, const struct step *st, int *yes, char **err)
 {
 	return eval_condition(f, st->loop_cond, st->until ? "until" : "while",
-	    yes, err);
+	    0, yes, err);
 }
 
 /*
@@ -964,7 +975,8 @@ exec_step(struct run *r, struct frame *f, const struct step *st, int depth,
 		return -1;
 	}
 	if (st->cond != NULL) {
-		if (eval_condition(f, st->cond, "if", &rc, err) != 0)
+		if (eval_condition(f, st->cond, "if", r->opts.dry_run, &rc,
+		    err) != 0)
 			return -1;
 		if (!rc) {
 			record_step(r, f, st, "skipped", NULL, NULL, 0, depth,

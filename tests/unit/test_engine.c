@@ -367,6 +367,17 @@ test_if_boolean(void **state)
 	    "  - assert: ${n == 10}\n", 0);
 	assert_string_equal(summary_str(&res, "status"), "succeeded");
 	result_free(&res);
+	/* A dry run makes no response: a condition on it is not met, but a
+	 * string is still no condition. */
+	res = run_text("name: x\nsteps:\n  - set: { n: 0 }\n  - id: post\n"
+	    "    http.request: { url: 'http://127.0.0.1:9/x', method: POST }\n"
+	    "  - set: { n: 1 }\n    if: ${steps.post.output.json}\n"
+	    "  - assert: ${n == 0}\n", 1);
+	assert_string_equal(summary_str(&res, "status"), "succeeded");
+	result_free(&res);
+	res = run_text("name: x\nsteps:\n  - log: x\n    if: ${'y'}\n", 1);
+	expect_error(&res, "if: ${'y'} is the string 'y', not true or false");
+	result_free(&res);
 }
 
 /* A run-time error names the offending part, inside a block scalar. */
