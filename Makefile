@@ -79,8 +79,11 @@ OFFICE	 = $(BIN)/kobito-office.so
 LIB_SRC	 = $(filter-out %_main.c $(OFFICE_SRC), $(wildcard common/*.c agent/*.c recognizers/*.c scheduler/*.c))
 LIB_OBJ	 = $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB	 = $(BUILD)/libkobito.a
-# What the programs link: all of the library, its symbols exported.
-PROG_LIB = -rdynamic -Wl,--whole-archive $(LIB) -Wl,--no-whole-archive
+# What the programs link: all of the library but the scheduler's part,
+# its symbols exported for the module; then what they use of the rest.
+CORE_OBJ = $(filter-out $(BUILD)/scheduler/%, $(LIB_OBJ))
+CORE_LIB = $(BUILD)/libkobito-core.a
+PROG_LIB = -rdynamic -Wl,--whole-archive $(CORE_LIB) -Wl,--no-whole-archive $(LIB)
 # What the tests and fixtures link: the library, and for those that use
 # the office code (OFFICE_USERS, below), its objects and libraries.
 TEST_LIB = $(WITH_OFFICE) $(LIB)
@@ -122,6 +125,10 @@ $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
+$(CORE_LIB): $(CORE_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
 # The module's objects go into a shared object: position-independent.
 $(BUILD)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -131,24 +138,29 @@ $(OFFICE): $(OFFICE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) -shared $(LDFLAGS) -o $@ $(OFFICE_OBJ) $(OFFICE_LIBS)
 
-$(BIN)/kobito: $(CLI_OBJ) $(LIB)
+$(BIN)/kobito: $(CLI_OBJ) $(CORE_LIB) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(PROG_LIB) $(PKG_LIBS)
 
-$(BIN)/kobito-agent: $(BUILD)/agent/agent_main.o $(LIB)
+$(BIN)/kobito-agent: $(BUILD)/agent/agent_main.o $(CORE_LIB) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(PROG_LIB) $(PKG_LIBS)
 
-$(BIN)/kobito-scheduler: $(BUILD)/scheduler/scheduler_main.o $(LIB)
+# The scheduler builds notification mail (GMime): it links the office
+# code in, and so never loads the module.
+$(BIN)/kobito-scheduler: $(BUILD)/scheduler/scheduler_main.o $(OFFICE_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $(PROG_LIB) $(PKG_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $< $(OFFICE_OBJ) $(LIB) $(PKG_LIBS) $(OFFICE_LIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(TEST_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(TEST_LIB) $(TEST_LIBS) -lcmocka
 
-# The tests and fixtures that call the office code link it in.
-OFFICE_USERS = $(BUILD)/tests/test_mime $(BUILD)/fixtures/surveygen
+# The tests and fixtures that call the office code link it in (the
+# scheduler's API builds notification mail).
+OFFICE_USERS = $(BUILD)/tests/test_mime $(BUILD)/fixtures/surveygen \
+	$(BUILD)/tests/test_api $(BUILD)/tests/test_fuzz_api \
+	$(BUILD)/fuzz/fuzz_api
 $(OFFICE_USERS): $(OFFICE_OBJ)
 $(OFFICE_USERS): WITH_OFFICE = $(OFFICE_OBJ)
 $(OFFICE_USERS): WITH_OFFICE_LIBS = $(OFFICE_LIBS)
