@@ -42,6 +42,7 @@
 #include "delivery.h"
 #include "engine.h"
 #include "fsutil.h"
+#include "office.h"
 #include "policy.h"
 #include "sandbox.h"
 #include "jobrun.h"
@@ -986,7 +987,8 @@ scrub_environment(const char *token)
 }
 
 /* What a confined job may read besides its roots: kobito's own files
- * (templates beside the program) and the X authority file. */
+ * (templates beside the program, the office module it loads once
+ * confined) and the X authority file. */
 static void
 extra_reads(struct agentd *d)
 {
@@ -1000,7 +1002,9 @@ extra_reads(struct agentd *d)
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
 	size_t k = 0, i;
 
-	d->reads = xcalloc(4, sizeof *d->reads);
+	d->reads = xcalloc(5, sizeof *d->reads);
+	if (office_path() != NULL)
+		d->reads[k++] = xstrdup(office_path());
 	for (i = 0; n > 0 && beside[i] != NULL; i++) {
 		exe[n] = '\0';
 		p = xasprintf("%s/%s", exe, beside[i]);

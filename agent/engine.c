@@ -379,6 +379,8 @@ run_new(const struct script *s, const struct run_opts *opts, char *err,
 	r->results = json_array();
 	r->failures = json_array();
 	r->skips = json_array();
+	if (opts->item_key != NULL)
+		r->done = json_array();
 	r->item_index = -1;
 	if (opts->artifacts_dir != NULL)
 		r->artifacts_dir = xstrdup(opts->artifacts_dir);
@@ -423,6 +425,7 @@ run_free(struct run *r)
 	json_decref(r->results);
 	json_decref(r->failures);
 	json_decref(r->skips);
+	json_decref(r->done);
 	free(r->skip_reason);
 	json_decref(r->output);
 	mask_free(&r->mask);
@@ -617,6 +620,9 @@ run_summary(const struct run *r)
 	    "started_at", time_iso_local(r->started_wall, when, sizeof when),
 	    "steps", r->results, "artifacts", r->artifacts,
 	    "output", r->output, "dry_run", r->opts.dry_run);
+	/* Keys of too many items are not listed: the list would be partial. */
+	if (r->done != NULL && r->items_ok <= MAX_DONE_LISTED)
+		json_object_set(json_object_get(s, "items"), "done", r->done);
 	masked = mask_json(&r->mask, s);
 	json_decref(s);
 	return masked;

@@ -86,6 +86,7 @@ jobrun_here(struct job *j)
 	link.job_id = j->job_id;
 	link.lease_token = j->token;
 	opts.link = &link;
+	opts.item_key = j->job_id;
 	if ((r = run_new(j->script, &opts, err, sizeof err)) == NULL)
 		return jobrun_failed(j, err);
 	run_exec(r);
@@ -535,6 +536,7 @@ jobrun_child_main(int in_fd, int out_fd)
 	link.lease_token = json_string_value(json_object_get(lj,
 	    "lease_token"));
 	opts.link = link.url != NULL ? &link : NULL;
+	opts.item_key = link.job_id;
 	if ((r = run_new(s, &opts, err, sizeof err)) == NULL) {
 		child_fail(&c, s->name, err);
 	} else {
