@@ -27,9 +27,16 @@ PKGS	+= libzip expat xlsxwriter freexl poppler-glib gio-2.0 cairo pangocairo lib
 PKGS	+= gmime-3.0 libxml-2.0
 # The daemons tell systemd when they are ready and that they are alive.
 PKGS	+= libsystemd
+# Logins with the city's directory: libldap (OpenLDAP's client library);
+# GnuTLS's HMAC-SHA1 for one-time passwords (libsodium has no SHA-1).
+PKGS	+= ldap gnutls
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+# The office and mail libraries are linked into the office module, not the
+# programs (agent/office.h): they would add some 10 MB to every start-up.
+OFFICE_PKGS	 = libzip expat xlsxwriter freexl poppler-glib gio-2.0 cairo pangocairo libqpdf gmime-3.0 libxml-2.0
+OFFICE_LIBS	:= $(shell pkg-config --libs $(OFFICE_PKGS) libcurl jansson 2>/dev/null)
 # libtesseract is loaded at run time (recognizers/ocr.c): headers only.
-PKG_LIBS	:= $(shell pkg-config --libs $(filter-out tesseract,$(PKGS)) 2>/dev/null) -lxdo -lX11 -lXtst -lpthread -lm -ldl
+PKG_LIBS	:= $(shell pkg-config --libs $(filter-out tesseract $(OFFICE_PKGS),$(PKGS)) 2>/dev/null) -lxdo -lX11 -lXtst -lpthread -lm -ldl
 
 # Rows of the dispatch tables (actions, functions) may leave trailing
 # optional fields out: they are zero, which each struct documents as the
@@ -61,10 +68,32 @@ BUILD	?= build
 BIN	?= bin
 endif
 
+# The office module: the actions on workbooks, PDFs and mail, with the
+# code under them, loaded by the programs when a script names one
+# (agent/office.c).  The programs export their own functions to it
+# (-rdynamic, the whole library linked in); the tests and fixtures link
+# its objects instead.
+OFFICE_SRC = agent/act_pdf.c agent/act_pdf_render.c agent/act_xlsx.c \
+	agent/act_xlsx_write.c agent/act_mail.c agent/act_mail_send.c \
+	common/xlsx.c common/xlsx_sheet.c common/xlsx_fill.c common/xls.c \
+	common/mime_parse.c common/mime_build.c common/mime_text.c \
+	common/htmltext.c
+OFFICE_OBJ = $(OFFICE_SRC:%.c=$(BUILD)/pic/%.o)
+OFFICE	 = $(BIN)/kobito-office.so
+
 # Library sources: every .c in these directories except the mains.
-LIB_SRC	 = $(filter-out %_main.c, $(wildcard common/*.c agent/*.c recognizers/*.c scheduler/*.c))
+LIB_SRC	 = $(filter-out %_main.c $(OFFICE_SRC), $(wildcard common/*.c agent/*.c recognizers/*.c scheduler/*.c))
 LIB_OBJ	 = $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB	 = $(BUILD)/libkobito.a
+# What the programs link: all of the library but the scheduler's part,
+# its symbols exported for the module; then what they use of the rest.
+CORE_OBJ = $(filter-out $(BUILD)/scheduler/%, $(LIB_OBJ))
+CORE_LIB = $(BUILD)/libkobito-core.a
+PROG_LIB = -rdynamic -Wl,--whole-archive $(CORE_LIB) -Wl,--no-whole-archive $(LIB)
+# What the tests and fixtures link: the library, and for those that use
+# the office code (OFFICE_USERS, below), its objects and libraries.
+TEST_LIB = $(WITH_OFFICE) $(LIB)
+TEST_LIBS = $(PKG_LIBS) $(WITH_OFFICE_LIBS)
 
 CLI_SRC	 = $(wildcard cli/*.c)
 CLI_OBJ	 = $(CLI_SRC:%.c=$(BUILD)/%.o)
@@ -91,9 +120,9 @@ endif
 
 .PHONY: all deps test test-tsan unit e2e demo bench clean install fixtures fuzz fuzz-bins
 .PHONY: progs man deb test-packages
-all: $(PROGS) fixtures
+all: $(PROGS) $(OFFICE) fixtures
 
-progs: $(PROGS)
+progs: $(PROGS) $(OFFICE)
 
 # The man pages, from man/*.in and the programs' own option tables.
 MAN_PAGES = kobito.1 kobito-script.5 kobito-agent.8 kobito-scheduler.8
@@ -110,21 +139,45 @@ $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BIN)/kobito: $(CLI_OBJ) $(LIB)
-	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(PKG_LIBS)
+$(CORE_LIB): $(CORE_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
 
-$(BIN)/kobito-agent: $(BUILD)/agent/agent_main.o $(LIB)
+# The module's objects go into a shared object: position-independent.
+$(BUILD)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS)
+	$(CC) $(ALL_CFLAGS) -fPIC -MMD -MP -c -o $@ $<
 
-$(BIN)/kobito-scheduler: $(BUILD)/scheduler/scheduler_main.o $(LIB)
+$(OFFICE): $(OFFICE_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS)
+	$(CC) -shared $(LDFLAGS) -o $@ $(OFFICE_OBJ) $(OFFICE_LIBS)
 
-$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB)
+$(BIN)/kobito: $(CLI_OBJ) $(CORE_LIB) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) -lcmocka
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(PROG_LIB) $(PKG_LIBS)
+
+$(BIN)/kobito-agent: $(BUILD)/agent/agent_main.o $(CORE_LIB) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(PROG_LIB) $(PKG_LIBS)
+
+# The scheduler builds notification mail (GMime): it links the office
+# code in, and so never loads the module.
+$(BIN)/kobito-scheduler: $(BUILD)/scheduler/scheduler_main.o $(OFFICE_OBJ) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(OFFICE_OBJ) $(LIB) $(PKG_LIBS) $(OFFICE_LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(TEST_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(TEST_LIB) $(TEST_LIBS) -lcmocka
+
+# The tests and fixtures that call the office code link it in (the
+# scheduler's API builds notification mail).
+OFFICE_USERS = $(BUILD)/tests/test_mime $(BUILD)/fixtures/surveygen \
+	$(BUILD)/tests/test_api $(BUILD)/tests/test_fuzz_api \
+	$(BUILD)/fuzz/fuzz_api
+$(OFFICE_USERS): $(OFFICE_OBJ)
+$(OFFICE_USERS): WITH_OFFICE = $(OFFICE_OBJ)
+$(OFFICE_USERS): WITH_OFFICE_LIBS = $(OFFICE_LIBS)
 
 # Fixtures that are real programs (stand-in systems) are built like the rest.
 GTK_CFLAGS = $(shell pkg-config --cflags gtk+-3.0 2>/dev/null)
@@ -133,23 +186,23 @@ $(BUILD)/fixtures/legacy_finance: tests/fixtures/legacy_finance.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -Wno-deprecated-declarations $(CFLAGS) $(GTK_CFLAGS) -o $@ $< $(GTK_LIBS)
 
-$(BUILD)/fixtures/formgen: tests/fixtures/formgen.c $(LIB)
+$(BUILD)/fixtures/formgen: tests/fixtures/formgen.c $(TEST_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(GTK_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) $(GTK_LIBS)
+	$(CC) $(ALL_CFLAGS) $(GTK_CFLAGS) $(LDFLAGS) -o $@ $< $(TEST_LIB) $(TEST_LIBS) $(GTK_LIBS)
 
 # The 総務事務 stand-in is its server and, in somu/, its screens.
 SOMU_SRC = tests/fixtures/somu_web.c $(wildcard tests/fixtures/somu/*.c)
-$(BUILD)/fixtures/somu_web: $(SOMU_SRC) tests/fixtures/somu/somu.h $(LIB)
+$(BUILD)/fixtures/somu_web: $(SOMU_SRC) tests/fixtures/somu/somu.h $(TEST_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests/fixtures/somu $(LDFLAGS) -o $@ $(SOMU_SRC) $(LIB) $(PKG_LIBS)
+	$(CC) $(ALL_CFLAGS) -Itests/fixtures/somu $(LDFLAGS) -o $@ $(SOMU_SRC) $(TEST_LIB) $(TEST_LIBS)
 
-$(BUILD)/fixtures/formgen2: tests/fixtures/formgen2.c $(LIB)
+$(BUILD)/fixtures/formgen2: tests/fixtures/formgen2.c $(TEST_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(GTK_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) $(GTK_LIBS)
+	$(CC) $(ALL_CFLAGS) $(GTK_CFLAGS) $(LDFLAGS) -o $@ $< $(TEST_LIB) $(TEST_LIBS) $(GTK_LIBS)
 
-$(BUILD)/fixtures/%: tests/fixtures/%.c $(LIB)
+$(BUILD)/fixtures/%: tests/fixtures/%.c $(TEST_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(TEST_LIB) $(TEST_LIBS)
 
 deps:
 	@sh tools/deps.sh
@@ -165,9 +218,9 @@ test: deps
 
 unit-bins: $(UNIT_BIN) $(FUZZ_REPLAY)
 
-$(BUILD)/tests/test_fuzz_%: $(BUILD)/fuzz/%.o $(BUILD)/fuzz/replay.o $(LIB)
+$(BUILD)/tests/test_fuzz_%: $(BUILD)/fuzz/%.o $(BUILD)/fuzz/replay.o $(TEST_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/fuzz/replay.o $(LIB) $(PKG_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/fuzz/replay.o $(TEST_LIB) $(TEST_LIBS)
 
 # Each target under libFuzzer for FUZZ_SECONDS (tools/fuzz.sh).
 fuzz: deps
@@ -176,9 +229,9 @@ fuzz: deps
 
 fuzz-bins: $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
 
-$(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/%.o $(LIB)
+$(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/%.o $(TEST_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $< $(LIB) $(PKG_LIBS)
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $< $(TEST_LIB) $(TEST_LIBS)
 
 # The threaded daemons under ThreadSanitizer (any report fails the test:
 # the sanitizer's exit status).
@@ -202,6 +255,8 @@ bench-%: all
 install: progs man
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/kobito
 	install -m 755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
+	install -d $(DESTDIR)$(PREFIX)/lib/kobito
+	install -m 644 $(OFFICE) $(DESTDIR)$(PREFIX)/lib/kobito/
 	cp -R scripts dashboard config $(DESTDIR)$(PREFIX)/share/kobito/
 	for p in $(MAN_PAGES); do \
 		s=$${p##*.}; install -d $(DESTDIR)$(PREFIX)/share/man/man$$s; \

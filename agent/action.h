@@ -22,6 +22,7 @@
 #ifndef KOBITO_ACTION_H
 #define KOBITO_ACTION_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
 
@@ -220,9 +221,18 @@ void		 act_slot_end(struct act *, const char *key,
 
 /* The registry of all action tables (actions.c). */
 const struct action	*action_find(const char *name);
+/*
+ * Whether action_find() found no action called name because the module
+ * that would hold it cannot be loaded (office.h): 1 with the reason in
+ * err, else 0.
+ */
+int			 action_unloadable(const char *name, char *err,
+			    size_t errlen);
+/* Load every table, for a listing: 0, or -1 with err. */
+int			 action_load_all(char *err, size_t errlen);
 /* The known action whose name is nearest to name, for "did you mean". */
 const struct action	*action_nearest(const char *name);
-/* Call fn for every known action, in table order. */
+/* Call fn for every known action, in table order (see action_load_all). */
 void			 action_foreach(void (*fn)(const struct action *, void *),
 			    void *arg);
 const char		*arg_type_name(enum arg_type);

@@ -2,9 +2,10 @@
  * actions.c - the registry of action tables.
  *
  * Each module that provides actions exports one table; adding a module is
- * one line in tables[] below.  Lookups are linear over a few dozen rows,
- * which is cheaper than it sounds because scripts are resolved once, at
- * load time.
+ * one line in tables[] below.  The office module's tables (office.h) are
+ * loaded when a name with their prefix is looked up, or all are listed.
+ * Lookups are linear over a few dozen rows, which is cheaper than it
+ * sounds because scripts are resolved once, at load time.
  */
 #include <limits.h>
 #include <math.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 
 #include "action.h"
+#include "office.h"
 #include "textutil.h"
 
 extern const struct action core_actions[];
@@ -22,36 +24,76 @@ extern const struct action ui_actions[];
 extern const struct action screen_actions[];
 extern const struct action http_actions[];
 extern const struct action ocr_actions[];
-extern const struct action xlsx_actions[];
-extern const struct action pdf_actions[];
 extern const struct action web_actions[];
 extern const struct action queue_actions[];
-extern const struct action mail_actions[];
 
-static const struct action *const tables[] = {
-	core_actions,
-	file_actions, csv_actions, json_actions, sqlite_actions, exec_actions,
-	ui_actions,
-	screen_actions,
-	http_actions,
-	ocr_actions,
-	xlsx_actions,
-	pdf_actions,
-	web_actions,
-	mail_actions,
-	queue_actions,
+/*
+ * A table linked into the program, or one of the office module's, named
+ * by the prefix of its actions and loaded only when needed (office.h).
+ */
+static const struct table_ref {
+	const struct action	*linked;
+	const char		*office;
+} tables[] = {
+	{ core_actions, NULL },
+	{ file_actions, NULL }, { csv_actions, NULL }, { json_actions, NULL },
+	{ sqlite_actions, NULL }, { exec_actions, NULL },
+	{ ui_actions, NULL },
+	{ screen_actions, NULL },
+	{ http_actions, NULL },
+	{ ocr_actions, NULL },
+	{ NULL, "xlsx." },
+	{ NULL, "pdf." },
+	{ web_actions, NULL },
+	{ NULL, "mail." },
+	{ queue_actions, NULL },
 };
 
 #define NTABLES (sizeof tables / sizeof tables[0])
+
+/*
+ * Table i, loading the office module for it if need be; NULL (with err)
+ * when the module cannot be loaded.
+ */
+static const struct action *
+table_at(size_t i, char *err, size_t errlen)
+{
+	const struct action *const *t;
+
+	if (tables[i].linked != NULL)
+		return tables[i].linked;
+	if ((t = office_tables(err, errlen)) == NULL)
+		return NULL;
+	for (; *t != NULL; t++)
+		if (strncmp((*t)->name, tables[i].office,
+		    strlen(tables[i].office)) == 0)
+			return *t;
+	snprintf(err, errlen, "the office module has no %s actions",
+	    tables[i].office);
+	return NULL;
+}
+
+/* Whether a name could be in table i: the office module is loaded for
+ * its own prefixes only, so that a run without them never pays for it. */
+static int
+may_hold(size_t i, const char *name)
+{
+	return tables[i].linked != NULL || strncmp(name, tables[i].office,
+	    strlen(tables[i].office)) == 0;
+}
 
 const struct action *
 action_find(const char *name)
 {
 	const struct action *a;
+	char err[512];
 	size_t i;
 
 	for (i = 0; i < NTABLES; i++) {
-		for (a = tables[i]; a->name != NULL; a++) {
+		if (!may_hold(i, name))
+			continue;
+		a = table_at(i, err, sizeof err);
+		for (; a != NULL && a->name != NULL; a++) {
 			if (strcmp(a->name, name) == 0)
 				return a;
 		}
@@ -59,14 +101,39 @@ action_find(const char *name)
 	return NULL;
 }
 
+int
+action_unloadable(const char *name, char *err, size_t errlen)
+{
+	size_t i;
+
+	for (i = 0; i < NTABLES; i++)
+		if (tables[i].linked == NULL && may_hold(i, name) &&
+		    table_at(i, err, errlen) == NULL)
+			return 1;
+	return 0;
+}
+
+int
+action_load_all(char *err, size_t errlen)
+{
+	size_t i;
+
+	for (i = 0; i < NTABLES; i++)
+		if (table_at(i, err, errlen) == NULL)
+			return -1;
+	return 0;
+}
+
 const struct action *
 action_nearest(const char *name)
 {
 	const struct action *a, *best = NULL;
+	char err[512];
 	size_t i, d, bestd = SIZE_MAX;
 
 	for (i = 0; i < NTABLES; i++) {
-		for (a = tables[i]; a->name != NULL; a++) {
+		a = table_at(i, err, sizeof err);
+		for (; a != NULL && a->name != NULL; a++) {
 			d = text_distance(name, a->name);
 			if (d < bestd) {
 				bestd = d;
@@ -81,10 +148,12 @@ void
 action_foreach(void (*fn)(const struct action *, void *), void *arg)
 {
 	const struct action *a;
+	char err[512];
 	size_t i;
 
 	for (i = 0; i < NTABLES; i++) {
-		for (a = tables[i]; a->name != NULL; a++)
+		a = table_at(i, err, sizeof err);
+		for (; a != NULL && a->name != NULL; a++)
 			fn(a, arg);
 	}
 }

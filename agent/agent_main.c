@@ -26,7 +26,7 @@
 /* The options, as opts.h fills them; then handed to agentd as agentd_opts. */
 struct agentv {
 	char		*scheduler, *token_file, *name, *spool, *config;
-	char		*web_profiles;
+	char		*web_profiles, *ca_file;
 	struct opt_list	 labels, displays;
 	long long	 slots, poll_wait;
 	int		 allow_root, on_term, isolation, verbose;
@@ -84,6 +84,10 @@ static const struct opt agent_opts[] = {
 	{ "web-profiles", OPT_TEXT, "DIR", O(web_profiles), 0, 0, NULL, 0,
 	    "The persistent browser profiles this agent offers, a directory "
 	    "each under DIR." },
+	{ "ca-file", OPT_TEXT, "FILE", O(ca_file), 0, 0, NULL, 0,
+	    "The CA certificates (PEM) that the scheduler's HTTPS certificate "
+	    "is checked against, for a scheduler with a private CA (default: "
+	    "the system's)." },
 	{ "verbose", OPT_FLAG, NULL, O(verbose), 0, 0, NULL, 0,
 	    "One line per job started and finished." },
 	{ "config", OPT_TEXT, "FILE", O(config), 0, 0, NULL, OPT_NOCONF,
@@ -97,7 +101,7 @@ static const struct opt agent_opts[] = {
 static const char *const option_keys[] = {
 	"scheduler", "token_file", "name", "labels", "slots", "display",
 	"spool", "allow_root", "on_term", "isolation", "poll_wait",
-	"web_profiles", "verbose", NULL,
+	"web_profiles", "ca_file", "verbose", NULL,
 };
 
 static const char *const agent_synopsis[] = {
@@ -219,6 +223,7 @@ main(int argc, char **argv)
 	o.self_exe = "/proc/self/exe";
 	o.verbose = v.verbose;
 	o.config = v.config;
+	o.ca_file = v.ca_file;
 	o.config_keys = option_keys;
 	rc = agentd_run(&o);
 	opts_release(&op);

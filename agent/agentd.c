@@ -42,6 +42,7 @@
 #include "delivery.h"
 #include "engine.h"
 #include "fsutil.h"
+#include "office.h"
 #include "policy.h"
 #include "sandbox.h"
 #include "jobrun.h"
@@ -97,6 +98,15 @@ static double
 random_unit(void)
 {
 	return (double)randombytes_uniform(1000000) / 1000000.0;
+}
+
+struct client *
+agentd_client(const struct agentd *d)
+{
+	struct client *c = client_new(d->o->scheduler, d->token);
+
+	client_set_ca_file(c, d->o->ca_file);
+	return c;
 }
 
 int64_t
@@ -789,7 +799,7 @@ poll_retry_max(const struct agentd *d)
 static void
 poll_loop(struct agentd *d)
 {
-	struct client *c = client_new(d->o->scheduler, d->token);
+	struct client *c = agentd_client(d);
 	struct client_reply rep;
 	json_t *body;
 	int rc, failures = 0, free_slots;
@@ -1008,7 +1018,8 @@ scrub_environment(const char *token)
 }
 
 /* What a confined job may read besides its roots: kobito's own files
- * (templates beside the program) and the X authority file. */
+ * (templates beside the program, the office module it loads once
+ * confined) and the X authority file. */
 static void
 extra_reads(struct agentd *d)
 {
@@ -1022,7 +1033,9 @@ extra_reads(struct agentd *d)
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
 	size_t k = 0, i;
 
-	d->reads = xcalloc(4, sizeof *d->reads);
+	d->reads = xcalloc(5, sizeof *d->reads);
+	if (office_path() != NULL)
+		d->reads[k++] = xstrdup(office_path());
 	for (i = 0; n > 0 && beside[i] != NULL; i++) {
 		exe[n] = '\0';
 		p = xasprintf("%s/%s", exe, beside[i]);

@@ -74,6 +74,7 @@ struct agentd_opts {
 	const char		*self_exe;	/* for child runs */
 	const char		*config;	/* --config FILE, or NULL */
 	const char *const	*config_keys;	/* its keys that are options */
+	const char		*ca_file;	/* the scheduler's CA, or NULL */
 	int			 verbose;
 };
 

@@ -182,6 +182,8 @@ void		 agentd_wait_until(pthread_cond_t *cv, pthread_mutex_t *mu,
 		    int64_t until_ms);
 /* The backoff before try tries+1, spread at random (spool_backoff_ms). */
 int64_t		 agentd_backoff(int tries, int64_t base_ms, int64_t max_ms);
+/* A client of the scheduler, with the agent's token and CA file. */
+struct client	*agentd_client(const struct agentd *d);
 /* The integer member k of o, or def. */
 long		 agentd_json_long(const json_t *o, const char *k, long def);
 /* The outcome of a call that returned rc with reply rep. */

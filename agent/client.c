@@ -21,6 +21,7 @@
 struct client {
 	char			*base;
 	char			*token;
+	char			*ca_file;	/* or NULL */
 	struct http_client	*http;
 	int			(*cancelled)(void *);
 	void			*cancel_arg;
@@ -47,12 +48,20 @@ client_free(struct client *c)
 		return;
 	http_client_free(c->http);
 	free(c->base);
+	free(c->ca_file);
 	if (c->token != NULL) {
 		/* Do not leave the token in freed memory. */
 		memset(c->token, 0, strlen(c->token));
 		free(c->token);
 	}
 	free(c);
+}
+
+void
+client_set_ca_file(struct client *c, const char *path)
+{
+	free(c->ca_file);
+	c->ca_file = path ? xstrdup(path) : NULL;
 }
 
 void
@@ -96,6 +105,7 @@ client_send(struct client *c, const char *method, const char *path,
 	req.no_redirects = 1;
 	req.cancelled = c->cancelled;
 	req.arg = c->cancel_arg;
+	req.ca_file = c->ca_file;
 	rc = http_send(c->http, &req, &resp);
 	rep->duration_ms = resp.duration_ms;
 	if (rc != 0) {

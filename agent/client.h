@@ -43,6 +43,11 @@ struct client_reply {
 struct client	*client_new(const char *base_url, const char *token);
 void		 client_free(struct client *);
 /*
+ * Verify an https:// scheduler's certificate against the CA certificates
+ * in path (PEM; copied), besides the system's.  NULL: the system's only.
+ */
+void		 client_set_ca_file(struct client *, const char *path);
+/*
  * Polled during transfers: when fn returns non-zero the call in progress
  * is abandoned (the reply says "cancelled").  fn may be NULL.
  */

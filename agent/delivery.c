@@ -44,7 +44,7 @@ client_take(struct agentd *d)
 	if (d->npool > 0)
 		c = d->pool[--d->npool];
 	pthread_mutex_unlock(&d->mu);
-	return c ? c : client_new(d->o->scheduler, d->token);
+	return c ? c : agentd_client(d);
 }
 
 static void
@@ -427,7 +427,7 @@ void *
 delivery_main(void *arg)
 {
 	struct agentd *d = arg;
-	struct client *c = client_new(d->o->scheduler, d->token);
+	struct client *c = agentd_client(d);
 	char **keys, err[512], why[512];
 	int64_t now, next;
 	long n, i;

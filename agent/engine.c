@@ -112,6 +112,10 @@ eng_lookup(void *ctx, const char *name)
 			return f->bind[i - 1].value;
 	}
 	switch (name[0]) {
+	case 'a':
+		if (strcmp(name, "assets") == 0)
+			return r->assets;
+		break;
 	case 'e':
 		if (strcmp(name, "env") == 0)
 			return r->env;
@@ -348,6 +352,8 @@ run_new(const struct script *s, const struct run_opts *opts, char *err,
 	r = xcalloc(1, sizeof *r);
 	r->script = s;
 	r->opts = *opts;
+	r->assets = json_is_object(opts->assets) ? json_incref(opts->assets) :
+	    json_object();
 	r->id = opts->run_id ? xstrdup(opts->run_id) : new_run_id();
 	mask_init(&r->mask);
 	r->top.script = s;
@@ -373,6 +379,8 @@ run_new(const struct script *s, const struct run_opts *opts, char *err,
 	r->results = json_array();
 	r->failures = json_array();
 	r->skips = json_array();
+	if (opts->item_key != NULL)
+		r->done = json_array();
 	r->item_index = -1;
 	if (opts->artifacts_dir != NULL)
 		r->artifacts_dir = xstrdup(opts->artifacts_dir);
@@ -411,11 +419,13 @@ run_free(struct run *r)
 	free(r->top.bind);
 	json_decref(r->env);
 	json_decref(r->secrets);
+	json_decref(r->assets);
 	json_decref(r->runinfo);
 	json_decref(r->artifacts);
 	json_decref(r->results);
 	json_decref(r->failures);
 	json_decref(r->skips);
+	json_decref(r->done);
 	free(r->skip_reason);
 	json_decref(r->output);
 	mask_free(&r->mask);
@@ -610,6 +620,9 @@ run_summary(const struct run *r)
 	    "started_at", time_iso_local(r->started_wall, when, sizeof when),
 	    "steps", r->results, "artifacts", r->artifacts,
 	    "output", r->output, "dry_run", r->opts.dry_run);
+	/* Keys of too many items are not listed: the list would be partial. */
+	if (r->done != NULL && r->items_ok <= MAX_DONE_LISTED)
+		json_object_set(json_object_get(s, "items"), "done", r->done);
 	masked = mask_json(&r->mask, s);
 	json_decref(s);
 	return masked;

@@ -56,6 +56,11 @@ struct run_opts {
 	 * typed or given to a program, never sent over HTTP.
 	 */
 	json_t		*secrets;
+	/*
+	 * name -> text: the scheduler's settings for the bot's department
+	 * that are not secret (${assets.NAME}); NULL: none.
+	 */
+	json_t		*assets;
 	int		 dry_run;
 	const char	*display;	/* X display for ui.* actions */
 	const char	*artifacts_dir;	/* created on demand */
@@ -69,6 +74,14 @@ struct run_opts {
 	 * exec's default cwd); NULL: the process's. */
 	const char	*workdir;
 	const struct run_link *link;	/* NULL: not run for a scheduler */
+	/*
+	 * A job that may be retried: the key that makes its items' keys
+	 * (the job's id).  Each succeeded item is then listed in the
+	 * summary's items.done by a key - a keyed hash of the loop and the
+	 * item's value - so that the scheduler credits an item that several
+	 * attempts did once (jobs.h).  NULL: no keys.
+	 */
+	const char	*item_key;
 };
 
 /*
@@ -87,7 +100,8 @@ int		 run_exec(struct run *);
 const char	*run_status(const struct run *);
 /*
  * The run as one JSON object: status, error, items {succeeded, failed,
- * skipped, not_run, failures, skips}, minutes_saved, vendor_minutes_saved,
+ * skipped, not_run, failures, skips, and done with run_opts.item_key},
+ * minutes_saved, vendor_minutes_saved,
  * duration_ms, steps, artifacts, output.  A new reference; every string
  * masked.
  */

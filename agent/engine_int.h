@@ -18,6 +18,8 @@
 #include "script.h"
 
 #define MAX_FAILURES_LISTED	200
+/* Succeeded items listed by key (run_opts.item_key); past it, none are. */
+#define MAX_DONE_LISTED		10000
 
 /* A loop variable bound while a for_each body runs. */
 struct binding {
@@ -74,6 +76,7 @@ struct run {
 	struct frame		 top;
 	json_t			*env;
 	json_t			*secrets;
+	json_t			*assets;	/* the opts', or an empty one */
 	json_t			*runinfo;
 	struct mask		 mask;
 	struct bound		*bound;
@@ -88,6 +91,7 @@ struct run {
 	json_t			*results;	/* top-level step results */
 	json_t			*failures;	/* failed items */
 	json_t			*skips;		/* skipped items */
+	json_t			*done;		/* succeeded items' keys, or NULL */
 	json_t			*output;
 	long			 items_ok;
 	long			 items_failed;

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "action.h"
 #include "buf.h"
 #include "csvrows.h"
@@ -550,11 +552,46 @@ iterate(struct run *r, struct frame *f, struct loop *lp, size_t i,
 	return rc;
 }
 
+/*
+ * List a succeeded item by its key (run_opts.item_key): a hash of the
+ * job's key, the loop (its label and place) and the item's value, the
+ * same in every attempt of the job that meets the same item.
+ */
+static void
+list_done(struct run *r, const struct step *st, const json_t *item)
+{
+	unsigned char h[16];
+	char hex[2 * sizeof h + 1], where[256];
+	crypto_generichash_state gs;
+	char *text;
+
+	if (r->done == NULL || json_array_size(r->done) >= MAX_DONE_LISTED)
+		return;
+	text = json_dumps(item, JSON_COMPACT | JSON_SORT_KEYS |
+	    JSON_ENCODE_ANY);
+	crypto_generichash_init(&gs, NULL, 0, sizeof h);
+	crypto_generichash_update(&gs, (const unsigned char *)r->opts.item_key,
+	    strlen(r->opts.item_key) + 1);
+	snprintf(where, sizeof where, "%s:%d:%d", st->label, st->pos.line,
+	    st->pos.col);
+	crypto_generichash_update(&gs, (const unsigned char *)where,
+	    strlen(where) + 1);
+	if (text != NULL)
+		crypto_generichash_update(&gs, (const unsigned char *)text,
+		    strlen(text));
+	crypto_generichash_final(&gs, h, sizeof h);
+	free(text);
+	sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+	json_array_append_new(r->done, json_string(hex));
+}
+
 /* Record how an item ended and count it. */
 static void
-end_item(struct run *r, struct loop *lp, size_t i, int rc, char *ierr,
-    int64_t ms)
+end_item(struct run *r, struct loop *lp, size_t i, const json_t *item,
+    int rc, char *ierr, int64_t ms)
 {
+	if (rc == 0 && r->skip_reason == NULL)
+		list_done(r, lp->st, item);
 	if (rc != 0 && r->skip_reason != NULL) {
 		record_item(r, i, ITEM_SKIPPED, r->skip_reason, ms);
 		free(r->skip_reason);
@@ -628,14 +665,15 @@ exec_for_each(struct run *r, struct frame *f, const struct step *st,
 		/* An item's duration is only in its event. */
 		t0 = r->opts.on_event != NULL ? time_mono_ms() : 0;
 		rc = iterate(r, f, &lp, i, item, &ierr);
-		json_decref(item);
 		if (lp.counting) {
-			end_item(r, &lp, i, rc, ierr, r->opts.on_event != NULL ?
-			    time_mono_ms() - t0 : 0);
+			end_item(r, &lp, i, item, rc, ierr,
+			    r->opts.on_event != NULL ? time_mono_ms() - t0 : 0);
+			json_decref(item);
 			free(ierr);
 			rc = 0;
 			continue;
 		}
+		json_decref(item);
 		if (rc != 0) {
 			/* A skip, or a failure that ends the loop. */
 			*err = ierr;
@@ -674,27 +712,42 @@ exec_for_each(struct run *r, struct frame *f, const struct step *st,
 	return rc;
 }
 
-/* A loop's condition: true or false, else an error naming it. */
+/*
+ * A condition (if:, while:, until:, named by word): true or false, else
+ * an error naming it.  No truthiness: ${row.note} is not a test.  With
+ * null_unmet, null is false: an if: in a dry run that reads the output of
+ * a step the dry run did not run.
+ */
 static int
-loop_condition(struct frame *f, const struct step *st, int *yes, char **err)
+eval_condition(struct frame *f, const struct tval *cond, const char *word,
+    int null_unmet, int *yes, char **err)
 {
 	struct expr_scope scope = { eng_lookup, f, eng_on_part };
-	const char *word = st->until ? "until" : "while";
 	struct expr_error e;
 	struct pos where;
 	json_t *v;
 	char *what;
 
 	memset(&e, 0, sizeof e);
-	if ((v = tval_eval(st->loop_cond, &scope, &e, &where)) == NULL) {
-		*err = xasprintf("%s:%d:%d: %s: %s", where.file, where.line,
-		    where.col, word, e.msg);
+	if ((v = tval_eval(cond, &scope, &e, &where)) == NULL) {
+		*err = eng_mask_owned(f->run, xasprintf("%s:%d:%d: %s: %s",
+		    where.file, where.line, where.col, word, e.msg));
 		return -1;
+	}
+	if (null_unmet && json_is_null(v)) {
+		what = xasprintf("dry run: %s: %s is null (an output the dry "
+		    "run did not make): the step is not run", word, cond->text);
+		run_log(f->run, "info", what);
+		free(what);
+		json_decref(v);
+		*yes = 0;
+		return 0;
 	}
 	if (!json_is_boolean(v)) {
 		what = describe(f->run, v);
-		*err = xasprintf("%s: %s is %s, not true or false", word,
-		    st->loop_cond->text, what);
+		*err = xasprintf("%s:%d:%d: %s: %s is %s, not true or false",
+		    cond->pos.file, cond->pos.line, cond->pos.col, word,
+		    cond->text, what);
 		free(what);
 		json_decref(v);
 		return -1;
@@ -702,6 +755,14 @@ loop_condition(struct frame *f, const struct step *st, int *yes, char **err)
 	*yes = json_is_true(v);
 	json_decref(v);
 	return 0;
+}
+
+/* A loop's condition: see eval_condition. */
+static int
+loop_condition(struct frame *f, const struct step *st, int *yes, char **err)
+{
+	return eval_condition(f, st->loop_cond, st->until ? "until" : "while",
+	    0, yes, err);
 }
 
 /*
@@ -902,12 +963,9 @@ static int
 exec_step(struct run *r, struct frame *f, const struct step *st, int depth,
     int64_t deadline, char **err)
 {
-	struct expr_scope scope = { eng_lookup, f, eng_on_part };
-	struct expr_error e;
-	struct pos where;
 	const struct step *saved = r->current;
 	struct frame *saved_frame = r->frame;
-	json_t *out = NULL, *cond, *saved_error;
+	json_t *out = NULL, *saved_error;
 	int64_t t0, ms, step_deadline = deadline;
 	int rc, attempts = 1, timed;
 	char *pos, *msg = NULL, *hmsg = NULL;
@@ -917,14 +975,9 @@ exec_step(struct run *r, struct frame *f, const struct step *st, int depth,
 		return -1;
 	}
 	if (st->cond != NULL) {
-		memset(&e, 0, sizeof e);
-		if ((cond = tval_eval(st->cond, &scope, &e, &where)) == NULL) {
-			*err = eng_mask_owned(r, xasprintf("%s:%d:%d: if: %s",
-			    where.file, where.line, where.col, e.msg));
+		if (eval_condition(f, st->cond, "if", r->opts.dry_run, &rc,
+		    err) != 0)
 			return -1;
-		}
-		rc = expr_truthy(cond);
-		json_decref(cond);
 		if (!rc) {
 			record_step(r, f, st, "skipped", NULL, NULL, 0, depth,
 			    0);

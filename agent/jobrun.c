@@ -72,6 +72,7 @@ jobrun_here(struct job *j)
 	memset(&opts, 0, sizeof opts);
 	opts.params = json_object_get(j->lease, "params");
 	opts.secrets = json_object_get(j->lease, "secrets");
+	opts.assets = json_object_get(j->lease, "assets");
 	opts.display = job_display(j);
 	opts.artifacts_dir = j->artdir;
 	opts.run_id = j->run_id;
@@ -85,6 +86,7 @@ jobrun_here(struct job *j)
 	link.job_id = j->job_id;
 	link.lease_token = j->token;
 	opts.link = &link;
+	opts.item_key = j->job_id;
 	if ((r = run_new(j->script, &opts, err, sizeof err)) == NULL)
 		return jobrun_failed(j, err);
 	run_exec(r);
@@ -183,7 +185,7 @@ jobrun_child(struct job *j)
 		close(in[1]);
 		return jobrun_failed(j, "cannot create a pipe for the run");
 	}
-	job = json_pack("{s:s, s:s, s:O?, s:O?, s:O?, s:s?, s:s, s:s,"
+	job = json_pack("{s:s, s:s, s:O?, s:O?, s:O?, s:O?, s:s?, s:s, s:s,"
 	    " s:{s:s, s:s, s:s, s:s}}",
 	    "name", json_string_value(json_object_get(json_object_get(j->lease,
 	    "script"), "name")),
@@ -193,6 +195,7 @@ jobrun_child(struct job *j)
 	    "files"),
 	    "params", json_object_get(j->lease, "params"),
 	    "secrets", json_object_get(j->lease, "secrets"),
+	    "assets", json_object_get(j->lease, "assets"),
 	    "display", job_display(j), "artifacts_dir", j->artdir,
 	    "run_id", j->run_id,
 	    "link", "url", j->d->o->scheduler, "token", j->d->token,
@@ -516,6 +519,7 @@ jobrun_child_main(int in_fd, int out_fd)
 	memset(&opts, 0, sizeof opts);
 	opts.params = json_object_get(job, "params");
 	opts.secrets = json_object_get(job, "secrets");
+	opts.assets = json_object_get(job, "assets");
 	opts.display = json_string_value(json_object_get(job, "display"));
 	opts.artifacts_dir = json_string_value(json_object_get(job,
 	    "artifacts_dir"));
@@ -532,6 +536,7 @@ jobrun_child_main(int in_fd, int out_fd)
 	link.lease_token = json_string_value(json_object_get(lj,
 	    "lease_token"));
 	opts.link = link.url != NULL ? &link : NULL;
+	opts.item_key = link.job_id;
 	if ((r = run_new(s, &opts, err, sizeof err)) == NULL) {
 		child_fail(&c, s->name, err);
 	} else {

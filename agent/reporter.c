@@ -301,7 +301,7 @@ void *
 reporter_main(void *arg)
 {
 	struct agentd *d = arg;
-	struct client *c = client_new(d->o->scheduler, d->token);
+	struct client *c = agentd_client(d);
 	struct job *j, *due;
 	int64_t now, next, at, due_at;
 

@@ -18,8 +18,8 @@
 
 /* Names that are always defined in expressions. */
 static const char *const builtin_roots[] = {
-	"params", "env", "steps", "vars", "secrets", "run", "loop", "error",
-	NULL,
+	"params", "env", "steps", "vars", "secrets", "assets", "run", "loop",
+	"error", NULL,
 };
 
 /* --- names used by expressions ----------------------------------------- */

@@ -303,6 +303,12 @@ parse_action(struct loader *l, const struct ynode *key,
 	struct ynode keynode;
 
 	if ((a = action_find(key->value)) == NULL) {
+		char why[512];
+
+		if (action_unloadable(key->value, why, sizeof why)) {
+			ld_err_at(l, key, "%s: %s", key->value, why);
+			return;
+		}
 		near = action_nearest(key->value);
 		ld_err_at(l, key, "unknown action '%s'%s%s%s", key->value,
 		    near ? " (did you mean '" : "", near ? near->name : "",

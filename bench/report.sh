@@ -19,38 +19,15 @@
 #         load time and whether every figure met the goal)
 set -eu
 
-TOP=$(cd "$(dirname "$0")/.." && pwd)
-BIN=${KOBITO_BIN:-$TOP/bin}
-SCHED="$BIN/kobito-scheduler"
+NAME=report
+. "$(dirname "$0")/sched.inc"
 ROWS=${BENCH_ROWS:-1000000}
 REPEAT=${BENCH_REPEAT:-31}
-for tool in sqlite3 curl jq; do
-	command -v "$tool" >/dev/null || { echo "bench report: $tool is missing" >&2; exit 1; }
-done
-[ -x "$SCHED" ] || { echo "bench report: $SCHED is not built" >&2; exit 1; }
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/kobito-bench-report.XXXXXX")
-PID=""
-trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; rm -rf "$T"' EXIT
-mkdir -p "$T/scripts"
-
-# Forty 課 under four 局 and eight 部.
+# Forty 課 under four 局 and eight 部 (sched.inc).
 {
 	echo "fiscal_year_start: 4"
-	echo "departments:"
-	for b in 1 2 3 4; do
-		echo "  - code: b$b"
-		echo "    name: 第${b}局"
-		echo "    children:"
-		for d in 1 2; do
-			echo "      - code: b$b-d$d"
-			echo "        name: 第${d}部"
-			echo "        children:"
-			for s in 1 2 3 4 5; do
-				echo "          - { code: b$b-d$d-s$s, name: 第${s}課 }"
-			done
-		done
-	done
+	forty_departments
 	echo "input_points:"
 	echo "  points:"
 	for p in $(seq 0 9); do
@@ -106,20 +83,8 @@ load=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 n=$(sqlite3 "$T/sched.db" "SELECT count(*) FROM kpi_ledger")
 [ "$n" -eq "$ROWS" ] || { echo "bench report: $n rows, not $ROWS" >&2; exit 1; }
 
-"$SCHED" --db "$T/sched.db" --listen 127.0.0.1:0 --port-file "$T/port" \
-	--scripts "$T/scripts" --kpi-config "$T/kpi.yaml" \
-	--dashboard "$TOP/dashboard" >"$T/log" 2>&1 &
-PID=$!
-i=0
-while [ ! -s "$T/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-[ -s "$T/port" ] || { cat "$T/log" >&2; exit 1; }
-URL="http://127.0.0.1:$(cat "$T/port")"
+start_scheduler
 TOKEN=$("$SCHED" token create --db "$T/sched.db" --role viewer --name bench-viewer 2>/dev/null)
-
-# The median of a column of numbers.
-median() {
-	sort -n | awk '{ v[NR] = $1 } END { printf "%.1f", v[int((NR + 1) / 2)] }'
-}
 
 # GET $1 $REPEAT times: "SERVER_MS HTTP_MS" medians.
 measure() {

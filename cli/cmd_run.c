@@ -520,8 +520,12 @@ int
 cmd_actions(int argc, char **argv)
 {
 	json_t *list;
-	char *text;
+	char *text, err[512];
 
+	if (action_load_all(err, sizeof err) != 0) {
+		fprintf(stderr, "kobito actions: %s\n", err);
+		return 1;
+	}
 	if (argc > 1 && strcmp(argv[1], "--json") == 0) {
 		list = json_array();
 		action_foreach(action_json, list);

@@ -245,12 +245,16 @@ int
 cmd_schema(int argc, char **argv)
 {
 	json_t *schema;
-	char *text;
+	char *text, err[512];
 
 	(void)argv;
 	if (argc > 1) {
 		fprintf(stderr, "usage: kobito schema\n");
 		return 2;
+	}
+	if (action_load_all(err, sizeof err) != 0) {
+		fprintf(stderr, "kobito schema: %s\n", err);
+		return 1;
 	}
 	schema = cmd_schema_json();
 	text = json_dumps(schema, JSON_INDENT(2) | JSON_PRESERVE_ORDER);

@@ -68,7 +68,7 @@ const WORDS = {
     import_csv: 'CSVから取り込み', respondents: '回答者数', positive: '肯定回答数',
     date: '調査日', imported: '{n}件を取り込みました', actor: '操作者',
     method: '操作', path: '対象', remote: '接続元', detail: '詳細',
-    none: 'ありません', loading: '読み込み中…', forbidden: 'この操作の権限がありません',
+    scrolls: '{t}(横に動かせます)', none: 'ありません', loading: '読み込み中…', forbidden: 'この操作の権限がありません',
     viewer_note: '閲覧のみの権限です。ボットの実行はできません。',
     window_days: '判定期間(日)', staff_count: '職員数',
     hours_per_staff: '年間勤務時間', more: 'さらに表示'
@@ -130,7 +130,7 @@ const WORDS = {
     add_survey: 'Enter a survey result', import_csv: 'Import CSV',
     respondents: 'Respondents', positive: 'Positive answers', date: 'Survey date',
     imported: '{n} rows imported', actor: 'Who', method: 'Method', path: 'Path',
-    remote: 'From', detail: 'Detail', none: 'none', loading: 'Loading…',
+    remote: 'From', detail: 'Detail', scrolls: '{t} (scrolls sideways)', none: 'none', loading: 'Loading…',
     forbidden: 'You are not allowed to do this',
     viewer_note: 'You can look, not run bots (viewer role).',
     window_days: 'Window (days)', staff_count: 'Staff',
@@ -154,19 +154,22 @@ const KPI_NAMES_JA = {
   engagement_percent: '職員のやりがい向上'
 };
 
-const ROLES = ['viewer', 'operator', 'engineer', 'admin'];
+const ROLES = ['user', 'viewer', 'operator', 'engineer', 'admin'];
 
 const state = {
   lang: localStorage.getItem('kobito.lang') === 'en' ? 'en' : 'ja',
   me: null,
   csrf: null,
   timers: [],
+  aborts: [],	/* live() requests of the view, stopped when it goes */
   charts: [],
   gen: 0
 };
 
 function t(key, vars) {
-  let s = (WORDS[state.lang] && WORDS[state.lang][key]) || WORDS.ja[key] || key;
+  let s = (WORDS[state.lang] && WORDS[state.lang][key]) ||
+    (WORDS_CONSOLE[state.lang] && WORDS_CONSOLE[state.lang][key]) ||
+    WORDS.ja[key] || WORDS_CONSOLE.ja[key] || key;
   if (vars)
     for (const k of Object.keys(vars))
       s = s.split('{' + k + '}').join(String(vars[k]));
@@ -175,6 +178,11 @@ function t(key, vars) {
 
 function roleAtLeast(role) {
   return state.me && ROLES.indexOf(state.me.role) >= ROLES.indexOf(role);
+}
+
+/* A manager (or an admin) sees every KPI figure, whatever else they hold. */
+function seesKpi() {
+  return roleAtLeast('viewer') || (state.me && (state.me.global || []).includes('manager'));
 }
 
 /* --- the DOM, safely --------------------------------------------------------- */
@@ -216,11 +224,21 @@ function fmt(n, digits) {
     { maximumFractionDigits: digits === undefined ? 1 : digits });
 }
 
+/* The zone of an ISO time's offset as people read it: JST, UTC, UTC+05:30. */
+function zoneOf(off) {
+  if (off === 'Z' || off === '+00:00') return 'UTC';
+  return off === '+09:00' ? 'JST' : 'UTC' + off;
+}
+
+/*
+ * A time the scheduler sent ("2026-12-08T09:00:01.123+09:00") as the
+ * scheduler's local time with its zone ("2026-12-08 09:00:01 JST"),
+ * whatever the browser's own zone.
+ */
 function when(iso) {
   if (!iso) return '–';
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return iso;
-  return d.toLocaleString(state.lang === 'ja' ? 'ja-JP' : 'en-US');
+  const m = /^(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)(?:\.\d+)?(Z|[+-]\d\d:\d\d)$/.exec(iso);
+  return m ? m[1] + ' ' + m[2] + ' ' + zoneOf(m[3]) : iso;
 }
 
 function toast(msg) {
@@ -230,6 +248,28 @@ function toast(msg) {
   clearTimeout(toast.timer);
   toast.timer = setTimeout(() => { box.hidden = true; }, 5000);
 }
+
+/*
+ * A table wider than its card scrolls inside it; the keyboard must reach
+ * that scroll too, so the box takes the focus (a named region) while, and
+ * only while, there is something to scroll.
+ */
+const scrollWatch = new ResizeObserver(entries => {
+  for (const e of entries) {
+    if (!e.target.isConnected) { scrollWatch.unobserve(e.target); continue; }	/* a page left */
+    const box = e.target.classList.contains('scroll') ? e.target : e.target.parentElement;
+    if (box.scrollWidth > box.clientWidth + 1) {
+      const h = box.closest('.card') && box.closest('.card').querySelector('h1, h2');
+      box.tabIndex = 0;
+      box.setAttribute('role', 'region');
+      box.setAttribute('aria-label', t('scrolls', { t: h ? h.textContent : '' }));
+    } else if (box.hasAttribute('tabindex')) {
+      box.removeAttribute('tabindex');
+      box.removeAttribute('role');
+      box.removeAttribute('aria-label');
+    }
+  }
+});
 
 /* A table from column specs {label, cell(row) -> node|string, num}. */
 function table(cols, rows, opts) {
@@ -249,15 +289,19 @@ function table(cols, rows, opts) {
   });
   if (rows.length === 0)
     body.push(el('tr', null, el('td', { colSpan: cols.length, class: 'muted', text: t('none') })));
-  return el('div', { class: 'scroll' }, el('table', { id: o.id || null }, el('thead', null, head), el('tbody', null, body)));
+  const tab = el('table', { id: o.id || null }, el('thead', null, head), el('tbody', null, body));
+  const box = el('div', { class: 'scroll' }, tab);
+  scrollWatch.observe(box);
+  scrollWatch.observe(tab);
+  return box;
 }
 
-function progressBar(pct) {
+function progressBar(pct, label) {
   const p = pct === null || pct === undefined ? null : Math.max(0, Math.min(100, pct));
   const fill = el('div', { class: 'fill' + (p !== null && p >= 100 ? ' done' : '') });
   fill.style.width = (p === null ? 0 : p) + '%';
   return el('div', { class: 'progress' },
-    el('div', { class: 'bar', attrs: { role: 'progressbar', 'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': p === null ? 0 : Math.round(p) } }, fill),
+    el('div', { class: 'bar', attrs: { role: 'progressbar', 'aria-label': label || t('progress'), 'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': p === null ? 0 : Math.round(p) } }, fill),
     el('span', { class: 'pct', text: pct === null || pct === undefined ? '–' : fmt(pct, 1) + '%' }));
 }
 
@@ -267,9 +311,10 @@ class ApiError extends Error {
   constructor(status, message, body) { super(message); this.status = status; this.body = body; }
 }
 
-async function api(method, path, body, raw) {
-  const headers = {};
-  const init = { method, headers, credentials: 'same-origin' };
+async function api(method, path, body, raw, signal) {
+  /* The server answers its messages in the language the page shows. */
+  const headers = { 'Accept-Language': state.lang };
+  const init = { method, headers, credentials: 'same-origin', signal };
   if (method !== 'GET' && method !== 'HEAD' && state.csrf) headers['X-CSRF-Token'] = state.csrf;
   if (raw !== undefined) {
     headers['Content-Type'] = raw.type;
@@ -298,18 +343,23 @@ function showError(where, e) {
 
 /* --- the views (one table of routes) ----------------------------------------- */
 
+/*
+ * Who sees a view: those of role (their highest, in any department), or
+ * for whom allow() says so; what each shows them is their departments'.
+ */
 const VIEWS = [
-  { path: 'kpi', nav: 'nav_kpi', role: 'viewer', render: viewKpi },
-  { path: 'report', nav: 'nav_report', role: 'viewer', render: viewReport },
+  { path: 'kpi', nav: 'nav_kpi', allow: seesKpi, render: viewKpi },
+  { path: 'report', nav: 'nav_report', allow: seesKpi, render: viewReport },
   { path: 'bots', nav: 'nav_bots', role: 'viewer', render: viewBots },
   { path: 'review', nav: 'nav_review', role: 'viewer', render: viewReview },
   { path: 'reviewitem', role: 'operator', render: viewReviewItem },
-  { path: 'runs', nav: 'nav_runs', role: 'engineer', render: viewRuns },
+  { path: 'runs', nav: 'nav_runs', role: 'viewer', render: viewRuns },
   { path: 'run', role: 'viewer', render: viewRun },
+  { path: 'jobs', nav: 'nav_jobs', role: 'viewer', render: viewJobs },
   { path: 'agents', nav: 'nav_agents', role: 'engineer', render: viewAgents },
-  { path: 'schedules', nav: 'nav_schedules', role: 'engineer', render: viewSchedules },
-  { path: 'queue', nav: 'nav_queue', role: 'engineer', render: viewQueue },
+  { path: 'schedules', nav: 'nav_schedules', role: 'viewer', render: viewSchedules },
   { path: 'scripts', nav: 'nav_scripts', role: 'engineer', render: viewScripts },
+  { path: 'settings', nav: 'nav_settings', role: 'engineer', render: viewSettings },
   { path: 'users', nav: 'nav_users', role: 'admin', render: viewUsers },
   { path: 'tokens', nav: 'nav_tokens', role: 'admin', render: viewTokens },
   { path: 'kpiconf', nav: 'nav_kpiconf', role: 'admin', render: viewKpiConf },
@@ -320,9 +370,13 @@ const VIEWS = [
 
 function landing() {
   if (!state.me) return 'login';
-  if (state.me.role === 'operator') return 'bots';
+  if (state.me.role === 'operator' || (state.me.role === 'viewer' && !seesKpi())) return 'bots';
   if (state.me.role === 'engineer') return 'runs';
-  return 'kpi';
+  return seesKpi() ? 'kpi' : 'bots';
+}
+
+function mayView(v) {
+  return v.allow ? v.allow() : !v.role || roleAtLeast(v.role);
 }
 
 function parseHash() {
@@ -337,7 +391,7 @@ function drawNav(current) {
   const nav = clear(document.getElementById('nav'));
   if (state.me)
     for (const v of VIEWS)
-      if (v.nav && roleAtLeast(v.role))
+      if (v.nav && mayView(v))
         nav.appendChild(el('a', { href: '#/' + v.path, text: t(v.nav), class: v.path === current ? 'active' : null, id: 'nav-' + v.path }));
   const who = document.getElementById('who');
   who.textContent = state.me ? state.me.name + ' (' + state.me.role + ')' : '';
@@ -361,6 +415,8 @@ function take(main, r) {
 function stopTimers() {
   for (const id of state.timers) clearInterval(id);
   state.timers = [];
+  for (const c of state.aborts) c.abort();
+  state.aborts = [];
   for (const c of state.charts) c.destroy();
   state.charts = [];
 }
@@ -381,7 +437,7 @@ async function route() {
     }
   }
   let view = VIEWS.find(v => v.path === r.name);
-  if (!view || (view.role && !roleAtLeast(view.role))) {
+  if (!view || !mayView(view)) {
     location.hash = '#/' + landing();
     return;
   }
@@ -401,21 +457,33 @@ async function viewLogin(main, r) {
   if (!take(main, r)) return;
   const user = el('input', { id: 'login-user', autocomplete: 'username', required: true });
   const pass = el('input', { id: 'login-password', type: 'password', autocomplete: 'current-password', required: true });
-  const msg = el('p', { class: 'error', id: 'login-error' });
+  /* Shown when the account has one-time passwords on. */
+  const otp = el('input', { id: 'login-otp', inputMode: 'numeric', autocomplete: 'one-time-code', attrs: { pattern: '[0-9]{6}', maxlength: '6' } });
+  const otpLabel = el('label', { hidden: true }, t('otp'), otp);
+  const msg = el('p', { class: 'error', id: 'login-error', attrs: { role: 'alert' } });
   const form = el('form', { on: { submit: async ev => {
     ev.preventDefault();
     msg.textContent = '';
     try {
-      const s = await api('POST', '/api/session', { username: user.value, password: pass.value });
+      const body = { username: user.value, password: pass.value };
+      if (!otpLabel.hidden && otp.value) body.otp = otp.value;
+      const s = await api('POST', '/api/session', body);
       state.me = s;
       state.csrf = s.csrf_token;
       location.hash = '#/' + landing();
     } catch (e) {
+      if (e.body && e.body.otp_required && otpLabel.hidden) {
+        otpLabel.hidden = false;
+        otp.focus();
+        msg.textContent = t('otp_needed');
+        return;
+      }
       msg.textContent = t('login_failed') + ': ' + e.message;
     }
   } } },
     el('label', null, t('username'), user),
     el('label', null, t('password'), pass),
+    otpLabel,
     el('button', { type: 'submit', id: 'login-submit', text: t('login') }),
     msg);
   main.appendChild(el('div', { class: 'card login' }, el('h1', { text: 'kobito' }), form));
@@ -469,7 +537,7 @@ function kpiTable(ov) {
       const tg = r.targets.find(x => x.year === y);
       return tg ? fmt(tg.value) + ' ' + unitOf(r) : '–';
     } });
-  cols.push({ label: t('progress'), cell: r => progressBar(r.progress) });
+  cols.push({ label: t('progress'), cell: r => progressBar(r.progress, t('progress') + ': ' + kpiName(r)) });
   return table(cols, ov.rows, { id: 'kpi-table', rowId: r => 'kpi-' + r.id });
 }
 
@@ -572,7 +640,7 @@ async function viewReport(main, r) {
     el('label', null, t('fiscal_year'), pick.sel),
     el('button', { type: 'button', id: 'print', text: t('print'), on: { click: () => window.print() } })));
   main.appendChild(el('h1', { text: t('report_title') + ' ' + yearLabel(d.ov.fiscal_year) }));
-  main.appendChild(el('p', { class: 'muted', text: d.ov.from + ' – ' + d.ov.to + ' · ' + t('generated') + ' ' + when(new Date().toISOString()) }));
+  main.appendChild(el('p', { class: 'muted', text: d.ov.from + ' – ' + d.ov.to + ' · ' + t('generated') + ' ' + when(d.ov.as_of) }));
   main.appendChild(el('div', { class: 'card' }, kpiTable(d.ov)));
   const chartCard = el('div', { class: 'card' }, el('h2', { text: t('monthly_chart') }));
   main.appendChild(chartCard);
@@ -638,13 +706,18 @@ function readParams(form, params) {
   return out;
 }
 
-function runDialog(script, after) {
+/*
+ * The form to run a script with its params; send(body) makes the call
+ * (default: POST /api/jobs), after() runs once it is accepted.
+ */
+function runDialog(script, after, send) {
   const err = el('p', { class: 'error', id: 'run-error' });
   const form = el('form', { class: 'params', id: 'run-form', method: 'dialog' },
-    el('h2', { text: script.title }),
+    el('h2', { id: 'run-title', text: script.title }),
     script.description ? el('p', { class: 'muted', text: script.description }) : null,
     (script.params || []).map(paramInput), err);
-  const dlg = el('dialog', { id: 'run-dialog' }, form);
+  const dlg = el('dialog', { id: 'run-dialog', attrs: { 'aria-labelledby': 'run-title' } }, form);
+  dlg.addEventListener('close', () => dlg.remove());	/* Escape too */
   const go = el('button', { type: 'submit', id: 'run-submit', text: t('run') });
   const cancel = el('button', { type: 'button', class: 'secondary', text: t('cancel'), on: { click: () => { dlg.close(); dlg.remove(); } } });
   form.appendChild(el('div', { class: 'toolbar' }, go, cancel));
@@ -653,7 +726,8 @@ function runDialog(script, after) {
     err.textContent = '';
     go.disabled = true;
     try {
-      const res = await api('POST', '/api/jobs', { script: script.name, params: readParams(form, script.params || []) });
+      const body = { script: script.name, params: readParams(form, script.params || []) };
+      const res = send ? await send(body) : await api('POST', '/api/jobs', body);
       dlg.close();
       dlg.remove();
       toast(t('queued_ok') + ' (#' + res.job_id + ')');
@@ -667,9 +741,10 @@ function runDialog(script, after) {
   dlg.showModal();
 }
 
-async function myRuns(box) {
-  const jobs = await api('GET', '/api/jobs?limit=50');
-  const mine = jobs.jobs.filter(j => j.triggered_by === 'user:' + state.me.name).slice(0, 20);
+/* The person's own jobs (the server's "mine" query), with their runs. */
+async function myRuns(show) {
+  const jobs = await api('GET', '/api/jobs?mine=1&limit=20');
+  const mine = jobs.jobs;
   const runs = {};
   await Promise.all(mine.filter(j => j.run_id).map(async j => {
     try {
@@ -679,9 +754,13 @@ async function myRuns(box) {
       runs[j.id] = r;
     } catch (e) { /* the run may be purged: the job's state still shows */ }
   }));
+  show({ mine, runs });
+}
+
+function drawMyRuns(box, { mine, runs }) {
   clear(box).appendChild(table([
     { label: t('when'), cell: j => when(j.created_at) },
-    { label: t('script'), cell: j => j.script },
+    { label: t('script'), cell: j => j.run_id ? el('a', { href: '#/run/' + j.run_id, text: j.script }) : j.script },
     { label: t('status'), cell: j => el('span', { class: 'status ' + j.state, text: statusWords(j, runs[j.id]) }) }
   ], mine, { id: 'my-runs', rowId: j => 'job-' + j.id }));
 }
@@ -691,92 +770,28 @@ async function viewBots(main, r) {
   if (!take(main, r)) return;
   main.appendChild(el('h1', { text: t('bots_title') }));
   const canRun = roleAtLeast('operator');
+  const runnable = s => canRun && s.may_run !== false;
   if (!canRun) main.appendChild(el('p', { class: 'muted', id: 'viewer-note', text: t('viewer_note') }));
   const runsBox = el('div');
-  const refresh = () => myRuns(runsBox).catch(e => showError(runsBox, e));
+  const show = drawOnChange(data => drawMyRuns(runsBox, data));
+  const refresh = () => myRuns(show).catch(e => { show.forget(); showError(runsBox, e); });
   const list = scripts.scripts.map(s => el('div', { class: 'card bot', attrs: { 'data-script': s.name } },
-    el('h3', { class: 'bot-title', text: s.title || s.name }),
+    el('h2', { class: 'bot-title', text: s.title || s.name }),
     el('p', { class: 'bot-desc', text: s.description || '' }),
     s.owner ? el('p', { class: 'muted', text: t('owner') + ': ' + s.owner }) : null,
-    canRun ? el('button', { type: 'button', class: 'run-now', attrs: { 'data-script': s.name }, text: t('run_now'), on: { click: () => runDialog(s, refresh) } }) : null));
+    runnable(s) ? el('button', { type: 'button', class: 'run-now', attrs: { 'data-script': s.name }, text: t('run_now'), on: { click: () => runDialog(s, refresh) } }) : null));
   main.appendChild(list.length ? el('div', { class: 'bots', id: 'bots' }, list) : el('p', { class: 'muted', text: t('no_bots') }));
   if (canRun) {
     main.appendChild(el('h2', { text: t('my_runs') }));
     main.appendChild(runsBox);
     await refresh();
-    if (r.current()) state.timers.push(setInterval(refresh, 2000));
+    live(r, refresh, null);
   }
 }
 
 /* --- engineers ---------------------------------------------------------------- */
 
 const RUN_STATUSES = ['running', 'succeeded', 'partial', 'failed', 'lost', 'released', 'timed_out', 'cancelled'];
-
-async function viewRuns(main, r) {
-  const script = el('input', { id: 'f-script', value: r.params.get('script') || '', placeholder: t('script') });
-  const status = el('select', { id: 'f-status' }, el('option', { value: '', text: t('all') }),
-    RUN_STATUSES.map(s => el('option', { value: s, text: t('st_' + s), selected: r.params.get('status') === s })));
-  const job = el('input', { id: 'f-job', type: 'number', value: r.params.get('job') || '', placeholder: t('job') });
-  const apply = () => {
-    const q = new URLSearchParams();
-    if (script.value) q.set('script', script.value);
-    if (status.value) q.set('status', status.value);
-    if (job.value) q.set('job', job.value);
-    location.hash = '#/runs?' + q.toString();
-  };
-  const q = new URLSearchParams({ limit: '100' });
-  for (const k of ['script', 'status', 'job']) if (r.params.get(k)) q.set(k, r.params.get(k));
-  const runs = await api('GET', '/api/runs?' + q.toString());
-  if (!take(main, r)) return;
-  main.appendChild(el('h1', { text: t('nav_runs') }));
-  main.appendChild(el('div', { class: 'toolbar' }, script, status, job,
-    el('button', { type: 'button', id: 'f-apply', text: t('apply'), on: { click: apply } })));
-  main.appendChild(table([
-    { label: '#', num: true, cell: x => x.id },
-    { label: t('script'), cell: x => x.script },
-    { label: t('status'), cell: x => el('span', { class: 'status ' + x.status, text: t('st_' + x.status) }) },
-    { label: t('started'), cell: x => when(x.started_at) },
-    { label: t('duration'), num: true, cell: x => x.duration_ms === null ? '–' : fmt(x.duration_ms / 1000, 1) + ' s' },
-    { label: t('items'), num: true, cell: x => x.items ? x.items.succeeded + ' / ' + (x.items.succeeded + x.items.failed) + (x.items.skipped ? ' (+' + x.items.skipped + ' skip)' : '') : '' },
-    { label: t('agent'), cell: x => x.agent || '' },
-    { label: t('error'), cell: x => x.error || '' }
-  ], runs.runs, { id: 'runs-table', onclick: x => { location.hash = '#/run/' + x.id; }, rowId: x => 'run-' + x.id }));
-}
-
-async function viewRun(main, r) {
-  const run = await api('GET', '/api/runs/' + encodeURIComponent(r.arg));
-  if (!take(main, r)) return;
-  main.appendChild(el('h1', { text: '#' + run.id + ' ' + run.script }));
-  main.appendChild(el('p', null, el('span', { class: 'status ' + run.status, id: 'run-status', text: t('st_' + run.status) }),
-    ' · ' + t('job') + ' #' + run.job_id + ' · ' + t('attempt') + ' ' + run.attempt + ' · ' + (run.agent || '') + ' · ' + when(run.started_at)));
-  if (run.error) main.appendChild(el('p', { class: 'error', text: run.error }));
-  const ends = (run.steps || []).filter(s => s.type === 'step_end');
-  const longest = Math.max(1, ...ends.map(s => s.duration_ms || 0));
-  main.appendChild(el('div', { class: 'card' }, el('h2', { text: t('steps') }),
-    el('ol', { class: 'timeline', id: 'timeline' }, ends.map(s => {
-      const span = el('div', { class: 'span ' + (s.status === 'failed' ? 'failed' : '') });
-      span.style.width = Math.max(0.5, 100 * (s.duration_ms || 0) / longest) + '%';
-      const label = (s.step || '') + (s.action && s.action !== s.step ? ' (' + s.action + ')' : '');
-      return el('li', null, el('span', { text: label }),
-        el('div', null, span), el('span', { class: 'num', text: fmt((s.duration_ms || 0) / 1000, 2) + ' s' }));
-    }))));
-  const failures = (run.summary && run.summary.items && run.summary.items.failures) || [];
-  main.appendChild(el('div', { class: 'card' }, el('h2', { text: t('item_list') }),
-    table([
-      { label: '#', num: true, cell: x => x.index },
-      { label: t('status'), cell: x => el('span', { class: 'status ' + x.status, text: t('st_' + x.status) }) },
-      { label: t('duration'), num: true, cell: x => x.duration_ms === undefined ? '' : fmt(x.duration_ms / 1000, 2) + ' s' },
-      { label: t('error'), cell: x => x.error || x.reason || ((failures.find(f => f.index === x.index) || {}).error) || '' }
-    ], run.item_events || [], { id: 'items-table' })));
-  main.appendChild(el('div', { class: 'card' }, el('h2', { text: t('logs') }),
-    el('pre', { class: 'logs', id: 'logs', text: (run.logs || []).map(l => (l.time || '') + ' ' + (l.level || '') + ' ' + (l.step ? '[' + l.step + '] ' : '') + (l.message || '')).join('\n') })));
-  const arts = run.artifacts || [];
-  main.appendChild(el('div', { class: 'card shots' }, el('h2', { text: t('screenshots') }),
-    arts.length === 0 ? el('p', { class: 'muted', text: t('none') }) : null,
-    arts.map(a => /^image\//.test(a.content_type || '') ?
-      el('figure', null, el('img', { src: a.url, alt: a.name }), el('figcaption', { text: a.name })) :
-      el('p', null, el('a', { href: a.url, text: a.name + ' (' + fmt(a.size, 0) + ' B)' })))));
-}
 
 async function viewAgents(main, r) {
   const data = await api('GET', '/api/agents');
@@ -792,110 +807,7 @@ async function viewAgents(main, r) {
   ], data.agents, { id: 'agents-table' }));
 }
 
-async function viewSchedules(main, r) {
-  const data = await api('GET', '/api/schedules');
-  if (!take(main, r)) return;
-  main.appendChild(el('h1', { text: t('nav_schedules') }));
-  main.appendChild(table([
-    { label: t('name'), cell: s => s.name },
-    { label: t('script'), cell: s => s.script },
-    { label: t('cron'), cell: s => s.cron + (s.calendar && s.calendar !== 'none' ? ' (' + s.calendar + ')' : '') },
-    { label: t('tz'), cell: s => s.tz },
-    { label: t('next_fire'), cell: s => when(s.next_fire) },
-    { label: t('last_fire'), cell: s => when(s.last_fire) },
-    { label: t('enabled'), cell: s => s.enabled ? t('yes') : t('no') }
-  ], data.schedules, { id: 'schedules-table' }));
-}
-
-async function viewQueue(main, r) {
-  const data = await api('GET', '/api/jobs?state=queued,leased,running,retrying&limit=200');
-  if (!take(main, r)) return;
-  main.appendChild(el('h1', { text: t('nav_queue') }));
-  main.appendChild(table([
-    { label: '#', num: true, cell: j => j.id },
-    { label: t('script'), cell: j => j.script },
-    { label: t('status'), cell: j => el('span', { class: 'status ' + j.state, text: t('st_' + j.state) }) },
-    { label: t('priority'), num: true, cell: j => j.priority },
-    { label: t('attempt'), num: true, cell: j => j.attempt + ' / ' + j.max_attempts },
-    { label: t('agent'), cell: j => j.agent || '' },
-    { label: t('when'), cell: j => when(j.created_at) },
-    { label: 'by', cell: j => j.triggered_by }
-  ], data.jobs, { id: 'queue-table', onclick: j => { if (j.run_id) location.hash = '#/run/' + j.run_id; } }));
-}
-
-async function viewScripts(main, r) {
-  const data = await api('GET', '/api/scripts');
-  if (!take(main, r)) return;
-  main.appendChild(el('h1', { text: t('nav_scripts') }));
-  const detail = el('div');
-  main.appendChild(table([
-    { label: t('name'), cell: s => s.name },
-    { label: t('title'), cell: s => s.title || '' },
-    { label: t('version'), cell: s => s.version || '' },
-    { label: 'digest', cell: s => (s.digest || '').slice(0, 12) },
-    { label: t('status'), cell: () => el('span', { class: 'status ok', text: t('valid') }) },
-    { label: t('updated'), cell: s => when(s.updated_at) },
-    { label: t('owner'), cell: s => s.owner || '' }
-  ], data.scripts, { id: 'scripts-table', onclick: async s => {
-    try {
-      const full = await api('GET', '/api/scripts/' + encodeURIComponent(s.name));
-      clear(detail).appendChild(el('div', { class: 'card' }, el('h2', { text: s.name + ' — ' + t('versions') }),
-        table([
-          { label: t('version'), cell: v => v.version || '' },
-          { label: 'digest', cell: v => (v.digest || '').slice(0, 12) },
-          { label: t('updated'), cell: v => when(v.created_at) },
-          { label: 'source', cell: v => v.source || '' }
-        ], full.versions || []),
-        el('pre', { class: 'logs', text: full.text || '' })));
-    } catch (e) { showError(detail, e); }
-  } }));
-  const invalid = data.invalid || [];
-  main.appendChild(el('div', { class: 'card' }, el('h2', { text: t('invalid_files') }),
-    table([
-      { label: t('file'), cell: f => f.filename },
-      { label: t('status'), cell: () => el('span', { class: 'status failed', text: t('invalid') }) },
-      { label: t('error'), cell: f => (f.errors || []).join('\n'), cls: () => 'error' }
-    ], invalid, { id: 'invalid-table' })));
-  main.appendChild(detail);
-}
-
 /* --- admins -------------------------------------------------------------------- */
-
-async function viewUsers(main, r) {
-  const data = await api('GET', '/api/users');
-  if (!take(main, r)) return;
-  main.appendChild(el('h1', { text: t('nav_users') }));
-  main.appendChild(table([
-    { label: t('name'), cell: u => u.name },
-    { label: t('role'), cell: u => u.role },
-    { label: t('department'), cell: u => u.department },
-    { label: t('password'), cell: u => u.has_password ? t('yes') : t('no') },
-    { label: t('sessions'), num: true, cell: u => u.sessions },
-    { label: t('tokens'), num: true, cell: u => u.tokens },
-    { label: t('disabled'), cell: u => u.disabled ? t('yes') : '' }
-  ], data.users, { id: 'users-table' }));
-  const name = el('input', { id: 'u-name', required: true });
-  const role = el('select', { id: 'u-role' }, ROLES.map(r => el('option', { value: r, text: r })));
-  const dept = el('input', { id: 'u-dept' });
-  const pw = el('input', { id: 'u-password', type: 'password', autocomplete: 'new-password' });
-  const dis = el('input', { id: 'u-disabled', type: 'checkbox' });
-  const msg = el('p', { class: 'error' });
-  main.appendChild(el('div', { class: 'card' }, el('h2', { text: t('new_user') }),
-    el('form', { class: 'params', on: { submit: async ev => {
-      ev.preventDefault();
-      msg.textContent = '';
-      const body = { role: role.value, department: dept.value, disabled: dis.checked };
-      if (pw.value) body.password = pw.value;
-      try {
-        await api('PUT', '/api/users/' + encodeURIComponent(name.value), body);
-        route();
-      } catch (e) { msg.textContent = e.message; }
-    } } },
-      el('label', null, t('name'), name), el('label', null, t('role'), role),
-      el('label', null, t('department'), dept), el('label', null, t('password'), pw),
-      el('label', null, t('disabled'), dis),
-      el('button', { type: 'submit', text: t('save') }), msg)));
-}
 
 async function viewTokens(main, r) {
   const data = await api('GET', '/api/tokens');
@@ -908,7 +820,7 @@ async function viewTokens(main, r) {
     { label: t('role'), cell: x => x.role },
     { label: t('updated'), cell: x => when(x.created_at) },
     { label: t('last_used'), cell: x => when(x.last_used) },
-    { label: '', cell: x => x.revoked ? t('revoked') : el('button', { type: 'button', class: 'secondary', text: t('revoke'), on: { click: async ev => {
+    { label: t('actions'), cell: x => x.revoked ? t('revoked') : el('button', { type: 'button', class: 'secondary', text: t('revoke'), on: { click: async ev => {
       ev.stopPropagation();
       try { await api('DELETE', '/api/tokens/' + x.id); route(); } catch (e) { toast(e.message); }
     } } }) }
@@ -969,7 +881,7 @@ async function viewKpiConf(main, r) {
   const resp = el('input', { id: 's-resp', type: 'number', min: '1', required: true });
   const pos = el('input', { id: 's-pos', type: 'number', min: '0', required: true });
   const msg = el('p', { class: 'error' });
-  const file = el('input', { id: 's-file', type: 'file', accept: '.csv,text/csv' });
+  const file = el('input', { id: 's-file', type: 'file', accept: '.csv,text/csv', attrs: { 'aria-label': t('import_csv') } });
   main.appendChild(el('div', { class: 'card' }, el('h2', { text: t('surveys') }),
     table([
       { label: t('date'), cell: s => s.survey_date }, { label: t('department'), cell: s => s.department_name },
@@ -999,24 +911,6 @@ async function viewKpiConf(main, r) {
         route();
       } catch (e) { msg.textContent = e.message + (e.body && e.body.errors ? '\n' + e.body.errors.join('\n') : ''); }
     } } })), msg));
-}
-
-async function viewAudit(main, r) {
-  const q = new URLSearchParams({ limit: '200' });
-  if (r.params.get('actor')) q.set('actor', r.params.get('actor'));
-  const data = await api('GET', '/api/audit?' + q.toString());
-  if (!take(main, r)) return;
-  main.appendChild(el('h1', { text: t('nav_audit') }));
-  main.appendChild(table([
-    { label: t('when'), cell: a => when(a.at) },
-    { label: t('actor'), cell: a => a.actor },
-    { label: t('role'), cell: a => a.role || '' },
-    { label: t('method'), cell: a => a.method },
-    { label: t('path'), cell: a => a.path },
-    { label: t('status'), num: true, cell: a => a.status },
-    { label: t('remote'), cell: a => a.remote || '' },
-    { label: t('detail'), cell: a => a.detail ? (typeof a.detail === 'string' ? a.detail : JSON.stringify(a.detail)) : '' }
-  ], data.audit, { id: 'audit-table' }));
 }
 
 /* --- start ------------------------------------------------------------------ */

@@ -28,6 +28,7 @@
 #include "buf.h"
 #include "fsutil.h"
 #include "fuzz.h"
+#include "http.h"
 #include "timeutil.h"
 
 #define REPLY_WAIT_MS	2000
@@ -125,6 +126,10 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (mkdtemp(dir) == NULL)
 		die(dir, strerror(errno));
 	srv.dir = dir;
+	/* libcurl (and so OpenSSL) first: exit handlers run last-registered
+	 * first, and the notifier thread that cleanup() joins must end before
+	 * OpenSSL's own handler frees what each thread keeps. */
+	http_client_free(http_client_new());
 	atexit(cleanup);
 	db = xasprintf("%s/sched.db", dir);
 	key = xasprintf("%s/sched.key", dir);

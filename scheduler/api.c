@@ -27,10 +27,12 @@
 
 #include "api_int.h"
 #include "api_agents.h"
+#include "api_assets.h"
 #include "api_artifacts.h"
 #include "api_audit.h"
 #include "api_auth.h"
 #include "api_conns.h"
+#include "api_control.h"
 #include "api_jobs.h"
 #include "api_metrics.h"
 #include "api_notify.h"
@@ -41,6 +43,9 @@
 #include "api_secrets.h"
 #include "api_ticker.h"
 #include "api_triggers.h"
+#include "api_watch.h"
+#include "export.h"
+#include "msg.h"
 #include "api_web.h"
 #include "charset.h"
 #include "textutil.h"
@@ -60,17 +65,38 @@ api_reply_json(struct req *r, int status, json_t *out)
 	r->out = out;
 }
 
+int
+api_japanese(struct req *r)
+{
+	return r->src.value != NULL && msg_japanese(api_value(r,
+	    MHD_HEADER_KIND, "Accept-Language"));
+}
+
 void
 api_reply_error(struct req *r, int status, const char *fmt, ...)
 {
+	int ja = api_japanese(r);
 	va_list ap;
 	char msg[512];
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	msg_vformat(msg, sizeof msg, ja, fmt, ap);
 	va_end(ap);
 	text_utf8_trim_partial(msg);	/* it goes into JSON */
 	api_reply_json(r, status, json_pack("{s:s}", "error", msg));
+}
+
+int
+api_reply_deleted(struct req *r, int gone, const char *what)
+{
+	if (!gone) {
+		api_reply_error(r, MHD_HTTP_NOT_FOUND, "no %s '%s'",
+		    msg_word(what, api_japanese(r)), r->args[0]);
+		return -1;
+	}
+	api_reply_json(r, MHD_HTTP_OK, json_pack("{s:s}", "deleted",
+	    r->args[0]));
+	return 0;
 }
 
 /* The HTTP status of a jobs_* failure. */
@@ -149,8 +175,10 @@ send_reply(struct api *a, struct req *r)
 	}
 	if (resp == NULL)
 		return MHD_NO;
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
-	    "no-store");
+	/* Answers are not kept, but for files that say how (web.c). */
+	if (!has_header(r, MHD_HTTP_HEADER_CACHE_CONTROL))
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+		    "no-store");
 	if (r->status == MHD_HTTP_UNAUTHORIZED)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
 		    "Bearer");
@@ -167,6 +195,10 @@ send_reply(struct api *a, struct req *r)
 	if (!has_header(r, "Content-Security-Policy"))
 		MHD_add_response_header(resp, "Content-Security-Policy",
 		    API_CSP_INERT);
+	/* Over HTTPS, browsers are told to come back only that way. */
+	if (a->cfg.tls_cert != NULL)
+		MHD_add_response_header(resp, "Strict-Transport-Security",
+		    "max-age=31536000");
 	if (r->status >= 100 && r->status < 600)
 		INC(a->m.http[r->status]);
 	ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);
@@ -274,12 +306,52 @@ read_op(struct conn *c, void *p)
 	return 0;
 }
 
+/* A time of the query: 0 and *ms (0 when absent), or -1 with a 400. */
 static int
-filter_from_query(struct req *r, struct query_filter *f)
+query_time(struct api *a, struct req *r, const char *key, int64_t *ms)
+{
+	const char *v = api_query_arg(r, key);
+
+	*ms = 0;
+	if (v == NULL || *v == '\0')
+		return 0;
+	if (tfmt_parse(a->tf, v, ms) == 0)
+		return 0;
+	api_reply_error(r, MHD_HTTP_BAD_REQUEST, "%s: expected a date "
+	    "YYYY-MM-DD or a time YYYY-MM-DDTHH:MM[:SS][+09:00], not '%s'",
+	    key, v);
+	return -1;
+}
+
+/* A text filter of the query, NULL when absent or empty (borrowed). */
+static const char *
+query_text(struct req *r, const char *key)
+{
+	const char *v = api_query_arg(r, key);
+
+	return v != NULL && *v != '\0' ? v : NULL;
+}
+
+static int
+filter_from_query(struct api *a, struct req *r, struct query_filter *f)
 {
 	const char *v;
 
 	memset(f, 0, sizeof *f);
+	if ((v = api_query_arg(r, "format")) != NULL && strcmp(v, "json") != 0 &&
+	    strcmp(v, "csv") != 0 && strcmp(v, "xlsx") != 0) {
+		api_reply_error(r, MHD_HTTP_BAD_REQUEST, "format: expected json, "
+		    "csv or xlsx, not '%s'", v);
+		return -1;
+	}
+	if (query_time(a, r, "since", &f->since) != 0 ||
+	    query_time(a, r, "until", &f->until) != 0)
+		return -1;
+	f->agent = query_text(r, "agent");
+	f->department = query_text(r, "department");
+	f->text = query_text(r, "q");
+	f->mine = (v = api_query_arg(r, "mine")) != NULL &&
+	    strcmp(v, "0") != 0 && strcmp(v, "false") != 0;
 	f->state = api_query_arg(r, "state");
 	f->script = api_query_arg(r, "script");
 	f->status = api_query_arg(r, "status");
@@ -326,41 +398,176 @@ filter_from_query(struct req *r, struct query_filter *f)
 	return 0;
 }
 
+/* What a list's filter allocates, freed by scope_free(). */
+struct listscope {
+	char	*depts;		/* the caller's departments, JSON */
+	char	*sub;		/* the filter's department and those below */
+	char	 me[160];	/* "user:NAME": what the caller started */
+};
+
+/*
+ * f from the query, narrowed to the caller: a department filter takes the
+ * departments below it too, and a list shows the caller's departments and
+ * what the caller started.  -1 when the query was answered with an error.
+ */
+static int
+list_scope(struct api *a, struct req *r, struct query_filter *f,
+    struct listscope *sc)
+{
+	json_t *tree;
+
+	memset(sc, 0, sizeof *sc);
+	if (filter_from_query(a, r, f) != 0)
+		return -1;
+	if (f->department != NULL) {
+		tree = perm_subtree(a->kpi, f->department);
+		f->department = sc->sub = json_dumps(tree, JSON_COMPACT);
+		json_decref(tree);
+	}
+	if (r->route->scope == SCOPE_LIST) {
+		sc->depts = api_perm_depts(a, r, r->route->role);
+		snprintf(sc->me, sizeof sc->me, "user:%s", r->who.name);
+		f->depts = sc->depts;
+		f->me = sc->me;
+	}
+	return 0;
+}
+
+static void
+scope_free(struct listscope *sc)
+{
+	free(sc->depts);
+	free(sc->sub);
+}
+
 enum hres
 api_read(struct api *a, struct req *r, api_read_fn fn, int by_name,
     const char *what)
 {
 	struct readw w;
-	char *depts = NULL, me[160];
+	struct listscope sc;
+	char timing[48];
+	int64_t t0 = time_mono_us();
 
 	memset(&w, 0, sizeof w);
 	w.q.a = a;
 	w.q.r = r;
 	w.fn = fn;
-	if (filter_from_query(r, &w.q.f) != 0)
+	if (list_scope(a, r, &w.q.f, &sc) != 0)
 		return H_DONE;
-	if (r->route->scope == SCOPE_LIST) {
-		/* The caller's departments, and what the caller started. */
-		depts = api_perm_depts(a, r, r->route->role);
-		snprintf(me, sizeof me, "user:%s", r->who.name);
-		w.q.f.depts = depts;
-		w.q.f.me = me;
-	}
 	if (r->args[0] != NULL) {
 		w.q.name = r->args[0];
 		if (!by_name && (w.q.id = text_parse_id(r->args[0])) == 0) {
 			api_reply_error(r, MHD_HTTP_NOT_FOUND, "no %s '%s'",
-			    what, r->args[0]);
+			    msg_word(what, api_japanese(r)), r->args[0]);
+			scope_free(&sc);
 			return H_DONE;
 		}
 	}
 	store_read(a->st, read_op, &w);
-	free(depts);
-	if (w.out == NULL)
-		api_reply_error(r, MHD_HTTP_NOT_FOUND, "no %s '%s'", what,
-		    r->args[0] ? r->args[0] : "");
-	else
-		api_reply_json(r, MHD_HTTP_OK, w.out);
+	scope_free(&sc);
+	if (w.out == NULL) {
+		api_reply_error(r, MHD_HTTP_NOT_FOUND, "no %s '%s'", msg_word(
+		    what, api_japanese(r)), r->args[0] ? r->args[0] : "");
+		return H_DONE;
+	}
+	api_reply_json(r, MHD_HTTP_OK, w.out);
+	/* The time spent reading, for the browser's tools and the bench. */
+	snprintf(timing, sizeof timing, "read;dur=%.3f",
+	    (double)(time_mono_us() - t0) / 1000.0);
+	api_add_header(r, "Server-Timing", timing);
+	return H_DONE;
+}
+
+/* --- lists as files ---------------------------------------------------------- */
+
+struct exportw {
+	struct api_readq q;
+	api_read_fn	 fn;
+	const char	*what;
+	json_t		*rows;
+};
+
+/* The pages of the list, in one snapshot, until the end or the cap. */
+static int
+export_op(struct conn *c, void *p)
+{
+	struct exportw *w = p;
+	json_t *page, *next;
+
+	w->q.f.limit = 1000;
+	for (;;) {
+		if ((page = w->fn(c, &w->q)) == NULL)
+			return -1;
+		json_array_extend(w->rows, json_object_get(page, w->what));
+		next = json_object_get(page, "next_before");
+		if (!json_is_integer(next) ||
+		    json_array_size(w->rows) >= EXPORT_MAX) {
+			json_decref(page);
+			return 0;
+		}
+		w->q.f.before = json_integer_value(next);
+		json_decref(page);
+	}
+}
+
+int
+api_wants_file(struct req *r)
+{
+	const char *f = api_query_arg(r, "format");
+
+	return f != NULL && (strcmp(f, "csv") == 0 || strcmp(f, "xlsx") == 0);
+}
+
+enum hres
+api_export(struct api *a, struct req *r, api_read_fn fn, const char *what)
+{
+	const struct export_col *cols;
+	const char *format = api_query_arg(r, "format");
+	const char *lang = api_query_arg(r, "lang");
+	struct exportw w;
+	struct listscope sc;
+	char zone[32], err[256], *data, *disp, day[16];
+	size_t ncols, len;
+
+	cols = export_columns(what, &ncols);
+	memset(&w, 0, sizeof w);
+	w.q.a = a;
+	w.q.r = r;
+	w.fn = fn;
+	w.what = what;
+	w.rows = json_array();
+	if (list_scope(a, r, &w.q.f, &sc) != 0)
+		goto done;
+	if (store_read(a->st, export_op, &w) != 0) {
+		api_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot "
+		    "read the %s", what);
+		goto done;
+	}
+	data = export_file(cols, ncols, w.rows, format, lang != NULL &&
+	    strcmp(lang, "en") == 0, tfmt_label(a->tf, zone, sizeof zone),
+	    &len, err, sizeof err);
+	if (data == NULL) {
+		api_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", err);
+		goto done;
+	}
+	free(r->raw);
+	free(r->ctype);
+	r->raw = data;
+	r->rawlen = len;
+	r->ctype = xstrdup(strcmp(format, "csv") == 0 ?
+	    "text/csv; charset=utf-8" : "application/vnd.openxmlformats-"
+	    "officedocument.spreadsheetml.sheet");
+	r->status = MHD_HTTP_OK;
+	tfmt_text(a->tf, time_wall_ms(), day, sizeof day);
+	day[10] = '\0';
+	disp = xasprintf("attachment; filename=\"kobito-%s-%s.%s\"", what,
+	    day, format);
+	api_add_header(r, MHD_HTTP_HEADER_CONTENT_DISPOSITION, disp);
+	free(disp);
+done:
+	scope_free(&sc);
+	json_decref(w.rows);
 	return H_DONE;
 }
 
@@ -435,20 +642,32 @@ static const struct route routes[] = {
 	    BODY_NONE, api_h_script },
 	{ "PUT", "/api/scripts/{name}/shared", ROLE_ENGINEER, SCOPE_OBJECT,
 	    "script", BODY_JSON, api_h_script_shared },
+	{ "GET", "/api/scripts/{name}/diff", ROLE_VIEWER, SCOPE_OBJECT,
+	    "script", BODY_NONE, api_h_script_diff },
+	{ "POST", "/api/scripts/{name}/rollback", ROLE_ENGINEER, SCOPE_OBJECT,
+	    "script", BODY_JSON, api_h_script_rollback },
 	{ "POST", "/api/jobs", ROLE_OPERATOR, SCOPE_BODY, NULL, BODY_JSON,
 	    api_h_trigger },
 	{ "GET", "/api/jobs", ROLE_VIEWER, SCOPE_LIST, NULL, BODY_NONE,
 	    api_h_jobs },
 	{ "GET", "/api/jobs/{id}", ROLE_VIEWER, SCOPE_OBJECT, "job", BODY_NONE,
 	    api_h_job },
+	{ "POST", "/api/jobs/bulk", ROLE_OPERATOR, SCOPE_LIST, NULL, BODY_JSON,
+	    api_h_bulk },
 	{ "POST", "/api/jobs/{id}/cancel", ROLE_OPERATOR, SCOPE_OBJECT, "job",
 	    BODY_JSON, api_h_cancel },
+	{ "POST", "/api/jobs/{id}/retry", ROLE_OPERATOR, SCOPE_OBJECT, "job",
+	    BODY_JSON, api_h_retry },
+	{ "POST", "/api/jobs/{id}/rerun", ROLE_OPERATOR, SCOPE_OBJECT, "job",
+	    BODY_JSON, api_h_rerun },
 	{ "GET", "/api/runs", ROLE_VIEWER, SCOPE_LIST, NULL, BODY_NONE,
 	    api_h_runs },
 	{ "GET", "/api/runs/{id}", ROLE_VIEWER, SCOPE_OBJECT, "run", BODY_NONE,
 	    api_h_run },
 	{ "GET", "/api/runs/{id}/logs", ROLE_VIEWER, SCOPE_OBJECT, "run",
 	    BODY_NONE, api_h_logs },
+	{ "GET", "/api/runs/{id}/events", ROLE_VIEWER, SCOPE_OBJECT, "run",
+	    BODY_NONE, api_h_run_events },
 	{ "GET", "/api/runs/{id}/artifacts/{name}", ROLE_VIEWER, SCOPE_OBJECT,
 	    "run", BODY_NONE, api_h_artifact_get },
 	{ "GET", "/api/schedules", ROLE_VIEWER, SCOPE_LIST, NULL, BODY_NONE,
@@ -457,6 +676,16 @@ static const struct route routes[] = {
 	    api_h_schedule_put },
 	{ "DELETE", "/api/schedules/{name}", ROLE_ENGINEER, SCOPE_OBJECT,
 	    "schedule", BODY_NONE, api_h_schedule_delete },
+	{ "POST", "/api/schedules/{name}/pause", ROLE_ENGINEER, SCOPE_OBJECT,
+	    "schedule", BODY_JSON, api_h_schedule_pause },
+	{ "POST", "/api/schedules/{name}/resume", ROLE_ENGINEER, SCOPE_OBJECT,
+	    "schedule", BODY_JSON, api_h_schedule_resume },
+	{ "POST", "/api/schedules/{name}/run", ROLE_OPERATOR, SCOPE_OBJECT,
+	    "schedule", BODY_JSON, api_h_schedule_run },
+	{ "GET", "/api/cron/next", ROLE_USER, SCOPE_NONE, NULL, BODY_NONE,
+	    api_h_cron_next },
+	{ "GET", "/api/watch", ROLE_USER, SCOPE_NONE, NULL, BODY_NONE,
+	    api_h_watch },
 	{ "GET", "/api/tokens", ROLE_ADMIN, SCOPE_GLOBAL, NULL, BODY_NONE,
 	    api_h_tokens },
 	{ "POST", "/api/tokens", ROLE_ADMIN, SCOPE_GLOBAL, NULL, BODY_JSON,
@@ -471,6 +700,12 @@ static const struct route routes[] = {
 	    BODY_JSON, api_h_secret_put },
 	{ "DELETE", "/api/secrets/{name}", ROLE_ENGINEER, SCOPE_OBJECT,
 	    "secret", BODY_NONE, api_h_secret_delete },
+	{ "GET", "/api/assets", ROLE_ENGINEER, SCOPE_LIST, NULL, BODY_NONE,
+	    api_h_assets },
+	{ "PUT", "/api/assets/{name}", ROLE_ENGINEER, SCOPE_BODY, NULL,
+	    BODY_JSON, api_h_asset_put },
+	{ "DELETE", "/api/assets/{name}", ROLE_ENGINEER, SCOPE_OBJECT, "asset",
+	    BODY_NONE, api_h_asset_delete },
 
 	/* api_queues.c, api_review.c, api_triggers.c: people */
 	{ "GET", "/api/queues", ROLE_VIEWER, SCOPE_LIST, NULL, BODY_NONE,
@@ -538,12 +773,18 @@ static const struct route routes[] = {
 	    api_h_web },
 	{ "PUT", "/api/session/password", ROLE_USER, SCOPE_NONE, NULL,
 	    BODY_JSON, api_h_web },
+	{ "POST", "/api/session/totp", ROLE_ADMIN, SCOPE_GLOBAL, NULL,
+	    BODY_JSON, api_h_web },
+	{ "PUT", "/api/session/totp", ROLE_ADMIN, SCOPE_GLOBAL, NULL,
+	    BODY_JSON, api_h_web },
 	{ "GET", "/api/users", ROLE_ADMIN, SCOPE_GLOBAL, NULL, BODY_NONE,
 	    api_h_web },
 	{ "PUT", "/api/users/{name}", ROLE_ADMIN, SCOPE_GLOBAL, NULL,
 	    BODY_JSON, api_h_web },
 	{ "PUT", "/api/users/{name}/roles", ROLE_ADMIN, SCOPE_GLOBAL, NULL,
 	    BODY_JSON, api_h_web },
+	{ "DELETE", "/api/users/{name}/totp", ROLE_ADMIN, SCOPE_GLOBAL, NULL,
+	    BODY_NONE, api_h_web },
 	{ "GET", "/api/kpi/config", ROLE_USER, SCOPE_NONE, NULL, BODY_NONE,
 	    api_h_web },
 	{ "GET", "/api/kpi/{report}", ROLE_USER, SCOPE_KPI, NULL, BODY_NONE,
@@ -641,6 +882,8 @@ completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 	(void)toe;
 	api_conns_done(a, conn);
+	if (r != NULL && r->watching)
+		api_watch_forget(a, r);
 	if (r != NULL && r->lp == LP_WAITING) {
 		/* Cannot happen (suspended requests are not completed). */
 		pthread_mutex_lock(&a->wmu);
@@ -1014,6 +1257,9 @@ api_new(struct store *st, struct scripts *sc, struct sched *sched,
 	pthread_mutex_init(&a->kmu, NULL);
 	pthread_cond_init(&a->kcv, NULL);
 	pthread_rwlock_init(&a->tclock, NULL);
+	pthread_mutex_init(&a->vmu, NULL);
+	/* Never a value a page saw before a restart: it is told at once. */
+	a->change = (uint64_t)time_wall_ms();
 	pthread_mutex_init(&a->pmu, NULL);
 	pthread_mutex_init(&a->amu, NULL);
 	pthread_mutex_init(&a->lmu, NULL);
@@ -1043,7 +1289,23 @@ api_start(struct api *a, int fd, char *err, size_t errlen)
 	 * limit MHD fails to accept in a busy loop) and per client address,
 	 * so that one client cannot take them all (api_conns.h).
 	 */
+	struct MHD_OptionItem tls[] = {
+		{ MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)(uintptr_t)a->cfg.tls_cert },
+		{ MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)(uintptr_t)a->cfg.tls_key },
+		{ MHD_OPTION_END, 0, NULL },
+	};
+
+	if (a->cfg.tls_cert != NULL && a->cfg.tls_key != NULL) {
+		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+			snprintf(err, errlen, "this libmicrohttpd cannot serve "
+			    "HTTPS (built without TLS)");
+			return -1;
+		}
+		flags |= MHD_USE_TLS;
+	} else
+		tls[0].option = MHD_OPTION_END;
 	a->mhd = MHD_start_daemon(flags, 0, NULL, NULL, access_cb, a,
+	    MHD_OPTION_ARRAY, tls,
 	    MHD_OPTION_EXTERNAL_LOGGER, api_conns_log, a,
 	    MHD_OPTION_LISTEN_SOCKET, fd,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)a->cfg.threads,
@@ -1099,6 +1361,7 @@ api_stop(struct api *a)
 	if (a->mhd != NULL) {
 		/* Every parked long poll answers 204 before the end. */
 		api_expire_waiters(a, INT64_MAX, 1);
+		api_watch_expire(a, INT64_MAX, 1);
 		time_sleep_ms(100, NULL);
 		MHD_stop_daemon(a->mhd);
 		a->mhd = NULL;
@@ -1128,6 +1391,7 @@ api_free(struct api *a)
 	pthread_rwlock_destroy(&a->tclock);
 	api_conns_clear(a);
 	api_audit_clear(a);
+	pthread_mutex_destroy(&a->vmu);
 	pthread_mutex_destroy(&a->pmu);
 	pthread_mutex_destroy(&a->amu);
 	pthread_mutex_destroy(&a->lmu);

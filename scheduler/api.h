@@ -45,6 +45,13 @@ struct api_config {
 	struct jobs_retention retention;	/* 90 days; borrowed */
 	struct job_defaults jobs;
 	int64_t		 watchdog_ms;	/* ping systemd this often; 0: not */
+	/*
+	 * HTTPS: the certificate (chain) and its private key, PEM text (not
+	 * copied: they must outlive the server), or NULL to serve HTTP.
+	 * With them every answer says Strict-Transport-Security.
+	 */
+	const char	*tls_cert;
+	const char	*tls_key;
 };
 
 /* Fill in the defaults above. */

@@ -18,6 +18,7 @@
 #include "api_agents.h"
 #include "api_audit.h"
 #include "api_metrics.h"
+#include "api_assets.h"
 #include "api_secrets.h"
 #include "scripts.h"
 #include "timeutil.h"
@@ -269,14 +270,15 @@ lease_one(struct conn *c, struct api *a, struct req *r, struct leasew *w,
 	api_job_secrets(a, c, l.digest, NULL, &secrets);
 	w->waited_ms[w->n++] = l.waited_ms;
 	json_array_append_new(jobs, json_pack("{s:I, s:I, s:i, s:s, s:I, s:I,"
-	    " s:{s:s, s:s, s:s%, s:O}, s:O, s:o}",
+	    " s:{s:s, s:s, s:s%, s:O}, s:O, s:o, s:o}",
 	    "job_id", (json_int_t)l.job_id, "run_id", (json_int_t)l.run_id,
 	    "attempt", l.attempt, "lease_token", l.token,
 	    "lease_ttl_ms", (json_int_t)a->cfg.lease_ttl_ms,
 	    "timeout_ms", (json_int_t)l.timeout_ms,
 	    "script", "name", l.script, "digest", l.digest,
 	    "source", s->source, s->source_len, "files", script_files(s),
-	    "params", l.params, "secrets", secrets));
+	    "params", l.params, "secrets", secrets, "assets",
+	    api_job_assets(a, c, l.digest)));
 	json_array_append_new(detail, json_pack("{s:I, s:I, s:i}", "job_id",
 	    (json_int_t)l.job_id, "run_id", (json_int_t)l.run_id,
 	    "attempt", l.attempt));

@@ -11,6 +11,7 @@
 #include <microhttpd.h>
 
 #include "api_audit.h"
+#include "api_watch.h"
 #include "audit.h"
 #include "textutil.h"
 #include "timeutil.h"
@@ -106,6 +107,8 @@ api_write_audited(struct api *a, struct req *r, api_write_fn fn, void *arg)
 	if (store_write(a->st, audited_op, &w, err, sizeof err) == 0) {
 		if (w.counted)
 			anon_count(a, r);
+		if (fn != NULL && !w.refused)
+			api_changed(a);	/* pages that follow it look again */
 		return 0;
 	}
 	if (w.refused) {
@@ -325,5 +328,7 @@ audit_read(struct conn *c, struct api_readq *q)
 enum hres
 api_h_audit(struct api *a, struct req *r)
 {
+	if (api_wants_file(r))
+		return api_export(a, r, audit_read, "audit");
 	return api_read(a, r, audit_read, 0, "audit");
 }

@@ -128,6 +128,8 @@ struct req {
 	int			 lp_max;	/* jobs it may take at once */
 	int			 lp_batch;	/* it asked with max_jobs */
 	struct req		*lp_prev, *lp_next;
+	int			 watching;	/* parked as a watch */
+	uint64_t		 watch_change;	/* the change it has seen */
 };
 
 /* Buckets of the dispatch latency histogram (api_metrics.c). */
@@ -202,6 +204,10 @@ struct api {
 	struct tcache_ent	*tcache;
 	uint64_t		 tcgen;
 
+	pthread_mutex_t		 vmu;	/* watches and change (api_watch.c) */
+	struct req		*watch_head, *watch_tail;
+	uint64_t		 change;
+
 	pthread_mutex_t		 pmu;	/* peers (api_conns.c) */
 	struct peer		*peers;
 	pthread_mutex_t		 amu;	/* anonymous refusals (api_audit.c) */
@@ -222,9 +228,19 @@ struct api {
 
 /* Set the reply: status and a JSON body (out is taken over). */
 void		 api_reply_json(struct req *, int status, json_t *out);
-/* Set an error reply {"error": message}. */
+/* Whether the caller reads Japanese (Accept-Language; msg.h). */
+int		 api_japanese(struct req *);
+/*
+ * Set an error reply {"error": message}, in the caller's language when
+ * msg.c has it.
+ */
 void		 api_reply_error(struct req *, int status, const char *fmt, ...)
 		    __attribute__((format(printf, 3, 4)));
+/*
+ * The reply of a delete of r->args[0]: {"deleted": name} when gone, else
+ * 404 "no WHAT 'name'".  0, or -1 after the 404.
+ */
+int		 api_reply_deleted(struct req *, int gone, const char *what);
 /* The HTTP status of a jobs_* failure. */
 int		 api_jobs_status(int rc);
 /* Map a jobs_* result to an HTTP error reply. */
@@ -277,6 +293,16 @@ typedef json_t *(*api_read_fn)(struct conn *, struct api_readq *);
  */
 enum hres	 api_read(struct api *, struct req *, api_read_fn fn,
 		    int by_name, const char *what);
+/*
+ * Answer a list's GET asked with format=csv or format=xlsx: fn's pages
+ * (each {"<key>": [...], "next_before"}) one after the other, up to
+ * EXPORT_MAX rows, as a file of export.h's columns of "what" (runs,
+ * jobs, audit) to download; lang=en for English headers.  H_DONE.
+ */
+enum hres	 api_export(struct api *, struct req *, api_read_fn fn,
+		    const char *what);
+/* Whether the request asks for a file (format=csv or xlsx). */
+int		 api_wants_file(struct req *);
 
 /* --- departments (api_perm.c) ------------------------------------------- */
 

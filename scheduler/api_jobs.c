@@ -26,6 +26,8 @@ struct trig {
 	json_t		*requires;
 	const char	*parent_token;	/* children: the parent's lease */
 	const char	*want;		/* the department asked for, or NULL */
+	int64_t		 again_of;	/* the job this one runs again, or 0 */
+	const char	*pin;		/* the version to run, or NULL */
 	char		 dept[PERM_DEPT_MAX];
 	int64_t		 id;
 	int		 created;
@@ -85,6 +87,16 @@ trigger_check(struct conn *c, struct api *a, struct req *r, struct trig *t)
 		api_reply_error(r, MHD_HTTP_NOT_FOUND, "no script named '%s'",
 		    t->js.script);
 		return -1;
+	}
+	if (t->pin != NULL) {
+		/* A version asked for by name: it must be one of the script. */
+		if ((s = scripts_get(a->sc, c, t->pin)) == NULL ||
+		    strcmp(s->name, t->js.script) != 0) {
+			api_reply_error(r, MHD_HTTP_NOT_FOUND, "script '%s' has "
+			    "no version '%s'", t->js.script, t->pin);
+			return -1;
+		}
+		snprintf(t->digest, sizeof t->digest, "%s", t->pin);
 	}
 	if ((s = scripts_get(a->sc, c, t->digest)) == NULL) {
 		api_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR,
@@ -177,6 +189,16 @@ trigger_write(struct conn *c, struct api *a, struct req *r, void *p)
 		api_reply_jobs_error(r, rc, err);
 		return -1;
 	}
+	if (t->created && t->again_of > 0) {
+		st = conn_stmt(c, "UPDATE jobs SET retry_of = ? WHERE id = ?");
+		sqlite3_bind_int64(st, 1, t->again_of);
+		sqlite3_bind_int64(st, 2, t->id);
+		if (conn_step(c, st, err, sizeof err) != 0) {
+			api_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR,
+			    "%s", err);
+			return -1;
+		}
+	}
 	if (t->created)
 		handoff(c, a, t);
 	st = conn_stmt(c, "SELECT state FROM jobs WHERE id = ?");
@@ -192,7 +214,8 @@ trigger_write(struct conn *c, struct api *a, struct req *r, void *p)
 
 /* Queue a job from r->in; shared by POST /api/jobs and children. */
 static void
-trigger(struct api *a, struct req *r, int64_t parent, const char *ptoken)
+trigger(struct api *a, struct req *r, int64_t parent, const char *ptoken,
+    int64_t again_of, const char *pin)
 {
 	struct trig t;
 	const char *script, *key;
@@ -229,8 +252,13 @@ trigger(struct api *a, struct req *r, int64_t parent, const char *ptoken)
 	t.js.triggered_by = by;
 	t.js.parent_job_id = parent;
 	t.parent_token = ptoken;
+	t.again_of = again_of;
+	t.pin = pin;
 	r->detail = json_pack("{s:s, s:s?}", "script", script,
 	    "idempotency_key", key);
+	if (again_of > 0)
+		json_object_set_new(r->detail, "rerun_of",
+		    json_integer(again_of));
 	api_write_audited(a, r, trigger_write, &t);
 	finish_handoff(a, &t, r->status == MHD_HTTP_CREATED);
 	if (t.created && r->status == MHD_HTTP_CREATED) {
@@ -246,8 +274,19 @@ trigger(struct api *a, struct req *r, int64_t parent, const char *ptoken)
 enum hres
 api_h_trigger(struct api *a, struct req *r)
 {
-	trigger(a, r, 0, NULL);
+	trigger(a, r, 0, NULL, 0, NULL);
 	return H_DONE;
+}
+
+void
+api_trigger_from(struct api *a, struct req *r, json_t *body, int64_t of,
+    const char *pin)
+{
+	json_t *orig = r->in;
+
+	r->in = body;
+	trigger(a, r, 0, NULL, of, pin);
+	r->in = orig;
 }
 
 enum hres
@@ -260,7 +299,7 @@ api_h_children(struct api *a, struct req *r)
 		api_audit_refusal(a, r);
 		return H_DONE;
 	}
-	trigger(a, r, id, token);
+	trigger(a, r, id, token, 0, NULL);
 	return H_DONE;
 }
 
@@ -323,6 +362,8 @@ jobs_read(struct conn *c, struct api_readq *q)
 enum hres
 api_h_jobs(struct api *a, struct req *r)
 {
+	if (api_wants_file(r))
+		return api_export(a, r, jobs_read, "jobs");
 	return api_read(a, r, jobs_read, 0, "jobs");
 }
 

@@ -11,6 +11,7 @@
 
 #include "api_audit.h"
 #include "api_int.h"
+#include "msg.h"
 #include "xmalloc.h"
 
 static const char *const scope_names[] = {
@@ -48,8 +49,8 @@ refuse(struct api *a, struct req *r, const char *dept, enum role have,
 {
 	char whom[256];
 
-	snprintf(whom, sizeof whom, "%s%s%s%s", what, key ? " '" : "",
-	    key ? key : "", key ? "'" : "");
+	snprintf(whom, sizeof whom, "%s%s%s%s", msg_word(what,
+	    api_japanese(r)), key ? " '" : "", key ? key : "", key ? "'" : "");
 	if (have < ROLE_VIEWER)
 		api_reply_error(r, MHD_HTTP_FORBIDDEN, "%s belongs to %s, where "
 		    "'%s' holds no role; %s needs %s there", whom,

@@ -406,6 +406,8 @@ runs_read(struct conn *c, struct api_readq *q)
 enum hres
 api_h_runs(struct api *a, struct req *r)
 {
+	if (api_wants_file(r))
+		return api_export(a, r, runs_read, "runs");
 	return api_read(a, r, runs_read, 0, "runs");
 }
 

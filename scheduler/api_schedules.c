@@ -10,8 +10,11 @@
 #include <microhttpd.h>
 
 #include "api_audit.h"
+#include "api_jobs.h"
 #include "api_schedules.h"
+#include "cron.h"
 #include "schedules.h"
+#include "textutil.h"
 #include "timeutil.h"
 
 /*
@@ -107,14 +110,8 @@ schedule_delete_write(struct conn *c, struct api *a, struct req *r, void *p)
 {
 	(void)a;
 	(void)p;
-	if (sched_delete(c, r->args[0]) != 0) {
-		api_reply_error(r, MHD_HTTP_NOT_FOUND, "no schedule '%s'",
-		    r->args[0]);
-		return -1;
-	}
-	api_reply_json(r, MHD_HTTP_OK, json_pack("{s:s}", "deleted",
-	    r->args[0]));
-	return 0;
+	return api_reply_deleted(r, sched_delete(c, r->args[0]) == 0,
+	    "schedule");
 }
 
 enum hres
@@ -152,4 +149,170 @@ enum hres
 api_h_schedules(struct api *a, struct req *r)
 {
 	return api_read(a, r, schedules_read, 0, "schedules");
+}
+
+/* --- pause, resume, run now ------------------------------------------------ */
+
+static int
+enable_write(struct conn *c, struct api *a, struct req *r, void *p)
+{
+	int enabled = *(int *)p;
+	char err[256];
+
+	if (sched_set_enabled(a->sched, c, r->args[0], enabled, time_wall_ms(),
+	    err, sizeof err) != 0) {
+		api_reply_error(r, strncmp(err, "no schedule", 11) == 0 ?
+		    MHD_HTTP_NOT_FOUND : MHD_HTTP_UNPROCESSABLE_CONTENT, "%s",
+		    err);
+		return -1;
+	}
+	api_reply_json(r, MHD_HTTP_OK, sched_get(c, a->tf, r->args[0]));
+	return 0;
+}
+
+static enum hres
+set_enabled(struct api *a, struct req *r, int enabled)
+{
+	r->detail = json_pack("{s:s, s:b}", "name", r->args[0], "enabled",
+	    enabled);
+	api_write_audited(a, r, enable_write, &enabled);
+	return H_DONE;
+}
+
+enum hres
+api_h_schedule_pause(struct api *a, struct req *r)
+{
+	return set_enabled(a, r, 0);
+}
+
+enum hres
+api_h_schedule_resume(struct api *a, struct req *r)
+{
+	return set_enabled(a, r, 1);
+}
+
+struct nowq {
+	const char	*name;
+	json_t		*body;		/* the trigger's */
+	char		*digest;	/* pinned, or NULL */
+};
+
+static int
+now_read(struct conn *c, void *p)
+{
+	struct nowq *q = p;
+	sqlite3_stmt *st = conn_stmt(c, "SELECT script, params, priority,"
+	    " max_attempts, timeout_ms, coalesce(department, ''), digest"
+	    " FROM schedules WHERE name = ?");
+
+	bind_text(st, 1, q->name);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		q->body = json_pack("{s:s, s:o, s:i, s:s}", "script",
+		    col_text(st, 0), "params", json_loads(col_text(st, 1), 0,
+		    NULL), "priority", sqlite3_column_int(st, 2),
+		    "department", col_text(st, 5));
+		if (sqlite3_column_int(st, 3) > 0)
+			json_object_set_new(q->body, "max_attempts",
+			    json_integer(sqlite3_column_int(st, 3)));
+		if (sqlite3_column_int64(st, 4) > 0)
+			json_object_set_new(q->body, "timeout_ms",
+			    json_integer(sqlite3_column_int64(st, 4)));
+		q->digest = col_strdup(st, 6);
+	}
+	sqlite3_reset(st);
+	return 0;
+}
+
+/*
+ * Run a schedule's job now, as its next fire would (its script, pinned
+ * version, params, priority), triggered by the caller; the schedule's
+ * own times are left as they are.
+ */
+enum hres
+api_h_schedule_run(struct api *a, struct req *r)
+{
+	struct nowq q;
+
+	memset(&q, 0, sizeof q);
+	q.name = r->args[0];
+	store_read(a->st, now_read, &q);
+	if (q.body == NULL) {
+		api_reply_error(r, MHD_HTTP_NOT_FOUND, "no schedule '%s'",
+		    r->args[0]);
+		api_audit_refusal(a, r);
+		return H_DONE;
+	}
+	if (json_string_length(json_object_get(q.body, "department")) == 0)
+		json_object_del(q.body, "department");
+	api_trigger_from(a, r, q.body, 0, q.digest);
+	json_decref(q.body);
+	free(q.digest);
+	return H_DONE;
+}
+
+/* --- the next fire times of a cron expression -------------------------------- */
+
+/* Most fire times one call computes. */
+#define NEXT_MAX	20
+
+/*
+ * GET /api/cron/next?cron=&tz=&calendar=&closures=&n=: what a schedule
+ * with these would fire at, as the dashboard shows while one is typed.
+ */
+enum hres
+api_h_cron_next(struct api *a, struct req *r)
+{
+	const char *expr = api_query_arg(r, "cron");
+	const char *tz = api_query_arg(r, "tz");
+	const char *cal = api_query_arg(r, "calendar");
+	const char *cl = api_query_arg(r, "closures");
+	const char *nv = api_query_arg(r, "n");
+	json_t *closures = json_array(), *next = json_array();
+	char err[256], buf[48], one[16];
+	const char *p, *comma;
+	int64_t t = time_wall_ms(), at;
+	long n = 5;
+	int i;
+
+	if (tz == NULL || *tz == '\0')
+		tz = CRON_DEFAULT_TZ;
+	if (cal == NULL || *cal == '\0')
+		cal = "none";
+	if (nv != NULL && ((n = (long)text_parse_id(nv)) < 1 || n > NEXT_MAX)) {
+		api_reply_error(r, MHD_HTTP_BAD_REQUEST, "n: expected 1-%d",
+		    NEXT_MAX);
+		goto done;
+	}
+	if (expr == NULL || *expr == '\0') {
+		api_reply_error(r, MHD_HTTP_BAD_REQUEST, "cron: required");
+		goto done;
+	}
+	for (p = cl; p != NULL && *p != '\0'; p = comma ? comma + 1 : NULL) {
+		comma = strchr(p, ',');
+		snprintf(one, sizeof one, "%.*s", comma ? (int)(comma - p) :
+		    (int)strlen(p), p);
+		json_array_append_new(closures, json_string(one));
+	}
+	for (i = 0; i < n; i++) {
+		if (sched_next(a->sched, expr, tz, cal, closures, t, &at, err,
+		    sizeof err) != 0) {
+			if (i == 0) {
+				api_reply_json(r, MHD_HTTP_UNPROCESSABLE_CONTENT,
+				    json_pack("{s:s, s:[s]}", "error", "the "
+				    "schedule does not validate", "errors",
+				    err));
+				goto done;
+			}
+			break;	/* fewer fire times than asked */
+		}
+		sched_format(a->sched, tz, at, buf, sizeof buf);
+		json_array_append_new(next, json_string(buf));
+		t = at;
+	}
+	api_reply_json(r, MHD_HTTP_OK, json_pack("{s:s, s:s, s:s, s:O}",
+	    "cron", expr, "tz", tz, "calendar", cal, "next", next));
+done:
+	json_decref(closures);
+	json_decref(next);
+	return H_DONE;
 }

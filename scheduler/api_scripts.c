@@ -12,6 +12,7 @@
 #include "api_audit.h"
 #include "api_scripts.h"
 #include "scripts.h"
+#include "textdiff.h"
 #include "timeutil.h"
 #include "xmalloc.h"
 
@@ -238,4 +239,209 @@ enum hres
 api_h_script(struct api *a, struct req *r)
 {
 	return api_read(a, r, script_read, 1, "script");
+}
+
+/* --- versions: the difference between two, going back to one ---------- */
+
+/* Most lines that may differ between two versions shown as a diff. */
+#define DIFF_MAX_EDITS	4000
+
+struct diffq {
+	struct api	*a;
+	const char	*name, *from, *to;	/* from, to: NULL for defaults */
+	char		 dfrom[65], dto[65];
+	json_t		*out;
+	int		 status;
+	char		 err[256];
+};
+
+/* The source and the included files of version digest of script name. */
+static int
+version_text(struct conn *c, const char *name, const char *digest,
+    char **source, json_t **files)
+{
+	sqlite3_stmt *st = conn_stmt(c, "SELECT source, files FROM"
+	    " script_versions WHERE name = ? AND digest = ?");
+	int found;
+
+	bind_text(st, 1, name);
+	bind_text(st, 2, digest);
+	if ((found = sqlite3_step(st) == SQLITE_ROW)) {
+		*source = col_strdup(st, 0);
+		*files = json_loads(col_text(st, 1), 0, NULL);
+		if (!json_is_object(*files)) {
+			json_decref(*files);
+			*files = json_object();
+		}
+	}
+	sqlite3_reset(st);
+	return found ? 0 : -1;
+}
+
+/* Append the diff of one file (text a to text b) to out. */
+static int
+diff_file(struct buf *out, const char *path, const char *a, const char *b,
+    struct textdiff_stat *sum)
+{
+	struct textdiff_stat st;
+	char *an = xasprintf("a/%s", path), *bn = xasprintf("b/%s", path);
+	char *d = textdiff_unified(a, strlen(a), b, strlen(b), an, bn, 3,
+	    DIFF_MAX_EDITS, &st);
+
+	free(an);
+	free(bn);
+	if (d == NULL)
+		return -1;
+	buf_puts(out, d);
+	free(d);
+	sum->added += st.added;
+	sum->removed += st.removed;
+	return 0;
+}
+
+static int
+diff_read(struct conn *c, void *p)
+{
+	struct diffq *q = p;
+	sqlite3_stmt *st;
+	char *sa = NULL, *sb = NULL;
+	json_t *fa = NULL, *fb = NULL, *v;
+	struct textdiff_stat sum = { 0, 0 };
+	const char *path;
+	struct buf out;
+	int bad = 0;
+
+	if (q->to != NULL)
+		snprintf(q->dto, sizeof q->dto, "%s", q->to);
+	else if (scripts_current(c, q->name, q->dto) != 0) {
+		q->status = 404;
+		snprintf(q->err, sizeof q->err, "no script '%s'", q->name);
+		return 0;
+	}
+	if (q->from != NULL)
+		snprintf(q->dfrom, sizeof q->dfrom, "%s", q->from);
+	else {
+		/* The version stored before "to". */
+		st = conn_stmt(c, "SELECT p.digest FROM script_versions p,"
+		    " script_versions t WHERE t.name = ?1 AND t.digest = ?2"
+		    " AND p.name = ?1 AND (p.created_at < t.created_at OR"
+		    " (p.created_at = t.created_at AND p.rowid < t.rowid))"
+		    " ORDER BY p.created_at DESC, p.rowid DESC LIMIT 1");
+		bind_text(st, 1, q->name);
+		bind_text(st, 2, q->dto);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			snprintf(q->dfrom, sizeof q->dfrom, "%s",
+			    col_text(st, 0));
+		sqlite3_reset(st);
+	}
+	if (q->dfrom[0] == '\0') {
+		q->status = 404;
+		snprintf(q->err, sizeof q->err, "script '%s' has no version "
+		    "before '%.12s'", q->name, q->dto);
+		return 0;
+	}
+	if (version_text(c, q->name, q->dfrom, &sa, &fa) != 0 ||
+	    version_text(c, q->name, q->dto, &sb, &fb) != 0) {
+		q->status = 404;
+		snprintf(q->err, sizeof q->err, "script '%s' has no version "
+		    "'%s'", q->name, sa == NULL ? q->dfrom : q->dto);
+		goto done;
+	}
+	buf_init(&out, 0);
+	bad |= diff_file(&out, q->name, sa, sb, &sum);
+	/* The included files: changed, added (empty before), removed. */
+	json_object_foreach(fa, path, v)
+		bad |= diff_file(&out, path, json_string_value(v),
+		    json_is_string(json_object_get(fb, path)) ?
+		    json_string_value(json_object_get(fb, path)) : "", &sum);
+	json_object_foreach(fb, path, v)
+		if (json_object_get(fa, path) == NULL)
+			bad |= diff_file(&out, path, "", json_string_value(v),
+			    &sum);
+	if (bad) {
+		buf_free(&out);
+		q->status = 422;
+		snprintf(q->err, sizeof q->err, "the versions differ in more "
+		    "than %d lines; compare them as a whole", DIFF_MAX_EDITS);
+		goto done;
+	}
+	q->out = json_pack("{s:s, s:s, s:s, s:s, s:i, s:i}", "name", q->name,
+	    "from", q->dfrom, "to", q->dto, "diff", buf_str(&out), "added",
+	    sum.added, "removed", sum.removed);
+	buf_free(&out);
+done:
+	free(sa);
+	free(sb);
+	json_decref(fa);
+	json_decref(fb);
+	return 0;
+}
+
+/* GET /api/scripts/{name}/diff?from=D&to=D */
+enum hres
+api_h_script_diff(struct api *a, struct req *r)
+{
+	struct diffq q;
+
+	memset(&q, 0, sizeof q);
+	q.a = a;
+	q.name = r->args[0];
+	q.from = api_query_arg(r, "from");
+	q.to = api_query_arg(r, "to");
+	store_read(a->st, diff_read, &q);
+	if (q.out == NULL)
+		api_reply_error(r, q.status ? q.status : 500, "%s", q.err);
+	else
+		api_reply_json(r, MHD_HTTP_OK, q.out);
+	return H_DONE;
+}
+
+static int
+rollback_write(struct conn *c, struct api *a, struct req *r, void *p)
+{
+	const char *digest = p;
+	const struct script *s = scripts_get(a->sc, c, digest);
+	char dept[PERM_DEPT_MAX], cur[65] = "";
+	sqlite3_stmt *st;
+
+	if (s == NULL || strcmp(s->name, r->args[0]) != 0) {
+		api_reply_error(r, MHD_HTTP_NOT_FOUND, "script '%s' has no "
+		    "version '%s'", r->args[0], digest);
+		return -1;
+	}
+	/* The version taken back is its owner's too. */
+	perm_dept_code(a->kpi, s->owner, dept, sizeof dept);
+	if (api_perm_need(a, r, dept, ROLE_ENGINEER, "script", s->name) != 0)
+		return -1;
+	scripts_current(c, s->name, cur);
+	st = conn_stmt(c, "UPDATE scripts SET digest = ?, origin = 'api',"
+	    " updated_at = ? WHERE name = ?");
+	bind_text(st, 1, digest);
+	sqlite3_bind_int64(st, 2, time_wall_ms());
+	bind_text(st, 3, s->name);
+	if (conn_step(c, st, NULL, 0) != 0) {
+		api_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot make "
+		    "'%s' current", digest);
+		return -1;
+	}
+	json_object_set_new(r->detail, "previous", json_string(cur));
+	api_reply_json(r, MHD_HTTP_OK, json_pack("{s:s, s:s, s:s}", "name",
+	    s->name, "digest", digest, "previous", cur));
+	return 0;
+}
+
+/* POST /api/scripts/{name}/rollback {"digest": D}: D current again. */
+enum hres
+api_h_script_rollback(struct api *a, struct req *r)
+{
+	const char *digest;
+
+	if (api_in_str(r, "digest", 1, 64, &digest) != 0) {
+		api_audit_refusal(a, r);
+		return H_DONE;
+	}
+	r->detail = json_pack("{s:s, s:s}", "name", r->args[0], "digest",
+	    digest);
+	api_write_audited(a, r, rollback_write, (void *)digest);
+	return H_DONE;
 }

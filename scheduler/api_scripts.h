@@ -7,6 +7,10 @@
 enum hres	 api_h_script_upload(struct api *, struct req *);
 enum hres	 api_h_scripts(struct api *, struct req *);
 enum hres	 api_h_script(struct api *, struct req *);
+/* GET /api/scripts/{name}/diff?from=D&to=D: a unified diff. */
+enum hres	 api_h_script_diff(struct api *, struct req *);
+/* POST /api/scripts/{name}/rollback {"digest": D}. */
+enum hres	 api_h_script_rollback(struct api *, struct req *);
 /* PUT /api/scripts/{name}/shared: {"shared": true | false}. */
 enum hres	 api_h_script_shared(struct api *, struct req *);
 /*

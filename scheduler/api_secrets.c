@@ -225,14 +225,8 @@ secret_delete_write(struct conn *c, struct api *a, struct req *r, void *p)
 {
 	(void)a;
 	(void)p;
-	if (secrets_delete(c, r->args[0]) != 0) {
-		api_reply_error(r, MHD_HTTP_NOT_FOUND, "no secret '%s'",
-		    r->args[0]);
-		return -1;
-	}
-	api_reply_json(r, MHD_HTTP_OK, json_pack("{s:s}", "deleted",
-	    r->args[0]));
-	return 0;
+	return api_reply_deleted(r, secrets_delete(c, r->args[0]) == 0,
+	    "secret");
 }
 
 enum hres

@@ -12,6 +12,7 @@
 #include "api_conns.h"
 #include "api_queues.h"
 #include "api_ticker.h"
+#include "api_watch.h"
 #include "schedules.h"
 #include "service.h"
 #include "timeutil.h"
@@ -193,6 +194,7 @@ api_ticker_main(void *p)
 		pthread_mutex_unlock(&a->kmu);
 		mono = time_mono_ms();
 		api_expire_waiters(a, mono, 0);
+		api_watch_expire(a, mono, 0);
 		if (mono - last_ready >= 200) {
 			last_ready = mono;
 			wake_for_ready(a, time_wall_ms());
@@ -215,6 +217,8 @@ api_ticker_main(void *p)
 				ADD(a->m.triggered, (uint64_t)w.queued);
 				if (w.expired || w.queued)
 					wake_for_ready(a, w.now);
+				if (w.expired || w.timed_out || w.queued)
+					api_changed(a);
 				/* Items due again, or a slot freed. */
 				api_queue_triggers(a);
 				/*

@@ -24,7 +24,7 @@
 #include "store.h"
 
 #define AUDIT_HASH_HEX	64	/* hex characters of a hash */
-#define AUDIT_SCHEMA	11	/* the schema version that chains the log */
+#define AUDIT_SCHEMA	12	/* the schema version that chains the log */
 
 /* One row to append; NULL texts and a token_id of 0 are NULL. */
 struct audit_row {

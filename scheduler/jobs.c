@@ -770,6 +770,91 @@ ledger_row(struct conn *c, int64_t job_id, int64_t run_id, const char *status,
 	return rc;
 }
 
+/* The most item keys a summary lists (the agent's MAX_DONE_LISTED). */
+#define MAX_DONE_KEYS	10000
+
+/* Whether summary.items.done is a list of item keys (or absent). */
+static int
+done_valid(const json_t *done)
+{
+	const json_t *k;
+	size_t i;
+
+	if (done == NULL)
+		return 1;
+	if (!json_is_array(done) || json_array_size(done) > MAX_DONE_KEYS)
+		return 0;
+	json_array_foreach(done, i, k)
+		if (!json_is_string(k) || json_string_length(k) == 0 ||
+		    json_string_length(k) > 64)
+			return 0;
+	return 1;
+}
+
+/*
+ * Merge one attempt's keys into most (key -> count): a key keeps the most
+ * times one attempt listed it, since two equal rows are two items.
+ */
+static void
+merge_keys(json_t *most, const json_t *list)
+{
+	json_t *counts = json_object(), *v;
+	const json_t *k;
+	const char *key;
+	size_t i;
+
+	json_array_foreach(list, i, k) {
+		key = json_string_value(k);
+		json_object_set_new(counts, key, json_integer(1 +
+		    json_integer_value(json_object_get(counts, key))));
+	}
+	json_object_foreach(counts, key, v)
+		if (json_integer_value(v) > json_integer_value(
+		    json_object_get(most, key)))
+			json_object_set(most, key, v);
+	json_decref(counts);
+}
+
+/*
+ * The items a retried job has done: the keys of this attempt's succeeded
+ * items (done) and of its earlier attempts', each once - an item that one
+ * attempt did and the next skipped as done, or did again, counts once.
+ * -1 when an earlier attempt did items without listing them (more than
+ * MAX_DONE_KEYS, or an agent that does not list them): then the attempt's
+ * own count stands.
+ */
+static long
+job_items_done(struct conn *c, int64_t job_id, int64_t run_id,
+    const json_t *done)
+{
+	sqlite3_stmt *st = conn_stmt(c, "SELECT summary FROM runs WHERE"
+	    " job_id = ?1 AND id <> ?2 AND summary IS NOT NULL");
+	json_t *most = json_object(), *sum, *items, *earlier, *v;
+	const char *key;
+	long n = 0;
+
+	merge_keys(most, done);
+	sqlite3_bind_int64(st, 1, job_id);
+	sqlite3_bind_int64(st, 2, run_id);
+	while (n >= 0 && sqlite3_step(st) == SQLITE_ROW) {
+		sum = json_loads(col_text(st, 0), 0, NULL);
+		items = json_object_get(sum, "items");
+		earlier = json_object_get(items, "done");
+		if (json_is_array(earlier) && done_valid(earlier))
+			merge_keys(most, earlier);
+		else if (json_integer_value(json_object_get(items,
+		    "succeeded")) > 0)
+			n = -1;
+		json_decref(sum);
+	}
+	sqlite3_reset(st);
+	json_object_foreach(most, key, v)
+		if (n >= 0)
+			n += (long)json_integer_value(v);
+	json_decref(most);
+	return n;
+}
+
 /* Whether a result was already stored for this job under this token. */
 static int
 result_stored(struct conn *c, int64_t job_id, const char *token)
@@ -818,8 +903,8 @@ jobs_result(struct conn *c, int64_t job_id, const char *token,
 	struct live lv;
 	sqlite3_stmt *st;
 	const char *status, *error;
-	json_t *items;
-	long ok = 0, bad = 0, skipped = 0;
+	json_t *items, *done;
+	long ok = 0, bad = 0, skipped = 0, credited;
 	double minutes, vendor;
 	int64_t fin;
 	char *why;
@@ -857,9 +942,21 @@ jobs_result(struct conn *c, int64_t job_id, const char *token,
 		    "count");
 		return JOBS_INVALID;
 	}
+	done = json_object_get(items, "done");
+	if (!done_valid(done)) {
+		snprintf(err, errlen, "summary.items.done: expected a list of "
+		    "at most %d item keys", MAX_DONE_KEYS);
+		return JOBS_INVALID;
+	}
+	/* The ledger credits the job's items, not only this attempt's. */
+	credited = ok;
+	if (done != NULL && lv.attempts_used > 0 &&
+	    (credited = job_items_done(c, job_id, lv.run_id, done)) < 0)
+		credited = ok;
 	error = json_string_value(json_object_get(summary, "error"));
 	fin = run_finished(c, lv.run_id, summary, now);
-	if ((rc = ledger_row(c, job_id, lv.run_id, status, ok, bad, skipped,
+	if ((rc = ledger_row(c, job_id, lv.run_id, status, credited, bad,
+	    skipped,
 	    strcmp(status, "failed") == 0 && !lv.cancel &&
 	    lv.attempts_used + 1 < lv.max_attempts, fin, &minutes, &vendor,
 	    err, errlen)) != JOBS_OK)

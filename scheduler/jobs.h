@@ -153,7 +153,9 @@ int	jobs_artifact(struct conn *, int64_t job_id, const char *token,
  * one KPI ledger row, and move the job on: succeeded or partial ->
  * succeeded; failed -> retrying (after backoff) or failed; a job whose
  * cancel was requested -> cancelled.  The same result sent again with the
- * same token sets *duplicate and changes nothing.
+ * same token sets *duplicate and changes nothing.  The ledger row of a
+ * retried job's attempt credits the items of all its attempts, each once,
+ * from the keys of the summaries' items.done.
  */
 int	jobs_result(struct conn *, int64_t job_id, const char *token,
 	    json_t *summary, int64_t now, enum job_state *state,

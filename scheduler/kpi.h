@@ -12,8 +12,9 @@
  *  - "a job counts once": when a later attempt of the same job writes its
  *    row, the earlier attempts' figures are taken back out of the rollup
  *    (they stay in the ledger, marked counted = 0), so a job that failed
- *    twice and then succeeded counts as one successful run with the items
- *    of the attempt that did the work;
+ *    twice and then succeeded counts as one successful run; its row
+ *    carries the items all its attempts did, each once (jobs.c,
+ *    job_items_done);
  *  - the minutes people spend on the bot's exceptions (fix_minutes), from
  *    the rates in the configuration when the row is written, unless a
  *    figure was entered; a failed attempt that a retry follows defers

@@ -92,6 +92,25 @@ perm_dept_under(const struct kpi_config *cfg, const char *above,
 	return kpi_dept_covers(cfg, above, dept);
 }
 
+json_t *
+perm_subtree(const struct kpi_config *cfg, const char *text)
+{
+	json_t *a = json_array();
+	char code[PERM_DEPT_MAX];
+	size_t i;
+
+	perm_dept_code(cfg, text, code, sizeof code);
+	if (find(cfg, code) < 0) {
+		json_array_append_new(a, json_string(code));
+		return a;
+	}
+	for (i = 0; i < cfg->ndepts; i++)
+		if (perm_dept_under(cfg, code, cfg->depts[i].code))
+			json_array_append_new(a,
+			    json_string(cfg->depts[i].code));
+	return a;
+}
+
 /* --- what a caller holds --------------------------------------------------- */
 
 enum role
@@ -218,6 +237,7 @@ static const struct {
 	{ "schedule", 0, "SELECT coalesce(department, ''), 0, ''"
 	    " FROM schedules WHERE name = ?1" },
 	{ "secret", 0, "SELECT department, 0, '' FROM secrets WHERE name = ?1" },
+	{ "asset", 0, "SELECT department, 0, '' FROM assets WHERE name = ?1" },
 	{ "script", 0, "SELECT coalesce(v.owner, ''), coalesce(ss.shared, 0),"
 	    " '' FROM scripts s JOIN script_versions v ON v.digest = s.digest"
 	    " LEFT JOIN script_settings ss ON ss.name = s.name"
@@ -360,6 +380,8 @@ static const struct {
 	  "UPDATE schedules SET department = ?2 WHERE department = ?1" },
 	{ "SELECT DISTINCT department FROM secrets WHERE department <> ''",
 	  "UPDATE secrets SET department = ?2 WHERE department = ?1" },
+	{ "SELECT DISTINCT department FROM assets WHERE department <> ''",
+	  "UPDATE assets SET department = ?2 WHERE department = ?1" },
 	{ "SELECT DISTINCT department FROM queues WHERE department <> ''",
 	  "UPDATE queues SET department = ?2 WHERE department = ?1" },
 	/* A user may hold the role under both names: keep one. */

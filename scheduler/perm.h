@@ -93,6 +93,12 @@ struct perm {
 void		 perm_dept_code(const struct kpi_config *, const char *text,
 		    char *out, size_t outlen);
 /*
+ * The codes of department text (code, name, path...) and of every
+ * department below it (a new array; just the text when the tree does not
+ * know it).
+ */
+json_t		*perm_subtree(const struct kpi_config *, const char *text);
+/*
  * Whether a role held at "above" holds at dept: the same department, one
  * above it in the tree, or "" (the whole organisation).  Both are codes
  * or texts as perm_dept_code() would give.
@@ -140,9 +146,9 @@ struct perm_obj {
 
 /*
  * Look up the object of kind ("job", "run", "schedule", "secret",
- * "script", "ledger": a KPI ledger row by run id, "queue", "queue_item",
- * "file_trigger": its script's department, "notify_rule") named key (an
- * id or a
+ * "asset", "script", "ledger": a KPI ledger row by run id, "queue",
+ * "queue_item", "file_trigger": its script's department, "notify_rule")
+ * named key (an id or a
  * name) on c: 1 and *o when it exists, 0 when it does not, -1 for a kind
  * this table does not have (a program error).  The kinds are rows of one
  * table in perm.c: a new kind of object is a new row.

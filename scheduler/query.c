@@ -49,6 +49,84 @@ tfmt_json(const struct tfmt *tf, int64_t ms)
 	return json_string(tfmt_text(tf, ms, buf, sizeof buf));
 }
 
+const char *
+tfmt_zone(const struct tfmt *tf)
+{
+	return cron_zone_name(tf->zone);
+}
+
+char *
+tfmt_label(const struct tfmt *tf, char *buf, size_t len)
+{
+	long off = cron_zone_offset(tf->zone, time(NULL)), a = off < 0 ?
+	    -off : off;
+
+	if (strcmp(cron_zone_name(tf->zone), "Asia/Tokyo") == 0)
+		snprintf(buf, len, "JST");
+	else if (off == 0)
+		snprintf(buf, len, "UTC");
+	else
+		snprintf(buf, len, "UTC%c%02ld:%02ld", off < 0 ? '-' : '+',
+		    a / 3600, a / 60 % 60);
+	return buf;
+}
+
+int
+tfmt_parse(const struct tfmt *tf, const char *text, int64_t *ms)
+{
+	int y, mo, d, h = 0, mi = 0, s = 0, frac = 0, n = 0, oh, om;
+	const char *p;
+	struct tm tm;
+	char sign;
+	time_t t;
+
+	if (sscanf(text, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10)
+		return -1;
+	p = text + 10;
+	if (*p == 'T' || *p == ' ') {
+		if (sscanf(p + 1, "%2d:%2d%n", &h, &mi, &n) != 2 || n != 5)
+			return -1;
+		p += 6;
+		if (*p == ':') {
+			if (sscanf(p + 1, "%2d%n", &s, &n) != 1 || n != 2)
+				return -1;
+			p += 3;
+			if (*p == '.') {
+				if (sscanf(p + 1, "%3d%n", &frac, &n) != 1 ||
+				    n != 3)
+					return -1;
+				p += 4;
+			}
+		}
+	}
+	if (h > 23 || mi > 59 || s > 59)
+		return -1;
+	if (*p == '\0') {
+		if (cron_zone_resolve(tf->zone, y, mo, d, h, mi, s, &t) != 0)
+			return -1;
+		*ms = (int64_t)t * 1000 + frac;
+		return 0;
+	}
+	/* An offset: the instant is the text's, whatever the zone. */
+	if (strcmp(p, "Z") == 0)
+		oh = om = 0, sign = '+';
+	else if (sscanf(p, "%c%2d:%2d%n", &sign, &oh, &om, &n) != 3 ||
+	    n != 6 || (sign != '+' && sign != '-') || oh > 23 || om > 59)
+		return -1;
+	memset(&tm, 0, sizeof tm);
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = s;
+	if (mo < 1 || mo > 12 || d < 1 || d > 31)
+		return -1;
+	t = timegm(&tm) - (sign == '-' ? -1 : 1) * (oh * 3600 + om * 60);
+	*ms = (int64_t)t * 1000 + frac;
+	return 0;
+}
+
 json_t *
 tfmt_col(const struct tfmt *tf, sqlite3_stmt *st, int col)
 {
@@ -99,7 +177,7 @@ limit_of(const struct query_filter *f)
 	" j.requires, j.created_at, j.updated_at, j.not_before," \
 	" j.triggered_by, j.schedule, j.parent_job_id, a.name," \
 	" j.cancel_requested, j.run_id, j.attempts_used, j.final_at," \
-	" j.lease_expires, j.department"
+	" j.lease_expires, j.department, j.retry_of"
 
 static json_t *
 job_json(sqlite3_stmt *st, const struct tfmt *tf)
@@ -131,6 +209,7 @@ job_json(sqlite3_stmt *st, const struct tfmt *tf)
 	json_object_set_new(o, "final_at", tfmt_col(tf, st, 21));
 	json_object_set_new(o, "lease_expires", tfmt_col(tf, st, 22));
 	json_object_set_new(o, "department", col_str(st, 23));
+	json_object_set_new(o, "retry_of", col_int(st, 24));
 	return o;
 }
 
@@ -149,19 +228,42 @@ query_jobs(struct conn *c, const struct tfmt *tf, const struct query_filter *f)
 		json_array_append_new(states, json_stringn(p, comma ?
 		    (size_t)(comma - p) : strlen(p)));
 	}
-	st = conn_stmt(c, "SELECT " JOB_COLS " FROM jobs j"
+#define JOBS_WHERE \
+	" (?1 = '[]' OR j.state IN (SELECT value FROM json_each(?1)))" \
+	" AND (?2 IS NULL OR j.script = ?2) AND (?3 = 0 OR j.id < ?3)" \
+	" AND (?5 IS NULL OR j.department IN (SELECT value FROM" \
+	" json_each(?5)) OR j.triggered_by = ?6)" \
+	" AND (?7 = 0 OR j.triggered_by = ?6)" \
+	" AND (?8 = 0 OR j.created_at >= ?8)" \
+	" AND (?9 = 0 OR j.created_at < ?9)" \
+	" AND (?10 IS NULL OR j.department IN (SELECT value FROM" \
+	" json_each(?10)))" \
+	" AND (?11 IS NULL OR EXISTS (SELECT 1 FROM runs r JOIN agents g" \
+	"  ON g.id = r.agent_id WHERE r.job_id = j.id AND g.name = ?11))" \
+	" AND (?12 IS NULL OR EXISTS (SELECT 1 FROM runs r" \
+	"  WHERE r.job_id = j.id AND instr(r.error, ?12) > 0))" \
+	" ORDER BY j.id DESC LIMIT ?4"
+	/*
+	 * "Mine" says so plainly, so that the person's jobs are read by
+	 * jobs_triggered_by instead of every job being looked at.
+	 */
+	st = conn_stmt(c, f->mine ? "SELECT " JOB_COLS " FROM jobs j"
 	    " LEFT JOIN agents a ON a.id = j.lease_agent_id"
-	    " WHERE (?1 = '[]' OR j.state IN (SELECT value FROM json_each(?1)))"
-	    " AND (?2 IS NULL OR j.script = ?2) AND (?3 = 0 OR j.id < ?3)"
-	    " AND (?5 IS NULL OR j.department IN (SELECT value FROM"
-	    " json_each(?5)) OR j.triggered_by = ?6)"
-	    " ORDER BY j.id DESC LIMIT ?4");
+	    " WHERE j.triggered_by = ?6 AND" JOBS_WHERE :
+	    "SELECT " JOB_COLS " FROM jobs j"
+	    " LEFT JOIN agents a ON a.id = j.lease_agent_id WHERE" JOBS_WHERE);
 	sqlite3_bind_text(st, 1, json_dumps(states, JSON_COMPACT), -1, free);
 	bind_text(st, 2, f->script);
 	sqlite3_bind_int64(st, 3, f->before);
 	sqlite3_bind_int(st, 4, limit);
 	bind_text(st, 5, f->depts);
 	bind_text(st, 6, f->me);
+	sqlite3_bind_int(st, 7, f->mine);
+	sqlite3_bind_int64(st, 8, f->since);
+	sqlite3_bind_int64(st, 9, f->until);
+	bind_text(st, 10, f->department);
+	bind_text(st, 11, f->agent);
+	bind_text(st, 12, f->text);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		json_array_append_new(list, job_json(st, tf));
 		last = sqlite3_column_int64(st, 0);
@@ -197,14 +299,16 @@ run_json(sqlite3_stmt *st, const struct tfmt *tf)
 	    json_real(sqlite3_column_double(st, 13)));
 	json_object_set_new(o, "vendor_minutes_saved",
 	    json_real(sqlite3_column_double(st, 14)));
+	json_object_set_new(o, "department", col_str(st, 16));
 	return o;
 }
 
 #define RUN_COLS "r.id, r.job_id, r.attempt, r.script, r.digest, a.name," \
 	" r.status, r.error, r.started_at, r.finished_at, r.duration_ms," \
 	" r.items_succeeded, r.items_failed, r.minutes_saved," \
-	" r.vendor_minutes_saved, r.items_skipped"
-#define RUN_NCOLS	16	/* a column selected after them is this one */
+	" r.vendor_minutes_saved, r.items_skipped, r.department"
+/* What a query selects after RUN_COLS starts at this column. */
+#define RUN_NCOLS	17
 
 json_t *
 query_job(struct conn *c, const struct tfmt *tf, int64_t id)
@@ -256,6 +360,14 @@ query_runs(struct conn *c, const struct tfmt *tf, const struct query_filter *f)
 	    " AND (?6 IS NULL OR r.department IN (SELECT value FROM"
 	    " json_each(?6)) OR r.job_id IN (SELECT id FROM jobs"
 	    " WHERE triggered_by = ?7))"
+	    " AND (?8 = 0 OR r.job_id IN (SELECT id FROM jobs"
+	    " WHERE triggered_by = ?7))"
+	    " AND (?9 = 0 OR r.started_at >= ?9)"
+	    " AND (?10 = 0 OR r.started_at < ?10)"
+	    " AND (?11 IS NULL OR r.department IN (SELECT value FROM"
+	    " json_each(?11)))"
+	    " AND (?12 IS NULL OR a.name = ?12)"
+	    " AND (?13 IS NULL OR instr(r.error, ?13) > 0)"
 	    " ORDER BY r.id DESC LIMIT ?5");
 	sqlite3_bind_int64(st, 1, f->job);
 	bind_text(st, 2, f->script);
@@ -264,6 +376,12 @@ query_runs(struct conn *c, const struct tfmt *tf, const struct query_filter *f)
 	sqlite3_bind_int(st, 5, limit);
 	bind_text(st, 6, f->depts);
 	bind_text(st, 7, f->me);
+	sqlite3_bind_int(st, 8, f->mine);
+	sqlite3_bind_int64(st, 9, f->since);
+	sqlite3_bind_int64(st, 10, f->until);
+	bind_text(st, 11, f->department);
+	bind_text(st, 12, f->agent);
+	bind_text(st, 13, f->text);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		json_array_append_new(list, run_json(st, tf));
 		last = sqlite3_column_int64(st, 0);
@@ -383,6 +501,47 @@ query_logs(struct conn *c, const struct tfmt *tf, int64_t run_id,
 }
 
 json_t *
+query_run_events(struct conn *c, const struct tfmt *tf, int64_t id,
+    const struct query_filter *f)
+{
+	sqlite3_stmt *st;
+	json_t *run = NULL, *job = NULL, *list, *ev;
+	int64_t last = f->after;
+	int limit = f->limit > 0 ? f->limit : 1000;
+
+	st = conn_stmt(c, "SELECT " RUN_COLS ", j.state, j.cancel_requested"
+	    " FROM runs r LEFT JOIN agents a ON a.id = r.agent_id"
+	    " JOIN jobs j ON j.id = r.job_id WHERE r.id = ?");
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		run = run_json(st, tf);
+		job = json_pack("{s:I, s:s, s:b}", "id",
+		    (json_int_t)sqlite3_column_int64(st, 1), "state",
+		    col_text(st, RUN_NCOLS), "cancel_requested",
+		    sqlite3_column_int(st, RUN_NCOLS + 1));
+	}
+	sqlite3_reset(st);
+	if (run == NULL)
+		return NULL;
+	list = json_array();
+	st = conn_stmt(c, "SELECT id, event FROM run_events WHERE run_id = ?"
+	    " AND id > ? ORDER BY id LIMIT ?");
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, f->after);
+	sqlite3_bind_int(st, 3, limit);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		last = sqlite3_column_int64(st, 0);
+		if ((ev = json_loads(col_text(st, 1), 0, NULL)) == NULL)
+			continue;
+		json_object_set_new(ev, "seq", json_integer(last));
+		json_array_append_new(list, ev);
+	}
+	sqlite3_reset(st);
+	return json_pack("{s:o, s:I, s:o, s:o}", "events", list, "next_after",
+	    (json_int_t)last, "run", run, "job", job);
+}
+
+json_t *
 query_agents(struct conn *c, const struct tfmt *tf, int64_t now,
     int64_t online_ms)
 {
@@ -449,10 +608,16 @@ query_audit(struct conn *c, const struct tfmt *tf,
 
 	st = conn_stmt(c, "SELECT id, at, actor, token_id, role, method, path,"
 	    " status, remote, detail FROM audit WHERE (?1 IS NULL OR"
-	    " actor = ?1) AND (?2 = 0 OR id < ?2) ORDER BY id DESC LIMIT ?3");
+	    " actor = ?1) AND (?2 = 0 OR id < ?2)"
+	    " AND (?4 = 0 OR at >= ?4) AND (?5 = 0 OR at < ?5)"
+	    " AND (?6 IS NULL OR instr(path, ?6) > 0 OR instr(detail, ?6) > 0)"
+	    " ORDER BY id DESC LIMIT ?3");
 	bind_text(st, 1, f->actor);
 	sqlite3_bind_int64(st, 2, f->before);
 	sqlite3_bind_int(st, 3, limit);
+	sqlite3_bind_int64(st, 4, f->since);
+	sqlite3_bind_int64(st, 5, f->until);
+	bind_text(st, 6, f->text);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		json_array_append_new(list, json_pack("{s:o, s:o, s:o, s:o,"
 		    " s:o, s:o, s:o, s:o, s:o, s:o}", "id", col_int(st, 0),

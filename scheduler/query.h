@@ -34,6 +34,19 @@ char	*tfmt_text(const struct tfmt *, int64_t ms, char *buf, size_t len);
 json_t	*tfmt_json(const struct tfmt *, int64_t ms);
 /* A time column: JSON null when NULL, else the ISO string. */
 json_t	*tfmt_col(const struct tfmt *, sqlite3_stmt *, int col);
+/*
+ * A time given in a query into ms: "YYYY-MM-DD" (the day's start in the
+ * zone), "YYYY-MM-DDTHH:MM[:SS[.mmm]]" (local) or the same with an offset
+ * ("+09:00", "Z").  0, or -1 when text is not one.
+ */
+int	 tfmt_parse(const struct tfmt *, const char *text, int64_t *ms);
+/* The zone's name ("Asia/Tokyo"). */
+const char *tfmt_zone(const struct tfmt *);
+/*
+ * The zone as people read it next to a time: "JST" for Asia/Tokyo, else
+ * "UTC" or "UTC+05:30" by its offset now; into buf, returned.
+ */
+char	*tfmt_label(const struct tfmt *, char *buf, size_t len);
 
 /* Filters of list queries; strings borrowed, NULL or 0 for none. */
 struct query_filter {
@@ -52,6 +65,11 @@ struct query_filter {
 	 */
 	const char	*depts;
 	const char	*me;
+	int		 mine;		/* only what "me" triggered */
+	int64_t		 since, until;	/* ms; 0 for none: since <= t < until */
+	const char	*agent;		/* an agent's name */
+	const char	*department;	/* JSON text: codes of a subtree */
+	const char	*text;		/* free text in errors (audit: anywhere) */
 };
 
 /* {"jobs": [...], "next_before": id|null} */
@@ -66,6 +84,14 @@ json_t	*query_runs(struct conn *, const struct tfmt *,
 json_t	*query_run(struct conn *, const struct tfmt *, int64_t id);
 /* {"logs": [...], "next_after"} for run id; NULL when no such run. */
 json_t	*query_logs(struct conn *, const struct tfmt *, int64_t run_id,
+	    const struct query_filter *);
+/*
+ * What is new in run id after event seq f->after: {"events": [every
+ * event, oldest first, up to f->limit (default 1000)], "next_after",
+ * "run": RUN, "job": {"id", "state", "cancel_requested"}}; NULL when no
+ * such run.
+ */
+json_t	*query_run_events(struct conn *, const struct tfmt *, int64_t id,
 	    const struct query_filter *);
 /* {"agents": [...]}; online when seen within online_ms before now. */
 json_t	*query_agents(struct conn *, const struct tfmt *, int64_t now,

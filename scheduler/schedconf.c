@@ -37,6 +37,16 @@ const struct opt schedconf_opts[] = {
 	    "of the source tree, /etc/kobito/kpi.yaml when packaged)." },
 	{ "dashboard", OPT_TEXT, "DIR", O(dashboard), 0, 0, NULL, 0,
 	    "The dashboard's files (default: dashboard/ of the source tree)." },
+	{ "tls-cert", OPT_TEXT, "FILE", O(tls_cert), 0, 0, NULL, 0,
+	    "Serve HTTPS with this certificate (PEM, the chain after it); "
+	    "with --tls-key.  Every answer then says "
+	    "Strict-Transport-Security and cookies are Secure." },
+	{ "tls-key", OPT_TEXT, "FILE", O(tls_key), 0, 0, NULL, 0,
+	    "The certificate's private key (PEM), readable by its owner only "
+	    "(0600): one others may read is refused." },
+	{ "secure-cookies", OPT_FLAG, NULL, O(secure_cookies), 0, 0, NULL, 0,
+	    "Mark the login cookies Secure though this program serves HTTP: "
+	    "for a TLS proxy in front of it." },
 };
 #undef O
 const size_t schedconf_nopts = sizeof schedconf_opts / sizeof schedconf_opts[0];
@@ -79,7 +89,7 @@ static const struct setting settings_table[] = {
 /* Keys of the file besides the options'. */
 static const char *const file_keys[] = {
 	"timezone", "lease_ttl_ms", "wait_max_ms", "retention_days", "limits",
-	"jobs", "schedules", "retention", NULL,
+	"jobs", "schedules", "retention", "directory", NULL,
 };
 
 /* The config file's typed getters print the problem. */
@@ -273,7 +283,7 @@ schedconf_release(struct schedconf *c)
 {
 	char **texts[] = { &c->db, &c->listen, &c->scripts, &c->config,
 	    &c->key_file, &c->port_file, &c->kpi_config, &c->dashboard,
-	    &c->timezone };
+	    &c->tls_cert, &c->tls_key, &c->timezone };
 	size_t i;
 
 	for (i = 0; i < sizeof texts / sizeof texts[0]; i++) {

@@ -4,7 +4,7 @@
  *
  * Every command-line option of the daemon is also a key of the file
  * (--key-file is key_file); the file has more settings of its own
- * (limits, job defaults, schedules, retention).  The command line wins
+ * (limits, job defaults, schedules, retention, directory logins).  The command line wins
  * over the file, the file over the defaults.  The admin commands (init,
  * backup, restore, audit) find the database the same way: --db, else the
  * db: of --config, else that of SCHEDCONF_DEFAULT when it exists.
@@ -32,6 +32,9 @@ struct schedconf {
 	char		*kpi_config;
 	char		*dashboard;
 	long long	 threads;
+	char		*tls_cert;	/* HTTPS: the certificate (chain), PEM */
+	char		*tls_key;	/* and its private key, 0600 */
+	int		 secure_cookies;	/* HTTPS is a proxy's */
 
 	/* Settings of the file only. */
 	struct api_config api;

@@ -13,6 +13,7 @@
  * ready, and serves until SIGTERM or SIGINT.
  */
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -28,6 +29,7 @@
 #include "admin.h"
 #include "api.h"
 #include "auth.h"
+#include "dirauth.h"
 #include "fsutil.h"
 #include "jobs.h"
 #include "query.h"
@@ -98,6 +100,57 @@ die(const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	exit(1);
+}
+
+/*
+ * A PEM file for HTTPS, as text; a private key (secret set) must not be
+ * readable by anyone but its owner.  Dies with the reason.
+ */
+static char *
+read_pem(const char *path, int secret)
+{
+	struct stat sb;
+	char err[512], *data;
+	size_t len;
+
+	if (fsutil_read(path, 1024 * 1024, &data, &len, err, sizeof err) != 0)
+		die("%s", err);
+	if (secret && stat(path, &sb) == 0 && (sb.st_mode & 077) != 0) {
+		sodium_memzero(data, len);
+		free(data);
+		die("--tls-key '%s' is readable by others (mode %03o); make it "
+		    "0600", path, (unsigned)(sb.st_mode & 0777));
+	}
+	if (strstr(data, "-----BEGIN ") == NULL)
+		die("'%s' is not PEM (no -----BEGIN line)", path);
+	return data;
+}
+
+/*
+ * The directory logins of the config file's "directory" section, checked
+ * against the KPI tree (known once the web front is set up), or NULL when
+ * it has none.  Dies with file:line:col when it is wrong.
+ */
+static struct dirauth *
+load_directory(const char *path, const struct kpi_config *kpi)
+{
+	struct ydoc *doc;
+	const struct ynode *sec;
+	struct dirauth *d = NULL;
+	char err[512];
+
+	if (path == NULL)
+		return NULL;
+	if ((doc = ydoc_load_file(path, err, sizeof err)) == NULL)
+		die("%s", err);
+	if (doc->root != NULL && (sec = ynode_get(doc->root,
+	    "directory")) != NULL && (d = dirauth_load(sec, kpi, err,
+	    sizeof err)) == NULL) {
+		ydoc_free(doc);
+		die("%s", err);
+	}
+	ydoc_free(doc);
+	return d;
 }
 
 /* --- the listening socket ----------------------------------------------- */
@@ -277,6 +330,8 @@ serve(int argc, char **argv)
 {
 	struct schedconf set;
 	struct opts o;
+	char *cert = NULL, *tlskey = NULL;
+	struct dirauth *directory;
 	struct web *web;
 	struct bootw boot;
 	struct store *st = NULL;
@@ -329,6 +384,14 @@ serve(int argc, char **argv)
 		die("jobs.backoff_max_ms must not be below jobs.backoff_ms");
 	if (sodium_init() < 0)
 		die("cannot initialise libsodium");
+	if ((set.tls_cert == NULL) != (set.tls_key == NULL))
+		die("--tls-cert and --tls-key go together");
+	if (set.tls_cert != NULL) {
+		cert = read_pem(set.tls_cert, 0);
+		tlskey = read_pem(set.tls_key, 1);
+		set.api.tls_cert = cert;
+		set.api.tls_key = tlskey;
+	}
 	if (tfmt_init(&tf, set.timezone, err, sizeof err) != 0)
 		die("timezone: %s", err);
 
@@ -380,6 +443,11 @@ serve(int argc, char **argv)
 		die("%s", err);
 	if ((fd = listen_on(set.listen, &port, err, sizeof err)) < 0)
 		die("%s", err);
+	directory = load_directory(set.config, web_kpi(web));
+	web_set_directory(web, directory);
+	web_set_secrets(web, &sk);
+	/* Cookies go only over HTTPS: ours, or a proxy's in front of us. */
+	web_set_secure_cookies(web, cert != NULL || set.secure_cookies);
 	api = api_new(st, sc, sched, &sk, &tf, &set.api);
 	api_set_web(api, web);
 	if (api_start(api, fd, err, sizeof err) != 0)
@@ -403,11 +471,16 @@ serve(int argc, char **argv)
 	api_stop(api);
 	api_free(api);
 	web_free(web);
+	dirauth_free(directory);
 	store_close(st);
 	scripts_free(sc);
 	sched_free(sched);
 	secrets_clear(&sk);
 	tfmt_free(&tf);
+	free(cert);
+	if (tlskey != NULL)
+		sodium_memzero(tlskey, strlen(tlskey));
+	free(tlskey);
 	opts_release(&o);
 	schedconf_release(&set);
 	return 0;

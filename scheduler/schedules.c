@@ -67,6 +67,17 @@ zone(struct sched *s, const char *tz, char *err, size_t errlen)
 	return z;
 }
 
+char *
+sched_format(struct sched *s, const char *tz, int64_t ms, char *buf,
+    size_t len)
+{
+	const struct cron_zone *z = zone(s, tz, buf, len);
+
+	if (z == NULL)
+		return buf;	/* the message */
+	return cron_zone_format(z, (time_t)(ms / 1000), buf, len);
+}
+
 static int
 name_index(const char *const *names, size_t n, const char *v)
 {
@@ -167,11 +178,26 @@ get_int(json_t *def, const char *key, json_int_t dflt, json_int_t lo,
 	return 0;
 }
 
+/* Whether digest is a stored version of script name. */
+static int
+version_of(struct conn *c, const char *name, const char *digest)
+{
+	sqlite3_stmt *st = conn_stmt(c, "SELECT 1 FROM script_versions"
+	    " WHERE digest = ? AND name = ?");
+	int found;
+
+	bind_text(st, 1, digest);
+	bind_text(st, 2, name);
+	found = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_reset(st);
+	return found;
+}
+
 json_t *
 sched_check(struct sched *s, struct conn *c, struct scripts *sc, json_t *def,
     json_t *errors)
 {
-	const char *name, *script, *expr, *tz, *cal, *misfire, *overlap;
+	const char *name, *script, *expr, *tz, *cal, *misfire, *overlap, *pin;
 	json_t *closures, *params = NULL, *v, *out;
 	const struct script *scr = NULL;
 	json_int_t prio = 0, att = 0, tmo = 0;
@@ -192,12 +218,16 @@ sched_check(struct sched *s, struct conn *c, struct scripts *sc, json_t *def,
 		json_array_append_new(errors, json_string("name: expected 1-64 "
 		    "characters of A-Z a-z 0-9 . _ -"));
 	script = get_str(def, "script", NULL, errors);
+	pin = get_str(def, "digest", NULL, errors);
 	if (script == NULL)
 		json_array_append_new(errors, json_string("script: required"));
 	else if (scripts_current(c, script, digest) != 0)
 		json_array_append_new(errors, json_sprintf("script: no script "
 		    "named '%s'", script));
-	else if ((scr = scripts_get(sc, c, digest)) == NULL)
+	else if (pin != NULL && !version_of(c, script, pin))
+		json_array_append_new(errors, json_sprintf("digest: script "
+		    "'%s' has no version '%s'", script, pin));
+	else if ((scr = scripts_get(sc, c, pin ? pin : digest)) == NULL)
 		json_array_append_new(errors, json_sprintf("script: '%s' does "
 		    "not load", script));
 	expr = get_str(def, "cron", NULL, errors);
@@ -271,6 +301,8 @@ sched_check(struct sched *s, struct conn *c, struct scripts *sc, json_t *def,
 	    closures ? json_incref(closures) : json_array(), "misfire", misfire,
 	    "overlap", overlap, "params", params, "priority", prio,
 	    "enabled", enabled, "max_attempts", att, "timeout_ms", tmo);
+	json_object_set_new(out, "digest", pin ? json_string(pin) :
+	    json_null());
 	return out;
 }
 
@@ -295,12 +327,12 @@ sched_put(struct sched *s, struct conn *c, json_t *def, const char *origin,
 	st = conn_stmt(c, "INSERT INTO schedules (name, script, cron, tz,"
 	    " calendar, closures, misfire, overlap, params, priority, enabled,"
 	    " max_attempts, timeout_ms, next_fire, origin, created_at,"
-	    " updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
-	    " ?11, ?12, ?13, ?14, ?15, ?16, ?16) ON CONFLICT (name) DO UPDATE"
-	    " SET script = ?2, cron = ?3, tz = ?4, calendar = ?5,"
+	    " updated_at, digest) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+	    " ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16, ?17) ON CONFLICT (name)"
+	    " DO UPDATE SET script = ?2, cron = ?3, tz = ?4, calendar = ?5,"
 	    " closures = ?6, misfire = ?7, overlap = ?8, params = ?9,"
 	    " priority = ?10, enabled = ?11, max_attempts = ?12,"
-	    " timeout_ms = ?13, origin = ?15, updated_at = ?16,"
+	    " timeout_ms = ?13, origin = ?15, updated_at = ?16, digest = ?17,"
 	    /*
 	     * The same timing keeps its next fire time, even one that
 	     * passed while the scheduler was down: the config file's
@@ -330,7 +362,51 @@ sched_put(struct sched *s, struct conn *c, json_t *def, const char *origin,
 	sqlite3_bind_int64(st, 14, next);
 	bind_text(st, 15, origin);
 	sqlite3_bind_int64(st, 16, now);
+	bind_text(st, 17, json_string_value(json_object_get(def, "digest")));
 	return conn_step(c, st, err, errlen);
+}
+
+int
+sched_set_enabled(struct sched *s, struct conn *c, const char *name,
+    int enabled, int64_t now, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = conn_stmt(c, "SELECT cron, tz, calendar, closures"
+	    " FROM schedules WHERE name = ?");
+	char *cron = NULL, *tz = NULL, *cal = NULL;
+	json_t *closures = NULL;
+	int64_t next = 0;
+	int rc = -1;
+
+	bind_text(st, 1, name);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		cron = col_strdup(st, 0);
+		tz = col_strdup(st, 1);
+		cal = col_strdup(st, 2);
+		closures = json_loads(col_text(st, 3), 0, NULL);
+	}
+	sqlite3_reset(st);
+	if (cron == NULL) {
+		snprintf(err, errlen, "no schedule '%s'", name);
+		return -1;
+	}
+	/* Resumed, it fires next after now: the paused times are not due. */
+	if (enabled && sched_next(s, cron, tz, cal, closures, now, &next, err,
+	    errlen) != 0)
+		goto done;
+	st = conn_stmt(c, "UPDATE schedules SET enabled = ?1, updated_at = ?2,"
+	    " next_fire = CASE WHEN ?1 THEN ?3 ELSE next_fire END"
+	    " WHERE name = ?4");
+	sqlite3_bind_int(st, 1, enabled != 0);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_int64(st, 3, next);
+	bind_text(st, 4, name);
+	rc = conn_step(c, st, err, errlen);
+done:
+	free(cron);
+	free(tz);
+	free(cal);
+	json_decref(closures);
+	return rc;
 }
 
 int
@@ -347,7 +423,7 @@ sched_delete(struct conn *c, const char *name)
 #define SCHED_COLS "id, name, script, cron, tz, calendar, closures," \
 	" misfire, overlap, params, priority, enabled, max_attempts," \
 	" timeout_ms, next_fire, last_fire, last_job_id, origin," \
-	" coalesce(department, '')"
+	" coalesce(department, ''), digest"
 
 static json_t *
 sched_json(sqlite3_stmt *st, const struct tfmt *tf)
@@ -371,9 +447,12 @@ sched_json(sqlite3_stmt *st, const struct tfmt *tf)
 	    json_null() : json_integer(sqlite3_column_int64(st, 16)),
 	    "source", col_text(st, 17));
 
-	if (o != NULL)
+	if (o != NULL) {
 		json_object_set_new(o, "department",
 		    json_string(col_text(st, 18)));
+		json_object_set_new(o, "digest", sqlite3_column_type(st, 19) ==
+		    SQLITE_NULL ? json_null() : json_string(col_text(st, 19)));
+	}
 	return o ? o : json_object();
 }
 
@@ -409,6 +488,7 @@ struct due {
 	int64_t		 id;
 	char		*name, *script, *cron, *tz, *calendar;
 	char		*department;	/* or NULL */
+	char		*digest;	/* the version pinned, or NULL */
 	json_t		*closures, *params;
 	enum misfire	 misfire;
 	enum overlap	 overlap;
@@ -425,6 +505,7 @@ due_free(struct due *d)
 	free(d->tz);
 	free(d->calendar);
 	free(d->department);
+	free(d->digest);
 	json_decref(d->closures);
 	json_decref(d->params);
 }
@@ -475,7 +556,9 @@ fire(struct conn *c, struct scripts *sc, const struct job_defaults *jd,
 				return -1;
 		}
 	}
-	if (scripts_current(c, d->script, digest) != 0 ||
+	if (d->digest != NULL)
+		snprintf(digest, sizeof digest, "%s", d->digest);
+	if ((d->digest == NULL && scripts_current(c, d->script, digest) != 0) ||
 	    (scr = scripts_get(sc, c, digest)) == NULL) {
 		fprintf(stderr, "kobito-scheduler: schedule '%s': no script "
 		    "'%s'; not fired\n", d->name, d->script);
@@ -526,8 +609,8 @@ sched_tick(struct sched *s, struct conn *c, struct scripts *sc,
 	*queued = 0;
 	st = conn_stmt(c, "SELECT id, name, script, cron, tz, calendar,"
 	    " closures, misfire, overlap, params, priority, max_attempts,"
-	    " timeout_ms, next_fire, coalesce(last_job_id, 0), department"
-	    " FROM schedules WHERE enabled AND next_fire <= ?");
+	    " timeout_ms, next_fire, coalesce(last_job_id, 0), department,"
+	    " digest FROM schedules WHERE enabled AND next_fire <= ?");
 	sqlite3_bind_int64(st, 1, now);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		dues = xreallocarray(dues, n + 1, sizeof *dues);
@@ -551,6 +634,7 @@ sched_tick(struct sched *s, struct conn *c, struct scripts *sc,
 		d->next_fire = sqlite3_column_int64(st, 13);
 		d->last_job_id = sqlite3_column_int64(st, 14);
 		d->department = col_strdup(st, 15);
+		d->digest = col_strdup(st, 16);
 	}
 	sqlite3_reset(st);
 	for (i = 0; i < n && rc == 0; i++) {

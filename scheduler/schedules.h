@@ -56,7 +56,9 @@ void		 sched_free(struct sched *);
  * Check a schedule definition (from the API or the config file, borrowed):
  * name, script (must exist), cron, tz, calendar, closures, misfire,
  * overlap, params (checked against the script), priority, enabled,
- * max_attempts, timeout_ms.  Returns a new normalised object, or NULL with
+ * max_attempts, timeout_ms, digest (a version of the script the schedule
+ * is pinned to: its params are checked against it and its fires run it;
+ * without it they run the script's current version).  Returns a new normalised object, or NULL with
  * every problem appended to errors as "field: message".
  */
 json_t		*sched_check(struct sched *, struct conn *, struct scripts *,
@@ -70,6 +72,14 @@ json_t		*sched_check(struct sched *, struct conn *, struct scripts *,
  */
 int		 sched_put(struct sched *, struct conn *, json_t *def,
 		    const char *origin, int64_t now, int *created, char *err,
+		    size_t errlen);
+/*
+ * Pause (enabled 0) or resume (1) schedule name; a resumed one fires next
+ * after now, the times it missed while paused dropped.  Inside a write.
+ * 0, or -1 with a message ("no schedule 'x'").
+ */
+int		 sched_set_enabled(struct sched *, struct conn *,
+		    const char *name, int enabled, int64_t now, char *err,
 		    size_t errlen);
 /* Delete by name: 0, or -1 when there is none. */
 int		 sched_delete(struct conn *, const char *name);
@@ -87,6 +97,13 @@ json_t		*sched_get(struct conn *, const struct tfmt *,
 int		 sched_next(struct sched *, const char *cron, const char *tz,
 		    const char *calendar, json_t *closures, int64_t after,
 		    int64_t *next, char *err, size_t errlen);
+
+/*
+ * ms (a fire time) as ISO 8601 local time in zone tz (loaded before by
+ * sched_next), "2026-12-08T09:00:00+09:00", into buf; returns buf.
+ */
+char		*sched_format(struct sched *, const char *tz, int64_t ms,
+		    char *buf, size_t len);
 
 /* Whether a fire due at "due" should run at "now" under policy m. */
 int		 sched_should_fire(int64_t due, int64_t now, enum misfire m);

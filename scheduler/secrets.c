@@ -89,6 +89,30 @@ secrets_name_ok(const char *name)
 	    strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_") == n;
 }
 
+unsigned char *
+secrets_seal(const struct secrets *sk, const void *plain, size_t len,
+    size_t *outlen)
+{
+	unsigned char *out = xmalloc(len + SECRETS_SEAL_OVERHEAD);
+
+	randombytes_buf(out, crypto_secretbox_NONCEBYTES);
+	crypto_secretbox_easy(out + crypto_secretbox_NONCEBYTES, plain, len,
+	    out, sk->key);
+	*outlen = len + SECRETS_SEAL_OVERHEAD;
+	return out;
+}
+
+int
+secrets_open(const struct secrets *sk, const unsigned char *sealed,
+    size_t len, unsigned char *plain)
+{
+	if (len < SECRETS_SEAL_OVERHEAD)
+		return -1;
+	return crypto_secretbox_open_easy(plain, sealed +
+	    crypto_secretbox_NONCEBYTES, len - crypto_secretbox_NONCEBYTES,
+	    sealed, sk->key) == 0 ? 0 : -1;
+}
+
 int
 secrets_put(struct conn *c, const struct secrets *sk, const char *name,
     const char *value, json_t *allow, const char *by, int64_t now, char *err,

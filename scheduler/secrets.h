@@ -42,6 +42,21 @@ int	secrets_load_key(struct secrets *, const char *path, int create,
 /* Wipe the key from memory. */
 void	secrets_clear(struct secrets *);
 
+/*
+ * Seal len bytes of plain under the key: a new buffer (nonce, then the
+ * box) of *outlen bytes, the caller frees.
+ */
+unsigned char *secrets_seal(const struct secrets *, const void *plain,
+	    size_t len, size_t *outlen);
+/*
+ * Open what secrets_seal made (len bytes) into plain, which has room for
+ * len - SECRETS_SEAL_OVERHEAD bytes: 0, or -1 when it does not open.
+ */
+#define SECRETS_SEAL_OVERHEAD \
+	(crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES)
+int	secrets_open(const struct secrets *, const unsigned char *sealed,
+	    size_t len, unsigned char *plain);
+
 /* Whether name is a valid secret name: [a-z0-9_]{1,64}. */
 int	secrets_name_ok(const char *name);
 

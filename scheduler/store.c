@@ -359,15 +359,33 @@ static const struct migration migrations[] = {
 	    " DEFAULT 0;" },
 	/* Work queues, their items and files (queues.h). */
 	{ 9, QUEUES_SCHEMA_SQL TRIGGERS_SCHEMA_SQL NOTIFY_SCHEMA_SQL },
+	/*
+	 * The console's controls and lists: the job a retry repeats, the
+	 * version a schedule is pinned to, settings that are not secret
+	 * (assets), and what the lists' date filters read.
+	 */
+	{ 10, "ALTER TABLE jobs ADD COLUMN retry_of INTEGER;"
+	    "ALTER TABLE schedules ADD COLUMN digest TEXT;"
+	    "CREATE TABLE assets (name TEXT PRIMARY KEY, value TEXT NOT NULL,"
+	    "  department TEXT NOT NULL DEFAULT '', updated_at INTEGER NOT NULL,"
+	    "  updated_by TEXT);"
+	    "CREATE INDEX runs_started ON runs(started_at);"
+	    "CREATE INDEX jobs_created ON jobs(created_at);"
+	    "CREATE INDEX audit_at ON audit(at);"
+	    /* one-time passwords (web_totp.c): the key sealed */
+	    "CREATE TABLE user_totp (user_id INTEGER PRIMARY KEY,"
+	    "  sealed BLOB NOT NULL, confirmed INTEGER NOT NULL DEFAULT 0,"
+	    "  last_step INTEGER NOT NULL DEFAULT 0,"
+	    "  created_at INTEGER NOT NULL);" },
 	/* Retention by department: the expired jobs of each, oldest first. */
-	{ 10, "CREATE INDEX jobs_final_department ON jobs(department, final_at)"
+	{ 11, "CREATE INDEX jobs_final_department ON jobs(department, final_at)"
 	    " WHERE final_at IS NOT NULL;" },
 	/*
 	 * The audit log's hash chain: the rows written so far are chained
 	 * in their order (the trigger that refuses updates is put back once
 	 * that is done), and a row without a hash is refused from then on.
 	 */
-	{ 11, "DROP TRIGGER audit_no_update;"
+	{ 12, "DROP TRIGGER audit_no_update;"
 	    "ALTER TABLE audit ADD COLUMN prev_hash TEXT;"
 	    "ALTER TABLE audit ADD COLUMN hash TEXT;", audit_seal,
 	    "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit"
@@ -382,7 +400,7 @@ _Static_assert(sizeof migrations / sizeof migrations[0] ==
     STORE_SCHEMA_VERSION, "STORE_SCHEMA_VERSION must name the last migration");
 
 static int
-migrate(struct conn *c, const char *path, char *err, size_t errlen)
+migrate(struct conn *c, const char *path, int upto, char *err, size_t errlen)
 {
 	size_t i, n = sizeof migrations / sizeof migrations[0];
 	int have;
@@ -402,7 +420,8 @@ migrate(struct conn *c, const char *path, char *err, size_t errlen)
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
-		if (migrations[i].version <= have)
+		if (migrations[i].version <= have ||
+		    migrations[i].version > upto)
 			continue;
 		if (conn_exec(c, "BEGIN IMMEDIATE") != 0)
 			goto fail;
@@ -642,7 +661,7 @@ store_open(const char *path, int flags, char *err, size_t errlen)
 		goto fail;
 	if (conn_open(&st->w, path, err, errlen) != 0)
 		goto fail;
-	if (migrate(&st->w, path, err, errlen) != 0)
+	if (migrate(&st->w, path, STORE_SCHEMA_VERSION, err, errlen) != 0)
 		goto fail;
 	if (flags & STORE_WRITER) {
 		/*
@@ -660,6 +679,19 @@ store_open(const char *path, int flags, char *err, size_t errlen)
 fail:
 	store_close(st);
 	return NULL;
+}
+
+int
+store_migrate_to(const char *path, int version, char *err, size_t errlen)
+{
+	struct conn c;
+	int rc;
+
+	if (conn_open(&c, path, err, errlen) != 0)
+		return -1;
+	rc = migrate(&c, path, version, err, errlen);
+	conn_close(&c);
+	return rc;
 }
 
 void

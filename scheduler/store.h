@@ -36,7 +36,7 @@
 #include <sqlite3.h>
 
 /* The schema version this program writes. */
-#define STORE_SCHEMA_VERSION	11
+#define STORE_SCHEMA_VERSION	12
 
 /* store_open() flags */
 #define STORE_LOCK	0x1	/* take the scheduler lock (DB.lock) */
@@ -73,6 +73,13 @@ struct store	*store_open(const char *path, int flags, char *err,
  * gives.
  */
 int		 store_lock(const char *path, char *err, size_t errlen);
+/*
+ * Apply the migrations up to version only, to the database at path (for
+ * the tests of a later migration: a database as an older scheduler left
+ * it).  0, or -1 with a message.
+ */
+int		 store_migrate_to(const char *path, int version, char *err,
+		    size_t errlen);
 /* Close every connection and release the lock; no write may be running. */
 void		 store_close(struct store *);
 const char	*store_path(const struct store *);

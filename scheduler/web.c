@@ -22,7 +22,9 @@
 #include <unistd.h>
 #include <microhttpd.h>
 #include <sodium.h>
+#include <zlib.h>
 
+#include "msg.h"
 #include "timeutil.h"
 #include "web_int.h"
 #include "xmalloc.h"
@@ -85,6 +87,24 @@ web_new(struct store *st, const struct kpi_config *kpi,
 	pthread_mutex_init(&w->gmu, NULL);
 	pthread_cond_init(&w->gcv, NULL);
 	return w;
+}
+
+void
+web_set_secrets(struct web *w, const struct secrets *sk)
+{
+	w->sk = sk;
+}
+
+void
+web_set_directory(struct web *w, const struct dirauth *d)
+{
+	w->dir = d;
+}
+
+void
+web_set_secure_cookies(struct web *w, int on)
+{
+	w->cfg.secure_cookie = on != 0;
 }
 
 const struct kpi_config *
@@ -220,11 +240,13 @@ web_reply_json(struct web_req *r, int status, json_t *out)
 void
 web_reply_error(struct web_req *r, int status, const char *fmt, ...)
 {
+	int ja = r->src != NULL && msg_japanese(web_value(r->src,
+	    MHD_HEADER_KIND, "Accept-Language"));
 	va_list ap;
 	char msg[512];
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	msg_vformat(msg, sizeof msg, ja, fmt, ap);
 	va_end(ap);
 	web_reply_json(r, status, json_pack("{s:s}", "error", msg));
 }
@@ -335,6 +357,87 @@ page_headers(struct web_req *r, int html)
 	}
 }
 
+/* Whether a client's Accept-Encoding takes gzip (not with q=0). */
+static int
+takes_gzip(const struct web_src *src)
+{
+	const char *ae = web_value(src, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_ACCEPT_ENCODING), *g;
+
+	if (ae == NULL || (g = strstr(ae, "gzip")) == NULL)
+		return 0;
+	g += 4;
+	while (*g == ' ')
+		g++;
+	return strncmp(g, ";q=0", 4) != 0 || strncmp(g, ";q=0.", 5) == 0;
+}
+
+/* data (len bytes) gzipped: a new buffer of *out bytes, or NULL. */
+static char *
+gzip_of(const char *data, size_t len, size_t *out)
+{
+	z_stream z;
+	uLong cap = compressBound((uLong)len) + 32;
+	char *buf = xmalloc(cap);
+
+	memset(&z, 0, sizeof z);
+	if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8,
+	    Z_DEFAULT_STRATEGY) != Z_OK) {
+		free(buf);
+		return NULL;
+	}
+	z.next_in = (Bytef *)(uintptr_t)data;
+	z.avail_in = (uInt)len;
+	z.next_out = (Bytef *)buf;
+	z.avail_out = (uInt)cap;
+	if (deflate(&z, Z_FINISH) != Z_STREAM_END) {
+		deflateEnd(&z);
+		free(buf);
+		return NULL;
+	}
+	*out = z.total_out;
+	deflateEnd(&z);
+	return buf;
+}
+
+/*
+ * Reply with a file's bytes (data, taken over): an ETag of its content,
+ * kept by browsers but asked again each time (Cache-Control: no-cache,
+ * answered 304 when unchanged: a new version shows at once), gzipped for
+ * those who take it when it is text worth compressing.
+ */
+static void
+send_file(struct web_req *r, char *data, size_t len, const char *ctype)
+{
+	unsigned char h[crypto_hash_sha256_BYTES];
+	char hex[crypto_hash_sha256_BYTES * 2 + 1], etag[80], *z;
+	const char *inm = web_value(r->src, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_IF_NONE_MATCH);
+	int gz = len > 512 && (strncmp(ctype, "text/", 5) == 0 ||
+	    strncmp(ctype, "application/json", 16) == 0 ||
+	    strncmp(ctype, "image/svg", 9) == 0) && takes_gzip(r->src);
+	size_t zlen;
+
+	crypto_hash_sha256(h, (const unsigned char *)data, len);
+	sodium_bin2hex(hex, sizeof hex, h, 16);
+	snprintf(etag, sizeof etag, "\"%s%s\"", hex, gz ? "-gz" : "");
+	web_add_header(r, MHD_HTTP_HEADER_ETAG, etag);
+	web_add_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+	web_add_header(r, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
+	if (inm != NULL && strstr(inm, etag) != NULL) {
+		free(data);
+		r->status = MHD_HTTP_NOT_MODIFIED;
+		return;
+	}
+	if (gz && (z = gzip_of(data, len, &zlen)) != NULL) {
+		free(data);
+		data = z;
+		len = zlen;
+		web_add_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+	}
+	web_reply_raw(r, MHD_HTTP_OK, data, len, ctype);
+}
+
 /* Serve dir/name (a regular file; symlinks only when follow is set). */
 static void
 serve_file(struct web_req *r, const char *dir, const char *name,
@@ -366,9 +469,9 @@ serve_file(struct web_req *r, const char *dir, const char *name,
 		    "'%s'", name);
 		return;
 	}
-	web_reply_raw(r, MHD_HTTP_OK, data, len, ctype);
-	page_headers(r, strncmp(ctype, "text/html", 9) == 0);
 	r->no_audit = 1;
+	page_headers(r, strncmp(ctype, "text/html", 9) == 0);
+	send_file(r, data, len, ctype);
 }
 
 void
@@ -667,6 +770,9 @@ static const struct {
 	{ "GET", "/api/users", web_h_users },
 	{ "PUT", "/api/users/{name}", web_h_user_put },
 	{ "PUT", "/api/users/{name}/roles", web_h_user_roles },
+	{ "DELETE", "/api/users/{name}/totp", web_h_totp_remove },
+	{ "POST", "/api/session/totp", web_h_totp_begin },
+	{ "PUT", "/api/session/totp", web_h_totp_confirm },
 	{ "GET", "/api/kpi/config", web_h_kpi_config },
 	{ "GET", "/api/kpi/{report}", web_h_kpi_report },
 	{ "POST", "/api/kpi/surveys", web_h_survey_add },

@@ -37,7 +37,7 @@ struct web_req;
 
 #define WEB_COOKIE		"kobito_session"
 #define WEB_CSRF_HEADER		"X-CSRF-Token"
-#define WEB_MAX_HEADERS		8
+#define WEB_MAX_HEADERS		12
 #define WEB_PASSWORD_MIN	10	/* characters */
 #define WEB_PASSWORD_MAX	1024	/* bytes */
 
@@ -69,6 +69,24 @@ void		 web_config_defaults(struct web_config *);
 struct web	*web_new(struct store *, const struct kpi_config *,
 		    const struct web_config *, char *err, size_t errlen);
 void		 web_free(struct web *);
+/*
+ * Mark cookies Secure (sent only over HTTPS): the scheduler serves HTTPS
+ * itself, or sits behind a proxy that does.  Before serving.
+ */
+void		 web_set_secure_cookies(struct web *, int on);
+/*
+ * Log people in with the city's directory too (dirauth.h; borrowed, it
+ * must outlive the web front), for names without a local password.
+ * Before serving.
+ */
+struct dirauth;
+void		 web_set_directory(struct web *, const struct dirauth *);
+/*
+ * The key that seals admins' one-time password keys (secrets.h; borrowed,
+ * it must outlive the web front).  Without it there are none.
+ */
+struct secrets;
+void		 web_set_secrets(struct web *, const struct secrets *);
 /* The KPI configuration (and its department tree) the web front uses. */
 const struct kpi_config *web_kpi(const struct web *);
 
@@ -204,6 +222,9 @@ void	web_h_survey_add(struct web *, struct web_req *);
 void	web_h_survey_import(struct web *, struct web_req *);
 void	web_h_survey_delete(struct web *, struct web_req *);
 void	web_h_fix_minutes(struct web *, struct web_req *);
+void	web_h_totp_begin(struct web *, struct web_req *);	/* POST .../totp */
+void	web_h_totp_confirm(struct web *, struct web_req *);	/* PUT */
+void	web_h_totp_remove(struct web *, struct web_req *);	/* DELETE users */
 
 /*
  * The handler of the web route (method, pattern) as the API's route table

@@ -25,6 +25,8 @@ struct web {
 	char			*dashboard_dir;
 	char			*chartjs_dir;
 	char			 dummy[crypto_pwhash_STRBYTES];
+	const struct dirauth	*dir;	/* directory logins, or NULL */
+	const struct secrets	*sk;	/* seals one-time keys, or NULL */
 	pthread_mutex_t		 gmu;	/* the Argon2id gate (web_login.c) */
 	pthread_cond_t		 gcv;
 	int			 hashing;
@@ -73,6 +75,24 @@ const char	*web_in_string(struct web_req *, const char *key,
 /* Argon2id with libsodium's interactive limits (about 64 MiB, 2 passes). */
 int		 web_hash_password(const char *pw,
 		    char out[crypto_pwhash_STRBYTES]);
+
+/* --- web_totp.c ------------------------------------------------------------ */
+
+/* A user's one-time password key, opened. */
+struct web_totp {
+	int		 present, confirmed;
+	int64_t		 last_step;	/* the step of the code used last */
+	unsigned char	 key[20];	/* TOTP_KEY_BYTES */
+};
+
+/*
+ * The one-time key of user_id into *t (present 0 when none): 0, or -1
+ * when it does not open (another key file).  Wipe t after use.
+ */
+int		 web_totp_read(struct conn *, const struct web *,
+		    int64_t user_id, struct web_totp *t);
+/* Record step as used (inside the login's write): 0, -1 if used before. */
+int		 web_totp_use(struct conn *, int64_t user_id, int64_t step);
 
 /* --- web_users.c ----------------------------------------------------------- */
 

@@ -11,6 +11,8 @@
 #include <sodium.h>
 
 #include "timeutil.h"
+#include "dirauth.h"
+#include "totp.h"
 #include "web_int.h"
 #include "xmalloc.h"
 
@@ -350,6 +352,9 @@ struct user {
 	int64_t		 max_age_ms;
 	int64_t		 now;
 	struct perm	 perm;		/* out: the user's roles */
+	const struct web *w;		/* in: for the one-time key */
+	struct web_totp	 totp;		/* out: the one-time key, if any */
+	int		 totp_bad;	/* out: it does not open */
 };
 
 static int
@@ -373,6 +378,8 @@ user_read(struct conn *c, void *p)
 	sqlite3_reset(st);
 	if (u->found && perm_load(c, u->id, ROLE_ADMIN, &u->perm) != 0)
 		u->found = 0;
+	if (u->found && web_totp_read(c, u->w, u->id, &u->totp) != 0)
+		u->totp_bad = 1;
 	if (!u->found || u->device[0] == '\0')
 		return 0;
 	st = conn_stmt(c, "SELECT 1 FROM web_devices WHERE hash = ? AND"
@@ -389,11 +396,54 @@ struct loginw {
 	struct web	*w;
 	struct throttle	*t;
 	struct user	*u;
+	const struct perm *dir;		/* a directory login's roles, or NULL */
+	const char	*dept;		/* and its department */
+	int64_t		 totp_step;	/* the one-time code's step, or 0 */
 	const char	*password;	/* to rehash, or NULL */
 	char		 cookie[64];
 	char		 csrf[65];
 	char		 device[64];	/* a new device cookie, or "" */
 };
+
+/*
+ * A directory login: the user as kobito keeps them (made at the first
+ * login, without a password of their own) and the roles their groups give
+ * now, which replace those of the login before.
+ */
+static int
+directory_user(struct conn *c, struct web_req *r, struct loginw *l)
+{
+	sqlite3_stmt *st;
+	char err[256];
+
+	if (!l->u->found) {
+		st = conn_stmt(c, "INSERT INTO users (name, role, department,"
+		    " created_at) VALUES (?, 'none', nullif(?, ''), ?)");
+		bind_text(st, 1, l->u->name);
+		bind_text(st, 2, l->dept);
+		sqlite3_bind_int64(st, 3, r->now);
+		if (conn_step(c, st, err, sizeof err) != 0)
+			goto fail;
+		l->u->id = conn_last_id(c);
+		l->u->found = 1;
+	} else if (l->dept[0] != '\0') {
+		st = conn_stmt(c, "UPDATE users SET department = ?"
+		    " WHERE id = ?");
+		bind_text(st, 1, l->dept);
+		sqlite3_bind_int64(st, 2, l->u->id);
+		if (conn_step(c, st, err, sizeof err) != 0)
+			goto fail;
+	}
+	if (perm_store(c, l->u->id, l->dir, "directory", r->now, err,
+	    sizeof err) != 0)
+		goto fail;
+	l->u->perm = *l->dir;
+	snprintf(l->u->department, sizeof l->u->department, "%s", l->dept);
+	return 0;
+fail:
+	web_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", err);
+	return -1;
+}
 
 /* A successful login: the session, the device, the counts taken back. */
 static int
@@ -407,6 +457,14 @@ login_write(struct conn *c, struct web_req *r, void *p)
 
 	if (unreserve(c, l->t, 1) != 0)
 		return -1;
+	if (l->dir != NULL && directory_user(c, r, l) != 0)
+		return -1;
+	/* A one-time code is good once: a second login with it fails. */
+	if (l->totp_step > 0 && web_totp_use(c, l->u->id, l->totp_step) != 0) {
+		web_reply_error(r, MHD_HTTP_UNAUTHORIZED, "this one-time code "
+		    "was used already; wait for the next one");
+		return -1;
+	}
 	/* Sessions past their time are dropped here, at each login. */
 	st = conn_stmt(c, "DELETE FROM web_sessions WHERE last_seen < ?1"
 	    " OR created_at < ?2");
@@ -497,6 +555,85 @@ device_cookie(struct web *w, struct web_req *r, const char *value)
 	free(c);
 }
 
+/*
+ * The one-time code of a user who has them on, after the right password:
+ * 0 with its step in l->totp_step, or -1 with the refusal made (no code:
+ * 401 otp_required, not counted as a failure; a wrong one: 401, counted).
+ */
+static int
+second_factor(struct web *w, struct web_req *r, struct throttle *t,
+    const struct user *u, struct loginw *l)
+{
+	const char *otp = web_in_string(r, "otp", 16);
+
+	if (u->totp_bad) {
+		store_write(w->st, unreserve_fn, t, NULL, 0);
+		web_reply_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "the one-time "
+		    "key cannot be opened (another secrets key file?)");
+		return -1;
+	}
+	if (otp == NULL) {
+		store_write(w->st, unreserve_fn, t, NULL, 0);
+		web_reply_json(r, MHD_HTTP_UNAUTHORIZED, json_pack("{s:s, s:b}",
+		    "error", "a one-time code is needed", "otp_required", 1));
+		return -1;
+	}
+	switch (totp_check(u->totp.key, sizeof u->totp.key, otp, r->now,
+	    u->totp.last_step, &l->totp_step)) {
+	case 1:
+		return 0;
+	case -1:
+		web_reply_error(r, MHD_HTTP_UNAUTHORIZED, "this one-time code "
+		    "was used already; wait for the next one");
+		break;
+	default:
+		web_reply_error(r, MHD_HTTP_UNAUTHORIZED, "wrong one-time code");
+		break;
+	}
+	json_object_set_new(r->detail, "refused", json_string("wrong "
+	    "one-time code"));
+	r->write(r, failure_write, NULL);
+	return -1;
+}
+
+/*
+ * Ask the directory: 1 (the password is right and groups give roles:
+ * *p, dept), 0 (wrong), or -1 with the refusal made (the directory cannot
+ * be reached: 503; it gives no role here: 403).
+ */
+static int
+directory_check(struct web *w, struct web_req *r, struct throttle *t,
+    const struct user *u, const char *pw, struct perm *p, char *dept,
+    size_t deptlen)
+{
+	char err[512];
+
+	if (u->found && u->disabled)
+		return 0;
+	switch (dirauth_login(w->dir, u->name, pw, p, dept, deptlen, err,
+	    sizeof err)) {
+	case DIRAUTH_OK:
+		return 1;
+	case DIRAUTH_DENIED:
+		return 0;
+	case DIRAUTH_NO_ROLE:
+		store_write(w->st, unreserve_fn, t, NULL, 0);
+		web_reply_error(r, MHD_HTTP_FORBIDDEN, "the directory knows "
+		    "'%s', but none of their groups gives a role in kobito",
+		    u->name);
+		json_object_set_new(r->detail, "refused", json_string(
+		    "no role"));
+		return -1;
+	case DIRAUTH_ERROR:
+		break;
+	}
+	store_write(w->st, unreserve_fn, t, NULL, 0);
+	fprintf(stderr, "kobito-scheduler: login of '%s': %s\n", u->name, err);
+	web_reply_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "the directory "
+	    "cannot be asked now; try again later");
+	return -1;
+}
+
 void
 web_h_login(struct web *w, struct web_req *r)
 {
@@ -507,6 +644,8 @@ web_h_login(struct web *w, struct web_req *r)
 	struct throttle t;
 	struct user u;
 	struct loginw l;
+	struct perm dirp;
+	char dept[PERM_DEPT_MAX];
 	int ok;
 
 	/* A form on another site cannot send JSON (it would need CORS). */
@@ -531,6 +670,7 @@ web_h_login(struct web *w, struct web_req *r)
 	snprintf(u.name, sizeof u.name, "%s", name);
 	device_hash(r->src, u.device);
 	u.now = r->now;
+	u.w = w;
 	store_read(w->st, user_read, &u);
 
 	memset(&t, 0, sizeof t);
@@ -555,9 +695,20 @@ web_h_login(struct web *w, struct web_req *r)
 		return;
 	}
 
-	ok = verify(w, u.found && u.hash[0] != '\0' && !u.disabled ? u.hash :
-	    w->dummy, pw);
-	if (ok > 0 && (!u.found || u.hash[0] == '\0' || u.disabled))
+	memset(&l, 0, sizeof l);
+	if (w->dir != NULL && (!u.found || u.hash[0] == '\0')) {
+		/* No password here: the directory's word. */
+		ok = directory_check(w, r, &t, &u, pw, &dirp, dept,
+		    sizeof dept);
+		if (ok < 0)
+			return;
+		l.dir = &dirp;
+		l.dept = dept;
+	} else
+		ok = verify(w, u.found && u.hash[0] != '\0' && !u.disabled ?
+		    u.hash : w->dummy, pw);
+	if (ok > 0 && !l.dir && (!u.found || u.hash[0] == '\0' ||
+	    u.disabled))
 		ok = 0;		/* the dummy: the same time spent, no match */
 	if (ok < 0) {
 		store_write(w->st, unreserve_fn, &t, NULL, 0);
@@ -578,11 +729,15 @@ web_h_login(struct web *w, struct web_req *r)
 		return;
 	}
 
-	memset(&l, 0, sizeof l);
+	if (u.totp.confirmed && second_factor(w, r, &t, &u, &l) != 0) {
+		sodium_memzero(&u.totp, sizeof u.totp);
+		return;
+	}
+	sodium_memzero(&u.totp, sizeof u.totp);
 	l.w = w;
 	l.t = &t;
 	l.u = &u;
-	if (crypto_pwhash_str_needs_rehash(u.hash,
+	if (l.dir == NULL && crypto_pwhash_str_needs_rehash(u.hash,
 	    crypto_pwhash_OPSLIMIT_INTERACTIVE,
 	    crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
 		l.password = pw;
@@ -598,6 +753,8 @@ web_h_login(struct web *w, struct web_req *r)
 	r->status = MHD_HTTP_OK;
 	if (r->write(r, login_write, &l) != 0 || r->status >= 400)
 		return;
+	r->who.perm = u.perm;	/* a directory login's, as they are now */
+	r->who.role = perm_top(&u.perm);
 	web_reply_json(r, MHD_HTTP_OK, perm_json(w->kpi, &u.perm));
 	json_object_update_new(r->out, json_pack("{s:s, s:s, s:s, s:s}",
 	    "name", u.name, "role", role_name(r->who.role), "department",

@@ -167,21 +167,24 @@ users_read(struct conn *c, void *p)
 	    " (SELECT count(*) FROM web_sessions s WHERE s.user_id = u.id"
 	    "  AND s.last_seen >= ?1),"
 	    " (SELECT count(*) FROM tokens t WHERE t.user_id = u.id"
-	    "  AND t.revoked_at IS NULL), u.id"
+	    "  AND t.revoked_at IS NULL), u.id,"
+	    " EXISTS (SELECT 1 FROM user_totp o WHERE o.user_id = u.id"
+	    "  AND o.confirmed)"
 	    " FROM users u ORDER BY u.name");
 	json_t *a = json_array(), *o;
 	struct perm pm;
 
 	sqlite3_bind_int64(st, 1, q->now - q->idle);
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		o = json_pack("{s:s, s:s, s:s, s:b, s:b, s:I, s:I, s:I}",
+		o = json_pack("{s:s, s:s, s:s, s:b, s:b, s:I, s:I, s:I, s:b}",
 		    "name", col_text(st, 0), "role", col_text(st, 1),
 		    "department", col_text(st, 2), "disabled",
 		    sqlite3_column_int(st, 3), "has_password",
 		    sqlite3_column_int(st, 4), "created_at",
 		    (json_int_t)sqlite3_column_int64(st, 5), "sessions",
 		    (json_int_t)sqlite3_column_int64(st, 6), "tokens",
-		    (json_int_t)sqlite3_column_int64(st, 7));
+		    (json_int_t)sqlite3_column_int64(st, 7), "totp",
+		    sqlite3_column_int(st, 9));
 		if (perm_load(c, sqlite3_column_int64(st, 8), ROLE_ADMIN,
 		    &pm) == 0)
 			json_object_update_new(o, perm_json(q->kpi, &pm));

@@ -22,7 +22,8 @@ tesseract-ocr-script-latn tesseract-ocr-script-jpan-vert
 fonts-klee fonts-ipafont-gothic fonts-ipafont-mincho fonts-humor-sans
 fonts-liberation2 fonts-urw-base35 python3-yaml python3-jsonschema
 libsystemd-dev man-db
-debhelper lintian mmdebstrap systemd-container"
+debhelper lintian mmdebstrap systemd-container
+libldap-dev slapd ldap-utils libgnutls28-dev"
 
 missing=""
 for p in $PKGS; do
@@ -47,10 +48,12 @@ if [ -n "$missing" ]; then
 fi
 
 # The browser tests drive Debian's chromium with playwright-core from npm
-# (the npm registry; the lock file pins the version).
+# and check the pages with axe-core (the npm registry; the lock file pins
+# the versions).  Installed here so that the tests run offline.
 BT="$(dirname "$0")/../tests/browser"
-if [ ! -d "$BT/node_modules/playwright-core" ] && command -v npm >/dev/null; then
+if { [ ! -f "$BT/node_modules/playwright-core/package.json" ] ||
+    [ ! -f "$BT/node_modules/axe-core/axe.min.js" ]; } && command -v npm >/dev/null; then
 	(cd "$BT" && npm ci --no-audit --no-fund --loglevel=error) ||
-		echo "deps: npm ci in tests/browser failed; the browser tests will be skipped" >&2
+		echo "deps: npm ci in tests/browser failed; the browser tests cannot run" >&2
 fi
 exit 0

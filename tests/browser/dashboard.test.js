@@ -125,7 +125,7 @@ const scenarios = [
       await mgr.page.emulateMedia({ media: 'print' });
       check('the report prints without the menu', !(await mgr.page.isVisible('#top')));
       await mgr.page.emulateMedia({ media: 'screen' });
-      check('a viewer sees no engineer pages', (await mgr.page.$('#nav-runs')) === null);
+      check('a manager sees no run pages', (await mgr.page.$('#nav-runs')) === null);
       await mgr.page.click('#lang');
       await mgr.page.waitForSelector('#nav-kpi');
       check('the English switch', (await mgr.page.textContent('#nav-kpi')) === 'KPIs');
@@ -195,7 +195,7 @@ const scenarios = [
         ['#/runs', '#runs-table', 'engineer-runs'],
         ['#/agents', '#agents-table', 'engineer-agents'],
         ['#/schedules', '#schedules-table', 'engineer-schedules'],
-        ['#/queue', '#queue-table', 'engineer-queue'],
+        ['#/jobs', '#jobs-table', 'engineer-jobs'],
         ['#/scripts', '#scripts-table', 'engineer-scripts'],
         ['#/users', '#users-table', 'admin-users'],
         ['#/tokens', '#tokens-table', 'admin-tokens'],
@@ -209,13 +209,13 @@ const scenarios = [
       check('the agent is listed online', (await page.goto(URL + '/#/agents'), await page.waitForSelector('#agents-table'),
         (await page.textContent('#agents-table')).includes('稼働中')));
       check('the schedule has a next fire time', (await open(page, '#/schedules', '#schedules-table'),
-        /\d{4}/.test(await page.textContent('#schedules-table tbody tr td:nth-child(5)'))));
+        /\d{4}/.test(await page.textContent('#schedules-table tbody tr td:nth-child(4)'))));
       await open(page, '#/scripts', '#invalid-table');
       const invalid = await page.textContent('#invalid-table');
       check('the scripts page shows a file that does not validate, with line:col',
         /broken\.yaml:\d+:\d+: .*file\.wirte/.test(invalid), invalid);
       await open(page, '#/runs?script=greet&status=succeeded', '#runs-table');
-      const rows = await page.$$('#runs-table tbody tr.clickable');
+      const rows = await page.$$('#runs-table tbody tr a[href^="#/run/"]');
       check('the run filter finds the greet runs', rows.length >= 2, rows.length);
       await rows[0].click();
       await page.waitForSelector('#timeline li');

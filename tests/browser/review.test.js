@@ -20,7 +20,7 @@
  */
 'use strict';
 
-const { URL, check, browserFor, login, shot, open, runScenarios } = require('./lib');
+const { URL, check, browserFor, login, shot, open, axe, runScenarios } = require('./lib');
 
 const ITEM = process.env.ITEM;
 const TOTAL = process.env.TOTAL;
@@ -90,6 +90,8 @@ const scenarios = [
       check('the department\'s figures: one waiting in each queue',
         depts.length === 2 && depts.every(r => r[2] === '1'), JSON.stringify(depts));
       await shot(page, 'review-inbox');
+      let v = await axe(page);
+      check('axe: the inbox', v.length === 0, v.join('; '));
       await page.keyboard.press('Enter');
       await page.waitForSelector('#review-form');
       await page.waitForFunction(() => {
@@ -97,6 +99,8 @@ const scenarios = [
         return img && img.complete && img.naturalWidth > 1000;
       });
       check('the scan is shown', true);
+      v = await axe(page);
+      check('axe: the item\'s page', v.length === 0, v.join('; '));
       const first = await page.getAttribute('.field', 'data-field');
       check('the doubtful field comes first', first === 'total', first);
       check('and has the keyboard', (await focused(page)) === 'total', await focused(page));

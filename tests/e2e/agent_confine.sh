@@ -7,7 +7,8 @@
 # Landlock sandbox of the job's own process; copies of the token in the
 # agent's environment reach neither the job's environment nor
 # /proc/AGENT/environ; the allowed work succeeds in a working directory of
-# the job's own, removed after.  An agent whose token file lies under a
+# the job's own, removed after, and loads the office module (xlsx.*) in
+# its sandbox.  An agent whose token file lies under a
 # file root refuses to start.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sched.inc"
@@ -43,6 +44,10 @@ script ok_work <<EOF
     exec: { argv: [cat, /proc/self/environ] }
   - id: web
     http.request: { url: "\${params.url}/health" }
+  - xlsx.write: { path: "$T/data/out.xlsx", rows: [{ code: 1 }], columns: [code] }
+  - id: book
+    xlsx.read: { path: "$T/data/out.xlsx" }
+  - assert: { that: "\${steps.book.output.rows[0].code == 1}" }
   - assert: { that: "\${steps.rel.output == 'in the working directory'}" }
   - assert: { that: "\${len(steps.rows.output.rows) == 2}" }
   - assert: { that: "\${steps.sorted.output.stdout == 'a\\nb\\n'}" }

@@ -8,18 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sched.inc"
 . "$(dirname "$0")/agent.inc"
-
-CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
-[ -x "$CHROMIUM" ] || skip "chromium is not installed ($CHROMIUM; make deps installs it)"
-command -v node >/dev/null || skip "node is not installed"
-BT="$KOBITO_TOP/tests/browser"
-if [ ! -f "$BT/node_modules/playwright-core/package.json" ]; then
-	command -v npm >/dev/null || skip "npm is not installed, so playwright-core cannot be"
-	(cd "$BT" && npm ci --no-audit --no-fund) >"$T/npm.log" 2>&1 || {
-		cat "$T/npm.log"
-		skip "npm ci in tests/browser failed (no registry?)"
-	}
-fi
+. "$(dirname "$0")/browser.inc"
 
 cat >"$T/scripts/greet.yaml" <<'EOF'
 name: greet
@@ -63,7 +52,7 @@ start_scheduler --kpi-config "$KOBITO_TOP/config/kpi.yaml" \
 	--dashboard "$KOBITO_TOP/dashboard"
 PASSWORD="pass-$(head -c 9 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 printf '%s\n' "$PASSWORD" >"$T/pw"
-for u in sato:operator:戸籍住民課 tanaka:viewer:市民局 suzuki:viewer: \
+for u in sato:operator:戸籍住民課 tanaka:manager:市民局 suzuki:viewer: \
     eng:engineer:DX推進課 kanri:admin:総務局; do
 	IFS=: read -r name role dept <<EOF
 $u

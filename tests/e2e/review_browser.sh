@@ -17,17 +17,8 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sched.inc"
 . "$(dirname "$0")/agent.inc"
+. "$(dirname "$0")/browser.inc"
 
-CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
-[ -x "$CHROMIUM" ] || skip "chromium is not installed ($CHROMIUM; make deps installs it)"
-command -v node >/dev/null || skip "node is not installed"
-BT="$KOBITO_TOP/tests/browser"
-if [ ! -f "$BT/node_modules/playwright-core/package.json" ]; then
-	(cd "$BT" && npm ci --no-audit --no-fund) >"$T/npm.log" 2>&1 || {
-		cat "$T/npm.log"
-		fail "npm ci in tests/browser failed"
-	}
-fi
 APP="$FIXTURES/legacy_finance"
 [ -x "$APP" ] || fail "$APP is not built"
 

@@ -195,7 +195,7 @@ test_seal_older_rows(void **state)
 	struct audit_check k;
 	struct store *st;
 
-	/* A database of schema 10: its audit rows have no hashes. */
+	/* A database of schema 11: its audit rows have no hashes. */
 	assert_int_equal(conn_exec(&f->c, "DROP TRIGGER audit_chained;"
 	    "ALTER TABLE audit DROP COLUMN prev_hash;"
 	    "ALTER TABLE audit DROP COLUMN hash;"
@@ -203,7 +203,7 @@ test_seal_older_rows(void **state)
 	    " VALUES (1, 'admin', 'POST', '/api/users', 201, '{}'),"
 	    " (2, 'alice', 'POST', '/api/jobs', 201, NULL),"
 	    " (3, 'anonymous', '*', '*', 401, '{\"refused\":3}');"
-	    "PRAGMA user_version = 10"), 0);
+	    "PRAGMA user_version = 11"), 0);
 	conn_close(&f->c);
 	st = store_open(f->db, 0, f->err, sizeof f->err);
 	assert_non_null(st);

@@ -342,6 +342,44 @@ test_assert_boolean(void **state)
 	result_free(&res);
 }
 
+/* if: wants true or false too: no truthiness, the condition's place. */
+static void
+test_if_boolean(void **state)
+{
+	struct result res;
+
+	(void)state;
+	res = run_text("name: x\nsteps:\n  - set: { note: 'paid' }\n"
+	    "  - log: noted\n    if: ${note}\n", 0);
+	expect_error(&res, "t.yaml:5:9: if: ${note} is the string 'paid', not "
+	    "true or false");
+	result_free(&res);
+	res = run_text("name: x\nsteps:\n  - log: none\n    if: ${0}\n", 0);
+	expect_error(&res, "if: ${0} is the number 0, not true or false");
+	result_free(&res);
+	res = run_text("name: x\nsteps:\n  - log: none\n    if: ${null}\n",
+	    0);
+	expect_error(&res, "if: ${null} is null, not true or false");
+	result_free(&res);
+	res = run_text("name: x\nsteps:\n  - set: { n: 0 }\n"
+	    "  - set: { n: 1 }\n    if: ${false}\n"
+	    "  - set: { n: '${n + 10}' }\n    if: ${n == 0}\n"
+	    "  - assert: ${n == 10}\n", 0);
+	assert_string_equal(summary_str(&res, "status"), "succeeded");
+	result_free(&res);
+	/* A dry run makes no response: a condition on it is not met, but a
+	 * string is still no condition. */
+	res = run_text("name: x\nsteps:\n  - set: { n: 0 }\n  - id: post\n"
+	    "    http.request: { url: 'http://127.0.0.1:9/x', method: POST }\n"
+	    "  - set: { n: 1 }\n    if: ${steps.post.output.json}\n"
+	    "  - assert: ${n == 0}\n", 1);
+	assert_string_equal(summary_str(&res, "status"), "succeeded");
+	result_free(&res);
+	res = run_text("name: x\nsteps:\n  - log: x\n    if: ${'y'}\n", 1);
+	expect_error(&res, "if: ${'y'} is the string 'y', not true or false");
+	result_free(&res);
+}
+
 /* A run-time error names the offending part, inside a block scalar. */
 static void
 test_runtime_positions(void **state)
@@ -649,6 +687,7 @@ main(void)
 		cmocka_unit_test(test_append),
 		cmocka_unit_test(test_while_until),
 		cmocka_unit_test(test_assert_boolean),
+		cmocka_unit_test(test_if_boolean),
 		cmocka_unit_test(test_runtime_positions),
 		cmocka_unit_test(test_dry_run),
 		cmocka_unit_test(test_csv_stream),
