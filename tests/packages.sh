@@ -28,12 +28,13 @@ unshare -m true 2>/dev/null ||
 
 # --- the root ----------------------------------------------------------------
 
-# The packages' dependencies (first of each alternative), systemd to boot,
-# sqlite3 to look into the database.
+# The packages' dependencies (first of each alternative; not kobito's own
+# packages, which come from deb/), systemd to boot, sqlite3 to look into the
+# database.
 deps=$(for d in "$DEBS"/kobito_*.deb "$DEBS"/kobito-agent_*.deb \
     "$DEBS"/kobito-scheduler_*.deb; do dpkg-deb -f "$d" Depends; done |
-	tr ',' '\n' | sed 's/([^)]*)//g; s/|.*//; s/ //g' | grep -v '^$' |
-	sort -u | tr '\n' ',')
+	tr ',' '\n' | sed 's/([^)]*)//g; s/|.*//; s/ //g' |
+	grep -v -e '^$' -e '^kobito' | sort -u | tr '\n' ',')
 include="${deps}systemd,systemd-sysv,dbus,sqlite3"
 CACHE=${KOBITO_PKG_CACHE:-/var/cache/kobito-test}
 mkdir -p "$CACHE" 2>/dev/null && [ -w "$CACHE" ] || CACHE="$HOME/.cache/kobito"
