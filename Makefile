@@ -132,10 +132,10 @@ $(BUILD)/fixtures/somu_web: $(SOMU_SRC) tests/fixtures/somu/somu.h $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/fixtures/somu $(LDFLAGS) -o $@ $(SOMU_SRC) $(LIB) $(PKG_LIBS)
 
-FORMGEN2_SRC = tests/fixtures/formgen2.c tests/fixtures/formgen2_heldout2.c
-$(BUILD)/fixtures/formgen2: $(FORMGEN2_SRC) tests/fixtures/formgen2.h $(LIB)
+FORMGEN2_SRC = tests/fixtures/formgen2.c tests/fixtures/formgen2/heldout2.c
+$(BUILD)/fixtures/formgen2: $(FORMGEN2_SRC) tests/fixtures/formgen2/formgen2.h $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(GTK_CFLAGS) $(LDFLAGS) -o $@ $(FORMGEN2_SRC) $(LIB) $(PKG_LIBS) $(GTK_LIBS)
+	$(CC) $(ALL_CFLAGS) -Itests/fixtures/formgen2 $(GTK_CFLAGS) $(LDFLAGS) -o $@ $(FORMGEN2_SRC) $(LIB) $(PKG_LIBS) $(GTK_LIBS)
 
 $(BUILD)/fixtures/%: tests/fixtures/%.c $(LIB)
 	@mkdir -p $(dir $@)
