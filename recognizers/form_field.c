@@ -39,6 +39,8 @@ struct zone_img {
 	int		 text_h;	/* height of the writing, px */
 	int		 touch;		/* writing runs past the zone's edge */
 	int		 doubt;		/* gaps that may or may not be spaces */
+	int		 doubt_kanji;	/* ... narrower ones, which are spaces
+					   between kanji and kana only */
 	int		*gaps;		/* blank stretches as wide as a space */
 	size_t		 ngaps;
 	int		 ink0, ink1;	/* first and last inked column */
@@ -217,11 +219,14 @@ form_debug_save(PIX *pix, const char *name, int pass)
 #define GAP_SPACE	0.95	/* a gap this wide (x the writing's height)
 				   is a space */
 #define GAP_DOUBT	0.72	/* ... this wide, maybe */
+#define GAP_KANJI	0.45	/* ... this wide, between kanji and kana */
 
 static void
-measure_gaps(struct zone_img *zi)
+measure_gaps(struct zone_img *zi, const char *name)
 {
 	int *prof, n, i, first = -1, last = -1, run = 0, h = zi->text_h;
+	const char *dbg = getenv("KOBITO_OCR_DEBUG");
+	int debug = dbg != NULL && *dbg != '\0';
 	PIX *big;
 	BOX *fg = NULL;
 
@@ -246,11 +251,15 @@ measure_gaps(struct zone_img *zi)
 		}
 	zi->ink0 = first;
 	zi->ink1 = last + 1;
+	if (debug)
+		fprintf(stderr, "gaps %s: height %d:", name, h);
 	for (i = first + 1; first >= 0 && i <= last; i++) {
 		if (prof[i] == 0) {
 			run++;
 			continue;
 		}
+		if (run > 0 && debug)
+			fprintf(stderr, " %.2f", (double)run / h);
 		/* Between characters of a word the gap stays below 0.7 of
 		 * the writing's height (on the tuning set: 2,000 gaps, all
 		 * but four below 0.7); a full-width space makes 0.9 or more.
@@ -259,6 +268,12 @@ measure_gaps(struct zone_img *zi)
 		 * word for it. */
 		if (run > 0 && run >= GAP_DOUBT * h && run < GAP_SPACE * h)
 			zi->doubt++;
+		/* A half-width space in a monospaced or proportional font
+		 * leaves 0.5 to 0.7 between two kanji, whose own gaps stay
+		 * below 0.4 (on the development sets: 0.02 to 0.39, names and
+		 * goods); a full-width digit is set wider. */
+		if (run > 0 && run >= GAP_KANJI * h && run < GAP_DOUBT * h)
+			zi->doubt_kanji++;
 		if (run > 0 && run >= GAP_SPACE * h) {
 			zi->gaps = xreallocarray(zi->gaps, 2 * (zi->ngaps + 1),
 			    sizeof *zi->gaps);
@@ -269,6 +284,8 @@ measure_gaps(struct zone_img *zi)
 		run = 0;
 	}
 	free(prof);
+	if (debug)
+		fprintf(stderr, "\n");
 }
 
 #define WIDEN_MM	3.0	/* an unruled zone grows this far at most */
@@ -515,7 +532,7 @@ prepare_zone(struct reader *r, const struct form_field *f, const double z[4],
 	form_debug_save(zi->pix, f->name, which);
 	/* Spaces are measured for Japanese, which has none of its own. */
 	if (!f->vertical && !f->multiline && strncmp(f->lang, "jpn", 3) == 0)
-		measure_gaps(zi);
+		measure_gaps(zi, f->name);
 	return 0;
 }
 
@@ -1011,6 +1028,14 @@ note_opinions(struct field_result *fr, const struct reading *rd, size_t n,
 	note_checks(fr, best);
 }
 
+/*
+ * On a fax, a JPEG or a scan below 200 dpi, a field needs this confidence
+ * at least: there the models misread alike (on the development sets, 6
+ * of 12 wrong fields accepted on such pages came with 70 to 90; 7% of the
+ * right ones did).
+ */
+#define LOSSY_CONF	90
+
 /* Decide the status of a field whose readings gave a value. */
 static void
 judge(struct reader *r, const struct form_field *f, struct field_result *fr,
@@ -1032,6 +1057,11 @@ judge(struct reader *r, const struct form_field *f, struct field_result *fr,
 		fr->status = FIELD_LOW_CONFIDENCE;
 		form_set_reason(fr, "confidence %.0f below %.0f", fr->conf,
 		    f->min_conf);
+	} else if (r->lossy && fr->conf < LOSSY_CONF) {
+		fr->status = FIELD_LOW_CONFIDENCE;
+		form_set_reason(fr, "confidence %.0f below %.0f on a faxed, "
+		    "JPEG or low-resolution scan", fr->conf,
+		    (double)LOSSY_CONF);
 	} else if (rival >= 2) {
 		fr->status = FIELD_LOW_CONFIDENCE;
 		form_set_reason(fr, "the models read two different values");
@@ -1058,10 +1088,29 @@ judge(struct reader *r, const struct form_field *f, struct field_result *fr,
 	}
 }
 
+/* How latin_reads() compares: the whole reading, its last groups of
+ * digits, or groups of digits anywhere in it. */
+#define MATCH_WHOLE	0
+#define MATCH_SUFFIX	1
+#define MATCH_GROUPS	2
+
+/* Whether the digit groups want ("6-10-2") stand whole in got. */
+static int
+has_groups(const char *got, const char *want)
+{
+	char *g = xasprintf("-%s-", got), *w = xasprintf("-%s-", want);
+	int yes = strstr(g, w) != NULL;
+
+	free(g);
+	free(w);
+	return yes;
+}
+
 /*
  * The Latin model (eng, then Latin) whose reading of the zone, put
- * through pick(), is want - or, with suffix set, ends with want after a
- * '-' - NULL when neither's is.
+ * through pick(), is want - or, with suffix MATCH_SUFFIX, ends with want
+ * after a '-', or with MATCH_GROUPS, holds want's digit groups whole -
+ * NULL when neither's is.
  */
 static const char *
 latin_reads(const struct zone_img *zi, const char *want,
@@ -1086,9 +1135,10 @@ latin_reads(const struct zone_img *zi, const char *want,
 		got = pick(res.text);
 		ocr_result_free(&res);
 		m = got != NULL ? strlen(got) : 0;
-		if (got != NULL && (strcmp(got, want) == 0 || (suffix &&
-		    m > n && strcmp(got + m - n, want) == 0 &&
-		    got[m - n - 1] == '-')))
+		if (got != NULL && (strcmp(got, want) == 0 || (suffix ==
+		    MATCH_SUFFIX && m > n && strcmp(got + m - n, want) == 0 &&
+		    got[m - n - 1] == '-') || (suffix == MATCH_GROUPS &&
+		    has_groups(got, want))))
 			by = models[i];
 		free(got);
 	}
@@ -1152,7 +1202,26 @@ confirm_tail(const struct zone_img *zi, const json_t *v)
 		return "";
 	/* The last groups of digits the Latin model reads are the house
 	 * number: the kanji before it come out as junk, digits among it. */
-	by = latin_reads(zi, want, digit_groups, 1);
+	by = latin_reads(zi, want, digit_groups, MATCH_SUFFIX);
+	free(want);
+	return by;
+}
+
+/*
+ * The jpn models misread the digits of era dates alike (令和6年10月2日
+ * read 令和6年1月2日 by both): the groups of digits of an era date must
+ * also stand whole in a Latin model's reading of the zone, which turns
+ * the kanji into junk but reads the digits apart.  Returns the model
+ * that confirms them, "" when the date has no digits, or NULL.
+ */
+static const char *
+confirm_era_digits(const struct zone_img *zi, const char *raw)
+{
+	char *want = digit_groups(raw);
+	const char *by = "";
+
+	if (*want != '\0')
+		by = latin_reads(zi, want, digit_groups, MATCH_GROUPS);
 	free(want);
 	return by;
 }
@@ -1219,7 +1288,7 @@ confirm_digits(const struct zone_img *zi, const struct reading *rd,
 		free(got);
 	}
 	if (by == NULL && *want != '\0')
-		by = latin_reads(zi, want, digits_of, 0);
+		by = latin_reads(zi, want, digits_of, MATCH_WHOLE);
 	free(want);
 	return by;
 }
@@ -1267,6 +1336,61 @@ judge_digits(const struct form_field *f, struct field_result *fr,
 		form_set_reason(fr, "one opinion only: no Latin model read "
 		    "the digits %s read", f->lang);
 	}
+}
+
+/*
+ * Why a Latin text's letters are doubtful, or NULL: a lowercase letter
+ * alone among capitals ("USB CABLE 2m": block capitals written by hand,
+ * whose M both models took for an m), or a lone lowercase letter as the
+ * first or last word (a speck or a stroke read as "a").  Printed text
+ * does not look like that; misreads do.
+ */
+static const char *
+case_doubt(const char *text)
+{
+	int upper = 0, lower = 0, lone = 0, word_lower = 0;
+	const char *p, *w = text;
+
+	for (p = text;; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c == ' ' || c == '\0') {
+			/* A word with one lowercase letter among capitals. */
+			lone += word_lower == 1;
+			if (word_lower > 1)
+				lone = -1000;
+			if (p - w == 1 && islower((unsigned char)*w) &&
+			    (w == text || c == '\0'))
+				return "a lone lowercase letter at its end, "
+				    "where a mark may have been read";
+			word_lower = 0;
+			w = p + 1;
+			if (c == '\0')
+				break;
+			continue;
+		}
+		upper += isupper(c) != 0;
+		lower += islower(c) != 0;
+		word_lower += islower(c) != 0;
+	}
+	if (upper >= 4 && lower > 0 && lone > 0)
+		return "a lowercase letter among capitals";
+	return NULL;
+}
+
+/* Whether text (UTF-8) has no ASCII letter or digit: kanji, kana and
+ * spaces, as Japanese names are written. */
+static int
+kanji_kana_only(const char *text)
+{
+	const char *p;
+
+	if (text == NULL)
+		return 0;
+	for (p = text; *p != '\0'; p++)
+		if (isalnum((unsigned char)*p))
+			return 0;
+	return 1;
 }
 
 /* Read the zone with the variants of rounds first and retry into rd. */
@@ -1381,6 +1505,21 @@ form_read_field(struct reader *r, const struct form_field *f,
 				    zi[best->prep].box[3], fr->box);
 			judge(r, f, fr, rd, n, best, rival, label_lost,
 			    zi[best->prep].touch);
+			if (fr->status == FIELD_OK && f->spec.kind ==
+			    NORM_TEXT && strncmp(f->lang, "jpn", 3) != 0 &&
+			    json_is_string(fr->value) && case_doubt(
+			    json_string_value(fr->value)) != NULL) {
+				fr->status = FIELD_LOW_CONFIDENCE;
+				form_set_reason(fr, "%s", case_doubt(
+				    json_string_value(fr->value)));
+			}
+			if (fr->status == FIELD_OK && zi[0].doubt_kanji > 0 &&
+			    f->spec.kind == NORM_TEXT && kanji_kana_only(
+			    json_string_value(fr->value))) {
+				fr->status = FIELD_LOW_CONFIDENCE;
+				form_set_reason(fr, "a gap that may be a "
+				    "half-width space");
+			}
 			if (fr->status == FIELD_OK && zi[0].doubt > 0 &&
 			    f->spec.kind == NORM_TEXT) {
 				fr->status = FIELD_LOW_CONFIDENCE;
@@ -1393,6 +1532,24 @@ form_read_field(struct reader *r, const struct form_field *f,
 				rc = -1;
 			if (rc == 0 && ja_digits(f))
 				judge_digits(f, fr, zi, rd, n, best);
+			if (fr->status == FIELD_OK && f->spec.kind ==
+			    NORM_ERA_DATE && strncmp(f->lang, "jpn", 3) == 0 &&
+			    !f->vertical) {
+				const char *by = confirm_era_digits(&zi[0],
+				    fr->raw);
+
+				if (by == NULL) {
+					fr->status = FIELD_LOW_CONFIDENCE;
+					form_set_reason(fr, "its digits were "
+					    "not read so by a Latin model");
+				} else if (*by != '\0') {
+					char *why = xasprintf("its digits "
+					    "read by %s", by);
+
+					field_result_add_evidence(fr, why);
+					free(why);
+				}
+			}
 			if (fr->status == FIELD_OK && f->spec.kind ==
 			    NORM_TEXT && strncmp(f->lang, "jpn", 3) == 0 &&
 			    !f->vertical) {

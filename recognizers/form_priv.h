@@ -36,6 +36,9 @@ struct reader {
 							   fit alike */
 	int				 boxes;		/* ruled zones read */
 	int				 boxes_found;	/* ... whose box was seen */
+	int				 lossy;		/* a fax, a JPEG or a scan
+							   below 200 dpi: fields
+							   need more confidence */
 	struct anchor_hit		*anchors;	/* per template text */
 	char				*err;
 	size_t				 errlen;
