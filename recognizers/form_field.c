@@ -536,150 +536,6 @@ prepare_zone(struct reader *r, const struct form_field *f, const double z[4],
 	return 0;
 }
 
-/* Symbol classes for digit runs inside Japanese text. */
-static int
-is_digit_sym(const char *s)
-{
-	return (s[0] >= '0' && s[0] <= '9' && s[1] == '\0') ||
-	    (strncmp(s, "\xef\xbc", 2) == 0 && (unsigned char)s[2] >= 0x90 &&
-	    (unsigned char)s[2] <= 0x99);	/* U+FF10..U+FF19 */
-}
-
-/* Dashes, which normalisation turns into '-' between digits anyway. */
-static int
-is_dash_sym(const char *s)
-{
-	static const char *const dashes[] = {
-		"-", "ー", "一", "－", "‐", "—", "―", "−", "ｰ",
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof dashes / sizeof dashes[0]; i++)
-		if (strcmp(s, dashes[i]) == 0)
-			return 1;
-	return 0;
-}
-
-/*
- * What the jpn models make of a hyphen or a full-width digit next to
- * digits: ー 一 － and the kana and kanji that look like ones and fours.
- */
-static int
-is_digitish_sym(const char *s)
-{
-	static const char *const look[] = {
-		"ユ", "オ", "キ", "ヨ", "ラ", "コ", "ア", "二", "工", "ロ", "l",
-		"|", "I",
-	};
-	size_t i;
-
-	if (is_digit_sym(s) || is_dash_sym(s))
-		return 1;
-	for (i = 0; i < sizeof look / sizeof look[0]; i++)
-		if (strcmp(s, look[i]) == 0)
-			return 1;
-	return 0;
-}
-
-/*
- * The digits-and-hyphens tail of eng's reading of a Japanese line, e.g.
- * "1-22-16" from "A)MAS ABBIR1-22-16": the eng model turns kanji into
- * junk but reads full-width digits and hyphens well.  NULL when the line
- * does not end in digits.
- */
-static char *
-latin_tail(const char *text)
-{
-	char *s = norm_digit_run(text), *p;
-
-	if (s != NULL)
-		return s;
-	/* norm_digit_run refused the whole line: keep the tail that is
-	 * digits and dashes, after dropping marks at the end. */
-	s = xstrdup(text);
-	p = s + strlen(s);
-	while (p > s && strchr(" \n.|'", p[-1]) != NULL)
-		*--p = '\0';
-	while (p > s) {
-		const char *q = p - 1;
-		unsigned char c = (unsigned char)*q;
-
-		if (isdigit(c) || c == '-' || c == ' ')
-			p--;
-		else if (p - s >= 3 && (strncmp(p - 3, "\xe2\x80\x94", 3) == 0 ||
-		    strncmp(p - 3, "\xe2\x80\x93", 3) == 0 ||
-		    strncmp(p - 3, "\xe2\x88\x92", 3) == 0))
-			p -= 3;		/* em dash, en dash, minus */
-		else
-			break;
-	}
-	p = norm_digit_run(p);
-	free(s);
-	return p;
-}
-
-/*
- * House numbers at the end of Japanese text ("広坂１－２２－１６") are
- * where the jpn models go wrong: a full-width hyphen after a one becomes
- * "ユー", a four "オ".  When the reading ends in digits mixed with such
- * look-alikes, the whole line is read again with the eng model, and its
- * tail of digits and hyphens replaces the run - if it has as many digits
- * as the run, or one more for each look-alike, and a group per hyphen.
- * (LSTM symbol boxes are too rough to cut the run out alone.)
- */
-static void
-fix_digit_runs(PIX *pix, struct ocr_result *res)
-{
-	struct ocr_symbol **sym = NULL;
-	struct ocr_engine *eng;
-	struct ocr_result er;
-	size_t n = 0, i, k;
-	int digits = 0, odd = 0, dashes = 0, got = 0, groups = 1;
-	char err[256], *tail = NULL;
-	const char *p;
-
-	for (i = 0; i < res->nwords; i++)
-		for (k = 0; k < res->words[i].nsyms; k++) {
-			if (res->words[i].line != res->words[0].line)
-				continue;
-			sym = xreallocarray(sym, n + 1, sizeof *sym);
-			sym[n++] = &res->words[i].syms[k];
-		}
-	for (i = n; i > 0 && is_digitish_sym(sym[i - 1]->text); i--) {
-		if (is_digit_sym(sym[i - 1]->text))
-			digits++;
-		else if (is_dash_sym(sym[i - 1]->text))
-			dashes++;
-		else
-			odd++;
-	}
-	if (digits == 0 || odd == 0 ||
-	    (eng = ocr_engine_get("eng", err, sizeof err)) == NULL ||
-	    ocr_recognize(eng, pix, OCR_PSM_LINE, 300, &er, err,
-	    sizeof err) != 0) {
-		free(sym);
-		return;
-	}
-	tail = latin_tail(er.text);
-	ocr_result_free(&er);
-	for (p = tail; p != NULL && *p != '\0'; p++) {
-		got += isdigit((unsigned char)*p) != 0;
-		groups += *p == '-';
-	}
-	if (tail != NULL && got >= digits && got <= digits + odd &&
-	    groups >= 2 && groups <= dashes + odd + 1) {
-		free(sym[i]->text);
-		sym[i]->text = tail;
-		tail = NULL;
-		for (k = i + 1; k < n; k++) {
-			free(sym[k]->text);
-			sym[k]->text = xstrdup("");
-		}
-	}
-	free(tail);
-	free(sym);
-}
-
 /* Read the prepared zone with variant v into rd.  Returns 0, or -1 with a
  * message in r->err (missing models are not errors: rd stays empty). */
 static int
@@ -733,7 +589,7 @@ read_variant(struct reader *r, const struct form_field *f,
 
 	pixDestroy(&img);
 	if (cjk && f->spec.kind == NORM_TEXT)
-		fix_digit_runs(zi->pix, &res);
+		form_fix_digit_runs(zi->pix, &res);
 	g = xcalloc(2 * zi->ngaps + 1, sizeof *g);
 	for (i = 0; i < 2 * zi->ngaps; i++)
 		g[i] = (int)(zi->gaps[i] * v->scale);
@@ -1094,18 +950,6 @@ judge(struct reader *r, const struct form_field *f, struct field_result *fr,
 #define MATCH_SUFFIX	1
 #define MATCH_GROUPS	2
 
-/* Whether the digit groups want ("6-10-2") stand whole in got. */
-static int
-has_groups(const char *got, const char *want)
-{
-	char *g = xasprintf("-%s-", got), *w = xasprintf("-%s-", want);
-	int yes = strstr(g, w) != NULL;
-
-	free(g);
-	free(w);
-	return yes;
-}
-
 /*
  * The Latin model (eng, then Latin) whose reading of the zone, put
  * through pick(), is want - or, with suffix MATCH_SUFFIX, ends with want
@@ -1138,32 +982,11 @@ latin_reads(const struct zone_img *zi, const char *want,
 		if (got != NULL && (strcmp(got, want) == 0 || (suffix ==
 		    MATCH_SUFFIX && m > n && strcmp(got + m - n, want) == 0 &&
 		    got[m - n - 1] == '-') || (suffix == MATCH_GROUPS &&
-		    has_groups(got, want))))
+		    form_has_groups(got, want))))
 			by = models[i];
 		free(got);
 	}
 	return by;
-}
-
-/*
- * The groups of digits of text, in order, joined by '-': "1-1-9-2-7" from
- * "BR aba 1a EX Pa 1 9-2-7" (what eng makes of a Japanese address).
- */
-static char *
-digit_groups(const char *text)
-{
-	char *h = width_to_half(text), *o = h, *p;
-
-	for (p = h; *p != '\0'; p++) {
-		if (isdigit((unsigned char)*p))
-			*o++ = *p;
-		else if (o > h && o[-1] != '-')
-			*o++ = '-';
-	}
-	while (o > h && o[-1] == '-')
-		o--;
-	*o = '\0';
-	return h;
 }
 
 /*
@@ -1202,7 +1025,7 @@ confirm_tail(const struct zone_img *zi, const json_t *v)
 		return "";
 	/* The last groups of digits the Latin model reads are the house
 	 * number: the kanji before it come out as junk, digits among it. */
-	by = latin_reads(zi, want, digit_groups, MATCH_SUFFIX);
+	by = latin_reads(zi, want, form_digit_groups, MATCH_SUFFIX);
 	free(want);
 	return by;
 }
@@ -1217,26 +1040,13 @@ confirm_tail(const struct zone_img *zi, const json_t *v)
 static const char *
 confirm_era_digits(const struct zone_img *zi, const char *raw)
 {
-	char *want = digit_groups(raw);
+	char *want = form_digit_groups(raw);
 	const char *by = "";
 
 	if (*want != '\0')
-		by = latin_reads(zi, want, digit_groups, MATCH_GROUPS);
+		by = latin_reads(zi, want, form_digit_groups, MATCH_GROUPS);
 	free(want);
 	return by;
-}
-
-/* The ASCII digits of text (made half-width first), in order. */
-static char *
-digits_of(const char *text)
-{
-	char *h = width_to_half(text), *o = h, *p;
-
-	for (p = h; *p != '\0'; p++)
-		if (isdigit((unsigned char)*p))
-			*o++ = *p;
-	*o = '\0';
-	return h;
 }
 
 /*
@@ -1272,7 +1082,7 @@ static const char *
 confirm_digits(const struct zone_img *zi, const struct reading *rd,
     size_t n, const struct reading *best)
 {
-	char *want = digits_of(best->raw);
+	char *want = form_digits_of(best->raw);
 	const char *by = NULL;
 	size_t i;
 
@@ -1282,13 +1092,13 @@ confirm_digits(const struct zone_img *zi, const struct reading *rd,
 		if (strcmp(rd[i].model, "eng") != 0 &&
 		    strcmp(rd[i].model, "Latin") != 0)
 			continue;
-		got = digits_of(rd[i].raw);
+		got = form_digits_of(rd[i].raw);
 		if (strcmp(got, want) == 0)
 			by = rd[i].model;
 		free(got);
 	}
 	if (by == NULL && *want != '\0')
-		by = latin_reads(zi, want, digits_of, MATCH_WHOLE);
+		by = latin_reads(zi, want, form_digits_of, MATCH_WHOLE);
 	free(want);
 	return by;
 }
@@ -1336,61 +1146,6 @@ judge_digits(const struct form_field *f, struct field_result *fr,
 		form_set_reason(fr, "one opinion only: no Latin model read "
 		    "the digits %s read", f->lang);
 	}
-}
-
-/*
- * Why a Latin text's letters are doubtful, or NULL: a lowercase letter
- * alone among capitals ("USB CABLE 2m": block capitals written by hand,
- * whose M both models took for an m), or a lone lowercase letter as the
- * first or last word (a speck or a stroke read as "a").  Printed text
- * does not look like that; misreads do.
- */
-static const char *
-case_doubt(const char *text)
-{
-	int upper = 0, lower = 0, lone = 0, word_lower = 0;
-	const char *p, *w = text;
-
-	for (p = text;; p++) {
-		unsigned char c = (unsigned char)*p;
-
-		if (c == ' ' || c == '\0') {
-			/* A word with one lowercase letter among capitals. */
-			lone += word_lower == 1;
-			if (word_lower > 1)
-				lone = -1000;
-			if (p - w == 1 && islower((unsigned char)*w) &&
-			    (w == text || c == '\0'))
-				return "a lone lowercase letter at its end, "
-				    "where a mark may have been read";
-			word_lower = 0;
-			w = p + 1;
-			if (c == '\0')
-				break;
-			continue;
-		}
-		upper += isupper(c) != 0;
-		lower += islower(c) != 0;
-		word_lower += islower(c) != 0;
-	}
-	if (upper >= 4 && lower > 0 && lone > 0)
-		return "a lowercase letter among capitals";
-	return NULL;
-}
-
-/* Whether text (UTF-8) has no ASCII letter or digit: kanji, kana and
- * spaces, as Japanese names are written. */
-static int
-kanji_kana_only(const char *text)
-{
-	const char *p;
-
-	if (text == NULL)
-		return 0;
-	for (p = text; *p != '\0'; p++)
-		if (isalnum((unsigned char)*p))
-			return 0;
-	return 1;
 }
 
 /* Read the zone with the variants of rounds first and retry into rd. */
@@ -1507,14 +1262,14 @@ form_read_field(struct reader *r, const struct form_field *f,
 			    zi[best->prep].touch);
 			if (fr->status == FIELD_OK && f->spec.kind ==
 			    NORM_TEXT && strncmp(f->lang, "jpn", 3) != 0 &&
-			    json_is_string(fr->value) && case_doubt(
+			    json_is_string(fr->value) && form_case_doubt(
 			    json_string_value(fr->value)) != NULL) {
 				fr->status = FIELD_LOW_CONFIDENCE;
-				form_set_reason(fr, "%s", case_doubt(
+				form_set_reason(fr, "%s", form_case_doubt(
 				    json_string_value(fr->value)));
 			}
 			if (fr->status == FIELD_OK && zi[0].doubt_kanji > 0 &&
-			    f->spec.kind == NORM_TEXT && kanji_kana_only(
+			    f->spec.kind == NORM_TEXT && form_kanji_kana_only(
 			    json_string_value(fr->value))) {
 				fr->status = FIELD_LOW_CONFIDENCE;
 				form_set_reason(fr, "a gap that may be a "
