@@ -1148,6 +1148,35 @@ judge_digits(const struct form_field *f, struct field_result *fr,
 	}
 }
 
+/*
+ * Doubts about a text field's value that agreeing readings do not lift:
+ * shapes that printed text does not have and misreads do, and marks the
+ * models take for one another alike.
+ */
+static void
+text_doubts(const struct form_field *f, struct field_result *fr,
+    const struct zone_img *zi)
+{
+	const char *v = json_string_value(fr->value), *why = NULL;
+	int ja = strncmp(f->lang, "jpn", 3) == 0;
+
+	if (fr->status != FIELD_OK || f->spec.kind != NORM_TEXT || v == NULL)
+		return;
+	if (!ja)
+		why = form_case_doubt(v);
+	else if (zi->doubt_kanji > 0 && form_kanji_kana_only(v))
+		why = "a gap that may be a half-width space";
+	if (why == NULL && zi->doubt > 0)
+		why = "a gap that may or may not be a space";
+	if (why == NULL && ja && form_ha_marks(v))
+		why = "a kana of the ha row whose voiced or semi-voiced mark "
+		    "the models read alike either way";
+	if (why != NULL) {
+		fr->status = FIELD_LOW_CONFIDENCE;
+		form_set_reason(fr, "%s", why);
+	}
+}
+
 /* Read the zone with the variants of rounds first and retry into rd. */
 static int
 read_rounds(struct reader *r, const struct form_field *f, const double z[4],
@@ -1260,27 +1289,7 @@ form_read_field(struct reader *r, const struct form_field *f,
 				    zi[best->prep].box[3], fr->box);
 			judge(r, f, fr, rd, n, best, rival, label_lost,
 			    zi[best->prep].touch);
-			if (fr->status == FIELD_OK && f->spec.kind ==
-			    NORM_TEXT && strncmp(f->lang, "jpn", 3) != 0 &&
-			    json_is_string(fr->value) && form_case_doubt(
-			    json_string_value(fr->value)) != NULL) {
-				fr->status = FIELD_LOW_CONFIDENCE;
-				form_set_reason(fr, "%s", form_case_doubt(
-				    json_string_value(fr->value)));
-			}
-			if (fr->status == FIELD_OK && zi[0].doubt_kanji > 0 &&
-			    f->spec.kind == NORM_TEXT && form_kanji_kana_only(
-			    json_string_value(fr->value))) {
-				fr->status = FIELD_LOW_CONFIDENCE;
-				form_set_reason(fr, "a gap that may be a "
-				    "half-width space");
-			}
-			if (fr->status == FIELD_OK && zi[0].doubt > 0 &&
-			    f->spec.kind == NORM_TEXT) {
-				fr->status = FIELD_LOW_CONFIDENCE;
-				form_set_reason(fr, "a gap that may or may not "
-				    "be a space");
-			}
+			text_doubts(f, fr, &zi[0]);
 			if (ja_digits(f) && (fr->status == FIELD_OK ||
 			    fr->pending) && !zi[1].done &&
 			    prepare_zone(r, f, z, 1, &zi[1]) != 0)

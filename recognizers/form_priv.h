@@ -92,6 +92,11 @@ char	*form_digits_of(const char *text);
 int	form_has_groups(const char *got, const char *want);
 /* Why a Latin text's letters look misread (a static string), or NULL. */
 const char *form_case_doubt(const char *text);
+/* Why a word of two capitals looks like a misread code ("AU" for "A4"),
+ * or NULL. */
+const char *form_caps_doubt(const char *text);
+/* Whether text has a ha-row kana with a voiced or semi-voiced mark. */
+int	form_ha_marks(const char *text);
 /* Whether text has no ASCII letter or digit (kanji, kana, spaces). */
 int	form_kanji_kana_only(const char *text);
 

@@ -245,7 +245,66 @@ form_case_doubt(const char *text)
 	}
 	if (upper >= 4 && lower > 0 && lone > 0)
 		return "a lowercase letter among capitals";
+	return form_caps_doubt(text);
+}
+
+/*
+ * Why a word of two capitals is doubtful, or NULL: one of its letters has
+ * the shape of a digit (O 0, I 1, Z 2, U 4, S 5, G 6, T 7, B 8, D Q 0),
+ * and a size or a code written by hand ("A4" read "AU" by both Latin
+ * models, four times on the development set) looks like that.
+ */
+const char *
+form_caps_doubt(const char *text)
+{
+	const char *p = text, *w;
+
+	while (*p != '\0') {
+		while (*p == ' ')
+			p++;
+		w = p;
+		while (*p != '\0' && *p != ' ')
+			p++;
+		if (p - w == 2 && isupper((unsigned char)w[0]) &&
+		    isupper((unsigned char)w[1]) &&
+		    (strchr("OIZUSGTBDQ", w[0]) != NULL ||
+		    strchr("OIZUSGTBDQ", w[1]) != NULL))
+			return "a word of two capitals, one shaped like a "
+			    "digit";
+	}
 	return NULL;
+}
+
+/*
+ * Whether text holds a kana of the ha row with the voiced or the
+ * semi-voiced mark (バ or パ, び or ぴ): the two marks are a few pixels
+ * at the size the Japanese models read best, and both models take one
+ * for the other alike (ボールペン read ボールベン, コピー read コビー).
+ */
+int
+form_ha_marks(const char *text)
+{
+	/* U+30D0..U+30DD and U+3070..U+307D: バパビピブプベペボポ in
+	 * steps of three from ハ (the plain kana are skipped). */
+	const unsigned char *p = (const unsigned char *)text;
+
+	for (; *p != '\0'; p++) {
+		unsigned cp, off;
+
+		if (p[0] != 0xe3 || p[1] == '\0' || p[2] == '\0')
+			continue;
+		cp = ((p[0] & 0x0fu) << 12) | ((p[1] & 0x3fu) << 6) |
+		    (p[2] & 0x3fu);
+		if (cp >= 0x30cf && cp <= 0x30dd)
+			off = cp - 0x30cf;
+		else if (cp >= 0x306f && cp <= 0x307d)
+			off = cp - 0x306f;
+		else
+			continue;
+		if (off % 3 != 0)
+			return 1;
+	}
+	return 0;
 }
 
 /* Whether text (UTF-8) has no ASCII letter or digit: kanji, kana and

@@ -535,6 +535,35 @@ test_unreadable(void **state)
 }
 
 /*
+ * The shapes of misreads that agreeing readings do not lift: a word of two
+ * capitals with a digit-shaped letter ("AU" for "A4"), a lowercase letter
+ * among capitals, a ha-row kana with either mark.
+ */
+static void
+test_text_doubts(void **state)
+{
+	(void)state;
+	assert_non_null(form_caps_doubt("AU COPY PAPER"));
+	assert_non_null(form_case_doubt("AU COPY PAPER"));
+	assert_non_null(form_caps_doubt("MERIDIAN FREIGHT CO"));
+	assert_null(form_caps_doubt("A4 COPY PAPER"));
+	assert_null(form_caps_doubt("USB CABLE 2M"));
+	assert_null(form_caps_doubt("NEW YORK"));
+	assert_null(form_caps_doubt("Ann Lee"));
+	assert_null(form_caps_doubt(""));
+	assert_non_null(form_case_doubt("USB CABLE 2m"));
+	assert_true(form_ha_marks("ボールペン"));
+	assert_true(form_ha_marks("コピー用紙"));
+	assert_true(form_ha_marks("ぶどう"));
+	assert_true(form_ha_marks("ぽち"));
+	assert_false(form_ha_marks("ハヒフヘホ"));
+	assert_false(form_ha_marks("はひふへほ"));
+	assert_false(form_ha_marks("ヤマダ タロウ"));
+	assert_false(form_ha_marks("付箋 USB"));
+	assert_false(form_ha_marks(""));
+}
+
+/*
  * OpenMP limited to one thread although the test started without
  * OMP_THREAD_LIMIT (setup() removes it): libtesseract is loaded on first
  * use, after kobito has set the variable that libgomp reads at load.
@@ -580,6 +609,7 @@ main(void)
 		cmocka_unit_test(test_load_shipped),
 		cmocka_unit_test(test_load_errors),
 		cmocka_unit_test(test_checks),
+		cmocka_unit_test(test_text_doubts),
 		cmocka_unit_test(test_linked_checks),
 		cmocka_unit_test(test_read_clean),
 		cmocka_unit_test(test_located),
