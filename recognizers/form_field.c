@@ -885,12 +885,58 @@ note_opinions(struct field_result *fr, const struct reading *rd, size_t n,
 }
 
 /*
+ * Whether the readings that give best's value are fewer than half of
+ * those that read any text, when the zone was read more than twice and
+ * no check digit or list backs the value.  On the development set this
+ * sent 2 wrong fields to review for 18 right ones.
+ */
+static int
+outvoted(const struct reading *rd, size_t n, const struct reading *best)
+{
+	size_t i, agree = 0, text = 0;
+
+	if (best->flags & (NORM_CHECKED | NORM_LISTED))
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (rd[i].raw == NULL || *rd[i].raw == '\0')
+			continue;
+		text++;
+		agree += rd[i].value != NULL && json_equal(rd[i].value,
+		    best->value);
+	}
+	return text > 2 && 2 * agree < text;
+}
+
+/*
  * On a fax, a JPEG or a scan below 200 dpi, a field needs this confidence
  * at least: there the models misread alike (on the development sets, 6
  * of 12 wrong fields accepted on such pages came with 70 to 90; 7% of the
  * right ones did).
  */
 #define LOSSY_CONF	90
+
+/*
+ * Whether a Latin field's digits need more than the two Latin models'
+ * agreement: eng and Latin are trained alike and misread a handwriting
+ * font's 9 as 4 alike (97882 read 47882 by both, at 87 and 92), so digits
+ * without a check digit need LOSSY_CONF on any page, unless a check
+ * across fields confirms them later.  On the development set this sent 2
+ * wrong fields to review for 12 right ones.
+ */
+static int
+latin_digits_doubt(const struct form_field *f, const struct field_result *fr,
+    const struct reading *best)
+{
+	const char *p;
+
+	if (strncmp(f->lang, "jpn", 3) == 0 || fr->conf >= LOSSY_CONF ||
+	    (best->flags & (NORM_CHECKED | NORM_LISTED)))
+		return 0;
+	for (p = best->raw; *p != '\0'; p++)
+		if (isdigit((unsigned char)*p))
+			return 1;
+	return 0;
+}
 
 /* Decide the status of a field whose readings gave a value. */
 static void
@@ -918,9 +964,22 @@ judge(struct reader *r, const struct form_field *f, struct field_result *fr,
 		form_set_reason(fr, "confidence %.0f below %.0f on a faxed, "
 		    "JPEG or low-resolution scan", fr->conf,
 		    (double)LOSSY_CONF);
+	} else if (latin_digits_doubt(f, fr, best)) {
+		fr->status = FIELD_LOW_CONFIDENCE;
+		fr->pending = 1;
+		form_set_reason(fr, "confidence %.0f below %.0f on digits "
+		    "read by the Latin models alone", fr->conf,
+		    (double)LOSSY_CONF);
 	} else if (rival >= 2) {
 		fr->status = FIELD_LOW_CONFIDENCE;
 		form_set_reason(fr, "the models read two different values");
+	} else if (outvoted(rd, n, best)) {
+		/* Two readings agree, but more read something else that did
+		 * not validate (849-907-3951 read so four times, 849-407-3951
+		 * twice): a check across fields may still settle it. */
+		fr->status = FIELD_LOW_CONFIDENCE;
+		fr->pending = 1;
+		form_set_reason(fr, "most readings read something else");
 	} else if (fr->opinions < 2) {
 		/* One opinion, however sure the model is of it.  A check
 		 * across fields may still give the second. */
