@@ -1208,6 +1208,39 @@ judge_digits(const struct form_field *f, struct field_result *fr,
 }
 
 /*
+ * The digits of a Japanese era date, or the house number that ends a
+ * Japanese text, read so by a Latin model too: evidence when one does,
+ * review when none does.
+ */
+static void
+latin_confirms(const struct form_field *f, struct field_result *fr,
+    const struct zone_img *zi)
+{
+	const char *by;
+	char *why;
+
+	if (fr->status != FIELD_OK || strncmp(f->lang, "jpn", 3) != 0 ||
+	    f->vertical)
+		return;
+	if (f->spec.kind == NORM_ERA_DATE)
+		by = confirm_era_digits(zi, fr->raw);
+	else if (f->spec.kind == NORM_TEXT)
+		by = confirm_tail(zi, fr->value);
+	else
+		return;
+	if (by == NULL) {
+		fr->status = FIELD_LOW_CONFIDENCE;
+		form_set_reason(fr, "%s", f->spec.kind == NORM_ERA_DATE ?
+		    "its digits were not read so by a Latin model" :
+		    "the digits at its end were not read so by a Latin model");
+	} else if (*by != '\0') {
+		why = xasprintf("its digits read by %s", by);
+		field_result_add_evidence(fr, why);
+		free(why);
+	}
+}
+
+/*
  * Doubts about a text field's value that agreeing readings do not lift:
  * shapes that printed text does not have and misreads do, and marks the
  * models take for one another alike.
@@ -1355,43 +1388,7 @@ form_read_field(struct reader *r, const struct form_field *f,
 				rc = -1;
 			if (rc == 0 && ja_digits(f))
 				judge_digits(f, fr, zi, rd, n, best);
-			if (fr->status == FIELD_OK && f->spec.kind ==
-			    NORM_ERA_DATE && strncmp(f->lang, "jpn", 3) == 0 &&
-			    !f->vertical) {
-				const char *by = confirm_era_digits(&zi[0],
-				    fr->raw);
-
-				if (by == NULL) {
-					fr->status = FIELD_LOW_CONFIDENCE;
-					form_set_reason(fr, "its digits were "
-					    "not read so by a Latin model");
-				} else if (*by != '\0') {
-					char *why = xasprintf("its digits "
-					    "read by %s", by);
-
-					field_result_add_evidence(fr, why);
-					free(why);
-				}
-			}
-			if (fr->status == FIELD_OK && f->spec.kind ==
-			    NORM_TEXT && strncmp(f->lang, "jpn", 3) == 0 &&
-			    !f->vertical) {
-				const char *by = confirm_tail(&zi[0],
-				    fr->value);
-
-				if (by == NULL) {
-					fr->status = FIELD_LOW_CONFIDENCE;
-					form_set_reason(fr, "the digits at its "
-					    "end were not read so by a Latin "
-					    "model");
-				} else if (*by != '\0') {
-					char *why = xasprintf("its digits "
-					    "read by %s", by);
-
-					field_result_add_evidence(fr, why);
-					free(why);
-				}
-			}
+			latin_confirms(f, fr, &zi[0]);
 		}
 	}
 	for (i = 0; i < n; i++)
