@@ -354,7 +354,7 @@ verify_linked(const struct form_template *t, struct form_page *page,
 			continue;
 		for (k = 0; k < cf.n; k++)
 			v[k] = cf.cand[k][0];
-		if (!holds(&t->checks[i], v, cf.n, cf.unit))
+		if (!form_check_holds(&t->checks[i], v, cf.n, cf.unit))
 			bad[group[i]] = 1;
 	}
 	for (i = 0; i < n; i++) {
