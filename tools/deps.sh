@@ -21,7 +21,9 @@ python3 clang libclang-rt-14-dev
 tesseract-ocr-script-latn tesseract-ocr-script-jpan-vert
 fonts-klee fonts-ipafont-gothic fonts-ipafont-mincho fonts-humor-sans
 fonts-liberation2 fonts-urw-base35 python3-yaml python3-jsonschema
-libldap-dev slapd ldap-utils libgnutls28-dev"
+libldap-dev slapd ldap-utils libgnutls28-dev
+fonts-freefont-ttf fonts-crosextra-carlito fonts-comic-neue fonts-vlgothic
+fonts-ipaexfont-gothic fonts-ipaexfont-mincho"
 
 missing=""
 for p in $PKGS; do
