@@ -196,9 +196,10 @@ $(BUILD)/fixtures/somu_web: $(SOMU_SRC) tests/fixtures/somu/somu.h $(TEST_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/fixtures/somu $(LDFLAGS) -o $@ $(SOMU_SRC) $(TEST_LIB) $(TEST_LIBS)
 
-$(BUILD)/fixtures/formgen2: tests/fixtures/formgen2.c $(TEST_LIB)
+FORMGEN2_SRC = tests/fixtures/formgen2.c tests/fixtures/formgen2/heldout2.c
+$(BUILD)/fixtures/formgen2: $(FORMGEN2_SRC) tests/fixtures/formgen2/formgen2.h $(TEST_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(GTK_CFLAGS) $(LDFLAGS) -o $@ $< $(TEST_LIB) $(TEST_LIBS) $(GTK_LIBS)
+	$(CC) $(ALL_CFLAGS) -Itests/fixtures/formgen2 $(GTK_CFLAGS) $(LDFLAGS) -o $@ $(FORMGEN2_SRC) $(TEST_LIB) $(TEST_LIBS) $(GTK_LIBS)
 
 $(BUILD)/fixtures/%: tests/fixtures/%.c $(TEST_LIB)
 	@mkdir -p $(dir $@)

@@ -37,9 +37,12 @@
 #
 # The held-out set (BENCH_OCR_HELDOUT forms of each of four layouts,
 # default 125: 500 pages, half clean, half degraded) is made by a second,
-# independent generator, tests/fixtures/formgen2, and read with the
-# templates of tests/heldout/, written from docs/ocr.md before any
-# evaluation and never tuned.  Reported apart: fields accepted but wrong
+# independent generator, tests/fixtures/formgen2 heldout2, and read with
+# the templates of tests/heldout2/, written from docs/ocr.md before any of
+# its pages existed and never changed.  The first held-out set (formgen2
+# forms, tests/heldout/) has had its failures studied and the reader
+# tuned on it: it is read too, as a development set, and reported as
+# dev2_* (the same figures, no goals).  Reported apart: fields accepted but wrong
 # (the goal is 0 in 2,000 or more accepted; 99.9% precision is the
 # floor), the share accepted without review (goal 85%), exact fields per
 # language and variant (goals 99% clean, 97% degraded), and pages per
@@ -71,7 +74,6 @@ HELD=${BENCH_OCR_HELDOUT:-125}
 SPEED=${BENCH_OCR_SPEED:-100}
 TEXTN=${BENCH_OCR_TEXT:-40}
 GEN2="$BUILD/fixtures/formgen2"
-HTPL="$TOP/tests/heldout"
 PSMS=${BENCH_OCR_PSMS:-3 4 6 11}
 NCPU=$(nproc 2>/dev/null || echo 2)
 GEN="$BUILD/fixtures/formgen"
@@ -196,28 +198,48 @@ kobito_cpu_s_per_page=$k_cpu peer_cpu_s_per_page=$best_cpu \
 cpu_ratio=$(calc "$best_cpu / $k_cpu") \
 recall_kobito=$rk recall_peer=$rp"
 
-# --- the held-out set ------------------------------------------------------
-LAYOUTS="invoice_en order_en seikyu_ja shinsei_ja"
-log "held-out: rendering $HELD forms of each of 4 layouts (formgen2)"
-"$GEN2" forms -o "$TMP/held" -n "$HELD" -s 7001
-for l in $LAYOUTS; do
-	log "held-out: kobito ocr $l"
-	"$BIN/kobito" ocr "$TMP/held/$l" --template "$HTPL/$l.yaml" --json > "$TMP/h_$l.json" ||
-		[ $? -eq 1 ] || { echo "bench ocr: kobito failed on $l" >&2; exit 1; }
-	OCRSCORE_VERBOSE=1 "$SCORE" fields "$TMP/h_$l.json" > "$TMP/h_$l.score" 2> "$TMP/h_$l.misses"
-	cat "$TMP/h_$l.score" >&2
-	grep "(ok" "$TMP/h_$l.misses" | sed 's/^/bench ocr: accepted but wrong: /' >&2 || true
-done
-# Sums over the layouts: hsum GROUP KEY
-hsum() { t=0; for l in $LAYOUTS; do v=$(score "$TMP/h_$l.score" "$1" "$2"); t=$((t + ${v:-0})); done; echo "$t"; }
-h_fields=$(hsum all fields)
-h_acc=$(hsum all accepted)
-h_right=$(hsum all accepted_right)
-h_wrong=$((h_acc - h_right))
-hpct() { f=$(hsum "$1" fields); e=$(hsum "$1" exact); calc "100 * $e / ($f > 0 ? $f : 1)"; }
-h_ce=$(hpct clean_eng) h_de=$(hpct degraded_eng) h_cj=$(hpct clean_jpn) h_dj=$(hpct degraded_jpn)
-h_accpct=$(calc "100 * $h_acc / ($h_fields > 0 ? $h_fields : 1)")
-h_prec=$(calc "100 * $h_right / ($h_acc > 0 ? $h_acc : 1)")
+# --- the development set (formerly held out) and the held-out set ---------
+# read_set NAME MODE TEMPLATES SEED LAYOUTS...: render BENCH_OCR_HELDOUT
+# forms of each layout with `formgen2 MODE`, read them with the fixed
+# templates, and set NAME_fields, _acc, _wrong, _accpct, _prec, _ce, _de,
+# _cj, _dj.  The first set (formgen2 forms, tests/heldout/) was held out
+# once; its failures have since been studied and the reader tuned on it,
+# so it is reported as a development set, "dev2".  The held-out set is
+# formgen2 heldout2 with the templates of tests/heldout2/.
+read_set() {
+	name=$1 mode=$2 tdir=$3 seed=$4
+	shift 4
+	log "$name: rendering $HELD forms of each of $# layouts (formgen2 $mode)"
+	"$GEN2" "$mode" -o "$TMP/$name" -n "$HELD" -s "$seed"
+	for l in "$@"; do
+		log "$name: kobito ocr $l"
+		"$BIN/kobito" ocr "$TMP/$name/$l" --template "$tdir/$l.yaml" --json > "$TMP/${name}_$l.json" ||
+			[ $? -eq 1 ] || { echo "bench ocr: kobito failed on $l" >&2; exit 1; }
+		OCRSCORE_VERBOSE=1 "$SCORE" fields "$TMP/${name}_$l.json" > "$TMP/${name}_$l.score" 2> "$TMP/${name}_$l.misses"
+		cat "$TMP/${name}_$l.score" >&2
+		grep "(ok" "$TMP/${name}_$l.misses" | sed "s/^/bench ocr: $name: accepted but wrong: /" >&2 || true
+	done
+	LAYS="$*"
+	# Sums over the layouts: ssum GROUP KEY
+	ssum() { t=0; for l in $LAYS; do v=$(score "$TMP/${name}_$l.score" "$1" "$2"); t=$((t + ${v:-0})); done; echo "$t"; }
+	s_fields=$(ssum all fields)
+	s_acc=$(ssum all accepted)
+	s_right=$(ssum all accepted_right)
+	spct() { f=$(ssum "$1" fields); e=$(ssum "$1" exact); calc "100 * $e / ($f > 0 ? $f : 1)"; }
+	eval "${name}_fields=$s_fields ${name}_acc=$s_acc"
+	eval "${name}_wrong=$((s_acc - s_right))"
+	eval "${name}_accpct=$(calc "100 * $s_acc / ($s_fields > 0 ? $s_fields : 1)")"
+	eval "${name}_prec=$(calc "100 * $s_right / ($s_acc > 0 ? $s_acc : 1)")"
+	eval "${name}_ce=$(spct clean_eng) ${name}_de=$(spct degraded_eng)"
+	eval "${name}_cj=$(spct clean_jpn) ${name}_dj=$(spct degraded_jpn)"
+}
+read_set dev2 forms "$TOP/tests/heldout" 7001 invoice_en order_en seikyu_ja shinsei_ja
+LAYOUTS="furikomi_ja tenkyo_ja delivery_en remit_en"
+HTPL="$TOP/tests/heldout2"
+read_set held heldout2 "$HTPL" 8101 $LAYOUTS
+h_fields=$held_fields h_acc=$held_acc h_wrong=$held_wrong
+h_accpct=$held_accpct h_prec=$held_prec
+h_ce=$held_ce h_de=$held_de h_cj=$held_cj h_dj=$held_dj
 
 # Speed, one thread each, one after the other, on the same pages: the
 # first SPEED/4 pages of each layout.
@@ -265,6 +287,10 @@ t_rp=$("$SCORE" recall "$TMP/text"/*.txt | awk '{ sub("recall_pct=", "", $4); pr
 t_ratio=$(calc "$tk_pps / $tp_pps")
 
 echo "bench ocr: $tuning" \
+	"dev2_pages=$((HELD * 4)) dev2_fields=$dev2_fields dev2_accepted=$dev2_acc" \
+	"dev2_accepted_wrong=$dev2_wrong dev2_accepted_precision=$dev2_prec" \
+	"dev2_accepted_pct=$dev2_accpct dev2_clean_eng=$dev2_ce dev2_degraded_eng=$dev2_de" \
+	"dev2_clean_jpn=$dev2_cj dev2_degraded_jpn=$dev2_dj" \
 	"heldout_pages=$((HELD * 4)) heldout_fields=$h_fields heldout_accepted=$h_acc" \
 	"heldout_accepted_wrong=$h_wrong heldout_accepted_precision=$h_prec" \
 	"heldout_accepted_pct=$h_accpct" \

@@ -294,17 +294,105 @@ confirm(struct form_page *page, const struct form_check *c,
 	buf_free(&why);
 }
 
+/* Whether checks a and b name a field in common. */
+static int
+share_field(const struct form_check *a, const struct form_check *b)
+{
+	size_t i, j;
+
+	for (i = 0; i <= a->nterms; i++)
+		for (j = 0; j <= b->nterms; j++)
+			if (strcmp(i < a->nterms ? a->terms[i] : a->equals,
+			    j < b->nterms ? b->terms[j] : b->equals) == 0)
+				return 1;
+	return 0;
+}
+
+/*
+ * Checks linked through the fields they share (a line amount is in its
+ * product and in the sum, the subtotal in the sum and in the tax) must
+ * all hold with the values finally taken.  A check that chose values
+ * among the readings may be undone by a later one choosing another value
+ * for a shared field, and two fields misread alike (a 9 read as 4 in a
+ * line amount and in the subtotal) can satisfy one check and not the
+ * next.  So when any check of a linked group fails, none of the group is
+ * trusted: every field of every check in it goes to review, whatever the
+ * models said, since the misread may be in any of them.
+ */
+static void
+verify_linked(const struct form_template *t, struct form_page *page,
+    const int *failed)
+{
+	size_t n = t->nchecks, i, j, k;
+	size_t *group = xcalloc(n + 1, sizeof *group);
+	int *bad = xcalloc(n + 1, sizeof *bad);
+	int changed = 1;
+
+	for (i = 0; i < n; i++)
+		group[i] = i;
+	/* Each check takes the lowest group number of a check it shares a
+	 * field with, until nothing changes. */
+	while (changed) {
+		changed = 0;
+		for (i = 0; i < n; i++)
+			for (j = 0; j < n; j++)
+				if (group[j] < group[i] &&
+				    share_field(&t->checks[i], &t->checks[j])) {
+					group[i] = group[j];
+					changed = 1;
+				}
+	}
+	for (i = 0; i < n; i++) {
+		struct check_fields cf;
+		double v[33];
+
+		if (failed[i]) {
+			bad[group[i]] = 1;
+			continue;
+		}
+		if (!gather(t, page, &t->checks[i], &cf))
+			continue;
+		for (k = 0; k < cf.n; k++)
+			v[k] = cf.cand[k][0];
+		if (!form_check_holds(&t->checks[i], v, cf.n, cf.unit))
+			bad[group[i]] = 1;
+	}
+	for (i = 0; i < n; i++) {
+		const struct form_check *c = &t->checks[i];
+
+		if (!bad[group[i]])
+			continue;
+		for (k = 0; k <= c->nterms; k++) {
+			size_t f = field_index(t, k < c->nterms ? c->terms[k] :
+			    c->equals);
+
+			/* A field left empty was seen to be empty, not read:
+			 * it stays as it is. */
+			if (f < t->nfields && !json_is_null(
+			    page->fields[f].value))
+				flag_check(&page->fields[f], "a check across "
+				    "fields linked to this one does not hold "
+				    "with the values read");
+		}
+	}
+	free(group);
+	free(bad);
+}
+
 /*
  * The template's checks.  Each is tried with the values chosen, then, when
  * it fails, with the other values the readings gave: when exactly one
  * combination holds, those values are taken.  A check that cannot hold
  * flags all its fields, since any one may be the misread; a check whose
  * fields are not all read is skipped (those fields are flagged already).
+ * Then the checks linked through shared fields are verified together
+ * (verify_linked()).
  */
 void
 form_apply_checks(const struct form_template *t, struct form_page *page)
 {
 	size_t i, k, pick[33];
+	int *failed = xcalloc(t->nchecks + 1, sizeof *failed);
 
 	for (i = 0; i < t->nchecks; i++) {
 		const struct form_check *c = &t->checks[i];
@@ -336,5 +424,8 @@ form_apply_checks(const struct form_template *t, struct form_page *page)
 		page->review = 1;
 		form_add_reason(page, "%s", buf_str(&why));
 		buf_free(&why);
+		failed[i] = 1;
 	}
+	verify_linked(t, page, failed);
+	free(failed);
 }

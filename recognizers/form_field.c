@@ -39,6 +39,8 @@ struct zone_img {
 	int		 text_h;	/* height of the writing, px */
 	int		 touch;		/* writing runs past the zone's edge */
 	int		 doubt;		/* gaps that may or may not be spaces */
+	int		 doubt_kanji;	/* ... narrower ones, which are spaces
+					   between kanji and kana only */
 	int		*gaps;		/* blank stretches as wide as a space */
 	size_t		 ngaps;
 	int		 ink0, ink1;	/* first and last inked column */
@@ -217,11 +219,14 @@ form_debug_save(PIX *pix, const char *name, int pass)
 #define GAP_SPACE	0.95	/* a gap this wide (x the writing's height)
 				   is a space */
 #define GAP_DOUBT	0.72	/* ... this wide, maybe */
+#define GAP_KANJI	0.45	/* ... this wide, between kanji and kana */
 
 static void
-measure_gaps(struct zone_img *zi)
+measure_gaps(struct zone_img *zi, const char *name)
 {
 	int *prof, n, i, first = -1, last = -1, run = 0, h = zi->text_h;
+	const char *dbg = getenv("KOBITO_OCR_DEBUG");
+	int debug = dbg != NULL && *dbg != '\0';
 	PIX *big;
 	BOX *fg = NULL;
 
@@ -246,11 +251,15 @@ measure_gaps(struct zone_img *zi)
 		}
 	zi->ink0 = first;
 	zi->ink1 = last + 1;
+	if (debug)
+		fprintf(stderr, "gaps %s: height %d:", name, h);
 	for (i = first + 1; first >= 0 && i <= last; i++) {
 		if (prof[i] == 0) {
 			run++;
 			continue;
 		}
+		if (run > 0 && debug)
+			fprintf(stderr, " %.2f", (double)run / h);
 		/* Between characters of a word the gap stays below 0.7 of
 		 * the writing's height (on the tuning set: 2,000 gaps, all
 		 * but four below 0.7); a full-width space makes 0.9 or more.
@@ -259,6 +268,12 @@ measure_gaps(struct zone_img *zi)
 		 * word for it. */
 		if (run > 0 && run >= GAP_DOUBT * h && run < GAP_SPACE * h)
 			zi->doubt++;
+		/* A half-width space in a monospaced or proportional font
+		 * leaves 0.5 to 0.7 between two kanji, whose own gaps stay
+		 * below 0.4 (on the development sets: 0.02 to 0.39, names and
+		 * goods); a full-width digit is set wider. */
+		if (run > 0 && run >= GAP_KANJI * h && run < GAP_DOUBT * h)
+			zi->doubt_kanji++;
 		if (run > 0 && run >= GAP_SPACE * h) {
 			zi->gaps = xreallocarray(zi->gaps, 2 * (zi->ngaps + 1),
 			    sizeof *zi->gaps);
@@ -269,6 +284,8 @@ measure_gaps(struct zone_img *zi)
 		run = 0;
 	}
 	free(prof);
+	if (debug)
+		fprintf(stderr, "\n");
 }
 
 #define WIDEN_MM	3.0	/* an unruled zone grows this far at most */
@@ -515,152 +532,8 @@ prepare_zone(struct reader *r, const struct form_field *f, const double z[4],
 	form_debug_save(zi->pix, f->name, which);
 	/* Spaces are measured for Japanese, which has none of its own. */
 	if (!f->vertical && !f->multiline && strncmp(f->lang, "jpn", 3) == 0)
-		measure_gaps(zi);
+		measure_gaps(zi, f->name);
 	return 0;
-}
-
-/* Symbol classes for digit runs inside Japanese text. */
-static int
-is_digit_sym(const char *s)
-{
-	return (s[0] >= '0' && s[0] <= '9' && s[1] == '\0') ||
-	    (strncmp(s, "\xef\xbc", 2) == 0 && (unsigned char)s[2] >= 0x90 &&
-	    (unsigned char)s[2] <= 0x99);	/* U+FF10..U+FF19 */
-}
-
-/* Dashes, which normalisation turns into '-' between digits anyway. */
-static int
-is_dash_sym(const char *s)
-{
-	static const char *const dashes[] = {
-		"-", "ー", "一", "－", "‐", "—", "―", "−", "ｰ",
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof dashes / sizeof dashes[0]; i++)
-		if (strcmp(s, dashes[i]) == 0)
-			return 1;
-	return 0;
-}
-
-/*
- * What the jpn models make of a hyphen or a full-width digit next to
- * digits: ー 一 － and the kana and kanji that look like ones and fours.
- */
-static int
-is_digitish_sym(const char *s)
-{
-	static const char *const look[] = {
-		"ユ", "オ", "キ", "ヨ", "ラ", "コ", "ア", "二", "工", "ロ", "l",
-		"|", "I",
-	};
-	size_t i;
-
-	if (is_digit_sym(s) || is_dash_sym(s))
-		return 1;
-	for (i = 0; i < sizeof look / sizeof look[0]; i++)
-		if (strcmp(s, look[i]) == 0)
-			return 1;
-	return 0;
-}
-
-/*
- * The digits-and-hyphens tail of eng's reading of a Japanese line, e.g.
- * "1-22-16" from "A)MAS ABBIR1-22-16": the eng model turns kanji into
- * junk but reads full-width digits and hyphens well.  NULL when the line
- * does not end in digits.
- */
-static char *
-latin_tail(const char *text)
-{
-	char *s = norm_digit_run(text), *p;
-
-	if (s != NULL)
-		return s;
-	/* norm_digit_run refused the whole line: keep the tail that is
-	 * digits and dashes, after dropping marks at the end. */
-	s = xstrdup(text);
-	p = s + strlen(s);
-	while (p > s && strchr(" \n.|'", p[-1]) != NULL)
-		*--p = '\0';
-	while (p > s) {
-		const char *q = p - 1;
-		unsigned char c = (unsigned char)*q;
-
-		if (isdigit(c) || c == '-' || c == ' ')
-			p--;
-		else if (p - s >= 3 && (strncmp(p - 3, "\xe2\x80\x94", 3) == 0 ||
-		    strncmp(p - 3, "\xe2\x80\x93", 3) == 0 ||
-		    strncmp(p - 3, "\xe2\x88\x92", 3) == 0))
-			p -= 3;		/* em dash, en dash, minus */
-		else
-			break;
-	}
-	p = norm_digit_run(p);
-	free(s);
-	return p;
-}
-
-/*
- * House numbers at the end of Japanese text ("広坂１－２２－１６") are
- * where the jpn models go wrong: a full-width hyphen after a one becomes
- * "ユー", a four "オ".  When the reading ends in digits mixed with such
- * look-alikes, the whole line is read again with the eng model, and its
- * tail of digits and hyphens replaces the run - if it has as many digits
- * as the run, or one more for each look-alike, and a group per hyphen.
- * (LSTM symbol boxes are too rough to cut the run out alone.)
- */
-static void
-fix_digit_runs(PIX *pix, struct ocr_result *res)
-{
-	struct ocr_symbol **sym = NULL;
-	struct ocr_engine *eng;
-	struct ocr_result er;
-	size_t n = 0, i, k;
-	int digits = 0, odd = 0, dashes = 0, got = 0, groups = 1;
-	char err[256], *tail = NULL;
-	const char *p;
-
-	for (i = 0; i < res->nwords; i++)
-		for (k = 0; k < res->words[i].nsyms; k++) {
-			if (res->words[i].line != res->words[0].line)
-				continue;
-			sym = xreallocarray(sym, n + 1, sizeof *sym);
-			sym[n++] = &res->words[i].syms[k];
-		}
-	for (i = n; i > 0 && is_digitish_sym(sym[i - 1]->text); i--) {
-		if (is_digit_sym(sym[i - 1]->text))
-			digits++;
-		else if (is_dash_sym(sym[i - 1]->text))
-			dashes++;
-		else
-			odd++;
-	}
-	if (digits == 0 || odd == 0 ||
-	    (eng = ocr_engine_get("eng", err, sizeof err)) == NULL ||
-	    ocr_recognize(eng, pix, OCR_PSM_LINE, 300, &er, err,
-	    sizeof err) != 0) {
-		free(sym);
-		return;
-	}
-	tail = latin_tail(er.text);
-	ocr_result_free(&er);
-	for (p = tail; p != NULL && *p != '\0'; p++) {
-		got += isdigit((unsigned char)*p) != 0;
-		groups += *p == '-';
-	}
-	if (tail != NULL && got >= digits && got <= digits + odd &&
-	    groups >= 2 && groups <= dashes + odd + 1) {
-		free(sym[i]->text);
-		sym[i]->text = tail;
-		tail = NULL;
-		for (k = i + 1; k < n; k++) {
-			free(sym[k]->text);
-			sym[k]->text = xstrdup("");
-		}
-	}
-	free(tail);
-	free(sym);
 }
 
 /* Read the prepared zone with variant v into rd.  Returns 0, or -1 with a
@@ -716,7 +589,7 @@ read_variant(struct reader *r, const struct form_field *f,
 
 	pixDestroy(&img);
 	if (cjk && f->spec.kind == NORM_TEXT)
-		fix_digit_runs(zi->pix, &res);
+		form_fix_digit_runs(zi->pix, &res);
 	g = xcalloc(2 * zi->ngaps + 1, sizeof *g);
 	for (i = 0; i < 2 * zi->ngaps; i++)
 		g[i] = (int)(zi->gaps[i] * v->scale);
@@ -1011,6 +884,60 @@ note_opinions(struct field_result *fr, const struct reading *rd, size_t n,
 	note_checks(fr, best);
 }
 
+/*
+ * Whether the readings that give best's value are fewer than half of
+ * those that read any text, when the zone was read more than twice and
+ * no check digit or list backs the value.  On the development set this
+ * sent 2 wrong fields to review for 18 right ones.
+ */
+static int
+outvoted(const struct reading *rd, size_t n, const struct reading *best)
+{
+	size_t i, agree = 0, text = 0;
+
+	if (best->flags & (NORM_CHECKED | NORM_LISTED))
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (rd[i].raw == NULL || *rd[i].raw == '\0')
+			continue;
+		text++;
+		agree += rd[i].value != NULL && json_equal(rd[i].value,
+		    best->value);
+	}
+	return text > 2 && 2 * agree < text;
+}
+
+/*
+ * On a fax, a JPEG or a scan below 200 dpi, a field needs this confidence
+ * at least: there the models misread alike (on the development sets, 6
+ * of 12 wrong fields accepted on such pages came with 70 to 90; 7% of the
+ * right ones did).
+ */
+#define LOSSY_CONF	90
+
+/*
+ * Whether a Latin field's digits need more than the two Latin models'
+ * agreement: eng and Latin are trained alike and misread a handwriting
+ * font's 9 as 4 alike (97882 read 47882 by both, at 87 and 92), so digits
+ * without a check digit need LOSSY_CONF on any page, unless a check
+ * across fields confirms them later.  On the development set this sent 2
+ * wrong fields to review for 12 right ones.
+ */
+static int
+latin_digits_doubt(const struct form_field *f, const struct field_result *fr,
+    const struct reading *best)
+{
+	const char *p;
+
+	if (strncmp(f->lang, "jpn", 3) == 0 || fr->conf >= LOSSY_CONF ||
+	    (best->flags & (NORM_CHECKED | NORM_LISTED)))
+		return 0;
+	for (p = best->raw; *p != '\0'; p++)
+		if (isdigit((unsigned char)*p))
+			return 1;
+	return 0;
+}
+
 /* Decide the status of a field whose readings gave a value. */
 static void
 judge(struct reader *r, const struct form_field *f, struct field_result *fr,
@@ -1032,9 +959,27 @@ judge(struct reader *r, const struct form_field *f, struct field_result *fr,
 		fr->status = FIELD_LOW_CONFIDENCE;
 		form_set_reason(fr, "confidence %.0f below %.0f", fr->conf,
 		    f->min_conf);
+	} else if (r->lossy && fr->conf < LOSSY_CONF) {
+		fr->status = FIELD_LOW_CONFIDENCE;
+		form_set_reason(fr, "confidence %.0f below %.0f on a faxed, "
+		    "JPEG or low-resolution scan", fr->conf,
+		    (double)LOSSY_CONF);
+	} else if (latin_digits_doubt(f, fr, best)) {
+		fr->status = FIELD_LOW_CONFIDENCE;
+		fr->pending = 1;
+		form_set_reason(fr, "confidence %.0f below %.0f on digits "
+		    "read by the Latin models alone", fr->conf,
+		    (double)LOSSY_CONF);
 	} else if (rival >= 2) {
 		fr->status = FIELD_LOW_CONFIDENCE;
 		form_set_reason(fr, "the models read two different values");
+	} else if (outvoted(rd, n, best)) {
+		/* Two readings agree, but more read something else that did
+		 * not validate (849-907-3951 read so four times, 849-407-3951
+		 * twice): a check across fields may still settle it. */
+		fr->status = FIELD_LOW_CONFIDENCE;
+		fr->pending = 1;
+		form_set_reason(fr, "most readings read something else");
 	} else if (fr->opinions < 2) {
 		/* One opinion, however sure the model is of it.  A check
 		 * across fields may still give the second. */
@@ -1058,10 +1003,17 @@ judge(struct reader *r, const struct form_field *f, struct field_result *fr,
 	}
 }
 
+/* How latin_reads() compares: the whole reading, its last groups of
+ * digits, or groups of digits anywhere in it. */
+#define MATCH_WHOLE	0
+#define MATCH_SUFFIX	1
+#define MATCH_GROUPS	2
+
 /*
  * The Latin model (eng, then Latin) whose reading of the zone, put
- * through pick(), is want - or, with suffix set, ends with want after a
- * '-' - NULL when neither's is.
+ * through pick(), is want - or, with suffix MATCH_SUFFIX, ends with want
+ * after a '-', or with MATCH_GROUPS, holds want's digit groups whole -
+ * NULL when neither's is.
  */
 static const char *
 latin_reads(const struct zone_img *zi, const char *want,
@@ -1086,34 +1038,14 @@ latin_reads(const struct zone_img *zi, const char *want,
 		got = pick(res.text);
 		ocr_result_free(&res);
 		m = got != NULL ? strlen(got) : 0;
-		if (got != NULL && (strcmp(got, want) == 0 || (suffix &&
-		    m > n && strcmp(got + m - n, want) == 0 &&
-		    got[m - n - 1] == '-')))
+		if (got != NULL && (strcmp(got, want) == 0 || (suffix ==
+		    MATCH_SUFFIX && m > n && strcmp(got + m - n, want) == 0 &&
+		    got[m - n - 1] == '-') || (suffix == MATCH_GROUPS &&
+		    form_has_groups(got, want))))
 			by = models[i];
 		free(got);
 	}
 	return by;
-}
-
-/*
- * The groups of digits of text, in order, joined by '-': "1-1-9-2-7" from
- * "BR aba 1a EX Pa 1 9-2-7" (what eng makes of a Japanese address).
- */
-static char *
-digit_groups(const char *text)
-{
-	char *h = width_to_half(text), *o = h, *p;
-
-	for (p = h; *p != '\0'; p++) {
-		if (isdigit((unsigned char)*p))
-			*o++ = *p;
-		else if (o > h && o[-1] != '-')
-			*o++ = '-';
-	}
-	while (o > h && o[-1] == '-')
-		o--;
-	*o = '\0';
-	return h;
 }
 
 /*
@@ -1152,22 +1084,28 @@ confirm_tail(const struct zone_img *zi, const json_t *v)
 		return "";
 	/* The last groups of digits the Latin model reads are the house
 	 * number: the kanji before it come out as junk, digits among it. */
-	by = latin_reads(zi, want, digit_groups, 1);
+	by = latin_reads(zi, want, form_digit_groups, MATCH_SUFFIX);
 	free(want);
 	return by;
 }
 
-/* The ASCII digits of text (made half-width first), in order. */
-static char *
-digits_of(const char *text)
+/*
+ * The jpn models misread the digits of era dates alike (令和6年10月2日
+ * read 令和6年1月2日 by both): the groups of digits of an era date must
+ * also stand whole in a Latin model's reading of the zone, which turns
+ * the kanji into junk but reads the digits apart.  Returns the model
+ * that confirms them, "" when the date has no digits, or NULL.
+ */
+static const char *
+confirm_era_digits(const struct zone_img *zi, const char *raw)
 {
-	char *h = width_to_half(text), *o = h, *p;
+	char *want = form_digit_groups(raw);
+	const char *by = "";
 
-	for (p = h; *p != '\0'; p++)
-		if (isdigit((unsigned char)*p))
-			*o++ = *p;
-	*o = '\0';
-	return h;
+	if (*want != '\0')
+		by = latin_reads(zi, want, form_digit_groups, MATCH_GROUPS);
+	free(want);
+	return by;
 }
 
 /*
@@ -1203,7 +1141,7 @@ static const char *
 confirm_digits(const struct zone_img *zi, const struct reading *rd,
     size_t n, const struct reading *best)
 {
-	char *want = digits_of(best->raw);
+	char *want = form_digits_of(best->raw);
 	const char *by = NULL;
 	size_t i;
 
@@ -1213,13 +1151,13 @@ confirm_digits(const struct zone_img *zi, const struct reading *rd,
 		if (strcmp(rd[i].model, "eng") != 0 &&
 		    strcmp(rd[i].model, "Latin") != 0)
 			continue;
-		got = digits_of(rd[i].raw);
+		got = form_digits_of(rd[i].raw);
 		if (strcmp(got, want) == 0)
 			by = rd[i].model;
 		free(got);
 	}
 	if (by == NULL && *want != '\0')
-		by = latin_reads(zi, want, digits_of, 0);
+		by = latin_reads(zi, want, form_digits_of, MATCH_WHOLE);
 	free(want);
 	return by;
 }
@@ -1266,6 +1204,68 @@ judge_digits(const struct form_field *f, struct field_result *fr,
 		fr->pending = 1;
 		form_set_reason(fr, "one opinion only: no Latin model read "
 		    "the digits %s read", f->lang);
+	}
+}
+
+/*
+ * The digits of a Japanese era date, or the house number that ends a
+ * Japanese text, read so by a Latin model too: evidence when one does,
+ * review when none does.
+ */
+static void
+latin_confirms(const struct form_field *f, struct field_result *fr,
+    const struct zone_img *zi)
+{
+	const char *by;
+	char *why;
+
+	if (fr->status != FIELD_OK || strncmp(f->lang, "jpn", 3) != 0 ||
+	    f->vertical)
+		return;
+	if (f->spec.kind == NORM_ERA_DATE)
+		by = confirm_era_digits(zi, fr->raw);
+	else if (f->spec.kind == NORM_TEXT)
+		by = confirm_tail(zi, fr->value);
+	else
+		return;
+	if (by == NULL) {
+		fr->status = FIELD_LOW_CONFIDENCE;
+		form_set_reason(fr, "%s", f->spec.kind == NORM_ERA_DATE ?
+		    "its digits were not read so by a Latin model" :
+		    "the digits at its end were not read so by a Latin model");
+	} else if (*by != '\0') {
+		why = xasprintf("its digits read by %s", by);
+		field_result_add_evidence(fr, why);
+		free(why);
+	}
+}
+
+/*
+ * Doubts about a text field's value that agreeing readings do not lift:
+ * shapes that printed text does not have and misreads do, and marks the
+ * models take for one another alike.
+ */
+static void
+text_doubts(const struct form_field *f, struct field_result *fr,
+    const struct zone_img *zi)
+{
+	const char *v = json_string_value(fr->value), *why = NULL;
+	int ja = strncmp(f->lang, "jpn", 3) == 0;
+
+	if (fr->status != FIELD_OK || f->spec.kind != NORM_TEXT || v == NULL)
+		return;
+	if (!ja)
+		why = form_case_doubt(v);
+	else if (zi->doubt_kanji > 0 && form_kanji_kana_only(v))
+		why = "a gap that may be a half-width space";
+	if (why == NULL && zi->doubt > 0)
+		why = "a gap that may or may not be a space";
+	if (why == NULL && ja && form_ha_marks(v))
+		why = "a kana of the ha row whose voiced or semi-voiced mark "
+		    "the models read alike either way";
+	if (why != NULL) {
+		fr->status = FIELD_LOW_CONFIDENCE;
+		form_set_reason(fr, "%s", why);
 	}
 }
 
@@ -1381,37 +1381,14 @@ form_read_field(struct reader *r, const struct form_field *f,
 				    zi[best->prep].box[3], fr->box);
 			judge(r, f, fr, rd, n, best, rival, label_lost,
 			    zi[best->prep].touch);
-			if (fr->status == FIELD_OK && zi[0].doubt > 0 &&
-			    f->spec.kind == NORM_TEXT) {
-				fr->status = FIELD_LOW_CONFIDENCE;
-				form_set_reason(fr, "a gap that may or may not "
-				    "be a space");
-			}
+			text_doubts(f, fr, &zi[0]);
 			if (ja_digits(f) && (fr->status == FIELD_OK ||
 			    fr->pending) && !zi[1].done &&
 			    prepare_zone(r, f, z, 1, &zi[1]) != 0)
 				rc = -1;
 			if (rc == 0 && ja_digits(f))
 				judge_digits(f, fr, zi, rd, n, best);
-			if (fr->status == FIELD_OK && f->spec.kind ==
-			    NORM_TEXT && strncmp(f->lang, "jpn", 3) == 0 &&
-			    !f->vertical) {
-				const char *by = confirm_tail(&zi[0],
-				    fr->value);
-
-				if (by == NULL) {
-					fr->status = FIELD_LOW_CONFIDENCE;
-					form_set_reason(fr, "the digits at its "
-					    "end were not read so by a Latin "
-					    "model");
-				} else if (*by != '\0') {
-					char *why = xasprintf("its digits "
-					    "read by %s", by);
-
-					field_result_add_evidence(fr, why);
-					free(why);
-				}
-			}
+			latin_confirms(f, fr, &zi[0]);
 		}
 	}
 	for (i = 0; i < n; i++)

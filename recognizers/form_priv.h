@@ -36,6 +36,9 @@ struct reader {
 							   fit alike */
 	int				 boxes;		/* ruled zones read */
 	int				 boxes_found;	/* ... whose box was seen */
+	int				 lossy;		/* a fax, a JPEG or a scan
+							   below 200 dpi: fields
+							   need more confidence */
 	struct anchor_hit		*anchors;	/* per template text */
 	char				*err;
 	size_t				 errlen;
@@ -73,6 +76,29 @@ int	form_read_field(struct reader *r, const struct form_field *f,
 /* Add a reason to the page's list. */
 void	form_add_reason(struct form_page *page, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
+
+/* ---- form_text.c ---- */
+
+/* When a jpn reading of a Japanese line ends in digits mixed with kana
+ * that look like them (１－ read ユー), replace that run in res by the
+ * digits and hyphens an eng reading of pix ends with, when they fit. */
+void	form_fix_digit_runs(struct Pix *pix, struct ocr_result *res);
+/* The groups of digits of text, in order, joined by '-' ("1-9-2-7"); the
+ * caller frees it. */
+char	*form_digit_groups(const char *text);
+/* The ASCII digits of text (made half-width first); the caller frees it. */
+char	*form_digits_of(const char *text);
+/* Whether the digit groups want ("6-10-2") stand whole in got. */
+int	form_has_groups(const char *got, const char *want);
+/* Why a Latin text's letters look misread (a static string), or NULL. */
+const char *form_case_doubt(const char *text);
+/* Why a word of two capitals looks like a misread code ("AU" for "A4"),
+ * or NULL. */
+const char *form_caps_doubt(const char *text);
+/* Whether text has a ha-row kana with a voiced or semi-voiced mark. */
+int	form_ha_marks(const char *text);
+/* Whether text has no ASCII letter or digit (kanji, kana, spaces). */
+int	form_kanji_kana_only(const char *text);
 
 /* The template's checks across fields, on a page whose fields are read
  * (form_check.c). */

@@ -619,6 +619,14 @@ form_read_page(const struct form_template *t, PIX *pix,
 	page->dpi = page_dpi(t, pix);
 	if (prep_page_init(&r.pp, pix, page->dpi, &t->prep, err, errlen) != 0)
 		return -1;
+	/* One bit, JPEG artefacts or a low resolution make the models
+	 * misread alike more often (a 6 read as 8 by every model on a fax):
+	 * such pages raise the bar (form_field.c). */
+	r.lossy = pixGetDepth(pix) == 1 || pixGetInputFormat(pix) ==
+	    IFF_JFIF_JPEG || page->dpi < 190;
+	if (getenv("KOBITO_OCR_DEBUG") != NULL)
+		fprintf(stderr, "page: %s input, %.0f dpi, depth %d\n",
+		    r.lossy ? "lossy" : "clean", page->dpi, pixGetDepth(pix));
 	r.sx = r.sy = page->dpi / 25.4;
 	r.zoom = t->prep.target_dpi / page->dpi;
 	if (r.zoom > 0.97 && r.zoom < 1.03)

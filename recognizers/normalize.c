@@ -845,7 +845,7 @@ norm_phone(const struct norm_spec *spec, const char *raw, json_t **value,
 	char *s = clean(raw, 1), out[64];
 	const char *p = s;
 	size_t o = 0;
-	int ndigits = 0, in_group = 0;
+	int ndigits = 0, in_group = 0, spaced = 0, dashed = 0, only_space = 1;
 
 	(void)spec;
 	(void)flags;
@@ -855,10 +855,16 @@ norm_phone(const struct norm_spec *spec, const char *raw, json_t **value,
 		if (isdigit((unsigned char)*p)) {
 			if (o + 2 >= sizeof out)
 				break;
+			/* How the group before was set apart from this one. */
+			if (o > 0 && out[o - 1] == '-')
+				*(only_space ? &spaced : &dashed) += 1;
+			only_space = 1;
 			out[o++] = *p;
 			ndigits++;
 			in_group = 1;
 		} else if (strchr("-() .", *p) != NULL) {
+			if (*p != ' ')
+				only_space = 0;
 			if (in_group) {
 				out[o++] = '-';
 				in_group = 0;
@@ -872,6 +878,14 @@ norm_phone(const struct norm_spec *spec, const char *raw, json_t **value,
 	while (o > 0 && out[o - 1] == '-')
 		o--;
 	out[o] = '\0';
+	/* A number is printed with one kind of separator: a bare space among
+	 * hyphens or points is where OCR split a group ("06-21 16-7158"). */
+	if (spaced > 0 && dashed > 0) {
+		snprintf(err, errlen, "not a phone number (a space among its "
+		    "hyphens): %s", s);
+		free(s);
+		return -1;
+	}
 	if (!phone_digits_ok(out, ndigits)) {
 		snprintf(err, errlen, "not a phone number (%d digits): %s",
 		    ndigits, s);

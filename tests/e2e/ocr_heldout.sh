@@ -1,14 +1,15 @@
 #!/bin/sh
-# ocr_heldout.sh - a few pages of the held-out set: forms from the second,
-# independent generator (formgen2), read with the templates of
-# tests/heldout/, which were written from docs/ocr.md and never tuned.
-# Asserted on the first two pages (one clean, one degraded) of each of the
-# four layouts: fields accepted without review that are wrong, at most the
-# count known when the test was written.  The goal is none; the one known
-# is desc2 of invoice_en/0001, "A4 COPY PAPER" handwritten in capitals
-# (Humor Sans), which eng and the Latin model both read "AU COPY PAPER"
-# and nothing checks.  The benchmark (make bench-ocr) measures the same
-# on 500 pages.
+# ocr_heldout.sh - a few pages of the development set: forms from the
+# second, independent generator (formgen2 forms), read with the templates
+# of tests/heldout/, which were written from docs/ocr.md before any of its
+# pages existed and never changed.  The set was held out once; its
+# failures have since been studied, and the rules of "Acceptance" in
+# docs/ocr.md are counted on it.  Asserted on the first two pages (one
+# clean, one degraded) of each of the four layouts: no field accepted
+# without review is wrong (desc2 of invoice_en/0001, "A4 COPY PAPER"
+# handwritten in capitals, which eng and the Latin model both read "AU
+# COPY PAPER", now goes to review).  The benchmark (make bench-ocr)
+# measures the same on 500 pages, and on the second held-out set.
 . "$(dirname "$0")/lib.sh"
 
 GEN2="$FIXTURES/formgen2"
@@ -30,8 +31,7 @@ for l in invoice_en order_en seikyu_ja shinsei_ja; do
 	accepted=$((accepted + a))
 	wrong=$((wrong + a - r))
 done
-KNOWN_WRONG=1
 [ "$accepted" -ge 100 ] || fail "only $accepted fields accepted of 8 pages"
-[ "$wrong" -le "$KNOWN_WRONG" ] ||
-	fail "$wrong fields accepted but wrong on the held-out pages ($accepted accepted), $KNOWN_WRONG known"
-echo "ok: $wrong of $accepted accepted fields wrong on the held-out pages ($KNOWN_WRONG known, the goal 0)"
+[ "$wrong" -eq 0 ] ||
+	fail "$wrong fields accepted but wrong on the development pages ($accepted accepted)"
+echo "ok: $wrong of $accepted accepted fields wrong on the development pages"

@@ -267,6 +267,64 @@ test_checks(void **state)
 	free(path);
 }
 
+/*
+ * Checks sharing a field must hold together.  A line amount misread alike
+ * by both models (9,841 read 4,841: two opinions) and a subtotal with the
+ * same misread among its readings satisfy the sum; the tax then chooses
+ * the subtotal's other reading, and the sum no longer holds with it: the
+ * line amount goes to review too, though two models read it.
+ */
+static void
+test_linked_checks(void **state)
+{
+	char err[4096], *path = write_file("linked.yaml",
+	    "template: x\npage: A4\nfields:\n"
+	    "  - {name: a1, zone: [1, 1, 10, 5], kind: amount, decimals: 0}\n"
+	    "  - {name: a2, zone: [1, 10, 10, 5], kind: amount, decimals: 0}\n"
+	    "  - {name: subtotal, zone: [1, 20, 10, 5], kind: amount, "
+	    "decimals: 0}\n"
+	    "  - {name: tax, zone: [1, 30, 10, 5], kind: amount, "
+	    "decimals: 0}\n"
+	    "  - {name: empty, zone: [1, 40, 10, 5], kind: amount, "
+	    "decimals: 0}\n"
+	    "checks:\n"
+	    "  - {sum: [a1, a2, empty], equals: subtotal}\n"
+	    "  - {tax: subtotal, rate: 10, rounding: floor, equals: tax}\n");
+	struct form_template *t = form_template_load(path, err, sizeof err);
+	struct form_page page;
+	json_t *alt;
+
+	(void)state;
+	if (t == NULL)
+		fail_msg("%s", err);
+	memset(&page, 0, sizeof page);
+	page.nfields = 5;
+	page.fields = xcalloc(5, sizeof *page.fields);
+	set_field(&page.fields[0], &t->fields[0], json_integer(30087), NULL);
+	set_field(&page.fields[1], &t->fields[1], json_integer(4841), NULL);
+	page.fields[1].status = FIELD_OK;
+	page.fields[1].pending = 0;
+	page.fields[1].opinions = 2;
+	alt = json_pack("[i]", 39928);
+	set_field(&page.fields[2], &t->fields[2], json_integer(34928), alt);
+	json_decref(alt);
+	set_field(&page.fields[3], &t->fields[3], json_integer(3992), NULL);
+	set_field(&page.fields[4], &t->fields[4], json_null(), NULL);
+	page.fields[4].status = FIELD_OK;
+	page.fields[4].pending = 0;
+	form_apply_checks(t, &page);
+	assert_int_equal(json_integer_value(page.fields[2].value), 39928);
+	assert_int_equal(page.fields[1].status, FIELD_LOW_CONFIDENCE);
+	assert_non_null(strstr(page.fields[1].reason, "linked"));
+	assert_int_equal(page.fields[0].status, FIELD_LOW_CONFIDENCE);
+	assert_int_equal(page.fields[3].status, FIELD_LOW_CONFIDENCE);
+	/* Seen empty, not read: it stays as it was. */
+	assert_int_equal(page.fields[4].status, FIELD_OK);
+	form_page_free(&page);
+	form_template_free(t);
+	free(path);
+}
+
 /* Render pages with the formgen fixture into tmpdir; return the path of
  * page 1 (PREFIX-001.png). */
 static char *
@@ -477,6 +535,35 @@ test_unreadable(void **state)
 }
 
 /*
+ * The shapes of misreads that agreeing readings do not lift: a word of two
+ * capitals with a digit-shaped letter ("AU" for "A4"), a lowercase letter
+ * among capitals, a ha-row kana with either mark.
+ */
+static void
+test_text_doubts(void **state)
+{
+	(void)state;
+	assert_non_null(form_caps_doubt("AU COPY PAPER"));
+	assert_non_null(form_case_doubt("AU COPY PAPER"));
+	assert_non_null(form_caps_doubt("MERIDIAN FREIGHT CO"));
+	assert_null(form_caps_doubt("A4 COPY PAPER"));
+	assert_null(form_caps_doubt("USB CABLE 2M"));
+	assert_null(form_caps_doubt("NEW YORK"));
+	assert_null(form_caps_doubt("Ann Lee"));
+	assert_null(form_caps_doubt(""));
+	assert_non_null(form_case_doubt("USB CABLE 2m"));
+	assert_true(form_ha_marks("ボールペン"));
+	assert_true(form_ha_marks("コピー用紙"));
+	assert_true(form_ha_marks("ぶどう"));
+	assert_true(form_ha_marks("ぽち"));
+	assert_false(form_ha_marks("ハヒフヘホ"));
+	assert_false(form_ha_marks("はひふへほ"));
+	assert_false(form_ha_marks("ヤマダ タロウ"));
+	assert_false(form_ha_marks("付箋 USB"));
+	assert_false(form_ha_marks(""));
+}
+
+/*
  * OpenMP limited to one thread although the test started without
  * OMP_THREAD_LIMIT (setup() removes it): libtesseract is loaded on first
  * use, after kobito has set the variable that libgomp reads at load.
@@ -522,6 +609,8 @@ main(void)
 		cmocka_unit_test(test_load_shipped),
 		cmocka_unit_test(test_load_errors),
 		cmocka_unit_test(test_checks),
+		cmocka_unit_test(test_text_doubts),
+		cmocka_unit_test(test_linked_checks),
 		cmocka_unit_test(test_read_clean),
 		cmocka_unit_test(test_located),
 		cmocka_unit_test(test_blank_form),

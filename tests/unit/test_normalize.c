@@ -230,6 +230,11 @@ test_phone(void **state)
 	bad(&s, "03-1234-567", "(9 digits)");
 	bad(&s, "03-1234-56789", "(11 digits)");
 	bad(&s, "090-1234-567", "(10 digits)");
+	/* A group split by a gap: one separator style, or OCR's doing. */
+	bad(&s, "06-21 16-7158", "a space among its hyphens");
+	bad(&s, "212.555 0147", "a space among its hyphens");
+	ok(&s, "212 555 0147", "212-555-0147");
+	ok(&s, "(03) 1234-5678", "03-1234-5678");
 	bad(&s, "(518) 784-00699", "(11 digits)");
 }
 
