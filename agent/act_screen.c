@@ -5,9 +5,9 @@
  *
  * Legacy screens have no API to ask what they show, so these actions read
  * their pixels.  The window (or a region of it) is captured straight into
- * memory (ui_capture), turned grey and scaled to twice its size - screen
- * fonts are 10-16 px high and tesseract's LSTM models read text of 25-30 px
- * best - and recognised with the thread's kept engine for the language
+ * memory (ui_capture) and read by recognizers/screenread.h: made dark text
+ * on light whatever the theme, binarised locally, cut into candidate text
+ * lines, and read whole or line by line with the thread's kept engines
  * (ocr.h).  Boxes come back in the window's own pixels, the coordinates
  * ui.click takes.
  *
@@ -31,13 +31,11 @@
 #include "action.h"
 #include "ocr.h"
 #include "screenmatch.h"
+#include "screenread.h"
 #include "ui.h"
 #include "timeutil.h"
 #include "xmalloc.h"
 
-#define DEFAULT_LANG		"jpn+eng"
-#define SCREEN_ZOOM		2	/* screens are read at twice their size */
-#define SCREEN_DPI		144	/* what that looks like to tesseract */
 #define POLL_MS			100	/* pause between two looks */
 #define DEFAULT_TOLERANCE	24
 #define SNIPPET_MAX		200	/* characters of read text in errors */
@@ -122,65 +120,45 @@ capture(struct act *a, const struct place *p, int *ox, int *oy)
 
 /* --- reading ------------------------------------------------------------- */
 
-/* What one look at the place read. */
+/* What one look at the place saw. */
 struct reading {
-	struct ocr_result	 res;
-	int			 ox, oy;	/* image origin, window px */
-	int			 cjk;
+	struct screenread	 sr;
+	int			 ox, oy;	/* capture origin, window px */
 };
 
-/* Map a box of the zoomed image to the window's pixels. */
-static void
-to_window(const struct reading *rd, int x, int y, int w, int h, int box[4])
-{
-	box[0] = rd->ox + x / SCREEN_ZOOM;
-	box[1] = rd->oy + y / SCREEN_ZOOM;
-	box[2] = (x + w + SCREEN_ZOOM - 1) / SCREEN_ZOOM - x / SCREEN_ZOOM;
-	box[3] = (y + h + SCREEN_ZOOM - 1) / SCREEN_ZOOM - y / SCREEN_ZOOM;
-}
-
-/* Capture the place and recognise it; -1 after act_fail. */
+/* Capture the place and prepare it for reading; -1 after act_fail. */
 static int
-read_place(struct act *a, const struct place *p, const char *lang,
-    struct reading *rd)
+look_at(struct act *a, const struct place *p, struct reading *rd)
 {
-	struct ocr_engine *e;
-	PIX *pix, *grey, *big;
 	char err[512];
+	PIX *pix;
 	int r;
 
 	memset(rd, 0, sizeof *rd);
-	rd->cjk = strstr(lang, "jpn") != NULL;
-	if ((e = ocr_engine_get(lang, err, sizeof err)) == NULL)
-		return act_fail(a, "%s", err);
 	if ((pix = capture(a, p, &rd->ox, &rd->oy)) == NULL)
 		return -1;
-	grey = pixConvertRGBToLuminance(pix);
+	r = screenread_init(&rd->sr, pix, err, sizeof err);
 	pixDestroy(&pix);
-	big = grey != NULL ? pixScaleGrayLI(grey, SCREEN_ZOOM, SCREEN_ZOOM) :
-	    NULL;
-	pixDestroy(&grey);
-	if (big == NULL)
-		return act_fail(a, "leptonica could not prepare the image");
-	r = ocr_recognize(e, big, OCR_PSM_SPARSE, SCREEN_DPI, &rd->res, err,
-	    sizeof err);
-	pixDestroy(&big);
 	if (r != 0)
 		return act_fail(a, "%s", err);
 	return 0;
 }
 
-static char *
-reading_text(const struct reading *rd)
+/* A box of the capture in the window's pixels. */
+static void
+to_window(const struct reading *rd, const int in[4], int out[4])
 {
-	return ocr_join(&rd->res, 0, rd->res.nwords, rd->cjk, 0, NULL);
+	out[0] = rd->ox + in[0];
+	out[1] = rd->oy + in[1];
+	out[2] = in[2];
+	out[3] = in[3];
 }
 
 /* The read text, shortened and on one line, for error messages. */
 static char *
-snippet(const struct reading *rd)
+snippet(const char *text)
 {
-	char *t = reading_text(rd), *s;
+	char *t = xstrdup(text != NULL ? text : ""), *s;
 	size_t i, n = 0;
 
 	for (i = 0; t[i] != '\0'; i++) {
@@ -211,11 +189,12 @@ round1(double v)
 static int
 do_read_text(struct act *a)
 {
-	const char *lang = act_str(a, "lang", DEFAULT_LANG);
+	const char *lang = act_str(a, "lang", NULL);
 	struct place p;
 	struct reading rd;
+	struct ocr_result res;
 	json_t *words;
-	char *text;
+	char err[512];
 	int64_t t0 = time_mono_ms();
 	size_t i;
 	int b[4];
@@ -224,66 +203,84 @@ do_read_text(struct act *a)
 		act_log(a, "dry run: would read the text of a window");
 		return 0;
 	}
-	if (get_place(a, &p) != 0 || read_place(a, &p, lang, &rd) != 0)
+	if (get_place(a, &p) != 0 || look_at(a, &p, &rd) != 0)
 		return -1;
+	if (screenread_lines(&rd.sr, lang, &res, err, sizeof err) != 0) {
+		screenread_free(&rd.sr);
+		return act_fail(a, "%s", err);
+	}
 	words = json_array();
-	for (i = 0; i < rd.res.nwords; i++) {
-		const struct ocr_word *w = &rd.res.words[i];
+	for (i = 0; i < res.nwords; i++) {
+		const struct ocr_word *w = &res.words[i];
+		int in[4] = { w->x, w->y, w->w, w->h };
 
-		to_window(&rd, w->x, w->y, w->w, w->h, b);
+		to_window(&rd, in, b);
 		json_array_append_new(words, json_pack("{s:s, s:o, s:f}",
 		    "text", w->text, "box", box_json(b), "conf",
 		    round1(w->conf)));
 	}
-	text = reading_text(&rd);
-	act_log(a, "read %zu words in %lld ms", rd.res.nwords,
-	    (long long)(time_mono_ms() - t0));
-	a->out = json_pack("{s:s, s:o}", "text", text, "words", words);
-	free(text);
-	ocr_result_free(&rd.res);
+	act_log(a, "read %zu words in %zu lines in %lld ms", res.nwords,
+	    rd.sr.nsegs, (long long)(time_mono_ms() - t0));
+	a->out = json_pack("{s:s, s:o}", "text", res.text, "words", words);
+	ocr_result_free(&res);
+	screenread_free(&rd.sr);
 	return 0;
+}
+
+/* How a text was found, for the log. */
+static const char *
+found_how(const struct screenread_look *l)
+{
+	if (l->retries > 0)
+		return ", read again line by line";
+	return l->lines ? ", read line by line" : "";
 }
 
 /*
  * Look at the place until text is there (or, with gone, is not), for
  * the step's timeout.  Returns 1 when the wait succeeded (*f filled when
- * the text was seen), 0 after act_fail on timeout, -1 after act_fail.
+ * the text was seen, *how says how), 0 after act_fail on timeout, -1
+ * after act_fail.
  */
 static int
 wait_for_text(struct act *a, const struct place *p, const char *text,
     const char *lang, int gone, int n, struct screenmatch_hit *f,
-    int64_t *waited)
+    const char **how, int64_t *waited)
 {
 	struct ui_wait w;
 	struct reading rd;
+	struct screenread_look look;
 	char *want = screenmatch_normalise(text), *what, *seen = NULL, t[32];
-	char occ[48];
+	char occ[48], err[512];
 	int64_t start = time_mono_ms(), left;
-	int hit;
+	int hit, empty = *want == '\0';
 
+	free(want);
 	memset(f, 0, sizeof *f);
+	*how = "";
 	snprintf(occ, sizeof occ, " %d times", n);
-	if (act_ui_wait(a, &w) != 0) {
-		free(want);
+	if (act_ui_wait(a, &w) != 0)
 		return -1;
-	}
-	if (*want == '\0') {
-		free(want);
+	if (empty)
 		return act_fail(a, "text must have something besides spaces");
-	}
 	for (;;) {
-		if (read_place(a, p, lang, &rd) != 0) {
-			free(want);
+		if (look_at(a, p, &rd) != 0) {
 			free(seen);
 			return -1;
 		}
-		hit = screenmatch_text(&rd.res, rd.cjk, want, n, f);
+		hit = screenread_find(&rd.sr, lang, text, n, f, &look, err,
+		    sizeof err);
+		screenread_free(&rd.sr);
+		if (hit < 0) {
+			free(seen);
+			return act_fail(a, "%s", err);
+		}
 		if (hit)
-			to_window(&rd, f->box[0], f->box[1], f->box[2],
-			    f->box[3], f->box);
+			to_window(&rd, f->box, f->box);
 		free(seen);
-		seen = snippet(&rd);
-		ocr_result_free(&rd.res);
+		seen = snippet(look.seen);
+		*how = found_how(&look);
+		screenread_look_free(&look);
 		if (hit != gone)
 			break;
 		free(f->text);
@@ -304,14 +301,12 @@ wait_for_text(struct act *a, const struct place *p, const char *text,
 				    "within %s (read: '%s')", text, n > 1 ?
 				    occ : "", what, t, seen);
 			free(what);
-			free(want);
 			free(seen);
 			return 0;
 		}
 		time_sleep_ms(left < POLL_MS ? left : POLL_MS, NULL);
 	}
 	*waited = time_mono_ms() - start;
-	free(want);
 	free(seen);
 	return 1;
 }
@@ -332,7 +327,7 @@ static int
 do_wait_text(struct act *a)
 {
 	const char *text = act_str(a, "text", "");
-	const char *lang = act_str(a, "lang", DEFAULT_LANG);
+	const char *lang = act_str(a, "lang", NULL), *how;
 	int gone = (act_bool(a, "gone", 0) != 0), n = 1, r;
 	struct place p;
 	struct screenmatch_hit f;
@@ -345,7 +340,8 @@ do_wait_text(struct act *a)
 	}
 	if (get_occurrence(a, &n) != 0 || get_place(a, &p) != 0)
 		return -1;
-	if ((r = wait_for_text(a, &p, text, lang, gone, n, &f, &waited)) != 1)
+	if ((r = wait_for_text(a, &p, text, lang, gone, n, &f, &how,
+	    &waited)) != 1)
 		return -1;
 	if (gone) {
 		act_log(a, "text '%s' is not shown (%lld ms)", text,
@@ -354,9 +350,9 @@ do_wait_text(struct act *a)
 		    (json_int_t)waited);
 		return 0;
 	}
-	act_log(a, "text '%s' read as '%s' at [%d, %d, %d, %d] (%lld ms)",
+	act_log(a, "text '%s' read as '%s' at [%d, %d, %d, %d] (%lld ms%s)",
 	    text, f.text, f.box[0], f.box[1], f.box[2], f.box[3],
-	    (long long)waited);
+	    (long long)waited, how);
 	a->out = json_pack("{s:b, s:s, s:o, s:f, s:I}", "found", 1, "text",
 	    f.text, "box", box_json(f.box), "conf", round1(f.conf),
 	    "waited_ms", (json_int_t)waited);
@@ -382,7 +378,7 @@ static int
 do_click_text(struct act *a)
 {
 	const char *text = act_str(a, "text", "");
-	const char *lang = act_str(a, "lang", DEFAULT_LANG);
+	const char *lang = act_str(a, "lang", NULL), *how;
 	struct place p;
 	struct screenmatch_hit f;
 	int64_t waited = 0, t0 = time_mono_ms();
@@ -394,15 +390,15 @@ do_click_text(struct act *a)
 	}
 	if (get_occurrence(a, &n) != 0 || get_place(a, &p) != 0)
 		return -1;
-	if (wait_for_text(a, &p, text, lang, 0, n, &f, &waited) != 1)
+	if (wait_for_text(a, &p, text, lang, 0, n, &f, &how, &waited) != 1)
 		return -1;
 	if (click_box(a, &p, f.box, &sx, &sy, &button, &count) != 0) {
 		free(f.text);
 		return -1;
 	}
-	act_log(a, "clicked text '%s' (read '%s', confidence %.0f) at "
-	    "(%d, %d) on the screen in %lld ms", text, f.text, f.conf, sx, sy,
-	    (long long)(time_mono_ms() - t0));
+	act_log(a, "clicked text '%s' (read '%s', confidence %.0f%s) at "
+	    "(%d, %d) on the screen in %lld ms", text, f.text, f.conf, how, sx,
+	    sy, (long long)(time_mono_ms() - t0));
 	a->out = json_pack("{s:s, s:o, s:f, s:i, s:i, s:I}", "text", f.text,
 	    "box", box_json(f.box), "conf", round1(f.conf), "x", sx, "y", sy,
 	    "waited_ms", (json_int_t)waited);
@@ -544,7 +540,8 @@ do_wait_image(struct act *a)
 	    "pixels (default: all of it)" }
 
 #define LANG_ARG \
-	{ "lang", ARG_STRING, 0, "tesseract languages (default jpn+eng)" }
+	{ "lang", ARG_STRING, 0, "tesseract languages (default: from the " \
+	    "text's script)" }
 
 static const struct action_arg read_text_args[] = {
 	PLACE_ARGS,

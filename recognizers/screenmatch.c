@@ -26,7 +26,10 @@ screenmatch_normalise(const char *s)
 
 	free(half);
 	for (p = full; *p != '\0'; p++) {
-		if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+		/* OCR drops an underscore (a line at the foot of the text)
+		 * or reads it as a space: it counts as one. */
+		if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' ||
+		    *p == '_')
 			continue;
 		*o++ = *p >= 'A' && *p <= 'Z' ? (char)(*p - 'A' + 'a') : *p;
 	}

@@ -27,7 +27,8 @@ struct ocr_result;
 /*
  * The form text is matched on: full-width letters and digits made
  * half-width, half-width katakana full-width, ASCII letters lower case,
- * spaces (ASCII and ideographic) removed.  The caller frees the result.
+ * spaces (ASCII and ideographic) and underscores removed.  The caller
+ * frees the result.
  */
 char	*screenmatch_normalise(const char *utf8);
 

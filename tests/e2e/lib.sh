@@ -2,7 +2,9 @@
 #
 # Each test sources this file, gets a private temporary directory in $T
 # that is removed on exit, and reports problems with fail/check.  Tests
-# exit 0 when they pass, 77 when they must be skipped, 1 otherwise.
+# exit 0 when they pass, 1 otherwise, and 77 (skip) when something they
+# need is missing - which tests/run.sh counts as a failure, since
+# `make deps` installs everything the tests use.
 
 : "${KOBITO_TOP:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${KOBITO_BIN:=$KOBITO_TOP/bin}"

@@ -6,7 +6,7 @@
 #      that opens the 入力エラー dialog; ui.wait_text waits for its message
 #      日付が不正です; ui.read_text reads the form's labels, whole and in a
 #      region; the 登録 label's box is cut out of a window screenshot as a
-#      reference image.
+#      reference image (tests/fixtures/pngtool, no image program needed).
 #   B: ui.click_image clicks that reference and the same dialog opens; a
 #      copy with its colours shifted a little is still found by
 #      ui.wait_image (without a click), and ui.wait_text gone: true sees the
@@ -14,11 +14,17 @@
 #   C: a text that never appears fails after its 2 s timeout with a message
 #      naming the text, the window and the display, and a screenshot.
 #   D: with tolerance 0 the shifted copy is not found, in about 1 s.
+#   E: the same form in a dark theme (light text on dark): ui.click_text
+#      clicks its 登録 and ui.wait_text reads its dialog.
+#
+# How other renderings (themes, hinting, aliased fonts, dpi) are read is
+# tested on committed screenshots by tests/unit/test_screenread.c.
 . "$(dirname "$0")/lib.sh"
 
 APP="$FIXTURES/legacy_finance"
+PNGTOOL="$FIXTURES/pngtool"
 [ -x "$APP" ] || fail "$APP is not built"
-command -v convert >/dev/null || skip "imagemagick's convert is not installed"
+[ -x "$PNGTOOL" ] || fail "$PNGTOOL is not built"
 start_xvfb
 export NO_AT_BRIDGE=1 GTK_IM_MODULE=gtk-im-context-simple
 
@@ -102,11 +108,11 @@ near "$2" $((bx + bw / 2)) && near "$3" $((by + bh / 2)) ||
 echo "ok: A: 登録 is at $bx,$by ${bw}x$bh in the window; the click went to its centre"
 [ -s "$shot" ] || fail "A: no screenshot at $shot"
 # The reference: the label and 4 px of button around it.
-convert "$shot" -crop "$((bw + 8))x$((bh + 8))+$((bx - 4))+$((by - 4))" +repage \
-	"$T/ref.png" || fail "A: convert could not cut the reference"
+"$PNGTOOL" crop "$shot" "$T/ref.png" $((bx - 4)) $((by - 4)) $((bw + 8)) \
+	$((bh + 8)) || fail "A: could not cut the reference"
 # A copy whose colours are all a little off (+10 on every channel).
-convert "$T/ref.png" -evaluate add 4% "$T/ref_shifted.png" ||
-	fail "A: convert could not shift the reference"
+"$PNGTOOL" shift "$T/ref.png" "$T/ref_shifted.png" 10 ||
+	fail "A: could not shift the reference"
 cmp -s "$T/ref.png" "$T/ref_shifted.png" && fail "A: the shifted copy is the same"
 
 # --- B: click the reference image -----------------------------------------
@@ -179,3 +185,25 @@ case "$err" in
 *) fail "D: unclear error: $err" ;;
 esac
 echo "ok: D: $err"
+
+# --- E: a dark theme ------------------------------------------------------
+DISPLAY=$DISPLAY_NUM GTK_THEME=Adwaita:dark "$APP" --out "$T/dark.csv" \
+	--title "財務会計システム 夜間" 2>>"$T/app.log" &
+dark_pid=$!
+at_exit "kill $dark_pid 2>/dev/null"
+cat > "$T/e.yaml" <<'Y'
+name: screen_e
+requires: [display]
+steps:
+  - ui.window: { title: "^財務会計システム 夜間$", activate: true, timeout: 20 }
+  - ui.click_text: 登録
+  - ui.wait_window: { title: "^入力エラー$", timeout: 5 }
+  - id: msg
+    ui.wait_text: { text: "日付が不正です", timeout: 5 }
+  - ui.key: Return
+  - log: "MSG ${steps.msg.output.text}"
+Y
+run e "$T/e.yaml"
+[ $rc -eq 0 ] || fail "E: run exited $rc: $(tail -n 20 "$T/e.err")"
+check "E: the dark form's dialog was read" "MSG 日付が不正です" \
+	"$(grep -o 'MSG .*' "$T/e.err")"

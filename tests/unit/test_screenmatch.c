@@ -38,6 +38,7 @@ test_normalise(void **state)
 	check_norm("ＯＫ", "ok");
 	check_norm("Save As", "saveas");
 	check_norm("ｶﾞｲﾄﾞ１２", "ガイド12");
+	check_norm("type_save.yaml", "typesave.yaml");
 	check_norm("  \t\n", "");
 }
 
