@@ -236,40 +236,85 @@ found_how(const struct screenread_look *l)
 	return l->lines ? ", read line by line" : "";
 }
 
+/* What ui.wait_text and ui.click_text look for, from the step's args. */
+struct text_spec {
+	const char	*text;
+	const char	*lang;		/* NULL: from the text's script */
+	int		 gone;		/* wait until it is not shown */
+	int		 n;		/* occurrence */
+	unsigned	 flags;		/* SCREENMATCH_CONTAINS */
+};
+
+/* The step's text, lang, occurrence and contains; -1 after act_fail. */
+static int
+get_text_spec(struct act *a, struct text_spec *ts)
+{
+	long long v = act_int(a, "occurrence", 1);
+	char *norm;
+	int empty;
+
+	ts->text = act_str(a, "text", "");
+	ts->lang = act_str(a, "lang", NULL);
+	ts->gone = act_bool(a, "gone", 0) != 0;
+	ts->flags = act_bool(a, "contains", 0) ? SCREENMATCH_CONTAINS : 0;
+	if (v < 1 || v > 10000)
+		return act_fail(a, "occurrence must be between 1 and 10000, "
+		    "not %lld", v);
+	ts->n = (int)v;
+	norm = screenmatch_normalise(ts->text);
+	empty = *norm == '\0';
+	free(norm);
+	if (empty)
+		return act_fail(a, "text must have something besides spaces");
+	return 0;
+}
+
+/* Whether the whole-word rule can make a difference for ts: it has a
+ * letter or digit, and contains was not asked. */
+static int
+whole_words_asked(const struct text_spec *ts)
+{
+	char *norm, *c;
+	int r = 0;
+
+	if (ts->flags & SCREENMATCH_CONTAINS)
+		return 0;
+	norm = screenmatch_normalise(ts->text);
+	for (c = norm; *c != '\0' && !r; c++)
+		r = (*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'z');
+	free(norm);
+	return r;
+}
+
 /*
- * Look at the place until text is there (or, with gone, is not), for
+ * Look at the place until the text is there (or, with gone, is not), for
  * the step's timeout.  Returns 1 when the wait succeeded (*f filled when
  * the text was seen, *how says how), 0 after act_fail on timeout, -1
  * after act_fail.
  */
 static int
-wait_for_text(struct act *a, const struct place *p, const char *text,
-    const char *lang, int gone, int n, struct screenmatch_hit *f,
-    const char **how, int64_t *waited)
+wait_for_text(struct act *a, const struct place *p, const struct text_spec *ts,
+    struct screenmatch_hit *f, const char **how, int64_t *waited)
 {
 	struct ui_wait w;
 	struct reading rd;
 	struct screenread_look look;
-	char *want = screenmatch_normalise(text), *what, *seen = NULL, t[32];
-	char occ[48], err[512];
+	char *what, *seen = NULL, t[32], occ[48], err[512];
 	int64_t start = time_mono_ms(), left;
-	int hit, empty = *want == '\0';
+	int hit;
 
-	free(want);
 	memset(f, 0, sizeof *f);
 	*how = "";
-	snprintf(occ, sizeof occ, " %d times", n);
+	snprintf(occ, sizeof occ, " %d times", ts->n);
 	if (act_ui_wait(a, &w) != 0)
 		return -1;
-	if (empty)
-		return act_fail(a, "text must have something besides spaces");
 	for (;;) {
 		if (look_at(a, p, &rd) != 0) {
 			free(seen);
 			return -1;
 		}
-		hit = screenread_find(&rd.sr, lang, text, n, f, &look, err,
-		    sizeof err);
+		hit = screenread_find(&rd.sr, ts->lang, ts->text, ts->n,
+		    ts->flags, f, &look, err, sizeof err);
 		screenread_free(&rd.sr);
 		if (hit < 0) {
 			free(seen);
@@ -281,10 +326,9 @@ wait_for_text(struct act *a, const struct place *p, const char *text,
 		seen = snippet(look.seen);
 		*how = found_how(&look);
 		screenread_look_free(&look);
-		if (hit != gone)
+		if (hit != ts->gone)
 			break;
-		free(f->text);
-		memset(f, 0, sizeof *f);
+		screenmatch_hit_free(f);
 		left = w.timeout_ms - (time_mono_ms() - start);
 		if (left <= 0 || act_cancelled(a)) {
 			what = place_describe(p);
@@ -292,14 +336,15 @@ wait_for_text(struct act *a, const struct place *p, const char *text,
 			    (double)w.timeout_ms / 1000.0);
 			if (act_cancelled(a))
 				act_fail(a, "the run was stopped while waiting "
-				    "for text '%s' in %s", text, what);
-			else if (gone)
+				    "for text '%s' in %s", ts->text, what);
+			else if (ts->gone)
 				act_fail(a, "text '%s' still shown in %s after "
-				    "%s", text, what, t);
+				    "%s", ts->text, what, t);
 			else
-				act_fail(a, "text '%s' did not appear%s in %s "
-				    "within %s (read: '%s')", text, n > 1 ?
-				    occ : "", what, t, seen);
+				act_fail(a, "text '%s' did not appear%s%s in "
+				    "%s within %s (read: '%s')", ts->text,
+				    whole_words_asked(ts) ? " as a whole word" :
+				    "", ts->n > 1 ? occ : "", what, t, seen);
 			free(what);
 			free(seen);
 			return 0;
@@ -312,51 +357,38 @@ wait_for_text(struct act *a, const struct place *p, const char *text,
 }
 
 static int
-get_occurrence(struct act *a, int *n)
-{
-	long long v = act_int(a, "occurrence", 1);
-
-	if (v < 1 || v > 10000)
-		return act_fail(a, "occurrence must be between 1 and 10000, "
-		    "not %lld", v);
-	*n = (int)v;
-	return 0;
-}
-
-static int
 do_wait_text(struct act *a)
 {
-	const char *text = act_str(a, "text", "");
-	const char *lang = act_str(a, "lang", NULL), *how;
-	int gone = (act_bool(a, "gone", 0) != 0), n = 1, r;
+	struct text_spec ts;
 	struct place p;
 	struct screenmatch_hit f;
+	const char *how;
 	int64_t waited = 0;
 
 	if (act_dry_run(a)) {
-		act_log(a, "dry run: would wait until '%s' %s", text,
-		    gone ? "goes" : "appears");
+		act_log(a, "dry run: would wait until '%s' %s",
+		    act_str(a, "text", ""), act_bool(a, "gone", 0) ? "goes" :
+		    "appears");
 		return 0;
 	}
-	if (get_occurrence(a, &n) != 0 || get_place(a, &p) != 0)
+	if (get_text_spec(a, &ts) != 0 || get_place(a, &p) != 0)
 		return -1;
-	if ((r = wait_for_text(a, &p, text, lang, gone, n, &f, &how,
-	    &waited)) != 1)
+	if (wait_for_text(a, &p, &ts, &f, &how, &waited) != 1)
 		return -1;
-	if (gone) {
-		act_log(a, "text '%s' is not shown (%lld ms)", text,
+	if (ts.gone) {
+		act_log(a, "text '%s' is not shown (%lld ms)", ts.text,
 		    (long long)waited);
 		a->out = json_pack("{s:b, s:I}", "found", 0, "waited_ms",
 		    (json_int_t)waited);
 		return 0;
 	}
-	act_log(a, "text '%s' read as '%s' at [%d, %d, %d, %d] (%lld ms%s)",
-	    text, f.text, f.box[0], f.box[1], f.box[2], f.box[3],
-	    (long long)waited, how);
-	a->out = json_pack("{s:b, s:s, s:o, s:f, s:I}", "found", 1, "text",
-	    f.text, "box", box_json(f.box), "conf", round1(f.conf),
-	    "waited_ms", (json_int_t)waited);
-	free(f.text);
+	act_log(a, "text '%s' read as '%s' in '%s' at [%d, %d, %d, %d] "
+	    "(%lld ms%s)", ts.text, f.text, f.word, f.box[0], f.box[1],
+	    f.box[2], f.box[3], (long long)waited, how);
+	a->out = json_pack("{s:b, s:s, s:s, s:o, s:f, s:I}", "found", 1,
+	    "text", f.text, "word", f.word, "box", box_json(f.box), "conf",
+	    round1(f.conf), "waited_ms", (json_int_t)waited);
+	screenmatch_hit_free(&f);
 	return 0;
 }
 
@@ -377,32 +409,34 @@ click_box(struct act *a, const struct place *p, const int box[4], int *sx,
 static int
 do_click_text(struct act *a)
 {
-	const char *text = act_str(a, "text", "");
-	const char *lang = act_str(a, "lang", NULL), *how;
+	struct text_spec ts;
 	struct place p;
 	struct screenmatch_hit f;
+	const char *how;
 	int64_t waited = 0, t0 = time_mono_ms();
-	int n = 1, sx, sy, button, count;
+	int sx, sy, button, count;
 
 	if (act_dry_run(a)) {
-		act_log(a, "dry run: would click the text '%s'", text);
+		act_log(a, "dry run: would click the text '%s'",
+		    act_str(a, "text", ""));
 		return 0;
 	}
-	if (get_occurrence(a, &n) != 0 || get_place(a, &p) != 0)
+	if (get_text_spec(a, &ts) != 0 || get_place(a, &p) != 0)
 		return -1;
-	if (wait_for_text(a, &p, text, lang, 0, n, &f, &how, &waited) != 1)
+	ts.gone = 0;
+	if (wait_for_text(a, &p, &ts, &f, &how, &waited) != 1)
 		return -1;
 	if (click_box(a, &p, f.box, &sx, &sy, &button, &count) != 0) {
-		free(f.text);
+		screenmatch_hit_free(&f);
 		return -1;
 	}
-	act_log(a, "clicked text '%s' (read '%s', confidence %.0f%s) at "
-	    "(%d, %d) on the screen in %lld ms", text, f.text, f.conf, how, sx,
-	    sy, (long long)(time_mono_ms() - t0));
-	a->out = json_pack("{s:s, s:o, s:f, s:i, s:i, s:I}", "text", f.text,
-	    "box", box_json(f.box), "conf", round1(f.conf), "x", sx, "y", sy,
-	    "waited_ms", (json_int_t)waited);
-	free(f.text);
+	act_log(a, "clicked text '%s' (read '%s' in '%s', confidence %.0f%s) "
+	    "at (%d, %d) on the screen in %lld ms", ts.text, f.text, f.word,
+	    f.conf, how, sx, sy, (long long)(time_mono_ms() - t0));
+	a->out = json_pack("{s:s, s:s, s:o, s:f, s:i, s:i, s:I}", "text",
+	    f.text, "word", f.word, "box", box_json(f.box), "conf",
+	    round1(f.conf), "x", sx, "y", sy, "waited_ms", (json_int_t)waited);
+	screenmatch_hit_free(&f);
 	return 0;
 }
 
@@ -550,9 +584,14 @@ static const struct action_arg read_text_args[] = {
 	{ NULL, 0, 0, NULL },
 };
 
+#define CONTAINS_ARG \
+	{ "contains", ARG_BOOL, 0, "match inside a word too (default: whole " \
+	    "words only)" }
+
 static const struct action_arg wait_text_args[] = {
 	{ "text", ARG_STRING, 1, "the word or phrase (spaces and widths do "
 	    "not matter)" },
+	CONTAINS_ARG,
 	{ "gone", ARG_BOOL, 0, "wait until it is no longer shown" },
 	{ "occurrence", ARG_INT, 0, "wait for the n-th occurrence (default "
 	    "1)" },
@@ -565,6 +604,7 @@ static const struct action_arg wait_text_args[] = {
 static const struct action_arg click_text_args[] = {
 	{ "text", ARG_STRING, 1, "the word or phrase (spaces and widths do "
 	    "not matter)" },
+	CONTAINS_ARG,
 	{ "occurrence", ARG_INT, 0, "click the n-th occurrence in reading "
 	    "order (default 1)" },
 	PLACE_ARGS,

@@ -46,109 +46,193 @@ struct unit {
 	float		 conf;
 };
 
+/* One line of the result: its units and its normal form. */
+struct line {
+	struct unit	*units;
+	size_t		 n, cap;
+	struct buf	 norm;
+};
+
+/* Add the units of the words of the line that starts at word *i, and
+ * move *i past it. */
+static void
+line_read(struct line *l, const struct ocr_result *res, size_t *i)
+{
+	const struct ocr_word *w0 = &res->words[*i];
+	size_t k;
+
+	buf_reset(&l->norm);
+	l->n = 0;
+	for (; *i < res->nwords && res->words[*i].line == w0->line &&
+	    res->words[*i].block == w0->block; (*i)++) {
+		const struct ocr_word *w = &res->words[*i];
+		size_t nu = w->nsyms > 0 ? w->nsyms : 1;
+
+		for (k = 0; k < nu; k++) {
+			const struct ocr_symbol *sy = w->nsyms > 0 ?
+			    &w->syms[k] : NULL;
+			char *norm = screenmatch_normalise(sy != NULL ?
+			    sy->text : w->text);
+			struct unit *un;
+
+			if (l->n == l->cap) {
+				l->cap = l->cap ? l->cap * 2 : 64;
+				l->units = xreallocarray(l->units, l->cap,
+				    sizeof *l->units);
+			}
+			un = &l->units[l->n++];
+			un->text = sy != NULL ? sy->text : w->text;
+			un->word = *i;
+			un->from = l->norm.len;
+			buf_puts(&l->norm, norm);
+			un->to = l->norm.len;
+			un->x = sy != NULL ? sy->x : w->x;
+			un->y = sy != NULL ? sy->y : w->y;
+			un->w = sy != NULL ? sy->w : w->w;
+			un->h = sy != NULL ? sy->h : w->h;
+			un->conf = sy != NULL ? sy->conf : w->conf;
+			free(norm);
+		}
+	}
+}
+
+static int
+word_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+/*
+ * Whether unit u continues a word on its side towards the match: its
+ * letter or digit there, or an underscore (which the normal form drops).
+ * Only within one of tesseract's words: between two there is a space.
+ */
+static int
+joins(const struct line *l, size_t u, size_t beside, int at_end)
+{
+	const struct unit *un = &l->units[u];
+	const char *s = buf_str(&l->norm);
+
+	if (un->word != l->units[beside].word)
+		return 0;
+	if (strchr(un->text, '_') != NULL)
+		return 1;
+	if (un->from == un->to)
+		return 0;
+	return word_char(s[at_end ? un->to - 1 : un->from]);
+}
+
+/*
+ * Whether the match [at, end) of the line, from unit first to unit last,
+ * is whole words: a letter or digit at either end of it is not continued
+ * by one beside it.  Japanese has no spaces to tell words by, so a kanji
+ * or kana end is always whole.
+ */
+static int
+whole_words(const struct line *l, size_t first, size_t last, size_t at,
+    size_t end)
+{
+	const char *s = buf_str(&l->norm);
+
+	if (word_char(s[at]) && first > 0 && joins(l, first - 1, first, 1))
+		return 0;
+	if (!word_char(s[end - 1]))
+		return 1;
+	if (l->units[last].to > end)
+		return !word_char(s[end]);
+	return last + 1 >= l->n || !joins(l, last + 1, last, 0);
+}
+
+/* Fill *f with the match from unit first to unit last. */
+static void
+hit_fill(const struct ocr_result *res, const struct line *l, size_t first,
+    size_t last, int cjk, struct screenmatch_hit *f)
+{
+	int x0 = INT_MAX, y0 = INT_MAX, x1 = 0, y1 = 0;
+	struct buf txt, word;
+	double sum = 0;
+	size_t u, w;
+
+	buf_init(&txt, 1u << 16);
+	buf_init(&word, 1u << 16);
+	for (u = first; u <= last; u++) {
+		const struct unit *un = &l->units[u];
+
+		x0 = un->x < x0 ? un->x : x0;
+		y0 = un->y < y0 ? un->y : y0;
+		x1 = un->x + un->w > x1 ? un->x + un->w : x1;
+		y1 = un->y + un->h > y1 ? un->y + un->h : y1;
+		sum += un->conf;
+		/* Latin words apart, their letters not. */
+		if (u > first && !cjk && un->word != l->units[u - 1].word)
+			buf_puts(&txt, " ");
+		buf_puts(&txt, un->text);
+	}
+	for (w = l->units[first].word; w <= l->units[last].word; w++) {
+		if (w > l->units[first].word && !cjk)
+			buf_puts(&word, " ");
+		buf_puts(&word, res->words[w].text);
+	}
+	f->box[0] = x0;
+	f->box[1] = y0;
+	f->box[2] = x1 - x0;
+	f->box[3] = y1 - y0;
+	f->text = buf_detach(&txt, NULL);
+	f->word = buf_detach(&word, NULL);
+	f->conf = sum / (double)(last - first + 1);
+}
+
 int
 screenmatch_text(const struct ocr_result *res, int cjk, const char *want,
-    int n, struct screenmatch_hit *f)
+    int n, unsigned flags, struct screenmatch_hit *f)
 {
-	struct unit *units = NULL;
-	size_t nunits = 0, cap = 0, i, k, first, u;
-	struct buf line;
+	struct line l = { NULL, 0, 0, { 0 } };
+	size_t i, first, last, len = strlen(want);
 	int seen = 0, hit = 0;
 
 	memset(f, 0, sizeof *f);
-	if (*want == '\0')
+	if (len == 0)
 		return 0;
-	buf_init(&line, 1u << 20);
+	buf_init(&l.norm, 1u << 20);
 	for (i = 0; i < res->nwords && !hit; ) {
-		const struct ocr_word *w0 = &res->words[i];
+		const char *s, *p;
 
-		/* One line: its units and their normal form. */
-		buf_reset(&line);
-		nunits = 0;
-		for (; i < res->nwords && res->words[i].line == w0->line &&
-		    res->words[i].block == w0->block; i++) {
-			const struct ocr_word *w = &res->words[i];
-			size_t nu = w->nsyms > 0 ? w->nsyms : 1;
+		line_read(&l, res, &i);
+		s = buf_str(&l.norm);
+		for (p = s; !hit && (p = strstr(p, want)) != NULL; p++) {
+			size_t at = (size_t)(p - s), end = at + len;
 
-			for (k = 0; k < nu; k++) {
-				const char *t = w->nsyms > 0 ?
-				    w->syms[k].text : w->text;
-				char *norm = screenmatch_normalise(t);
-				struct unit *un;
-
-				if (nunits == cap) {
-					cap = cap ? cap * 2 : 64;
-					units = xreallocarray(units, cap,
-					    sizeof *units);
-				}
-				un = &units[nunits++];
-				un->text = t;
-				un->word = i;
-				un->from = line.len;
-				buf_puts(&line, norm);
-				un->to = line.len;
-				if (w->nsyms > 0) {
-					un->x = w->syms[k].x;
-					un->y = w->syms[k].y;
-					un->w = w->syms[k].w;
-					un->h = w->syms[k].h;
-					un->conf = w->syms[k].conf;
-				} else {
-					un->x = w->x;
-					un->y = w->y;
-					un->w = w->w;
-					un->h = w->h;
-					un->conf = w->conf;
-				}
-				free(norm);
-			}
-		}
-		hit = 0;
-		for (const char *s = buf_str(&line), *p = s;
-		    (p = strstr(p, want)) != NULL; p++) {
-			size_t at = (size_t)(p - s), end = at + strlen(want);
-			int x0 = INT_MAX, y0 = INT_MAX, x1 = 0, y1 = 0;
-			struct buf txt;
-			double sum = 0;
-
-			/* Only at a unit's start: not in a character. */
-			for (first = 0; first < nunits &&
-			    units[first].from < at; first++)
+			/* Only at a unit's start (not in a character), and
+			 * not at an underscore the normal form dropped. */
+			for (first = 0; first < l.n && (l.units[first].from <
+			    at || l.units[first].from == l.units[first].to);
+			    first++)
 				;
-			if (first == nunits || units[first].from != at)
+			if (first == l.n || l.units[first].from != at)
+				continue;
+			for (last = first; last + 1 < l.n &&
+			    l.units[last + 1].from < end; last++)
+				;
+			if (!(flags & SCREENMATCH_CONTAINS) &&
+			    !whole_words(&l, first, last, at, end))
 				continue;
 			if (++seen < n)
 				continue;
-			buf_init(&txt, 1u << 16);
-			for (u = first; u < nunits && units[u].from < end;
-			    u++) {
-				const struct unit *un = &units[u];
-
-				x0 = un->x < x0 ? un->x : x0;
-				y0 = un->y < y0 ? un->y : y0;
-				x1 = un->x + un->w > x1 ? un->x + un->w : x1;
-				y1 = un->y + un->h > y1 ? un->y + un->h : y1;
-				sum += un->conf;
-				/* Latin words apart, their letters not. */
-				if (u > first && !cjk &&
-				    un->word != units[u - 1].word)
-					buf_puts(&txt, " ");
-				buf_puts(&txt, un->text);
-			}
-			f->box[0] = x0;
-			f->box[1] = y0;
-			f->box[2] = x1 - x0;
-			f->box[3] = y1 - y0;
-			f->text = xstrdup(buf_str(&txt));
-			f->conf = sum / (double)(u - first);
-			buf_free(&txt);
+			hit_fill(res, &l, first, last, cjk, f);
 			hit = 1;
-			break;
 		}
 	}
-	buf_free(&line);
-	free(units);
+	buf_free(&l.norm);
+	free(l.units);
 	return hit;
+}
+
+void
+screenmatch_hit_free(struct screenmatch_hit *hit)
+{
+	free(hit->text);
+	free(hit->word);
+	memset(hit, 0, sizeof *hit);
 }
 
 void

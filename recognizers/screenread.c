@@ -505,7 +505,7 @@ screenread_init(struct screenread *sr, PIX *capture, char *err,
 	invert_bands(sr->grey, ink, sr->text_h);
 	clean_ink(ink, sr->text_h);
 	find_segments(sr, ink);
-	pixDestroy(&ink);
+	sr->ink = ink;
 	return 0;
 }
 
@@ -519,6 +519,7 @@ screenread_free(struct screenread *sr)
 	free(sr->segs);
 	kept_free(sr->whole);
 	pixDestroy(&sr->grey);
+	pixDestroy(&sr->ink);
 	memset(sr, 0, sizeof *sr);
 }
 
@@ -663,20 +664,59 @@ no_words(struct ocr_result *res)
 
 /* --- reading ------------------------------------------------------------- */
 
-/* The whole read with lang, read once and kept in sr; NULL on error. */
+/*
+ * The part of the capture the candidate regions cover, with a margin of a
+ * character: all there is to read.  A capture with none is read whole.
+ */
+static BOX *
+text_area(const struct screenread *sr)
+{
+	int W = pixGetWidth(sr->grey), H = pixGetHeight(sr->grey);
+	int x0 = W, y0 = H, x1 = 0, y1 = 0, m = sr->text_h;
+	size_t i;
+
+	for (i = 0; i < sr->nsegs; i++) {
+		const struct screenread_seg *s = &sr->segs[i];
+
+		x0 = s->x < x0 ? s->x : x0;
+		y0 = s->y < y0 ? s->y : y0;
+		x1 = s->x + s->w > x1 ? s->x + s->w : x1;
+		y1 = s->y + s->h > y1 ? s->y + s->h : y1;
+	}
+	if (sr->nsegs == 0)
+		return boxCreate(0, 0, W, H);
+	x0 = x0 - m < 0 ? 0 : x0 - m;
+	y0 = y0 - m < 0 ? 0 : y0 - m;
+	x1 = x1 + m > W ? W : x1 + m;
+	y1 = y1 + m > H ? H : y1 + m;
+	return boxCreate(x0, y0, x1 - x0, y1 - y0);
+}
+
+/*
+ * The whole read with lang, read once and kept in sr; NULL on error.  The
+ * text area of the grey capture, at twice its size, binarised with
+ * Sauvola, read in tesseract's sparse-text mode.
+ */
 static const struct ocr_result *
 whole_read(struct screenread *sr, const char *lang, char *err, size_t errlen)
 {
 	struct ocr_result *kept = kept_find(sr->whole, lang), res;
 	struct ocr_engine *e;
-	PIX *big, *bin;
-	int r;
+	BOX *area;
+	PIX *crop, *big, *bin;
+	int r, ax, ay;
 
 	if (kept != NULL)
 		return kept;
 	if ((e = ocr_engine_get(lang, err, errlen)) == NULL)
 		return NULL;
-	big = pixScaleGrayLI(sr->grey, WHOLE_ZOOM, WHOLE_ZOOM);
+	area = text_area(sr);
+	boxGetGeometry(area, &ax, &ay, NULL, NULL);
+	crop = pixClipRectangle(sr->grey, area, NULL);
+	boxDestroy(&area);
+	big = crop != NULL ? pixScaleGrayLI(crop, WHOLE_ZOOM, WHOLE_ZOOM) :
+	    NULL;
+	pixDestroy(&crop);
 	bin = big != NULL ? sauvola(big, SAUVOLA_HALF * WHOLE_ZOOM) : NULL;
 	pixDestroy(&big);
 	if (bin == NULL) {
@@ -694,7 +734,7 @@ whole_read(struct screenread *sr, const char *lang, char *err, size_t errlen)
 	pixDestroy(&bin);
 	if (r != 0)
 		return NULL;
-	map_result(&res, WHOLE_ZOOM, 0, 0, 0);
+	map_result(&res, WHOLE_ZOOM, 0, ax, ay);
 	return kept_put(sr->whole, lang, &res);
 }
 
@@ -907,33 +947,147 @@ share(const char *want, const char *seen)
 	return n > 0 ? (double)in / (double)n : 0;
 }
 
-/* How much a region's reading looks like want: 0 when not at all. */
-static double
-likeness(const struct ocr_result *res, const char *want)
+static int
+word_char(char c)
 {
-	char *norm = screenmatch_normalise(res->text != NULL ? res->text :
-	    "");
-	double v = 0;
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
 
-	if (strstr(norm, want) == NULL)
-		v = share(want, norm);
+/* What is searched for. */
+struct search {
+	const char	*want;		/* normal form */
+	const char	*lang;
+	int		 cjk;
+	int		 n;		/* occurrence */
+	unsigned	 flags;		/* SCREENMATCH_* */
+};
+
+/* Whether a column of ink has anything in rows [y0, y1). */
+static int
+inked(PIX *ink, int x, int y0, int y1)
+{
+	l_uint32 v;
+	int y;
+
+	for (y = y0; y < y1; y++)
+		if (pixGetPixel(ink, x, y, &v) == 0 && v != 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Whether the ink of a match's word goes on past its left (dir -1) or
+ * right (dir 1) edge: walking out from just inside the edge, the run of
+ * ink columns - a gap of two empty columns ends it, a word space is wider
+ * - reaches beyond the edge by more than a box's error.  It is what the
+ * text cannot show when OCR reads the underscore of type_save as a space.
+ * The rows are those of the candidate region the match is in, so that an
+ * underscore below the letters counts.
+ */
+static int
+ink_goes_on(const struct screenread *sr, const int box[4], int dir)
+{
+	int W = pixGetWidth(sr->ink), H = pixGetHeight(sr->ink);
+	int slack = sr->text_h / 4 > 2 ? sr->text_h / 4 : 2;
+	int cx = box[0] + box[2] / 2, cy = box[1] + box[3] / 2;
+	int y0 = box[1], y1 = box[1] + box[3], x, edge, empty = 0, last;
+	size_t i;
+
+	for (i = 0; i < sr->nsegs; i++) {
+		const struct screenread_seg *s = &sr->segs[i];
+
+		if (cx >= s->x && cx < s->x + s->w && cy >= s->y &&
+		    cy < s->y + s->h) {
+			y0 = s->y;
+			y1 = s->y + s->h;
+			break;
+		}
+	}
+	y0 = y0 < 0 ? 0 : y0;
+	y1 = y1 > H ? H : y1;
+	edge = dir < 0 ? box[0] : box[0] + box[2] - 1;
+	x = edge - dir * slack;
+	if (x < box[0] || x >= box[0] + box[2])
+		x = cx;
+	for (last = x; x >= 0 && x < W && empty < 2; x += dir) {
+		if (inked(sr->ink, x, y0, y1)) {
+			last = x;
+			empty = 0;
+		} else {
+			empty++;
+		}
+	}
+	return dir < 0 ? last < edge - slack : last > edge + slack;
+}
+
+/*
+ * The n-th match of q in r that is whole words on the capture as well as
+ * in the text (unless q asks for contains): fills *hit; 1, or 0.
+ */
+static int
+find_nth(const struct screenread *sr, const struct ocr_result *r,
+    const struct search *q, int n, struct screenmatch_hit *hit)
+{
+	size_t len = strlen(q->want);
+	int k, seen = 0;
+	int left = word_char(q->want[0]), right = word_char(q->want[len - 1]);
+
+	for (k = 1; screenmatch_text(r, q->cjk, q->want, k, q->flags, hit);
+	    k++) {
+		if ((q->flags & SCREENMATCH_CONTAINS) || sr->ink == NULL ||
+		    !((left && ink_goes_on(sr, hit->box, -1)) ||
+		    (right && ink_goes_on(sr, hit->box, 1)))) {
+			if (++seen == n)
+				return 1;
+		}
+		screenmatch_hit_free(hit);
+	}
+	return 0;
+}
+
+/* Whether a reading shows what q searches (once). */
+static int
+shows(const struct screenread *sr, const struct ocr_result *r,
+    const struct search *q)
+{
+	struct screenmatch_hit h;
+	int found = find_nth(sr, r, q, 1, &h);
+
+	screenmatch_hit_free(&h);
+	return found;
+}
+
+/* How much a region's reading looks like the text searched: 0 when not
+ * at all, or when it shows it already. */
+static double
+likeness(const struct screenread *sr, const struct ocr_result *res,
+    const struct search *q)
+{
+	char *norm;
+	double v;
+
+	if (shows(sr, res, q))
+		return 0;
+	norm = screenmatch_normalise(res->text != NULL ? res->text : "");
+	v = share(q->want, norm);
 	free(norm);
 	return v;
 }
 
-/* Read the regions most like want again in the other renderings; a
- * reading that shows want replaces the region's.  Returns the number of
+/* Read the regions most like the text again in the other renderings; a
+ * reading that shows it replaces the region's.  Returns the number of
  * regions read again, or -1. */
 static int
-retry_likely(struct screenread *sr, const char *lang, const char *want,
-    int n, char *err, size_t errlen)
+retry_likely(struct screenread *sr, const struct search *q, char *err,
+    size_t errlen)
 {
 	double score[MAX_RETRIES];
 	size_t pick[MAX_RETRIES], npick = 0, i, k;
 	int tried = 0;
 
 	for (i = 0; i < sr->nsegs; i++) {
-		double v = likeness(kept_find(sr->segs[i].kept, lang), want);
+		double v = likeness(sr, kept_find(sr->segs[i].kept, q->lang),
+		    q);
 
 		if (v < MATCH_SHARE)
 			continue;
@@ -955,30 +1109,25 @@ retry_likely(struct screenread *sr, const char *lang, const char *want,
 
 		tried++;
 		for (k = 0; k < sizeof retries / sizeof retries[0]; k++) {
-			const char *l = lang;
+			const char *l = q->lang;
 			struct ocr_result r;
-			char *norm;
-			int found;
 
 			if (retries[k].script) {
-				if (strcmp(lang, "jpn") != 0)
+				if (strcmp(q->lang, "jpn") != 0)
 					continue;
 				l = SCRIPT_MODEL;
 			}
 			if (read_region(sr, s, &retries[k].r, l, &r, err,
 			    errlen) != 0)
 				return -1;
-			norm = screenmatch_normalise(r.text);
-			found = strstr(norm, want) != NULL;
-			free(norm);
-			if (!found) {
+			if (!shows(sr, &r, q)) {
 				ocr_result_free(&r);
 				continue;
 			}
-			kept = kept_find(s->kept, lang);
+			kept = kept_find(s->kept, q->lang);
 			ocr_result_free(kept);
 			*kept = r;
-			if (n == 1)
+			if (q->n == 1)
 				return tried;
 			break;
 		}
@@ -988,44 +1137,49 @@ retry_likely(struct screenread *sr, const char *lang, const char *want,
 
 int
 screenread_find(struct screenread *sr, const char *lang, const char *text,
-    int n, struct screenmatch_hit *hit, struct screenread_look *look,
-    char *err, size_t errlen)
+    int n, unsigned flags, struct screenmatch_hit *hit,
+    struct screenread_look *look, char *err, size_t errlen)
 {
 	char *want = screenmatch_normalise(text);
-	const char *L = lang != NULL ? lang : screenread_lang(text);
-	int cjk = screenread_cjk(L), found = 0, r;
+	struct search q;
 	const struct ocr_result *whole;
 	struct ocr_result res;
+	int found = 0, r;
 
 	memset(hit, 0, sizeof *hit);
 	memset(look, 0, sizeof *look);
+	q.want = want;
+	q.lang = lang != NULL ? lang : screenread_lang(text);
+	q.cjk = screenread_cjk(q.lang);
+	q.n = n;
+	q.flags = flags;
 	if (*want == '\0') {
 		free(want);
 		return 0;
 	}
-	if ((whole = whole_read(sr, L, err, errlen)) == NULL)
+	if ((whole = whole_read(sr, q.lang, err, errlen)) == NULL)
 		goto fail;
-	found = screenmatch_text(whole, cjk, want, n, hit);
-	look->seen = ocr_join(whole, 0, whole->nwords, cjk, 0, NULL);
+	found = find_nth(sr, whole, &q, n, hit);
+	look->seen = ocr_join(whole, 0, whole->nwords, q.cjk, 0, NULL);
 	if (found || sr->nsegs == 0)
 		goto done;
 
 	/* Missed: every region on its own, then the likeliest again. */
 	look->lines = 1;
-	if (read_lines(sr, L, err, errlen) != 0)
+	if (read_lines(sr, q.lang, err, errlen) != 0)
 		goto fail;
-	gather(sr, L, &res);
-	found = screenmatch_text(&res, cjk, want, n, hit);
+	gather(sr, q.lang, &res);
+	found = find_nth(sr, &res, &q, n, hit);
 	if (!found) {
-		if ((r = retry_likely(sr, L, want, n, err, errlen)) < 0) {
+		if ((r = retry_likely(sr, &q, err, errlen)) < 0) {
 			ocr_result_free(&res);
 			goto fail;
 		}
 		look->retries = r;
 		if (r > 0) {
 			ocr_result_free(&res);
-			gather(sr, L, &res);
-			found = screenmatch_text(&res, cjk, want, n, hit);
+			gather(sr, q.lang, &res);
+			found = find_nth(sr, &res, &q, n, hit);
 		}
 	}
 	free(look->seen);
@@ -1037,7 +1191,6 @@ done:
 fail:
 	free(want);
 	screenread_look_free(look);
-	free(hit->text);
-	memset(hit, 0, sizeof *hit);
+	screenmatch_hit_free(hit);
 	return -1;
 }

@@ -58,6 +58,8 @@ struct screenread_kept {
 /* A capture prepared for reading; screenread_init() fills it. */
 struct screenread {
 	struct Pix		*grey;		/* 8 bpp, dark text on light */
+	struct Pix		*ink;		/* 1 bpp: its text, lines and
+						   outlines taken out */
 	int			 inverted;	/* the capture was light on dark */
 	int			 text_h;	/* typical character height, px */
 	struct screenread_seg	*segs;		/* candidate text lines, in
@@ -112,14 +114,16 @@ void	screenread_look_free(struct screenread_look *);
 
 /*
  * Look for text (matched as screenmatch_text does, after
- * screenmatch_normalise) on the capture: its n-th occurrence (from 1) in
+ * screenmatch_normalise, with its flags: whole words unless
+ * SCREENMATCH_CONTAINS) on the capture: its n-th occurrence (from 1) in
  * reading order.  lang NULL: screenread_lang(text).  Returns 1 with *hit
  * filled (box in capture px), 0 when it is not there (*hit zeroed), -1
  * with a message in err.  *look is filled in every case but -1; the caller
- * frees it and hit->text.
+ * frees it (screenread_look_free) and *hit (screenmatch_hit_free).
  */
 int	screenread_find(struct screenread *sr, const char *lang,
-	    const char *text, int n, struct screenmatch_hit *hit,
-	    struct screenread_look *look, char *err, size_t errlen);
+	    const char *text, int n, unsigned flags,
+	    struct screenmatch_hit *hit, struct screenread_look *look,
+	    char *err, size_t errlen);
 
 #endif

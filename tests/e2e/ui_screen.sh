@@ -16,6 +16,10 @@
 #   D: with tolerance 0 the shifted copy is not found, in about 1 s.
 #   E: the same form in a dark theme (light text on dark): ui.click_text
 #      clicks its 登録 and ui.wait_text reads its dialog.
+#   F: whole words: in the export dialog, ui.click_text Save clicks the
+#      button Save, not the save in the file names listed above it (the
+#      file is saved), and the log names the word; with contains: true the
+#      first save is the one in type_save.yaml, and the output says so.
 #
 # How other renderings (themes, hinting, aliased fonts, dpi) are read is
 # tested on committed screenshots by tests/unit/test_screenread.c.
@@ -207,3 +211,28 @@ run e "$T/e.yaml"
 [ $rc -eq 0 ] || fail "E: run exited $rc: $(tail -n 20 "$T/e.err")"
 check "E: the dark form's dialog was read" "MSG 日付が不正です" \
 	"$(grep -o 'MSG .*' "$T/e.err")"
+
+# --- F: whole words ---------------------------------------------------------
+DISPLAY=$DISPLAY_NUM "$APP" --screen files --out "$T/files.csv" \
+	2>>"$T/app.log" &
+files_pid=$!
+at_exit "kill $files_pid 2>/dev/null"
+cat > "$T/f.yaml" <<'Y'
+name: screen_f
+requires: [display]
+steps:
+  - ui.window: { title: "^財務会計システム ファイルに保存$", activate: true, timeout: 20 }
+  - id: save
+    ui.click_text: Save
+  - id: inword
+    ui.wait_text: { text: save, contains: true }
+  - log: "SAVE ${steps.save.output.word} INWORD ${steps.inword.output.word}"
+Y
+run f "$T/f.yaml"
+[ $rc -eq 0 ] || fail "F: run exited $rc: $(tail -n 20 "$T/f.err")"
+check "F: Save saved the file" "save,type_save.yaml,CSV (UTF-8),0" \
+	"$(tr -d '\r' < "$T/files.csv")"
+grep -q "clicked text 'Save' (read 'Save' in 'Save'," "$T/f.err" ||
+	fail "F: the log does not name the word: $(grep clicked "$T/f.err")"
+check "F: the words matched" "SAVE Save INWORD type_save.yaml" \
+	"$(grep -o 'SAVE .*' "$T/f.err")"
