@@ -467,6 +467,31 @@ load_ref(struct act *a, const char *path, struct screenmatch_img *ref)
 	return 0;
 }
 
+/*
+ * Fail: the image was not found.  The place that came nearest, and the
+ * tolerance that would have taken it, tell whether to raise the tolerance
+ * or to cut a new reference.
+ */
+static void
+image_missed(struct act *a, const struct screenmatch_img *scr,
+    const struct screenmatch_img *ref, const char *path, const char *what,
+    double secs, long long tol, int ox, int oy)
+{
+	double mean = 0;
+	int x = 0, y = 0, need = 0;
+
+	if (!screenmatch_image_nearest(scr, ref, &x, &y, &mean, &need)) {
+		act_fail(a, "image '%s' not found in %s within %g s (tolerance "
+		    "%lld; nothing there is even like it)", path, what, secs,
+		    tol);
+		return;
+	}
+	act_fail(a, "image '%s' not found in %s within %g s (tolerance %lld; "
+	    "nearest at [%d, %d, %d, %d], mean difference %.1f, would match "
+	    "with tolerance %d)", path, what, secs, tol, ox + x, oy + y,
+	    ref->w, ref->h, mean, need);
+}
+
 static int
 look_for_image(struct act *a, int click_default)
 {
@@ -506,7 +531,6 @@ look_for_image(struct act *a, int click_default)
 		screenmatch_img_from_pix(&scr, pix);
 		pixDestroy(&pix);
 		hit = screenmatch_image(&scr, &ref, (int)tol, &fx, &fy, &score);
-		screenmatch_img_free(&scr);
 		if (hit != gone)
 			break;
 		left = w.timeout_ms - (time_mono_ms() - start);
@@ -515,17 +539,22 @@ look_for_image(struct act *a, int click_default)
 			if (act_cancelled(a))
 				act_fail(a, "the run was stopped while looking "
 				    "for the image '%s' in %s", path, what);
-			else
-				act_fail(a, "image '%s' %s %s within %g s "
-				    "(tolerance %lld)", path, gone ?
-				    "still shown in" : "not found in", what,
+			else if (gone)
+				act_fail(a, "image '%s' still shown in %s "
+				    "within %g s (tolerance %lld)", path, what,
 				    (double)w.timeout_ms / 1000.0, tol);
+			else
+				image_missed(a, &scr, &ref, path, what,
+				    (double)w.timeout_ms / 1000.0, tol, ox, oy);
 			free(what);
+			screenmatch_img_free(&scr);
 			screenmatch_img_free(&ref);
 			return -1;
 		}
+		screenmatch_img_free(&scr);
 		time_sleep_ms(left < POLL_MS ? left : POLL_MS, NULL);
 	}
+	screenmatch_img_free(&scr);
 	box[0] = ox + fx;
 	box[1] = oy + fy;
 	box[2] = ref.w;

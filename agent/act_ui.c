@@ -27,6 +27,7 @@
 #include "act_ui.h"
 #include "action.h"
 #include "textutil.h"
+#include "timeutil.h"
 #include "ui.h"
 #include "xmalloc.h"
 
@@ -71,6 +72,7 @@ ui_run_close(void *p)
 	struct ui_run *u = p;
 
 	ui_close(u->ui);
+	act_ui_known_free(u);
 	free(u);
 }
 
@@ -79,15 +81,6 @@ static struct ui_run *
 get_ui(struct act *a)
 {
 	return act_slot(a, "ui", ui_run_open, ui_run_close);
-}
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static int
@@ -165,8 +158,7 @@ named_window(struct act *a, struct ui_run *u, json_t *spec,
 	struct ui_match m;
 	struct ui_window w;
 	struct ui_wait wait;
-	char *what, t[32];
-	int r;
+	int others;
 
 	memset(&m, 0, sizeof m);
 	if (json_is_integer(spec) && json_integer_value(spec) > 0)
@@ -176,23 +168,12 @@ named_window(struct act *a, struct ui_run *u, json_t *spec,
 	else
 		return act_fail(a, "window must be a window id or a title "
 		    "pattern");
-	if (get_wait(a, &wait) != 0)
+	if (get_wait(a, &wait) != 0 ||
+	    act_ui_find(a, u, &m, 0, &wait, &w, &others) != 0)
 		return -1;
-	r = ui_window_find(u->ui, &m, &wait, &w);
-	if (r == 0) {
-		*id = w.id;
-		ui_window_clear(&w);
-		return 0;
-	}
-	if (r == UI_TIMEOUT) {
-		what = ui_match_describe(&m);
-		act_fail(a, "no window with %s appeared within %s on "
-		    "display %s", what,
-		    secs_text(wait.timeout_ms, t, sizeof t), ui_display(u->ui));
-		free(what);
-		return -1;
-	}
-	return act_fail(a, "%s", ui_error(u->ui));
+	*id = w.id;
+	ui_window_clear(&w);
+	return 0;
 }
 
 /*
@@ -212,8 +193,7 @@ coord_window(struct act *a, struct ui_run *u, unsigned long *id)
 	if (u->current == 0)
 		return act_fail(a, "no window to place (x, y) in: give "
 		    "window:, screen: true, or find one first with ui.window");
-	*id = u->current;
-	return 0;
+	return act_ui_current(a, u, id);
 }
 
 static int
@@ -260,8 +240,8 @@ find_window(struct act *a, int manipulate)
 	json_t *jx = act_arg(a, "x"), *jy = act_arg(a, "y");
 	json_t *jw = act_arg(a, "width"), *jh = act_arg(a, "height");
 	int activate = manipulate && act_bool(a, "activate", 0);
-	char *what, t[32];
-	int r;
+	const char *pick = act_str(a, "pick", "only");
+	int others;
 
 	/*
 	 * A dry run checks no values: those that come from earlier steps'
@@ -271,24 +251,15 @@ find_window(struct act *a, int manipulate)
 		act_log(a, "dry run: would wait for a window");
 		return 0;
 	}
+	if (strcmp(pick, "only") != 0 && strcmp(pick, "top") != 0)
+		return act_fail(a, "pick must be only or top, not '%s'", pick);
 	if (get_match(a, &m, 0, 0) != 0 || get_wait(a, &wait) != 0)
 		return -1;
-	what = ui_match_describe(&m);
-	if ((u = get_ui(a)) == NULL) {
-		free(what);
+	if ((u = get_ui(a)) == NULL)
 		return -1;
-	}
-	r = ui_window_find(u->ui, &m, &wait, &w);
-	if (r == UI_TIMEOUT) {
-		act_fail(a, "no window with %s appeared within %s on "
-		    "display %s", what,
-		    secs_text(wait.timeout_ms, t, sizeof t), ui_display(u->ui));
-		free(what);
+	if (act_ui_find(a, u, &m, strcmp(pick, "top") == 0, &wait, &w,
+	    &others) != 0)
 		return -1;
-	}
-	free(what);
-	if (r != 0)
-		return ui_failed(a, u);
 	set_current(u, w.id);
 	if (manipulate && (jx != NULL || jy != NULL) &&
 	    ui_window_move(u->ui, w.id, jx ? (int)act_int(a, "x", 0) : w.x,
@@ -307,9 +278,10 @@ find_window(struct act *a, int manipulate)
 		if (ui_window_geometry(u->ui, u->current, &w) != 0)
 			return ui_failed(a, u);
 	}
-	act_log(a, "window %lu '%s' (%s) at %d,%d %dx%d%s", w.id, w.title,
+	act_log(a, "window %lu '%s' (%s) at %d,%d %dx%d%s%s", w.id, w.title,
 	    w.class, w.x, w.y, w.width, w.height, activate ? ", activated" :
-	    "");
+	    "", others > 0 ? ", the top one of those that match (pick: "
+	    "top)" : "");
 	a->out = window_json(&w);
 	ui_window_clear(&w);
 	return 0;
@@ -349,7 +321,7 @@ do_wait_closed(struct act *a)
 	if (get_match(a, &m, 1, u->current) != 0 || get_wait(a, &wait) != 0)
 		return -1;
 	what = ui_match_describe(&m);
-	start = mono_ms();
+	start = time_mono_ms();
 	r = ui_window_wait_closed(u->ui, &m, &wait);
 	if (r == UI_TIMEOUT) {
 		act_fail(a, "window with %s still open after %s on "
@@ -368,7 +340,7 @@ do_wait_closed(struct act *a)
 		u->current = u->previous;
 		u->previous = 0;
 	}
-	a->out = json_pack("{s:I}", "waited_ms", (json_int_t)(mono_ms() -
+	a->out = json_pack("{s:I}", "waited_ms", (json_int_t)(time_mono_ms() -
 	    start));
 	return 0;
 }
@@ -511,6 +483,80 @@ nchars(const char *s)
 	return n;
 }
 
+#define VERIFY_EMPTY_MS	500	/* how long a copy may take to come */
+#define VERIFY_SHOWN	60	/* characters of a field in a message */
+
+/*
+ * Read the focused field back through the clipboard: a marker is put on
+ * it, ctrl+a ctrl+c copies the field and End puts the caret back at its
+ * end.  An empty field copies nothing, so the marker staying there past
+ * VERIFY_EMPTY_MS means "".  The caller frees the text; NULL after
+ * act_fail.
+ */
+static char *
+field_by_clipboard(struct act *a, struct ui_run *u,
+    const struct ui_wait *wait)
+{
+	char marker[96], *got;
+	int64_t start;
+
+	snprintf(marker, sizeof marker, "kobito-verify-%lld-%p",
+	    (long long)time_mono_ms(), (void *)u);
+	if (ui_clipboard_set(u->ui, marker, wait) != 0 ||
+	    ui_key(u->ui, "ctrl+a ctrl+c End", 1, 0) != 0) {
+		ui_failed(a, u);
+		return NULL;
+	}
+	for (start = time_mono_ms();;) {
+		if ((got = ui_clipboard_get(u->ui, wait)) == NULL) {
+			ui_failed(a, u);
+			return NULL;
+		}
+		if (strcmp(got, marker) != 0)
+			return got;
+		free(got);
+		if (time_mono_ms() - start >= VERIFY_EMPTY_MS)
+			return xstrdup("");
+		time_sleep_ms(20, NULL);
+	}
+}
+
+/*
+ * verify: true - the focused field must end with what was typed (it may
+ * have held text before).  -1 after act_fail when it does not: the
+ * application dropped or changed characters.
+ */
+static int
+verify_typed(struct act *a, struct ui_run *u, const char *text,
+    const struct ui_wait *wait)
+{
+	char *got, *gm, *tm;
+	size_t lg, lt;
+	int r = 0;
+
+	if ((got = field_by_clipboard(a, u, wait)) == NULL)
+		return -1;
+	lg = strlen(got);
+	lt = strlen(text);
+	if (lg < lt || strcmp(got + lg - lt, text) != 0) {
+		/* Masked before they are cut: no half of a secret shows. */
+		gm = act_masked(a, got);
+		tm = act_masked(a, text);
+		r = act_fail(a, "the field shows '%.*s%s' (%zu characters) "
+		    "after typing '%.*s%s' (%zu characters): the application "
+		    "did not take the text as typed (verify: true)",
+		    text_utf8_prefix(gm, VERIFY_SHOWN), gm,
+		    gm[text_utf8_prefix(gm, VERIFY_SHOWN)] ? "..." : "",
+		    nchars(got), text_utf8_prefix(tm, VERIFY_SHOWN), tm,
+		    tm[text_utf8_prefix(tm, VERIFY_SHOWN)] ? "..." : "",
+		    nchars(text));
+		free(gm);
+		free(tm);
+	}
+	free(got);
+	return r;
+}
+
 static int
 do_type(struct act *a)
 {
@@ -519,6 +565,7 @@ do_type(struct act *a)
 	const char *text = act_str(a, "text", "");
 	const char *method = act_str(a, "method", "keys");
 	long long delay = act_duration_ms(a, "delay", 0);
+	int verify = act_bool(a, "verify", 0);
 	enum ui_type_method m;
 	char *shown;
 
@@ -533,6 +580,9 @@ do_type(struct act *a)
 		return -1;
 	if (delay > 10000)
 		return act_fail(a, "delay must be from 0 to 10s");
+	if (verify && strpbrk(text, "\t\r\n") != NULL)
+		return act_fail(a, "verify cannot check a text with Tab or "
+		    "Return in it: they move the focus out of the field");
 	if (get_wait(a, &wait) != 0)
 		return -1;
 	if (act_dry_run(a)) {
@@ -545,10 +595,12 @@ do_type(struct act *a)
 	if (*text != '\0' &&
 	    ui_type(u->ui, text, (int)delay, m, &wait) != 0)
 		return ui_failed(a, u);
+	if (verify && verify_typed(a, u, text, &wait) != 0)
+		return -1;
 	/* Masked before it is cut, so that no half of a secret is shown. */
 	shown = act_masked(a, text);
-	act_log(a, "typed %zu characters (%s): %.*s%s", nchars(text), method,
-	    text_utf8_prefix(shown, 200), shown,
+	act_log(a, "typed %zu characters (%s%s): %.*s%s", nchars(text), method,
+	    verify ? ", verified" : "", text_utf8_prefix(shown, 200), shown,
 	    shown[text_utf8_prefix(shown, 200)] != '\0' ? "..." : "");
 	free(shown);
 	a->out = json_pack("{s:I, s:s}", "chars", (json_int_t)nchars(text),
@@ -668,8 +720,13 @@ screenshot_on_fail(struct act *a)
 	memcpy(saved, a->err, sizeof saved);
 	u = get_ui(a);
 	memcpy(a->err, saved, sizeof saved);
-	if (u == NULL)
+	/* A display that went away shows nothing; the error says so.  A
+	 * window closed before has its screenshot with its first failure. */
+	if (u == NULL || ui_lost(u->ui) || u->no_shot) {
+		if (u != NULL)
+			u->no_shot = 0;
 		return;
+	}
 	path = act_artifact_path(a, "failure.png");
 	len = strlen(a->err);
 	if (ui_screenshot_png(u->ui, 0, path, NULL, NULL) == 0) {
@@ -725,8 +782,13 @@ act_ui_on_fail(struct act *a)
 	{ "id", ARG_INT, 0, "this window id (an earlier step's output)" }, \
 	{ "timeout", ARG_NUMBER, 0, "seconds to wait (default 10)" }
 
+#define PICK_ARG \
+	{ "pick", ARG_STRING, 0, "when several windows match: only (an " \
+	    "error listing them, the default) or top (the one on top)" }
+
 static const struct action_arg window_args[] = {
 	MATCH_ARGS,
+	PICK_ARG,
 	{ "activate", ARG_BOOL, 0, "raise it and give it the keyboard focus" },
 	{ "x", ARG_INT, 0, "move it to this screen x" },
 	{ "y", ARG_INT, 0, "move it to this screen y" },
@@ -736,6 +798,12 @@ static const struct action_arg window_args[] = {
 };
 
 static const struct action_arg wait_args[] = {
+	MATCH_ARGS,
+	PICK_ARG,
+	{ NULL, 0, 0, NULL },
+};
+
+static const struct action_arg wait_closed_args[] = {
 	MATCH_ARGS,
 	{ NULL, 0, 0, NULL },
 };
@@ -776,6 +844,8 @@ static const struct action_arg type_args[] = {
 	    "ctrl+v)" },
 	{ "delay", ARG_STRING, 0, "pause between characters: 20ms, 0.1 "
 	    "(default 0; the old delay_ms: N is read too)" },
+	{ "verify", ARG_BOOL, 0, "read the field back and fail unless it "
+	    "ends with the text (default false)" },
 	WINDOW_ARG,
 	{ "timeout", ARG_NUMBER, 0, "seconds to wait for window or paste" },
 	{ NULL, 0, 0, NULL },
@@ -863,7 +933,7 @@ const struct action ui_actions[] = {
 	{ "ui.wait_window", "wait until a window appears", wait_args,
 	    do_wait_window, ACTION_UI | ACTION_SCALAR, screenshot_on_fail,
 	    ARG_MAP, window_out, ACTION_DRY_SELF },
-	{ "ui.wait_closed", "wait until a window is gone", wait_args,
+	{ "ui.wait_closed", "wait until a window is gone", wait_closed_args,
 	    do_wait_closed, ACTION_UI | ACTION_SCALAR, screenshot_on_fail,
 	    ARG_MAP, waited_out, ACTION_DRY_SELF },
 	{ "ui.click", "click in a window or on the screen", click_args,

@@ -357,23 +357,26 @@ struct cand {
 	int		x, y;
 };
 
-int
-screenmatch_image(const struct screenmatch_img *scr,
-    const struct screenmatch_img *ref, int tol, int *fx, int *fy,
-    double *score)
+/*
+ * Pass 1: the reduction factor for ref, and the best few places of the
+ * reduced reference on the reduced screen (grey sum of absolute
+ * differences, each place suppressing its neighbourhood), in c[].
+ * Returns how many, 0 when the reference cannot fit.
+ */
+static int
+candidates(const struct screenmatch_img *scr,
+    const struct screenmatch_img *ref, int *fp, struct cand *c)
 {
-	int f, sw, sh, rw, rh, mw, mh, x, y, j, k, dx, dy, px, py;
+	int f, sw, sh, rw, rh, mw, mh, x, y, j, nc, small;
 	unsigned char *s, *r;
-	long long *map, bestsad = LLONG_MAX, sad, cutoff;
-	long limit = (long)ref->w * ref->h / 100, bad, bestbad = LONG_MAX;
-	struct cand c[MAX_CANDIDATES];
-	int nc = 0, small;
+	long long *map, sad, cutoff;
 
 	if (ref->w > scr->w || ref->h > scr->h)
 		return 0;
 	small = ref->w < ref->h ? ref->w : ref->h;
 	f = small / 6;
 	f = f < 1 ? 1 : f > 8 ? 8 : f;
+	*fp = f;
 	s = reduce(scr, f, &sw, &sh);
 	r = reduce(ref, f, &rw, &rh);
 	mw = sw - rw + 1;
@@ -383,10 +386,8 @@ screenmatch_image(const struct screenmatch_img *scr,
 		free(r);
 		return 0;
 	}
-	/*
-	 * Pass 1: the grey difference at every reduced position, given up
-	 * (left at the cut-off) once it is too large to be a candidate.
-	 */
+	/* The grey difference at every reduced position, given up (left at
+	 * the cut-off) once it is too large to be a candidate. */
 	cutoff = (long long)rw * rh * CANDIDATE_MEAN;
 	map = xreallocarray(NULL, (size_t)mw, (size_t)mh * sizeof *map);
 	for (y = 0; y < mh; y++) {
@@ -399,7 +400,6 @@ screenmatch_image(const struct screenmatch_img *scr,
 			map[(size_t)y * (size_t)mw + (size_t)x] = sad;
 		}
 	}
-	/* The best few, each suppressing its neighbourhood. */
 	for (nc = 0; nc < MAX_CANDIDATES; nc++) {
 		long long best = LLONG_MAX;
 		int bx = -1, by = -1;
@@ -415,10 +415,8 @@ screenmatch_image(const struct screenmatch_img *scr,
 				}
 			}
 		}
-		if (bx < 0 || best == LLONG_MAX)
-			break;
-		/* Far too different on average: no more candidates. */
-		if (best > cutoff)
+		/* None left, or far too different on average. */
+		if (bx < 0 || best == LLONG_MAX || best > cutoff)
 			break;
 		c[nc].sad = best;
 		c[nc].x = bx;
@@ -434,6 +432,20 @@ screenmatch_image(const struct screenmatch_img *scr,
 	free(map);
 	free(s);
 	free(r);
+	return nc;
+}
+
+int
+screenmatch_image(const struct screenmatch_img *scr,
+    const struct screenmatch_img *ref, int tol, int *fx, int *fy,
+    double *score)
+{
+	struct cand c[MAX_CANDIDATES];
+	long long bestsad = LLONG_MAX, sad;
+	long limit = (long)ref->w * ref->h / 100, bad, bestbad = LONG_MAX;
+	int f = 1, nc, k, dx, dy, px, py;
+
+	nc = candidates(scr, ref, &f, c);
 	/* Pass 2: full resolution, around each candidate. */
 	for (k = 0; k < nc; k++) {
 		for (dy = -f; dy <= f; dy++) {
@@ -463,3 +475,71 @@ screenmatch_image(const struct screenmatch_img *scr,
 	return 1;
 }
 
+/*
+ * The smallest tolerance with which ref matches at (x, y): the largest
+ * channel difference of each pixel, all but 1 pixel in 100 within it.
+ */
+static int
+tolerance_at(const struct screenmatch_img *scr,
+    const struct screenmatch_img *ref, int x, int y)
+{
+	long hist[256] = { 0 }, limit = (long)ref->w * ref->h / 100, over = 0;
+	int i, j, c, d, worst, t;
+
+	for (j = 0; j < ref->h; j++) {
+		const unsigned char *a = scr->rgb + ((size_t)(y + j) *
+		    (size_t)scr->w + (size_t)x) * 3;
+		const unsigned char *b = ref->rgb + (size_t)j *
+		    (size_t)ref->w * 3;
+
+		for (i = 0; i < ref->w * 3; i += 3) {
+			worst = 0;
+			for (c = 0; c < 3; c++) {
+				d = a[i + c] - b[i + c];
+				d = d < 0 ? -d : d;
+				worst = d > worst ? d : worst;
+			}
+			hist[worst]++;
+		}
+	}
+	for (t = 255; t > 0; t--) {
+		if (over + hist[t] > limit)
+			return t;
+		over += hist[t];
+	}
+	return 0;
+}
+
+int
+screenmatch_image_nearest(const struct screenmatch_img *scr,
+    const struct screenmatch_img *ref, int *fx, int *fy, double *mean,
+    int *tol)
+{
+	struct cand c[MAX_CANDIDATES];
+	long long bestsad = LLONG_MAX, sad;
+	int f = 1, nc, k, dx, dy, px, py;
+
+	nc = candidates(scr, ref, &f, c);
+	for (k = 0; k < nc; k++) {
+		for (dy = -f; dy <= f; dy++) {
+			for (dx = -f; dx <= f; dx++) {
+				px = c[k].x * f + dx;
+				py = c[k].y * f + dy;
+				if (px < 0 || py < 0 || px + ref->w > scr->w ||
+				    py + ref->h > scr->h)
+					continue;
+				check_at(scr, ref, px, py, 255, LONG_MAX, &sad);
+				if (sad < bestsad) {
+					bestsad = sad;
+					*fx = px;
+					*fy = py;
+				}
+			}
+		}
+	}
+	if (bestsad == LLONG_MAX)
+		return 0;
+	*mean = (double)bestsad / ((double)ref->w * ref->h * 3);
+	*tol = tolerance_at(scr, ref, *fx, *fy);
+	return 1;
+}

@@ -85,4 +85,15 @@ int	 screenmatch_image(const struct screenmatch_img *scr,
 	    const struct screenmatch_img *ref, int tol, int *x, int *y,
 	    double *score);
 
+/*
+ * Where ref comes nearest to being shown in scr, whatever the tolerance:
+ * 1 with the top-left corner in *x, *y, the mean channel difference in
+ * *mean and the tolerance screenmatch_image() would need to take it in
+ * *tol; 0 when nothing on the screen is even like it (a mean grey
+ * difference over 96 everywhere).  What a failed search reports.
+ */
+int	 screenmatch_image_nearest(const struct screenmatch_img *scr,
+	    const struct screenmatch_img *ref, int *x, int *y, double *mean,
+	    int *tol);
+
 #endif

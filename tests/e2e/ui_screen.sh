@@ -13,7 +13,9 @@
 #      dialog's text go.
 #   C: a text that never appears fails after its 2 s timeout with a message
 #      naming the text, the window and the display, and a screenshot.
-#   D: with tolerance 0 the shifted copy is not found, in about 1 s.
+#   D: with tolerance 0 the shifted copy is not found, in about 1 s, and
+#      the error names the place that came nearest (where the reference
+#      was cut) and the tolerance it would have needed (10).
 #   E: the same form in a dark theme (light text on dark): ui.click_text
 #      clicks its 登録 and ui.wait_text reads its dialog.
 #   F: whole words: in the export dialog, ui.click_text Save clicks the
@@ -185,7 +187,7 @@ run d "$T/d.yaml" --param "shifted=$T/ref_shifted.png"
 check "D: the run fails" 1 "$rc"
 err=$(jget "$T/d.out" .error)
 case "$err" in
-*"ui.click_image: image '$T/ref_shifted.png' not found in window "*" on display $DISPLAY_NUM within 1 s (tolerance 0)"*) ;;
+*"ui.click_image: image '$T/ref_shifted.png' not found in window "*" on display $DISPLAY_NUM within 1 s (tolerance 0; nearest at [$((bx - 4)), $((by - 4)), $((bw + 8)), $((bh + 8))], mean difference "*", would match with tolerance 10)"*) ;;
 *) fail "D: unclear error: $err" ;;
 esac
 echo "ok: D: $err"

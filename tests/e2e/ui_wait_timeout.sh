@@ -41,7 +41,7 @@ echo "ok: 1: the wait ended after $elapsed ms"
 check "1: status" failed "$(jget "$T/never.out" .status)"
 err=$(jget "$T/never.out" .error)
 case "$err" in
-*"never.yaml:4:5: ui.wait_window: no window with title matching '^支出伝票' appeared within 2 s on display $DISPLAY_NUM (screenshot: $T/art-never/"*"failure.png)") ;;
+*"never.yaml:4:5: ui.wait_window: no window with title matching '^支出伝票' appeared within 2 s on display $DISPLAY_NUM (open windows: "*") (screenshot: $T/art-never/"*"failure.png)") ;;
 *) fail "1: unclear error: $err" ;;
 esac
 echo "ok: 1: $err"

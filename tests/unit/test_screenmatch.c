@@ -293,7 +293,7 @@ test_image(void **state)
 	struct screenmatch_img scr = noise_img(1280, 1024, 7), ref, shifted,
 	    other;
 	double score, t0, ms;
-	int x = -1, y = -1;
+	int x = -1, y = -1, need = -1;
 
 	(void)state;
 	/* At an odd place, not aligned with the reduction. */
@@ -319,11 +319,21 @@ test_image(void **state)
 	assert_true(score > 5 && score <= 10);
 	assert_int_equal(screenmatch_image(&scr, &shifted, 5, &x, &y, &score),
 	    0);
+	/* ...and what a failure reports: where, and the tolerance needed
+	 * (a channel already at 255 moved less than 10). */
+	assert_int_equal(screenmatch_image_nearest(&scr, &shifted, &x, &y,
+	    &score, &need), 1);
+	assert_int_equal(x, 1001);
+	assert_int_equal(y, 517);
+	assert_true(score > 5 && score <= 10);
+	assert_int_equal(need, 10);
 
-	/* A picture that is not on the screen. */
+	/* A picture that is not on the screen: nothing near it either. */
 	other = noise_img(40, 30, 12345);
 	assert_int_equal(screenmatch_image(&scr, &other, 24, &x, &y, &score),
 	    0);
+	if (screenmatch_image_nearest(&scr, &other, &x, &y, &score, &need))
+		assert_true(need > 100);
 	/* Larger than the screen. */
 	assert_int_equal(screenmatch_image(&ref, &scr, 24, &x, &y, &score), 0);
 
