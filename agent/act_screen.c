@@ -48,6 +48,7 @@ struct place {
 	unsigned long	 id;		/* 0: the screen */
 	int		 rect[4];
 	int		 has_rect;
+	int		 control;	/* the rect is a target's */
 };
 
 /*
@@ -58,12 +59,19 @@ static int
 get_place(struct act *a, struct place *p)
 {
 	json_t *r = act_arg(a, "region"), *v;
+	int reg[4];
 	size_t i;
 
 	memset(p, 0, sizeof *p);
 	if ((p->u = act_ui_get(a)) == NULL)
 		return -1;
-	if (act_arg(a, "window") == NULL && !act_bool(a, "screen", 0) &&
+	if (act_ui_has_target(a)) {
+		/* A control: the part of the screen it covers. */
+		if (act_ui_target_rect(a, p->rect) != 0)
+			return -1;
+		p->id = 0;
+		p->has_rect = p->control = 1;
+	} else if (act_arg(a, "window") == NULL && !act_bool(a, "screen", 0) &&
 	    p->u->current == 0)
 		p->id = 0;
 	else if (act_ui_window(a, p->u, &p->id) != 0)
@@ -78,11 +86,21 @@ get_place(struct act *a, struct place *p)
 		    json_integer_value(v) > 100000)
 			return act_fail(a, "region must be a list of four "
 			    "integers [x, y, width, height]");
-		p->rect[i] = (int)json_integer_value(v);
+		reg[i] = (int)json_integer_value(v);
 	}
-	if (p->rect[2] <= 0 || p->rect[3] <= 0)
+	if (reg[2] <= 0 || reg[3] <= 0)
 		return act_fail(a, "region [%d, %d, %d, %d] is empty",
-		    p->rect[0], p->rect[1], p->rect[2], p->rect[3]);
+		    reg[0], reg[1], reg[2], reg[3]);
+	if (p->control) {
+		/* A region of the control, within it. */
+		reg[0] += p->rect[0];
+		reg[1] += p->rect[1];
+		if (reg[0] + reg[2] > p->rect[0] + p->rect[2])
+			reg[2] = p->rect[0] + p->rect[2] - reg[0];
+		if (reg[1] + reg[3] > p->rect[1] + p->rect[3])
+			reg[3] = p->rect[1] + p->rect[3] - reg[1];
+	}
+	memcpy(p->rect, reg, sizeof reg);
 	p->has_rect = 1;
 	return 0;
 }
@@ -94,6 +112,10 @@ place_describe(const struct place *p)
 	struct ui_window w;
 	char *s;
 
+	if (p->id == 0 && p->control)
+		return xasprintf("the control at [%d, %d, %d, %d] on display "
+		    "%s", p->rect[0], p->rect[1], p->rect[2], p->rect[3],
+		    ui_display(p->u->ui));
 	if (p->id == 0)
 		return xasprintf("the screen of display %s",
 		    ui_display(p->u->ui));
@@ -596,6 +618,8 @@ do_wait_image(struct act *a)
 /* --- the table ----------------------------------------------------------- */
 
 #define PLACE_ARGS \
+	{ "target", ARG_MAP, 0, "look at this control (found by what it " \
+	    "is: {app, window, role, name, match, nth, path})" }, \
 	{ "window", ARG_ANY, 0, "a window id or title pattern (default: the " \
 	    "current window, else the screen)" }, \
 	{ "screen", ARG_BOOL, 0, "look at the whole screen" }, \

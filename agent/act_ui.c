@@ -356,13 +356,19 @@ do_click(struct act *a)
 	int count = (int)act_int(a, "count", act_bool(a, "double", 0) ? 2 : 1);
 	int button, sx, sy;
 
+	if (count < 1 || count > 3)
+		return act_fail(a, "count must be 1, 2 or 3");
 	if (act_dry_run(a)) {
 		act_log(a, "dry run: would click at (%d, %d)", x, y);
 		return 0;
 	}
-	if (get_button(a, &button) != 0)
+	if (get_button(a, &button) != 0 || (u = get_ui(a)) == NULL)
 		return -1;
-	if ((u = get_ui(a)) == NULL || coord_window(a, u, &id) != 0)
+	if (act_ui_has_target(a))
+		return act_ui_target_click(a, u, button, count);
+	if (act_arg(a, "x") == NULL || act_arg(a, "y") == NULL)
+		return act_fail(a, "say where to click: x and y, or target:");
+	if (coord_window(a, u, &id) != 0)
 		return -1;
 	if (ui_click(u->ui, id, x, y, button, count, &sx, &sy) != 0)
 		return ui_failed(a, u);
@@ -404,15 +410,27 @@ do_mouse(struct act *a)
 		    "not '%s'", op);
 	if (get_button(a, &button) != 0)
 		return -1;
-	if ((i == 0 || i == 3) && (act_arg(a, "x") == NULL ||
-	    act_arg(a, "y") == NULL))
-		return act_fail(a, "op %s needs x and y", op);
+	if ((i == 0 || i == 3) && !act_ui_has_target(a) &&
+	    (act_arg(a, "x") == NULL || act_arg(a, "y") == NULL))
+		return act_fail(a, "op %s needs x and y, or target:", op);
 	if (i == 3 && (act_arg(a, "to_x") == NULL ||
 	    act_arg(a, "to_y") == NULL))
 		return act_fail(a, "op drag needs to_x and to_y");
 	if ((u = get_ui(a)) == NULL)
 		return -1;
-	if ((i == 0 || i == 3) && coord_window(a, u, &id) != 0)
+	if ((i == 0 || i == 3) && act_ui_has_target(a)) {
+		/* From the control's corner; by default its middle. */
+		int r[4];
+
+		if (act_ui_target_rect(a, r) != 0)
+			return -1;
+		ox = r[0];
+		oy = r[1];
+		if (act_arg(a, "x") == NULL)
+			x = r[2] / 2;
+		if (act_arg(a, "y") == NULL)
+			y = r[3] / 2;
+	} else if ((i == 0 || i == 3) && coord_window(a, u, &id) != 0)
 		return -1;
 	if (id != 0) {
 		if (ui_window_geometry(u->ui, id, &g) != 0)
@@ -522,8 +540,9 @@ field_by_clipboard(struct act *a, struct ui_run *u,
 }
 
 /*
- * verify: true - the focused field must end with what was typed (it may
- * have held text before).  -1 after act_fail when it does not: the
+ * verify: true - the focused field (the target, read through the
+ * accessibility bus, when there is one) must end with what was typed (it
+ * may have held text before).  -1 after act_fail when it does not: the
  * application dropped or changed characters.
  */
 static int
@@ -534,7 +553,9 @@ verify_typed(struct act *a, struct ui_run *u, const char *text,
 	size_t lg, lt;
 	int r = 0;
 
-	if ((got = field_by_clipboard(a, u, wait)) == NULL)
+	got = act_ui_has_target(a) ? act_ui_target_text(a) :
+	    field_by_clipboard(a, u, wait);
+	if (got == NULL)
 		return -1;
 	lg = strlen(got);
 	lt = strlen(text);
@@ -565,7 +586,7 @@ do_type(struct act *a)
 	const char *text = act_str(a, "text", "");
 	const char *method = act_str(a, "method", "keys");
 	long long delay = act_duration_ms(a, "delay", 0);
-	int verify = act_bool(a, "verify", 0);
+	int verify = act_bool(a, "verify", 0), inserted = 0, r;
 	enum ui_type_method m;
 	char *shown;
 
@@ -592,7 +613,19 @@ do_type(struct act *a)
 	}
 	if ((u = get_ui(a)) == NULL || focus_named(a, u) != 0)
 		return -1;
-	if (*text != '\0' &&
+	/* Into a target: its EditableText, unless keys or paste are asked
+	 * for or it has none (it then has the focus). */
+	if (act_ui_has_target(a)) {
+		if (act_arg(a, "method") == NULL) {
+			if ((r = act_ui_target_insert(a, text)) < 0)
+				return -1;
+			inserted = r == 0;
+			method = inserted ? "accessibility" : "keys";
+		} else if (act_ui_target_focus(a) != 0) {
+			return -1;
+		}
+	}
+	if (*text != '\0' && !inserted &&
 	    ui_type(u->ui, text, (int)delay, m, &wait) != 0)
 		return ui_failed(a, u);
 	if (verify && verify_typed(a, u, text, &wait) != 0)
@@ -627,6 +660,8 @@ do_key(struct act *a)
 		return 0;
 	}
 	if ((u = get_ui(a)) == NULL || focus_named(a, u) != 0)
+		return -1;
+	if (act_ui_has_target(a) && act_ui_target_focus(a) != 0)
 		return -1;
 	if (ui_key(u->ui, keys, (int)repeat, (int)delay) != 0)
 		return ui_failed(a, u);
@@ -812,9 +847,16 @@ static const struct action_arg wait_closed_args[] = {
 	{ "window", ARG_ANY, 0, "a window id or title pattern (default: " \
 	    "the current window)" }
 
+#define TARGET_ARG \
+	{ "target", ARG_MAP, 0, "a control found by what it is: {app, " \
+	    "window, role, name, match, nth, path}" }
+
 static const struct action_arg click_args[] = {
-	{ "x", ARG_INT, 1, "x, from the window's left edge" },
-	{ "y", ARG_INT, 1, "y, from the window's top edge" },
+	{ "x", ARG_INT, 0, "x, from the window's left edge" },
+	{ "y", ARG_INT, 0, "y, from the window's top edge" },
+	TARGET_ARG,
+	{ "by", ARG_STRING, 0, "with target: auto (default: the mouse when it "
+	    "is on the screen, else its action), mouse or action" },
 	WINDOW_ARG,
 	{ "screen", ARG_BOOL, 0, "x and y are screen coordinates" },
 	{ "button", ARG_ANY, 0, "left (default), middle, right or 1-9" },
@@ -831,6 +873,7 @@ static const struct action_arg mouse_args[] = {
 	{ "to_x", ARG_INT, 0, "x to drag to" },
 	{ "to_y", ARG_INT, 0, "y to drag to" },
 	{ "steps", ARG_INT, 0, "motion steps of a drag (default 10)" },
+	TARGET_ARG,
 	WINDOW_ARG,
 	{ "screen", ARG_BOOL, 0, "coordinates are screen coordinates" },
 	{ "button", ARG_ANY, 0, "left (default), middle, right or 1-9" },
@@ -846,6 +889,7 @@ static const struct action_arg type_args[] = {
 	    "(default 0; the old delay_ms: N is read too)" },
 	{ "verify", ARG_BOOL, 0, "read the field back and fail unless it "
 	    "ends with the text (default false)" },
+	TARGET_ARG,
 	WINDOW_ARG,
 	{ "timeout", ARG_NUMBER, 0, "seconds to wait for window or paste" },
 	{ NULL, 0, 0, NULL },
@@ -857,6 +901,7 @@ static const struct action_arg key_args[] = {
 	{ "repeat", ARG_INT, 0, "press the whole sequence this many times" },
 	{ "delay", ARG_STRING, 0, "pause between key presses: 50ms, 0.1 "
 	    "(default 0; the old delay_ms: N is read too)" },
+	TARGET_ARG,
 	WINDOW_ARG,
 	{ "timeout", ARG_NUMBER, 0, "seconds to wait for window (default 10)" },
 	{ NULL, 0, 0, NULL },

@@ -65,4 +65,27 @@ int		 act_ui_current(struct act *, struct ui_run *,
 /* Forget the run's windows (when its ui_run ends). */
 void		 act_ui_known_free(struct ui_run *);
 
+/*
+ * target: - a control found on the accessibility bus (act_a11y.c).  Each
+ * function finds the step's target, waiting for it within the step's
+ * timeout, and fails (act_fail, -1) naming the controls most like it when
+ * it is not there.
+ */
+/* Whether the step has a target: argument. */
+int		 act_ui_has_target(struct act *);
+/* The target's box on the screen. */
+int		 act_ui_target_rect(struct act *, int rect[4]);
+/* Click it: its action, or the mouse for another button or count. */
+int		 act_ui_target_click(struct act *, struct ui_run *, int button,
+		    int count);
+/* Give it the keyboard focus. */
+int		 act_ui_target_focus(struct act *);
+/*
+ * Insert text at its caret (EditableText): 0; 1 when it has none and has
+ * been given the focus instead (type keys then).
+ */
+int		 act_ui_target_insert(struct act *, const char *text);
+/* Its text (Text, Value or name), for verify; NULL after act_fail. */
+char		*act_ui_target_text(struct act *);
+
 #endif

@@ -988,6 +988,22 @@ poll_scan(struct ui *ui, const struct ui_match *m, const struct ui_wait *w,
 	return r;
 }
 
+/* Whether a window manager manages w (ICCCM: it set WM_STATE on it). */
+static int
+managed(struct ui *ui, Window w)
+{
+	Atom state = XInternAtom(ui->dpy, "WM_STATE", True);
+	unsigned long n = 0;
+	unsigned char *data;
+
+	if (state == None)
+		return 0;
+	data = get_prop(ui, w, state, state, &n);
+	if (data != NULL)
+		XFree(data);
+	return data != NULL;
+}
+
 int
 ui_window_list(struct ui *ui, const struct ui_match *m,
     struct ui_window **out, size_t *np)
@@ -1020,10 +1036,21 @@ ui_window_list(struct ui *ui, const struct ui_match *m,
 		hit[i] = *title != '\0';
 		free(title);
 	}
-	/* A frame and its client may both carry the title: keep the client. */
+	/*
+	 * A titled window inside another counts once: a window manager's
+	 * frame and the client it manages (WM_STATE) may both carry the
+	 * title - the client counts; a program's own inner window (Swing's
+	 * "Content window") is part of its top-level - that counts.
+	 */
 	for (i = 0; i < n; i++)
-		for (k = up[i]; hit[i] && k >= 0; k = up[k])
-			hit[k] = 0;
+		for (k = up[i]; hit[i] && k >= 0; k = up[k]) {
+			if (!hit[k])
+				continue;
+			if (managed(ui, list[i]))
+				hit[k] = 0;
+			else
+				hit[i] = 0;
+		}
 	*out = xcalloc(n + 1, sizeof **out);
 	/* Each level runs from the bottom of the stack up: top first. */
 	for (i = n; i-- > 0;)
@@ -1102,6 +1129,24 @@ get_prop(struct ui *ui, Window w, Atom prop, Atom type, unsigned long *n)
 		return NULL;
 	}
 	return data;
+}
+
+char *
+ui_root_text(struct ui *ui, const char *name)
+{
+	Atom prop = XInternAtom(ui->dpy, name, True);
+	unsigned long n = 0;
+	unsigned char *data;
+	char *s;
+
+	if (prop == None || ui->dead)
+		return NULL;
+	if ((data = get_prop(ui, ui->root, prop, XA_STRING, &n)) == NULL)
+		return NULL;
+	s = xcalloc(1, n + 1);
+	memcpy(s, data, n);
+	XFree(data);
+	return s;
 }
 
 /* Is an EWMH window manager running, and does it support feature? */

@@ -112,6 +112,12 @@ const char	*ui_display(const struct ui *);
 const char	*ui_error(const struct ui *);
 /* Whether the connection to the display was lost (see above). */
 int		 ui_lost(const struct ui *);
+/*
+ * The text property name (type STRING) of the root window, as set by
+ * programs that publish something for the display (at-spi-bus-launcher's
+ * AT_SPI_BUS): newly allocated, or NULL when there is none.
+ */
+char		*ui_root_text(struct ui *, const char *name);
 
 /* Release the strings of a struct ui_window (not the struct itself). */
 void		 ui_window_clear(struct ui_window *);
@@ -130,9 +136,10 @@ int		 ui_window_find(struct ui *, const struct ui_match *,
 /*
  * Every visible window that matches m (m NULL: every visible window) and
  * has a title, topmost first, in *out (n of them; the caller frees them
- * with ui_windows_free).  When a window manager's frame and the client in
- * it both match, only the client counts.  Returns 0, or -1 (bad regex, X
- * error).
+ * with ui_windows_free).  A titled window inside another counts once:
+ * the client when the outer one is a window manager's frame, else the
+ * outer one (a program's inner window, as Swing's "Content window", is
+ * part of its top-level).  Returns 0, or -1 (bad regex, X error).
  */
 int		 ui_window_list(struct ui *, const struct ui_match *m,
 		    struct ui_window **out, size_t *n);

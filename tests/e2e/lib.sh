@@ -74,3 +74,29 @@ secret_forms() {
 	printf 'u:%s' "$1" | base64 -w0; echo
 	printf '%s' "$1" | jq -sRr 'explode as $c | range(0; ($c | length) - 7) | $c[.:. + 8] | implode'
 }
+# Start a private session bus for the display of start_xvfb, so that the
+# applications started after it publish their controls on an
+# accessibility bus (at-spi-bus-launcher, started by the bus on demand,
+# puts its address on the display).  Exports DBUS_SESSION_BUS_ADDRESS and
+# XDG_RUNTIME_DIR (the launcher's socket goes there) and drops
+# NO_AT_BRIDGE; registers its stop.  JAVA_A11Y holds the java options that
+# turn on Swing's ATK bridge.
+start_a11y() {
+	command -v dbus-daemon >/dev/null || fail "dbus-daemon is not installed (make deps)"
+	[ -x /usr/libexec/at-spi-bus-launcher ] || fail "at-spi2-core is not installed (make deps)"
+	mkdir -p "$T/run" "$T/dbus"
+	chmod 700 "$T/run"
+	DISPLAY=$DISPLAY_NUM XDG_RUNTIME_DIR="$T/run" dbus-daemon --session \
+		--nofork --address="unix:path=$T/dbus/bus" >"$T/dbus.log" 2>&1 &
+	dbus_pid=$!
+	at_exit "kill $dbus_pid 2>/dev/null; wait $dbus_pid 2>/dev/null"
+	wait_for 50 test -S "$T/dbus/bus" || fail "the session bus did not start: $(cat "$T/dbus.log")"
+	export DBUS_SESSION_BUS_ADDRESS="unix:path=$T/dbus/bus"
+	export XDG_RUNTIME_DIR="$T/run"
+	unset NO_AT_BRIDGE
+	# Under the sanitizers: whole stacks through GLib and libdbus (built
+	# without frame pointers), so that tests/lsan.supp can tell what
+	# libatspi keeps from what kobito would lose.
+	export ASAN_OPTIONS="${ASAN_OPTIONS:-}:fast_unwind_on_malloc=0"
+	JAVA_A11Y="-Djavax.accessibility.assistive_technologies=org.GNOME.Accessibility.AtkWrapper -cp $FIXTURES:/usr/share/java/java-atk-wrapper.jar"
+}
