@@ -35,6 +35,7 @@
 #define CHECK_MS	2000	/* how long a check box may take to change */
 #define NEAREST		5	/* candidates named when one is missing */
 #define PATH_MAX_STEPS	16
+#define SYNC_MS		2000	/* how long queued input may take */
 
 /* --- the run's connection ------------------------------------------------- */
 
@@ -233,15 +234,19 @@ find_target(struct act *a, struct a11y **xp, const struct target *t,
     int gone, struct a11y_node **out, int64_t *waited)
 {
 	struct a11y *x = get_a11y(a);
+	struct ui_run *u = act_ui_get(a);
 	struct ui_wait w;
 	int64_t start = time_mono_ms(), left;
 	char *what, *near, *tree;
 	int r;
 
 	*out = NULL;
-	if (x == NULL || act_ui_wait(a, &w) != 0)
+	if (x == NULL || u == NULL || act_ui_wait(a, &w) != 0)
 		return -1;
 	*xp = x;
+	/* Keys and clicks still on their way go first: the bus is quicker
+	 * than the X server's queue. */
+	ui_sync(u->ui, SYNC_MS);
 	for (;;) {
 		r = a11y_find(x, &t->sel, out);
 		if (r < 0)

@@ -168,6 +168,7 @@ struct ui {
 
 	int		 clip_fd;	/* the clipboard helper's reports */
 	int		 dead;		/* the connection was lost */
+	int		 sent;		/* input sent since the last ui_sync */
 
 	char		 err[768];
 };
@@ -1460,6 +1461,23 @@ out:
 	return r;
 }
 
+int
+ui_sync(struct ui *ui, int64_t timeout_ms)
+{
+	Window w;
+	int r = 0;
+
+	if (!ui->sent || ui->dead)
+		return 0;
+	XSync(ui->dpy, False);
+	if (key_target(ui, &w) == 0 && w != None)
+		r = ping(ui, w, timeout_ms);
+	else
+		time_sleep_ms(NO_PING_PAUSE_MS, NULL);
+	ui->sent = 0;
+	return r;
+}
+
 /*
  * Wait until the client that got pool keys since the last settle has read
  * them, so that their keycodes may be bound anew.  Returns 0, or
@@ -1845,6 +1863,7 @@ ui_key(struct ui *ui, const char *keys, int repeat, int delay_ms)
 	Window target;
 	int r, rc = 0;
 
+	ui->sent = 1;
 	if ((syms = parse_keys(ui, keys, &n)) == NULL)
 		return -1;
 	if (key_target(ui, &target) != 0)
@@ -1897,6 +1916,7 @@ ui_mouse(struct ui *ui, enum ui_mouse_op op, int x, int y, int button)
 {
 	int rc = XDO_SUCCESS;
 
+	ui->sent = 1;
 	switch (op) {
 	case UI_MOUSE_MOVE:
 		if (on_screen(ui, x, y) != 0)
@@ -1926,6 +1946,7 @@ ui_mouse_drag(struct ui *ui, int x1, int y1, int x2, int y2, int button,
 {
 	int i;
 
+	ui->sent = 1;
 	if (on_screen(ui, x1, y1) != 0 || on_screen(ui, x2, y2) != 0 ||
 	    check_button(ui, button) != 0)
 		return -1;
@@ -1953,6 +1974,7 @@ ui_click(struct ui *ui, unsigned long id, int x, int y, int button,
 	int rx, ry, wx, wy;
 	unsigned int mask;
 
+	ui->sent = 1;
 	if (check_button(ui, button) != 0)
 		return -1;
 	if (count < 1 || count > 3)
@@ -2708,6 +2730,7 @@ ui_type(struct ui *ui, const char *text, int delay_ms,
 	size_t n;
 	int rc;
 
+	ui->sent = 1;
 	if ((cps = decode_text(ui, text, &n)) == NULL)
 		return -1;
 	if (method == UI_TYPE_PASTE)

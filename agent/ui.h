@@ -203,6 +203,17 @@ int		 ui_type(struct ui *, const char *text, int delay_ms,
 int		 ui_key(struct ui *, const char *keys, int repeat,
 		    int delay_ms);
 /*
+ * Wait until the window that has the keyboard focus has read the input
+ * sent since the last call (it answers a _NET_WM_PING sent after it; a
+ * program that does not speak it gets a 50 ms pause), at most timeout_ms;
+ * at once when nothing was sent.  For what reaches the application by
+ * another way than the X server (the accessibility bus), which must not
+ * overtake keys still queued: focusing the next field while the last
+ * characters of this one are on their way sends them there.  0, or
+ * UI_TIMEOUT.
+ */
+int		 ui_sync(struct ui *, int64_t timeout_ms);
+/*
  * Save the screen (id 0) or the part of the screen a window covers to
  * path as PNG.  *w, *h (may be NULL) get the image size.
  */
