@@ -18,6 +18,20 @@
 #define MAX_CANDIDATES		16	/* places checked at full resolution */
 #define CANDIDATE_MEAN		96	/* worst mean grey difference of one */
 
+/*
+ * Whether c, between the characters before and after, is a full stop or
+ * a comma that joins a name to a letter ("readme.txt", "予算登録.xlsx"):
+ * OCR drops the dot of a small font, reads it as a space or as a comma,
+ * so it counts as nothing, as a space does.  Between digits it stays: a
+ * number's point or its thousands are its value.
+ */
+static int
+separator(char c, char before, char after)
+{
+	return (c == '.' || c == ',') && !(before >= '0' && before <= '9') &&
+	    ((after >= 'a' && after <= 'z') || (after >= 'A' && after <= 'Z'));
+}
+
 char *
 screenmatch_normalise(const char *s)
 {
@@ -30,6 +44,9 @@ screenmatch_normalise(const char *s)
 		 * or reads it as a space: it counts as one. */
 		if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' ||
 		    *p == '_')
+			continue;
+		if (o > full && separator(p[0], o[-1], p[1 + strspn(p + 1,
+		    " \t")]))
 			continue;
 		*o++ = *p >= 'A' && *p <= 'Z' ? (char)(*p - 'A' + 'a') : *p;
 	}
@@ -53,6 +70,22 @@ struct line {
 	struct buf	 norm;
 };
 
+/* The text of the unit after symbol k of word i, on its line ("" at
+ * the end; the next word's first when k is the last). */
+static const char *
+next_text(const struct ocr_result *res, size_t i, size_t k)
+{
+	const struct ocr_word *w = &res->words[i];
+
+	if (k + 1 < w->nsyms)
+		return w->syms[k + 1].text;
+	if (i + 1 < res->nwords && res->words[i + 1].line == w->line &&
+	    res->words[i + 1].block == w->block)
+		return res->words[i + 1].nsyms > 0 ?
+		    res->words[i + 1].syms[0].text : res->words[i + 1].text;
+	return "";
+}
+
 /* Add the units of the words of the line that starts at word *i, and
  * move *i past it. */
 static void
@@ -73,7 +106,15 @@ line_read(struct line *l, const struct ocr_result *res, size_t *i)
 			    &w->syms[k] : NULL;
 			char *norm = screenmatch_normalise(sy != NULL ?
 			    sy->text : w->text);
+			const char *next = next_text(res, *i, k);
 			struct unit *un;
+
+			/* A dot of its own, as the normal form of the whole
+			 * line has it (screenmatch_normalise). */
+			if (l->norm.len > 0 && norm[0] != '\0' &&
+			    norm[1] == '\0' && separator(norm[0],
+			    buf_str(&l->norm)[l->norm.len - 1], next[0]))
+				norm[0] = '\0';
 
 			if (l->n == l->cap) {
 				l->cap = l->cap ? l->cap * 2 : 64;

@@ -38,7 +38,15 @@ test_normalise(void **state)
 	check_norm("ＯＫ", "ok");
 	check_norm("Save As", "saveas");
 	check_norm("ｶﾞｲﾄﾞ１２", "ガイド12");
-	check_norm("type_save.yaml", "typesave.yaml");
+	check_norm("type_save.yaml", "typesaveyaml");
+	/* A dot or a comma before a letter is nothing, as a space is... */
+	check_norm("予算登録.xlsx", "予算登録xlsx");
+	check_norm("readme,txt", "readmetxt");
+	check_norm("Mr. Smith", "mrsmith");
+	/* ...but in a number it is its value. */
+	check_norm("1.5", "1.5");
+	check_norm("1,500円", "1,500円");
+	check_norm("v1.2b", "v1.2b");
 	check_norm("  \t\n", "");
 }
 
@@ -177,6 +185,9 @@ test_words(void **state)
 	static const char *const l1[] = { "Saved", "12000", NULL };
 	static const char *const l2[] = { "登録しますか？", NULL };
 	static const char *const l3[] = { "Cancel", "Save", NULL };
+	static const char *const l4[] = { "readme,txt", "1.5", NULL };
+	static const char *const l5[] = { "readme", "txt", NULL };
+	static const char *const l6[] = { "readme", ".", "txt", NULL };
 	struct fake f = { { 0 }, 0 };
 	struct screenmatch_hit hit;
 
@@ -185,6 +196,9 @@ test_words(void **state)
 	add_words(&f, l1, 1);
 	add_words(&f, l2, 2);
 	add_words(&f, l3, 3);
+	add_words(&f, l4, 4);
+	add_words(&f, l5, 5);
+	add_words(&f, l6, 6);
 	/* Save: not in type_save.yaml, not in Saved, but the button. */
 	assert_int_equal(screenmatch_text(&f.res, 0, "save", 1, 0, &hit), 1);
 	assert_int_equal(hit.box[1], 70);
@@ -204,7 +218,7 @@ test_words(void **state)
 	screenmatch_hit_free(&hit);
 	/* type (before the underscore) is no word either. */
 	assert_int_equal(screenmatch_text(&f.res, 0, "type", 1, 0, &hit), 0);
-	assert_int_equal(screenmatch_text(&f.res, 0, "typesave.yaml", 1, 0,
+	assert_int_equal(screenmatch_text(&f.res, 0, "typesaveyaml", 1, 0,
 	    &hit), 1);
 	screenmatch_hit_free(&hit);
 	/* Digits: 120 is not in 12000; 2 and KB are words, 2KB a phrase. */
@@ -214,6 +228,21 @@ test_words(void **state)
 	assert_int_equal(screenmatch_text(&f.res, 0, "2kb", 1, 0, &hit), 1);
 	assert_string_equal(hit.text, "2 KB");
 	screenmatch_hit_free(&hit);
+	/* The dot of a file name read as a comma, a space or its own. */
+	assert_int_equal(screenmatch_text(&f.res, 0, "readmetxt", 1, 0, &hit),
+	    1);
+	assert_string_equal(hit.word, "readme,txt");
+	screenmatch_hit_free(&hit);
+	assert_int_equal(screenmatch_text(&f.res, 0, "readmetxt", 2, 0, &hit),
+	    1);
+	assert_string_equal(hit.word, "readme txt");
+	screenmatch_hit_free(&hit);
+	assert_int_equal(screenmatch_text(&f.res, 0, "readmetxt", 3, 0, &hit),
+	    1);
+	assert_string_equal(hit.word, "readme . txt");
+	screenmatch_hit_free(&hit);
+	/* A number's point is not: 15 is not 1.5. */
+	assert_int_equal(screenmatch_text(&f.res, 0, "15", 1, 0, &hit), 0);
 	/* Japanese has no spaces to tell words by: found inside a phrase. */
 	assert_int_equal(screenmatch_text(&f.res, 1, "登録", 1, 0, &hit), 1);
 	assert_string_equal(hit.word, "登録しますか？");

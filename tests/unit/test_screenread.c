@@ -1,9 +1,10 @@
 /*
  * test_screenread.c - reading the stand-in finance screen off committed
- * screenshots (tests/fixtures/screens, made by render.sh there) in eleven
- * renderings: the Adwaita, Adwaita-dark, HighContrast and
+ * screenshots (tests/fixtures/screens, made by render.sh there) in
+ * thirteen renderings: the Adwaita, Adwaita-dark, HighContrast and
  * HighContrastInverse themes, grey, sub-pixel and aliased (unsmoothed)
- * fonts, full, slight and no hinting, 96 and 120 dpi, DejaVu and Noto.
+ * fonts, full, slight and no hinting, 96 and 120 dpi, DejaVu with Noto
+ * Sans CJK JP or IPAGothic, and Noto alone.
  *
  * Every label, value and button of five screens (the empty and filled
  * form, two dialogs, the export dialog with a selected row) must be found
@@ -114,9 +115,9 @@ static const struct variant {
 	int		 dark;
 } variants[] = {
 	{ "adwaita", 0 }, { "adwaita-mono", 0 }, { "adwaita-rgb", 0 },
-	{ "adwaita-noto", 0 }, { "adwaita-120dpi", 0 }, { "dark", 1 },
-	{ "dark-rgb", 1 }, { "dark-small", 1 }, { "hc", 0 },
-	{ "hc-mono", 0 }, { "hcinv", 1 },
+	{ "adwaita-noto", 0 }, { "adwaita-120dpi", 0 }, { "adwaita-ipa", 0 },
+	{ "dark", 1 }, { "dark-rgb", 1 }, { "dark-small", 1 }, { "hc", 0 },
+	{ "hc-mono", 0 }, { "hc-ipa-mono", 0 }, { "hcinv", 1 },
 };
 
 static char *
