@@ -33,6 +33,7 @@ command -v xdotool >/dev/null || fail "bench ui: xdotool is not installed"
 APP="$FIXTURES/legacy_finance"
 [ -x "$APP" ] || fail "bench ui: $APP is not built"
 start_xvfb
+deps_fonts
 # The app publishes its controls: the selector part needs them.
 start_a11y
 export GTK_IM_MODULE=gtk-im-context-simple

@@ -61,6 +61,34 @@ start_xvfb() {
 	done
 	fail "no free X display between :50 and :99"
 }
+# Let the programs a test starts see only the fonts of tools/deps.sh (its
+# fonts-* packages), whatever else the machine has: the font GTK falls back
+# to for Japanese decides the pixels a screen test reads (VL Gothic where it
+# is installed, IPAGothic on a machine with only deps.sh's fonts).  Exports
+# FONTCONFIG_FILE: the system's configuration and font cache, every font
+# file rejected but those of these packages.
+deps_fonts() {
+	_fp=$(sed -n '/^PKGS="/,/"$/p' "$KOBITO_TOP/tools/deps.sh" |
+		tr ' "' '\n\n' | grep '^fonts-')
+	[ -n "$_fp" ] || fail "tools/deps.sh names no fonts-* package"
+	# shellcheck disable=SC2086
+	_ff=$(dpkg-query -L $_fp) ||
+		fail "the fonts of tools/deps.sh are not all installed (make deps)"
+	{
+		echo '<?xml version="1.0"?>'
+		echo '<!DOCTYPE fontconfig SYSTEM "fonts.dtd">'
+		echo '<fontconfig><include>/etc/fonts/fonts.conf</include>'
+		# Files only: a rejected directory hides what it holds.
+		echo '<selectfont><rejectfont>'
+		for _e in ttf ttc otf otb pfa pfb pcf pcf.gz bdf woff woff2; do
+			echo "<glob>/*.$_e</glob>"
+		done
+		echo '</rejectfont><acceptfont>'
+		echo "$_ff" | grep -E '\.(ttf|ttc|otf|pfb)$' | sed 's|.*|<glob>&</glob>|'
+		echo '</acceptfont></selectfont></fontconfig>'
+	} > "$T/fonts.conf"
+	export FONTCONFIG_FILE="$T/fonts.conf"
+}
 # Every form in which a secret could leak, one a line: as it is,
 # percent-encoded, JSON-escaped, \u-escaped, base64 (alone and as a
 # basic-auth pair with the user u), and each run of 8 of its characters (a

@@ -23,7 +23,9 @@
 #      file is saved), and the log names the word; with contains: true the
 #      first save is the one in type_save.yaml, and the output says so.
 #
-# How other renderings (themes, hinting, aliased fonts, dpi) are read is
+# The app sees only the fonts tools/deps.sh installs (deps_fonts), so
+# that it draws the same pixels here as on a fresh machine.  How other
+# renderings (themes, hinting, aliased fonts, fonts, dpi) are read is
 # tested on committed screenshots by tests/unit/test_screenread.c.
 . "$(dirname "$0")/lib.sh"
 
@@ -32,6 +34,8 @@ PNGTOOL="$FIXTURES/pngtool"
 [ -x "$APP" ] || fail "$APP is not built"
 [ -x "$PNGTOOL" ] || fail "$PNGTOOL is not built"
 start_xvfb
+# What the screen shows, whatever fonts this machine has beyond deps.sh's.
+deps_fonts
 export NO_AT_BRIDGE=1 GTK_IM_MODULE=gtk-im-context-simple
 
 DISPLAY=$DISPLAY_NUM "$APP" --out "$T/out.csv" 2>>"$T/app.log" &
