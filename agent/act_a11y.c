@@ -763,16 +763,65 @@ static const struct action_arg table_args[] = {
 	{ NULL, 0, 0, NULL },
 };
 
+/* Every output about one control starts with these (control_json). */
+#define CONTROL_OUT \
+	{ "app", ARG_STRING, "the control's application" }, \
+	{ "window", ARG_STRING, "its window's name" }, \
+	{ "role", ARG_STRING, "its role" }, \
+	{ "name", ARG_STRING, "its name" }, \
+	{ "box", ARG_LIST, "[x, y, width, height] on the screen" }
+
+static const struct action_out read_out[] = {
+	CONTROL_OUT,
+	{ "text", ARG_STRING, "its text or value" },
+	{ NULL, 0, NULL },
+};
+
+static const struct action_out select_out[] = {
+	CONTROL_OUT,
+	{ "item", ARG_STRING, "the item chosen" },
+	{ NULL, 0, NULL },
+};
+
+static const struct action_out check_out[] = {
+	CONTROL_OUT,
+	{ "checked", ARG_BOOL, "whether it is checked now" },
+	{ "changed", ARG_BOOL, "whether this step changed it" },
+	{ NULL, 0, NULL },
+};
+
+static const struct action_out wait_out[] = {
+	CONTROL_OUT,
+	{ "found", ARG_BOOL, "shown (true), or gone (false, with gone: "
+	    "true; then only waited_ms is there too)" },
+	{ "enabled", ARG_BOOL, "whether it is enabled" },
+	{ "waited_ms", ARG_INT, "how long it waited" },
+	{ NULL, 0, NULL },
+};
+
+static const struct action_out table_out[] = {
+	{ "columns", ARG_LIST, "the column headers" },
+	{ "rows", ARG_LIST, "each row, a list of its cells' text" },
+	{ "records", ARG_LIST, "each row, a mapping from header to text" },
+	{ NULL, 0, NULL },
+};
+
+/* Every action here describes itself in a dry run (act_dry_run). */
 const struct action a11y_actions[] = {
 	{ "ui.read", "read a control's text or value (accessibility)",
-	    read_args, do_read, ACTION_UI, act_ui_on_fail },
+	    read_args, do_read, ACTION_UI, act_ui_on_fail, ARG_MAP, read_out,
+	    ACTION_DRY_SELF },
 	{ "ui.select", "choose an item of a combo box, list or table",
-	    select_args, do_select, ACTION_UI, act_ui_on_fail },
+	    select_args, do_select, ACTION_UI, act_ui_on_fail, ARG_MAP,
+	    select_out, ACTION_DRY_SELF },
 	{ "ui.check", "check or uncheck a check box or radio button",
-	    check_args, do_check, ACTION_UI, act_ui_on_fail },
+	    check_args, do_check, ACTION_UI, act_ui_on_fail, ARG_MAP,
+	    check_out, ACTION_DRY_SELF },
 	{ "ui.wait", "wait until a control is shown, enabled or gone",
-	    wait_args, do_wait, ACTION_UI, act_ui_on_fail },
+	    wait_args, do_wait, ACTION_UI, act_ui_on_fail, ARG_MAP, wait_out,
+	    ACTION_DRY_SELF },
 	{ "ui.table", "read a table or tree control as rows", table_args,
-	    do_table, ACTION_UI, act_ui_on_fail },
+	    do_table, ACTION_UI, act_ui_on_fail, ARG_MAP, table_out,
+	    ACTION_DRY_SELF },
 	{ NULL, NULL, NULL, NULL, 0, NULL },
 };

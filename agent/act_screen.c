@@ -700,6 +700,7 @@ static const struct action_out read_text_out[] = {
 static const struct action_out found_text_out[] = {
 	{ "found", ARG_BOOL, "whether the text was found" },
 	{ "text", ARG_STRING, "the text as read" },
+	{ "word", ARG_STRING, "the whole words the match is in" },
 	{ "box", ARG_LIST, "[x, y, width, height] on the screen" },
 	{ "conf", ARG_NUMBER, "the OCR confidence" },
 	{ "x", ARG_INT, "where it clicked" }, { "y", ARG_INT, "where it clicked" },

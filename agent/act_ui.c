@@ -947,6 +947,22 @@ static const struct action_out click_out[] = {
 	{ NULL, 0, NULL },
 };
 
+/* ui.click: by x and y, or on a target (the control found). */
+static const struct action_out click_target_out[] = {
+	{ "x", ARG_INT, "where, on the screen" },
+	{ "y", ARG_INT, "where, on the screen" },
+	{ "button", ARG_INT, "the button" },
+	{ "count", ARG_INT, "clicks" },
+	{ "app", ARG_STRING, "with target: the control's application" },
+	{ "window", ARG_STRING, "with target: its window's name" },
+	{ "role", ARG_STRING, "with target: its role" },
+	{ "name", ARG_STRING, "with target: its name" },
+	{ "box", ARG_LIST, "with target: [x, y, width, height] on the "
+	    "screen" },
+	{ "by", ARG_STRING, "with target: how it was clicked" },
+	{ NULL, 0, NULL },
+};
+
 static const struct action_out type_out[] = {
 	{ "chars", ARG_INT, "characters typed" },
 	{ "method", ARG_STRING, "how: keys or paste" },
@@ -982,8 +998,8 @@ const struct action ui_actions[] = {
 	    do_wait_closed, ACTION_UI | ACTION_SCALAR, screenshot_on_fail,
 	    ARG_MAP, waited_out, ACTION_DRY_SELF },
 	{ "ui.click", "click in a window or on the screen", click_args,
-	    do_click, ACTION_UI, screenshot_on_fail, ARG_MAP, click_out,
-	    ACTION_DRY_SELF },
+	    do_click, ACTION_UI, screenshot_on_fail, ARG_MAP,
+	    click_target_out, ACTION_DRY_SELF },
 	{ "ui.type", "type text (any Unicode) into the focused window",
 	    type_args, do_type, ACTION_UI | ACTION_SCALAR, screenshot_on_fail,
 	    ARG_MAP, type_out, ACTION_DRY_SELF },
