@@ -285,27 +285,44 @@ find_target(struct act *a, struct a11y **xp, const struct target *t,
 	return gone ? 0 : 1;
 }
 
+/* A control found by a step's target, with what it is. */
+struct found {
+	struct target		 t;
+	struct a11y		*x;
+	struct a11y_node	*n;
+	struct a11y_info	 in;
+};
+
 /* Find the target and describe it; -1 after act_fail. */
 static int
-find_info(struct act *a, struct target *t, struct a11y **x,
-    struct a11y_node **n, struct a11y_info *in)
+find_info(struct act *a, struct found *f)
 {
-	if (get_target(a, t) != 0)
+	if (get_target(a, &f->t) != 0)
 		return -1;
-	if (find_target(a, x, t, 0, n, NULL) < 0) {
-		target_free(t);
+	if (find_target(a, &f->x, &f->t, 0, &f->n, NULL) < 0) {
+		target_free(&f->t);
 		return -1;
 	}
-	a11y_node_info(*x, *n, in);
+	a11y_node_info(f->x, f->n, &f->in);
 	return 0;
 }
 
 static void
-done(struct target *t, struct a11y_node *n, struct a11y_info *in)
+done(struct found *f)
 {
-	a11y_info_clear(in);
-	a11y_node_free(n);
-	target_free(t);
+	a11y_info_clear(&f->in);
+	a11y_node_free(f->n);
+	target_free(&f->t);
+}
+
+/* Fail the step with the control's last error, and let it go. */
+static int
+refused(struct act *a, struct found *f)
+{
+	act_fail(a, "[%s] '%s': %s", f->in.role, f->in.name,
+	    a11y_error(f->x));
+	done(f);
+	return -1;
 }
 
 static json_t *
@@ -321,18 +338,15 @@ control_json(const struct a11y_info *in)
 int
 act_ui_target_rect(struct act *a, int rect[4])
 {
-	struct target t;
-	struct a11y *x;
-	struct a11y_node *n;
-	struct a11y_info in;
+	struct found f;
 
-	if (find_info(a, &t, &x, &n, &in) != 0)
+	if (find_info(a, &f) != 0)
 		return -1;
-	rect[0] = in.x;
-	rect[1] = in.y;
-	rect[2] = in.w;
-	rect[3] = in.h;
-	done(&t, n, &in);
+	rect[0] = f.in.x;
+	rect[1] = f.in.y;
+	rect[2] = f.in.w;
+	rect[3] = f.in.h;
+	done(&f);
 	if (rect[2] <= 0 || rect[3] <= 0)
 		return act_fail(a, "the control is not on the screen (it has "
 		    "no extents)");
@@ -447,81 +461,70 @@ get_by(struct act *a)
 int
 act_ui_target_click(struct act *a, struct ui_run *u, int button, int count)
 {
-	struct target t;
-	struct a11y *x;
-	struct a11y_node *n;
-	struct a11y_info in;
+	struct found f;
 	int64_t t0 = time_mono_ms();
 	const char *how = get_by(a), *by = "";
 
-	if (how == NULL || find_info(a, &t, &x, &n, &in) != 0)
+	if (how == NULL || find_info(a, &f) != 0)
 		return -1;
-	if (click_node(a, u, x, n, &in, how, button, count, &by) != 0) {
-		done(&t, n, &in);
+	if (click_node(a, u, f.x, f.n, &f.in, how, button, count, &by) != 0) {
+		done(&f);
 		return -1;
 	}
-	act_log(a, "clicked [%s] '%s' in '%s' (%s) in %lld ms", in.role,
-	    in.name, in.window, strcmp(by, "action") == 0 ?
+	act_log(a, "clicked [%s] '%s' in '%s' (%s) in %lld ms", f.in.role,
+	    f.in.name, f.in.window, strcmp(by, "action") == 0 ?
 	    "through its action" : "with the mouse at its middle",
 	    (long long)(time_mono_ms() - t0));
-	a->out = control_json(&in);
+	a->out = control_json(&f.in);
 	json_object_set_new(a->out, "by", json_string(by));
-	done(&t, n, &in);
+	done(&f);
 	return 0;
 }
 
 int
 act_ui_target_focus(struct act *a)
 {
-	struct target t;
-	struct a11y *x;
-	struct a11y_node *n;
-	struct a11y_info in;
-	int r;
+	struct found f;
 
-	if (find_info(a, &t, &x, &n, &in) != 0)
+	if (find_info(a, &f) != 0)
 		return -1;
-	if ((r = a11y_focus(x, n)) != 0)
-		act_fail(a, "[%s] '%s': %s", in.role, in.name, a11y_error(x));
-	done(&t, n, &in);
-	return r;
+	if (a11y_focus(f.x, f.n) != 0)
+		return refused(a, &f);
+	done(&f);
+	return 0;
 }
 
 int
 act_ui_target_insert(struct act *a, const char *text)
 {
-	struct target t;
-	struct a11y *x;
-	struct a11y_node *n;
-	struct a11y_info in;
+	struct found f;
 	int r;
 
-	if (find_info(a, &t, &x, &n, &in) != 0)
+	if (find_info(a, &f) != 0)
 		return -1;
-	r = a11y_insert(x, n, text);
-	if (r == 1 && a11y_focus(x, n) != 0)
-		r = act_fail(a, "[%s] '%s' cannot be typed into: %s", in.role,
-		    in.name, a11y_error(x));
+	r = a11y_insert(f.x, f.n, text);
+	if (r == 1 && a11y_focus(f.x, f.n) != 0)
+		r = act_fail(a, "[%s] '%s' cannot be typed into: %s",
+		    f.in.role, f.in.name, a11y_error(f.x));
 	else if (r < 0)
-		act_fail(a, "[%s] '%s': %s", in.role, in.name, a11y_error(x));
-	done(&t, n, &in);
+		return refused(a, &f);
+	done(&f);
 	return r;
 }
 
 char *
 act_ui_target_text(struct act *a)
 {
-	struct target t;
-	struct a11y *x;
-	struct a11y_node *n;
-	struct a11y_info in;
+	struct found f;
 	char *s;
 
-	if (find_info(a, &t, &x, &n, &in) != 0)
+	if (find_info(a, &f) != 0)
 		return NULL;
-	if ((s = a11y_read(x, n)) == NULL)
-		act_fail(a, "[%s] '%s': %s", in.role, in.name, a11y_error(x));
-	done(&t, n, &in);
+	if ((s = a11y_read(f.x, f.n)) == NULL) {
+		refused(a, &f);
+		return NULL;
+	}
+	done(&f);
 	return s;
 }
 
@@ -530,28 +533,22 @@ act_ui_target_text(struct act *a)
 static int
 do_read(struct act *a)
 {
-	struct target t;
-	struct a11y *x;
-	struct a11y_node *n;
-	struct a11y_info in;
+	struct found f;
 	char *s;
 
 	if (act_dry_run(a)) {
 		act_log(a, "dry run: would read a control");
 		return 0;
 	}
-	if (find_info(a, &t, &x, &n, &in) != 0)
+	if (find_info(a, &f) != 0)
 		return -1;
-	if ((s = a11y_read(x, n)) == NULL) {
-		act_fail(a, "[%s] '%s': %s", in.role, in.name, a11y_error(x));
-		done(&t, n, &in);
-		return -1;
-	}
-	act_log(a, "read [%s] '%s': '%s'", in.role, in.name, s);
-	a->out = control_json(&in);
+	if ((s = a11y_read(f.x, f.n)) == NULL)
+		return refused(a, &f);
+	act_log(a, "read [%s] '%s': '%s'", f.in.role, f.in.name, s);
+	a->out = control_json(&f.in);
 	json_object_set_new(a->out, "text", json_string(s));
 	free(s);
-	done(&t, n, &in);
+	done(&f);
 	return 0;
 }
 
@@ -559,10 +556,7 @@ static int
 do_select(struct act *a)
 {
 	const char *item = act_str(a, "item", "");
-	struct target t;
-	struct a11y *x;
-	struct a11y_node *n;
-	struct a11y_info in;
+	struct found f;
 
 	if (act_dry_run(a)) {
 		act_log(a, "dry run: would select '%s'", item);
@@ -570,17 +564,14 @@ do_select(struct act *a)
 	}
 	if (*item == '\0')
 		return act_fail(a, "item must name what to choose");
-	if (find_info(a, &t, &x, &n, &in) != 0)
+	if (find_info(a, &f) != 0)
 		return -1;
-	if (a11y_select(x, n, item, A11Y_EXACT) != 0) {
-		act_fail(a, "[%s] '%s': %s", in.role, in.name, a11y_error(x));
-		done(&t, n, &in);
-		return -1;
-	}
-	act_log(a, "selected '%s' in [%s] '%s'", item, in.role, in.name);
-	a->out = control_json(&in);
+	if (a11y_select(f.x, f.n, item, A11Y_EXACT) != 0)
+		return refused(a, &f);
+	act_log(a, "selected '%s' in [%s] '%s'", item, f.in.role, f.in.name);
+	a->out = control_json(&f.in);
 	json_object_set_new(a->out, "item", json_string(item));
-	done(&t, n, &in);
+	done(&f);
 	return 0;
 }
 
@@ -590,10 +581,7 @@ do_check(struct act *a)
 	int want = act_bool(a, "checked", 1), changed = 0;
 	const char *how = get_by(a), *by = "";
 	struct ui_run *u = act_ui_get(a);
-	struct target t;
-	struct a11y *x;
-	struct a11y_node *n;
-	struct a11y_info in;
+	struct found f;
 	int64_t start;
 
 	if (act_dry_run(a)) {
@@ -601,34 +589,35 @@ do_check(struct act *a)
 		    "uncheck");
 		return 0;
 	}
-	if (how == NULL || u == NULL || find_info(a, &t, &x, &n, &in) != 0)
+	if (how == NULL || u == NULL || find_info(a, &f) != 0)
 		return -1;
-	changed = ((in.states & A11Y_CHECKED) != 0) != (want != 0);
-	if (changed && click_node(a, u, x, n, &in, how, 1, 1, &by) != 0) {
-		done(&t, n, &in);
+	changed = ((f.in.states & A11Y_CHECKED) != 0) != (want != 0);
+	if (changed && click_node(a, u, f.x, f.n, &f.in, how, 1, 1,
+	    &by) != 0) {
+		done(&f);
 		return -1;
 	}
 	/* The click is the application's to act on: wait until it has. */
 	for (start = time_mono_ms(); changed;) {
-		a11y_info_clear(&in);
-		a11y_node_info(x, n, &in);
-		if (((in.states & A11Y_CHECKED) != 0) == (want != 0))
+		a11y_info_clear(&f.in);
+		a11y_node_info(f.x, f.n, &f.in);
+		if (((f.in.states & A11Y_CHECKED) != 0) == (want != 0))
 			break;
 		if (time_mono_ms() - start > CHECK_MS) {
 			act_fail(a, "[%s] '%s' is still %s %d ms after it was "
-			    "clicked", in.role, in.name, want ? "unchecked" :
-			    "checked", CHECK_MS);
-			done(&t, n, &in);
+			    "clicked", f.in.role, f.in.name, want ?
+			    "unchecked" : "checked", CHECK_MS);
+			done(&f);
 			return -1;
 		}
 		time_sleep_ms(POLL_MS, NULL);
 	}
-	act_log(a, "[%s] '%s' is %s%s", in.role, in.name, want ? "checked" :
-	    "unchecked", changed ? "" : " already");
-	a->out = control_json(&in);
+	act_log(a, "[%s] '%s' is %s%s", f.in.role, f.in.name, want ?
+	    "checked" : "unchecked", changed ? "" : " already");
+	a->out = control_json(&f.in);
 	json_object_set_new(a->out, "checked", json_boolean(want));
 	json_object_set_new(a->out, "changed", json_boolean(changed));
-	done(&t, n, &in);
+	done(&f);
 	return 0;
 }
 
@@ -636,10 +625,7 @@ static int
 do_wait(struct act *a)
 {
 	const char *state = act_str(a, "state", "shown");
-	struct target t;
-	struct a11y *x;
-	struct a11y_node *n;
-	struct a11y_info in;
+	struct found f;
 	struct ui_wait w;
 	int64_t waited = 0, start = time_mono_ms();
 	int gone = strcmp(state, "gone") == 0;
@@ -652,74 +638,69 @@ do_wait(struct act *a)
 		act_log(a, "dry run: would wait until a control is %s", state);
 		return 0;
 	}
-	if (get_target(a, &t) != 0)
+	if (get_target(a, &f.t) != 0)
 		return -1;
 	if (gone) {
-		if (find_target(a, &x, &t, 1, &n, &waited) < 0) {
-			target_free(&t);
+		if (find_target(a, &f.x, &f.t, 1, &f.n, &waited) < 0) {
+			target_free(&f.t);
 			return -1;
 		}
 		act_log(a, "the control is gone (%lld ms)", (long long)waited);
 		a->out = json_pack("{s:b, s:I}", "found", 0, "waited_ms",
 		    (json_int_t)waited);
-		target_free(&t);
+		target_free(&f.t);
 		return 0;
 	}
-	if (act_ui_wait(a, &w) != 0 || find_target(a, &x, &t, 0, &n,
+	if (act_ui_wait(a, &w) != 0 || find_target(a, &f.x, &f.t, 0, &f.n,
 	    NULL) < 0) {
-		target_free(&t);
+		target_free(&f.t);
 		return -1;
 	}
 	for (;;) {
-		a11y_node_info(x, n, &in);
-		if (!enabled || (in.states & A11Y_ENABLED))
+		a11y_node_info(f.x, f.n, &f.in);
+		if (!enabled || (f.in.states & A11Y_ENABLED))
 			break;
 		if (time_mono_ms() - start >= w.timeout_ms) {
 			act_fail(a, "[%s] '%s' is still disabled after %g s",
-			    in.role, in.name, (double)w.timeout_ms / 1000.0);
-			done(&t, n, &in);
+			    f.in.role, f.in.name,
+			    (double)w.timeout_ms / 1000.0);
+			done(&f);
 			return -1;
 		}
-		a11y_info_clear(&in);
+		a11y_info_clear(&f.in);
 		time_sleep_ms(POLL_MS, NULL);
 	}
 	waited = time_mono_ms() - start;
-	act_log(a, "[%s] '%s' is %s (%lld ms)", in.role, in.name, state,
+	act_log(a, "[%s] '%s' is %s (%lld ms)", f.in.role, f.in.name, state,
 	    (long long)waited);
-	a->out = control_json(&in);
+	a->out = control_json(&f.in);
 	json_object_set_new(a->out, "found", json_true());
 	json_object_set_new(a->out, "enabled",
-	    json_boolean(in.states & A11Y_ENABLED));
+	    json_boolean(f.in.states & A11Y_ENABLED));
 	json_object_set_new(a->out, "waited_ms", json_integer(waited));
-	done(&t, n, &in);
+	done(&f);
 	return 0;
 }
 
 static int
 do_table(struct act *a)
 {
-	struct target t;
-	struct a11y *x;
-	struct a11y_node *n;
-	struct a11y_info in;
+	struct found f;
 	json_t *tab;
 
 	if (act_dry_run(a)) {
 		act_log(a, "dry run: would read a table");
 		return 0;
 	}
-	if (find_info(a, &t, &x, &n, &in) != 0)
+	if (find_info(a, &f) != 0)
 		return -1;
-	if ((tab = a11y_table(x, n)) == NULL) {
-		act_fail(a, "[%s] '%s': %s", in.role, in.name, a11y_error(x));
-		done(&t, n, &in);
-		return -1;
-	}
-	act_log(a, "read [%s] '%s': %zu rows of %zu columns", in.role,
-	    in.name, json_array_size(json_object_get(tab, "rows")),
+	if ((tab = a11y_table(f.x, f.n)) == NULL)
+		return refused(a, &f);
+	act_log(a, "read [%s] '%s': %zu rows of %zu columns", f.in.role,
+	    f.in.name, json_array_size(json_object_get(tab, "rows")),
 	    json_array_size(json_object_get(tab, "columns")));
 	a->out = tab;
-	done(&t, n, &in);
+	done(&f);
 	return 0;
 }
 

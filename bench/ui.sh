@@ -43,7 +43,6 @@ at_exit "kill $app_pid 2>/dev/null"
 DISPLAY=$DISPLAY_NUM wait_for 100 xdotool search --name '^財務会計' ||
 	fail "bench ui: the app did not start: $(cat "$T/app.log")"
 
-now_ms() { date +%s%3N; }
 
 # The mouse moves over the form's empty lower right, away from the fields.
 {

@@ -342,40 +342,56 @@ reduce(const struct screenmatch_img *im, int f, int *rw, int *rh)
 }
 
 /*
+ * Row j of the reference against the screen image with the reference at
+ * (x, y): worst[i] gets the largest channel difference of pixel i; returns
+ * the sum of all the channels' differences.
+ */
+static long long
+row_worst(const struct screenmatch_img *scr,
+    const struct screenmatch_img *ref, int x, int y, int j,
+    unsigned char *worst)
+{
+	const unsigned char *a = scr->rgb + ((size_t)(y + j) * (size_t)scr->w +
+	    (size_t)x) * 3;
+	const unsigned char *b = ref->rgb + (size_t)j * (size_t)ref->w * 3;
+	long long s = 0;
+	int i, c, d, w;
+
+	for (i = 0; i < ref->w; i++) {
+		w = 0;
+		for (c = 0; c < 3; c++) {
+			d = a[i * 3 + c] - b[i * 3 + c];
+			d = d < 0 ? -d : d;
+			s += d;
+			w = d > w ? d : w;
+		}
+		worst[i] = (unsigned char)w;
+	}
+	return s;
+}
+
+/*
  * Check the reference at (x, y) of the screen image at full resolution:
  * the number of pixels with a channel further than tol from the
- * reference's, giving up past limit; *sad gets the sum of differences.
+ * reference's, giving up past limit (after the row where it passes it);
+ * *sad gets the sum of differences.
  */
 static long
 check_at(const struct screenmatch_img *scr,
     const struct screenmatch_img *ref, int x, int y, int tol, long limit,
     long long *sad)
 {
+	unsigned char *worst = xmalloc((size_t)ref->w);
 	long bad = 0;
-	long long s = 0;
-	int i, j, c, d, worst;
+	int i, j;
 
-	for (j = 0; j < ref->h; j++) {
-		const unsigned char *a = scr->rgb + ((size_t)(y + j) *
-		    (size_t)scr->w + (size_t)x) * 3;
-		const unsigned char *b = ref->rgb + (size_t)j *
-		    (size_t)ref->w * 3;
-
-		for (i = 0; i < ref->w * 3; i += 3) {
-			worst = 0;
-			for (c = 0; c < 3; c++) {
-				d = a[i + c] - b[i + c];
-				d = d < 0 ? -d : d;
-				s += d;
-				worst = d > worst ? d : worst;
-			}
-			if (worst > tol && ++bad > limit) {
-				*sad = s;
-				return bad;
-			}
-		}
+	*sad = 0;
+	for (j = 0; j < ref->h && bad <= limit; j++) {
+		*sad += row_worst(scr, ref, x, y, j, worst);
+		for (i = 0; i < ref->w; i++)
+			bad += worst[i] > tol;
 	}
-	*sad = s;
+	free(worst);
 	return bad;
 }
 
@@ -525,24 +541,15 @@ tolerance_at(const struct screenmatch_img *scr,
     const struct screenmatch_img *ref, int x, int y)
 {
 	long hist[256] = { 0 }, limit = (long)ref->w * ref->h / 100, over = 0;
-	int i, j, c, d, worst, t;
+	unsigned char *worst = xmalloc((size_t)ref->w);
+	int i, j, t;
 
 	for (j = 0; j < ref->h; j++) {
-		const unsigned char *a = scr->rgb + ((size_t)(y + j) *
-		    (size_t)scr->w + (size_t)x) * 3;
-		const unsigned char *b = ref->rgb + (size_t)j *
-		    (size_t)ref->w * 3;
-
-		for (i = 0; i < ref->w * 3; i += 3) {
-			worst = 0;
-			for (c = 0; c < 3; c++) {
-				d = a[i + c] - b[i + c];
-				d = d < 0 ? -d : d;
-				worst = d > worst ? d : worst;
-			}
-			hist[worst]++;
-		}
+		row_worst(scr, ref, x, y, j, worst);
+		for (i = 0; i < ref->w; i++)
+			hist[worst[i]]++;
 	}
+	free(worst);
 	for (t = 255; t > 0; t--) {
 		if (over + hist[t] > limit)
 			return t;

@@ -61,6 +61,21 @@ start_xvfb() {
 	done
 	fail "no free X display between :50 and :99"
 }
+now_ms() { date +%s%3N; }
+# ui_run NAME SCRIPT [ARGS...]: kobito run SCRIPT on the display of
+# start_xvfb with a 60 s guard: its --json summary in $T/NAME.out, its log
+# in $T/NAME.err, its artifacts in $T/art-NAME.  Sets rc and elapsed (ms).
+ui_run() {
+	_name=$1 _script=$2
+	shift 2
+	t0=$(now_ms)
+	timeout 60 "$KOBITO" run "$_script" --display "$DISPLAY_NUM" \
+		--artifacts "$T/art-$_name" --json "$@" > "$T/$_name.out" \
+		2> "$T/$_name.err"
+	rc=$?
+	elapsed=$(( $(now_ms) - t0 ))
+	[ $rc -ne 124 ] || fail "$_name: kobito run hung (killed after 60 s)"
+}
 # Let the programs a test starts see only the fonts of tools/deps.sh (its
 # fonts-* packages), whatever else the machine has: the font GTK falls back
 # to for Japanese decides the pixels a screen test reads (VL Gothic where it

@@ -43,17 +43,6 @@ DISPLAY=$DISPLAY_NUM "$APP" --screen files --out "$T/files.csv" 2>>"$T/app.log" 
 files_pid=$!
 at_exit "kill $files_pid 2>/dev/null"
 
-# run NAME SCRIPT [ARGS...]: kobito run with a 60 s guard; sets rc.
-run() {
-	_name=$1 _script=$2
-	shift 2
-	timeout 60 "$KOBITO" run "$_script" --display "$DISPLAY_NUM" \
-		--artifacts "$T/art-$_name" --json "$@" > "$T/$_name.out" \
-		2> "$T/$_name.err"
-	rc=$?
-	[ $rc -ne 124 ] || fail "$_name: kobito run hung (killed after 60 s)"
-}
-
 # --- A: the voucher form by targets ---------------------------------------
 cat > "$T/a.yaml" <<'Y'
 name: a11y_a
@@ -73,7 +62,7 @@ steps:
   - ui.wait: { target: { role: push button, name: はい }, state: gone, timeout: 5 }
   - log: "VENDOR ${steps.vendor.output.text} BY ${steps.reg.output.by}"
 Y
-run a "$T/a.yaml"
+ui_run a "$T/a.yaml"
 [ $rc -eq 0 ] || fail "A: run exited $rc: $(tail -n 20 "$T/a.err")"
 check "A: the record arrived" '2024-04-01,株式会社さくら商事,5120,12000,"事務用品, ""A4"""' \
 	"$(tr -d '\r' < "$T/out.csv")"
@@ -101,7 +90,7 @@ steps:
   - log: "BY ${steps.save.output.by}"
   - log: "CHANGED ${steps.c1.output.changed} ${steps.c2.output.changed} ROWS ${length(steps.tab.output.rows)} ${steps.tab.output.columns[1]} ${steps.tab.output.records[3].名前}"
 Y
-run b "$T/b.yaml"
+ui_run b "$T/b.yaml"
 [ $rc -eq 0 ] || fail "B: run exited $rc: $(tail -n 20 "$T/b.err")"
 check "B: the file line" "save,予算登録.xlsx,CSV (Shift_JIS),1" \
 	"$(tr -d '\r' < "$T/files.csv")"
@@ -118,7 +107,7 @@ requires: [display]
 steps:
   - ui.click: { target: { window: 財務会計システム 支出伝票入力, role: push button, name: 登録する }, timeout: 1 }
 Y
-run c "$T/c.yaml"
+ui_run c "$T/c.yaml"
 check "C: the run fails" 1 "$rc"
 err=$(jget "$T/c.out" .error)
 case "$err" in
@@ -139,7 +128,7 @@ steps:
     ui.read: { target: { window: 財務会計システム ファイルに保存, path: "table > table cell:88 KB" } }
   - ui.type: { target: { window: 財務会計システム 支出伝票入力, role: text, name: 日付 }, text: "2024-04-01-extra", verify: true }
 Y
-run c2 "$T/c2.yaml"
+ui_run c2 "$T/c2.yaml"
 check "C: the run fails" 1 "$rc"
 grep -q "read \[label\] '勘定科目コード': '勘定科目コード'" "$T/c2.err" ||
 	fail "C: nth: 4 did not read the 4th label: $(cat "$T/c2.err")"
@@ -156,7 +145,7 @@ requires: [display]
 steps:
   - ui.read: { target: { window: 財務会計システム 支出伝票入力, role: text } }
 Y
-run c3 "$T/c3.yaml"
+ui_run c3 "$T/c3.yaml"
 err=$(jget "$T/c3.out" .error)
 case "$err" in
 *"ui.read: 5 controls match role 'text' in window '財務会計システム 支出伝票入力': [text] '"*"' in '財務会計システム 支出伝票入力' at "*"; say which with nth: (1-5, in that order) or path:"*) ;;
@@ -181,7 +170,7 @@ steps:
     ui.wait: { target: { role: push button, name: OK }, state: gone, timeout: 5 }
   - log: "GONE \${steps.gone.output.found}"
 Y
-run e "$T/e.yaml"
+ui_run e "$T/e.yaml"
 [ $rc -eq 0 ] || fail "E: run exited $rc: $(tail -n 20 "$T/e.err")"
 check "D: the dialog's button went" "GONE false" "$(grep -o 'GONE .*' "$T/e.err")"
 echo "ok: E: the tree's line {$sel clicked 登録; D: its dialog came and went"
@@ -205,7 +194,7 @@ steps:
     ui.table: { target: { window: 財務会計システム 支出伝票入力 (Java), role: table } }
   - log: "ROW ${steps.tab.output.records[0].取引先} ${steps.tab.output.records[0].金額} ${steps.tab.output.records[0].区分}"
 Y
-run f "$T/f.yaml"
+ui_run f "$T/f.yaml"
 [ $rc -eq 0 ] || fail "F: run exited $rc: $(tail -n 20 "$T/f.err") $(cat "$T/java.log")"
 check "F: the Java client's record" "2024-04-02,有限会社やまと,5130,8800,出張旅費,至急,1" \
 	"$(tr -d '\r' < "$T/java.csv")"

@@ -21,21 +21,6 @@ APP="$FIXTURES/legacy_finance"
 [ -x "$APP" ] || fail "$APP is not built"
 export NO_AT_BRIDGE=1 GTK_IM_MODULE=gtk-im-context-simple
 
-now_ms() { date +%s%3N; }
-
-# run NAME SCRIPT [ARGS...]: kobito run with a 60 s guard; sets rc, elapsed.
-run() {
-	_name=$1 _script=$2
-	shift 2
-	t0=$(now_ms)
-	timeout 60 "$KOBITO" run "$_script" --display "$DISPLAY_NUM" \
-		--artifacts "$T/art-$_name" --json "$@" > "$T/$_name.out" \
-		2> "$T/$_name.err"
-	rc=$?
-	elapsed=$(( $(now_ms) - t0 ))
-	[ $rc -ne 124 ] || fail "$_name: kobito run hung (killed after 60 s)"
-}
-
 # start_app TITLE [ARGS...]: the stand-in on $DISPLAY_NUM; sets app_pid.
 start_app() {
 	_title=$1
@@ -69,7 +54,7 @@ steps:
 Y
 xpid=$(tr -d ' \n' < "/tmp/.X${doomed_display#:}-lock")
 t_a=$(now_ms)
-run a "$T/a.yaml" --param "xpid=$xpid"
+ui_run a "$T/a.yaml" --param "xpid=$xpid"
 check "A: the run fails" 1 "$rc"
 check "A: the summary counts the items" "2 3" \
 	"$(jget "$T/a.out" '"\(.items.succeeded) \(.items.failed)"')"
@@ -108,7 +93,7 @@ steps:
     steps:
       - ui.window: { title: "^支出伝票入力 B$", timeout: 5 }
 Y
-run b "$T/b.yaml" --param "apid=$b_pid"
+ui_run b "$T/b.yaml" --param "apid=$b_pid"
 check "B: the run fails" 1 "$rc"
 check "B: the first loop" "2 3" \
 	"$(jget "$T/b.out" '"\(.steps[1].items.succeeded) \(.steps[1].items.failed)"')"
@@ -145,7 +130,7 @@ steps:
   - ui.wait_window: { title: "入力 2$", timeout: 20 }
   - ui.window: { title: "^財務会計システム 支出伝票入力", timeout: 5 }
 Y
-run c "$T/c.yaml"
+ui_run c "$T/c.yaml"
 check "C: the run fails" 1 "$rc"
 err=$(jget "$T/c.out" .error)
 case "$err" in
@@ -157,7 +142,7 @@ case "$err" in *"pid $c1,"*"pid $c2,"* | *"pid $c2,"*"pid $c1,"*) ;;
 esac
 echo "ok: C: $err"
 sed -i 's/timeout: 5 }$/timeout: 5, pick: top }/' "$T/c.yaml"
-run c2 "$T/c.yaml"
+ui_run c2 "$T/c.yaml"
 check "C: with pick: top the run succeeds" 0 "$rc"
 grep -q "the top one of those that match (pick: top)" "$T/c2.err" ||
 	fail "C: the log does not say the top one was taken: $(cat "$T/c2.err")"
@@ -170,7 +155,7 @@ requires: [display]
 steps:
   - ui.window: { title: "^財務会計システム 支出伝票入力$", timeout: 1 }
 Y
-run d "$T/d.yaml"
+ui_run d "$T/d.yaml"
 check "D: the run fails" 1 "$rc"
 err=$(jget "$T/d.out" .error)
 case "$err" in
@@ -193,7 +178,7 @@ steps:
   - ui.key: shift+Tab ctrl+a BackSpace
   - ui.type: { text: "2024-04-01-extra", verify: true }
 Y
-run e "$T/e.yaml"
+ui_run e "$T/e.yaml"
 check "E: the run fails" 1 "$rc"
 grep -q "typed 9 characters (keys, verified): 株式会社さくら商事" "$T/e.err" ||
 	fail "E: the good text was not verified: $(cat "$T/e.err")"

@@ -42,21 +42,6 @@ DISPLAY=$DISPLAY_NUM "$APP" --out "$T/out.csv" 2>>"$T/app.log" &
 app_pid=$!
 at_exit "kill $app_pid 2>/dev/null"
 
-now_ms() { date +%s%3N; }
-
-# run NAME SCRIPT [ARGS...]: kobito run with a 60 s guard; sets rc, elapsed.
-run() {
-	_name=$1 _script=$2
-	shift 2
-	t0=$(now_ms)
-	timeout 60 "$KOBITO" run "$_script" --display "$DISPLAY_NUM" \
-		--artifacts "$T/art-$_name" --json "$@" > "$T/$_name.out" \
-		2> "$T/$_name.err"
-	rc=$?
-	elapsed=$(( $(now_ms) - t0 ))
-	[ $rc -ne 124 ] || fail "$_name: kobito run hung (killed after 60 s)"
-}
-
 # --- A: click a label, wait for a dialog's text, read, cut a reference ----
 cat > "$T/a.yaml" <<'Y'
 name: screen_a
@@ -92,7 +77,7 @@ steps:
 Y
 "$KOBITO" validate "$T/a.yaml" > "$T/validate" 2>&1 ||
 	fail "A: the script does not validate: $(cat "$T/validate")"
-run a "$T/a.yaml"
+ui_run a "$T/a.yaml"
 [ $rc -eq 0 ] || fail "A: run exited $rc: $(tail -n 20 "$T/a.err")"
 grep -q "window [0-9]* '入力エラー'" "$T/a.err" ||
 	fail "A: clicking 登録 by its text did not open the error dialog"
@@ -144,7 +129,7 @@ steps:
     ui.wait_text: { screen: true, text: "日付が不正です", gone: true, timeout: 5 }
   - log: "IMG ${steps.img.output.box[0]} ${steps.img.output.box[1]} ${steps.img.output.difference} ${steps.seen.output.box[0]} ${steps.seen.output.box[1]} ${steps.seen.output.difference} ${steps.gone.output.found}"
 Y
-run b "$T/b.yaml" --param "ref=$T/ref.png" --param "shifted=$T/ref_shifted.png"
+ui_run b "$T/b.yaml" --param "ref=$T/ref.png" --param "shifted=$T/ref_shifted.png"
 [ $rc -eq 0 ] || fail "B: run exited $rc: $(tail -n 20 "$T/b.err")"
 grep -q "window [0-9]* '入力エラー'" "$T/b.err" ||
 	fail "B: clicking the image of 登録 did not open the error dialog"
@@ -164,7 +149,7 @@ requires: [display]
 steps:
   - ui.wait_text: { window: "^財務会計システム", text: "承認済み", timeout: 2 }
 Y
-run c "$T/c.yaml"
+ui_run c "$T/c.yaml"
 check "C: the run fails" 1 "$rc"
 [ "$elapsed" -ge 2000 ] && [ "$elapsed" -le 8000 ] ||
 	fail "C: the wait took $elapsed ms, not about 2 s"
@@ -187,7 +172,7 @@ params:
 steps:
   - ui.click_image: { window: "^財務会計システム", image: "${params.shifted}", tolerance: 0, timeout: 1 }
 Y
-run d "$T/d.yaml" --param "shifted=$T/ref_shifted.png"
+ui_run d "$T/d.yaml" --param "shifted=$T/ref_shifted.png"
 check "D: the run fails" 1 "$rc"
 err=$(jget "$T/d.out" .error)
 case "$err" in
@@ -213,7 +198,7 @@ steps:
   - ui.key: Return
   - log: "MSG ${steps.msg.output.text}"
 Y
-run e "$T/e.yaml"
+ui_run e "$T/e.yaml"
 [ $rc -eq 0 ] || fail "E: run exited $rc: $(tail -n 20 "$T/e.err")"
 check "E: the dark form's dialog was read" "MSG 日付が不正です" \
 	"$(grep -o 'MSG .*' "$T/e.err")"
@@ -234,7 +219,7 @@ steps:
     ui.wait_text: { text: save, contains: true }
   - log: "SAVE ${steps.save.output.word} INWORD ${steps.inword.output.word}"
 Y
-run f "$T/f.yaml"
+ui_run f "$T/f.yaml"
 [ $rc -eq 0 ] || fail "F: run exited $rc: $(tail -n 20 "$T/f.err")"
 check "F: Save saved the file" "save,type_save.yaml,CSV (UTF-8),0" \
 	"$(tr -d '\r' < "$T/files.csv")"
