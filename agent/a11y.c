@@ -23,6 +23,7 @@
 #pragma GCC diagnostic ignored "-Wstrict-prototypes"
 #include <atspi/atspi.h>
 #pragma GCC diagnostic pop
+#include <dbus/dbus.h>
 
 #include "a11y.h"
 #include "buf.h"
@@ -94,16 +95,93 @@ a11y_error(const struct a11y *x)
 
 /* --- the connection ------------------------------------------------------ */
 
+#define BUS_REPLY_MS	5000	/* for the session bus's answer */
+
+/*
+ * The accessibility bus's address, tried: bus (the display's AT_SPI_BUS)
+ * when given, else AT_SPI_BUS_ADDRESS, else what org.a11y.Bus on the
+ * session bus answers.  libatspi ends the process (g_error, SIGTRAP) when
+ * it cannot reach a bus, so the bus is found and reached here first.
+ * Returns a new string, or NULL with a message in err.
+ */
+static char *
+bus_address(const char *bus, char *err, size_t errlen)
+{
+	const char *env = getenv("AT_SPI_BUS_ADDRESS");
+	DBusConnection *c;
+	DBusMessage *m, *r = NULL;
+	DBusError de;
+	const char *got = NULL;
+	char *addr = NULL;
+
+	dbus_error_init(&de);
+	if (bus != NULL && *bus != '\0')
+		addr = xstrdup(bus);
+	else if (env != NULL && *env != '\0')
+		addr = xstrdup(env);
+	else if (getenv("DBUS_SESSION_BUS_ADDRESS") == NULL) {
+		/* Not libdbus's autolaunch: no bus is started behind a
+		 * script's back. */
+		snprintf(err, errlen, "no accessibility bus: the display has "
+		    "no AT_SPI_BUS property and there is no session bus "
+		    "(DBUS_SESSION_BUS_ADDRESS) to ask for one");
+		return NULL;
+	} else if ((c = dbus_bus_get_private(DBUS_BUS_SESSION, &de)) != NULL) {
+		m = dbus_message_new_method_call("org.a11y.Bus",
+		    "/org/a11y/bus", "org.a11y.Bus", "GetAddress");
+		if (m != NULL) {
+			r = dbus_connection_send_with_reply_and_block(c, m,
+			    BUS_REPLY_MS, &de);
+			dbus_message_unref(m);
+		}
+		if (r != NULL && dbus_message_get_args(r, &de,
+		    DBUS_TYPE_STRING, &got, DBUS_TYPE_INVALID) && *got != '\0')
+			addr = xstrdup(got);
+		if (r != NULL)
+			dbus_message_unref(r);
+		dbus_connection_close(c);
+		dbus_connection_unref(c);
+	}
+	if (addr == NULL) {
+		snprintf(err, errlen, "no accessibility bus: the display has "
+		    "no AT_SPI_BUS property and the session bus did not give "
+		    "one (%s): is at-spi2-core installed?", dbus_error_is_set(&de)
+		    ? de.message : "no address");
+		dbus_error_free(&de);
+		return NULL;
+	}
+	/* Reach it as libatspi will: a private connection, registered. */
+	if ((c = dbus_connection_open_private(addr, &de)) != NULL) {
+		if (dbus_bus_register(c, &de)) {
+			dbus_connection_close(c);
+			dbus_connection_unref(c);
+			return addr;
+		}
+		dbus_connection_close(c);
+		dbus_connection_unref(c);
+	}
+	snprintf(err, errlen, "the accessibility bus %s cannot be reached "
+	    "(%s)", addr, dbus_error_is_set(&de) ? de.message : "no answer");
+	dbus_error_free(&de);
+	free(addr);
+	return NULL;
+}
+
 struct a11y *
 a11y_open(const char *bus, char *err, size_t errlen)
 {
 	struct a11y *x;
 	GError *e = NULL;
+	char *addr;
 	int n;
 
 	/* libatspi reads it once, when it first needs the bus. */
-	if (bus != NULL && *bus != '\0' && !atspi_is_initialized())
-		setenv("AT_SPI_BUS_ADDRESS", bus, 1);
+	if (!atspi_is_initialized()) {
+		if ((addr = bus_address(bus, err, errlen)) == NULL)
+			return NULL;
+		setenv("AT_SPI_BUS_ADDRESS", addr, 1);
+		free(addr);
+	}
 	atspi_init();
 	x = xcalloc(1, sizeof *x);
 	x->desktop = atspi_get_desktop(0);

@@ -18,7 +18,8 @@
  * window (set by at-spi-bus-launcher), else the session bus
  * (DBUS_SESSION_BUS_ADDRESS).  a11y_open() reads the display's property
  * itself and puts it in AT_SPI_BUS_ADDRESS before libatspi starts, so the
- * display the run drives decides; a process talks to one accessibility
+ * display the run drives decides (and reaches the bus first: libatspi ends
+ * the process when it cannot); a process talks to one accessibility
  * bus (the agent runs each UI job in a process of its own).  Applications
  * must have accessibility on: GTK does unless NO_AT_BRIDGE=1, Java needs
  * -Djavax.accessibility.assistive_technologies=

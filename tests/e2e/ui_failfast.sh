@@ -15,6 +15,9 @@
 #   E: ui.type verify: true - the date field keeps 10 characters of 16
 #      (GTK's max length drops the rest silently): the step fails naming
 #      what the field shows; a text the field takes passes.
+#   F: a target with no accessibility bus anywhere (none on the display,
+#      no session bus): the step fails saying so, and the run prints its
+#      summary - libatspi would have ended the process.
 . "$(dirname "$0")/lib.sh"
 
 APP="$FIXTURES/legacy_finance"
@@ -188,3 +191,20 @@ case "$err" in
 *) fail "E: unclear error: $err" ;;
 esac
 echo "ok: E: $err"
+
+# --- F: no accessibility bus --------------------------------------------------
+cat > "$T/f.yaml" <<'Y'
+name: failfast_f
+requires: [display]
+steps:
+  - ui.window: { title: "^財務会計システム 検証$", activate: true, timeout: 20 }
+  - ui.click: { target: { role: push button, name: 登録 }, timeout: 1 }
+Y
+(unset DBUS_SESSION_BUS_ADDRESS AT_SPI_BUS_ADDRESS; ui_run f "$T/f.yaml"; echo "$rc" > "$T/f.rc")
+check "F: the run fails, it does not end" 1 "$(cat "$T/f.rc")"
+err=$(jget "$T/f.out" .error)
+case "$err" in
+*"f.yaml:5:5: ui.click: no accessibility bus: the display has no AT_SPI_BUS property and there is no session bus (DBUS_SESSION_BUS_ADDRESS) to ask for one"*) ;;
+*) fail "F: unclear error: $err ($(tail -n 3 "$T/f.err"))" ;;
+esac
+echo "ok: F: $err"
