@@ -492,18 +492,21 @@ candidates(const struct screenmatch_img *scr,
 	return nc;
 }
 
-int
-screenmatch_image(const struct screenmatch_img *scr,
-    const struct screenmatch_img *ref, int tol, int *fx, int *fy,
-    double *score)
+/*
+ * Pass 2: full resolution, around each candidate of pass 1.  The place
+ * with the fewest pixels off by more than tol (none past limit), then the
+ * smallest sum of differences, wins; *mean gets that sum per channel.
+ */
+static int
+search(const struct screenmatch_img *scr, const struct screenmatch_img *ref,
+    int tol, long limit, int *fx, int *fy, double *mean)
 {
 	struct cand c[MAX_CANDIDATES];
 	long long bestsad = LLONG_MAX, sad;
-	long limit = (long)ref->w * ref->h / 100, bad, bestbad = LONG_MAX;
+	long bad, bestbad = LONG_MAX;
 	int f = 1, nc, k, dx, dy, px, py;
 
 	nc = candidates(scr, ref, &f, c);
-	/* Pass 2: full resolution, around each candidate. */
 	for (k = 0; k < nc; k++) {
 		for (dy = -f; dy <= f; dy++) {
 			for (dx = -f; dx <= f; dx++) {
@@ -528,8 +531,17 @@ screenmatch_image(const struct screenmatch_img *scr,
 	}
 	if (bestbad == LONG_MAX)
 		return 0;
-	*score = (double)bestsad / ((double)ref->w * ref->h * 3);
+	*mean = (double)bestsad / ((double)ref->w * ref->h * 3);
 	return 1;
+}
+
+int
+screenmatch_image(const struct screenmatch_img *scr,
+    const struct screenmatch_img *ref, int tol, int *fx, int *fy,
+    double *score)
+{
+	return search(scr, ref, tol, (long)ref->w * ref->h / 100, fx, fy,
+	    score);
 }
 
 /*
@@ -563,31 +575,9 @@ screenmatch_image_nearest(const struct screenmatch_img *scr,
     const struct screenmatch_img *ref, int *fx, int *fy, double *mean,
     int *tol)
 {
-	struct cand c[MAX_CANDIDATES];
-	long long bestsad = LLONG_MAX, sad;
-	int f = 1, nc, k, dx, dy, px, py;
-
-	nc = candidates(scr, ref, &f, c);
-	for (k = 0; k < nc; k++) {
-		for (dy = -f; dy <= f; dy++) {
-			for (dx = -f; dx <= f; dx++) {
-				px = c[k].x * f + dx;
-				py = c[k].y * f + dy;
-				if (px < 0 || py < 0 || px + ref->w > scr->w ||
-				    py + ref->h > scr->h)
-					continue;
-				check_at(scr, ref, px, py, 255, LONG_MAX, &sad);
-				if (sad < bestsad) {
-					bestsad = sad;
-					*fx = px;
-					*fy = py;
-				}
-			}
-		}
-	}
-	if (bestsad == LLONG_MAX)
+	/* No pixel is ever off by more than 255: the smallest sum wins. */
+	if (!search(scr, ref, 255, LONG_MAX, fx, fy, mean))
 		return 0;
-	*mean = (double)bestsad / ((double)ref->w * ref->h * 3);
 	*tol = tolerance_at(scr, ref, *fx, *fy);
 	return 1;
 }
