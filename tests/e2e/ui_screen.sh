@@ -158,8 +158,9 @@ ui_run c "$T/c.yaml"
 check "C: the run fails" 1 "$rc"
 # The timeout is looked at between readings, and a reading that misses
 # goes on line by line and in other renderings: the wait may end up to
-# about two readings late (three, and 3 s, allowed).  What one costs here (a loaded machine, or the
-# sanitizers, make it seconds) A measured: its wait for the same text gone.
+# about two readings late (three and 3 s are allowed).  What one costs
+# here (a loaded machine, or the sanitizers, make it seconds) A measured:
+# its wait for the same text gone.
 read_ms=$(sed -n 's/.*ABSENT \([0-9]*\)$/\1/p' "$T/a.err")
 [ -n "$read_ms" ] || fail "A: no time for a reading that misses"
 [ "$elapsed" -ge 2000 ] && [ "$elapsed" -le $((2000 + 3 * read_ms + 3000)) ] ||
