@@ -79,7 +79,7 @@ ui_run() {
 # Let the programs a test starts see only the fonts of tools/deps.sh (its
 # fonts-* packages), whatever else the machine has: the font GTK falls back
 # to for Japanese decides the pixels a screen test reads (VL Gothic where it
-# is installed, IPAGothic on a machine with only deps.sh's fonts).  Exports
+# is installed, else IPAGothic, else Noto Sans CJK...).  Exports
 # FONTCONFIG_FILE: the system's configuration and font cache, every font
 # file rejected but those of these packages.
 deps_fonts() {
