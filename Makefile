@@ -30,6 +30,8 @@ PKGS	+= libsystemd
 # Logins with the city's directory: libldap (OpenLDAP's client library);
 # GnuTLS's HMAC-SHA1 for one-time passwords (libsodium has no SHA-1).
 PKGS	+= ldap gnutls
+# Controls found by role and name: the AT-SPI accessibility bus.
+PKGS	+= atspi-2 gobject-2.0
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # The office and mail libraries are linked into the office module, not the
 # programs (agent/office.h): they would add some 10 MB to every start-up.
@@ -109,6 +111,9 @@ FUZZ_SECONDS ?= 60
 
 FIXTURE_SRC = $(wildcard tests/fixtures/*.c)
 FIXTURE_BIN = $(FIXTURE_SRC:tests/fixtures/%.c=$(BUILD)/fixtures/%)
+# Stand-ins written in Java (a Swing client, driven through the ATK bridge).
+JAVA_SRC = $(wildcard tests/fixtures/*.java)
+JAVA_BIN = $(JAVA_SRC:tests/fixtures/%.java=$(BUILD)/fixtures/%.class)
 
 PROGS	 = $(BIN)/kobito
 ifneq ($(wildcard agent/agent_main.c),)
@@ -129,7 +134,11 @@ MAN_PAGES = kobito.1 kobito-script.5 kobito-agent.8 kobito-scheduler.8
 man: $(PROGS) tools/mkman.sh $(wildcard man/*.in)
 	sh tools/mkman.sh $(BIN) $(BUILD)/man
 
-fixtures: $(FIXTURE_BIN)
+fixtures: $(FIXTURE_BIN) $(JAVA_BIN)
+
+$(BUILD)/fixtures/%.class: tests/fixtures/%.java
+	@mkdir -p $(dir $@)
+	javac -encoding UTF-8 -d $(dir $@) $<
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -5,9 +5,9 @@
  *
  * Legacy screens have no API to ask what they show, so these actions read
  * their pixels.  The window (or a region of it) is captured straight into
- * memory (ui_capture), turned grey and scaled to twice its size - screen
- * fonts are 10-16 px high and tesseract's LSTM models read text of 25-30 px
- * best - and recognised with the thread's kept engine for the language
+ * memory (ui_capture) and read by recognizers/screenread.h: made dark text
+ * on light whatever the theme, binarised locally, cut into candidate text
+ * lines, and read whole or line by line with the thread's kept engines
  * (ocr.h).  Boxes come back in the window's own pixels, the coordinates
  * ui.click takes.
  *
@@ -31,13 +31,11 @@
 #include "action.h"
 #include "ocr.h"
 #include "screenmatch.h"
+#include "screenread.h"
 #include "ui.h"
 #include "timeutil.h"
 #include "xmalloc.h"
 
-#define DEFAULT_LANG		"jpn+eng"
-#define SCREEN_ZOOM		2	/* screens are read at twice their size */
-#define SCREEN_DPI		144	/* what that looks like to tesseract */
 #define POLL_MS			100	/* pause between two looks */
 #define DEFAULT_TOLERANCE	24
 #define SNIPPET_MAX		200	/* characters of read text in errors */
@@ -50,6 +48,7 @@ struct place {
 	unsigned long	 id;		/* 0: the screen */
 	int		 rect[4];
 	int		 has_rect;
+	int		 control;	/* the rect is a target's */
 };
 
 /*
@@ -60,12 +59,19 @@ static int
 get_place(struct act *a, struct place *p)
 {
 	json_t *r = act_arg(a, "region"), *v;
+	int reg[4];
 	size_t i;
 
 	memset(p, 0, sizeof *p);
 	if ((p->u = act_ui_get(a)) == NULL)
 		return -1;
-	if (act_arg(a, "window") == NULL && !act_bool(a, "screen", 0) &&
+	if (act_ui_has_target(a)) {
+		/* A control: the part of the screen it covers. */
+		if (act_ui_target_rect(a, p->rect) != 0)
+			return -1;
+		p->id = 0;
+		p->has_rect = p->control = 1;
+	} else if (act_arg(a, "window") == NULL && !act_bool(a, "screen", 0) &&
 	    p->u->current == 0)
 		p->id = 0;
 	else if (act_ui_window(a, p->u, &p->id) != 0)
@@ -80,11 +86,21 @@ get_place(struct act *a, struct place *p)
 		    json_integer_value(v) > 100000)
 			return act_fail(a, "region must be a list of four "
 			    "integers [x, y, width, height]");
-		p->rect[i] = (int)json_integer_value(v);
+		reg[i] = (int)json_integer_value(v);
 	}
-	if (p->rect[2] <= 0 || p->rect[3] <= 0)
+	if (reg[2] <= 0 || reg[3] <= 0)
 		return act_fail(a, "region [%d, %d, %d, %d] is empty",
-		    p->rect[0], p->rect[1], p->rect[2], p->rect[3]);
+		    reg[0], reg[1], reg[2], reg[3]);
+	if (p->control) {
+		/* A region of the control, within it. */
+		reg[0] += p->rect[0];
+		reg[1] += p->rect[1];
+		if (reg[0] + reg[2] > p->rect[0] + p->rect[2])
+			reg[2] = p->rect[0] + p->rect[2] - reg[0];
+		if (reg[1] + reg[3] > p->rect[1] + p->rect[3])
+			reg[3] = p->rect[1] + p->rect[3] - reg[1];
+	}
+	memcpy(p->rect, reg, sizeof reg);
 	p->has_rect = 1;
 	return 0;
 }
@@ -96,6 +112,10 @@ place_describe(const struct place *p)
 	struct ui_window w;
 	char *s;
 
+	if (p->id == 0 && p->control)
+		return xasprintf("the control at [%d, %d, %d, %d] on display "
+		    "%s", p->rect[0], p->rect[1], p->rect[2], p->rect[3],
+		    ui_display(p->u->ui));
 	if (p->id == 0)
 		return xasprintf("the screen of display %s",
 		    ui_display(p->u->ui));
@@ -122,65 +142,45 @@ capture(struct act *a, const struct place *p, int *ox, int *oy)
 
 /* --- reading ------------------------------------------------------------- */
 
-/* What one look at the place read. */
+/* What one look at the place saw. */
 struct reading {
-	struct ocr_result	 res;
-	int			 ox, oy;	/* image origin, window px */
-	int			 cjk;
+	struct screenread	 sr;
+	int			 ox, oy;	/* capture origin, window px */
 };
 
-/* Map a box of the zoomed image to the window's pixels. */
-static void
-to_window(const struct reading *rd, int x, int y, int w, int h, int box[4])
-{
-	box[0] = rd->ox + x / SCREEN_ZOOM;
-	box[1] = rd->oy + y / SCREEN_ZOOM;
-	box[2] = (x + w + SCREEN_ZOOM - 1) / SCREEN_ZOOM - x / SCREEN_ZOOM;
-	box[3] = (y + h + SCREEN_ZOOM - 1) / SCREEN_ZOOM - y / SCREEN_ZOOM;
-}
-
-/* Capture the place and recognise it; -1 after act_fail. */
+/* Capture the place and prepare it for reading; -1 after act_fail. */
 static int
-read_place(struct act *a, const struct place *p, const char *lang,
-    struct reading *rd)
+look_at(struct act *a, const struct place *p, struct reading *rd)
 {
-	struct ocr_engine *e;
-	PIX *pix, *grey, *big;
 	char err[512];
+	PIX *pix;
 	int r;
 
 	memset(rd, 0, sizeof *rd);
-	rd->cjk = strstr(lang, "jpn") != NULL;
-	if ((e = ocr_engine_get(lang, err, sizeof err)) == NULL)
-		return act_fail(a, "%s", err);
 	if ((pix = capture(a, p, &rd->ox, &rd->oy)) == NULL)
 		return -1;
-	grey = pixConvertRGBToLuminance(pix);
+	r = screenread_init(&rd->sr, pix, err, sizeof err);
 	pixDestroy(&pix);
-	big = grey != NULL ? pixScaleGrayLI(grey, SCREEN_ZOOM, SCREEN_ZOOM) :
-	    NULL;
-	pixDestroy(&grey);
-	if (big == NULL)
-		return act_fail(a, "leptonica could not prepare the image");
-	r = ocr_recognize(e, big, OCR_PSM_SPARSE, SCREEN_DPI, &rd->res, err,
-	    sizeof err);
-	pixDestroy(&big);
 	if (r != 0)
 		return act_fail(a, "%s", err);
 	return 0;
 }
 
-static char *
-reading_text(const struct reading *rd)
+/* A box of the capture in the window's pixels. */
+static void
+to_window(const struct reading *rd, const int in[4], int out[4])
 {
-	return ocr_join(&rd->res, 0, rd->res.nwords, rd->cjk, 0, NULL);
+	out[0] = rd->ox + in[0];
+	out[1] = rd->oy + in[1];
+	out[2] = in[2];
+	out[3] = in[3];
 }
 
 /* The read text, shortened and on one line, for error messages. */
 static char *
-snippet(const struct reading *rd)
+snippet(const char *text)
 {
-	char *t = reading_text(rd), *s;
+	char *t = xstrdup(text != NULL ? text : ""), *s;
 	size_t i, n = 0;
 
 	for (i = 0; t[i] != '\0'; i++) {
@@ -211,11 +211,12 @@ round1(double v)
 static int
 do_read_text(struct act *a)
 {
-	const char *lang = act_str(a, "lang", DEFAULT_LANG);
+	const char *lang = act_str(a, "lang", NULL);
 	struct place p;
 	struct reading rd;
+	struct ocr_result res;
 	json_t *words;
-	char *text;
+	char err[512];
 	int64_t t0 = time_mono_ms();
 	size_t i;
 	int b[4];
@@ -224,70 +225,132 @@ do_read_text(struct act *a)
 		act_log(a, "dry run: would read the text of a window");
 		return 0;
 	}
-	if (get_place(a, &p) != 0 || read_place(a, &p, lang, &rd) != 0)
+	if (get_place(a, &p) != 0 || look_at(a, &p, &rd) != 0)
 		return -1;
+	if (screenread_lines(&rd.sr, lang, &res, err, sizeof err) != 0) {
+		screenread_free(&rd.sr);
+		return act_fail(a, "%s", err);
+	}
 	words = json_array();
-	for (i = 0; i < rd.res.nwords; i++) {
-		const struct ocr_word *w = &rd.res.words[i];
+	for (i = 0; i < res.nwords; i++) {
+		const struct ocr_word *w = &res.words[i];
+		int in[4] = { w->x, w->y, w->w, w->h };
 
-		to_window(&rd, w->x, w->y, w->w, w->h, b);
+		to_window(&rd, in, b);
 		json_array_append_new(words, json_pack("{s:s, s:o, s:f}",
 		    "text", w->text, "box", box_json(b), "conf",
 		    round1(w->conf)));
 	}
-	text = reading_text(&rd);
-	act_log(a, "read %zu words in %lld ms", rd.res.nwords,
-	    (long long)(time_mono_ms() - t0));
-	a->out = json_pack("{s:s, s:o}", "text", text, "words", words);
-	free(text);
-	ocr_result_free(&rd.res);
+	act_log(a, "read %zu words in %zu lines in %lld ms", res.nwords,
+	    rd.sr.nsegs, (long long)(time_mono_ms() - t0));
+	a->out = json_pack("{s:s, s:o}", "text", res.text, "words", words);
+	ocr_result_free(&res);
+	screenread_free(&rd.sr);
 	return 0;
 }
 
+/* How a text was found, for the log. */
+static const char *
+found_how(const struct screenread_look *l)
+{
+	if (l->retries > 0)
+		return ", read again line by line";
+	return l->lines ? ", read line by line" : "";
+}
+
+/* What ui.wait_text and ui.click_text look for, from the step's args. */
+struct text_spec {
+	const char	*text;
+	const char	*lang;		/* NULL: from the text's script */
+	int		 gone;		/* wait until it is not shown */
+	int		 n;		/* occurrence */
+	unsigned	 flags;		/* SCREENMATCH_CONTAINS */
+};
+
+/* The step's text, lang, occurrence and contains; -1 after act_fail. */
+static int
+get_text_spec(struct act *a, struct text_spec *ts)
+{
+	long long v = act_int(a, "occurrence", 1);
+	char *norm;
+	int empty;
+
+	ts->text = act_str(a, "text", "");
+	ts->lang = act_str(a, "lang", NULL);
+	ts->gone = act_bool(a, "gone", 0) != 0;
+	ts->flags = act_bool(a, "contains", 0) ? SCREENMATCH_CONTAINS : 0;
+	if (v < 1 || v > 10000)
+		return act_fail(a, "occurrence must be between 1 and 10000, "
+		    "not %lld", v);
+	ts->n = (int)v;
+	norm = screenmatch_normalise(ts->text);
+	empty = *norm == '\0';
+	free(norm);
+	if (empty)
+		return act_fail(a, "text must have something besides spaces");
+	return 0;
+}
+
+/* Whether the whole-word rule can make a difference for ts: it has a
+ * letter or digit, and contains was not asked. */
+static int
+whole_words_asked(const struct text_spec *ts)
+{
+	char *norm, *c;
+	int r = 0;
+
+	if (ts->flags & SCREENMATCH_CONTAINS)
+		return 0;
+	norm = screenmatch_normalise(ts->text);
+	for (c = norm; *c != '\0' && !r; c++)
+		r = (*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'z');
+	free(norm);
+	return r;
+}
+
 /*
- * Look at the place until text is there (or, with gone, is not), for
+ * Look at the place until the text is there (or, with gone, is not), for
  * the step's timeout.  Returns 1 when the wait succeeded (*f filled when
- * the text was seen), 0 after act_fail on timeout, -1 after act_fail.
+ * the text was seen, *how says how), 0 after act_fail on timeout, -1
+ * after act_fail.
  */
 static int
-wait_for_text(struct act *a, const struct place *p, const char *text,
-    const char *lang, int gone, int n, struct screenmatch_hit *f,
-    int64_t *waited)
+wait_for_text(struct act *a, const struct place *p, const struct text_spec *ts,
+    struct screenmatch_hit *f, const char **how, int64_t *waited)
 {
 	struct ui_wait w;
 	struct reading rd;
-	char *want = screenmatch_normalise(text), *what, *seen = NULL, t[32];
-	char occ[48];
+	struct screenread_look look;
+	char *what, *seen = NULL, t[32], occ[48], err[512];
 	int64_t start = time_mono_ms(), left;
 	int hit;
 
 	memset(f, 0, sizeof *f);
-	snprintf(occ, sizeof occ, " %d times", n);
-	if (act_ui_wait(a, &w) != 0) {
-		free(want);
+	*how = "";
+	snprintf(occ, sizeof occ, " %d times", ts->n);
+	if (act_ui_wait(a, &w) != 0)
 		return -1;
-	}
-	if (*want == '\0') {
-		free(want);
-		return act_fail(a, "text must have something besides spaces");
-	}
 	for (;;) {
-		if (read_place(a, p, lang, &rd) != 0) {
-			free(want);
+		if (look_at(a, p, &rd) != 0) {
 			free(seen);
 			return -1;
 		}
-		hit = screenmatch_text(&rd.res, rd.cjk, want, n, f);
+		hit = screenread_find(&rd.sr, ts->lang, ts->text, ts->n,
+		    ts->flags, f, &look, err, sizeof err);
+		screenread_free(&rd.sr);
+		if (hit < 0) {
+			free(seen);
+			return act_fail(a, "%s", err);
+		}
 		if (hit)
-			to_window(&rd, f->box[0], f->box[1], f->box[2],
-			    f->box[3], f->box);
+			to_window(&rd, f->box, f->box);
 		free(seen);
-		seen = snippet(&rd);
-		ocr_result_free(&rd.res);
-		if (hit != gone)
+		seen = snippet(look.seen);
+		*how = found_how(&look);
+		screenread_look_free(&look);
+		if (hit != ts->gone)
 			break;
-		free(f->text);
-		memset(f, 0, sizeof *f);
+		screenmatch_hit_free(f);
 		left = w.timeout_ms - (time_mono_ms() - start);
 		if (left <= 0 || act_cancelled(a)) {
 			what = place_describe(p);
@@ -295,72 +358,59 @@ wait_for_text(struct act *a, const struct place *p, const char *text,
 			    (double)w.timeout_ms / 1000.0);
 			if (act_cancelled(a))
 				act_fail(a, "the run was stopped while waiting "
-				    "for text '%s' in %s", text, what);
-			else if (gone)
+				    "for text '%s' in %s", ts->text, what);
+			else if (ts->gone)
 				act_fail(a, "text '%s' still shown in %s after "
-				    "%s", text, what, t);
+				    "%s", ts->text, what, t);
 			else
-				act_fail(a, "text '%s' did not appear%s in %s "
-				    "within %s (read: '%s')", text, n > 1 ?
-				    occ : "", what, t, seen);
+				act_fail(a, "text '%s' did not appear%s%s in "
+				    "%s within %s (read: '%s')", ts->text,
+				    whole_words_asked(ts) ? " as a whole word" :
+				    "", ts->n > 1 ? occ : "", what, t, seen);
 			free(what);
-			free(want);
 			free(seen);
 			return 0;
 		}
 		time_sleep_ms(left < POLL_MS ? left : POLL_MS, NULL);
 	}
 	*waited = time_mono_ms() - start;
-	free(want);
 	free(seen);
 	return 1;
 }
 
 static int
-get_occurrence(struct act *a, int *n)
-{
-	long long v = act_int(a, "occurrence", 1);
-
-	if (v < 1 || v > 10000)
-		return act_fail(a, "occurrence must be between 1 and 10000, "
-		    "not %lld", v);
-	*n = (int)v;
-	return 0;
-}
-
-static int
 do_wait_text(struct act *a)
 {
-	const char *text = act_str(a, "text", "");
-	const char *lang = act_str(a, "lang", DEFAULT_LANG);
-	int gone = (act_bool(a, "gone", 0) != 0), n = 1, r;
+	struct text_spec ts;
 	struct place p;
 	struct screenmatch_hit f;
+	const char *how;
 	int64_t waited = 0;
 
 	if (act_dry_run(a)) {
-		act_log(a, "dry run: would wait until '%s' %s", text,
-		    gone ? "goes" : "appears");
+		act_log(a, "dry run: would wait until '%s' %s",
+		    act_str(a, "text", ""), act_bool(a, "gone", 0) ? "goes" :
+		    "appears");
 		return 0;
 	}
-	if (get_occurrence(a, &n) != 0 || get_place(a, &p) != 0)
+	if (get_text_spec(a, &ts) != 0 || get_place(a, &p) != 0)
 		return -1;
-	if ((r = wait_for_text(a, &p, text, lang, gone, n, &f, &waited)) != 1)
+	if (wait_for_text(a, &p, &ts, &f, &how, &waited) != 1)
 		return -1;
-	if (gone) {
-		act_log(a, "text '%s' is not shown (%lld ms)", text,
+	if (ts.gone) {
+		act_log(a, "text '%s' is not shown (%lld ms)", ts.text,
 		    (long long)waited);
 		a->out = json_pack("{s:b, s:I}", "found", 0, "waited_ms",
 		    (json_int_t)waited);
 		return 0;
 	}
-	act_log(a, "text '%s' read as '%s' at [%d, %d, %d, %d] (%lld ms)",
-	    text, f.text, f.box[0], f.box[1], f.box[2], f.box[3],
-	    (long long)waited);
-	a->out = json_pack("{s:b, s:s, s:o, s:f, s:I}", "found", 1, "text",
-	    f.text, "box", box_json(f.box), "conf", round1(f.conf),
-	    "waited_ms", (json_int_t)waited);
-	free(f.text);
+	act_log(a, "text '%s' read as '%s' in '%s' at [%d, %d, %d, %d] "
+	    "(%lld ms%s)", ts.text, f.text, f.word, f.box[0], f.box[1],
+	    f.box[2], f.box[3], (long long)waited, how);
+	a->out = json_pack("{s:b, s:s, s:s, s:o, s:f, s:I}", "found", 1,
+	    "text", f.text, "word", f.word, "box", box_json(f.box), "conf",
+	    round1(f.conf), "waited_ms", (json_int_t)waited);
+	screenmatch_hit_free(&f);
 	return 0;
 }
 
@@ -381,32 +431,34 @@ click_box(struct act *a, const struct place *p, const int box[4], int *sx,
 static int
 do_click_text(struct act *a)
 {
-	const char *text = act_str(a, "text", "");
-	const char *lang = act_str(a, "lang", DEFAULT_LANG);
+	struct text_spec ts;
 	struct place p;
 	struct screenmatch_hit f;
+	const char *how;
 	int64_t waited = 0, t0 = time_mono_ms();
-	int n = 1, sx, sy, button, count;
+	int sx, sy, button, count;
 
 	if (act_dry_run(a)) {
-		act_log(a, "dry run: would click the text '%s'", text);
+		act_log(a, "dry run: would click the text '%s'",
+		    act_str(a, "text", ""));
 		return 0;
 	}
-	if (get_occurrence(a, &n) != 0 || get_place(a, &p) != 0)
+	if (get_text_spec(a, &ts) != 0 || get_place(a, &p) != 0)
 		return -1;
-	if (wait_for_text(a, &p, text, lang, 0, n, &f, &waited) != 1)
+	ts.gone = 0;
+	if (wait_for_text(a, &p, &ts, &f, &how, &waited) != 1)
 		return -1;
 	if (click_box(a, &p, f.box, &sx, &sy, &button, &count) != 0) {
-		free(f.text);
+		screenmatch_hit_free(&f);
 		return -1;
 	}
-	act_log(a, "clicked text '%s' (read '%s', confidence %.0f) at "
-	    "(%d, %d) on the screen in %lld ms", text, f.text, f.conf, sx, sy,
-	    (long long)(time_mono_ms() - t0));
-	a->out = json_pack("{s:s, s:o, s:f, s:i, s:i, s:I}", "text", f.text,
-	    "box", box_json(f.box), "conf", round1(f.conf), "x", sx, "y", sy,
-	    "waited_ms", (json_int_t)waited);
-	free(f.text);
+	act_log(a, "clicked text '%s' (read '%s' in '%s', confidence %.0f%s) "
+	    "at (%d, %d) on the screen in %lld ms", ts.text, f.text, f.word,
+	    f.conf, how, sx, sy, (long long)(time_mono_ms() - t0));
+	a->out = json_pack("{s:s, s:s, s:o, s:f, s:i, s:i, s:I}", "text",
+	    f.text, "word", f.word, "box", box_json(f.box), "conf",
+	    round1(f.conf), "x", sx, "y", sy, "waited_ms", (json_int_t)waited);
+	screenmatch_hit_free(&f);
 	return 0;
 }
 
@@ -435,6 +487,31 @@ load_ref(struct act *a, const char *path, struct screenmatch_img *ref)
 		    path);
 	}
 	return 0;
+}
+
+/*
+ * Fail: the image was not found.  The place that came nearest, and the
+ * tolerance that would have taken it, tell whether to raise the tolerance
+ * or to cut a new reference.
+ */
+static void
+image_missed(struct act *a, const struct screenmatch_img *scr,
+    const struct screenmatch_img *ref, const char *path, const char *what,
+    double secs, long long tol, int ox, int oy)
+{
+	double mean = 0;
+	int x = 0, y = 0, need = 0;
+
+	if (!screenmatch_image_nearest(scr, ref, &x, &y, &mean, &need)) {
+		act_fail(a, "image '%s' not found in %s within %g s (tolerance "
+		    "%lld; nothing there is even like it)", path, what, secs,
+		    tol);
+		return;
+	}
+	act_fail(a, "image '%s' not found in %s within %g s (tolerance %lld; "
+	    "nearest at [%d, %d, %d, %d], mean difference %.1f, would match "
+	    "with tolerance %d)", path, what, secs, tol, ox + x, oy + y,
+	    ref->w, ref->h, mean, need);
 }
 
 static int
@@ -476,7 +553,6 @@ look_for_image(struct act *a, int click_default)
 		screenmatch_img_from_pix(&scr, pix);
 		pixDestroy(&pix);
 		hit = screenmatch_image(&scr, &ref, (int)tol, &fx, &fy, &score);
-		screenmatch_img_free(&scr);
 		if (hit != gone)
 			break;
 		left = w.timeout_ms - (time_mono_ms() - start);
@@ -485,17 +561,22 @@ look_for_image(struct act *a, int click_default)
 			if (act_cancelled(a))
 				act_fail(a, "the run was stopped while looking "
 				    "for the image '%s' in %s", path, what);
-			else
-				act_fail(a, "image '%s' %s %s within %g s "
-				    "(tolerance %lld)", path, gone ?
-				    "still shown in" : "not found in", what,
+			else if (gone)
+				act_fail(a, "image '%s' still shown in %s "
+				    "within %g s (tolerance %lld)", path, what,
 				    (double)w.timeout_ms / 1000.0, tol);
+			else
+				image_missed(a, &scr, &ref, path, what,
+				    (double)w.timeout_ms / 1000.0, tol, ox, oy);
 			free(what);
+			screenmatch_img_free(&scr);
 			screenmatch_img_free(&ref);
 			return -1;
 		}
+		screenmatch_img_free(&scr);
 		time_sleep_ms(left < POLL_MS ? left : POLL_MS, NULL);
 	}
+	screenmatch_img_free(&scr);
 	box[0] = ox + fx;
 	box[1] = oy + fy;
 	box[2] = ref.w;
@@ -537,6 +618,8 @@ do_wait_image(struct act *a)
 /* --- the table ----------------------------------------------------------- */
 
 #define PLACE_ARGS \
+	{ "target", ARG_MAP, 0, "look at this control (found by what it " \
+	    "is: {app, window, role, name, match, nth, path})" }, \
 	{ "window", ARG_ANY, 0, "a window id or title pattern (default: the " \
 	    "current window, else the screen)" }, \
 	{ "screen", ARG_BOOL, 0, "look at the whole screen" }, \
@@ -544,7 +627,8 @@ do_wait_image(struct act *a)
 	    "pixels (default: all of it)" }
 
 #define LANG_ARG \
-	{ "lang", ARG_STRING, 0, "tesseract languages (default jpn+eng)" }
+	{ "lang", ARG_STRING, 0, "tesseract languages (default: from the " \
+	    "text's script)" }
 
 static const struct action_arg read_text_args[] = {
 	PLACE_ARGS,
@@ -553,9 +637,14 @@ static const struct action_arg read_text_args[] = {
 	{ NULL, 0, 0, NULL },
 };
 
+#define CONTAINS_ARG \
+	{ "contains", ARG_BOOL, 0, "match inside a word too (default: whole " \
+	    "words only)" }
+
 static const struct action_arg wait_text_args[] = {
 	{ "text", ARG_STRING, 1, "the word or phrase (spaces and widths do "
 	    "not matter)" },
+	CONTAINS_ARG,
 	{ "gone", ARG_BOOL, 0, "wait until it is no longer shown" },
 	{ "occurrence", ARG_INT, 0, "wait for the n-th occurrence (default "
 	    "1)" },
@@ -568,6 +657,7 @@ static const struct action_arg wait_text_args[] = {
 static const struct action_arg click_text_args[] = {
 	{ "text", ARG_STRING, 1, "the word or phrase (spaces and widths do "
 	    "not matter)" },
+	CONTAINS_ARG,
 	{ "occurrence", ARG_INT, 0, "click the n-th occurrence in reading "
 	    "order (default 1)" },
 	PLACE_ARGS,
@@ -610,6 +700,7 @@ static const struct action_out read_text_out[] = {
 static const struct action_out found_text_out[] = {
 	{ "found", ARG_BOOL, "whether the text was found" },
 	{ "text", ARG_STRING, "the text as read" },
+	{ "word", ARG_STRING, "the whole words the match is in" },
 	{ "box", ARG_LIST, "[x, y, width, height] on the screen" },
 	{ "conf", ARG_NUMBER, "the OCR confidence" },
 	{ "x", ARG_INT, "where it clicked" }, { "y", ARG_INT, "where it clicked" },

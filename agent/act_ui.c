@@ -27,6 +27,7 @@
 #include "act_ui.h"
 #include "action.h"
 #include "textutil.h"
+#include "timeutil.h"
 #include "ui.h"
 #include "xmalloc.h"
 
@@ -71,6 +72,7 @@ ui_run_close(void *p)
 	struct ui_run *u = p;
 
 	ui_close(u->ui);
+	act_ui_known_free(u);
 	free(u);
 }
 
@@ -79,15 +81,6 @@ static struct ui_run *
 get_ui(struct act *a)
 {
 	return act_slot(a, "ui", ui_run_open, ui_run_close);
-}
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static int
@@ -165,8 +158,7 @@ named_window(struct act *a, struct ui_run *u, json_t *spec,
 	struct ui_match m;
 	struct ui_window w;
 	struct ui_wait wait;
-	char *what, t[32];
-	int r;
+	int others;
 
 	memset(&m, 0, sizeof m);
 	if (json_is_integer(spec) && json_integer_value(spec) > 0)
@@ -176,23 +168,12 @@ named_window(struct act *a, struct ui_run *u, json_t *spec,
 	else
 		return act_fail(a, "window must be a window id or a title "
 		    "pattern");
-	if (get_wait(a, &wait) != 0)
+	if (get_wait(a, &wait) != 0 ||
+	    act_ui_find(a, u, &m, 0, &wait, &w, &others) != 0)
 		return -1;
-	r = ui_window_find(u->ui, &m, &wait, &w);
-	if (r == 0) {
-		*id = w.id;
-		ui_window_clear(&w);
-		return 0;
-	}
-	if (r == UI_TIMEOUT) {
-		what = ui_match_describe(&m);
-		act_fail(a, "no window with %s appeared within %s on "
-		    "display %s", what,
-		    secs_text(wait.timeout_ms, t, sizeof t), ui_display(u->ui));
-		free(what);
-		return -1;
-	}
-	return act_fail(a, "%s", ui_error(u->ui));
+	*id = w.id;
+	ui_window_clear(&w);
+	return 0;
 }
 
 /*
@@ -212,8 +193,7 @@ coord_window(struct act *a, struct ui_run *u, unsigned long *id)
 	if (u->current == 0)
 		return act_fail(a, "no window to place (x, y) in: give "
 		    "window:, screen: true, or find one first with ui.window");
-	*id = u->current;
-	return 0;
+	return act_ui_current(a, u, id);
 }
 
 static int
@@ -260,8 +240,8 @@ find_window(struct act *a, int manipulate)
 	json_t *jx = act_arg(a, "x"), *jy = act_arg(a, "y");
 	json_t *jw = act_arg(a, "width"), *jh = act_arg(a, "height");
 	int activate = manipulate && act_bool(a, "activate", 0);
-	char *what, t[32];
-	int r;
+	const char *pick = act_str(a, "pick", "only");
+	int others;
 
 	/*
 	 * A dry run checks no values: those that come from earlier steps'
@@ -271,24 +251,15 @@ find_window(struct act *a, int manipulate)
 		act_log(a, "dry run: would wait for a window");
 		return 0;
 	}
+	if (strcmp(pick, "only") != 0 && strcmp(pick, "top") != 0)
+		return act_fail(a, "pick must be only or top, not '%s'", pick);
 	if (get_match(a, &m, 0, 0) != 0 || get_wait(a, &wait) != 0)
 		return -1;
-	what = ui_match_describe(&m);
-	if ((u = get_ui(a)) == NULL) {
-		free(what);
+	if ((u = get_ui(a)) == NULL)
 		return -1;
-	}
-	r = ui_window_find(u->ui, &m, &wait, &w);
-	if (r == UI_TIMEOUT) {
-		act_fail(a, "no window with %s appeared within %s on "
-		    "display %s", what,
-		    secs_text(wait.timeout_ms, t, sizeof t), ui_display(u->ui));
-		free(what);
+	if (act_ui_find(a, u, &m, strcmp(pick, "top") == 0, &wait, &w,
+	    &others) != 0)
 		return -1;
-	}
-	free(what);
-	if (r != 0)
-		return ui_failed(a, u);
 	set_current(u, w.id);
 	if (manipulate && (jx != NULL || jy != NULL) &&
 	    ui_window_move(u->ui, w.id, jx ? (int)act_int(a, "x", 0) : w.x,
@@ -307,9 +278,10 @@ find_window(struct act *a, int manipulate)
 		if (ui_window_geometry(u->ui, u->current, &w) != 0)
 			return ui_failed(a, u);
 	}
-	act_log(a, "window %lu '%s' (%s) at %d,%d %dx%d%s", w.id, w.title,
+	act_log(a, "window %lu '%s' (%s) at %d,%d %dx%d%s%s", w.id, w.title,
 	    w.class, w.x, w.y, w.width, w.height, activate ? ", activated" :
-	    "");
+	    "", others > 0 ? ", the top one of those that match (pick: "
+	    "top)" : "");
 	a->out = window_json(&w);
 	ui_window_clear(&w);
 	return 0;
@@ -349,7 +321,7 @@ do_wait_closed(struct act *a)
 	if (get_match(a, &m, 1, u->current) != 0 || get_wait(a, &wait) != 0)
 		return -1;
 	what = ui_match_describe(&m);
-	start = mono_ms();
+	start = time_mono_ms();
 	r = ui_window_wait_closed(u->ui, &m, &wait);
 	if (r == UI_TIMEOUT) {
 		act_fail(a, "window with %s still open after %s on "
@@ -368,7 +340,7 @@ do_wait_closed(struct act *a)
 		u->current = u->previous;
 		u->previous = 0;
 	}
-	a->out = json_pack("{s:I}", "waited_ms", (json_int_t)(mono_ms() -
+	a->out = json_pack("{s:I}", "waited_ms", (json_int_t)(time_mono_ms() -
 	    start));
 	return 0;
 }
@@ -384,13 +356,19 @@ do_click(struct act *a)
 	int count = (int)act_int(a, "count", act_bool(a, "double", 0) ? 2 : 1);
 	int button, sx, sy;
 
+	if (count < 1 || count > 3)
+		return act_fail(a, "count must be 1, 2 or 3");
 	if (act_dry_run(a)) {
 		act_log(a, "dry run: would click at (%d, %d)", x, y);
 		return 0;
 	}
-	if (get_button(a, &button) != 0)
+	if (get_button(a, &button) != 0 || (u = get_ui(a)) == NULL)
 		return -1;
-	if ((u = get_ui(a)) == NULL || coord_window(a, u, &id) != 0)
+	if (act_ui_has_target(a))
+		return act_ui_target_click(a, u, button, count);
+	if (act_arg(a, "x") == NULL || act_arg(a, "y") == NULL)
+		return act_fail(a, "say where to click: x and y, or target:");
+	if (coord_window(a, u, &id) != 0)
 		return -1;
 	if (ui_click(u->ui, id, x, y, button, count, &sx, &sy) != 0)
 		return ui_failed(a, u);
@@ -432,15 +410,27 @@ do_mouse(struct act *a)
 		    "not '%s'", op);
 	if (get_button(a, &button) != 0)
 		return -1;
-	if ((i == 0 || i == 3) && (act_arg(a, "x") == NULL ||
-	    act_arg(a, "y") == NULL))
-		return act_fail(a, "op %s needs x and y", op);
+	if ((i == 0 || i == 3) && !act_ui_has_target(a) &&
+	    (act_arg(a, "x") == NULL || act_arg(a, "y") == NULL))
+		return act_fail(a, "op %s needs x and y, or target:", op);
 	if (i == 3 && (act_arg(a, "to_x") == NULL ||
 	    act_arg(a, "to_y") == NULL))
 		return act_fail(a, "op drag needs to_x and to_y");
 	if ((u = get_ui(a)) == NULL)
 		return -1;
-	if ((i == 0 || i == 3) && coord_window(a, u, &id) != 0)
+	if ((i == 0 || i == 3) && act_ui_has_target(a)) {
+		/* From the control's corner; by default its middle. */
+		int r[4];
+
+		if (act_ui_target_rect(a, r) != 0)
+			return -1;
+		ox = r[0];
+		oy = r[1];
+		if (act_arg(a, "x") == NULL)
+			x = r[2] / 2;
+		if (act_arg(a, "y") == NULL)
+			y = r[3] / 2;
+	} else if ((i == 0 || i == 3) && coord_window(a, u, &id) != 0)
 		return -1;
 	if (id != 0) {
 		if (ui_window_geometry(u->ui, id, &g) != 0)
@@ -511,6 +501,83 @@ nchars(const char *s)
 	return n;
 }
 
+#define VERIFY_EMPTY_MS	500	/* how long a copy may take to come */
+#define VERIFY_SHOWN	60	/* characters of a field in a message */
+
+/*
+ * Read the focused field back through the clipboard: a marker is put on
+ * it, ctrl+a ctrl+c copies the field and End puts the caret back at its
+ * end.  An empty field copies nothing, so the marker staying there past
+ * VERIFY_EMPTY_MS means "".  The caller frees the text; NULL after
+ * act_fail.
+ */
+static char *
+field_by_clipboard(struct act *a, struct ui_run *u,
+    const struct ui_wait *wait)
+{
+	char marker[96], *got;
+	int64_t start;
+
+	snprintf(marker, sizeof marker, "kobito-verify-%lld-%p",
+	    (long long)time_mono_ms(), (void *)u);
+	if (ui_clipboard_set(u->ui, marker, wait) != 0 ||
+	    ui_key(u->ui, "ctrl+a ctrl+c End", 1, 0) != 0) {
+		ui_failed(a, u);
+		return NULL;
+	}
+	for (start = time_mono_ms();;) {
+		if ((got = ui_clipboard_get(u->ui, wait)) == NULL) {
+			ui_failed(a, u);
+			return NULL;
+		}
+		if (strcmp(got, marker) != 0)
+			return got;
+		free(got);
+		if (time_mono_ms() - start >= VERIFY_EMPTY_MS)
+			return xstrdup("");
+		time_sleep_ms(20, NULL);
+	}
+}
+
+/*
+ * verify: true - the focused field (the target, read through the
+ * accessibility bus, when there is one) must end with what was typed (it
+ * may have held text before).  -1 after act_fail when it does not: the
+ * application dropped or changed characters.
+ */
+static int
+verify_typed(struct act *a, struct ui_run *u, const char *text,
+    const struct ui_wait *wait)
+{
+	char *got, *gm, *tm;
+	size_t lg, lt;
+	int r = 0;
+
+	got = act_ui_has_target(a) ? act_ui_target_text(a) :
+	    field_by_clipboard(a, u, wait);
+	if (got == NULL)
+		return -1;
+	lg = strlen(got);
+	lt = strlen(text);
+	if (lg < lt || strcmp(got + lg - lt, text) != 0) {
+		/* Masked before they are cut: no half of a secret shows. */
+		gm = act_masked(a, got);
+		tm = act_masked(a, text);
+		r = act_fail(a, "the field shows '%.*s%s' (%zu characters) "
+		    "after typing '%.*s%s' (%zu characters): the application "
+		    "did not take the text as typed (verify: true)",
+		    text_utf8_prefix(gm, VERIFY_SHOWN), gm,
+		    gm[text_utf8_prefix(gm, VERIFY_SHOWN)] ? "..." : "",
+		    nchars(got), text_utf8_prefix(tm, VERIFY_SHOWN), tm,
+		    tm[text_utf8_prefix(tm, VERIFY_SHOWN)] ? "..." : "",
+		    nchars(text));
+		free(gm);
+		free(tm);
+	}
+	free(got);
+	return r;
+}
+
 static int
 do_type(struct act *a)
 {
@@ -519,6 +586,7 @@ do_type(struct act *a)
 	const char *text = act_str(a, "text", "");
 	const char *method = act_str(a, "method", "keys");
 	long long delay = act_duration_ms(a, "delay", 0);
+	int verify = act_bool(a, "verify", 0), inserted = 0, r;
 	enum ui_type_method m;
 	char *shown;
 
@@ -533,6 +601,9 @@ do_type(struct act *a)
 		return -1;
 	if (delay > 10000)
 		return act_fail(a, "delay must be from 0 to 10s");
+	if (verify && strpbrk(text, "\t\r\n") != NULL)
+		return act_fail(a, "verify cannot check a text with Tab or "
+		    "Return in it: they move the focus out of the field");
 	if (get_wait(a, &wait) != 0)
 		return -1;
 	if (act_dry_run(a)) {
@@ -542,13 +613,27 @@ do_type(struct act *a)
 	}
 	if ((u = get_ui(a)) == NULL || focus_named(a, u) != 0)
 		return -1;
-	if (*text != '\0' &&
+	/* Into a target: its EditableText, unless keys or paste are asked
+	 * for or it has none (it then has the focus). */
+	if (act_ui_has_target(a)) {
+		if (act_arg(a, "method") == NULL) {
+			if ((r = act_ui_target_insert(a, text)) < 0)
+				return -1;
+			inserted = r == 0;
+			method = inserted ? "accessibility" : "keys";
+		} else if (act_ui_target_focus(a) != 0) {
+			return -1;
+		}
+	}
+	if (*text != '\0' && !inserted &&
 	    ui_type(u->ui, text, (int)delay, m, &wait) != 0)
 		return ui_failed(a, u);
+	if (verify && verify_typed(a, u, text, &wait) != 0)
+		return -1;
 	/* Masked before it is cut, so that no half of a secret is shown. */
 	shown = act_masked(a, text);
-	act_log(a, "typed %zu characters (%s): %.*s%s", nchars(text), method,
-	    text_utf8_prefix(shown, 200), shown,
+	act_log(a, "typed %zu characters (%s%s): %.*s%s", nchars(text), method,
+	    verify ? ", verified" : "", text_utf8_prefix(shown, 200), shown,
 	    shown[text_utf8_prefix(shown, 200)] != '\0' ? "..." : "");
 	free(shown);
 	a->out = json_pack("{s:I, s:s}", "chars", (json_int_t)nchars(text),
@@ -575,6 +660,8 @@ do_key(struct act *a)
 		return 0;
 	}
 	if ((u = get_ui(a)) == NULL || focus_named(a, u) != 0)
+		return -1;
+	if (act_ui_has_target(a) && act_ui_target_focus(a) != 0)
 		return -1;
 	if (ui_key(u->ui, keys, (int)repeat, (int)delay) != 0)
 		return ui_failed(a, u);
@@ -668,8 +755,13 @@ screenshot_on_fail(struct act *a)
 	memcpy(saved, a->err, sizeof saved);
 	u = get_ui(a);
 	memcpy(a->err, saved, sizeof saved);
-	if (u == NULL)
+	/* A display that went away shows nothing; the error says so.  A
+	 * window closed before has its screenshot with its first failure. */
+	if (u == NULL || ui_lost(u->ui) || u->no_shot) {
+		if (u != NULL)
+			u->no_shot = 0;
 		return;
+	}
 	path = act_artifact_path(a, "failure.png");
 	len = strlen(a->err);
 	if (ui_screenshot_png(u->ui, 0, path, NULL, NULL) == 0) {
@@ -725,8 +817,13 @@ act_ui_on_fail(struct act *a)
 	{ "id", ARG_INT, 0, "this window id (an earlier step's output)" }, \
 	{ "timeout", ARG_NUMBER, 0, "seconds to wait (default 10)" }
 
+#define PICK_ARG \
+	{ "pick", ARG_STRING, 0, "when several windows match: only (an " \
+	    "error listing them, the default) or top (the one on top)" }
+
 static const struct action_arg window_args[] = {
 	MATCH_ARGS,
+	PICK_ARG,
 	{ "activate", ARG_BOOL, 0, "raise it and give it the keyboard focus" },
 	{ "x", ARG_INT, 0, "move it to this screen x" },
 	{ "y", ARG_INT, 0, "move it to this screen y" },
@@ -737,6 +834,12 @@ static const struct action_arg window_args[] = {
 
 static const struct action_arg wait_args[] = {
 	MATCH_ARGS,
+	PICK_ARG,
+	{ NULL, 0, 0, NULL },
+};
+
+static const struct action_arg wait_closed_args[] = {
+	MATCH_ARGS,
 	{ NULL, 0, 0, NULL },
 };
 
@@ -744,9 +847,16 @@ static const struct action_arg wait_args[] = {
 	{ "window", ARG_ANY, 0, "a window id or title pattern (default: " \
 	    "the current window)" }
 
+#define TARGET_ARG \
+	{ "target", ARG_MAP, 0, "a control found by what it is: {app, " \
+	    "window, role, name, match, nth, path}" }
+
 static const struct action_arg click_args[] = {
-	{ "x", ARG_INT, 1, "x, from the window's left edge" },
-	{ "y", ARG_INT, 1, "y, from the window's top edge" },
+	{ "x", ARG_INT, 0, "x, from the window's left edge" },
+	{ "y", ARG_INT, 0, "y, from the window's top edge" },
+	TARGET_ARG,
+	{ "by", ARG_STRING, 0, "with target: auto (default: the mouse when it "
+	    "is on the screen, else its action), mouse or action" },
 	WINDOW_ARG,
 	{ "screen", ARG_BOOL, 0, "x and y are screen coordinates" },
 	{ "button", ARG_ANY, 0, "left (default), middle, right or 1-9" },
@@ -763,6 +873,7 @@ static const struct action_arg mouse_args[] = {
 	{ "to_x", ARG_INT, 0, "x to drag to" },
 	{ "to_y", ARG_INT, 0, "y to drag to" },
 	{ "steps", ARG_INT, 0, "motion steps of a drag (default 10)" },
+	TARGET_ARG,
 	WINDOW_ARG,
 	{ "screen", ARG_BOOL, 0, "coordinates are screen coordinates" },
 	{ "button", ARG_ANY, 0, "left (default), middle, right or 1-9" },
@@ -776,6 +887,9 @@ static const struct action_arg type_args[] = {
 	    "ctrl+v)" },
 	{ "delay", ARG_STRING, 0, "pause between characters: 20ms, 0.1 "
 	    "(default 0; the old delay_ms: N is read too)" },
+	{ "verify", ARG_BOOL, 0, "read the field back and fail unless it "
+	    "ends with the text (default false)" },
+	TARGET_ARG,
 	WINDOW_ARG,
 	{ "timeout", ARG_NUMBER, 0, "seconds to wait for window or paste" },
 	{ NULL, 0, 0, NULL },
@@ -787,6 +901,7 @@ static const struct action_arg key_args[] = {
 	{ "repeat", ARG_INT, 0, "press the whole sequence this many times" },
 	{ "delay", ARG_STRING, 0, "pause between key presses: 50ms, 0.1 "
 	    "(default 0; the old delay_ms: N is read too)" },
+	TARGET_ARG,
 	WINDOW_ARG,
 	{ "timeout", ARG_NUMBER, 0, "seconds to wait for window (default 10)" },
 	{ NULL, 0, 0, NULL },
@@ -832,6 +947,22 @@ static const struct action_out click_out[] = {
 	{ NULL, 0, NULL },
 };
 
+/* ui.click: by x and y, or on a target (the control found). */
+static const struct action_out click_target_out[] = {
+	{ "x", ARG_INT, "where, on the screen" },
+	{ "y", ARG_INT, "where, on the screen" },
+	{ "button", ARG_INT, "the button" },
+	{ "count", ARG_INT, "clicks" },
+	{ "app", ARG_STRING, "with target: the control's application" },
+	{ "window", ARG_STRING, "with target: its window's name" },
+	{ "role", ARG_STRING, "with target: its role" },
+	{ "name", ARG_STRING, "with target: its name" },
+	{ "box", ARG_LIST, "with target: [x, y, width, height] on the "
+	    "screen" },
+	{ "by", ARG_STRING, "with target: how it was clicked" },
+	{ NULL, 0, NULL },
+};
+
 static const struct action_out type_out[] = {
 	{ "chars", ARG_INT, "characters typed" },
 	{ "method", ARG_STRING, "how: keys or paste" },
@@ -863,12 +994,12 @@ const struct action ui_actions[] = {
 	{ "ui.wait_window", "wait until a window appears", wait_args,
 	    do_wait_window, ACTION_UI | ACTION_SCALAR, screenshot_on_fail,
 	    ARG_MAP, window_out, ACTION_DRY_SELF },
-	{ "ui.wait_closed", "wait until a window is gone", wait_args,
+	{ "ui.wait_closed", "wait until a window is gone", wait_closed_args,
 	    do_wait_closed, ACTION_UI | ACTION_SCALAR, screenshot_on_fail,
 	    ARG_MAP, waited_out, ACTION_DRY_SELF },
 	{ "ui.click", "click in a window or on the screen", click_args,
-	    do_click, ACTION_UI, screenshot_on_fail, ARG_MAP, click_out,
-	    ACTION_DRY_SELF },
+	    do_click, ACTION_UI, screenshot_on_fail, ARG_MAP,
+	    click_target_out, ACTION_DRY_SELF },
 	{ "ui.type", "type text (any Unicode) into the focused window",
 	    type_args, do_type, ACTION_UI | ACTION_SCALAR, screenshot_on_fail,
 	    ARG_MAP, type_out, ACTION_DRY_SELF },

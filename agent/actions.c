@@ -26,6 +26,7 @@ extern const struct action http_actions[];
 extern const struct action ocr_actions[];
 extern const struct action web_actions[];
 extern const struct action queue_actions[];
+extern const struct action a11y_actions[];
 
 /*
  * A table linked into the program, or one of the office module's, named
@@ -47,6 +48,7 @@ static const struct table_ref {
 	{ web_actions, NULL },
 	{ NULL, "mail." },
 	{ queue_actions, NULL },
+	{ a11y_actions, NULL },
 };
 
 #define NTABLES (sizeof tables / sizeof tables[0])

@@ -24,6 +24,12 @@
  *   - Xlib reports protocol errors (a window that vanished between two
  *     calls) through a process-wide handler whose default exits.  ui.c
  *     installs a handler that records the error; callers XSync and look.
+ *   - a lost connection (the X server ended) makes Xlib call exit() by
+ *     default.  ui.c installs a per-display exit handler that marks the
+ *     struct ui dead and returns (libX11 1.7 and later then make every
+ *     call on that display return at once); every later call fails with
+ *     "the display ... went away", and waits stop at once, so that a run
+ *     ends its items quickly and still writes its summary.
  *   - what Xlib returns (XQueryTree's children, XGetWindowProperty's data,
  *     class hints) is freed with XFree, and only when the call succeeded;
  *     texts are converted to UTF-8 from UTF8_STRING, STRING (Latin-1) or
@@ -79,6 +85,7 @@
  */
 static struct {
 	XErrorHandler	prev;		/* the last ui_close puts it back */
+	XIOErrorHandler	ioprev;		/* ditto */
 	int		users;		/* open struct ui */
 	int		code;		/* last error caught, or 0 */
 } xerr;
@@ -160,6 +167,8 @@ struct ui {
 	unsigned long	 ping_serial;
 
 	int		 clip_fd;	/* the clipboard helper's reports */
+	int		 dead;		/* the connection was lost */
+	int		 sent;		/* input sent since the last ui_sync */
 
 	char		 err[768];
 };
@@ -185,11 +194,36 @@ on_xerror(Display *d, XErrorEvent *e)
 	return 0;
 }
 
+/* A lost connection: Xlib's message would only repeat what fail() says. */
+static int
+on_xioerror(Display *d)
+{
+	(void)d;
+	return 0;
+}
+
+/* Called instead of exit() when the connection of a struct ui is lost. */
+static void
+on_xio_exit(Display *d, void *arg)
+{
+	struct ui *ui = arg;
+
+	(void)d;
+	ui->dead = 1;
+}
+
+/* Fail with a message; once the display is gone, with that instead. */
 static int
 fail(struct ui *ui, const char *fmt, ...)
 {
 	va_list ap;
 
+	if (ui->dead) {
+		snprintf(ui->err, sizeof ui->err, "the display %s went away "
+		    "(its X server ended or the connection was lost)",
+		    ui->display);
+		return -1;
+	}
 	va_start(ap, fmt);
 	vsnprintf(ui->err, sizeof ui->err, fmt, ap);
 	va_end(ap);
@@ -217,13 +251,19 @@ static int
 xsync_failed(struct ui *ui)
 {
 	XSync(ui->dpy, False);
-	return xerr.code != 0;
+	return xerr.code != 0 || ui->dead;
 }
 
 const char *
 ui_display(const struct ui *ui)
 {
 	return ui->display;
+}
+
+int
+ui_lost(const struct ui *ui)
+{
+	return ui->dead;
 }
 
 const char *
@@ -497,11 +537,14 @@ ui_open(const char *display, char *err, size_t errlen)
 		XCloseDisplay(d);
 		return NULL;
 	}
-	if (xerr.users++ == 0)
+	if (xerr.users++ == 0) {
 		xerr.prev = XSetErrorHandler(on_xerror);
+		xerr.ioprev = XSetIOErrorHandler(on_xioerror);
+	}
 
 	ui = xcalloc(1, sizeof *ui);
 	ui->dpy = d;
+	XSetIOErrorExitHandler(d, on_xio_exit, ui);
 	ui->display = xstrdup(display);
 	ui->clip_fd = -1;
 	ui->gen = 1;
@@ -545,7 +588,9 @@ ui_close(struct ui *ui)
 
 	if (ui == NULL)
 		return;
-	if (ui->xdo != NULL) {
+	if (ui->xdo != NULL && ui->dead) {
+		xdo_free(ui->xdo);
+	} else if (ui->xdo != NULL) {
 		/* Give the pool back, once the last keys have been read. */
 		for (i = 0; i < ui->npool; i++) {
 			if (ui->pool[i].sym != NoSymbol)
@@ -568,8 +613,10 @@ ui_close(struct ui *ui)
 	if (ui->map != NULL)
 		XFree(ui->map);
 	XCloseDisplay(ui->dpy);
-	if (--xerr.users == 0)
+	if (--xerr.users == 0) {
 		XSetErrorHandler(xerr.prev);
+		XSetIOErrorHandler(xerr.ioprev);
+	}
 	if (ui->clip_fd != -1)
 		close(ui->clip_fd);
 	if (ui->utf8 != (locale_t)0)
@@ -826,17 +873,21 @@ window_viewable(struct ui *ui, Window w)
 /*
  * The windows down to SEARCH_DEPTH below the root, level by level, each
  * level from the bottom of the stack up (xmalloc'd).  Windows that vanish
- * while we look are skipped.
+ * while we look are skipped.  With up not NULL, (*up)[i] is the index of
+ * the parent of window i, or -1 for a child of the root (xmalloc'd).
  */
 static Window *
-list_windows(struct ui *ui, size_t *np)
+list_windows(struct ui *ui, size_t *np, long **up)
 {
 	Window *all = NULL, *kids, rootw, parent;
+	long *par = NULL;
 	size_t n = 0, from = 0, to, i, j;
 	unsigned int nk;
 	int depth;
 
 	all = xreallocarray(all, 1, sizeof *all);
+	par = xreallocarray(par, 1, sizeof *par);
+	par[0] = -1;
 	all[n++] = ui->root;
 	for (depth = 1; depth <= SEARCH_DEPTH; depth++) {
 		to = n;
@@ -847,10 +898,14 @@ list_windows(struct ui *ui, size_t *np)
 			if (!XQueryTree(ui->dpy, all[i], &rootw, &parent, &kids,
 			    &nk) || xerr.code != 0)
 				continue;	/* gone: kids was never set */
-			if (nk > 0)
+			if (nk > 0) {
 				all = xreallocarray(all, n + nk, sizeof *all);
-			for (j = 0; j < nk; j++)
+				par = xreallocarray(par, n + nk, sizeof *par);
+			}
+			for (j = 0; j < nk; j++) {
+				par[n] = (long)i - 1;	/* the root goes */
 				all[n++] = kids[j];
+			}
 			if (kids != NULL)
 				XFree(kids);
 		}
@@ -858,7 +913,12 @@ list_windows(struct ui *ui, size_t *np)
 	}
 	/* Drop the root itself. */
 	memmove(all, all + 1, (n - 1) * sizeof *all);
+	memmove(par, par + 1, (n - 1) * sizeof *par);
 	*np = n - 1;
+	if (up != NULL)
+		*up = par;
+	else
+		free(par);
 	return all;
 }
 
@@ -878,7 +938,7 @@ scan(struct ui *ui, const struct matcher *mt, struct ui_window *out)
 			return 0;
 		return window_matches(ui, mt, mt->m->id, out);
 	}
-	list = list_windows(ui, &n);
+	list = list_windows(ui, &n, NULL);
 	/* Each level runs from the bottom of the stack up: take the last. */
 	for (i = n; i-- > 0 && !found;) {
 		if (mt->m->pid != 0 && window_pid(ui, list[i]) != mt->m->pid)
@@ -903,6 +963,10 @@ poll_scan(struct ui *ui, const struct ui_match *m, const struct ui_wait *w,
 		return -1;
 	for (;;) {
 		r = scan(ui, &mt, want ? out : NULL);
+		if (ui->dead) {
+			r = fail(ui, "lost");
+			break;
+		}
 		if (r == want) {
 			r = 0;
 			break;
@@ -923,6 +987,112 @@ poll_scan(struct ui *ui, const struct ui_match *m, const struct ui_wait *w,
 	}
 	matcher_free(&mt);
 	return r;
+}
+
+/* Whether a window manager manages w (ICCCM: it set WM_STATE on it). */
+static int
+managed(struct ui *ui, Window w)
+{
+	Atom state = XInternAtom(ui->dpy, "WM_STATE", True);
+	unsigned long n = 0;
+	unsigned char *data;
+
+	if (state == None)
+		return 0;
+	data = get_prop(ui, w, state, state, &n);
+	if (data != NULL)
+		XFree(data);
+	return data != NULL;
+}
+
+int
+ui_window_list(struct ui *ui, const struct ui_match *m,
+    struct ui_window **out, size_t *np)
+{
+	static const struct ui_match any;
+	struct matcher mt;
+	Window *list;
+	long *up, k;
+	size_t n, i, nout = 0;
+	char *hit;
+
+	*out = NULL;
+	*np = 0;
+	if (matcher_init(ui, &mt, m != NULL ? m : &any) != 0)
+		return -1;
+	list = list_windows(ui, &n, &up);
+	hit = xcalloc(n + 1, 1);
+	for (i = 0; i < n; i++) {
+		char *title;
+
+		if (m != NULL && m->id != 0 && list[i] != m->id)
+			continue;
+		if (m != NULL && m->pid != 0 &&
+		    window_pid(ui, list[i]) != m->pid)
+			continue;
+		if (!window_viewable(ui, list[i]) ||
+		    !window_matches(ui, &mt, list[i], NULL))
+			continue;
+		title = window_title(ui, list[i]);
+		hit[i] = *title != '\0';
+		free(title);
+	}
+	/*
+	 * A titled window inside another counts once: a window manager's
+	 * frame and the client it manages (WM_STATE) may both carry the
+	 * title - the client counts; a program's own inner window (Swing's
+	 * "Content window") is part of its top-level - that counts.
+	 */
+	for (i = 0; i < n; i++)
+		for (k = up[i]; hit[i] && k >= 0; k = up[k]) {
+			if (!hit[k])
+				continue;
+			if (managed(ui, list[i]))
+				hit[k] = 0;
+			else
+				hit[i] = 0;
+		}
+	*out = xcalloc(n + 1, sizeof **out);
+	/* Each level runs from the bottom of the stack up: top first. */
+	for (i = n; i-- > 0;)
+		if (hit[i] && ui_window_geometry(ui, list[i],
+		    &(*out)[nout]) == 0)
+			nout++;
+	*np = nout;
+	free(hit);
+	free(up);
+	free(list);
+	matcher_free(&mt);
+	if (ui->dead) {
+		ui_windows_free(*out, nout);
+		*out = NULL;
+		*np = 0;
+		return fail(ui, "lost");
+	}
+	return 0;
+}
+
+void
+ui_windows_free(struct ui_window *w, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		ui_window_clear(&w[i]);
+	free(w);
+}
+
+int
+ui_window_alive(struct ui *ui, unsigned long id)
+{
+	XWindowAttributes a;
+	int alive;
+
+	xerr.code = 0;
+	if (ui->dead)
+		return -1;
+	alive = XGetWindowAttributes(ui->dpy, id, &a) && xerr.code == 0;
+	return ui->dead ? -1 : alive;
 }
 
 int
@@ -960,6 +1130,24 @@ get_prop(struct ui *ui, Window w, Atom prop, Atom type, unsigned long *n)
 		return NULL;
 	}
 	return data;
+}
+
+char *
+ui_root_text(struct ui *ui, const char *name)
+{
+	Atom prop = XInternAtom(ui->dpy, name, True);
+	unsigned long n = 0;
+	unsigned char *data;
+	char *s;
+
+	if (prop == None || ui->dead)
+		return NULL;
+	if ((data = get_prop(ui, ui->root, prop, XA_STRING, &n)) == NULL)
+		return NULL;
+	s = xcalloc(1, n + 1);
+	memcpy(s, data, n);
+	XFree(data);
+	return s;
 }
 
 /* Is an EWMH window manager running, and does it support feature? */
@@ -1044,7 +1232,7 @@ ui_window_activate(struct ui *ui, unsigned long id, int64_t timeout_ms)
 	if (a.map_state != IsViewable) {
 		xdo_map_window(ui->xdo, id);
 		while (!window_viewable(ui, id)) {
-			if (time_mono_ms() - start >= timeout_ms)
+			if (ui->dead || time_mono_ms() - start >= timeout_ms)
 				return fail(ui, "window %lu did not become "
 				    "visible within %lld ms", id,
 				    (long long)timeout_ms);
@@ -1074,7 +1262,7 @@ ui_window_activate(struct ui *ui, unsigned long id, int64_t timeout_ms)
 	for (;;) {
 		if (has_focus(ui, id))
 			return 0;
-		if (time_mono_ms() - start >= timeout_ms)
+		if (ui->dead || time_mono_ms() - start >= timeout_ms)
 			return fail(ui, "window %lu did not get the keyboard "
 			    "focus within %lld ms", id, (long long)timeout_ms);
 		time_sleep_ms(5, NULL);
@@ -1261,7 +1449,7 @@ ping(struct ui *ui, Window w, int64_t timeout_ms)
 			    (ev.type == UnmapNotify && ev.xunmap.window == w))
 				r = 0;
 		}
-		if (r == 0 || time_mono_ms() >= deadline)
+		if (r == 0 || ui->dead || time_mono_ms() >= deadline)
 			break;
 		wait_readable(ui, deadline - time_mono_ms());
 	}
@@ -1270,6 +1458,23 @@ out:
 	XSync(ui->dpy, False);
 	while (XPending(ui->dpy) > 0)
 		XNextEvent(ui->dpy, &ev);
+	return r;
+}
+
+int
+ui_sync(struct ui *ui, int64_t timeout_ms)
+{
+	Window w;
+	int r = 0;
+
+	if (!ui->sent || ui->dead)
+		return 0;
+	XSync(ui->dpy, False);
+	if (key_target(ui, &w) == 0 && w != None)
+		r = ping(ui, w, timeout_ms);
+	else
+		time_sleep_ms(NO_PING_PAUSE_MS, NULL);
+	ui->sent = 0;
 	return r;
 }
 
@@ -1658,6 +1863,7 @@ ui_key(struct ui *ui, const char *keys, int repeat, int delay_ms)
 	Window target;
 	int r, rc = 0;
 
+	ui->sent = 1;
 	if ((syms = parse_keys(ui, keys, &n)) == NULL)
 		return -1;
 	if (key_target(ui, &target) != 0)
@@ -1710,6 +1916,7 @@ ui_mouse(struct ui *ui, enum ui_mouse_op op, int x, int y, int button)
 {
 	int rc = XDO_SUCCESS;
 
+	ui->sent = 1;
 	switch (op) {
 	case UI_MOUSE_MOVE:
 		if (on_screen(ui, x, y) != 0)
@@ -1739,6 +1946,7 @@ ui_mouse_drag(struct ui *ui, int x1, int y1, int x2, int y2, int button,
 {
 	int i;
 
+	ui->sent = 1;
 	if (on_screen(ui, x1, y1) != 0 || on_screen(ui, x2, y2) != 0 ||
 	    check_button(ui, button) != 0)
 		return -1;
@@ -1766,6 +1974,7 @@ ui_click(struct ui *ui, unsigned long id, int x, int y, int button,
 	int rx, ry, wx, wy;
 	unsigned int mask;
 
+	ui->sent = 1;
 	if (check_button(ui, button) != 0)
 		return -1;
 	if (count < 1 || count > 3)
@@ -2366,7 +2575,7 @@ wait_selection(struct ui *ui, XEvent *ev, int64_t deadline)
 		if (XCheckTypedWindowEvent(ui->dpy, ui->own, SelectionNotify,
 		    ev))
 			return 0;
-		if (time_mono_ms() >= deadline)
+		if (ui->dead || time_mono_ms() >= deadline)
 			return -1;
 		wait_readable(ui, deadline - time_mono_ms());
 	}
@@ -2385,7 +2594,7 @@ read_incr(struct ui *ui, struct buf *b, Atom *type, int64_t deadline)
 	for (;;) {
 		if (!XCheckTypedWindowEvent(ui->dpy, ui->own, PropertyNotify,
 		    &ev)) {
-			if (time_mono_ms() >= deadline)
+			if (ui->dead || time_mono_ms() >= deadline)
 				return fail(ui, "the clipboard owner stopped "
 				    "sending");
 			wait_readable(ui, deadline - time_mono_ms());
@@ -2521,6 +2730,7 @@ ui_type(struct ui *ui, const char *text, int delay_ms,
 	size_t n;
 	int rc;
 
+	ui->sent = 1;
 	if ((cps = decode_text(ui, text, &n)) == NULL)
 		return -1;
 	if (method == UI_TYPE_PASTE)

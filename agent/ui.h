@@ -11,10 +11,13 @@
  * reuse it for every step: opening a display costs milliseconds, an action
  * costs microseconds.
  *
- * While a struct ui is open, ui.c owns Xlib's process-wide error handler
+ * While a struct ui is open, ui.c owns Xlib's process-wide error handlers
  * (it records protocol errors instead of exiting); the last ui_close()
- * puts the previous one back.  If the X server itself goes away, Xlib
- * ends the process: it has no way back from a lost connection.
+ * puts the previous ones back.  If the X server itself goes away, the
+ * struct ui is marked dead instead of the process ending (Xlib's exit
+ * handler, libX11 1.7 and later): every later call fails at once with
+ * "the display ... went away", so a run fails its remaining steps quickly
+ * and still reports; ui_close() then only frees.
  *
  * Errors: functions that can fail return -1 (or NULL) and leave a message,
  * in words a script author understands, in ui_error().  Waits return
@@ -107,6 +110,14 @@ void		 ui_close(struct ui *);
 const char	*ui_display(const struct ui *);
 /* The message of the last failure; valid until the next call. */
 const char	*ui_error(const struct ui *);
+/* Whether the connection to the display was lost (see above). */
+int		 ui_lost(const struct ui *);
+/*
+ * The text property name (type STRING) of the root window, as set by
+ * programs that publish something for the display (at-spi-bus-launcher's
+ * AT_SPI_BUS): newly allocated, or NULL when there is none.
+ */
+char		*ui_root_text(struct ui *, const char *name);
 
 /* Release the strings of a struct ui_window (not the struct itself). */
 void		 ui_window_clear(struct ui_window *);
@@ -122,6 +133,23 @@ char		*ui_match_describe(const struct ui_match *);
  */
 int		 ui_window_find(struct ui *, const struct ui_match *,
 		    const struct ui_wait *, struct ui_window *out);
+/*
+ * Every visible window that matches m (m NULL: every visible window) and
+ * has a title, topmost first, in *out (n of them; the caller frees them
+ * with ui_windows_free).  A titled window inside another counts once:
+ * the client when the outer one is a window manager's frame, else the
+ * outer one (a program's inner window, as Swing's "Content window", is
+ * part of its top-level).  Returns 0, or -1 (bad regex, X error).
+ */
+int		 ui_window_list(struct ui *, const struct ui_match *m,
+		    struct ui_window **out, size_t *n);
+void		 ui_windows_free(struct ui_window *, size_t n);
+/*
+ * Whether window id still exists (1), or was destroyed (0): an unmapped
+ * window still exists and may be shown again, a destroyed one never comes
+ * back.  -1 when the display went away.
+ */
+int		 ui_window_alive(struct ui *, unsigned long id);
 /*
  * Wait until no visible window matches.  Returns 0, UI_TIMEOUT or -1.
  */
@@ -174,6 +202,17 @@ int		 ui_type(struct ui *, const char *text, int delay_ms,
  */
 int		 ui_key(struct ui *, const char *keys, int repeat,
 		    int delay_ms);
+/*
+ * Wait until the window that has the keyboard focus has read the input
+ * sent since the last call (it answers a _NET_WM_PING sent after it; a
+ * program that does not speak it gets a 50 ms pause), at most timeout_ms;
+ * at once when nothing was sent.  For what reaches the application by
+ * another way than the X server (the accessibility bus), which must not
+ * overtake keys still queued: focusing the next field while the last
+ * characters of this one are on their way sends them there.  0, or
+ * UI_TIMEOUT.
+ */
+int		 ui_sync(struct ui *, int64_t timeout_ms);
 /*
  * Save the screen (id 0) or the part of the screen a window covers to
  * path as PNG.  *w, *h (may be NULL) get the image size.

@@ -22,6 +22,7 @@ int	cmd_schedules(int, char **);
 int	cmd_token(int, char **);
 int	cmd_ocr(int, char **);
 int	cmd_queue(int, char **);
+int	cmd_ui(int, char **);
 
 /*
  * Shared by the commands that take --param NAME=VALUE: add the pair to

@@ -36,6 +36,7 @@ static const struct command commands[] = {
 	{ "schedules", cmd_schedules, "schedules [--json]" },
 	{ "token", cmd_token, "token create --role ROLE [--name N] [--json]" },
 	{ "queue", cmd_queue, "queue list|show|add|retry|export ... (kobito queue --help)" },
+	{ "ui", cmd_ui, "ui tree [--window TITLE] [--app NAME] [--match exact|contains|regex] [--depth N] [--display :N]" },
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

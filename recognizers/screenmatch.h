@@ -27,7 +27,8 @@ struct ocr_result;
 /*
  * The form text is matched on: full-width letters and digits made
  * half-width, half-width katakana full-width, ASCII letters lower case,
- * spaces (ASCII and ideographic) removed.  The caller frees the result.
+ * spaces (ASCII and ideographic) and underscores removed.  The caller
+ * frees the result.
  */
 char	*screenmatch_normalise(const char *utf8);
 
@@ -35,18 +36,31 @@ char	*screenmatch_normalise(const char *utf8);
 struct screenmatch_hit {
 	int	 box[4];	/* x, y, w, h in the recognised image's px */
 	char	*text;		/* what OCR read there; the caller frees it */
+	char	*word;		/* the whole words it is in (type_save.yaml
+				   for save); the caller frees it */
 	double	 conf;		/* mean confidence of its characters */
 };
+
+/* screenmatch_text() flags */
+#define SCREENMATCH_CONTAINS	0x1	/* match inside a word too */
 
 /*
  * Look for want (already normalised; "" never matches) in the lines of
  * res; the n-th occurrence (from 1) in reading order, counting only
- * matches that begin at a character, fills *hit.  cjk: the text is
- * Japanese (no spaces put between the characters of hit->text).  Returns
- * 1 when found, else 0 (and *hit is zeroed).
+ * matches that begin at a character, fills *hit.  A match must be whole
+ * words - a letter or digit (or underscore) at an end of it must not go on
+ * beside it, so that Save is not found in type_save.yaml nor 120 in
+ * 12000 - unless flags has SCREENMATCH_CONTAINS.  Kanji and kana have no
+ * word boundaries to check.  cjk: the text is Japanese (no spaces put
+ * between the characters of hit->text).  Returns 1 when found, else 0
+ * (and *hit is zeroed).
  */
 int	 screenmatch_text(const struct ocr_result *res, int cjk,
-	    const char *want, int n, struct screenmatch_hit *hit);
+	    const char *want, int n, unsigned flags,
+	    struct screenmatch_hit *hit);
+
+/* Free what *hit holds and zero it. */
+void	 screenmatch_hit_free(struct screenmatch_hit *hit);
 
 /* An image as packed RGB and grey bytes, owned by the struct. */
 struct screenmatch_img {
@@ -70,5 +84,16 @@ void	 screenmatch_img_free(struct screenmatch_img *im);
 int	 screenmatch_image(const struct screenmatch_img *scr,
 	    const struct screenmatch_img *ref, int tol, int *x, int *y,
 	    double *score);
+
+/*
+ * Where ref comes nearest to being shown in scr, whatever the tolerance:
+ * 1 with the top-left corner in *x, *y, the mean channel difference in
+ * *mean and the tolerance screenmatch_image() would need to take it in
+ * *tol; 0 when nothing on the screen is even like it (a mean grey
+ * difference over 96 everywhere).  What a failed search reports.
+ */
+int	 screenmatch_image_nearest(const struct screenmatch_img *scr,
+	    const struct screenmatch_img *ref, int *x, int *y, double *mean,
+	    int *tol);
 
 #endif

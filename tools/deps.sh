@@ -25,7 +25,10 @@ libsystemd-dev man-db
 debhelper lintian mmdebstrap systemd-container
 libldap-dev slapd ldap-utils libgnutls28-dev
 fonts-freefont-ttf fonts-crosextra-carlito fonts-comic-neue fonts-vlgothic
-fonts-ipaexfont-gothic fonts-ipaexfont-mincho"
+fonts-ipaexfont-gothic fonts-ipaexfont-mincho
+fonts-dejavu-core
+libatspi2.0-dev at-spi2-core dbus
+openjdk-17-jdk-headless openjdk-17-jre libatk-wrapper-java libatk-wrapper-java-jni"
 
 missing=""
 for p in $PKGS; do

@@ -50,7 +50,9 @@ TOTAL=$(jq -r '.fields.total' "$T/gen/inv-001.json")
 NO=$(jq -r '.fields.invoice_no' "$T/gen/inv-001.json")
 
 start_xvfb
-export NO_AT_BRIDGE=1 GTK_IM_MODULE=gtk-im-context-simple
+# lib/finance_entry.yaml finds the screen's fields on the accessibility bus.
+start_a11y
+export GTK_IM_MODULE=gtk-im-context-simple
 DISPLAY=$DISPLAY_NUM "$APP" --out "$T/vouchers.csv" 2>>"$T/app.log" &
 at_exit "kill $! 2>/dev/null"
 PTOKEN=procure-token-2030

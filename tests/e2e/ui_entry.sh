@@ -145,7 +145,7 @@ check "B: items failed" 1 "$(jget "$T/b.out" .items.failed)"
 check "B: the failed item is the seventh" 6 "$(jget "$T/b.out" '.items.failures[0].index')"
 err=$(jget "$T/b.out" '.items.failures[0].error')
 case "$err" in
-*"the form refused record 7: "*"ui.wait_window: no window with title matching '^確認\$' appeared within 2 s on display $DISPLAY_NUM (screenshot: "*".png)"*) ;;
+*"the form refused record 7: "*"ui.wait_window: no window with title matching '^確認\$' appeared within 2 s on display $DISPLAY_NUM (open windows: '入力エラー' ("*") (screenshot: "*".png)"*) ;;
 *) fail "B: the failure does not say what happened: $err" ;;
 esac
 echo "ok: B: the failure names what was awaited and the screenshot"

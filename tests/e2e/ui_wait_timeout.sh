@@ -14,18 +14,6 @@ APP="$FIXTURES/legacy_finance"
 start_xvfb
 export NO_AT_BRIDGE=1
 
-now_ms() { date +%s%3N; }
-
-# run_timed NAME SCRIPT: run it, set rc and elapsed (ms).
-run_timed() {
-	t0=$(now_ms)
-	timeout 60 "$KOBITO" run "$2" --display "$DISPLAY_NUM" \
-		--artifacts "$T/art-$1" --json > "$T/$1.out" 2> "$T/$1.err"
-	rc=$?
-	elapsed=$(( $(now_ms) - t0 ))
-	[ $rc -ne 124 ] || fail "$1: kobito run hung (killed after 60 s)"
-}
-
 # --- 1: a window that never appears ---------------------------------------
 cat > "$T/never.yaml" <<'Y'
 name: never
@@ -33,7 +21,7 @@ requires: [display]
 steps:
   - ui.wait_window: { title: "^支出伝票", timeout: 2 }
 Y
-run_timed never "$T/never.yaml"
+ui_run never "$T/never.yaml"
 check "1: the run fails" 1 "$rc"
 [ "$elapsed" -ge 2000 ] && [ "$elapsed" -le 6000 ] ||
 	fail "1: the wait took $elapsed ms, not about 2 s"
@@ -41,7 +29,7 @@ echo "ok: 1: the wait ended after $elapsed ms"
 check "1: status" failed "$(jget "$T/never.out" .status)"
 err=$(jget "$T/never.out" .error)
 case "$err" in
-*"never.yaml:4:5: ui.wait_window: no window with title matching '^支出伝票' appeared within 2 s on display $DISPLAY_NUM (screenshot: $T/art-never/"*"failure.png)") ;;
+*"never.yaml:4:5: ui.wait_window: no window with title matching '^支出伝票' appeared within 2 s on display $DISPLAY_NUM (open windows: "*") (screenshot: $T/art-never/"*"failure.png)") ;;
 *) fail "1: unclear error: $err" ;;
 esac
 echo "ok: 1: $err"
@@ -64,7 +52,7 @@ steps:
     ui.wait_window: { title: "^支出伝票 テスト$", timeout: 20 }
   - ui.wait_closed: { id: "${steps.w.output.id}", timeout: 1 }
 Y
-run_timed stays "$T/stays.yaml"
+ui_run stays "$T/stays.yaml"
 check "2: the run fails" 1 "$rc"
 err=$(jget "$T/stays.out" .error)
 case "$err" in
@@ -81,7 +69,7 @@ steps:
   - ui.window: { title: "^never there$", timeout: 30 }
     timeout: 1
 Y
-run_timed step "$T/step.yaml"
+ui_run step "$T/step.yaml"
 check "3: the run fails" 1 "$rc"
 [ "$elapsed" -ge 1000 ] && [ "$elapsed" -le 5000 ] ||
 	fail "3: the step took $elapsed ms, not about 1 s"
@@ -106,7 +94,7 @@ requires: [display]
 steps:
   - ui.type: "2024-04-01"
 Y
-run_timed nofocus "$T/nofocus.yaml"
+ui_run nofocus "$T/nofocus.yaml"
 check "4: the run fails" 1 "$rc"
 err=$(jget "$T/nofocus.out" .error)
 case "$err" in

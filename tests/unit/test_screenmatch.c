@@ -38,6 +38,15 @@ test_normalise(void **state)
 	check_norm("ＯＫ", "ok");
 	check_norm("Save As", "saveas");
 	check_norm("ｶﾞｲﾄﾞ１２", "ガイド12");
+	check_norm("type_save.yaml", "typesaveyaml");
+	/* A dot or a comma before a letter is nothing, as a space is... */
+	check_norm("予算登録.xlsx", "予算登録xlsx");
+	check_norm("readme,txt", "readmetxt");
+	check_norm("Mr. Smith", "mrsmith");
+	/* ...but in a number it is its value. */
+	check_norm("1.5", "1.5");
+	check_norm("1,500円", "1,500円");
+	check_norm("v1.2b", "v1.2b");
 	check_norm("  \t\n", "");
 }
 
@@ -108,7 +117,7 @@ test_text(void **state)
 
 	/* A phrase across two words, ending inside the second. */
 	want = screenmatch_normalise("出伝 票");
-	assert_int_equal(screenmatch_text(&f.res, 1, want, 1, &hit), 1);
+	assert_int_equal(screenmatch_text(&f.res, 1, want, 1, 0, &hit), 1);
 	free(want);
 	assert_int_equal(hit.box[0], 110);
 	assert_int_equal(hit.box[1], 10);
@@ -116,31 +125,128 @@ test_text(void **state)
 	assert_int_equal(hit.box[3], 12);
 	assert_string_equal(hit.text, "出伝票");
 	assert_true(hit.conf > 83 && hit.conf < 84);	/* (90+80+80)/3 */
-	free(hit.text);
+	screenmatch_hit_free(&hit);
 
 	/* Full-width and case do not matter. */
 	want = screenmatch_normalise("ｏｋ");
-	assert_int_equal(screenmatch_text(&f.res, 0, want, 1, &hit), 1);
+	assert_int_equal(screenmatch_text(&f.res, 0, want, 1, 0, &hit), 1);
 	free(want);
 	assert_int_equal(hit.box[0], 330);
 	assert_string_equal(hit.text, "OK");
-	free(hit.text);
+	screenmatch_hit_free(&hit);
 
 	/* Occurrences in reading order; no third one. */
-	assert_int_equal(screenmatch_text(&f.res, 1, "登録", 1, &hit), 1);
+	assert_int_equal(screenmatch_text(&f.res, 1, "登録", 1, 0, &hit), 1);
 	assert_int_equal(hit.box[0], 300);
-	free(hit.text);
-	assert_int_equal(screenmatch_text(&f.res, 1, "登録", 2, &hit), 1);
+	screenmatch_hit_free(&hit);
+	assert_int_equal(screenmatch_text(&f.res, 1, "登録", 2, 0, &hit), 1);
 	assert_int_equal(hit.box[0], 40);
 	assert_int_equal(hit.box[1], 90);
-	free(hit.text);
-	assert_int_equal(screenmatch_text(&f.res, 1, "登録", 3, &hit), 0);
+	screenmatch_hit_free(&hit);
+	assert_int_equal(screenmatch_text(&f.res, 1, "登録", 3, 0, &hit), 0);
 	assert_null(hit.text);
 
 	/* Not across lines, not an absent text, never the empty text. */
-	assert_int_equal(screenmatch_text(&f.res, 1, "入力登録", 1, &hit), 0);
-	assert_int_equal(screenmatch_text(&f.res, 1, "承認", 1, &hit), 0);
-	assert_int_equal(screenmatch_text(&f.res, 1, "", 1, &hit), 0);
+	assert_int_equal(screenmatch_text(&f.res, 1, "入力登録", 1, 0, &hit), 0);
+	assert_int_equal(screenmatch_text(&f.res, 1, "承認", 1, 0, &hit), 0);
+	assert_int_equal(screenmatch_text(&f.res, 1, "", 1, 0, &hit), 0);
+	ocr_result_free(&f.res);
+}
+
+/* One word per string, its characters as symbols, on line line. */
+static void
+add_words(struct fake *f, const char *const *words, int line)
+{
+	const char *chars[64];
+	char buf[64][5];
+	int x = 10;
+	size_t i, n, len;
+
+	for (; *words != NULL; words++) {
+		for (i = 0, n = 0; (*words)[i] != '\0' && n < 64; i += len,
+		    n++) {
+			len = 1;
+			while (((unsigned char)(*words)[i + len] & 0xc0) == 0x80)
+				len++;
+			memcpy(buf[n], *words + i, len);
+			buf[n][len] = '\0';
+			chars[n] = buf[n];
+		}
+		add_word(f, chars, n, x, 10 + 20 * line, line, 90);
+		x += 10 * (int)n + 8;
+	}
+}
+
+/* The whole-word rule, and contains. */
+static void
+test_words(void **state)
+{
+	static const char *const l0[] = { "type_save.yaml", "2", "KB", NULL };
+	static const char *const l1[] = { "Saved", "12000", NULL };
+	static const char *const l2[] = { "登録しますか？", NULL };
+	static const char *const l3[] = { "Cancel", "Save", NULL };
+	static const char *const l4[] = { "readme,txt", "1.5", NULL };
+	static const char *const l5[] = { "readme", "txt", NULL };
+	static const char *const l6[] = { "readme", ".", "txt", NULL };
+	struct fake f = { { 0 }, 0 };
+	struct screenmatch_hit hit;
+
+	(void)state;
+	add_words(&f, l0, 0);
+	add_words(&f, l1, 1);
+	add_words(&f, l2, 2);
+	add_words(&f, l3, 3);
+	add_words(&f, l4, 4);
+	add_words(&f, l5, 5);
+	add_words(&f, l6, 6);
+	/* Save: not in type_save.yaml, not in Saved, but the button. */
+	assert_int_equal(screenmatch_text(&f.res, 0, "save", 1, 0, &hit), 1);
+	assert_int_equal(hit.box[1], 70);
+	assert_string_equal(hit.text, "Save");
+	assert_string_equal(hit.word, "Save");
+	screenmatch_hit_free(&hit);
+	/* ...which contains finds first, and says in what. */
+	assert_int_equal(screenmatch_text(&f.res, 0, "save", 1,
+	    SCREENMATCH_CONTAINS, &hit), 1);
+	assert_int_equal(hit.box[1], 10);
+	assert_string_equal(hit.text, "save");
+	assert_string_equal(hit.word, "type_save.yaml");
+	screenmatch_hit_free(&hit);
+	assert_int_equal(screenmatch_text(&f.res, 0, "save", 2,
+	    SCREENMATCH_CONTAINS, &hit), 1);
+	assert_string_equal(hit.word, "Saved");
+	screenmatch_hit_free(&hit);
+	/* type (before the underscore) is no word either. */
+	assert_int_equal(screenmatch_text(&f.res, 0, "type", 1, 0, &hit), 0);
+	assert_int_equal(screenmatch_text(&f.res, 0, "typesaveyaml", 1, 0,
+	    &hit), 1);
+	screenmatch_hit_free(&hit);
+	/* Digits: 120 is not in 12000; 2 and KB are words, 2KB a phrase. */
+	assert_int_equal(screenmatch_text(&f.res, 0, "120", 1, 0, &hit), 0);
+	assert_int_equal(screenmatch_text(&f.res, 0, "12000", 1, 0, &hit), 1);
+	screenmatch_hit_free(&hit);
+	assert_int_equal(screenmatch_text(&f.res, 0, "2kb", 1, 0, &hit), 1);
+	assert_string_equal(hit.text, "2 KB");
+	screenmatch_hit_free(&hit);
+	/* The dot of a file name read as a comma, a space or its own. */
+	assert_int_equal(screenmatch_text(&f.res, 0, "readmetxt", 1, 0, &hit),
+	    1);
+	assert_string_equal(hit.word, "readme,txt");
+	screenmatch_hit_free(&hit);
+	assert_int_equal(screenmatch_text(&f.res, 0, "readmetxt", 2, 0, &hit),
+	    1);
+	assert_string_equal(hit.word, "readme txt");
+	screenmatch_hit_free(&hit);
+	assert_int_equal(screenmatch_text(&f.res, 0, "readmetxt", 3, 0, &hit),
+	    1);
+	assert_string_equal(hit.word, "readme . txt");
+	screenmatch_hit_free(&hit);
+	/* A number's point is not: 15 is not 1.5. */
+	assert_int_equal(screenmatch_text(&f.res, 0, "15", 1, 0, &hit), 0);
+	/* Japanese has no spaces to tell words by: found inside a phrase. */
+	assert_int_equal(screenmatch_text(&f.res, 1, "登録", 1, 0, &hit), 1);
+	assert_string_equal(hit.word, "登録しますか？");
+	screenmatch_hit_free(&hit);
 	ocr_result_free(&f.res);
 }
 
@@ -216,7 +322,7 @@ test_image(void **state)
 	struct screenmatch_img scr = noise_img(1280, 1024, 7), ref, shifted,
 	    other;
 	double score, t0, ms;
-	int x = -1, y = -1;
+	int x = -1, y = -1, need = -1;
 
 	(void)state;
 	/* At an odd place, not aligned with the reduction. */
@@ -242,11 +348,21 @@ test_image(void **state)
 	assert_true(score > 5 && score <= 10);
 	assert_int_equal(screenmatch_image(&scr, &shifted, 5, &x, &y, &score),
 	    0);
+	/* ...and what a failure reports: where, and the tolerance needed
+	 * (a channel already at 255 moved less than 10). */
+	assert_int_equal(screenmatch_image_nearest(&scr, &shifted, &x, &y,
+	    &score, &need), 1);
+	assert_int_equal(x, 1001);
+	assert_int_equal(y, 517);
+	assert_true(score > 5 && score <= 10);
+	assert_int_equal(need, 10);
 
-	/* A picture that is not on the screen. */
+	/* A picture that is not on the screen: nothing near it either. */
 	other = noise_img(40, 30, 12345);
 	assert_int_equal(screenmatch_image(&scr, &other, 24, &x, &y, &score),
 	    0);
+	if (screenmatch_image_nearest(&scr, &other, &x, &y, &score, &need))
+		assert_true(need > 100);
 	/* Larger than the screen. */
 	assert_int_equal(screenmatch_image(&ref, &scr, 24, &x, &y, &score), 0);
 
@@ -291,6 +407,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_normalise),
 		cmocka_unit_test(test_text),
+		cmocka_unit_test(test_words),
 		cmocka_unit_test(test_image),
 		cmocka_unit_test(test_from_pix),
 	};
