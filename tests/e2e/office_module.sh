@@ -9,7 +9,9 @@
 . "$(dirname "$0")/lib.sh"
 
 ldd "$KOBITO" >"$T/ldd" || fail "ldd $KOBITO failed"
-for lib in poppler qpdf cairo pango gmime xml2 xlsxwriter zip expat freexl glib; do
+# (GLib is not among them: the ui actions reach controls through AT-SPI,
+# which is built on it.)
+for lib in poppler qpdf cairo pango gmime xml2 xlsxwriter zip expat freexl; do
 	grep -q "lib$lib" "$T/ldd" && fail "kobito is linked with lib$lib: $(grep "lib$lib" "$T/ldd")"
 done
 echo "ok: kobito is not linked with the office libraries"
