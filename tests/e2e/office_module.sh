@@ -9,8 +9,8 @@
 . "$(dirname "$0")/lib.sh"
 
 ldd "$KOBITO" >"$T/ldd" || fail "ldd $KOBITO failed"
-# (GLib is not among them any more: the accessibility bus, libatspi with
-# GObject, needs it in every program.)
+# (GLib is not among them: the ui actions reach controls through AT-SPI,
+# which is built on it.)
 for lib in poppler qpdf cairo pango gmime xml2 xlsxwriter zip expat freexl; do
 	grep -q "lib$lib" "$T/ldd" && fail "kobito is linked with lib$lib: $(grep "lib$lib" "$T/ldd")"
 done
