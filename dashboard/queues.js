@@ -95,6 +95,21 @@ function ageText(ms) {
   return Math.round(s / 86400) + (ja ? '日' : ' d');
 }
 
+/*
+ * Draw the view r again when what url answers differs from data, the
+ * view's own reading, each time the scheduler says something changed
+ * (live(), in console.js: a long poll, no timer).  The ages (the *_ms
+ * counts) grow by themselves and are no change.
+ */
+function following(r, url, data) {
+  const sig = d => JSON.stringify(d, (k, v) => /_ms$/.test(k) ? undefined : v);
+  const drawn = sig(data);
+  live(r, async () => {
+    const now = await api('GET', url);
+    if (r.current() && sig(now) !== drawn) route();
+  });
+}
+
 /* --- the inbox ------------------------------------------------------------- */
 
 async function viewReview(main, r) {
@@ -126,7 +141,7 @@ async function viewReview(main, r) {
   ], data.departments, { id: 'review-departments' }));
   const first = main.querySelector('a.review-open');
   if (first) first.focus();
-  state.timers.push(setInterval(() => { if (r.current()) route(); }, 30000));
+  following(r, '/api/review?limit=200', data);
 }
 
 /* --- the review station ------------------------------------------------------- */
@@ -525,5 +540,5 @@ async function viewNotices(main, r) {
       cell: x => qt(x.state === 'delivered' ? 'delivered' : x.state === 'failed' ? 'failed_n' : 'pending') +
         (x.last_status ? ' (' + x.last_status + ')' : '') + (x.last_error ? ' ' + x.last_error : '') }
   ], data.deliveries, { id: 'notice-deliveries' }));
-  state.timers.push(setInterval(() => { if (r.current()) route(); }, 15000));
+  following(r, '/api/notifications/deliveries?limit=200', data);
 }

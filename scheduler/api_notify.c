@@ -16,6 +16,7 @@
 
 #include "api_audit.h"
 #include "api_notify.h"
+#include "api_watch.h"
 #include "http.h"
 #include "mime.h"
 #include "notify.h"
@@ -452,7 +453,9 @@ api_notifier_main(void *arg)
 	while (!atomic_load(&a->stopping)) {
 		sw.now = time_wall_ms();
 		sw.made = 0;
-		store_write(a->st, scan_write, &sw, NULL, 0);
+		if (store_write(a->st, scan_write, &sw, NULL, 0) == 0 &&
+		    sw.made > 0)
+			api_changed(a);	/* the deliveries page shows them */
 		q.now = time_wall_ms();
 		q.out = json_array();
 		q.mail = NULL;
@@ -470,7 +473,9 @@ api_notifier_main(void *arg)
 				w.ok = send_webhook(a, hc, d, &w.status, why,
 				    sizeof why);
 			w.why = why;
-			store_write(a->st, attempted_write, &w, NULL, 0);
+			if (store_write(a->st, attempted_write, &w, NULL,
+			    0) == 0)
+				api_changed(a);
 		}
 		json_decref(q.out);
 		json_decref(q.mail);

@@ -4,7 +4,9 @@
  * stand-in finance screen that tests/e2e/review_browser.sh starts.
  *
  * Scenarios: a reviewer of another department sees nothing of the item
- * and is refused on its page and by the API; a staff member of the
+ * and is refused on its page and by the API; the inbox shows an item
+ * taken and handed back as it happens (a long poll, not a timer); a
+ * staff member of the
  * queue's department finds the item in her inbox, opens it and corrects
  * the total with the keyboard alone - the doubtful field first, its box
  * highlighted on the scan - a total that does not add up is refused
@@ -71,6 +73,38 @@ const scenarios = [
       const approved = await postAs(page, '/api/queue-items/' + ITEM + '/approve',
         { values: { total: TOTAL } });
       check('and to approve it', approved.status === 403, JSON.stringify(approved));
+      check('no script errors on the page', page.errors.length === 0, page.errors.join('; '));
+    } finally {
+      await context.close();
+    }
+  }],
+
+  ['the inbox follows what happens, without polling', async () => {
+    const { context, page } = await browserFor('hanako');
+    try {
+      await login(page, 'hanako');
+      await open(page, '#/review', '#review-item-' + ITEM);
+      const lockedBy = () => page.evaluate(id => {
+        const row = document.getElementById('review-item-' + id);
+        return row ? row.cells[5].textContent.trim() : null;
+      }, ITEM);
+      check('nobody has the item yet', (await lockedBy()) === '', await lockedBy());
+      /* Taken and handed back elsewhere: the row shows it within seconds
+       * (a page that polled every half minute would not). */
+      let res = await postAs(page, '/api/queue-items/' + ITEM + '/open', {});
+      check('the item is taken', res.status === 200, JSON.stringify(res));
+      await page.waitForFunction(id => {
+        const row = document.getElementById('review-item-' + id);
+        return row && row.cells[5].textContent.trim() === 'hanako';
+      }, ITEM, { timeout: 10000 });
+      check('the inbox shows who has it', (await lockedBy()) === 'hanako', await lockedBy());
+      res = await postAs(page, '/api/queue-items/' + ITEM + '/close', {});
+      check('the item is handed back', res.status === 200, JSON.stringify(res));
+      await page.waitForFunction(id => {
+        const row = document.getElementById('review-item-' + id);
+        return row && row.cells[5].textContent.trim() === '';
+      }, ITEM, { timeout: 10000 });
+      check('and that nobody has it again', (await lockedBy()) === '', await lockedBy());
       check('no script errors on the page', page.errors.length === 0, page.errors.join('; '));
     } finally {
       await context.close();
