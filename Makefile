@@ -7,6 +7,10 @@
 #   make demo       deps, build, and run the whole system on this machine
 #   make bench      every benchmark (make bench-NAME for one)
 #   make install PREFIX=/usr/local
+#   make deb        the Debian packages kobito, kobito-agent, kobito-scheduler
+#                   (into deb/; dpkg-buildpackage, then lintian)
+#   make test-packages  install them into a clean Debian 12 root and run
+#                   the services there (tests/packages.sh)
 #
 # SAN=1 builds into build-san/ with the sanitizers; TSAN=1 into build-tsan/
 # with ThreadSanitizer (make test-tsan: the agent and scheduler tests);
@@ -21,6 +25,8 @@ PKGS	 = yaml-0.1 jansson libcurl sqlite3 libmicrohttpd tesseract lept libsodium 
 PKGS	+= libzip expat xlsxwriter freexl poppler-glib gio-2.0 cairo pangocairo libqpdf
 # Mail: GMime parses and builds MIME messages, libxml2 reads HTML bodies.
 PKGS	+= gmime-3.0 libxml-2.0
+# The daemons tell systemd when they are ready and that they are alive.
+PKGS	+= libsystemd
 # Logins with the city's directory: libldap (OpenLDAP's client library);
 # GnuTLS's HMAC-SHA1 for one-time passwords (libsodium has no SHA-1).
 PKGS	+= ldap gnutls
@@ -39,7 +45,7 @@ PKG_LIBS	:= $(shell pkg-config --libs $(filter-out tesseract $(OFFICE_PKGS),$(PK
 # default.
 WARN	 = -Wall -Wextra -Wno-missing-field-initializers -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Werror
 CFLAGS	?= -O2 -g
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(PKG_CFLAGS) \
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CPPFLAGS) $(CFLAGS) $(PKG_CFLAGS) \
 	    -Icommon -Iagent -Irecognizers -Ischeduler
 
 ifeq ($(FUZZ),1)
@@ -118,7 +124,15 @@ PROGS	+= $(BIN)/kobito-scheduler
 endif
 
 .PHONY: all deps test test-tsan unit e2e demo bench clean install fixtures fuzz fuzz-bins
+.PHONY: progs man deb test-packages
 all: $(PROGS) $(OFFICE) fixtures
+
+progs: $(PROGS) $(OFFICE)
+
+# The man pages, from man/*.in and the programs' own option tables.
+MAN_PAGES = kobito.1 kobito-script.5 kobito-agent.8 kobito-scheduler.8
+man: $(PROGS) tools/mkman.sh $(wildcard man/*.in)
+	sh tools/mkman.sh $(BIN) $(BUILD)/man
 
 fixtures: $(FIXTURE_BIN) $(JAVA_BIN)
 
@@ -248,14 +262,31 @@ bench: deps
 bench-%: all
 	sh bench/$*.sh
 
-install: all
+install: progs man
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/kobito
 	install -m 755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
 	install -d $(DESTDIR)$(PREFIX)/lib/kobito
 	install -m 644 $(OFFICE) $(DESTDIR)$(PREFIX)/lib/kobito/
 	cp -R scripts dashboard config $(DESTDIR)$(PREFIX)/share/kobito/
+	for p in $(MAN_PAGES); do \
+		s=$${p##*.}; install -d $(DESTDIR)$(PREFIX)/share/man/man$$s; \
+		install -m 644 $(BUILD)/man/$$p $(DESTDIR)$(PREFIX)/share/man/man$$s/; \
+	done
+
+# Debian packages, built from a clean copy of the committed tree (deb/src)
+# so that the working tree's build directories stay as they are.
+deb:
+	sh tools/mkdeb.sh
+
+# The packages installed into a clean Debian 12 root, their services
+# started, a script run end to end, and everything removed again.  Where
+# it cannot run at all (not root, a container that may not mount), it says
+# so and does not fail the build.
+test-packages: deps
+	$(MAKE) deb
+	sh tests/packages.sh || [ $$? = 77 ]
 
 clean:
-	rm -rf build build-san build-tsan build-fuzz bin
+	rm -rf build build-san build-tsan build-fuzz bin deb
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,104 +1,139 @@
 /*
  * agent_main.c - bin/kobito-agent: the command line around agentd.c.
  *
- *   kobito-agent --scheduler URL --token-file FILE [--name NAME]
- *                [--labels display,ocr:jpn] [--slots N] [--display :N]...
- *                [--spool DIR] [--allow-root] [--on-term finish|release]
- *                [--isolation auto|thread|process] [--config FILE]
- *                [--verbose] [--web-profiles DIR] [--ca-file FILE]
+ *   kobito-agent --config FILE | --scheduler URL --token-file FILE
+ *                [OPTION]...
  *
+ * Its options are one table (opts.h): the command line, the configuration
+ * file, --help and kobito-agent(8) all come from it.
  * With --run-job it is instead the child that runs one job (agentd.c
  * starts it that way; it is not meant to be typed).
  */
-#include <getopt.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agentconf.h"
 #include "agentd.h"
+#include "opts.h"
 #include "xmalloc.h"
+#include "ydoc.h"
 
-static const char usage_text[] =
-    "usage: kobito-agent --scheduler URL --token-file FILE [--name NAME]\n"
-    "                    [--labels L1,L2] [--slots N] [--display :N]...\n"
-    "                    [--spool DIR] [--allow-root]\n"
-    "                    [--on-term finish|release]\n"
-    "                    [--isolation auto|thread|process]\n"
-    "                    [--config FILE] [--verbose] [--web-profiles DIR]\n"
-    "                    [--ca-file FILE]\n";
-
-/* A value of an option that names one of a few words. */
-struct word {
-	const char	*text;
-	int		 value;
+/* The options, as opts.h fills them; then handed to agentd as agentd_opts. */
+struct agentv {
+	char		*scheduler, *token_file, *name, *spool, *config;
+	char		*web_profiles, *ca_file;
+	struct opt_list	 labels, displays;
+	long long	 slots, poll_wait;
+	int		 allow_root, on_term, isolation, verbose;
 };
 
-static const struct word on_term_words[] = {
+static const struct opt_word on_term_words[] = {
 	{ "release", AGENTD_TERM_RELEASE },
 	{ "finish", AGENTD_TERM_FINISH },
 	{ NULL, 0 },
 };
 
-static const struct word isolation_words[] = {
+static const struct opt_word isolation_words[] = {
 	{ "auto", AGENTD_ISOLATE_AUTO },
 	{ "thread", AGENTD_ISOLATE_THREAD },
 	{ "process", AGENTD_ISOLATE_PROCESS },
 	{ NULL, 0 },
 };
 
-static int
-pick_word(const char *opt, const char *arg, const struct word *w, int *out)
-{
-	const struct word *p;
+#define O(f)	offsetof(struct agentv, f)
+static const struct opt agent_opts[] = {
+	{ "scheduler", OPT_TEXT, "URL", O(scheduler), 0, 0, NULL, OPT_REQUIRED,
+	    "The scheduler, e.g. http://10.0.0.5:8470 (default: "
+	    "KOBITO_SCHEDULER from the environment)." },
+	{ "token-file", OPT_TEXT, "FILE", O(token_file), 0, 0, NULL,
+	    OPT_REQUIRED,
+	    "The agent's token (kba_...), the first line of FILE; keep it "
+	    "0600." },
+	{ "name", OPT_TEXT, "NAME", O(name), 0, 0, NULL, 0,
+	    "The agent's name, the one its token was made for (default: the "
+	    "host name)." },
+	{ "labels", OPT_LIST, "L1,L2", O(labels), 0, 0, NULL, 0,
+	    "What this machine offers (display, ocr:jpn, ...): a job runs "
+	    "here only when its script requires nothing else." },
+	{ "slots", OPT_INT, "N", O(slots), 1, 256, NULL, 0,
+	    "Jobs run at once (default 1)." },
+	{ "display", OPT_LIST, ":N", O(displays), 0, 0, NULL, 0,
+	    "An X display this agent may drive (repeat, or a comma list, for "
+	    "several); adds the label display." },
+	{ "spool", OPT_TEXT, "DIR", O(spool), 0, 0, NULL, 0,
+	    "Where results wait for the scheduler and jobs keep their files "
+	    "(default $XDG_STATE_HOME/kobito-agent)." },
+	{ "allow-root", OPT_FLAG, NULL, O(allow_root), 0, 0, NULL, 0,
+	    "Run even as root (refused otherwise)." },
+	{ "on-term", OPT_WORD, "release|finish", O(on_term), 0, 0,
+	    on_term_words, 0,
+	    "On SIGTERM, finish the step and hand each job back (release, "
+	    "the default) or finish the jobs (finish)." },
+	{ "isolation", OPT_WORD, "auto|thread|process", O(isolation), 0, 0,
+	    isolation_words, 0,
+	    "Where a job runs: in a thread when its actions allow, else in a "
+	    "child process (auto, the default); or always one way." },
+	{ "poll-wait", OPT_INT, "MS", O(poll_wait), 0, 60000, NULL, 0,
+	    "How long one long poll for work waits, in milliseconds (default "
+	    "30000)." },
+	{ "web-profiles", OPT_TEXT, "DIR", O(web_profiles), 0, 0, NULL, 0,
+	    "The persistent browser profiles this agent offers, a directory "
+	    "each under DIR." },
+	{ "ca-file", OPT_TEXT, "FILE", O(ca_file), 0, 0, NULL, 0,
+	    "The CA certificates (PEM) that the scheduler's HTTPS certificate "
+	    "is checked against, for a scheduler with a private CA (default: "
+	    "the system's)." },
+	{ "verbose", OPT_FLAG, NULL, O(verbose), 0, 0, NULL, 0,
+	    "One line per job started and finished." },
+	{ "config", OPT_TEXT, "FILE", O(config), 0, 0, NULL, OPT_NOCONF,
+	    "A configuration file (YAML) holding any of these options, as "
+	    "/etc/kobito/agent.yaml does when packaged; the command line "
+	    "wins." },
+};
+#undef O
 
-	for (p = w; p->text != NULL; p++) {
-		if (strcmp(p->text, arg) == 0) {
-			*out = p->value;
-			return 0;
-		}
-	}
-	fprintf(stderr, "kobito-agent: %s must be one of", opt);
-	for (p = w; p->text != NULL; p++)
-		fprintf(stderr, " %s", p->text);
-	fprintf(stderr, ", not '%s'\n", arg);
-	return -1;
+/* The file's keys that are options: agentconf.h leaves them to us. */
+static const char *const option_keys[] = {
+	"scheduler", "token_file", "name", "labels", "slots", "display",
+	"spool", "allow_root", "on_term", "isolation", "poll_wait",
+	"web_profiles", "ca_file", "verbose", NULL,
+};
+
+static const char *const agent_synopsis[] = {
+	"--config FILE | --scheduler URL --token-file FILE [OPTION]...",
+	"--version",
+	NULL,
+};
+
+/* The configuration file's problems, printed as they are found. */
+static void
+config_report(void *arg, const char *msg)
+{
+	(void)arg;
+	fprintf(stderr, "kobito-agent: %s\n", msg);
 }
 
 static int
-parse_long(const char *opt, const char *arg, long lo, long hi, long *out)
+load_config(struct opts *o, const char *path)
 {
-	char *end;
-	long v;
+	static const struct ysink sink = { config_report, NULL };
+	char err[512];
+	struct ydoc *doc = ydoc_load_file(path, err, sizeof err);
+	int rc;
 
-	v = strtol(arg, &end, 10);
-	if (*arg == '\0' || *end != '\0' || v < lo || v > hi) {
-		fprintf(stderr, "kobito-agent: %s needs a whole number from "
-		    "%ld to %ld, not '%s'\n", opt, lo, hi, arg);
+	if (doc == NULL) {
+		fprintf(stderr, "kobito-agent: %s\n", err);
 		return -1;
 	}
-	*out = v;
-	return 0;
-}
-
-/* Split a comma list into list (appending); empty entries are skipped. */
-static void
-add_list(const char ***list, size_t *n, char *arg)
-{
-	char *p = arg, *comma;
-
-	while (p != NULL && *p != '\0') {
-		comma = strchr(p, ',');
-		if (comma != NULL)
-			*comma = '\0';
-		if (*p != '\0') {
-			*list = xreallocarray(*list, *n + 1, sizeof **list);
-			(*list)[(*n)++] = p;
-		}
-		p = comma ? comma + 1 : NULL;
-	}
+	/* The rest of the file is agentconf.h's (policy, work_dirs). */
+	rc = opts_config(o, doc->root, agentconf_keys, &sink);
+	ydoc_free(doc);
+	return rc;
 }
 
 /*
@@ -126,132 +161,71 @@ web_profiles(const char *dir)
 int
 main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "scheduler", required_argument, NULL, 's' },
-		{ "token-file", required_argument, NULL, 't' },
-		{ "name", required_argument, NULL, 'n' },
-		{ "labels", required_argument, NULL, 'l' },
-		{ "slots", required_argument, NULL, 'N' },
-		{ "display", required_argument, NULL, 'd' },
-		{ "spool", required_argument, NULL, 'S' },
-		{ "allow-root", no_argument, NULL, 'R' },
-		{ "on-term", required_argument, NULL, 'T' },
-		{ "isolation", required_argument, NULL, 'I' },
-		{ "config", required_argument, NULL, 'C' },
-		{ "poll-wait", required_argument, NULL, 'W' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "web-profiles", required_argument, NULL, 'P' },
-		{ "ca-file", required_argument, NULL, 'A' },
-		{ "run-job", no_argument, NULL, 'J' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct agentv v;
 	struct agentd_opts o;
-	const char **labels = NULL, **displays = NULL;
-	long v;
-	int c, w, rc;
+	struct opts op;
+	const char *env;
+	int rc, next;
 
 	if (argc == 2 && strcmp(argv[1], "--run-job") == 0)
 		return agentd_child(0, 1);
-	memset(&o, 0, sizeof o);
-	o.slots = 1;
-	o.poll_wait_ms = 30000;
-	o.on_term = AGENTD_TERM_RELEASE;
-	o.isolation = AGENTD_ISOLATE_AUTO;
-	o.self_exe = "/proc/self/exe";
-	o.scheduler = getenv("KOBITO_SCHEDULER");
-	while ((c = getopt_long(argc, argv, "s:t:n:l:N:d:S:RT:I:C:W:vP:A:hV",
-	    longopts, NULL)) != -1) {
-		switch (c) {
-		case 's':
-			o.scheduler = optarg;
-			break;
-		case 't':
-			o.token_file = optarg;
-			break;
-		case 'n':
-			o.name = optarg;
-			break;
-		case 'l':
-			add_list(&labels, &o.nlabels, optarg);
-			break;
-		case 'N':
-			if (parse_long("--slots", optarg, 1, 256, &v) != 0)
-				return 2;
-			o.slots = (int)v;
-			break;
-		case 'd':
-			add_list(&displays, &o.ndisplays, optarg);
-			break;
-		case 'S':
-			o.spool = optarg;
-			break;
-		case 'R':
-			o.allow_root = 1;
-			break;
-		case 'T':
-			if (pick_word("--on-term", optarg, on_term_words,
-			    &w) != 0)
-				return 2;
-			o.on_term = (enum agentd_on_term)w;
-			break;
-		case 'I':
-			if (pick_word("--isolation", optarg, isolation_words,
-			    &w) != 0)
-				return 2;
-			o.isolation = (enum agentd_isolation)w;
-			break;
-		case 'C':
-			o.config = optarg;
-			break;
-		case 'W':
-			if (parse_long("--poll-wait", optarg, 0, 60000, &v) !=
-			    0)
-				return 2;
-			o.poll_wait_ms = v;
-			break;
-		case 'v':
-			o.verbose = 1;
-			break;
-		case 'A':
-			o.ca_file = optarg;
-			break;
-		case 'P':
-			if (web_profiles(optarg) != 0)
-				return 2;
-			break;
-		case 'J':
-			fprintf(stderr, "kobito-agent: --run-job takes no "
-			    "other options\n");
-			return 2;
-		case 'h':
-			fputs(usage_text, stdout);
-			return 0;
-		case 'V':
-			printf("kobito-agent %s\n", AGENTD_VERSION);
-			return 0;
-		default:
-			fputs(usage_text, stderr);
-			return 2;
-		}
+	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+		printf("kobito-agent %s\n", AGENTD_VERSION);
+		return 0;
 	}
-	if (optind != argc) {
+	memset(&v, 0, sizeof v);
+	v.slots = 1;
+	v.poll_wait = 30000;
+	v.on_term = AGENTD_TERM_RELEASE;
+	v.isolation = AGENTD_ISOLATE_AUTO;
+	if ((env = getenv("KOBITO_SCHEDULER")) != NULL && *env != '\0')
+		v.scheduler = xstrdup(env);
+	memset(&op, 0, sizeof op);
+	op.prog = "kobito-agent";
+	op.synopsis = agent_synopsis;
+	op.summary = "The agent: takes jobs from the scheduler, runs them with "
+	    "the same engine as `kobito run`, and delivers their results, also "
+	    "across its own restarts and the scheduler's.";
+	op.table = agent_opts;
+	op.n = sizeof agent_opts / sizeof agent_opts[0];
+	op.out = &v;
+	if ((rc = opts_parse(&op, argc, argv, 1, &next)) == 0 &&
+	    next != argc) {
 		fprintf(stderr, "kobito-agent: unexpected argument '%s'\n",
-		    argv[optind]);
-		fputs(usage_text, stderr);
-		return 2;
+		    argv[next]);
+		rc = -1;
 	}
-	if (o.scheduler == NULL || o.token_file == NULL) {
-		fprintf(stderr, "kobito-agent: --scheduler (or KOBITO_SCHEDULER) "
-		    "and --token-file are required\n");
-		fputs(usage_text, stderr);
-		return 2;
+	if (rc == 0 && v.config != NULL && load_config(&op, v.config) != 0)
+		rc = -2;
+	if (rc == 0 && opts_check_required(&op) != 0)
+		rc = -1;
+	if (rc == 0 && v.web_profiles != NULL && web_profiles(v.web_profiles) !=
+	    0)
+		rc = -1;
+	if (rc != 0) {
+		opts_release(&op);
+		return rc > 0 ? 0 : rc == -2 ? 1 : 2;
 	}
-	o.labels = labels;
-	o.displays = displays;
+	memset(&o, 0, sizeof o);
+	o.scheduler = v.scheduler;
+	o.token_file = v.token_file;
+	o.name = v.name;
+	o.labels = (const char *const *)v.labels.v;
+	o.nlabels = v.labels.n;
+	o.displays = (const char *const *)v.displays.v;
+	o.ndisplays = v.displays.n;
+	o.slots = (int)v.slots;
+	o.spool = v.spool;
+	o.allow_root = v.allow_root;
+	o.on_term = (enum agentd_on_term)v.on_term;
+	o.isolation = (enum agentd_isolation)v.isolation;
+	o.poll_wait_ms = (long)v.poll_wait;
+	o.self_exe = "/proc/self/exe";
+	o.verbose = v.verbose;
+	o.config = v.config;
+	o.ca_file = v.ca_file;
+	o.config_keys = option_keys;
 	rc = agentd_run(&o);
-	free(labels);
-	free(displays);
+	opts_release(&op);
 	return rc;
 }

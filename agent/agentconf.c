@@ -50,9 +50,23 @@ load_work_dirs(const struct ynode *v, struct agentconf *c, char *err,
 	    "failed or always");
 }
 
+const char *const agentconf_keys[] = { "policy", "work_dirs", NULL };
+
+/* Whether key is one of others (a NULL-terminated list, or NULL). */
+static int
+is_other(const struct ynode *k, const char *const *others)
+{
+	size_t i;
+
+	for (i = 0; others != NULL && others[i] != NULL; i++)
+		if (ynode_is(k, others[i]))
+			return 1;
+	return 0;
+}
+
 int
-agentconf_load(const char *path, struct agentconf *c, char *err,
-    size_t errlen)
+agentconf_load(const char *path, struct agentconf *c,
+    const char *const *others, char *err, size_t errlen)
 {
 	struct ydoc *doc;
 	const struct ynode *root, *k;
@@ -77,7 +91,7 @@ agentconf_load(const char *path, struct agentconf *c, char *err,
 				rc = -1;
 		} else if (ynode_is(k, "work_dirs")) {
 			rc = load_work_dirs(root->items[i], c, err, errlen);
-		} else {
+		} else if (!is_other(k, others)) {
 			rc = where(k, err, errlen, "unknown setting (policy, "
 			    "work_dirs)");
 		}

@@ -11,6 +11,9 @@
  *   work_dirs:
  *     keep: never      # never (default), failed or always
  *
+ * Besides these, the file holds the command-line options (opts.h; read by
+ * agent_main.c).
+ *
  * The file is read once at start.  docs/agent.md has the whole story.
  */
 #ifndef KOBITO_AGENTCONF_H
@@ -32,11 +35,15 @@ struct agentconf {
 };
 
 /*
- * Load path into c (zeroed first).  0, or -1 with "file:line:col:
- * message" in err.  Release with agentconf_release().
+ * Load path into c (zeroed first).  The keys in others (NULL-terminated,
+ * or NULL) are someone else's (the command-line options, which the file
+ * may also hold: agent_main.c reads those) and are skipped.  0, or -1
+ * with "file:line:col: message" in err.  Release with agentconf_release().
  */
-int	agentconf_load(const char *path, struct agentconf *c, char *err,
-	    size_t errlen);
+int	agentconf_load(const char *path, struct agentconf *c,
+	    const char *const *others, char *err, size_t errlen);
+/* The keys this module reads (NULL-terminated). */
+extern const char *const agentconf_keys[];
 void	agentconf_release(struct agentconf *c);
 
 #endif

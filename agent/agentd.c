@@ -48,6 +48,7 @@
 #include "jobrun.h"
 #include "script.h"
 #include "reporter.h"
+#include "service.h"
 #include "watch.h"
 #include "spool.h"
 #include "textutil.h"
@@ -114,15 +115,24 @@ agentd_backoff(int tries, int64_t base, int64_t max)
 	return spool_backoff_ms(tries, base, max, random_unit());
 }
 
-/* Sleep up to ms, waking when the agent is told to stop. */
+/*
+ * Sleep up to ms, waking when the agent is told to stop.  Only the poller
+ * naps (between tries to reach the scheduler), and waiting is then its
+ * work: it keeps the watchdog fed, once a second, however long the nap.
+ */
 static void
 nap(struct agentd *d, int64_t ms)
 {
-	int64_t end = time_mono_ms() + ms;
+	int64_t end = time_mono_ms() + ms, alive = time_mono_ms();
 
-	while (!atomic_load(&d->stopping) && time_mono_ms() < end)
+	while (!atomic_load(&d->stopping) && time_mono_ms() < end) {
 		time_sleep_ms(end - time_mono_ms() > 100 ? 100 :
 		    end - time_mono_ms(), NULL);
+		if (time_mono_ms() - alive >= 1000) {
+			alive = time_mono_ms();
+			service_alive();
+		}
+	}
 }
 
 long
@@ -703,6 +713,8 @@ agent_register(struct agentd *d, struct client *c)
 			    "slot(s), heartbeat every %ld ms", d->name,
 			    d->agent_id, d->o->scheduler, d->slots,
 			    d->heartbeat_ms);
+			service_status("registered as '%s' with %s", d->name,
+			    d->o->scheduler);
 			return 0;
 		}
 		client_reply_error(&rep, why, sizeof why);
@@ -715,9 +727,15 @@ agent_register(struct agentd *d, struct client *c)
 			return -1;
 		}
 		client_reply_free(&rep);
-		if (tries++ == 0)
+		/* Trying is this loop's work: a scheduler that is down
+		 * must not get the agent restarted. */
+		service_alive();
+		if (tries++ == 0) {
 			agentd_say("cannot register with %s (%s); retrying",
 			    d->o->scheduler, why);
+			service_status("cannot reach %s; retrying",
+			    d->o->scheduler);
+		}
 		nap(d, agentd_backoff(tries, RETRY_BASE_MS, RETRY_MAX_MS));
 	}
 	json_decref(body);
@@ -785,7 +803,13 @@ poll_loop(struct agentd *d)
 	struct client_reply rep;
 	json_t *body;
 	int rc, failures = 0, free_slots;
+	int64_t wait_ms = d->o->poll_wait_ms, dog = service_watchdog_ms();
 	char why[512];
+
+	/* A poll (its wait and 15 s more) must end well within the
+	 * watchdog's time, since the ping comes after it. */
+	if (dog > 0 && wait_ms > dog / 3)
+		wait_ms = dog / 3;
 
 	client_set_cancel(c, poll_cancelled, d);
 	if (agent_register(d, c) != 0) {
@@ -803,12 +827,14 @@ poll_loop(struct agentd *d)
 		 * within the lease time the scheduler gives them on restart.
 		 */
 		pthread_mutex_lock(&d->mu);
-		while (d->running >= d->slots && !atomic_load(&d->stopping))
+		while (d->running >= d->slots && !atomic_load(&d->stopping)) {
+			service_alive();	/* waiting for a slot is work */
 			agentd_wait_until(&d->cv, &d->mu, time_mono_ms() + 1000);
+		}
 		free_slots = d->slots - d->running;
 		body = json_pack("{s:I, s:I, s:i, s:i, s:o}", "agent_id",
 		    (json_int_t)d->agent_id, "wait_ms",
-		    (json_int_t)(failures > 0 ? 0 : d->o->poll_wait_ms),
+		    (json_int_t)(failures > 0 ? 0 : wait_ms),
 		    "free_slots", free_slots, "max_jobs",
 		    lease_max(d, free_slots), "labels", offered_labels(d));
 		pthread_mutex_unlock(&d->mu);
@@ -817,8 +843,13 @@ poll_loop(struct agentd *d)
 			break;
 		}
 		rc = client_call(c, "POST", "/api/agents/lease", body,
-		    d->o->poll_wait_ms + 15000, 1, &rep);
+		    wait_ms + 15000, 1, &rep);
 		json_decref(body);
+		/*
+		 * The watchdog hears from the poller after each poll,
+		 * answered or not: a poller stuck anywhere stops pinging.
+		 */
+		service_alive();
 		if (atomic_load(&d->stopping)) {
 			/* A job leased as we stopped is started, and at
 			 * once handed back by its runner. */
@@ -1150,8 +1181,8 @@ agentd_run(const struct agentd_opts *o)
 	pthread_cond_init(&d.reported_cv, NULL);
 	d.ready_tail = &d.ready;
 	d.out_tail = &d.out;
-	if (o->config != NULL && agentconf_load(o->config, &d.conf, err,
-	    sizeof err) != 0) {
+	if (o->config != NULL && agentconf_load(o->config, &d.conf,
+	    o->config_keys, err, sizeof err) != 0) {
 		fprintf(stderr, "kobito-agent: %s\n", err);
 		return 1;
 	}
@@ -1202,6 +1233,9 @@ agentd_run(const struct agentd_opts *o)
 	if (spool_pending(d.spool) > 0)
 		agentd_say("%ld undelivered record(s) in %s/outbox; delivering",
 		    spool_pending(d.spool), spool_dir(d.spool));
+	/* Ready: the spool is ours and results will be delivered whenever
+	 * the scheduler answers; registering may take a while. */
+	service_ready("registering with %s", o->scheduler);
 
 	/* File triggers: started once registered (poll_loop registers). */
 	if (pthread_create(&watcher, NULL, watch_main, &d) != 0) {
@@ -1209,6 +1243,7 @@ agentd_run(const struct agentd_opts *o)
 		return 1;
 	}
 	poll_loop(&d);
+	service_stopping();
 	atomic_store(&d.stopping, 1);	/* also when it could not register */
 	pthread_join(watcher, NULL);
 

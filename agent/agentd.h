@@ -41,7 +41,9 @@
 
 #include <stddef.h>
 
-#define AGENTD_VERSION	"0.1.0"
+#include "version.h"
+
+#define AGENTD_VERSION	KOBITO_VERSION
 
 enum agentd_on_term {
 	AGENTD_TERM_RELEASE,	/* finish the step, hand the job back */
@@ -71,6 +73,7 @@ struct agentd_opts {
 	long			 poll_wait_ms;	/* long-poll length */
 	const char		*self_exe;	/* for child runs */
 	const char		*config;	/* --config FILE, or NULL */
+	const char *const	*config_keys;	/* its keys that are options */
 	const char		*ca_file;	/* the scheduler's CA, or NULL */
 	int			 verbose;
 };

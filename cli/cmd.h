@@ -32,4 +32,14 @@ int	cmd_ui(int, char **);
 struct json_t;
 int	cmd_param_add(struct json_t *params, const char *arg);
 
+/*
+ * The options of the commands that talk to the scheduler (trigger, jobs,
+ * runs, logs, agents, schedules, token): also the keys of the
+ * configuration file, for kobito --help and kobito(1).
+ */
+#define CMD_SYSTEM_CONFIG	"/etc/kobito/kobito.yaml"
+#include "opts.h"
+extern const struct opt	cmd_client_opts[];
+extern const size_t	cmd_client_nopts;
+
 #endif

@@ -11,6 +11,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <pwd.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,9 +23,11 @@
 #include "client.h"
 #include "cmd.h"
 #include "cmd_client.h"
+#include "opts.h"
 #include "timeutil.h"
 #include "width.h"
 #include "xmalloc.h"
+#include "ydoc.h"
 
 /* --- connection options shared by every command -------------------------- */
 
@@ -48,37 +51,97 @@ common_opt(struct conn *cn, int c, const char *arg)
 	return 0;
 }
 
-/* Open the connection: 0, or 2 (usage) with a message. */
-static int
-conn_open(struct conn *cn)
-{
-	const char *env;
-	char *token = NULL, err[512];
+/* --- the configuration file ------------------------------------------------ */
 
-	if (cn->url == NULL)
-		cn->url = getenv("KOBITO_SCHEDULER");
-	if (cn->url == NULL || *cn->url == '\0') {
-		fprintf(stderr, "kobito: no scheduler: give --scheduler URL or "
-		    "set KOBITO_SCHEDULER\n");
-		return 2;
+/* What the file may say: where the scheduler is, and the token. */
+struct clientconf {
+	char		*scheduler, *token_file;
+	int		 json;
+};
+
+#define CO(f)	offsetof(struct clientconf, f)
+const struct opt cmd_client_opts[] = {
+	{ "scheduler", OPT_TEXT, "URL", CO(scheduler), 0, 0, NULL, 0,
+	    "The scheduler (default: KOBITO_SCHEDULER, else scheduler: of the "
+	    "configuration file)." },
+	{ "token-file", OPT_TEXT, "FILE", CO(token_file), 0, 0, NULL, 0,
+	    "A file whose first line is the token (default: KOBITO_TOKEN, "
+	    "else token_file: of the configuration file)." },
+	{ "json", OPT_FLAG, NULL, CO(json), 0, 0, NULL, OPT_NOCONF,
+	    "Print the API's JSON instead of a table." },
+};
+#undef CO
+const size_t cmd_client_nopts = sizeof cmd_client_opts /
+    sizeof cmd_client_opts[0];
+
+static void
+config_report(void *arg, const char *msg)
+{
+	(void)arg;
+	fprintf(stderr, "kobito: %s\n", msg);
+}
+
+/*
+ * The configuration file: KOBITO_CONFIG, else the user's
+ * ($XDG_CONFIG_HOME or ~/.config)/kobito/kobito.yaml, else
+ * /etc/kobito/kobito.yaml; the first that exists.  A new string or NULL.
+ */
+static char *
+config_path(void)
+{
+	const char *env = getenv("KOBITO_CONFIG"), *xdg, *home;
+	char *p;
+
+	if (env != NULL && *env != '\0')
+		return xstrdup(env);
+	if ((xdg = getenv("XDG_CONFIG_HOME")) != NULL && *xdg == '/')
+		p = xasprintf("%s/kobito/kobito.yaml", xdg);
+	else if ((home = getenv("HOME")) != NULL && *home == '/')
+		p = xasprintf("%s/.config/kobito/kobito.yaml", home);
+	else
+		p = NULL;
+	if (p != NULL && access(p, F_OK) == 0)
+		return p;
+	free(p);
+	return access(CMD_SYSTEM_CONFIG, F_OK) == 0 ?
+	    xstrdup(CMD_SYSTEM_CONFIG) : NULL;
+}
+
+/* Fill what the command line and the environment left unset. */
+static int
+conn_config(struct conn *cn)
+{
+	static const struct ysink sink = { config_report, NULL };
+	struct clientconf cc;
+	struct opts o;
+	struct ydoc *doc;
+	char *path, err[512];
+	int rc = 0;
+
+	if ((path = config_path()) == NULL)
+		return 0;
+	if ((doc = ydoc_load_file(path, err, sizeof err)) == NULL) {
+		fprintf(stderr, "kobito: %s\n", err);
+		free(path);
+		return -1;
 	}
-	if (cn->token_file != NULL) {
-		if ((token = client_read_token(cn->token_file, err,
-		    sizeof err)) == NULL) {
-			fprintf(stderr, "kobito: %s\n", err);
-			return 2;
-		}
-	} else if ((env = getenv("KOBITO_TOKEN")) != NULL && *env != '\0') {
-		token = xstrdup(env);
-	} else {
-		fprintf(stderr, "kobito: no token: give --token-file FILE or "
-		    "set KOBITO_TOKEN\n");
-		return 2;
-	}
-	cn->client = client_new(cn->url, token);
-	memset(token, 0, strlen(token));
-	free(token);
-	return 0;
+	memset(&cc, 0, sizeof cc);
+	memset(&o, 0, sizeof o);
+	o.prog = "kobito";
+	o.table = cmd_client_opts;
+	o.n = cmd_client_nopts;
+	o.out = &cc;
+	o.given = xcalloc(o.n, 1);
+	if (opts_config(&o, doc->root, NULL, &sink) != 0)
+		rc = -1;
+	if (rc == 0 && cn->url == NULL && cc.scheduler != NULL)
+		cn->url = cn->owned_url = xstrdup(cc.scheduler);
+	if (rc == 0 && cn->token_file == NULL && cc.token_file != NULL)
+		cn->token_file = cn->owned_token_file = xstrdup(cc.token_file);
+	opts_release(&o);
+	ydoc_free(doc);
+	free(path);
+	return rc;
 }
 
 static void
@@ -86,6 +149,58 @@ conn_close(struct conn *cn)
 {
 	client_free(cn->client);
 	cn->client = NULL;
+	free(cn->owned_url);
+	free(cn->owned_token_file);
+	cn->owned_url = cn->owned_token_file = NULL;
+}
+
+static int
+has_env(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v != NULL && *v != '\0';
+}
+
+/*
+ * Open the connection: 0, or 2 (usage) with a message.  The command
+ * line wins, then the environment, then the configuration file.
+ */
+static int
+conn_open(struct conn *cn)
+{
+	char *token = NULL, err[512];
+
+	if (cn->url == NULL && has_env("KOBITO_SCHEDULER"))
+		cn->url = getenv("KOBITO_SCHEDULER");
+	if ((cn->url == NULL || (cn->token_file == NULL &&
+	    !has_env("KOBITO_TOKEN"))) && conn_config(cn) != 0)
+		goto usage;
+	if (cn->url == NULL || *cn->url == '\0') {
+		fprintf(stderr, "kobito: no scheduler: give --scheduler URL, "
+		    "set KOBITO_SCHEDULER or scheduler: in kobito.yaml\n");
+		goto usage;
+	}
+	if (cn->token_file != NULL) {
+		if ((token = client_read_token(cn->token_file, err,
+		    sizeof err)) == NULL) {
+			fprintf(stderr, "kobito: %s\n", err);
+			goto usage;
+		}
+	} else if (has_env("KOBITO_TOKEN")) {
+		token = xstrdup(getenv("KOBITO_TOKEN"));
+	} else {
+		fprintf(stderr, "kobito: no token: give --token-file FILE, set "
+		    "KOBITO_TOKEN or token_file: in kobito.yaml\n");
+		goto usage;
+	}
+	cn->client = client_new(cn->url, token);
+	memset(token, 0, strlen(token));
+	free(token);
+	return 0;
+usage:
+	conn_close(cn);
+	return 2;
 }
 
 /*

@@ -18,6 +18,8 @@ struct conn {
 	const char	*token_file;
 	int		 json;
 	struct client	*client;
+	char		*owned_url;		/* from the configuration file */
+	char		*owned_token_file;
 };
 
 /* The options every command accepts, appended to its own. */

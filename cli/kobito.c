@@ -7,8 +7,9 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "version.h"
+#include "opts.h"
 
-#define KOBITO_VERSION "0.1.0"
 
 struct command {
 	const char	*name;
@@ -40,15 +41,32 @@ static const struct command commands[] = {
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
+/* The synopsis of every command, then the options they share. */
 static void
-usage(FILE *f)
+describe(FILE *f, int man)
 {
+	const char *synopsis[NCOMMANDS + 2];
+	struct opts o;
 	size_t i;
 
-	fprintf(f, "usage: kobito COMMAND [ARGS]\n\ncommands:\n");
 	for (i = 0; i < NCOMMANDS; i++)
-		fprintf(f, "  kobito %s\n", commands[i].usage);
-	fprintf(f, "  kobito version\n");
+		synopsis[i] = commands[i].usage;
+	synopsis[i++] = "version";
+	synopsis[i] = NULL;
+	memset(&o, 0, sizeof o);
+	o.prog = "kobito";
+	o.synopsis = synopsis;
+	o.summary = "Run and check scripts on this machine, read forms, and "
+	    "talk to the scheduler.  The options below are those of the "
+	    "commands that talk to the scheduler (trigger, jobs, runs, logs, "
+	    "agents, schedules, token); scheduler and token_file may also be "
+	    "set in the configuration file.";
+	o.table = cmd_client_opts;
+	o.n = cmd_client_nopts;
+	if (man)
+		opts_man(&o, f);
+	else
+		opts_usage(&o, f);
 }
 
 /* Commands that answer --help themselves, with more than their usage. */
@@ -88,8 +106,12 @@ main(int argc, char **argv)
 	const struct command *c;
 
 	if (argc < 2) {
-		usage(stderr);
+		describe(stderr, 0);
 		return 2;
+	}
+	if (strcmp(argv[1], "--help-man") == 0) {
+		describe(stdout, 1);
+		return 0;
 	}
 	if (strcmp(argv[1], "version") == 0 ||
 	    strcmp(argv[1], "--version") == 0) {
@@ -103,7 +125,7 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "-h") == 0) {
-		usage(stdout);
+		describe(stdout, 0);
 		return 0;
 	}
 	if ((c = command_find(argv[1])) != NULL) {
@@ -114,6 +136,6 @@ main(int argc, char **argv)
 		return c->fn(argc - 1, argv + 1);
 	}
 	fprintf(stderr, "kobito: unknown command '%s'\n", argv[1]);
-	usage(stderr);
+	describe(stderr, 0);
 	return 2;
 }

@@ -105,8 +105,11 @@ guard_kill_all(const struct guard *g, pid_t prog, int sfd)
 	kill(-prog, SIGTERM);
 	guard_signal_children(g, SIGTERM);
 	while (!guard_reap() && (left = until - guard_now_ms()) > 0) {
-		if (poll(&p, 1, (int)left) > 0)
-			(void)read(sfd, &si, sizeof si);
+		/* The signal only wakes us: what it says is not needed. */
+		if (poll(&p, 1, (int)left) > 0 &&
+		    read(sfd, &si, sizeof si) < 0 && errno != EAGAIN &&
+		    errno != EINTR)
+			break;
 		/* Orphans that arrived meanwhile get the same request. */
 		guard_signal_children(g, SIGTERM);
 	}

@@ -167,7 +167,7 @@ text_parse_duration(const char *s, long long *ms)
 		double		 ms;
 	} units[] = {
 		{ "", 1000 }, { "ms", 1 }, { "s", 1000 }, { "m", 60000 },
-		{ "min", 60000 }, { "h", 3600000 },
+		{ "min", 60000 }, { "h", 3600000 }, { "d", 86400000 },
 	};
 	char *end;
 	double v;

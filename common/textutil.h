@@ -42,7 +42,7 @@ char	*text_percent_encode(const char *s);
 int	 text_is_ident(const char *s);
 /*
  * Parse a duration: a number of seconds (2, 1.5) or a number with a unit
- * (500ms, 2s, 5m, 1h).  Returns 0 and milliseconds in *ms, or -1.
+ * (500ms, 2s, 5m, 1h, 90d).  Returns 0 and milliseconds in *ms, or -1.
  */
 int	 text_parse_duration(const char *s, long long *ms);
 /* A positive decimal id (a path segment, a query value); 0 when s is not one. */

@@ -141,7 +141,7 @@ int		 ynode_int(const struct ynode *n, const char *what,
 /* true or false (and the core schema's True, FALSE...) into *out as 1/0. */
 int		 ynode_bool(const struct ynode *n, const char *what, int *out,
 		    const struct ysink *);
-/* A duration (30, 1.5s, 500ms, 2m, 1h) into *ms. */
+/* A duration (30, 1.5s, 500ms, 2m, 1h, 90d) into *ms. */
 int		 ynode_duration(const struct ynode *n, const char *what,
 		    long long *ms, const struct ysink *);
 /*

@@ -1233,7 +1233,7 @@ api_config_defaults(struct api_config *c)
 	c->max_connections = 4096;
 	c->connections_per_address = 128;
 	c->header_timeout_ms = 15000;
-	c->retention_days = 90;
+	c->retention.default_ms = 90 * 86400000LL;
 	c->jobs.max_attempts = 3;
 	c->jobs.backoff_ms = 10000;
 	c->jobs.backoff_max_ms = 600000;

@@ -42,8 +42,9 @@ struct api_config {
 	int		 max_connections;	/* 4096 (fewer with few files) */
 	int		 connections_per_address;	/* 128 */
 	int64_t		 header_timeout_ms;	/* 15 s for the headers */
-	int		 retention_days;	/* 90; 0 keeps everything */
+	struct jobs_retention retention;	/* 90 days; borrowed */
 	struct job_defaults jobs;
+	int64_t		 watchdog_ms;	/* ping systemd this often; 0: not */
 	/*
 	 * HTTPS: the certificate (chain) and its private key, PEM text (not
 	 * copied: they must outlive the server), or NULL to serve HTTP.

@@ -12,6 +12,7 @@
 
 #include "api_audit.h"
 #include "api_watch.h"
+#include "audit.h"
 #include "textutil.h"
 #include "timeutil.h"
 #include "xmalloc.h"
@@ -36,26 +37,27 @@ actor_of(const struct req *r, char *out, size_t len)
 int
 api_audit_insert(struct conn *c, struct req *r)
 {
-	sqlite3_stmt *st = conn_stmt(c, "INSERT INTO audit (at, actor,"
-	    " token_id, role, method, path, status, remote, detail)"
-	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
-	char actor[160];
+	struct audit_row row;
+	char actor[160], *detail = NULL;
+	int rc;
 
 	actor_of(r, actor, sizeof actor);
-	sqlite3_bind_int64(st, 1, time_wall_ms());
-	bind_text(st, 2, actor);
+	memset(&row, 0, sizeof row);
+	row.at = time_wall_ms();
+	row.actor = actor;
 	if (r->authed) {
-		sqlite3_bind_int64(st, 3, r->who.token_id);
-		bind_text(st, 4, role_name(r->who.role));
+		row.token_id = r->who.token_id;
+		row.role = role_name(r->who.role);
 	}
-	bind_text(st, 5, r->method);
-	bind_text(st, 6, r->path);
-	sqlite3_bind_int(st, 7, r->status);
-	bind_text(st, 8, r->remote);
+	row.method = r->method;
+	row.path = r->path;
+	row.status = r->status;
+	row.remote = r->remote;
 	if (r->detail != NULL)
-		sqlite3_bind_text(st, 9, json_dumps(r->detail, JSON_COMPACT),
-		    -1, free);
-	return conn_step(c, st, NULL, 0);
+		row.detail = detail = json_dumps(r->detail, JSON_COMPACT);
+	rc = audit_append(c, &row);
+	free(detail);
+	return rc;
 }
 
 static void	anon_count(struct api *, const struct req *);
@@ -217,12 +219,10 @@ anon_free(struct anon *e)
 static int
 anon_insert(struct conn *c, const struct anon *e)
 {
-	sqlite3_stmt *st = conn_stmt(c, "INSERT INTO audit (at, actor,"
-	    " method, path, status, remote, detail)"
-	    " VALUES (?, 'anonymous', '*', '*', ?, ?, ?)");
+	struct audit_row row;
 	json_t *d, *statuses = json_object(), *samples = json_array();
-	char key[16];
-	int i, top = 0;
+	char key[16], *detail;
+	int i, top = 0, rc;
 
 	for (i = 0; i < ANON_STATUSES && e->count[i] > 0; i++) {
 		snprintf(key, sizeof key, "%d", e->status[i]);
@@ -235,12 +235,18 @@ anon_insert(struct conn *c, const struct anon *e)
 		json_array_append_new(samples, json_string(e->sample[i]));
 	d = json_pack("{s:I, s:o, s:o}", "refused", (json_int_t)e->n,
 	    "statuses", statuses, "examples", samples);
-	sqlite3_bind_int64(st, 1, e->minute);
-	sqlite3_bind_int(st, 2, e->status[top]);
-	bind_text(st, 3, e->remote);
-	sqlite3_bind_text(st, 4, json_dumps(d, JSON_COMPACT), -1, free);
+	memset(&row, 0, sizeof row);
+	row.at = e->minute;
+	row.actor = "anonymous";
+	row.method = "*";
+	row.path = "*";
+	row.status = e->status[top];
+	row.remote = e->remote;
+	row.detail = detail = json_dumps(d, JSON_COMPACT);
 	json_decref(d);
-	return conn_step(c, st, NULL, 0);
+	rc = audit_append(c, &row);
+	free(detail);
+	return rc;
 }
 
 struct anonw {

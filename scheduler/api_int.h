@@ -28,10 +28,11 @@
 #include "buf.h"
 #include "jobs.h"
 #include "query.h"
+#include "version.h"
 #include "store.h"
 #include "web.h"
 
-#define API_VERSION	"0.1.0"
+#define API_VERSION	KOBITO_VERSION
 
 struct MHD_Connection;
 struct MHD_Daemon;

@@ -14,6 +14,7 @@
 #include "api_ticker.h"
 #include "api_watch.h"
 #include "schedules.h"
+#include "service.h"
 #include "timeutil.h"
 
 struct tickw {
@@ -96,16 +97,62 @@ ready_read(struct conn *c, void *p)
 	return 0;
 }
 
+/* Jobs purged per write, and writes per round at most. */
+#define PURGE_BATCH	500
+#define PURGE_ROUND	10
+
+struct purgew {
+	const struct jobs_retention *r;
+	int64_t		 now;
+	int		 first;		/* of its round */
+	int		 deleted;
+};
+
 static int
 purge_write(struct conn *c, void *p)
 {
-	int64_t *before = p;
+	struct purgew *w = p;
 	int n;
 
 	/* Files uploaded for items never added, after a day. */
-	if (queues_purge_files(c, time_wall_ms() - 86400000, &n) != QUEUES_OK)
+	if (w->first && queues_purge_files(c, w->now - 86400000, &n) !=
+	    QUEUES_OK)
 		return -1;
-	return jobs_purge(c, *before, 500, &n) == JOBS_OK ? 0 : -1;
+	return jobs_purge(c, w->r, w->now, PURGE_BATCH, &w->deleted) ==
+	    JOBS_OK ? 0 : -1;
+}
+
+/*
+ * Retention, every minute (or every half of the shortest retention when
+ * that is shorter, a second at least): batches until nothing more is due,
+ * each a write of its own so that the others go on in between.  Queue
+ * files are purged too, when the round starts.
+ */
+static int64_t
+purge_every(const struct jobs_retention *r)
+{
+	int64_t min = jobs_retention_min(r);
+
+	if (min <= 0 || min / 2 > 60000)
+		return 60000;
+	return min / 2 < 1000 ? 1000 : min / 2;
+}
+
+static void
+purge(struct api *a)
+{
+	struct purgew w;
+	int i;
+
+	w.r = &a->cfg.retention;
+	w.now = time_wall_ms();
+	for (i = 0; i < PURGE_ROUND; i++) {
+		w.first = i == 0;
+		w.deleted = 0;
+		if (store_write(a->st, purge_write, &w, NULL, 0) != 0 ||
+		    w.deleted < PURGE_BATCH)
+			break;
+	}
 }
 
 /*
@@ -137,7 +184,8 @@ api_ticker_main(void *p)
 	struct api *a = p;
 	struct tickw w;
 	struct touches t[2];
-	int64_t mono, last_tick = 0, last_purge = 0, last_ready = 0, before;
+	int64_t mono, last_tick = 0, last_purge = 0, last_ready = 0;
+	int64_t last_alive = 0, every = purge_every(&a->cfg.retention);
 	struct timespec ts;
 	char err[256];
 
@@ -173,6 +221,17 @@ api_ticker_main(void *p)
 					api_changed(a);
 				/* Items due again, or a slot freed. */
 				api_queue_triggers(a);
+				/*
+				 * The watchdog hears from here, after a
+				 * write went through the store: a scheduler
+				 * whose store or ticker is stuck stops
+				 * pinging and is restarted.
+				 */
+				if (a->cfg.watchdog_ms > 0 && mono - last_alive >=
+				    a->cfg.watchdog_ms / 2) {
+					last_alive = mono;
+					service_alive();
+				}
 			}
 			pthread_mutex_lock(&a->tmu);
 			t[0] = a->agents;
@@ -185,11 +244,9 @@ api_ticker_main(void *p)
 			api_touches_clear(&t[0]);
 			api_touches_clear(&t[1]);
 		}
-		if (a->cfg.retention_days > 0 && mono - last_purge >= 60000) {
+		if (every > 0 && mono - last_purge >= every) {
 			last_purge = mono;
-			before = time_wall_ms() -
-			    (int64_t)a->cfg.retention_days * 86400000;
-			store_write(a->st, purge_write, &before, NULL, 0);
+			purge(a);
 		}
 		/* Sleep until the next 50 ms step, or until told. */
 		clock_gettime(CLOCK_REALTIME, &ts);

@@ -1210,8 +1210,87 @@ jobs_ready_count(struct conn *c, int64_t now)
 	return n;
 }
 
+int64_t
+jobs_retention_min(const struct jobs_retention *r)
+{
+	int64_t min = r->default_ms;
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		if (r->keep[i].ms > 0 && (min == 0 || r->keep[i].ms < min))
+			min = r->keep[i].ms;
+	return min;
+}
+
+static int64_t
+keep_ms(const struct jobs_retention *r, const char *department)
+{
+	size_t i;
+
+	for (i = 0; department != NULL && i < r->n; i++)
+		if (strcmp(r->keep[i].department, department) == 0)
+			return r->keep[i].ms;
+	return r->default_ms;
+}
+
+/*
+ * Add to the purge table up to *left jobs of one department (NULL: of
+ * none) that ended before now - its retention.
+ */
+static int
+purge_pick(struct conn *c, const struct jobs_retention *r,
+    const char *department, int64_t now, int *left)
+{
+	sqlite3_stmt *st;
+	int64_t ms = keep_ms(r, department);
+
+	if (ms <= 0 || *left <= 0)
+		return 0;
+	if (department == NULL) {
+		st = conn_stmt(c, "INSERT INTO purge SELECT id FROM jobs WHERE"
+		    " department IS NULL AND final_at IS NOT NULL AND"
+		    " final_at < ?1 ORDER BY final_at LIMIT ?2");
+	} else {
+		st = conn_stmt(c, "INSERT INTO purge SELECT id FROM jobs WHERE"
+		    " department = ?3 AND final_at IS NOT NULL AND"
+		    " final_at < ?1 ORDER BY final_at LIMIT ?2");
+		bind_text(st, 3, department);
+	}
+	sqlite3_bind_int64(st, 1, now - ms);
+	sqlite3_bind_int(st, 2, *left);
+	if (conn_step(c, st, NULL, 0) != 0)
+		return -1;
+	*left -= conn_changes(c);
+	return 0;
+}
+
+/*
+ * The departments that have final jobs, one after the other through the
+ * index on (department, final_at): a few lookups however many jobs.
+ */
+static char *
+next_department(struct conn *c, const char *after)
+{
+	sqlite3_stmt *st;
+	char *d = NULL;
+
+	if (after == NULL) {
+		st = conn_stmt(c, "SELECT min(department) FROM jobs WHERE"
+		    " final_at IS NOT NULL AND department IS NOT NULL");
+	} else {
+		st = conn_stmt(c, "SELECT min(department) FROM jobs WHERE"
+		    " final_at IS NOT NULL AND department > ?");
+		bind_text(st, 1, after);
+	}
+	if (sqlite3_step(st) == SQLITE_ROW)
+		d = col_strdup(st, 0);
+	sqlite3_reset(st);
+	return d;
+}
+
 int
-jobs_purge(struct conn *c, int64_t before, int limit, int *deleted)
+jobs_purge(struct conn *c, const struct jobs_retention *r, int64_t now,
+    int limit, int *deleted)
 {
 	static const char *const steps[] = {
 		"DELETE FROM run_events WHERE run_id IN (SELECT r.id FROM runs r"
@@ -1223,20 +1302,25 @@ jobs_purge(struct conn *c, int64_t before, int limit, int *deleted)
 		" purge)",
 		"DELETE FROM jobs WHERE id IN (SELECT id FROM purge)",
 	};
-	sqlite3_stmt *st;
+	char *d, *next;
 	size_t i;
+	int left = limit, rc = 0;
 
 	*deleted = 0;
 	if (conn_exec(c, "CREATE TEMP TABLE IF NOT EXISTS purge (id INTEGER"
 	    " PRIMARY KEY)") != 0 || conn_exec(c, "DELETE FROM purge") != 0)
 		return JOBS_ERROR;
-	st = conn_stmt(c, "INSERT INTO purge SELECT id FROM jobs WHERE"
-	    " final_at < ? ORDER BY final_at LIMIT ?");
-	sqlite3_bind_int64(st, 1, before);
-	sqlite3_bind_int(st, 2, limit);
-	if (conn_step(c, st, NULL, 0) != 0)
+	rc = purge_pick(c, r, NULL, now, &left);
+	for (d = next_department(c, NULL); d != NULL && rc == 0 && left > 0;
+	    d = next) {
+		rc = purge_pick(c, r, d, now, &left);
+		next = next_department(c, d);
+		free(d);
+	}
+	free(d);
+	if (rc != 0)
 		return JOBS_ERROR;
-	*deleted = conn_changes(c);
+	*deleted = limit - left;
 	for (i = 0; i < sizeof steps / sizeof steps[0] && *deleted > 0; i++)
 		if (conn_step(c, conn_stmt(c, steps[i]), NULL, 0) != 0)
 			return JOBS_ERROR;

@@ -190,12 +190,31 @@ int	jobs_expire(struct conn *, int64_t now, int *expired, int *timed_out,
 int	jobs_extend_leases(struct conn *, int64_t now, int64_t ttl_ms);
 
 /*
- * Retention: delete final jobs that ended before "before", with their
- * transitions, runs, events and artifacts - at most limit jobs per call,
- * so that the writer is never held long.  The KPI ledger is kept.
- * *deleted counts the jobs removed.
+ * How long final jobs are kept, by the department they belong to: the
+ * department's own time when keep[] names it, else default_ms; 0 keeps
+ * them for ever.  The strings belong to whoever filled it in.
  */
-int	jobs_purge(struct conn *, int64_t before, int limit, int *deleted);
+struct jobs_keep {
+	const char	*department;
+	int64_t		 ms;
+};
+struct jobs_retention {
+	int64_t		 default_ms;
+	const struct jobs_keep *keep;
+	size_t		 n;
+};
+/* The shortest time anything is kept for (0 when nothing expires). */
+int64_t	jobs_retention_min(const struct jobs_retention *);
+
+/*
+ * Retention: delete the final jobs that ended longer ago than their
+ * department keeps them, with their transitions, runs, events and
+ * artifacts - the oldest first, at most limit jobs per call, so that the
+ * writer is never held long.  The KPI ledger (and the audit log) are
+ * kept.  *deleted counts the jobs removed.
+ */
+int	jobs_purge(struct conn *, const struct jobs_retention *, int64_t now,
+	    int limit, int *deleted);
 
 /* The earliest time after now at which a retrying job becomes due, or 0. */
 int64_t	jobs_next_due(struct conn *, int64_t now);

@@ -1,20 +1,16 @@
 /*
- * scheduler_main.c - bin/kobito-scheduler: the daemon and its admin
- * subcommands.
+ * scheduler_main.c - bin/kobito-scheduler: the daemon, and a table of its
+ * admin commands (admin.h; `kobito-scheduler --help` lists them all).
  *
- *   kobito-scheduler --db FILE --listen HOST:PORT --scripts DIR
- *                    [--config FILE] [--key-file FILE] [--port-file FILE]
- *                    [--threads N]
- *   kobito-scheduler token create --db FILE --role ROLE --name NAME
- *   kobito-scheduler agent-token create --db FILE --name AGENT
- *   kobito-scheduler routes [--json]
+ *   kobito-scheduler --config FILE | --db FILE --listen HOST:PORT
+ *                    --scripts DIR [OPTION]...
  *
  * The daemon binds the socket itself (so "--listen 127.0.0.1:0" can ask
  * the kernel for a free port, written to --port-file once listening),
  * takes the database lock, applies migrations, loads the scripts
  * directory and the config file's schedules, gives live leases one more
- * TTL (agents could not heartbeat while it was down), and serves until
- * SIGTERM or SIGINT.
+ * TTL (agents could not heartbeat while it was down), tells systemd it is
+ * ready, and serves until SIGTERM or SIGINT.
  */
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -30,6 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "admin.h"
 #include "api.h"
 #include "auth.h"
 #include "dirauth.h"
@@ -37,24 +34,60 @@
 #include "jobs.h"
 #include "query.h"
 #include "queues.h"
+#include "schedconf.h"
 #include "schedules.h"
 #include "scripts.h"
 #include "secrets.h"
+#include "service.h"
 #include "store.h"
 #include "timeutil.h"
 #include "web.h"
 #include "xmalloc.h"
 #include "ydoc.h"
 
-static const char usage[] =
-"usage: kobito-scheduler --db FILE --listen HOST:PORT --scripts DIR\n"
-"                        [--config FILE] [--key-file FILE] [--port-file FILE]\n"
-"                        [--threads N] [--kpi-config FILE] [--dashboard DIR]\n"
-"                        [--tls-cert FILE --tls-key FILE] [--secure-cookies]\n"
-"       kobito-scheduler user set|list --db FILE ... (see docs/kpi.md)\n"
-"       kobito-scheduler token create --db FILE --role ROLE --name NAME\n"
-"       kobito-scheduler agent-token create --db FILE --name AGENT\n"
-"       kobito-scheduler routes [--json]\n";
+/*
+ * Every way to call the program, for --help and the man page: the daemon,
+ * each admin command's own synopsis (admin.h), the others.
+ */
+static const char daemon_synopsis[] =
+	"--config FILE | --db FILE --listen HOST:PORT --scripts DIR [OPTION]...";
+static const char *const other_synopsis[] = {
+	"user set|list --db FILE ... (see docs/kpi.md)",
+	"routes [--json]",
+	"COMMAND --help",
+};
+
+/* The lines, as a NULL-terminated array; free with free_synopsis(). */
+static char **
+make_synopsis(void)
+{
+	size_t i, j, n = 0, cap = 2 + sizeof other_synopsis /
+	    sizeof other_synopsis[0];
+	char **lines;
+
+	for (i = 0; i < admin_ncmds; i++)
+		for (j = 0; admin_cmds[i].synopsis[j] != NULL; j++)
+			cap++;
+	lines = xcalloc(cap, sizeof *lines);
+	lines[n++] = xstrdup(daemon_synopsis);
+	for (i = 0; i < admin_ncmds; i++)
+		for (j = 0; admin_cmds[i].synopsis[j] != NULL; j++)
+			lines[n++] = xasprintf("%s %s", admin_cmds[i].name,
+			    admin_cmds[i].synopsis[j]);
+	for (i = 0; i < sizeof other_synopsis / sizeof other_synopsis[0]; i++)
+		lines[n++] = xstrdup(other_synopsis[i]);
+	return lines;
+}
+
+static void
+free_synopsis(char **lines)
+{
+	size_t i;
+
+	for (i = 0; lines[i] != NULL; i++)
+		free(lines[i]);
+	free(lines);
+}
 
 static void
 die(const char *fmt, ...)
@@ -67,160 +100,6 @@ die(const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	exit(1);
-}
-
-/* --- the config file -------------------------------------------------- */
-
-/* A setting of the config file: where it goes and its range. */
-struct setting {
-	const char	*section;	/* NULL: top level */
-	const char	*key;
-	size_t		 off;		/* into struct settings */
-	int		 is_size;	/* size_t, else int64_t */
-	long long	 min, max;
-};
-
-/* Everything the config file may set. */
-struct settings {
-	struct api_config	 api;
-	int64_t			 threads, retention, artifacts;
-	char			*timezone;
-	json_t			*schedules;	/* from the file, or NULL */
-};
-
-#define OFF(f)	offsetof(struct settings, f)
-static const struct setting settings_table[] = {
-	{ NULL, "lease_ttl_ms", OFF(api.lease_ttl_ms), 0, 1000, 86400000 },
-	{ NULL, "wait_max_ms", OFF(api.wait_max_ms), 0, 0, 300000 },
-	{ NULL, "retention_days", OFF(retention), 0, 0, 36500 },
-	{ NULL, "threads", OFF(threads), 0, 1, 256 },
-	{ "limits", "body_bytes", OFF(api.body_max), 1, 1024, 1LL << 30 },
-	{ "limits", "artifact_bytes", OFF(api.artifact_max), 1, 1024,
-	    1LL << 31 },
-	{ "limits", "header_bytes", OFF(api.header_max), 1, 1024, 1 << 20 },
-	{ "limits", "artifacts_per_run", OFF(artifacts), 0, 1, 100000 },
-	{ "limits", "connections", OFF(api.max_connections), 2, 16, 1000000 },
-	{ "limits", "connections_per_address",
-	    OFF(api.connections_per_address), 2, 1, 1000000 },
-	{ "limits", "header_timeout_ms", OFF(api.header_timeout_ms), 0, 100,
-	    600000 },
-	{ "jobs", "max_attempts", OFF(api.jobs.max_attempts), 2, 1, 100 },
-	{ "jobs", "backoff_ms", OFF(api.jobs.backoff_ms), 0, 0, 86400000 },
-	{ "jobs", "backoff_max_ms", OFF(api.jobs.backoff_max_ms), 0, 0,
-	    7 * 86400000LL },
-	{ "jobs", "timeout_ms", OFF(api.jobs.timeout_ms), 0, 1000,
-	    7 * 86400000LL },
-};
-#undef OFF
-
-static const char *const top_keys[] = {
-	"timezone", "lease_ttl_ms", "wait_max_ms", "retention_days", "threads",
-	"limits", "jobs", "schedules", "directory", NULL,
-};
-
-/* The config file's typed getters print the problem. */
-static void
-config_report(void *arg, const char *msg)
-{
-	(void)arg;
-	fprintf(stderr, "kobito-scheduler: %s\n", msg);
-}
-
-static const struct ysink config_sink = { config_report, NULL };
-
-static int
-set_one(struct settings *s, const struct setting *st, const struct ynode *v)
-{
-	char what[64];
-	long long n;
-	char *p = (char *)s + st->off;
-
-	snprintf(what, sizeof what, "%s%s%s", st->section ? st->section : "",
-	    st->section ? "." : "", st->key);
-	if (ynode_int(v, what, st->min, st->max, &n, &config_sink) != 0)
-		return -1;
-	if (st->is_size == 1)
-		*(size_t *)(void *)p = (size_t)n;
-	else if (st->is_size == 2)
-		*(int *)(void *)p = (int)n;
-	else
-		*(int64_t *)(void *)p = (int64_t)n;
-	return 0;
-}
-
-/* A section's settings must all be known: 0, or -1 when one is not. */
-static int
-check_section(const struct ynode *sec, const char *section)
-{
-	const char *keys[sizeof settings_table / sizeof settings_table[0] + 1];
-	size_t i, n = 0;
-
-	if (ynode_want(sec, YNODE_MAP, section, &config_sink) != 0)
-		return -1;
-	for (i = 0; i < sizeof settings_table / sizeof settings_table[0]; i++)
-		if (settings_table[i].section != NULL &&
-		    strcmp(settings_table[i].section, section) == 0)
-			keys[n++] = settings_table[i].key;
-	keys[n] = NULL;
-	return ynode_check_keys(sec, section, keys, &config_sink) ? -1 : 0;
-}
-
-static int
-load_config(const char *path, struct settings *s)
-{
-	char err[512];
-	struct ydoc *doc = ydoc_load_file(path, err, sizeof err);
-	const struct ynode *root, *sec, *v;
-	const char *tz;
-	size_t i;
-	int rc = -1;
-
-	if (doc == NULL) {
-		fprintf(stderr, "kobito-scheduler: %s\n", err);
-		return -1;
-	}
-	root = doc->root;
-	if (root == NULL) {
-		ydoc_free(doc);
-		return 0;
-	}
-	if (ynode_want(root, YNODE_MAP, "the configuration", &config_sink) !=
-	    0 || ynode_check_keys(root, "the configuration", top_keys,
-	    &config_sink) != 0)
-		goto out;
-	for (i = 0; i < sizeof settings_table / sizeof settings_table[0]; i++) {
-		sec = root;
-		if (settings_table[i].section != NULL) {
-			sec = ynode_get(root, settings_table[i].section);
-			if (sec == NULL)
-				continue;
-			if (check_section(sec, settings_table[i].section) != 0)
-				goto out;
-		}
-		if ((v = ynode_get(sec, settings_table[i].key)) != NULL &&
-		    set_one(s, &settings_table[i], v) != 0)
-			goto out;
-	}
-	if ((v = ynode_get(root, "timezone")) != NULL) {
-		if ((tz = ynode_text(v, "timezone", &config_sink)) == NULL)
-			goto out;
-		free(s->timezone);
-		s->timezone = xstrdup(tz);
-	}
-	if ((v = ynode_get(root, "schedules")) != NULL) {
-		if (ynode_want(v, YNODE_SEQ, "schedules", &config_sink) != 0)
-			goto out;
-		s->schedules = ynode_to_json(v);
-		/* Keep positions for messages: store line:col beside each. */
-		for (i = 0; i < v->n; i++)
-			json_object_set_new(json_array_get(s->schedules, i),
-			    "_pos", json_sprintf("%s:%d:%d", path,
-			    v->items[i]->line, v->items[i]->col));
-	}
-	rc = 0;
-out:
-	ydoc_free(doc);
-	return rc;
 }
 
 /*
@@ -334,84 +213,6 @@ listen_on(const char *spec, int *port, char *err, size_t errlen)
 
 /* --- subcommands ---------------------------------------------------------- */
 
-struct tokreq {
-	enum role	 role;
-	const char	*name;
-	char		 token[AUTH_TOKEN_LEN + 1];
-	int64_t		 id;
-	char		 err[256];
-};
-
-static int
-token_fn(struct conn *c, void *p)
-{
-	struct tokreq *t = p;
-
-	return auth_token_create(c, t->role, t->name, "kobito-scheduler",
-	    time_wall_ms(), t->token, &t->id, t->err, sizeof t->err);
-}
-
-/* token create / agent-token create */
-static int
-cmd_token(int argc, char **argv, int agent)
-{
-	static const struct option opts[] = {
-		{ "db", required_argument, NULL, 'd' },
-		{ "role", required_argument, NULL, 'r' },
-		{ "name", required_argument, NULL, 'n' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *db = NULL, *role = agent ? "agent" : NULL;
-	struct tokreq t;
-	struct store *st;
-	char err[512];
-	int c;
-
-	memset(&t, 0, sizeof t);
-	if (argc < 2 || strcmp(argv[1], "create") != 0) {
-		fputs(usage, stderr);
-		return 2;
-	}
-	optind = 2;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			db = optarg;
-			break;
-		case 'r':
-			if (agent)
-				die("agent tokens have no --role");
-			role = optarg;
-			break;
-		case 'n':
-			t.name = optarg;
-			break;
-		default:
-			fputs(usage, stderr);
-			return 2;
-		}
-	}
-	if (db == NULL || role == NULL || t.name == NULL || optind != argc) {
-		fputs(usage, stderr);
-		return 2;
-	}
-	if (role_parse(role, &t.role) != 0 || (!agent && t.role == ROLE_AGENT))
-		die("--role: expected viewer, operator, engineer or admin, not "
-		    "'%s'", role);
-	if (sodium_init() < 0)
-		die("cannot initialise libsodium");
-	if ((st = store_open(db, 0, err, sizeof err)) == NULL)
-		die("%s", err);
-	if (store_write(st, token_fn, &t, err, sizeof err) != 0)
-		die("cannot create the token: %s", t.err[0] ? t.err : err);
-	store_close(st);
-	printf("%s\n", t.token);
-	fprintf(stderr, "kobito-scheduler: token %lld for %s '%s' created; it "
-	    "is shown only this once\n", (long long)t.id, role, t.name);
-	sodium_memzero(t.token, sizeof t.token);
-	return 0;
-}
-
 static int
 cmd_routes(int argc, char **argv)
 {
@@ -508,34 +309,30 @@ write_port_file(const char *path, int port)
 	return 0;
 }
 
+/* The daemon's part of the man page: its options and every command's. */
+static void
+print_man(struct opts *o)
+{
+	struct opts co;
+	char prog[64];
+	size_t i;
+
+	opts_man(o, stdout);
+	fputs(".SH COMMANDS\n", stdout);
+	for (i = 0; i < admin_ncmds; i++) {
+		admin_opts(&admin_cmds[i], &co, prog, sizeof prog);
+		opts_man_command(&co, stdout);
+	}
+}
+
 static int
 serve(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "db", required_argument, NULL, 'd' },
-		{ "listen", required_argument, NULL, 'l' },
-		{ "scripts", required_argument, NULL, 's' },
-		{ "config", required_argument, NULL, 'c' },
-		{ "key-file", required_argument, NULL, 'k' },
-		{ "port-file", required_argument, NULL, 'p' },
-		{ "threads", required_argument, NULL, 't' },
-		{ "kpi-config", required_argument, NULL, 'K' },
-		{ "dashboard", required_argument, NULL, 'D' },
-		{ "tls-cert", required_argument, NULL, 'C' },
-		{ "tls-key", required_argument, NULL, 'Y' },
-		{ "secure-cookies", no_argument, NULL, 'S' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *db = NULL, *listen_spec = NULL, *dir = NULL, *cfgpath = NULL;
-	const char *keyfile = NULL, *portfile = NULL;
-	const char *kpipath = NULL, *dashdir = NULL;
-	const char *certpath = NULL, *tlskeypath = NULL;
+	struct schedconf set;
+	struct opts o;
 	char *cert = NULL, *tlskey = NULL;
-	int secure_cookies = 0;
 	struct dirauth *directory;
 	struct web *web;
-	struct settings set;
 	struct bootw boot;
 	struct store *st = NULL;
 	struct scripts *sc;
@@ -543,64 +340,55 @@ serve(int argc, char **argv)
 	struct secrets sk;
 	struct tfmt tf;
 	struct api *api;
-	char err[512], *keydefault = NULL, *end;
+	char err[512], *keyfile, **synopsis;
 	sigset_t sigs;
 	struct rlimit rl;
-	int c, fd, port = 0, sig;
-	long threads = 0;
+	int fd, port = 0, sig, next, rc;
 
-	memset(&set, 0, sizeof set);
-	api_config_defaults(&set.api);
-	set.threads = set.api.threads;
-	set.retention = set.api.retention_days;
-	set.artifacts = set.api.artifacts_per_run;
-	set.timezone = xstrdup("Asia/Tokyo");
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd': db = optarg; break;
-		case 'l': listen_spec = optarg; break;
-		case 's': dir = optarg; break;
-		case 'c': cfgpath = optarg; break;
-		case 'k': keyfile = optarg; break;
-		case 'p': portfile = optarg; break;
-		case 'K': kpipath = optarg; break;
-		case 'D': dashdir = optarg; break;
-		case 'C': certpath = optarg; break;
-		case 'Y': tlskeypath = optarg; break;
-		case 'S': secure_cookies = 1; break;
-		case 't':
-			errno = 0;
-			threads = strtol(optarg, &end, 10);
-			if (errno || *end || threads < 1 || threads > 256)
-				die("--threads: expected 1-256");
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return 0;
-		default:
-			fputs(usage, stderr);
-			return 2;
-		}
+	synopsis = make_synopsis();
+	schedconf_init(&set, &o, (const char *const *)synopsis);
+	if (argc == 2 && strcmp(argv[1], "--help-man") == 0) {
+		print_man(&o);
+		rc = 1;
+	} else if ((rc = opts_parse(&o, argc, argv, 1, &next)) == 0 &&
+	    next != argc) {
+		fprintf(stderr, "kobito-scheduler: unknown command '%s'\n",
+		    argv[next]);
+		rc = -1;
 	}
-	if (db == NULL || listen_spec == NULL || dir == NULL ||
-	    optind != argc) {
-		fputs(usage, stderr);
-		return 2;
+	free_synopsis(synopsis);
+	o.synopsis = NULL;
+	if (rc != 0) {
+		opts_release(&o);
+		schedconf_release(&set);
+		return rc > 0 ? 0 : 2;
 	}
-	if (cfgpath != NULL && load_config(cfgpath, &set) != 0)
-		return 1;
-	set.api.threads = threads > 0 ? (int)threads : (int)set.threads;
-	set.api.retention_days = (int)set.retention;
+	/* A bad file is a failure, a missing option a usage error. */
+	if (set.config != NULL && schedconf_load(&set, &o, set.config) != 0)
+		rc = 1;
+	else if (opts_check_required(&o) != 0)
+		rc = 2;
+	if (rc != 0) {
+		opts_release(&o);
+		schedconf_release(&set);
+		return rc;
+	}
+	set.api.threads = (int)set.threads;
+	set.api.retention.default_ms = set.retention_ms >= 0 ?
+	    set.retention_ms : set.retention * 86400000;
+	set.api.retention.keep = set.keep;
+	set.api.retention.n = set.nkeep;
 	set.api.artifacts_per_run = (int)set.artifacts;
+	set.api.watchdog_ms = service_watchdog_ms();
 	if (set.api.jobs.backoff_max_ms < set.api.jobs.backoff_ms)
 		die("jobs.backoff_max_ms must not be below jobs.backoff_ms");
 	if (sodium_init() < 0)
 		die("cannot initialise libsodium");
-	if ((certpath == NULL) != (tlskeypath == NULL))
+	if ((set.tls_cert == NULL) != (set.tls_key == NULL))
 		die("--tls-cert and --tls-key go together");
-	if (certpath != NULL) {
-		cert = read_pem(certpath, 0);
-		tlskey = read_pem(tlskeypath, 1);
+	if (set.tls_cert != NULL) {
+		cert = read_pem(set.tls_cert, 0);
+		tlskey = read_pem(set.tls_key, 1);
 		set.api.tls_cert = cert;
 		set.api.tls_key = tlskey;
 	}
@@ -624,13 +412,15 @@ serve(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if ((st = store_open(db, STORE_LOCK | STORE_WRITER, err,
+	service_status("opening %s", set.db);
+	if ((st = store_open(set.db, STORE_LOCK | STORE_WRITER, err,
 	    sizeof err)) == NULL)
 		die("%s", err);
-	if (keyfile == NULL)
-		keyfile = keydefault = xasprintf("%s.key", db);
+	keyfile = set.key_file ? xstrdup(set.key_file) :
+	    xasprintf("%s.key", set.db);
 	if (secrets_load_key(&sk, keyfile, 1, err, sizeof err) != 0)
 		die("%s", err);
+	free(keyfile);
 	sc = scripts_new();
 	sched = sched_new();
 	memset(&boot, 0, sizeof boot);
@@ -639,33 +429,36 @@ serve(int argc, char **argv)
 	boot.schedules = set.schedules;
 	boot.now = time_wall_ms();
 	boot.ttl = set.api.lease_ttl_ms;
-	if (scripts_load_dir(sc, dir, &boot.dir, &boot.ndir, err,
+	if (scripts_load_dir(sc, set.scripts, &boot.dir, &boot.ndir, err,
 	    sizeof err) != 0)
 		die("%s", err);
 	if (store_write(st, boot_fn, &boot, err, sizeof err) != 0)
 		die("cannot load the scripts and schedules: %s", err);
 	free(boot.dir);
 	if (boot.failed)
-		die("%s: the schedules above do not validate", cfgpath);
+		die("%s: the schedules above do not validate", set.config);
 
-	if ((web = web_setup(st, kpipath, dashdir, err, sizeof err)) == NULL)
+	if ((web = web_setup(st, set.kpi_config, set.dashboard, err,
+	    sizeof err)) == NULL)
 		die("%s", err);
-	if ((fd = listen_on(listen_spec, &port, err, sizeof err)) < 0)
+	if ((fd = listen_on(set.listen, &port, err, sizeof err)) < 0)
 		die("%s", err);
-	directory = load_directory(cfgpath, web_kpi(web));
+	directory = load_directory(set.config, web_kpi(web));
 	web_set_directory(web, directory);
 	web_set_secrets(web, &sk);
 	/* Cookies go only over HTTPS: ours, or a proxy's in front of us. */
-	web_set_secure_cookies(web, cert != NULL || secure_cookies);
+	web_set_secure_cookies(web, cert != NULL || set.secure_cookies);
 	api = api_new(st, sc, sched, &sk, &tf, &set.api);
 	api_set_web(api, web);
 	if (api_start(api, fd, err, sizeof err) != 0)
 		die("%s", err);
-	if (portfile != NULL && write_port_file(portfile, port) != 0)
+	if (set.port_file != NULL && write_port_file(set.port_file, port) != 0)
 		die("cannot write the port file");
 	fprintf(stderr, "kobito-scheduler: listening on %s (port %d), database "
-	    "'%s', %zu scripts from '%s', %d threads\n", listen_spec, port, db,
-	    boot.ndir, dir, set.api.threads);
+	    "'%s', %zu scripts from '%s', %d threads\n", set.listen, port,
+	    set.db, boot.ndir, set.scripts, set.api.threads);
+	service_ready("listening on %s (port %d), %zu scripts", set.listen,
+	    port, boot.ndir);
 
 	for (;;) {
 		if (sigwait(&sigs, &sig) != 0)
@@ -674,6 +467,7 @@ serve(int argc, char **argv)
 			break;
 	}
 	fprintf(stderr, "kobito-scheduler: %s: stopping\n", strsignal(sig));
+	service_stopping();
 	api_stop(api);
 	api_free(api);
 	web_free(web);
@@ -683,26 +477,38 @@ serve(int argc, char **argv)
 	sched_free(sched);
 	secrets_clear(&sk);
 	tfmt_free(&tf);
-	json_decref(set.schedules);
-	free(set.timezone);
-	free(keydefault);
 	free(cert);
 	if (tlskey != NULL)
 		sodium_memzero(tlskey, strlen(tlskey));
 	free(tlskey);
+	opts_release(&o);
+	schedconf_release(&set);
 	return 0;
 }
+
+/* The commands that are not the daemon, by name. */
+struct command {
+	const char	*name;
+	int		(*fn)(int, char **);
+};
+
+static const struct command commands[] = {
+	{ "user", web_cmd_user },
+	{ "routes", cmd_routes },
+};
 
 int
 main(int argc, char **argv)
 {
-	if (argc > 1 && strcmp(argv[1], "token") == 0)
-		return cmd_token(argc - 1, argv + 1, 0);
-	if (argc > 1 && strcmp(argv[1], "agent-token") == 0)
-		return cmd_token(argc - 1, argv + 1, 1);
-	if (argc > 1 && strcmp(argv[1], "user") == 0)
-		return web_cmd_user(argc - 1, argv + 1);
-	if (argc > 1 && strcmp(argv[1], "routes") == 0)
-		return cmd_routes(argc - 1, argv + 1);
+	size_t i;
+
+	if (argc > 1) {
+		for (i = 0; i < admin_ncmds; i++)
+			if (strcmp(argv[1], admin_cmds[i].name) == 0)
+				return admin_cmds[i].fn(argc - 1, argv + 1);
+		for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
+			if (strcmp(argv[1], commands[i].name) == 0)
+				return commands[i].fn(argc - 1, argv + 1);
+	}
 	return serve(argc, argv);
 }

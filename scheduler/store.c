@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "kpi.h"
 #include "perm.h"
 #include "notify.h"
@@ -227,6 +228,8 @@ conn_schema_version(struct conn *c)
 struct migration {
 	int		 version;
 	const char	*sql;
+	int		(*fn)(struct conn *);	/* then this, when set */
+	const char	*after;			/* and this SQL */
 };
 
 static const struct migration migrations[] = {
@@ -374,6 +377,23 @@ static const struct migration migrations[] = {
 	    "  sealed BLOB NOT NULL, confirmed INTEGER NOT NULL DEFAULT 0,"
 	    "  last_step INTEGER NOT NULL DEFAULT 0,"
 	    "  created_at INTEGER NOT NULL);" },
+	/* Retention by department: the expired jobs of each, oldest first. */
+	{ 11, "CREATE INDEX jobs_final_department ON jobs(department, final_at)"
+	    " WHERE final_at IS NOT NULL;" },
+	/*
+	 * The audit log's hash chain: the rows written so far are chained
+	 * in their order (the trigger that refuses updates is put back once
+	 * that is done), and a row without a hash is refused from then on.
+	 */
+	{ 12, "DROP TRIGGER audit_no_update;"
+	    "ALTER TABLE audit ADD COLUMN prev_hash TEXT;"
+	    "ALTER TABLE audit ADD COLUMN hash TEXT;", audit_seal,
+	    "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit"
+	    "  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+	    "CREATE TRIGGER audit_chained BEFORE INSERT ON audit"
+	    "  WHEN NEW.hash IS NULL OR NEW.prev_hash IS NULL"
+	    "  BEGIN SELECT RAISE(ABORT, 'audit rows are chained: the"
+	    " scheduler writes them'); END;" },
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] ==
@@ -393,7 +413,9 @@ migrate(struct conn *c, const char *path, int upto, char *err, size_t errlen)
 	}
 	if (have > STORE_SCHEMA_VERSION) {
 		snprintf(err, errlen, "database '%s' has schema version %d, "
-		    "newer than this scheduler's %d", path, have,
+		    "newer than this scheduler's %d: it was written by a newer "
+		    "kobito-scheduler; run that version (or a newer one), or "
+		    "restore a backup taken before the upgrade", path, have,
 		    STORE_SCHEMA_VERSION);
 		return -1;
 	}
@@ -411,7 +433,10 @@ migrate(struct conn *c, const char *path, int upto, char *err, size_t errlen)
 		snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d",
 		    migrations[i].version);
 		if (sqlite3_exec(c->db, migrations[i].sql, NULL, NULL, &msg) !=
-		    SQLITE_OK || sqlite3_exec(c->db, pragma, NULL, NULL,
+		    SQLITE_OK || (migrations[i].fn != NULL &&
+		    migrations[i].fn(c) != 0) || (migrations[i].after != NULL &&
+		    sqlite3_exec(c->db, migrations[i].after, NULL, NULL, &msg) !=
+		    SQLITE_OK) || sqlite3_exec(c->db, pragma, NULL, NULL,
 		    &msg) != SQLITE_OK) {
 			snprintf(err, errlen, "migration to schema version %d "
 			    "of '%s' failed: %s", migrations[i].version, path,
@@ -472,39 +497,45 @@ struct store {
 
 #define BATCH_MAX	512
 
-static int
-take_lock(struct store *st, char *err, size_t errlen)
+int
+store_lock(const char *path, char *err, size_t errlen)
 {
-	char *lpath = xasprintf("%s.lock", st->path), pid[32], old[32];
+	char *lpath = xasprintf("%s.lock", path), pid[32], old[32];
 	ssize_t n;
+	int fd;
 
-	st->lock_fd = open(lpath, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (st->lock_fd < 0) {
+	fd = open(lpath, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
 		snprintf(err, errlen, "cannot open lock file '%s': %s", lpath,
 		    strerror(errno));
 		free(lpath);
 		return -1;
 	}
-	if (flock(st->lock_fd, LOCK_EX | LOCK_NB) != 0) {
-		n = pread(st->lock_fd, old, sizeof old - 1, 0);
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		n = pread(fd, old, sizeof old - 1, 0);
 		old[n > 0 ? n : 0] = '\0';
 		old[strcspn(old, "\n")] = '\0';
 		snprintf(err, errlen, "database '%s' is in use by another "
-		    "scheduler (pid %s)", st->path, old[0] ? old : "unknown");
-		close(st->lock_fd);
-		st->lock_fd = -1;
+		    "scheduler (pid %s)", path, old[0] ? old : "unknown");
+		close(fd);
 		free(lpath);
 		return -1;
 	}
 	n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
-	if (ftruncate(st->lock_fd, 0) != 0 ||
-	    pwrite(st->lock_fd, pid, (size_t)n, 0) != n) {
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n) {
 		/* The lock holds anyway; only the pid in messages is lost. */
 		fprintf(stderr, "kobito-scheduler: cannot write '%s': %s\n",
 		    lpath, strerror(errno));
 	}
 	free(lpath);
-	return 0;
+	return fd;
+}
+
+static int
+take_lock(struct store *st, char *err, size_t errlen)
+{
+	st->lock_fd = store_lock(st->path, err, errlen);
+	return st->lock_fd < 0 ? -1 : 0;
 }
 
 /* Reset every statement left mid-iteration, so no snapshot stays open. */

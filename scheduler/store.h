@@ -36,7 +36,7 @@
 #include <sqlite3.h>
 
 /* The schema version this program writes. */
-#define STORE_SCHEMA_VERSION	10
+#define STORE_SCHEMA_VERSION	12
 
 /* store_open() flags */
 #define STORE_LOCK	0x1	/* take the scheduler lock (DB.lock) */
@@ -66,6 +66,13 @@ struct store;
  */
 struct store	*store_open(const char *path, int flags, char *err,
 		    size_t errlen);
+/*
+ * Take the scheduler lock of the database at path alone (for tools that
+ * replace the database, which no scheduler may have open): the lock's file
+ * descriptor, closed to release it; or -1 with the message store_open()
+ * gives.
+ */
+int		 store_lock(const char *path, char *err, size_t errlen);
 /*
  * Apply the migrations up to version only, to the database at path (for
  * the tests of a later migration: a database as an older scheduler left

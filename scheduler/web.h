@@ -254,6 +254,12 @@ int		 web_user_set(struct conn *, const struct kpi_config *kpi,
  * exit status.
  */
 int		 web_cmd_user(int argc, char **argv);
+/*
+ * The first line of the file at path, or of standard input when path is
+ * NULL, as a password the caller frees (after wiping it); NULL with a
+ * message in err.
+ */
+char		*web_read_password(const char *path, char *err, size_t errlen);
 
 /*
  * The tables the store's migration adds for the web front: sessions and

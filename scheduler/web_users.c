@@ -375,8 +375,8 @@ usercmd_fn(struct conn *c, void *p)
 }
 
 /* The first line of a file or of standard input, as the password. */
-static char *
-read_password(const char *path, char *err, size_t errlen)
+char *
+web_read_password(const char *path, char *err, size_t errlen)
 {
 	char *data = NULL, *nl;
 	size_t len = 0, cap = 0;
@@ -463,7 +463,7 @@ web_cmd_user(int argc, char **argv)
 		return 1;
 	}
 	if ((pwfile != NULL || pwstdin) &&
-	    (u.password = read_password(pwfile, err, sizeof err)) == NULL) {
+	    (u.password = web_read_password(pwfile, err, sizeof err)) == NULL) {
 		fprintf(stderr, "kobito-scheduler: %s\n", err);
 		return 1;
 	}

@@ -21,6 +21,8 @@ python3 clang libclang-rt-14-dev
 tesseract-ocr-script-latn tesseract-ocr-script-jpan-vert
 fonts-klee fonts-ipafont-gothic fonts-ipafont-mincho fonts-humor-sans
 fonts-liberation2 fonts-urw-base35 python3-yaml python3-jsonschema
+libsystemd-dev man-db
+debhelper lintian mmdebstrap systemd-container
 libldap-dev slapd ldap-utils libgnutls28-dev
 fonts-freefont-ttf fonts-crosextra-carlito fonts-comic-neue fonts-vlgothic
 fonts-ipaexfont-gothic fonts-ipaexfont-mincho

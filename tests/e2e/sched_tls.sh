@@ -4,7 +4,8 @@
 # the session cookie Secure, no plain HTTP on that port, a key readable by
 # others refused; an agent that verifies the scheduler with --ca-file runs
 # a job over HTTPS, one without it cannot connect; behind a TLS proxy,
-# --secure-cookies marks the cookies Secure on plain HTTP.
+# --secure-cookies marks the cookies Secure on plain HTTP; the same from the
+# configuration files (tls_cert, tls_key; the agent's ca_file).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sched.inc"
 . "$(dirname "$0")/agent.inc"
@@ -78,4 +79,24 @@ echo "$h" | grep -i '^set-cookie: kobito_session=' | grep -q '; Secure' ||
 	fail "--secure-cookies: $h"
 echo "$h" | grep -qi 'strict-transport-security' && fail "HSTS over plain HTTP"
 echo "ok: --secure-cookies behind a TLS proxy"
+stop_scheduler
+
+# The same from the configuration files: tls_cert and tls_key for the
+# scheduler, ca_file for the agent.
+printf 'tls_cert: %s\ntls_key: %s\n' "$T/server.pem" "$T/server.key" > "$T/sched.yaml"
+printf 'ca_file: %s\n' "$T/ca.pem" > "$T/agent.yaml"
+start_scheduler --config "$T/sched.yaml"
+SCHED_URL="https://127.0.0.1:$(cat "$T/port")"
+h=$(curl -s -D - -o /dev/null --cacert "$T/ca.pem" "$SCHED_URL/health" | tr -d '\r')
+echo "$h" | grep -qi '^strict-transport-security: max-age=31536000' ||
+	fail "tls_cert and tls_key of the file: $h"
+start_agent cfg --config "$T/agent.yaml"
+j=$(curl -s --cacert "$T/ca.pem" -H "Authorization: Bearer $tok" \
+	-H 'Content-Type: application/json' -d '{"script": "hello"}' \
+	"$SCHED_URL/api/jobs" | jq .job_id)
+wait_for 150 sh -c "curl -s --cacert '$T/ca.pem' -H 'Authorization: Bearer $tok' \
+	'$SCHED_URL/api/jobs/$j' | jq -e '.state == \"succeeded\"'" ||
+	fail "ca_file of the agent's file: $(tail -n 5 "$T/agent-cfg.log")"
+echo "ok: HTTPS from the configuration files (job $j)"
+stop_agent cfg
 stop_scheduler

@@ -277,6 +277,7 @@ test_purge_keeps_ledger(void **state)
 	struct job_spec js;
 	struct lease l;
 	json_t *sum = json_pack("{s:s}", "status", "succeeded");
+	struct jobs_retention keep = { 1, NULL, 0 };
 	enum job_state s;
 	int64_t id, now = 1700000000000LL;
 	int created, dup, n;
@@ -295,10 +296,10 @@ test_purge_keeps_ledger(void **state)
 	    &dup, f->err, sizeof f->err), JOBS_OK);
 	lease_clear(&l);
 	json_decref(sum);
-	/* Not old enough yet. */
-	assert_int_equal(jobs_purge(&f->c, now, 100, &n), JOBS_OK);
+	/* Not old enough yet (kept 1 ms after it ended). */
+	assert_int_equal(jobs_purge(&f->c, &keep, now + 10, 100, &n), JOBS_OK);
 	assert_int_equal(n, 0);
-	assert_int_equal(jobs_purge(&f->c, now + 11, 100, &n), JOBS_OK);
+	assert_int_equal(jobs_purge(&f->c, &keep, now + 12, 100, &n), JOBS_OK);
 	assert_int_equal(n, 1);
 	assert_int_equal(q(f, "SELECT count(*) FROM jobs"), 0);
 	assert_int_equal(q(f, "SELECT count(*) FROM runs"), 0);

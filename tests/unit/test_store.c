@@ -254,8 +254,14 @@ test_audit_append_only(void **state)
 	assert_non_null(st);
 	store_close(st);
 	assert_int_equal(conn_open(&c, f->db, err, sizeof err), 0);
+	/* A row must come chained (audit_append, test_audit.c). */
+	assert_int_not_equal(sqlite3_exec(c.db, "INSERT INTO audit (at, actor,"
+	    " method, path, status) VALUES (1, 'bob', 'POST', '/api/jobs',"
+	    " 201)", NULL, NULL, NULL), SQLITE_OK);
+	assert_non_null(strstr(sqlite3_errmsg(c.db), "chained"));
 	assert_int_equal(conn_exec(&c, "INSERT INTO audit (at, actor, method,"
-	    " path, status) VALUES (1, 'alice', 'POST', '/api/jobs', 201)"), 0);
+	    " path, status, prev_hash, hash) VALUES (1, 'alice', 'POST',"
+	    " '/api/jobs', 201, '0', '1')"), 0);
 	assert_int_not_equal(sqlite3_exec(c.db, "UPDATE audit SET actor ="
 	    " 'mallory'", NULL, NULL, NULL), SQLITE_OK);
 	assert_non_null(strstr(sqlite3_errmsg(c.db), "append-only"));

@@ -38,6 +38,25 @@ test_utf8_prefix(void **state)
 }
 
 static void
+test_parse_duration(void **state)
+{
+	long long ms;
+
+	(void)state;
+	assert_int_equal(text_parse_duration("1.5", &ms), 0);
+	assert_int_equal(ms, 1500);
+	assert_int_equal(text_parse_duration("500ms", &ms), 0);
+	assert_int_equal(ms, 500);
+	assert_int_equal(text_parse_duration("2h", &ms), 0);
+	assert_int_equal(ms, 7200000);
+	/* Days, for retention times. */
+	assert_int_equal(text_parse_duration("90d", &ms), 0);
+	assert_int_equal(ms, 90 * 86400000LL);
+	assert_int_equal(text_parse_duration("10 years", &ms), -1);
+	assert_int_equal(text_parse_duration("-1d", &ms), -1);
+}
+
+static void
 test_percent_encode(void **state)
 {
 	char *s;
@@ -110,6 +129,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_utf8_prefix),
 		cmocka_unit_test(test_percent_encode),
+		cmocka_unit_test(test_parse_duration),
 		cmocka_unit_test(test_nearest),
 		cmocka_unit_test(test_regex_ordinary),
 		cmocka_unit_test(test_regex_explosive),
