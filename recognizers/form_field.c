@@ -1209,8 +1209,8 @@ judge_digits(const struct form_field *f, struct field_result *fr,
 
 /*
  * The digits of a Japanese era date, or the house number that ends a
- * Japanese text, read so by a Latin model too: evidence when one does,
- * review when none does.
+ * Japanese text, read so by a Latin model too: evidence when one does;
+ * for the house number, review when none does.
  */
 static void
 latin_confirms(const struct form_field *f, struct field_result *fr,
@@ -1231,15 +1231,16 @@ latin_confirms(const struct form_field *f, struct field_result *fr,
 	 */
 	if (f->spec.kind == NORM_ERA_DATE)
 		by = confirm_era_digits(zi, fr->raw);
-	else if (f->spec.kind == NORM_TEXT)
-		by = confirm_tail(zi, fr->value);
-	else
+	else if (f->spec.kind == NORM_TEXT) {
+		if ((by = confirm_tail(zi, fr->value)) == NULL) {
+			fr->status = FIELD_LOW_CONFIDENCE;
+			form_set_reason(fr, "the digits at its end were not "
+			    "read so by a Latin model");
+			return;
+		}
+	} else
 		return;
-	if (by == NULL && f->spec.kind != NORM_ERA_DATE) {
-		fr->status = FIELD_LOW_CONFIDENCE;
-		form_set_reason(fr, "%s",
-		    "the digits at its end were not read so by a Latin model");
-	} else if (by != NULL && *by != '\0') {
+	if (by != NULL && *by != '\0') {
 		why = xasprintf("its digits read by %s", by);
 		field_result_add_evidence(fr, why);
 		free(why);

@@ -206,13 +206,6 @@ date_text(int64_t day, char *buf, size_t len)
 	snprintf(buf, len, "%04d-%02d-%02d", y, m, d);
 }
 
-/* A string, or JSON null for none. */
-static json_t *
-str_or_null(const char *s)
-{
-	return s != NULL ? json_string(s) : json_null();
-}
-
 /* --- writing the settings and the rollup --------------------------------- */
 
 static int
@@ -1148,9 +1141,9 @@ r_departments(struct rq *q, json_t *out)
 	for (i = 0; i < cfg->ndepts; i++) {
 		const struct kpi_dept *dp = &cfg->depts[i];
 
-		o = json_pack("{s:s, s:s, s:o, s:s, s:i, s:s, s:o}", "code",
+		o = json_pack("{s:s, s:s, s:s?, s:s, s:i, s:s, s:o}", "code",
 		    dp->code, "name", dp->name, "name_en",
-		    str_or_null(dp->name_en), "path", dp->path, "level",
+		    dp->name_en, "path", dp->path, "level",
 		    dp->level, "level_name", level_ja[dp->level], "parent",
 		    dp->parent < 0 ? json_null() :
 		    json_string(cfg->depts[dp->parent].code));
@@ -1274,11 +1267,10 @@ r_points(struct rq *q, json_t *out)
 
 		if (!in_scope(q, p->owner))
 			continue;
-		o = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:s, s:b, s:O,"
+		o = json_pack("{s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:s, s:b, s:O,"
 		    " s:O, s:o}", "id", p->id, "name", p->name, "system",
-		    str_or_null(p->system), "screen", str_or_null(p->screen),
-		    "data", str_or_null(p->data), "owner",
-		    str_or_null(p->owner), "owner_name",
+		    p->system, "screen", p->screen, "data", p->data, "owner",
+		    p->owner, "owner_name",
 		    dept_name(cfg, p->owner), "eliminated",
 		    json_array_size(ps[i].by) > 0, "eliminated_by", ps[i].by,
 		    "planned_by", ps[i].planned, "last_success",
